@@ -1,0 +1,26 @@
+# Small helpers in the spirit of Abseil's absl_cc_library: one target per module folder.
+
+# sb_cc_library(NAME <name> SRCS <files...> DEPS <targets...>)
+function(sb_cc_library)
+  cmake_parse_arguments(ARG "" "NAME" "SRCS;DEPS" ${ARGN})
+  add_library(${ARG_NAME} STATIC ${ARG_SRCS})
+  target_link_libraries(${ARG_NAME} PUBLIC ${ARG_DEPS})
+  target_include_directories(${ARG_NAME} PUBLIC ${PROJECT_SOURCE_DIR}/src)
+endfunction()
+
+# sb_cc_test(NAME <name> SRCS <files...> DEPS <targets...> [LABELS <labels...>])
+# Tests named *_pgtest get the "postgres" label; they start their own server.
+function(sb_cc_test)
+  cmake_parse_arguments(ARG "" "NAME" "SRCS;DEPS;LABELS" ${ARGN})
+  add_executable(${ARG_NAME} ${ARG_SRCS})
+  target_link_libraries(${ARG_NAME} PRIVATE ${ARG_DEPS} GTest::gtest GTest::gmock GTest::gtest_main)
+  add_test(NAME ${ARG_NAME} COMMAND ${ARG_NAME})
+  set(labels ${ARG_LABELS})
+  if(ARG_NAME MATCHES "_pgtest$")
+    list(APPEND labels postgres)
+  endif()
+  if(labels)
+    set_tests_properties(${ARG_NAME} PROPERTIES LABELS "${labels}")
+  endif()
+  set_tests_properties(${ARG_NAME} PROPERTIES TIMEOUT 600)
+endfunction()

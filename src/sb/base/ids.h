@@ -1,0 +1,58 @@
+// Strong id types (TenantId, ApiKeyId, ...) over canonical lowercase UUID text, and an
+// IdGenerator that makes time-ordered UUIDv7 ids (RFC 9562) so that ids sort by creation time
+// and serve as pagination cursors. IdGenerator is thread-safe.
+#pragma once
+
+#include <compare>
+#include <functional>
+#include <string>
+#include <string_view>
+
+#include "sb/base/clock.h"
+#include "sb/base/random.h"
+
+namespace sb {
+
+// True for canonical lowercase 8-4-4-4-12 hex UUID text.
+bool IsCanonicalUuid(std::string_view text);
+
+template <typename Tag>
+class StrongId {
+ public:
+  StrongId() = default;
+  explicit StrongId(std::string value) : value_(std::move(value)) {}
+
+  const std::string& value() const { return value_; }
+  bool empty() const { return value_.empty(); }
+  bool valid() const { return IsCanonicalUuid(value_); }
+
+  friend auto operator<=>(const StrongId&, const StrongId&) = default;
+
+ private:
+  std::string value_;
+};
+
+struct TenantTag {};
+struct ApiKeyTag {};
+using TenantId = StrongId<TenantTag>;
+using ApiKeyId = StrongId<ApiKeyTag>;
+
+class IdGenerator {
+ public:
+  IdGenerator(const Clock& clock, Random& random) : clock_(clock), random_(random) {}
+  // A new UUIDv7 in canonical text form.
+  std::string NewUuid();
+
+ private:
+  const Clock& clock_;
+  Random& random_;
+};
+
+}  // namespace sb
+
+template <typename Tag>
+struct std::hash<sb::StrongId<Tag>> {
+  size_t operator()(const sb::StrongId<Tag>& id) const {
+    return std::hash<std::string>()(id.value());
+  }
+};
