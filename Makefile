@@ -1,0 +1,41 @@
+# The two commands of the README. Both install missing system packages first.
+#   make run   build Release, initialise ./var/ on first run, start Switchboard on 127.0.0.1:8080
+#   make test  build the debug preset (ASan + UBSan) and run every test, PostgreSQL suites included
+
+JOBS ?= $(shell nproc)
+FUZZ_SECONDS ?= 30
+
+.PHONY: run test deps build-release build-debug fuzz-smoke lint-layers format-check bench clean
+
+deps:
+	@./scripts/install-deps.sh
+
+build-release: deps
+	@cmake --preset release >/dev/null
+	@cmake --build --preset release -j $(JOBS)
+
+build-debug: deps
+	@cmake --preset debug >/dev/null
+	@cmake --build --preset debug -j $(JOBS)
+
+run: build-release
+	@./scripts/dev-run.sh
+
+test: build-debug lint-layers fuzz-smoke
+	@ctest --preset debug -j $(JOBS)
+
+# libFuzzer over HTTP request parsing and routing, for a bounded time (clang build of one target).
+fuzz-smoke: deps
+	@FUZZ_SECONDS=$(FUZZ_SECONDS) JOBS=$(JOBS) ./scripts/fuzz-smoke.sh
+
+lint-layers:
+	@./scripts/check-layers.sh
+
+format-check:
+	@find src bench sandbox -name '*.cc' -o -name '*.h' 2>/dev/null | xargs clang-format --dry-run -Werror
+
+bench: build-release
+	@./bench/run.sh
+
+clean:
+	rm -rf build

@@ -1,0 +1,47 @@
+#!/usr/bin/env bash
+# Fails when a module includes a module of a higher layer (or a peer of the same layer).
+# Layer numbers follow docs/architecture.md; a module may include only lower layers and itself.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+declare -A LAYER=(
+  [base]=0 [domain]=1
+  [store]=2 [vault]=2 [http]=2 [net]=2 [config]=2
+  [oauth]=3 [providers]=3 [jobs]=3 [audit]=3 [tenancy]=3
+  [sync]=4 [webhooks]=4
+  [api]=5
+  [app]=6
+)
+
+status=0
+while IFS= read -r file; do
+  module=$(echo "$file" | cut -d/ -f3)
+  [ -n "${LAYER[$module]+x}" ] || { echo "check-layers: unknown module '$module' ($file)"; status=1; continue; }
+  while IFS= read -r inc; do
+    dep=$(echo "$inc" | sed -E 's|.*"sb/([a-z_]+)/.*|\1|')
+    [ "$dep" = "$module" ] && continue
+    if [ -z "${LAYER[$dep]+x}" ]; then
+      echo "check-layers: $file includes unknown module '$dep'"; status=1
+    elif [ "${LAYER[$dep]}" -ge "${LAYER[$module]}" ]; then
+      echo "check-layers: $file (layer ${LAYER[$module]}, $module) includes sb/$dep (layer ${LAYER[$dep]})"
+      status=1
+    fi
+  done < <(grep -hE '^#include "sb/' "$file" || true)
+done < <(find src/sb -name '*.h' -o -name '*.cc')
+
+# Third-party libraries have one home each.
+check_home() {  # pattern, allowed path regex
+  local hits
+  hits=$(grep -rlE "$1" src/sb | grep -vE "$2" || true)
+  if [ -n "$hits" ]; then echo "check-layers: '$1' outside its home: $hits"; status=1; fi
+}
+check_home '#include <sqlite3.h>' '^src/sb/store/sqlite/'
+check_home '#include <(libpq-fe|postgresql/libpq-fe).h>' '^src/sb/store/postgres/'
+check_home '#include <openssl/' '^src/sb/(vault|net)/'
+check_home '#include <boost/beast' '^src/sb/(http|net)/'
+check_home '#include <curl/' '^src/sb/net/'
+check_home '#include <toml' '^src/sb/config/'
+check_home '#include <spdlog' '^src/sb/base/logging'
+
+[ $status -eq 0 ] && echo "check-layers: ok"
+exit $status

@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# Builds the libFuzzer targets with clang (preset `fuzz`) and runs each for a bounded time.
+# A crash, leak or sanitizer report fails the run.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+seconds=${FUZZ_SECONDS:-30}
+jobs=${JOBS:-$(nproc)}
+
+targets=()
+for src in $(find src/sb -path '*/fuzz/*_fuzzer.cc' | sort); do
+  targets+=("$(basename "$src" .cc):$(dirname "$src")")
+done
+if [ ${#targets[@]} -eq 0 ]; then
+  echo "fuzz-smoke: no fuzz targets"
+  exit 0
+fi
+
+cmake --preset fuzz >/dev/null
+for t in "${targets[@]}"; do
+  name=${t%%:*}
+  dir=${t#*:}
+  cmake --build --preset fuzz -j "$jobs" --target "$name"
+  corpus=build/fuzz/corpus/$name
+  mkdir -p "$corpus"
+  [ -d "$dir/corpus" ] && cp -n "$dir"/corpus/* "$corpus"/ 2>/dev/null || true
+  echo "fuzz-smoke: $name for ${seconds}s"
+  "build/fuzz/$dir/$name" -max_total_time="$seconds" -print_final_stats=1 "$corpus" \
+    > "build/fuzz/$name.log" 2>&1 || { tail -n 60 "build/fuzz/$name.log"; exit 1; }
+  grep -E '^stat::number_of_executed_units' "build/fuzz/$name.log" || true
+done

@@ -1,0 +1,284 @@
+#include "sb/config/config.h"
+
+#include <toml++/toml.h>
+
+#include <charconv>
+#include <fstream>
+#include <functional>
+#include <sstream>
+
+namespace sb::config {
+namespace {
+
+using Flat = std::map<std::string, std::string>;
+
+// One recognised key: how to apply its text value to the Config.
+struct KeySpec {
+  const char* key;
+  std::function<Status(Config&, const std::string&)> apply;
+  std::function<std::string(const Config&)> show;
+};
+
+Status Bad(const std::string& key, const std::string& what) {
+  return InvalidArgumentError("config key '" + key + "': " + what);
+}
+
+Result<int64_t> ParseInt(const std::string& key, const std::string& text, int64_t lo, int64_t hi) {
+  int64_t v = 0;
+  auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
+  if (ec != std::errc() || ptr != text.data() + text.size()) {
+    return Bad(key, "expected an integer, got '" + text + "'");
+  }
+  if (v < lo || v > hi) {
+    return Bad(key, "must be between " + std::to_string(lo) + " and " + std::to_string(hi) +
+                        ", got " + text);
+  }
+  return v;
+}
+
+Result<double> ParseDouble(const std::string& key, const std::string& text, double lo, double hi) {
+  double v = 0;
+  std::istringstream in(text);
+  in >> v;
+  if (in.fail() || !in.eof()) return Bad(key, "expected a number, got '" + text + "'");
+  if (v < lo || v > hi) return Bad(key, "must be between " + std::to_string(lo) + " and " +
+                                            std::to_string(hi) + ", got " + text);
+  return v;
+}
+
+template <typename T>
+std::function<Status(Config&, const std::string&)> IntField(const char* key, T Config::*sect,
+                                                            int64_t lo, int64_t hi,
+                                                            auto setter) {
+  return [=](Config& c, const std::string& text) -> Status {
+    SB_ASSIGN_OR_RETURN(int64_t v, ParseInt(key, text, lo, hi));
+    setter(c.*sect, v);
+    return OkStatus();
+  };
+}
+
+Status ApplyListen(Config& c, const std::string& text) {
+  auto colon = text.rfind(':');
+  if (colon == std::string::npos || colon == 0) {
+    return Bad("server.listen", "expected host:port, got '" + text + "'");
+  }
+  SB_ASSIGN_OR_RETURN(int64_t port, ParseInt("server.listen", text.substr(colon + 1), 0, 65535));
+  c.server.listen_address = text.substr(0, colon);
+  c.server.port = static_cast<uint16_t>(port);
+  return OkStatus();
+}
+
+Status ApplyDatabaseUrl(std::string& field, const char* key, const std::string& text) {
+  if (text.rfind("sqlite:", 0) == 0 && text.size() > 7) {
+    field = text;
+    return OkStatus();
+  }
+  if (text.rfind("postgres://", 0) == 0 || text.rfind("postgresql://", 0) == 0) {
+    field = text;
+    return OkStatus();
+  }
+  return Bad(key, "expected sqlite:PATH or postgres://..., got '" + RedactUrl(text) + "'");
+}
+
+std::string Ms(std::chrono::milliseconds d) { return std::to_string(d.count()); }
+
+const std::vector<KeySpec>& Keys() {
+  using std::chrono::milliseconds;
+  static const std::vector<KeySpec> keys = {
+      {"mode",
+       [](Config& c, const std::string& v) -> Status {
+         if (v != "development" && v != "production") {
+           return Bad("mode", "expected development or production, got '" + v + "'");
+         }
+         c.mode = v;
+         return OkStatus();
+       },
+       [](const Config& c) { return c.mode; }},
+      {"server.listen", ApplyListen,
+       [](const Config& c) { return c.server.listen_address + ":" + std::to_string(c.server.port); }},
+      {"server.io_threads",
+       IntField("server.io_threads", &Config::server, 1, 256,
+                [](ServerConfig& s, int64_t v) { s.io_threads = int(v); }),
+       [](const Config& c) { return std::to_string(c.server.io_threads); }},
+      {"server.worker_threads",
+       IntField("server.worker_threads", &Config::server, 1, 1024,
+                [](ServerConfig& s, int64_t v) { s.worker_threads = int(v); }),
+       [](const Config& c) { return std::to_string(c.server.worker_threads); }},
+      {"server.worker_queue",
+       IntField("server.worker_queue", &Config::server, 1, 1'000'000,
+                [](ServerConfig& s, int64_t v) { s.worker_queue = int(v); }),
+       [](const Config& c) { return std::to_string(c.server.worker_queue); }},
+      {"server.max_body_bytes",
+       IntField("server.max_body_bytes", &Config::server, 1024, int64_t{1} << 32,
+                [](ServerConfig& s, int64_t v) { s.max_body_bytes = v; }),
+       [](const Config& c) { return std::to_string(c.server.max_body_bytes); }},
+      {"server.read_timeout_ms",
+       IntField("server.read_timeout_ms", &Config::server, 10, 3'600'000,
+                [](ServerConfig& s, int64_t v) { s.read_timeout = milliseconds(v); }),
+       [](const Config& c) { return Ms(c.server.read_timeout); }},
+      {"server.write_timeout_ms",
+       IntField("server.write_timeout_ms", &Config::server, 10, 3'600'000,
+                [](ServerConfig& s, int64_t v) { s.write_timeout = milliseconds(v); }),
+       [](const Config& c) { return Ms(c.server.write_timeout); }},
+      {"server.idle_timeout_ms",
+       IntField("server.idle_timeout_ms", &Config::server, 10, 3'600'000,
+                [](ServerConfig& s, int64_t v) { s.idle_timeout = milliseconds(v); }),
+       [](const Config& c) { return Ms(c.server.idle_timeout); }},
+      {"server.shutdown_grace_ms",
+       IntField("server.shutdown_grace_ms", &Config::server, 0, 600'000,
+                [](ServerConfig& s, int64_t v) { s.shutdown_grace = milliseconds(v); }),
+       [](const Config& c) { return Ms(c.server.shutdown_grace); }},
+      {"database.url",
+       [](Config& c, const std::string& v) { return ApplyDatabaseUrl(c.database.url, "database.url", v); },
+       [](const Config& c) { return RedactUrl(c.database.url); }},
+      {"database.migration_url",
+       [](Config& c, const std::string& v) {
+         return ApplyDatabaseUrl(c.database.migration_url, "database.migration_url", v);
+       },
+       [](const Config& c) { return RedactUrl(c.database.migration_url); }},
+      {"database.app_role",
+       [](Config& c, const std::string& v) -> Status {
+         bool ok = !v.empty() && v.size() <= 63;
+         for (char ch : v) ok = ok && ((ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9') || ch == '_');
+         if (!ok) return Bad("database.app_role", "expected a lowercase SQL identifier");
+         c.database.app_role = v;
+         return OkStatus();
+       },
+       [](const Config& c) { return c.database.app_role; }},
+      {"database.pool_size",
+       IntField("database.pool_size", &Config::database, 1, 1000,
+                [](DatabaseConfig& d, int64_t v) { d.pool_size = int(v); }),
+       [](const Config& c) { return std::to_string(c.database.pool_size); }},
+      {"database.acquire_timeout_ms",
+       IntField("database.acquire_timeout_ms", &Config::database, 1, 600'000,
+                [](DatabaseConfig& d, int64_t v) { d.acquire_timeout = milliseconds(v); }),
+       [](const Config& c) { return Ms(c.database.acquire_timeout); }},
+      {"limits.requests_per_second",
+       [](Config& c, const std::string& v) -> Status {
+         SB_ASSIGN_OR_RETURN(c.limits.requests_per_second,
+                             ParseDouble("limits.requests_per_second", v, 0.001, 1e9));
+         return OkStatus();
+       },
+       [](const Config& c) { return std::to_string(c.limits.requests_per_second); }},
+      {"limits.burst",
+       IntField("limits.burst", &Config::limits, 1, 1'000'000'000,
+                [](LimitsConfig& l, int64_t v) { l.burst = int(v); }),
+       [](const Config& c) { return std::to_string(c.limits.burst); }},
+      {"log.level",
+       [](Config& c, const std::string& v) -> Status {
+         if (v != "debug" && v != "info" && v != "warn" && v != "error") {
+           return Bad("log.level", "expected debug, info, warn or error, got '" + v + "'");
+         }
+         c.log.level = v;
+         return OkStatus();
+       },
+       [](const Config& c) { return c.log.level; }},
+  };
+  return keys;
+}
+
+// Flattens a TOML table into "section.key" -> text; rejects nested tables deeper than one level
+// and non-scalar values.
+Status Flatten(const toml::table& table, const std::string& prefix, Flat& out) {
+  for (const auto& [k, node] : table) {
+    std::string key = prefix.empty() ? std::string(k.str()) : prefix + "." + std::string(k.str());
+    if (const auto* sub = node.as_table()) {
+      if (!prefix.empty()) return Bad(key, "nested tables are not supported");
+      SB_RETURN_IF_ERROR(Flatten(*sub, key, out));
+    } else if (const auto* s = node.as_string()) {
+      out[key] = s->get();
+    } else if (const auto* i = node.as_integer()) {
+      out[key] = std::to_string(i->get());
+    } else if (const auto* f = node.as_floating_point()) {
+      std::ostringstream os;
+      os << f->get();
+      out[key] = os.str();
+    } else if (const auto* b = node.as_boolean()) {
+      out[key] = b->get() ? "true" : "false";
+    } else {
+      return Bad(key, "expected a string, number or boolean");
+    }
+  }
+  return OkStatus();
+}
+
+std::string EnvName(const std::string& key) {
+  std::string env = "SWITCHBOARD_";
+  for (char c : key) env += (c == '.') ? '_' : static_cast<char>(std::toupper(c));
+  return env;
+}
+
+Status ValidateWhole(const Config& c) {
+  if (c.mode == "production" && c.database.url.rfind("sqlite:", 0) == 0) {
+    // Allowed: a single-node production deployment on SQLite is a supported setup.
+  }
+  if (c.limits.burst < 1) return Bad("limits.burst", "must be at least 1");
+  return OkStatus();
+}
+
+}  // namespace
+
+Result<Config> ParseConfig(const std::string& toml_text, const std::string& source_name,
+                           const Environment& env) {
+  Flat flat;
+  if (!toml_text.empty()) {
+    // Debian's toml++ is built with exceptions; they stay inside this function.
+    toml::table parsed;
+    try {
+      parsed = toml::parse(toml_text, source_name);
+    } catch (const toml::parse_error& err) {
+      return InvalidArgumentError(source_name + ":" + std::to_string(err.source().begin.line) +
+                                  ": invalid TOML: " + std::string(err.description()));
+    }
+    SB_RETURN_IF_ERROR(Flatten(parsed, "", flat));
+  }
+  Config config;
+  std::map<std::string, const KeySpec*> known;
+  for (const KeySpec& spec : Keys()) known[spec.key] = &spec;
+  for (const auto& [key, value] : flat) {
+    if (!known.count(key)) return Bad(key, "unknown key in " + source_name);
+  }
+  for (const KeySpec& spec : Keys()) {
+    auto env_it = env.find(EnvName(spec.key));
+    if (env_it != env.end()) {
+      SB_RETURN_IF_ERROR(spec.apply(config, env_it->second).WithContext(EnvName(spec.key)));
+    } else if (auto it = flat.find(spec.key); it != flat.end()) {
+      SB_RETURN_IF_ERROR(spec.apply(config, it->second));
+    }
+  }
+  if (config.database.migration_url.empty()) config.database.migration_url = config.database.url;
+  SB_RETURN_IF_ERROR(ValidateWhole(config));
+  return config;
+}
+
+Result<Config> LoadConfig(const std::optional<std::string>& path, const Environment& env) {
+  std::string text;
+  std::string source = "(defaults)";
+  if (path) {
+    std::ifstream in(*path);
+    if (!in) return InvalidArgumentError("config file '" + *path + "' cannot be read");
+    std::stringstream buffer;
+    buffer << in.rdbuf();
+    text = buffer.str();
+    source = *path;
+  }
+  return ParseConfig(text, source, env);
+}
+
+std::vector<std::pair<std::string, std::string>> Describe(const Config& config) {
+  std::vector<std::pair<std::string, std::string>> out;
+  for (const KeySpec& spec : Keys()) out.emplace_back(spec.key, spec.show(config));
+  return out;
+}
+
+std::string RedactUrl(const std::string& url) {
+  auto scheme = url.find("://");
+  if (scheme == std::string::npos) return url;
+  auto at = url.find('@', scheme + 3);
+  if (at == std::string::npos) return url;
+  auto colon = url.find(':', scheme + 3);
+  if (colon == std::string::npos || colon > at) return url;
+  return url.substr(0, colon + 1) + "***" + url.substr(at);
+}
+
+}  // namespace sb::config

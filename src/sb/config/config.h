@@ -1,0 +1,74 @@
+// Config: Switchboard's settings, loaded once at start from an optional TOML file and then
+// overridden by SWITCHBOARD_* environment variables, and validated as a whole. Every setting has
+// a documented default here; docs/operations.md lists them. A key `section.name` is overridden
+// by the variable SWITCHBOARD_SECTION_NAME (e.g. database.url <- SWITCHBOARD_DATABASE_URL).
+// A bad value fails loading with INVALID_ARGUMENT naming the key and what is wrong.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "sb/base/status.h"
+
+namespace sb::config {
+
+struct ServerConfig {
+  std::string listen_address = "127.0.0.1";  // server.listen: "host:port"
+  uint16_t port = 8080;
+  int io_threads = 2;                          // server.io_threads: 1..256
+  int worker_threads = 8;                      // server.worker_threads: blocking (DB) pool, 1..1024
+  int worker_queue = 4096;                     // server.worker_queue: queued requests before 503
+  int64_t max_body_bytes = 1 << 20;            // server.max_body_bytes
+  std::chrono::milliseconds read_timeout{30'000};   // server.read_timeout_ms
+  std::chrono::milliseconds write_timeout{30'000};  // server.write_timeout_ms
+  std::chrono::milliseconds idle_timeout{60'000};   // server.idle_timeout_ms
+  std::chrono::milliseconds shutdown_grace{10'000}; // server.shutdown_grace_ms
+};
+
+struct DatabaseConfig {
+  std::string url = "sqlite:var/switchboard.db";  // database.url: sqlite:PATH | postgres://...
+  std::string migration_url;   // database.migration_url: owner role for migrations (default: url)
+  std::string app_role = "sb_app";                // database.app_role (PostgreSQL)
+  int pool_size = 8;                              // database.pool_size: 1..1000
+  std::chrono::milliseconds acquire_timeout{5'000};  // database.acquire_timeout_ms
+};
+
+struct LimitsConfig {
+  double requests_per_second = 50;  // limits.requests_per_second: per API key, token refill rate
+  int burst = 100;                  // limits.burst: bucket size
+};
+
+struct LogConfig {
+  std::string level = "info";  // log.level: debug | info | warn | error
+};
+
+struct Config {
+  std::string mode = "development";  // mode: development | production
+  ServerConfig server;
+  DatabaseConfig database;
+  LimitsConfig limits;
+  LogConfig log;
+};
+
+using Environment = std::map<std::string, std::string>;
+
+// Loads from `toml_text` (empty for none) then applies `env` overrides, then validates.
+// `source_name` names the file in error messages.
+Result<Config> ParseConfig(const std::string& toml_text, const std::string& source_name,
+                           const Environment& env);
+
+// Reads `path` (when given) and calls ParseConfig. A missing file is an error.
+Result<Config> LoadConfig(const std::optional<std::string>& path, const Environment& env);
+
+// Every recognised key with its current value, for `switchboard config check` (no secrets:
+// passwords inside database URLs are masked).
+std::vector<std::pair<std::string, std::string>> Describe(const Config& config);
+
+// Masks the password of a URL ("postgres://u:secret@h/db" -> "postgres://u:***@h/db").
+std::string RedactUrl(const std::string& url);
+
+}  // namespace sb::config

@@ -1,0 +1,72 @@
+#include "sb/config/config.h"
+
+#include <gtest/gtest.h>
+
+namespace sb::config {
+namespace {
+
+TEST(Config, DefaultsAreValid) {
+  auto c = ParseConfig("", "(defaults)", {});
+  ASSERT_TRUE(c.ok()) << c.status().ToString();
+  EXPECT_EQ(c->server.port, 8080);
+  EXPECT_EQ(c->database.migration_url, c->database.url);
+}
+
+TEST(Config, TomlThenEnvironmentOverrides) {
+  const char* toml = R"(
+mode = "production"
+[server]
+listen = "0.0.0.0:9000"
+io_threads = 4
+[database]
+url = "postgres://app:pw@db/sb"
+[limits]
+requests_per_second = 12.5
+)";
+  auto c = ParseConfig(toml, "sb.toml", {{"SWITCHBOARD_SERVER_IO_THREADS", "3"},
+                                         {"SWITCHBOARD_LOG_LEVEL", "debug"}});
+  ASSERT_TRUE(c.ok()) << c.status().ToString();
+  EXPECT_EQ(c->mode, "production");
+  EXPECT_EQ(c->server.listen_address, "0.0.0.0");
+  EXPECT_EQ(c->server.port, 9000);
+  EXPECT_EQ(c->server.io_threads, 3);
+  EXPECT_EQ(c->log.level, "debug");
+  EXPECT_DOUBLE_EQ(c->limits.requests_per_second, 12.5);
+  EXPECT_EQ(c->database.url, "postgres://app:pw@db/sb");
+}
+
+TEST(Config, BadValuesNameTheKey) {
+  auto bad_int = ParseConfig("[server]\nio_threads = 0\n", "sb.toml", {});
+  ASSERT_FALSE(bad_int.ok());
+  EXPECT_NE(bad_int.status().message().find("server.io_threads"), std::string::npos);
+  EXPECT_NE(bad_int.status().message().find("between 1 and 256"), std::string::npos);
+
+  auto bad_env = ParseConfig("", "x", {{"SWITCHBOARD_SERVER_WORKER_THREADS", "many"}});
+  ASSERT_FALSE(bad_env.ok());
+  EXPECT_NE(bad_env.status().message().find("SWITCHBOARD_SERVER_WORKER_THREADS"),
+            std::string::npos);
+
+  auto bad_url = ParseConfig("", "x", {{"SWITCHBOARD_DATABASE_URL", "mysql://u:hunter2@h/db"}});
+  ASSERT_FALSE(bad_url.ok());
+  EXPECT_NE(bad_url.status().message().find("database.url"), std::string::npos);
+  EXPECT_EQ(bad_url.status().message().find("hunter2"), std::string::npos);
+
+  auto unknown = ParseConfig("[server]\nlisten_port = 1\n", "sb.toml", {});
+  ASSERT_FALSE(unknown.ok());
+  EXPECT_NE(unknown.status().message().find("server.listen_port"), std::string::npos);
+
+  auto syntax = ParseConfig("[server\n", "sb.toml", {});
+  ASSERT_FALSE(syntax.ok());
+  EXPECT_NE(syntax.status().message().find("sb.toml:1"), std::string::npos);
+}
+
+TEST(Config, DescribeMasksPasswords) {
+  auto c = ParseConfig("", "x", {{"SWITCHBOARD_DATABASE_URL", "postgres://u:hunter2@h/db"}});
+  ASSERT_TRUE(c.ok());
+  for (const auto& [k, v] : Describe(*c)) EXPECT_EQ(v.find("hunter2"), std::string::npos) << k;
+  EXPECT_EQ(RedactUrl("postgres://u:pw@h:5432/db"), "postgres://u:***@h:5432/db");
+  EXPECT_EQ(RedactUrl("postgres://h/db"), "postgres://h/db");
+}
+
+}  // namespace
+}  // namespace sb::config
