@@ -11,15 +11,22 @@
 // SQL is written once for both backends, with `$1`, `$2`, ... placeholders; values are bound,
 // never spliced into the text. Implementations are thread-safe: each transaction runs on one
 // pooled connection, on the calling thread, which must be a blocking-pool thread (never an I/O
-// thread).
+// thread). A Transaction object is only valid inside the callback and is not thread-safe.
+//
+// TxMode::kReadOnly is the fast path for lookups: SQLite then uses a deferred BEGIN without the
+// process-wide writer lock (readers run concurrently in WAL mode), PostgreSQL uses BEGIN READ
+// ONLY. A write attempted in a read-only transaction fails with FAILED_PRECONDITION on both.
+// TxMode::kReadWrite (the default) serializes writers (SQLite: BEGIN IMMEDIATE).
 #pragma once
 
 #include <cstdint>
 #include <functional>
+#include <initializer_list>
 #include <optional>
 #include <span>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <variant>
 #include <vector>
 
@@ -48,6 +55,8 @@ class Row {
   int64_t GetInt(size_t i) const;
   std::optional<std::string> GetOptionalString(size_t i) const;
   std::optional<int64_t> GetOptionalInt(size_t i) const;
+  // The raw value, for callers that validate types strictly (corrupt-row detection).
+  const Value& at(size_t i) const { return values_.at(i); }
 
  private:
   std::vector<Value> values_;
@@ -68,7 +77,17 @@ class Transaction {
   Result<int64_t> Execute(std::string_view sql, std::initializer_list<Value> params = {}) {
     return Execute(sql, std::span<const Value>(params.begin(), params.size()));
   }
+
+  // Runs several `;`-separated statements without parameters. Only for trusted, constant SQL
+  // (migrations, test setup); never for anything that contains input.
+  virtual Status ExecuteScript(std::string_view sql) = 0;
+
+  // The tenant this transaction is scoped to; nullopt inside RunUnscoped(). Repositories compare
+  // it with the tenant they were given and refuse a mismatch on every backend.
+  virtual const std::optional<TenantId>& tenant() const = 0;
 };
+
+enum class TxMode { kReadWrite, kReadOnly };
 
 using TransactionFn = std::function<Status(Transaction&)>;
 
@@ -87,12 +106,17 @@ class Database {
   virtual Backend backend() const = 0;
 
   // Runs `fn` in a transaction scoped to `tenant`. Commits when `fn` returns OK, rolls back
-  // otherwise (and on a commit failure). Returns fn's status, or the database error.
-  // REQUIRES: tenant.valid().
-  virtual Status RunInTenant(const TenantId& tenant, const TransactionFn& fn) = 0;
+  // otherwise (and on a commit failure). Returns fn's status, or the database error:
+  // INVALID_ARGUMENT (tenant not a valid id), UNAVAILABLE (no connection within the acquire
+  // timeout, or the server is unreachable), ABORTED (serialization failure; retry).
+  virtual Status RunInTenant(const TenantId& tenant, TxMode mode, const TransactionFn& fn) = 0;
+  Status RunInTenant(const TenantId& tenant, const TransactionFn& fn) {
+    return RunInTenant(tenant, TxMode::kReadWrite, fn);
+  }
 
   // Runs `fn` in a transaction with no tenant context (see the header comment).
-  virtual Status RunUnscoped(const TransactionFn& fn) = 0;
+  virtual Status RunUnscoped(TxMode mode, const TransactionFn& fn) = 0;
+  Status RunUnscoped(const TransactionFn& fn) { return RunUnscoped(TxMode::kReadWrite, fn); }
 
   // Cheap round trip for readiness checks.
   virtual Status Ping() = 0;

@@ -1,0 +1,76 @@
+// SqliteDatabase: the embedded backend. One database file in WAL mode, a small pool of
+// connections, each with its own prepared-statement cache.
+//
+// Concurrency: read-write transactions (TxMode::kReadWrite) take a process-wide writer lock and
+// BEGIN IMMEDIATE, so writers queue in-process instead of spinning in SQLite's busy handler and
+// can never deadlock on a lock upgrade; read-only transactions use a deferred BEGIN and run
+// concurrently with each other and with the writer. busy_timeout only matters for other
+// processes that open the same file. SQLite has no row-level security: RunInTenant only opens
+// the transaction and records the tenant; the repositories' tenant filters enforce isolation
+// (RLS-09). Do not nest transactions on one thread (the inner one waits for the writer lock
+// until the acquire timeout and fails with UNAVAILABLE). Thread-safe.
+#pragma once
+
+#include <chrono>
+#include <condition_variable>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "sb/store/database.h"
+
+namespace sb::store {
+
+namespace sqlite_internal {
+class SqliteConnection;
+}  // namespace sqlite_internal
+
+struct SqliteOptions {
+  // File path; created if missing. ":memory:" is accepted and forces a pool of one connection.
+  std::string path;
+  // Connections in the pool (>= 1).
+  int pool_size = 4;
+  // How long SQLite waits for a lock held by another process.
+  std::chrono::milliseconds busy_timeout{5000};
+  // How long a transaction waits for a free connection or for the writer lock.
+  std::chrono::milliseconds acquire_timeout{5000};
+};
+
+class SqliteDatabase final : public Database {
+ public:
+  // Opens all pool connections. Errors: INVALID_ARGUMENT (bad options), UNAVAILABLE (cannot
+  // open the file).
+  static Result<std::unique_ptr<SqliteDatabase>> Open(const SqliteOptions& options);
+  ~SqliteDatabase() override;
+
+  using Database::RunInTenant;
+  using Database::RunUnscoped;
+  Backend backend() const override { return Backend::kSqlite; }
+  Status RunInTenant(const TenantId& tenant, TxMode mode, const TransactionFn& fn) override;
+  Status RunUnscoped(TxMode mode, const TransactionFn& fn) override;
+  Status Ping() override;
+  PoolStats Stats() const override;
+
+ private:
+  using Connection = sqlite_internal::SqliteConnection;
+  explicit SqliteDatabase(SqliteOptions options);
+
+  Status Run(const std::optional<TenantId>& tenant, TxMode mode, const TransactionFn& fn);
+  Status RunOnConnection(Connection& conn, const std::optional<TenantId>& tenant, TxMode mode,
+                         const TransactionFn& fn);
+  Result<Connection*> Acquire(std::chrono::steady_clock::time_point deadline);
+  void Release(Connection* conn);
+
+  const SqliteOptions options_;
+  std::vector<std::unique_ptr<Connection>> connections_;  // immutable after Open
+  std::timed_mutex writer_mu_;  // held for the whole of each read-write transaction
+
+  mutable std::mutex mu_;
+  std::condition_variable cv_;
+  std::vector<Connection*> free_;  // guarded by mu_
+  int64_t waits_total_ = 0;        // guarded by mu_
+};
+
+}  // namespace sb::store

@@ -1,0 +1,37 @@
+#include "sb/store/tenant_repository.h"
+
+#include "sb/store/internal/row_reader.h"
+
+namespace sb::store {
+
+using internal::CheckTenantScope;
+
+Status TenantRepository::Insert(Transaction& tx, const TenantId& tenant,
+                                const TenantRecord& record) {
+  SB_RETURN_IF_ERROR(CheckTenantScope(tx, tenant));
+  if (record.id != tenant) return InvalidArgumentError("tenant record id != tenant");
+  if (record.name.empty()) return InvalidArgumentError("tenant name is empty");
+  return tx
+      .Execute("INSERT INTO tenants (id, name, created_at) VALUES ($1, $2, $3)",
+               {tenant.value(), record.name, ToUnixMicros(record.created_at)})
+      .status();
+}
+
+Result<std::optional<TenantRecord>> TenantRepository::Get(Transaction& tx,
+                                                          const TenantId& tenant) {
+  SB_RETURN_IF_ERROR(CheckTenantScope(tx, tenant));
+  SB_ASSIGN_OR_RETURN(std::vector<Row> rows,
+                      tx.Query("SELECT id, name, created_at FROM tenants WHERE id = $1",
+                               {tenant.value()}));
+  if (rows.empty()) return std::optional<TenantRecord>();
+  const Row& row = rows.front();
+  TenantRecord record;
+  SB_ASSIGN_OR_RETURN(std::string id, internal::ReadUuid(row, 0, "tenants"));
+  if (id != tenant.value()) return InternalError("tenants: row of another tenant returned");
+  record.id = TenantId(std::move(id));
+  SB_ASSIGN_OR_RETURN(record.name, internal::ReadText(row, 1, "tenants"));
+  SB_ASSIGN_OR_RETURN(record.created_at, internal::ReadTimestamp(row, 2, "tenants"));
+  return std::optional<TenantRecord>(std::move(record));
+}
+
+}  // namespace sb::store

@@ -1,0 +1,34 @@
+// TenantRepository: rows of the `tenants` table. Stateless SQL over a Transaction; works on
+// every backend. Every call takes the tenant explicitly and refuses (PERMISSION_DENIED) a
+// transaction that is not scoped to that tenant (Database::RunInTenant). Thread-safe (no state).
+#pragma once
+
+#include <optional>
+#include <string>
+
+#include "sb/base/clock.h"
+#include "sb/base/ids.h"
+#include "sb/base/status.h"
+#include "sb/store/database.h"
+
+namespace sb::store {
+
+struct TenantRecord {
+  TenantId id;
+  std::string name;
+  Timestamp created_at;
+
+  friend bool operator==(const TenantRecord&, const TenantRecord&) = default;
+};
+
+class TenantRepository {
+ public:
+  // Inserts `record`. REQUIRES record.id == tenant. Errors: INVALID_ARGUMENT (mismatch, empty
+  // name), ALREADY_EXISTS, PERMISSION_DENIED (transaction scope).
+  Status Insert(Transaction& tx, const TenantId& tenant, const TenantRecord& record);
+
+  // The tenant's row, or nullopt. DATA_LOSS for a malformed row.
+  Result<std::optional<TenantRecord>> Get(Transaction& tx, const TenantId& tenant);
+};
+
+}  // namespace sb::store

@@ -1,0 +1,153 @@
+#include "sb/tenancy/api_keys.h"
+
+#include "sb/base/encoding.h"
+#include "sb/base/logging.h"
+#include "sb/vault/digest.h"
+
+namespace sb::tenancy {
+namespace {
+
+constexpr std::string_view kPrefix = "sb_live_";
+constexpr size_t kTenantHexLen = 32;
+constexpr size_t kSecretBytes = 32;  // 256 bits
+constexpr size_t kSecretB64Len = 43;
+
+Status InvalidKey() { return UnauthenticatedError("invalid or revoked API key"); }
+
+std::string HashKey(std::string_view token) { return HexEncode(vault::Sha256(token)); }
+
+std::string TenantHex(const TenantId& tenant) {
+  std::string hex;
+  for (char c : tenant.value()) {
+    if (c != '-') hex += c;
+  }
+  return hex;
+}
+
+std::set<Scope> ScopesOf(const std::vector<std::string>& names) {
+  std::set<Scope> scopes;
+  for (const std::string& n : names) {
+    if (auto s = ParseScope(n)) scopes.insert(*s);
+  }
+  return scopes;
+}
+
+}  // namespace
+
+std::optional<Scope> ParseScope(std::string_view text) {
+  if (text == "admin") return Scope::kAdmin;
+  if (text == "read") return Scope::kRead;
+  if (text == "write") return Scope::kWrite;
+  return std::nullopt;
+}
+
+std::string_view ScopeName(Scope scope) {
+  switch (scope) {
+    case Scope::kAdmin: return "admin";
+    case Scope::kRead: return "read";
+    case Scope::kWrite: return "write";
+  }
+  return "read";
+}
+
+ApiKeyService::ApiKeyService(store::Database& db, const Clock& clock, Random& random,
+                             IdGenerator& ids, ApiKeyServiceOptions options)
+    : db_(db), clock_(clock), random_(random), ids_(ids), options_(options) {}
+
+std::optional<TenantId> ApiKeyService::TenantOfKey(std::string_view token) {
+  if (token.size() != kPrefix.size() + kTenantHexLen + 1 + kSecretB64Len) return std::nullopt;
+  if (token.substr(0, kPrefix.size()) != kPrefix) return std::nullopt;
+  std::string_view hex = token.substr(kPrefix.size(), kTenantHexLen);
+  if (token[kPrefix.size() + kTenantHexLen] != '_') return std::nullopt;
+  std::string uuid = std::string(hex.substr(0, 8)) + "-" + std::string(hex.substr(8, 4)) + "-" +
+                     std::string(hex.substr(12, 4)) + "-" + std::string(hex.substr(16, 4)) + "-" +
+                     std::string(hex.substr(20, 12));
+  if (!IsCanonicalUuid(uuid)) return std::nullopt;
+  return TenantId(uuid);
+}
+
+Result<IssuedKey> ApiKeyService::Create(const TenantId& tenant, const std::string& name,
+                                        const std::set<Scope>& scopes) {
+  if (!tenant.valid()) return InvalidArgumentError("tenant id is not a valid id");
+  if (scopes.empty()) return InvalidArgumentError("an API key needs at least one scope");
+  if (name.empty() || name.size() > 200 || !IsValidUtf8(name)) {
+    return InvalidArgumentError("name must be 1 to 200 characters of UTF-8");
+  }
+  IssuedKey issued;
+  issued.plaintext = std::string(kPrefix) + TenantHex(tenant) + "_" +
+                     Base64UrlEncode(random_.Bytes(kSecretBytes));
+  store::ApiKeyRecord& r = issued.record;
+  r.tenant_id = tenant;
+  r.id = ApiKeyId(ids_.NewUuid());
+  r.name = name;
+  r.key_hash = HashKey(issued.plaintext);
+  for (Scope s : scopes) r.scopes.emplace_back(ScopeName(s));
+  r.created_at = clock_.Now();
+  SB_RETURN_IF_ERROR(db_.RunInTenant(tenant, [&](store::Transaction& tx) -> Status {
+    SB_ASSIGN_OR_RETURN(auto existing, tenants_.Get(tx, tenant));
+    if (!existing) return NotFoundError("tenant " + tenant.value() + " does not exist");
+    return keys_.Insert(tx, tenant, r);
+  }));
+  return issued;
+}
+
+Result<Principal> ApiKeyService::Authenticate(std::string_view token) {
+  std::optional<TenantId> tenant = TenantOfKey(token);
+  if (!tenant) return InvalidKey();
+  const std::string hash = HashKey(token);
+  std::optional<store::ApiKeyRecord> found;
+  SB_RETURN_IF_ERROR(db_.RunInTenant(*tenant, store::TxMode::kReadOnly,
+                                     [&](store::Transaction& tx) -> Status {
+                                       SB_ASSIGN_OR_RETURN(found, keys_.FindByHash(tx, *tenant, hash));
+                                       return OkStatus();
+                                     }));
+  if (!found || found->revoked_at || !vault::ConstantTimeEquals(found->key_hash, hash)) {
+    return InvalidKey();
+  }
+  const Timestamp now = clock_.Now();
+  if (!found->last_used_at || now - *found->last_used_at >= options_.last_used_resolution) {
+    // Bookkeeping only: a failure to record last use does not turn away a valid key.
+    Status touched = db_.RunInTenant(*tenant, [&](store::Transaction& tx) {
+      return keys_.TouchLastUsed(tx, *tenant, found->id, now);
+    });
+    if (!touched.ok()) {
+      log::Warn("apikey.touch_failed", {{"key_id", found->id.value()}, {"error", touched.ToString()}});
+    }
+  }
+  return Principal{found->tenant_id, found->id, ScopesOf(found->scopes)};
+}
+
+Result<std::vector<store::ApiKeyRecord>> ApiKeyService::List(const TenantId& tenant,
+                                                             const std::optional<ApiKeyId>& after,
+                                                             int limit) {
+  std::vector<store::ApiKeyRecord> out;
+  SB_RETURN_IF_ERROR(db_.RunInTenant(tenant, store::TxMode::kReadOnly,
+                                     [&](store::Transaction& tx) -> Status {
+    SB_ASSIGN_OR_RETURN(out, keys_.List(tx, tenant, after, limit));
+    return OkStatus();
+  }));
+  return out;
+}
+
+Result<store::ApiKeyRecord> ApiKeyService::Get(const TenantId& tenant, const ApiKeyId& id) {
+  std::optional<store::ApiKeyRecord> out;
+  SB_RETURN_IF_ERROR(db_.RunInTenant(tenant, store::TxMode::kReadOnly,
+                                     [&](store::Transaction& tx) -> Status {
+    SB_ASSIGN_OR_RETURN(out, keys_.Get(tx, tenant, id));
+    return OkStatus();
+  }));
+  if (!out) return NotFoundError("API key " + id.value() + " not found");
+  return *out;
+}
+
+Status ApiKeyService::Revoke(const TenantId& tenant, const ApiKeyId& id) {
+  bool revoked = false;
+  SB_RETURN_IF_ERROR(db_.RunInTenant(tenant, [&](store::Transaction& tx) -> Status {
+    SB_ASSIGN_OR_RETURN(revoked, keys_.Revoke(tx, tenant, id, clock_.Now()));
+    return OkStatus();
+  }));
+  if (!revoked) return NotFoundError("API key " + id.value() + " not found or already revoked");
+  return OkStatus();
+}
+
+}  // namespace sb::tenancy

@@ -1,0 +1,86 @@
+// ApiKeyService: issues, authenticates, lists and revokes per-tenant API keys.
+//
+// A key reads `sb_live_<tenant id, 32 hex>_<secret>`: the readable prefix says what it is, the
+// tenant part lets the server open the right tenant's transaction (so that PostgreSQL row-level
+// security applies even to authentication), and the secret is 256 random bits in base64url.
+// Only the SHA-256 of the whole key is stored; the key itself is returned once, at creation.
+// Authentication compares the stored hash in constant time and fails with one message for
+// every cause (unknown, malformed, revoked) so that it reveals nothing.
+// Thread-safe: holds no mutable state besides what the Database guards.
+#pragma once
+
+#include <chrono>
+#include <optional>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "sb/base/clock.h"
+#include "sb/base/ids.h"
+#include "sb/base/random.h"
+#include "sb/base/status.h"
+#include "sb/store/api_key_repository.h"
+#include "sb/store/database.h"
+#include "sb/store/tenant_repository.h"
+
+namespace sb::tenancy {
+
+enum class Scope { kAdmin, kRead, kWrite };
+
+// Parses "admin", "read", "write".
+std::optional<Scope> ParseScope(std::string_view text);
+std::string_view ScopeName(Scope scope);
+
+// Who is calling: the result of a successful authentication.
+struct Principal {
+  TenantId tenant_id;
+  ApiKeyId key_id;
+  std::set<Scope> scopes;
+
+  bool Has(Scope s) const { return scopes.count(s) > 0; }
+};
+
+struct IssuedKey {
+  store::ApiKeyRecord record;
+  std::string plaintext;  // shown once; never logged or stored
+};
+
+struct ApiKeyServiceOptions {
+  // last_used_at is written at most this often per key, keeping the hot path read-only.
+  std::chrono::seconds last_used_resolution{60};
+};
+
+class ApiKeyService {
+ public:
+  ApiKeyService(store::Database& db, const Clock& clock, Random& random, IdGenerator& ids,
+                ApiKeyServiceOptions options = {});
+
+  // Creates a key for `tenant`. Errors: INVALID_ARGUMENT (empty scopes or bad name),
+  // NOT_FOUND (no such tenant).
+  Result<IssuedKey> Create(const TenantId& tenant, const std::string& name,
+                           const std::set<Scope>& scopes);
+
+  // Resolves a bearer token to its principal. Errors: UNAUTHENTICATED.
+  Result<Principal> Authenticate(std::string_view token);
+
+  Result<std::vector<store::ApiKeyRecord>> List(const TenantId& tenant,
+                                                const std::optional<ApiKeyId>& after, int limit);
+  Result<store::ApiKeyRecord> Get(const TenantId& tenant, const ApiKeyId& id);
+
+  // Revokes at once. Errors: NOT_FOUND (no such key in this tenant, or already revoked).
+  Status Revoke(const TenantId& tenant, const ApiKeyId& id);
+
+  // Parses the tenant id out of a key; nullopt when the key is malformed.
+  static std::optional<TenantId> TenantOfKey(std::string_view token);
+
+ private:
+  store::Database& db_;
+  const Clock& clock_;
+  Random& random_;
+  IdGenerator& ids_;
+  ApiKeyServiceOptions options_;
+  store::ApiKeyRepository keys_;
+  store::TenantRepository tenants_;
+};
+
+}  // namespace sb::tenancy
