@@ -7,8 +7,11 @@ seconds=${FUZZ_SECONDS:-30}
 jobs=${JOBS:-$(nproc)}
 
 targets=()
+# src/sb/<module>/fuzz/<name>_fuzzer.cc builds target <module>_<name>_fuzzer in src/sb/<module>/.
 for src in $(find src/sb -path '*/fuzz/*_fuzzer.cc' | sort); do
-  targets+=("$(basename "$src" .cc):$(dirname "$src")")
+  module_dir=$(dirname "$(dirname "$src")")
+  module=$(basename "$module_dir")
+  targets+=("${module}_$(basename "$src" .cc):$module_dir")
 done
 if [ ${#targets[@]} -eq 0 ]; then
   echo "fuzz-smoke: no fuzz targets"
@@ -22,7 +25,7 @@ for t in "${targets[@]}"; do
   cmake --build --preset fuzz -j "$jobs" --target "$name"
   corpus=build/fuzz/corpus/$name
   mkdir -p "$corpus"
-  [ -d "$dir/corpus" ] && cp -n "$dir"/corpus/* "$corpus"/ 2>/dev/null || true
+  [ -d "$dir/fuzz/corpus" ] && cp -n "$dir"/fuzz/corpus/* "$corpus"/ 2>/dev/null || true
   echo "fuzz-smoke: $name for ${seconds}s"
   "build/fuzz/$dir/$name" -max_total_time="$seconds" -print_final_stats=1 "$corpus" \
     > "build/fuzz/$name.log" 2>&1 || { tail -n 60 "build/fuzz/$name.log"; exit 1; }

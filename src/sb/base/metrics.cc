@@ -1,8 +1,8 @@
 #include "sb/base/metrics.h"
 
 #include <algorithm>
-#include <cmath>
 #include <charconv>
+#include <cmath>
 
 #include "sb/base/check.h"
 
@@ -31,7 +31,11 @@ std::string FormatDouble(double v) {
   if (std::isnan(v)) return "NaN";
   if (std::isinf(v)) return v > 0 ? "+Inf" : "-Inf";
   char buf[32];
-  const auto result = std::to_chars(buf, buf + sizeof(buf), v);  // shortest round-trip form
+  // Shortest round-trip form; fixed notation in the usual range so that buckets read le="0.0005".
+  const double magnitude = std::fabs(v);
+  const bool fixed = magnitude == 0 || (magnitude >= 1e-6 && magnitude < 1e15);
+  const auto result = fixed ? std::to_chars(buf, buf + sizeof(buf), v, std::chars_format::fixed)
+                            : std::to_chars(buf, buf + sizeof(buf), v);
   return std::string(buf, result.ptr);
 }
 
@@ -240,7 +244,10 @@ void RenderHistogram(const std::string& name, const HistogramFamily& family, std
 std::string MetricsRegistry::RenderPrometheusText() const {
   std::lock_guard<std::mutex> lock(mu_);
   std::string out;
-  for (const auto& [name, e] : entries_) {
+  for (const auto& item : entries_) {
+    // Plain references, not structured bindings: clang 14 cannot capture those in lambdas.
+    const std::string& name = item.first;
+    const Entry* e = item.second.get();
     static constexpr const char* kTypes[] = {"counter", "gauge", "histogram", "gauge"};
     out += "# HELP " + name + " " + EscapeHelp(e->help) + "\n";
     out += "# TYPE " + name + " " + kTypes[e->kind] + "\n";

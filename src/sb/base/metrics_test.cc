@@ -1,10 +1,10 @@
 #include "sb/base/metrics.h"
 
-#include <gmock/gmock.h>
-#include <gtest/gtest.h>
-
 #include <thread>
 #include <vector>
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
 
 namespace sb::metrics {
 namespace {
@@ -20,8 +20,10 @@ TEST(MetricsRegistry, RendersCounterWithHelpTypeAndLabels) {
   const std::string text = registry.RenderPrometheusText();
   EXPECT_THAT(text, HasSubstr("# HELP sb_http_requests_total HTTP requests.\n"));
   EXPECT_THAT(text, HasSubstr("# TYPE sb_http_requests_total counter\n"));
-  EXPECT_THAT(text, HasSubstr(
-      "sb_http_requests_total{route=\"/v1/tenants/{id}\",method=\"GET\",status=\"200\"} 3\n"));
+  EXPECT_THAT(
+      text,
+      HasSubstr(
+          "sb_http_requests_total{route=\"/v1/tenants/{id}\",method=\"GET\",status=\"200\"} 3\n"));
 }
 
 TEST(MetricsRegistry, EscapesLabelValuesAndHelp) {
@@ -36,7 +38,7 @@ TEST(MetricsRegistry, EscapesLabelValuesAndHelp) {
 
 TEST(MetricsRegistry, HistogramBucketsAreCumulative) {
   MetricsRegistry registry;
-  auto& h = registry.AddHistogram("lat_seconds", "Latency.", {"route"}, {0.1, 1});
+  auto& h = registry.AddHistogram("lat_seconds", "Latency.", {"route"}, {0.0005, 0.1, 1});
   auto& series = h.WithLabels({"r"});
   series.Observe(0.05);
   series.Observe(0.1);  // on the bound: counts in le="0.1"
@@ -44,6 +46,7 @@ TEST(MetricsRegistry, HistogramBucketsAreCumulative) {
   series.Observe(20);
   const std::string text = registry.RenderPrometheusText();
   EXPECT_THAT(text, HasSubstr("# TYPE lat_seconds histogram\n"));
+  EXPECT_THAT(text, HasSubstr("lat_seconds_bucket{route=\"r\",le=\"0.0005\"} 0\n"));
   EXPECT_THAT(text, HasSubstr("lat_seconds_bucket{route=\"r\",le=\"0.1\"} 2\n"));
   EXPECT_THAT(text, HasSubstr("lat_seconds_bucket{route=\"r\",le=\"1\"} 3\n"));
   EXPECT_THAT(text, HasSubstr("lat_seconds_bucket{route=\"r\",le=\"+Inf\"} 4\n"));

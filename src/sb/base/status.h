@@ -87,8 +87,8 @@ class [[nodiscard]] Result {
 
   bool ok() const { return std::holds_alternative<T>(value_); }
   const Status& status() const {
-    static const Status kOk;
-    return ok() ? kOk : std::get<Status>(value_);
+    static const Status ok_status;
+    return ok() ? ok_status : std::get<Status>(value_);
   }
   T& value() & { return std::get<T>(value_); }
   const T& value() const& { return std::get<T>(value_); }
@@ -127,7 +127,9 @@ const Status& AsStatus(const Result<T>& r) {
 // SB_ASSIGN_OR_RETURN(auto x, MakeX()); declares or assigns from a Result, or returns its error.
 #define SB_ASSIGN_OR_RETURN(lhs, expr) \
   SB_ASSIGN_OR_RETURN_IMPL_(SB_CONCAT_(sb_result_, __LINE__), lhs, expr)
+// NOLINTBEGIN(bugprone-macro-parentheses): `lhs` may be a declaration, `tmp` a name.
 #define SB_ASSIGN_OR_RETURN_IMPL_(tmp, lhs, expr) \
   auto tmp = (expr);                              \
   if (!tmp.ok()) return tmp.status();             \
   lhs = std::move(tmp).value()
+// NOLINTEND(bugprone-macro-parentheses)

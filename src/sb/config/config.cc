@@ -41,8 +41,10 @@ Result<double> ParseDouble(const std::string& key, const std::string& text, doub
   std::istringstream in(text);
   in >> v;
   if (in.fail() || !in.eof()) return Bad(key, "expected a number, got '" + text + "'");
-  if (v < lo || v > hi) return Bad(key, "must be between " + std::to_string(lo) + " and " +
-                                            std::to_string(hi) + ", got " + text);
+  if (v < lo || v > hi) {
+    return Bad(key, "must be between " + std::to_string(lo) + " and " + std::to_string(hi) +
+                        ", got " + text);
+  }
   return v;
 }
 
@@ -82,7 +84,8 @@ Status ApplyDatabaseUrl(std::string& field, const char* key, const std::string& 
 
 std::string Ms(std::chrono::milliseconds d) { return std::to_string(d.count()); }
 
-const std::vector<KeySpec>& Keys() {
+// The table of every key: long by nature, one entry per setting.
+const std::vector<KeySpec>& Keys() {  // NOLINT(readability-function-size)
   using std::chrono::milliseconds;
   static const std::vector<KeySpec> keys = {
       {"mode",

@@ -1,0 +1,70 @@
+#include "sb/api/auth.h"
+
+#include <algorithm>
+#include <any>
+#include <chrono>
+
+#include "sb/base/check.h"
+#include "sb/base/logging.h"
+#include "sb/http/problem.h"
+
+namespace sb::api {
+namespace {
+
+http::Response Unauthenticated(const http::Request& request, std::string_view detail) {
+  http::Response r = http::MakeProblem(401, "unauthenticated", detail, request.request_id);
+  r.SetHeader("WWW-Authenticate", "Bearer");
+  return r;
+}
+
+std::optional<std::string_view> BearerToken(const http::Request& request) {
+  auto header = request.Header("Authorization");
+  if (!header) return std::nullopt;
+  constexpr std::string_view kScheme = "Bearer ";
+  if (header->size() <= kScheme.size() ||
+      !http::EqualsIgnoreCase(header->substr(0, kScheme.size()), kScheme)) {
+    return std::nullopt;
+  }
+  std::string_view token = header->substr(kScheme.size());
+  while (!token.empty() && token.front() == ' ') token.remove_prefix(1);
+  while (!token.empty() && token.back() == ' ') token.remove_suffix(1);
+  return token;
+}
+
+}  // namespace
+
+http::Response AuthMiddleware::operator()(
+    http::Request& request, const std::function<http::Response(http::Request&)>& next) {
+  if (!request.route_options.authenticated) return next(request);
+  std::optional<std::string_view> token = BearerToken(request);
+  if (!token) {
+    return Unauthenticated(request, "missing 'Authorization: Bearer <API key>' header");
+  }
+  Result<tenancy::Principal> principal = keys_.Authenticate(*token);
+  if (!principal.ok()) {
+    if (principal.status().code() != StatusCode::kUnauthenticated) {
+      return http::StatusToProblem(principal.status(), request.request_id);
+    }
+    log::Warn("auth.failed", {{"request_id", request.request_id},
+                              {"remote", request.remote_address},
+                              {"route", std::string(request.route_name)}});
+    return Unauthenticated(request, principal.status().message());
+  }
+  const http::RateDecision decision = limiter_.Acquire(principal->key_id.value());
+  if (!decision.allowed) {
+    // Retry-After is in whole seconds, rounded up so that a retry at that time succeeds.
+    auto seconds = std::chrono::ceil<std::chrono::seconds>(decision.retry_after);
+    return http::RateLimitedProblem(std::max(seconds, std::chrono::seconds(1)),
+                                    request.request_id);
+  }
+  request.principal = std::move(*principal);
+  return next(request);
+}
+
+const tenancy::Principal& PrincipalOf(const http::Request& request) {
+  const auto* principal = std::any_cast<tenancy::Principal>(&request.principal);
+  SB_CHECK(principal != nullptr);  // an authenticated route always has one
+  return *principal;
+}
+
+}  // namespace sb::api

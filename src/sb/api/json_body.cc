@@ -1,0 +1,102 @@
+#include "sb/api/json_body.h"
+
+#include <charconv>
+
+#include "sb/base/encoding.h"
+
+namespace sb::api {
+namespace {
+
+bool IsJsonMediaType(std::string_view content_type) {
+  std::string_view type = content_type.substr(0, content_type.find(';'));
+  while (!type.empty() && type.back() == ' ') type.remove_suffix(1);
+  return http::EqualsIgnoreCase(type, "application/json");
+}
+
+std::string TypeName(const Json& v) { return v.type_name(); }
+
+}  // namespace
+
+Result<Json> ParseJsonObject(const http::Request& request,
+                             std::initializer_list<std::string_view> allowed) {
+  auto content_type = request.Header("Content-Type");
+  if (!content_type || !IsJsonMediaType(*content_type)) {
+    return InvalidArgumentError("request body must be application/json");
+  }
+  if (request.body.empty()) return InvalidArgumentError("request body is empty");
+  if (!IsValidUtf8(request.body)) return InvalidArgumentError("request body is not valid UTF-8");
+  Json body;
+  try {  // nlohmann reports the error position only through its exception; it stays here.
+    body = Json::parse(request.body);
+  } catch (const Json::parse_error& e) {
+    return InvalidArgumentError("request body is not well-formed JSON (error at byte " +
+                                std::to_string(e.byte) + ")");
+  }
+  if (!body.is_object()) {
+    return InvalidArgumentError("request body must be a JSON object, got " + TypeName(body));
+  }
+  for (const auto& [key, value] : body.items()) {
+    bool known = false;
+    for (std::string_view a : allowed) known = known || key == a;
+    if (!known) {
+      std::string shown = key.size() > 64 ? key.substr(0, 64) + "..." : key;
+      return InvalidArgumentError("unknown field '" + shown + "'");
+    }
+  }
+  return body;
+}
+
+Result<std::string> RequiredString(const Json& object, std::string_view field, size_t max_len) {
+  auto it = object.find(field);
+  if (it == object.end()) return InvalidArgumentError("field '" + std::string(field) + "' is required");
+  if (!it->is_string()) {
+    return InvalidArgumentError("field '" + std::string(field) + "' must be a string, got " +
+                                TypeName(*it));
+  }
+  std::string value = it->get<std::string>();
+  if (value.empty() || value.size() > max_len) {
+    return InvalidArgumentError("field '" + std::string(field) + "' must be 1 to " +
+                                std::to_string(max_len) + " bytes long");
+  }
+  return value;
+}
+
+Result<std::optional<std::string>> OptionalString(const Json& object, std::string_view field,
+                                                  size_t max_len) {
+  if (object.find(field) == object.end()) return std::optional<std::string>();
+  SB_ASSIGN_OR_RETURN(std::string value, RequiredString(object, field, max_len));
+  return std::optional<std::string>(std::move(value));
+}
+
+Result<std::vector<std::string>> RequiredStringArray(const Json& object, std::string_view field) {
+  auto it = object.find(field);
+  const std::string name(field);
+  if (it == object.end()) return InvalidArgumentError("field '" + name + "' is required");
+  if (!it->is_array()) {
+    return InvalidArgumentError("field '" + name + "' must be an array, got " + TypeName(*it));
+  }
+  if (it->empty()) return InvalidArgumentError("field '" + name + "' must not be empty");
+  if (it->size() > 32) return InvalidArgumentError("field '" + name + "' has too many items");
+  std::vector<std::string> out;
+  for (const Json& item : *it) {
+    if (!item.is_string()) {
+      return InvalidArgumentError("field '" + name + "' must contain only strings");
+    }
+    out.push_back(item.get<std::string>());
+  }
+  return out;
+}
+
+Result<int> PageLimit(const http::Request& request, int default_limit, int max_limit) {
+  auto text = request.Query("limit");
+  if (!text) return default_limit;
+  int value = 0;
+  auto [ptr, ec] = std::from_chars(text->data(), text->data() + text->size(), value);
+  if (ec != std::errc() || ptr != text->data() + text->size() || value < 1 || value > max_limit) {
+    return InvalidArgumentError("query parameter 'limit' must be an integer from 1 to " +
+                                std::to_string(max_limit));
+  }
+  return value;
+}
+
+}  // namespace sb::api

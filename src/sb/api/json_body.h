@@ -1,0 +1,34 @@
+// Reading JSON request bodies and fields with precise error messages that name the field but
+// never echo a value. Every failure is INVALID_ARGUMENT (400). Pure functions; thread-safe.
+#pragma once
+
+#include <initializer_list>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "sb/base/json.h"
+#include "sb/base/status.h"
+#include "sb/http/request.h"
+
+namespace sb::api {
+
+// Parses the body as a JSON object. Errors (INVALID_ARGUMENT): content type not
+// application/json, empty body, invalid UTF-8, malformed JSON (with the byte offset), not an
+// object, or a member not in `allowed`.
+Result<Json> ParseJsonObject(const http::Request& request,
+                             std::initializer_list<std::string_view> allowed);
+
+// A required string member of at most `max_len` bytes; names the field on error.
+Result<std::string> RequiredString(const Json& object, std::string_view field, size_t max_len);
+// An optional string member; error when present but not a string.
+Result<std::optional<std::string>> OptionalString(const Json& object, std::string_view field,
+                                                  size_t max_len);
+// A required non-empty array of strings.
+Result<std::vector<std::string>> RequiredStringArray(const Json& object, std::string_view field);
+
+// Parses the `limit` query parameter: default when absent, error unless 1..max.
+Result<int> PageLimit(const http::Request& request, int default_limit, int max_limit);
+
+}  // namespace sb::api

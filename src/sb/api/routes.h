@@ -1,0 +1,21 @@
+// Registers every v1 route, its middleware chain and the operational endpoints on a Router.
+// The OpenAPI document (openapi.json) must describe exactly these routes; a test checks it.
+#pragma once
+
+#include "sb/api/auth.h"
+#include "sb/api/system_handlers.h"
+#include "sb/api/tenant_handlers.h"
+#include "sb/http/router.h"
+
+namespace sb::api {
+
+struct Handlers {
+  SystemHandlers& system;
+  TenantHandlers& tenants;
+  AuthMiddleware& auth;
+};
+
+// Errors: INTERNAL when a route is registered twice (a programming error caught by tests).
+Status RegisterRoutes(http::Router& router, const Handlers& handlers);
+
+}  // namespace sb::api

@@ -1,0 +1,53 @@
+#include "sb/api/system_handlers.h"
+
+#include "sb/base/logging.h"
+#include "sb/http/problem.h"
+
+namespace sb::api {
+
+// Defined in the generated openapi_document.cc.
+extern const char* const kOpenApiJson;
+
+const Json& OpenApiDocument() {
+  static const Json* const kDoc = new Json(Json::parse(kOpenApiJson));
+  return *kDoc;
+}
+
+SystemHandlers::SystemHandlers(store::Database& db, metrics::MetricsRegistry& metrics)
+    : db_(db), metrics_(metrics), openapi_text_(OpenApiDocument().dump()) {
+  metrics_.AddGaugeCallback("sb_db_pool_open_connections", "Open database connections",
+                            [this] { return double(db_.Stats().open_connections); });
+  metrics_.AddGaugeCallback("sb_db_pool_in_use_connections", "Database connections in use",
+                            [this] { return double(db_.Stats().in_use_connections); });
+  metrics_.AddGaugeCallback("sb_db_pool_max_connections", "Database pool size",
+                            [this] { return double(db_.Stats().max_connections); });
+  metrics_.AddGaugeCallback("sb_db_pool_waits_total", "Connection acquisitions that waited",
+                            [this] { return double(db_.Stats().waits_total); });
+  metrics_.AddGaugeCallback("sb_db_reconnects_total", "Broken database connections replaced",
+                            [this] { return double(db_.Stats().reconnects_total); });
+}
+
+http::Response SystemHandlers::Health(http::Request&) {
+  return http::Response::Json(200, {{"status", "ok"}});
+}
+
+http::Response SystemHandlers::Ready(http::Request& request) {
+  Status s = db_.Ping();
+  if (!s.ok()) {
+    log::Warn("readyz.database_unreachable", {{"error", s.ToString()}});
+    return http::MakeProblem(503, "not-ready", "the database is not reachable",
+                             request.request_id);
+  }
+  return http::Response::Json(200, {{"status", "ready"}});
+}
+
+http::Response SystemHandlers::Metrics(http::Request&) {
+  return http::Response::Text(200, metrics_.RenderPrometheusText(),
+                              "text/plain; version=0.0.4; charset=utf-8");
+}
+
+http::Response SystemHandlers::OpenApi(http::Request&) {
+  return http::Response::Text(200, openapi_text_, "application/json");
+}
+
+}  // namespace sb::api

@@ -1,0 +1,39 @@
+// REST handlers for /v1/tenants and /v1/api-keys. Each returns a Response; failures become
+// problem+json through the one Status mapping. Thread-safe (stateless over the services).
+#pragma once
+
+#include "sb/http/request.h"
+#include "sb/http/response.h"
+#include "sb/tenancy/api_keys.h"
+#include "sb/tenancy/tenants.h"
+
+namespace sb::api {
+
+class TenantHandlers {
+ public:
+  TenantHandlers(tenancy::TenantService& tenants, tenancy::ApiKeyService& keys)
+      : tenants_(tenants), keys_(keys) {}
+
+  http::Response CreateTenant(http::Request& request);   // POST /v1/tenants (admin)
+  http::Response GetTenant(http::Request& request);      // GET /v1/tenants/{id}
+  http::Response CreateApiKey(http::Request& request);   // POST /v1/api-keys (write)
+  http::Response ListApiKeys(http::Request& request);    // GET /v1/api-keys (read)
+  http::Response GetApiKey(http::Request& request);      // GET /v1/api-keys/{id} (read)
+  http::Response RevokeApiKey(http::Request& request);   // DELETE /v1/api-keys/{id} (write)
+
+ private:
+  Result<http::Response> DoCreateTenant(http::Request& request);
+  Result<http::Response> DoGetTenant(http::Request& request);
+  Result<http::Response> DoCreateApiKey(http::Request& request);
+  Result<http::Response> DoListApiKeys(http::Request& request);
+  Result<http::Response> DoGetApiKey(http::Request& request);
+  Result<http::Response> DoRevokeApiKey(http::Request& request);
+
+  tenancy::TenantService& tenants_;
+  tenancy::ApiKeyService& keys_;
+};
+
+// Runs `fn` and maps an error to problem+json.
+http::Response Respond(const http::Request& request, const Result<http::Response>& result);
+
+}  // namespace sb::api

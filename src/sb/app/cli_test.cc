@@ -1,0 +1,104 @@
+#include "sb/app/cli.h"
+
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <sstream>
+
+#include "sb/base/ids.h"
+
+namespace sb::app {
+namespace {
+
+struct CliRun {
+  int code;
+  std::string out;
+  std::string err;
+};
+
+class CliTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = std::filesystem::temp_directory_path() /
+           ("sb-cli-" + std::to_string(::getpid()) + "-" +
+            ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    std::filesystem::remove_all(dir_);
+    std::filesystem::create_directories(dir_);
+    env_["SWITCHBOARD_DATABASE_URL"] = "sqlite:" + (dir_ / "sb.db").string();
+  }
+  void TearDown() override { std::filesystem::remove_all(dir_); }
+
+  CliRun Cli(std::vector<std::string> args) {
+    std::ostringstream out, err;
+    int code = RunCli(args, env_, out, err);
+    return {code, out.str(), err.str()};
+  }
+
+  std::filesystem::path dir_;
+  config::Environment env_;
+};
+
+TEST_F(CliTest, VersionAndUsage) {
+  CliRun v = Cli({"version"});
+  EXPECT_EQ(v.code, 0);
+  EXPECT_EQ(v.out.rfind("switchboard ", 0), 0u);
+  CliRun none = Cli({});
+  EXPECT_EQ(none.code, 2);
+  EXPECT_NE(none.err.find("usage:"), std::string::npos);
+  EXPECT_EQ(Cli({"frobnicate"}).code, 2);
+}
+
+TEST_F(CliTest, ConfigCheckNamesTheBadKey) {
+  CliRun ok = Cli({"config", "check"});
+  EXPECT_EQ(ok.code, 0) << ok.err;
+  EXPECT_NE(ok.out.find("database.url = sqlite:"), std::string::npos);
+  env_["SWITCHBOARD_SERVER_IO_THREADS"] = "zero";
+  CliRun bad = Cli({"config", "check"});
+  EXPECT_EQ(bad.code, 2);
+  EXPECT_NE(bad.err.find("SWITCHBOARD_SERVER_IO_THREADS"), std::string::npos);
+  EXPECT_NE(bad.err.find("server.io_threads"), std::string::npos);
+  CliRun missing = Cli({"--config", (dir_ / "nope.toml").string(), "config", "check"});
+  EXPECT_EQ(missing.code, 2);
+  EXPECT_NE(missing.err.find("nope.toml"), std::string::npos);
+}
+
+TEST_F(CliTest, MigrateUpStatusDown) {
+  CliRun up = Cli({"migrate", "up"});
+  ASSERT_EQ(up.code, 0) << up.err;
+  CliRun status = Cli({"migrate", "status"});
+  EXPECT_NE(status.out.find("applied"), std::string::npos);
+  EXPECT_EQ(status.out.find("pending"), std::string::npos);
+  ASSERT_EQ(Cli({"migrate", "down"}).code, 0);
+  EXPECT_NE(Cli({"migrate", "status"}).out.find("pending"), std::string::npos);
+  EXPECT_EQ(Cli({"migrate", "sideways"}).code, 2);
+}
+
+TEST_F(CliTest, TenantAndApiKeyCommands) {
+  ASSERT_EQ(Cli({"migrate", "up"}).code, 0);
+  CliRun tenant = Cli({"tenant", "create", "--name", "Acme", "--quiet"});
+  ASSERT_EQ(tenant.code, 0) << tenant.err;
+  std::string id = tenant.out.substr(0, tenant.out.find('\n'));
+  EXPECT_TRUE(IsCanonicalUuid(id)) << id;
+
+  CliRun key = Cli({"apikey", "create", "--tenant", id, "--name", "ops", "--scopes", "admin,read",
+                 "--quiet"});
+  ASSERT_EQ(key.code, 0) << key.err;
+  EXPECT_EQ(key.out.rfind("sb_live_", 0), 0u);
+
+  CliRun list = Cli({"apikey", "list", "--tenant", id});
+  ASSERT_EQ(list.code, 0);
+  EXPECT_NE(list.out.find("ops  admin,read  active"), std::string::npos) << list.out;
+  // The listing never shows the key itself.
+  EXPECT_EQ(list.out.find("sb_live_"), std::string::npos);
+  std::string key_id = list.out.substr(0, 36);
+  ASSERT_EQ(Cli({"apikey", "revoke", "--tenant", id, "--id", key_id}).code, 0);
+  EXPECT_NE(Cli({"apikey", "list", "--tenant", id}).out.find("revoked"), std::string::npos);
+  EXPECT_EQ(Cli({"apikey", "revoke", "--tenant", id, "--id", key_id}).code, 1);
+
+  EXPECT_EQ(Cli({"apikey", "create", "--tenant", id, "--name", "x", "--scopes", "root"}).code, 1);
+  EXPECT_EQ(Cli({"apikey", "list", "--tenant", "not-a-uuid"}).code, 2);
+  EXPECT_EQ(Cli({"tenant", "create"}).code, 2);
+}
+
+}  // namespace
+}  // namespace sb::app

@@ -1,0 +1,141 @@
+#include "sb/app/server_app.h"
+
+#include <signal.h>
+
+#include <ostream>
+
+#include "sb/api/auth.h"
+#include "sb/api/routes.h"
+#include "sb/api/system_handlers.h"
+#include "sb/api/tenant_handlers.h"
+#include "sb/base/logging.h"
+#include "sb/base/metrics.h"
+#include "sb/config/config.h"
+#include "sb/http/rate_limiter.h"
+#include "sb/http/router.h"
+#include "sb/http/server.h"
+#include "sb/store/open_database.h"
+#include "sb/store/role_check.h"
+
+namespace sb::app {
+
+// Every component, in construction order (members are destroyed in reverse).
+struct ServerApp::Parts {
+  Parts(const config::Config& c, const Clock& clock, Random& random,
+        std::unique_ptr<store::Database> database)
+      : config(c),
+        ids(clock, random),
+        db(std::move(database)),
+        tenants(*db, clock, ids),
+        keys(*db, clock, random, ids),
+        limiter(clock, http::RateLimiterOptions{c.limits.requests_per_second,
+                                                static_cast<double>(c.limits.burst)}),
+        system(*db, metrics),
+        tenant_handlers(tenants, keys),
+        auth(keys, limiter) {}
+
+  config::Config config;
+  IdGenerator ids;
+  std::unique_ptr<store::Database> db;
+  metrics::MetricsRegistry metrics;
+  tenancy::TenantService tenants;
+  tenancy::ApiKeyService keys;
+  http::RateLimiter limiter;
+  api::SystemHandlers system;
+  api::TenantHandlers tenant_handlers;
+  api::AuthMiddleware auth;
+  http::Router router;
+  std::unique_ptr<http::Server> server;
+};
+
+namespace {
+
+http::ServerOptions ServerOptionsFrom(const config::ServerConfig& s) {
+  http::ServerOptions o;
+  o.address = s.listen_address;
+  o.port = s.port;
+  o.io_threads = static_cast<size_t>(s.io_threads);
+  o.max_body_bytes = static_cast<size_t>(s.max_body_bytes);
+  o.read_timeout = s.read_timeout;
+  o.write_timeout = s.write_timeout;
+  o.idle_timeout = s.idle_timeout;
+  o.pool.threads = static_cast<size_t>(s.worker_threads);
+  o.pool.max_queue = static_cast<size_t>(s.worker_queue);
+  return o;
+}
+
+}  // namespace
+
+Result<std::unique_ptr<ServerApp>> ServerApp::Create(const config::Config& config,
+                                                     const Clock& clock, Random& random) {
+  store::DatabaseOptions db_options;
+  db_options.url = config.database.url;
+  db_options.pool_size = config.database.pool_size;
+  db_options.acquire_timeout = config.database.acquire_timeout;
+  SB_ASSIGN_OR_RETURN(std::unique_ptr<store::Database> db, store::OpenDatabase(db_options));
+  // RLS-02: never serve through a role that could bypass row-level security.
+  SB_RETURN_IF_ERROR(store::CheckAppRoleIsSafe(*db).WithContext("database.url"));
+  auto parts = std::make_unique<Parts>(config, clock, random, std::move(db));
+  SB_RETURN_IF_ERROR(api::RegisterRoutes(
+      parts->router, api::Handlers{parts->system, parts->tenant_handlers, parts->auth}));
+  parts->server = std::make_unique<http::Server>(ServerOptionsFrom(config.server), parts->router,
+                                                 parts->metrics, clock);
+  return std::unique_ptr<ServerApp>(new ServerApp(std::move(parts)));
+}
+
+ServerApp::ServerApp(std::unique_ptr<Parts> parts) : parts_(std::move(parts)) {}
+
+ServerApp::~ServerApp() {
+  if (parts_ && parts_->server) parts_->server->Stop(std::chrono::milliseconds(0));
+}
+
+Result<uint16_t> ServerApp::Start() {
+  SB_RETURN_IF_ERROR(parts_->server->Start());
+  return parts_->server->port();
+}
+
+void ServerApp::Stop(std::chrono::milliseconds grace) { parts_->server->Stop(grace); }
+
+store::Database& ServerApp::database() { return *parts_->db; }
+tenancy::TenantService& ServerApp::tenants() { return parts_->tenants; }
+tenancy::ApiKeyService& ServerApp::api_keys() { return parts_->keys; }
+
+std::vector<std::pair<std::string, std::string>> ServerApp::Routes() const {
+  return parts_->router.Routes();
+}
+
+int Serve(const config::Config& config, std::ostream& out, std::ostream& err) {
+  // Block the shutdown signals before any thread starts, so that every thread inherits the
+  // mask and only the sigwait below receives them.
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGTERM);
+  sigaddset(&signals, SIGINT);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+
+  SystemClock clock;
+  SystemRandom random;
+  auto app = ServerApp::Create(config, clock, random);
+  if (!app.ok()) {
+    err << "switchboard: cannot start: " << app.status().ToString() << "\n";
+    return 1;
+  }
+  auto port = (*app)->Start();
+  if (!port.ok()) {
+    err << "switchboard: cannot listen: " << port.status().ToString() << "\n";
+    return 1;
+  }
+  out << "switchboard: serving on http://" << config.server.listen_address << ":" << *port
+      << " (" << config.mode << ")" << std::endl;
+  log::Info("server.started", {{"address", config.server.listen_address}, {"port", *port},
+                               {"database", config::RedactUrl(config.database.url)}});
+  int received = 0;
+  sigwait(&signals, &received);
+  log::Info("server.stopping", {{"signal", received == SIGTERM ? "SIGTERM" : "SIGINT"},
+                                {"grace_ms", config.server.shutdown_grace.count()}});
+  (*app)->Stop(config.server.shutdown_grace);
+  log::Info("server.stopped");
+  return 0;
+}
+
+}  // namespace sb::app

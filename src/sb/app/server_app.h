@@ -1,0 +1,53 @@
+// ServerApp: the composition root of `switchboard serve`. Builds every concrete component from
+// a validated Config (database, services, router with middlewares, HTTP server) and owns them.
+// Integration tests start the real server through this same wiring.
+// Thread-safe for Start/Stop from one controlling thread.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <iosfwd>
+#include <memory>
+
+#include "sb/base/clock.h"
+#include "sb/base/random.h"
+#include "sb/base/status.h"
+#include "sb/config/config.h"
+#include "sb/store/database.h"
+#include "sb/tenancy/api_keys.h"
+#include "sb/tenancy/tenants.h"
+
+namespace sb::app {
+
+class ServerApp {
+ public:
+  // Opens the database (and, on PostgreSQL, refuses an app role that could bypass row-level
+  // security, RLS-02) and wires every component. `clock` and `random` must outlive the app.
+  static Result<std::unique_ptr<ServerApp>> Create(const config::Config& config, const Clock& clock,
+                                                   Random& random);
+  ~ServerApp();
+  ServerApp(const ServerApp&) = delete;
+  ServerApp& operator=(const ServerApp&) = delete;
+
+  // Binds and starts serving. Returns the bound port (config port 0 picks a free one).
+  Result<uint16_t> Start();
+  // Stops accepting at once, lets in-flight requests finish within `grace`, then stops.
+  void Stop(std::chrono::milliseconds grace);
+
+  store::Database& database();
+  tenancy::TenantService& tenants();
+  tenancy::ApiKeyService& api_keys();
+  // Every registered (method, pattern) route, for the OpenAPI conformance test.
+  std::vector<std::pair<std::string, std::string>> Routes() const;
+
+ private:
+  struct Parts;
+  explicit ServerApp(std::unique_ptr<Parts> parts);
+  std::unique_ptr<Parts> parts_;
+};
+
+// Runs the server until SIGTERM or SIGINT, then shuts down gracefully within
+// config.server.shutdown_grace. Returns the process exit code.
+int Serve(const config::Config& config, std::ostream& out, std::ostream& err);
+
+}  // namespace sb::app

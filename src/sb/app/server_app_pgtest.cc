@@ -1,0 +1,23 @@
+// The API conformance suite on PostgreSQL (the app connects as sb_app, under row-level security).
+#include "sb/store/testing/postgres_environment.h"
+
+#include "sb/app/testing/api_suite.h"
+
+namespace sb::app::testing {
+template <>
+std::string ApiSuite<store::testing::PostgresTestBackend>::AppUrl() {
+  return store::testing::PostgresEnvironment::server().app_url();
+}
+}  // namespace sb::app::testing
+
+#include "sb/app/testing/api_suite_tests.h"
+
+namespace sb::app::testing {
+INSTANTIATE_TYPED_TEST_SUITE_P(Postgres, ApiSuite, store::testing::PostgresTestBackend);
+}  // namespace sb::app::testing
+
+int main(int argc, char** argv) {
+  ::testing::InitGoogleTest(&argc, argv);
+  ::testing::AddGlobalTestEnvironment(new sb::store::testing::PostgresEnvironment);
+  return RUN_ALL_TESTS();
+}

@@ -1,0 +1,93 @@
+// The HTTP API conformance suite, written once and instantiated per storage backend
+// (server_app_test.cc: SQLite, server_app_pgtest.cc: PostgreSQL). It starts the real server
+// through ServerApp on 127.0.0.1 port 0 and drives it with TestHttpClient.
+#pragma once
+
+#include <gtest/gtest.h>
+
+#include <memory>
+#include <string>
+
+#include "sb/app/server_app.h"
+#include "sb/app/testing/test_http_client.h"
+#include "sb/base/testing/fake_clock.h"
+#include "sb/store/testing/test_backends.h"
+
+namespace sb::app::testing {
+
+template <typename Backend>
+class ApiSuite : public ::testing::Test {
+ protected:
+  // Overridable per test before Boot(): limits, body size.
+  config::Config config_;
+
+  void SetUp() override {
+    config_.server.listen_address = "127.0.0.1";
+    config_.server.port = 0;
+    config_.server.io_threads = 2;
+    config_.server.worker_threads = 4;
+    config_.limits.requests_per_second = 1000;
+    config_.limits.burst = 1000;
+  }
+
+  void Boot() {
+    auto migrated = store::testing::OpenMigrated(backend_);
+    ASSERT_TRUE(migrated.ok()) << migrated.status().ToString();
+    config_.database.url = AppUrl();
+    config_.database.migration_url = config_.database.url;
+    auto app = ServerApp::Create(config_, clock_, random_);
+    ASSERT_TRUE(app.ok()) << app.status().ToString();
+    app_ = std::move(*app);
+    auto port = app_->Start();
+    ASSERT_TRUE(port.ok()) << port.status().ToString();
+    port_ = *port;
+    auto admin_tenant = app_->tenants().Create("Operator");
+    ASSERT_TRUE(admin_tenant.ok());
+    admin_tenant_ = admin_tenant->id.value();
+    auto admin = app_->api_keys().Create(admin_tenant->id, "admin",
+                                         {tenancy::Scope::kAdmin, tenancy::Scope::kRead,
+                                          tenancy::Scope::kWrite});
+    ASSERT_TRUE(admin.ok());
+    admin_key_ = admin->plaintext;
+  }
+
+  void TearDown() override {
+    if (app_) app_->Stop(std::chrono::milliseconds(2000));
+  }
+
+  std::string AppUrl();
+
+  TestResponse Call(const std::string& method, const std::string& target,
+                    const std::string& body = "", const std::string& key = "") {
+    TestHttpClient client(port_);
+    return client.Send(method, target, body, key);
+  }
+
+  // Creates a tenant through the API and a key with `scopes` in it; returns {tenant id, key}.
+  std::pair<std::string, std::string> NewTenantWithKey(const std::string& scopes_json) {
+    TestResponse t = Call("POST", "/v1/tenants", R"({"name":"T"})", admin_key_);
+    EXPECT_EQ(t.status, 201) << t.body;
+    std::string id = t.JsonBody().value("id", "");
+    TestResponse k = Call("POST", "/v1/api-keys",
+                          R"({"name":"k","scopes":)" + scopes_json + R"(,"tenant_id":")" + id +
+                              R"("})",
+                          admin_key_);
+    EXPECT_EQ(k.status, 201) << k.body;
+    return {id, k.JsonBody().value("key", "")};
+  }
+
+  Backend backend_;
+  sb::testing::FakeClock clock_;
+  SystemRandom random_;
+  std::unique_ptr<ServerApp> app_;
+  uint16_t port_ = 0;
+  std::string admin_tenant_;
+  std::string admin_key_;
+};
+
+template <>
+inline std::string ApiSuite<store::testing::SqliteTestBackend>::AppUrl() {
+  return "sqlite:" + backend_.path().string();
+}
+
+}  // namespace sb::app::testing

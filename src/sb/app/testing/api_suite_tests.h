@@ -1,0 +1,230 @@
+// The typed tests of ApiSuite. Include once per test binary, then
+// INSTANTIATE_TYPED_TEST_SUITE_P(Backend, ApiSuite, <Backend type>).
+#pragma once
+
+#include "sb/app/testing/api_suite.h"
+
+namespace sb::app::testing {
+
+TYPED_TEST_SUITE_P(ApiSuite);
+
+TYPED_TEST_P(ApiSuite, HealthReadinessAndMetrics) {
+  this->Boot();
+  EXPECT_EQ(this->Call("GET", "/healthz").status, 200);
+  TestResponse ready = this->Call("GET", "/readyz");
+  EXPECT_EQ(ready.status, 200);
+  EXPECT_EQ(ready.JsonBody().value("status", ""), "ready");
+  TestResponse metrics = this->Call("GET", "/metrics");
+  ASSERT_EQ(metrics.status, 200);
+  EXPECT_NE(metrics.body.find("sb_http_requests_total{"), std::string::npos);
+  EXPECT_NE(metrics.body.find("route=\"/readyz\""), std::string::npos);
+  EXPECT_NE(metrics.body.find("sb_http_request_duration_seconds_bucket"), std::string::npos);
+  EXPECT_NE(metrics.body.find("sb_db_pool_max_connections"), std::string::npos);
+}
+
+TYPED_TEST_P(ApiSuite, TenantLifecycleThroughTheApi) {
+  this->Boot();
+  auto [tenant, key] = this->NewTenantWithKey(R"(["read","write"])");
+  ASSERT_FALSE(key.empty());
+  TestResponse own = this->Call("GET", "/v1/tenants/" + tenant, "", key);
+  ASSERT_EQ(own.status, 200) << own.body;
+  EXPECT_EQ(own.JsonBody()["id"], tenant);
+  EXPECT_EQ(own.JsonBody()["name"], "T");
+  // Only admins create tenants.
+  TestResponse denied = this->Call("POST", "/v1/tenants", R"({"name":"X"})", key);
+  EXPECT_EQ(denied.status, 403);
+  EXPECT_EQ(denied.Header("content-type"), "application/problem+json");
+}
+
+TYPED_TEST_P(ApiSuite, MissingOrWrongCredentialsAre401) {
+  this->Boot();
+  TestResponse none = this->Call("GET", "/v1/api-keys");
+  EXPECT_EQ(none.status, 401);
+  EXPECT_EQ(none.Header("www-authenticate"), "Bearer");
+  EXPECT_EQ(none.JsonBody()["status"], 401);
+  TestResponse wrong = this->Call("GET", "/v1/api-keys", "", "sb_live_nope");
+  EXPECT_EQ(wrong.status, 401);
+  std::string tampered = this->admin_key_;
+  tampered.back() = tampered.back() == 'a' ? 'b' : 'a';
+  EXPECT_EQ(this->Call("GET", "/v1/api-keys", "", tampered).status, 401);
+}
+
+TYPED_TEST_P(ApiSuite, ApiKeysCreateListPaginateRevoke) {
+  this->Boot();
+  auto [tenant, key] = this->NewTenantWithKey(R"(["read","write"])");
+  std::vector<std::string> ids;
+  for (int i = 0; i < 4; ++i) {
+    TestResponse r =
+        this->Call("POST", "/v1/api-keys", R"({"name":"k)" + std::to_string(i) + R"(","scopes":["read"]})", key);
+    ASSERT_EQ(r.status, 201) << r.body;
+    EXPECT_EQ(r.Header("cache-control"), "no-store");
+    EXPECT_EQ(r.JsonBody()["tenant_id"], tenant);
+    ids.push_back(r.JsonBody()["id"]);
+  }
+  // 5 keys in the tenant (the one from NewTenantWithKey plus 4); pages of 2.
+  std::vector<std::string> seen;
+  std::string cursor;
+  for (int page = 0; page < 5; ++page) {
+    std::string target = "/v1/api-keys?limit=2" + (cursor.empty() ? "" : "&cursor=" + cursor);
+    TestResponse r = this->Call("GET", target, "", key);
+    ASSERT_EQ(r.status, 200) << r.body;
+    Json body = r.JsonBody();
+    for (const Json& k : body["data"]) {
+      seen.push_back(k["id"]);
+      EXPECT_FALSE(k.contains("key"));
+      EXPECT_FALSE(k.contains("key_hash"));
+    }
+    if (body["next_cursor"].is_null()) break;
+    cursor = body["next_cursor"];
+  }
+  EXPECT_EQ(seen.size(), 5u);
+  TestResponse one = this->Call("GET", "/v1/api-keys/" + ids[0], "", key);
+  EXPECT_EQ(one.status, 200);
+  EXPECT_EQ(this->Call("DELETE", "/v1/api-keys/" + ids[0], "", key).status, 204);
+  EXPECT_EQ(this->Call("DELETE", "/v1/api-keys/" + ids[0], "", key).status, 404);
+  TestResponse after = this->Call("GET", "/v1/api-keys/" + ids[0], "", key);
+  EXPECT_FALSE(after.JsonBody()["revoked_at"].is_null());
+}
+
+TYPED_TEST_P(ApiSuite, RevocationTakesEffectOnTheNextRequest) {
+  this->Boot();
+  auto [tenant, key] = this->NewTenantWithKey(R"(["read","write"])");
+  TestResponse self = this->Call("GET", "/v1/api-keys", "", key);
+  ASSERT_EQ(self.status, 200);
+  std::string key_id = self.JsonBody()["data"][0]["id"];
+  TestHttpClient client(this->port_);  // same keep-alive connection before and after
+  EXPECT_EQ(client.Send("GET", "/v1/tenants/" + tenant, "", key).status, 200);
+  EXPECT_EQ(client.Send("DELETE", "/v1/api-keys/" + key_id, "", key).status, 204);
+  EXPECT_EQ(client.Send("GET", "/v1/tenants/" + tenant, "", key).status, 401);
+}
+
+TYPED_TEST_P(ApiSuite, CrossTenantAccessIsImpossible) {
+  this->Boot();
+  auto [a, key_a] = this->NewTenantWithKey(R"(["read","write"])");
+  auto [b, key_b] = this->NewTenantWithKey(R"(["read","write"])");
+  TestResponse b_keys = this->Call("GET", "/v1/api-keys", "", key_b);
+  ASSERT_EQ(b_keys.status, 200);
+  std::string b_key_id = b_keys.JsonBody()["data"][0]["id"];
+  // Read another tenant: same 404 as a tenant that does not exist.
+  TestResponse read = this->Call("GET", "/v1/tenants/" + b, "", key_a);
+  EXPECT_EQ(read.status, 404);
+  EXPECT_EQ(read.JsonBody()["detail"], "tenant not found");
+  // List: only A's keys.
+  TestResponse list = this->Call("GET", "/v1/api-keys?limit=200", "", key_a);
+  ASSERT_EQ(list.status, 200);
+  const Json listed = list.JsonBody();
+  for (const Json& k : listed["data"]) EXPECT_EQ(k["tenant_id"], a);
+  // Read, revoke (change) and delete B's key through A: not found, and B's key still works.
+  EXPECT_EQ(this->Call("GET", "/v1/api-keys/" + b_key_id, "", key_a).status, 404);
+  EXPECT_EQ(this->Call("DELETE", "/v1/api-keys/" + b_key_id, "", key_a).status, 404);
+  EXPECT_EQ(this->Call("GET", "/v1/tenants/" + b, "", key_b).status, 200);
+  // Create a key in B with A's (non-admin) key: refused.
+  TestResponse plant = this->Call(
+      "POST", "/v1/api-keys", R"({"name":"x","scopes":["read"],"tenant_id":")" + b + R"("})", key_a);
+  EXPECT_EQ(plant.status, 403);
+  // A cursor taken from B's listing does not reveal B's rows to A.
+  TestResponse probe = this->Call("GET", "/v1/api-keys?cursor=" + b_key_id, "", key_a);
+  ASSERT_EQ(probe.status, 200);
+  const Json probed = probe.JsonBody();
+  for (const Json& k : probed["data"]) EXPECT_EQ(k["tenant_id"], a);
+}
+
+TYPED_TEST_P(ApiSuite, ScopesCannotBeEscalated) {
+  this->Boot();
+  auto [tenant, reader] = this->NewTenantWithKey(R"(["read"])");
+  EXPECT_EQ(this->Call("GET", "/v1/api-keys", "", reader).status, 200);
+  EXPECT_EQ(this->Call("POST", "/v1/api-keys", R"({"name":"x","scopes":["read"]})", reader).status, 403);
+  auto [t2, writer] = this->NewTenantWithKey(R"(["read","write"])");
+  EXPECT_EQ(this->Call("POST", "/v1/api-keys", R"({"name":"x","scopes":["admin"]})", writer).status, 403);
+  EXPECT_EQ(this->Call("POST", "/v1/api-keys", R"({"name":"x","scopes":["write"]})", writer).status, 201);
+}
+
+TYPED_TEST_P(ApiSuite, BadInputGetsPreciseProblems) {
+  this->Boot();
+  auto expect_400 = [&](const std::string& body, const std::string& needle) {
+    TestResponse r = this->Call("POST", "/v1/tenants", body, this->admin_key_);
+    EXPECT_EQ(r.status, 400) << body << " -> " << r.body;
+    EXPECT_EQ(r.Header("content-type"), "application/problem+json");
+    EXPECT_NE(r.JsonBody().value("detail", "").find(needle), std::string::npos) << r.body;
+  };
+  expect_400("{", "not well-formed JSON");
+  expect_400("[1]", "must be a JSON object");
+  expect_400("{}", "'name' is required");
+  expect_400(R"({"name":5})", "'name' must be a string");
+  expect_400(R"({"name":"x","extra":1})", "unknown field 'extra'");
+  expect_400("{\"name\":\"\xff\"}", "not valid UTF-8");
+  expect_400(R"({"name":")" + std::string(300, 'x') + R"("})", "1 to 200");
+  TestHttpClient client(this->port_);
+  TestResponse text = client.Send("POST", "/v1/tenants", "name=x", this->admin_key_,
+                                  {{"Content-Type", "text/plain"}});
+  EXPECT_EQ(text.status, 400);
+  EXPECT_EQ(this->Call("GET", "/v1/api-keys?limit=0", "", this->admin_key_).status, 400);
+  EXPECT_EQ(this->Call("GET", "/v1/api-keys?cursor=zzz", "", this->admin_key_).status, 400);
+  EXPECT_EQ(this->Call("GET", "/v1/tenants/not-an-id", "", this->admin_key_).status, 404);
+  EXPECT_EQ(this->Call("GET", "/v1/nothing-here", "", this->admin_key_).status, 404);
+  TestResponse wrong_method = this->Call("PUT", "/v1/tenants", "", this->admin_key_);
+  EXPECT_EQ(wrong_method.status, 405);
+  EXPECT_FALSE(wrong_method.Header("allow").empty());
+}
+
+TYPED_TEST_P(ApiSuite, OversizeBodiesAndHeaderFloodsAreRefused) {
+  this->config_.server.max_body_bytes = 4096;
+  this->Boot();
+  TestResponse big = this->Call("POST", "/v1/tenants",
+                                R"({"name":")" + std::string(8192, 'x') + R"("})", this->admin_key_);
+  EXPECT_EQ(big.status, 413);
+  std::string flood = "GET /healthz HTTP/1.1\r\nHost: x\r\n";
+  for (int i = 0; i < 2000; ++i) flood += "X-Flood-" + std::to_string(i) + ": " + std::string(64, 'a') + "\r\n";
+  flood += "\r\n";
+  TestHttpClient client(this->port_);
+  TestResponse r = client.SendRaw(flood);
+  EXPECT_TRUE(r.status == 0 || (r.status >= 400 && r.status < 500)) << r.status;
+  // The server is still healthy afterwards.
+  EXPECT_EQ(this->Call("GET", "/healthz").status, 200);
+}
+
+TYPED_TEST_P(ApiSuite, RateLimitAnswers429WithRetryAfter) {
+  this->config_.limits.requests_per_second = 0.5;
+  this->config_.limits.burst = 3;
+  this->Boot();
+  auto [tenant, key] = this->NewTenantWithKey(R"(["read"])");
+  int ok = 0;
+  TestResponse last;
+  for (int i = 0; i < 5; ++i) {
+    last = this->Call("GET", "/v1/tenants/" + tenant, "", key);
+    if (last.status == 200) ++ok;
+  }
+  EXPECT_EQ(ok, 3);
+  EXPECT_EQ(last.status, 429);
+  EXPECT_FALSE(last.Header("retry-after").empty());
+  EXPECT_GE(std::stoi(last.Header("retry-after")), 1);
+}
+
+TYPED_TEST_P(ApiSuite, OpenApiDocumentDescribesExactlyTheRoutes) {
+  this->Boot();
+  TestResponse doc = this->Call("GET", "/v1/openapi.json");
+  ASSERT_EQ(doc.status, 200);
+  Json openapi = doc.JsonBody();
+  EXPECT_EQ(openapi["openapi"], "3.1.0");
+  std::set<std::pair<std::string, std::string>> documented;
+  for (const auto& [path, item] : openapi["paths"].items()) {
+    for (const auto& [method, op] : item.items()) {
+      std::string upper = method;
+      for (char& c : upper) c = static_cast<char>(std::toupper(c));
+      documented.insert({upper, path});
+    }
+  }
+  std::set<std::pair<std::string, std::string>> routed;
+  for (const auto& route : this->app_->Routes()) routed.insert(route);
+  EXPECT_EQ(documented, routed);
+}
+
+REGISTER_TYPED_TEST_SUITE_P(ApiSuite, HealthReadinessAndMetrics, TenantLifecycleThroughTheApi,
+                            MissingOrWrongCredentialsAre401, ApiKeysCreateListPaginateRevoke,
+                            RevocationTakesEffectOnTheNextRequest, CrossTenantAccessIsImpossible,
+                            ScopesCannotBeEscalated, BadInputGetsPreciseProblems,
+                            OversizeBodiesAndHeaderFloodsAreRefused,
+                            RateLimitAnswers429WithRetryAfter,
+                            OpenApiDocumentDescribesExactlyTheRoutes);
+
+}  // namespace sb::app::testing

@@ -1,0 +1,53 @@
+// TestHttpClient: a minimal blocking HTTP/1.1 client over a loopback socket, for tests that
+// drive the real server. One keep-alive connection per client; not thread-safe.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "sb/base/json.h"
+
+namespace sb::app::testing {
+
+struct TestResponse {
+  int status = 0;
+  std::map<std::string, std::string> headers;  // lower-case names
+  std::string body;
+  bool closed = false;  // the server closed the connection after this response
+
+  Json JsonBody() const { return Json::parse(body, nullptr, false); }
+  std::string Header(const std::string& lower_name) const {
+    auto it = headers.find(lower_name);
+    return it == headers.end() ? std::string() : it->second;
+  }
+};
+
+class TestHttpClient {
+ public:
+  explicit TestHttpClient(uint16_t port) : port_(port) {}
+  ~TestHttpClient();
+  TestHttpClient(const TestHttpClient&) = delete;
+  TestHttpClient& operator=(const TestHttpClient&) = delete;
+
+  // Sends a request; `bearer` adds an Authorization header, a non-empty body gets
+  // Content-Type: application/json unless `headers` sets one.
+  TestResponse Send(const std::string& method, const std::string& target,
+                    const std::string& body = "", const std::string& bearer = "",
+                    const std::vector<std::pair<std::string, std::string>>& headers = {});
+  // Writes raw bytes and reads one response (status 0 when the server closed without one).
+  TestResponse SendRaw(const std::string& bytes);
+
+ private:
+  bool Connect();
+  TestResponse ReadResponse();
+
+  uint16_t port_;
+  int fd_ = -1;
+  std::string buffer_;
+};
+
+}  // namespace sb::app::testing

@@ -1,0 +1,69 @@
+// Internal to sb_http (includes Asio/Beast): the per-connection session coroutine and the
+// state it shares with Server::Impl.
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <memory>
+#include <mutex>
+#include <unordered_map>
+#include <utility>  // must precede <boost/asio/awaitable.hpp> with g++ 12
+#include <vector>
+
+#include <boost/asio/awaitable.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/beast/core/tcp_stream.hpp>
+
+#include "sb/base/clock.h"
+#include "sb/base/metrics.h"
+#include "sb/http/blocking_pool.h"
+#include "sb/http/parse.h"
+#include "sb/http/router.h"
+#include "sb/http/server.h"
+
+namespace sb::http::internal {
+
+// One accepted connection, shared by its session coroutine and the shutdown logic. The
+// stream's executor is a strand: touch `stream` and `idle` only on it.
+struct Connection {
+  explicit Connection(boost::asio::ip::tcp::socket socket) : stream(std::move(socket)) {}
+  boost::beast::tcp_stream stream;
+  bool idle = false;  // waiting for the first byte of a request; only on the strand
+};
+
+// The open connections, so that Stop can close them. Thread-safe.
+class ConnectionRegistry {
+ public:
+  void Add(const std::shared_ptr<Connection>& connection);
+  void Remove(const Connection* connection);
+  std::vector<std::shared_ptr<Connection>> Snapshot() const;
+  size_t size() const;
+  // Waits until no connection is open or `timeout` passed; true when empty.
+  bool WaitEmptyFor(std::chrono::milliseconds timeout);
+
+ private:
+  mutable std::mutex mu_;
+  std::condition_variable empty_cv_;
+  std::unordered_map<const Connection*, std::weak_ptr<Connection>> open_;  // guarded by mu_
+};
+
+// Everything a session needs; owned by Server::Impl, outlives every session.
+struct ServerContext {
+  const ServerOptions& options;
+  ParseLimits limits;
+  const Router& router;
+  BlockingPool& pool;
+  const Clock& clock;
+  metrics::CounterFamily& requests;
+  metrics::HistogramFamily& latency;
+  ConnectionRegistry& connections;
+  const std::atomic<bool>& stopping;
+};
+
+// Serves `connection` until the peer closes, an error or timeout, a non-keep-alive response,
+// or shutdown. Never throws. Run on the connection's strand.
+boost::asio::awaitable<void> RunSession(ServerContext& context,
+                                        std::shared_ptr<Connection> connection);
+
+}  // namespace sb::http::internal

@@ -1,0 +1,80 @@
+// Request: one parsed HTTP request as handlers and middlewares see it. A plain value type
+// (Beast-free); the server fills it from the wire, the router adds the route and path params,
+// middlewares attach the principal. Thread-compatible: one request is handled by one thread
+// at a time.
+#pragma once
+
+#include <any>
+#include <functional>
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "sb/base/status.h"
+
+namespace sb::http {
+
+// Where a route's handler (with its middlewares) runs.
+enum class Execution {
+  kBlockingPool,  // the default: anything that may block (database, crypto on big payloads)
+  kInline,        // on the I/O thread: only cheap, non-blocking handlers such as /healthz
+};
+
+// Per-route attributes, fixed at registration; middlewares read them from the Request.
+struct RouteOptions {
+  // False for public routes (health checks, metrics, hosted pages): an authentication
+  // middleware should let the request through without credentials.
+  bool authenticated = true;
+  Execution execution = Execution::kBlockingPool;
+};
+
+using HeaderList = std::vector<std::pair<std::string, std::string>>;
+using ParamMap = std::map<std::string, std::string, std::less<>>;
+
+struct Request {
+  std::string method;  // as sent, e.g. "GET" (methods are case-sensitive)
+  std::string target;  // raw request-target, e.g. "/v1/tenants?limit=10"
+  std::string path;    // raw (still percent-encoded) path part of target
+  HeaderList query;    // decoded query parameters in order; '+' means space
+  HeaderList headers;  // names as sent; look up with Header()
+  std::string body;
+  std::string remote_address;  // "ip:port" of the peer
+  std::string request_id;      // validated incoming X-Request-Id or a generated one
+
+  // Set by the router on a match.
+  std::string_view route_name;  // the route pattern; points into the Router (outlives requests)
+  RouteOptions route_options;
+  ParamMap path_params;  // percent-decoded values of {param} segments
+
+  // Slots for middlewares: `principal` holds the authenticated caller (any type the API layer
+  // chooses, read back with std::any_cast); `context` holds small string attributes.
+  std::any principal;
+  ParamMap context;
+
+  // First header with this name, compared case-insensitively.
+  std::optional<std::string_view> Header(std::string_view name) const;
+  // First query parameter with this (decoded, case-sensitive) name.
+  std::optional<std::string_view> Query(std::string_view name) const;
+  std::optional<std::string_view> PathParam(std::string_view name) const;
+};
+
+// ASCII case-insensitive comparison (header names).
+bool EqualsIgnoreCase(std::string_view a, std::string_view b);
+
+// Decodes %XX escapes; with `plus_as_space` (query strings) '+' becomes ' '. Returns
+// InvalidArgument on a malformed escape or when the result is not valid UTF-8.
+Result<std::string> PercentDecode(std::string_view text, bool plus_as_space = false);
+
+// Splits `target` into path and decoded query parameters and stores them in `request`.
+// Returns InvalidArgument unless target is origin-form ("/path?query") with a valid query.
+Status ParseTarget(std::string_view target, Request& request);
+
+// True for an acceptable incoming X-Request-Id: 1..128 chars of [A-Za-z0-9._:-].
+bool IsValidRequestId(std::string_view id);
+// A new random request id: 32 lowercase hex chars. Thread-safe, no system call per id.
+std::string NewRequestId();
+
+}  // namespace sb::http

@@ -1,0 +1,319 @@
+// The per-connection coroutine: read a request, dispatch it, write the response, repeat.
+#include "sb/http/internal/session.h"
+
+#include <array>
+#include <charconv>
+#include <exception>
+#include <optional>
+#include <string>
+#include <typeinfo>
+
+#include <boost/asio/associated_executor.hpp>
+#include <boost/asio/async_result.hpp>
+#include <boost/asio/buffer.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/redirect_error.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/asio/write.hpp>
+#include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/http/error.hpp>
+#include <boost/beast/http/read.hpp>
+
+#include "sb/base/logging.h"
+#include "sb/http/internal/beast_request.h"
+#include "sb/http/problem.h"
+
+namespace sb::http::internal {
+namespace {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace bhttp = boost::beast::http;
+using asio::use_awaitable;
+
+constexpr size_t kReadChunk = 4096;
+constexpr std::chrono::milliseconds kDrainTimeout{500};
+constexpr size_t kMaxDrainBytes = 256 * 1024;
+
+// Bounded method label for metrics.
+std::string_view MethodLabel(std::string_view method) {
+  static constexpr std::string_view kKnown[] = {"GET",   "HEAD",   "POST",   "PUT",
+                                                "PATCH", "DELETE", "OPTIONS"};
+  for (std::string_view known : kKnown) {
+    if (known == method) return known;
+  }
+  return "OTHER";
+}
+
+bool IsSafeHeaderText(std::string_view s) {
+  return s.find_first_of(std::string_view("\r\n\0", 3)) == std::string_view::npos;
+}
+
+// Headers the server owns; a handler's copies are dropped.
+bool IsServerHeader(std::string_view name) {
+  return EqualsIgnoreCase(name, "Content-Length") || EqualsIgnoreCase(name, "Connection") ||
+         EqualsIgnoreCase(name, "Transfer-Encoding");
+}
+
+void SerializeHead(const Response& response, bool keep_alive, std::string& out) {
+  out.clear();
+  char number[24];
+  auto end = std::to_chars(number, number + sizeof(number), response.status).ptr;
+  out.append("HTTP/1.1 ").append(number, end).append(" ");
+  out.append(ReasonPhrase(response.status)).append("\r\n");
+  for (const auto& [name, value] : response.headers) {
+    if (name.empty() || IsServerHeader(name) || !IsSafeHeaderText(name) ||
+        !IsSafeHeaderText(value)) {
+      continue;
+    }
+    out.append(name).append(": ").append(value).append("\r\n");
+  }
+  end = std::to_chars(number, number + sizeof(number), response.body.size()).ptr;
+  out.append("Content-Length: ").append(number, end).append("\r\n");
+  out.append(keep_alive ? "Connection: keep-alive\r\n\r\n" : "Connection: close\r\n\r\n");
+}
+
+// Runs `fn` on the pool and resumes the caller on its own executor with the result, or with
+// nullopt when the pool's queue is full or the pool cancelled the task at shutdown.
+template <typename Fn, typename Token>
+auto AsyncRunOnPool(BlockingPool& pool, Fn fn, Token&& token) {
+  return asio::async_initiate<Token, void(std::optional<Response>)>(
+      [&pool](auto handler, Fn work) {
+        auto executor = asio::get_associated_executor(handler);
+        PoolTask task([handler = std::move(handler), work = std::move(work),
+                       executor](bool cancelled) mutable {
+          std::optional<Response> result;
+          if (!cancelled) result = work();
+          asio::post(executor,
+                     [handler = std::move(handler), result = std::move(result)]() mutable {
+                       handler(std::move(result));
+                     });
+        });
+        if (!pool.TrySubmit(task)) task(true);
+      },
+      token, std::move(fn));
+}
+
+class Session {
+ public:
+  Session(ServerContext& context, std::shared_ptr<Connection> connection)
+      : context_(context), connection_(std::move(connection)) {
+    beast::error_code ec;
+    const auto endpoint = connection_->stream.socket().remote_endpoint(ec);
+    if (!ec) remote_ = endpoint.address().to_string() + ":" + std::to_string(endpoint.port());
+  }
+
+  asio::awaitable<void> Run();
+
+ private:
+  asio::awaitable<bool> WaitForRequest();
+  asio::awaitable<Status> ReadRequest(BeastParser& parser);
+  asio::awaitable<Response> Handle(Request& request);
+  asio::awaitable<bool> Finish(const Request& request, Response& response,
+                               std::chrono::steady_clock::time_point start, bool keep_alive);
+  Response SafeInvoke(const Route& route, Request& request) const;
+  void Record(const Request& request, int status,
+              std::chrono::steady_clock::time_point start) const;
+  void AssignRequestId(Request& request) const;
+  asio::awaitable<void> DrainBeforeClose();
+  void Close();
+
+  ServerContext& context_;
+  std::shared_ptr<Connection> connection_;
+  beast::flat_buffer buffer_;
+  std::string remote_;
+  std::string head_;  // reused serialization buffer for response heads
+};
+
+asio::awaitable<void> Session::Run() {
+  size_t served = 0;
+  while (co_await WaitForRequest()) {
+    const auto start = context_.clock.SteadyNow();
+    Request request;
+    request.remote_address = remote_;
+    BeastParser parser;
+    ApplyLimits(context_.limits, parser);
+    const Status read = co_await ReadRequest(parser);
+    if (read.code() == StatusCode::kCancelled) break;  // peer gone or timed out
+    if (!read.ok()) {
+      request.request_id = NewRequestId();
+      Response response = ParseFailureProblem(read, context_.limits, request.request_id);
+      co_await Finish(request, response, start, false);
+      co_await DrainBeforeClose();
+      break;
+    }
+    const bool wants_keep_alive = parser.get().keep_alive();
+    const Status converted = FromBeast(parser.release(), request);
+    AssignRequestId(request);
+    // Not a conditional expression: g++ 12 miscompiles co_await inside `?:`.
+    Response response;
+    if (converted.ok()) {
+      response = co_await Handle(request);
+    } else {
+      response = MalformedRequestProblem(converted.message(), request.request_id);
+    }
+    ++served;
+    const size_t max = context_.options.max_requests_per_connection;
+    const bool keep_alive = wants_keep_alive && converted.ok() && !context_.stopping.load() &&
+                            (max == 0 || served < max);
+    if (!co_await Finish(request, response, start, keep_alive) || !keep_alive) break;
+  }
+  Close();
+}
+
+asio::awaitable<bool> Session::WaitForRequest() {
+  if (buffer_.size() > 0) co_return true;  // a pipelined request is already buffered
+  connection_->idle = true;
+  // Checked after marking idle: Stop sets `stopping` before it closes idle connections.
+  if (context_.stopping.load()) co_return false;
+  connection_->stream.expires_after(context_.options.idle_timeout);
+  beast::error_code ec;
+  const size_t n = co_await connection_->stream.async_read_some(
+      buffer_.prepare(kReadChunk), asio::redirect_error(use_awaitable, ec));
+  connection_->idle = false;
+  if (ec) co_return false;
+  buffer_.commit(n);
+  co_return true;
+}
+
+asio::awaitable<Status> Session::ReadRequest(BeastParser& parser) {
+  beast::error_code ec;
+  // One deadline for the whole request: a client trickling bytes cannot extend it.
+  connection_->stream.expires_after(context_.options.read_timeout);
+  co_await bhttp::async_read_header(connection_->stream, buffer_, parser,
+                                    asio::redirect_error(use_awaitable, ec));
+  if (!ec && !parser.is_done()) {
+    const auto expect = parser.get().find(bhttp::field::expect);
+    if (expect != parser.get().end() && EqualsIgnoreCase(expect->value(), "100-continue")) {
+      static constexpr std::string_view kContinue = "HTTP/1.1 100 Continue\r\n\r\n";
+      co_await asio::async_write(connection_->stream, asio::buffer(kContinue),
+                                 asio::redirect_error(use_awaitable, ec));
+    }
+    if (!ec) {
+      co_await bhttp::async_read(connection_->stream, buffer_, parser,
+                                 asio::redirect_error(use_awaitable, ec));
+    }
+  }
+  if (!ec) co_return OkStatus();
+  const bool protocol_error =
+      ec.category() == bhttp::make_error_code(bhttp::error::need_more).category() &&
+      ec != bhttp::error::end_of_stream && ec != bhttp::error::partial_message;
+  if (protocol_error) co_return ParseErrorToStatus(ec);
+  co_return Status(StatusCode::kCancelled, "connection closed");
+}
+
+asio::awaitable<Response> Session::Handle(Request& request) {
+  const RouteMatch match = context_.router.Resolve(request);
+  if (match.kind == MatchKind::kNotFound) co_return RouteNotFoundProblem(request.request_id);
+  if (match.kind == MatchKind::kMethodNotAllowed) {
+    co_return MethodNotAllowedProblem(match.allow, request.request_id);
+  }
+  const Route& route = *match.route;
+  if (route.options.execution == Execution::kInline) co_return SafeInvoke(route, request);
+  auto work = [this, &route, &request] { return SafeInvoke(route, request); };
+  std::optional<Response> response =
+      co_await AsyncRunOnPool(context_.pool, std::move(work), use_awaitable);
+  if (!response) co_return OverloadedProblem(request.request_id);
+  co_return std::move(*response);
+}
+
+Response Session::SafeInvoke(const Route& route, Request& request) const {
+  try {
+    return context_.router.Invoke(route, request);
+  } catch (const std::exception& e) {
+    // what() may quote request data, so only the exception type is logged.
+    log::Error("http_handler_exception", {{"route", route.pattern},
+                                          {"request_id", request.request_id},
+                                          {"exception_type", typeid(e).name()}});
+  } catch (...) {
+    log::Error("http_handler_exception",
+               {{"route", route.pattern}, {"request_id", request.request_id}});
+  }
+  return InternalErrorProblem(request.request_id);
+}
+
+asio::awaitable<bool> Session::Finish(const Request& request, Response& response,
+                                      std::chrono::steady_clock::time_point start,
+                                      bool keep_alive) {
+  response.SetHeader("X-Request-Id", request.request_id);
+  SerializeHead(response, keep_alive, head_);
+  const bool head_only = request.method == "HEAD";
+  const std::array<asio::const_buffer, 2> buffers = {
+      asio::buffer(head_), head_only ? asio::const_buffer() : asio::buffer(response.body)};
+  beast::error_code ec;
+  connection_->stream.expires_after(context_.options.write_timeout);
+  co_await asio::async_write(connection_->stream, buffers, asio::redirect_error(use_awaitable, ec));
+  Record(request, response.status, start);
+  co_return !ec;
+}
+
+void Session::Record(const Request& request, int status,
+                     std::chrono::steady_clock::time_point start) const {
+  const double seconds = std::chrono::duration<double>(context_.clock.SteadyNow() - start).count();
+  const std::string_view route = !request.route_name.empty() ? request.route_name
+                                 : request.method.empty()    ? std::string_view("invalid")
+                                                             : std::string_view("unmatched");
+  const std::string_view method = MethodLabel(request.method);
+  char status_text[8];
+  const auto end = std::to_chars(status_text, status_text + sizeof(status_text), status).ptr;
+  context_.requests.WithLabels({route, method, std::string_view(status_text, end - status_text)})
+      .Increment();
+  context_.latency.WithLabels({route, method}).Observe(seconds);
+  if (!context_.options.access_log) return;
+  log::Info("http_request", {{"method", method},
+                             {"route", route},
+                             {"path", request.path},
+                             {"status", status},
+                             {"duration_ms", seconds * 1000},
+                             {"request_id", request.request_id},
+                             {"remote_addr", remote_}});
+}
+
+void Session::AssignRequestId(Request& request) const {
+  const std::optional<std::string_view> incoming = request.Header("X-Request-Id");
+  request.request_id =
+      incoming && IsValidRequestId(*incoming) ? std::string(*incoming) : NewRequestId();
+}
+
+// After an error response, half-close and read (discarding) what the client still sends for a
+// moment: closing with unread input makes the kernel send RST, which can destroy the response
+// before the client reads it.
+asio::awaitable<void> Session::DrainBeforeClose() {
+  beast::error_code ec;
+  connection_->stream.socket().shutdown(asio::ip::tcp::socket::shutdown_send, ec);
+  connection_->stream.expires_after(kDrainTimeout);
+  size_t drained = 0;
+  while (!ec && drained < kMaxDrainBytes) {
+    buffer_.clear();
+    drained += co_await connection_->stream.async_read_some(
+        buffer_.prepare(kReadChunk), asio::redirect_error(use_awaitable, ec));
+  }
+}
+
+void Session::Close() {
+  beast::error_code ec;
+  connection_->stream.socket().shutdown(asio::ip::tcp::socket::shutdown_send, ec);
+  connection_->stream.socket().close(ec);
+}
+
+}  // namespace
+
+asio::awaitable<void> RunSession(ServerContext& context, std::shared_ptr<Connection> connection) {
+  context.connections.Add(connection);
+  // Unregisters also when the frame is destroyed unfinished (io_context torn down).
+  struct Unregister {
+    ConnectionRegistry& registry;
+    const Connection* connection;
+    ~Unregister() { registry.Remove(connection); }
+  } unregister{context.connections, connection.get()};
+  try {
+    Session session(context, connection);
+    co_await session.Run();
+  } catch (const std::exception& e) {
+    log::Error("http_session_exception", {{"exception_type", typeid(e).name()}});
+  } catch (...) {
+    log::Error("http_session_exception");
+  }
+}
+
+}  // namespace sb::http::internal
