@@ -26,7 +26,7 @@ export SWITCHBOARD_SERVER_WORKER_THREADS=${WORKER_THREADS:-4}
 export SWITCHBOARD_DATABASE_POOL_SIZE=${WORKER_THREADS:-4}
 export SWITCHBOARD_LIMITS_REQUESTS_PER_SECOND=1000000000
 export SWITCHBOARD_LIMITS_BURST=1000000000
-export SWITCHBOARD_LOG_LEVEL=warn
+export SWITCHBOARD_LOG_LEVEL=${LOG_LEVEL:-info}
 
 "$BIN" migrate up >/dev/null
 tenant=$("$BIN" tenant create --name bench --quiet)
@@ -52,7 +52,7 @@ run() {  # name, path, extra wrk args...
   printf '| %s | %s | %s | %s | %s |\n' "$name" "$rps" "$p50" "$p99" "${non2xx:-0}"
 }
 
-echo "wrk -t$threads -c$connections -d${seconds}s --latency; server io_threads=$SWITCHBOARD_SERVER_IO_THREADS worker_threads=$SWITCHBOARD_SERVER_WORKER_THREADS; $(nproc) cores"
+echo "wrk -t$threads -c$connections -d${seconds}s --latency; server io_threads=$SWITCHBOARD_SERVER_IO_THREADS worker_threads=$SWITCHBOARD_SERVER_WORKER_THREADS log.level=$SWITCHBOARD_LOG_LEVEL (access log on at info); $(nproc) cores"
 echo "| route | req/s | p50 | p99 | non-2xx |"
 echo "| --- | --- | --- | --- | --- |"
 run "GET /healthz (baseline)" /healthz

@@ -135,6 +135,7 @@ int Serve(const config::Config& config, std::ostream& out, std::ostream& err) {
                                 {"grace_ms", config.server.shutdown_grace.count()}});
   (*app)->Stop(config.server.shutdown_grace);
   log::Info("server.stopped");
+  log::Flush();
   return 0;
 }
 
