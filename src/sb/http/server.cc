@@ -82,7 +82,7 @@ Server::Impl::Impl(ServerOptions options, const Router& router, metrics::Metrics
                                   {"route", "method", "status"}),
                metrics.AddHistogram("sb_http_request_duration_seconds",
                                     "HTTP request latency from first byte to response written.",
-                                    {"route", "method"}),
+                                    {"route", "method", "status"}),
                connections_,
                stopping_},
       io_(static_cast<int>(std::max<size_t>(1, options_.io_threads))),

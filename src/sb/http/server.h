@@ -6,7 +6,7 @@
 // runs the router's middleware chain and the handler inline or on the blocking pool (503 when
 // the pool's queue is full), turns handler exceptions into 500 problem+json plus an error log,
 // adds X-Request-Id, records sb_http_requests_total{route,method,status} and
-// sb_http_request_duration_seconds{route,method}, and writes a JSON access log line with
+// sb_http_request_duration_seconds{route,method,status}, and writes a JSON access log line with
 // method, route, path (never the query string), status, duration, request id and remote
 // address. Headers and bodies are never logged.
 //

@@ -295,7 +295,7 @@ TEST_F(ServerTest, MetricsCountByRoutePattern) {
   EXPECT_THAT(text, HasSubstr("sb_http_requests_total{route=\"unmatched\",method=\"GET\","
                               "status=\"404\"} 1\n"));
   EXPECT_THAT(text, HasSubstr("sb_http_request_duration_seconds_count{route=\"/v1/things/{id}\","
-                              "method=\"GET\"} 2\n"));
+                              "method=\"GET\",status=\"200\"} 2\n"));
   EXPECT_THAT(text, HasSubstr("# TYPE sb_http_blocking_queue_depth gauge"));
   EXPECT_EQ(text.find("/v1/things/1"), std::string::npos);
 }

@@ -256,9 +256,9 @@ void Session::Record(const Request& request, int status,
   const std::string_view method = MethodLabel(request.method);
   char status_text[8];
   const auto end = std::to_chars(status_text, status_text + sizeof(status_text), status).ptr;
-  context_.requests.WithLabels({route, method, std::string_view(status_text, end - status_text)})
-      .Increment();
-  context_.latency.WithLabels({route, method}).Observe(seconds);
+  const std::string_view status_label(status_text, end - status_text);
+  context_.requests.WithLabels({route, method, status_label}).Increment();
+  context_.latency.WithLabels({route, method, status_label}).Observe(seconds);
   if (!context_.options.access_log) return;
   log::Info("http_request", {{"method", method},
                              {"route", route},
