@@ -21,7 +21,7 @@ build-debug: deps
 run: build-release
 	@./scripts/dev-run.sh
 
-test: build-debug lint-layers fuzz-smoke
+test: build-debug lint-layers format-check fuzz-smoke
 	@ctest --preset debug -j $(JOBS)
 
 # libFuzzer over HTTP request parsing and routing, for a bounded time (clang build of one target).

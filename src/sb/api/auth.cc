@@ -54,8 +54,7 @@ http::Response AuthMiddleware::operator()(
   if (!decision.allowed) {
     // Retry-After is in whole seconds, rounded up so that a retry at that time succeeds.
     auto seconds = std::chrono::ceil<std::chrono::seconds>(decision.retry_after);
-    return http::RateLimitedProblem(std::max(seconds, std::chrono::seconds(1)),
-                                    request.request_id);
+    return http::RateLimitedProblem(std::max(seconds, std::chrono::seconds(1)), request.request_id);
   }
   request.principal = std::move(*principal);
   return next(request);

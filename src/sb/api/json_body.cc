@@ -48,7 +48,8 @@ Result<Json> ParseJsonObject(const http::Request& request,
 
 Result<std::string> RequiredString(const Json& object, std::string_view field, size_t max_len) {
   auto it = object.find(field);
-  if (it == object.end()) return InvalidArgumentError("field '" + std::string(field) + "' is required");
+  if (it == object.end())
+    return InvalidArgumentError("field '" + std::string(field) + "' is required");
   if (!it->is_string()) {
     return InvalidArgumentError("field '" + std::string(field) + "' must be a string, got " +
                                 TypeName(*it));

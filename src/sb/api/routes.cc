@@ -13,26 +13,26 @@ Status RegisterRoutes(http::Router& router, const Handlers& h) {
 
   auto& sys = h.system;
   auto& t = h.tenants;
-  SB_RETURN_IF_ERROR(router.Add("GET", "/healthz", [&sys](Request& r) { return sys.Health(r); },
-                                kPublicInline));
-  SB_RETURN_IF_ERROR(router.Add("GET", "/readyz", [&sys](Request& r) { return sys.Ready(r); },
-                                kPublicPool));
-  SB_RETURN_IF_ERROR(router.Add("GET", "/metrics", [&sys](Request& r) { return sys.Metrics(r); },
-                                kPublicPool));
-  SB_RETURN_IF_ERROR(router.Add("GET", "/v1/openapi.json",
-                                [&sys](Request& r) { return sys.OpenApi(r); }, kPublicInline));
-  SB_RETURN_IF_ERROR(router.Add("POST", "/v1/tenants",
-                                [&t](Request& r) { return t.CreateTenant(r); }, kAuthed));
-  SB_RETURN_IF_ERROR(router.Add("GET", "/v1/tenants/{id}",
-                                [&t](Request& r) { return t.GetTenant(r); }, kAuthed));
-  SB_RETURN_IF_ERROR(router.Add("POST", "/v1/api-keys",
-                                [&t](Request& r) { return t.CreateApiKey(r); }, kAuthed));
-  SB_RETURN_IF_ERROR(router.Add("GET", "/v1/api-keys",
-                                [&t](Request& r) { return t.ListApiKeys(r); }, kAuthed));
-  SB_RETURN_IF_ERROR(router.Add("GET", "/v1/api-keys/{id}",
-                                [&t](Request& r) { return t.GetApiKey(r); }, kAuthed));
-  SB_RETURN_IF_ERROR(router.Add("DELETE", "/v1/api-keys/{id}",
-                                [&t](Request& r) { return t.RevokeApiKey(r); }, kAuthed));
+  SB_RETURN_IF_ERROR(router.Add(
+      "GET", "/healthz", [&sys](Request& r) { return sys.Health(r); }, kPublicInline));
+  SB_RETURN_IF_ERROR(router.Add(
+      "GET", "/readyz", [&sys](Request& r) { return sys.Ready(r); }, kPublicPool));
+  SB_RETURN_IF_ERROR(router.Add(
+      "GET", "/metrics", [&sys](Request& r) { return sys.Metrics(r); }, kPublicPool));
+  SB_RETURN_IF_ERROR(router.Add(
+      "GET", "/v1/openapi.json", [&sys](Request& r) { return sys.OpenApi(r); }, kPublicInline));
+  SB_RETURN_IF_ERROR(router.Add(
+      "POST", "/v1/tenants", [&t](Request& r) { return t.CreateTenant(r); }, kAuthed));
+  SB_RETURN_IF_ERROR(router.Add(
+      "GET", "/v1/tenants/{id}", [&t](Request& r) { return t.GetTenant(r); }, kAuthed));
+  SB_RETURN_IF_ERROR(router.Add(
+      "POST", "/v1/api-keys", [&t](Request& r) { return t.CreateApiKey(r); }, kAuthed));
+  SB_RETURN_IF_ERROR(router.Add(
+      "GET", "/v1/api-keys", [&t](Request& r) { return t.ListApiKeys(r); }, kAuthed));
+  SB_RETURN_IF_ERROR(router.Add(
+      "GET", "/v1/api-keys/{id}", [&t](Request& r) { return t.GetApiKey(r); }, kAuthed));
+  SB_RETURN_IF_ERROR(router.Add(
+      "DELETE", "/v1/api-keys/{id}", [&t](Request& r) { return t.RevokeApiKey(r); }, kAuthed));
   return OkStatus();
 }
 

@@ -35,8 +35,7 @@ http::Response SystemHandlers::Ready(http::Request& request) {
   Status s = db_.Ping();
   if (!s.ok()) {
     log::Warn("readyz.database_unreachable", {{"error", s.ToString()}});
-    return http::MakeProblem(503, "not-ready", "the database is not reachable",
-                             request.request_id);
+    return http::MakeProblem(503, "not-ready", "the database is not reachable", request.request_id);
   }
   return http::Response::Json(200, {{"status", "ready"}});
 }

@@ -51,16 +51,25 @@ http::Response Respond(const http::Request& request, const Result<http::Response
   return http::StatusToProblem(result.status(), request.request_id, request.path);
 }
 
-http::Response TenantHandlers::CreateTenant(http::Request& r) { return Respond(r, DoCreateTenant(r)); }
+http::Response TenantHandlers::CreateTenant(http::Request& r) {
+  return Respond(r, DoCreateTenant(r));
+}
 http::Response TenantHandlers::GetTenant(http::Request& r) { return Respond(r, DoGetTenant(r)); }
-http::Response TenantHandlers::CreateApiKey(http::Request& r) { return Respond(r, DoCreateApiKey(r)); }
-http::Response TenantHandlers::ListApiKeys(http::Request& r) { return Respond(r, DoListApiKeys(r)); }
+http::Response TenantHandlers::CreateApiKey(http::Request& r) {
+  return Respond(r, DoCreateApiKey(r));
+}
+http::Response TenantHandlers::ListApiKeys(http::Request& r) {
+  return Respond(r, DoListApiKeys(r));
+}
 http::Response TenantHandlers::GetApiKey(http::Request& r) { return Respond(r, DoGetApiKey(r)); }
-http::Response TenantHandlers::RevokeApiKey(http::Request& r) { return Respond(r, DoRevokeApiKey(r)); }
+http::Response TenantHandlers::RevokeApiKey(http::Request& r) {
+  return Respond(r, DoRevokeApiKey(r));
+}
 
 Result<http::Response> TenantHandlers::DoCreateTenant(http::Request& request) {
   const Principal& p = PrincipalOf(request);
-  if (!p.Has(Scope::kAdmin)) return PermissionDeniedError("creating tenants needs the 'admin' scope");
+  if (!p.Has(Scope::kAdmin))
+    return PermissionDeniedError("creating tenants needs the 'admin' scope");
   SB_ASSIGN_OR_RETURN(Json body, ParseJsonObject(request, {"name"}));
   SB_ASSIGN_OR_RETURN(std::string name, RequiredString(body, "name", 200));
   SB_ASSIGN_OR_RETURN(store::TenantRecord tenant, tenants_.Create(name));
@@ -87,7 +96,8 @@ Result<http::Response> TenantHandlers::DoCreateApiKey(http::Request& request) {
   SB_ASSIGN_OR_RETURN(Json body, ParseJsonObject(request, {"name", "scopes", "tenant_id"}));
   SB_ASSIGN_OR_RETURN(std::string name, RequiredString(body, "name", 200));
   SB_ASSIGN_OR_RETURN(std::vector<std::string> scope_names, RequiredStringArray(body, "scopes"));
-  SB_ASSIGN_OR_RETURN(std::optional<std::string> tenant_text, OptionalString(body, "tenant_id", 64));
+  SB_ASSIGN_OR_RETURN(std::optional<std::string> tenant_text,
+                      OptionalString(body, "tenant_id", 64));
   std::set<Scope> scopes;
   for (const std::string& n : scope_names) {
     std::optional<Scope> s = tenancy::ParseScope(n);

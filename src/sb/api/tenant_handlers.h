@@ -14,12 +14,12 @@ class TenantHandlers {
   TenantHandlers(tenancy::TenantService& tenants, tenancy::ApiKeyService& keys)
       : tenants_(tenants), keys_(keys) {}
 
-  http::Response CreateTenant(http::Request& request);   // POST /v1/tenants (admin)
-  http::Response GetTenant(http::Request& request);      // GET /v1/tenants/{id}
-  http::Response CreateApiKey(http::Request& request);   // POST /v1/api-keys (write)
-  http::Response ListApiKeys(http::Request& request);    // GET /v1/api-keys (read)
-  http::Response GetApiKey(http::Request& request);      // GET /v1/api-keys/{id} (read)
-  http::Response RevokeApiKey(http::Request& request);   // DELETE /v1/api-keys/{id} (write)
+  http::Response CreateTenant(http::Request& request);  // POST /v1/tenants (admin)
+  http::Response GetTenant(http::Request& request);     // GET /v1/tenants/{id}
+  http::Response CreateApiKey(http::Request& request);  // POST /v1/api-keys (write)
+  http::Response ListApiKeys(http::Request& request);   // GET /v1/api-keys (read)
+  http::Response GetApiKey(http::Request& request);     // GET /v1/api-keys/{id} (read)
+  http::Response RevokeApiKey(http::Request& request);  // DELETE /v1/api-keys/{id} (write)
 
  private:
   Result<http::Response> DoCreateTenant(http::Request& request);

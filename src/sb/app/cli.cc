@@ -149,7 +149,8 @@ Result<std::set<tenancy::Scope>> ParseScopes(const std::string& text) {
   size_t start = 0;
   while (start <= text.size()) {
     size_t comma = text.find(',', start);
-    std::string part = text.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
+    std::string part =
+        text.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
     auto scope = tenancy::ParseScope(part);
     if (!scope) return InvalidArgumentError("unknown scope '" + part + "' (admin, read, write)");
     scopes.insert(*scope);

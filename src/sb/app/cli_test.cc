@@ -1,9 +1,9 @@
 #include "sb/app/cli.h"
 
-#include <gtest/gtest.h>
-
 #include <filesystem>
 #include <sstream>
+
+#include <gtest/gtest.h>
 
 #include "sb/base/ids.h"
 
@@ -80,8 +80,8 @@ TEST_F(CliTest, TenantAndApiKeyCommands) {
   std::string id = tenant.out.substr(0, tenant.out.find('\n'));
   EXPECT_TRUE(IsCanonicalUuid(id)) << id;
 
-  CliRun key = Cli({"apikey", "create", "--tenant", id, "--name", "ops", "--scopes", "admin,read",
-                 "--quiet"});
+  CliRun key = Cli(
+      {"apikey", "create", "--tenant", id, "--name", "ops", "--scopes", "admin,read", "--quiet"});
   ASSERT_EQ(key.code, 0) << key.err;
   EXPECT_EQ(key.out.rfind("sb_live_", 0), 0u);
 

@@ -1,10 +1,5 @@
 // Runs the real `switchboard` binary: `serve` answers requests and exits 0 on SIGTERM, after
 // logging an orderly stop; a bad configuration value exits 2 naming the key.
-#include <gtest/gtest.h>
-#include <signal.h>
-#include <sys/wait.h>
-#include <unistd.h>
-
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
@@ -13,6 +8,11 @@
 #include <sstream>
 #include <string>
 #include <thread>
+
+#include <gtest/gtest.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include "sb/app/testing/test_http_client.h"
 
@@ -63,9 +63,9 @@ class ServeProcessTest : public ::testing::Test {
 };
 
 TEST_F(ServeProcessTest, ServesThenStopsGracefullyOnSigterm) {
-  const std::vector<std::string> env = {"SWITCHBOARD_DATABASE_URL=sqlite:" + (dir_ / "sb.db").string(),
-                                        "SWITCHBOARD_SERVER_LISTEN=127.0.0.1:0",
-                                        "SWITCHBOARD_SERVER_SHUTDOWN_GRACE_MS=2000"};
+  const std::vector<std::string> env = {
+      "SWITCHBOARD_DATABASE_URL=sqlite:" + (dir_ / "sb.db").string(),
+      "SWITCHBOARD_SERVER_LISTEN=127.0.0.1:0", "SWITCHBOARD_SERVER_SHUTDOWN_GRACE_MS=2000"};
   ASSERT_EQ(WaitExit(Spawn({"migrate", "up"}, env)), 0) << Read("err.txt");
   pid_t server = Spawn({"serve"}, env);
   int port = 0;
@@ -73,8 +73,10 @@ TEST_F(ServeProcessTest, ServesThenStopsGracefullyOnSigterm) {
   for (int i = 0; i < 200 && port == 0; ++i) {
     std::smatch m;
     std::string out = Read("out.txt");
-    if (std::regex_search(out, m, serving)) port = std::stoi(m[1]);
-    else std::this_thread::sleep_for(std::chrono::milliseconds(25));
+    if (std::regex_search(out, m, serving))
+      port = std::stoi(m[1]);
+    else
+      std::this_thread::sleep_for(std::chrono::milliseconds(25));
   }
   ASSERT_NE(port, 0) << Read("err.txt");
   testing::TestHttpClient client(static_cast<uint16_t>(port));  // a keep-alive connection

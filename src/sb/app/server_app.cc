@@ -1,8 +1,8 @@
 #include "sb/app/server_app.h"
 
-#include <signal.h>
-
 #include <ostream>
+
+#include <signal.h>
 
 #include "sb/api/auth.h"
 #include "sb/api/routes.h"
@@ -125,9 +125,10 @@ int Serve(const config::Config& config, std::ostream& out, std::ostream& err) {
     err << "switchboard: cannot listen: " << port.status().ToString() << "\n";
     return 1;
   }
-  out << "switchboard: serving on http://" << config.server.listen_address << ":" << *port
-      << " (" << config.mode << ")" << std::endl;
-  log::Info("server.started", {{"address", config.server.listen_address}, {"port", *port},
+  out << "switchboard: serving on http://" << config.server.listen_address << ":" << *port << " ("
+      << config.mode << ")" << std::endl;
+  log::Info("server.started", {{"address", config.server.listen_address},
+                               {"port", *port},
                                {"database", config::RedactUrl(config.database.url)}});
   int received = 0;
   sigwait(&signals, &received);

@@ -1,7 +1,6 @@
 // The API conformance suite on PostgreSQL (the app connects as sb_app, under row-level security).
-#include "sb/store/testing/postgres_environment.h"
-
 #include "sb/app/testing/api_suite.h"
+#include "sb/store/testing/postgres_environment.h"
 
 namespace sb::app::testing {
 template <>

@@ -3,8 +3,7 @@
 namespace sb {
 
 Timestamp SystemClock::Now() const {
-  return std::chrono::time_point_cast<std::chrono::microseconds>(
-      std::chrono::system_clock::now());
+  return std::chrono::time_point_cast<std::chrono::microseconds>(std::chrono::system_clock::now());
 }
 
 std::chrono::steady_clock::time_point SystemClock::SteadyNow() const {

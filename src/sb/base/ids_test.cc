@@ -1,8 +1,8 @@
 #include "sb/base/ids.h"
 
-#include <gtest/gtest.h>
-
 #include <set>
+
+#include <gtest/gtest.h>
 
 #include "sb/base/testing/fake_clock.h"
 

@@ -1,16 +1,16 @@
 #include "sb/base/logging.h"
 
-#include <spdlog/sinks/base_sink.h>
-#include <spdlog/sinks/basic_file_sink.h>
-#include <spdlog/spdlog.h>
-#include <unistd.h>
-
 #include <atomic>
 #include <cerrno>
 #include <chrono>
 #include <memory>
 #include <mutex>
 #include <string>
+
+#include <spdlog/sinks/base_sink.h>
+#include <spdlog/sinks/basic_file_sink.h>
+#include <spdlog/spdlog.h>
+#include <unistd.h>
 
 namespace sb::log {
 namespace {
@@ -47,13 +47,14 @@ class BufferedFdSink final : public spdlog::sinks::base_sink<std::mutex> {
 };
 
 std::atomic<Level> g_level{Level::kInfo};
-std::mutex g_mu;                          // guards g_logger replacement
+std::mutex g_mu;                           // guards g_logger replacement
 std::shared_ptr<spdlog::logger> g_logger;  // guarded by g_mu
 
 std::shared_ptr<spdlog::logger> Logger() {
   std::lock_guard<std::mutex> lock(g_mu);
   if (!g_logger) {
-    g_logger = std::make_shared<spdlog::logger>("sb", std::make_shared<BufferedFdSink>(STDERR_FILENO));
+    g_logger =
+        std::make_shared<spdlog::logger>("sb", std::make_shared<BufferedFdSink>(STDERR_FILENO));
     g_logger->set_pattern("%v");
     g_logger->set_level(spdlog::level::trace);
     g_logger->flush_on(spdlog::level::warn);
@@ -65,20 +66,28 @@ std::shared_ptr<spdlog::logger> Logger() {
 
 std::string_view LevelName(Level level) {
   switch (level) {
-    case Level::kDebug: return "debug";
-    case Level::kInfo: return "info";
-    case Level::kWarn: return "warn";
-    case Level::kError: return "error";
+    case Level::kDebug:
+      return "debug";
+    case Level::kInfo:
+      return "info";
+    case Level::kWarn:
+      return "warn";
+    case Level::kError:
+      return "error";
   }
   return "info";
 }
 
 spdlog::level::level_enum SpdLevel(Level level) {
   switch (level) {
-    case Level::kDebug: return spdlog::level::debug;
-    case Level::kInfo: return spdlog::level::info;
-    case Level::kWarn: return spdlog::level::warn;
-    case Level::kError: return spdlog::level::err;
+    case Level::kDebug:
+      return spdlog::level::debug;
+    case Level::kInfo:
+      return spdlog::level::info;
+    case Level::kWarn:
+      return spdlog::level::warn;
+    case Level::kError:
+      return spdlog::level::err;
   }
   return spdlog::level::info;
 }
@@ -112,8 +121,8 @@ void Write(Level level, std::string_view event, const Json& fields) {
   if (static_cast<int>(level) < static_cast<int>(g_level.load())) return;
   Json line = Json::object();
   const auto now = std::chrono::system_clock::now();
-  line["ts"] = std::chrono::duration_cast<std::chrono::microseconds>(now.time_since_epoch())
-                   .count() / 1e6;
+  line["ts"] =
+      std::chrono::duration_cast<std::chrono::microseconds>(now.time_since_epoch()).count() / 1e6;
   line["level"] = LevelName(level);
   line["event"] = event;
   if (fields.is_object()) {

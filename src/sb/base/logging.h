@@ -1,5 +1,5 @@
-// Structured logging as JSON lines on stderr, buffered (spdlog is the sink). Fields are a Json object; callers pass
-// only non-secret values (ids, routes, codes). Thread-safe.
+// Structured logging as JSON lines on stderr, buffered (spdlog is the sink). Fields are a Json
+// object; callers pass only non-secret values (ids, routes, codes). Thread-safe.
 #pragma once
 
 #include <string_view>
@@ -21,9 +21,13 @@ void SetFileSink(const std::string& path);
 void Flush();
 
 void Write(Level level, std::string_view event, const Json& fields = Json::object());
-inline void Debug(std::string_view e, const Json& f = Json::object()) { Write(Level::kDebug, e, f); }
+inline void Debug(std::string_view e, const Json& f = Json::object()) {
+  Write(Level::kDebug, e, f);
+}
 inline void Info(std::string_view e, const Json& f = Json::object()) { Write(Level::kInfo, e, f); }
 inline void Warn(std::string_view e, const Json& f = Json::object()) { Write(Level::kWarn, e, f); }
-inline void Error(std::string_view e, const Json& f = Json::object()) { Write(Level::kError, e, f); }
+inline void Error(std::string_view e, const Json& f = Json::object()) {
+  Write(Level::kError, e, f);
+}
 
 }  // namespace sb::log

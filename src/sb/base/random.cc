@@ -1,9 +1,9 @@
 #include "sb/base/random.h"
 
-#include <sys/random.h>
-
 #include <cerrno>
 #include <cstdlib>
+
+#include <sys/random.h>
 
 #include "sb/base/check.h"
 

@@ -78,7 +78,7 @@ template <typename T>
 class [[nodiscard]] Result {
  public:
   Result(T value) : value_(std::move(value)) {}  // NOLINT(google-explicit-constructor)
-  Result(Status status)                           // NOLINT(google-explicit-constructor)
+  Result(Status status)                          // NOLINT(google-explicit-constructor)
       : value_(std::move(status)) {
     if (std::get<Status>(value_).ok()) {
       value_ = Status(StatusCode::kInternal, "Result constructed from an OK status");
@@ -117,11 +117,11 @@ const Status& AsStatus(const Result<T>& r) {
 #define SB_CONCAT_(a, b) SB_CONCAT_INNER_(a, b)
 
 // Returns the status from the enclosing function when `expr` (a Status or Result) is not OK.
-#define SB_RETURN_IF_ERROR(expr)                                              \
-  do {                                                                        \
-    if (auto&& sb_status_or_ = (expr); !sb_status_or_.ok()) {                 \
-      return ::sb::internal::AsStatus(sb_status_or_);                         \
-    }                                                                         \
+#define SB_RETURN_IF_ERROR(expr)                              \
+  do {                                                        \
+    if (auto&& sb_status_or_ = (expr); !sb_status_or_.ok()) { \
+      return ::sb::internal::AsStatus(sb_status_or_);         \
+    }                                                         \
   } while (false)
 
 // SB_ASSIGN_OR_RETURN(auto x, MakeX()); declares or assigns from a Result, or returns its error.

@@ -17,9 +17,9 @@ TEST(TimeFormat, ParsesOffsetsAndFractions) {
 }
 
 TEST(TimeFormat, RejectsMalformed) {
-  for (const char* bad : {"", "2023-11-14", "2023-13-01T00:00:00Z", "2023-02-30T00:00:00Z",
-                          "2023-11-14T22:13:20", "2023-11-14T22:13:20.Z", "2023-11-14T22:13:20Zx",
-                          "2023-11-14T24:00:00Z"}) {
+  for (const char* bad :
+       {"", "2023-11-14", "2023-13-01T00:00:00Z", "2023-02-30T00:00:00Z", "2023-11-14T22:13:20",
+        "2023-11-14T22:13:20.Z", "2023-11-14T22:13:20Zx", "2023-11-14T24:00:00Z"}) {
     EXPECT_FALSE(ParseRfc3339(bad).has_value()) << bad;
   }
 }

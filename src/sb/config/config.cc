@@ -1,11 +1,11 @@
 #include "sb/config/config.h"
 
-#include <toml++/toml.h>
-
 #include <charconv>
 #include <fstream>
 #include <functional>
 #include <sstream>
+
+#include <toml++/toml.h>
 
 namespace sb::config {
 namespace {
@@ -50,8 +50,7 @@ Result<double> ParseDouble(const std::string& key, const std::string& text, doub
 
 template <typename T>
 std::function<Status(Config&, const std::string&)> IntField(const char* key, T Config::*sect,
-                                                            int64_t lo, int64_t hi,
-                                                            auto setter) {
+                                                            int64_t lo, int64_t hi, auto setter) {
   return [=](Config& c, const std::string& text) -> Status {
     SB_ASSIGN_OR_RETURN(int64_t v, ParseInt(key, text, lo, hi));
     setter(c.*sect, v);
@@ -98,7 +97,9 @@ const std::vector<KeySpec>& Keys() {  // NOLINT(readability-function-size)
        },
        [](const Config& c) { return c.mode; }},
       {"server.listen", ApplyListen,
-       [](const Config& c) { return c.server.listen_address + ":" + std::to_string(c.server.port); }},
+       [](const Config& c) {
+         return c.server.listen_address + ":" + std::to_string(c.server.port);
+       }},
       {"server.io_threads",
        IntField("server.io_threads", &Config::server, 1, 256,
                 [](ServerConfig& s, int64_t v) { s.io_threads = int(v); }),
@@ -132,7 +133,9 @@ const std::vector<KeySpec>& Keys() {  // NOLINT(readability-function-size)
                 [](ServerConfig& s, int64_t v) { s.shutdown_grace = milliseconds(v); }),
        [](const Config& c) { return Ms(c.server.shutdown_grace); }},
       {"database.url",
-       [](Config& c, const std::string& v) { return ApplyDatabaseUrl(c.database.url, "database.url", v); },
+       [](Config& c, const std::string& v) {
+         return ApplyDatabaseUrl(c.database.url, "database.url", v);
+       },
        [](const Config& c) { return RedactUrl(c.database.url); }},
       {"database.migration_url",
        [](Config& c, const std::string& v) {
@@ -142,7 +145,8 @@ const std::vector<KeySpec>& Keys() {  // NOLINT(readability-function-size)
       {"database.app_role",
        [](Config& c, const std::string& v) -> Status {
          bool ok = !v.empty() && v.size() <= 63;
-         for (char ch : v) ok = ok && ((ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9') || ch == '_');
+         for (char ch : v)
+           ok = ok && ((ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9') || ch == '_');
          if (!ok) return Bad("database.app_role", "expected a lowercase SQL identifier");
          c.database.app_role = v;
          return OkStatus();

@@ -19,21 +19,21 @@ namespace sb::config {
 struct ServerConfig {
   std::string listen_address = "127.0.0.1";  // server.listen: "host:port"
   uint16_t port = 8080;
-  int io_threads = 2;                          // server.io_threads: 1..256
-  int worker_threads = 4;                      // server.worker_threads: blocking (DB) pool, 1..1024
-  int worker_queue = 4096;                     // server.worker_queue: queued requests before 503
-  int64_t max_body_bytes = 1 << 20;            // server.max_body_bytes
-  std::chrono::milliseconds read_timeout{30'000};   // server.read_timeout_ms
-  std::chrono::milliseconds write_timeout{30'000};  // server.write_timeout_ms
-  std::chrono::milliseconds idle_timeout{60'000};   // server.idle_timeout_ms
-  std::chrono::milliseconds shutdown_grace{10'000}; // server.shutdown_grace_ms
+  int io_threads = 2;                // server.io_threads: 1..256
+  int worker_threads = 4;            // server.worker_threads: blocking (DB) pool, 1..1024
+  int worker_queue = 4096;           // server.worker_queue: queued requests before 503
+  int64_t max_body_bytes = 1 << 20;  // server.max_body_bytes
+  std::chrono::milliseconds read_timeout{30'000};    // server.read_timeout_ms
+  std::chrono::milliseconds write_timeout{30'000};   // server.write_timeout_ms
+  std::chrono::milliseconds idle_timeout{60'000};    // server.idle_timeout_ms
+  std::chrono::milliseconds shutdown_grace{10'000};  // server.shutdown_grace_ms
 };
 
 struct DatabaseConfig {
   std::string url = "sqlite:var/switchboard.db";  // database.url: sqlite:PATH | postgres://...
-  std::string migration_url;   // database.migration_url: owner role for migrations (default: url)
-  std::string app_role = "sb_app";                // database.app_role (PostgreSQL)
-  int pool_size = 4;                              // database.pool_size: 1..1000
+  std::string migration_url;  // database.migration_url: owner role for migrations (default: url)
+  std::string app_role = "sb_app";                   // database.app_role (PostgreSQL)
+  int pool_size = 4;                                 // database.pool_size: 1..1000
   std::chrono::milliseconds acquire_timeout{5'000};  // database.acquire_timeout_ms
 };
 

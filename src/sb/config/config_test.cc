@@ -23,8 +23,9 @@ url = "postgres://app:pw@db/sb"
 [limits]
 requests_per_second = 12.5
 )";
-  auto c = ParseConfig(toml, "sb.toml", {{"SWITCHBOARD_SERVER_IO_THREADS", "3"},
-                                         {"SWITCHBOARD_LOG_LEVEL", "debug"}});
+  auto c =
+      ParseConfig(toml, "sb.toml",
+                  {{"SWITCHBOARD_SERVER_IO_THREADS", "3"}, {"SWITCHBOARD_LOG_LEVEL", "debug"}});
   ASSERT_TRUE(c.ok()) << c.status().ToString();
   EXPECT_EQ(c->mode, "production");
   EXPECT_EQ(c->server.listen_address, "0.0.0.0");

@@ -10,8 +10,9 @@ namespace {
 using internal::CheckTenantScope;
 
 constexpr std::string_view kTable = "api_keys";
-#define SB_API_KEY_COLUMNS \
-  "SELECT tenant_id, id, name, key_hash, scopes, created_at, last_used_at, revoked_at FROM api_keys "
+#define SB_API_KEY_COLUMNS                                                                   \
+  "SELECT tenant_id, id, name, key_hash, scopes, created_at, last_used_at, revoked_at FROM " \
+  "api_keys "
 
 bool IsHexSha256(std::string_view s) {
   return s.size() == 64 && std::all_of(s.begin(), s.end(), [](char c) {
@@ -20,9 +21,8 @@ bool IsHexSha256(std::string_view s) {
 }
 
 bool IsValidScope(std::string_view s) {
-  return !s.empty() && std::all_of(s.begin(), s.end(), [](char c) {
-    return c > ' ' && c < 0x7f && c != ',';
-  });
+  return !s.empty() &&
+         std::all_of(s.begin(), s.end(), [](char c) { return c > ' ' && c < 0x7f && c != ','; });
 }
 
 Result<ApiKeyRecord> ParseRow(const Row& row, const TenantId& tenant) {
@@ -45,8 +45,7 @@ Result<ApiKeyRecord> ParseRow(const Row& row, const TenantId& tenant) {
   return r;
 }
 
-Result<std::vector<ApiKeyRecord>> ParseRows(const std::vector<Row>& rows,
-                                            const TenantId& tenant) {
+Result<std::vector<ApiKeyRecord>> ParseRows(const std::vector<Row>& rows, const TenantId& tenant) {
   std::vector<ApiKeyRecord> out;
   out.reserve(rows.size());
   for (const Row& row : rows) {
@@ -102,8 +101,7 @@ std::optional<std::vector<std::string>> SplitScopes(std::string_view text) {
   }
 }
 
-Status ApiKeyRepository::Insert(Transaction& tx, const TenantId& tenant,
-                                const ApiKeyRecord& r) {
+Status ApiKeyRepository::Insert(Transaction& tx, const TenantId& tenant, const ApiKeyRecord& r) {
   SB_RETURN_IF_ERROR(CheckTenantScope(tx, tenant));
   SB_RETURN_IF_ERROR(ValidateForInsert(tenant, r));
   return tx
@@ -116,8 +114,7 @@ Status ApiKeyRepository::Insert(Transaction& tx, const TenantId& tenant,
       .status();
 }
 
-Result<std::optional<ApiKeyRecord>> ApiKeyRepository::Get(Transaction& tx,
-                                                          const TenantId& tenant,
+Result<std::optional<ApiKeyRecord>> ApiKeyRepository::Get(Transaction& tx, const TenantId& tenant,
                                                           const ApiKeyId& id) {
   SB_RETURN_IF_ERROR(CheckTenantScope(tx, tenant));
   if (!id.valid()) return std::optional<ApiKeyRecord>();
@@ -164,8 +161,8 @@ Result<bool> ApiKeyRepository::Revoke(Transaction& tx, const TenantId& tenant, c
   return n > 0;
 }
 
-Status ApiKeyRepository::TouchLastUsed(Transaction& tx, const TenantId& tenant,
-                                       const ApiKeyId& id, Timestamp at) {
+Status ApiKeyRepository::TouchLastUsed(Transaction& tx, const TenantId& tenant, const ApiKeyId& id,
+                                       Timestamp at) {
   SB_RETURN_IF_ERROR(CheckTenantScope(tx, tenant));
   if (!id.valid()) return NotFoundError("api key not found");
   SB_ASSIGN_OR_RETURN(int64_t n,

@@ -56,8 +56,7 @@ class ApiKeyRepository {
   Result<bool> Revoke(Transaction& tx, const TenantId& tenant, const ApiKeyId& id, Timestamp at);
 
   // Sets last_used_at. NOT_FOUND when the key does not exist in `tenant`.
-  Status TouchLastUsed(Transaction& tx, const TenantId& tenant, const ApiKeyId& id,
-                       Timestamp at);
+  Status TouchLastUsed(Transaction& tx, const TenantId& tenant, const ApiKeyId& id, Timestamp at);
 };
 
 // "a,b" <-> {"a", "b"}; the empty string is the empty list.

@@ -95,8 +95,8 @@ struct PoolStats {
   int64_t open_connections = 0;
   int64_t in_use_connections = 0;
   int64_t max_connections = 0;
-  int64_t waits_total = 0;      // acquisitions that had to wait for a free connection
-  int64_t reconnects_total = 0; // broken connections replaced
+  int64_t waits_total = 0;       // acquisitions that had to wait for a free connection
+  int64_t reconnects_total = 0;  // broken connections replaced
 };
 
 class Database {

@@ -27,8 +27,7 @@ Result<std::unique_ptr<Database>> OpenDatabase(const DatabaseOptions& options) {
     SB_ASSIGN_OR_RETURN(auto db, PostgresDatabase::Open(pg));
     return std::unique_ptr<Database>(std::move(db));
   }
-  return InvalidArgumentError(
-      "database url must start with sqlite:, postgres:// or postgresql://");
+  return InvalidArgumentError("database url must start with sqlite:, postgres:// or postgresql://");
 }
 
 }  // namespace sb::store

@@ -10,8 +10,10 @@
 #include "sb/store/testing/repository_conformance.h"
 
 namespace sb::store::testing {
-INSTANTIATE_TYPED_TEST_SUITE_P(Postgres, RepositoryConformanceTest, ::testing::Types<PostgresTestBackend>);
-INSTANTIATE_TYPED_TEST_SUITE_P(Postgres, MigrationConformanceTest, ::testing::Types<PostgresTestBackend>);
+INSTANTIATE_TYPED_TEST_SUITE_P(Postgres, RepositoryConformanceTest,
+                               ::testing::Types<PostgresTestBackend>);
+INSTANTIATE_TYPED_TEST_SUITE_P(Postgres, MigrationConformanceTest,
+                               ::testing::Types<PostgresTestBackend>);
 }  // namespace sb::store::testing
 
 namespace sb::store {
@@ -21,7 +23,6 @@ namespace {
     ::testing::AddGlobalTestEnvironment(new testing::PostgresEnvironment);
 
 using testing::PostgresTestBackend;
-
 
 // Reuses the conformance fixture: a migrated app database (role sb_app), tenants a_ and b_.
 class RowLevelSecurityTest : public testing::RepositoryConformanceTest<PostgresTestBackend> {
@@ -84,11 +85,12 @@ TEST_F(RowLevelSecurityTest, Rls02CheckAcceptsTheAppRoleOnly) {
   EXPECT_EQ(super.code(), StatusCode::kFailedPrecondition);
   EXPECT_NE(super.message().find("superuser"), std::string::npos) << super.ToString();
   // A role that merely inherits from the owner is as dangerous as the owner.
-  ASSERT_TRUE(su->RunUnscoped([](Transaction& tx) {
-    return tx.ExecuteScript(
-        "DROP ROLE IF EXISTS sb_sneaky; CREATE ROLE sb_sneaky LOGIN NOSUPERUSER NOBYPASSRLS; "
-        "GRANT sb_owner TO sb_sneaky");
-  }).ok());
+  ASSERT_TRUE(
+      su->RunUnscoped([](Transaction& tx) {
+          return tx.ExecuteScript(
+              "DROP ROLE IF EXISTS sb_sneaky; CREATE ROLE sb_sneaky LOGIN NOSUPERUSER NOBYPASSRLS; "
+              "GRANT sb_owner TO sb_sneaky");
+        }).ok());
   std::string url = testing::PostgresEnvironment::server().app_url();
   url.replace(url.find("sb_app"), 6, "sb_sneaky");
   auto sneaky = OpenDatabase({.url = url});
@@ -110,9 +112,10 @@ TEST_F(RowLevelSecurityTest, Rls04WithoutTenantNothingIsVisibleAndInsertsFail) {
     ApiKeyRecord key = MakeKey(a_, "unscoped");
     Status s = db_->RunUnscoped([&](Transaction& tx) {
       return tx
-          .Execute("INSERT INTO api_keys (tenant_id, id, name, key_hash, scopes, created_at) "
-                   "VALUES ($1, $2, 'x', $3, '', 0)",
-                   {a_.value(), key.id.value(), key.key_hash})
+          .Execute(
+              "INSERT INTO api_keys (tenant_id, id, name, key_hash, scopes, created_at) "
+              "VALUES ($1, $2, 'x', $3, '', 0)",
+              {a_.value(), key.id.value(), key.key_hash})
           .status();
     });
     EXPECT_EQ(s.code(), StatusCode::kPermissionDenied) << s.ToString();
@@ -132,8 +135,8 @@ TEST_F(RowLevelSecurityTest, QueriesWithoutTenantFilterSeeOnlyTheScopedTenant) {
     EXPECT_EQ(tenants.size(), 1u);
     SB_ASSIGN_OR_RETURN(int64_t renamed, tx.Execute("UPDATE api_keys SET name = 'renamed'"));
     EXPECT_EQ(renamed, 2);
-    SB_ASSIGN_OR_RETURN(int64_t deleted, tx.Execute("DELETE FROM api_keys WHERE id = $1",
-                                                    {b_key.id.value()}));
+    SB_ASSIGN_OR_RETURN(int64_t deleted,
+                        tx.Execute("DELETE FROM api_keys WHERE id = $1", {b_key.id.value()}));
     EXPECT_EQ(deleted, 0);
     return OkStatus();
   });
@@ -143,9 +146,10 @@ TEST_F(RowLevelSecurityTest, QueriesWithoutTenantFilterSeeOnlyTheScopedTenant) {
   ApiKeyRecord forged = MakeKey(b_, "forged");
   s = InTenant(a_, [&](Transaction& tx) {
     return tx
-        .Execute("INSERT INTO api_keys (tenant_id, id, name, key_hash, scopes, created_at) "
-                 "VALUES ($1, $2, 'x', $3, '', 0)",
-                 {b_.value(), forged.id.value(), forged.key_hash})
+        .Execute(
+            "INSERT INTO api_keys (tenant_id, id, name, key_hash, scopes, created_at) "
+            "VALUES ($1, $2, 'x', $3, '', 0)",
+            {b_.value(), forged.id.value(), forged.key_hash})
         .status();
   });
   EXPECT_EQ(s.code(), StatusCode::kPermissionDenied) << s.ToString();

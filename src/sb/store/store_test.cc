@@ -9,15 +9,16 @@
 #include "sb/store/testing/test_backends.h"
 
 namespace sb::store::testing {
-INSTANTIATE_TYPED_TEST_SUITE_P(Sqlite, RepositoryConformanceTest, ::testing::Types<SqliteTestBackend>);
-INSTANTIATE_TYPED_TEST_SUITE_P(Sqlite, MigrationConformanceTest, ::testing::Types<SqliteTestBackend>);
+INSTANTIATE_TYPED_TEST_SUITE_P(Sqlite, RepositoryConformanceTest,
+                               ::testing::Types<SqliteTestBackend>);
+INSTANTIATE_TYPED_TEST_SUITE_P(Sqlite, MigrationConformanceTest,
+                               ::testing::Types<SqliteTestBackend>);
 }  // namespace sb::store::testing
 
 namespace sb::store {
 namespace {
 
 using testing::SqliteTestBackend;
-
 
 TEST(OpenDatabase, PicksTheBackendFromTheUrl) {
   SqliteTestBackend backend;

@@ -17,12 +17,11 @@ Status TenantRepository::Insert(Transaction& tx, const TenantId& tenant,
       .status();
 }
 
-Result<std::optional<TenantRecord>> TenantRepository::Get(Transaction& tx,
-                                                          const TenantId& tenant) {
+Result<std::optional<TenantRecord>> TenantRepository::Get(Transaction& tx, const TenantId& tenant) {
   SB_RETURN_IF_ERROR(CheckTenantScope(tx, tenant));
-  SB_ASSIGN_OR_RETURN(std::vector<Row> rows,
-                      tx.Query("SELECT id, name, created_at FROM tenants WHERE id = $1",
-                               {tenant.value()}));
+  SB_ASSIGN_OR_RETURN(
+      std::vector<Row> rows,
+      tx.Query("SELECT id, name, created_at FROM tenants WHERE id = $1", {tenant.value()}));
   if (rows.empty()) return std::optional<TenantRecord>();
   const Row& row = rows.front();
   TenantRecord record;

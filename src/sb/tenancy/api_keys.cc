@@ -43,9 +43,12 @@ std::optional<Scope> ParseScope(std::string_view text) {
 
 std::string_view ScopeName(Scope scope) {
   switch (scope) {
-    case Scope::kAdmin: return "admin";
-    case Scope::kRead: return "read";
-    case Scope::kWrite: return "write";
+    case Scope::kAdmin:
+      return "admin";
+    case Scope::kRead:
+      return "read";
+    case Scope::kWrite:
+      return "write";
   }
   return "read";
 }
@@ -74,8 +77,8 @@ Result<IssuedKey> ApiKeyService::Create(const TenantId& tenant, const std::strin
     return InvalidArgumentError("name must be 1 to 200 characters of UTF-8");
   }
   IssuedKey issued;
-  issued.plaintext = std::string(kPrefix) + TenantHex(tenant) + "_" +
-                     Base64UrlEncode(random_.Bytes(kSecretBytes));
+  issued.plaintext =
+      std::string(kPrefix) + TenantHex(tenant) + "_" + Base64UrlEncode(random_.Bytes(kSecretBytes));
   store::ApiKeyRecord& r = issued.record;
   r.tenant_id = tenant;
   r.id = ApiKeyId(ids_.NewUuid());
@@ -96,11 +99,11 @@ Result<Principal> ApiKeyService::Authenticate(std::string_view token) {
   if (!tenant) return InvalidKey();
   const std::string hash = HashKey(token);
   std::optional<store::ApiKeyRecord> found;
-  SB_RETURN_IF_ERROR(db_.RunInTenant(*tenant, store::TxMode::kReadOnly,
-                                     [&](store::Transaction& tx) -> Status {
-                                       SB_ASSIGN_OR_RETURN(found, keys_.FindByHash(tx, *tenant, hash));
-                                       return OkStatus();
-                                     }));
+  SB_RETURN_IF_ERROR(
+      db_.RunInTenant(*tenant, store::TxMode::kReadOnly, [&](store::Transaction& tx) -> Status {
+        SB_ASSIGN_OR_RETURN(found, keys_.FindByHash(tx, *tenant, hash));
+        return OkStatus();
+      }));
   if (!found || found->revoked_at || !vault::ConstantTimeEquals(found->key_hash, hash)) {
     return InvalidKey();
   }
@@ -111,7 +114,8 @@ Result<Principal> ApiKeyService::Authenticate(std::string_view token) {
       return keys_.TouchLastUsed(tx, *tenant, found->id, now);
     });
     if (!touched.ok()) {
-      log::Warn("apikey.touch_failed", {{"key_id", found->id.value()}, {"error", touched.ToString()}});
+      log::Warn("apikey.touch_failed",
+                {{"key_id", found->id.value()}, {"error", touched.ToString()}});
     }
   }
   return Principal{found->tenant_id, found->id, ScopesOf(found->scopes)};
@@ -121,21 +125,21 @@ Result<std::vector<store::ApiKeyRecord>> ApiKeyService::List(const TenantId& ten
                                                              const std::optional<ApiKeyId>& after,
                                                              int limit) {
   std::vector<store::ApiKeyRecord> out;
-  SB_RETURN_IF_ERROR(db_.RunInTenant(tenant, store::TxMode::kReadOnly,
-                                     [&](store::Transaction& tx) -> Status {
-    SB_ASSIGN_OR_RETURN(out, keys_.List(tx, tenant, after, limit));
-    return OkStatus();
-  }));
+  SB_RETURN_IF_ERROR(
+      db_.RunInTenant(tenant, store::TxMode::kReadOnly, [&](store::Transaction& tx) -> Status {
+        SB_ASSIGN_OR_RETURN(out, keys_.List(tx, tenant, after, limit));
+        return OkStatus();
+      }));
   return out;
 }
 
 Result<store::ApiKeyRecord> ApiKeyService::Get(const TenantId& tenant, const ApiKeyId& id) {
   std::optional<store::ApiKeyRecord> out;
-  SB_RETURN_IF_ERROR(db_.RunInTenant(tenant, store::TxMode::kReadOnly,
-                                     [&](store::Transaction& tx) -> Status {
-    SB_ASSIGN_OR_RETURN(out, keys_.Get(tx, tenant, id));
-    return OkStatus();
-  }));
+  SB_RETURN_IF_ERROR(
+      db_.RunInTenant(tenant, store::TxMode::kReadOnly, [&](store::Transaction& tx) -> Status {
+        SB_ASSIGN_OR_RETURN(out, keys_.Get(tx, tenant, id));
+        return OkStatus();
+      }));
   if (!out) return NotFoundError("API key " + id.value() + " not found");
   return *out;
 }

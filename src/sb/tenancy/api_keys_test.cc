@@ -62,7 +62,8 @@ TEST_F(ApiKeyServiceTest, WrongMalformedAndForeignKeysFailAlike) {
   tampered.back() = tampered.back() == 'A' ? 'B' : 'A';
   // The same secret presented under tenant B's id must not authenticate anywhere.
   std::string b_hex;
-  for (char c : b.value()) if (c != '-') b_hex += c;
+  for (char c : b.value())
+    if (c != '-') b_hex += c;
   std::string moved = "sb_live_" + b_hex + key->plaintext.substr(8 + 32);
   for (const std::string& bad : {tampered, moved, std::string("sb_live_"), std::string(""),
                                  std::string("Bearer x"), key->plaintext + "x"}) {

@@ -9,20 +9,19 @@ Result<store::TenantRecord> TenantService::Create(const std::string& name) {
     return InvalidArgumentError("name must be 1 to 200 characters of UTF-8");
   }
   store::TenantRecord record{TenantId(ids_.NewUuid()), name, clock_.Now()};
-  SB_RETURN_IF_ERROR(db_.RunInTenant(record.id, [&](store::Transaction& tx) {
-    return tenants_.Insert(tx, record.id, record);
-  }));
+  SB_RETURN_IF_ERROR(db_.RunInTenant(
+      record.id, [&](store::Transaction& tx) { return tenants_.Insert(tx, record.id, record); }));
   return record;
 }
 
 Result<store::TenantRecord> TenantService::Get(const TenantId& id) {
   if (!id.valid()) return NotFoundError("tenant not found");
   std::optional<store::TenantRecord> out;
-  SB_RETURN_IF_ERROR(db_.RunInTenant(id, store::TxMode::kReadOnly,
-                                     [&](store::Transaction& tx) -> Status {
-    SB_ASSIGN_OR_RETURN(out, tenants_.Get(tx, id));
-    return OkStatus();
-  }));
+  SB_RETURN_IF_ERROR(
+      db_.RunInTenant(id, store::TxMode::kReadOnly, [&](store::Transaction& tx) -> Status {
+        SB_ASSIGN_OR_RETURN(out, tenants_.Get(tx, id));
+        return OkStatus();
+      }));
   if (!out) return NotFoundError("tenant " + id.value() + " not found");
   return *out;
 }

@@ -3,10 +3,10 @@
 // through ServerApp on 127.0.0.1 port 0 and drives it with TestHttpClient.
 #pragma once
 
-#include <gtest/gtest.h>
-
 #include <memory>
 #include <string>
+
+#include <gtest/gtest.h>
 
 #include "sb/app/server_app.h"
 #include "sb/app/testing/test_http_client.h"
@@ -44,9 +44,9 @@ class ApiSuite : public ::testing::Test {
     auto admin_tenant = app_->tenants().Create("Operator");
     ASSERT_TRUE(admin_tenant.ok());
     admin_tenant_ = admin_tenant->id.value();
-    auto admin = app_->api_keys().Create(admin_tenant->id, "admin",
-                                         {tenancy::Scope::kAdmin, tenancy::Scope::kRead,
-                                          tenancy::Scope::kWrite});
+    auto admin = app_->api_keys().Create(
+        admin_tenant->id, "admin",
+        {tenancy::Scope::kAdmin, tenancy::Scope::kRead, tenancy::Scope::kWrite});
     ASSERT_TRUE(admin.ok());
     admin_key_ = admin->plaintext;
   }
@@ -68,10 +68,9 @@ class ApiSuite : public ::testing::Test {
     TestResponse t = Call("POST", "/v1/tenants", R"({"name":"T"})", admin_key_);
     EXPECT_EQ(t.status, 201) << t.body;
     std::string id = t.JsonBody().value("id", "");
-    TestResponse k = Call("POST", "/v1/api-keys",
-                          R"({"name":"k","scopes":)" + scopes_json + R"(,"tenant_id":")" + id +
-                              R"("})",
-                          admin_key_);
+    TestResponse k = Call(
+        "POST", "/v1/api-keys",
+        R"({"name":"k","scopes":)" + scopes_json + R"(,"tenant_id":")" + id + R"("})", admin_key_);
     EXPECT_EQ(k.status, 201) << k.body;
     return {id, k.JsonBody().value("key", "")};
   }

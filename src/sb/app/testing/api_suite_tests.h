@@ -55,7 +55,8 @@ TYPED_TEST_P(ApiSuite, ApiKeysCreateListPaginateRevoke) {
   std::vector<std::string> ids;
   for (int i = 0; i < 4; ++i) {
     TestResponse r =
-        this->Call("POST", "/v1/api-keys", R"({"name":"k)" + std::to_string(i) + R"(","scopes":["read"]})", key);
+        this->Call("POST", "/v1/api-keys",
+                   R"({"name":"k)" + std::to_string(i) + R"(","scopes":["read"]})", key);
     ASSERT_EQ(r.status, 201) << r.body;
     EXPECT_EQ(r.Header("cache-control"), "no-store");
     EXPECT_EQ(r.JsonBody()["tenant_id"], tenant);
@@ -119,8 +120,9 @@ TYPED_TEST_P(ApiSuite, CrossTenantAccessIsImpossible) {
   EXPECT_EQ(this->Call("DELETE", "/v1/api-keys/" + b_key_id, "", key_a).status, 404);
   EXPECT_EQ(this->Call("GET", "/v1/tenants/" + b, "", key_b).status, 200);
   // Create a key in B with A's (non-admin) key: refused.
-  TestResponse plant = this->Call(
-      "POST", "/v1/api-keys", R"({"name":"x","scopes":["read"],"tenant_id":")" + b + R"("})", key_a);
+  TestResponse plant =
+      this->Call("POST", "/v1/api-keys",
+                 R"({"name":"x","scopes":["read"],"tenant_id":")" + b + R"("})", key_a);
   EXPECT_EQ(plant.status, 403);
   // A cursor taken from B's listing does not reveal B's rows to A.
   TestResponse probe = this->Call("GET", "/v1/api-keys?cursor=" + b_key_id, "", key_a);
@@ -133,10 +135,13 @@ TYPED_TEST_P(ApiSuite, ScopesCannotBeEscalated) {
   this->Boot();
   auto [tenant, reader] = this->NewTenantWithKey(R"(["read"])");
   EXPECT_EQ(this->Call("GET", "/v1/api-keys", "", reader).status, 200);
-  EXPECT_EQ(this->Call("POST", "/v1/api-keys", R"({"name":"x","scopes":["read"]})", reader).status, 403);
+  EXPECT_EQ(this->Call("POST", "/v1/api-keys", R"({"name":"x","scopes":["read"]})", reader).status,
+            403);
   auto [t2, writer] = this->NewTenantWithKey(R"(["read","write"])");
-  EXPECT_EQ(this->Call("POST", "/v1/api-keys", R"({"name":"x","scopes":["admin"]})", writer).status, 403);
-  EXPECT_EQ(this->Call("POST", "/v1/api-keys", R"({"name":"x","scopes":["write"]})", writer).status, 201);
+  EXPECT_EQ(this->Call("POST", "/v1/api-keys", R"({"name":"x","scopes":["admin"]})", writer).status,
+            403);
+  EXPECT_EQ(this->Call("POST", "/v1/api-keys", R"({"name":"x","scopes":["write"]})", writer).status,
+            201);
 }
 
 TYPED_TEST_P(ApiSuite, BadInputGetsPreciseProblems) {
@@ -170,11 +175,12 @@ TYPED_TEST_P(ApiSuite, BadInputGetsPreciseProblems) {
 TYPED_TEST_P(ApiSuite, OversizeBodiesAndHeaderFloodsAreRefused) {
   this->config_.server.max_body_bytes = 4096;
   this->Boot();
-  TestResponse big = this->Call("POST", "/v1/tenants",
-                                R"({"name":")" + std::string(8192, 'x') + R"("})", this->admin_key_);
+  TestResponse big = this->Call(
+      "POST", "/v1/tenants", R"({"name":")" + std::string(8192, 'x') + R"("})", this->admin_key_);
   EXPECT_EQ(big.status, 413);
   std::string flood = "GET /healthz HTTP/1.1\r\nHost: x\r\n";
-  for (int i = 0; i < 2000; ++i) flood += "X-Flood-" + std::to_string(i) + ": " + std::string(64, 'a') + "\r\n";
+  for (int i = 0; i < 2000; ++i)
+    flood += "X-Flood-" + std::to_string(i) + ": " + std::string(64, 'a') + "\r\n";
   flood += "\r\n";
   TestHttpClient client(this->port_);
   TestResponse r = client.SendRaw(flood);

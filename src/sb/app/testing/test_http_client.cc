@@ -1,13 +1,13 @@
 #include "sb/app/testing/test_http_client.h"
 
+#include <algorithm>
+#include <cctype>
+#include <cstdlib>
+
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include <unistd.h>
-
-#include <algorithm>
-#include <cctype>
-#include <cstdlib>
 
 namespace sb::app::testing {
 

@@ -108,8 +108,8 @@ sb::Status Migrator::Revert(const Migration& m) {
     SB_RETURN_IF_ERROR(Lock(tx));
     SB_RETURN_IF_ERROR(tx.ExecuteScript(Render(m.down))
                            .WithContext("migration " + std::to_string(m.version) + " down"));
-    SB_ASSIGN_OR_RETURN(int64_t n, tx.Execute("DELETE FROM schema_migrations WHERE version = $1",
-                                              {m.version}));
+    SB_ASSIGN_OR_RETURN(
+        int64_t n, tx.Execute("DELETE FROM schema_migrations WHERE version = $1", {m.version}));
     if (n != 1) return AbortedError("migration was reverted concurrently");
     return OkStatus();
   });

@@ -86,8 +86,8 @@ Result<PgResultPtr> PgConnection::Exec(std::string_view sql, std::span<const Val
       formats[i] = 1;  // binary: bytea travels as raw bytes, no escaping
     }
   }
-  PgResultPtr r(PQexecPrepared(conn_, name->c_str(), n, values.data(), lengths.data(),
-                               formats.data(), 0));
+  PgResultPtr r(
+      PQexecPrepared(conn_, name->c_str(), n, values.data(), lengths.data(), formats.data(), 0));
   if (!Succeeded(r.get())) return PgError(r.get(), conn_, "statement");
   return r;
 }

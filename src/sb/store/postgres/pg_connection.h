@@ -3,8 +3,6 @@
 // hands a connection to one thread at a time.
 #pragma once
 
-#include <libpq-fe.h>
-
 #include <chrono>
 #include <memory>
 #include <span>
@@ -12,6 +10,8 @@
 #include <string_view>
 #include <unordered_map>
 #include <vector>
+
+#include <libpq-fe.h>
 
 #include "sb/base/status.h"
 #include "sb/store/database.h"

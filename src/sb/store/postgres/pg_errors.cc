@@ -60,8 +60,7 @@ Value ConvertValue(const PGresult* r, int row, int col) {
     }
     case kByteaOid: {
       size_t out_len = 0;
-      unsigned char* raw =
-          PQunescapeBytea(reinterpret_cast<const unsigned char*>(text), &out_len);
+      unsigned char* raw = PQunescapeBytea(reinterpret_cast<const unsigned char*>(text), &out_len);
       if (raw == nullptr) return std::string(text, len);
       Bytes bytes{std::string(reinterpret_cast<const char*>(raw), out_len)};
       PQfreemem(raw);

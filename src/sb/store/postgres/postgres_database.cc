@@ -77,8 +77,7 @@ Result<std::unique_ptr<PgConnection>> PostgresDatabase::Connect() {
   return PgConnection::Connect(options_.url, options_.schema, options_.connect_timeout);
 }
 
-Status PostgresDatabase::RunInTenant(const TenantId& tenant, TxMode mode,
-                                     const TransactionFn& fn) {
+Status PostgresDatabase::RunInTenant(const TenantId& tenant, TxMode mode, const TransactionFn& fn) {
   if (!tenant.valid()) return InvalidArgumentError("RunInTenant: invalid tenant id");
   return Run(tenant, mode, fn);
 }
@@ -146,8 +145,8 @@ Result<std::unique_ptr<PgConnection>> PostgresDatabase::Acquire() {
     while (idle_.empty() && open_ >= options_.pool_size) {
       if (!waited) ++waits_total_;
       waited = true;
-      if (cv_.wait_until(lock, deadline) == std::cv_status::timeout &&
-          idle_.empty() && open_ >= options_.pool_size) {
+      if (cv_.wait_until(lock, deadline) == std::cv_status::timeout && idle_.empty() &&
+          open_ >= options_.pool_size) {
         return UnavailableError("postgres: no free connection within the acquire timeout");
       }
     }

@@ -2,10 +2,10 @@
 // The server comes from the PostgresEnvironment registered in store_pgtest.cc.
 #include "sb/store/postgres/postgres_database.h"
 
-#include <gtest/gtest.h>
-
 #include <future>
 #include <thread>
+
+#include <gtest/gtest.h>
 
 #include "sb/store/testing/postgres_environment.h"
 #include "sb/store/testing/test_backends.h"
@@ -95,17 +95,19 @@ TEST_F(PostgresDatabaseTest, TenantSettingIsTransactionLocal) {
   const TenantId tenant("0190a5f0-0000-7000-8000-0000000000aa");
   std::string inside;
   ASSERT_TRUE(db->RunInTenant(tenant, [&](Transaction& tx) -> Status {
-    SB_ASSIGN_OR_RETURN(auto rows, tx.Query("SELECT current_setting('app.tenant_id', true)"));
-    inside = rows.at(0).GetString(0);
-    return OkStatus();
-  }).ok());
+                  SB_ASSIGN_OR_RETURN(auto rows,
+                                      tx.Query("SELECT current_setting('app.tenant_id', true)"));
+                  inside = rows.at(0).GetString(0);
+                  return OkStatus();
+                }).ok());
   EXPECT_EQ(inside, tenant.value());
   std::optional<std::string> after;
   ASSERT_TRUE(db->RunUnscoped([&](Transaction& tx) -> Status {
-    SB_ASSIGN_OR_RETURN(auto rows, tx.Query("SELECT current_setting('app.tenant_id', true)"));
-    after = rows.at(0).GetOptionalString(0);
-    return OkStatus();
-  }).ok());
+                  SB_ASSIGN_OR_RETURN(auto rows,
+                                      tx.Query("SELECT current_setting('app.tenant_id', true)"));
+                  after = rows.at(0).GetOptionalString(0);
+                  return OkStatus();
+                }).ok());
   EXPECT_TRUE(!after.has_value() || after->empty()) << *after;
 }
 

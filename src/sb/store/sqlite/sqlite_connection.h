@@ -3,13 +3,13 @@
 // connection to one thread at a time.
 #pragma once
 
-#include <sqlite3.h>
-
 #include <chrono>
 #include <memory>
 #include <string>
 #include <string_view>
 #include <unordered_map>
+
+#include <sqlite3.h>
 
 #include "sb/base/status.h"
 

@@ -209,7 +209,8 @@ void SqliteDatabase::Release(Connection* conn) {
 }
 
 Status SqliteDatabase::Ping() {
-  return RunUnscoped(TxMode::kReadOnly, [](Transaction& tx) { return tx.Query("SELECT 1").status(); });
+  return RunUnscoped(TxMode::kReadOnly,
+                     [](Transaction& tx) { return tx.Query("SELECT 1").status(); });
 }
 
 PoolStats SqliteDatabase::Stats() const {

@@ -1,11 +1,11 @@
 // SQLite-specific behaviour: pragmas, binding, pooling, concurrency and a speed sanity check.
 #include "sb/store/sqlite/sqlite_database.h"
 
-#include <gtest/gtest.h>
-
 #include <atomic>
 #include <future>
 #include <thread>
+
+#include <gtest/gtest.h>
 
 #include "sb/base/encoding.h"
 #include "sb/base/testing/fake_clock.h"
@@ -19,18 +19,17 @@ using testing::SqliteTestBackend;
 
 Result<std::unique_ptr<SqliteDatabase>> OpenAt(const SqliteTestBackend& backend, int pool,
                                                std::chrono::milliseconds acquire) {
-  return SqliteDatabase::Open({.path = backend.path().string(),
-                               .pool_size = pool,
-                               .acquire_timeout = acquire});
+  return SqliteDatabase::Open(
+      {.path = backend.path().string(), .pool_size = pool, .acquire_timeout = acquire});
 }
 
 std::string QueryText(Database& db, std::string_view sql) {
   std::string out;
   EXPECT_TRUE(db.RunUnscoped([&](Transaction& tx) -> Status {
-    SB_ASSIGN_OR_RETURN(auto rows, tx.Query(sql));
-    out = rows.at(0).GetString(0);
-    return OkStatus();
-  }).ok());
+                  SB_ASSIGN_OR_RETURN(auto rows, tx.Query(sql));
+                  out = rows.at(0).GetString(0);
+                  return OkStatus();
+                }).ok());
   return out;
 }
 
@@ -47,9 +46,9 @@ TEST(SqliteDatabase, BindsDollarPlaceholdersByNumber) {
   auto db = OpenAt(backend, 1, std::chrono::seconds(1));
   ASSERT_TRUE(db.ok());
   Status s = (*db)->RunUnscoped([](Transaction& tx) -> Status {
-    SB_ASSIGN_OR_RETURN(auto rows, tx.Query("SELECT $2 || '-' || $1, $3, $4",
-                                            {std::string("a"), std::string("b"), int64_t{7},
-                                             std::monostate()}));
+    SB_ASSIGN_OR_RETURN(
+        auto rows, tx.Query("SELECT $2 || '-' || $1, $3, $4",
+                            {std::string("a"), std::string("b"), int64_t{7}, std::monostate()}));
     EXPECT_EQ(rows.at(0).GetString(0), "b-a");
     EXPECT_EQ(rows.at(0).GetInt(1), 7);
     EXPECT_TRUE(rows.at(0).IsNull(2));
@@ -87,9 +86,11 @@ TEST(SqliteDatabase, ConcurrentWritersAndReadersNeitherFailNorLoseWrites) {
   SqliteTestBackend backend;
   auto db = OpenAt(backend, 4, std::chrono::seconds(10));
   ASSERT_TRUE(db.ok());
-  ASSERT_TRUE((*db)->RunUnscoped([](Transaction& tx) {
-    return tx.ExecuteScript("CREATE TABLE t (n INTEGER NOT NULL)");
-  }).ok());
+  ASSERT_TRUE((*db)
+                  ->RunUnscoped([](Transaction& tx) {
+                    return tx.ExecuteScript("CREATE TABLE t (n INTEGER NOT NULL)");
+                  })
+                  .ok());
   std::atomic<int> failures{0};
   std::vector<std::thread> threads;
   for (int w = 0; w < 4; ++w) {
@@ -120,11 +121,17 @@ TEST(SqliteDatabase, ReadOnlyPointLookupIsFast) {
   const std::string hash(64, 'a');
   ApiKeyRepository keys;
   ASSERT_TRUE(db.RunInTenant(tenant, [&](Transaction& tx) -> Status {
-    SB_RETURN_IF_ERROR(tx.Execute("INSERT INTO tenants (id, name, created_at) VALUES ($1, 'x', 0)",
-                                  {tenant.value()}));
-    return keys.Insert(tx, tenant, {tenant, ApiKeyId("0190a5f0-0000-7000-8000-000000000002"),
-                                    "k", hash, {"read"}, FromUnixMicros(1)});
-  }).ok());
+                  SB_RETURN_IF_ERROR(
+                      tx.Execute("INSERT INTO tenants (id, name, created_at) VALUES ($1, 'x', 0)",
+                                 {tenant.value()}));
+                  return keys.Insert(tx, tenant,
+                                     {tenant,
+                                      ApiKeyId("0190a5f0-0000-7000-8000-000000000002"),
+                                      "k",
+                                      hash,
+                                      {"read"},
+                                      FromUnixMicros(1)});
+                }).ok());
   constexpr int kIterations = 20000;
   const auto start = std::chrono::steady_clock::now();
   for (int i = 0; i < kIterations; ++i) {

@@ -2,13 +2,13 @@
 // of one backend, two tenants, and helpers that run repository calls in a tenant transaction.
 #pragma once
 
-#include <gtest/gtest.h>
-
 #include <chrono>
 #include <memory>
 #include <optional>
 #include <string>
 #include <vector>
+
+#include <gtest/gtest.h>
 
 #include "sb/base/encoding.h"
 #include "sb/base/ids.h"
@@ -42,8 +42,14 @@ class RepositoryConformanceTest : public ::testing::Test {
 
   ApiKeyRecord MakeKey(const TenantId& tenant, const std::string& name) {
     clock_.Advance(std::chrono::milliseconds(1));
-    return ApiKeyRecord{tenant, ApiKeyId(ids_.NewUuid()), name, HexEncode(random_.Bytes(32)),
-                        {"read", "write"}, clock_.Now(), std::nullopt, std::nullopt};
+    return ApiKeyRecord{tenant,
+                        ApiKeyId(ids_.NewUuid()),
+                        name,
+                        HexEncode(random_.Bytes(32)),
+                        {"read", "write"},
+                        clock_.Now(),
+                        std::nullopt,
+                        std::nullopt};
   }
 
   Status InTenant(const TenantId& t, const TransactionFn& fn) { return db_->RunInTenant(t, fn); }

@@ -3,9 +3,9 @@
 // validation of the app role name. Include in exactly one translation unit per test binary.
 #pragma once
 
-#include <gtest/gtest.h>
-
 #include <memory>
+
+#include <gtest/gtest.h>
 
 #include "sb/base/random.h"
 #include "sb/base/testing/fake_clock.h"

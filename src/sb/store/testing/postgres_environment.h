@@ -6,9 +6,9 @@
 // fatal failure, so no test runs against a missing server.
 #pragma once
 
-#include <gtest/gtest.h>
-
 #include <memory>
+
+#include <gtest/gtest.h>
 
 #include "sb/store/testing/postgres_server.h"
 

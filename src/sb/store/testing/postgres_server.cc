@@ -1,5 +1,12 @@
 #include "sb/store/testing/postgres_server.h"
 
+#include <chrono>
+#include <cstdlib>
+#include <fstream>
+#include <sstream>
+#include <thread>
+#include <vector>
+
 #include <arpa/inet.h>
 #include <fcntl.h>
 #include <grp.h>
@@ -10,13 +17,6 @@
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
-
-#include <chrono>
-#include <cstdlib>
-#include <fstream>
-#include <sstream>
-#include <thread>
-#include <vector>
 
 namespace sb::store::testing {
 namespace {
@@ -138,8 +138,7 @@ PostgresServer::~PostgresServer() {
 }
 
 std::string PostgresServer::Url(const std::string& role) const {
-  return "postgresql://" + role + "@127.0.0.1:" + std::to_string(port_) + "/" +
-         options_.database;
+  return "postgresql://" + role + "@127.0.0.1:" + std::to_string(port_) + "/" + options_.database;
 }
 
 Status PostgresServer::InitDb() {
@@ -174,11 +173,10 @@ Status PostgresServer::WaitReady() {
     int status = 0;
     if (waitpid(pid_, &status, WNOHANG) == pid_) {
       pid_ = -1;
-      return UnavailableError("postgres exited during startup:\n" +
-                              LogTail(dir_ / "server.log"));
+      return UnavailableError("postgres exited during startup:\n" + LogTail(dir_ / "server.log"));
     }
-    if (Run({options_.bin_dir + "/pg_isready", "-q", "-h", "127.0.0.1", "-p",
-             std::to_string(port_), "-U", "postgres"},
+    if (Run({options_.bin_dir + "/pg_isready", "-q", "-h", "127.0.0.1", "-p", std::to_string(port_),
+             "-U", "postgres"},
             RunAs{}, log) == 0) {
       return OkStatus();
     }
@@ -189,11 +187,11 @@ Status PostgresServer::WaitReady() {
 
 Status PostgresServer::CreateRoles() {
   const std::string log = (dir_ / "setup.log").string();
-  int rc = Run({options_.bin_dir + "/psql", "-X", "-q", "-v", "ON_ERROR_STOP=1", "-h",
-                "127.0.0.1", "-p", std::to_string(port_), "-U", "postgres", "-d", "postgres",
-                "-c", "CREATE ROLE sb_owner LOGIN NOSUPERUSER NOBYPASSRLS",
-                "-c", "CREATE ROLE sb_app LOGIN NOSUPERUSER NOBYPASSRLS NOCREATEROLE NOCREATEDB",
-                "-c", "CREATE DATABASE " + options_.database + " OWNER sb_owner"},
+  int rc = Run({options_.bin_dir + "/psql", "-X", "-q", "-v", "ON_ERROR_STOP=1", "-h", "127.0.0.1",
+                "-p", std::to_string(port_), "-U", "postgres", "-d", "postgres", "-c",
+                "CREATE ROLE sb_owner LOGIN NOSUPERUSER NOBYPASSRLS", "-c",
+                "CREATE ROLE sb_app LOGIN NOSUPERUSER NOBYPASSRLS NOCREATEROLE NOCREATEDB", "-c",
+                "CREATE DATABASE " + options_.database + " OWNER sb_owner"},
                RunAs{}, log);
   if (rc != 0) return UnavailableError("creating roles failed:\n" + LogTail(log));
   return OkStatus();

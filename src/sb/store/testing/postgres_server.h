@@ -9,11 +9,11 @@
 // the temp dir. Not thread-safe; URLs may be read from any thread.
 #pragma once
 
-#include <sys/types.h>
-
 #include <filesystem>
 #include <memory>
 #include <string>
+
+#include <sys/types.h>
 
 #include "sb/base/status.h"
 

@@ -7,10 +7,10 @@
 // translation unit per test binary.
 #pragma once
 
-#include <gtest/gtest.h>
-
 #include <algorithm>
 #include <random>
+
+#include <gtest/gtest.h>
 
 #include "sb/store/testing/conformance_fixture.h"
 
@@ -20,19 +20,23 @@ TYPED_TEST_SUITE_P(RepositoryConformanceTest);
 
 TYPED_TEST_P(RepositoryConformanceTest, TenantInsertAndGet) {
   std::optional<TenantRecord> got;
-  ASSERT_TRUE(this->InTenant(this->a_, [&](Transaction& tx) -> Status {
-    SB_ASSIGN_OR_RETURN(got, this->tenants_.Get(tx, this->a_));
-    return OkStatus();
-  }).ok());
+  ASSERT_TRUE(this->InTenant(this->a_,
+                             [&](Transaction& tx) -> Status {
+                               SB_ASSIGN_OR_RETURN(got, this->tenants_.Get(tx, this->a_));
+                               return OkStatus();
+                             })
+                  .ok());
   ASSERT_TRUE(got.has_value());
   EXPECT_EQ(got->id, this->a_);
   EXPECT_EQ(got->name, "tenant a");
 
   TenantId missing(this->ids_.NewUuid());
-  ASSERT_TRUE(this->InTenant(missing, [&](Transaction& tx) -> Status {
-    SB_ASSIGN_OR_RETURN(got, this->tenants_.Get(tx, missing));
-    return OkStatus();
-  }).ok());
+  ASSERT_TRUE(this->InTenant(missing,
+                             [&](Transaction& tx) -> Status {
+                               SB_ASSIGN_OR_RETURN(got, this->tenants_.Get(tx, missing));
+                               return OkStatus();
+                             })
+                  .ok());
   EXPECT_FALSE(got.has_value());
 }
 
@@ -44,19 +48,19 @@ TYPED_TEST_P(RepositoryConformanceTest, DuplicateTenantIsAlreadyExists) {
 }
 
 TYPED_TEST_P(RepositoryConformanceTest, RepositoriesRefuseAForeignOrMissingScope) {
-  Status s = this->InTenant(this->a_, [&](Transaction& tx) {
-    return this->tenants_.Get(tx, this->b_).status();
-  });
+  Status s = this->InTenant(
+      this->a_, [&](Transaction& tx) { return this->tenants_.Get(tx, this->b_).status(); });
   EXPECT_EQ(s.code(), StatusCode::kPermissionDenied) << s.ToString();
   ApiKeyRecord key = this->MakeKey(this->b_, "b key");
-  s = this->InTenant(this->a_, [&](Transaction& tx) { return this->keys_.Insert(tx, this->b_, key); });
+  s = this->InTenant(this->a_,
+                     [&](Transaction& tx) { return this->keys_.Insert(tx, this->b_, key); });
   EXPECT_EQ(s.code(), StatusCode::kPermissionDenied) << s.ToString();
-  s = this->db_->RunUnscoped([&](Transaction& tx) {
-    return this->keys_.List(tx, this->a_, std::nullopt, 10).status();
-  });
+  s = this->db_->RunUnscoped(
+      [&](Transaction& tx) { return this->keys_.List(tx, this->a_, std::nullopt, 10).status(); });
   EXPECT_EQ(s.code(), StatusCode::kPermissionDenied) << s.ToString();
   // A record whose tenant differs from the explicit tenant is a caller bug, never written.
-  s = this->InTenant(this->a_, [&](Transaction& tx) { return this->keys_.Insert(tx, this->a_, key); });
+  s = this->InTenant(this->a_,
+                     [&](Transaction& tx) { return this->keys_.Insert(tx, this->a_, key); });
   EXPECT_EQ(s.code(), StatusCode::kInvalidArgument) << s.ToString();
 }
 
@@ -64,10 +68,13 @@ TYPED_TEST_P(RepositoryConformanceTest, ApiKeyInsertGetAndFindByHash) {
   ApiKeyRecord key = this->InsertKey(this->a_, "ci key");
   EXPECT_EQ(this->GetKey(this->a_, key.id), key);
   std::optional<ApiKeyRecord> found;
-  ASSERT_TRUE(this->InTenant(this->a_, [&](Transaction& tx) -> Status {
-    SB_ASSIGN_OR_RETURN(found, this->keys_.FindByHash(tx, this->a_, key.key_hash));
-    return OkStatus();
-  }).ok());
+  ASSERT_TRUE(this->InTenant(this->a_,
+                             [&](Transaction& tx) -> Status {
+                               SB_ASSIGN_OR_RETURN(
+                                   found, this->keys_.FindByHash(tx, this->a_, key.key_hash));
+                               return OkStatus();
+                             })
+                  .ok());
   EXPECT_EQ(found, key);
   EXPECT_FALSE(this->GetKey(this->a_, ApiKeyId(this->ids_.NewUuid())).has_value());
   EXPECT_FALSE(this->GetKey(this->a_, ApiKeyId("not-a-uuid")).has_value());
@@ -76,11 +83,13 @@ TYPED_TEST_P(RepositoryConformanceTest, ApiKeyInsertGetAndFindByHash) {
 TYPED_TEST_P(RepositoryConformanceTest, ApiKeyInsertValidates) {
   ApiKeyRecord key = this->MakeKey(this->a_, "bad");
   key.key_hash = "ABC";
-  Status s = this->InTenant(this->a_, [&](Transaction& tx) { return this->keys_.Insert(tx, this->a_, key); });
+  Status s = this->InTenant(this->a_,
+                            [&](Transaction& tx) { return this->keys_.Insert(tx, this->a_, key); });
   EXPECT_EQ(s.code(), StatusCode::kInvalidArgument);
   key = this->MakeKey(this->a_, "bad");
   key.scopes = {"read,write"};
-  s = this->InTenant(this->a_, [&](Transaction& tx) { return this->keys_.Insert(tx, this->a_, key); });
+  s = this->InTenant(this->a_,
+                     [&](Transaction& tx) { return this->keys_.Insert(tx, this->a_, key); });
   EXPECT_EQ(s.code(), StatusCode::kInvalidArgument);
   EXPECT_EQ(this->ListKeys(this->a_, std::nullopt, 0).status().code(),
             StatusCode::kInvalidArgument);
@@ -104,7 +113,8 @@ TYPED_TEST_P(RepositoryConformanceTest, DuplicateKeyIsAlreadyExists) {
 TYPED_TEST_P(RepositoryConformanceTest, KeyForMissingTenantRowIsRejected) {
   TenantId ghost(this->ids_.NewUuid());
   ApiKeyRecord key = this->MakeKey(ghost, "ghost");
-  Status s = this->InTenant(ghost, [&](Transaction& tx) { return this->keys_.Insert(tx, ghost, key); });
+  Status s =
+      this->InTenant(ghost, [&](Transaction& tx) { return this->keys_.Insert(tx, ghost, key); });
   EXPECT_EQ(s.code(), StatusCode::kFailedPrecondition) << s.ToString();
 }
 
@@ -114,9 +124,9 @@ TYPED_TEST_P(RepositoryConformanceTest, ListPaginatesInIdOrder) {
   std::vector<ApiKeyRecord> shuffled = keys;
   std::shuffle(shuffled.begin(), shuffled.end(), std::mt19937(42));
   for (const auto& k : shuffled) {
-    ASSERT_TRUE(this->InTenant(this->a_, [&](Transaction& tx) {
-      return this->keys_.Insert(tx, this->a_, k);
-    }).ok());
+    ASSERT_TRUE(this->InTenant(this->a_,
+                               [&](Transaction& tx) { return this->keys_.Insert(tx, this->a_, k); })
+                    .ok());
   }
   this->InsertKey(this->b_, "noise");
   std::sort(keys.begin(), keys.end(), [](auto& x, auto& y) { return x.id < y.id; });
@@ -140,10 +150,12 @@ TYPED_TEST_P(RepositoryConformanceTest, RevokeAndTouch) {
   const Timestamp t1 = this->clock_.Now() + std::chrono::seconds(5);
   Result<bool> revoked = false;
   auto revoke = [&](const ApiKeyId& id) {
-    EXPECT_TRUE(this->InTenant(this->a_, [&](Transaction& tx) -> Status {
-      revoked = this->keys_.Revoke(tx, this->a_, id, t1);
-      return revoked.status();
-    }).ok());
+    EXPECT_TRUE(this->InTenant(this->a_,
+                               [&](Transaction& tx) -> Status {
+                                 revoked = this->keys_.Revoke(tx, this->a_, id, t1);
+                                 return revoked.status();
+                               })
+                    .ok());
     return revoked.ok() && *revoked;
   };
   EXPECT_TRUE(revoke(key.id));
@@ -153,9 +165,8 @@ TYPED_TEST_P(RepositoryConformanceTest, RevokeAndTouch) {
 
   const Timestamp t2 = t1 + std::chrono::seconds(1);
   auto touch = [&](const ApiKeyId& id) {
-    return this->InTenant(this->a_, [&](Transaction& tx) {
-      return this->keys_.TouchLastUsed(tx, this->a_, id, t2);
-    });
+    return this->InTenant(
+        this->a_, [&](Transaction& tx) { return this->keys_.TouchLastUsed(tx, this->a_, id, t2); });
   };
   EXPECT_TRUE(touch(key.id).ok());
   EXPECT_EQ(this->GetKey(this->a_, key.id)->last_used_at, t2);
@@ -172,12 +183,15 @@ TYPED_TEST_P(RepositoryConformanceTest, TenantACanNeverReachTenantBRows) {
   std::optional<ApiKeyRecord> found;
   Result<bool> revoked = true;
   Status touched;
-  ASSERT_TRUE(this->InTenant(a, [&](Transaction& tx) -> Status {
-    SB_ASSIGN_OR_RETURN(found, this->keys_.FindByHash(tx, a, b_key.key_hash));
-    revoked = this->keys_.Revoke(tx, a, b_key.id, this->clock_.Now());
-    touched = this->keys_.TouchLastUsed(tx, a, b_key.id, this->clock_.Now());
-    return OkStatus();
-  }).ok());
+  ASSERT_TRUE(
+      this->InTenant(a,
+                     [&](Transaction& tx) -> Status {
+                       SB_ASSIGN_OR_RETURN(found, this->keys_.FindByHash(tx, a, b_key.key_hash));
+                       revoked = this->keys_.Revoke(tx, a, b_key.id, this->clock_.Now());
+                       touched = this->keys_.TouchLastUsed(tx, a, b_key.id, this->clock_.Now());
+                       return OkStatus();
+                     })
+          .ok());
   EXPECT_FALSE(found.has_value());
   ASSERT_TRUE(revoked.ok());
   EXPECT_FALSE(*revoked);
@@ -203,8 +217,9 @@ TYPED_TEST_P(RepositoryConformanceTest, CorruptRowsAreDataLoss) {
   this->GetKey(this->a_, key.id, &s);
   EXPECT_EQ(s.code(), StatusCode::kDataLoss) << s.ToString();
   if constexpr (!TypeParam::kHasRowLevelSecurity) {  // SQLite: columns are not typed
-    corrupt("UPDATE api_keys SET scopes = 'read', created_at = 'yesterday' "
-            "WHERE tenant_id = $1 AND id = $2");
+    corrupt(
+        "UPDATE api_keys SET scopes = 'read', created_at = 'yesterday' "
+        "WHERE tenant_id = $1 AND id = $2");
     this->GetKey(this->a_, key.id, &s);
     EXPECT_EQ(s.code(), StatusCode::kDataLoss) << s.ToString();
   }
@@ -234,8 +249,7 @@ REGISTER_TYPED_TEST_SUITE_P(RepositoryConformanceTest, TenantInsertAndGet,
                             RepositoriesRefuseAForeignOrMissingScope, ApiKeyInsertGetAndFindByHash,
                             ApiKeyInsertValidates, DuplicateKeyIsAlreadyExists,
                             KeyForMissingTenantRowIsRejected, ListPaginatesInIdOrder,
-                            RevokeAndTouch, TenantACanNeverReachTenantBRows,
-                            CorruptRowsAreDataLoss, FailedTransactionRollsBack,
-                            ReadOnlyTransactionRejectsWrites);
+                            RevokeAndTouch, TenantACanNeverReachTenantBRows, CorruptRowsAreDataLoss,
+                            FailedTransactionRollsBack, ReadOnlyTransactionRejectsWrites);
 
 }  // namespace sb::store::testing
