@@ -6,11 +6,13 @@ cd "$(dirname "$0")/.."
 
 declare -A LAYER=(
   [base]=0 [domain]=1
-  [store]=2 [vault]=2 [http]=2 [net]=2 [config]=2
-  [oauth]=3 [providers]=3 [jobs]=3 [audit]=3 [tenancy]=3
-  [sync]=4 [webhooks]=4
-  [api]=5
-  [app]=6
+  [store]=2 [http]=2 [net]=2 [config]=2
+  [vault]=3
+  [audit]=4
+  [oauth]=5 [providers]=5 [jobs]=5 [tenancy]=5
+  [sync]=6 [webhooks]=6
+  [api]=7
+  [app]=8
 )
 
 status=0
