@@ -142,6 +142,11 @@ const std::vector<KeySpec>& Keys() {  // NOLINT(readability-function-size)
          return ApplyDatabaseUrl(c.database.migration_url, "database.migration_url", v);
        },
        [](const Config& c) { return RedactUrl(c.database.migration_url); }},
+      {"database.maintenance_url",
+       [](Config& c, const std::string& v) {
+         return ApplyDatabaseUrl(c.database.maintenance_url, "database.maintenance_url", v);
+       },
+       [](const Config& c) { return RedactUrl(c.database.maintenance_url); }},
       {"database.app_role",
        [](Config& c, const std::string& v) -> Status {
          bool ok = !v.empty() && v.size() <= 63;
@@ -171,6 +176,24 @@ const std::vector<KeySpec>& Keys() {  // NOLINT(readability-function-size)
        IntField("limits.burst", &Config::limits, 1, 1'000'000'000,
                 [](LimitsConfig& l, int64_t v) { l.burst = int(v); }),
        [](const Config& c) { return std::to_string(c.limits.burst); }},
+      {"vault.key_file",
+       [](Config& c, const std::string& v) -> Status {
+         if (v.empty()) return Bad("vault.key_file", "expected a file path");
+         c.vault.key_file = v;
+         return OkStatus();
+       },
+       [](const Config& c) { return c.vault.key_file; }},
+      {"audit.key_file",
+       [](Config& c, const std::string& v) -> Status {
+         if (v.empty()) return Bad("audit.key_file", "expected a file path");
+         c.audit.key_file = v;
+         return OkStatus();
+       },
+       [](const Config& c) { return c.audit.key_file; }},
+      {"audit.checkpoint_interval",
+       IntField("audit.checkpoint_interval", &Config::audit, 1, 1'000'000,
+                [](AuditConfig& a, int64_t v) { a.checkpoint_interval = int(v); }),
+       [](const Config& c) { return std::to_string(c.audit.checkpoint_interval); }},
       {"log.level",
        [](Config& c, const std::string& v) -> Status {
          if (v != "debug" && v != "info" && v != "warn" && v != "error") {
@@ -254,6 +277,9 @@ Result<Config> ParseConfig(const std::string& toml_text, const std::string& sour
     }
   }
   if (config.database.migration_url.empty()) config.database.migration_url = config.database.url;
+  if (config.database.maintenance_url.empty()) {
+    config.database.maintenance_url = config.database.url;
+  }
   SB_RETURN_IF_ERROR(ValidateWhole(config));
   return config;
 }

@@ -32,6 +32,9 @@ struct ServerConfig {
 struct DatabaseConfig {
   std::string url = "sqlite:var/switchboard.db";  // database.url: sqlite:PATH | postgres://...
   std::string migration_url;  // database.migration_url: owner role for migrations (default: url)
+  // database.maintenance_url: the BYPASSRLS maintenance role for audited cross-tenant work
+  // (keys rewrap/status, audit verify of every tenant), RLS-07. Default: url (right for SQLite).
+  std::string maintenance_url;
   std::string app_role = "sb_app";                   // database.app_role (PostgreSQL)
   int pool_size = 4;                                 // database.pool_size: 1..1000
   std::chrono::milliseconds acquire_timeout{5'000};  // database.acquire_timeout_ms
@@ -40,6 +43,20 @@ struct DatabaseConfig {
 struct LimitsConfig {
   double requests_per_second = 50;  // limits.requests_per_second: per API key, token refill rate
   int burst = 100;                  // limits.burst: bucket size
+};
+
+struct VaultConfig {
+  // vault.key_file: the master keyring ("<version>:<base64 of 32 bytes>" per line, mode 0600).
+  // SWITCHBOARD_MASTER_KEYS (same entries, comma-separated) replaces the file when set.
+  std::string key_file = "var/master.key";
+};
+
+struct AuditConfig {
+  // audit.key_file: the audit HMAC key and Ed25519 checkpoint signing key (mode 0600), kept
+  // outside the database.
+  std::string key_file = "var/audit.key";
+  int checkpoint_interval = 1000;  // audit.checkpoint_interval: entries per tenant between
+                                   // automatic signed checkpoints, 1..1000000
 };
 
 struct LogConfig {
@@ -51,6 +68,8 @@ struct Config {
   ServerConfig server;
   DatabaseConfig database;
   LimitsConfig limits;
+  VaultConfig vault;
+  AuditConfig audit;
   LogConfig log;
 };
 
