@@ -85,6 +85,11 @@ class Transaction {
   // The tenant this transaction is scoped to; nullopt inside RunUnscoped(). Repositories compare
   // it with the tenant they were given and refuse a mismatch on every backend.
   virtual const std::optional<TenantId>& tenant() const = 0;
+
+  // The backend this transaction runs on, for the few statements whose SQL differs (row locks:
+  // PostgreSQL needs `FOR UPDATE` / `FOR SHARE`; SQLite serializes writers and has no such
+  // clause).
+  virtual Backend backend() const = 0;
 };
 
 enum class TxMode { kReadWrite, kReadOnly };

@@ -5,14 +5,18 @@
 #include "sb/base/encoding.h"
 #include "sb/store/open_database.h"
 #include "sb/store/role_check.h"
+#include "sb/store/secret_repository.h"
 #include "sb/store/testing/migration_conformance.h"
 #include "sb/store/testing/postgres_environment.h"
 #include "sb/store/testing/repository_conformance.h"
+#include "sb/store/testing/secret_conformance.h"
 
 namespace sb::store::testing {
 INSTANTIATE_TYPED_TEST_SUITE_P(Postgres, RepositoryConformanceTest,
                                ::testing::Types<PostgresTestBackend>);
 INSTANTIATE_TYPED_TEST_SUITE_P(Postgres, MigrationConformanceTest,
+                               ::testing::Types<PostgresTestBackend>);
+INSTANTIATE_TYPED_TEST_SUITE_P(Postgres, SecretConformanceTest,
                                ::testing::Types<PostgresTestBackend>);
 }  // namespace sb::store::testing
 
@@ -50,18 +54,23 @@ TEST_F(RowLevelSecurityTest, Rls01EveryTenantTableForcesRlsWithARestrictivePolic
   auto tables = Rows(*su,
                      "SELECT relname::text FROM pg_class WHERE relkind = 'r' AND relnamespace = "
                      "'switchboard'::regnamespace AND relname <> 'schema_migrations'");
+  // Tables holding tenant data: every table with a tenant_id column, and tenants itself.
+  constexpr std::string_view kTenantTables =
+      " AND (relname = 'tenants' OR EXISTS (SELECT 1 FROM pg_attribute a WHERE a.attrelid = "
+      "pg_class.oid AND a.attname = 'tenant_id' AND NOT a.attisdropped))";
   EXPECT_GE(tables.size(), 2u);  // the check below must have something to check
   EXPECT_TRUE(Rows(*su,
                    "SELECT relname FROM pg_class WHERE relkind = 'r' AND relnamespace = "
-                   "'switchboard'::regnamespace AND NOT (relrowsecurity AND relforcerowsecurity) "
-                   "AND relname <> 'schema_migrations'")
+                   "'switchboard'::regnamespace AND NOT (relrowsecurity AND relforcerowsecurity)" +
+                       std::string(kTenantTables))
                   .empty());
   EXPECT_TRUE(Rows(*su,
-                   "SELECT c.relname FROM pg_class c WHERE c.relkind = 'r' AND c.relnamespace = "
-                   "'switchboard'::regnamespace AND c.relname <> 'schema_migrations' AND NOT "
-                   "EXISTS (SELECT 1 FROM pg_policies p WHERE p.schemaname = 'switchboard' AND "
-                   "p.tablename = c.relname AND p.policyname = 'tenant_isolation' AND "
-                   "p.permissive = 'RESTRICTIVE' AND p.cmd = 'ALL' AND 'sb_app' = ANY(p.roles))")
+                   "SELECT relname FROM pg_class WHERE relkind = 'r' AND relnamespace = "
+                   "'switchboard'::regnamespace AND NOT EXISTS (SELECT 1 FROM pg_policies p "
+                   "WHERE p.schemaname = 'switchboard' AND p.tablename = pg_class.relname AND "
+                   "p.policyname = 'tenant_isolation' AND p.permissive = 'RESTRICTIVE' AND "
+                   "p.cmd = 'ALL' AND 'sb_app' = ANY(p.roles))" +
+                       std::string(kTenantTables))
                   .empty());
   auto privileges = Rows(*su,
                          "SELECT has_table_privilege('sb_app', 'switchboard.api_keys', 'TRUNCATE'),"
@@ -153,6 +162,35 @@ TEST_F(RowLevelSecurityTest, QueriesWithoutTenantFilterSeeOnlyTheScopedTenant) {
         .status();
   });
   EXPECT_EQ(s.code(), StatusCode::kPermissionDenied) << s.ToString();
+}
+
+// RLS-07: cross-tenant maintenance runs as the BYPASSRLS role with row_security=off, so that a
+// role without the right fails loudly instead of silently seeing no rows.
+TEST_F(RowLevelSecurityTest, Rls07MaintenanceSeesAllTenantsAndFailsLoudlyWithoutBypass) {
+  SecretRepository secrets;
+  for (const TenantId& t : {a_, b_}) {
+    SecretRecord r{t, "owner", "token", "sbv1:1:x", 1, clock_.Now()};
+    ASSERT_TRUE(InTenant(t, [&](Transaction& tx) { return secrets.Upsert(tx, t, r); }).ok());
+  }
+  auto maint = backend_.OpenMaintenance();
+  ASSERT_TRUE(maint.ok()) << maint.status().ToString();
+  Status s = (*maint)->RunUnscoped([&](Transaction& tx) -> Status {
+    SB_ASSIGN_OR_RETURN(auto rows, tx.Query("SELECT DISTINCT tenant_id::text FROM vault_secrets "
+                                            "WHERE tenant_id IN ($1, $2)",
+                                            {a_.value(), b_.value()}));
+    EXPECT_EQ(rows.size(), 2u);
+    return OkStatus();
+  });
+  EXPECT_TRUE(s.ok()) << s.ToString();
+
+  auto no_bypass = OpenDatabase({.url = testing::PostgresEnvironment::server().app_url() +
+                                        "?options=-c%20row_security%3Doff"});
+  ASSERT_TRUE(no_bypass.ok()) << no_bypass.status().ToString();
+  s = (*no_bypass)->RunUnscoped([&](Transaction& tx) {
+    return secrets.MaintenanceCountBelow(tx, 100).status();
+  });
+  EXPECT_FALSE(s.ok());
+  EXPECT_NE(s.message().find("row-level security"), std::string::npos) << s.ToString();
 }
 
 }  // namespace

@@ -6,6 +6,7 @@
 #include "sb/store/open_database.h"
 #include "sb/store/testing/migration_conformance.h"
 #include "sb/store/testing/repository_conformance.h"
+#include "sb/store/testing/secret_conformance.h"
 #include "sb/store/testing/test_backends.h"
 
 namespace sb::store::testing {
@@ -13,6 +14,7 @@ INSTANTIATE_TYPED_TEST_SUITE_P(Sqlite, RepositoryConformanceTest,
                                ::testing::Types<SqliteTestBackend>);
 INSTANTIATE_TYPED_TEST_SUITE_P(Sqlite, MigrationConformanceTest,
                                ::testing::Types<SqliteTestBackend>);
+INSTANTIATE_TYPED_TEST_SUITE_P(Sqlite, SecretConformanceTest, ::testing::Types<SqliteTestBackend>);
 }  // namespace sb::store::testing
 
 namespace sb::store {

@@ -49,8 +49,47 @@ DROP TABLE switchboard.api_keys;
 DROP TABLE switchboard.tenants;
 )sql";
 
+// Migration 3: the token vault (see the SQLite variant). vault_state holds no tenant data, so
+// it has no row-level security; vault_secrets follows the tenant-table pattern.
+constexpr std::string_view kV3Up = R"sql(
+CREATE TABLE switchboard.vault_state (
+  id                  integer NOT NULL PRIMARY KEY CHECK (id = 1),
+  write_version       integer NOT NULL CHECK (write_version >= 1),
+  min_decrypt_version integer NOT NULL CHECK (min_decrypt_version >= 1),
+  updated_at          bigint  NOT NULL,
+  CHECK (min_decrypt_version <= write_version)
+);
+GRANT SELECT, INSERT, UPDATE ON switchboard.vault_state TO {{app_role}};
+
+CREATE TABLE switchboard.vault_secrets (
+  tenant_id   uuid    NOT NULL REFERENCES switchboard.tenants (id),
+  owner_id    text    NOT NULL,
+  field       text    NOT NULL,
+  ciphertext  text    NOT NULL,  -- sbv1:<version>:<base64url>, AAD binds tenant, owner, field
+  key_version integer NOT NULL,
+  updated_at  bigint  NOT NULL,
+  PRIMARY KEY (tenant_id, owner_id, field)
+);
+CREATE INDEX vault_secrets_by_version
+  ON switchboard.vault_secrets (key_version, tenant_id, owner_id, field);
+ALTER TABLE switchboard.vault_secrets ENABLE ROW LEVEL SECURITY;
+ALTER TABLE switchboard.vault_secrets FORCE  ROW LEVEL SECURITY;
+CREATE POLICY tenant_isolation ON switchboard.vault_secrets AS RESTRICTIVE FOR ALL TO {{app_role}}
+  USING      (tenant_id = NULLIF(current_setting('app.tenant_id', true), '')::uuid)
+  WITH CHECK (tenant_id = NULLIF(current_setting('app.tenant_id', true), '')::uuid);
+CREATE POLICY tenant_allow ON switchboard.vault_secrets AS PERMISSIVE FOR ALL TO {{app_role}}
+  USING (true) WITH CHECK (true);
+GRANT SELECT, INSERT, UPDATE, DELETE ON switchboard.vault_secrets TO {{app_role}};
+)sql";
+
+constexpr std::string_view kV3Down = R"sql(
+DROP TABLE switchboard.vault_secrets;
+DROP TABLE switchboard.vault_state;
+)sql";
+
 constexpr Migration kMigrations[] = {
     {1, "tenants_and_api_keys", kV1Up, kV1Down},
+    {3, "vault", kV3Up, kV3Down},
 };
 
 }  // namespace

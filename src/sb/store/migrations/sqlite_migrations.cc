@@ -32,8 +32,38 @@ DROP TABLE api_keys;
 DROP TABLE tenants;
 )sql";
 
+// Migration 3: the token vault. vault_state is the deployment's one row of key-version state
+// (which version encrypts, the minimum that may still decrypt); key material never lives here.
+// vault_secrets holds every encrypted secret of every capability, addressed by owner and field.
+constexpr std::string_view kV3Up = R"sql(
+CREATE TABLE vault_state (
+  id                  INTEGER NOT NULL PRIMARY KEY CHECK (id = 1),
+  write_version       INTEGER NOT NULL CHECK (write_version >= 1),
+  min_decrypt_version INTEGER NOT NULL CHECK (min_decrypt_version >= 1),
+  updated_at          INTEGER NOT NULL,
+  CHECK (min_decrypt_version <= write_version)
+);
+
+CREATE TABLE vault_secrets (
+  tenant_id   TEXT    NOT NULL REFERENCES tenants (id),
+  owner_id    TEXT    NOT NULL,
+  field       TEXT    NOT NULL,
+  ciphertext  TEXT    NOT NULL,
+  key_version INTEGER NOT NULL,
+  updated_at  INTEGER NOT NULL,
+  PRIMARY KEY (tenant_id, owner_id, field)
+) WITHOUT ROWID;
+CREATE INDEX vault_secrets_by_version ON vault_secrets (key_version, tenant_id, owner_id, field);
+)sql";
+
+constexpr std::string_view kV3Down = R"sql(
+DROP TABLE vault_secrets;
+DROP TABLE vault_state;
+)sql";
+
 constexpr Migration kMigrations[] = {
     {1, "tenants_and_api_keys", kV1Up, kV1Down},
+    {3, "vault", kV3Up, kV3Down},
 };
 
 }  // namespace

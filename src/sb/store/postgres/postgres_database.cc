@@ -48,6 +48,7 @@ class PgTransaction final : public Transaction {
   Status ExecuteScript(std::string_view sql) override { return conn_.ExecSimple(sql).status(); }
 
   const std::optional<TenantId>& tenant() const override { return tenant_; }
+  Backend backend() const override { return Backend::kPostgres; }
 
  private:
   PgConnection& conn_;

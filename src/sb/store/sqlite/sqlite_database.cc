@@ -111,6 +111,7 @@ class SqliteTransaction final : public Transaction {
   }
 
   const std::optional<TenantId>& tenant() const override { return tenant_; }
+  Backend backend() const override { return Backend::kSqlite; }
 
  private:
   Result<sqlite3_stmt*> Start(std::string_view sql, std::span<const Value> params) {

@@ -187,10 +187,28 @@ Status PostgresServer::WaitReady() {
 
 Status PostgresServer::CreateRoles() {
   const std::string log = (dir_ / "setup.log").string();
-  int rc = Run({options_.bin_dir + "/psql", "-X", "-q", "-v", "ON_ERROR_STOP=1", "-h", "127.0.0.1",
-                "-p", std::to_string(port_), "-U", "postgres", "-d", "postgres", "-c",
-                "CREATE ROLE sb_owner LOGIN NOSUPERUSER NOBYPASSRLS", "-c",
-                "CREATE ROLE sb_app LOGIN NOSUPERUSER NOBYPASSRLS NOCREATEROLE NOCREATEDB", "-c",
+  int rc = Run({options_.bin_dir + "/psql",
+                "-X",
+                "-q",
+                "-v",
+                "ON_ERROR_STOP=1",
+                "-h",
+                "127.0.0.1",
+                "-p",
+                std::to_string(port_),
+                "-U",
+                "postgres",
+                "-d",
+                "postgres",
+                "-c",
+                "CREATE ROLE sb_owner LOGIN NOSUPERUSER NOBYPASSRLS",
+                "-c",
+                "CREATE ROLE sb_app LOGIN NOSUPERUSER NOBYPASSRLS NOCREATEROLE NOCREATEDB",
+                "-c",
+                "CREATE ROLE sb_maint LOGIN NOSUPERUSER BYPASSRLS NOCREATEROLE NOCREATEDB",
+                "-c",
+                "GRANT sb_app TO sb_maint",
+                "-c",
                 "CREATE DATABASE " + options_.database + " OWNER sb_owner"},
                RunAs{}, log);
   if (rc != 0) return UnavailableError("creating roles failed:\n" + LogTail(log));

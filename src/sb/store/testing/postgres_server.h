@@ -3,6 +3,8 @@
 // the temp dir, waits until it accepts connections, and creates:
 //   - role sb_owner (LOGIN), owner of database `switchboard` (migrations run as it),
 //   - role sb_app (LOGIN NOSUPERUSER NOBYPASSRLS NOCREATEROLE NOCREATEDB), the app role.
+//   - role sb_maint (LOGIN BYPASSRLS, member of sb_app), the maintenance role of audited
+//     cross-tenant work (RLS-07).
 // Authentication is `trust` (test-only). When the process runs as root, initdb and postgres run
 // as the `postgres` user (PostgreSQL refuses root); the server gets SIGQUIT if the test process
 // dies, so crashed tests leave no server behind. The destructor stops the server and removes
@@ -37,6 +39,10 @@ class PostgresServer {
   // postgresql://<role>@127.0.0.1:<port>/<database>
   std::string owner_url() const { return Url("sb_owner"); }
   std::string app_url() const { return Url("sb_app"); }
+  // The maintenance role with row_security=off: a query that RLS would filter fails instead.
+  std::string maintenance_url() const {
+    return Url("sb_maint") + "?options=-c%20row_security%3Doff";
+  }
   std::string superuser_url() const { return Url("postgres"); }
 
  private:

@@ -42,6 +42,10 @@ Result<std::unique_ptr<Database>> PostgresTestBackend::OpenApp() {
   return OpenUrl(PostgresEnvironment::server().app_url());
 }
 
+Result<std::unique_ptr<Database>> PostgresTestBackend::OpenMaintenance() {
+  return OpenUrl(PostgresEnvironment::server().maintenance_url());
+}
+
 Result<std::unique_ptr<Database>> PostgresTestBackend::OpenSuperuser() {
   return OpenUrl(PostgresEnvironment::server().superuser_url());
 }

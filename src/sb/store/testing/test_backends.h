@@ -1,7 +1,8 @@
 // Test backends for suites written once against the Database interface. Each backend owns the
 // server-side state for one test and opens two kinds of Database:
 //   OpenOwner(): the connection migrations run as (PostgreSQL: role sb_owner);
-//   OpenApp():   the connection the app runs as (PostgreSQL: role sb_app, subject to RLS).
+//   OpenApp():   the connection the app runs as (PostgreSQL: role sb_app, subject to RLS);
+//   OpenMaintenance(): audited cross-tenant work (PostgreSQL: role sb_maint, BYPASSRLS).
 // SqliteTestBackend uses a fresh file in a fresh temp dir (removed by the destructor), so both
 // open the same file. PostgresTestBackend uses the server of PostgresEnvironment (the database
 // is shared by the tests of one binary; tests isolate themselves with fresh tenant ids).
@@ -28,6 +29,7 @@ class SqliteTestBackend {
   ~SqliteTestBackend();
   Result<std::unique_ptr<Database>> OpenOwner() { return Open(); }
   Result<std::unique_ptr<Database>> OpenApp() { return Open(); }
+  Result<std::unique_ptr<Database>> OpenMaintenance() { return Open(); }
   const std::filesystem::path& path() const { return path_; }
 
  private:
@@ -44,6 +46,8 @@ class PostgresTestBackend {
 
   Result<std::unique_ptr<Database>> OpenOwner();
   Result<std::unique_ptr<Database>> OpenApp();
+  // The BYPASSRLS maintenance role (RLS-07), with row_security=off.
+  Result<std::unique_ptr<Database>> OpenMaintenance();
   Result<std::unique_ptr<Database>> OpenSuperuser();
 };
 
