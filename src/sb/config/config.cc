@@ -277,6 +277,9 @@ Result<Config> ParseConfig(const std::string& toml_text, const std::string& sour
     }
   }
   if (config.database.migration_url.empty()) config.database.migration_url = config.database.url;
+  if (auto keys = env.find("SWITCHBOARD_MASTER_KEYS"); keys != env.end()) {
+    config.vault.master_keys = keys->second;
+  }
   if (config.database.maintenance_url.empty()) {
     config.database.maintenance_url = config.database.url;
   }
@@ -301,6 +304,8 @@ Result<Config> LoadConfig(const std::optional<std::string>& path, const Environm
 std::vector<std::pair<std::string, std::string>> Describe(const Config& config) {
   std::vector<std::pair<std::string, std::string>> out;
   for (const KeySpec& spec : Keys()) out.emplace_back(spec.key, spec.show(config));
+  out.emplace_back("SWITCHBOARD_MASTER_KEYS",
+                   config.vault.master_keys ? "(set; replaces vault.key_file)" : "(not set)");
   return out;
 }
 

@@ -49,6 +49,9 @@ struct VaultConfig {
   // vault.key_file: the master keyring ("<version>:<base64 of 32 bytes>" per line, mode 0600).
   // SWITCHBOARD_MASTER_KEYS (same entries, comma-separated) replaces the file when set.
   std::string key_file = "var/master.key";
+  // The keyring itself, from SWITCHBOARD_MASTER_KEYS only (never from the TOML file, never
+  // printed). When set, key_file is not used.
+  std::optional<std::string> master_keys;
 };
 
 struct AuditConfig {

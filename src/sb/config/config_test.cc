@@ -69,5 +69,17 @@ TEST(Config, DescribeMasksPasswords) {
   EXPECT_EQ(RedactUrl("postgres://h/db"), "postgres://h/db");
 }
 
+TEST(Config, MasterKeysComeOnlyFromTheEnvironmentAndAreNeverDescribed) {
+  const std::string keys = "1:AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8";
+  auto c = ParseConfig("", "x", {{"SWITCHBOARD_MASTER_KEYS", keys}});
+  ASSERT_TRUE(c.ok());
+  EXPECT_EQ(c->vault.master_keys, keys);
+  for (const auto& [k, v] : Describe(*c)) EXPECT_EQ(v.find("AAECAwQF"), std::string::npos) << k;
+  auto in_file = ParseConfig("[vault]\nmaster_keys = \"" + keys + "\"\n", "sb.toml", {});
+  ASSERT_FALSE(in_file.ok());
+  EXPECT_NE(in_file.status().message().find("vault.master_keys"), std::string::npos);
+  EXPECT_EQ(in_file.status().message().find("AAECAwQF"), std::string::npos);
+}
+
 }  // namespace
 }  // namespace sb::config

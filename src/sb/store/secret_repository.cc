@@ -29,8 +29,12 @@ bool IsValidField(std::string_view s) {
 
 bool IsValidVersion(int64_t v) { return v >= 1 && v <= kMaxVersion; }
 
+constexpr std::string_view kSystemTenant = "00000000-0000-0000-0000-000000000000";
+
+// Maintenance runs unscoped, or scoped to the deployment-wide system tenant (the nil id) so that
+// its audit entries can join the same transaction.
 Status RequireUnscoped(const Transaction& tx) {
-  if (tx.tenant().has_value()) {
+  if (tx.tenant().has_value() && tx.tenant()->value() != kSystemTenant) {
     return FailedPreconditionError("vault maintenance needs an unscoped maintenance transaction");
   }
   return OkStatus();

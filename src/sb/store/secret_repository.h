@@ -6,7 +6,8 @@
 //
 // Tenant calls take the tenant explicitly, filter by it and refuse a transaction scoped to
 // another tenant (PERMISSION_DENIED). The Maintenance* calls span tenants: they require an
-// unscoped transaction and are meant for the audited maintenance connection (RLS-07: on
+// unscoped transaction, or one scoped to the system tenant (the nil id, whose audit chain
+// records maintenance), and are meant for the audited maintenance connection (RLS-07: on
 // PostgreSQL a BYPASSRLS role with row_security=off, so that missing rights fail loudly
 // instead of silently filtering). Malformed rows produce DATA_LOSS.
 #pragma once
@@ -57,7 +58,7 @@ class SecretRepository {
   // Deletes every field of the owner; the number deleted.
   Result<int64_t> DeleteOwner(Transaction& tx, const TenantId& tenant, const std::string& owner_id);
 
-  // --- Maintenance: unscoped transactions only (FAILED_PRECONDITION otherwise). ---
+  // --- Maintenance: unscoped or system-tenant transactions (FAILED_PRECONDITION otherwise). ---
 
   // Up to `limit` (1..kMaxBatch) secrets whose key_version < `version`, in (tenant, owner,
   // field) order, strictly after `after` when given.
