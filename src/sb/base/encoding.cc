@@ -17,51 +17,71 @@ int HexValue(char c) {
   return -1;
 }
 
+// Writes into a pre-sized buffer, 3 bytes -> 4 characters per step (tokens and ciphertexts
+// go through here on hot paths).
 std::string Encode64(std::string_view in, const char* alphabet, bool pad) {
-  std::string out;
-  out.reserve((in.size() + 2) / 3 * 4);
-  size_t i = 0;
-  for (; i + 2 < in.size(); i += 3) {
-    uint32_t v = (uint8_t(in[i]) << 16) | (uint8_t(in[i + 1]) << 8) | uint8_t(in[i + 2]);
-    out += alphabet[(v >> 18) & 63];
-    out += alphabet[(v >> 12) & 63];
-    out += alphabet[(v >> 6) & 63];
-    out += alphabet[v & 63];
+  const size_t full = in.size() / 3;
+  const size_t rest = in.size() - full * 3;
+  size_t size = full * 4;
+  if (rest > 0) size += pad ? 4 : rest + 1;
+  std::string out(size, '\0');
+  const auto* src = reinterpret_cast<const uint8_t*>(in.data());
+  char* dst = out.data();
+  for (size_t i = 0; i < full; ++i, src += 3, dst += 4) {
+    const uint32_t v = (uint32_t(src[0]) << 16) | (uint32_t(src[1]) << 8) | src[2];
+    dst[0] = alphabet[(v >> 18) & 63];
+    dst[1] = alphabet[(v >> 12) & 63];
+    dst[2] = alphabet[(v >> 6) & 63];
+    dst[3] = alphabet[v & 63];
   }
-  size_t rest = in.size() - i;
   if (rest > 0) {
-    uint32_t v = uint8_t(in[i]) << 16;
-    if (rest == 2) v |= uint8_t(in[i + 1]) << 8;
-    out += alphabet[(v >> 18) & 63];
-    out += alphabet[(v >> 12) & 63];
-    if (rest == 2) out += alphabet[(v >> 6) & 63];
-    if (pad) out.append(rest == 1 ? 2 : 1, '=');
+    uint32_t v = uint32_t(src[0]) << 16;
+    if (rest == 2) v |= uint32_t(src[1]) << 8;
+    *dst++ = alphabet[(v >> 18) & 63];
+    *dst++ = alphabet[(v >> 12) & 63];
+    if (rest == 2) *dst++ = alphabet[(v >> 6) & 63];
+    if (pad) {
+      if (rest == 1) *dst++ = '=';
+      *dst++ = '=';
+    }
   }
   return out;
 }
 
-std::optional<std::string> Decode64(std::string_view in, const char* alphabet) {
-  std::array<int, 256> table;
+using DecodeTable = std::array<int8_t, 256>;
+
+DecodeTable MakeTable(const char* alphabet) {
+  DecodeTable table;
   table.fill(-1);
-  for (int i = 0; i < 64; ++i) table[uint8_t(alphabet[i])] = i;
+  for (int i = 0; i < 64; ++i) table[uint8_t(alphabet[i])] = int8_t(i);
+  return table;
+}
+
+std::optional<std::string> Decode64(std::string_view in, const DecodeTable& table) {
   while (!in.empty() && in.back() == '=') in.remove_suffix(1);
   if (in.size() % 4 == 1) return std::nullopt;
-  std::string out;
-  out.reserve(in.size() * 3 / 4);
-  uint32_t acc = 0;
-  int bits = 0;
-  for (char c : in) {
-    int v = table[uint8_t(c)];
-    if (v < 0) return std::nullopt;
-    acc = (acc << 6) | uint32_t(v);
-    bits += 6;
-    if (bits >= 8) {
-      bits -= 8;
-      out += char((acc >> bits) & 0xFF);
-    }
+  const size_t full = in.size() / 4;
+  const size_t rest = in.size() - full * 4;  // 0, 2 or 3 characters
+  std::string out(full * 3 + (rest == 0 ? 0 : rest - 1), '\0');
+  const auto* src = reinterpret_cast<const uint8_t*>(in.data());
+  char* dst = out.data();
+  for (size_t i = 0; i < full; ++i, src += 4, dst += 3) {
+    const int a = table[src[0]], b = table[src[1]], c = table[src[2]], d = table[src[3]];
+    if ((a | b | c | d) < 0) return std::nullopt;
+    const uint32_t v = (uint32_t(a) << 18) | (uint32_t(b) << 12) | (uint32_t(c) << 6) | d;
+    dst[0] = char(v >> 16);
+    dst[1] = char(v >> 8);
+    dst[2] = char(v);
   }
-  // Leftover bits must be zero (canonical encoding).
-  if (bits > 0 && (acc & ((1u << bits) - 1)) != 0) return std::nullopt;
+  if (rest > 0) {
+    const int a = table[src[0]], b = table[src[1]], c = rest == 3 ? table[src[2]] : 0;
+    if ((a | b | c) < 0) return std::nullopt;
+    const uint32_t v = (uint32_t(a) << 18) | (uint32_t(b) << 12) | (uint32_t(c) << 6);
+    dst[0] = char(v >> 16);
+    if (rest == 3) dst[1] = char(v >> 8);
+    // Leftover bits must be zero (canonical encoding).
+    if ((rest == 2 && (v & 0xFFFF) != 0) || (rest == 3 && (v & 0xFF) != 0)) return std::nullopt;
+  }
   return out;
 }
 
@@ -91,10 +111,14 @@ std::optional<std::string> HexDecode(std::string_view hex) {
 }
 
 std::string Base64Encode(std::string_view bytes) { return Encode64(bytes, kB64, true); }
-std::optional<std::string> Base64Decode(std::string_view text) { return Decode64(text, kB64); }
+std::optional<std::string> Base64Decode(std::string_view text) {
+  static const DecodeTable table = MakeTable(kB64);
+  return Decode64(text, table);
+}
 std::string Base64UrlEncode(std::string_view bytes) { return Encode64(bytes, kB64Url, false); }
 std::optional<std::string> Base64UrlDecode(std::string_view text) {
-  return Decode64(text, kB64Url);
+  static const DecodeTable table = MakeTable(kB64Url);
+  return Decode64(text, table);
 }
 
 bool IsValidUtf8(std::string_view text) {

@@ -47,11 +47,11 @@ Result<int64_t> ReadInt(const Row& row, size_t i, std::string_view table) {
   return *v;
 }
 
-// `tenant` is the expected tenant, or nullopt in maintenance scans.
-Result<SecretRecord> ParseSecret(const Row& row, const std::optional<TenantId>& tenant) {
+// `tenant` is the expected tenant, or nullptr in maintenance scans.
+Result<SecretRecord> ParseSecret(const Row& row, const TenantId* tenant) {
   SecretRecord r;
   SB_ASSIGN_OR_RETURN(std::string tenant_id, internal::ReadUuid(row, 0, kSecrets));
-  if (tenant && tenant_id != tenant->value()) {
+  if (tenant != nullptr && tenant_id != tenant->value()) {
     return InternalError("vault_secrets: row of another tenant");
   }
   r.tenant_id = TenantId(std::move(tenant_id));
@@ -68,7 +68,7 @@ Result<SecretRecord> ParseSecret(const Row& row, const std::optional<TenantId>& 
 }
 
 Result<std::vector<SecretRecord>> ParseSecrets(const std::vector<Row>& rows,
-                                               const std::optional<TenantId>& tenant) {
+                                               const TenantId* tenant) {
   std::vector<SecretRecord> out;
   out.reserve(rows.size());
   for (const Row& row : rows) {
@@ -121,7 +121,7 @@ Result<std::optional<SecretRecord>> SecretRepository::Get(Transaction& tx, const
       auto rows, tx.Query(SB_SECRET_COLUMNS "WHERE tenant_id = $1 AND owner_id = $2 AND field = $3",
                           {tenant.value(), owner_id, field}));
   if (rows.empty()) return std::optional<SecretRecord>();
-  SB_ASSIGN_OR_RETURN(SecretRecord r, ParseSecret(rows.front(), tenant));
+  SB_ASSIGN_OR_RETURN(SecretRecord r, ParseSecret(rows.front(), &tenant));
   return std::optional<SecretRecord>(std::move(r));
 }
 
@@ -162,7 +162,7 @@ Result<std::vector<SecretRecord>> SecretRepository::MaintenanceListBelowVersion(
                     {version, int64_t{limit}});
   }
   SB_RETURN_IF_ERROR(rows);
-  return ParseSecrets(*rows, std::nullopt);
+  return ParseSecrets(*rows, nullptr);
 }
 
 Result<bool> SecretRepository::MaintenanceReplaceIf(

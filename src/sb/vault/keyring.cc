@@ -154,7 +154,10 @@ Result<Keyring> LoadKeyFile(const std::string& path) {
 Status WriteKeyFile(const std::string& path, const Keyring& keyring) {
   std::filesystem::path target(path);
   std::filesystem::path dir = target.has_parent_path() ? target.parent_path() : ".";
-  std::string tmp = (dir / ("." + target.filename().string() + ".tmp")).string();
+  std::string tmp_name = target.filename().string();
+  tmp_name.insert(0, 1, '.');
+  tmp_name.append(".tmp");
+  std::string tmp = (dir / tmp_name).string();
   int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
   if (fd < 0) return UnavailableError("key file '" + tmp + "': " + std::strerror(errno));
   ::fchmod(fd, 0600);
