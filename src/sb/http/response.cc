@@ -43,6 +43,15 @@ Response Response::Empty(int status) {
   return r;
 }
 
+Response Response::Stream(int status, std::string_view content_type,
+                          std::shared_ptr<BodySource> source) {
+  Response r;
+  r.status = status;
+  r.SetHeader("Content-Type", content_type);
+  r.stream = std::move(source);
+  return r;
+}
+
 std::string_view ReasonPhrase(int status) {
   switch (status) {
     case 100:

@@ -55,7 +55,9 @@ bool IsServerHeader(std::string_view name) {
          EqualsIgnoreCase(name, "Transfer-Encoding");
 }
 
-void SerializeHead(const Response& response, bool keep_alive, std::string& out) {
+// `content_length` nullopt: the body follows with chunked transfer encoding.
+void SerializeHead(const Response& response, bool keep_alive, std::string& out,
+                   std::optional<size_t> content_length) {
   out.clear();
   char number[24];
   auto end = std::to_chars(number, number + sizeof(number), response.status).ptr;
@@ -68,21 +70,25 @@ void SerializeHead(const Response& response, bool keep_alive, std::string& out) 
     }
     out.append(name).append(": ").append(value).append("\r\n");
   }
-  end = std::to_chars(number, number + sizeof(number), response.body.size()).ptr;
-  out.append("Content-Length: ").append(number, end).append("\r\n");
+  if (content_length) {
+    end = std::to_chars(number, number + sizeof(number), *content_length).ptr;
+    out.append("Content-Length: ").append(number, end).append("\r\n");
+  } else {
+    out.append("Transfer-Encoding: chunked\r\n");
+  }
   out.append(keep_alive ? "Connection: keep-alive\r\n\r\n" : "Connection: close\r\n\r\n");
 }
 
 // Runs `fn` on the pool and resumes the caller on its own executor with the result, or with
 // nullopt when the pool's queue is full or the pool cancelled the task at shutdown.
-template <typename Fn, typename Token>
+template <typename T, typename Fn, typename Token>
 auto AsyncRunOnPool(BlockingPool& pool, Fn fn, Token&& token) {
-  return asio::async_initiate<Token, void(std::optional<Response>)>(
+  return asio::async_initiate<Token, void(std::optional<T>)>(
       [&pool](auto handler, Fn work) {
         auto executor = asio::get_associated_executor(handler);
         PoolTask task([handler = std::move(handler), work = std::move(work),
                        executor](bool cancelled) mutable {
-          std::optional<Response> result;
+          std::optional<T> result;
           if (!cancelled) result = work();
           asio::post(executor,
                      [handler = std::move(handler), result = std::move(result)]() mutable {
@@ -111,6 +117,8 @@ class Session {
   asio::awaitable<Response> Handle(Request& request);
   asio::awaitable<bool> Finish(const Request& request, Response& response,
                                std::chrono::steady_clock::time_point start, bool keep_alive);
+  asio::awaitable<bool> FinishStream(const Request& request, Response& response,
+                                     std::chrono::steady_clock::time_point start, bool keep_alive);
   Response SafeInvoke(const Route& route, Request& request) const;
   void Record(const Request& request, int status,
               std::chrono::steady_clock::time_point start) const;
@@ -212,7 +220,7 @@ asio::awaitable<Response> Session::Handle(Request& request) {
   if (route.options.execution == Execution::kInline) co_return SafeInvoke(route, request);
   auto work = [this, &route, &request] { return SafeInvoke(route, request); };
   std::optional<Response> response =
-      co_await AsyncRunOnPool(context_.pool, std::move(work), use_awaitable);
+      co_await AsyncRunOnPool<Response>(context_.pool, std::move(work), use_awaitable);
   if (!response) co_return OverloadedProblem(request.request_id);
   co_return std::move(*response);
 }
@@ -235,8 +243,11 @@ Response Session::SafeInvoke(const Route& route, Request& request) const {
 asio::awaitable<bool> Session::Finish(const Request& request, Response& response,
                                       std::chrono::steady_clock::time_point start,
                                       bool keep_alive) {
+  if (response.stream && request.method != "HEAD") {
+    co_return co_await FinishStream(request, response, start, keep_alive);
+  }
   response.SetHeader("X-Request-Id", request.request_id);
-  SerializeHead(response, keep_alive, head_);
+  SerializeHead(response, keep_alive, head_, response.body.size());
   const bool head_only = request.method == "HEAD";
   const std::array<asio::const_buffer, 2> buffers = {
       asio::buffer(head_), head_only ? asio::const_buffer() : asio::buffer(response.body)};
@@ -245,6 +256,65 @@ asio::awaitable<bool> Session::Finish(const Request& request, Response& response
   co_await asio::async_write(connection_->stream, buffers, asio::redirect_error(use_awaitable, ec));
   Record(request, response.status, start);
   co_return !ec;
+}
+
+asio::awaitable<bool> Session::FinishStream(const Request& request, Response& response,
+                                            std::chrono::steady_clock::time_point start,
+                                            bool keep_alive) {
+  std::shared_ptr<BodySource> source = std::move(response.stream);
+  using NextChunk = Result<std::optional<std::string>>;
+  bool head_sent = false;
+  size_t bytes = 0;
+  beast::error_code ec;
+  // A raw pointer, as the handler's work lambda does with the request: the coroutine (and with
+  // it `source`) stays suspended until the pool task has run or was cancelled. (Capturing the
+  // shared_ptr in a temporary lambda inside co_await trips a g++ 12 coroutine bug.)
+  BodySource* const raw = source.get();
+  const auto pull = [raw] { return raw->Next(); };
+  while (true) {
+    auto next = co_await AsyncRunOnPool<NextChunk>(context_.pool, pull, use_awaitable);
+    if (!next || !next->ok()) {
+      if (!head_sent) {  // nothing went out yet: answer with a problem instead
+        Response problem = next ? StatusToProblem(next->status(), request.request_id)
+                                : OverloadedProblem(request.request_id);
+        co_return co_await Finish(request, problem, start, keep_alive);
+      }
+      // Mid-stream: end without the final chunk so the client sees a truncated transfer.
+      log::Warn("http_stream_aborted",
+                {{"request_id", request.request_id},
+                 {"route", std::string(request.route_name)},
+                 {"error", next ? next->status().ToString() : std::string("shutting down")}});
+      Record(request, response.status, start);
+      co_return false;
+    }
+    const std::optional<std::string>& chunk = next->value();
+    if (chunk && chunk->empty()) continue;  // an empty chunk would end the body
+    std::string frame;
+    if (!head_sent) {
+      response.SetHeader("X-Request-Id", request.request_id);
+      SerializeHead(response, keep_alive, frame, std::nullopt);
+      head_sent = true;
+    }
+    if (chunk) {
+      char size[20];
+      const auto end = std::to_chars(size, size + sizeof(size), chunk->size(), 16).ptr;
+      frame.append(size, end).append("\r\n").append(*chunk).append("\r\n");
+      bytes += chunk->size();
+    } else {
+      frame.append("0\r\n\r\n");
+    }
+    connection_->stream.expires_after(context_.options.write_timeout);
+    co_await asio::async_write(connection_->stream, asio::buffer(frame),
+                               asio::redirect_error(use_awaitable, ec));
+    if (ec) {  // the client went away or stopped reading past the write timeout
+      Record(request, response.status, start);
+      co_return false;
+    }
+    if (!chunk) break;
+  }
+  Record(request, response.status, start);
+  log::Debug("http_stream_done", {{"request_id", request.request_id}, {"bytes", bytes}});
+  co_return true;
 }
 
 void Session::Record(const Request& request, int status,

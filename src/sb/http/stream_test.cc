@@ -1,0 +1,247 @@
+// Streamed (chunked) responses: complete and in order as a real HTTP client parses them,
+// backpressure (the source never runs ahead of the client by more than a chunk or two), errors
+// before and after the head, the source on a pool thread, keep-alive after a stream, and the
+// source released when the client goes away.
+#include <atomic>
+#include <chrono>
+#include <memory>
+#include <string>
+#include <thread>
+
+#include <boost/asio/connect.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+#include <gtest/gtest.h>
+
+#include "sb/http/server.h"
+
+namespace sb::http {
+namespace {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace bhttp = boost::beast::http;
+using std::chrono::milliseconds;
+
+struct Probe {
+  std::atomic<int> produced{0};
+  std::atomic<int> destroyed{0};
+  std::atomic<bool> on_io_thread{false};
+  std::thread::id io_thread_hint;
+};
+
+// Produces `count` chunks of `size` bytes ("<n>:" then filler), failing at chunk `fail_at`.
+class CountingSource final : public BodySource {
+ public:
+  CountingSource(Probe& probe, int count, size_t size, int fail_at)
+      : probe_(probe), count_(count), size_(size), fail_at_(fail_at) {}
+  ~CountingSource() override { ++probe_.destroyed; }
+
+  Result<std::optional<std::string>> Next() override {
+    if (next_ == fail_at_) return UnavailableError("source failed");
+    if (next_ == count_) return std::optional<std::string>();
+    std::string chunk = std::to_string(next_) + ":";
+    chunk.resize(std::max(size_, chunk.size()), 'x');
+    ++next_;
+    ++probe_.produced;
+    return std::optional<std::string>(std::move(chunk));
+  }
+
+ private:
+  Probe& probe_;
+  const int count_;
+  const size_t size_;
+  const int fail_at_;
+  int next_ = 0;
+};
+
+class StreamTest : public ::testing::Test {
+ protected:
+  void AddStream(const std::string& path, int count, size_t size, int fail_at = -1) {
+    ASSERT_TRUE(router_
+                    .Add("GET", path,
+                         [this, count, size, fail_at](Request&) {
+                           return Response::Stream(
+                               200, "text/plain",
+                               std::make_shared<CountingSource>(probe_, count, size, fail_at));
+                         })
+                    .ok());
+  }
+
+  void Start() {
+    ServerOptions options;
+    options.access_log = false;
+    options.write_timeout = milliseconds(2000);
+    server_ = std::make_unique<Server>(options, router_, metrics_, clock_);
+    ASSERT_TRUE(server_->Start().ok());
+  }
+
+  void TearDown() override {
+    if (server_) server_->Stop(milliseconds(1000));
+  }
+
+  beast::tcp_stream Connect() {
+    beast::tcp_stream stream(io_);
+    stream.connect(asio::ip::tcp::endpoint(asio::ip::make_address("127.0.0.1"), server_->port()));
+    return stream;
+  }
+
+  static void SendGet(beast::tcp_stream& stream, const std::string& target) {
+    bhttp::request<bhttp::empty_body> req(bhttp::verb::get, target, 11);
+    req.set(bhttp::field::host, "127.0.0.1");
+    req.keep_alive(true);
+    bhttp::write(stream, req);
+  }
+
+  Probe probe_;
+  Router router_;
+  metrics::MetricsRegistry metrics_;
+  SystemClock clock_;
+  std::unique_ptr<Server> server_;
+  asio::io_context io_;
+};
+
+TEST_F(StreamTest, TenThousandChunksArriveCompleteInOrderAndKeepAliveWorks) {
+  AddStream("/many", 10'000, 8);
+  ASSERT_TRUE(
+      router_.Add("GET", "/after", [](Request&) { return Response::Text(200, "ok"); }).ok());
+  Start();
+  auto stream = Connect();
+  SendGet(stream, "/many");
+  beast::flat_buffer buffer;
+  bhttp::response<bhttp::string_body> res;
+  bhttp::read(stream, buffer, res);  // a real chunked parser
+  EXPECT_EQ(res.result_int(), 200);
+  EXPECT_TRUE(res.chunked());
+  const std::string& body = res.body();
+  size_t pos = 0;
+  for (int i = 0; i < 10'000; ++i) {
+    std::string expected = std::to_string(i) + ":";
+    expected.resize(std::max<size_t>(8, expected.size()), 'x');
+    ASSERT_EQ(body.compare(pos, expected.size(), expected), 0) << "chunk " << i;
+    pos += expected.size();
+  }
+  EXPECT_EQ(pos, body.size());
+  // The same connection serves the next request.
+  SendGet(stream, "/after");
+  bhttp::response<bhttp::string_body> after;
+  bhttp::read(stream, buffer, after);
+  EXPECT_EQ(after.body(), "ok");
+  EXPECT_EQ(probe_.destroyed.load(), 1);
+}
+
+// Backpressure: a client that reads slowly holds the source back (it does not buffer the body).
+TEST_F(StreamTest, SourceDoesNotRunAheadOfASlowClient) {
+  AddStream("/big", 3200, 64 * 1024);  // 200 MiB if it were buffered
+  Start();
+  auto stream = Connect();
+  SendGet(stream, "/big");
+  beast::flat_buffer buffer;
+  bhttp::response_parser<bhttp::buffer_body> parser;
+  parser.body_limit(boost::none);
+  bhttp::read_header(stream, buffer, parser);
+  std::vector<char> sink(64 * 1024);
+  size_t received = 0;
+  bool paused = false;
+  int produced_while_paused = 0;
+  while (!parser.is_done()) {
+    parser.get().body().data = sink.data();
+    parser.get().body().size = sink.size();
+    beast::error_code ec;
+    bhttp::read(stream, buffer, parser, ec);
+    if (ec && ec != bhttp::error::need_buffer) FAIL() << ec.message();
+    received += sink.size() - parser.get().body().size;
+    if (!paused && received >= 1024 * 1024) {
+      // Stop reading for a while: without backpressure the source would produce all 200 MiB
+      // now; with it, it stops once the socket buffers are full (a few MiB on loopback).
+      paused = true;
+      std::this_thread::sleep_for(milliseconds(500));
+      produced_while_paused = probe_.produced.load();
+    }
+  }
+  EXPECT_EQ(received, size_t{3200} * 64 * 1024);
+  EXPECT_LE(produced_while_paused, 400) << "the source ran ahead of a client that stopped reading";
+  RecordProperty("produced_while_paused", produced_while_paused);
+  EXPECT_EQ(probe_.produced.load(), 3200);
+}
+
+TEST_F(StreamTest, ErrorBeforeTheFirstChunkIsAProblem) {
+  AddStream("/fails-early", 10, 8, /*fail_at=*/0);
+  Start();
+  auto stream = Connect();
+  SendGet(stream, "/fails-early");
+  beast::flat_buffer buffer;
+  bhttp::response<bhttp::string_body> res;
+  bhttp::read(stream, buffer, res);
+  EXPECT_EQ(res.result_int(), 503);  // UNAVAILABLE maps to 503
+  EXPECT_EQ(res[bhttp::field::content_type], "application/problem+json");
+}
+
+TEST_F(StreamTest, ErrorMidStreamTruncatesTheTransfer) {
+  AddStream("/fails-late", 100, 8, /*fail_at=*/50);
+  Start();
+  auto stream = Connect();
+  SendGet(stream, "/fails-late");
+  beast::flat_buffer buffer;
+  bhttp::response<bhttp::string_body> res;
+  beast::error_code ec;
+  bhttp::read(stream, buffer, res, ec);
+  EXPECT_TRUE(ec) << "a truncated chunked body must not parse as complete";
+  EXPECT_EQ(ec, bhttp::error::partial_message) << ec.message();
+}
+
+TEST_F(StreamTest, SourceRunsOnAPoolThreadAndIsReleasedWhenTheClientLeaves) {
+  std::atomic<bool> saw_pool_thread{false};
+  class ThreadSource final : public BodySource {
+   public:
+    ThreadSource(std::atomic<bool>& flag, Probe& probe) : flag_(flag), probe_(probe) {}
+    ~ThreadSource() override { ++probe_.destroyed; }
+    Result<std::optional<std::string>> Next() override {
+      // Pool threads may block: sleeping here must not stall the server's I/O threads.
+      std::this_thread::sleep_for(milliseconds(1));
+      flag_ = true;
+      return std::optional<std::string>(std::string(64 * 1024, 'y'));  // endless
+    }
+
+   private:
+    std::atomic<bool>& flag_;
+    Probe& probe_;
+  };
+  ASSERT_TRUE(router_
+                  .Add("GET", "/endless",
+                       [&](Request&) {
+                         return Response::Stream(
+                             200, "text/plain",
+                             std::make_shared<ThreadSource>(saw_pool_thread, probe_));
+                       })
+                  .ok());
+  ASSERT_TRUE(router_
+                  .Add("GET", "/inline", [](Request&) { return Response::Text(200, "io"); },
+                       {.authenticated = false, .execution = Execution::kInline})
+                  .ok());
+  Start();
+  {
+    auto stream = Connect();
+    SendGet(stream, "/endless");
+    char buf[4096];
+    beast::error_code ec;
+    stream.read_some(asio::buffer(buf), ec);
+    ASSERT_FALSE(ec);
+    // While the endless stream runs, an inline route still answers at once.
+    auto other = Connect();
+    SendGet(other, "/inline");
+    beast::flat_buffer buffer;
+    bhttp::response<bhttp::string_body> res;
+    bhttp::read(other, buffer, res);
+    EXPECT_EQ(res.body(), "io");
+  }  // the client disconnects mid-stream
+  for (int i = 0; i < 500 && probe_.destroyed.load() == 0; ++i) {
+    std::this_thread::sleep_for(milliseconds(10));
+  }
+  EXPECT_TRUE(saw_pool_thread.load());
+  EXPECT_EQ(probe_.destroyed.load(), 1) << "the source must be released";
+}
+
+}  // namespace
+}  // namespace sb::http
