@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # `make run`: initialises ./var/ on first use and starts Switchboard on 127.0.0.1:8080.
-# Creates: the SQLite database (migrated), a development master key (0600), and a bootstrap
-# tenant with an admin API key that is printed once.
+# Creates: the SQLite database (migrated) and a bootstrap tenant with an admin API key that is
+# printed once. The first command that needs them generates the development master key
+# (var/master.key) and audit keys (var/audit.key), mode 0600, with a loud warning.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -9,18 +10,6 @@ BIN=build/release/src/sb/app/switchboard
 CONFIG=${SWITCHBOARD_CONFIG:-config/switchboard.dev.toml}
 mkdir -p var
 chmod 700 var
-
-if [ ! -f var/master.key ]; then
-  (umask 077 && printf '1:%s\n' "$(head -c 32 /dev/urandom | base64 -w0)" > var/master.key)
-  chmod 600 var/master.key
-  cat >&2 <<'WARN'
-################################################################################
-#  WARNING: generated var/master.key, a DEVELOPMENT master key.                #
-#  It protects nothing on a shared disk. Never use it in production: there,    #
-#  provide keys through a key file you manage or SWITCHBOARD_MASTER_KEYS.      #
-################################################################################
-WARN
-fi
 
 "$BIN" --config "$CONFIG" migrate up
 

@@ -40,7 +40,10 @@ http::Response AuthMiddleware::operator()(
   if (!token) {
     return Unauthenticated(request, "missing 'Authorization: Bearer <API key>' header");
   }
-  Result<tenancy::Principal> principal = keys_.Authenticate(*token);
+  // The client part of "ip:port": failures from one host share a bucket.
+  const std::string client = request.remote_address.substr(0, request.remote_address.rfind(':'));
+  std::string failure_reason;
+  Result<tenancy::Principal> principal = keys_.Authenticate(*token, &failure_reason);
   if (!principal.ok()) {
     if (principal.status().code() != StatusCode::kUnauthenticated) {
       return http::StatusToProblem(principal.status(), request.request_id);
@@ -48,6 +51,14 @@ http::Response AuthMiddleware::operator()(
     log::Warn("auth.failed", {{"request_id", request.request_id},
                               {"remote", request.remote_address},
                               {"route", std::string(request.route_name)}});
+    const http::RateDecision failed = failures_.Acquire(client);
+    if (failed.allowed) {
+      keys_.RecordFailure(*token, {request.request_id, request.remote_address}, failure_reason);
+    } else {
+      auto seconds = std::chrono::ceil<std::chrono::seconds>(failed.retry_after);
+      return http::RateLimitedProblem(std::max(seconds, std::chrono::seconds(1)),
+                                      request.request_id);
+    }
     return Unauthenticated(request, principal.status().message());
   }
   const http::RateDecision decision = limiter_.Acquire(principal->key_id.value());
@@ -64,6 +75,12 @@ const tenancy::Principal& PrincipalOf(const http::Request& request) {
   const auto* principal = std::any_cast<tenancy::Principal>(&request.principal);
   SB_CHECK(principal != nullptr);  // an authenticated route always has one
   return *principal;
+}
+
+audit::Context AuditContextOf(const http::Request& request) {
+  return audit::Context{
+      audit::Actor{audit::ActorKind::kApiKey, PrincipalOf(request).key_id.value()},
+      request.request_id};
 }
 
 }  // namespace sb::api

@@ -3,10 +3,14 @@
 // For routes registered with `authenticated = true` it requires `Authorization: Bearer <key>`,
 // resolves the key to a tenancy::Principal (stored in Request::principal), and then charges the
 // key's token bucket; a caller over its limit gets 429 with Retry-After. Failures are 401 with
-// `WWW-Authenticate: Bearer` and one message for every cause. Public routes pass through.
-// Thread-safe.
+// `WWW-Authenticate: Bearer` and one message for every cause, and each is audited by the
+// ApiKeyService. Failed attempts are also charged to a per-client bucket (`failures`, keyed by
+// the peer address): a client that keeps presenting bad keys gets 429 before its key is even
+// looked up, which bounds brute force and the audit writes it causes (security.md 7.3).
+// Public routes pass through. Thread-safe.
 #pragma once
 
+#include "sb/audit/context.h"
 #include "sb/http/rate_limiter.h"
 #include "sb/http/request.h"
 #include "sb/http/response.h"
@@ -16,8 +20,9 @@ namespace sb::api {
 
 class AuthMiddleware {
  public:
-  AuthMiddleware(tenancy::ApiKeyService& keys, http::RateLimiter& limiter)
-      : keys_(keys), limiter_(limiter) {}
+  AuthMiddleware(tenancy::ApiKeyService& keys, http::RateLimiter& limiter,
+                 http::RateLimiter& failures)
+      : keys_(keys), limiter_(limiter), failures_(failures) {}
 
   http::Response operator()(http::Request& request,
                             const std::function<http::Response(http::Request&)>& next);
@@ -25,9 +30,13 @@ class AuthMiddleware {
  private:
   tenancy::ApiKeyService& keys_;
   http::RateLimiter& limiter_;
+  http::RateLimiter& failures_;
 };
 
 // The principal the middleware attached. REQUIRES: the route is authenticated.
 const tenancy::Principal& PrincipalOf(const http::Request& request);
+
+// The audit actor (the API key) and request id of an authenticated request.
+audit::Context AuditContextOf(const http::Request& request);
 
 }  // namespace sb::api

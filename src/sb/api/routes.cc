@@ -33,6 +33,9 @@ Status RegisterRoutes(http::Router& router, const Handlers& h) {
       "GET", "/v1/api-keys/{id}", [&t](Request& r) { return t.GetApiKey(r); }, kAuthed));
   SB_RETURN_IF_ERROR(router.Add(
       "DELETE", "/v1/api-keys/{id}", [&t](Request& r) { return t.RevokeApiKey(r); }, kAuthed));
+  auto& audit = h.audit;
+  SB_RETURN_IF_ERROR(router.Add(
+      "GET", "/v1/audit", [&audit](Request& r) { return audit.List(r); }, kAuthed));
   return OkStatus();
 }
 

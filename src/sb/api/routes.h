@@ -2,6 +2,7 @@
 // The OpenAPI document (openapi.json) must describe exactly these routes; a test checks it.
 #pragma once
 
+#include "sb/api/audit_handlers.h"
 #include "sb/api/auth.h"
 #include "sb/api/system_handlers.h"
 #include "sb/api/tenant_handlers.h"
@@ -12,6 +13,7 @@ namespace sb::api {
 struct Handlers {
   SystemHandlers& system;
   TenantHandlers& tenants;
+  AuditHandlers& audit;
   AuthMiddleware& auth;
 };
 

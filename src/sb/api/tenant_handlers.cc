@@ -72,7 +72,7 @@ Result<http::Response> TenantHandlers::DoCreateTenant(http::Request& request) {
     return PermissionDeniedError("creating tenants needs the 'admin' scope");
   SB_ASSIGN_OR_RETURN(Json body, ParseJsonObject(request, {"name"}));
   SB_ASSIGN_OR_RETURN(std::string name, RequiredString(body, "name", 200));
-  SB_ASSIGN_OR_RETURN(store::TenantRecord tenant, tenants_.Create(name));
+  SB_ASSIGN_OR_RETURN(store::TenantRecord tenant, tenants_.Create(AuditContextOf(request), name));
   return http::Response::Json(201, TenantJson(tenant));
 }
 
@@ -116,7 +116,8 @@ Result<http::Response> TenantHandlers::DoCreateApiKey(http::Request& request) {
     tenant = TenantId(*tenant_text);
     if (!tenant.valid()) return InvalidArgumentError("field 'tenant_id' is not a valid id");
   }
-  SB_ASSIGN_OR_RETURN(tenancy::IssuedKey issued, keys_.Create(tenant, name, scopes));
+  SB_ASSIGN_OR_RETURN(tenancy::IssuedKey issued,
+                      keys_.Create(AuditContextOf(request), tenant, name, scopes));
   Json out = ApiKeyJson(issued.record);
   out["key"] = issued.plaintext;
   http::Response response = http::Response::Json(201, out);
@@ -155,7 +156,7 @@ Result<http::Response> TenantHandlers::DoRevokeApiKey(http::Request& request) {
   const Principal& p = PrincipalOf(request);
   SB_RETURN_IF_ERROR(RequireScope(p, Scope::kWrite));
   SB_ASSIGN_OR_RETURN(ApiKeyId id, PathId<ApiKeyId>(request, "API key"));
-  SB_RETURN_IF_ERROR(keys_.Revoke(p.tenant_id, id));
+  SB_RETURN_IF_ERROR(keys_.Revoke(AuditContextOf(request), p.tenant_id, id));
   return http::Response::Empty(204);
 }
 

@@ -5,6 +5,9 @@
 #include <optional>
 #include <set>
 
+#include "sb/app/audit_cli.h"
+#include "sb/app/keys_cli.h"
+#include "sb/app/security.h"
 #include "sb/app/server_app.h"
 #include "sb/base/clock.h"
 #include "sb/base/ids.h"
@@ -28,6 +31,15 @@ commands:
   apikey create --tenant ID --name NAME --scopes admin,read,write [--quiet]
   apikey list --tenant ID
   apikey revoke --tenant ID --id KEY_ID
+  keys rotate                             make a new master key version the write version
+  keys rewrap [--batch N]                 re-encrypt every secret to the write version
+  keys status                             key versions and secrets per version
+  keys set-min-version N [--allow-lower]  stop decrypting versions below N
+  audit verify [--tenant ID] [--checkpoints FILE]
+                                          verify the audit chains (exit 1 on tampering)
+  audit checkpoints --tenant ID           sign the head and print checkpoints as JSON lines
+  audit public-key                        print the checkpoint verification key (base64)
+  audit init-keys                         create the audit key file (audit.key_file)
   config check                            validate the configuration and print it
   version                                 print the version
 )";
@@ -40,7 +52,7 @@ struct Args {
 };
 
 std::optional<Args> Parse(const std::vector<std::string>& argv, std::ostream& err) {
-  static const std::set<std::string> kSwitches = {"--quiet"};
+  static const std::set<std::string> kSwitches = {"--quiet", "--allow-lower"};
   Args args;
   for (size_t i = 0; i < argv.size(); ++i) {
     const std::string& a = argv[i];
@@ -65,6 +77,12 @@ struct Context {
   SystemRandom random;
   IdGenerator ids{clock, random};
   std::unique_ptr<store::Database> db;
+  Security security;
+  std::string user = "unknown";  // $USER, the audit actor of CLI commands
+
+  audit::Context Audit() const {
+    return audit::Context{audit::Actor{audit::ActorKind::kCli, user}, ""};
+  }
 };
 
 Result<std::unique_ptr<store::Database>> Open(const config::Config& c, const std::string& url) {
@@ -133,8 +151,8 @@ int TenantCommand(Context& ctx, const Args& args, std::ostream& out, std::ostrea
   }
   auto name = Flag(args, "--name", err);
   if (!name) return 2;
-  tenancy::TenantService tenants(*ctx.db, ctx.clock, ctx.ids);
-  auto tenant = tenants.Create(*name);
+  tenancy::TenantService tenants(*ctx.db, ctx.clock, ctx.ids, *ctx.security.audit);
+  auto tenant = tenants.Create(ctx.Audit(), *name);
   if (!tenant.ok()) return Fail(err, tenant.status());
   if (args.switches.count("--quiet")) {
     out << tenant->id.value() << "\n";
@@ -169,14 +187,14 @@ int ApiKeyCommand(Context& ctx, const Args& args, std::ostream& out, std::ostrea
     err << "switchboard: --tenant is not a valid tenant id\n";
     return 2;
   }
-  tenancy::ApiKeyService keys(*ctx.db, ctx.clock, ctx.random, ctx.ids);
+  tenancy::ApiKeyService keys(*ctx.db, ctx.clock, ctx.random, ctx.ids, *ctx.security.audit);
   if (sub == "create") {
     auto name = Flag(args, "--name", err);
     auto scopes_text = Flag(args, "--scopes", err);
     if (!name || !scopes_text) return 2;
     auto scopes = ParseScopes(*scopes_text);
     if (!scopes.ok()) return Fail(err, scopes.status());
-    auto issued = keys.Create(tenant, *name, *scopes);
+    auto issued = keys.Create(ctx.Audit(), tenant, *name, *scopes);
     if (!issued.ok()) return Fail(err, issued.status());
     if (!args.switches.count("--quiet")) {
       out << "API key " << issued->record.id.value() << " created; the key is shown once:\n";
@@ -196,7 +214,7 @@ int ApiKeyCommand(Context& ctx, const Args& args, std::ostream& out, std::ostrea
   if (sub == "revoke") {
     auto id = Flag(args, "--id", err);
     if (!id) return 2;
-    Status s = keys.Revoke(tenant, ApiKeyId(*id));
+    Status s = keys.Revoke(ctx.Audit(), tenant, ApiKeyId(*id));
     if (!s.ok()) return Fail(err, s);
     out << "API key " << *id << " revoked\n";
     return 0;
@@ -243,7 +261,14 @@ int RunCli(const std::vector<std::string>& argv, const config::Environment& env,
 
   Context ctx;
   ctx.config = *config;
+  if (auto user = env.find("USER"); user != env.end() && !user->second.empty()) {
+    ctx.user = user->second;
+  }
   if (command == "migrate") return Migrate(ctx, *args, out, err);
+  if (command == "audit") return AuditCommand(ctx.config, args->words, args->flags, out, err);
+  if (command == "keys") {
+    return KeysCommand(ctx.config, ctx.user, args->words, args->flags, args->switches, out, err);
+  }
   if (command != "tenant" && command != "apikey") {
     err << "switchboard: unknown command '" << command << "'\n" << kUsage;
     return 2;
@@ -251,6 +276,9 @@ int RunCli(const std::vector<std::string>& argv, const config::Environment& env,
   auto db = Open(ctx.config, ctx.config.database.url);
   if (!db.ok()) return Fail(err, db.status());
   ctx.db = std::move(*db);
+  auto security = SetUpSecurity(ctx.config, ctx.clock, ctx.random, ctx.ids, err);
+  if (!security.ok()) return Fail(err, security.status());
+  ctx.security = std::move(*security);
   return command == "tenant" ? TenantCommand(ctx, *args, out, err)
                              : ApiKeyCommand(ctx, *args, out, err);
 }

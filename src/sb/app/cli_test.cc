@@ -25,6 +25,8 @@ class CliTest : public ::testing::Test {
     std::filesystem::remove_all(dir_);
     std::filesystem::create_directories(dir_);
     env_["SWITCHBOARD_DATABASE_URL"] = "sqlite:" + (dir_ / "sb.db").string();
+    env_["SWITCHBOARD_VAULT_KEY_FILE"] = (dir_ / "master.key").string();
+    env_["SWITCHBOARD_AUDIT_KEY_FILE"] = (dir_ / "audit.key").string();
   }
   void TearDown() override { std::filesystem::remove_all(dir_); }
 

@@ -65,7 +65,9 @@ class ServeProcessTest : public ::testing::Test {
 TEST_F(ServeProcessTest, ServesThenStopsGracefullyOnSigterm) {
   const std::vector<std::string> env = {
       "SWITCHBOARD_DATABASE_URL=sqlite:" + (dir_ / "sb.db").string(),
-      "SWITCHBOARD_SERVER_LISTEN=127.0.0.1:0", "SWITCHBOARD_SERVER_SHUTDOWN_GRACE_MS=2000"};
+      "SWITCHBOARD_SERVER_LISTEN=127.0.0.1:0", "SWITCHBOARD_SERVER_SHUTDOWN_GRACE_MS=2000",
+      "SWITCHBOARD_VAULT_KEY_FILE=" + (dir_ / "master.key").string(),
+      "SWITCHBOARD_AUDIT_KEY_FILE=" + (dir_ / "audit.key").string()};
   ASSERT_EQ(WaitExit(Spawn({"migrate", "up"}, env)), 0) << Read("err.txt");
   pid_t server = Spawn({"serve"}, env);
   int port = 0;

@@ -1,6 +1,7 @@
 #include "sb/app/server_app.h"
 
 #include <ostream>
+#include <sstream>
 
 #include <signal.h>
 
@@ -8,6 +9,7 @@
 #include "sb/api/routes.h"
 #include "sb/api/system_handlers.h"
 #include "sb/api/tenant_handlers.h"
+#include "sb/app/security.h"
 #include "sb/base/logging.h"
 #include "sb/base/metrics.h"
 #include "sb/config/config.h"
@@ -21,28 +23,36 @@ namespace sb::app {
 
 // Every component, in construction order (members are destroyed in reverse).
 struct ServerApp::Parts {
-  Parts(const config::Config& c, const Clock& clock, Random& random,
-        std::unique_ptr<store::Database> database)
+  Parts(const config::Config& c, const Clock& clock, Random& random, IdGenerator& id_generator,
+        Security security_parts, std::unique_ptr<store::Database> database)
       : config(c),
-        ids(clock, random),
+        ids(id_generator),
+        security(std::move(security_parts)),
         db(std::move(database)),
-        tenants(*db, clock, ids),
-        keys(*db, clock, random, ids),
+        tenants(*db, clock, ids, *security.audit),
+        keys(*db, clock, random, ids, *security.audit),
         limiter(clock, http::RateLimiterOptions{c.limits.requests_per_second,
                                                 static_cast<double>(c.limits.burst)}),
+        // Failed authentications per client host: 20 at once, then one per second.
+        auth_failures(clock, http::RateLimiterOptions{1, 20}),
         system(*db, metrics),
         tenant_handlers(tenants, keys),
-        auth(keys, limiter) {}
+        audit_handlers(*db, *security.audit),
+        auth(keys, limiter, auth_failures) {}
 
+  std::shared_ptr<IdGenerator> ids_owner;  // set right after construction
   config::Config config;
-  IdGenerator ids;
+  IdGenerator& ids;
+  Security security;
   std::unique_ptr<store::Database> db;
   metrics::MetricsRegistry metrics;
   tenancy::TenantService tenants;
   tenancy::ApiKeyService keys;
   http::RateLimiter limiter;
+  http::RateLimiter auth_failures;
   api::SystemHandlers system;
   api::TenantHandlers tenant_handlers;
+  api::AuditHandlers audit_handlers;
   api::AuthMiddleware auth;
   http::Router router;
   std::unique_ptr<http::Server> server;
@@ -75,9 +85,17 @@ Result<std::unique_ptr<ServerApp>> ServerApp::Create(const config::Config& confi
   SB_ASSIGN_OR_RETURN(std::unique_ptr<store::Database> db, store::OpenDatabase(db_options));
   // RLS-02: never serve through a role that could bypass row-level security.
   SB_RETURN_IF_ERROR(store::CheckAppRoleIsSafe(*db).WithContext("database.url"));
-  auto parts = std::make_unique<Parts>(config, clock, random, std::move(db));
+  // The ids generator outlives Parts (it is referenced by the audit log inside Security).
+  auto ids = std::make_shared<IdGenerator>(clock, random);
+  std::ostringstream warnings;
+  SB_ASSIGN_OR_RETURN(Security security, SetUpSecurity(config, clock, random, *ids, warnings));
+  if (!warnings.str().empty()) log::Warn("keys.generated", {{"warning", warnings.str()}});
+  auto parts =
+      std::make_unique<Parts>(config, clock, random, *ids, std::move(security), std::move(db));
+  parts->ids_owner = std::move(ids);
   SB_RETURN_IF_ERROR(api::RegisterRoutes(
-      parts->router, api::Handlers{parts->system, parts->tenant_handlers, parts->auth}));
+      parts->router,
+      api::Handlers{parts->system, parts->tenant_handlers, parts->audit_handlers, parts->auth}));
   parts->server = std::make_unique<http::Server>(ServerOptionsFrom(config.server), parts->router,
                                                  parts->metrics, clock);
   return std::unique_ptr<ServerApp>(new ServerApp(std::move(parts)));
@@ -99,6 +117,8 @@ void ServerApp::Stop(std::chrono::milliseconds grace) { parts_->server->Stop(gra
 store::Database& ServerApp::database() { return *parts_->db; }
 tenancy::TenantService& ServerApp::tenants() { return parts_->tenants; }
 tenancy::ApiKeyService& ServerApp::api_keys() { return parts_->keys; }
+vault::SecretStore& ServerApp::secrets() { return *parts_->security.secrets; }
+audit::AuditLog& ServerApp::audit_log() { return *parts_->security.audit; }
 
 std::vector<std::pair<std::string, std::string>> ServerApp::Routes() const {
   return parts_->router.Routes();

@@ -16,13 +16,16 @@
 #include "sb/store/database.h"
 #include "sb/tenancy/api_keys.h"
 #include "sb/tenancy/tenants.h"
+#include "sb/vault/secret_store.h"
 
 namespace sb::app {
 
 class ServerApp {
  public:
   // Opens the database (and, on PostgreSQL, refuses an app role that could bypass row-level
-  // security, RLS-02) and wires every component. `clock` and `random` must outlive the app.
+  // security, RLS-02), loads the master keyring and the audit keys (generating them with a
+  // logged warning in development; refusing to start without them in production) and wires
+  // every component. `clock` and `random` must outlive the app.
   static Result<std::unique_ptr<ServerApp>> Create(const config::Config& config, const Clock& clock,
                                                    Random& random);
   ~ServerApp();
@@ -37,6 +40,8 @@ class ServerApp {
   store::Database& database();
   tenancy::TenantService& tenants();
   tenancy::ApiKeyService& api_keys();
+  vault::SecretStore& secrets();
+  audit::AuditLog& audit_log();
   // Every registered (method, pattern) route, for the OpenAPI conformance test.
   std::vector<std::pair<std::string, std::string>> Routes() const;
 

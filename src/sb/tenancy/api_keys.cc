@@ -54,8 +54,8 @@ std::string_view ScopeName(Scope scope) {
 }
 
 ApiKeyService::ApiKeyService(store::Database& db, const Clock& clock, Random& random,
-                             IdGenerator& ids, ApiKeyServiceOptions options)
-    : db_(db), clock_(clock), random_(random), ids_(ids), options_(options) {}
+                             IdGenerator& ids, audit::AuditLog& audit, ApiKeyServiceOptions options)
+    : db_(db), clock_(clock), random_(random), ids_(ids), audit_(audit), options_(options) {}
 
 std::optional<TenantId> ApiKeyService::TenantOfKey(std::string_view token) {
   if (token.size() != kPrefix.size() + kTenantHexLen + 1 + kSecretB64Len) return std::nullopt;
@@ -69,8 +69,8 @@ std::optional<TenantId> ApiKeyService::TenantOfKey(std::string_view token) {
   return TenantId(uuid);
 }
 
-Result<IssuedKey> ApiKeyService::Create(const TenantId& tenant, const std::string& name,
-                                        const std::set<Scope>& scopes) {
+Result<IssuedKey> ApiKeyService::Create(const audit::Context& ctx, const TenantId& tenant,
+                                        const std::string& name, const std::set<Scope>& scopes) {
   if (!tenant.valid()) return InvalidArgumentError("tenant id is not a valid id");
   if (scopes.empty()) return InvalidArgumentError("an API key needs at least one scope");
   if (name.empty() || name.size() > 200 || !IsValidUtf8(name)) {
@@ -89,14 +89,58 @@ Result<IssuedKey> ApiKeyService::Create(const TenantId& tenant, const std::strin
   SB_RETURN_IF_ERROR(db_.RunInTenant(tenant, [&](store::Transaction& tx) -> Status {
     SB_ASSIGN_OR_RETURN(auto existing, tenants_.Get(tx, tenant));
     if (!existing) return NotFoundError("tenant " + tenant.value() + " does not exist");
-    return keys_.Insert(tx, tenant, r);
+    SB_RETURN_IF_ERROR(keys_.Insert(tx, tenant, r));
+    return audit_.Append(tx, tenant,
+                         audit::Event{ctx.actor, "api_key.create", "api_keys/" + r.id.value(),
+                                      audit::Outcome::kSuccess, ctx.request_id,
+                                      Json{{"name", name},
+                                           {"scopes", r.scopes},
+                                           {"key", audit_.HmacSecret(issued.plaintext)}}});
   }));
   return issued;
 }
 
-Result<Principal> ApiKeyService::Authenticate(std::string_view token) {
+void ApiKeyService::RecordFailure(std::string_view token, const AuthAttempt& attempt,
+                                  std::string_view reason) {
+  const std::optional<TenantId> tenant = TenantOfKey(token);
+  audit::Event event{audit::Actor{audit::ActorKind::kAnonymous, ""},
+                     "auth.failure",
+                     "api_keys",
+                     audit::Outcome::kDenied,
+                     attempt.request_id,
+                     Json{{"reason", reason},
+                          {"remote", attempt.remote_address},
+                          {"key", audit_.HmacSecret(token)}}};
+  // The key's tenant gets the entry when it exists; anything else goes to the system chain, so
+  // that made-up tenant ids cannot create chains.
+  bool recorded = false;
+  Status s = OkStatus();
+  if (tenant) {
+    s = db_.RunInTenant(*tenant, [&](store::Transaction& tx) -> Status {
+      SB_ASSIGN_OR_RETURN(auto existing, tenants_.Get(tx, *tenant));
+      if (!existing) return OkStatus();
+      recorded = true;
+      return audit_.Append(tx, *tenant, event);
+    });
+  }
+  if (s.ok() && !recorded) {
+    event.details["tenant"] = tenant ? tenant->value() : "";
+    s = db_.RunInTenant(audit::SystemTenant(), [&](store::Transaction& tx) {
+      return audit_.Append(tx, audit::SystemTenant(), event);
+    });
+  }
+  if (!s.ok()) {
+    log::Warn("auth.failure_not_audited",
+              {{"request_id", attempt.request_id}, {"error", s.ToString()}});
+  }
+}
+
+Result<Principal> ApiKeyService::Authenticate(std::string_view token, std::string* failure_reason) {
   std::optional<TenantId> tenant = TenantOfKey(token);
-  if (!tenant) return InvalidKey();
+  if (!tenant) {
+    if (failure_reason != nullptr) *failure_reason = "malformed key";
+    return InvalidKey();
+  }
   const std::string hash = HashKey(token);
   std::optional<store::ApiKeyRecord> found;
   SB_RETURN_IF_ERROR(
@@ -105,6 +149,7 @@ Result<Principal> ApiKeyService::Authenticate(std::string_view token) {
         return OkStatus();
       }));
   if (!found || found->revoked_at || !vault::ConstantTimeEquals(found->key_hash, hash)) {
+    if (failure_reason != nullptr) *failure_reason = found ? "revoked key" : "unknown key";
     return InvalidKey();
   }
   const Timestamp now = clock_.Now();
@@ -144,11 +189,15 @@ Result<store::ApiKeyRecord> ApiKeyService::Get(const TenantId& tenant, const Api
   return *out;
 }
 
-Status ApiKeyService::Revoke(const TenantId& tenant, const ApiKeyId& id) {
+Status ApiKeyService::Revoke(const audit::Context& ctx, const TenantId& tenant,
+                             const ApiKeyId& id) {
   bool revoked = false;
   SB_RETURN_IF_ERROR(db_.RunInTenant(tenant, [&](store::Transaction& tx) -> Status {
     SB_ASSIGN_OR_RETURN(revoked, keys_.Revoke(tx, tenant, id, clock_.Now()));
-    return OkStatus();
+    if (!revoked) return OkStatus();
+    return audit_.Append(tx, tenant,
+                         audit::Event{ctx.actor, "api_key.revoke", "api_keys/" + id.value(),
+                                      audit::Outcome::kSuccess, ctx.request_id, Json::object()});
   }));
   if (!revoked) return NotFoundError("API key " + id.value() + " not found or already revoked");
   return OkStatus();

@@ -15,6 +15,8 @@
 #include <string>
 #include <vector>
 
+#include "sb/audit/audit_log.h"
+#include "sb/audit/context.h"
 #include "sb/base/clock.h"
 #include "sb/base/ids.h"
 #include "sb/base/random.h"
@@ -45,6 +47,12 @@ struct IssuedKey {
   std::string plaintext;  // shown once; never logged or stored
 };
 
+// Where an authentication attempt came from, for the audit entry of a failure.
+struct AuthAttempt {
+  std::string request_id;
+  std::string remote_address;
+};
+
 struct ApiKeyServiceOptions {
   // last_used_at is written at most this often per key, keeping the hot path read-only.
   std::chrono::seconds last_used_resolution{60};
@@ -53,22 +61,31 @@ struct ApiKeyServiceOptions {
 class ApiKeyService {
  public:
   ApiKeyService(store::Database& db, const Clock& clock, Random& random, IdGenerator& ids,
-                ApiKeyServiceOptions options = {});
+                audit::AuditLog& audit, ApiKeyServiceOptions options = {});
 
   // Creates a key for `tenant`. Errors: INVALID_ARGUMENT (empty scopes or bad name),
   // NOT_FOUND (no such tenant).
-  Result<IssuedKey> Create(const TenantId& tenant, const std::string& name,
-                           const std::set<Scope>& scopes);
+  // The key and its "api_key.create" audit entry commit together (AUD-03).
+  Result<IssuedKey> Create(const audit::Context& ctx, const TenantId& tenant,
+                           const std::string& name, const std::set<Scope>& scopes);
 
   // Resolves a bearer token to its principal. Errors: UNAUTHENTICATED.
-  Result<Principal> Authenticate(std::string_view token);
+  // On UNAUTHENTICATED, `failure_reason` (when given) receives the cause for the audit entry
+  // ("malformed key", "unknown key", "revoked key"); the caller records it with RecordFailure.
+  Result<Principal> Authenticate(std::string_view token, std::string* failure_reason = nullptr);
+  // Audits a failed authentication ("auth.failure", actor anonymous, the presented key only as
+  // its HMAC) in the key's tenant when that tenant exists, else in the system chain, so that
+  // made-up tenant ids cannot create chains. A failure to audit is logged, not returned: the
+  // request is refused either way.
+  void RecordFailure(std::string_view token, const AuthAttempt& attempt, std::string_view reason);
 
   Result<std::vector<store::ApiKeyRecord>> List(const TenantId& tenant,
                                                 const std::optional<ApiKeyId>& after, int limit);
   Result<store::ApiKeyRecord> Get(const TenantId& tenant, const ApiKeyId& id);
 
   // Revokes at once. Errors: NOT_FOUND (no such key in this tenant, or already revoked).
-  Status Revoke(const TenantId& tenant, const ApiKeyId& id);
+  // The revocation and its "api_key.revoke" audit entry commit together.
+  Status Revoke(const audit::Context& ctx, const TenantId& tenant, const ApiKeyId& id);
 
   // Parses the tenant id out of a key; nullopt when the key is malformed.
   static std::optional<TenantId> TenantOfKey(std::string_view token);
@@ -78,6 +95,7 @@ class ApiKeyService {
   const Clock& clock_;
   Random& random_;
   IdGenerator& ids_;
+  audit::AuditLog& audit_;
   ApiKeyServiceOptions options_;
   store::ApiKeyRepository keys_;
   store::TenantRepository tenants_;

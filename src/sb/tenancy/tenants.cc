@@ -4,13 +4,19 @@
 
 namespace sb::tenancy {
 
-Result<store::TenantRecord> TenantService::Create(const std::string& name) {
+Result<store::TenantRecord> TenantService::Create(const audit::Context& ctx,
+                                                  const std::string& name) {
   if (name.empty() || name.size() > 200 || !IsValidUtf8(name)) {
     return InvalidArgumentError("name must be 1 to 200 characters of UTF-8");
   }
   store::TenantRecord record{TenantId(ids_.NewUuid()), name, clock_.Now()};
-  SB_RETURN_IF_ERROR(db_.RunInTenant(
-      record.id, [&](store::Transaction& tx) { return tenants_.Insert(tx, record.id, record); }));
+  SB_RETURN_IF_ERROR(db_.RunInTenant(record.id, [&](store::Transaction& tx) -> Status {
+    SB_RETURN_IF_ERROR(tenants_.Insert(tx, record.id, record));
+    return audit_.Append(
+        tx, record.id,
+        audit::Event{ctx.actor, "tenant.create", "tenants/" + record.id.value(),
+                     audit::Outcome::kSuccess, ctx.request_id, Json{{"name", name}}});
+  }));
   return record;
 }
 

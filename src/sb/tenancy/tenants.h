@@ -3,6 +3,8 @@
 
 #include <string>
 
+#include "sb/audit/audit_log.h"
+#include "sb/audit/context.h"
 #include "sb/base/clock.h"
 #include "sb/base/ids.h"
 #include "sb/base/status.h"
@@ -13,11 +15,12 @@ namespace sb::tenancy {
 
 class TenantService {
  public:
-  TenantService(store::Database& db, const Clock& clock, IdGenerator& ids)
-      : db_(db), clock_(clock), ids_(ids) {}
+  TenantService(store::Database& db, const Clock& clock, IdGenerator& ids, audit::AuditLog& audit)
+      : db_(db), clock_(clock), ids_(ids), audit_(audit) {}
 
   // Errors: INVALID_ARGUMENT (name empty, longer than 200 characters or not UTF-8).
-  Result<store::TenantRecord> Create(const std::string& name);
+  // The tenant and its "tenant.create" audit entry commit together (AUD-03).
+  Result<store::TenantRecord> Create(const audit::Context& ctx, const std::string& name);
   // Errors: NOT_FOUND.
   Result<store::TenantRecord> Get(const TenantId& id);
 
@@ -25,6 +28,7 @@ class TenantService {
   store::Database& db_;
   const Clock& clock_;
   IdGenerator& ids_;
+  audit::AuditLog& audit_;
   store::TenantRepository tenants_;
 };
 

@@ -3,6 +3,7 @@
 // through ServerApp on 127.0.0.1 port 0 and drives it with TestHttpClient.
 #pragma once
 
+#include <filesystem>
 #include <memory>
 #include <string>
 
@@ -20,6 +21,7 @@ class ApiSuite : public ::testing::Test {
  protected:
   // Overridable per test before Boot(): limits, body size.
   config::Config config_;
+  std::filesystem::path keys_dir_;
 
   void SetUp() override {
     config_.server.listen_address = "127.0.0.1";
@@ -28,6 +30,12 @@ class ApiSuite : public ::testing::Test {
     config_.server.worker_threads = 4;
     config_.limits.requests_per_second = 1000;
     config_.limits.burst = 1000;
+    // Development keys, generated on first use, in a directory of this test's own.
+    keys_dir_ = std::filesystem::temp_directory_path() /
+                ("sb-api-keys-" + std::to_string(random_.Uint64()));
+    std::filesystem::create_directories(keys_dir_);
+    config_.vault.key_file = (keys_dir_ / "master.key").string();
+    config_.audit.key_file = (keys_dir_ / "audit.key").string();
   }
 
   void Boot() {
@@ -41,11 +49,12 @@ class ApiSuite : public ::testing::Test {
     auto port = app_->Start();
     ASSERT_TRUE(port.ok()) << port.status().ToString();
     port_ = *port;
-    auto admin_tenant = app_->tenants().Create("Operator");
+    const audit::Context setup{audit::Actor{audit::ActorKind::kCli, "test-setup"}, ""};
+    auto admin_tenant = app_->tenants().Create(setup, "Operator");
     ASSERT_TRUE(admin_tenant.ok());
     admin_tenant_ = admin_tenant->id.value();
     auto admin = app_->api_keys().Create(
-        admin_tenant->id, "admin",
+        setup, admin_tenant->id, "admin",
         {tenancy::Scope::kAdmin, tenancy::Scope::kRead, tenancy::Scope::kWrite});
     ASSERT_TRUE(admin.ok());
     admin_key_ = admin->plaintext;
@@ -53,6 +62,8 @@ class ApiSuite : public ::testing::Test {
 
   void TearDown() override {
     if (app_) app_->Stop(std::chrono::milliseconds(2000));
+    app_.reset();
+    std::filesystem::remove_all(keys_dir_);
   }
 
   std::string AppUrl();

@@ -2,6 +2,8 @@
 // INSTANTIATE_TYPED_TEST_SUITE_P(Backend, ApiSuite, <Backend type>).
 #pragma once
 
+#include <sstream>
+
 #include "sb/app/testing/api_suite.h"
 
 namespace sb::app::testing {
@@ -225,12 +227,116 @@ TYPED_TEST_P(ApiSuite, OpenApiDocumentDescribesExactlyTheRoutes) {
   EXPECT_EQ(documented, routed);
 }
 
+// AUD-01: API changes and failed authentications appear in GET /v1/audit, filtered and paged;
+// another tenant's log is out of reach; the key itself appears only as its HMAC (AUD-02).
+TYPED_TEST_P(ApiSuite, AuditLogRecordsChangesAndPagesWithFilters) {
+  this->Boot();
+  auto [tenant, key] = this->NewTenantWithKey(R"(["read","write"])");
+  for (int i = 0; i < 3; ++i) {
+    TestResponse k =
+        this->Call("POST", "/v1/api-keys",
+                   R"({"name":"k)" + std::to_string(i) + R"(","scopes":["read"]})", key);
+    ASSERT_EQ(k.status, 201);
+  }
+  std::string wrong = key;
+  wrong.back() = wrong.back() == 'A' ? 'B' : 'A';
+  EXPECT_EQ(this->Call("GET", "/v1/api-keys", "", wrong).status, 401);
+
+  TestResponse all = this->Call("GET", "/v1/audit", "", key);
+  ASSERT_EQ(all.status, 200) << all.body;
+  Json entries = all.JsonBody()["data"];
+  // tenant.create and the first key (by the admin), three keys, one failed authentication.
+  ASSERT_EQ(entries.size(), 6u) << all.body;
+  EXPECT_EQ(entries[0]["action"], "tenant.create");
+  EXPECT_EQ(entries[0]["seq"], 1);
+  EXPECT_EQ(entries[2]["action"], "api_key.create");
+  EXPECT_EQ(entries[2]["actor"]["kind"], "api_key");
+  EXPECT_EQ(entries[5]["action"], "auth.failure");
+  EXPECT_EQ(entries[5]["outcome"], "denied");
+  EXPECT_EQ(entries[5]["details"]["key"].get<std::string>().rfind("hmac-sha256:", 0), 0u);
+  EXPECT_EQ(all.body.find(key.substr(41)), std::string::npos);  // never the key's secret part
+
+  TestResponse page1 = this->Call("GET", "/v1/audit?action=api_key.create&limit=2", "", key);
+  ASSERT_EQ(page1.status, 200);
+  ASSERT_EQ(page1.JsonBody()["data"].size(), 2u);
+  std::string cursor = page1.JsonBody()["next_cursor"];
+  TestResponse page2 =
+      this->Call("GET", "/v1/audit?action=api_key.create&limit=2&cursor=" + cursor, "", key);
+  ASSERT_EQ(page2.status, 200);
+  EXPECT_EQ(page2.JsonBody()["data"].size(), 2u);
+  EXPECT_EQ(this->Call("GET", "/v1/audit?outcome=denied", "", key).JsonBody()["data"].size(), 1u);
+  EXPECT_EQ(
+      this->Call("GET", "/v1/audit?from=2999-01-01T00:00:00Z", "", key).JsonBody()["data"].size(),
+      0u);
+
+  // Bad parameters are precise 400s.
+  for (const char* bad :
+       {"/v1/audit?from=yesterday", "/v1/audit?outcome=maybe", "/v1/audit?actor_kind=robot",
+        "/v1/audit?cursor=abc", "/v1/audit?format=xml", "/v1/audit?limit=0"}) {
+    TestResponse r = this->Call("GET", bad, "", key);
+    EXPECT_EQ(r.status, 400) << bad << " " << r.body;
+  }
+  // Another tenant's log: refused for a normal key, readable for an admin key.
+  TestResponse foreign = this->Call("GET", "/v1/audit?tenant_id=" + this->admin_tenant_, "", key);
+  EXPECT_EQ(foreign.status, 403);
+  TestResponse as_admin = this->Call("GET", "/v1/audit?tenant_id=" + tenant, "", this->admin_key_);
+  ASSERT_EQ(as_admin.status, 200);
+  EXPECT_EQ(as_admin.JsonBody()["data"].size(), 6u);
+  // There is no way to change or delete entries.
+  EXPECT_EQ(this->Call("DELETE", "/v1/audit", "", this->admin_key_).status, 405);
+  EXPECT_EQ(this->Call("POST", "/v1/audit", "{}", this->admin_key_).status, 405);
+}
+
+// The export streams every matching entry as CSV or JSON lines (chunked, page by page).
+TYPED_TEST_P(ApiSuite, AuditExportStreamsCsvAndJsonLines) {
+  this->Boot();
+  auto [tenant, key] = this->NewTenantWithKey(R"(["read","write"])");
+  const int kKeys = 1200;  // more than two export pages
+  for (int i = 0; i < kKeys; ++i) {
+    ASSERT_TRUE(this->app_->api_keys()
+                    .Create({audit::Actor{audit::ActorKind::kCli, "=HYPERLINK(\"x\")"}, ""},
+                            TenantId(tenant), "k", {tenancy::Scope::kRead})
+                    .ok());
+  }
+  TestResponse jsonl = this->Call("GET", "/v1/audit?format=jsonl", "", key);
+  ASSERT_EQ(jsonl.status, 200);
+  EXPECT_EQ(jsonl.Header("transfer-encoding"), "chunked");
+  EXPECT_FALSE(jsonl.truncated);
+  EXPECT_GE(jsonl.chunks, 4);  // several pages, then the final chunk
+  std::istringstream lines(jsonl.body);
+  int count = 0;
+  int64_t last_seq = 0;
+  for (std::string line; std::getline(lines, line);) {
+    Json entry = Json::parse(line, nullptr, false);
+    ASSERT_FALSE(entry.is_discarded()) << line;
+    EXPECT_EQ(entry["seq"].get<int64_t>(), last_seq + 1);
+    last_seq = entry["seq"];
+    ++count;
+  }
+  EXPECT_EQ(count, kKeys + 2);
+
+  TestResponse csv = this->Call("GET", "/v1/audit?format=csv&action=api_key.create", "", key);
+  ASSERT_EQ(csv.status, 200);
+  EXPECT_EQ(csv.Header("content-type").rfind("text/csv", 0), 0u);
+  EXPECT_FALSE(csv.truncated);
+  EXPECT_EQ(csv.body.rfind("seq,id,occurred_at,", 0), 0u);
+  size_t rows = 0;
+  for (size_t pos = 0; (pos = csv.body.find("\r\n", pos)) != std::string::npos; pos += 2) ++rows;
+  EXPECT_EQ(rows, static_cast<size_t>(kKeys + 1 + 1));  // header + admin's key + kKeys
+  // Spreadsheet formulas in values are neutralised (the actor id column starts with '=').
+  EXPECT_EQ(csv.body.find(",=HYPERLINK"), std::string::npos);
+  EXPECT_EQ(csv.body.find(",\"=HYPERLINK"), std::string::npos);
+  EXPECT_NE(csv.body.find("'=HYPERLINK"), std::string::npos);
+}
+
 REGISTER_TYPED_TEST_SUITE_P(ApiSuite, HealthReadinessAndMetrics, TenantLifecycleThroughTheApi,
                             MissingOrWrongCredentialsAre401, ApiKeysCreateListPaginateRevoke,
                             RevocationTakesEffectOnTheNextRequest, CrossTenantAccessIsImpossible,
                             ScopesCannotBeEscalated, BadInputGetsPreciseProblems,
                             OversizeBodiesAndHeaderFloodsAreRefused,
                             RateLimitAnswers429WithRetryAfter,
-                            OpenApiDocumentDescribesExactlyTheRoutes);
+                            OpenApiDocumentDescribesExactlyTheRoutes,
+                            AuditLogRecordsChangesAndPagesWithFilters,
+                            AuditExportStreamsCsvAndJsonLines);
 
 }  // namespace sb::app::testing

@@ -102,6 +102,34 @@ TestResponse TestHttpClient::ReadResponse() {
     }
     pos = end + 2;
   }
+  if (r.Header("transfer-encoding") == "chunked") {
+    // Chunked body: "<hex size>\r\n<data>\r\n" ... "0\r\n\r\n". A connection that closes
+    // before the final chunk leaves `truncated` set.
+    r.truncated = true;
+    while (true) {
+      size_t line_end;
+      while ((line_end = buffer_.find("\r\n")) == std::string::npos) {
+        if (!fill()) {
+          r.closed = true;
+          return r;
+        }
+      }
+      const size_t size = std::strtoul(buffer_.substr(0, line_end).c_str(), nullptr, 16);
+      while (buffer_.size() < line_end + 2 + size + 2) {
+        if (!fill()) {
+          r.closed = true;
+          return r;
+        }
+      }
+      r.body.append(buffer_, line_end + 2, size);
+      ++r.chunks;
+      buffer_.erase(0, line_end + 2 + size + 2);
+      if (size == 0) break;
+    }
+    r.truncated = false;
+    r.closed = r.Header("connection") == "close";
+    return r;
+  }
   size_t length = std::strtoul(r.Header("content-length").c_str(), nullptr, 10);
   while (buffer_.size() < length) {
     if (!fill()) break;

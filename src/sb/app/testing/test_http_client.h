@@ -17,7 +17,9 @@ struct TestResponse {
   int status = 0;
   std::map<std::string, std::string> headers;  // lower-case names
   std::string body;
-  bool closed = false;  // the server closed the connection after this response
+  bool closed = false;     // the server closed the connection after this response
+  bool truncated = false;  // a chunked body ended without its final chunk
+  int chunks = 0;          // chunks of a chunked body (including the final empty one)
 
   Json JsonBody() const { return Json::parse(body, nullptr, false); }
   std::string Header(const std::string& lower_name) const {

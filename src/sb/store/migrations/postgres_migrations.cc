@@ -49,6 +49,85 @@ DROP TABLE switchboard.api_keys;
 DROP TABLE switchboard.tenants;
 )sql";
 
+// Migration 2: the tamper-evident audit log (see the SQLite variant). The tenant-table pattern
+// of security.md 3.2, except that the app role may never change or delete an entry or a
+// checkpoint (defence in depth: only SELECT and INSERT), and may update only the chain heads.
+constexpr std::string_view kV2Up = R"sql(
+CREATE TABLE switchboard.audit_entries (
+  tenant_id   uuid   NOT NULL,  -- no foreign key: entries outlive tenants; nil id = system chain
+  seq         bigint NOT NULL CHECK (seq >= 1),
+  id          uuid,
+  occurred_at bigint,
+  actor_kind  text,
+  actor_id    text,
+  action      text,
+  target      text,
+  outcome     text,
+  request_id  text,
+  details     text,             -- JSON object, secret-bearing values only as hmac-sha256:<hex>
+  leaf_hash   text   NOT NULL,  -- hex SHA-256(0x00 || canonical body), TL-01
+  chain_hash  text   NOT NULL,  -- hex SHA-256(previous chain_hash || leaf_hash)
+  PRIMARY KEY (tenant_id, seq),
+  CHECK ((id IS NULL AND occurred_at IS NULL AND actor_kind IS NULL AND actor_id IS NULL AND
+          action IS NULL AND target IS NULL AND outcome IS NULL AND request_id IS NULL AND
+          details IS NULL) OR
+         (id IS NOT NULL AND occurred_at IS NOT NULL AND actor_kind IS NOT NULL AND
+          actor_id IS NOT NULL AND action IS NOT NULL AND target IS NOT NULL AND
+          outcome IS NOT NULL AND request_id IS NOT NULL AND details IS NOT NULL))
+);
+CREATE INDEX audit_entries_by_time ON switchboard.audit_entries (tenant_id, occurred_at);
+CREATE INDEX audit_entries_by_action ON switchboard.audit_entries (tenant_id, action);
+ALTER TABLE switchboard.audit_entries ENABLE ROW LEVEL SECURITY;
+ALTER TABLE switchboard.audit_entries FORCE  ROW LEVEL SECURITY;
+CREATE POLICY tenant_isolation ON switchboard.audit_entries AS RESTRICTIVE FOR ALL TO {{app_role}}
+  USING      (tenant_id = NULLIF(current_setting('app.tenant_id', true), '')::uuid)
+  WITH CHECK (tenant_id = NULLIF(current_setting('app.tenant_id', true), '')::uuid);
+CREATE POLICY tenant_allow ON switchboard.audit_entries AS PERMISSIVE FOR ALL TO {{app_role}}
+  USING (true) WITH CHECK (true);
+GRANT SELECT, INSERT ON switchboard.audit_entries TO {{app_role}};
+
+CREATE TABLE switchboard.audit_heads (
+  tenant_id            uuid   NOT NULL PRIMARY KEY,
+  seq                  bigint NOT NULL CHECK (seq >= 0),
+  chain_hash           text   NOT NULL,
+  last_checkpoint_hash text   NOT NULL
+);
+ALTER TABLE switchboard.audit_heads ENABLE ROW LEVEL SECURITY;
+ALTER TABLE switchboard.audit_heads FORCE  ROW LEVEL SECURITY;
+CREATE POLICY tenant_isolation ON switchboard.audit_heads AS RESTRICTIVE FOR ALL TO {{app_role}}
+  USING      (tenant_id = NULLIF(current_setting('app.tenant_id', true), '')::uuid)
+  WITH CHECK (tenant_id = NULLIF(current_setting('app.tenant_id', true), '')::uuid);
+CREATE POLICY tenant_allow ON switchboard.audit_heads AS PERMISSIVE FOR ALL TO {{app_role}}
+  USING (true) WITH CHECK (true);
+GRANT SELECT, INSERT, UPDATE ON switchboard.audit_heads TO {{app_role}};
+
+CREATE TABLE switchboard.audit_checkpoints (
+  tenant_id            uuid   NOT NULL,
+  seq                  bigint NOT NULL CHECK (seq >= 1),
+  chain_hash           text   NOT NULL,
+  created_at           bigint NOT NULL,
+  prev_checkpoint_hash text   NOT NULL,
+  key_id               text   NOT NULL,
+  signature            text   NOT NULL,
+  PRIMARY KEY (tenant_id, seq)
+);
+ALTER TABLE switchboard.audit_checkpoints ENABLE ROW LEVEL SECURITY;
+ALTER TABLE switchboard.audit_checkpoints FORCE  ROW LEVEL SECURITY;
+CREATE POLICY tenant_isolation ON switchboard.audit_checkpoints
+  AS RESTRICTIVE FOR ALL TO {{app_role}}
+  USING      (tenant_id = NULLIF(current_setting('app.tenant_id', true), '')::uuid)
+  WITH CHECK (tenant_id = NULLIF(current_setting('app.tenant_id', true), '')::uuid);
+CREATE POLICY tenant_allow ON switchboard.audit_checkpoints AS PERMISSIVE FOR ALL TO {{app_role}}
+  USING (true) WITH CHECK (true);
+GRANT SELECT, INSERT ON switchboard.audit_checkpoints TO {{app_role}};
+)sql";
+
+constexpr std::string_view kV2Down = R"sql(
+DROP TABLE switchboard.audit_checkpoints;
+DROP TABLE switchboard.audit_heads;
+DROP TABLE switchboard.audit_entries;
+)sql";
+
 // Migration 3: the token vault (see the SQLite variant). vault_state holds no tenant data, so
 // it has no row-level security; vault_secrets follows the tenant-table pattern.
 constexpr std::string_view kV3Up = R"sql(
@@ -89,6 +168,7 @@ DROP TABLE switchboard.vault_state;
 
 constexpr Migration kMigrations[] = {
     {1, "tenants_and_api_keys", kV1Up, kV1Down},
+    {2, "audit_log", kV2Up, kV2Down},
     {3, "vault", kV3Up, kV3Down},
 };
 

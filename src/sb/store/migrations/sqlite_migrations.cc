@@ -32,6 +32,63 @@ DROP TABLE api_keys;
 DROP TABLE tenants;
 )sql";
 
+// Migration 2: the tamper-evident audit log (security.md 5, TL-01/TL-03). audit_entries holds
+// one hash-chained entry per (tenant, seq); the body columns are NULL together only when a
+// body was erased for retention (TL-06: the leaf and chain hashes stay). There is no foreign
+// key to tenants: entries outlive their tenant, and the deployment-wide chain uses the nil
+// tenant id. audit_heads is the one row per chain that appenders lock; audit_checkpoints holds
+// the signed checkpoints.
+constexpr std::string_view kV2Up = R"sql(
+CREATE TABLE audit_entries (
+  tenant_id   TEXT    NOT NULL,
+  seq         INTEGER NOT NULL CHECK (seq >= 1),
+  id          TEXT,
+  occurred_at INTEGER,
+  actor_kind  TEXT,
+  actor_id    TEXT,
+  action      TEXT,
+  target      TEXT,
+  outcome     TEXT,
+  request_id  TEXT,
+  details     TEXT,
+  leaf_hash   TEXT    NOT NULL,
+  chain_hash  TEXT    NOT NULL,
+  PRIMARY KEY (tenant_id, seq),
+  CHECK ((id IS NULL AND occurred_at IS NULL AND actor_kind IS NULL AND actor_id IS NULL AND
+          action IS NULL AND target IS NULL AND outcome IS NULL AND request_id IS NULL AND
+          details IS NULL) OR
+         (id IS NOT NULL AND occurred_at IS NOT NULL AND actor_kind IS NOT NULL AND
+          actor_id IS NOT NULL AND action IS NOT NULL AND target IS NOT NULL AND
+          outcome IS NOT NULL AND request_id IS NOT NULL AND details IS NOT NULL))
+) WITHOUT ROWID;
+CREATE INDEX audit_entries_by_time ON audit_entries (tenant_id, occurred_at);
+CREATE INDEX audit_entries_by_action ON audit_entries (tenant_id, action);
+
+CREATE TABLE audit_heads (
+  tenant_id            TEXT    NOT NULL PRIMARY KEY,
+  seq                  INTEGER NOT NULL CHECK (seq >= 0),
+  chain_hash           TEXT    NOT NULL,
+  last_checkpoint_hash TEXT    NOT NULL
+) WITHOUT ROWID;
+
+CREATE TABLE audit_checkpoints (
+  tenant_id            TEXT    NOT NULL,
+  seq                  INTEGER NOT NULL CHECK (seq >= 1),
+  chain_hash           TEXT    NOT NULL,
+  created_at           INTEGER NOT NULL,
+  prev_checkpoint_hash TEXT    NOT NULL,
+  key_id               TEXT    NOT NULL,
+  signature            TEXT    NOT NULL,
+  PRIMARY KEY (tenant_id, seq)
+) WITHOUT ROWID;
+)sql";
+
+constexpr std::string_view kV2Down = R"sql(
+DROP TABLE audit_checkpoints;
+DROP TABLE audit_heads;
+DROP TABLE audit_entries;
+)sql";
+
 // Migration 3: the token vault. vault_state is the deployment's one row of key-version state
 // (which version encrypts, the minimum that may still decrypt); key material never lives here.
 // vault_secrets holds every encrypted secret of every capability, addressed by owner and field.
@@ -63,6 +120,7 @@ DROP TABLE vault_state;
 
 constexpr Migration kMigrations[] = {
     {1, "tenants_and_api_keys", kV1Up, kV1Down},
+    {2, "audit_log", kV2Up, kV2Down},
     {3, "vault", kV3Up, kV3Down},
 };
 

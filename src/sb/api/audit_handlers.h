@@ -1,0 +1,33 @@
+// GET /v1/audit: the caller's tenant's audit log, filtered (time range, action, actor, target,
+// outcome), in seq order with cursor pagination, as JSON pages or exported whole as CSV or JSON
+// lines (`?format=csv|jsonl`), streamed page by page so that any number of entries exports in
+// constant memory. Admin keys may read another tenant's log, or the deployment-wide system
+// chain, with `tenant_id`. Entries cannot be changed or deleted through any API. Thread-safe.
+#pragma once
+
+#include "sb/audit/audit_log.h"
+#include "sb/http/request.h"
+#include "sb/http/response.h"
+#include "sb/store/database.h"
+
+namespace sb::api {
+
+class AuditHandlers {
+ public:
+  static constexpr int kExportPageSize = 500;
+
+  AuditHandlers(store::Database& db, audit::AuditLog& log) : db_(db), log_(log) {}
+
+  http::Response List(http::Request& request);  // GET /v1/audit (read)
+
+ private:
+  Result<http::Response> DoList(http::Request& request);
+  Result<http::Response> Export(const http::Request& request, const TenantId& tenant,
+                                const audit::Filter& filter, std::optional<int64_t> after,
+                                const std::string& format);
+
+  store::Database& db_;
+  audit::AuditLog& log_;
+};
+
+}  // namespace sb::api
