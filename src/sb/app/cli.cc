@@ -261,8 +261,11 @@ int RunCli(const std::vector<std::string>& argv, const config::Environment& env,
 
   Context ctx;
   ctx.config = *config;
-  if (auto user = env.find("USER"); user != env.end() && !user->second.empty()) {
-    ctx.user = user->second;
+  for (const char* name : {"USER", "LOGNAME"}) {
+    if (auto user = env.find(name); user != env.end() && !user->second.empty()) {
+      ctx.user = user->second;
+      break;
+    }
   }
   if (command == "migrate") return Migrate(ctx, *args, out, err);
   if (command == "audit") return AuditCommand(ctx.config, args->words, args->flags, out, err);
