@@ -287,6 +287,31 @@ TYPED_TEST_P(ApiSuite, AuditLogRecordsChangesAndPagesWithFilters) {
   EXPECT_EQ(this->Call("POST", "/v1/audit", "{}", this->admin_key_).status, 405);
 }
 
+// security.md 7.3: a client host that keeps presenting bad keys is slowed to 429 after a burst,
+// which also bounds the audit entries its failures cost; valid keys from it still work.
+TYPED_TEST_P(ApiSuite, RepeatedAuthenticationFailuresAreThrottledAndAuditedBoundedly) {
+  this->Boot();
+  auto [tenant, key] = this->NewTenantWithKey(R"(["read"])");
+  std::string wrong = key;
+  wrong.back() = wrong.back() == 'A' ? 'B' : 'A';
+  int unauthorized = 0;
+  int throttled = 0;
+  for (int i = 0; i < 40; ++i) {
+    TestResponse r = this->Call("GET", "/v1/api-keys", "", wrong);
+    if (r.status == 401) ++unauthorized;
+    if (r.status == 429) {
+      ++throttled;
+      EXPECT_FALSE(r.Header("retry-after").empty());
+    }
+  }
+  EXPECT_EQ(unauthorized, 20);  // the burst (the clock is frozen: no refill)
+  EXPECT_EQ(throttled, 20);
+  EXPECT_EQ(this->Call("GET", "/v1/api-keys", "", key).status, 200);
+  TestResponse failures = this->Call("GET", "/v1/audit?action=auth.failure", "", key);
+  ASSERT_EQ(failures.status, 200);
+  EXPECT_EQ(failures.JsonBody()["data"].size(), 20u);
+}
+
 // The export streams every matching entry as CSV or JSON lines (chunked, page by page).
 TYPED_TEST_P(ApiSuite, AuditExportStreamsCsvAndJsonLines) {
   this->Boot();
@@ -337,6 +362,7 @@ REGISTER_TYPED_TEST_SUITE_P(ApiSuite, HealthReadinessAndMetrics, TenantLifecycle
                             RateLimitAnswers429WithRetryAfter,
                             OpenApiDocumentDescribesExactlyTheRoutes,
                             AuditLogRecordsChangesAndPagesWithFilters,
-                            AuditExportStreamsCsvAndJsonLines);
+                            AuditExportStreamsCsvAndJsonLines,
+                            RepeatedAuthenticationFailuresAreThrottledAndAuditedBoundedly);
 
 }  // namespace sb::app::testing
