@@ -2,6 +2,8 @@
 
 #include <filesystem>
 #include <fstream>
+#include <istream>
+#include <iterator>
 #include <optional>
 #include <ostream>
 #include <sstream>
@@ -12,6 +14,7 @@
 #include "sb/base/ids.h"
 #include "sb/base/random.h"
 #include "sb/store/open_database.h"
+#include "sb/vault/secure_buffer.h"
 
 namespace sb::app {
 namespace {
@@ -144,11 +147,12 @@ int InitKeys(const config::Config& config, Random& random, std::ostream& out, st
 }  // namespace
 
 int AuditCommand(const config::Config& config, const std::vector<std::string>& words,
-                 const Flags& flags, std::ostream& out, std::ostream& err) {
+                 const Flags& flags, std::istream& in, std::ostream& out, std::ostream& err) {
   const std::string sub = words.size() > 1 ? words[1] : "";
-  if (sub != "verify" && sub != "checkpoints" && sub != "public-key" && sub != "init-keys") {
+  if (sub != "verify" && sub != "checkpoints" && sub != "public-key" && sub != "init-keys" &&
+      sub != "hash") {
     err << "switchboard: audit needs verify [--tenant ID] [--checkpoints FILE], checkpoints "
-           "--tenant ID, public-key or init-keys\n";
+           "--tenant ID, public-key, init-keys or hash (value on standard input)\n";
     return 2;
   }
   SystemClock clock;
@@ -160,6 +164,18 @@ int AuditCommand(const config::Config& config, const std::vector<std::string>& w
   audit::AuditLog log(clock, ids, std::move(keys).value(), config.audit.checkpoint_interval);
   if (sub == "public-key") {
     out << Base64Encode(log.PublicKey()) << "\n";
+    return 0;
+  }
+  if (sub == "hash") {
+    std::string value((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    if (!value.empty() && value.back() == '\n') value.pop_back();
+    if (!value.empty() && value.back() == '\r') value.pop_back();
+    if (value.empty()) {
+      err << "switchboard: audit hash reads the value from standard input; got nothing\n";
+      return 2;
+    }
+    out << log.HmacSecret(value) << "\n";
+    vault::Wipe(value);
     return 0;
   }
   if (sub == "checkpoints") return Checkpoints(config, log, flags, out, err);

@@ -14,6 +14,10 @@
 //       Prints the base64 Ed25519 public key that verifies checkpoints.
 //   audit init-keys
 //       Creates the audit key file (audit.key_file), in any mode; never overwrites one.
+//   audit hash < value
+//       Prints "hmac-sha256:<hex>" of the value read from standard input (one trailing newline
+//       removed), the form in which audit entries record secrets (AUD-02): an investigator can
+//       search the log for a leaked token without the log ever holding it.
 // The audit keys come from audit.key_file; in development a missing file is created with a loud
 // warning on `err`, in production it is an error naming the file.
 #pragma once
@@ -30,7 +34,7 @@ namespace sb::app {
 // `words` starts with "audit". Returns the exit code: 0 done (and the log verified), 1 failed
 // or tampering found, 2 usage error.
 int AuditCommand(const config::Config& config, const std::vector<std::string>& words,
-                 const std::map<std::string, std::string>& flags, std::ostream& out,
-                 std::ostream& err);
+                 const std::map<std::string, std::string>& flags, std::istream& in,
+                 std::ostream& out, std::ostream& err);
 
 }  // namespace sb::app

@@ -176,3 +176,59 @@ TEST_F(AuditCliTest, ExportedCheckpointsCatchATruncationTheDatabaseHides) {
 
 }  // namespace
 }  // namespace sb::app
+
+namespace sb::app {
+namespace {
+
+// AUD-02: `audit hash` computes the form in which the log records a secret, so that an
+// investigator can find a leaked API key's entries without the log ever holding the key.
+TEST(AuditHashCli, FindsTheEntriesOfAKnownKey) {
+  auto dir =
+      std::filesystem::temp_directory_path() / ("sb-audit-hash-" + std::to_string(::getpid()));
+  std::filesystem::remove_all(dir);
+  std::filesystem::create_directories(dir);
+  config::Environment env{{"SWITCHBOARD_DATABASE_URL", "sqlite:" + (dir / "sb.db").string()},
+                          {"SWITCHBOARD_AUDIT_KEY_FILE", (dir / "audit.key").string()},
+                          {"SWITCHBOARD_VAULT_KEY_FILE", (dir / "master.key").string()}};
+  auto run = [&](std::vector<std::string> args, const std::string& input = "") {
+    std::istringstream in(input);
+    std::ostringstream out, err;
+    int code = RunCli(args, env, in, out, err);
+    return std::make_tuple(code, out.str(), err.str());
+  };
+  ASSERT_EQ(std::get<0>(run({"migrate", "up"})), 0);
+  auto [t_code, tenant, t_err] = run({"tenant", "create", "--name", "T", "--quiet"});
+  ASSERT_EQ(t_code, 0) << t_err;
+  tenant.pop_back();
+  auto [k_code, key, k_err] =
+      run({"apikey", "create", "--tenant", tenant, "--name", "k", "--scopes", "read", "--quiet"});
+  ASSERT_EQ(k_code, 0) << k_err;
+  key.pop_back();
+  auto [h_code, hash, h_err] = run({"audit", "hash"}, key + "\n");
+  ASSERT_EQ(h_code, 0) << h_err;
+  hash.pop_back();
+  EXPECT_EQ(hash.rfind("hmac-sha256:", 0), 0u);
+  EXPECT_EQ(hash.find(key), std::string::npos);
+  // The api_key.create entry records exactly that value.
+  auto db = store::OpenDatabase({.url = env["SWITCHBOARD_DATABASE_URL"]});
+  ASSERT_TRUE(db.ok());
+  int64_t matches = 0;
+  ASSERT_TRUE((*db)
+                  ->RunInTenant(TenantId(tenant),
+                                [&](store::Transaction& tx) -> Status {
+                                  SB_ASSIGN_OR_RETURN(
+                                      auto rows, tx.Query("SELECT details FROM audit_entries WHERE "
+                                                          "action = 'api_key.create'"));
+                                  for (const auto& row : rows) {
+                                    matches += row.GetString(0).find(hash) != std::string::npos;
+                                  }
+                                  return OkStatus();
+                                })
+                  .ok());
+  EXPECT_EQ(matches, 1);
+  EXPECT_EQ(std::get<0>(run({"audit", "hash"}, "")), 2);  // nothing on standard input
+  std::filesystem::remove_all(dir);
+}
+
+}  // namespace
+}  // namespace sb::app

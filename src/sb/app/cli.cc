@@ -4,6 +4,7 @@
 #include <map>
 #include <optional>
 #include <set>
+#include <sstream>
 
 #include "sb/app/audit_cli.h"
 #include "sb/app/keys_cli.h"
@@ -37,6 +38,7 @@ commands:
   keys set-min-version N [--allow-lower]  stop decrypting versions below N
   audit verify [--tenant ID] [--checkpoints FILE]
                                           verify the audit chains (exit 1 on tampering)
+  audit hash < VALUE                      hmac-sha256 of a secret, to search the audit log for it
   audit checkpoints --tenant ID           sign the head and print checkpoints as JSON lines
   audit public-key                        print the checkpoint verification key (base64)
   audit init-keys                         create the audit key file (audit.key_file)
@@ -233,6 +235,12 @@ int ConfigCheck(const config::Config& c, std::ostream& out) {
 
 int RunCli(const std::vector<std::string>& argv, const config::Environment& env, std::ostream& out,
            std::ostream& err) {
+  std::istringstream none;
+  return RunCli(argv, env, none, out, err);
+}
+
+int RunCli(const std::vector<std::string>& argv, const config::Environment& env, std::istream& in,
+           std::ostream& out, std::ostream& err) {
   std::optional<Args> args = Parse(argv, err);
   if (!args) return 2;
   if (args->words.empty() || args->words[0] == "help") {
@@ -268,7 +276,9 @@ int RunCli(const std::vector<std::string>& argv, const config::Environment& env,
     }
   }
   if (command == "migrate") return Migrate(ctx, *args, out, err);
-  if (command == "audit") return AuditCommand(ctx.config, args->words, args->flags, out, err);
+  if (command == "audit") {
+    return AuditCommand(ctx.config, args->words, args->flags, in, out, err);
+  }
   if (command == "keys") {
     return KeysCommand(ctx.config, ctx.user, args->words, args->flags, args->switches, out, err);
   }

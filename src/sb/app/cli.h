@@ -13,6 +13,9 @@ namespace sb::app {
 
 // Runs `args` (without the program name). Returns the process exit code: 0 success, 1 runtime
 // failure, 2 usage or configuration error.
+int RunCli(const std::vector<std::string>& args, const config::Environment& env, std::istream& in,
+           std::ostream& out, std::ostream& err);
+// The same with empty standard input.
 int RunCli(const std::vector<std::string>& args, const config::Environment& env, std::ostream& out,
            std::ostream& err);
 

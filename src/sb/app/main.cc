@@ -28,5 +28,5 @@ int main(int argc, char** argv) {
   if (env.count("USER") == 0 && env.count("LOGNAME") == 0) {
     if (const passwd* pw = getpwuid(getuid()); pw != nullptr) env["USER"] = pw->pw_name;
   }
-  return sb::app::RunCli(args, env, std::cout, std::cerr);
+  return sb::app::RunCli(args, env, std::cin, std::cout, std::cerr);
 }
