@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 #include <string>
 #include <string_view>
 
@@ -22,5 +23,15 @@ Result<std::string> Aes256GcmSeal(std::string_view key, std::string_view nonce,
 // bytes), INVALID_ARGUMENT for wrong sizes.
 Result<SecretBytes> Aes256GcmOpen(std::string_view key, std::string_view nonce,
                                   std::string_view ciphertext_and_tag, std::string_view aad);
+
+// The same, with the key schedule kept in per-thread cipher contexts for `key_id`, which must
+// identify `key` uniquely for the life of the process (never reuse an id for another key; 0 is
+// never cached). For hot keys (the vault's cached data keys) this skips the key expansion.
+Result<std::string> Aes256GcmSealCached(uint64_t key_id, std::string_view key,
+                                        std::string_view nonce, std::string_view plaintext,
+                                        std::string_view aad);
+Result<SecretBytes> Aes256GcmOpenCached(uint64_t key_id, std::string_view key,
+                                        std::string_view nonce, std::string_view ciphertext_and_tag,
+                                        std::string_view aad);
 
 }  // namespace sb::vault

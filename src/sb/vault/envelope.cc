@@ -1,5 +1,6 @@
 #include "sb/vault/envelope.h"
 
+#include <atomic>
 #include <cstring>
 #include <memory>
 
@@ -103,6 +104,13 @@ std::string AdCheck(const SecretBytes& key, std::string_view aad) {
 struct Vault::Keys {
   SecretBytes enc;
   SecretBytes check;
+  // Unique per derived key for the life of the process: names the key's cached GCM contexts.
+  uint64_t id = NextKeyId();
+
+  static uint64_t NextKeyId() {
+    static std::atomic<uint64_t> next{1};
+    return next.fetch_add(1, std::memory_order_relaxed);
+  }
 };
 
 Vault::Vault(std::shared_ptr<const Keyring> keyring, Random& random)
@@ -198,9 +206,10 @@ Result<std::string> Vault::Encrypt(const SecretContext& ctx, std::string_view pl
   std::string body(kNonceSize, '\0');
   random_.Fill(reinterpret_cast<uint8_t*>(body.data()), kNonceSize);
   body += AdCheck(keys->check, aad);
-  SB_ASSIGN_OR_RETURN(std::string sealed,
-                      Aes256GcmSeal(keys->enc.view(), std::string_view(body).substr(0, kNonceSize),
-                                    plaintext, aad));
+  SB_ASSIGN_OR_RETURN(
+      std::string sealed,
+      Aes256GcmSealCached(keys->id, keys->enc.view(), std::string_view(body).substr(0, kNonceSize),
+                          plaintext, aad));
   body += sealed;
   {
     std::lock_guard lock(count_mu_);
@@ -249,8 +258,9 @@ Result<SecretBytes> Vault::Decrypt(const SecretContext& ctx, std::string_view ci
         "owner or field");
   }
   const std::string_view view(*body);
-  Result<SecretBytes> plain = Aes256GcmOpen(keys->enc.view(), view.substr(0, kNonceSize),
-                                            view.substr(kNonceSize + kCheckSize), aad);
+  Result<SecretBytes> plain =
+      Aes256GcmOpenCached(keys->id, keys->enc.view(), view.substr(0, kNonceSize),
+                          view.substr(kNonceSize + kCheckSize), aad);
   if (!plain.ok()) {
     if (plain.status().code() == StatusCode::kDataLoss) {
       return DataLossError("vault: authentication failed: the ciphertext was modified");
