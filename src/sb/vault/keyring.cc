@@ -5,6 +5,7 @@
 #include <filesystem>
 #include <fstream>
 #include <sstream>
+#include <system_error>
 
 #include <fcntl.h>
 #include <sys/stat.h>
@@ -14,6 +15,9 @@
 
 namespace sb::vault {
 namespace {
+
+// Thread-safe text of an errno value (std::strerror is not).
+std::string ErrnoText(int error) { return std::generic_category().message(error); }
 
 std::string_view TrimSpace(std::string_view s) {
   while (!s.empty() && (s.front() == ' ' || s.front() == '\t' || s.front() == '\r')) {
@@ -29,7 +33,7 @@ Status WriteAll(int fd, std::string_view data) {
   while (!data.empty()) {
     ssize_t n = ::write(fd, data.data(), data.size());
     if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) return UnavailableError(std::string("writing key file: ") + std::strerror(errno));
+    if (n <= 0) return UnavailableError(std::string("writing key file: ") + ErrnoText(errno));
     data.remove_prefix(static_cast<size_t>(n));
   }
   return OkStatus();
@@ -131,7 +135,7 @@ Result<Keyring> LoadKeyFile(const std::string& path) {
   struct stat st {};
   if (::stat(path.c_str(), &st) != 0) {
     if (errno == ENOENT) return NotFoundError("key file '" + path + "' does not exist");
-    return UnavailableError("key file '" + path + "': " + std::strerror(errno));
+    return UnavailableError("key file '" + path + "': " + ErrnoText(errno));
   }
   if ((st.st_mode & (S_IRWXG | S_IRWXO)) != 0) {
     char mode[8];
@@ -159,7 +163,7 @@ Status WriteKeyFile(const std::string& path, const Keyring& keyring) {
   tmp_name.append(".tmp");
   std::string tmp = (dir / tmp_name).string();
   int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-  if (fd < 0) return UnavailableError("key file '" + tmp + "': " + std::strerror(errno));
+  if (fd < 0) return UnavailableError("key file '" + tmp + "': " + ErrnoText(errno));
   ::fchmod(fd, 0600);
   std::string text = keyring.Serialize();
   Status written = WriteAll(fd, text);
@@ -172,7 +176,7 @@ Status WriteKeyFile(const std::string& path, const Keyring& keyring) {
   }
   if (::rename(tmp.c_str(), path.c_str()) != 0) {
     ::unlink(tmp.c_str());
-    return UnavailableError("key file '" + path + "': " + std::strerror(errno));
+    return UnavailableError("key file '" + path + "': " + ErrnoText(errno));
   }
   int dfd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   if (dfd >= 0) {
