@@ -11,8 +11,9 @@ namespace sb::vault {
 Result<SecretBytes> HkdfSha256(std::string_view ikm, std::string_view salt, std::string_view info,
                                size_t length) {
   if (ikm.empty()) return InvalidArgumentError("HKDF needs input key material");
-  if (length == 0 || length > size_t{255} * 32)
+  if (length == 0 || length > size_t{255} * 32) {
     return InvalidArgumentError("HKDF length out of range");
+  }
   // NOLINTNEXTLINE(cppcoreguidelines-avoid-non-const-global-variables): EVP_KDF_CTX_new takes it
   static EVP_KDF* const kdf = EVP_KDF_fetch(nullptr, "HKDF", nullptr);  // thread-safe, shared
   if (kdf == nullptr) return InternalError("HKDF is unavailable");
