@@ -14,6 +14,7 @@
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/redirect_error.hpp>
+#include <boost/asio/ssl/context.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/strand.hpp>
 #include <boost/asio/use_awaitable.hpp>
@@ -46,6 +47,7 @@ class Server::Impl {
   enum class State { kNew, kRunning, kStopping, kStopped };
 
   Status Listen();
+  Status SetUpTls();
   asio::awaitable<void> AcceptLoop();
   void CloseConnections(bool idle_only);
   void Finish();
@@ -56,6 +58,7 @@ class Server::Impl {
   internal::ConnectionRegistry connections_;
   std::atomic<bool> stopping_{false};
   internal::ServerContext context_;
+  std::optional<asio::ssl::context> tls_;  // set by SetUpTls when options_.tls is given
   // Declared after everything sessions use, so that it is destroyed first.
   asio::io_context io_;
   std::optional<asio::executor_work_guard<asio::io_context::executor_type>> work_;
@@ -119,11 +122,33 @@ Status Server::Impl::Listen() {
   return OkStatus();
 }
 
+Status Server::Impl::SetUpTls() {
+  if (!options_.tls) return OkStatus();
+  tls_.emplace(asio::ssl::context::tls_server);
+  boost::system::error_code ec;
+  tls_->set_options(asio::ssl::context::default_workarounds | asio::ssl::context::no_sslv2 |
+                        asio::ssl::context::no_sslv3 | asio::ssl::context::no_tlsv1 |
+                        asio::ssl::context::no_tlsv1_1 | asio::ssl::context::single_dh_use,
+                    ec);
+  if (!ec) {
+    tls_->use_certificate_chain(asio::buffer(options_.tls->certificate_chain_pem), ec);
+  }
+  if (ec) return InvalidArgumentError("unusable TLS certificate chain: " + ec.message());
+  tls_->use_private_key(asio::buffer(options_.tls->private_key_pem), asio::ssl::context::pem, ec);
+  // The message names the failure, never the key.
+  if (ec) return InvalidArgumentError("unusable TLS private key: " + ec.message());
+  return OkStatus();
+}
+
 Status Server::Impl::Start() {
   {
     std::lock_guard<std::mutex> lock(state_mu_);
     if (state_ != State::kNew) return FailedPreconditionError("server already started");
     state_ = State::kRunning;
+  }
+  if (Status tls = SetUpTls(); !tls.ok()) {
+    Finish();
+    return tls;
   }
   if (Status listening = Listen(); !listening.ok()) {
     Finish();
@@ -153,6 +178,7 @@ asio::awaitable<void> Server::Impl::AcceptLoop() {
     }
     socket.set_option(tcp::no_delay(true), ec);
     auto connection = std::make_shared<internal::Connection>(std::move(socket));
+    if (tls_) connection->tls = std::make_unique<internal::TlsStream>(connection->stream, *tls_);
     asio::co_spawn(connection->stream.get_executor(), internal::RunSession(context_, connection),
                    asio::detached);
   }

@@ -19,6 +19,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "sb/base/clock.h"
@@ -28,6 +29,12 @@
 #include "sb/http/router.h"
 
 namespace sb::http {
+
+// TLS for a listener: PEM text of the certificate chain (leaf first) and its private key.
+struct TlsOptions {
+  std::string certificate_chain_pem;
+  std::string private_key_pem;
+};
 
 struct ServerOptions {
   std::string address = "127.0.0.1";    // IPv4 or IPv6 literal to listen on
@@ -41,8 +48,9 @@ struct ServerOptions {
   std::chrono::milliseconds idle_timeout{60'000};   // keep-alive wait for the next request
   size_t max_requests_per_connection = 0;           // 0: unlimited
   int listen_backlog = 1024;
-  BlockingPoolOptions pool;  // for routes with Execution::kBlockingPool
-  bool access_log = true;    // one JSON line per request through sb::log
+  BlockingPoolOptions pool;       // for routes with Execution::kBlockingPool
+  bool access_log = true;         // one JSON line per request through sb::log
+  std::optional<TlsOptions> tls;  // when set, every connection speaks TLS 1.2+ (no plain HTTP)
 };
 
 class Server {
@@ -54,8 +62,8 @@ class Server {
   Server(const Server&) = delete;
   Server& operator=(const Server&) = delete;
 
-  // Binds, listens and starts the io threads. Returns InvalidArgument for a bad address,
-  // Unavailable when binding fails, FailedPrecondition when called twice.
+  // Binds, listens and starts the io threads. Returns InvalidArgument for a bad address or
+  // unusable TLS material, Unavailable when binding fails, FailedPrecondition when called twice.
   Status Start();
 
   // The bound port (the ephemeral one when options.port == 0). REQUIRES: Start succeeded.

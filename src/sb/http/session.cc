@@ -100,10 +100,13 @@ auto AsyncRunOnPool(BlockingPool& pool, Fn fn, Token&& token) {
       token, std::move(fn));
 }
 
+// `Stream` is the byte stream requests travel on: the TCP stream itself, or a TLS stream over
+// it. Deadlines and shutdown always act on the TCP layer (`connection_->stream`).
+template <class Stream>
 class Session {
  public:
-  Session(ServerContext& context, std::shared_ptr<Connection> connection)
-      : context_(context), connection_(std::move(connection)) {
+  Session(ServerContext& context, std::shared_ptr<Connection> connection, Stream& io)
+      : context_(context), connection_(std::move(connection)), io_(io) {
     beast::error_code ec;
     const auto endpoint = connection_->stream.socket().remote_endpoint(ec);
     if (!ec) remote_ = endpoint.address().to_string() + ":" + std::to_string(endpoint.port());
@@ -128,12 +131,14 @@ class Session {
 
   ServerContext& context_;
   std::shared_ptr<Connection> connection_;
+  Stream& io_;
   beast::flat_buffer buffer_;
   std::string remote_;
   std::string head_;  // reused serialization buffer for response heads
 };
 
-asio::awaitable<void> Session::Run() {
+template <class Stream>
+asio::awaitable<void> Session<Stream>::Run() {
   size_t served = 0;
   while (co_await WaitForRequest()) {
     const auto start = context_.clock.SteadyNow();
@@ -169,37 +174,37 @@ asio::awaitable<void> Session::Run() {
   Close();
 }
 
-asio::awaitable<bool> Session::WaitForRequest() {
+template <class Stream>
+asio::awaitable<bool> Session<Stream>::WaitForRequest() {
   if (buffer_.size() > 0) co_return true;  // a pipelined request is already buffered
   connection_->idle = true;
   // Checked after marking idle: Stop sets `stopping` before it closes idle connections.
   if (context_.stopping.load()) co_return false;
   connection_->stream.expires_after(context_.options.idle_timeout);
   beast::error_code ec;
-  const size_t n = co_await connection_->stream.async_read_some(
-      buffer_.prepare(kReadChunk), asio::redirect_error(use_awaitable, ec));
+  const size_t n = co_await io_.async_read_some(buffer_.prepare(kReadChunk),
+                                                asio::redirect_error(use_awaitable, ec));
   connection_->idle = false;
   if (ec) co_return false;
   buffer_.commit(n);
   co_return true;
 }
 
-asio::awaitable<Status> Session::ReadRequest(BeastParser& parser) {
+template <class Stream>
+asio::awaitable<Status> Session<Stream>::ReadRequest(BeastParser& parser) {
   beast::error_code ec;
   // One deadline for the whole request: a client trickling bytes cannot extend it.
   connection_->stream.expires_after(context_.options.read_timeout);
-  co_await bhttp::async_read_header(connection_->stream, buffer_, parser,
-                                    asio::redirect_error(use_awaitable, ec));
+  co_await bhttp::async_read_header(io_, buffer_, parser, asio::redirect_error(use_awaitable, ec));
   if (!ec && !parser.is_done()) {
     const auto expect = parser.get().find(bhttp::field::expect);
     if (expect != parser.get().end() && EqualsIgnoreCase(expect->value(), "100-continue")) {
       static constexpr std::string_view kContinue = "HTTP/1.1 100 Continue\r\n\r\n";
-      co_await asio::async_write(connection_->stream, asio::buffer(kContinue),
+      co_await asio::async_write(io_, asio::buffer(kContinue),
                                  asio::redirect_error(use_awaitable, ec));
     }
     if (!ec) {
-      co_await bhttp::async_read(connection_->stream, buffer_, parser,
-                                 asio::redirect_error(use_awaitable, ec));
+      co_await bhttp::async_read(io_, buffer_, parser, asio::redirect_error(use_awaitable, ec));
     }
   }
   if (!ec) co_return OkStatus();
@@ -210,7 +215,8 @@ asio::awaitable<Status> Session::ReadRequest(BeastParser& parser) {
   co_return Status(StatusCode::kCancelled, "connection closed");
 }
 
-asio::awaitable<Response> Session::Handle(Request& request) {
+template <class Stream>
+asio::awaitable<Response> Session<Stream>::Handle(Request& request) {
   const RouteMatch match = context_.router.Resolve(request);
   if (match.kind == MatchKind::kNotFound) co_return RouteNotFoundProblem(request.request_id);
   if (match.kind == MatchKind::kMethodNotAllowed) {
@@ -225,7 +231,8 @@ asio::awaitable<Response> Session::Handle(Request& request) {
   co_return std::move(*response);
 }
 
-Response Session::SafeInvoke(const Route& route, Request& request) const {
+template <class Stream>
+Response Session<Stream>::SafeInvoke(const Route& route, Request& request) const {
   try {
     return context_.router.Invoke(route, request);
   } catch (const std::exception& e) {
@@ -240,9 +247,10 @@ Response Session::SafeInvoke(const Route& route, Request& request) const {
   return InternalErrorProblem(request.request_id);
 }
 
-asio::awaitable<bool> Session::Finish(const Request& request, Response& response,
-                                      std::chrono::steady_clock::time_point start,
-                                      bool keep_alive) {
+template <class Stream>
+asio::awaitable<bool> Session<Stream>::Finish(const Request& request, Response& response,
+                                              std::chrono::steady_clock::time_point start,
+                                              bool keep_alive) {
   if (response.stream && request.method != "HEAD") {
     co_return co_await FinishStream(request, response, start, keep_alive);
   }
@@ -253,14 +261,15 @@ asio::awaitable<bool> Session::Finish(const Request& request, Response& response
       asio::buffer(head_), head_only ? asio::const_buffer() : asio::buffer(response.body)};
   beast::error_code ec;
   connection_->stream.expires_after(context_.options.write_timeout);
-  co_await asio::async_write(connection_->stream, buffers, asio::redirect_error(use_awaitable, ec));
+  co_await asio::async_write(io_, buffers, asio::redirect_error(use_awaitable, ec));
   Record(request, response.status, start);
   co_return !ec;
 }
 
-asio::awaitable<bool> Session::FinishStream(const Request& request, Response& response,
-                                            std::chrono::steady_clock::time_point start,
-                                            bool keep_alive) {
+template <class Stream>
+asio::awaitable<bool> Session<Stream>::FinishStream(const Request& request, Response& response,
+                                                    std::chrono::steady_clock::time_point start,
+                                                    bool keep_alive) {
   std::shared_ptr<BodySource> source = std::move(response.stream);
   using NextChunk = Result<std::optional<std::string>>;
   bool head_sent = false;
@@ -304,8 +313,7 @@ asio::awaitable<bool> Session::FinishStream(const Request& request, Response& re
       frame.append("0\r\n\r\n");
     }
     connection_->stream.expires_after(context_.options.write_timeout);
-    co_await asio::async_write(connection_->stream, asio::buffer(frame),
-                               asio::redirect_error(use_awaitable, ec));
+    co_await asio::async_write(io_, asio::buffer(frame), asio::redirect_error(use_awaitable, ec));
     if (ec) {  // the client went away or stopped reading past the write timeout
       Record(request, response.status, start);
       co_return false;
@@ -317,8 +325,9 @@ asio::awaitable<bool> Session::FinishStream(const Request& request, Response& re
   co_return true;
 }
 
-void Session::Record(const Request& request, int status,
-                     std::chrono::steady_clock::time_point start) const {
+template <class Stream>
+void Session<Stream>::Record(const Request& request, int status,
+                             std::chrono::steady_clock::time_point start) const {
   const double seconds = std::chrono::duration<double>(context_.clock.SteadyNow() - start).count();
   const std::string_view route = !request.route_name.empty() ? request.route_name
                                  : request.method.empty()    ? std::string_view("invalid")
@@ -339,7 +348,8 @@ void Session::Record(const Request& request, int status,
                              {"remote_addr", remote_}});
 }
 
-void Session::AssignRequestId(Request& request) const {
+template <class Stream>
+void Session<Stream>::AssignRequestId(Request& request) const {
   const std::optional<std::string_view> incoming = request.Header("X-Request-Id");
   request.request_id =
       incoming && IsValidRequestId(*incoming) ? std::string(*incoming) : NewRequestId();
@@ -348,19 +358,21 @@ void Session::AssignRequestId(Request& request) const {
 // After an error response, half-close and read (discarding) what the client still sends for a
 // moment: closing with unread input makes the kernel send RST, which can destroy the response
 // before the client reads it.
-asio::awaitable<void> Session::DrainBeforeClose() {
+template <class Stream>
+asio::awaitable<void> Session<Stream>::DrainBeforeClose() {
   beast::error_code ec;
   connection_->stream.socket().shutdown(asio::ip::tcp::socket::shutdown_send, ec);
   connection_->stream.expires_after(kDrainTimeout);
   size_t drained = 0;
   while (!ec && drained < kMaxDrainBytes) {
     buffer_.clear();
-    drained += co_await connection_->stream.async_read_some(
-        buffer_.prepare(kReadChunk), asio::redirect_error(use_awaitable, ec));
+    drained += co_await io_.async_read_some(buffer_.prepare(kReadChunk),
+                                            asio::redirect_error(use_awaitable, ec));
   }
 }
 
-void Session::Close() {
+template <class Stream>
+void Session<Stream>::Close() {
   beast::error_code ec;
   connection_->stream.socket().shutdown(asio::ip::tcp::socket::shutdown_send, ec);
   connection_->stream.socket().close(ec);
@@ -377,8 +389,23 @@ asio::awaitable<void> RunSession(ServerContext& context, std::shared_ptr<Connect
     ~Unregister() { registry.Remove(connection); }
   } unregister{context.connections, connection.get()};
   try {
-    Session session(context, connection);
-    co_await session.Run();
+    if (connection->tls) {
+      // The handshake shares the read deadline: a client that stalls it is dropped.
+      connection->stream.expires_after(context.options.read_timeout);
+      beast::error_code ec;
+      co_await connection->tls->async_handshake(asio::ssl::stream_base::server,
+                                                asio::redirect_error(use_awaitable, ec));
+      if (ec) {
+        log::Debug("http_tls_handshake_failed", {{"error", ec.message()}});
+        connection->stream.socket().close(ec);
+        co_return;
+      }
+      Session<TlsStream> session(context, connection, *connection->tls);
+      co_await session.Run();
+    } else {
+      Session<beast::tcp_stream> session(context, connection, connection->stream);
+      co_await session.Run();
+    }
   } catch (const std::exception& e) {
     log::Error("http_session_exception", {{"exception_type", typeid(e).name()}});
   } catch (...) {

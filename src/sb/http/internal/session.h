@@ -13,6 +13,7 @@
 
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/ssl/stream.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
 
 #include "sb/base/clock.h"
@@ -26,10 +27,13 @@ namespace sb::http::internal {
 
 // One accepted connection, shared by its session coroutine and the shutdown logic. The
 // stream's executor is a strand: touch `stream` and `idle` only on it.
+using TlsStream = boost::asio::ssl::stream<boost::beast::tcp_stream&>;
+
 struct Connection {
   explicit Connection(boost::asio::ip::tcp::socket socket) : stream(std::move(socket)) {}
   boost::beast::tcp_stream stream;
-  bool idle = false;  // waiting for the first byte of a request; only on the strand
+  std::unique_ptr<TlsStream> tls;  // set when the server speaks TLS; wraps `stream`
+  bool idle = false;               // waiting for the first byte of a request; only on the strand
 };
 
 // The open connections, so that Stop can close them. Thread-safe.
