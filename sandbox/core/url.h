@@ -1,0 +1,33 @@
+// Small URL and form helpers for the emulators' wire code.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "sb/http/request.h"
+
+namespace sandbox {
+
+// Percent-encodes everything but RFC 3986 unreserved characters (so also '/', ':' and ' ').
+std::string UrlEncode(std::string_view text);
+
+// "a=1&b=2" with every name and value encoded.
+std::string FormEncode(const std::vector<std::pair<std::string, std::string>>& fields);
+
+// Appends encoded fields to `url` with '?' or '&'.
+std::string AppendQuery(std::string url,
+                        const std::vector<std::pair<std::string, std::string>>& fields);
+
+// Decodes an application/x-www-form-urlencoded body; nullopt when malformed.
+std::optional<sb::http::HeaderList> ParseForm(std::string_view body);
+
+// The first value of `name` in a decoded list.
+std::optional<std::string> FieldOf(const sb::http::HeaderList& fields, std::string_view name);
+
+// Escapes &, <, >, " and ' for HTML text and attribute values.
+std::string HtmlEscape(std::string_view text);
+
+}  // namespace sandbox
