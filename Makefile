@@ -12,7 +12,7 @@ deps:
 
 build-release: deps
 	@cmake --preset release >/dev/null
-	@cmake --build --preset release -j $(JOBS) --target switchboard
+	@cmake --build --preset release -j $(JOBS) --target switchboard switchboard-sandbox
 
 build-debug: deps
 	@cmake --preset debug >/dev/null

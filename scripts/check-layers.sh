@@ -31,6 +31,19 @@ while IFS= read -r file; do
   done < <(grep -hE '^#include "sb/' "$file" || true)
 done < <(find src/sb -name '*.h' -o -name '*.cc')
 
+# The provider sandbox (sandbox/) is a separate program: of Switchboard it may use only the
+# foundations (base, http, net), never the product's own modules.
+while IFS= read -r hit; do
+  echo "check-layers: sandbox code includes a Switchboard module beyond base/http/net: $hit"
+  status=1
+done < <(grep -rnE '^#include "sb/' sandbox --include='*.h' --include='*.cc' |
+         grep -vE '"sb/(base|http|net)/' || true)
+# ... and Switchboard never includes the sandbox.
+if grep -rlE '^#include "sandbox/' src/sb >/dev/null 2>&1; then
+  echo "check-layers: src/sb includes sandbox code: $(grep -rlE '^#include "sandbox/' src/sb)"
+  status=1
+fi
+
 # Third-party libraries have one home each.
 check_home() {  # pattern, allowed path regex
   local hits

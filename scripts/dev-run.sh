@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
 # `make run`: initialises ./var/ on first use and starts Switchboard on 127.0.0.1:8080.
+# Also starts switchboard-sandbox (the Google and Microsoft emulators) beside it.
 # Creates: the SQLite database (migrated) and a bootstrap tenant with an admin API key that is
 # printed once. The first command that needs them generates the development master key
 # (var/master.key) and audit keys (var/audit.key), mode 0600, with a loud warning.
@@ -7,6 +8,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 BIN=build/release/src/sb/app/switchboard
+SANDBOX_BIN=build/release/sandbox/app/switchboard-sandbox
 CONFIG=${SWITCHBOARD_CONFIG:-config/switchboard.dev.toml}
 mkdir -p var
 chmod 700 var
@@ -24,4 +26,16 @@ if [ ! -f var/bootstrap.done ]; then
   touch var/bootstrap.done
 fi
 
-exec "$BIN" --config "$CONFIG" serve
+# The provider sandbox (Google on :8081, Microsoft on https://127.0.0.1:8443) with a seeded
+# demo account on each; the dev config points Switchboard's provider endpoints at it.
+"$SANDBOX_BIN" --state-dir var/sandbox --google-port 8081 --microsoft-port 8443 --demo \
+  >var/sandbox.log 2>&1 &
+sandbox_pid=$!
+trap 'kill $sandbox_pid 2>/dev/null || true' EXIT INT TERM
+for _ in $(seq 1 50); do grep -q google_url var/sandbox.log 2>/dev/null && break; sleep 0.1; done
+echo "Provider sandbox: $(head -1 var/sandbox.log)"
+echo "  Google demo account demo@example.com, client switchboard-demo.apps.googleusercontent.com"
+echo "  Microsoft demo account demo@contoso.example, client 5b7e1a9c-0000-4000-8000-00000000de00"
+echo "  (client secret for both: sandbox-demo-secret)"
+
+"$BIN" --config "$CONFIG" serve

@@ -2,6 +2,7 @@
 # Installs the Debian 12 packages Switchboard needs to build, run and test.
 # Idempotent: when everything is present it only runs dpkg-query and exits (well under a second).
 set -euo pipefail
+cd "$(dirname "$0")/.."
 
 PACKAGES=(
   build-essential cmake ninja-build pkg-config git
@@ -21,7 +22,18 @@ for p in "${PACKAGES[@]}"; do
   fi
 done
 
+# Node.js runs the interop tests (tests/interop) with the providers' official npm clients.
+command -v node >/dev/null 2>&1 || missing+=(nodejs npm)
+
+install_interop() {
+  # The interop tests' npm packages, pinned by tests/interop/package-lock.json.
+  if [ ! -d tests/interop/node_modules ]; then
+    (cd tests/interop && npm ci --no-audit --no-fund >/dev/null)
+  fi
+}
+
 if [ ${#missing[@]} -eq 0 ]; then
+  install_interop
   exit 0
 fi
 
@@ -33,3 +45,4 @@ fi
 export DEBIAN_FRONTEND=noninteractive
 $SUDO apt-get update -qq
 $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
+install_interop

@@ -190,6 +190,30 @@ const std::vector<KeySpec>& Keys() {  // NOLINT(readability-function-size)
          return OkStatus();
        },
        [](const Config& c) { return c.audit.key_file; }},
+      {"providers.google_url",
+       [](Config& c, const std::string& v) -> Status {
+         if (!v.empty() && !v.starts_with("http://") && !v.starts_with("https://")) {
+           return Bad("providers.google_url", "expected an http(s) URL");
+         }
+         c.providers.google_url = v;
+         return OkStatus();
+       },
+       [](const Config& c) { return c.providers.google_url; }},
+      {"providers.microsoft_url",
+       [](Config& c, const std::string& v) -> Status {
+         if (!v.empty() && !v.starts_with("https://")) {
+           return Bad("providers.microsoft_url", "expected an https URL");
+         }
+         c.providers.microsoft_url = v;
+         return OkStatus();
+       },
+       [](const Config& c) { return c.providers.microsoft_url; }},
+      {"providers.ca_file",
+       [](Config& c, const std::string& v) -> Status {
+         c.providers.ca_file = v;
+         return OkStatus();
+       },
+       [](const Config& c) { return c.providers.ca_file; }},
       {"audit.checkpoint_interval",
        IntField("audit.checkpoint_interval", &Config::audit, 1, 1'000'000,
                 [](AuditConfig& a, int64_t v) { a.checkpoint_interval = int(v); }),

@@ -62,6 +62,14 @@ struct AuditConfig {
                                    // automatic signed checkpoints, 1..1000000
 };
 
+// Where the Google and Microsoft endpoints are. Empty: the real services. Development points
+// them at switchboard-sandbox; the provider catalog (oauth/) applies these overrides.
+struct ProvidersConfig {
+  std::string google_url;     // providers.google_url, e.g. http://127.0.0.1:8081
+  std::string microsoft_url;  // providers.microsoft_url, e.g. https://127.0.0.1:8443
+  std::string ca_file;        // providers.ca_file: extra CA (PEM) to trust for provider calls
+};
+
 struct LogConfig {
   std::string level = "info";  // log.level: debug | info | warn | error
 };
@@ -73,6 +81,7 @@ struct Config {
   LimitsConfig limits;
   VaultConfig vault;
   AuditConfig audit;
+  ProvidersConfig providers;
   LogConfig log;
 };
 

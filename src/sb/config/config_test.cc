@@ -36,6 +36,21 @@ requests_per_second = 12.5
   EXPECT_EQ(c->database.url, "postgres://app:pw@db/sb");
 }
 
+TEST(Config, ProviderEndpointsPointAtTheSandbox) {
+  auto c = ParseConfig(
+      "[providers]\ngoogle_url = \"http://127.0.0.1:8081\"\nmicrosoft_url = "
+      "\"https://127.0.0.1:8443\"\nca_file = \"var/sandbox/ca.pem\"\n",
+      "sb.toml", {});
+  ASSERT_TRUE(c.ok()) << c.status().ToString();
+  EXPECT_EQ(c->providers.google_url, "http://127.0.0.1:8081");
+  EXPECT_EQ(c->providers.microsoft_url, "https://127.0.0.1:8443");
+  EXPECT_EQ(c->providers.ca_file, "var/sandbox/ca.pem");
+  // The Graph client needs HTTPS: a plain-http Microsoft endpoint is refused.
+  auto plain = ParseConfig("", "x", {{"SWITCHBOARD_PROVIDERS_MICROSOFT_URL", "http://h"}});
+  ASSERT_FALSE(plain.ok());
+  EXPECT_NE(plain.status().message().find("providers.microsoft_url"), std::string::npos);
+}
+
 TEST(Config, BadValuesNameTheKey) {
   auto bad_int = ParseConfig("[server]\nio_threads = 0\n", "sb.toml", {});
   ASSERT_FALSE(bad_int.ok());

@@ -1,0 +1,75 @@
+// The assembled sandbox as `switchboard-sandbox --demo` runs it: the CA file is written and
+// trusted for the HTTPS Microsoft origin, plain http there gets no answer, and each provider
+// has its seeded demo account and OAuth client.
+#include "sandbox/app/sandbox_app.h"
+
+#include <filesystem>
+#include <fstream>
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+namespace sandbox {
+namespace {
+
+using ::testing::HasSubstr;
+
+class SandboxAppTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = std::filesystem::temp_directory_path() /
+           ("sandbox-app-" + std::to_string(::getpid()) + "-" +
+            ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    SandboxOptions options;
+    options.state_dir = dir_.string();
+    options.demo = true;
+    options.demo_events = 40;
+    auto app = SandboxApp::Create(options, clock_);
+    ASSERT_TRUE(app.ok()) << app.status().ToString();
+    app_ = std::move(*app);
+    ASSERT_TRUE(app_->Start().ok());
+  }
+  void TearDown() override {
+    app_.reset();
+    std::filesystem::remove_all(dir_);
+  }
+
+  sb::SystemClock clock_;
+  std::filesystem::path dir_;
+  std::unique_ptr<SandboxApp> app_;
+};
+
+TEST_F(SandboxAppTest, WritesCaAndDescriptionAndServesBothOriginsWithDemoData) {
+  ASSERT_TRUE(std::filesystem::exists(app_->ca_file()));
+  std::ifstream description(dir_ / "sandbox.json");
+  const sb::Json described = sb::Json::parse(description);
+  EXPECT_EQ(described["microsoft_url"], app_->microsoft_url());
+  EXPECT_TRUE(app_->microsoft_url().starts_with("https://127.0.0.1:"));
+  EXPECT_TRUE(app_->google_url().starts_with("http://127.0.0.1:"));
+
+  sb::net::CurlHttpClient trusting({.ca_file = app_->ca_file()});
+  auto google = trusting.Send({.url = app_->google_url() + "/_sandbox/accounts"});
+  ASSERT_TRUE(google.ok());
+  const sb::Json google_accounts = sb::Json::parse(google->body)["accounts"];
+  ASSERT_EQ(google_accounts.size(), 1u);
+  EXPECT_EQ(google_accounts[0]["email"], "demo@example.com");
+  EXPECT_GE(google_accounts[0]["events"].get<int>(), 40);
+
+  auto microsoft = trusting.Send({.url = app_->microsoft_url() + "/_sandbox/accounts"});
+  ASSERT_TRUE(microsoft.ok()) << microsoft.status().ToString();
+  EXPECT_THAT(microsoft->body, HasSubstr("demo@contoso.example"));
+  auto discovery = trusting.Send(
+      {.url = app_->microsoft_url() + "/common/v2.0/.well-known/openid-configuration"});
+  ASSERT_TRUE(discovery.ok());
+  EXPECT_THAT(discovery->body, HasSubstr(app_->microsoft_url() + "/common/oauth2/v2.0/token"));
+
+  // Without the CA the certificate is not trusted; plain http gets no HTTP answer.
+  sb::net::CurlHttpClient untrusting({.ca_file = "/dev/null"});
+  EXPECT_FALSE(untrusting.Send({.url = app_->microsoft_url() + "/_sandbox/health"}).ok());
+  std::string plain = app_->microsoft_url();
+  plain.replace(0, 5, "http");
+  EXPECT_FALSE(trusting.Send({.url = plain + "/_sandbox/health"}).ok());
+}
+
+}  // namespace
+}  // namespace sandbox
