@@ -71,13 +71,17 @@ std::string EtagOf(const std::string& body) {
 
 }  // namespace
 
-void GoogleSandbox::NotifyChannels(const std::string& calendar_key) {
+PushSwitches GoogleSandbox::Switches() const {
   PushSwitches switches;
   switches.drop_rate = origin_.settings().Double("push_drop_rate");
   switches.duplicate = origin_.settings().Bool("push_duplicate");
   switches.delay_ms = origin_.settings().Int("push_delay_ms");
   switches.send_after_stop = origin_.settings().Bool("push_send_after_stop");
-  push_.Changed(calendar_key, NowMillis(origin_.clock()), switches);
+  return switches;
+}
+
+void GoogleSandbox::NotifyChannels(const std::string& calendar_key) {
+  push_.Changed(calendar_key, NowMillis(origin_.clock()), Switches());
 }
 
 void GoogleSandbox::RegisterCalendar() {
@@ -353,9 +357,7 @@ void GoogleSandbox::RegisterCalendar() {
         channel.resource_id = sb::Base64UrlEncode(Sha256(t.key).substr(0, 15));
         channel.resource_uri = "https://www.googleapis.com/calendar/v3/calendars/" + t.calendar.id +
                                "/events?alt=json";
-        PushSwitches switches;
-        switches.delay_ms = origin_.settings().Int("push_delay_ms");
-        if (sb::Status watched = push_.Watch(channel, switches); !watched.ok()) {
+        if (sb::Status watched = push_.Watch(channel, Switches()); !watched.ok()) {
           return ErrorResponse({400, "push", "channelIdNotUnique", "Channel id not unique"});
         }
         sb::Json out = {{"kind", "api#channel"},
@@ -373,10 +375,8 @@ void GoogleSandbox::RegisterCalendar() {
     if (!body.ok() || !body->is_object()) {
       return ErrorResponse({400, "global", "parseError", "Parse Error"});
     }
-    PushSwitches switches;
-    switches.send_after_stop = origin_.settings().Bool("push_send_after_stop");
     const sb::Status stopped = push_.Stop(body->value("id", ""), body->value("resourceId", ""),
-                                          std::get<AccessToken>(auth).account_id, switches);
+                                          std::get<AccessToken>(auth).account_id, Switches());
     if (!stopped.ok()) return ErrorResponse({404, "global", "notFound", stopped.message()});
     return Response::Empty(204);
   });

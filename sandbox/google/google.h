@@ -50,6 +50,7 @@ class GoogleSandbox {
                       const std::string& nonce, const std::string& access_token);
   std::string Issuer() const;
   void NotifyChannels(const std::string& calendar_key);
+  PushSwitches Switches() const;
 
   Origin& origin_;
   const crypto::RsaSigningKey& key_;

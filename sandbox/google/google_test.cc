@@ -541,6 +541,57 @@ TEST_F(GoogleSandboxTest, WatchSendsSyncThenExistsAndStopEndsIt) {
   EXPECT_EQ(receiver.WaitFor(4).size(), 3u);
 }
 
+TEST_F(GoogleSandboxTest, PushDuplicateSendAfterStopAndChannelExpirySwitches) {
+  Receiver receiver;
+  ASSERT_TRUE(origin_->settings()
+                  .Merge({{"push_duplicate", true},
+                          {"push_send_after_stop", true},
+                          {"channel_default_ttl_seconds", 60},
+                          {"channel_max_ttl_seconds", 120}})
+                  .ok());
+  const int64_t before = NowMillis(clock_);
+  const auto watch = Api("POST", Events("/watch"),
+                         sb::Json({{"id", "chan-d"},
+                                   {"type", "web_hook"},
+                                   {"address", receiver.url()},
+                                   {"expiration", std::to_string(before + 3'600'000)}})
+                             .dump());
+  ASSERT_EQ(watch.status, 200);
+  const sb::Json channel = J(watch);
+  // Requested one hour, capped at the 120 s maximum.
+  const int64_t expiration = std::stoll(channel["expiration"].get<std::string>());
+  EXPECT_LE(expiration, NowMillis(clock_) + 120'000);
+  EXPECT_GE(expiration, before + 119'000);
+  EXPECT_EQ(receiver.WaitFor(2), std::vector<std::string>({"sync", "sync"}));  // duplicated
+  ASSERT_EQ(Api("POST", "/calendar/v3/channels/stop",
+                sb::Json({{"id", "chan-d"}, {"resourceId", channel["resourceId"]}}).dump())
+                .status,
+            204);
+  // One more (duplicated) notification after the stop, as Google sometimes sends.
+  EXPECT_EQ(receiver.WaitFor(4).size(), 4u);
+}
+
+TEST_F(GoogleSandboxTest, ExpiredCodesAndPurgedTombstones) {
+  ASSERT_TRUE(origin_->settings().Merge({{"code_ttl_seconds", 0}}).ok());
+  const auto query = Authorize();
+  const auto expired = Form("/token", {{"grant_type", "authorization_code"},
+                                       {"code", *FieldOf(query, "code")},
+                                       {"client_id", "client-1"},
+                                       {"client_secret", "secret-1"},
+                                       {"redirect_uri", "http://127.0.0.1/callback"}});
+  EXPECT_EQ(J(expired),
+            sb::Json({{"error", "invalid_grant"}, {"error_description", "Bad Request"}}));
+  const std::string id = Insert(Timed("gone", "2026-05-01T10:00:00", "2026-05-01T11:00:00"));
+  const std::string sync = J(Api("GET", Events()))["nextSyncToken"];
+  ASSERT_EQ(Api("DELETE", Events("/" + id)).status, 204);
+  EXPECT_EQ(J(Api("GET", Events("?showDeleted=true")))["items"].size(), 1u);
+  ASSERT_EQ(Call("POST", "/_sandbox/actions/purge-tombstones", "{}").status, 200);
+  // Google forgot the deletion: it is gone from showDeleted, and older sync tokens need a full
+  // sync, since they could no longer learn about it.
+  EXPECT_TRUE(J(Api("GET", Events("?showDeleted=true")))["items"].empty());
+  EXPECT_EQ(Api("GET", Events("?syncToken=" + sync)).status, 410);
+}
+
 TEST_F(GoogleSandboxTest, SeedMakesRealisticVarietyAndHundredThousandEventsWork) {
   const auto seeded =
       Call("POST", "/_sandbox/accounts/" + alice_.id + "/seed", R"({"events": 300, "seed": 3})");

@@ -317,6 +317,23 @@ sb::Json RenderDateTime(int64_t utc_ms, bool all_day, const RenderZone& zone) {
   return {{"dateTime", std::move(text)}, {"timeZone", zone.label}};
 }
 
+std::string Serialize(const sb::Json& json) {
+  return json.dump(-1, ' ', false, sb::Json::error_handler_t::replace);
+}
+
+std::string RenderEventText(const Event& event, const RenderZone& zone, bool with_type) {
+  const bool cacheable = zone.iana == "UTC" && zone.label == "UTC";
+  if (!cacheable) return Serialize(RenderEvent(event, zone, with_type));
+  if (event.rendered_seq != event.seq) {
+    event.rendered[0].clear();
+    event.rendered[1].clear();
+    event.rendered_seq = event.seq;
+  }
+  std::string& text = event.rendered[with_type ? 1 : 0];
+  if (text.empty()) text = Serialize(RenderEvent(event, zone, with_type));
+  return text;
+}
+
 sb::Json RenderEvent(const Event& event, const RenderZone& zone, bool with_type) {
   const std::string zone_name = OriginalZoneName(event);
   sb::Json json = {

@@ -55,6 +55,11 @@ struct Event {
   int reminder_minutes = 15;
   std::set<int64_t> cancelled_starts;  // masters: deleted occurrences by original start
 
+  // The last RenderEventText output in UTC (plain and with @odata.type), valid while
+  // rendered_seq == seq; written under the store's mutex.
+  mutable std::string rendered[2];
+  mutable int64_t rendered_seq = -1;
+
   bool deleted = false;    // a tombstone kept for delta
   int64_t seq = 0;         // store sequence of the last change
   int64_t create_seq = 0;  // store sequence of the creation (list order)
@@ -87,6 +92,11 @@ std::string OccurrenceId(const Event& master, int64_t original_start_ms);
 
 // Full resource JSON (with @odata.etag). `with_type` adds "@odata.type" as delta does.
 sb::Json RenderEvent(const Event& event, const RenderZone& zone, bool with_type);
+// RenderEvent serialized; in UTC (the default zone) the text is cached on the event until it
+// changes, since list and delta pages render the same events again and again.
+std::string RenderEventText(const Event& event, const RenderZone& zone, bool with_type);
+// JSON text with invalid UTF-8 replaced rather than thrown.
+std::string Serialize(const sb::Json& json);
 // An occurrence of `master` at `start_ms` (its slot): full, or stripped as calendarView delta
 // returns occurrences (8.4).
 sb::Json RenderOccurrence(const Event& master, int64_t start_ms, const RenderZone& zone,

@@ -333,15 +333,21 @@ Page EventStore::List(const std::string& account_id, const std::string& calendar
   const AccountData* data = Find(account_id);
   if (!data) return page;
   size_t index = 0;
-  for (const auto& [seq, id] : data->by_created) {
-    const Event& event = data->events.at(id);
+  auto begin = data->by_created.begin();
+  if (calendar_id.empty()) {
+    // Without a calendar filter every entry counts: skip by walking the index alone, without
+    // looking each skipped event up.
+    for (; begin != data->by_created.end() && index < skip; ++begin) ++index;
+  }
+  for (auto it = begin; it != data->by_created.end(); ++it) {
+    const Event& event = data->events.at(it->second);
     if (!calendar_id.empty() && event.calendar_id != calendar_id) continue;
     if (index++ < skip) continue;
     if (page.items.size() == top) {
       page.more = true;
       break;
     }
-    page.items.push_back(RenderEvent(event, zone, false));
+    page.items.push_back(RenderEventText(event, zone, false));
   }
   return page;
 }
@@ -378,9 +384,9 @@ Page EventStore::View(const std::string& account_id, const std::string& calendar
       break;
     }
     const Instance& instance = instances[i];
-    page.items.push_back(instance.occurrence
-                             ? RenderOccurrence(*instance.event, instance.start_ms, zone, false)
-                             : RenderEvent(*instance.event, zone, false));
+    page.items.push_back(instance.occurrence ? Serialize(RenderOccurrence(
+                                                   *instance.event, instance.start_ms, zone, false))
+                                             : RenderEventText(*instance.event, zone, false));
   }
   return page;
 }
@@ -388,11 +394,10 @@ Page EventStore::View(const std::string& account_id, const std::string& calendar
 bool EventStore::InWindow(const AccountData& data, const Event& event, int64_t start_ms,
                           int64_t end_ms) const {
   if (event.type == "seriesMaster") {
-    Event raw = event;  // exceptions and cancellations do not take the series out of a window
-    raw.cancelled_starts.clear();
+    // The bare rule: exceptions and cancellations do not take the series out of a window.
     const auto duration = event.end_ms - event.start_ms;
     auto expanded =
-        caltime::ExpandRecurrence(SeriesStart(raw), raw.rrule, start_ms - duration, end_ms, 1);
+        caltime::ExpandRecurrence(SeriesStart(event), event.rrule, start_ms - duration, end_ms, 1);
     return expanded.ok() && !expanded->empty() &&
            Overlaps(expanded->front().utc_ms, expanded->front().utc_ms + duration, start_ms,
                     end_ms);
@@ -401,25 +406,25 @@ bool EventStore::InWindow(const AccountData& data, const Event& event, int64_t s
   return Overlaps(event.start_ms, event.end_ms, start_ms, end_ms);
 }
 
-std::vector<sb::Json> EventStore::DeltaItems(const AccountData& data, const Event& event,
-                                             const DeltaCursor& cursor,
-                                             const RenderZone& zone) const {
-  std::vector<sb::Json> items;
+std::vector<std::string> EventStore::DeltaItems(const AccountData& data, const Event& event,
+                                                const DeltaCursor& cursor,
+                                                const RenderZone& zone) const {
+  std::vector<std::string> items;
   const bool incremental = cursor.since > 0;
   if (event.deleted || !InWindow(data, event, cursor.start_ms, cursor.end_ms)) {
     if (!incremental) return items;
-    items.push_back(RenderRemoved(event.id));
+    items.push_back(Serialize(RenderRemoved(event.id)));
     if (event.deleted && event.type == "seriesMaster") {
       for (int64_t slot : Slots(data, event, cursor.start_ms, cursor.end_ms, kMaxSlots)) {
-        items.push_back(RenderRemoved(OccurrenceId(event, slot)));
+        items.push_back(Serialize(RenderRemoved(OccurrenceId(event, slot))));
       }
     }
     return items;
   }
-  items.push_back(RenderEvent(event, zone, true));
+  items.push_back(RenderEventText(event, zone, true));
   if (event.type == "seriesMaster") {
     for (int64_t slot : Slots(data, event, cursor.start_ms, cursor.end_ms, kMaxSlots)) {
-      items.push_back(RenderOccurrence(event, slot, zone, /*stripped=*/true));
+      items.push_back(Serialize(RenderOccurrence(event, slot, zone, /*stripped=*/true)));
     }
   }
   return items;
@@ -433,7 +438,7 @@ Page EventStore::Delta(const std::string& account_id, DeltaCursor& cursor, size_
   if (!data) return page;
   for (auto it = data->by_seq.lower_bound(cursor.pos_seq);
        it != data->by_seq.end() && it->first <= cursor.snapshot; ++it) {
-    std::vector<sb::Json> items = DeltaItems(*data, data->events.at(it->second), cursor, zone);
+    std::vector<std::string> items = DeltaItems(*data, data->events.at(it->second), cursor, zone);
     const size_t from = it->first == cursor.pos_seq ? static_cast<size_t>(cursor.pos_sub) : 0;
     for (size_t i = from; i < items.size(); ++i) {
       if (page.items.size() >= max_items) {
@@ -453,6 +458,18 @@ Page EventStore::Delta(const std::string& account_id, DeltaCursor& cursor, size_
 int64_t EventStore::CurrentSeq() const {
   std::lock_guard<std::mutex> lock(mu_);
   return seq_;
+}
+
+int64_t EventStore::SeqAsOf(const std::string& account_id, int64_t cutoff_ms) const {
+  std::lock_guard<std::mutex> lock(mu_);
+  const AccountData* data = Find(account_id);
+  if (!data) return seq_;
+  int64_t snapshot = seq_;
+  for (auto it = data->by_seq.rbegin(); it != data->by_seq.rend(); ++it) {
+    if (data->events.at(it->second).modified_ms <= cutoff_ms) break;
+    snapshot = it->first - 1;  // this change is too recent: report what came before it
+  }
+  return snapshot;
 }
 
 std::vector<std::string> EventStore::EventIds(const std::string& account_id) const {

@@ -50,8 +50,8 @@ template <typename T>
 using Outcome = std::variant<T, Failure>;
 
 struct Page {
-  sb::Json items = sb::Json::array();
-  bool more = false;  // there are items after this page
+  std::vector<std::string> items;  // serialized event resources
+  bool more = false;               // there are items after this page
 };
 
 // Where a delta round stands: events with sequence in (since, snapshot], resuming at the
@@ -102,6 +102,10 @@ class EventStore {
              const RenderZone& zone) const;
 
   int64_t CurrentSeq() const;
+  // The snapshot a delta round may report when changes need `lag` to show up: the newest
+  // sequence of the account's changes made at or before `cutoff_ms` (CurrentSeq() when none
+  // is newer), so changes after the cutoff wait for a later round.
+  int64_t SeqAsOf(const std::string& account_id, int64_t cutoff_ms) const;
   // Live event ids of the account (single, master, exception), for random user changes.
   std::vector<std::string> EventIds(const std::string& account_id) const;
   size_t EventCount(const std::string& account_id) const;
@@ -124,8 +128,8 @@ class EventStore {
                              int64_t end_ms, size_t max_count) const;
   bool InWindow(const AccountData& data, const Event& event, int64_t start_ms,
                 int64_t end_ms) const;
-  std::vector<sb::Json> DeltaItems(const AccountData& data, const Event& event,
-                                   const DeltaCursor& cursor, const RenderZone& zone) const;
+  std::vector<std::string> DeltaItems(const AccountData& data, const Event& event,
+                                      const DeltaCursor& cursor, const RenderZone& zone) const;
   Outcome<Event> UpdateLocked(AccountData& data, const std::string& account_id,
                               const std::string& id, const sb::Json& body,
                               std::optional<std::string_view> if_match, int64_t now_ms,

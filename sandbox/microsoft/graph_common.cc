@@ -65,6 +65,21 @@ Response GraphJson(int status, const sb::Json& body) {
   return response;
 }
 
+Response GraphCollection(const sb::Json& meta, const std::vector<std::string>& items) {
+  std::string body = meta.dump(-1, ' ', false, sb::Json::error_handler_t::replace);
+  body.pop_back();  // the closing brace; "value" follows
+  size_t total = body.size() + 16;
+  for (const std::string& item : items) total += item.size() + 1;
+  body.reserve(total);
+  body += meta.empty() ? "\"value\":[" : ",\"value\":[";
+  for (size_t i = 0; i < items.size(); ++i) {
+    if (i > 0) body.push_back(',');
+    body += items[i];
+  }
+  body += "]}";
+  return Response::Text(200, std::move(body), kGraphJsonType);
+}
+
 Response GraphError(const Request& request, int status, std::string_view code,
                     std::string_view message) {
   const std::string request_id = ContextOr(request, kRequestIdKey, NewGuid());

@@ -32,6 +32,10 @@ std::string FormatOffsetDateTime(int64_t utc_ms);
 
 // `body` as Graph JSON (its content type).
 sb::http::Response GraphJson(int status, const sb::Json& body);
+// A collection answer: the members of `meta` (@odata.context, links) plus "value", whose
+// items arrive already serialized (the store keeps rendered events), so a page is spliced
+// rather than rebuilt as a JSON tree.
+sb::http::Response GraphCollection(const sb::Json& meta, const std::vector<std::string>& items);
 
 // Graph's error envelope {"error":{"code","message","innerError":{date,request-id,
 // client-request-id}}} with the ids the middleware assigned to `request`.

@@ -299,8 +299,7 @@ void MicrosoftSandbox::RegisterGraph() {
     }
     const std::string base = origin_.UrlFor(request);
     sb::Json body = {{"@odata.context",
-                      base + "/v1.0/$metadata#users('" + principal.account.id + "')/" + path_name},
-                     {"value", std::move(page.items)}};
+                      base + "/v1.0/$metadata#users('" + principal.account.id + "')/" + path_name}};
     if (page.more) {
       std::vector<std::pair<std::string, std::string>> query;
       for (const auto& [name, value] : request.query) {
@@ -310,7 +309,7 @@ void MicrosoftSandbox::RegisterGraph() {
       query.emplace_back("$skip", std::to_string(skip + top));
       body["@odata.nextLink"] = LinkTo(base, request, query);
     }
-    Response json = GraphJson(200, body);
+    Response json = GraphCollection(body, page.items);
     for (const auto& [name, value] : response.headers) json.SetHeader(name, value);
     return json;
   };
@@ -424,8 +423,12 @@ Response MicrosoftSandbox::Delta(Request& request, const Principal& principal) {
                         "data must be resynchronized.");
     }
     if (skip_token.empty()) {
-      state.cursor.since = state.cursor.snapshot;
-      state.cursor.snapshot = events_.CurrentSeq();
+      // delta_replay_changes: the new round starts a few changes early, so recent changes
+      // arrive again (Graph documents replays between rounds).
+      const int64_t replay = origin_.settings().Int("delta_replay_changes");
+      state.cursor.since = std::max<int64_t>(0, state.cursor.snapshot - replay);
+      // A lag never moves a round backwards: it only holds back changes not yet reported.
+      state.cursor.snapshot = std::max(state.cursor.since, Snapshot(principal.account.id));
       state.cursor.pos_seq = state.cursor.since + 1;
       state.cursor.pos_sub = 0;
     }
@@ -438,18 +441,17 @@ Response MicrosoftSandbox::Delta(Request& request, const Principal& principal) {
                         "parameters StartDateTime and EndDateTime.");
     }
     state.account_id = principal.account.id;
-    state.cursor = {*start, *end, 0, events_.CurrentSeq(), 1, 0};
+    state.cursor = {*start, *end, 0, Snapshot(principal.account.id), 1, 0};
   }
   const Page page = events_.Delta(principal.account.id, state.cursor, page_size, zone);
   state.epoch = delta_epoch_.load();
-  sb::Json body = {{"@odata.context", base + "/v1.0/$metadata#Collection(event)"},
-                   {"value", page.items}};
+  sb::Json body = {{"@odata.context", base + "/v1.0/$metadata#Collection(event)"}};
   if (page.more) {
     body["@odata.nextLink"] = LinkTo(base, request, {{"$skiptoken", EncodeDelta(state)}});
   } else {
     body["@odata.deltaLink"] = LinkTo(base, request, {{"$deltatoken", EncodeDelta(state)}});
   }
-  Response response = GraphJson(200, body);
+  Response response = GraphCollection(body, page.items);
   for (const auto& [name, value] : headers.headers) response.SetHeader(name, value);
   return response;
 }

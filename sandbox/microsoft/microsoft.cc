@@ -24,7 +24,9 @@ sb::Json DefaultSettings() {
           {"notification_drop_rate", 0.0},
           {"notification_duplicate", false},
           {"validation_timeout_ms", 10000},
-          {"issuer_host", ""}};
+          {"issuer_host", ""},
+          {"delta_replay_changes", 0},  // a new delta round repeats this many earlier changes
+          {"delta_lag_ms", 0}};         // changes younger than this wait for a later round
 }
 
 FaultResponder MakeFaultResponder(const sb::Clock& clock) {
@@ -40,6 +42,11 @@ MicrosoftSandbox::MicrosoftSandbox(Origin& origin, const crypto::RsaSigningKey& 
 MicrosoftSandbox::~MicrosoftSandbox() = default;
 
 int64_t MicrosoftSandbox::Now() const { return NowMillis(origin_.clock()); }
+
+int64_t MicrosoftSandbox::Snapshot(const std::string& account_id) const {
+  const int64_t lag = origin_.settings().Int("delta_lag_ms");
+  return lag > 0 ? events_.SeqAsOf(account_id, Now() - lag) : events_.CurrentSeq();
+}
 
 void MicrosoftSandbox::Register() {
   // Graph stamps every response with request-id and echoes client-request-id; errors repeat

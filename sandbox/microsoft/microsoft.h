@@ -134,6 +134,8 @@ class MicrosoftSandbox {
 
   void OnReset();
   int64_t Now() const;
+  // The sequence a new delta round reports up to (delta_lag_ms holds back recent changes).
+  int64_t Snapshot(const std::string& account_id) const;
 
   Origin& origin_;
   const crypto::RsaSigningKey& key_;

@@ -2,7 +2,9 @@
 // INSTANTIATE_TYPED_TEST_SUITE_P(Backend, ApiSuite, <Backend type>).
 #pragma once
 
+#include <chrono>
 #include <sstream>
+#include <thread>
 
 #include "sb/app/testing/api_suite.h"
 
@@ -16,8 +18,15 @@ TYPED_TEST_P(ApiSuite, HealthReadinessAndMetrics) {
   TestResponse ready = this->Call("GET", "/readyz");
   EXPECT_EQ(ready.status, 200);
   EXPECT_EQ(ready.JsonBody().value("status", ""), "ready");
-  TestResponse metrics = this->Call("GET", "/metrics");
-  ASSERT_EQ(metrics.status, 200);
+  // The server records a request's metrics after writing its response, so /readyz may show up
+  // a moment after its answer arrived.
+  TestResponse metrics;
+  for (int attempt = 0; attempt < 100; ++attempt) {
+    metrics = this->Call("GET", "/metrics");
+    ASSERT_EQ(metrics.status, 200);
+    if (metrics.body.find("route=\"/readyz\"") != std::string::npos) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
   EXPECT_NE(metrics.body.find("sb_http_requests_total{"), std::string::npos);
   EXPECT_NE(metrics.body.find("route=\"/readyz\""), std::string::npos);
   EXPECT_NE(metrics.body.find("sb_http_request_duration_seconds_bucket"), std::string::npos);
