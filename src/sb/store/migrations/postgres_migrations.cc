@@ -166,10 +166,39 @@ DROP TABLE switchboard.vault_secrets;
 DROP TABLE switchboard.vault_state;
 )sql";
 
+// Migration 4: integrations (see the SQLite variant), a tenant table like the others.
+constexpr std::string_view kV4Up = R"sql(
+CREATE TABLE switchboard.integrations (
+  tenant_id    uuid    NOT NULL REFERENCES switchboard.tenants (id),
+  provider     text    NOT NULL,
+  client_id    text    NOT NULL,
+  services     text    NOT NULL,  -- JSON array of {"service", "write"}
+  extra_scopes text    NOT NULL,  -- JSON array of strings
+  enabled      integer NOT NULL CHECK (enabled IN (0, 1)),
+  created_at   bigint  NOT NULL,
+  updated_at   bigint  NOT NULL,
+  version      bigint  NOT NULL CHECK (version >= 1),
+  PRIMARY KEY (tenant_id, provider)
+);
+ALTER TABLE switchboard.integrations ENABLE ROW LEVEL SECURITY;
+ALTER TABLE switchboard.integrations FORCE  ROW LEVEL SECURITY;
+CREATE POLICY tenant_isolation ON switchboard.integrations AS RESTRICTIVE FOR ALL TO {{app_role}}
+  USING      (tenant_id = NULLIF(current_setting('app.tenant_id', true), '')::uuid)
+  WITH CHECK (tenant_id = NULLIF(current_setting('app.tenant_id', true), '')::uuid);
+CREATE POLICY tenant_allow ON switchboard.integrations AS PERMISSIVE FOR ALL TO {{app_role}}
+  USING (true) WITH CHECK (true);
+GRANT SELECT, INSERT, UPDATE, DELETE ON switchboard.integrations TO {{app_role}};
+)sql";
+
+constexpr std::string_view kV4Down = R"sql(
+DROP TABLE switchboard.integrations;
+)sql";
+
 constexpr Migration kMigrations[] = {
     {1, "tenants_and_api_keys", kV1Up, kV1Down},
     {2, "audit_log", kV2Up, kV2Down},
     {3, "vault", kV3Up, kV3Down},
+    {4, "integrations", kV4Up, kV4Down},
 };
 
 }  // namespace

@@ -118,10 +118,32 @@ DROP TABLE vault_secrets;
 DROP TABLE vault_state;
 )sql";
 
+// Migration 4: integrations, a tenant's OAuth app per provider. The client secret is not here:
+// it lives in vault_secrets (owner "integration:<provider>", field "client_secret").
+constexpr std::string_view kV4Up = R"sql(
+CREATE TABLE integrations (
+  tenant_id    TEXT    NOT NULL REFERENCES tenants (id),
+  provider     TEXT    NOT NULL,
+  client_id    TEXT    NOT NULL,
+  services     TEXT    NOT NULL,  -- JSON array of {"service", "write"}
+  extra_scopes TEXT    NOT NULL,  -- JSON array of strings
+  enabled      INTEGER NOT NULL CHECK (enabled IN (0, 1)),
+  created_at   INTEGER NOT NULL,
+  updated_at   INTEGER NOT NULL,
+  version      INTEGER NOT NULL CHECK (version >= 1),
+  PRIMARY KEY (tenant_id, provider)
+) WITHOUT ROWID;
+)sql";
+
+constexpr std::string_view kV4Down = R"sql(
+DROP TABLE integrations;
+)sql";
+
 constexpr Migration kMigrations[] = {
     {1, "tenants_and_api_keys", kV1Up, kV1Down},
     {2, "audit_log", kV2Up, kV2Down},
     {3, "vault", kV3Up, kV3Down},
+    {4, "integrations", kV4Up, kV4Down},
 };
 
 }  // namespace
