@@ -157,7 +157,7 @@ TokenResult<net::HttpResponse> TokenClient::Post(
   request.headers = {{"Content-Type", "application/x-www-form-urlencoded"},
                      {"Accept", "application/json"}};
   std::string basic;
-  if (endpoint.auth == ClientAuthMethod::kClientSecretBasic) {
+  if (endpoint.auth == ClientAuth::kClientSecretBasic) {
     // RFC 6749 section 2.3.1: both parts form-encoded before base64.
     std::string pair = UrlEncode(client.client_id) + ":" + UrlEncode(client.client_secret.view());
     basic = "Basic " + Base64Encode(pair);

@@ -17,16 +17,15 @@
 #include <vector>
 
 #include "sb/net/http_client.h"
+#include "sb/oauth/catalog.h"
 #include "sb/vault/secure_buffer.h"
 
 namespace sb::oauth {
 
-enum class ClientAuthMethod { kClientSecretPost, kClientSecretBasic };
-
 struct TokenEndpoint {
   std::string token_url;
-  std::string revocation_url;  // empty: the provider cannot revoke
-  ClientAuthMethod auth = ClientAuthMethod::kClientSecretPost;
+  std::string revocation_url;                       // empty: the provider cannot revoke
+  ClientAuth auth = ClientAuth::kClientSecretPost;  // from the catalog entry
 };
 
 struct ClientCredentials {

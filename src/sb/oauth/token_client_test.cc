@@ -21,7 +21,7 @@ constexpr char kSecret[] = "client-secret-7f3a";
 
 class TokenClientTest : public ::testing::Test {
  protected:
-  TokenEndpoint Endpoint(ClientAuthMethod auth = ClientAuthMethod::kClientSecretPost) {
+  TokenEndpoint Endpoint(ClientAuth auth = ClientAuth::kClientSecretPost) {
     return {"https://idp.example/token", "https://idp.example/revoke", auth};
   }
   ClientCredentials Client() { return {"client-1", vault::SecretBytes(kSecret)}; }
@@ -76,7 +76,7 @@ TEST_F(TokenClientTest, ExchangeSendsVerifierAndExactRedirectAndParsesTokens) { 
 
 TEST_F(TokenClientTest, BasicAuthKeepsTheSecretOutOfTheBody) {
   Answer(200, R"({"access_token":"at","token_type":"bearer","expires_in":"3600"})");
-  auto result = client_.Refresh(Endpoint(ClientAuthMethod::kClientSecretBasic), Client(), "rt",
+  auto result = client_.Refresh(Endpoint(ClientAuth::kClientSecretBasic), Client(), "rt",
                                 {"Calendars.ReadWrite", "offline_access"});
   ASSERT_TRUE(std::holds_alternative<TokenResponse>(result));
   EXPECT_EQ(std::get<TokenResponse>(result).expires_in_seconds, 3600);  // numeric string
