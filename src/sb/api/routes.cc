@@ -36,6 +36,20 @@ Status RegisterRoutes(http::Router& router, const Handlers& h) {
   auto& audit = h.audit;
   SB_RETURN_IF_ERROR(router.Add(
       "GET", "/v1/audit", [&audit](Request& r) { return audit.List(r); }, kAuthed));
+  auto& in = h.integrations;
+  SB_RETURN_IF_ERROR(router.Add(
+      "GET", "/v1/providers", [&in](Request& r) { return in.ListProviders(r); }, kAuthed));
+  SB_RETURN_IF_ERROR(router.Add(
+      "GET", "/v1/integrations", [&in](Request& r) { return in.ListIntegrations(r); }, kAuthed));
+  SB_RETURN_IF_ERROR(router.Add(
+      "GET", "/v1/integrations/{provider}", [&in](Request& r) { return in.GetIntegration(r); },
+      kAuthed));
+  SB_RETURN_IF_ERROR(router.Add(
+      "PUT", "/v1/integrations/{provider}", [&in](Request& r) { return in.PutIntegration(r); },
+      kAuthed));
+  SB_RETURN_IF_ERROR(router.Add(
+      "DELETE", "/v1/integrations/{provider}",
+      [&in](Request& r) { return in.DeleteIntegration(r); }, kAuthed));
   return OkStatus();
 }
 

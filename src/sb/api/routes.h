@@ -4,6 +4,7 @@
 
 #include "sb/api/audit_handlers.h"
 #include "sb/api/auth.h"
+#include "sb/api/integration_handlers.h"
 #include "sb/api/system_handlers.h"
 #include "sb/api/tenant_handlers.h"
 #include "sb/http/router.h"
@@ -14,6 +15,7 @@ struct Handlers {
   SystemHandlers& system;
   TenantHandlers& tenants;
   AuditHandlers& audit;
+  IntegrationHandlers& integrations;
   AuthMiddleware& auth;
 };
 

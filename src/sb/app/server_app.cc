@@ -24,11 +24,14 @@ namespace sb::app {
 // Every component, in construction order (members are destroyed in reverse).
 struct ServerApp::Parts {
   Parts(const config::Config& c, const Clock& clock, Random& random, IdGenerator& id_generator,
-        Security security_parts, std::unique_ptr<store::Database> database)
+        Security security_parts, std::unique_ptr<store::Database> database,
+        oauth::ProviderCatalog provider_catalog)
       : config(c),
         ids(id_generator),
         security(std::move(security_parts)),
         db(std::move(database)),
+        catalog(std::move(provider_catalog)),
+        integrations(*db, catalog, *security.secrets, *security.audit, clock),
         tenants(*db, clock, ids, *security.audit),
         keys(*db, clock, random, ids, *security.audit),
         limiter(clock, http::RateLimiterOptions{c.limits.requests_per_second,
@@ -38,6 +41,7 @@ struct ServerApp::Parts {
         system(*db, metrics),
         tenant_handlers(tenants, keys),
         audit_handlers(*db, *security.audit),
+        integration_handlers(catalog, integrations),
         auth(keys, limiter, auth_failures) {}
 
   std::shared_ptr<IdGenerator> ids_owner;  // set right after construction
@@ -45,6 +49,8 @@ struct ServerApp::Parts {
   IdGenerator& ids;
   Security security;
   std::unique_ptr<store::Database> db;
+  oauth::ProviderCatalog catalog;
+  oauth::IntegrationService integrations;
   metrics::MetricsRegistry metrics;
   tenancy::TenantService tenants;
   tenancy::ApiKeyService keys;
@@ -53,6 +59,7 @@ struct ServerApp::Parts {
   api::SystemHandlers system;
   api::TenantHandlers tenant_handlers;
   api::AuditHandlers audit_handlers;
+  api::IntegrationHandlers integration_handlers;
   api::AuthMiddleware auth;
   http::Router router;
   std::unique_ptr<http::Server> server;
@@ -76,6 +83,32 @@ http::ServerOptions ServerOptionsFrom(const config::ServerConfig& s) {
 
 }  // namespace
 
+Result<oauth::ProviderCatalog> LoadProviderCatalog(const config::ProvidersConfig& providers) {
+  SB_ASSIGN_OR_RETURN(oauth::ProviderCatalog catalog, oauth::ProviderCatalog::LoadBuiltIn());
+  if (!providers.catalog_dir.empty()) {
+    SB_RETURN_IF_ERROR(
+        catalog.ApplyOverrides(providers.catalog_dir).WithContext("providers.catalog_dir"));
+  }
+  // Google's issuer stays https://accounts.google.com (the sandbox signs with it, as Google
+  // does); a Microsoft stand-in issues tokens under its own origin, so its issuer moves too.
+  if (!providers.google_url.empty()) {
+    SB_RETURN_IF_ERROR(catalog
+                           .OverrideOrigin("google",
+                                           {"accounts.google.com", "oauth2.googleapis.com",
+                                            "openidconnect.googleapis.com", "www.googleapis.com"},
+                                           providers.google_url, /*rewrite_issuer=*/false)
+                           .WithContext("providers.google_url"));
+  }
+  if (!providers.microsoft_url.empty()) {
+    SB_RETURN_IF_ERROR(catalog
+                           .OverrideOrigin("microsoft",
+                                           {"login.microsoftonline.com", "graph.microsoft.com"},
+                                           providers.microsoft_url, /*rewrite_issuer=*/true)
+                           .WithContext("providers.microsoft_url"));
+  }
+  return catalog;
+}
+
 Result<std::unique_ptr<ServerApp>> ServerApp::Create(const config::Config& config,
                                                      const Clock& clock, Random& random) {
   store::DatabaseOptions db_options;
@@ -88,14 +121,15 @@ Result<std::unique_ptr<ServerApp>> ServerApp::Create(const config::Config& confi
   // The ids generator outlives Parts (it is referenced by the audit log inside Security).
   auto ids = std::make_shared<IdGenerator>(clock, random);
   std::ostringstream warnings;
+  SB_ASSIGN_OR_RETURN(oauth::ProviderCatalog catalog, LoadProviderCatalog(config.providers));
   SB_ASSIGN_OR_RETURN(Security security, SetUpSecurity(config, clock, random, *ids, warnings));
   if (!warnings.str().empty()) log::Warn("keys.generated", {{"warning", warnings.str()}});
-  auto parts =
-      std::make_unique<Parts>(config, clock, random, *ids, std::move(security), std::move(db));
+  auto parts = std::make_unique<Parts>(config, clock, random, *ids, std::move(security),
+                                       std::move(db), std::move(catalog));
   parts->ids_owner = std::move(ids);
   SB_RETURN_IF_ERROR(api::RegisterRoutes(
-      parts->router,
-      api::Handlers{parts->system, parts->tenant_handlers, parts->audit_handlers, parts->auth}));
+      parts->router, api::Handlers{parts->system, parts->tenant_handlers, parts->audit_handlers,
+                                   parts->integration_handlers, parts->auth}));
   parts->server = std::make_unique<http::Server>(ServerOptionsFrom(config.server), parts->router,
                                                  parts->metrics, clock);
   return std::unique_ptr<ServerApp>(new ServerApp(std::move(parts)));

@@ -13,12 +13,18 @@
 #include "sb/base/random.h"
 #include "sb/base/status.h"
 #include "sb/config/config.h"
+#include "sb/oauth/catalog.h"
 #include "sb/store/database.h"
 #include "sb/tenancy/api_keys.h"
 #include "sb/tenancy/tenants.h"
 #include "sb/vault/secret_store.h"
 
 namespace sb::app {
+
+// The built-in provider catalog with providers.catalog_dir merged over it and the Google and
+// Microsoft entries moved to providers.google_url / providers.microsoft_url when set (how
+// development points them at switchboard-sandbox). Errors name the configuration key.
+Result<oauth::ProviderCatalog> LoadProviderCatalog(const config::ProvidersConfig& providers);
 
 class ServerApp {
  public:

@@ -208,6 +208,12 @@ const std::vector<KeySpec>& Keys() {  // NOLINT(readability-function-size)
          return OkStatus();
        },
        [](const Config& c) { return c.providers.microsoft_url; }},
+      {"providers.catalog_dir",
+       [](Config& c, const std::string& v) -> Status {
+         c.providers.catalog_dir = v;
+         return OkStatus();
+       },
+       [](const Config& c) { return c.providers.catalog_dir; }},
       {"providers.ca_file",
        [](Config& c, const std::string& v) -> Status {
          c.providers.ca_file = v;

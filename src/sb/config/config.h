@@ -68,6 +68,7 @@ struct ProvidersConfig {
   std::string google_url;     // providers.google_url, e.g. http://127.0.0.1:8081
   std::string microsoft_url;  // providers.microsoft_url, e.g. https://127.0.0.1:8443
   std::string ca_file;        // providers.ca_file: extra CA (PEM) to trust for provider calls
+  std::string catalog_dir;    // providers.catalog_dir: JSON files merged over the built-in catalog
 };
 
 struct LogConfig {

@@ -363,6 +363,65 @@ TYPED_TEST_P(ApiSuite, AuditExportStreamsCsvAndJsonLines) {
   EXPECT_NE(csv.body.find("'=HYPERLINK"), std::string::npos);
 }
 
+TYPED_TEST_P(ApiSuite, IntegrationsKeepTheClientSecretInside) {
+  this->Boot();
+  auto [tenant, key] = this->NewTenantWithKey(R"(["read","write"])");
+  auto [other_tenant, other_key] = this->NewTenantWithKey(R"(["read","write"])");
+  const std::string secret = "GOCSPX-api-suite-secret-91";
+  TestResponse providers = this->Call("GET", "/v1/providers", "", key);
+  ASSERT_EQ(providers.status, 200) << providers.body;
+  EXPECT_GE(providers.JsonBody()["data"].size(), 22u);
+  TestResponse created =
+      this->Call("PUT", "/v1/integrations/google",
+                 R"({"client_id":"123.apps.googleusercontent.com","client_secret":")" + secret +
+                     R"(","services":[{"service":"calendar","access":"read_write"}]})",
+                 key);
+  ASSERT_EQ(created.status, 201) << created.body;
+  EXPECT_EQ(created.Header("etag"), "\"1\"");
+  EXPECT_EQ(created.JsonBody()["client_secret_set"], true);
+  EXPECT_EQ(created.body.find(secret), std::string::npos);
+  TestResponse got = this->Call("GET", "/v1/integrations/google", "", key);
+  ASSERT_EQ(got.status, 200);
+  EXPECT_EQ(got.JsonBody()["services"][0]["access"], "read_write");
+  EXPECT_EQ(got.body.find(secret), std::string::npos);
+  // Conditional replacement: the current ETag works once, a stale one gets 412.
+  TestHttpClient client(this->port_);
+  const std::string update = R"({"client_id":"123.apps.googleusercontent.com","enabled":false})";
+  TestResponse updated =
+      client.Send("PUT", "/v1/integrations/google", update, key, {{"If-Match", "\"1\""}});
+  ASSERT_EQ(updated.status, 200) << updated.body;
+  EXPECT_EQ(updated.JsonBody()["version"], 2);
+  EXPECT_EQ(updated.JsonBody()["client_secret_set"], true);  // kept
+  TestResponse stale =
+      client.Send("PUT", "/v1/integrations/google", update, key, {{"If-Match", "\"1\""}});
+  EXPECT_EQ(stale.status, 412) << stale.body;
+  // Bad input: unknown provider, a service the provider lacks, no secret on create.
+  EXPECT_EQ(
+      this->Call("PUT", "/v1/integrations/nope", R"({"client_id":"x","client_secret":"y"})", key)
+          .status,
+      404);
+  EXPECT_EQ(this->Call("PUT", "/v1/integrations/slack",
+                       R"({"client_id":"x","client_secret":"y",)"
+                       R"("services":[{"service":"calendar","access":"read"}]})",
+                       key)
+                .status,
+            400);
+  EXPECT_EQ(this->Call("PUT", "/v1/integrations/notion", R"({"client_id":"x"})", key).status, 400);
+  // Another tenant sees nothing and cannot delete it; read-only keys cannot write.
+  EXPECT_EQ(this->Call("GET", "/v1/integrations/google", "", other_key).status, 404);
+  EXPECT_EQ(this->Call("DELETE", "/v1/integrations/google", "", other_key).status, 404);
+  EXPECT_TRUE(this->Call("GET", "/v1/integrations", "", other_key).JsonBody()["data"].empty());
+  auto [reader_tenant, reader] = this->NewTenantWithKey(R"(["read"])");
+  EXPECT_EQ(this->Call("PUT", "/v1/integrations/google", update, reader).status, 403);
+  // The audit log names the change and holds the secret only as its HMAC.
+  TestResponse audit = this->Call("GET", "/v1/audit?action=integration.create", "", key);
+  ASSERT_EQ(audit.status, 200);
+  EXPECT_NE(audit.body.find("hmac-sha256:"), std::string::npos);
+  EXPECT_EQ(audit.body.find(secret), std::string::npos);
+  EXPECT_EQ(this->Call("DELETE", "/v1/integrations/google", "", key).status, 204);
+  EXPECT_EQ(this->Call("GET", "/v1/integrations/google", "", key).status, 404);
+}
+
 REGISTER_TYPED_TEST_SUITE_P(ApiSuite, HealthReadinessAndMetrics, TenantLifecycleThroughTheApi,
                             MissingOrWrongCredentialsAre401, ApiKeysCreateListPaginateRevoke,
                             RevocationTakesEffectOnTheNextRequest, CrossTenantAccessIsImpossible,
@@ -372,6 +431,7 @@ REGISTER_TYPED_TEST_SUITE_P(ApiSuite, HealthReadinessAndMetrics, TenantLifecycle
                             OpenApiDocumentDescribesExactlyTheRoutes,
                             AuditLogRecordsChangesAndPagesWithFilters,
                             AuditExportStreamsCsvAndJsonLines,
-                            RepeatedAuthenticationFailuresAreThrottledAndAuditedBoundedly);
+                            RepeatedAuthenticationFailuresAreThrottledAndAuditedBoundedly,
+                            IntegrationsKeepTheClientSecretInside);
 
 }  // namespace sb::app::testing

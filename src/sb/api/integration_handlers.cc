@@ -1,0 +1,197 @@
+#include "sb/api/integration_handlers.h"
+
+#include <charconv>
+
+#include "sb/api/auth.h"
+#include "sb/api/json_body.h"
+#include "sb/api/tenant_handlers.h"
+#include "sb/base/time_format.h"
+#include "sb/http/problem.h"
+
+namespace sb::api {
+namespace {
+
+using tenancy::Principal;
+using tenancy::Scope;
+
+Status RequireScope(const Principal& p, Scope scope) {
+  if (p.Has(scope) || p.Has(Scope::kAdmin)) return OkStatus();
+  return PermissionDeniedError("this API key lacks the '" + std::string(tenancy::ScopeName(scope)) +
+                               "' scope");
+}
+
+std::string Etag(int64_t version) { return "\"" + std::to_string(version) + "\""; }
+
+Json IntegrationJson(const oauth::IntegrationView& view) {
+  const store::IntegrationRecord& r = view.record;
+  Json services = Json::array();
+  for (const auto& grant : r.services) {
+    services.push_back(
+        {{"service", grant.service}, {"access", grant.write ? "read_write" : "read"}});
+  }
+  return {{"provider", r.provider},
+          {"client_id", r.client_id},
+          {"client_secret_set", view.has_client_secret},
+          {"services", services},
+          {"extra_scopes", r.extra_scopes},
+          {"enabled", r.enabled},
+          {"version", r.version},
+          {"created_at", FormatRfc3339(r.created_at)},
+          {"updated_at", FormatRfc3339(r.updated_at)}};
+}
+
+Json ProviderJson(const oauth::ProviderEntry& e) {
+  Json services = Json::object();
+  for (const auto& [name, scopes] : e.services) {
+    services[name] = {{"read", scopes.read}, {"read_write", scopes.read_write}};
+  }
+  return {{"id", e.id},
+          {"display_name", e.display_name},
+          {"docs_url", e.docs_url},
+          {"pkce", e.pkce == oauth::PkceMethod::kS256 ? "S256" : "none"},
+          {"openid", !e.issuer.empty()},
+          {"revocation", !e.revocation_url.empty()},
+          {"refresh_tokens_rotate", e.refresh.rotates},
+          {"services", services}};
+}
+
+Result<std::string> ProviderParam(const http::Request& request) {
+  const auto provider = request.PathParam("provider");
+  if (!provider || provider->empty() || provider->size() > 64) {
+    return NotFoundError("integration not found");
+  }
+  return std::string(*provider);
+}
+
+// {"service": "calendar", "access": "read" | "read_write"} items.
+Result<std::vector<store::ServiceGrant>> ParseServices(const Json& body) {
+  std::vector<store::ServiceGrant> out;
+  if (!body.contains("services")) return out;
+  const Json& list = body["services"];
+  if (!list.is_array()) return InvalidArgumentError("field 'services' must be an array");
+  for (const Json& item : list) {
+    if (!item.is_object() || !item.contains("service") || !item["service"].is_string() ||
+        !item.contains("access") || !item["access"].is_string() || item.size() != 2) {
+      return InvalidArgumentError(
+          "each of 'services' is {\"service\": name, \"access\": \"read\" or \"read_write\"}");
+    }
+    const std::string access = item["access"];
+    if (access != "read" && access != "read_write") {
+      return InvalidArgumentError("'access' must be \"read\" or \"read_write\"");
+    }
+    out.push_back({item["service"].get<std::string>(), access == "read_write"});
+  }
+  return out;
+}
+
+Result<std::optional<int64_t>> IfMatchVersion(const http::Request& request) {
+  const auto header = request.Header("If-Match");
+  if (!header) return std::optional<int64_t>();
+  std::string_view text = *header;
+  if (text.size() >= 2 && text.front() == '"' && text.back() == '"') {
+    text = text.substr(1, text.size() - 2);
+  }
+  int64_t version = 0;
+  const auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), version);
+  if (ec != std::errc() || ptr != text.data() + text.size() || version < 1) {
+    return InvalidArgumentError("If-Match must be an ETag this API returned");
+  }
+  return std::optional<int64_t>(version);
+}
+
+}  // namespace
+
+http::Response IntegrationHandlers::ListProviders(http::Request& r) {
+  return Respond(r, DoListProviders(r));
+}
+http::Response IntegrationHandlers::ListIntegrations(http::Request& r) {
+  return Respond(r, DoListIntegrations(r));
+}
+http::Response IntegrationHandlers::GetIntegration(http::Request& r) {
+  return Respond(r, DoGetIntegration(r));
+}
+http::Response IntegrationHandlers::PutIntegration(http::Request& r) {
+  return Respond(r, DoPutIntegration(r));
+}
+http::Response IntegrationHandlers::DeleteIntegration(http::Request& r) {
+  return Respond(r, DoDeleteIntegration(r));
+}
+
+Result<http::Response> IntegrationHandlers::DoListProviders(http::Request& request) {
+  SB_RETURN_IF_ERROR(RequireScope(PrincipalOf(request), Scope::kRead));
+  Json data = Json::array();
+  for (const oauth::ProviderEntry* entry : catalog_.All()) data.push_back(ProviderJson(*entry));
+  return http::Response::Json(200, {{"data", data}});
+}
+
+Result<http::Response> IntegrationHandlers::DoListIntegrations(http::Request& request) {
+  const Principal& p = PrincipalOf(request);
+  SB_RETURN_IF_ERROR(RequireScope(p, Scope::kRead));
+  SB_ASSIGN_OR_RETURN(auto views, service_.List(p.tenant_id));
+  Json data = Json::array();
+  for (const auto& view : views) data.push_back(IntegrationJson(view));
+  return http::Response::Json(200, {{"data", data}});
+}
+
+Result<http::Response> IntegrationHandlers::DoGetIntegration(http::Request& request) {
+  const Principal& p = PrincipalOf(request);
+  SB_RETURN_IF_ERROR(RequireScope(p, Scope::kRead));
+  SB_ASSIGN_OR_RETURN(std::string provider, ProviderParam(request));
+  Result<std::optional<oauth::IntegrationView>> view = service_.Get(p.tenant_id, provider);
+  if (!view.ok() && view.status().code() == StatusCode::kInvalidArgument) {
+    return NotFoundError("integration not found");
+  }
+  SB_RETURN_IF_ERROR(view.status());
+  if (!view->has_value()) return NotFoundError("integration not found");
+  http::Response response = http::Response::Json(200, IntegrationJson(**view));
+  response.SetHeader("ETag", Etag((*view)->record.version));
+  return response;
+}
+
+Result<http::Response> IntegrationHandlers::DoPutIntegration(http::Request& request) {
+  const Principal& p = PrincipalOf(request);
+  SB_RETURN_IF_ERROR(RequireScope(p, Scope::kWrite));
+  SB_ASSIGN_OR_RETURN(std::string provider, ProviderParam(request));
+  SB_ASSIGN_OR_RETURN(Json body, ParseJsonObject(request, {"client_id", "client_secret", "services",
+                                                           "extra_scopes", "enabled"}));
+  oauth::IntegrationInput input;
+  input.provider = provider;
+  SB_ASSIGN_OR_RETURN(input.client_id, RequiredString(body, "client_id", 512));
+  SB_ASSIGN_OR_RETURN(input.client_secret, OptionalString(body, "client_secret", 4096));
+  SB_ASSIGN_OR_RETURN(input.services, ParseServices(body));
+  if (body.contains("extra_scopes")) {
+    SB_ASSIGN_OR_RETURN(input.extra_scopes, RequiredStringArray(body, "extra_scopes"));
+  }
+  if (body.contains("enabled")) {
+    if (!body["enabled"].is_boolean())
+      return InvalidArgumentError("field 'enabled' must be a boolean");
+    input.enabled = body["enabled"].get<bool>();
+  }
+  SB_ASSIGN_OR_RETURN(input.expected_version, IfMatchVersion(request));
+  Result<oauth::IntegrationView> view = service_.Put(p.tenant_id, input, AuditContextOf(request));
+  if (!view.ok() && view.status().code() == StatusCode::kAborted) {
+    return http::MakeProblem(412, "precondition-failed",
+                             "the integration changed since the ETag in If-Match",
+                             request.request_id);
+  }
+  SB_RETURN_IF_ERROR(view.status());
+  http::Response response =
+      http::Response::Json(view->record.version == 1 ? 201 : 200, IntegrationJson(*view));
+  response.SetHeader("ETag", Etag(view->record.version));
+  return response;
+}
+
+Result<http::Response> IntegrationHandlers::DoDeleteIntegration(http::Request& request) {
+  const Principal& p = PrincipalOf(request);
+  SB_RETURN_IF_ERROR(RequireScope(p, Scope::kWrite));
+  SB_ASSIGN_OR_RETURN(std::string provider, ProviderParam(request));
+  Result<bool> deleted = service_.Delete(p.tenant_id, provider, AuditContextOf(request));
+  if (!deleted.ok() && deleted.status().code() == StatusCode::kInvalidArgument) {
+    return NotFoundError("integration not found");
+  }
+  SB_RETURN_IF_ERROR(deleted.status());
+  if (!*deleted) return NotFoundError("integration not found");
+  return http::Response::Empty(204);
+}
+
+}  // namespace sb::api
