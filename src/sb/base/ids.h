@@ -34,8 +34,12 @@ class StrongId {
 
 struct TenantTag {};
 struct ApiKeyTag {};
+struct ConnectSessionTag {};
+struct ConnectionTag {};
 using TenantId = StrongId<TenantTag>;
 using ApiKeyId = StrongId<ApiKeyTag>;
+using ConnectSessionId = StrongId<ConnectSessionTag>;
+using ConnectionId = StrongId<ConnectionTag>;
 
 class IdGenerator {
  public:
