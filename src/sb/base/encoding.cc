@@ -2,6 +2,7 @@
 
 #include <array>
 #include <cstdint>
+#include <cstring>
 
 namespace sb {
 namespace {
@@ -17,9 +18,26 @@ int HexValue(char c) {
   return -1;
 }
 
-// Writes into a pre-sized buffer, 3 bytes -> 4 characters per step (tokens and ciphertexts
-// go through here on hot paths).
-std::string Encode64(std::string_view in, const char* alphabet, bool pad) {
+// Base64 for tokens and vault ciphertexts, which pass through here on hot paths. Encoding looks
+// up 12 bits at a time in a table of character pairs; decoding ORs four pre-shifted table
+// entries per 4 characters and tests the error bit once at the end, so that the loop has no
+// data-dependent branch.
+struct EncodeTable {
+  std::array<uint16_t, 4096> pairs;  // 12 bits -> two characters, in memory order
+  const char* alphabet;
+};
+
+EncodeTable MakeEncodeTable(const char* alphabet) {
+  EncodeTable table{};
+  table.alphabet = alphabet;
+  for (uint32_t v = 0; v < 4096; ++v) {
+    const char chars[2] = {alphabet[v >> 6], alphabet[v & 63]};
+    std::memcpy(&table.pairs[v], chars, 2);
+  }
+  return table;
+}
+
+std::string Encode64(std::string_view in, const EncodeTable& table, bool pad) {
   const size_t full = in.size() / 3;
   const size_t rest = in.size() - full * 3;
   size_t size = full * 4;
@@ -27,13 +45,23 @@ std::string Encode64(std::string_view in, const char* alphabet, bool pad) {
   std::string out(size, '\0');
   const auto* src = reinterpret_cast<const uint8_t*>(in.data());
   char* dst = out.data();
-  for (size_t i = 0; i < full; ++i, src += 3, dst += 4) {
-    const uint32_t v = (uint32_t(src[0]) << 16) | (uint32_t(src[1]) << 8) | src[2];
-    dst[0] = alphabet[(v >> 18) & 63];
-    dst[1] = alphabet[(v >> 12) & 63];
-    dst[2] = alphabet[(v >> 6) & 63];
-    dst[3] = alphabet[v & 63];
+  size_t i = 0;
+  // Two groups (6 bytes -> 8 characters) per step from one 8-byte load, while 8 bytes remain.
+  for (; i + 2 < full || (i + 2 == full && rest >= 2); i += 2, src += 6, dst += 8) {
+    uint64_t word;
+    std::memcpy(&word, src, 8);
+    word = __builtin_bswap64(word);  // big-endian: the first byte in the top bits
+    std::memcpy(dst, &table.pairs[(word >> 52) & 0xFFF], 2);
+    std::memcpy(dst + 2, &table.pairs[(word >> 40) & 0xFFF], 2);
+    std::memcpy(dst + 4, &table.pairs[(word >> 28) & 0xFFF], 2);
+    std::memcpy(dst + 6, &table.pairs[(word >> 16) & 0xFFF], 2);
   }
+  for (; i < full; ++i, src += 3, dst += 4) {
+    const uint32_t v = (uint32_t(src[0]) << 16) | (uint32_t(src[1]) << 8) | src[2];
+    std::memcpy(dst, &table.pairs[v >> 12], 2);
+    std::memcpy(dst + 2, &table.pairs[v & 0xFFF], 2);
+  }
+  const char* alphabet = table.alphabet;
   if (rest > 0) {
     uint32_t v = uint32_t(src[0]) << 16;
     if (rest == 2) v |= uint32_t(src[1]) << 8;
@@ -48,12 +76,23 @@ std::string Encode64(std::string_view in, const char* alphabet, bool pad) {
   return out;
 }
 
-using DecodeTable = std::array<int8_t, 256>;
+// shifted[k][c]: the 6-bit value of character c moved to its place in a 24-bit group for
+// position k, or kInvalid (a bit above the group) for characters outside the alphabet.
+struct DecodeTable {
+  static constexpr uint32_t kInvalid = 1u << 24;
+  std::array<std::array<uint32_t, 256>, 4> shifted;
+};
 
-DecodeTable MakeTable(const char* alphabet) {
+DecodeTable MakeDecodeTable(const char* alphabet) {
   DecodeTable table;
-  table.fill(-1);
-  for (int i = 0; i < 64; ++i) table[uint8_t(alphabet[i])] = int8_t(i);
+  for (auto& row : table.shifted) row.fill(DecodeTable::kInvalid);
+  for (uint32_t i = 0; i < 64; ++i) {
+    const auto c = uint8_t(alphabet[i]);
+    table.shifted[0][c] = i << 18;
+    table.shifted[1][c] = i << 12;
+    table.shifted[2][c] = i << 6;
+    table.shifted[3][c] = i;
+  }
   return table;
 }
 
@@ -65,18 +104,30 @@ std::optional<std::string> Decode64(std::string_view in, const DecodeTable& tabl
   std::string out(full * 3 + (rest == 0 ? 0 : rest - 1), '\0');
   const auto* src = reinterpret_cast<const uint8_t*>(in.data());
   char* dst = out.data();
-  for (size_t i = 0; i < full; ++i, src += 4, dst += 3) {
-    const int a = table[src[0]], b = table[src[1]], c = table[src[2]], d = table[src[3]];
-    if ((a | b | c | d) < 0) return std::nullopt;
-    const uint32_t v = (uint32_t(a) << 18) | (uint32_t(b) << 12) | (uint32_t(c) << 6) | d;
+  const auto& t = table.shifted;
+  uint32_t errors = 0;
+  size_t i = 0;
+  const size_t out_size = out.size();
+  // Two groups (8 characters -> 6 bytes) per step with one 8-byte store, while the store's two
+  // extra bytes still land inside the output (the next step overwrites them).
+  for (; i + 1 < full && 3 * i + 8 <= out_size; i += 2, src += 8, dst += 6) {
+    const uint32_t a = t[0][src[0]] | t[1][src[1]] | t[2][src[2]] | t[3][src[3]];
+    const uint32_t b = t[0][src[4]] | t[1][src[5]] | t[2][src[6]] | t[3][src[7]];
+    errors |= a | b;
+    const uint64_t word = __builtin_bswap64((uint64_t(a) << 40) | (uint64_t(b & 0xFFFFFF) << 16));
+    std::memcpy(dst, &word, 8);
+  }
+  for (; i < full; ++i, src += 4, dst += 3) {
+    const uint32_t v = t[0][src[0]] | t[1][src[1]] | t[2][src[2]] | t[3][src[3]];
+    errors |= v;
     dst[0] = char(v >> 16);
     dst[1] = char(v >> 8);
     dst[2] = char(v);
   }
+  if (errors & DecodeTable::kInvalid) return std::nullopt;
   if (rest > 0) {
-    const int a = table[src[0]], b = table[src[1]], c = rest == 3 ? table[src[2]] : 0;
-    if ((a | b | c) < 0) return std::nullopt;
-    const uint32_t v = (uint32_t(a) << 18) | (uint32_t(b) << 12) | (uint32_t(c) << 6);
+    const uint32_t v = t[0][src[0]] | t[1][src[1]] | (rest == 3 ? t[2][src[2]] : 0);
+    if (v & DecodeTable::kInvalid) return std::nullopt;
     dst[0] = char(v >> 16);
     if (rest == 3) dst[1] = char(v >> 8);
     // Leftover bits must be zero (canonical encoding).
@@ -110,14 +161,20 @@ std::optional<std::string> HexDecode(std::string_view hex) {
   return out;
 }
 
-std::string Base64Encode(std::string_view bytes) { return Encode64(bytes, kB64, true); }
+std::string Base64Encode(std::string_view bytes) {
+  static const EncodeTable table = MakeEncodeTable(kB64);
+  return Encode64(bytes, table, true);
+}
 std::optional<std::string> Base64Decode(std::string_view text) {
-  static const DecodeTable table = MakeTable(kB64);
+  static const DecodeTable table = MakeDecodeTable(kB64);
   return Decode64(text, table);
 }
-std::string Base64UrlEncode(std::string_view bytes) { return Encode64(bytes, kB64Url, false); }
+std::string Base64UrlEncode(std::string_view bytes) {
+  static const EncodeTable table = MakeEncodeTable(kB64Url);
+  return Encode64(bytes, table, false);
+}
 std::optional<std::string> Base64UrlDecode(std::string_view text) {
-  static const DecodeTable table = MakeTable(kB64Url);
+  static const DecodeTable table = MakeDecodeTable(kB64Url);
   return Decode64(text, table);
 }
 

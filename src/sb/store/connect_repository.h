@@ -31,9 +31,9 @@ namespace sb::store {
 struct ConnectSessionRecord {
   TenantId tenant_id;
   ConnectSessionId id;
-  std::string token_hash;  // lowercase hex SHA-256 of the session token
-  std::string end_user_id;     // the host app's user id: 1..256 bytes of UTF-8
-  std::string end_user_email;  // may be empty
+  std::string token_hash;                      // lowercase hex SHA-256 of the session token
+  std::string end_user_id;                     // the host app's user id: 1..256 bytes of UTF-8
+  std::string end_user_email;                  // may be empty
   std::vector<std::string> allowed_providers;  // empty: every enabled integration
   std::vector<ServiceGrant> services;          // requested services (empty: the integration's)
   std::string return_url;                      // absolute http(s) URL, 1..2048 bytes
@@ -162,7 +162,8 @@ class ConnectionRepository {
   // Takes the refresh lease if it is free or expired at `now`: sets lease_owner and
   // lease_until = now + duration. False when another owner holds a live lease.
   Result<bool> TryLease(Transaction& tx, const TenantId& tenant, const ConnectionId& id,
-                        const std::string& owner, Timestamp now, std::chrono::milliseconds duration);
+                        const std::string& owner, Timestamp now,
+                        std::chrono::milliseconds duration);
   // Releases the lease if `owner` holds it.
   Status ReleaseLease(Transaction& tx, const TenantId& tenant, const ConnectionId& id,
                       const std::string& owner);
@@ -172,12 +173,12 @@ class ConnectionRepository {
   // `limit` (tenant, id) pairs across tenants whose next_refresh_at <= `due`, soonest first, for
   // the refresh scheduler, which then works on each in its own tenant transaction.
   Result<std::vector<std::pair<TenantId, ConnectionId>>> MaintenanceListDue(Transaction& tx,
-                                                                           Timestamp due,
-                                                                           int limit);
+                                                                            Timestamp due,
+                                                                            int limit);
 };
 
 // Vault owner ids.
-std::string ConnectionSecretOwner(const ConnectionId& id);          // "connection:<id>"
+std::string ConnectionSecretOwner(const ConnectionId& id);        // "connection:<id>"
 std::string TransactionSecretOwner(std::string_view state_hash);  // "oauth_tx:<state hash>"
 
 }  // namespace sb::store

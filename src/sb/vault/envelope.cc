@@ -1,5 +1,6 @@
 #include "sb/vault/envelope.h"
 
+#include <array>
 #include <atomic>
 #include <cstring>
 #include <memory>
@@ -75,22 +76,50 @@ Result<std::pair<uint32_t, std::string_view>> ParsePrefix(std::string_view text)
   return std::make_pair(static_cast<uint32_t>(version), body);
 }
 
-// Truncated HMAC-SHA256 over the associated data. The MAC implementation is fetched once and a
-// context kept per thread (re-keyed per call), avoiding a lookup by name on every call.
-std::string AdCheck(const SecretBytes& key, std::string_view aad) {
+// Truncated HMAC-SHA256 over the associated data. Each thread keeps a few HMAC contexts keyed
+// once per derived key (named by its process-unique id), like the GCM contexts in aead.cc:
+// re-initialising a keyed context restores the saved inner and outer hash states instead of
+// fetching the digest and hashing the key again. EVP_MAC_CTX_free cleanses them.
+struct MacSlot {
+  uint64_t id = 0;
+  std::unique_ptr<EVP_MAC_CTX, decltype(&EVP_MAC_CTX_free)> ctx{nullptr, &EVP_MAC_CTX_free};
+};
+
+EVP_MAC_CTX* KeyedMac(uint64_t key_id, const SecretBytes& key) {
   // NOLINTNEXTLINE(cppcoreguidelines-avoid-non-const-global-variables): EVP_MAC_CTX_new takes it
   static EVP_MAC* const hmac = EVP_MAC_fetch(nullptr, "HMAC", nullptr);
-  thread_local std::unique_ptr<EVP_MAC_CTX, decltype(&EVP_MAC_CTX_free)> ctx(
-      hmac != nullptr ? EVP_MAC_CTX_new(hmac) : nullptr, &EVP_MAC_CTX_free);
-  unsigned char mac[32];
-  size_t len = 0;
+  constexpr size_t kSlots = 8;
+  thread_local std::array<MacSlot, kSlots> slots;
+  thread_local size_t next = 0;
+  for (MacSlot& slot : slots) {
+    if (slot.id == key_id && key_id != 0 && slot.ctx) {
+      if (EVP_MAC_init(slot.ctx.get(), nullptr, 0, nullptr) == 1) return slot.ctx.get();
+      slot.ctx.reset();
+    }
+  }
+  if (hmac == nullptr) return nullptr;
+  MacSlot& slot = slots[next];
+  next = (next + 1) % kSlots;
+  slot.id = key_id;
+  slot.ctx.reset(EVP_MAC_CTX_new(hmac));
   char digest[] = "SHA256";
   OSSL_PARAM params[] = {OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, digest, 0),
                          OSSL_PARAM_construct_end()};
-  if (!ctx || EVP_MAC_init(ctx.get(), key.data(), key.size(), params) != 1 ||
-      EVP_MAC_update(ctx.get(), reinterpret_cast<const unsigned char*>(aad.data()), aad.size()) !=
-          1 ||
-      EVP_MAC_final(ctx.get(), mac, &len, sizeof(mac)) != 1 || len != sizeof(mac)) {
+  if (!slot.ctx || EVP_MAC_init(slot.ctx.get(), key.data(), key.size(), params) != 1) {
+    slot.ctx.reset();
+    slot.id = 0;
+    return nullptr;
+  }
+  return slot.ctx.get();
+}
+
+std::string AdCheck(uint64_t key_id, const SecretBytes& key, std::string_view aad) {
+  EVP_MAC_CTX* ctx = KeyedMac(key_id, key);
+  unsigned char mac[32];
+  size_t len = 0;
+  if (ctx == nullptr ||
+      EVP_MAC_update(ctx, reinterpret_cast<const unsigned char*>(aad.data()), aad.size()) != 1 ||
+      EVP_MAC_final(ctx, mac, &len, sizeof(mac)) != 1 || len != sizeof(mac)) {
     std::string slow = HmacSha256(key.view(), aad);  // never expected; same value
     slow.resize(kCheckSize);
     return slow;
@@ -206,7 +235,7 @@ Result<std::string> Vault::Encrypt(const SecretContext& ctx, std::string_view pl
   const std::string aad = AssociatedData(version, ctx);
   std::string body(kNonceSize, '\0');
   random_.Fill(reinterpret_cast<uint8_t*>(body.data()), kNonceSize);
-  body += AdCheck(keys->check, aad);
+  body += AdCheck(keys->id, keys->check, aad);
   SB_ASSIGN_OR_RETURN(
       std::string sealed,
       Aes256GcmSealCached(keys->id, keys->enc.view(), std::string_view(body).substr(0, kNonceSize),
@@ -252,7 +281,7 @@ Result<SecretBytes> Vault::Decrypt(const SecretContext& ctx, std::string_view ci
   if (body->size() < kMinBody) return DataLossError("vault: ciphertext truncated");
   SB_ASSIGN_OR_RETURN(std::shared_ptr<const Keys> keys, DerivedKeys(*keyring, version, ctx));
   const std::string aad = AssociatedData(version, ctx);
-  const std::string check = AdCheck(keys->check, aad);
+  const std::string check = AdCheck(keys->id, keys->check, aad);
   if (CRYPTO_memcmp(check.data(), body->data() + kNonceSize, kCheckSize) != 0) {
     return PermissionDeniedError(
         "vault: associated data does not match: the ciphertext belongs to another tenant, "
