@@ -6,6 +6,7 @@
 #include "sb/store/open_database.h"
 #include "sb/store/role_check.h"
 #include "sb/store/secret_repository.h"
+#include "sb/store/testing/connect_conformance.h"
 #include "sb/store/testing/integration_conformance.h"
 #include "sb/store/testing/migration_conformance.h"
 #include "sb/store/testing/postgres_environment.h"
@@ -20,6 +21,8 @@ INSTANTIATE_TYPED_TEST_SUITE_P(Postgres, MigrationConformanceTest,
 INSTANTIATE_TYPED_TEST_SUITE_P(Postgres, SecretConformanceTest,
                                ::testing::Types<PostgresTestBackend>);
 INSTANTIATE_TYPED_TEST_SUITE_P(Postgres, IntegrationConformanceTest,
+                               ::testing::Types<PostgresTestBackend>);
+INSTANTIATE_TYPED_TEST_SUITE_P(Postgres, ConnectConformanceTest,
                                ::testing::Types<PostgresTestBackend>);
 }  // namespace sb::store::testing
 

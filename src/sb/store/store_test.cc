@@ -4,6 +4,7 @@
 
 #include "sb/store/api_key_repository.h"
 #include "sb/store/open_database.h"
+#include "sb/store/testing/connect_conformance.h"
 #include "sb/store/testing/integration_conformance.h"
 #include "sb/store/testing/migration_conformance.h"
 #include "sb/store/testing/repository_conformance.h"
@@ -18,6 +19,7 @@ INSTANTIATE_TYPED_TEST_SUITE_P(Sqlite, MigrationConformanceTest,
 INSTANTIATE_TYPED_TEST_SUITE_P(Sqlite, SecretConformanceTest, ::testing::Types<SqliteTestBackend>);
 INSTANTIATE_TYPED_TEST_SUITE_P(Sqlite, IntegrationConformanceTest,
                                ::testing::Types<SqliteTestBackend>);
+INSTANTIATE_TYPED_TEST_SUITE_P(Sqlite, ConnectConformanceTest, ::testing::Types<SqliteTestBackend>);
 }  // namespace sb::store::testing
 
 namespace sb::store {

@@ -194,11 +194,114 @@ constexpr std::string_view kV4Down = R"sql(
 DROP TABLE switchboard.integrations;
 )sql";
 
+// Migration 5: the connect flow (see the SQLite variant), three tenant tables like the others.
+constexpr std::string_view kV5Up = R"sql(
+CREATE TABLE switchboard.connect_sessions (
+  tenant_id         uuid   NOT NULL REFERENCES switchboard.tenants (id),
+  id                uuid   NOT NULL,
+  token_hash        text   NOT NULL,  -- hex SHA-256 of the session token
+  end_user_id       text   NOT NULL,
+  end_user_email    text   NOT NULL,
+  allowed_providers text   NOT NULL,  -- JSON array of provider ids
+  services          text   NOT NULL,  -- JSON array of {"service", "write"}
+  return_url        text   NOT NULL,
+  created_at        bigint NOT NULL,
+  expires_at        bigint NOT NULL,
+  PRIMARY KEY (tenant_id, id),
+  UNIQUE (tenant_id, token_hash)
+);
+CREATE INDEX connect_sessions_by_expiry ON switchboard.connect_sessions (tenant_id, expires_at);
+ALTER TABLE switchboard.connect_sessions ENABLE ROW LEVEL SECURITY;
+ALTER TABLE switchboard.connect_sessions FORCE  ROW LEVEL SECURITY;
+CREATE POLICY tenant_isolation ON switchboard.connect_sessions
+  AS RESTRICTIVE FOR ALL TO {{app_role}}
+  USING      (tenant_id = NULLIF(current_setting('app.tenant_id', true), '')::uuid)
+  WITH CHECK (tenant_id = NULLIF(current_setting('app.tenant_id', true), '')::uuid);
+CREATE POLICY tenant_allow ON switchboard.connect_sessions AS PERMISSIVE FOR ALL TO {{app_role}}
+  USING (true) WITH CHECK (true);
+GRANT SELECT, INSERT, UPDATE, DELETE ON switchboard.connect_sessions TO {{app_role}};
+
+CREATE TABLE switchboard.oauth_transactions (
+  tenant_id       uuid   NOT NULL REFERENCES switchboard.tenants (id),
+  state_hash      text   NOT NULL,  -- hex SHA-256 of `state`
+  session_id      uuid   NOT NULL,
+  provider        text   NOT NULL,
+  redirect_uri    text   NOT NULL,
+  issuer          text   NOT NULL,
+  nonce_hash      text   NOT NULL,
+  browser_binding text   NOT NULL,
+  services        text   NOT NULL,  -- JSON array of {"service", "write"}
+  scopes          text   NOT NULL,  -- JSON array of strings
+  created_at      bigint NOT NULL,
+  expires_at      bigint NOT NULL,
+  consumed_at     bigint,
+  PRIMARY KEY (tenant_id, state_hash)
+);
+CREATE INDEX oauth_transactions_by_expiry
+  ON switchboard.oauth_transactions (tenant_id, expires_at);
+ALTER TABLE switchboard.oauth_transactions ENABLE ROW LEVEL SECURITY;
+ALTER TABLE switchboard.oauth_transactions FORCE  ROW LEVEL SECURITY;
+CREATE POLICY tenant_isolation ON switchboard.oauth_transactions
+  AS RESTRICTIVE FOR ALL TO {{app_role}}
+  USING      (tenant_id = NULLIF(current_setting('app.tenant_id', true), '')::uuid)
+  WITH CHECK (tenant_id = NULLIF(current_setting('app.tenant_id', true), '')::uuid);
+CREATE POLICY tenant_allow ON switchboard.oauth_transactions AS PERMISSIVE FOR ALL TO {{app_role}}
+  USING (true) WITH CHECK (true);
+GRANT SELECT, INSERT, UPDATE, DELETE ON switchboard.oauth_transactions TO {{app_role}};
+
+CREATE TABLE switchboard.connections (
+  tenant_id          uuid    NOT NULL REFERENCES switchboard.tenants (id),
+  id                 uuid    NOT NULL,
+  provider           text    NOT NULL,
+  end_user_id        text    NOT NULL,
+  account_subject    text    NOT NULL,
+  account_email      text    NOT NULL,
+  provider_tenant_id text    NOT NULL,
+  status             text    NOT NULL CHECK (status IN ('active', 'refreshing', 'error',
+                                             'reauthorization_required', 'disabled', 'revoked')),
+  status_reason      text    NOT NULL,
+  services           text    NOT NULL,  -- JSON array of {"service", "write"}
+  granted_scopes     text    NOT NULL,  -- JSON array of strings
+  missing_scopes     text    NOT NULL,  -- JSON array of strings
+  settings           text    NOT NULL,  -- JSON object
+  access_expires_at  bigint,
+  has_refresh_token  integer NOT NULL CHECK (has_refresh_token IN (0, 1)),
+  token_version      bigint  NOT NULL CHECK (token_version >= 0),
+  lease_owner        text    NOT NULL,  -- '' when no node holds the refresh lease
+  lease_until        bigint,
+  next_refresh_at    bigint,
+  refresh_failures   bigint  NOT NULL CHECK (refresh_failures >= 0),
+  created_at         bigint  NOT NULL,
+  updated_at         bigint  NOT NULL,
+  PRIMARY KEY (tenant_id, id),
+  UNIQUE (tenant_id, provider, provider_tenant_id, account_subject)
+);
+CREATE INDEX connections_by_end_user ON switchboard.connections (tenant_id, end_user_id, id);
+CREATE INDEX connections_by_provider ON switchboard.connections (tenant_id, provider, status, id);
+CREATE INDEX connections_due ON switchboard.connections (next_refresh_at, tenant_id, id)
+  WHERE next_refresh_at IS NOT NULL;
+ALTER TABLE switchboard.connections ENABLE ROW LEVEL SECURITY;
+ALTER TABLE switchboard.connections FORCE  ROW LEVEL SECURITY;
+CREATE POLICY tenant_isolation ON switchboard.connections AS RESTRICTIVE FOR ALL TO {{app_role}}
+  USING      (tenant_id = NULLIF(current_setting('app.tenant_id', true), '')::uuid)
+  WITH CHECK (tenant_id = NULLIF(current_setting('app.tenant_id', true), '')::uuid);
+CREATE POLICY tenant_allow ON switchboard.connections AS PERMISSIVE FOR ALL TO {{app_role}}
+  USING (true) WITH CHECK (true);
+GRANT SELECT, INSERT, UPDATE, DELETE ON switchboard.connections TO {{app_role}};
+)sql";
+
+constexpr std::string_view kV5Down = R"sql(
+DROP TABLE switchboard.connections;
+DROP TABLE switchboard.oauth_transactions;
+DROP TABLE switchboard.connect_sessions;
+)sql";
+
 constexpr Migration kMigrations[] = {
     {1, "tenants_and_api_keys", kV1Up, kV1Down},
     {2, "audit_log", kV2Up, kV2Down},
     {3, "vault", kV3Up, kV3Down},
     {4, "integrations", kV4Up, kV4Down},
+    {5, "connect", kV5Up, kV5Down},
 };
 
 }  // namespace

@@ -139,11 +139,89 @@ constexpr std::string_view kV4Down = R"sql(
 DROP TABLE integrations;
 )sql";
 
+// Migration 5: the connect flow (connect_repository.h). connect_sessions and oauth_transactions
+// store only hashes of their bearer values (session token, OAuth state); connections carry the
+// token version and refresh lease of OA-10. Tokens and PKCE verifiers live in vault_secrets.
+constexpr std::string_view kV5Up = R"sql(
+CREATE TABLE connect_sessions (
+  tenant_id         TEXT    NOT NULL REFERENCES tenants (id),
+  id                TEXT    NOT NULL,
+  token_hash        TEXT    NOT NULL,  -- hex SHA-256 of the session token
+  end_user_id       TEXT    NOT NULL,
+  end_user_email    TEXT    NOT NULL,
+  allowed_providers TEXT    NOT NULL,  -- JSON array of provider ids
+  services          TEXT    NOT NULL,  -- JSON array of {"service", "write"}
+  return_url        TEXT    NOT NULL,
+  created_at        INTEGER NOT NULL,
+  expires_at        INTEGER NOT NULL,
+  PRIMARY KEY (tenant_id, id),
+  UNIQUE (tenant_id, token_hash)
+) WITHOUT ROWID;
+CREATE INDEX connect_sessions_by_expiry ON connect_sessions (tenant_id, expires_at);
+
+CREATE TABLE oauth_transactions (
+  tenant_id       TEXT    NOT NULL REFERENCES tenants (id),
+  state_hash      TEXT    NOT NULL,  -- hex SHA-256 of `state`
+  session_id      TEXT    NOT NULL,
+  provider        TEXT    NOT NULL,
+  redirect_uri    TEXT    NOT NULL,
+  issuer          TEXT    NOT NULL,
+  nonce_hash      TEXT    NOT NULL,
+  browser_binding TEXT    NOT NULL,
+  services        TEXT    NOT NULL,  -- JSON array of {"service", "write"}
+  scopes          TEXT    NOT NULL,  -- JSON array of strings
+  created_at      INTEGER NOT NULL,
+  expires_at      INTEGER NOT NULL,
+  consumed_at     INTEGER,
+  PRIMARY KEY (tenant_id, state_hash)
+) WITHOUT ROWID;
+CREATE INDEX oauth_transactions_by_expiry ON oauth_transactions (tenant_id, expires_at);
+
+CREATE TABLE connections (
+  tenant_id          TEXT    NOT NULL REFERENCES tenants (id),
+  id                 TEXT    NOT NULL,
+  provider           TEXT    NOT NULL,
+  end_user_id        TEXT    NOT NULL,
+  account_subject    TEXT    NOT NULL,
+  account_email      TEXT    NOT NULL,
+  provider_tenant_id TEXT    NOT NULL,
+  status             TEXT    NOT NULL CHECK (status IN ('active', 'refreshing', 'error',
+                                             'reauthorization_required', 'disabled', 'revoked')),
+  status_reason      TEXT    NOT NULL,
+  services           TEXT    NOT NULL,  -- JSON array of {"service", "write"}
+  granted_scopes     TEXT    NOT NULL,  -- JSON array of strings
+  missing_scopes     TEXT    NOT NULL,  -- JSON array of strings
+  settings           TEXT    NOT NULL,  -- JSON object
+  access_expires_at  INTEGER,
+  has_refresh_token  INTEGER NOT NULL CHECK (has_refresh_token IN (0, 1)),
+  token_version      INTEGER NOT NULL CHECK (token_version >= 0),
+  lease_owner        TEXT    NOT NULL,  -- '' when no node holds the refresh lease
+  lease_until        INTEGER,
+  next_refresh_at    INTEGER,
+  refresh_failures   INTEGER NOT NULL CHECK (refresh_failures >= 0),
+  created_at         INTEGER NOT NULL,
+  updated_at         INTEGER NOT NULL,
+  PRIMARY KEY (tenant_id, id),
+  UNIQUE (tenant_id, provider, provider_tenant_id, account_subject)
+) WITHOUT ROWID;
+CREATE INDEX connections_by_end_user ON connections (tenant_id, end_user_id, id);
+CREATE INDEX connections_by_provider ON connections (tenant_id, provider, status, id);
+CREATE INDEX connections_due ON connections (next_refresh_at, tenant_id, id)
+  WHERE next_refresh_at IS NOT NULL;
+)sql";
+
+constexpr std::string_view kV5Down = R"sql(
+DROP TABLE connections;
+DROP TABLE oauth_transactions;
+DROP TABLE connect_sessions;
+)sql";
+
 constexpr Migration kMigrations[] = {
     {1, "tenants_and_api_keys", kV1Up, kV1Down},
     {2, "audit_log", kV2Up, kV2Down},
     {3, "vault", kV3Up, kV3Down},
     {4, "integrations", kV4Up, kV4Down},
+    {5, "connect", kV5Up, kV5Down},
 };
 
 }  // namespace
