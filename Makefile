@@ -1,6 +1,7 @@
 # The two commands of the README. Both install missing system packages first.
 #   make run   build Release, initialise ./var/ on first run, start Switchboard on 127.0.0.1:8080
-#   make test  build the debug preset (ASan + UBSan) and run every test, PostgreSQL suites included
+#   make test  build the debug preset (ASan + UBSan) and Release, run every test, PostgreSQL suites
+#              included
 
 JOBS ?= $(shell nproc)
 FUZZ_SECONDS ?= 30
@@ -21,7 +22,9 @@ build-debug: deps
 run: build-release
 	@./scripts/dev-run.sh
 
-test: build-debug lint-layers format-check fuzz-smoke
+# The Release build of the two programs is part of the test: it is what `make run` uses, and g++
+# at -O3 warns (errors, with -Werror) where the debug build does not.
+test: build-debug build-release lint-layers format-check fuzz-smoke
 	@ctest --preset debug -j $(JOBS)
 
 # libFuzzer over HTTP request parsing and routing, for a bounded time (clang build of one target).
