@@ -12,10 +12,6 @@ namespace {
 using sb::http::Request;
 using sb::http::Response;
 
-Response ControlError(int status, std::string_view message) {
-  return Response::Json(status, {{"error", {{"message", message}}}});
-}
-
 int64_t QueryInt(const Request& request, std::string_view name, int64_t fallback) {
   const auto text = request.Query(name);
   if (!text) return fallback;
@@ -25,6 +21,10 @@ int64_t QueryInt(const Request& request, std::string_view name, int64_t fallback
 }
 
 }  // namespace
+
+Response ControlError(int status, std::string_view message) {
+  return Response::Json(status, {{"error", {{"message", message}}}});
+}
 
 int64_t NowMillis(const sb::Clock& clock) { return sb::ToUnixMicros(clock.Now()) / 1000; }
 

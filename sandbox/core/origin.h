@@ -16,6 +16,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "sandbox/core/faults.h"
@@ -82,6 +83,9 @@ class Origin {
   std::vector<std::function<void()>> reset_hooks_;
   std::unique_ptr<sb::http::Server> server_;
 };
+
+// A control-route error: {"error":{"message":...}} with `status`.
+sb::http::Response ControlError(int status, std::string_view message);
 
 // The request body as JSON; InvalidArgument with the parser's message otherwise.
 sb::Result<sb::Json> ParseJsonBody(const sb::http::Request& request);

@@ -1,5 +1,7 @@
 #include "sandbox/core/request_log.h"
 
+#include "sandbox/core/url.h"
+
 namespace sandbox {
 namespace {
 
@@ -36,9 +38,8 @@ void RequestLog::Record(const sb::http::Request& request, int status, int64_t ti
     entry.headers.emplace_back(name, Redact(name, value));
   const auto type = request.Header("Content-Type");
   if (type && type->starts_with("application/x-www-form-urlencoded")) {
-    sb::http::Request form;
-    if (sb::http::ParseTarget("/?" + request.body, form).ok()) {
-      for (const auto& [name, value] : form.query) entry.form_fields.push_back(name);
+    if (const auto form = ParseForm(request.body)) {
+      for (const auto& [name, value] : *form) entry.form_fields.push_back(name);
     }
   }
   entry.status = status;

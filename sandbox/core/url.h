@@ -11,13 +11,7 @@
 
 namespace sandbox {
 
-// Percent-encodes everything but RFC 3986 unreserved characters (so also '/', ':' and ' ').
-std::string UrlEncode(std::string_view text);
-
-// "a=1&b=2" with every name and value encoded.
-std::string FormEncode(const std::vector<std::pair<std::string, std::string>>& fields);
-
-// Appends encoded fields to `url` with '?' or '&'.
+// Appends fields to `url` with '?' or '&', encoded by sb::FormEncode.
 std::string AppendQuery(std::string url,
                         const std::vector<std::pair<std::string, std::string>>& fields);
 

@@ -104,7 +104,7 @@ void GoogleSandbox::RegisterCalendar() {
     if (calendar_id == "primary") calendar_id = account->email;
     auto calendar = calendar_.Calendar(account->id, calendar_id);
     if (!calendar) return NotFound();
-    return Target{std::move(token), *calendar, account->id + "/" + calendar->id};
+    return Target{std::move(token), *calendar, ChannelKey(*calendar)};
   };
   auto add = [&](std::string_view method, std::string_view pattern, sb::http::Handler handler) {
     SB_CHECK(router.Add(method, pattern, std::move(handler), {.authenticated = false}).ok());

@@ -340,48 +340,6 @@ StoreResult CalendarStore::Insert(const CalendarInfo& calendar, const sb::Json& 
   return out;
 }
 
-StoreResult CalendarStore::Get(const CalendarInfo& calendar, const std::string& event_id,
-                               const std::string& time_zone,
-                               const std::string& if_none_match) const {
-  std::lock_guard<std::mutex> lock(mu_);
-  const Data* data = Find(calendar);
-  if (!data) return EventNotFound();
-  const auto it = data->events.find(event_id);
-  if (it != data->events.end()) {
-    const Event& event = it->second;
-    if (!if_none_match.empty() && if_none_match == event.resource.value("etag", "")) {
-      return GoogleError{304, "", "", ""};
-    }
-    if (time_zone.empty()) return event.serialized;
-    sb::Json copy = event.resource;
-    copy["start"] = RenderTime(event.start, calendar.time_zone, time_zone);
-    copy["end"] = RenderTime(event.end, calendar.time_zone, time_zone);
-    return copy.dump(-1, ' ', false, sb::Json::error_handler_t::replace);
-  }
-  // An instance of a series that has no exception of its own.
-  const size_t underscore = event_id.rfind('_');
-  if (underscore == std::string::npos) return EventNotFound();
-  const auto master = data->events.find(event_id.substr(0, underscore));
-  if (master == data->events.end() || !master->second.master || master->second.cancelled) {
-    return EventNotFound();
-  }
-  const Event& series = master->second;
-  const auto found = SlotForSuffix(series, event_id.substr(underscore + 1));
-  if (found) {
-    const caltime::EventTime& slot = *found;
-    sb::Json instance = series.resource;
-    instance.erase("recurrence");
-    instance["id"] = event_id;
-    instance["recurringEventId"] = series.id;
-    instance["originalStartTime"] = RenderTime(slot, calendar.time_zone, time_zone);
-    instance["start"] = RenderTime(slot, calendar.time_zone, time_zone);
-    instance["end"] = RenderTime(AddMillis(slot, series.end.utc_ms - series.start.utc_ms),
-                                 calendar.time_zone, time_zone);
-    return instance.dump(-1, ' ', false, sb::Json::error_handler_t::replace);
-  }
-  return EventNotFound();
-}
-
 namespace {
 
 std::string Serialize(const sb::Json& json) {
@@ -886,6 +844,25 @@ std::vector<std::string> CalendarStore::LiveEventIds(const CalendarInfo& calenda
     if (!event.cancelled) out.push_back(id);
   }
   return out;
+}
+
+StoreResult CalendarStore::Get(const CalendarInfo& calendar, const std::string& event_id,
+                               const std::string& time_zone,
+                               const std::string& if_none_match) const {
+  std::lock_guard<std::mutex> lock(mu_);
+  const Data* data = Find(calendar);
+  if (!data) return EventNotFound();
+  const auto it = data->events.find(event_id);
+  if (it != data->events.end()) {
+    if (!if_none_match.empty() && if_none_match == it->second.resource.value("etag", "")) {
+      return GoogleError{304, "", "", ""};
+    }
+    return Render(it->second, calendar, time_zone);
+  }
+  // An instance of a series that has no exception of its own.
+  const std::optional<Event> instance = InstanceOf(*data, event_id);
+  if (!instance) return EventNotFound();
+  return time_zone.empty() ? Serialize(instance->resource) : Render(*instance, calendar, time_zone);
 }
 
 }  // namespace sandbox::google

@@ -34,6 +34,11 @@ struct CalendarInfo {
   std::string access_role = "owner";
 };
 
+// The key push channels watch a calendar under ("<account id>/<calendar id>").
+inline std::string ChannelKey(const CalendarInfo& calendar) {
+  return calendar.account_id + "/" + calendar.id;
+}
+
 struct ListQuery {
   bool single_events = false;
   bool show_deleted = false;

@@ -14,10 +14,6 @@ namespace {
 using sb::http::Request;
 using sb::http::Response;
 
-Response ControlError(int status, std::string message) {
-  return Response::Json(status, {{"error", {{"message", std::move(message)}}}});
-}
-
 sb::Json AccountJson(const Account& account) {
   return {{"id", account.id},
           {"email", account.email},
@@ -98,13 +94,20 @@ void GoogleSandbox::RegisterControl() {
                                    scopes, NowMillis(origin_.clock()) + ttl * 1000);
     return Response::Json(201, {{"access_token", token.token}, {"expires_in", ttl}});
   });
-  add("POST", "/_sandbox/accounts/{id}/seed", [this](Request& request) {
+  // The account named by {id} and its primary calendar, or the error to answer with.
+  auto primary = [this](const Request& request) -> std::variant<CalendarInfo, Response> {
     const auto account = identity_.FindAccount(*request.PathParam("id"));
     if (!account) return ControlError(404, "no such account");
+    auto calendar = calendar_.Calendar(account->id, account->email);
+    if (!calendar) return ControlError(404, "the account has no primary calendar");
+    return *calendar;
+  };
+  add("POST", "/_sandbox/accounts/{id}/seed", [this, primary](Request& request) {
+    auto target = primary(request);
+    if (auto* error = std::get_if<Response>(&target)) return *error;
+    const CalendarInfo& calendar = std::get<CalendarInfo>(target);
     auto body = ParseJsonBody(request);
     if (!body.ok()) return ControlError(400, body.status().message());
-    const auto calendar = calendar_.Calendar(account->id, account->email);
-    if (!calendar) return ControlError(404, "the account has no primary calendar");
     SeedOptions options;
     options.events = body->value("events", int64_t{50});
     options.seed = body->value("seed", uint64_t{1});
@@ -112,26 +115,25 @@ void GoogleSandbox::RegisterControl() {
     if (options.events < 0 || options.events > 200'000) {
       return ControlError(400, "\"events\" must be 0..200000");
     }
-    auto seeded = Seed(calendar_, *calendar, options, NowMillis(origin_.clock()));
+    auto seeded = Seed(calendar_, calendar, options, NowMillis(origin_.clock()));
     if (!seeded.ok()) return ControlError(500, seeded.status().message());
-    NotifyChannels(account->id + "/" + calendar->id);
+    NotifyChannels(ChannelKey(calendar));
     return Response::Json(201, *seeded);
   });
-  add("POST", "/_sandbox/accounts/{id}/mutate", [this](Request& request) {
-    const auto account = identity_.FindAccount(*request.PathParam("id"));
-    if (!account) return ControlError(404, "no such account");
+  add("POST", "/_sandbox/accounts/{id}/mutate", [this, primary](Request& request) {
+    auto target = primary(request);
+    if (auto* error = std::get_if<Response>(&target)) return *error;
+    const CalendarInfo& calendar = std::get<CalendarInfo>(target);
     auto body = ParseJsonBody(request);
     if (!body.ok()) return ControlError(400, body.status().message());
-    const auto calendar = calendar_.Calendar(account->id, account->email);
-    if (!calendar) return ControlError(404, "the account has no primary calendar");
     MutateOptions options;
     options.creates = body->value("creates", int64_t{0});
     options.updates = body->value("updates", int64_t{0});
     options.deletes = body->value("deletes", int64_t{0});
     options.seed = body->value("seed", uint64_t{7});
-    auto changed = Mutate(calendar_, *calendar, options, NowMillis(origin_.clock()));
+    auto changed = Mutate(calendar_, calendar, options, NowMillis(origin_.clock()));
     if (!changed.ok()) return ControlError(500, changed.status().message());
-    NotifyChannels(account->id + "/" + calendar->id);
+    NotifyChannels(ChannelKey(calendar));
     return Response::Json(200, *changed);
   });
   add("POST", "/_sandbox/actions/{name}", [this](Request& request) {

@@ -64,7 +64,7 @@ class GoogleSandboxTest : public ::testing::Test {
   }
   sb::net::HttpResponse Form(std::string path,
                              std::vector<std::pair<std::string, std::string>> fields) {
-    return Call("POST", std::move(path), FormEncode(fields),
+    return Call("POST", std::move(path), sb::FormEncode(fields),
                 {{"Content-Type", "application/x-www-form-urlencoded"}});
   }
   static sb::Json J(const sb::net::HttpResponse& response) {

@@ -18,10 +18,6 @@ using sb::http::Response;
 constexpr int64_t kDayMs = 86'400'000;
 constexpr int64_t kHourMs = 3'600'000;
 
-Response ControlError(int status, std::string_view message) {
-  return Response::Json(status, {{"error", {{"message", message}}}});
-}
-
 sb::Json AccountJson(const Account& account) {
   return {{"id", account.id},
           {"oid", account.id},

@@ -303,7 +303,7 @@ void MicrosoftSandbox::RegisterGraph() {
     if (page.more) {
       std::vector<std::pair<std::string, std::string>> query;
       for (const auto& [name, value] : request.query) {
-        if (name != "$skip" && name != "$top") query.emplace_back(name, UrlEncode(value));
+        if (name != "$skip" && name != "$top") query.emplace_back(name, sb::PercentEncode(value));
       }
       query.emplace_back("$top", std::to_string(top));
       query.emplace_back("$skip", std::to_string(skip + top));

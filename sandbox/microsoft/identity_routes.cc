@@ -106,7 +106,7 @@ Response RedirectBack(const AuthorizeContext& context,
   }
   std::string location = context.redirect_uri;
   if (context.response_mode == "fragment") {
-    location += "#" + FormEncode(fields);
+    location += "#" + sb::FormEncode(fields);
   } else {
     location = AppendQuery(location, fields);
   }
@@ -239,11 +239,11 @@ Response MicrosoftSandbox::Authorize(Request& request) {
     return RedirectError(context, "login_required", 50058, "No account exists to sign in with.");
   }
   if (automatic) {
-    request.body = FormEncode(
+    request.body = sb::FormEncode(
         {{"decision", origin_.settings().String("consent_decision") == "deny" ? "deny" : "accept"},
          {"account_id", account->id}});
     for (const auto& field : p) {
-      request.body += "&" + FormEncode({{field.first, field.second}});
+      request.body += "&" + sb::FormEncode({{field.first, field.second}});
     }
     return AuthorizeDecision(request);
   }

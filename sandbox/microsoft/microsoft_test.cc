@@ -16,6 +16,7 @@
 #include <gtest/gtest.h>
 
 #include "sb/base/clock.h"
+#include "sb/base/encoding.h"
 #include "sb/base/metrics.h"
 #include "sb/http/server.h"
 #include "sb/net/curl_http_client.h"
@@ -180,7 +181,7 @@ class MicrosoftSandboxTest : public ::testing::Test {
   HttpResponse TokenRequest(std::vector<std::pair<std::string, std::string>> fields) {
     fields.emplace_back("client_id", "app-1");
     fields.emplace_back("client_secret", "s3cret");
-    return Send("POST", "/common/oauth2/v2.0/token", FormEncode(fields),
+    return Send("POST", "/common/oauth2/v2.0/token", sb::FormEncode(fields),
                 {{"Content-Type", "application/x-www-form-urlencoded"}});
   }
   Json Redeem(const std::string& code, const std::string& verifier) {
@@ -322,10 +323,10 @@ TEST_F(MicrosoftSandboxTest, WrongPkceVerifierIsRefused) {
 
 TEST_F(MicrosoftSandboxTest, BadClientSecretIs7000215) {
   const HttpResponse response = Send("POST", "/common/oauth2/v2.0/token",
-                                     FormEncode({{"grant_type", "refresh_token"},
-                                                 {"refresh_token", "x"},
-                                                 {"client_id", "app-1"},
-                                                 {"client_secret", "wrong"}}),
+                                     sb::FormEncode({{"grant_type", "refresh_token"},
+                                                     {"refresh_token", "x"},
+                                                     {"client_id", "app-1"},
+                                                     {"client_secret", "wrong"}}),
                                      {{"Content-Type", "application/x-www-form-urlencoded"}});
   EXPECT_EQ(response.status, 401);
   EXPECT_EQ(FirstErrorCode(response), 7000215);

@@ -6,21 +6,13 @@ import assert from 'node:assert/strict';
 import http from 'node:http';
 import { google } from 'googleapis';
 import { OAuth2Client } from 'google-auth-library';
+import { controlClient } from './control.mjs';
 
 const base = process.env.SANDBOX_GOOGLE_URL;
 assert.ok(base, 'SANDBOX_GOOGLE_URL is required');
 const redirectUri = 'http://127.0.0.1:1/callback';
 
-async function control(method, path, body) {
-  const response = await fetch(base + path, {
-    method,
-    headers: { 'content-type': 'application/json' },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  const text = await response.text();
-  assert.ok(response.ok, `${method} ${path}: ${response.status} ${text}`);
-  return text ? JSON.parse(text) : {};
-}
+const control = controlClient(base);
 
 async function main() {
   await control('POST', '/_sandbox/reset');

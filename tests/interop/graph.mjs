@@ -7,22 +7,14 @@ import assert from 'node:assert/strict';
 import crypto from 'node:crypto';
 import http from 'node:http';
 import { Client } from '@microsoft/microsoft-graph-client';
+import { controlClient } from './control.mjs';
 
 const base = process.env.SANDBOX_MICROSOFT_URL;
 assert.ok(base && base.startsWith('https://'), 'SANDBOX_MICROSOFT_URL (https) is required');
 const redirectUri = 'http://127.0.0.1:1/callback';
 const clientId = '11111111-2222-4333-8444-555555555555';
 
-async function control(method, path, body) {
-  const response = await fetch(base + path, {
-    method,
-    headers: { 'content-type': 'application/json' },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  const text = await response.text();
-  assert.ok(response.ok, `${method} ${path}: ${response.status} ${text}`);
-  return text ? JSON.parse(text) : {};
-}
+const control = controlClient(base);
 
 async function tokenRequest(fields) {
   const response = await fetch(`${base}/common/oauth2/v2.0/token`, {

@@ -83,4 +83,10 @@ audit::Context AuditContextOf(const http::Request& request) {
       request.request_id};
 }
 
+Status RequireScope(const tenancy::Principal& principal, tenancy::Scope scope) {
+  if (principal.Has(scope) || principal.Has(tenancy::Scope::kAdmin)) return OkStatus();
+  return PermissionDeniedError("this API key lacks the '" + std::string(tenancy::ScopeName(scope)) +
+                               "' scope");
+}
+
 }  // namespace sb::api

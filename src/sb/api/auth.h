@@ -39,4 +39,7 @@ const tenancy::Principal& PrincipalOf(const http::Request& request);
 // The audit actor (the API key) and request id of an authenticated request.
 audit::Context AuditContextOf(const http::Request& request);
 
+// OK when the principal holds `scope` or admin; PERMISSION_DENIED naming the scope otherwise.
+Status RequireScope(const tenancy::Principal& principal, tenancy::Scope scope);
+
 }  // namespace sb::api

@@ -14,12 +14,6 @@ namespace {
 using tenancy::Principal;
 using tenancy::Scope;
 
-Status RequireScope(const Principal& p, Scope scope) {
-  if (p.Has(scope) || p.Has(Scope::kAdmin)) return OkStatus();
-  return PermissionDeniedError("this API key lacks the '" + std::string(tenancy::ScopeName(scope)) +
-                               "' scope");
-}
-
 // Built by appending: g++ 12 -O3 reports a false -Wrestrict on "\"" + std::to_string(...).
 std::string Etag(int64_t version) {
   std::string etag = std::to_string(version);

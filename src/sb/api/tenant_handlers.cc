@@ -29,12 +29,6 @@ Json ApiKeyJson(const store::ApiKeyRecord& k) {
           {"revoked_at", OptionalTime(k.revoked_at)}};
 }
 
-Status RequireScope(const Principal& p, Scope scope) {
-  if (p.Has(scope) || p.Has(Scope::kAdmin)) return OkStatus();
-  return PermissionDeniedError("this API key lacks the '" + std::string(tenancy::ScopeName(scope)) +
-                               "' scope");
-}
-
 // Path ids that are not well-formed ids cannot name anything: answer 404 without echoing them.
 template <typename Id>
 Result<Id> PathId(const http::Request& request, std::string_view what) {

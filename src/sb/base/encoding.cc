@@ -8,6 +8,7 @@ namespace sb {
 namespace {
 
 constexpr char kHex[] = "0123456789abcdef";
+constexpr char kHexUpper[] = "0123456789ABCDEF";
 constexpr char kB64[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 constexpr char kB64Url[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
 
@@ -176,6 +177,32 @@ std::string Base64UrlEncode(std::string_view bytes) {
 std::optional<std::string> Base64UrlDecode(std::string_view text) {
   static const DecodeTable table = MakeDecodeTable(kB64Url);
   return Decode64(text, table);
+}
+
+std::string PercentEncode(std::string_view text) {
+  std::string out;
+  out.reserve(text.size() * 3);
+  for (const char c : text) {
+    const auto u = static_cast<unsigned char>(c);
+    if ((u >= 'A' && u <= 'Z') || (u >= 'a' && u <= 'z') || (u >= '0' && u <= '9') || u == '-' ||
+        u == '.' || u == '_' || u == '~') {
+      out.push_back(c);
+    } else {
+      out.push_back('%');
+      out.push_back(kHexUpper[u >> 4]);
+      out.push_back(kHexUpper[u & 15]);
+    }
+  }
+  return out;
+}
+
+std::string FormEncode(const std::vector<std::pair<std::string, std::string>>& fields) {
+  std::string out;
+  for (const auto& [name, value] : fields) {
+    if (!out.empty()) out.push_back('&');
+    out.append(PercentEncode(name)).append("=").append(PercentEncode(value));
+  }
+  return out;
 }
 
 bool IsValidUtf8(std::string_view text) {

@@ -1,9 +1,12 @@
-// Byte encodings: hex, base64 and base64url (RFC 4648), UTF-8 validation. Pure functions.
+// Byte encodings: hex, base64 and base64url (RFC 4648), percent-encoding (RFC 3986) and
+// application/x-www-form-urlencoded bodies, UTF-8 validation. Pure functions.
 #pragma once
 
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
+#include <vector>
 
 namespace sb {
 
@@ -15,6 +18,12 @@ std::optional<std::string> Base64Decode(std::string_view text);
 // URL-safe alphabet, no padding on encode; decode accepts missing or present padding.
 std::string Base64UrlEncode(std::string_view bytes);
 std::optional<std::string> Base64UrlDecode(std::string_view text);
+
+// Percent-encodes every byte but the RFC 3986 unreserved characters (so '/', ':', ' ' too).
+std::string PercentEncode(std::string_view text);
+// "a=1&b=2" with every name and value percent-encoded (spaces as %20, which form decoders
+// accept as well as '+').
+std::string FormEncode(const std::vector<std::pair<std::string, std::string>>& fields);
 
 // True when `text` is well-formed UTF-8 (no overlongs, surrogates or code points > U+10FFFF).
 bool IsValidUtf8(std::string_view text);

@@ -12,40 +12,6 @@
 namespace sb::oauth {
 namespace {
 
-std::string UrlEncode(std::string_view text) {
-  static constexpr char kHex[] = "0123456789ABCDEF";
-  std::string out;
-  out.reserve(text.size() * 3);
-  for (const char c : text) {
-    const auto u = static_cast<unsigned char>(c);
-    if ((u >= 'A' && u <= 'Z') || (u >= 'a' && u <= 'z') || (u >= '0' && u <= '9') || u == '-' ||
-        u == '.' || u == '_' || u == '~') {
-      out.push_back(c);
-    } else {
-      out.push_back('%');
-      out.push_back(kHex[u >> 4]);
-      out.push_back(kHex[u & 15]);
-    }
-  }
-  return out;
-}
-
-// The form body; it holds secrets, so it lives in a string that is wiped after the call.
-std::string FormBody(const std::vector<std::pair<std::string, std::string>>& fields) {
-  std::string out;
-  for (const auto& [name, value] : fields) {
-    if (!out.empty()) out.push_back('&');
-    out.append(UrlEncode(name)).append("=").append(UrlEncode(value));
-  }
-  return out;
-}
-
-void Wipe(std::string& text) {
-  volatile char* p = text.data();
-  for (size_t i = 0; i < text.size(); ++i) p[i] = 0;
-  text.clear();
-}
-
 std::string JoinScopes(const std::vector<std::string>& scopes) {
   std::string out;
   for (const std::string& scope : scopes) {
@@ -159,21 +125,23 @@ TokenResult<net::HttpResponse> TokenClient::Post(
   std::string basic;
   if (endpoint.auth == ClientAuth::kClientSecretBasic) {
     // RFC 6749 section 2.3.1: both parts form-encoded before base64.
-    std::string pair = UrlEncode(client.client_id) + ":" + UrlEncode(client.client_secret.view());
+    std::string pair =
+        PercentEncode(client.client_id) + ":" + PercentEncode(client.client_secret.view());
     basic = "Basic " + Base64Encode(pair);
-    Wipe(pair);
+    vault::Wipe(pair);
     request.headers.emplace_back("Authorization", basic);
   } else {
     form.emplace_back("client_id", client.client_id);
     form.emplace_back("client_secret", std::string(client.client_secret.view()));
   }
-  request.body = FormBody(form);
-  for (auto& [name, value] : form) Wipe(value);
+  // The body holds secrets: it is wiped after the call, like every copy of them here.
+  request.body = FormEncode(form);
+  for (auto& [name, value] : form) vault::Wipe(value);
   auto response = http_.Send(request);
-  Wipe(request.body);
-  Wipe(basic);
+  vault::Wipe(request.body);
+  vault::Wipe(basic);
   for (auto& [name, value] : request.headers) {
-    if (name == "Authorization") Wipe(value);
+    if (name == "Authorization") vault::Wipe(value);
   }
   if (!response.ok()) return Transport(response.status());
   if (response->body.size() > max_response_bytes_) {
@@ -203,10 +171,10 @@ TokenResult<TokenResponse> TokenClient::ParseTokenResponse(
   auto access = text("access_token");
   if (!access || access->empty()) return Protocol(response.status, "access_token missing");
   out.access_token = vault::SecretBytes(*access);
-  Wipe(*access);
+  vault::Wipe(*access);
   if (auto refresh = text("refresh_token"); refresh && !refresh->empty()) {
     out.refresh_token = vault::SecretBytes(*refresh);
-    Wipe(*refresh);
+    vault::Wipe(*refresh);
   }
   out.id_token = text("id_token");
   if (body.contains("expires_in")) {
