@@ -366,6 +366,14 @@ TEST_F(GoogleSandboxTest, EtagsIfMatchAndIfNoneMatch) {
   ASSERT_EQ(patched.status, 200);
   EXPECT_NE(J(patched)["etag"], etag);
   const auto stale = Api("PATCH", Events("/" + id), R"({"summary":"y"})", {{"If-Match", etag}});
+  // PUT replaces the event: members absent from the body are gone, server fields stay.
+  sb::Json replacement = Timed("replaced", "2026-05-01T12:00:00", "2026-05-01T13:00:00");
+  const auto put = Api("PUT", Events("/" + id), replacement.dump());
+  ASSERT_EQ(put.status, 200) << put.body;
+  EXPECT_EQ(J(put)["summary"], "replaced");
+  EXPECT_EQ(J(put)["id"], id);
+  EXPECT_EQ(J(put)["start"]["dateTime"], "2026-05-01T12:00:00+02:00");
+  EXPECT_EQ(J(put)["sequence"], 1);  // the time changed
   EXPECT_EQ(stale.status, 412);
   EXPECT_EQ(J(stale)["error"]["errors"][0]["reason"], "conditionNotMet");
   const auto duplicate = Api(

@@ -96,3 +96,18 @@ TEST(Encoding, Base64RejectsABadCharacterAnywhere) {
 
 }  // namespace
 }  // namespace sb
+
+namespace sb {
+namespace {
+
+TEST(Encoding, PercentAndFormEncoding) {
+  EXPECT_EQ(PercentEncode("AZaz09-._~"), "AZaz09-._~");
+  EXPECT_EQ(PercentEncode("a b/c:d?e=f&g+h"), "a%20b%2Fc%3Ad%3Fe%3Df%26g%2Bh");
+  EXPECT_EQ(PercentEncode("\xC3\xA9"), "%C3%A9");
+  EXPECT_EQ(FormEncode({{"redirect_uri", "https://h/cb"}, {"scope", "a b"}}),
+            "redirect_uri=https%3A%2F%2Fh%2Fcb&scope=a%20b");
+  EXPECT_EQ(FormEncode({}), "");
+}
+
+}  // namespace
+}  // namespace sb
