@@ -8,6 +8,7 @@
 #include <mutex>
 #include <set>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "sandbox/core/url.h"
@@ -720,6 +721,29 @@ TEST_F(MicrosoftSandboxTest, SubscriptionHandshakeAndChangeNotification) {
                   {{"expirationDateTime", expiration}})
                 .status,
             404);
+}
+
+TEST_F(MicrosoftSandboxTest, NotificationDuplicateAndDropSwitches) {
+  Receiver receiver;
+  const std::string token = Token();
+  ASSERT_EQ(Graph("POST", "/subscriptions", token,
+                  {{"changeType", "created,updated,deleted"},
+                   {"notificationUrl", receiver.Url("/notify")},
+                   {"resource", "/me/events"},
+                   {"expirationDateTime", caltime::FormatUtcMillis(NowMillis(clock_) + 3'600'000)},
+                   {"clientState", "s"}})
+                .status,
+            201);
+  Settings({{"notification_duplicate", true}});
+  CreateEvent(token, "twice", "2024-05-06T10:00:00", "2024-05-06T11:00:00");
+  const auto duplicated = receiver.WaitFor("/notify", 1);
+  ASSERT_EQ(duplicated.size(), 1u);
+  ASSERT_EQ(duplicated[0]["value"].size(), 2u);  // the same notification twice in one POST
+  EXPECT_EQ(duplicated[0]["value"][0], duplicated[0]["value"][1]);
+  Settings({{"notification_duplicate", false}, {"notification_drop_rate", 1.0}});
+  CreateEvent(token, "dropped", "2024-05-07T10:00:00", "2024-05-07T11:00:00");
+  std::this_thread::sleep_for(std::chrono::milliseconds(500));
+  EXPECT_EQ(receiver.WaitFor("/notify", 0).size(), 1u);  // nothing more arrived
 }
 
 TEST_F(MicrosoftSandboxTest, SubscriptionValidationFailureAndCaps) {
