@@ -86,10 +86,13 @@ class [[nodiscard]] Result {
   }
 
   bool ok() const { return std::holds_alternative<T>(value_); }
-  const Status& status() const {
+  const Status& status() const& {
     static const Status ok_status;
     return ok() ? ok_status : std::get<Status>(value_);
   }
+  // On a temporary, a copy: `SB_RETURN_IF_ERROR(F().status())` must not keep a reference into
+  // the Result after it is destroyed.
+  Status status() && { return ok() ? Status() : std::get<Status>(std::move(value_)); }
   T& value() & { return std::get<T>(value_); }
   const T& value() const& { return std::get<T>(value_); }
   T&& value() && { return std::get<T>(std::move(value_)); }

@@ -124,6 +124,28 @@ Result<std::string> PercentDecode(std::string_view text, bool plus_as_space) {
   return out;
 }
 
+Result<HeaderList> ParseForm(std::string_view body) {
+  HeaderList out;
+  SB_RETURN_IF_ERROR(ParseQuery(body, out));
+  return out;
+}
+
+std::optional<std::string_view> CookieValue(const Request& request, std::string_view name) {
+  for (const auto& [header, value] : request.headers) {
+    if (!EqualsIgnoreCase(header, "Cookie")) continue;
+    std::string_view rest = value;
+    while (!rest.empty()) {
+      const size_t semi = rest.find(';');
+      std::string_view pair = rest.substr(0, semi);
+      rest = semi == std::string_view::npos ? std::string_view() : rest.substr(semi + 1);
+      while (!pair.empty() && pair.front() == ' ') pair.remove_prefix(1);
+      const size_t eq = pair.find('=');
+      if (eq != std::string_view::npos && pair.substr(0, eq) == name) return pair.substr(eq + 1);
+    }
+  }
+  return std::nullopt;
+}
+
 Status ParseTarget(std::string_view target, Request& request) {
   if (target.empty() || target.front() != '/') {
     return InvalidArgumentError("request target must be an absolute path");

@@ -68,6 +68,14 @@ bool EqualsIgnoreCase(std::string_view a, std::string_view b);
 // InvalidArgument on a malformed escape or when the result is not valid UTF-8.
 Result<std::string> PercentDecode(std::string_view text, bool plus_as_space = false);
 
+// Parses an application/x-www-form-urlencoded body (or query string) into name/value pairs, in
+// order, repeated names kept. InvalidArgument on a malformed escape or invalid UTF-8.
+Result<HeaderList> ParseForm(std::string_view body);
+
+// The value of cookie `name` from the request's Cookie headers (RFC 6265 section 5.4), or
+// nullopt.
+std::optional<std::string_view> CookieValue(const Request& request, std::string_view name);
+
 // Splits `target` into path and decoded query parameters and stores them in `request`.
 // Returns InvalidArgument unless target is origin-form ("/path?query") with a valid query.
 Status ParseTarget(std::string_view target, Request& request);
