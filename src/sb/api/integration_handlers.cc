@@ -24,15 +24,10 @@ std::string Etag(int64_t version) {
 
 Json IntegrationJson(const oauth::IntegrationView& view) {
   const store::IntegrationRecord& r = view.record;
-  Json services = Json::array();
-  for (const auto& grant : r.services) {
-    services.push_back(
-        {{"service", grant.service}, {"access", grant.write ? "read_write" : "read"}});
-  }
   return {{"provider", r.provider},
           {"client_id", r.client_id},
           {"client_secret_set", view.has_client_secret},
-          {"services", services},
+          {"services", ServiceGrantsJson(r.services)},
           {"extra_scopes", r.extra_scopes},
           {"enabled", r.enabled},
           {"version", r.version},
@@ -61,27 +56,6 @@ Result<std::string> ProviderParam(const http::Request& request) {
     return NotFoundError("integration not found");
   }
   return std::string(*provider);
-}
-
-// {"service": "calendar", "access": "read" | "read_write"} items.
-Result<std::vector<store::ServiceGrant>> ParseServices(const Json& body) {
-  std::vector<store::ServiceGrant> out;
-  if (!body.contains("services")) return out;
-  const Json& list = body["services"];
-  if (!list.is_array()) return InvalidArgumentError("field 'services' must be an array");
-  for (const Json& item : list) {
-    if (!item.is_object() || !item.contains("service") || !item["service"].is_string() ||
-        !item.contains("access") || !item["access"].is_string() || item.size() != 2) {
-      return InvalidArgumentError(
-          "each of 'services' is {\"service\": name, \"access\": \"read\" or \"read_write\"}");
-    }
-    const std::string access = item["access"];
-    if (access != "read" && access != "read_write") {
-      return InvalidArgumentError("'access' must be \"read\" or \"read_write\"");
-    }
-    out.push_back({item["service"].get<std::string>(), access == "read_write"});
-  }
-  return out;
 }
 
 Result<std::optional<int64_t>> IfMatchVersion(const http::Request& request) {
@@ -158,7 +132,7 @@ Result<http::Response> IntegrationHandlers::DoPutIntegration(http::Request& requ
   input.provider = provider;
   SB_ASSIGN_OR_RETURN(input.client_id, RequiredString(body, "client_id", 512));
   SB_ASSIGN_OR_RETURN(input.client_secret, OptionalString(body, "client_secret", 4096));
-  SB_ASSIGN_OR_RETURN(input.services, ParseServices(body));
+  SB_ASSIGN_OR_RETURN(input.services, ParseServiceGrants(body));
   if (body.contains("extra_scopes")) {
     SB_ASSIGN_OR_RETURN(input.extra_scopes, RequiredStringArray(body, "extra_scopes"));
   }

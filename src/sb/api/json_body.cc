@@ -100,4 +100,32 @@ Result<int> PageLimit(const http::Request& request, int default_limit, int max_l
   return value;
 }
 
+Result<std::vector<store::ServiceGrant>> ParseServiceGrants(const Json& body) {
+  std::vector<store::ServiceGrant> out;
+  if (!body.contains("services")) return out;
+  const Json& list = body["services"];
+  if (!list.is_array()) return InvalidArgumentError("field 'services' must be an array");
+  for (const Json& item : list) {
+    if (!item.is_object() || !item.contains("service") || !item["service"].is_string() ||
+        !item.contains("access") || !item["access"].is_string() || item.size() != 2) {
+      return InvalidArgumentError(
+          "each of 'services' is {\"service\": name, \"access\": \"read\" or \"read_write\"}");
+    }
+    const std::string access = item["access"];
+    if (access != "read" && access != "read_write") {
+      return InvalidArgumentError("'access' must be \"read\" or \"read_write\"");
+    }
+    out.push_back({item["service"].get<std::string>(), access == "read_write"});
+  }
+  return out;
+}
+
+Json ServiceGrantsJson(const std::vector<store::ServiceGrant>& services) {
+  Json out = Json::array();
+  for (const auto& grant : services) {
+    out.push_back({{"service", grant.service}, {"access", grant.write ? "read_write" : "read"}});
+  }
+  return out;
+}
+
 }  // namespace sb::api

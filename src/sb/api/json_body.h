@@ -11,6 +11,7 @@
 #include "sb/base/json.h"
 #include "sb/base/status.h"
 #include "sb/http/request.h"
+#include "sb/store/integration_repository.h"
 
 namespace sb::api {
 
@@ -30,5 +31,10 @@ Result<std::vector<std::string>> RequiredStringArray(const Json& object, std::st
 
 // Parses the `limit` query parameter: default when absent, error unless 1..max.
 Result<int> PageLimit(const http::Request& request, int default_limit, int max_limit);
+
+// The optional `services` member: [{"service": name, "access": "read" | "read_write"}].
+Result<std::vector<store::ServiceGrant>> ParseServiceGrants(const Json& body);
+// The same shape for responses.
+Json ServiceGrantsJson(const std::vector<store::ServiceGrant>& services);
 
 }  // namespace sb::api

@@ -50,6 +50,28 @@ Status RegisterRoutes(http::Router& router, const Handlers& h) {
   SB_RETURN_IF_ERROR(router.Add(
       "DELETE", "/v1/integrations/{provider}",
       [&in](Request& r) { return in.DeleteIntegration(r); }, kAuthed));
+
+  auto& c = h.connect;
+  SB_RETURN_IF_ERROR(router.Add(
+      "POST", "/v1/connect/sessions", [&c](Request& r) { return c.CreateSession(r); }, kAuthed));
+  SB_RETURN_IF_ERROR(router.Add(
+      "GET", "/connect/{token}", [&c](Request& r) { return c.Page(r); }, kPublicPool));
+  SB_RETURN_IF_ERROR(router.Add(
+      "POST", "/connect/{token}/start", [&c](Request& r) { return c.Start(r); }, kPublicPool));
+  SB_RETURN_IF_ERROR(router.Add(
+      "GET", "/connect/callback", [&c](Request& r) { return c.Callback(r); }, kPublicPool));
+  SB_RETURN_IF_ERROR(router.Add(
+      "GET", "/v1/connections", [&c](Request& r) { return c.ListConnections(r); }, kAuthed));
+  SB_RETURN_IF_ERROR(router.Add(
+      "GET", "/v1/connections/{id}", [&c](Request& r) { return c.GetConnection(r); }, kAuthed));
+  SB_RETURN_IF_ERROR(router.Add(
+      "PATCH", "/v1/connections/{id}", [&c](Request& r) { return c.PatchConnection(r); }, kAuthed));
+  SB_RETURN_IF_ERROR(router.Add(
+      "DELETE", "/v1/connections/{id}", [&c](Request& r) { return c.DeleteConnection(r); },
+      kAuthed));
+  SB_RETURN_IF_ERROR(router.Add(
+      "POST", "/v1/connections/{id}/refresh", [&c](Request& r) { return c.RefreshConnection(r); },
+      kAuthed));
   return OkStatus();
 }
 

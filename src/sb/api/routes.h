@@ -4,6 +4,7 @@
 
 #include "sb/api/audit_handlers.h"
 #include "sb/api/auth.h"
+#include "sb/api/connect_handlers.h"
 #include "sb/api/integration_handlers.h"
 #include "sb/api/system_handlers.h"
 #include "sb/api/tenant_handlers.h"
@@ -16,6 +17,7 @@ struct Handlers {
   TenantHandlers& tenants;
   AuditHandlers& audit;
   IntegrationHandlers& integrations;
+  ConnectHandlers& connect;
   AuthMiddleware& auth;
 };
 

@@ -4,34 +4,81 @@
 #include <sstream>
 
 #include <signal.h>
+#include <unistd.h>
 
 #include "sb/api/auth.h"
 #include "sb/api/routes.h"
 #include "sb/api/system_handlers.h"
 #include "sb/api/tenant_handlers.h"
 #include "sb/app/security.h"
+#include "sb/base/encoding.h"
 #include "sb/base/logging.h"
 #include "sb/base/metrics.h"
 #include "sb/config/config.h"
 #include "sb/http/rate_limiter.h"
 #include "sb/http/router.h"
 #include "sb/http/server.h"
+#include "sb/net/curl_http_client.h"
+#include "sb/oauth/connect.h"
+#include "sb/oauth/connections.h"
+#include "sb/oauth/jwks_cache.h"
+#include "sb/oauth/refresh_scheduler.h"
+#include "sb/oauth/token_client.h"
 #include "sb/store/open_database.h"
 #include "sb/store/role_check.h"
 
 namespace sb::app {
 
+namespace {
+
+net::CurlHttpClientOptions HttpClientOptionsFrom(const config::ProvidersConfig& p) {
+  net::CurlHttpClientOptions o;
+  o.ca_file = p.ca_file;
+  o.max_response_bytes = 1 << 20;  // token, JWKS and userinfo answers are small
+  return o;
+}
+
+// This process's name in refresh leases: host, pid and a random part (unique per start).
+std::string NodeId(Random& random) {
+  char host[256] = {};
+  gethostname(host, sizeof(host) - 1);
+  return std::string(host) + "-" + std::to_string(getpid()) + "-" + HexEncode(random.Bytes(4));
+}
+
+oauth::RefreshOptions RefreshOptionsFrom(const config::RefreshConfig& r, Random& random) {
+  oauth::RefreshOptions o;
+  o.margin = r.margin;
+  o.jitter = r.jitter;
+  o.concurrency = r.concurrency;
+  o.max_transient_failures = r.max_transient_failures;
+  o.lease = r.lease;
+  o.node_id = NodeId(random);
+  return o;
+}
+
+}  // namespace
+
 // Every component, in construction order (members are destroyed in reverse).
 struct ServerApp::Parts {
   Parts(const config::Config& c, const Clock& clock, Random& random, IdGenerator& id_generator,
         Security security_parts, std::unique_ptr<store::Database> database,
+        std::unique_ptr<store::Database> maintenance_database,
         oauth::ProviderCatalog provider_catalog)
       : config(c),
         ids(id_generator),
         security(std::move(security_parts)),
         db(std::move(database)),
+        maintenance_db(std::move(maintenance_database)),
         catalog(std::move(provider_catalog)),
         integrations(*db, catalog, *security.secrets, *security.audit, clock),
+        http_client(HttpClientOptionsFrom(c.providers)),
+        token_client(http_client),
+        jwks(http_client, clock),
+        connections(*db, catalog, integrations, *security.secrets, *security.audit, token_client,
+                    clock, random, RefreshOptionsFrom(c.refresh, random)),
+        connect(*db, catalog, integrations, *security.secrets, *security.audit, token_client, jwks,
+                http_client, clock, random, ids, oauth::ConnectOptions{c.server.public_url},
+                RefreshOptionsFrom(c.refresh, random)),
         tenants(*db, clock, ids, *security.audit),
         keys(*db, clock, random, ids, *security.audit),
         limiter(clock, http::RateLimiterOptions{c.limits.requests_per_second,
@@ -42,15 +89,27 @@ struct ServerApp::Parts {
         tenant_handlers(tenants, keys),
         audit_handlers(*db, *security.audit),
         integration_handlers(catalog, integrations),
-        auth(keys, limiter, auth_failures) {}
+        connect_handlers(connect, connections),
+        auth(keys, limiter, auth_failures) {
+    if (c.refresh.interval.count() > 0) {
+      scheduler = std::make_unique<oauth::RefreshScheduler>(
+          connections, maintenance_db ? *maintenance_db : *db, c.refresh.interval, c.refresh.batch);
+    }
+  }
 
   std::shared_ptr<IdGenerator> ids_owner;  // set right after construction
   config::Config config;
   IdGenerator& ids;
   Security security;
   std::unique_ptr<store::Database> db;
+  std::unique_ptr<store::Database> maintenance_db;  // null: db serves maintenance too (SQLite)
   oauth::ProviderCatalog catalog;
   oauth::IntegrationService integrations;
+  net::CurlHttpClient http_client;
+  oauth::TokenClient token_client;
+  oauth::JwksCache jwks;
+  oauth::ConnectionService connections;
+  oauth::ConnectService connect;
   metrics::MetricsRegistry metrics;
   tenancy::TenantService tenants;
   tenancy::ApiKeyService keys;
@@ -60,7 +119,9 @@ struct ServerApp::Parts {
   api::TenantHandlers tenant_handlers;
   api::AuditHandlers audit_handlers;
   api::IntegrationHandlers integration_handlers;
+  api::ConnectHandlers connect_handlers;
   api::AuthMiddleware auth;
+  std::unique_ptr<oauth::RefreshScheduler> scheduler;
   http::Router router;
   std::unique_ptr<http::Server> server;
 };
@@ -124,12 +185,28 @@ Result<std::unique_ptr<ServerApp>> ServerApp::Create(const config::Config& confi
   SB_ASSIGN_OR_RETURN(oauth::ProviderCatalog catalog, LoadProviderCatalog(config.providers));
   SB_ASSIGN_OR_RETURN(Security security, SetUpSecurity(config, clock, random, *ids, warnings));
   if (!warnings.str().empty()) log::Warn("keys.generated", {{"warning", warnings.str()}});
+  // Cross-tenant refresh scheduling reads only (tenant, connection) ids, through the BYPASSRLS
+  // maintenance role when one is configured (RLS-07).
+  std::unique_ptr<store::Database> maintenance;
+  if (!config.database.maintenance_url.empty() &&
+      config.database.maintenance_url != config.database.url) {
+    store::DatabaseOptions maint_options = db_options;
+    maint_options.url = config.database.maintenance_url;
+    maint_options.pool_size = 1;
+    SB_ASSIGN_OR_RETURN(maintenance, store::OpenDatabase(maint_options));
+  } else if (db->backend() == store::Backend::kPostgres && config.refresh.interval.count() > 0) {
+    log::Warn("refresh.no_maintenance_role",
+              {{"warning",
+                "database.maintenance_url is not set: row-level security hides connections from "
+                "the refresh scheduler, so tokens refresh only on demand"}});
+  }
   auto parts = std::make_unique<Parts>(config, clock, random, *ids, std::move(security),
-                                       std::move(db), std::move(catalog));
+                                       std::move(db), std::move(maintenance), std::move(catalog));
   parts->ids_owner = std::move(ids);
   SB_RETURN_IF_ERROR(api::RegisterRoutes(
-      parts->router, api::Handlers{parts->system, parts->tenant_handlers, parts->audit_handlers,
-                                   parts->integration_handlers, parts->auth}));
+      parts->router,
+      api::Handlers{parts->system, parts->tenant_handlers, parts->audit_handlers,
+                    parts->integration_handlers, parts->connect_handlers, parts->auth}));
   parts->server = std::make_unique<http::Server>(ServerOptionsFrom(config.server), parts->router,
                                                  parts->metrics, clock);
   return std::unique_ptr<ServerApp>(new ServerApp(std::move(parts)));
@@ -138,21 +215,32 @@ Result<std::unique_ptr<ServerApp>> ServerApp::Create(const config::Config& confi
 ServerApp::ServerApp(std::unique_ptr<Parts> parts) : parts_(std::move(parts)) {}
 
 ServerApp::~ServerApp() {
+  if (parts_ && parts_->scheduler) parts_->scheduler->Stop();
   if (parts_ && parts_->server) parts_->server->Stop(std::chrono::milliseconds(0));
 }
 
 Result<uint16_t> ServerApp::Start() {
   SB_RETURN_IF_ERROR(parts_->server->Start());
-  return parts_->server->port();
+  const uint16_t port = parts_->server->port();
+  if (parts_->config.server.public_url.empty()) {
+    parts_->connect.SetPublicUrl("http://" + parts_->config.server.listen_address + ":" +
+                                 std::to_string(port));
+  }
+  if (parts_->scheduler) parts_->scheduler->Start();
+  return port;
 }
 
-void ServerApp::Stop(std::chrono::milliseconds grace) { parts_->server->Stop(grace); }
+void ServerApp::Stop(std::chrono::milliseconds grace) {
+  if (parts_->scheduler) parts_->scheduler->Stop();
+  parts_->server->Stop(grace);
+}
 
 store::Database& ServerApp::database() { return *parts_->db; }
 tenancy::TenantService& ServerApp::tenants() { return parts_->tenants; }
 tenancy::ApiKeyService& ServerApp::api_keys() { return parts_->keys; }
 vault::SecretStore& ServerApp::secrets() { return *parts_->security.secrets; }
 audit::AuditLog& ServerApp::audit_log() { return *parts_->security.audit; }
+oauth::ConnectionService& ServerApp::connections() { return parts_->connections; }
 
 std::vector<std::pair<std::string, std::string>> ServerApp::Routes() const {
   return parts_->router.Routes();

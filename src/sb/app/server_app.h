@@ -14,6 +14,7 @@
 #include "sb/base/status.h"
 #include "sb/config/config.h"
 #include "sb/oauth/catalog.h"
+#include "sb/oauth/connections.h"
 #include "sb/store/database.h"
 #include "sb/tenancy/api_keys.h"
 #include "sb/tenancy/tenants.h"
@@ -48,6 +49,7 @@ class ServerApp {
   tenancy::ApiKeyService& api_keys();
   vault::SecretStore& secrets();
   audit::AuditLog& audit_log();
+  oauth::ConnectionService& connections();
   // Every registered (method, pattern) route, for the OpenAPI conformance test.
   std::vector<std::pair<std::string, std::string>> Routes() const;
 

@@ -10,9 +10,11 @@ std::string ApiSuite<store::testing::PostgresTestBackend>::AppUrl() {
 }  // namespace sb::app::testing
 
 #include "sb/app/testing/api_suite_tests.h"
+#include "sb/app/testing/connect_suite_tests.h"
 
 namespace sb::app::testing {
 INSTANTIATE_TYPED_TEST_SUITE_P(Postgres, ApiSuite, store::testing::PostgresTestBackend);
+INSTANTIATE_TYPED_TEST_SUITE_P(Postgres, ConnectSuite, store::testing::PostgresTestBackend);
 }  // namespace sb::app::testing
 
 int main(int argc, char** argv) {

@@ -1,8 +1,10 @@
 // The API conformance suite on SQLite.
 #include "sb/app/testing/api_suite_tests.h"
+#include "sb/app/testing/connect_suite_tests.h"
 
 namespace sb::app::testing {
 INSTANTIATE_TYPED_TEST_SUITE_P(Sqlite, ApiSuite, store::testing::SqliteTestBackend);
+INSTANTIATE_TYPED_TEST_SUITE_P(Sqlite, ConnectSuite, store::testing::SqliteTestBackend);
 }  // namespace sb::app::testing
 
 namespace sb::app {

@@ -220,6 +220,45 @@ const std::vector<KeySpec>& Keys() {  // NOLINT(readability-function-size)
          return OkStatus();
        },
        [](const Config& c) { return c.providers.ca_file; }},
+      {"server.public_url",
+       [](Config& c, const std::string& v) -> Status {
+         const bool scheme = v.starts_with("http://") || v.starts_with("https://");
+         if (!v.empty() && (!scheme || v.ends_with("/") || v.find_first_of("?# ") != v.npos)) {
+           return Bad("server.public_url",
+                      "expected an http(s) origin or base URL without a trailing slash");
+         }
+         c.server.public_url = v;
+         return OkStatus();
+       },
+       [](const Config& c) { return c.server.public_url; }},
+      {"refresh.margin_seconds",
+       IntField("refresh.margin_seconds", &Config::refresh, 0, 86'400,
+                [](RefreshConfig& r, int64_t v) { r.margin = std::chrono::seconds(v); }),
+       [](const Config& c) { return std::to_string(c.refresh.margin.count()); }},
+      {"refresh.jitter_seconds",
+       IntField("refresh.jitter_seconds", &Config::refresh, 0, 86'400,
+                [](RefreshConfig& r, int64_t v) { r.jitter = std::chrono::seconds(v); }),
+       [](const Config& c) { return std::to_string(c.refresh.jitter.count()); }},
+      {"refresh.interval_ms",
+       IntField("refresh.interval_ms", &Config::refresh, 0, 3'600'000,
+                [](RefreshConfig& r, int64_t v) { r.interval = milliseconds(v); }),
+       [](const Config& c) { return Ms(c.refresh.interval); }},
+      {"refresh.batch",
+       IntField("refresh.batch", &Config::refresh, 1, 1000,
+                [](RefreshConfig& r, int64_t v) { r.batch = int(v); }),
+       [](const Config& c) { return std::to_string(c.refresh.batch); }},
+      {"refresh.concurrency",
+       IntField("refresh.concurrency", &Config::refresh, 1, 64,
+                [](RefreshConfig& r, int64_t v) { r.concurrency = int(v); }),
+       [](const Config& c) { return std::to_string(c.refresh.concurrency); }},
+      {"refresh.max_transient_failures",
+       IntField("refresh.max_transient_failures", &Config::refresh, 1, 100,
+                [](RefreshConfig& r, int64_t v) { r.max_transient_failures = int(v); }),
+       [](const Config& c) { return std::to_string(c.refresh.max_transient_failures); }},
+      {"refresh.lease_ms",
+       IntField("refresh.lease_ms", &Config::refresh, 1000, 600'000,
+                [](RefreshConfig& r, int64_t v) { r.lease = milliseconds(v); }),
+       [](const Config& c) { return Ms(c.refresh.lease); }},
       {"audit.checkpoint_interval",
        IntField("audit.checkpoint_interval", &Config::audit, 1, 1'000'000,
                 [](AuditConfig& a, int64_t v) { a.checkpoint_interval = int(v); }),

@@ -27,6 +27,9 @@ struct ServerConfig {
   std::chrono::milliseconds write_timeout{30'000};   // server.write_timeout_ms
   std::chrono::milliseconds idle_timeout{60'000};    // server.idle_timeout_ms
   std::chrono::milliseconds shutdown_grace{10'000};  // server.shutdown_grace_ms
+  // server.public_url: where browsers and providers reach this hub (hosted connect pages, the
+  // OAuth redirect URI <public_url>/connect/callback). Empty: http://<listen address>:<port>.
+  std::string public_url;
 };
 
 struct DatabaseConfig {
@@ -71,6 +74,17 @@ struct ProvidersConfig {
   std::string catalog_dir;    // providers.catalog_dir: JSON files merged over the built-in catalog
 };
 
+// Token refresh (oauth::RefreshOptions).
+struct RefreshConfig {
+  std::chrono::seconds margin{300};  // refresh.margin_seconds: refresh this long before expiry
+  std::chrono::seconds jitter{120};  // refresh.jitter_seconds: and up to this much earlier
+  std::chrono::milliseconds interval{5'000};  // refresh.interval_ms: scheduler pass; 0 = off
+  int batch = 200;                 // refresh.batch: connections per scheduler pass, 1..1000
+  int concurrency = 4;             // refresh.concurrency: refreshes at once per node, 1..64
+  int max_transient_failures = 5;  // refresh.max_transient_failures: then status error
+  std::chrono::milliseconds lease{30'000};  // refresh.lease_ms: per-connection refresh lease
+};
+
 struct LogConfig {
   std::string level = "info";  // log.level: debug | info | warn | error
 };
@@ -83,6 +97,7 @@ struct Config {
   VaultConfig vault;
   AuditConfig audit;
   ProvidersConfig providers;
+  RefreshConfig refresh;
   LogConfig log;
 };
 

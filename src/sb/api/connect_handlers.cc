@@ -1,0 +1,285 @@
+#include "sb/api/connect_handlers.h"
+
+#include "sb/api/auth.h"
+#include "sb/api/connect_pages.h"
+#include "sb/api/json_body.h"
+#include "sb/api/tenant_handlers.h"
+#include "sb/base/time_format.h"
+#include "sb/http/problem.h"
+
+namespace sb::api {
+namespace {
+
+using tenancy::Principal;
+using tenancy::Scope;
+
+Json OptionalTime(const std::optional<Timestamp>& t) {
+  return t ? Json(FormatRfc3339(*t)) : Json();
+}
+
+Json ConnectionJson(const store::ConnectionRecord& r) {
+  return {{"id", r.id.value()},
+          {"provider", r.provider},
+          {"end_user_id", r.end_user_id},
+          {"account",
+           {{"subject", r.account_subject},
+            {"email", r.account_email},
+            {"provider_tenant_id", r.provider_tenant_id}}},
+          {"status", std::string(store::ConnectionStatusName(r.status))},
+          {"status_reason", r.status_reason},
+          {"services", ServiceGrantsJson(r.services)},
+          {"granted_scopes", r.granted_scopes},
+          {"missing_scopes", r.missing_scopes},
+          {"settings", r.settings},
+          {"token",
+           {{"access_token_expires_at", OptionalTime(r.access_expires_at)},
+            {"refresh_token_present", r.has_refresh_token},
+            {"version", r.token_version},
+            {"next_refresh_at", OptionalTime(r.next_refresh_at)},
+            {"consecutive_refresh_failures", r.refresh_failures}}},
+          {"created_at", FormatRfc3339(r.created_at)},
+          {"updated_at", FormatRfc3339(r.updated_at)}};
+}
+
+Result<ConnectionId> ConnectionParam(const http::Request& request) {
+  const auto id = request.PathParam("id");
+  if (!id || !IsCanonicalUuid(*id)) return NotFoundError("connection not found");
+  return ConnectionId(std::string(*id));
+}
+
+bool SecureCookies(const oauth::ConnectService& connect) {
+  return connect.PublicUrl().starts_with("https://");
+}
+
+}  // namespace
+
+http::Response ConnectHandlers::CreateSession(http::Request& r) {
+  return Respond(r, DoCreateSession(r));
+}
+http::Response ConnectHandlers::ListConnections(http::Request& r) {
+  return Respond(r, DoListConnections(r));
+}
+http::Response ConnectHandlers::GetConnection(http::Request& r) {
+  return Respond(r, DoGetConnection(r));
+}
+http::Response ConnectHandlers::PatchConnection(http::Request& r) {
+  return Respond(r, DoPatchConnection(r));
+}
+http::Response ConnectHandlers::DeleteConnection(http::Request& r) {
+  return Respond(r, DoDeleteConnection(r));
+}
+http::Response ConnectHandlers::RefreshConnection(http::Request& r) {
+  return Respond(r, DoRefreshConnection(r));
+}
+
+Result<http::Response> ConnectHandlers::DoCreateSession(http::Request& request) {
+  const Principal& p = PrincipalOf(request);
+  SB_RETURN_IF_ERROR(RequireScope(p, Scope::kWrite));
+  SB_ASSIGN_OR_RETURN(
+      Json body, ParseJsonObject(request, {"end_user", "providers", "services", "return_url"}));
+  oauth::ConnectSessionInput input;
+  if (!body.contains("end_user") || !body["end_user"].is_object()) {
+    return InvalidArgumentError("field 'end_user' must be an object {\"id\", \"email\"}");
+  }
+  const Json& end_user = body["end_user"];
+  for (const auto& [key, value] : end_user.items()) {
+    if (key != "id" && key != "email") {
+      return InvalidArgumentError("unknown field 'end_user." + key + "'");
+    }
+  }
+  SB_ASSIGN_OR_RETURN(input.end_user_id, RequiredString(end_user, "id", 256));
+  SB_ASSIGN_OR_RETURN(auto email, OptionalString(end_user, "email", 320));
+  input.end_user_email = email.value_or("");
+  if (body.contains("providers")) {
+    SB_ASSIGN_OR_RETURN(input.allowed_providers, RequiredStringArray(body, "providers"));
+  }
+  SB_ASSIGN_OR_RETURN(input.services, ParseServiceGrants(body));
+  SB_ASSIGN_OR_RETURN(input.return_url, RequiredString(body, "return_url", 2048));
+  SB_ASSIGN_OR_RETURN(auto created,
+                      connect_.CreateSession(p.tenant_id, input, AuditContextOf(request)));
+  http::Response response =
+      http::Response::Json(201, {{"id", created.record.id.value()},
+                                 {"token", created.token},
+                                 {"url", created.url},
+                                 {"end_user_id", created.record.end_user_id},
+                                 {"expires_at", FormatRfc3339(created.record.expires_at)}});
+  response.SetHeader("Cache-Control", "no-store");
+  return response;
+}
+
+http::Response ConnectHandlers::Page(http::Request& request) {
+  const std::string token(request.PathParam("token").value_or(""));
+  auto page = connect_.OpenSession(token);
+  if (!page.ok()) {
+    const bool missing = page.status().code() == StatusCode::kNotFound;
+    return HtmlPage(missing ? 404 : 503,
+                    RenderProblemPage(missing ? "This link does not work" : "Please try again",
+                                      missing ? "This connect link is not valid or has expired. "
+                                                "Go back to the app and start again."
+                                              : "Something went wrong on our side.",
+                                      missing ? "invalid_session" : "unavailable", ""));
+  }
+  return HtmlPage(200, RenderConnectPage(*page, token));
+}
+
+http::Response ConnectHandlers::Start(http::Request& request) {
+  const std::string token(request.PathParam("token").value_or(""));
+  auto form = http::ParseForm(request.body);
+  std::string provider;
+  std::vector<store::ServiceGrant> services;
+  bool malformed = !form.ok();
+  if (form.ok()) {
+    for (const auto& [name, value] : *form) {
+      if (name == "provider") provider = value;
+      if (name != "service") continue;
+      const size_t colon = value.find(':');
+      const std::string access = colon == std::string::npos ? "read" : value.substr(colon + 1);
+      if (access != "read" && access != "read_write") malformed = true;
+      services.push_back({value.substr(0, colon), access == "read_write"});
+    }
+  }
+  if (malformed || provider.empty()) {
+    return HtmlPage(400, RenderProblemPage("Please choose a provider",
+                                           "The form was incomplete. Go back and choose a "
+                                           "provider to connect.",
+                                           "invalid_request", ""));
+  }
+  auto start = connect_.Start(token, provider, services, request.request_id);
+  if (!start.ok()) {
+    const StatusCode code = start.status().code();
+    if (code == StatusCode::kNotFound) {
+      return HtmlPage(404, RenderProblemPage("This link does not work",
+                                             "This connect link is not valid or has expired. Go "
+                                             "back to the app and start again.",
+                                             "invalid_session", ""));
+    }
+    if (code == StatusCode::kInvalidArgument) {
+      return HtmlPage(400, RenderProblemPage("That choice is not available",
+                                             start.status().message(), "invalid_choice", ""));
+    }
+    return HtmlPage(503, RenderProblemPage("Please try again", "Something went wrong on our side.",
+                                           "unavailable", ""));
+  }
+  http::Response response = HtmlPage(303, "");
+  response.SetHeader("Location", start->authorization_url);
+  std::string cookie = std::string(kConnectCookie) + "=" + start->browser_binding +
+                       "; Path=/connect/callback; Max-Age=600; HttpOnly; SameSite=Lax";
+  if (SecureCookies(connect_)) cookie += "; Secure";
+  response.SetHeader("Set-Cookie", cookie);
+  return response;
+}
+
+http::Response ConnectHandlers::Callback(http::Request& request) {
+  oauth::CallbackParams params;
+  params.state = std::string(request.Query("state").value_or(""));
+  params.code = std::string(request.Query("code").value_or(""));
+  params.error = std::string(request.Query("error").value_or(""));
+  params.error_description = std::string(request.Query("error_description").value_or(""));
+  if (auto iss = request.Query("iss")) params.iss = std::string(*iss);
+  params.browser_binding = std::string(http::CookieValue(request, kConnectCookie).value_or(""));
+  params.request_id = request.request_id;
+  auto outcome = connect_.Callback(params);
+  http::Response response;
+  if (auto* ok = std::get_if<oauth::CallbackSuccess>(&outcome)) {
+    // Straight on to a clean URL: code and state leave the address bar (OA-07).
+    response = HtmlPage(303, "");
+    response.SetHeader("Location",
+                       AppendQuery(ok->return_url, {{"status", "connected"},
+                                                    {"connection_id", ok->connection.id.value()},
+                                                    {"provider", ok->connection.provider}}));
+  } else {
+    const auto& failure = std::get<oauth::CallbackFailure>(outcome);
+    response = HtmlPage(failure.http_status, RenderProblemPage(failure.title, failure.message,
+                                                               failure.code, failure.return_url));
+  }
+  // The binding is single use, like the state.
+  std::string clear =
+      std::string(kConnectCookie) + "=; Path=/connect/callback; Max-Age=0; HttpOnly; SameSite=Lax";
+  if (SecureCookies(connect_)) clear += "; Secure";
+  response.SetHeader("Set-Cookie", clear);
+  return response;
+}
+
+Result<http::Response> ConnectHandlers::DoListConnections(http::Request& request) {
+  const Principal& p = PrincipalOf(request);
+  SB_RETURN_IF_ERROR(RequireScope(p, Scope::kRead));
+  SB_ASSIGN_OR_RETURN(int limit,
+                      PageLimit(request, 50, store::ConnectionRepository::kMaxListLimit));
+  store::ConnectionFilter filter;
+  if (auto provider = request.Query("provider")) filter.provider = std::string(*provider);
+  if (auto end_user = request.Query("end_user_id")) filter.end_user_id = std::string(*end_user);
+  if (auto status = request.Query("status")) {
+    filter.status = store::ParseConnectionStatus(*status);
+    if (!filter.status) return InvalidArgumentError("unknown status filter");
+  }
+  std::optional<ConnectionId> after;
+  if (auto cursor = request.Query("cursor")) {
+    if (!IsCanonicalUuid(*cursor)) return InvalidArgumentError("malformed cursor");
+    after = ConnectionId(std::string(*cursor));
+  }
+  SB_ASSIGN_OR_RETURN(auto records, connections_.List(p.tenant_id, filter, after, limit));
+  Json data = Json::array();
+  for (const auto& r : records) data.push_back(ConnectionJson(r));
+  Json body = {{"data", data}, {"next_cursor", nullptr}};
+  if (static_cast<int>(records.size()) == limit) body["next_cursor"] = records.back().id.value();
+  return http::Response::Json(200, body);
+}
+
+Result<http::Response> ConnectHandlers::DoGetConnection(http::Request& request) {
+  const Principal& p = PrincipalOf(request);
+  SB_RETURN_IF_ERROR(RequireScope(p, Scope::kRead));
+  SB_ASSIGN_OR_RETURN(ConnectionId id, ConnectionParam(request));
+  auto record = connections_.Get(p.tenant_id, id);
+  SB_RETURN_IF_ERROR(record.status());
+  return http::Response::Json(200, ConnectionJson(*record));
+}
+
+Result<http::Response> ConnectHandlers::DoPatchConnection(http::Request& request) {
+  const Principal& p = PrincipalOf(request);
+  SB_RETURN_IF_ERROR(RequireScope(p, Scope::kWrite));
+  SB_ASSIGN_OR_RETURN(ConnectionId id, ConnectionParam(request));
+  SB_ASSIGN_OR_RETURN(Json body, ParseJsonObject(request, {"services", "settings", "enabled"}));
+  oauth::ConnectionPatch patch;
+  if (body.contains("services")) {
+    SB_ASSIGN_OR_RETURN(patch.services, ParseServiceGrants(body));
+  }
+  if (body.contains("settings")) {
+    if (!body["settings"].is_object()) {
+      return InvalidArgumentError("field 'settings' must be an object");
+    }
+    patch.settings = body["settings"];
+  }
+  if (body.contains("enabled")) {
+    if (!body["enabled"].is_boolean()) {
+      return InvalidArgumentError("field 'enabled' must be a boolean");
+    }
+    patch.enabled = body["enabled"].get<bool>();
+  }
+  auto record = connections_.Patch(p.tenant_id, id, patch, AuditContextOf(request));
+  SB_RETURN_IF_ERROR(record.status());
+  return http::Response::Json(200, ConnectionJson(*record));
+}
+
+Result<http::Response> ConnectHandlers::DoDeleteConnection(http::Request& request) {
+  const Principal& p = PrincipalOf(request);
+  SB_RETURN_IF_ERROR(RequireScope(p, Scope::kWrite));
+  SB_ASSIGN_OR_RETURN(ConnectionId id, ConnectionParam(request));
+  auto deleted = connections_.Delete(p.tenant_id, id, AuditContextOf(request));
+  SB_RETURN_IF_ERROR(deleted.status());
+  if (!*deleted) return NotFoundError("connection not found");
+  return http::Response::Empty(204);
+}
+
+Result<http::Response> ConnectHandlers::DoRefreshConnection(http::Request& request) {
+  const Principal& p = PrincipalOf(request);
+  SB_RETURN_IF_ERROR(RequireScope(p, Scope::kWrite));
+  SB_ASSIGN_OR_RETURN(ConnectionId id, ConnectionParam(request));
+  auto token =
+      connections_.Token(p.tenant_id, id, oauth::RefreshMode::kForce, AuditContextOf(request));
+  SB_RETURN_IF_ERROR(token.status());
+  SB_ASSIGN_OR_RETURN(auto record, connections_.Get(p.tenant_id, id));
+  return http::Response::Json(
+      200, {{"refreshed", token->refreshed}, {"connection", ConnectionJson(record)}});
+}
+
+}  // namespace sb::api

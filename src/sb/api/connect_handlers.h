@@ -1,0 +1,51 @@
+// REST handlers and hosted pages of the connect flow and of connections:
+//   POST /v1/connect/sessions               (write) a connect session for one end user
+//   GET  /connect/{token}                   (public) the hosted page: pick provider, services
+//   POST /connect/{token}/start             (public) form post: sets the browser-binding
+//                                            cookie and redirects to the provider
+//   GET  /connect/callback                  (public) the provider's redirect back
+//   GET  /v1/connections                    (read) filter by provider, status, end_user_id
+//   GET|PATCH|DELETE /v1/connections/{id}   (read | write | write)
+//   POST /v1/connections/{id}/refresh       (write) refresh the access token now
+// Connection views carry token facts only, never a token. Thread-safe.
+#pragma once
+
+#include "sb/http/request.h"
+#include "sb/http/response.h"
+#include "sb/oauth/connect.h"
+#include "sb/oauth/connections.h"
+
+namespace sb::api {
+
+// The browser-binding cookie of an authorization in flight (OA-03).
+inline constexpr char kConnectCookie[] = "sb_connect";
+
+class ConnectHandlers {
+ public:
+  ConnectHandlers(oauth::ConnectService& connect, oauth::ConnectionService& connections)
+      : connect_(connect), connections_(connections) {}
+
+  http::Response CreateSession(http::Request& request);
+  http::Response Page(http::Request& request);
+  http::Response Start(http::Request& request);
+  http::Response Callback(http::Request& request);
+
+  http::Response ListConnections(http::Request& request);
+  http::Response GetConnection(http::Request& request);
+  http::Response PatchConnection(http::Request& request);
+  http::Response DeleteConnection(http::Request& request);
+  http::Response RefreshConnection(http::Request& request);
+
+ private:
+  Result<http::Response> DoCreateSession(http::Request& request);
+  Result<http::Response> DoListConnections(http::Request& request);
+  Result<http::Response> DoGetConnection(http::Request& request);
+  Result<http::Response> DoPatchConnection(http::Request& request);
+  Result<http::Response> DoDeleteConnection(http::Request& request);
+  Result<http::Response> DoRefreshConnection(http::Request& request);
+
+  oauth::ConnectService& connect_;
+  oauth::ConnectionService& connections_;
+};
+
+}  // namespace sb::api

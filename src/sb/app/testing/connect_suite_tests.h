@@ -1,0 +1,445 @@
+// The connect flow end to end (issue 5), written once and instantiated per storage backend:
+// the real server (ServerApp) and the real switchboard-sandbox binary, driven over HTTP by a
+// browser that keeps cookies and follows redirects. Include after api_suite_tests.h.
+#pragma once
+
+#include <chrono>
+#include <memory>
+#include <string>
+
+#include <gtest/gtest.h>
+
+#include "sb/app/testing/api_suite.h"
+#include "sb/app/testing/sandbox_process.h"
+#include "sb/base/encoding.h"
+#include "sb/net/testing/browser.h"
+
+namespace sb::app::testing {
+
+using net::testing::Browser;
+using net::testing::BrowserOptions;
+using net::testing::BrowserResponse;
+
+inline constexpr char kReturnUrl[] = "https://app.example/connected";
+inline constexpr char kClientSecret[] = "test-client-secret-7d1f";
+
+template <typename Backend>
+class ConnectSuite : public ApiSuite<Backend> {
+ protected:
+  using Base = ApiSuite<Backend>;
+
+  void SetUp() override {
+    Base::SetUp();
+    auto sandbox = SandboxProcess::Start();
+    ASSERT_TRUE(sandbox.ok()) << sandbox.status().ToString();
+    sandbox_ = std::move(*sandbox);
+    this->config_.providers.google_url = sandbox_->google_url();
+    this->config_.providers.microsoft_url = sandbox_->microsoft_url();
+    this->config_.providers.ca_file = sandbox_->ca_file();
+    this->config_.refresh.interval = std::chrono::milliseconds(0);  // tests drive RefreshDue
+    // ID tokens carry the sandbox's (real) time.
+    this->clock_.Set(
+        std::chrono::time_point_cast<std::chrono::microseconds>(std::chrono::system_clock::now()));
+    this->Boot();
+    for (auto origin : {SandboxOrigin::kGoogle, SandboxOrigin::kMicrosoft}) {
+      ASSERT_TRUE(sandbox_->RegisterClient(origin, ClientId(origin), kClientSecret, {}).ok());
+    }
+    ASSERT_TRUE(
+        sandbox_->CreateAccount(SandboxOrigin::kGoogle, {{"email", "alice@example.com"}}).ok());
+    ASSERT_TRUE(
+        sandbox_->CreateAccount(SandboxOrigin::kMicrosoft, {{"email", "alice@contoso.example"}})
+            .ok());
+    std::tie(tenant_, key_) = this->NewTenantWithKey(R"(["read","write"])");
+  }
+
+  void TearDown() override {
+    if (HasFailure() && sandbox_) std::cerr << "sandbox stderr:\n" << sandbox_->Stderr();
+    Base::TearDown();
+    sandbox_.reset();
+  }
+
+  bool HasFailure() const { return ::testing::Test::HasFailure(); }
+
+  static std::string ClientId(SandboxOrigin origin) {
+    return origin == SandboxOrigin::kGoogle ? "sb-test.apps.googleusercontent.com"
+                                            : "0d6c1e7a-1111-4000-8000-00000000c0de";
+  }
+  static std::string Provider(SandboxOrigin origin) {
+    return origin == SandboxOrigin::kGoogle ? "google" : "microsoft";
+  }
+  static std::string Email(SandboxOrigin origin) {
+    return origin == SandboxOrigin::kGoogle ? "alice@example.com" : "alice@contoso.example";
+  }
+
+  std::string PublicUrl() const { return "http://127.0.0.1:" + std::to_string(this->port_); }
+
+  void PutIntegration(SandboxOrigin origin, const std::string& key) {
+    TestResponse r = this->Call(
+        "PUT", "/v1/integrations/" + Provider(origin),
+        Json{{"client_id", ClientId(origin)},
+             {"client_secret", kClientSecret},
+             {"services", Json::array({{{"service", "calendar"}, {"access", "read_write"}}})}}
+            .dump(),
+        key);
+    ASSERT_TRUE(r.status == 201 || r.status == 200) << r.body;
+  }
+
+  // A connect session for `email`; returns its URL.
+  std::string NewSession(const std::string& key, const std::string& email,
+                         const std::string& end_user = "user-1") {
+    TestResponse r = this->Call(
+        "POST", "/v1/connect/sessions",
+        Json{{"end_user", {{"id", end_user}, {"email", email}}}, {"return_url", kReturnUrl}}.dump(),
+        key);
+    EXPECT_EQ(r.status, 201) << r.body;
+    EXPECT_EQ(r.Header("cache-control"), "no-store");
+    return r.JsonBody().value("url", "");
+  }
+
+  std::unique_ptr<Browser> NewBrowser() {
+    auto browser = std::make_unique<Browser>(BrowserOptions{sandbox_->ca_file()});
+    browser->StopAt([](std::string_view url) { return url.starts_with(kReturnUrl); });
+    return browser;
+  }
+
+  // Opens the session page and submits the provider choice; the browser follows the provider
+  // (auto-consent) back to the callback and stops at the return URL.
+  Result<BrowserResponse> Connect(Browser& browser, const std::string& session_url,
+                                  SandboxOrigin origin) {
+    SB_ASSIGN_OR_RETURN(BrowserResponse page, browser.Get(session_url));
+    if (page.status != 200) return InternalError("connect page answered " + page.body);
+    const std::string token = session_url.substr(session_url.rfind('/') + 1);
+    return browser.PostForm(PublicUrl() + "/connect/" + token + "/start",
+                            {{"provider", Provider(origin)}, {"service", "calendar:read_write"}});
+  }
+
+  // Runs a session up to the provider's redirect back, without following it: the callback URL.
+  std::string CallbackUrl(Browser& browser, SandboxOrigin origin) {
+    const std::string session = NewSession(key_, Email(origin));
+    browser.StopAt([](std::string_view url) { return url.find("/connect/callback") != url.npos; });
+    auto stopped = Connect(browser, session, origin);
+    EXPECT_TRUE(stopped.ok()) << stopped.status().ToString();
+    browser.StopAt([](std::string_view url) { return url.starts_with(kReturnUrl); });
+    return stopped.ok() ? stopped->url : "";
+  }
+
+  std::string ConnectionIdFrom(const BrowserResponse& response) {
+    auto query = net::testing::ParseQuery(response.url);
+    if (!query.ok()) return "";
+    for (const auto& [name, value] : *query) {
+      if (name == "connection_id") return value;
+    }
+    return "";
+  }
+
+  Json Connection(const std::string& id) {
+    TestResponse r = this->Call("GET", "/v1/connections/" + id, "", key_);
+    EXPECT_EQ(r.status, 200) << r.body;
+    return r.JsonBody();
+  }
+
+  Json Connections() {
+    TestResponse r = this->Call("GET", "/v1/connections", "", key_);
+    EXPECT_EQ(r.status, 200) << r.body;
+    return r.JsonBody()["data"];
+  }
+
+  // Audit actions of the test tenant, oldest first.
+  std::vector<std::string> AuditActions() {
+    TestResponse r = this->Call("GET", "/v1/audit?limit=1000", "", key_);
+    EXPECT_EQ(r.status, 200) << r.body;
+    std::vector<std::string> out;
+    const Json body = r.JsonBody();
+    for (const Json& e : body["data"]) out.push_back(e.value("action", ""));
+    return out;
+  }
+  int CountAudit(const std::string& action, const std::string& code = "",
+                 const std::string& key = "") {
+    TestResponse r =
+        this->Call("GET", "/v1/audit?limit=1000&action=" + action, "", key.empty() ? key_ : key);
+    int n = 0;
+    const Json body = r.JsonBody();
+    for (const Json& e : body["data"]) {
+      if (code.empty() || e["details"].value("code", "") == code) ++n;
+    }
+    return n;
+  }
+
+  int TokenCalls(SandboxOrigin origin) {
+    auto log = sandbox_->Requests(origin, origin == SandboxOrigin::kGoogle ? "/token" : "/common");
+    if (!log.ok()) return -1;
+    int n = 0;
+    for (const Json& entry : *log) {
+      if (entry.value("path", "").find("token") != std::string::npos) ++n;
+    }
+    return n;
+  }
+
+  std::unique_ptr<SandboxProcess> sandbox_;
+  std::string tenant_;
+  std::string key_;
+};
+
+TYPED_TEST_SUITE_P(ConnectSuite);
+
+// The full flow for both providers: hosted page, authorization with PKCE, callback, and a
+// connection with token facts (never tokens); connecting again updates the same connection.
+TYPED_TEST_P(ConnectSuite, FullFlowCreatesOneConnectionPerAccount) {
+  for (auto origin : {SandboxOrigin::kGoogle, SandboxOrigin::kMicrosoft}) {
+    SCOPED_TRACE(this->Provider(origin));
+    this->PutIntegration(origin, this->key_);
+    auto browser = this->NewBrowser();
+    auto done = this->Connect(*browser, this->NewSession(this->key_, this->Email(origin)), origin);
+    ASSERT_TRUE(done.ok()) << done.status().ToString();
+    EXPECT_EQ(done->status, 303) << done->body;
+    EXPECT_TRUE(done->url.starts_with(kReturnUrl)) << done->url;
+    EXPECT_EQ(done->Header("referrer-policy"), "no-referrer");
+    EXPECT_EQ(done->Header("cache-control"), "no-store");
+    // The authorization request carried PKCE S256 and a state (OA-01, OA-03).
+    bool saw_authorize = false;
+    for (const auto& url : browser->history()) {
+      if (url.find("authorize") == std::string::npos && url.find("/auth?") == std::string::npos) {
+        continue;
+      }
+      saw_authorize = true;
+      EXPECT_NE(url.find("code_challenge_method=S256"), std::string::npos) << url;
+      EXPECT_NE(url.find("state="), std::string::npos);
+      EXPECT_NE(url.find("nonce="), std::string::npos);
+    }
+    EXPECT_TRUE(saw_authorize);
+    const std::string id = this->ConnectionIdFrom(*done);
+    ASSERT_FALSE(id.empty()) << done->url;
+
+    Json c = this->Connection(id);
+    EXPECT_EQ(c["provider"], this->Provider(origin));
+    EXPECT_EQ(c["status"], "active");
+    EXPECT_EQ(c["end_user_id"], "user-1");
+    EXPECT_EQ(c["account"]["email"], this->Email(origin));
+    EXPECT_FALSE(c["account"]["subject"].get<std::string>().empty());
+    EXPECT_EQ(c["token"]["refresh_token_present"], true);
+    EXPECT_TRUE(c["token"]["access_token_expires_at"].is_string());
+    EXPECT_TRUE(c["missing_scopes"].empty()) << c.dump();
+    EXPECT_EQ(c.dump().find("access_token\""), std::string::npos);
+    if (origin == SandboxOrigin::kMicrosoft) {
+      EXPECT_FALSE(c["account"]["provider_tenant_id"].get<std::string>().empty());
+    }
+
+    // The same account again: the same connection, updated.
+    auto again = this->Connect(*browser, this->NewSession(this->key_, this->Email(origin)), origin);
+    ASSERT_TRUE(again.ok());
+    EXPECT_EQ(this->ConnectionIdFrom(*again), id);
+    EXPECT_EQ(this->Connection(id)["token"]["version"], 2);
+  }
+  EXPECT_EQ(this->Connections().size(), 2u);
+  EXPECT_EQ(this->CountAudit("connection.create"), 2);
+  EXPECT_EQ(this->CountAudit("connection.reconnect"), 2);
+}
+
+// Granular consent: scopes the user did not grant are reported as missing.
+TYPED_TEST_P(ConnectSuite, ScopesTheUserDidNotGrantAreReported) {
+  this->PutIntegration(SandboxOrigin::kGoogle, this->key_);
+  ASSERT_TRUE(this->sandbox_
+                  ->PutSettings(SandboxOrigin::kGoogle, {{"grant_scopes", "openid email profile"}})
+                  .ok());
+  auto browser = this->NewBrowser();
+  auto done = this->Connect(*browser, this->NewSession(this->key_, "alice@example.com"),
+                            SandboxOrigin::kGoogle);
+  ASSERT_TRUE(done.ok());
+  Json c = this->Connection(this->ConnectionIdFrom(*done));
+  EXPECT_EQ(c["missing_scopes"], Json::array({"https://www.googleapis.com/auth/calendar"}));
+}
+
+// OA-03, OA-05, OA-08: unknown, tampered, foreign-tenant, replayed, other-browser, expired and
+// wrong-issuer callbacks each end on a clear page and an audit entry, with no connection, and
+// (except the replay of a completed one) without a call to the token endpoint.
+TYPED_TEST_P(ConnectSuite, StateAttacksEndOnAPageAndAnAuditEntry) {
+  const auto google = SandboxOrigin::kGoogle;
+  this->PutIntegration(google, this->key_);
+  const int calls_before = this->TokenCalls(google);
+
+  auto browser = this->NewBrowser();
+  const std::string callback = this->CallbackUrl(*browser, google);
+  ASSERT_NE(callback.find("state="), std::string::npos) << callback;
+  auto query = net::testing::ParseQuery(callback);
+  ASSERT_TRUE(query.ok());
+  std::string state;
+  std::string code;
+  for (const auto& [n, v] : *query) {
+    if (n == "state") state = v;
+    if (n == "code") code = v;
+  }
+  const std::string base = this->PublicUrl() + "/connect/callback?code=" + code + "&state=";
+
+  auto expect_page = [&](Browser& b, const std::string& url, int status,
+                         const std::string& code_name) {
+    auto r = b.Get(url);
+    ASSERT_TRUE(r.ok()) << r.status().ToString();
+    EXPECT_EQ(r->status, status) << r->body;
+    EXPECT_NE(r->body.find(code_name), std::string::npos) << r->body;
+    EXPECT_EQ(r->Header("referrer-policy"), "no-referrer");
+    EXPECT_EQ(r->body.find(code), std::string::npos);  // the code is never echoed
+  };
+
+  // Unknown state, and a tampered one.
+  expect_page(*browser, base + "nonsense", 400, "invalid_state");
+  std::string tampered = state;
+  tampered.back() = tampered.back() == 'A' ? 'B' : 'A';
+  expect_page(*browser, base + tampered, 400, "invalid_state");
+
+  // Another tenant's id on this tenant's state: nothing there (forged foreign-tenant callback).
+  auto [other_tenant, other_key] = this->NewTenantWithKey(R"(["read","write"])");
+  const std::string foreign = other_tenant + state.substr(36);
+  expect_page(*browser, base + foreign, 400, "invalid_state");
+
+  // A second browser (no binding cookie) cannot finish it (OA-03), and it stays usable.
+  auto stranger = this->NewBrowser();
+  expect_page(*stranger, callback, 400, "browser_mismatch");
+  EXPECT_EQ(this->TokenCalls(google), calls_before);
+
+  // The replayed callback after the first use.
+  auto browser2 = this->NewBrowser();
+  const std::string callback2 = this->CallbackUrl(*browser2, google);
+  auto first = browser2->Get(callback2);
+  ASSERT_TRUE(first.ok());
+  EXPECT_EQ(first->status, 303);
+  const int calls_after_first = this->TokenCalls(google);
+  // The state is single use (OA-08): a second callback does nothing.
+  expect_page(*browser2, callback2, 400, "state_replayed");
+  EXPECT_EQ(this->TokenCalls(google), calls_after_first);
+
+  // Expired: the state is good for 10 minutes.
+  auto browser3 = this->NewBrowser();
+  const std::string callback3 = this->CallbackUrl(*browser3, google);
+  this->clock_.Advance(std::chrono::minutes(11));
+  expect_page(*browser3, callback3, 400, "state_expired");
+  this->clock_.Advance(-std::chrono::minutes(11));
+
+  // Denied consent.
+  ASSERT_TRUE(this->sandbox_->PutSettings(google, {{"consent_decision", "deny"}}).ok());
+  auto browser4 = this->NewBrowser();
+  auto denied = this->Connect(*browser4, this->NewSession(this->key_, "alice@example.com"), google);
+  ASSERT_TRUE(denied.ok());
+  EXPECT_EQ(denied->status, 403);
+  EXPECT_NE(denied->body.find("Access was not granted"), std::string::npos);
+
+  // One connection only (from browser2), and every failure audited.
+  EXPECT_EQ(this->Connections().size(), 1u);
+  // The malformed state names no tenant (logged only); the tampered one is audited here, the
+  // forged one in the tenant it names.
+  EXPECT_EQ(this->CountAudit("oauth.callback", "invalid_state"), 1);
+  EXPECT_EQ(this->CountAudit("oauth.callback", "invalid_state", other_key), 1);
+  EXPECT_EQ(this->CountAudit("oauth.callback", "browser_mismatch"), 1);
+  EXPECT_GE(this->CountAudit("oauth.callback", "state_replayed"), 1);
+  EXPECT_EQ(this->CountAudit("oauth.callback", "state_expired"), 1);
+  EXPECT_EQ(this->CountAudit("oauth.callback", "access_denied"), 1);
+  // The other tenant saw nothing.
+  TestResponse other = this->Call("GET", "/v1/connections", "", other_key);
+  EXPECT_TRUE(other.JsonBody()["data"].empty());
+}
+
+TYPED_TEST_P(ConnectSuite, IssuerMismatchIsRefused) {
+  const auto google = SandboxOrigin::kGoogle;
+  this->PutIntegration(google, this->key_);
+  auto browser = this->NewBrowser();
+  const std::string callback = this->CallbackUrl(*browser, google);
+  const int calls_before = this->TokenCalls(google);
+  auto r = browser->Get(callback + "&iss=" + PercentEncode("https://accounts.google.com/"));
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r->status, 400);
+  EXPECT_NE(r->body.find("issuer_mismatch"), std::string::npos);
+  EXPECT_EQ(this->TokenCalls(google), calls_before);
+  EXPECT_TRUE(this->Connections().empty());
+}
+
+// Refresh before expiry on the scheduler's clock, with rotating refresh tokens, then a revoked
+// grant: reauthorization_required at once (OA-10).
+TYPED_TEST_P(ConnectSuite, RefreshRotatesAndARevokedGrantNeedsReauthorization) {
+  const auto microsoft = SandboxOrigin::kMicrosoft;
+  this->PutIntegration(microsoft, this->key_);
+  ASSERT_TRUE(
+      this->sandbox_->PutSettings(microsoft, {{"invalidate_old_refresh_on_rotate", true}}).ok());
+  auto browser = this->NewBrowser();
+  auto done =
+      this->Connect(*browser, this->NewSession(this->key_, "alice@contoso.example"), microsoft);
+  ASSERT_TRUE(done.ok());
+  const std::string id = this->ConnectionIdFrom(*done);
+  auto maintenance = this->backend_.OpenMaintenance();
+  ASSERT_TRUE(maintenance.ok());
+
+  // Nothing is due yet.
+  auto none = this->app_->connections().RefreshDue(**maintenance, 100);
+  ASSERT_TRUE(none.ok()) << none.status().ToString();
+  EXPECT_EQ(*none, 0);
+  // Three refreshes, each due by the clock; each uses the refresh token the last one stored.
+  for (int round = 1; round <= 3; ++round) {
+    this->clock_.Advance(std::chrono::minutes(60));
+    auto n = this->app_->connections().RefreshDue(**maintenance, 100);
+    ASSERT_TRUE(n.ok()) << n.status().ToString();
+    EXPECT_EQ(*n, 1) << "round " << round;
+    Json c = this->Connection(id);
+    EXPECT_EQ(c["status"], "active") << c.dump();
+    EXPECT_EQ(c["token"]["version"], 1 + round);
+  }
+  // The user revokes access at the provider.
+  ASSERT_TRUE(
+      this->sandbox_
+          ->Action(microsoft, "revoke-refresh-tokens", {{"account", "alice@contoso.example"}})
+          .ok());
+  TestResponse forced = this->Call("POST", "/v1/connections/" + id + "/refresh", "", this->key_);
+  EXPECT_EQ(forced.status, 409) << forced.body;
+  Json c = this->Connection(id);
+  EXPECT_EQ(c["status"], "reauthorization_required") << c.dump();
+  EXPECT_TRUE(c["token"]["next_refresh_at"].is_null());
+  // No retry loop: the scheduler leaves it alone.
+  const int calls = this->TokenCalls(microsoft);
+  this->clock_.Advance(std::chrono::hours(2));
+  EXPECT_EQ(*this->app_->connections().RefreshDue(**maintenance, 100), 0);
+  EXPECT_EQ(this->TokenCalls(microsoft), calls);
+  EXPECT_EQ(this->CountAudit("connection.refresh"), 4);
+}
+
+// PATCH changes services and settings and disables; DELETE revokes at the provider first.
+TYPED_TEST_P(ConnectSuite, PatchAndDeleteWithRevocation) {
+  const auto google = SandboxOrigin::kGoogle;
+  this->PutIntegration(google, this->key_);
+  auto browser = this->NewBrowser();
+  auto done = this->Connect(*browser, this->NewSession(this->key_, "alice@example.com"), google);
+  ASSERT_TRUE(done.ok());
+  const std::string id = this->ConnectionIdFrom(*done);
+
+  TestResponse patched = this->Call(
+      "PATCH", "/v1/connections/" + id,
+      R"({"services":[{"service":"calendar","access":"read"}],"settings":{"sync":true},"enabled":false})",
+      this->key_);
+  ASSERT_EQ(patched.status, 200) << patched.body;
+  EXPECT_EQ(patched.JsonBody()["status"], "disabled");
+  EXPECT_EQ(patched.JsonBody()["settings"]["sync"], true);
+  TestResponse refused = this->Call("POST", "/v1/connections/" + id + "/refresh", "", this->key_);
+  EXPECT_EQ(refused.status, 409);
+  TestResponse bad = this->Call("PATCH", "/v1/connections/" + id,
+                                R"({"services":[{"service":"fax","access":"read"}]})", this->key_);
+  EXPECT_EQ(bad.status, 400);
+
+  // Another tenant cannot see, change or delete it.
+  auto [other_tenant, other_key] = this->NewTenantWithKey(R"(["read","write"])");
+  EXPECT_EQ(this->Call("GET", "/v1/connections/" + id, "", other_key).status, 404);
+  EXPECT_EQ(this->Call("DELETE", "/v1/connections/" + id, "", other_key).status, 404);
+
+  ASSERT_TRUE(this->sandbox_->Requests(google).ok());
+  EXPECT_EQ(this->Call("DELETE", "/v1/connections/" + id, "", this->key_).status, 204);
+  auto revokes = this->sandbox_->Requests(google, "/revoke");
+  ASSERT_TRUE(revokes.ok());
+  EXPECT_EQ(revokes->size(), 1u);
+  EXPECT_EQ(this->Call("GET", "/v1/connections/" + id, "", this->key_).status, 404);
+  EXPECT_EQ(this->Call("DELETE", "/v1/connections/" + id, "", this->key_).status, 404);
+  EXPECT_EQ(this->CountAudit("connection.delete"), 1);
+  EXPECT_EQ(this->CountAudit("connection.status_change"), 2);  // disabled, revoked
+}
+
+REGISTER_TYPED_TEST_SUITE_P(ConnectSuite, FullFlowCreatesOneConnectionPerAccount,
+                            ScopesTheUserDidNotGrantAreReported,
+                            StateAttacksEndOnAPageAndAnAuditEntry, IssuerMismatchIsRefused,
+                            RefreshRotatesAndARevokedGrantNeedsReauthorization,
+                            PatchAndDeleteWithRevocation);
+
+}  // namespace sb::app::testing

@@ -1,0 +1,170 @@
+// ConnectService: the connect flow that turns an end user's consent into a connection.
+//
+//   1. The host app creates a connect session (POST /v1/connect/sessions) and sends its end
+//      user to the hosted page /connect/{token}.
+//   2. The user picks a provider and services; Start() records an OAuth transaction and
+//      returns the provider's authorization URL: PKCE S256 where the provider supports it
+//      (OA-01), a single-use `state` and an OIDC `nonce` of 256 bits (OA-03, OA-04, OA-16),
+//      the exact redirect URI <public_url>/connect/callback (OA-06), and a browser-binding
+//      value for an HttpOnly cookie whose hash the transaction keeps.
+//   3. Callback() checks the state (known, unexpired, same browser, single use: OA-03, OA-08)
+//      and the issuer (OA-05), exchanges the code with the stored verifier (OA-09), validates
+//      the ID token (OA-14), and creates or updates the connection with its tokens in the vault
+//      (OA-11), all in one transaction so that a failure leaves nothing half made.
+//
+// Tokens and states carry the tenant id in clear ("<tenant>.<secret>") so that every lookup
+// runs inside that tenant's row-level security; the secret part is stored only as a SHA-256
+// hash, so a state altered to name another tenant finds nothing there. Every failure is
+// audited in the tenant it names (when that tenant exists) and ends in a CallbackFailure that
+// the page shows without any secret. Thread-safe.
+#pragma once
+
+#include <chrono>
+#include <map>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "sb/audit/audit_log.h"
+#include "sb/audit/context.h"
+#include "sb/base/clock.h"
+#include "sb/base/ids.h"
+#include "sb/base/random.h"
+#include "sb/oauth/catalog.h"
+#include "sb/oauth/connections.h"
+#include "sb/oauth/integrations.h"
+#include "sb/oauth/jwks_cache.h"
+#include "sb/oauth/token_client.h"
+#include "sb/store/connect_repository.h"
+#include "sb/store/database.h"
+#include "sb/vault/secret_store.h"
+
+namespace sb::oauth {
+
+struct ConnectOptions {
+  // Where browsers reach this hub: the hosted page and the redirect URI live under it.
+  std::string public_url = "http://127.0.0.1:8080";
+  std::chrono::seconds session_ttl{3600};
+  std::chrono::seconds transaction_ttl{600};  // OA-03: at most 10 minutes
+};
+
+struct ConnectSessionInput {
+  std::string end_user_id;
+  std::string end_user_email;
+  std::vector<std::string> allowed_providers;  // empty: every enabled integration
+  std::vector<store::ServiceGrant> services;   // empty: the integration's services
+  std::string return_url;
+};
+
+struct CreatedSession {
+  store::ConnectSessionRecord record;
+  std::string token;  // shown once; only its hash is stored
+  std::string url;    // <public_url>/connect/<token>
+};
+
+// What the hosted page offers.
+struct ProviderChoice {
+  std::string id;
+  std::string display_name;
+  std::vector<store::ServiceGrant> services;  // what will be requested
+};
+
+struct SessionPage {
+  store::ConnectSessionRecord session;
+  std::vector<ProviderChoice> providers;
+};
+
+struct AuthorizationStart {
+  std::string authorization_url;
+  std::string browser_binding;  // the cookie value; only its hash is stored
+};
+
+// Why a callback did not produce a connection, for the page and the audit log.
+struct CallbackFailure {
+  int http_status = 400;
+  std::string code;        // machine-readable: "access_denied", "invalid_state", ...
+  std::string title;       // a short sentence for the page
+  std::string message;     // what happened and what the user can do; never a secret
+  std::string return_url;  // the host app's return URL when the session is known
+};
+
+struct CallbackSuccess {
+  store::ConnectionRecord connection;
+  bool created = false;  // false: an existing connection to the same account was updated
+  std::string return_url;
+};
+
+struct CallbackParams {
+  std::string state;
+  std::string code;
+  std::string error;
+  std::string error_description;
+  std::optional<std::string> iss;
+  std::string browser_binding;  // the cookie value ("" when the browser sent none)
+  std::string request_id;
+};
+
+class ConnectService {
+ public:
+  ConnectService(store::Database& db, const ProviderCatalog& catalog,
+                 IntegrationService& integrations, vault::SecretStore& secrets,
+                 audit::AuditLog& audit, const TokenClient& tokens, JwksCache& jwks,
+                 net::HttpClient& http, const Clock& clock, Random& random, IdGenerator& ids,
+                 ConnectOptions options, RefreshOptions refresh);
+
+  // INVALID_ARGUMENT for bad fields or unknown providers/services.
+  Result<CreatedSession> CreateSession(const TenantId& tenant, const ConnectSessionInput& input,
+                                       const audit::Context& ctx);
+  // NOT_FOUND for an unknown, malformed or expired token (one message for all).
+  Result<SessionPage> OpenSession(const std::string& token);
+  // NOT_FOUND as OpenSession; INVALID_ARGUMENT for a provider or service the session does not
+  // offer.
+  Result<AuthorizationStart> Start(const std::string& token, const std::string& provider,
+                                   const std::vector<store::ServiceGrant>& services,
+                                   const std::string& request_id);
+  std::variant<CallbackSuccess, CallbackFailure> Callback(const CallbackParams& params);
+
+  // Where browsers reach the hub; settable once the listening port is known (before serving
+  // matters, but it is safe at any time).
+  std::string PublicUrl() const;
+  void SetPublicUrl(std::string url);
+  std::string RedirectUri() const { return PublicUrl() + "/connect/callback"; }
+
+ private:
+  struct Session {
+    TenantId tenant;
+    store::ConnectSessionRecord record;
+  };
+  Result<Session> FindSession(const std::string& token);
+  Result<std::vector<ProviderChoice>> Choices(const Session& session);
+  // Audits a failed callback in `tenant` (best effort: the tenant may not exist).
+  void AuditFailure(const std::optional<TenantId>& tenant, const std::string& target,
+                    const CallbackFailure& failure, const std::string& request_id, Json details);
+
+  store::Database& db_;
+  const ProviderCatalog& catalog_;
+  IntegrationService& integrations_;
+  vault::SecretStore& secrets_;
+  audit::AuditLog& audit_;
+  const TokenClient& tokens_;
+  JwksCache& jwks_;
+  net::HttpClient& http_;
+  const Clock& clock_;
+  Random& random_;
+  IdGenerator& ids_;
+  mutable std::mutex mu_;
+  ConnectOptions options_;  // public_url guarded by mu_
+  const RefreshOptions refresh_;
+  store::ConnectSessionRepository sessions_;
+  store::OAuthTransactionRepository transactions_;
+  store::ConnectionRepository connections_;
+};
+
+// Lowercase hex SHA-256, how session tokens, states, nonces and browser bindings are stored.
+std::string HashHex(std::string_view value);
+
+// Splits "<tenant uuid>.<secret>"; nullopt when malformed.
+std::optional<std::pair<TenantId, std::string>> SplitTenantToken(std::string_view token);
+
+}  // namespace sb::oauth
