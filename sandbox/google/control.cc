@@ -89,10 +89,18 @@ void GoogleSandbox::RegisterControl() {
     if (body->contains("scopes")) scopes = (*body)["scopes"].get<std::vector<std::string>>();
     const int64_t ttl =
         body->value("ttl_seconds", origin_.settings().Int("access_token_ttl_seconds"));
+    const std::string client_id = body->value("client_id", "sandbox-user");
+    const int64_t now = NowMillis(origin_.clock());
     const AccessToken token =
-        identity_.IssueAccessToken("ya29.", account->id, body->value("client_id", "sandbox-user"),
-                                   scopes, NowMillis(origin_.clock()) + ttl * 1000);
-    return Response::Json(201, {{"access_token", token.token}, {"expires_in", ttl}});
+        identity_.IssueAccessToken("ya29.", account->id, client_id, scopes, now + ttl * 1000);
+    sb::Json out = {{"access_token", token.token}, {"expires_in", ttl}};
+    // "offline": also a refresh token for client_id, as a consent with access_type=offline
+    // would give (tests and benchmarks that need many connections without the browser flow).
+    if (body->value("offline", false)) {
+      out["refresh_token"] =
+          identity_.IssueRefreshToken("1//", account->id, client_id, scopes, now).token;
+    }
+    return Response::Json(201, out);
   });
   // The account named by {id} and its primary calendar, or the error to answer with.
   auto primary = [this](const Request& request) -> std::variant<CalendarInfo, Response> {

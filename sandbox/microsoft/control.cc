@@ -293,13 +293,19 @@ void MicrosoftSandbox::RegisterControl() {
       if (s.is_string()) scopes.push_back(s.get<std::string>());
     }
     const int64_t ttl = origin_.settings().Int("access_token_ttl_seconds");
-    const AccessToken token = identity_.IssueAccessToken(
-        "EwA", account->id, body->value("client_id", std::string("sandbox-direct")), scopes,
-        Now() + ttl * 1000);
-    return Response::Json(201, {{"access_token", token.token},
-                                {"token_type", "Bearer"},
-                                {"expires_in", ttl},
-                                {"scope", scopes}});
+    const std::string client_id = body->value("client_id", std::string("sandbox-direct"));
+    const AccessToken token =
+        identity_.IssueAccessToken("EwA", account->id, client_id, scopes, Now() + ttl * 1000);
+    sb::Json out = {{"access_token", token.token},
+                    {"token_type", "Bearer"},
+                    {"expires_in", ttl},
+                    {"scope", scopes}};
+    // "offline": also a refresh token for client_id (as with the offline_access scope).
+    if (body->value("offline", false)) {
+      out["refresh_token"] =
+          identity_.IssueRefreshToken("1.AX", account->id, client_id, scopes, Now()).token;
+    }
+    return Response::Json(201, out);
   });
   add("POST", "/_sandbox/accounts/{id}/seed", [this](Request& request) {
     auto body = ParseJsonBody(request);

@@ -377,6 +377,17 @@ TEST_F(MicrosoftSandboxTest, RefreshRotatesAndOldTokenWorksUnlessInvalidated) {
   EXPECT_EQ(FirstErrorCode(stale), 70008);
 }
 
+// The control API can mint an offline grant directly; its refresh token works at /token.
+TEST_F(MicrosoftSandboxTest, MintedOfflineGrantRefreshes) {
+  const Json minted = Post("/_sandbox/accounts/" + account_["id"].get<std::string>() + "/tokens",
+                           {{"client_id", "app-1"}, {"offline", true}});
+  ASSERT_TRUE(minted.contains("refresh_token")) << minted.dump();
+  const HttpResponse response = Refresh(minted["refresh_token"]);
+  EXPECT_EQ(response.status, 200) << response.body;
+  EXPECT_FALSE(Post("/_sandbox/accounts/" + account_["id"].get<std::string>() + "/tokens", {})
+                   .contains("refresh_token"));
+}
+
 TEST_F(MicrosoftSandboxTest, RevokedRefreshTokenIs50173) {
   const Json tokens = FreshTokens();
   const Json revoked =

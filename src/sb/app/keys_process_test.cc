@@ -2,7 +2,9 @@
 // running throughout:
 //   - KMS-02: `keys rotate` makes a new version the write version;
 //   - KMS-04: `keys rewrap` killed with SIGKILL mid-run loses nothing and a second run finishes;
-//     requests and secret reads keep succeeding meanwhile;
+//     requests and secret reads keep succeeding meanwhile, among them forced token refreshes,
+//     which make the server decrypt a client secret and a refresh token (sandbox provider) and
+//     store new tokens while their rows are being rewrapped;
 //   - KMS-03: `keys set-min-version` is refused while secrets need a lower version;
 //   - KMS-10: no plaintext secret, master key, audit key or API key appears in any log line,
 //     command output or HTTP response of the whole flow (the API key only in the one output that
@@ -21,10 +23,12 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "sb/app/testing/sandbox_process.h"
 #include "sb/app/testing/test_http_client.h"
 #include "sb/base/clock.h"
 #include "sb/base/encoding.h"
 #include "sb/base/random.h"
+#include "sb/store/connect_repository.h"
 #include "sb/store/open_database.h"
 #include "sb/vault/key_source.h"
 #include "sb/vault/secret_store.h"
@@ -33,6 +37,8 @@ namespace sb::app {
 namespace {
 
 constexpr int kSecretsPerTenant = 3000;
+constexpr int kConnections = 10;
+constexpr char kClientId[] = "keys-test.apps.googleusercontent.com";
 
 class KeysProcessTest : public ::testing::Test {
  protected:
@@ -47,10 +53,63 @@ class KeysProcessTest : public ::testing::Test {
             "SWITCHBOARD_LIMITS_BURST=1000000",                // is under test here
             "SWITCHBOARD_VAULT_KEY_FILE=" + (dir_ / "master.key").string(),
             "SWITCHBOARD_AUDIT_KEY_FILE=" + (dir_ / "audit.key").string(),
+            "SWITCHBOARD_REFRESH_INTERVAL_MS=0",
             "USER=keys-test"};
     marker_ = "sk-plain-" + HexEncode(random_.Bytes(8));
+    auto sandbox = testing::SandboxProcess::Start();
+    ASSERT_TRUE(sandbox.ok()) << sandbox.status().ToString();
+    sandbox_ = std::move(*sandbox);
+    env_.push_back("SWITCHBOARD_PROVIDERS_GOOGLE_URL=" + sandbox_->google_url());
+    env_.push_back("SWITCHBOARD_PROVIDERS_MICROSOFT_URL=" + sandbox_->microsoft_url());
+    env_.push_back("SWITCHBOARD_PROVIDERS_CA_FILE=" + sandbox_->ca_file());
   }
-  void TearDown() override { std::filesystem::remove_all(dir_); }
+  void TearDown() override {
+    sandbox_.reset();
+    std::filesystem::remove_all(dir_);
+  }
+
+  // Connections of `tenant` to sandbox Google accounts, written by "another node": an offline
+  // grant minted at the sandbox, its tokens through that node's vault. Returns the ids; the
+  // refresh tokens go to `refresh_tokens`.
+  std::vector<std::string> SeedConnections(store::Database& db, vault::SecretStore& secrets,
+                                           const TenantId& tenant,
+                                           std::vector<std::string>& refresh_tokens) {
+    std::vector<std::string> ids;
+    IdGenerator id_gen(clock_, random_);
+    for (int i = 0; i < kConnections; ++i) {
+      const std::string email = "keys" + std::to_string(i) + "@example.com";
+      auto account = sandbox_->CreateAccount(testing::SandboxOrigin::kGoogle, {{"email", email}});
+      EXPECT_TRUE(account.ok()) << account.status().ToString();
+      auto minted =
+          sandbox_->Control(testing::SandboxOrigin::kGoogle, "POST",
+                            "/_sandbox/accounts/" + (*account)["id"].get<std::string>() + "/tokens",
+                            {{"client_id", kClientId}, {"offline", true}});
+      EXPECT_TRUE(minted.ok()) << minted.status().ToString();
+      if (!account.ok() || !minted.ok()) return ids;
+      store::ConnectionRecord r;
+      r.tenant_id = tenant;
+      r.id = ConnectionId(id_gen.NewUuid());
+      r.provider = "google";
+      r.end_user_id = "user-" + std::to_string(i);
+      r.account_subject = (*account)["id"].get<std::string>();
+      r.account_email = email;
+      r.access_expires_at = clock_.Now() + std::chrono::hours(1);
+      r.has_refresh_token = true;
+      r.token_version = 1;
+      r.created_at = r.updated_at = clock_.Now();
+      const std::string owner = store::ConnectionSecretOwner(r.id);
+      const std::string refresh = (*minted)["refresh_token"];
+      refresh_tokens.push_back(refresh);
+      EXPECT_TRUE(db.RunInTenant(tenant, [&](store::Transaction& tx) -> Status {
+                      SB_RETURN_IF_ERROR(store::ConnectionRepository().Insert(tx, tenant, r));
+                      SB_RETURN_IF_ERROR(secrets.Put(tx, {tenant, owner, "access_token"},
+                                                     (*minted)["access_token"].get<std::string>()));
+                      return secrets.Put(tx, {tenant, owner, "refresh_token"}, refresh);
+                    }).ok());
+      ids.push_back(r.id.value());
+    }
+    return ids;
+  }
 
   // Runs the binary; its stdout and stderr go to files named after `name`.
   pid_t Spawn(const std::string& name, const std::vector<std::string>& args) {
@@ -116,6 +175,7 @@ class KeysProcessTest : public ::testing::Test {
   std::vector<std::string> env_;
   std::vector<std::string> outputs_;
   std::string marker_;
+  std::unique_ptr<testing::SandboxProcess> sandbox_;
   SystemClock clock_;
   SystemRandom random_;
 };
@@ -177,6 +237,32 @@ TEST_F(KeysProcessTest, RotateRewrapAfterKillMinVersionAndNoSecretInAnyOutput) {
     return r.status;
   };
   EXPECT_EQ(request(api_key), 200);
+
+  // The tenant's Google app (its client secret through the server's vault) and connections
+  // whose tokens the server decrypts on every forced refresh.
+  const std::string client_secret = marker_ + "-client-secret";
+  ASSERT_TRUE(
+      sandbox_->RegisterClient(testing::SandboxOrigin::kGoogle, kClientId, client_secret, {}).ok());
+  auto put =
+      client.Send("PUT", "/v1/integrations/google",
+                  Json{{"client_id", kClientId}, {"client_secret", client_secret}}.dump(), api_key);
+  ASSERT_EQ(put.status, 201) << put.body;
+  responses.push_back(put.body);
+  std::vector<std::string> refresh_tokens;
+  std::vector<std::string> connections;
+  {
+    Node node(source, clock_, random_);
+    connections = SeedConnections(*db, node.secrets, TenantId(tenants[0]), refresh_tokens);
+  }
+  ASSERT_EQ(connections.size(), static_cast<size_t>(kConnections));
+  auto refresh = [&](size_t i) {
+    auto r = client.Send(
+        "POST", "/v1/connections/" + connections[i % connections.size()] + "/refresh", "", api_key);
+    responses.push_back(r.body);
+    return r.status;
+  };
+  for (size_t i = 0; i < connections.size(); ++i) EXPECT_EQ(refresh(i), 200);
+
   std::string wrong_key = api_key;
   wrong_key.back() = wrong_key.back() == 'A' ? 'B' : 'A';
   EXPECT_EQ(request(wrong_key), 401);  // a failed authentication, audited
@@ -192,6 +278,7 @@ TEST_F(KeysProcessTest, RotateRewrapAfterKillMinVersionAndNoSecretInAnyOutput) {
   int reads = 0;
   int bad_reads = 0;
   int ok_requests = 0;
+  int ok_refreshes = 0;
   bool progressed = false;
   for (int i = 0; i < 4000 && !progressed; ++i) {
     const std::string& t = tenants[i % tenants.size()];
@@ -208,6 +295,7 @@ TEST_F(KeysProcessTest, RotateRewrapAfterKillMinVersionAndNoSecretInAnyOutput) {
     ++reads;
     if (!s.ok() || got != Plaintext(t, n)) ++bad_reads;
     ok_requests += request(api_key) == 200;
+    ok_refreshes += refresh(static_cast<size_t>(i)) == 200;
     progressed = Read("rewrap1.out").find("keys: rewrapped") != std::string::npos;
   }
   ASSERT_TRUE(progressed) << Read("rewrap1.err");
@@ -215,6 +303,7 @@ TEST_F(KeysProcessTest, RotateRewrapAfterKillMinVersionAndNoSecretInAnyOutput) {
   WaitExit(rewrap);
   EXPECT_EQ(bad_reads, 0) << "of " << reads;
   EXPECT_EQ(ok_requests, reads);
+  EXPECT_EQ(ok_refreshes, reads);
 
   ASSERT_EQ(Run("status1", {"keys", "status"}), 0) << Read("status1.err");
   const std::string status1 = Read("status1.out");
@@ -228,7 +317,9 @@ TEST_F(KeysProcessTest, RotateRewrapAfterKillMinVersionAndNoSecretInAnyOutput) {
   ASSERT_EQ(Run("setmin2", {"keys", "set-min-version", "2"}), 0) << Read("setmin2.err");
   ASSERT_EQ(Run("status2", {"keys", "status"}), 0);
   EXPECT_NE(Read("status2.out").find("minimum decryption version: 2"), std::string::npos);
-  EXPECT_NE(Read("status2.out").find("  v2: " + std::to_string(3 * kSecretsPerTenant)),
+  // The seeded secrets, each connection's two tokens and the integration's client secret.
+  EXPECT_NE(Read("status2.out")
+                .find("  v2: " + std::to_string(3 * kSecretsPerTenant + 2 * kConnections + 1)),
             std::string::npos)
       << Read("status2.out");
   EXPECT_EQ(Read("status2.out").find("  v1: "), std::string::npos);
@@ -254,11 +345,14 @@ TEST_F(KeysProcessTest, RotateRewrapAfterKillMinVersionAndNoSecretInAnyOutput) {
                     .ok());
   }
   EXPECT_EQ(request(api_key), 200);
+  // After the rewrap and the new minimum version, the server still reads every token it uses.
+  for (size_t i = 0; i < connections.size(); ++i) EXPECT_EQ(refresh(i), 200);
   ::kill(server, SIGTERM);
   EXPECT_EQ(WaitExit(server), 0);
 
   // KMS-10: search every output of the flow for secret material.
   std::vector<std::string> forbidden = {marker_};
+  for (const std::string& token : refresh_tokens) forbidden.push_back(token);
   for (const char* file : {"master.key", "audit.key"}) {
     std::istringstream lines(Read(file));
     for (std::string line; std::getline(lines, line);) {
