@@ -90,8 +90,8 @@ int main(int argc, char** argv) {
   const int concurrency = argc > 4 ? std::atoi(argv[4]) : 4;
   sb::log::SetLevel(sb::log::Level::kWarn);
 
-  const std::filesystem::path dir = std::filesystem::temp_directory_path() /
-                                    ("sb-connect-bench-" + std::to_string(::getpid()));
+  const std::filesystem::path dir =
+      std::filesystem::temp_directory_path() / ("sb-connect-bench-" + std::to_string(::getpid()));
   std::filesystem::create_directories(dir);
   auto sandbox = Must(sb::app::testing::SandboxProcess::Start(), "sandbox");
   Must(sandbox->RegisterClient(SandboxOrigin::kGoogle, kClientId, kSecret, {}), "client");
@@ -174,17 +174,16 @@ int main(int argc, char** argv) {
     sb::SystemRandom local_random;
     const sb::oauth::Pkce pkce = sb::oauth::NewPkce(local_random);
     const std::string redirect = base + "/connect/callback";
-    const std::string authorize =
-        sandbox->google_url() + "/o/oauth2/v2/auth?" +
-        sb::FormEncode({{"response_type", "code"},
-                        {"client_id", kClientId},
-                        {"redirect_uri", redirect},
-                        {"scope", "openid email profile"},
-                        {"state", "s"},
-                        {"nonce", "n"},
-                        {"login_hint", email},
-                        {"code_challenge", pkce.challenge},
-                        {"code_challenge_method", "S256"}});
+    const std::string authorize = sandbox->google_url() + "/o/oauth2/v2/auth?" +
+                                  sb::FormEncode({{"response_type", "code"},
+                                                  {"client_id", kClientId},
+                                                  {"redirect_uri", redirect},
+                                                  {"scope", "openid email profile"},
+                                                  {"state", "s"},
+                                                  {"nonce", "n"},
+                                                  {"login_hint", email},
+                                                  {"code_challenge", pkce.challenge},
+                                                  {"code_challenge_method", "S256"}});
     sb::net::testing::Browser browser({sandbox->ca_file()});
     browser.StopAt([&](std::string_view url) { return url.starts_with(redirect); });
     auto stopped = browser.Get(authorize);
@@ -211,10 +210,11 @@ int main(int argc, char** argv) {
   int64_t baseline_failures = 0;
   const double baseline = RunFor(threads, seconds, provider_only, &baseline_failures);
   const double flows = RunFor(threads, seconds, flow, &flow_failures);
-  std::printf("connect flows: %.1f/s (%lld failed) with %d threads; provider share alone "
-              "(authorize + code exchange): %.1f/s (%lld failed); ratio %.2f\n",
-              flows, static_cast<long long>(flow_failures), threads, baseline,
-              static_cast<long long>(baseline_failures), flows / baseline);
+  std::printf(
+      "connect flows: %.1f/s (%lld failed) with %d threads; provider share alone "
+      "(authorize + code exchange): %.1f/s (%lld failed); ratio %.2f\n",
+      flows, static_cast<long long>(flow_failures), threads, baseline,
+      static_cast<long long>(baseline_failures), flows / baseline);
 
   // ---- Refreshes per second: N connections expiring within the same minute. ----
   std::printf("seeding %d connections...\n", connections);
@@ -230,10 +230,10 @@ int main(int argc, char** argv) {
     };
     std::vector<Seed> seeds;
     for (int i = start; i < std::min(connections, start + kBatch); ++i) {
-      auto account = Must(sandbox->CreateAccount(
-                              SandboxOrigin::kGoogle,
-                              {{"email", "refresh" + std::to_string(i) + "@example.com"}}),
-                          "account");
+      auto account =
+          Must(sandbox->CreateAccount(SandboxOrigin::kGoogle,
+                                      {{"email", "refresh" + std::to_string(i) + "@example.com"}}),
+               "account");
       const std::string account_id = account["id"];
       auto minted = Must(sandbox->Control(SandboxOrigin::kGoogle, "POST",
                                           "/_sandbox/accounts/" + account_id + "/tokens",
@@ -294,7 +294,8 @@ int main(int argc, char** argv) {
     }
     for (auto& th : pool) th.join();
   }
-  const double raw_rate = static_cast<double>(raw_ok.load()) / Seconds(SteadyClock::now() - raw_start);
+  const double raw_rate =
+      static_cast<double>(raw_ok.load()) / Seconds(SteadyClock::now() - raw_start);
 
   const auto refresh_start = SteadyClock::now();
   int64_t refreshed = 0;
@@ -305,12 +306,13 @@ int main(int argc, char** argv) {
     refreshed += *n;
   }
   const double refresh_seconds = Seconds(SteadyClock::now() - refresh_start);
-  std::printf("refresh: %lld of %d connections in %.2f s = %.0f refreshes/s (concurrency %d); "
-              "provider share alone: %.0f refresh grants/s (%lld of %zu); ratio %.2f\n",
-              static_cast<long long>(refreshed), connections, refresh_seconds,
-              static_cast<double>(refreshed) / refresh_seconds, concurrency, raw_rate,
-              static_cast<long long>(raw_ok.load()), raw_tokens.size(),
-              static_cast<double>(refreshed) / refresh_seconds / raw_rate);
+  std::printf(
+      "refresh: %lld of %d connections in %.2f s = %.0f refreshes/s (concurrency %d); "
+      "provider share alone: %.0f refresh grants/s (%lld of %zu); ratio %.2f\n",
+      static_cast<long long>(refreshed), connections, refresh_seconds,
+      static_cast<double>(refreshed) / refresh_seconds, concurrency, raw_rate,
+      static_cast<long long>(raw_ok.load()), raw_tokens.size(),
+      static_cast<double>(refreshed) / refresh_seconds / raw_rate);
 
   app->Stop(std::chrono::milliseconds(1000));
   app.reset();

@@ -54,6 +54,7 @@ class KeysProcessTest : public ::testing::Test {
             "SWITCHBOARD_VAULT_KEY_FILE=" + (dir_ / "master.key").string(),
             "SWITCHBOARD_AUDIT_KEY_FILE=" + (dir_ / "audit.key").string(),
             "SWITCHBOARD_REFRESH_INTERVAL_MS=0",
+            "SWITCHBOARD_LOG_LEVEL=debug",  // OA-12: not even debug lines carry a token
             "USER=keys-test"};
     marker_ = "sk-plain-" + HexEncode(random_.Bytes(8));
     auto sandbox = testing::SandboxProcess::Start();

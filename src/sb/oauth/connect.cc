@@ -300,6 +300,14 @@ Result<AuthorizationStart> ConnectService::Start(const std::string& token,
   tx_record.expires_at =
       tx_record.created_at + std::min(options_.transaction_ttl, std::chrono::seconds(600));
   SB_RETURN_IF_ERROR(db_.RunInTenant(session.tenant, [&](store::Transaction& tx) -> Status {
+    // Housekeeping in passing: the tenant's expired transactions (with their verifiers) and the
+    // sessions no live transaction can still refer to.
+    SB_RETURN_IF_ERROR(
+        transactions_.DeleteExpired(tx, session.tenant, tx_record.created_at).status());
+    SB_RETURN_IF_ERROR(
+        sessions_
+            .DeleteExpired(tx, session.tenant, tx_record.created_at - std::chrono::seconds(600))
+            .status());
     SB_RETURN_IF_ERROR(transactions_.Insert(tx, session.tenant, tx_record));
     if (pkce) {
       SB_RETURN_IF_ERROR(secrets_.Put(

@@ -533,6 +533,12 @@ Result<bool> OAuthTransactionRepository::Consume(Transaction& tx, const TenantId
 Result<int64_t> OAuthTransactionRepository::DeleteExpired(Transaction& tx, const TenantId& tenant,
                                                           Timestamp before) {
   SB_RETURN_IF_ERROR(CheckTenantScope(tx, tenant));
+  // Their PKCE verifiers first (vault owner "oauth_tx:<state hash>", TransactionSecretOwner).
+  SB_RETURN_IF_ERROR(tx.Execute("DELETE FROM vault_secrets WHERE tenant_id = $1 AND owner_id IN "
+                                "(SELECT 'oauth_tx:' || state_hash FROM oauth_transactions "
+                                "WHERE tenant_id = $1 AND expires_at < $2)",
+                                {tenant.value(), ToUnixMicros(before)})
+                         .status());
   return tx.Execute("DELETE FROM oauth_transactions WHERE tenant_id = $1 AND expires_at < $2",
                     {tenant.value(), ToUnixMicros(before)});
 }

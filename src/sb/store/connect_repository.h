@@ -89,6 +89,8 @@ class OAuthTransactionRepository {
   // code exchange, so that two callbacks with the same state cannot both proceed.
   Result<bool> Consume(Transaction& tx, const TenantId& tenant, const std::string& state_hash,
                        Timestamp at);
+  // Deletes transactions that expired before `before`, with their PKCE verifiers in the vault
+  // table; the number of transactions deleted.
   Result<int64_t> DeleteExpired(Transaction& tx, const TenantId& tenant, Timestamp before);
 };
 

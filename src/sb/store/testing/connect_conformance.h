@@ -232,6 +232,27 @@ TYPED_TEST_P(ConnectConformanceTest, TransactionsAreSingleUse) {
   EXPECT_FALSE(consume(this->Hash(), at));  // unknown
   EXPECT_EQ(get(t.state_hash)->consumed_at, at);
 
+  // Verifier rows of both transactions; the expired one's goes with it.
+  auto verifiers = [&]() {
+    return *this->Call(a, [&](Transaction& tx) -> Result<int64_t> {
+      SB_ASSIGN_OR_RETURN(auto rows, tx.Query("SELECT owner_id FROM vault_secrets WHERE "
+                                              "tenant_id = $1 AND owner_id LIKE 'oauth_tx:%'",
+                                              {a.value()}));
+      return static_cast<int64_t>(rows.size());
+    });
+  };
+  for (const std::string& hash : {t.state_hash, bare.state_hash}) {
+    ASSERT_TRUE(
+        this->Call(a,
+                   [&](Transaction& tx) {
+                     return tx.Execute(
+                         "INSERT INTO vault_secrets (tenant_id, owner_id, field, ciphertext, "
+                         "key_version, updated_at) VALUES ($1, $2, 'code_verifier', 'x', 1, 0)",
+                         {a.value(), TransactionSecretOwner(hash)});
+                   })
+            .ok());
+  }
+  EXPECT_EQ(verifiers(), 2);
   auto deleted = this->Call(a, [&](Transaction& tx) {
     return this->oauth_.DeleteExpired(tx, a, bare.expires_at + std::chrono::seconds(1));
   });
@@ -239,6 +260,7 @@ TYPED_TEST_P(ConnectConformanceTest, TransactionsAreSingleUse) {
   EXPECT_EQ(*deleted, 1);
   EXPECT_EQ(get(bare.state_hash), std::nullopt);
   EXPECT_TRUE(get(t.state_hash).has_value());
+  EXPECT_EQ(verifiers(), 1);
   EXPECT_EQ(TransactionSecretOwner(t.state_hash), "oauth_tx:" + t.state_hash);
 }
 
