@@ -8,6 +8,9 @@ Status RegisterRoutes(http::Router& router, const Handlers& h) {
   const http::RouteOptions kPublicInline{/*authenticated=*/false, Execution::kInline};
   const http::RouteOptions kPublicPool{/*authenticated=*/false, Execution::kBlockingPool};
   const http::RouteOptions kAuthed{/*authenticated=*/true, Execution::kBlockingPool};
+  // Hosted connect pages: the session token is in the path, so it stays out of the access log.
+  const http::RouteOptions kPublicSecretPath{/*authenticated=*/false, Execution::kBlockingPool,
+                                             /*log_path=*/false};
 
   router.Use([&auth = h.auth](Request& r, const http::Handler& next) { return auth(r, next); });
 
@@ -55,9 +58,10 @@ Status RegisterRoutes(http::Router& router, const Handlers& h) {
   SB_RETURN_IF_ERROR(router.Add(
       "POST", "/v1/connect/sessions", [&c](Request& r) { return c.CreateSession(r); }, kAuthed));
   SB_RETURN_IF_ERROR(router.Add(
-      "GET", "/connect/{token}", [&c](Request& r) { return c.Page(r); }, kPublicPool));
+      "GET", "/connect/{token}", [&c](Request& r) { return c.Page(r); }, kPublicSecretPath));
   SB_RETURN_IF_ERROR(router.Add(
-      "POST", "/connect/{token}/start", [&c](Request& r) { return c.Start(r); }, kPublicPool));
+      "POST", "/connect/{token}/start", [&c](Request& r) { return c.Start(r); },
+      kPublicSecretPath));
   SB_RETURN_IF_ERROR(router.Add(
       "GET", "/connect/callback", [&c](Request& r) { return c.Callback(r); }, kPublicPool));
   SB_RETURN_IF_ERROR(router.Add(

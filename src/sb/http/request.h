@@ -29,6 +29,9 @@ struct RouteOptions {
   // middleware should let the request through without credentials.
   bool authenticated = true;
   Execution execution = Execution::kBlockingPool;
+  // False when the path itself carries a secret (e.g. a bearer token in /connect/{token}): the
+  // access log then shows the route pattern instead of the path.
+  bool log_path = true;
 };
 
 using HeaderList = std::vector<std::pair<std::string, std::string>>;

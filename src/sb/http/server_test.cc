@@ -1,8 +1,11 @@
 #include "sb/http/server.h"
 
 #include <chrono>
+#include <cstdio>
+#include <fstream>
 #include <future>
 #include <memory>
+#include <sstream>
 #include <stdexcept>
 #include <string>
 #include <thread>
@@ -10,8 +13,10 @@
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include "sb/base/json.h"
+#include "sb/base/logging.h"
 #include "sb/http/testing/raw_client.h"
 
 namespace sb::http {
@@ -19,6 +24,7 @@ namespace {
 
 using std::chrono::milliseconds;
 using ::testing::HasSubstr;
+using ::testing::Not;
 using testing::RawClient;
 
 class ServerTest : public ::testing::Test {
@@ -50,8 +56,8 @@ class ServerTest : public ::testing::Test {
 
   static void Check(const Status& s) { ASSERT_TRUE(s.ok()) << s.ToString(); }
 
-  void Start(ServerOptions options = {}) {
-    options.access_log = false;
+  void Start(ServerOptions options = {}, bool access_log = false) {
+    options.access_log = access_log;
     server_ = std::make_unique<Server>(options, router_, metrics_, clock_);
     const Status started = server_->Start();
     ASSERT_TRUE(started.ok()) << started.ToString();
@@ -83,6 +89,33 @@ TEST_F(ServerTest, JsonRouteOnPoolWorks) {
   EXPECT_EQ(response->Header("content-type"), "application/json");
   EXPECT_EQ(sb::Json::parse(response->body), (sb::Json{{"id", "a b"}, {"q", "x&y"}}));
   EXPECT_EQ(response->Header("x-request-id").size(), 32u);
+}
+
+// A route whose path carries a secret logs its pattern, never the path (OA-12).
+TEST_F(ServerTest, AccessLogKeepsSecretPathsOut) {
+  Check(router_.Add("GET", "/pages/{token}", [](Request&) { return Response::Text(200, "page"); },
+                    {.authenticated = false, .log_path = false}));
+  const std::string log_file =
+      ::testing::TempDir() + "access-log-" + std::to_string(::getpid()) + ".jsonl";
+  log::SetFileSink(log_file);
+  Start({}, /*access_log=*/true);
+  RawClient client(port());
+  auto page = client.Get("/pages/tok-7f3a9c-secret");
+  ASSERT_TRUE(page.has_value());
+  EXPECT_EQ(page->status, 200);
+  auto thing = client.Get("/v1/things/visible-id");
+  ASSERT_TRUE(thing.has_value());
+  EXPECT_EQ(thing->status, 200);
+  server_->Stop(milliseconds(1000));
+  server_.reset();
+  log::Flush();
+  std::ifstream in(log_file);
+  std::stringstream text;
+  text << in.rdbuf();
+  EXPECT_THAT(text.str(), HasSubstr("\"path\":\"/v1/things/visible-id\""));
+  EXPECT_THAT(text.str(), HasSubstr("\"path\":\"/pages/{token}\""));
+  EXPECT_THAT(text.str(), Not(HasSubstr("tok-7f3a9c-secret")));
+  std::remove(log_file.c_str());
 }
 
 TEST_F(ServerTest, KeepAliveAndPipelinedRequestsShareOneConnection) {

@@ -339,13 +339,14 @@ void Session<Stream>::Record(const Request& request, int status,
   context_.requests.WithLabels({route, method, status_label}).Increment();
   context_.latency.WithLabels({route, method, status_label}).Observe(seconds);
   if (!context_.options.access_log) return;
-  log::Info("http_request", {{"method", method},
-                             {"route", route},
-                             {"path", request.path},
-                             {"status", status},
-                             {"duration_ms", seconds * 1000},
-                             {"request_id", request.request_id},
-                             {"remote_addr", remote_}});
+  log::Info("http_request",
+            {{"method", method},
+             {"route", route},
+             {"path", request.route_options.log_path ? std::string_view(request.path) : route},
+             {"status", status},
+             {"duration_ms", seconds * 1000},
+             {"request_id", request.request_id},
+             {"remote_addr", remote_}});
 }
 
 template <class Stream>
