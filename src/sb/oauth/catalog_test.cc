@@ -129,11 +129,15 @@ TEST(CatalogBuiltIn, Microsoft) {
 
 TEST(CatalogBuiltIn, GenericProvidersSayWhatTheyLack) {
   ProviderCatalog catalog = BuiltIn();
+  const ProviderEntry* intercom = catalog.Find("intercom");
+  ASSERT_NE(intercom, nullptr);
+  EXPECT_EQ(intercom->pkce, PkceMethod::kNone);
+  EXPECT_FALSE(intercom->refresh.issued);
+  EXPECT_TRUE(intercom->revocation_url.empty());
   const ProviderEntry* todoist = catalog.Find("todoist");
   ASSERT_NE(todoist, nullptr);
-  EXPECT_EQ(todoist->pkce, PkceMethod::kNone);
-  EXPECT_FALSE(todoist->refresh.issued);
-  EXPECT_TRUE(todoist->revocation_url.empty());
+  EXPECT_TRUE(todoist->refresh.issued);
+  EXPECT_TRUE(todoist->refresh.rotates);
   const ProviderEntry* slack = catalog.Find("slack");
   ASSERT_NE(slack, nullptr);
   EXPECT_EQ(slack->scope_separator, ",");
