@@ -75,10 +75,10 @@ struct ServerApp::Parts {
         token_client(http_client),
         jwks(http_client, clock),
         connections(*db, catalog, integrations, *security.secrets, *security.audit, token_client,
-                    clock, random, RefreshOptionsFrom(c.refresh, random)),
+                    clock, random, RefreshOptionsFrom(c.refresh, random), &metrics),
         connect(*db, catalog, integrations, *security.secrets, *security.audit, token_client, jwks,
                 http_client, clock, random, ids, oauth::ConnectOptions{c.server.public_url},
-                RefreshOptionsFrom(c.refresh, random)),
+                RefreshOptionsFrom(c.refresh, random), &metrics),
         tenants(*db, clock, ids, *security.audit),
         keys(*db, clock, random, ids, *security.audit),
         limiter(clock, http::RateLimiterOptions{c.limits.requests_per_second,
@@ -105,12 +105,12 @@ struct ServerApp::Parts {
   std::unique_ptr<store::Database> maintenance_db;  // null: db serves maintenance too (SQLite)
   oauth::ProviderCatalog catalog;
   oauth::IntegrationService integrations;
+  metrics::MetricsRegistry metrics;  // before every component that registers metrics
   net::CurlHttpClient http_client;
   oauth::TokenClient token_client;
   oauth::JwksCache jwks;
   oauth::ConnectionService connections;
   oauth::ConnectService connect;
-  metrics::MetricsRegistry metrics;
   tenancy::TenantService tenants;
   tenancy::ApiKeyService keys;
   http::RateLimiter limiter;

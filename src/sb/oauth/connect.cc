@@ -113,7 +113,8 @@ ConnectService::ConnectService(store::Database& db, const ProviderCatalog& catal
                                IntegrationService& integrations, vault::SecretStore& secrets,
                                audit::AuditLog& audit, const TokenClient& tokens, JwksCache& jwks,
                                net::HttpClient& http, const Clock& clock, Random& random,
-                               IdGenerator& ids, ConnectOptions options, RefreshOptions refresh)
+                               IdGenerator& ids, ConnectOptions options, RefreshOptions refresh,
+                               metrics::MetricsRegistry* metrics)
     : db_(db),
       catalog_(catalog),
       integrations_(integrations),
@@ -126,7 +127,14 @@ ConnectService::ConnectService(store::Database& db, const ProviderCatalog& catal
       random_(random),
       ids_(ids),
       options_(std::move(options)),
-      refresh_(std::move(refresh)) {}
+      refresh_(std::move(refresh)) {
+  if (metrics != nullptr) {
+    callbacks_ = &metrics->AddCounter(
+        "sb_connect_callbacks_total",
+        "OAuth callbacks by provider and outcome (connected, reconnected, or the failure code).",
+        {"provider", "outcome"});
+  }
+}
 
 std::string ConnectService::PublicUrl() const {
   std::lock_guard lock(mu_);
@@ -375,6 +383,19 @@ void ConnectService::AuditFailure(const std::optional<TenantId>& tenant, const s
 }
 
 std::variant<CallbackSuccess, CallbackFailure> ConnectService::Callback(const CallbackParams& p) {
+  std::string provider = "unknown";
+  auto outcome = DoCallback(p, provider);
+  if (callbacks_ != nullptr) {
+    const auto* ok = std::get_if<CallbackSuccess>(&outcome);
+    const std::string label = ok != nullptr ? (ok->created ? "connected" : "reconnected")
+                                            : std::get<CallbackFailure>(outcome).code;
+    callbacks_->WithLabels({provider, label}).Increment();
+  }
+  return outcome;
+}
+
+std::variant<CallbackSuccess, CallbackFailure> ConnectService::DoCallback(const CallbackParams& p,
+                                                                          std::string& provider) {
   auto split = SplitTenantToken(p.state);
   if (!split) {
     CallbackFailure f = Failure(400, "invalid_state", "This sign-in link is not valid",
@@ -409,6 +430,7 @@ std::variant<CallbackSuccess, CallbackFailure> ConnectService::Callback(const Ca
     AuditFailure(tenant, "oauth", f, p.request_id, Json::object());
     return f;
   }
+  provider = txr->provider;
   const std::string target = "connect_sessions/" + txr->session_id.value();
   const std::string return_url = session ? session->return_url : "";
   auto fail = [&](int status, std::string code, std::string title, std::string message,

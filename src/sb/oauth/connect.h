@@ -30,6 +30,7 @@
 #include "sb/audit/context.h"
 #include "sb/base/clock.h"
 #include "sb/base/ids.h"
+#include "sb/base/metrics.h"
 #include "sb/base/random.h"
 #include "sb/oauth/catalog.h"
 #include "sb/oauth/connections.h"
@@ -111,7 +112,8 @@ class ConnectService {
                  IntegrationService& integrations, vault::SecretStore& secrets,
                  audit::AuditLog& audit, const TokenClient& tokens, JwksCache& jwks,
                  net::HttpClient& http, const Clock& clock, Random& random, IdGenerator& ids,
-                 ConnectOptions options, RefreshOptions refresh);
+                 ConnectOptions options, RefreshOptions refresh,
+                 metrics::MetricsRegistry* metrics = nullptr);
 
   // INVALID_ARGUMENT for bad fields or unknown providers/services.
   Result<CreatedSession> CreateSession(const TenantId& tenant, const ConnectSessionInput& input,
@@ -123,6 +125,8 @@ class ConnectService {
   Result<AuthorizationStart> Start(const std::string& token, const std::string& provider,
                                    const std::vector<store::ServiceGrant>& services,
                                    const std::string& request_id);
+  // Counted in sb_connect_callbacks_total{provider,outcome} (outcome: connected, reconnected or
+  // the failure code).
   std::variant<CallbackSuccess, CallbackFailure> Callback(const CallbackParams& params);
 
   // Where browsers reach the hub; settable once the listening port is known (before serving
@@ -138,6 +142,8 @@ class ConnectService {
   };
   Result<Session> FindSession(const std::string& token);
   Result<std::vector<ProviderChoice>> Choices(const Session& session);
+  std::variant<CallbackSuccess, CallbackFailure> DoCallback(const CallbackParams& params,
+                                                            std::string& provider);
   // Audits a failed callback in `tenant` (best effort: the tenant may not exist).
   void AuditFailure(const std::optional<TenantId>& tenant, const std::string& target,
                     const CallbackFailure& failure, const std::string& request_id, Json details);
@@ -156,6 +162,7 @@ class ConnectService {
   mutable std::mutex mu_;
   ConnectOptions options_;  // public_url guarded by mu_
   const RefreshOptions refresh_;
+  metrics::CounterFamily* callbacks_ = nullptr;  // sb_connect_callbacks_total; null: none
   store::ConnectSessionRepository sessions_;
   store::OAuthTransactionRepository transactions_;
   store::ConnectionRepository connections_;

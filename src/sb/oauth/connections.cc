@@ -78,6 +78,7 @@ ConnectionService::ConnectionService(store::Database& db, const ProviderCatalog&
                                      IntegrationService& integrations, vault::SecretStore& secrets,
                                      audit::AuditLog& audit, const TokenClient& tokens,
                                      const Clock& clock, Random& random, RefreshOptions options,
+                                     metrics::MetricsRegistry* metrics,
                                      std::function<void(milliseconds)> sleep)
     : db_(db),
       catalog_(catalog),
@@ -88,7 +89,18 @@ ConnectionService::ConnectionService(store::Database& db, const ProviderCatalog&
       clock_(clock),
       random_(random),
       options_(std::move(options)),
-      sleep_(sleep ? std::move(sleep) : [](milliseconds d) { std::this_thread::sleep_for(d); }) {}
+      sleep_(sleep ? std::move(sleep) : [](milliseconds d) { std::this_thread::sleep_for(d); }) {
+  if (metrics != nullptr) {
+    refreshes_ = &metrics->AddCounter("sb_token_refreshes_total",
+                                      "Access-token refreshes by provider and outcome (success, "
+                                      "invalid_grant, invalid_client, transient, permanent).",
+                                      {"provider", "outcome"});
+  }
+}
+
+void ConnectionService::Count(const std::string& provider, std::string_view outcome) {
+  if (refreshes_ != nullptr) refreshes_->WithLabels({provider, outcome}).Increment();
+}
 
 // ---- The resource. ----
 
@@ -512,6 +524,7 @@ Result<AccessToken> ConnectionService::RefreshLeased(const TenantId& tenant,
                                                     ? Json(FormatRfc3339(*next.access_expires_at))
                                                     : Json()}}});
   }));
+  Count(leased.provider, "success");
   return AccessToken{std::move(response.access_token), next.access_expires_at, next.token_version,
                      true};
 }
@@ -519,6 +532,9 @@ Result<AccessToken> ConnectionService::RefreshLeased(const TenantId& tenant,
 Status ConnectionService::RecordFailure(const TenantId& tenant, ConnectionRecord next,
                                         ConnectionStatus from, const TokenError& error,
                                         const audit::Context& ctx) {
+  static constexpr std::string_view kOutcomes[] = {"invalid_grant", "invalid_client", "transient",
+                                                   "permanent"};
+  Count(next.provider, kOutcomes[static_cast<int>(error.kind)]);
   log::Warn("connection.refresh_failed", {{"tenant", tenant.value()},
                                           {"connection", next.id.value()},
                                           {"provider", next.provider},

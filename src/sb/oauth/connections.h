@@ -34,6 +34,7 @@
 #include "sb/audit/context.h"
 #include "sb/base/clock.h"
 #include "sb/base/ids.h"
+#include "sb/base/metrics.h"
 #include "sb/base/random.h"
 #include "sb/oauth/catalog.h"
 #include "sb/oauth/integrations.h"
@@ -97,11 +98,13 @@ struct ConnectionPatch {
 
 class ConnectionService {
  public:
-  // `sleep` waits between polls for another node's refresh (injected so tests need not wait).
+  // `metrics` (optional) gets sb_token_refreshes_total{provider,outcome}. `sleep` waits between
+  // polls for another node's refresh (injected so tests need not wait).
   ConnectionService(store::Database& db, const ProviderCatalog& catalog,
                     IntegrationService& integrations, vault::SecretStore& secrets,
                     audit::AuditLog& audit, const TokenClient& tokens, const Clock& clock,
                     Random& random, RefreshOptions options,
+                    metrics::MetricsRegistry* metrics = nullptr,
                     std::function<void(std::chrono::milliseconds)> sleep = {});
 
   Result<std::vector<store::ConnectionRecord>> List(const TenantId& tenant,
@@ -161,6 +164,7 @@ class ConnectionService {
                       store::ConnectionRecord& record, store::ConnectionStatus status,
                       const std::string& reason, const audit::Context& ctx);
   std::chrono::milliseconds Backoff(int64_t failures) const;
+  void Count(const std::string& provider, std::string_view outcome);
 
   store::Database& db_;
   const ProviderCatalog& catalog_;
@@ -172,6 +176,7 @@ class ConnectionService {
   Random& random_;
   const RefreshOptions options_;
   std::function<void(std::chrono::milliseconds)> sleep_;
+  metrics::CounterFamily* refreshes_ = nullptr;  // null without a registry
   store::ConnectionRepository repo_;
 };
 

@@ -233,6 +233,13 @@ TYPED_TEST_P(ConnectSuite, FullFlowCreatesOneConnectionPerAccount) {
   EXPECT_EQ(this->Connections().size(), 2u);
   EXPECT_EQ(this->CountAudit("connection.create"), 2);
   EXPECT_EQ(this->CountAudit("connection.reconnect"), 2);
+  const std::string metrics = this->Call("GET", "/metrics").body;
+  EXPECT_NE(metrics.find(R"(sb_connect_callbacks_total{provider="google",outcome="connected"} 1)"),
+            std::string::npos)
+      << metrics;
+  EXPECT_NE(
+      metrics.find(R"(sb_connect_callbacks_total{provider="microsoft",outcome="reconnected"} 1)"),
+      std::string::npos);
 }
 
 // Granular consent: scopes the user did not grant are reported as missing.
@@ -396,6 +403,13 @@ TYPED_TEST_P(ConnectSuite, RefreshRotatesAndARevokedGrantNeedsReauthorization) {
   EXPECT_EQ(*this->app_->connections().RefreshDue(**maintenance, 100), 0);
   EXPECT_EQ(this->TokenCalls(microsoft), calls);
   EXPECT_EQ(this->CountAudit("connection.refresh"), 4);
+  const std::string metrics = this->Call("GET", "/metrics").body;
+  EXPECT_NE(metrics.find(R"(sb_token_refreshes_total{provider="microsoft",outcome="success"} 3)"),
+            std::string::npos)
+      << metrics;
+  EXPECT_NE(
+      metrics.find(R"(sb_token_refreshes_total{provider="microsoft",outcome="invalid_grant"} 1)"),
+      std::string::npos);
 }
 
 // PATCH changes services and settings and disables; DELETE revokes at the provider first.
