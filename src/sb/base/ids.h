@@ -36,10 +36,12 @@ struct TenantTag {};
 struct ApiKeyTag {};
 struct ConnectSessionTag {};
 struct ConnectionTag {};
+struct JobTag {};
 using TenantId = StrongId<TenantTag>;
 using ApiKeyId = StrongId<ApiKeyTag>;
 using ConnectSessionId = StrongId<ConnectSessionTag>;
 using ConnectionId = StrongId<ConnectionTag>;
+using JobId = StrongId<JobTag>;
 
 class IdGenerator {
  public:

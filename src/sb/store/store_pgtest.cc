@@ -8,6 +8,7 @@
 #include "sb/store/secret_repository.h"
 #include "sb/store/testing/connect_conformance.h"
 #include "sb/store/testing/integration_conformance.h"
+#include "sb/store/testing/job_conformance.h"
 #include "sb/store/testing/migration_conformance.h"
 #include "sb/store/testing/postgres_environment.h"
 #include "sb/store/testing/repository_conformance.h"
@@ -24,6 +25,7 @@ INSTANTIATE_TYPED_TEST_SUITE_P(Postgres, IntegrationConformanceTest,
                                ::testing::Types<PostgresTestBackend>);
 INSTANTIATE_TYPED_TEST_SUITE_P(Postgres, ConnectConformanceTest,
                                ::testing::Types<PostgresTestBackend>);
+INSTANTIATE_TYPED_TEST_SUITE_P(Postgres, JobConformanceTest, ::testing::Types<PostgresTestBackend>);
 }  // namespace sb::store::testing
 
 namespace sb::store {

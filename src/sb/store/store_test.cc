@@ -6,6 +6,7 @@
 #include "sb/store/open_database.h"
 #include "sb/store/testing/connect_conformance.h"
 #include "sb/store/testing/integration_conformance.h"
+#include "sb/store/testing/job_conformance.h"
 #include "sb/store/testing/migration_conformance.h"
 #include "sb/store/testing/repository_conformance.h"
 #include "sb/store/testing/secret_conformance.h"
@@ -20,6 +21,7 @@ INSTANTIATE_TYPED_TEST_SUITE_P(Sqlite, SecretConformanceTest, ::testing::Types<S
 INSTANTIATE_TYPED_TEST_SUITE_P(Sqlite, IntegrationConformanceTest,
                                ::testing::Types<SqliteTestBackend>);
 INSTANTIATE_TYPED_TEST_SUITE_P(Sqlite, ConnectConformanceTest, ::testing::Types<SqliteTestBackend>);
+INSTANTIATE_TYPED_TEST_SUITE_P(Sqlite, JobConformanceTest, ::testing::Types<SqliteTestBackend>);
 }  // namespace sb::store::testing
 
 namespace sb::store {

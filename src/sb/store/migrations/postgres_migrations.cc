@@ -296,12 +296,53 @@ DROP TABLE switchboard.oauth_transactions;
 DROP TABLE switchboard.connect_sessions;
 )sql";
 
+// Migration 6: the durable job queue (see the SQLite variant), a tenant table like the others.
+// The leasing scan runs as the BYPASSRLS maintenance role; handlers' calls run in the tenant.
+constexpr std::string_view kV6Up = R"sql(
+CREATE TABLE switchboard.jobs (
+  tenant_id    uuid    NOT NULL REFERENCES switchboard.tenants (id),
+  id           uuid    NOT NULL,
+  kind         text    NOT NULL,
+  payload      text    NOT NULL,  -- JSON object
+  priority     integer NOT NULL CHECK (priority BETWEEN -100 AND 100),
+  run_at       bigint  NOT NULL,
+  dedupe_key   text    NOT NULL,  -- '' when none
+  attempts     integer NOT NULL CHECK (attempts >= 0),
+  max_attempts integer NOT NULL CHECK (max_attempts BETWEEN 1 AND 1000),
+  state        text    NOT NULL CHECK (state IN ('queued', 'running', 'done', 'dead')),
+  lease_owner  text    NOT NULL,  -- '' when not running
+  lease_until  bigint,
+  last_error   text    NOT NULL,
+  created_at   bigint  NOT NULL,
+  updated_at   bigint  NOT NULL,
+  finished_at  bigint,
+  PRIMARY KEY (tenant_id, id)
+);
+CREATE INDEX jobs_due ON switchboard.jobs (state, run_at, priority);
+CREATE INDEX jobs_by_state ON switchboard.jobs (tenant_id, state, id);
+CREATE UNIQUE INDEX jobs_dedupe ON switchboard.jobs (tenant_id, kind, dedupe_key)
+  WHERE dedupe_key <> '' AND state IN ('queued', 'running');
+ALTER TABLE switchboard.jobs ENABLE ROW LEVEL SECURITY;
+ALTER TABLE switchboard.jobs FORCE  ROW LEVEL SECURITY;
+CREATE POLICY tenant_isolation ON switchboard.jobs AS RESTRICTIVE FOR ALL TO {{app_role}}
+  USING      (tenant_id = NULLIF(current_setting('app.tenant_id', true), '')::uuid)
+  WITH CHECK (tenant_id = NULLIF(current_setting('app.tenant_id', true), '')::uuid);
+CREATE POLICY tenant_allow ON switchboard.jobs AS PERMISSIVE FOR ALL TO {{app_role}}
+  USING (true) WITH CHECK (true);
+GRANT SELECT, INSERT, UPDATE, DELETE ON switchboard.jobs TO {{app_role}};
+)sql";
+
+constexpr std::string_view kV6Down = R"sql(
+DROP TABLE switchboard.jobs;
+)sql";
+
 constexpr Migration kMigrations[] = {
     {1, "tenants_and_api_keys", kV1Up, kV1Down},
     {2, "audit_log", kV2Up, kV2Down},
     {3, "vault", kV3Up, kV3Down},
     {4, "integrations", kV4Up, kV4Down},
     {5, "connect", kV5Up, kV5Down},
+    {6, "jobs", kV6Up, kV6Down},
 };
 
 }  // namespace

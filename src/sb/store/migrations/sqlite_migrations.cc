@@ -216,12 +216,47 @@ DROP TABLE oauth_transactions;
 DROP TABLE connect_sessions;
 )sql";
 
+// Migration 6: the durable job queue (job_repository.h). One row per job; payloads never hold
+// secrets. jobs_due serves the leasing scan, jobs_by_state the per-tenant listing, and
+// jobs_dedupe makes (tenant, kind, dedupe_key) unique among live (queued or running) jobs only,
+// so that a finished job does not block a new one with the same key.
+constexpr std::string_view kV6Up = R"sql(
+CREATE TABLE jobs (
+  tenant_id    TEXT    NOT NULL REFERENCES tenants (id),
+  id           TEXT    NOT NULL,
+  kind         TEXT    NOT NULL,
+  payload      TEXT    NOT NULL,  -- JSON object
+  priority     INTEGER NOT NULL CHECK (priority BETWEEN -100 AND 100),
+  run_at       INTEGER NOT NULL,
+  dedupe_key   TEXT    NOT NULL,  -- '' when none
+  attempts     INTEGER NOT NULL CHECK (attempts >= 0),
+  max_attempts INTEGER NOT NULL CHECK (max_attempts BETWEEN 1 AND 1000),
+  state        TEXT    NOT NULL CHECK (state IN ('queued', 'running', 'done', 'dead')),
+  lease_owner  TEXT    NOT NULL,  -- '' when not running
+  lease_until  INTEGER,
+  last_error   TEXT    NOT NULL,
+  created_at   INTEGER NOT NULL,
+  updated_at   INTEGER NOT NULL,
+  finished_at  INTEGER,
+  PRIMARY KEY (tenant_id, id)
+) WITHOUT ROWID;
+CREATE INDEX jobs_due ON jobs (state, run_at, priority);
+CREATE INDEX jobs_by_state ON jobs (tenant_id, state, id);
+CREATE UNIQUE INDEX jobs_dedupe ON jobs (tenant_id, kind, dedupe_key)
+  WHERE dedupe_key <> '' AND state IN ('queued', 'running');
+)sql";
+
+constexpr std::string_view kV6Down = R"sql(
+DROP TABLE jobs;
+)sql";
+
 constexpr Migration kMigrations[] = {
     {1, "tenants_and_api_keys", kV1Up, kV1Down},
     {2, "audit_log", kV2Up, kV2Down},
     {3, "vault", kV3Up, kV3Down},
     {4, "integrations", kV4Up, kV4Down},
     {5, "connect", kV5Up, kV5Down},
+    {6, "jobs", kV6Up, kV6Down},
 };
 
 }  // namespace

@@ -1,0 +1,157 @@
+// Durable background jobs: one queue in the database (store::JobRepository) for all background
+// work, and the JobRunner that executes it.
+//
+// Producers call Enqueue() inside the transaction of the change that causes the work (outbox),
+// so a job exists exactly when the change committed. A runner on every node leases due jobs
+// across tenants through the maintenance database (FOR UPDATE SKIP LOCKED on PostgreSQL, the
+// single writer on SQLite; at most `per_tenant` per tenant per lease, so one tenant's backlog
+// cannot starve the others), heartbeats their leases while handlers run, and finishes them:
+// done, retried with exponential backoff and jitter, or dead-lettered after the last attempt
+// or a permanent failure. A job whose node dies is leased again once its lease runs out.
+//
+// Exactly once in effect: a handler that changes the database does so through
+// JobContext::CompleteWith, which runs its work and the job's completion in one transaction
+// of the job's tenant and rolls both back if the lease was lost meanwhile. A handler whose
+// effect is outside the database (an HTTP delivery) must be idempotent, because a retry after
+// a crash can repeat it.
+//
+// Thread safety: Register before Start; Start/Stop from one controlling thread; RunOnce is for
+// tests and must not run concurrently with Start.
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <functional>
+#include <map>
+#include <mutex>
+#include <optional>
+#include <set>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "sb/base/clock.h"
+#include "sb/base/ids.h"
+#include "sb/base/json.h"
+#include "sb/base/metrics.h"
+#include "sb/base/random.h"
+#include "sb/base/status.h"
+#include "sb/store/database.h"
+#include "sb/store/job_repository.h"
+
+namespace sb::jobs {
+
+struct JobSpec {
+  std::string kind;
+  Json payload = Json::object();
+  int priority = 0;
+  std::optional<Timestamp> run_at;  // default: now
+  std::string dedupe_key;           // "": none; else one live job per (tenant, kind, key)
+  int max_attempts = 10;
+};
+
+// Adds a job in `tx` (a read-write transaction of `tenant`); a live job with the same dedupe
+// key is returned instead (created = false).
+Result<store::EnqueueResult> Enqueue(store::Transaction& tx, const TenantId& tenant,
+                                     const JobSpec& spec, const Clock& clock, IdGenerator& ids);
+
+// What a handler reports.
+struct JobResult {
+  enum class Kind { kDone, kRetry, kFail };
+  Kind kind = Kind::kDone;
+  std::string error;                               // for kRetry and kFail; no secrets
+  std::optional<std::chrono::milliseconds> after;  // kRetry: not before (e.g. Retry-After)
+
+  static JobResult Done() { return {}; }
+  static JobResult Retry(std::string error, std::optional<std::chrono::milliseconds> after = {}) {
+    return {Kind::kRetry, std::move(error), after};
+  }
+  // Permanent: dead-lettered at once.
+  static JobResult Fail(std::string error) { return {Kind::kFail, std::move(error), {}}; }
+};
+
+class JobContext {
+ public:
+  const store::JobRecord& job() const { return job_; }
+  // Runs `work` in a read-write transaction of the job's tenant and marks the job done in the
+  // same transaction. ABORTED (and nothing of `work` kept) when this node lost the lease.
+  Status CompleteWith(const std::function<Status(store::Transaction&)>& work);
+  bool completed() const { return completed_; }
+
+ private:
+  friend class JobRunner;
+  JobContext(store::Database& db, const Clock& clock, store::JobRecord job)
+      : db_(db), clock_(clock), job_(std::move(job)) {}
+  store::Database& db_;
+  const Clock& clock_;
+  store::JobRecord job_;
+  bool completed_ = false;
+};
+
+using JobHandler = std::function<JobResult(JobContext&)>;
+
+struct JobRunnerOptions {
+  std::string owner = "node";  // this node's name in leases
+  int threads = 4;             // jobs run at once
+  int batch = 32;              // jobs leased per poll
+  int per_tenant = 8;          // at most this many of one tenant per poll
+  std::chrono::milliseconds lease{30'000};
+  std::chrono::milliseconds poll{500};  // idle wait between polls
+  // Retry n waits min(base * 2^(n-1), max), minus up to half as jitter.
+  std::chrono::milliseconds backoff_base{10'000};
+  std::chrono::milliseconds backoff_max{3'600'000};
+};
+
+class JobRunner {
+ public:
+  // `db` runs the handlers' tenant transactions; `maintenance` (the BYPASSRLS role on
+  // PostgreSQL, RLS-07) only leases. `metrics` (optional) gets sb_jobs_total{kind,outcome}.
+  JobRunner(store::Database& db, store::Database& maintenance, const Clock& clock, Random& random,
+            JobRunnerOptions options, metrics::MetricsRegistry* metrics = nullptr);
+  ~JobRunner();
+  JobRunner(const JobRunner&) = delete;
+  JobRunner& operator=(const JobRunner&) = delete;
+
+  void Register(const std::string& kind, JobHandler handler);
+
+  void Start();
+  // Stops leasing, lets running handlers finish, then returns.
+  void Stop();
+
+  // One poll: leases due jobs of the registered kinds, runs them (options.threads at once) and
+  // finishes them. Returns how many ran.
+  Result<int> RunOnce();
+
+ private:
+  void Loop();
+  void Heartbeats();
+  void Run(store::JobRecord job);
+  Status Finish(const store::JobRecord& job, const JobResult& result);
+  std::chrono::milliseconds Backoff(int attempts);
+
+  store::Database& db_;
+  store::Database& maintenance_;
+  const Clock& clock_;
+  Random& random_;
+  std::mutex random_mu_;  // Random is not required to be thread-safe
+  const JobRunnerOptions options_;
+  metrics::CounterFamily* counter_ = nullptr;
+  store::JobRepository repo_;
+  std::map<std::string, JobHandler> handlers_;  // fixed after Start
+
+  std::mutex mu_;
+  std::condition_variable wake_;
+  bool stopping_ = false;  // guarded by mu_
+  struct Running {
+    TenantId tenant;
+    JobId id;
+    std::string owner;
+  };
+  std::map<std::string, Running> running_;  // key: job id; guarded by mu_
+  std::atomic<uint64_t> polls_{0};          // each poll leases under its own owner name
+  std::thread loop_;
+  std::thread heartbeat_;
+};
+
+}  // namespace sb::jobs

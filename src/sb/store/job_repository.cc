@@ -1,0 +1,561 @@
+#include "sb/store/job_repository.h"
+
+#include <algorithm>
+#include <array>
+#include <limits>
+#include <utility>
+
+#include "sb/base/encoding.h"
+#include "sb/store/internal/row_reader.h"
+
+namespace sb::store {
+namespace {
+
+using internal::CheckTenantScope;
+
+constexpr std::string_view kJobs = "jobs";
+constexpr std::string_view kSystemTenant = "00000000-0000-0000-0000-000000000000";
+
+constexpr size_t kMaxKindBytes = 64;
+constexpr size_t kMaxDedupeKeyBytes = 200;
+constexpr size_t kMaxLeaseOwnerBytes = 200;
+constexpr size_t kMaxPayloadBytes = size_t{64} * 1024;
+constexpr int kMaxPayloadDepth = 16;
+constexpr int kMinPriority = -100;
+constexpr int kMaxPriority = 100;
+constexpr int kMaxAttempts = 1000;
+// How often Enqueue looks for the live duplicate that made its insert a no-op before giving up:
+// the duplicate can finish between the two statements (then the insert is retried).
+constexpr int kEnqueueRounds = 3;
+
+constexpr std::array<std::pair<JobState, std::string_view>, 4> kStateNames = {{
+    {JobState::kQueued, "queued"},
+    {JobState::kRunning, "running"},
+    {JobState::kDone, "done"},
+    {JobState::kDead, "dead"},
+}};
+
+#define SB_JOB_FIELDS                                                                           \
+  "tenant_id, id, kind, payload, priority, run_at, dedupe_key, attempts, max_attempts, state, " \
+  "lease_owner, lease_until, last_error, created_at, updated_at, finished_at"
+
+#define SB_JOB_COLUMNS "SELECT " SB_JOB_FIELDS " FROM jobs "
+
+// Due for leasing at $1: queued and not before run_at, or running with an expired lease (the
+// node holding it died) and an attempt left.
+#define SB_JOB_DUE                                                                   \
+  "((state = 'queued' AND run_at <= $1) OR (state = 'running' AND lease_until < $1 " \
+  "AND attempts < max_attempts))"
+
+// The leasing order, and the per-tenant ranking of the fairness cap.
+#define SB_JOB_ORDER "priority DESC, run_at, id"
+
+// ---- Field rules ----
+
+bool IsValidKind(std::string_view s) {
+  return !s.empty() && s.size() <= kMaxKindBytes && std::all_of(s.begin(), s.end(), [](char c) {
+    return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' || c == '.' || c == '-';
+  });
+}
+
+bool IsControl(char c) {
+  const auto u = static_cast<unsigned char>(c);
+  return u < 0x20 || u == 0x7f;
+}
+
+bool IsValidDedupeKey(std::string_view s) {
+  return s.size() <= kMaxDedupeKeyBytes && IsValidUtf8(s) &&
+         std::none_of(s.begin(), s.end(), IsControl);
+}
+
+// Printable ASCII without spaces, 1..max bytes (lease owners: node names).
+bool IsPrintable(std::string_view s, size_t max) {
+  return !s.empty() && s.size() <= max &&
+         std::all_of(s.begin(), s.end(), [](char c) { return c > ' ' && c < 0x7f; });
+}
+
+bool IsValidOwner(std::string_view s) { return IsPrintable(s, kMaxLeaseOwnerBytes); }
+
+bool IsValidError(std::string_view s) {
+  return IsValidUtf8(s) && s.find('\0') == std::string_view::npos;
+}
+
+// Every string (keys included) valid UTF-8, nesting bounded: what dump() can encode.
+bool IsStorableJson(const Json& j, int depth) {
+  if (depth > kMaxPayloadDepth) return false;
+  if (j.is_string()) return IsValidUtf8(j.get_ref<const std::string&>());
+  if (j.is_array()) {
+    return std::all_of(j.begin(), j.end(),
+                       [&](const Json& e) { return IsStorableJson(e, depth + 1); });
+  }
+  if (j.is_object()) {
+    for (const auto& [key, value] : j.items()) {
+      if (!IsValidUtf8(key) || !IsStorableJson(value, depth + 1)) return false;
+    }
+  }
+  return true;
+}
+
+Status ValidatePayload(const Json& payload) {
+  if (!payload.is_object()) return InvalidArgumentError("payload must be a JSON object");
+  if (!IsStorableJson(payload, 0)) return InvalidArgumentError("payload is not storable JSON");
+  if (payload.dump().size() > kMaxPayloadBytes) return InvalidArgumentError("payload too large");
+  return OkStatus();
+}
+
+// The lease and finish columns agree with the state.
+Status ValidateLifecycle(const JobRecord& r) {
+  const bool running = r.state == JobState::kRunning;
+  const bool finished = r.state == JobState::kDone || r.state == JobState::kDead;
+  if (running != (!r.lease_owner.empty() && r.lease_until.has_value()) ||
+      (!running && (!r.lease_owner.empty() || r.lease_until.has_value()))) {
+    return InvalidArgumentError("lease must be set exactly while running");
+  }
+  if (finished != r.finished_at.has_value()) {
+    return InvalidArgumentError("finished_at must be set exactly when done or dead");
+  }
+  return OkStatus();
+}
+
+Status ValidateJob(const JobRecord& r) {
+  if (!r.id.valid()) return InvalidArgumentError("invalid job id");
+  if (!IsValidKind(r.kind)) return InvalidArgumentError("invalid job kind");
+  SB_RETURN_IF_ERROR(ValidatePayload(r.payload));
+  if (r.priority < kMinPriority || r.priority > kMaxPriority) {
+    return InvalidArgumentError("priority out of range");
+  }
+  if (!IsValidDedupeKey(r.dedupe_key)) return InvalidArgumentError("invalid dedupe_key");
+  if (r.max_attempts < 1 || r.max_attempts > kMaxAttempts) {
+    return InvalidArgumentError("max_attempts out of range");
+  }
+  if (r.attempts < 0) return InvalidArgumentError("negative attempts");
+  if (JobStateName(r.state).empty()) return InvalidArgumentError("invalid state");
+  if (!r.lease_owner.empty() && !IsValidOwner(r.lease_owner)) {
+    return InvalidArgumentError("invalid lease_owner");
+  }
+  if (r.last_error.size() > JobRepository::kMaxErrorBytes || !IsValidError(r.last_error)) {
+    return InvalidArgumentError("invalid last_error");
+  }
+  return ValidateLifecycle(r);
+}
+
+Status ValidateLeaseRequest(const std::string& owner, std::chrono::milliseconds lease, int limit,
+                            int per_tenant_limit, const std::vector<std::string>& kinds) {
+  if (!IsValidOwner(owner)) return InvalidArgumentError("invalid lease owner");
+  if (lease <= std::chrono::milliseconds::zero()) {
+    return InvalidArgumentError("lease duration must be positive");
+  }
+  if (limit < 1 || limit > JobRepository::kMaxLeaseLimit) {
+    return InvalidArgumentError("lease limit out of range");
+  }
+  if (per_tenant_limit < 1) return InvalidArgumentError("per-tenant limit must be positive");
+  if (kinds.size() > JobRepository::kMaxLeaseKinds) return InvalidArgumentError("too many kinds");
+  if (!std::all_of(kinds.begin(), kinds.end(), [](const auto& k) { return IsValidKind(k); })) {
+    return InvalidArgumentError("invalid job kind");
+  }
+  return OkStatus();
+}
+
+Status RequireValidId(const JobId& id) {
+  return id.valid() ? OkStatus() : InvalidArgumentError("invalid job id");
+}
+
+// Maintenance runs unscoped, or scoped to the deployment-wide system tenant (the nil id), like
+// SecretRepository's maintenance calls.
+Status RequireUnscoped(const Transaction& tx) {
+  if (tx.tenant().has_value() && tx.tenant()->value() != kSystemTenant) {
+    return FailedPreconditionError("job maintenance needs an unscoped transaction");
+  }
+  return OkStatus();
+}
+
+// `error` cut to kMaxErrorBytes without splitting a UTF-8 sequence.
+Result<std::string> StorableError(const std::string& error) {
+  if (!IsValidError(error)) return InvalidArgumentError("error is not UTF-8 text");
+  size_t n = std::min(error.size(), JobRepository::kMaxErrorBytes);
+  while (n < error.size() && n > 0 && (static_cast<unsigned char>(error[n]) & 0xC0) == 0x80) --n;
+  return error.substr(0, n);
+}
+
+// ---- Encoding ----
+
+Value OptionalMicros(const std::optional<Timestamp>& t) {
+  return t ? Value(ToUnixMicros(*t)) : Value(std::monostate());
+}
+
+std::string StateValue(JobState state) { return std::string(JobStateName(state)); }
+
+// " AND kind IN ($n, ...)" binding `kinds` after `params`; "" for every kind.
+std::string KindFilter(const std::vector<std::string>& kinds, std::vector<Value>& params) {
+  if (kinds.empty()) return "";
+  std::string sql = " AND kind IN (";
+  for (size_t i = 0; i < kinds.size(); ++i) {
+    params.push_back(kinds[i]);
+    sql += (i == 0 ? "$" : ", $") + std::to_string(params.size());
+  }
+  return sql + ")";
+}
+
+// ---- Decoding: anything unexpected is DATA_LOSS ----
+
+Status Corrupt() { return DataLossError("corrupt row in " + std::string(kJobs)); }
+
+Result<int> ReadSmallInt(const Row& row, size_t i) {
+  if (i >= row.size()) return Corrupt();
+  const auto* v = std::get_if<int64_t>(&row.at(i));
+  if (v == nullptr || *v < std::numeric_limits<int>::min() ||
+      *v > std::numeric_limits<int>::max()) {
+    return Corrupt();
+  }
+  return static_cast<int>(*v);
+}
+
+Result<Json> ReadPayload(const Row& row, size_t i) {
+  SB_ASSIGN_OR_RETURN(std::string text, internal::ReadText(row, i, kJobs));
+  Json j = Json::parse(text, nullptr, /*allow_exceptions=*/false);
+  if (j.is_discarded()) return Corrupt();
+  return j;
+}
+
+// Columns 2..15 of SB_JOB_FIELDS.
+Status ParseJobBody(const Row& row, JobRecord& r) {
+  SB_ASSIGN_OR_RETURN(r.kind, internal::ReadText(row, 2, kJobs));
+  SB_ASSIGN_OR_RETURN(r.payload, ReadPayload(row, 3));
+  SB_ASSIGN_OR_RETURN(r.priority, ReadSmallInt(row, 4));
+  SB_ASSIGN_OR_RETURN(r.run_at, internal::ReadTimestamp(row, 5, kJobs));
+  SB_ASSIGN_OR_RETURN(r.dedupe_key, internal::ReadText(row, 6, kJobs));
+  SB_ASSIGN_OR_RETURN(r.attempts, ReadSmallInt(row, 7));
+  SB_ASSIGN_OR_RETURN(r.max_attempts, ReadSmallInt(row, 8));
+  SB_ASSIGN_OR_RETURN(std::string state, internal::ReadText(row, 9, kJobs));
+  std::optional<JobState> parsed = ParseJobState(state);
+  if (!parsed) return Corrupt();
+  r.state = *parsed;
+  SB_ASSIGN_OR_RETURN(r.lease_owner, internal::ReadText(row, 10, kJobs));
+  SB_ASSIGN_OR_RETURN(r.lease_until, internal::ReadOptionalTimestamp(row, 11, kJobs));
+  SB_ASSIGN_OR_RETURN(r.last_error, internal::ReadText(row, 12, kJobs));
+  SB_ASSIGN_OR_RETURN(r.created_at, internal::ReadTimestamp(row, 13, kJobs));
+  SB_ASSIGN_OR_RETURN(r.updated_at, internal::ReadTimestamp(row, 14, kJobs));
+  SB_ASSIGN_OR_RETURN(r.finished_at, internal::ReadOptionalTimestamp(row, 15, kJobs));
+  return OkStatus();
+}
+
+// A row of any tenant (maintenance scans).
+Result<JobRecord> ParseAnyJob(const Row& row) {
+  JobRecord r;
+  SB_ASSIGN_OR_RETURN(std::string tenant_id, internal::ReadUuid(row, 0, kJobs));
+  r.tenant_id = TenantId(std::move(tenant_id));
+  SB_ASSIGN_OR_RETURN(std::string id, internal::ReadUuid(row, 1, kJobs));
+  r.id = JobId(std::move(id));
+  SB_RETURN_IF_ERROR(ParseJobBody(row, r));
+  if (!ValidateJob(r).ok()) return Corrupt();
+  return r;
+}
+
+// A row of `tenant`: the SQL filtered by it, so another tenant's row is a bug.
+Result<JobRecord> ParseJob(const Row& row, const TenantId& tenant) {
+  SB_ASSIGN_OR_RETURN(JobRecord r, ParseAnyJob(row));
+  if (r.tenant_id != tenant) return InternalError("jobs: row of another tenant");
+  return r;
+}
+
+template <typename Parse>
+Result<std::vector<JobRecord>> ParseAll(const std::vector<Row>& rows, Parse parse) {
+  std::vector<JobRecord> out;
+  out.reserve(rows.size());
+  for (const Row& row : rows) {
+    SB_ASSIGN_OR_RETURN(JobRecord r, parse(row));
+    out.push_back(std::move(r));
+  }
+  return out;
+}
+
+// ---- Enqueue ----
+
+// Inserts `r` unless a live job with its dedupe key exists; true when it inserted.
+Result<bool> InsertUnlessLiveDuplicate(Transaction& tx, const JobRecord& r) {
+  // The conflict target repeats jobs_dedupe's predicate, so that both backends pick that
+  // partial index as the arbiter; a duplicate id still fails with ALREADY_EXISTS.
+  SB_ASSIGN_OR_RETURN(
+      int64_t n,
+      tx.Execute(
+          "INSERT INTO jobs (" SB_JOB_FIELDS
+          ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, "
+          "$16) ON CONFLICT (tenant_id, kind, dedupe_key) WHERE dedupe_key <> '' AND "
+          "state IN ('queued', 'running') DO NOTHING",
+          {r.tenant_id.value(), r.id.value(), r.kind, r.payload.dump(), int64_t{r.priority},
+           ToUnixMicros(r.run_at), r.dedupe_key, int64_t{r.attempts}, int64_t{r.max_attempts},
+           StateValue(r.state), r.lease_owner, OptionalMicros(r.lease_until), r.last_error,
+           ToUnixMicros(r.created_at), ToUnixMicros(r.updated_at), OptionalMicros(r.finished_at)}));
+  return n == 1;
+}
+
+Result<std::optional<JobId>> FindLiveDuplicate(Transaction& tx, const JobRecord& r) {
+  SB_ASSIGN_OR_RETURN(auto rows, tx.Query("SELECT id FROM jobs WHERE tenant_id = $1 AND kind = $2 "
+                                          "AND dedupe_key = $3 AND dedupe_key <> '' AND "
+                                          "state IN ('queued', 'running')",
+                                          {r.tenant_id.value(), r.kind, r.dedupe_key}));
+  if (rows.empty()) return std::optional<JobId>();
+  SB_ASSIGN_OR_RETURN(std::string id, internal::ReadUuid(rows.front(), 0, kJobs));
+  return std::optional<JobId>(JobId(std::move(id)));
+}
+
+// ---- Leasing ----
+
+// Marks dead the running jobs whose lease expired at `now` after their last attempt, so that
+// a job that kills its node cannot be leased forever. Skips rows other transactions hold.
+Status BuryExhausted(Transaction& tx, Timestamp now, const std::vector<std::string>& kinds) {
+  std::vector<Value> params{ToUnixMicros(now)};
+  const std::string kind_filter = KindFilter(kinds, params);
+  const char* lock = tx.backend() == Backend::kPostgres ? " FOR UPDATE SKIP LOCKED" : "";
+  return tx
+      .Execute(
+          "UPDATE jobs SET state = 'dead', lease_owner = '', lease_until = NULL, "
+          "finished_at = $1, updated_at = $1, last_error = 'lease expired after the last "
+          "attempt' WHERE state = 'running' AND lease_until < $1 AND attempts >= max_attempts "
+          "AND (tenant_id, id) IN (SELECT tenant_id, id FROM jobs WHERE state = 'running' AND "
+          "lease_until < $1 AND attempts >= max_attempts" +
+              kind_filter + lock + ")",
+          params)
+      .status();
+}
+
+// The candidates' ranking: due jobs (now = $1) of `kinds` (bound after `params`), at most
+// `per_tenant` (a placeholder) per tenant.
+std::string RankedDueSql(std::string_view per_tenant, const std::vector<std::string>& kinds,
+                         std::vector<Value>& params) {
+  return "SELECT tenant_id, id, priority, run_at FROM (SELECT tenant_id, id, priority, run_at, "
+         "ROW_NUMBER() OVER (PARTITION BY tenant_id ORDER BY " SB_JOB_ORDER
+         ") AS tenant_rank FROM jobs WHERE " SB_JOB_DUE +
+         KindFilter(kinds, params) + ") AS ranked WHERE tenant_rank <= " + std::string(per_tenant);
+}
+
+// PostgreSQL: one statement. FOR UPDATE cannot share a query level with a window function, so
+// the ranking is a subquery and the outer level locks the chosen rows, skipping rows another
+// leaser holds. That level repeats the due condition: when a row changed after the statement's
+// snapshot, PostgreSQL re-evaluates it on the newest version before locking, so a job another
+// leaser has just taken no longer qualifies. MATERIALIZED keeps the locked set to one
+// evaluation.
+Result<std::vector<Row>> LeasePostgres(Transaction& tx, const std::string& owner, Timestamp now,
+                                       Timestamp until, int limit, int per_tenant_limit,
+                                       const std::vector<std::string>& kinds) {
+  std::vector<Value> params{ToUnixMicros(now), owner, ToUnixMicros(until),
+                            int64_t{per_tenant_limit}, int64_t{limit}};
+  const std::string ranked = RankedDueSql("$4", kinds, params);
+  return tx.Query(
+      "WITH picked AS MATERIALIZED (SELECT tenant_id, id FROM jobs WHERE " SB_JOB_DUE
+      " AND (tenant_id, id) IN (SELECT tenant_id, id FROM (" +
+          ranked +
+          ") AS due) ORDER BY " SB_JOB_ORDER
+          ", tenant_id LIMIT $5 FOR UPDATE SKIP LOCKED), leased AS (UPDATE jobs SET "
+          "state = 'running', lease_owner = $2, lease_until = $3, attempts = attempts + 1, "
+          "updated_at = $1 WHERE (tenant_id, id) IN (SELECT tenant_id, id FROM picked) "
+          "AND " SB_JOB_DUE " RETURNING " SB_JOB_FIELDS ") SELECT " SB_JOB_FIELDS
+          " FROM leased ORDER BY " SB_JOB_ORDER ", tenant_id",
+      params);
+}
+
+// SQLite: the read-write transaction holds the database's one writer lock, so nothing can
+// change between choosing the candidates, updating them and reading them back.
+Result<std::vector<Row>> LeaseSqlite(Transaction& tx, const std::string& owner, Timestamp now,
+                                     Timestamp until, int limit, int per_tenant_limit,
+                                     const std::vector<std::string>& kinds) {
+  std::vector<Value> params{ToUnixMicros(now), int64_t{per_tenant_limit}, int64_t{limit}};
+  const std::string ranked = RankedDueSql("$2", kinds, params);
+  SB_ASSIGN_OR_RETURN(auto candidates,
+                      tx.Query("SELECT tenant_id, id FROM (" + ranked +
+                                   ") AS due ORDER BY " SB_JOB_ORDER ", tenant_id LIMIT $3",
+                               params));
+  if (candidates.empty()) return std::vector<Row>();
+  std::vector<Value> keyed{ToUnixMicros(now), owner, ToUnixMicros(until)};
+  std::string in = "(tenant_id, id) IN (VALUES ";
+  for (size_t i = 0; i < candidates.size(); ++i) {
+    SB_ASSIGN_OR_RETURN(std::string tenant_id, internal::ReadUuid(candidates[i], 0, kJobs));
+    SB_ASSIGN_OR_RETURN(std::string id, internal::ReadUuid(candidates[i], 1, kJobs));
+    keyed.push_back(std::move(tenant_id));
+    keyed.push_back(std::move(id));
+    in += (i == 0 ? "($" : ", ($") + std::to_string(keyed.size() - 1) + ", $" +
+          std::to_string(keyed.size()) + ")";
+  }
+  in += ")";
+  SB_RETURN_IF_ERROR(tx.Execute("UPDATE jobs SET state = 'running', lease_owner = $2, "
+                                "lease_until = $3, attempts = attempts + 1, updated_at = $1 "
+                                "WHERE " SB_JOB_DUE " AND " +
+                                    in,
+                                keyed)
+                         .status());
+  return tx.Query(SB_JOB_COLUMNS
+                      "WHERE state = 'running' AND lease_owner = $2 AND "
+                      "lease_until = $3 AND updated_at = $1 AND " +
+                      in + " ORDER BY " SB_JOB_ORDER ", tenant_id",
+                  keyed);
+}
+
+}  // namespace
+
+std::string_view JobStateName(JobState state) {
+  for (const auto& [value, name] : kStateNames) {
+    if (value == state) return name;
+  }
+  return {};
+}
+
+std::optional<JobState> ParseJobState(std::string_view name) {
+  for (const auto& [value, known] : kStateNames) {
+    if (known == name) return value;
+  }
+  return std::nullopt;
+}
+
+Result<EnqueueResult> JobRepository::Enqueue(Transaction& tx, const TenantId& tenant,
+                                             const JobRecord& job) {
+  SB_RETURN_IF_ERROR(CheckTenantScope(tx, tenant));
+  if (job.tenant_id != tenant) return InvalidArgumentError("job tenant_id != tenant");
+  SB_RETURN_IF_ERROR(ValidateJob(job));
+  if (job.state != JobState::kQueued || job.attempts != 0) {
+    return InvalidArgumentError("a new job is queued with no attempts");
+  }
+  for (int round = 0; round < kEnqueueRounds; ++round) {
+    SB_ASSIGN_OR_RETURN(bool inserted, InsertUnlessLiveDuplicate(tx, job));
+    if (inserted) return EnqueueResult{job.id, true};
+    SB_ASSIGN_OR_RETURN(std::optional<JobId> live, FindLiveDuplicate(tx, job));
+    if (live) return EnqueueResult{*live, false};
+    // The duplicate finished after the insert saw it (PostgreSQL, another transaction): retry.
+  }
+  return AbortedError("jobs: live duplicate kept changing; retry the transaction");
+}
+
+Result<std::optional<JobRecord>> JobRepository::Get(Transaction& tx, const TenantId& tenant,
+                                                    const JobId& id) {
+  SB_RETURN_IF_ERROR(CheckTenantScope(tx, tenant));
+  SB_RETURN_IF_ERROR(RequireValidId(id));
+  SB_ASSIGN_OR_RETURN(auto rows, tx.Query(SB_JOB_COLUMNS "WHERE tenant_id = $1 AND id = $2",
+                                          {tenant.value(), id.value()}));
+  if (rows.empty()) return std::optional<JobRecord>();
+  SB_ASSIGN_OR_RETURN(JobRecord r, ParseJob(rows.front(), tenant));
+  return std::optional<JobRecord>(std::move(r));
+}
+
+Result<std::vector<JobRecord>> JobRepository::List(Transaction& tx, const TenantId& tenant,
+                                                   std::optional<JobState> state,
+                                                   std::optional<std::string> kind,
+                                                   const std::optional<JobId>& after, int limit) {
+  SB_RETURN_IF_ERROR(CheckTenantScope(tx, tenant));
+  if (limit < 1 || limit > kMaxListLimit) return InvalidArgumentError("list limit out of range");
+  if (state && JobStateName(*state).empty()) return InvalidArgumentError("invalid state");
+  if (kind && !IsValidKind(*kind)) return InvalidArgumentError("invalid job kind");
+  if (after && !after->valid()) return InvalidArgumentError("invalid list cursor");
+  // Only constant column names go into the text; every value is bound.
+  std::string sql = SB_JOB_COLUMNS "WHERE tenant_id = $1";
+  std::vector<Value> params{tenant.value()};
+  auto add = [&](std::string_view condition, Value value) {
+    params.push_back(std::move(value));
+    sql += " AND " + std::string(condition) + " $" + std::to_string(params.size());
+  };
+  if (state) add("state =", StateValue(*state));
+  if (kind) add("kind =", *std::move(kind));
+  if (after) add("id >", after->value());
+  params.push_back(int64_t{limit});
+  sql += " ORDER BY id LIMIT $" + std::to_string(params.size());
+  SB_ASSIGN_OR_RETURN(auto rows, tx.Query(sql, params));
+  return ParseAll(rows, [&](const Row& row) { return ParseJob(row, tenant); });
+}
+
+Result<bool> JobRepository::Heartbeat(Transaction& tx, const TenantId& tenant, const JobId& id,
+                                      const std::string& owner, Timestamp until) {
+  SB_RETURN_IF_ERROR(CheckTenantScope(tx, tenant));
+  SB_RETURN_IF_ERROR(RequireValidId(id));
+  if (!IsValidOwner(owner)) return InvalidArgumentError("invalid lease owner");
+  SB_ASSIGN_OR_RETURN(int64_t n,
+                      tx.Execute("UPDATE jobs SET lease_until = $4 WHERE tenant_id = "
+                                 "$1 AND id = $2 AND state = 'running' AND "
+                                 "lease_owner = $3",
+                                 {tenant.value(), id.value(), owner, ToUnixMicros(until)}));
+  return n == 1;
+}
+
+Result<bool> JobRepository::Complete(Transaction& tx, const TenantId& tenant, const JobId& id,
+                                     const std::string& owner, Timestamp now) {
+  SB_RETURN_IF_ERROR(CheckTenantScope(tx, tenant));
+  SB_RETURN_IF_ERROR(RequireValidId(id));
+  if (!IsValidOwner(owner)) return InvalidArgumentError("invalid lease owner");
+  // One conditional UPDATE: on PostgreSQL it waits for a concurrent leaser's row lock and then
+  // re-checks the owner; SQLite serializes writers.
+  SB_ASSIGN_OR_RETURN(
+      int64_t n, tx.Execute("UPDATE jobs SET state = 'done', lease_owner = '', lease_until = NULL, "
+                            "finished_at = $4, updated_at = $4 WHERE tenant_id = $1 AND id = $2 "
+                            "AND state = 'running' AND lease_owner = $3",
+                            {tenant.value(), id.value(), owner, ToUnixMicros(now)}));
+  return n == 1;
+}
+
+Result<bool> JobRepository::Fail(Transaction& tx, const TenantId& tenant, const JobId& id,
+                                 const std::string& owner, Timestamp now, const std::string& error,
+                                 std::optional<Timestamp> retry_at) {
+  SB_RETURN_IF_ERROR(CheckTenantScope(tx, tenant));
+  SB_RETURN_IF_ERROR(RequireValidId(id));
+  if (!IsValidOwner(owner)) return InvalidArgumentError("invalid lease owner");
+  SB_ASSIGN_OR_RETURN(std::string stored, StorableError(error));
+  if (retry_at) {
+    SB_ASSIGN_OR_RETURN(
+        int64_t n,
+        tx.Execute("UPDATE jobs SET state = 'queued', run_at = $5, lease_owner = '', "
+                   "lease_until = NULL, last_error = $6, updated_at = $4 WHERE tenant_id = $1 "
+                   "AND id = $2 AND state = 'running' AND lease_owner = $3 AND "
+                   "attempts < max_attempts",
+                   {tenant.value(), id.value(), owner, ToUnixMicros(now), ToUnixMicros(*retry_at),
+                    stored}));
+    if (n == 1) return true;
+  }
+  SB_ASSIGN_OR_RETURN(
+      int64_t n, tx.Execute("UPDATE jobs SET state = 'dead', lease_owner = '', lease_until = NULL, "
+                            "finished_at = $4, last_error = $5, updated_at = $4 WHERE "
+                            "tenant_id = $1 AND id = $2 AND state = 'running' AND lease_owner = $3",
+                            {tenant.value(), id.value(), owner, ToUnixMicros(now), stored}));
+  return n == 1;
+}
+
+Result<bool> JobRepository::Requeue(Transaction& tx, const TenantId& tenant, const JobId& id,
+                                    Timestamp now) {
+  SB_RETURN_IF_ERROR(CheckTenantScope(tx, tenant));
+  SB_RETURN_IF_ERROR(RequireValidId(id));
+  SB_ASSIGN_OR_RETURN(int64_t n,
+                      tx.Execute("UPDATE jobs SET state = 'queued', attempts = 0, run_at = $3, "
+                                 "finished_at = NULL, updated_at = $3 WHERE tenant_id = $1 AND "
+                                 "id = $2 AND state IN ('done', 'dead')",
+                                 {tenant.value(), id.value(), ToUnixMicros(now)}));
+  return n == 1;
+}
+
+Result<std::vector<JobRecord>> JobRepository::MaintenanceLease(
+    Transaction& tx, const std::string& owner, Timestamp now, std::chrono::milliseconds lease,
+    int limit, int per_tenant_limit, const std::vector<std::string>& kinds) {
+  SB_RETURN_IF_ERROR(RequireUnscoped(tx));
+  SB_RETURN_IF_ERROR(ValidateLeaseRequest(owner, lease, limit, per_tenant_limit, kinds));
+  SB_RETURN_IF_ERROR(BuryExhausted(tx, now, kinds));
+  const Timestamp until = now + std::chrono::duration_cast<std::chrono::microseconds>(lease);
+  auto lease_fn = tx.backend() == Backend::kPostgres ? &LeasePostgres : &LeaseSqlite;
+  SB_ASSIGN_OR_RETURN(auto rows, lease_fn(tx, owner, now, until, limit, per_tenant_limit, kinds));
+  return ParseAll(rows, &ParseAnyJob);
+}
+
+Result<std::map<std::string, int64_t>> JobRepository::MaintenanceCountByState(Transaction& tx) {
+  SB_RETURN_IF_ERROR(RequireUnscoped(tx));
+  SB_ASSIGN_OR_RETURN(auto rows, tx.Query("SELECT state, COUNT(*) FROM jobs GROUP BY state"));
+  std::map<std::string, int64_t> out;
+  for (const auto& [state, name] : kStateNames) out.emplace(name, 0);
+  for (const Row& row : rows) {
+    SB_ASSIGN_OR_RETURN(std::string state, internal::ReadText(row, 0, kJobs));
+    if (!ParseJobState(state) || row.size() < 2) return Corrupt();
+    const auto* count = std::get_if<int64_t>(&row.at(1));
+    if (count == nullptr) return Corrupt();
+    out[state] = *count;
+  }
+  return out;
+}
+
+#undef SB_JOB_FIELDS
+#undef SB_JOB_COLUMNS
+#undef SB_JOB_DUE
+#undef SB_JOB_ORDER
+
+}  // namespace sb::store

@@ -1,0 +1,128 @@
+// Storage of the durable job queue (issue 6): one row per job in `jobs`. Stateless SQL over a
+// Transaction, thread-safe.
+//
+// Tenant-scoped calls (Enqueue, Get, List, Heartbeat, Complete, Fail, Requeue) take the tenant
+// explicitly, filter by it and refuse a transaction scoped to another tenant (PERMISSION_DENIED).
+// Enqueue runs in the caller's tenant transaction, so a job can be enqueued atomically with the
+// change that caused it (outbox pattern); Complete and Fail likewise run in the transaction of
+// the handler's effects, so that a handler whose lease was lost rolls its effects back.
+// The Maintenance* calls span tenants and need an unscoped (or system-tenant) transaction; on
+// PostgreSQL that is the BYPASSRLS maintenance role (RLS-07).
+//
+// Malformed arguments give INVALID_ARGUMENT, malformed rows DATA_LOSS. Payloads never hold
+// secrets: callers keep those in the vault and put a reference in the payload.
+//
+// Lifecycle: queued -> running (MaintenanceLease) -> done (Complete) | queued (Fail with a retry)
+// | dead (Fail without a retry or out of attempts); done and dead go back to queued through
+// Requeue. A running job whose lease expired (its node died) is leased again, unless it used
+// its last attempt, in which case MaintenanceLease marks it dead. A lease owner names one
+// leasing process instance (node id plus a boot nonce), never a whole node across restarts.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "sb/base/clock.h"
+#include "sb/base/ids.h"
+#include "sb/base/json.h"
+#include "sb/base/status.h"
+#include "sb/store/database.h"
+
+namespace sb::store {
+
+enum class JobState { kQueued, kRunning, kDone, kDead };
+std::string_view JobStateName(JobState state);  // "queued", "running", "done", "dead"
+std::optional<JobState> ParseJobState(std::string_view name);
+
+struct JobRecord {
+  TenantId tenant_id;
+  JobId id;
+  std::string kind;               // [a-z0-9_.-], 1..64 bytes, e.g. "webhook.deliver"
+  Json payload = Json::object();  // a JSON object, at most 64 KiB serialized; never secrets
+  int priority = 0;               // higher runs first; -100..100
+  Timestamp run_at;               // not before
+  std::string dedupe_key;         // "" = none; at most 200 bytes, UTF-8 without control chars
+  int attempts = 0;               // leases taken so far
+  int max_attempts = 10;          // 1..1000
+  JobState state = JobState::kQueued;
+  std::string lease_owner;               // "" when not running
+  std::optional<Timestamp> lease_until;  // set exactly when running
+  std::string last_error;                // at most 2048 bytes of UTF-8
+  Timestamp created_at;
+  Timestamp updated_at;
+  std::optional<Timestamp> finished_at;  // set exactly when done or dead
+
+  friend bool operator==(const JobRecord&, const JobRecord&) = default;
+};
+
+struct EnqueueResult {
+  JobId id;      // the new job, or the live job with the same dedupe key
+  bool created;  // false when an existing live job was returned instead
+
+  friend bool operator==(const EnqueueResult&, const EnqueueResult&) = default;
+};
+
+class JobRepository {
+ public:
+  static constexpr int kMaxListLimit = 1000;
+  static constexpr int kMaxLeaseLimit = 1000;
+  static constexpr size_t kMaxLeaseKinds = 100;
+  static constexpr size_t kMaxErrorBytes = 2048;
+
+  // Inserts `job`, a new job: state queued, attempts 0, no lease, not finished, with a fresh
+  // id. When `job.dedupe_key` is not empty and a live (queued or running) job of the same
+  // tenant and kind has that key, inserts nothing and returns that job's id with
+  // created = false. ALREADY_EXISTS for a duplicate id; ABORTED when the live duplicate kept
+  // vanishing under concurrent updates (retry the transaction).
+  Result<EnqueueResult> Enqueue(Transaction& tx, const TenantId& tenant, const JobRecord& job);
+
+  Result<std::optional<JobRecord>> Get(Transaction& tx, const TenantId& tenant, const JobId& id);
+  // Up to `limit` (1..kMaxListLimit) jobs of `tenant`, optionally only in `state` and of `kind`,
+  // ordered by id, after `after` when given.
+  Result<std::vector<JobRecord>> List(Transaction& tx, const TenantId& tenant,
+                                      std::optional<JobState> state,
+                                      std::optional<std::string> kind,
+                                      const std::optional<JobId>& after, int limit);
+
+  // Extends the lease to `until` while `owner` holds it (state running); false otherwise.
+  Result<bool> Heartbeat(Transaction& tx, const TenantId& tenant, const JobId& id,
+                         const std::string& owner, Timestamp until);
+  // Marks the job done (finished_at = now, lease cleared) if `owner` holds its lease; false
+  // when the lease was lost, in which case the caller must roll back its own work.
+  Result<bool> Complete(Transaction& tx, const TenantId& tenant, const JobId& id,
+                        const std::string& owner, Timestamp now);
+  // If `owner` holds the lease: with `retry_at` and attempts < max_attempts, back to queued
+  // with run_at = retry_at (attempts kept); otherwise dead (finished_at = now). Either way the
+  // lease is cleared and last_error = `error`, cut to kMaxErrorBytes at a character boundary
+  // (INVALID_ARGUMENT when it is not UTF-8). False when the lease was lost.
+  Result<bool> Fail(Transaction& tx, const TenantId& tenant, const JobId& id,
+                    const std::string& owner, Timestamp now, const std::string& error,
+                    std::optional<Timestamp> retry_at);
+  // A done or dead job back to queued with attempts = 0 and run_at = now (last_error kept);
+  // false when the job is unknown or still live. ALREADY_EXISTS when a live job with the same
+  // kind and dedupe key exists.
+  Result<bool> Requeue(Transaction& tx, const TenantId& tenant, const JobId& id, Timestamp now);
+
+  // Maintenance (unscoped or system-tenant transactions). Leases up to `limit`
+  // (1..kMaxLeaseLimit) due jobs across tenants, at most `per_tenant_limit` (>= 1) per tenant,
+  // best first by priority (descending), run_at, id, and only of `kinds` (empty: every kind).
+  // Due means queued with run_at <= now, or running with lease_until < now (its node died) and
+  // attempts left; running jobs with an expired lease and no attempt left are marked dead first.
+  // Each leased job becomes running with lease_owner = `owner`, lease_until = now + `lease` and
+  // attempts + 1; returns them in that order. Safe with concurrent leasers: on PostgreSQL rows
+  // are locked with FOR UPDATE SKIP LOCKED, SQLite serializes writers; no job is leased twice.
+  Result<std::vector<JobRecord>> MaintenanceLease(Transaction& tx, const std::string& owner,
+                                                  Timestamp now, std::chrono::milliseconds lease,
+                                                  int limit, int per_tenant_limit,
+                                                  const std::vector<std::string>& kinds);
+  // The number of jobs in each state across tenants, keyed by JobStateName (every state
+  // present, 0 when none).
+  Result<std::map<std::string, int64_t>> MaintenanceCountByState(Transaction& tx);
+};
+
+}  // namespace sb::store
