@@ -11,6 +11,7 @@ namespace sb::http {
 struct Router::Node {
   std::map<std::string, std::unique_ptr<Node>, std::less<>> literals;
   std::unique_ptr<Node> param;       // the child for a {name} segment
+  std::unique_ptr<Node> rest;        // the child for a final {name...} segment
   std::vector<const Route*> routes;  // routes ending here, one per method
 };
 
@@ -18,6 +19,7 @@ struct Router::Node {
 // first node whose path matched (for 405) when no node had the method.
 struct Router::Search {
   std::vector<std::string_view> segments;
+  std::string_view path;
   std::string_view method;
   std::vector<std::string_view> values;
   const Node* path_match = nullptr;
@@ -72,8 +74,20 @@ Status Router::Add(std::string_view method, std::string_view pattern, Handler ha
   auto route = std::make_unique<Route>(
       Route{std::string(method), std::string(pattern), options, std::move(handler), {}});
   Node* node = root_.get();
-  for (std::string_view segment : SplitPath(pattern)) {
-    if (IsParamSegment(segment)) {
+  const std::vector<std::string_view> segments = SplitPath(pattern);
+  for (size_t i = 0; i < segments.size(); ++i) {
+    const std::string_view segment = segments[i];
+    if (IsParamSegment(segment) && segment.ends_with("...}")) {
+      const std::string_view name = segment.substr(1, segment.size() - 5);
+      if (!IsValidParamName(name)) return InvalidArgumentError("invalid parameter name");
+      if (i + 1 != segments.size()) {
+        return InvalidArgumentError("a {name...} segment must come last");
+      }
+      route->param_names.emplace_back(name);
+      route->has_rest = true;
+      if (!node->rest) node->rest = std::make_unique<Node>();
+      node = node->rest.get();
+    } else if (IsParamSegment(segment)) {
       const std::string_view name = segment.substr(1, segment.size() - 2);
       if (!IsValidParamName(name)) return InvalidArgumentError("invalid parameter name");
       route->param_names.emplace_back(name);
@@ -115,13 +129,20 @@ const Route* Router::Find(const Node& node, size_t i, Search& search) const {
     if (const Route* r = Find(*node.param, i + 1, search)) return r;
     search.values.pop_back();
   }
+  if (node.rest && !segment.empty()) {
+    // The rest of the path, raw, from this segment to the end.
+    const size_t offset = static_cast<size_t>(segment.data() - search.path.data());
+    search.values.push_back(search.path.substr(offset));
+    if (const Route* r = Find(*node.rest, search.segments.size(), search)) return r;
+    search.values.pop_back();
+  }
   return nullptr;
 }
 
 RouteMatch Router::Match(std::string_view method, std::string_view path) const {
   RouteMatch match;
   if (path.empty() || path.front() != '/') return match;
-  Search search{SplitPath(path), method, {}, nullptr};
+  Search search{SplitPath(path), path, method, {}, nullptr};
   const Route* route = Find(*root_, 0, search);
   if (route == nullptr) {
     if (search.path_match == nullptr) return match;
@@ -135,6 +156,10 @@ RouteMatch Router::Match(std::string_view method, std::string_view path) const {
     return match;
   }
   for (size_t i = 0; i < search.values.size(); ++i) {
+    if (route->has_rest && i + 1 == search.values.size()) {
+      match.params.emplace(route->param_names[i], std::string(search.values[i]));
+      continue;
+    }
     Result<std::string> decoded = PercentDecode(search.values[i]);
     if (!decoded.ok()) return RouteMatch{};
     match.params.emplace(route->param_names[i], std::move(decoded).value());

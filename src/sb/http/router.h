@@ -1,10 +1,12 @@
 // Router: maps (method, path) to a route whose handler runs inside the middleware chain.
 //
 // Patterns are absolute paths whose segments are literals or `{name}` parameters, e.g.
-// "/v1/tenants/{id}". A literal segment wins over a parameter at the same position (with
-// backtracking, so "/a/b/c" and "/a/{x}/d" both match what they should). Unknown paths give
-// 404; a known path with another method gives 405 with an Allow header. A route's name is its
-// pattern: the metrics label, never the raw path, which keeps label cardinality bounded.
+// "/v1/tenants/{id}"; a last segment `{name...}` matches the rest of the path (one or more
+// segments) and keeps it raw, still percent-encoded, e.g. "/v1/proxy/{id}/{path...}". A literal
+// segment wins over a parameter at the same position (with backtracking, so "/a/b/c" and "/a/{x}/d"
+// both match what they should). Unknown paths give 404; a known path with another method gives 405
+// with an Allow header. A route's name is its pattern: the metrics label, never the raw path, which
+// keeps label cardinality bounded.
 //
 // Thread safety: register routes and middlewares (Add, Use) before serving; afterwards every
 // const method may be called from any thread concurrently.
@@ -33,6 +35,7 @@ struct Route {
   RouteOptions options;
   Handler handler;
   std::vector<std::string> param_names;  // the {name}s in pattern order
+  bool has_rest = false;                 // the last name is a {name...} rest parameter
 };
 
 enum class MatchKind { kFound, kNotFound, kMethodNotAllowed };

@@ -44,6 +44,32 @@ TEST(Router, MatchesStaticAndParamRoutes) {
   EXPECT_EQ(key.PathParam("key_id"), "k2");
 }
 
+TEST(Router, RestParameterTakesTheRawRemainder) {
+  Router router;
+  ASSERT_TRUE(router.Add("GET", "/v1/proxy/{id}/{path...}", Named("proxy")).ok());
+  ASSERT_TRUE(router.Add("POST", "/v1/proxy/{id}/{path...}", Named("proxy-post")).ok());
+  ASSERT_TRUE(router.Add("GET", "/v1/proxy/{id}/status", Named("status")).ok());
+
+  Request deep = Make("GET", "/v1/proxy/c1/calendar/v3/calendars/a%40b.com/events");
+  EXPECT_EQ(router.Dispatch(deep).body, "proxy");
+  EXPECT_EQ(deep.route_name, "/v1/proxy/{id}/{path...}");
+  EXPECT_EQ(deep.PathParam("id"), "c1");
+  EXPECT_EQ(deep.PathParam("path"), "calendar/v3/calendars/a%40b.com/events");  // raw
+
+  Request one = Make("GET", "/v1/proxy/c1/me");
+  EXPECT_EQ(router.Dispatch(one).body, "proxy");
+  EXPECT_EQ(one.PathParam("path"), "me");
+  Request literal = Make("GET", "/v1/proxy/c1/status");
+  EXPECT_EQ(router.Dispatch(literal).body, "status");  // a literal still wins
+
+  Request none = Make("GET", "/v1/proxy/c1");
+  EXPECT_EQ(router.Dispatch(none).status, 404);  // the rest needs one segment at least
+  Request put = Make("PUT", "/v1/proxy/c1/x/y");
+  EXPECT_EQ(router.Dispatch(put).status, 405);
+
+  EXPECT_FALSE(router.Add("GET", "/a/{rest...}/b", Named("x")).ok());  // must come last
+}
+
 TEST(Router, StaticSegmentWinsOverParamWithBacktracking) {
   Router router;
   ASSERT_TRUE(router.Add("GET", "/a/{x}", Named("param")).ok());
