@@ -10,7 +10,7 @@ declare -A LAYER=(
   [vault]=3
   [audit]=4
   [oauth]=5 [providers]=5 [jobs]=5 [tenancy]=5
-  [sync]=6 [webhooks]=6
+  [sync]=6 [webhooks]=6 [proxy]=6
   [api]=7
   [app]=8
 )

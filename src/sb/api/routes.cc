@@ -76,6 +76,12 @@ Status RegisterRoutes(http::Router& router, const Handlers& h) {
   SB_RETURN_IF_ERROR(router.Add(
       "POST", "/v1/connections/{id}/refresh", [&c](Request& r) { return c.RefreshConnection(r); },
       kAuthed));
+
+  auto& px = h.proxy;
+  for (const char* method : {"GET", "POST", "PUT", "PATCH", "DELETE"}) {
+    SB_RETURN_IF_ERROR(router.Add(
+        method, "/v1/proxy/{id}/{path...}", [&px](Request& r) { return px.Forward(r); }, kAuthed));
+  }
   return OkStatus();
 }
 

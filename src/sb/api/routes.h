@@ -6,6 +6,7 @@
 #include "sb/api/auth.h"
 #include "sb/api/connect_handlers.h"
 #include "sb/api/integration_handlers.h"
+#include "sb/api/proxy_handlers.h"
 #include "sb/api/system_handlers.h"
 #include "sb/api/tenant_handlers.h"
 #include "sb/http/router.h"
@@ -18,6 +19,7 @@ struct Handlers {
   AuditHandlers& audit;
   IntegrationHandlers& integrations;
   ConnectHandlers& connect;
+  ProxyHandlers& proxy;
   AuthMiddleware& auth;
 };
 

@@ -24,6 +24,7 @@
 #include "sb/oauth/jwks_cache.h"
 #include "sb/oauth/refresh_scheduler.h"
 #include "sb/oauth/token_client.h"
+#include "sb/proxy/proxy.h"
 #include "sb/store/open_database.h"
 #include "sb/store/role_check.h"
 
@@ -35,6 +36,14 @@ net::CurlHttpClientOptions HttpClientOptionsFrom(const config::ProvidersConfig& 
   net::CurlHttpClientOptions o;
   o.ca_file = p.ca_file;
   o.max_response_bytes = 1 << 20;  // token, JWKS and userinfo answers are small
+  return o;
+}
+
+net::CurlHttpClientOptions ProxyHttpOptionsFrom(const config::ProvidersConfig& p) {
+  net::CurlHttpClientOptions o;
+  o.ca_file = p.ca_file;
+  o.max_response_bytes = proxy::ProxyOptions{}.max_response_bytes + (64 << 10);
+  o.max_idle_handles = 64;
   return o;
 }
 
@@ -89,7 +98,10 @@ struct ServerApp::Parts {
         tenant_handlers(tenants, keys),
         audit_handlers(*db, *security.audit),
         integration_handlers(catalog, integrations),
+        proxy_http(ProxyHttpOptionsFrom(c.providers)),
+        proxy(catalog, connections, proxy_http, metrics, proxy::ProxyOptions{}),
         connect_handlers(connect, connections),
+        proxy_handlers(proxy),
         auth(keys, limiter, auth_failures) {
     if (c.refresh.interval.count() > 0) {
       scheduler = std::make_unique<oauth::RefreshScheduler>(
@@ -119,7 +131,10 @@ struct ServerApp::Parts {
   api::TenantHandlers tenant_handlers;
   api::AuditHandlers audit_handlers;
   api::IntegrationHandlers integration_handlers;
+  net::CurlHttpClient proxy_http;  // larger answers than token calls
+  proxy::ProxyService proxy;
   api::ConnectHandlers connect_handlers;
+  api::ProxyHandlers proxy_handlers;
   api::AuthMiddleware auth;
   std::unique_ptr<oauth::RefreshScheduler> scheduler;
   http::Router router;
@@ -204,9 +219,9 @@ Result<std::unique_ptr<ServerApp>> ServerApp::Create(const config::Config& confi
                                        std::move(db), std::move(maintenance), std::move(catalog));
   parts->ids_owner = std::move(ids);
   SB_RETURN_IF_ERROR(api::RegisterRoutes(
-      parts->router,
-      api::Handlers{parts->system, parts->tenant_handlers, parts->audit_handlers,
-                    parts->integration_handlers, parts->connect_handlers, parts->auth}));
+      parts->router, api::Handlers{parts->system, parts->tenant_handlers, parts->audit_handlers,
+                                   parts->integration_handlers, parts->connect_handlers,
+                                   parts->proxy_handlers, parts->auth}));
   parts->server = std::make_unique<http::Server>(ServerOptionsFrom(config.server), parts->router,
                                                  parts->metrics, clock);
   return std::unique_ptr<ServerApp>(new ServerApp(std::move(parts)));

@@ -224,6 +224,13 @@ TYPED_TEST_P(ConnectSuite, FullFlowCreatesOneConnectionPerAccount) {
       EXPECT_FALSE(c["account"]["provider_tenant_id"].get<std::string>().empty());
     }
 
+    // The proxy reaches the provider's API with the connection's token.
+    const std::string api_path =
+        origin == SandboxOrigin::kGoogle ? "/calendar/v3/users/me/calendarList" : "/v1.0/me";
+    TestResponse proxied = this->Call("GET", "/v1/proxy/" + id + api_path, "", this->key_);
+    EXPECT_EQ(proxied.status, 200) << proxied.body;
+    EXPECT_NE(proxied.body.find(this->Email(origin)), std::string::npos) << proxied.body;
+
     // The same account again: the same connection, updated.
     auto again = this->Connect(*browser, this->NewSession(this->key_, this->Email(origin)), origin);
     ASSERT_TRUE(again.ok());

@@ -1,0 +1,268 @@
+// ProxyService over SQLite, the real vault and audit log and a fake provider: what goes out
+// (path, query, body, safe headers, the connection's token; never the caller's credentials),
+// what comes back, 401 -> one refresh and one retry, throttling retries within the cap, Google's
+// rate-limit 403, and clear errors before any call.
+#include "sb/proxy/proxy.h"
+
+#include <gtest/gtest.h>
+
+#include "sb/audit/audit_keys.h"
+#include "sb/base/encoding.h"
+#include "sb/base/testing/fake_clock.h"
+#include "sb/net/testing/fake_http_client.h"
+#include "sb/store/tenant_repository.h"
+#include "sb/store/testing/test_backends.h"
+#include "sb/vault/envelope.h"
+#include "sb/vault/keyring.h"
+
+namespace sb::proxy {
+namespace {
+
+using std::chrono::milliseconds;
+
+net::HttpResponse Reply(int status, std::string body,
+                        std::vector<std::pair<std::string, std::string>> headers = {}) {
+  return net::HttpResponse{status, std::move(headers), std::move(body)};
+}
+
+std::string HeaderOf(const net::HttpRequest& r, std::string_view name) {
+  for (const auto& [n, v] : r.headers) {
+    if (net::EqualsIgnoreCase(n, name)) return v;
+  }
+  return "";
+}
+
+class ProxyTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    auto db = store::testing::OpenMigrated(backend_);
+    ASSERT_TRUE(db.ok());
+    db_ = std::move(*db);
+    auto catalog = oauth::ProviderCatalog::LoadBuiltIn();
+    ASSERT_TRUE(catalog.ok());
+    catalog_ = std::make_unique<oauth::ProviderCatalog>(std::move(*catalog));
+    auto keyring = vault::ParseKeyring("1:" + Base64Encode(random_.Bytes(32)), "test");
+    auto shared = std::make_shared<const vault::Keyring>(std::move(*keyring));
+    vault_ = std::make_unique<vault::Vault>(shared, random_);
+    secrets_ = std::make_unique<vault::SecretStore>(
+        *vault_, clock_,
+        [shared]() -> Result<std::shared_ptr<const vault::Keyring>> { return shared; });
+    audit_ =
+        std::make_unique<audit::AuditLog>(clock_, ids_, audit::AuditKeys::Generate(random_), 1000);
+    integrations_ =
+        std::make_unique<oauth::IntegrationService>(*db_, *catalog_, *secrets_, *audit_, clock_);
+    tokens_ = std::make_unique<oauth::TokenClient>(http_);
+    connections_ = std::make_unique<oauth::ConnectionService>(*db_, *catalog_, *integrations_,
+                                                              *secrets_, *audit_, *tokens_, clock_,
+                                                              random_, oauth::RefreshOptions{});
+    proxy_ =
+        std::make_unique<ProxyService>(*catalog_, *connections_, http_, metrics_, ProxyOptions{},
+                                       [this](milliseconds d) { slept_.push_back(d); });
+    tenant_ = TenantId(ids_.NewUuid());
+    ASSERT_TRUE(
+        db_->RunInTenant(
+               tenant_,
+               [&](store::Transaction& tx) {
+                 return store::TenantRepository().Insert(tx, tenant_, {tenant_, "t", clock_.Now()});
+               })
+            .ok());
+    oauth::IntegrationInput google;
+    google.provider = "google";
+    google.client_id = "cid";
+    google.client_secret = "client-secret";
+    ASSERT_TRUE(integrations_->Put(tenant_, google, ctx_).ok());
+    id_ = ConnectionId(ids_.NewUuid());
+    store::ConnectionRecord r;
+    r.tenant_id = tenant_;
+    r.id = id_;
+    r.provider = "google";
+    r.end_user_id = "u";
+    r.account_subject = "sub";
+    r.access_expires_at = clock_.Now() + std::chrono::hours(1);
+    r.has_refresh_token = true;
+    r.token_version = 1;
+    r.created_at = r.updated_at = clock_.Now();
+    const std::string owner = store::ConnectionSecretOwner(id_);
+    ASSERT_TRUE(
+        db_->RunInTenant(
+               tenant_,
+               [&](store::Transaction& tx) -> Status {
+                 SB_RETURN_IF_ERROR(store::ConnectionRepository().Insert(tx, tenant_, r));
+                 SB_RETURN_IF_ERROR(secrets_->Put(tx, {tenant_, owner, "access_token"}, "at-1"));
+                 return secrets_->Put(tx, {tenant_, owner, "refresh_token"}, "rt-1");
+               })
+            .ok());
+  }
+
+  // The provider: the token endpoint answers refreshes with "at-<n>"; API calls go to `api`.
+  void Provider(std::function<net::HttpResponse(const net::HttpRequest&)> api) {
+    http_.SetHandler([this, api](const net::HttpRequest& r) -> Result<net::HttpResponse> {
+      if (r.url.find("oauth2.googleapis.com/token") != std::string::npos) {
+        ++refreshes_;
+        return Reply(200, Json{{"access_token", "at-" + std::to_string(1 + refreshes_)},
+                               {"token_type", "Bearer"},
+                               {"expires_in", 3600}}
+                              .dump());
+      }
+      api_calls_.push_back(r);
+      return api(r);
+    });
+  }
+
+  Result<ProxyResponse> Get(const std::string& path, const std::string& query = "") {
+    return proxy_->Forward(tenant_, id_, ProxyRequest{"GET", path, query, {}, ""}, ctx_);
+  }
+
+  store::testing::SqliteTestBackend backend_;
+  std::unique_ptr<store::Database> db_;
+  sb::testing::FakeClock clock_;
+  SystemRandom random_;
+  IdGenerator ids_{clock_, random_};
+  std::unique_ptr<oauth::ProviderCatalog> catalog_;
+  std::unique_ptr<vault::Vault> vault_;
+  std::unique_ptr<vault::SecretStore> secrets_;
+  std::unique_ptr<audit::AuditLog> audit_;
+  std::unique_ptr<oauth::IntegrationService> integrations_;
+  net::testing::FakeHttpClient http_;
+  std::unique_ptr<oauth::TokenClient> tokens_;
+  std::unique_ptr<oauth::ConnectionService> connections_;
+  metrics::MetricsRegistry metrics_;
+  std::unique_ptr<ProxyService> proxy_;
+  std::vector<milliseconds> slept_;
+  std::vector<net::HttpRequest> api_calls_;
+  int refreshes_ = 0;
+  const audit::Context ctx_{audit::Actor{audit::ActorKind::kApiKey, "key"}, "req-1"};
+  TenantId tenant_;
+  ConnectionId id_;
+};
+
+TEST_F(ProxyTest, ForwardsSafelyAndInjectsTheConnectionsToken) {
+  Provider([](const net::HttpRequest&) {
+    return Reply(201, R"({"id":"e1"})",
+                 {{"Content-Type", "application/json"},
+                  {"ETag", "\"7\""},
+                  {"Set-Cookie", "provider=1"},
+                  {"Connection", "close"}});
+  });
+  ProxyRequest request{"POST",
+                       "calendar/v3/calendars/primary/events",
+                       "sendUpdates=all",
+                       {{"Authorization", "Bearer sb_live_callers_key"},
+                        {"Cookie", "session=abc"},
+                        {"Content-Type", "application/json"},
+                        {"If-Match", "\"6\""},
+                        {"Connection", "keep-alive"},
+                        {"X-Forwarded-For", "10.0.0.1"},
+                        {"X-Goog-Request-Reason", "sync"}},
+                       R"({"summary":"x"})"};
+  auto response = proxy_->Forward(tenant_, id_, request, ctx_);
+  ASSERT_TRUE(response.ok()) << response.status().ToString();
+  ASSERT_EQ(api_calls_.size(), 1u);
+  const net::HttpRequest& sent = api_calls_[0];
+  EXPECT_EQ(sent.method, "POST");
+  EXPECT_EQ(sent.url,
+            "https://www.googleapis.com/calendar/v3/calendars/primary/events?sendUpdates=all");
+  EXPECT_EQ(sent.body, R"({"summary":"x"})");
+  EXPECT_EQ(HeaderOf(sent, "Authorization"), "Bearer at-1");  // the connection's, not the caller's
+  EXPECT_EQ(HeaderOf(sent, "Content-Type"), "application/json");
+  EXPECT_EQ(HeaderOf(sent, "If-Match"), "\"6\"");
+  EXPECT_EQ(HeaderOf(sent, "X-Goog-Request-Reason"), "sync");
+  EXPECT_EQ(HeaderOf(sent, "Cookie"), "");
+  EXPECT_EQ(HeaderOf(sent, "Connection"), "");
+  EXPECT_EQ(HeaderOf(sent, "X-Forwarded-For"), "");
+  int authorizations = 0;
+  for (const auto& [n, v] : sent.headers)
+    authorizations += net::EqualsIgnoreCase(n, "Authorization");
+  EXPECT_EQ(authorizations, 1);
+
+  EXPECT_EQ(response->status, 201);
+  EXPECT_EQ(response->body, R"({"id":"e1"})");
+  bool etag = false;
+  for (const auto& [n, v] : response->headers) {
+    EXPECT_FALSE(net::EqualsIgnoreCase(n, "Set-Cookie"));
+    EXPECT_FALSE(net::EqualsIgnoreCase(n, "Connection"));
+    etag |= n == "ETag" && v == "\"7\"";
+  }
+  EXPECT_TRUE(etag);
+  EXPECT_NE(
+      metrics_.RenderPrometheusText().find("sb_proxy_requests_total{tenant=\"" + tenant_.value() +
+                                           "\",provider=\"google\",status=\"201\"} 1"),
+      std::string::npos);
+}
+
+TEST_F(ProxyTest, A401RefreshesOnceAndRetriesOnce) {
+  Provider([](const net::HttpRequest& r) {
+    return HeaderOf(r, "Authorization") == "Bearer at-2" ? Reply(200, "ok") : Reply(401, "expired");
+  });
+  auto response = Get("calendar/v3/users/me/calendarList");
+  ASSERT_TRUE(response.ok());
+  EXPECT_EQ(response->status, 200);
+  EXPECT_EQ(response->attempts, 2);
+  EXPECT_EQ(refreshes_, 1);
+
+  // A provider that keeps saying 401: one refresh, one retry, then its answer as it is.
+  Provider([](const net::HttpRequest&) { return Reply(401, "nope"); });
+  response = Get("calendar/v3/users/me/calendarList");
+  ASSERT_TRUE(response.ok());
+  EXPECT_EQ(response->status, 401);
+  EXPECT_EQ(response->attempts, 2);
+  EXPECT_EQ(refreshes_, 2);
+}
+
+TEST_F(ProxyTest, ThrottlingIsRetriedWithinTheCapOnly) {
+  int calls = 0;
+  Provider([&](const net::HttpRequest&) {
+    return ++calls == 1 ? Reply(429, "slow down", {{"Retry-After", "2"}}) : Reply(200, "ok");
+  });
+  auto response = Get("calendar/v3/users/me/calendarList");
+  ASSERT_TRUE(response.ok());
+  EXPECT_EQ(response->status, 200);
+  ASSERT_EQ(slept_.size(), 1u);
+  EXPECT_EQ(slept_[0], milliseconds(2000));
+
+  // Google's 403 rateLimitExceeded is throttling too; a plain 403 is not.
+  calls = 0;
+  Provider([&](const net::HttpRequest&) {
+    return ++calls == 1
+               ? Reply(403, R"({"error":{"errors":[{"reason":"rateLimitExceeded"}],"code":403}})")
+               : Reply(200, "ok");
+  });
+  EXPECT_EQ(Get("calendar/v3/x")->status, 200);
+  Provider([](const net::HttpRequest&) { return Reply(403, R"({"error":{"code":403}})"); });
+  EXPECT_EQ(Get("calendar/v3/x")->attempts, 1);
+
+  // A Retry-After beyond the cap is not waited for: the caller gets the 429 as it came.
+  slept_.clear();
+  Provider([](const net::HttpRequest&) { return Reply(429, "later", {{"Retry-After", "120"}}); });
+  response = Get("calendar/v3/x");
+  EXPECT_EQ(response->status, 429);
+  EXPECT_EQ(response->body, "later");
+  EXPECT_TRUE(slept_.empty());
+
+  // Persistent 503: max_retries (2) retries, then the answer.
+  Provider([](const net::HttpRequest&) { return Reply(503, "down"); });
+  response = Get("calendar/v3/x");
+  EXPECT_EQ(response->status, 503);
+  EXPECT_EQ(response->attempts, 3);
+}
+
+TEST_F(ProxyTest, ClearErrorsBeforeAnyCall) {
+  Provider([](const net::HttpRequest&) { return Reply(200, "ok"); });
+  for (const std::string path : {"../admin", "a/../../b", "a/%2e%2e/b", "./x", "a b"}) {
+    EXPECT_EQ(Get(path).status().code(), StatusCode::kInvalidArgument) << path;
+  }
+  EXPECT_EQ(proxy_
+                ->Forward(tenant_, ConnectionId(ids_.NewUuid()),
+                          ProxyRequest{"GET", "x", "", {}, ""}, ctx_)
+                .status()
+                .code(),
+            StatusCode::kNotFound);
+  oauth::ConnectionPatch disable;
+  disable.enabled = false;
+  ASSERT_TRUE(connections_->Patch(tenant_, id_, disable, ctx_).ok());
+  EXPECT_EQ(Get("calendar/v3/x").status().code(), StatusCode::kFailedPrecondition);
+  EXPECT_TRUE(api_calls_.empty());
+}
+
+}  // namespace
+}  // namespace sb::proxy
