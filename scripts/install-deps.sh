@@ -26,8 +26,10 @@ done
 command -v node >/dev/null 2>&1 || missing+=(nodejs npm)
 
 install_interop() {
-  # The interop tests' npm packages, pinned by tests/interop/package-lock.json.
-  if [ ! -d tests/interop/node_modules ]; then
+  # The interop tests' npm packages, pinned by tests/interop/package-lock.json; installed again
+  # when the lock file is newer than what npm last installed.
+  local installed=tests/interop/node_modules/.package-lock.json
+  if [ ! -f "$installed" ] || [ tests/interop/package-lock.json -nt "$installed" ]; then
     (cd tests/interop && npm ci --no-audit --no-fund >/dev/null)
   fi
 }

@@ -37,11 +37,15 @@ struct ApiKeyTag {};
 struct ConnectSessionTag {};
 struct ConnectionTag {};
 struct JobTag {};
+struct WebhookEndpointTag {};
+struct WebhookDeliveryTag {};
 using TenantId = StrongId<TenantTag>;
 using ApiKeyId = StrongId<ApiKeyTag>;
 using ConnectSessionId = StrongId<ConnectSessionTag>;
 using ConnectionId = StrongId<ConnectionTag>;
 using JobId = StrongId<JobTag>;
+using WebhookEndpointId = StrongId<WebhookEndpointTag>;
+using WebhookDeliveryId = StrongId<WebhookDeliveryTag>;
 
 class IdGenerator {
  public:

@@ -13,6 +13,7 @@
 #include "sb/store/testing/postgres_environment.h"
 #include "sb/store/testing/repository_conformance.h"
 #include "sb/store/testing/secret_conformance.h"
+#include "sb/store/testing/webhook_conformance.h"
 
 namespace sb::store::testing {
 INSTANTIATE_TYPED_TEST_SUITE_P(Postgres, RepositoryConformanceTest,
@@ -26,6 +27,8 @@ INSTANTIATE_TYPED_TEST_SUITE_P(Postgres, IntegrationConformanceTest,
 INSTANTIATE_TYPED_TEST_SUITE_P(Postgres, ConnectConformanceTest,
                                ::testing::Types<PostgresTestBackend>);
 INSTANTIATE_TYPED_TEST_SUITE_P(Postgres, JobConformanceTest, ::testing::Types<PostgresTestBackend>);
+INSTANTIATE_TYPED_TEST_SUITE_P(Postgres, WebhookConformanceTest,
+                               ::testing::Types<PostgresTestBackend>);
 }  // namespace sb::store::testing
 
 namespace sb::store {

@@ -11,6 +11,7 @@
 #include "sb/store/testing/repository_conformance.h"
 #include "sb/store/testing/secret_conformance.h"
 #include "sb/store/testing/test_backends.h"
+#include "sb/store/testing/webhook_conformance.h"
 
 namespace sb::store::testing {
 INSTANTIATE_TYPED_TEST_SUITE_P(Sqlite, RepositoryConformanceTest,
@@ -22,6 +23,7 @@ INSTANTIATE_TYPED_TEST_SUITE_P(Sqlite, IntegrationConformanceTest,
                                ::testing::Types<SqliteTestBackend>);
 INSTANTIATE_TYPED_TEST_SUITE_P(Sqlite, ConnectConformanceTest, ::testing::Types<SqliteTestBackend>);
 INSTANTIATE_TYPED_TEST_SUITE_P(Sqlite, JobConformanceTest, ::testing::Types<SqliteTestBackend>);
+INSTANTIATE_TYPED_TEST_SUITE_P(Sqlite, WebhookConformanceTest, ::testing::Types<SqliteTestBackend>);
 }  // namespace sb::store::testing
 
 namespace sb::store {

@@ -336,6 +336,74 @@ constexpr std::string_view kV6Down = R"sql(
 DROP TABLE switchboard.jobs;
 )sql";
 
+// Migration 7: webhooks to the host app (see the SQLite variant), two tenant tables like the
+// others. Deliveries go with their endpoint through the tenant-first foreign key.
+constexpr std::string_view kV7Up = R"sql(
+CREATE TABLE switchboard.webhook_endpoints (
+  tenant_id             uuid    NOT NULL REFERENCES switchboard.tenants (id),
+  id                    uuid    NOT NULL,
+  url                   text    NOT NULL,
+  description           text    NOT NULL,
+  event_types           text    NOT NULL,  -- JSON array of strings; [] = every event type
+  enabled               integer NOT NULL CHECK (enabled IN (0, 1)),
+  secret_version        bigint  NOT NULL CHECK (secret_version >= 1),
+  previous_secret_until bigint,            -- the previous secret signs until then
+  created_at            bigint  NOT NULL,
+  updated_at            bigint  NOT NULL,
+  version               bigint  NOT NULL CHECK (version >= 1),
+  PRIMARY KEY (tenant_id, id)
+);
+ALTER TABLE switchboard.webhook_endpoints ENABLE ROW LEVEL SECURITY;
+ALTER TABLE switchboard.webhook_endpoints FORCE  ROW LEVEL SECURITY;
+CREATE POLICY tenant_isolation ON switchboard.webhook_endpoints
+  AS RESTRICTIVE FOR ALL TO {{app_role}}
+  USING      (tenant_id = NULLIF(current_setting('app.tenant_id', true), '')::uuid)
+  WITH CHECK (tenant_id = NULLIF(current_setting('app.tenant_id', true), '')::uuid);
+CREATE POLICY tenant_allow ON switchboard.webhook_endpoints AS PERMISSIVE FOR ALL TO {{app_role}}
+  USING (true) WITH CHECK (true);
+GRANT SELECT, INSERT, UPDATE, DELETE ON switchboard.webhook_endpoints TO {{app_role}};
+
+CREATE TABLE switchboard.webhook_deliveries (
+  tenant_id        uuid    NOT NULL REFERENCES switchboard.tenants (id),
+  id               uuid    NOT NULL,
+  endpoint_id      uuid    NOT NULL,
+  event_id         text    NOT NULL,  -- the webhook-id header, the same on every attempt
+  event_type       text    NOT NULL,
+  payload          text    NOT NULL,  -- the JSON body sent and signed; never secrets
+  state            text    NOT NULL CHECK (state IN ('pending', 'succeeded', 'failed', 'dead')),
+  attempts         integer NOT NULL CHECK (attempts >= 0),
+  last_status_code integer CHECK (last_status_code BETWEEN 100 AND 599),
+  last_error       text    NOT NULL,
+  next_attempt_at  bigint,            -- set exactly while pending
+  job_id           uuid    NOT NULL,  -- the durable job carrying the delivery
+  created_at       bigint  NOT NULL,
+  updated_at       bigint  NOT NULL,
+  PRIMARY KEY (tenant_id, id),
+  UNIQUE (tenant_id, endpoint_id, event_id),
+  FOREIGN KEY (tenant_id, endpoint_id) REFERENCES switchboard.webhook_endpoints (tenant_id, id)
+    ON DELETE CASCADE
+);
+CREATE INDEX webhook_deliveries_by_endpoint
+  ON switchboard.webhook_deliveries (tenant_id, endpoint_id, id);
+CREATE INDEX webhook_deliveries_by_state ON switchboard.webhook_deliveries (tenant_id, state, id);
+CREATE INDEX webhook_deliveries_by_event_type
+  ON switchboard.webhook_deliveries (tenant_id, event_type, id);
+ALTER TABLE switchboard.webhook_deliveries ENABLE ROW LEVEL SECURITY;
+ALTER TABLE switchboard.webhook_deliveries FORCE  ROW LEVEL SECURITY;
+CREATE POLICY tenant_isolation ON switchboard.webhook_deliveries
+  AS RESTRICTIVE FOR ALL TO {{app_role}}
+  USING      (tenant_id = NULLIF(current_setting('app.tenant_id', true), '')::uuid)
+  WITH CHECK (tenant_id = NULLIF(current_setting('app.tenant_id', true), '')::uuid);
+CREATE POLICY tenant_allow ON switchboard.webhook_deliveries AS PERMISSIVE FOR ALL TO {{app_role}}
+  USING (true) WITH CHECK (true);
+GRANT SELECT, INSERT, UPDATE, DELETE ON switchboard.webhook_deliveries TO {{app_role}};
+)sql";
+
+constexpr std::string_view kV7Down = R"sql(
+DROP TABLE switchboard.webhook_deliveries;
+DROP TABLE switchboard.webhook_endpoints;
+)sql";
+
 constexpr Migration kMigrations[] = {
     {1, "tenants_and_api_keys", kV1Up, kV1Down},
     {2, "audit_log", kV2Up, kV2Down},
@@ -343,6 +411,7 @@ constexpr Migration kMigrations[] = {
     {4, "integrations", kV4Up, kV4Down},
     {5, "connect", kV5Up, kV5Down},
     {6, "jobs", kV6Up, kV6Down},
+    {7, "webhooks", kV7Up, kV7Down},
 };
 
 }  // namespace

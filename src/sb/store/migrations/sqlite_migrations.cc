@@ -250,6 +250,56 @@ constexpr std::string_view kV6Down = R"sql(
 DROP TABLE jobs;
 )sql";
 
+// Migration 7: webhooks to the host app (webhook_repository.h). Endpoints hold no secrets (the
+// vault does, owner "webhook_endpoint:<id>"); deliveries are the outbox of signed events, one
+// per event and endpoint (the UNIQUE key keeps a repeated fan-out from sending twice), and go
+// with their endpoint. The indexes serve the listing filters, each in id order.
+constexpr std::string_view kV7Up = R"sql(
+CREATE TABLE webhook_endpoints (
+  tenant_id             TEXT    NOT NULL REFERENCES tenants (id),
+  id                    TEXT    NOT NULL,
+  url                   TEXT    NOT NULL,
+  description           TEXT    NOT NULL,
+  event_types           TEXT    NOT NULL,  -- JSON array of strings; [] = every event type
+  enabled               INTEGER NOT NULL CHECK (enabled IN (0, 1)),
+  secret_version        INTEGER NOT NULL CHECK (secret_version >= 1),
+  previous_secret_until INTEGER,           -- the previous secret signs until then
+  created_at            INTEGER NOT NULL,
+  updated_at            INTEGER NOT NULL,
+  version               INTEGER NOT NULL CHECK (version >= 1),
+  PRIMARY KEY (tenant_id, id)
+) WITHOUT ROWID;
+
+CREATE TABLE webhook_deliveries (
+  tenant_id        TEXT    NOT NULL REFERENCES tenants (id),
+  id               TEXT    NOT NULL,
+  endpoint_id      TEXT    NOT NULL,
+  event_id         TEXT    NOT NULL,  -- the webhook-id header, the same on every attempt
+  event_type       TEXT    NOT NULL,
+  payload          TEXT    NOT NULL,  -- the JSON body sent and signed; never secrets
+  state            TEXT    NOT NULL CHECK (state IN ('pending', 'succeeded', 'failed', 'dead')),
+  attempts         INTEGER NOT NULL CHECK (attempts >= 0),
+  last_status_code INTEGER CHECK (last_status_code BETWEEN 100 AND 599),
+  last_error       TEXT    NOT NULL,
+  next_attempt_at  INTEGER,           -- set exactly while pending
+  job_id           TEXT    NOT NULL,  -- the durable job carrying the delivery
+  created_at       INTEGER NOT NULL,
+  updated_at       INTEGER NOT NULL,
+  PRIMARY KEY (tenant_id, id),
+  UNIQUE (tenant_id, endpoint_id, event_id),
+  FOREIGN KEY (tenant_id, endpoint_id) REFERENCES webhook_endpoints (tenant_id, id)
+    ON DELETE CASCADE
+) WITHOUT ROWID;
+CREATE INDEX webhook_deliveries_by_endpoint ON webhook_deliveries (tenant_id, endpoint_id, id);
+CREATE INDEX webhook_deliveries_by_state ON webhook_deliveries (tenant_id, state, id);
+CREATE INDEX webhook_deliveries_by_event_type ON webhook_deliveries (tenant_id, event_type, id);
+)sql";
+
+constexpr std::string_view kV7Down = R"sql(
+DROP TABLE webhook_deliveries;
+DROP TABLE webhook_endpoints;
+)sql";
+
 constexpr Migration kMigrations[] = {
     {1, "tenants_and_api_keys", kV1Up, kV1Down},
     {2, "audit_log", kV2Up, kV2Down},
@@ -257,6 +307,7 @@ constexpr Migration kMigrations[] = {
     {4, "integrations", kV4Up, kV4Down},
     {5, "connect", kV5Up, kV5Down},
     {6, "jobs", kV6Up, kV6Down},
+    {7, "webhooks", kV7Up, kV7Down},
 };
 
 }  // namespace
