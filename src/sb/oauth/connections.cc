@@ -273,7 +273,8 @@ Result<AccessToken> ConnectionService::StoredToken(const TenantId& tenant,
         return OkStatus();
       }));
   if (!token) return DataLossError("the connection has no stored access token");
-  return AccessToken{std::move(*token), record.access_expires_at, record.token_version, false};
+  return AccessToken{std::move(*token), record.access_expires_at, record.token_version, false,
+                     record.provider};
 }
 
 Result<bool> ConnectionService::NeedsRefresh(const ConnectionRecord& record,
@@ -293,6 +294,27 @@ Result<bool> ConnectionService::NeedsRefresh(const ConnectionRecord& record,
 
 Result<AccessToken> ConnectionService::Token(const TenantId& tenant, const ConnectionId& id,
                                              RefreshMode mode, const audit::Context& ctx) {
+  // The common case in one read-only transaction: a usable token that needs no refresh (the
+  // proxy's path on every call).
+  if (mode == RefreshMode::kIfNeeded) {
+    std::optional<AccessToken> fresh;
+    std::optional<ConnectionRecord> seen;
+    SB_RETURN_IF_ERROR(
+        db_.RunInTenant(tenant, store::TxMode::kReadOnly, [&](store::Transaction& tx) -> Status {
+          SB_ASSIGN_OR_RETURN(seen, repo_.Get(tx, tenant, id));
+          if (!seen) return NotFoundError("connection not found");
+          SB_RETURN_IF_ERROR(Usable(*seen));
+          SB_ASSIGN_OR_RETURN(bool needed, NeedsRefresh(*seen, mode));
+          if (needed) return OkStatus();
+          SB_ASSIGN_OR_RETURN(auto token,
+                              secrets_.Get(tx, TokenSecret(tenant, id, kAccessTokenField)));
+          if (!token) return DataLossError("the connection has no stored access token");
+          fresh = AccessToken{std::move(*token), seen->access_expires_at, seen->token_version,
+                              false, seen->provider};
+          return OkStatus();
+        }));
+    if (fresh) return std::move(*fresh);
+  }
   // A few rounds: a lease can come free without a new token (its holder failed or died).
   for (int round = 0; round < 3; ++round) {
     SB_ASSIGN_OR_RETURN(ConnectionRecord record, Read(tenant, id));
@@ -526,7 +548,7 @@ Result<AccessToken> ConnectionService::RefreshLeased(const TenantId& tenant,
   }));
   Count(leased.provider, "success");
   return AccessToken{std::move(response.access_token), next.access_expires_at, next.token_version,
-                     true};
+                     true, leased.provider};
 }
 
 Status ConnectionService::RecordFailure(const TenantId& tenant, ConnectionRecord next,

@@ -88,6 +88,7 @@ struct AccessToken {
   std::optional<Timestamp> expires_at;
   int64_t token_version = 0;
   bool refreshed = false;  // this call refreshed it (false: stored token, or the winner's)
+  std::string provider;    // the connection's provider
 };
 
 struct ConnectionPatch {

@@ -111,10 +111,13 @@ Result<ProxyResponse> ProxyService::Forward(const TenantId& tenant, const Connec
       request.path.find_first_of("#\\ ") != std::string::npos) {
     return InvalidArgumentError("the proxied path must be a relative path below the API base");
   }
-  SB_ASSIGN_OR_RETURN(store::ConnectionRecord record, connections_.Get(tenant, connection));
-  const oauth::ProviderEntry* entry = catalog_.Find(record.provider);
+  // The token first: one read of the connection gives its provider and its usability.
+  auto first_token = connections_.Token(tenant, connection, oauth::RefreshMode::kIfNeeded, ctx);
+  if (!first_token.ok()) return first_token.status();
+  const std::string provider = first_token->provider;
+  const oauth::ProviderEntry* entry = catalog_.Find(provider);
   if (entry == nullptr || entry->api_base_url.empty()) {
-    return FailedPreconditionError("the provider " + record.provider +
+    return FailedPreconditionError("the provider " + provider +
                                    " has no fixed API base URL to proxy to");
   }
   SB_ASSIGN_OR_RETURN(std::string base, oauth::ExpandUrl(*entry, entry->api_base_url));
@@ -134,10 +137,13 @@ Result<ProxyResponse> ProxyService::Forward(const TenantId& tenant, const Connec
   bool refreshed = false;
   int retries = 0;
   oauth::RefreshMode mode = oauth::RefreshMode::kIfNeeded;
+  std::optional<Result<oauth::AccessToken>> pending(std::move(first_token));
   while (true) {
-    auto token = connections_.Token(tenant, connection, mode, ctx);
+    Result<oauth::AccessToken> token =
+        pending ? std::move(*pending) : connections_.Token(tenant, connection, mode, ctx);
+    pending.reset();
     if (!token.ok()) {
-      counter_.WithLabels({tenant.value(), record.provider, "0"}).Increment();
+      counter_.WithLabels({tenant.value(), provider, "0"}).Increment();
       return token.status();
     }
     out.headers[auth_index].second = "Bearer " + std::string(token->token.view());
@@ -145,12 +151,11 @@ Result<ProxyResponse> ProxyService::Forward(const TenantId& tenant, const Connec
     vault::Wipe(out.headers[auth_index].second);
     ++result.attempts;
     if (!response.ok()) {
-      counter_.WithLabels({tenant.value(), record.provider, "0"}).Increment();
+      counter_.WithLabels({tenant.value(), provider, "0"}).Increment();
       if (response.status().code() == StatusCode::kResourceExhausted) return response.status();
       return UnavailableError("the provider could not be reached: " + response.status().message());
     }
-    counter_.WithLabels({tenant.value(), record.provider, std::to_string(response->status)})
-        .Increment();
+    counter_.WithLabels({tenant.value(), provider, std::to_string(response->status)}).Increment();
     if (response->body.size() > options_.max_response_bytes) {
       return ResourceExhaustedError("the provider's answer exceeds the proxy's size limit");
     }
