@@ -14,14 +14,6 @@ namespace {
 using tenancy::Principal;
 using tenancy::Scope;
 
-// Built by appending: g++ 12 -O3 reports a false -Wrestrict on "\"" + std::to_string(...).
-std::string Etag(int64_t version) {
-  std::string etag = std::to_string(version);
-  etag.insert(etag.begin(), '"');
-  etag.push_back('"');
-  return etag;
-}
-
 Json IntegrationJson(const oauth::IntegrationView& view) {
   const store::IntegrationRecord& r = view.record;
   return {{"provider", r.provider},
@@ -56,21 +48,6 @@ Result<std::string> ProviderParam(const http::Request& request) {
     return NotFoundError("integration not found");
   }
   return std::string(*provider);
-}
-
-Result<std::optional<int64_t>> IfMatchVersion(const http::Request& request) {
-  const auto header = request.Header("If-Match");
-  if (!header) return std::optional<int64_t>();
-  std::string_view text = *header;
-  if (text.size() >= 2 && text.front() == '"' && text.back() == '"') {
-    text = text.substr(1, text.size() - 2);
-  }
-  int64_t version = 0;
-  const auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), version);
-  if (ec != std::errc() || ptr != text.data() + text.size() || version < 1) {
-    return InvalidArgumentError("If-Match must be an ETag this API returned");
-  }
-  return std::optional<int64_t>(version);
 }
 
 }  // namespace

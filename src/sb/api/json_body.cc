@@ -128,4 +128,27 @@ Json ServiceGrantsJson(const std::vector<store::ServiceGrant>& services) {
   return out;
 }
 
+// Built by appending: g++ 12 -O3 reports a false -Wrestrict on "\"" + std::to_string(...).
+std::string Etag(int64_t version) {
+  std::string etag = std::to_string(version);
+  etag.insert(etag.begin(), '"');
+  etag.push_back('"');
+  return etag;
+}
+
+Result<std::optional<int64_t>> IfMatchVersion(const http::Request& request) {
+  const auto header = request.Header("If-Match");
+  if (!header) return std::optional<int64_t>();
+  std::string_view text = *header;
+  if (text.size() >= 2 && text.front() == '"' && text.back() == '"') {
+    text = text.substr(1, text.size() - 2);
+  }
+  int64_t version = 0;
+  const auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), version);
+  if (ec != std::errc() || ptr != text.data() + text.size() || version < 1) {
+    return InvalidArgumentError("If-Match must be an ETag this API returned");
+  }
+  return std::optional<int64_t>(version);
+}
+
 }  // namespace sb::api

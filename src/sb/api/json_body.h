@@ -37,4 +37,9 @@ Result<std::vector<store::ServiceGrant>> ParseServiceGrants(const Json& body);
 // The same shape for responses.
 Json ServiceGrantsJson(const std::vector<store::ServiceGrant>& services);
 
+// "\"<version>\"": the ETag of a versioned resource.
+std::string Etag(int64_t version);
+// The version named by If-Match (an ETag this API returned); nullopt when absent.
+Result<std::optional<int64_t>> IfMatchVersion(const http::Request& request);
+
 }  // namespace sb::api

@@ -82,6 +82,21 @@ Status RegisterRoutes(http::Router& router, const Handlers& h) {
     SB_RETURN_IF_ERROR(router.Add(
         method, "/v1/proxy/{id}/{path...}", [&px](Request& r) { return px.Forward(r); }, kAuthed));
   }
+
+  auto& w = h.webhooks;
+  SB_RETURN_IF_ERROR(router.Add(
+      "POST", "/v1/webhook-endpoints", [&w](Request& r) { return w.Create(r); }, kAuthed));
+  SB_RETURN_IF_ERROR(router.Add(
+      "GET", "/v1/webhook-endpoints", [&w](Request& r) { return w.List(r); }, kAuthed));
+  SB_RETURN_IF_ERROR(router.Add(
+      "GET", "/v1/webhook-endpoints/{id}", [&w](Request& r) { return w.Get(r); }, kAuthed));
+  SB_RETURN_IF_ERROR(router.Add(
+      "PATCH", "/v1/webhook-endpoints/{id}", [&w](Request& r) { return w.Patch(r); }, kAuthed));
+  SB_RETURN_IF_ERROR(router.Add(
+      "DELETE", "/v1/webhook-endpoints/{id}", [&w](Request& r) { return w.Delete(r); }, kAuthed));
+  SB_RETURN_IF_ERROR(router.Add(
+      "POST", "/v1/webhook-endpoints/{id}/rotate-secret",
+      [&w](Request& r) { return w.RotateSecret(r); }, kAuthed));
   return OkStatus();
 }
 

@@ -9,6 +9,7 @@
 #include "sb/api/proxy_handlers.h"
 #include "sb/api/system_handlers.h"
 #include "sb/api/tenant_handlers.h"
+#include "sb/api/webhook_handlers.h"
 #include "sb/http/router.h"
 
 namespace sb::api {
@@ -20,6 +21,7 @@ struct Handlers {
   IntegrationHandlers& integrations;
   ConnectHandlers& connect;
   ProxyHandlers& proxy;
+  WebhookHandlers& webhooks;
   AuthMiddleware& auth;
 };
 

@@ -27,6 +27,7 @@
 #include "sb/proxy/proxy.h"
 #include "sb/store/open_database.h"
 #include "sb/store/role_check.h"
+#include "sb/webhooks/endpoints.h"
 
 namespace sb::app {
 
@@ -102,6 +103,11 @@ struct ServerApp::Parts {
         proxy(catalog, connections, proxy_http, metrics, proxy::ProxyOptions{}),
         connect_handlers(connect, connections),
         proxy_handlers(proxy),
+        webhook_endpoints(
+            *db, *security.secrets, *security.audit, clock, random, ids,
+            webhooks::EndpointPolicy{c.webhooks.allow_http, c.webhooks.allow_private_targets,
+                                     c.webhooks.rotation_grace}),
+        webhook_handlers(webhook_endpoints),
         auth(keys, limiter, auth_failures) {
     if (c.refresh.interval.count() > 0) {
       scheduler = std::make_unique<oauth::RefreshScheduler>(
@@ -135,6 +141,8 @@ struct ServerApp::Parts {
   proxy::ProxyService proxy;
   api::ConnectHandlers connect_handlers;
   api::ProxyHandlers proxy_handlers;
+  webhooks::EndpointService webhook_endpoints;
+  api::WebhookHandlers webhook_handlers;
   api::AuthMiddleware auth;
   std::unique_ptr<oauth::RefreshScheduler> scheduler;
   http::Router router;
@@ -221,7 +229,7 @@ Result<std::unique_ptr<ServerApp>> ServerApp::Create(const config::Config& confi
   SB_RETURN_IF_ERROR(api::RegisterRoutes(
       parts->router, api::Handlers{parts->system, parts->tenant_handlers, parts->audit_handlers,
                                    parts->integration_handlers, parts->connect_handlers,
-                                   parts->proxy_handlers, parts->auth}));
+                                   parts->proxy_handlers, parts->webhook_handlers, parts->auth}));
   parts->server = std::make_unique<http::Server>(ServerOptionsFrom(config.server), parts->router,
                                                  parts->metrics, clock);
   return std::unique_ptr<ServerApp>(new ServerApp(std::move(parts)));

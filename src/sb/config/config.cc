@@ -259,6 +259,29 @@ const std::vector<KeySpec>& Keys() {  // NOLINT(readability-function-size)
        IntField("refresh.lease_ms", &Config::refresh, 1000, 600'000,
                 [](RefreshConfig& r, int64_t v) { r.lease = milliseconds(v); }),
        [](const Config& c) { return Ms(c.refresh.lease); }},
+      {"webhooks.allow_http",
+       [](Config& c, const std::string& v) -> Status {
+         if (v != "true" && v != "false")
+           return Bad("webhooks.allow_http", "expected true or false");
+         c.webhooks.allow_http = v == "true";
+         return OkStatus();
+       },
+       [](const Config& c) { return std::string(c.webhooks.allow_http ? "true" : "false"); }},
+      {"webhooks.allow_private_targets",
+       [](Config& c, const std::string& v) -> Status {
+         if (v != "true" && v != "false") {
+           return Bad("webhooks.allow_private_targets", "expected true or false");
+         }
+         c.webhooks.allow_private_targets = v == "true";
+         return OkStatus();
+       },
+       [](const Config& c) {
+         return std::string(c.webhooks.allow_private_targets ? "true" : "false");
+       }},
+      {"webhooks.rotation_grace_seconds",
+       IntField("webhooks.rotation_grace_seconds", &Config::webhooks, 0, 30 * 86'400,
+                [](WebhooksConfig& w, int64_t v) { w.rotation_grace = std::chrono::seconds(v); }),
+       [](const Config& c) { return std::to_string(c.webhooks.rotation_grace.count()); }},
       {"audit.checkpoint_interval",
        IntField("audit.checkpoint_interval", &Config::audit, 1, 1'000'000,
                 [](AuditConfig& a, int64_t v) { a.checkpoint_interval = int(v); }),

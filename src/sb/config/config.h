@@ -85,6 +85,13 @@ struct RefreshConfig {
   std::chrono::milliseconds lease{30'000};  // refresh.lease_ms: per-connection refresh lease
 };
 
+// Webhooks to the host app (webhooks::EndpointPolicy).
+struct WebhooksConfig {
+  bool allow_http = false;             // webhooks.allow_http: plain http endpoint URLs
+  bool allow_private_targets = false;  // webhooks.allow_private_targets: loopback, RFC 1918, ...
+  std::chrono::seconds rotation_grace{86'400};  // webhooks.rotation_grace_seconds (WH-03)
+};
+
 struct LogConfig {
   std::string level = "info";  // log.level: debug | info | warn | error
 };
@@ -98,6 +105,7 @@ struct Config {
   AuditConfig audit;
   ProvidersConfig providers;
   RefreshConfig refresh;
+  WebhooksConfig webhooks;
   LogConfig log;
 };
 

@@ -422,16 +422,72 @@ TYPED_TEST_P(ApiSuite, IntegrationsKeepTheClientSecretInside) {
   EXPECT_EQ(this->Call("GET", "/v1/integrations/google", "", key).status, 404);
 }
 
-REGISTER_TYPED_TEST_SUITE_P(ApiSuite, HealthReadinessAndMetrics, TenantLifecycleThroughTheApi,
-                            MissingOrWrongCredentialsAre401, ApiKeysCreateListPaginateRevoke,
-                            RevocationTakesEffectOnTheNextRequest, CrossTenantAccessIsImpossible,
-                            ScopesCannotBeEscalated, BadInputGetsPreciseProblems,
-                            OversizeBodiesAndHeaderFloodsAreRefused,
-                            RateLimitAnswers429WithRetryAfter,
-                            OpenApiDocumentDescribesExactlyTheRoutes,
-                            AuditLogRecordsChangesAndPagesWithFilters,
-                            AuditExportStreamsCsvAndJsonLines,
-                            RepeatedAuthenticationFailuresAreThrottledAndAuditedBoundedly,
-                            IntegrationsKeepTheClientSecretInside);
+// Webhook endpoints (WH-02, WH-03, WH-05): the signing secret is shown once, never again;
+// rotation shows the new one and keeps the old one signing; internal targets are refused;
+// If-Match; tenants are kept apart.
+TYPED_TEST_P(ApiSuite, WebhookEndpointsShowTheirSecretOnce) {
+  this->Boot();
+  auto [tenant, key] = this->NewTenantWithKey(R"(["read","write"])");
+  auto [other_tenant, other_key] = this->NewTenantWithKey(R"(["read","write"])");
+  TestResponse created = this->Call(
+      "POST", "/v1/webhook-endpoints",
+      R"({"url":"https://hooks.example.com/sb","event_types":["connection.created"]})", key);
+  ASSERT_EQ(created.status, 201) << created.body;
+  EXPECT_EQ(created.Header("cache-control"), "no-store");
+  const std::string id = created.JsonBody()["id"];
+  const std::string secret = created.JsonBody()["secret"];
+  ASSERT_TRUE(secret.starts_with("whsec_"));
+  TestResponse got = this->Call("GET", "/v1/webhook-endpoints/" + id, "", key);
+  ASSERT_EQ(got.status, 200);
+  EXPECT_FALSE(got.JsonBody().contains("secret"));
+  EXPECT_EQ(got.body.find(secret.substr(6)), std::string::npos);
+  TestResponse list = this->Call("GET", "/v1/webhook-endpoints", "", key);
+  EXPECT_EQ(list.JsonBody()["data"].size(), 1u);
+  EXPECT_EQ(list.body.find(secret.substr(6)), std::string::npos);
+
+  TestResponse rotated =
+      this->Call("POST", "/v1/webhook-endpoints/" + id + "/rotate-secret", "", key);
+  ASSERT_EQ(rotated.status, 200) << rotated.body;
+  EXPECT_NE(rotated.JsonBody()["secret"], secret);
+  EXPECT_EQ(rotated.JsonBody()["secret_version"], 2);
+  EXPECT_TRUE(rotated.JsonBody()["previous_secret_signs_until"].is_string());
+
+  TestHttpClient client(this->port_);
+  TestResponse patched = client.Send("PATCH", "/v1/webhook-endpoints/" + id, R"({"enabled":false})",
+                                     key, {{"If-Match", "\"2\""}});
+  ASSERT_EQ(patched.status, 200) << patched.body;
+  EXPECT_EQ(patched.JsonBody()["enabled"], false);
+  EXPECT_EQ(client
+                .Send("PATCH", "/v1/webhook-endpoints/" + id, R"({"enabled":true})", key,
+                      {{"If-Match", "\"2\""}})
+                .status,
+            412);
+  for (const char* url : {"http://hooks.example.com/x", "https://127.0.0.1/x",
+                          "https://169.254.169.254/latest/meta-data", "https://[::1]/x"}) {
+    EXPECT_EQ(
+        this->Call("POST", "/v1/webhook-endpoints", std::string(R"({"url":")") + url + R"("})", key)
+            .status,
+        400)
+        << url;
+  }
+  EXPECT_EQ(this->Call("GET", "/v1/webhook-endpoints/" + id, "", other_key).status, 404);
+  EXPECT_EQ(this->Call("DELETE", "/v1/webhook-endpoints/" + id, "", other_key).status, 404);
+  EXPECT_EQ(this->Call("DELETE", "/v1/webhook-endpoints/" + id, "", key).status, 204);
+  EXPECT_EQ(this->Call("GET", "/v1/webhook-endpoints/" + id, "", key).status, 404);
+  // The audit trail has the secrets only as HMACs.
+  TestResponse audit = this->Call("GET", "/v1/audit?limit=100", "", key);
+  EXPECT_NE(audit.body.find("webhook_endpoint.rotate_secret"), std::string::npos);
+  EXPECT_EQ(audit.body.find(secret.substr(6)), std::string::npos);
+}
+
+REGISTER_TYPED_TEST_SUITE_P(
+    ApiSuite, HealthReadinessAndMetrics, TenantLifecycleThroughTheApi,
+    MissingOrWrongCredentialsAre401, ApiKeysCreateListPaginateRevoke,
+    RevocationTakesEffectOnTheNextRequest, CrossTenantAccessIsImpossible, ScopesCannotBeEscalated,
+    BadInputGetsPreciseProblems, OversizeBodiesAndHeaderFloodsAreRefused,
+    RateLimitAnswers429WithRetryAfter, OpenApiDocumentDescribesExactlyTheRoutes,
+    AuditLogRecordsChangesAndPagesWithFilters, AuditExportStreamsCsvAndJsonLines,
+    RepeatedAuthenticationFailuresAreThrottledAndAuditedBoundedly,
+    IntegrationsKeepTheClientSecretInside, WebhookEndpointsShowTheirSecretOnce);
 
 }  // namespace sb::app::testing

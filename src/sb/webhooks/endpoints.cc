@@ -1,0 +1,258 @@
+#include "sb/webhooks/endpoints.h"
+
+#include <algorithm>
+#include <array>
+#include <cctype>
+#include <cstring>
+
+#include <arpa/inet.h>
+
+#include "sb/base/time_format.h"
+#include "sb/webhooks/signature.h"
+
+namespace sb::webhooks {
+namespace {
+
+constexpr char kSecretField[] = "secret";
+constexpr char kPreviousSecretField[] = "previous_secret";
+
+vault::SecretContext SecretOf(const TenantId& tenant, const WebhookEndpointId& id,
+                              const char* field) {
+  return {tenant, store::WebhookEndpointSecretOwner(id), field};
+}
+
+std::string Target(const WebhookEndpointId& id) { return "webhook_endpoints/" + id.value(); }
+
+bool InternalV4(const uint8_t a[4]) {
+  return a[0] == 0 || a[0] == 10 || a[0] == 127 ||   // this network, private, loopback
+         (a[0] == 100 && (a[1] & 0xc0) == 64) ||     // CGNAT 100.64/10
+         (a[0] == 169 && a[1] == 254) ||             // link-local, cloud metadata
+         (a[0] == 172 && (a[1] & 0xf0) == 16) ||     // 172.16/12
+         (a[0] == 192 && a[1] == 168) ||             // 192.168/16
+         (a[0] == 192 && a[1] == 0 && a[2] == 0) ||  // IETF protocol assignments
+         (a[0] == 198 && (a[1] & 0xfe) == 18) ||     // benchmarking 198.18/15
+         a[0] >= 224;                                // multicast, reserved, broadcast
+}
+
+// "host[:port]" or "[v6]:port" from an absolute URL; nullopt when malformed or with userinfo.
+std::optional<std::string> HostOf(std::string_view url) {
+  const size_t scheme = url.find("://");
+  if (scheme == std::string_view::npos) return std::nullopt;
+  std::string_view rest = url.substr(scheme + 3);
+  rest = rest.substr(0, rest.find_first_of("/?#"));
+  if (rest.empty() || rest.find('@') != std::string_view::npos) return std::nullopt;
+  if (rest.front() == '[') {
+    const size_t close = rest.find(']');
+    if (close == std::string_view::npos) return std::nullopt;
+    return std::string(rest.substr(0, close + 1));
+  }
+  return std::string(rest.substr(0, rest.find(':')));
+}
+
+}  // namespace
+
+bool IsInternalHost(std::string_view host) {
+  std::string h(host);
+  std::transform(h.begin(), h.end(), h.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  while (!h.empty() && h.back() == '.') h.pop_back();
+  if (h.empty() || h == "localhost" || h.ends_with(".localhost")) return true;
+  if (h.front() == '[' && h.back() == ']') {
+    const std::string literal = h.substr(1, h.size() - 2);
+    uint8_t a[16];
+    if (inet_pton(AF_INET6, literal.c_str(), a) != 1) return true;  // unparsable: refuse
+    static constexpr uint8_t kZero[16] = {};
+    if (std::memcmp(a, kZero, 15) == 0 && (a[15] == 0 || a[15] == 1)) return true;  // ::, ::1
+    if ((a[0] & 0xfe) == 0xfc) return true;                                         // ULA fc00::/7
+    if (a[0] == 0xfe && (a[1] & 0xc0) == 0x80) return true;                         // fe80::/10
+    if (a[0] == 0xff) return true;                                                  // multicast
+    // IPv4-mapped (::ffff:a.b.c.d) and IPv4-compatible (::a.b.c.d) forms.
+    const bool mapped = std::memcmp(a, kZero, 10) == 0 && a[10] == 0xff && a[11] == 0xff;
+    const bool compatible = std::memcmp(a, kZero, 12) == 0;
+    if (mapped || compatible) return InternalV4(a + 12);
+    return false;
+  }
+  uint8_t v4[4];
+  if (inet_pton(AF_INET, h.c_str(), v4) == 1) return InternalV4(v4);
+  // Numeric forms inet_pton does not take but resolvers do (2130706433, 0x7f000001,
+  // 017700000001, 127.1): refuse a host whose every label is decimal or 0x-hex digits.
+  size_t start = 0;
+  while (start <= h.size()) {
+    size_t end = h.find('.', start);
+    if (end == std::string::npos) end = h.size();
+    std::string_view label(h.data() + start, end - start);
+    if (label.starts_with("0x")) label.remove_prefix(2);
+    const bool digits = !label.empty() && std::all_of(label.begin(), label.end(), [&](char c) {
+      return std::isxdigit(static_cast<unsigned char>(c)) != 0;
+    });
+    const bool decimal = std::all_of(label.begin(), label.end(), [](char c) {
+      return std::isdigit(static_cast<unsigned char>(c)) != 0;
+    });
+    const bool hex = h.compare(start, 2, "0x") == 0;
+    if (!digits || (!decimal && !hex)) return false;
+    start = end + 1;
+  }
+  return true;
+}
+
+Status EndpointService::CheckUrl(const std::string& url) const {
+  const bool https = url.starts_with("https://");
+  const bool http = url.starts_with("http://");
+  if (!https && !(http && policy_.allow_http)) {
+    return InvalidArgumentError(http ? "the endpoint URL must use https"
+                                     : "the endpoint URL must be an absolute https URL");
+  }
+  const auto host = HostOf(url);
+  if (!host) return InvalidArgumentError("the endpoint URL has no valid host (or has userinfo)");
+  if (!policy_.allow_private_targets && IsInternalHost(*host)) {
+    return InvalidArgumentError(
+        "the endpoint URL points at a loopback, private or link-local address");
+  }
+  return OkStatus();
+}
+
+Result<EndpointWithSecret> EndpointService::Create(const TenantId& tenant,
+                                                   const EndpointInput& input,
+                                                   const audit::Context& ctx) {
+  if (!input.url) return InvalidArgumentError("field 'url' is required");
+  SB_RETURN_IF_ERROR(CheckUrl(*input.url));
+  EndpointWithSecret out;
+  store::WebhookEndpointRecord& r = out.record;
+  r.tenant_id = tenant;
+  r.id = WebhookEndpointId(ids_.NewUuid());
+  r.url = *input.url;
+  r.description = input.description.value_or("");
+  r.event_types = input.event_types.value_or(std::vector<std::string>{});
+  r.enabled = input.enabled.value_or(true);
+  r.created_at = r.updated_at = clock_.Now();
+  out.secret = GenerateSecret(random_);
+  SB_RETURN_IF_ERROR(db_.RunInTenant(tenant, [&](store::Transaction& tx) -> Status {
+    SB_RETURN_IF_ERROR(repo_.Insert(tx, tenant, r));
+    SB_RETURN_IF_ERROR(secrets_.Put(tx, SecretOf(tenant, r.id, kSecretField), out.secret));
+    return audit_.Append(tx, tenant,
+                         audit::Event{ctx.actor, "webhook_endpoint.create", Target(r.id),
+                                      audit::Outcome::kSuccess, ctx.request_id,
+                                      Json{{"url", r.url},
+                                           {"event_types", r.event_types},
+                                           {"enabled", r.enabled},
+                                           {"secret", audit_.HmacSecret(out.secret)}}});
+  }));
+  return out;
+}
+
+Result<std::vector<store::WebhookEndpointRecord>> EndpointService::List(
+    const TenantId& tenant, const std::optional<WebhookEndpointId>& after, int limit) {
+  std::vector<store::WebhookEndpointRecord> out;
+  SB_RETURN_IF_ERROR(
+      db_.RunInTenant(tenant, store::TxMode::kReadOnly, [&](store::Transaction& tx) -> Status {
+        SB_ASSIGN_OR_RETURN(out, repo_.List(tx, tenant, after, limit));
+        return OkStatus();
+      }));
+  return out;
+}
+
+Result<store::WebhookEndpointRecord> EndpointService::Get(const TenantId& tenant,
+                                                          const WebhookEndpointId& id) {
+  std::optional<store::WebhookEndpointRecord> out;
+  SB_RETURN_IF_ERROR(
+      db_.RunInTenant(tenant, store::TxMode::kReadOnly, [&](store::Transaction& tx) -> Status {
+        SB_ASSIGN_OR_RETURN(out, repo_.Get(tx, tenant, id));
+        return OkStatus();
+      }));
+  if (!out) return NotFoundError("webhook endpoint not found");
+  return std::move(*out);
+}
+
+Result<store::WebhookEndpointRecord> EndpointService::Update(const TenantId& tenant,
+                                                             const WebhookEndpointId& id,
+                                                             const EndpointInput& input,
+                                                             const audit::Context& ctx) {
+  if (input.url) SB_RETURN_IF_ERROR(CheckUrl(*input.url));
+  std::optional<store::WebhookEndpointRecord> out;
+  SB_RETURN_IF_ERROR(db_.RunInTenant(tenant, [&](store::Transaction& tx) -> Status {
+    SB_ASSIGN_OR_RETURN(auto current, repo_.Get(tx, tenant, id));
+    if (!current) return NotFoundError("webhook endpoint not found");
+    if (input.expected_version && *input.expected_version != current->version) {
+      return AbortedError("the webhook endpoint changed since the ETag in If-Match");
+    }
+    store::WebhookEndpointRecord next = *current;
+    Json changed = Json::object();
+    if (input.url) next.url = *input.url, changed["url"] = *input.url;
+    if (input.description) next.description = *input.description, changed["description"] = true;
+    if (input.event_types) {
+      next.event_types = *input.event_types;
+      changed["event_types"] = *input.event_types;
+    }
+    if (input.enabled) next.enabled = *input.enabled, changed["enabled"] = *input.enabled;
+    next.updated_at = clock_.Now();
+    SB_ASSIGN_OR_RETURN(out, repo_.Update(tx, tenant, next));
+    if (!out) return AbortedError("the webhook endpoint changed meanwhile; retry");
+    return audit_.Append(
+        tx, tenant,
+        audit::Event{ctx.actor, "webhook_endpoint.update", Target(id), audit::Outcome::kSuccess,
+                     ctx.request_id, Json{{"changed", changed}}});
+  }));
+  return std::move(*out);
+}
+
+Result<bool> EndpointService::Delete(const TenantId& tenant, const WebhookEndpointId& id,
+                                     const audit::Context& ctx) {
+  bool existed = false;
+  SB_RETURN_IF_ERROR(db_.RunInTenant(tenant, [&](store::Transaction& tx) -> Status {
+    SB_ASSIGN_OR_RETURN(existed, repo_.Delete(tx, tenant, id));
+    if (!existed) return OkStatus();
+    SB_RETURN_IF_ERROR(
+        secrets_.DeleteOwner(tx, tenant, store::WebhookEndpointSecretOwner(id)).status());
+    return audit_.Append(tx, tenant,
+                         audit::Event{ctx.actor, "webhook_endpoint.delete", Target(id),
+                                      audit::Outcome::kSuccess, ctx.request_id, Json::object()});
+  }));
+  return existed;
+}
+
+Result<EndpointWithSecret> EndpointService::RotateSecret(const TenantId& tenant,
+                                                         const WebhookEndpointId& id,
+                                                         const audit::Context& ctx) {
+  EndpointWithSecret out;
+  out.secret = GenerateSecret(random_);
+  SB_RETURN_IF_ERROR(db_.RunInTenant(tenant, [&](store::Transaction& tx) -> Status {
+    SB_ASSIGN_OR_RETURN(auto current, repo_.Get(tx, tenant, id));
+    if (!current) return NotFoundError("webhook endpoint not found");
+    SB_ASSIGN_OR_RETURN(auto old, secrets_.Get(tx, SecretOf(tenant, id, kSecretField)));
+    if (!old) return DataLossError("the webhook endpoint has no stored secret");
+    SB_RETURN_IF_ERROR(secrets_.Put(tx, SecretOf(tenant, id, kPreviousSecretField), old->view()));
+    SB_RETURN_IF_ERROR(secrets_.Put(tx, SecretOf(tenant, id, kSecretField), out.secret));
+    store::WebhookEndpointRecord next = *current;
+    const Timestamp now = clock_.Now();
+    next.secret_version += 1;
+    next.previous_secret_until = now + policy_.rotation_grace;
+    next.updated_at = now;
+    SB_ASSIGN_OR_RETURN(auto stored, repo_.Update(tx, tenant, next));
+    if (!stored) return AbortedError("the webhook endpoint changed meanwhile; retry");
+    out.record = std::move(*stored);
+    return audit_.Append(tx, tenant,
+                         audit::Event{ctx.actor, "webhook_endpoint.rotate_secret", Target(id),
+                                      audit::Outcome::kSuccess, ctx.request_id,
+                                      Json{{"secret_version", out.record.secret_version},
+                                           {"previous_secret_signs_until",
+                                            FormatRfc3339(*out.record.previous_secret_until)},
+                                           {"secret", audit_.HmacSecret(out.secret)}}});
+  }));
+  return out;
+}
+
+Result<std::vector<std::string>> EndpointService::SigningSecrets(
+    store::Transaction& tx, const TenantId& tenant, const store::WebhookEndpointRecord& endpoint) {
+  std::vector<std::string> out;
+  SB_ASSIGN_OR_RETURN(auto current, secrets_.Get(tx, SecretOf(tenant, endpoint.id, kSecretField)));
+  if (!current) return DataLossError("the webhook endpoint has no stored secret");
+  out.emplace_back(current->view());
+  if (endpoint.previous_secret_until && *endpoint.previous_secret_until > clock_.Now()) {
+    SB_ASSIGN_OR_RETURN(auto previous,
+                        secrets_.Get(tx, SecretOf(tenant, endpoint.id, kPreviousSecretField)));
+    if (previous) out.emplace_back(previous->view());
+  }
+  return out;
+}
+
+}  // namespace sb::webhooks

@@ -1,0 +1,102 @@
+// EndpointService: a tenant's webhook endpoints, the `/v1/webhook-endpoints` resource.
+//
+// Each endpoint has its own signing secret (WH-02): 32 random bytes, returned once as
+// `whsec_<base64>` when the endpoint is created or its secret rotated, stored only through the
+// vault (owner "webhook_endpoint:<id>", field "secret") and audited only as its HMAC. Rotation
+// makes the new secret sign at once while the previous one keeps signing until the grace period
+// ends (WH-03: field "previous_secret"), so deliveries carry both signatures meanwhile.
+//
+// URLs must be absolute https URLs (plain http only when the deployment allows it, for tests and
+// local development) whose host is not a loopback, private, link-local or otherwise internal
+// address literal, nor "localhost", unless the deployment allows private targets (WH-05; the
+// delivery re-checks resolved addresses, which catches names that point inside). Thread-safe.
+#pragma once
+
+#include <chrono>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "sb/audit/audit_log.h"
+#include "sb/audit/context.h"
+#include "sb/base/clock.h"
+#include "sb/base/ids.h"
+#include "sb/base/random.h"
+#include "sb/store/database.h"
+#include "sb/store/webhook_repository.h"
+#include "sb/vault/secret_store.h"
+
+namespace sb::webhooks {
+
+struct EndpointPolicy {
+  bool allow_http = false;             // plain http targets
+  bool allow_private_targets = false;  // loopback, RFC 1918, link-local, ULA, "localhost"
+  std::chrono::seconds rotation_grace{86'400};
+};
+
+struct EndpointInput {
+  std::optional<std::string> url;  // required on create
+  std::optional<std::string> description;
+  std::optional<std::vector<std::string>> event_types;
+  std::optional<bool> enabled;
+  std::optional<int64_t> expected_version;  // If-Match on update
+};
+
+struct EndpointWithSecret {
+  store::WebhookEndpointRecord record;
+  std::string secret;  // shown once; never stored in clear
+};
+
+class EndpointService {
+ public:
+  EndpointService(store::Database& db, vault::SecretStore& secrets, audit::AuditLog& audit,
+                  const Clock& clock, Random& random, IdGenerator& ids, EndpointPolicy policy)
+      : db_(db),
+        secrets_(secrets),
+        audit_(audit),
+        clock_(clock),
+        random_(random),
+        ids_(ids),
+        policy_(policy) {}
+
+  // INVALID_ARGUMENT for a bad or refused URL, description or event type.
+  Result<EndpointWithSecret> Create(const TenantId& tenant, const EndpointInput& input,
+                                    const audit::Context& ctx);
+  Result<std::vector<store::WebhookEndpointRecord>> List(
+      const TenantId& tenant, const std::optional<WebhookEndpointId>& after, int limit);
+  // NOT_FOUND when the tenant has no such endpoint.
+  Result<store::WebhookEndpointRecord> Get(const TenantId& tenant, const WebhookEndpointId& id);
+  // Changes the fields `input` sets; ABORTED for a stale expected_version.
+  Result<store::WebhookEndpointRecord> Update(const TenantId& tenant, const WebhookEndpointId& id,
+                                              const EndpointInput& input,
+                                              const audit::Context& ctx);
+  // Deletes the endpoint, its deliveries and its secrets; false when there was none.
+  Result<bool> Delete(const TenantId& tenant, const WebhookEndpointId& id,
+                      const audit::Context& ctx);
+  // A new secret, active at once; the current one keeps signing for policy.rotation_grace.
+  Result<EndpointWithSecret> RotateSecret(const TenantId& tenant, const WebhookEndpointId& id,
+                                          const audit::Context& ctx);
+  // The secrets that sign a delivery now: the current one, then the previous one while its
+  // grace period lasts. REQUIRES a transaction of `tenant`.
+  Result<std::vector<std::string>> SigningSecrets(store::Transaction& tx, const TenantId& tenant,
+                                                  const store::WebhookEndpointRecord& endpoint);
+
+ private:
+  Status CheckUrl(const std::string& url) const;
+
+  store::Database& db_;
+  vault::SecretStore& secrets_;
+  audit::AuditLog& audit_;
+  const Clock& clock_;
+  Random& random_;
+  IdGenerator& ids_;
+  const EndpointPolicy policy_;
+  store::WebhookEndpointRepository repo_;
+};
+
+// True when `host` (a URL's host: name, IPv4 literal or bracketed IPv6 literal) is loopback,
+// private (RFC 1918, CGNAT, IPv6 ULA), link-local (incl. 169.254.169.254), unspecified,
+// multicast, an IPv4-mapped form of those, or "localhost" / "*.localhost".
+bool IsInternalHost(std::string_view host);
+
+}  // namespace sb::webhooks
