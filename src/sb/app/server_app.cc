@@ -18,6 +18,7 @@
 #include "sb/http/rate_limiter.h"
 #include "sb/http/router.h"
 #include "sb/http/server.h"
+#include "sb/jobs/runner.h"
 #include "sb/net/curl_http_client.h"
 #include "sb/oauth/connect.h"
 #include "sb/oauth/connections.h"
@@ -27,6 +28,7 @@
 #include "sb/proxy/proxy.h"
 #include "sb/store/open_database.h"
 #include "sb/store/role_check.h"
+#include "sb/webhooks/delivery.h"
 #include "sb/webhooks/endpoints.h"
 
 namespace sb::app {
@@ -45,6 +47,20 @@ net::CurlHttpClientOptions ProxyHttpOptionsFrom(const config::ProvidersConfig& p
   o.ca_file = p.ca_file;
   o.max_response_bytes = proxy::ProxyOptions{}.max_response_bytes + (64 << 10);
   o.max_idle_handles = 64;
+  return o;
+}
+
+net::CurlHttpClientOptions WebhookHttpOptions() {
+  net::CurlHttpClientOptions o;
+  o.follow_redirects = false;  // WH-05: a redirect could lead anywhere
+  o.max_response_bytes = 64 << 10;
+  o.user_agent = "Switchboard-Webhooks/1";
+  return o;
+}
+
+jobs::JobRunnerOptions JobRunnerOptionsFrom(Random& random) {
+  jobs::JobRunnerOptions o;
+  o.owner = "jobs-" + HexEncode(random.Bytes(6));
   return o;
 }
 
@@ -81,14 +97,15 @@ struct ServerApp::Parts {
         maintenance_db(std::move(maintenance_database)),
         catalog(std::move(provider_catalog)),
         integrations(*db, catalog, *security.secrets, *security.audit, clock),
+        dispatcher(clock, random, ids),
         http_client(HttpClientOptionsFrom(c.providers)),
         token_client(http_client),
         jwks(http_client, clock),
         connections(*db, catalog, integrations, *security.secrets, *security.audit, token_client,
-                    clock, random, RefreshOptionsFrom(c.refresh, random), &metrics),
+                    clock, random, RefreshOptionsFrom(c.refresh, random), &metrics, &dispatcher),
         connect(*db, catalog, integrations, *security.secrets, *security.audit, token_client, jwks,
                 http_client, clock, random, ids, oauth::ConnectOptions{c.server.public_url},
-                RefreshOptionsFrom(c.refresh, random), &metrics),
+                RefreshOptionsFrom(c.refresh, random), &metrics, &dispatcher),
         tenants(*db, clock, ids, *security.audit),
         keys(*db, clock, random, ids, *security.audit),
         limiter(clock, http::RateLimiterOptions{c.limits.requests_per_second,
@@ -108,7 +125,15 @@ struct ServerApp::Parts {
             webhooks::EndpointPolicy{c.webhooks.allow_http, c.webhooks.allow_private_targets,
                                      c.webhooks.rotation_grace}),
         webhook_handlers(webhook_endpoints),
+        webhook_http(WebhookHttpOptions()),
+        deliverer(
+            *db, webhook_endpoints, webhook_http, clock, random,
+            webhooks::DeliveryOptions{.allow_private_targets = c.webhooks.allow_private_targets}),
+        job_runner(*db, maintenance_db ? *maintenance_db : *db, clock, random,
+                   JobRunnerOptionsFrom(random), &metrics),
         auth(keys, limiter, auth_failures) {
+    job_runner.Register(webhooks::kDeliverJob,
+                        [this](jobs::JobContext& job) { return deliverer.Handle(job); });
     if (c.refresh.interval.count() > 0) {
       scheduler = std::make_unique<oauth::RefreshScheduler>(
           connections, maintenance_db ? *maintenance_db : *db, c.refresh.interval, c.refresh.batch);
@@ -124,6 +149,7 @@ struct ServerApp::Parts {
   oauth::ProviderCatalog catalog;
   oauth::IntegrationService integrations;
   metrics::MetricsRegistry metrics;  // before every component that registers metrics
+  webhooks::Dispatcher dispatcher;   // announces connection changes as webhook deliveries
   net::CurlHttpClient http_client;
   oauth::TokenClient token_client;
   oauth::JwksCache jwks;
@@ -143,6 +169,9 @@ struct ServerApp::Parts {
   api::ProxyHandlers proxy_handlers;
   webhooks::EndpointService webhook_endpoints;
   api::WebhookHandlers webhook_handlers;
+  net::CurlHttpClient webhook_http;  // deliveries: no redirects, small answers
+  webhooks::Deliverer deliverer;
+  jobs::JobRunner job_runner;
   api::AuthMiddleware auth;
   std::unique_ptr<oauth::RefreshScheduler> scheduler;
   http::Router router;
@@ -239,6 +268,7 @@ ServerApp::ServerApp(std::unique_ptr<Parts> parts) : parts_(std::move(parts)) {}
 
 ServerApp::~ServerApp() {
   if (parts_ && parts_->scheduler) parts_->scheduler->Stop();
+  if (parts_) parts_->job_runner.Stop();
   if (parts_ && parts_->server) parts_->server->Stop(std::chrono::milliseconds(0));
 }
 
@@ -250,11 +280,13 @@ Result<uint16_t> ServerApp::Start() {
                                  std::to_string(port));
   }
   if (parts_->scheduler) parts_->scheduler->Start();
+  parts_->job_runner.Start();
   return port;
 }
 
 void ServerApp::Stop(std::chrono::milliseconds grace) {
   if (parts_->scheduler) parts_->scheduler->Stop();
+  parts_->job_runner.Stop();
   parts_->server->Stop(grace);
 }
 

@@ -7,6 +7,10 @@ template <>
 std::string ApiSuite<store::testing::PostgresTestBackend>::AppUrl() {
   return store::testing::PostgresEnvironment::server().app_url();
 }
+template <>
+std::string ApiSuite<store::testing::PostgresTestBackend>::MaintenanceUrl() {
+  return store::testing::PostgresEnvironment::server().maintenance_url();
+}
 }  // namespace sb::app::testing
 
 #include "sb/app/testing/api_suite_tests.h"

@@ -114,7 +114,7 @@ ConnectService::ConnectService(store::Database& db, const ProviderCatalog& catal
                                audit::AuditLog& audit, const TokenClient& tokens, JwksCache& jwks,
                                net::HttpClient& http, const Clock& clock, Random& random,
                                IdGenerator& ids, ConnectOptions options, RefreshOptions refresh,
-                               metrics::MetricsRegistry* metrics)
+                               metrics::MetricsRegistry* metrics, ConnectionEvents* events)
     : db_(db),
       catalog_(catalog),
       integrations_(integrations),
@@ -127,7 +127,8 @@ ConnectService::ConnectService(store::Database& db, const ProviderCatalog& catal
       random_(random),
       ids_(ids),
       options_(std::move(options)),
-      refresh_(std::move(refresh)) {
+      refresh_(std::move(refresh)),
+      events_(events) {
   if (metrics != nullptr) {
     callbacks_ = &metrics->AddCounter(
         "sb_connect_callbacks_total",
@@ -697,6 +698,11 @@ std::variant<CallbackSuccess, CallbackFailure> ConnectService::DoCallback(const 
                                    existing ? "connection.reconnect" : "connection.create",
                                    "connections/" + r.id.value(), audit::Outcome::kSuccess,
                                    p.request_id, std::move(details)}));
+    if (events_ != nullptr) {
+      SB_RETURN_IF_ERROR(events_->Emit(tx, tenant,
+                                       existing ? "connection.updated" : "connection.created",
+                                       ConnectionEventData(r)));
+    }
     success.created = !existing;
     success.connection = std::move(r);
     return OkStatus();

@@ -113,7 +113,7 @@ class ConnectService {
                  audit::AuditLog& audit, const TokenClient& tokens, JwksCache& jwks,
                  net::HttpClient& http, const Clock& clock, Random& random, IdGenerator& ids,
                  ConnectOptions options, RefreshOptions refresh,
-                 metrics::MetricsRegistry* metrics = nullptr);
+                 metrics::MetricsRegistry* metrics = nullptr, ConnectionEvents* events = nullptr);
 
   // INVALID_ARGUMENT for bad fields or unknown providers/services.
   Result<CreatedSession> CreateSession(const TenantId& tenant, const ConnectSessionInput& input,
@@ -163,6 +163,7 @@ class ConnectService {
   ConnectOptions options_;  // public_url guarded by mu_
   const RefreshOptions refresh_;
   metrics::CounterFamily* callbacks_ = nullptr;  // sb_connect_callbacks_total; null: none
+  ConnectionEvents* events_ = nullptr;           // null: connections are not announced
   store::ConnectSessionRepository sessions_;
   store::OAuthTransactionRepository transactions_;
   store::ConnectionRepository connections_;

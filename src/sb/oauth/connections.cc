@@ -78,7 +78,7 @@ ConnectionService::ConnectionService(store::Database& db, const ProviderCatalog&
                                      IntegrationService& integrations, vault::SecretStore& secrets,
                                      audit::AuditLog& audit, const TokenClient& tokens,
                                      const Clock& clock, Random& random, RefreshOptions options,
-                                     metrics::MetricsRegistry* metrics,
+                                     metrics::MetricsRegistry* metrics, ConnectionEvents* events,
                                      std::function<void(milliseconds)> sleep)
     : db_(db),
       catalog_(catalog),
@@ -89,13 +89,35 @@ ConnectionService::ConnectionService(store::Database& db, const ProviderCatalog&
       clock_(clock),
       random_(random),
       options_(std::move(options)),
-      sleep_(sleep ? std::move(sleep) : [](milliseconds d) { std::this_thread::sleep_for(d); }) {
+      sleep_(sleep ? std::move(sleep) : [](milliseconds d) { std::this_thread::sleep_for(d); }),
+      events_(events) {
   if (metrics != nullptr) {
     refreshes_ = &metrics->AddCounter("sb_token_refreshes_total",
                                       "Access-token refreshes by provider and outcome (success, "
                                       "invalid_grant, invalid_client, transient, permanent).",
                                       {"provider", "outcome"});
   }
+}
+
+Json ConnectionEventData(const ConnectionRecord& r) {
+  return {{"connection",
+           {{"id", r.id.value()},
+            {"provider", r.provider},
+            {"end_user_id", r.end_user_id},
+            {"account",
+             {{"subject", r.account_subject},
+              {"email", r.account_email},
+              {"provider_tenant_id", r.provider_tenant_id}}},
+            {"status", StatusName(r.status)},
+            {"status_reason", r.status_reason},
+            {"granted_scopes", r.granted_scopes},
+            {"missing_scopes", r.missing_scopes}}}};
+}
+
+Status ConnectionService::Announce(store::Transaction& tx, const TenantId& tenant,
+                                   std::string_view type, const ConnectionRecord& record) {
+  if (events_ == nullptr) return OkStatus();
+  return events_->Emit(tx, tenant, type, ConnectionEventData(record));
 }
 
 void ConnectionService::Count(const std::string& provider, std::string_view outcome) {
@@ -140,6 +162,11 @@ Status ConnectionService::ChangeStatus(store::Transaction& tx, const TenantId& t
   record.updated_at = clock_.Now();
   SB_ASSIGN_OR_RETURN(bool stored, repo_.UpdateIf(tx, tenant, record, record.token_version));
   if (!stored) return AbortedError("the connection changed meanwhile; retry");
+  SB_RETURN_IF_ERROR(Announce(tx, tenant,
+                              status == ConnectionStatus::kReauthorizationRequired
+                                  ? "connection.reauthorization_required"
+                                  : "connection.updated",
+                              record));
   return audit_.Append(
       tx, tenant,
       audit::Event{
@@ -174,6 +201,7 @@ Result<ConnectionRecord> ConnectionService::Patch(const TenantId& tenant, const 
     SB_ASSIGN_OR_RETURN(bool stored, repo_.UpdateIf(tx, tenant, *record, record->token_version));
     if (!stored) return AbortedError("the connection changed meanwhile; retry");
     if (!changed.empty()) {
+      SB_RETURN_IF_ERROR(Announce(tx, tenant, "connection.updated", *record));
       SB_RETURN_IF_ERROR(audit_.Append(
           tx, tenant,
           audit::Event{ctx.actor, "connection.update", Target(id), audit::Outcome::kSuccess,
@@ -252,6 +280,7 @@ Result<bool> ConnectionService::Delete(const TenantId& tenant, const ConnectionI
     SB_RETURN_IF_ERROR(secrets_.DeleteOwner(tx, tenant, store::ConnectionSecretOwner(id)).status());
     SB_ASSIGN_OR_RETURN(existed, repo_.Delete(tx, tenant, id));
     if (!existed) return OkStatus();
+    SB_RETURN_IF_ERROR(Announce(tx, tenant, "connection.deleted", *record));
     return audit_.Append(
         tx, tenant,
         audit::Event{ctx.actor, "connection.delete", Target(id), audit::Outcome::kSuccess,
@@ -534,6 +563,9 @@ Result<AccessToken> ConnectionService::RefreshLeased(const TenantId& tenant,
     }
     SB_ASSIGN_OR_RETURN(stored, repo_.UpdateIf(tx, tenant, next, leased.token_version));
     if (!stored) return AbortedError("lost the refresh race");
+    if (from != ConnectionStatus::kActive) {
+      SB_RETURN_IF_ERROR(Announce(tx, tenant, "connection.updated", next));
+    }
     return audit_.Append(
         tx, tenant,
         audit::Event{ctx.actor, "connection.refresh", Target(leased.id), audit::Outcome::kSuccess,
@@ -565,6 +597,13 @@ Status ConnectionService::RecordFailure(const TenantId& tenant, ConnectionRecord
   return db_.RunInTenant(tenant, [&](store::Transaction& tx) -> Status {
     SB_ASSIGN_OR_RETURN(bool stored, repo_.UpdateIf(tx, tenant, next, next.token_version));
     if (!stored) return OkStatus();  // someone else stored newer tokens meanwhile
+    if (next.status != from) {
+      SB_RETURN_IF_ERROR(Announce(tx, tenant,
+                                  next.status == ConnectionStatus::kReauthorizationRequired
+                                      ? "connection.reauthorization_required"
+                                      : "connection.updated",
+                                  next));
+    }
     Json details = {
         {"from", StatusName(from)},         {"to", StatusName(next.status)},
         {"reason", next.status_reason},     {"error", error.error},

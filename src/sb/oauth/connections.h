@@ -37,6 +37,7 @@
 #include "sb/base/metrics.h"
 #include "sb/base/random.h"
 #include "sb/oauth/catalog.h"
+#include "sb/oauth/events.h"
 #include "sb/oauth/integrations.h"
 #include "sb/oauth/token_client.h"
 #include "sb/store/connect_repository.h"
@@ -105,7 +106,7 @@ class ConnectionService {
                     IntegrationService& integrations, vault::SecretStore& secrets,
                     audit::AuditLog& audit, const TokenClient& tokens, const Clock& clock,
                     Random& random, RefreshOptions options,
-                    metrics::MetricsRegistry* metrics = nullptr,
+                    metrics::MetricsRegistry* metrics = nullptr, ConnectionEvents* events = nullptr,
                     std::function<void(std::chrono::milliseconds)> sleep = {});
 
   Result<std::vector<store::ConnectionRecord>> List(const TenantId& tenant,
@@ -165,6 +166,8 @@ class ConnectionService {
                       store::ConnectionRecord& record, store::ConnectionStatus status,
                       const std::string& reason, const audit::Context& ctx);
   std::chrono::milliseconds Backoff(int64_t failures) const;
+  Status Announce(store::Transaction& tx, const TenantId& tenant, std::string_view type,
+                  const store::ConnectionRecord& record);
   void Count(const std::string& provider, std::string_view outcome);
 
   store::Database& db_;
@@ -178,8 +181,12 @@ class ConnectionService {
   const RefreshOptions options_;
   std::function<void(std::chrono::milliseconds)> sleep_;
   metrics::CounterFamily* refreshes_ = nullptr;  // null without a registry
+  ConnectionEvents* events_ = nullptr;           // null: changes are not announced
   store::ConnectionRepository repo_;
 };
+
+// What a connection event carries: identity, status and scopes, never a token.
+Json ConnectionEventData(const store::ConnectionRecord& record);
 
 // Vault fields of a connection.
 inline constexpr char kAccessTokenField[] = "access_token";

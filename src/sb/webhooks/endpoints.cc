@@ -34,8 +34,9 @@ bool InternalV4(const uint8_t a[4]) {
          a[0] >= 224;                                // multicast, reserved, broadcast
 }
 
-// "host[:port]" or "[v6]:port" from an absolute URL; nullopt when malformed or with userinfo.
-std::optional<std::string> HostOf(std::string_view url) {
+}  // namespace
+
+std::optional<std::string> UrlHost(std::string_view url) {
   const size_t scheme = url.find("://");
   if (scheme == std::string_view::npos) return std::nullopt;
   std::string_view rest = url.substr(scheme + 3);
@@ -48,8 +49,6 @@ std::optional<std::string> HostOf(std::string_view url) {
   }
   return std::string(rest.substr(0, rest.find(':')));
 }
-
-}  // namespace
 
 bool IsInternalHost(std::string_view host) {
   std::string h(host);
@@ -102,7 +101,7 @@ Status EndpointService::CheckUrl(const std::string& url) const {
     return InvalidArgumentError(http ? "the endpoint URL must use https"
                                      : "the endpoint URL must be an absolute https URL");
   }
-  const auto host = HostOf(url);
+  const auto host = UrlHost(url);
   if (!host) return InvalidArgumentError("the endpoint URL has no valid host (or has userinfo)");
   if (!policy_.allow_private_targets && IsInternalHost(*host)) {
     return InvalidArgumentError(

@@ -99,4 +99,8 @@ class EndpointService {
 // multicast, an IPv4-mapped form of those, or "localhost" / "*.localhost".
 bool IsInternalHost(std::string_view host);
 
+// The host of an absolute URL ("name", "1.2.3.4" or "[v6]", without the port); nullopt when
+// malformed or when it carries userinfo.
+std::optional<std::string> UrlHost(std::string_view url);
+
 }  // namespace sb::webhooks

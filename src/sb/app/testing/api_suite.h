@@ -42,6 +42,7 @@ class ApiSuite : public ::testing::Test {
     auto migrated = store::testing::OpenMigrated(backend_);
     ASSERT_TRUE(migrated.ok()) << migrated.status().ToString();
     config_.database.url = AppUrl();
+    config_.database.maintenance_url = MaintenanceUrl();
     config_.database.migration_url = config_.database.url;
     auto app = ServerApp::Create(config_, clock_, random_);
     ASSERT_TRUE(app.ok()) << app.status().ToString();
@@ -67,6 +68,8 @@ class ApiSuite : public ::testing::Test {
   }
 
   std::string AppUrl();
+  // The BYPASSRLS maintenance role for cross-tenant work (job leasing, refresh scheduling).
+  std::string MaintenanceUrl();
 
   TestResponse Call(const std::string& method, const std::string& target,
                     const std::string& body = "", const std::string& key = "") {
@@ -98,6 +101,10 @@ class ApiSuite : public ::testing::Test {
 template <>
 inline std::string ApiSuite<store::testing::SqliteTestBackend>::AppUrl() {
   return "sqlite:" + backend_.path().string();
+}
+template <>
+inline std::string ApiSuite<store::testing::SqliteTestBackend>::MaintenanceUrl() {
+  return AppUrl();
 }
 
 }  // namespace sb::app::testing

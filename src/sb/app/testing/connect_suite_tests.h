@@ -5,7 +5,9 @@
 
 #include <chrono>
 #include <memory>
+#include <mutex>
 #include <string>
+#include <thread>
 
 #include <gtest/gtest.h>
 
@@ -13,6 +15,8 @@
 #include "sb/app/testing/sandbox_process.h"
 #include "sb/base/encoding.h"
 #include "sb/net/testing/browser.h"
+#include "sb/net/testing/loopback_http_server.h"
+#include "sb/webhooks/signature.h"
 
 namespace sb::app::testing {
 
@@ -37,6 +41,8 @@ class ConnectSuite : public ApiSuite<Backend> {
     this->config_.providers.microsoft_url = sandbox_->microsoft_url();
     this->config_.providers.ca_file = sandbox_->ca_file();
     this->config_.refresh.interval = std::chrono::milliseconds(0);  // tests drive RefreshDue
+    this->config_.webhooks.allow_http = true;  // the test receiver is plain http on loopback
+    this->config_.webhooks.allow_private_targets = true;
     // ID tokens carry the sandbox's (real) time.
     this->clock_.Set(
         std::chrono::time_point_cast<std::chrono::microseconds>(std::chrono::system_clock::now()));
@@ -457,10 +463,73 @@ TYPED_TEST_P(ConnectSuite, PatchAndDeleteWithRevocation) {
   EXPECT_EQ(this->CountAudit("connection.status_change"), 2);  // disabled, revoked
 }
 
+// Connection events reach the host app as Standard Webhooks deliveries (WH-01, WH-04): written
+// with the change, signed, retried after a failure with the same webhook-id and a fresh
+// signature, and verifiable with the endpoint's secret.
+TYPED_TEST_P(ConnectSuite, ConnectionEventsAreDeliveredSigned) {
+  std::mutex mu;
+  std::vector<net::testing::ServedRequest> received;
+  net::testing::LoopbackHttpServer receiver([&](const net::testing::ServedRequest& r) {
+    std::lock_guard lock(mu);
+    received.push_back(r);
+    // The first delivery fails: the host app is briefly down.
+    return net::testing::ServedResponse{received.size() == 1 ? 503 : 204, {}, "", false, ""};
+  });
+  ASSERT_TRUE(receiver.Start().ok());
+  auto count = [&] {
+    std::lock_guard lock(mu);
+    return received.size();
+  };
+  auto wait_for = [&](size_t n) {
+    for (int i = 0; i < 200 && count() < n; ++i) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+    return count() >= n;
+  };
+  TestResponse endpoint = this->Call(
+      "POST", "/v1/webhook-endpoints",
+      Json{{"url", receiver.Url("/hooks")}, {"event_types", {"connection.created"}}}.dump(),
+      this->key_);
+  ASSERT_EQ(endpoint.status, 201) << endpoint.body;
+  const std::string secret = endpoint.JsonBody()["secret"];
+
+  this->PutIntegration(SandboxOrigin::kGoogle, this->key_);
+  auto browser = this->NewBrowser();
+  auto done = this->Connect(*browser, this->NewSession(this->key_, "alice@example.com"),
+                            SandboxOrigin::kGoogle);
+  ASSERT_TRUE(done.ok());
+  const std::string id = this->ConnectionIdFrom(*done);
+
+  ASSERT_TRUE(wait_for(1)) << "no delivery";
+  // The retry is due 30 s (+-15 %) later on the server's clock.
+  this->clock_.Advance(std::chrono::seconds(40));
+  ASSERT_TRUE(wait_for(2)) << "no retry";
+  std::lock_guard lock(mu);
+  const auto& first = received[0];
+  const auto& second = received[1];
+  EXPECT_EQ(first.method, "POST");
+  EXPECT_EQ(first.target, "/hooks");
+  EXPECT_EQ(first.Header("webhook-id"), second.Header("webhook-id"));  // same message
+  EXPECT_EQ(first.body, second.body);
+  EXPECT_NE(first.Header("webhook-timestamp"), second.Header("webhook-timestamp"));
+  for (const auto* r : {&first, &second}) {
+    const Status verified = webhooks::Verify(
+        {secret}, r->Header("webhook-id").value_or(""), r->Header("webhook-timestamp").value_or(""),
+        r->Header("webhook-signature").value_or(""), r->body, this->clock_.Now());
+    EXPECT_TRUE(verified.ok()) << verified.ToString();
+  }
+  const Json body = Json::parse(second.body);
+  EXPECT_EQ(body["type"], "connection.created");
+  EXPECT_EQ(body["data"]["connection"]["id"], id);
+  EXPECT_EQ(body["data"]["connection"]["status"], "active");
+  EXPECT_EQ(second.body.find("access_token"), std::string::npos);
+  EXPECT_EQ(received.size(), 2u);  // delivered once, after one retry
+}
+
 REGISTER_TYPED_TEST_SUITE_P(ConnectSuite, FullFlowCreatesOneConnectionPerAccount,
                             ScopesTheUserDidNotGrantAreReported,
                             StateAttacksEndOnAPageAndAnAuditEntry, IssuerMismatchIsRefused,
                             RefreshRotatesAndARevokedGrantNeedsReauthorization,
-                            PatchAndDeleteWithRevocation);
+                            PatchAndDeleteWithRevocation, ConnectionEventsAreDeliveredSigned);
 
 }  // namespace sb::app::testing

@@ -1,0 +1,24 @@
+// ConnectionEvents: where connection changes are announced (connection.created, .updated,
+// .reauthorization_required, .deleted). Emit runs inside the transaction of the change, so an
+// event exists exactly when the change committed (the outbox of issue 6); an error from Emit
+// rolls the change back. The webhooks module implements it (a higher layer, injected by the
+// app); without one, nothing is announced.
+#pragma once
+
+#include <string_view>
+
+#include "sb/base/ids.h"
+#include "sb/base/json.h"
+#include "sb/base/status.h"
+#include "sb/store/database.h"
+
+namespace sb::oauth {
+
+class ConnectionEvents {
+ public:
+  virtual ~ConnectionEvents() = default;
+  virtual Status Emit(store::Transaction& tx, const TenantId& tenant, std::string_view type,
+                      const Json& data) = 0;
+};
+
+}  // namespace sb::oauth

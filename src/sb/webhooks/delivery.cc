@@ -1,0 +1,245 @@
+#include "sb/webhooks/delivery.h"
+
+#include <algorithm>
+#include <utility>
+
+#include <arpa/inet.h>
+#include <netdb.h>
+#include <sys/socket.h>
+
+#include "sb/base/encoding.h"
+#include "sb/base/logging.h"
+#include "sb/base/time_format.h"
+#include "sb/webhooks/signature.h"
+
+namespace sb::webhooks {
+namespace {
+
+using std::chrono::milliseconds;
+
+// The addresses `host` resolves to, as URL hosts ("1.2.3.4", "[2001:db8::1]").
+Result<std::vector<std::string>> Resolve(const std::string& host) {
+  std::string name = host;
+  if (name.size() > 2 && name.front() == '[' && name.back() == ']') {
+    name = name.substr(1, name.size() - 2);
+  }
+  addrinfo hints{};
+  hints.ai_family = AF_UNSPEC;
+  hints.ai_socktype = SOCK_STREAM;
+  addrinfo* found = nullptr;
+  if (getaddrinfo(name.c_str(), nullptr, &hints, &found) != 0 || found == nullptr) {
+    return UnavailableError("the endpoint's host does not resolve");
+  }
+  std::vector<std::string> out;
+  for (addrinfo* a = found; a != nullptr; a = a->ai_next) {
+    char text[INET6_ADDRSTRLEN] = {};
+    if (a->ai_family == AF_INET) {
+      inet_ntop(AF_INET, &reinterpret_cast<sockaddr_in*>(a->ai_addr)->sin_addr, text, sizeof text);
+      out.emplace_back(text);
+    } else if (a->ai_family == AF_INET6) {
+      inet_ntop(AF_INET6, &reinterpret_cast<sockaddr_in6*>(a->ai_addr)->sin6_addr, text,
+                sizeof text);
+      out.push_back("[" + std::string(text) + "]");
+    }
+  }
+  freeaddrinfo(found);
+  return out;
+}
+
+}  // namespace
+
+// ---- Dispatcher ----
+
+Status Dispatcher::Emit(store::Transaction& tx, const TenantId& tenant, std::string_view type,
+                        const Json& data) {
+  store::WebhookEndpointRepository endpoints;
+  store::WebhookDeliveryRepository deliveries;
+  std::optional<WebhookEndpointId> after;
+  const Timestamp now = clock_.Now();
+  while (true) {
+    SB_ASSIGN_OR_RETURN(auto page, endpoints.List(tx, tenant, after, 1000));
+    for (const auto& endpoint : page) {
+      if (!endpoint.enabled) continue;
+      const auto& types = endpoint.event_types;
+      if (!types.empty() && std::find(types.begin(), types.end(), type) == types.end()) continue;
+      std::string event_id;
+      {
+        std::lock_guard lock(random_mu_);
+        event_id = NewMessageId(random_);
+      }
+      store::WebhookDeliveryRecord delivery;
+      delivery.tenant_id = tenant;
+      delivery.id = WebhookDeliveryId(ids_.NewUuid());
+      delivery.endpoint_id = endpoint.id;
+      delivery.event_id = event_id;
+      delivery.event_type = std::string(type);
+      // The Standard Webhooks payload shape: type, timestamp, data. These exact bytes are signed
+      // on every attempt.
+      delivery.payload =
+          Json{{"type", type}, {"timestamp", FormatRfc3339(now)}, {"data", data}}.dump();
+      delivery.created_at = delivery.updated_at = now;
+      delivery.next_attempt_at = now;
+      jobs::JobSpec spec;
+      spec.kind = kDeliverJob;
+      spec.payload = {{"delivery_id", delivery.id.value()}};
+      spec.max_attempts = kDeliveryAttempts;
+      SB_ASSIGN_OR_RETURN(auto job, jobs::Enqueue(tx, tenant, spec, clock_, ids_));
+      delivery.job_id = job.id;
+      SB_RETURN_IF_ERROR(deliveries.Insert(tx, tenant, delivery));
+    }
+    if (page.size() < 1000) break;
+    after = page.back().id;
+  }
+  return OkStatus();
+}
+
+// ---- Deliverer ----
+
+Deliverer::Deliverer(store::Database& db, EndpointService& endpoints, net::HttpClient& http,
+                     const Clock& clock, Random& random, DeliveryOptions options,
+                     std::function<Result<std::vector<std::string>>(const std::string&)> resolve)
+    : db_(db),
+      endpoints_(endpoints),
+      http_(http),
+      clock_(clock),
+      random_(random),
+      options_(options),
+      resolve_(resolve ? std::move(resolve) : Resolve) {}
+
+milliseconds Deliverer::RetryDelay(int attempts) {
+  const int exponent = std::clamp(attempts - 1, 0, 20);
+  milliseconds delay =
+      std::min(options_.first_retry * (int64_t{1} << exponent), options_.max_retry);
+  uint64_t r = 0;
+  {
+    std::lock_guard lock(random_mu_);
+    r = random_.Uint64();
+  }
+  // +-15 % (WH-04).
+  const double fraction = static_cast<double>(r >> 11) * (1.0 / 9007199254740992.0);
+  const double factor = 0.85 + 0.30 * fraction;
+  return milliseconds(static_cast<int64_t>(static_cast<double>(delay.count()) * factor));
+}
+
+jobs::JobResult Deliverer::Record(jobs::JobContext& job,
+                                  const store::WebhookDeliveryRecord& delivery,
+                                  store::WebhookDeliveryState state, std::optional<int> status,
+                                  const std::string& error, std::optional<milliseconds> retry) {
+  const Timestamp now = clock_.Now();
+  store::WebhookAttempt attempt;
+  attempt.state = state;
+  attempt.status_code = status;
+  attempt.error = IsValidUtf8(error) ? error : "(error text was not UTF-8)";
+  if (state == store::WebhookDeliveryState::kPending && retry) {
+    attempt.next_attempt_at = now + std::chrono::duration_cast<std::chrono::microseconds>(*retry);
+  }
+  auto record = [&](store::Transaction& tx) -> Status {
+    return deliveries_.RecordAttempt(tx, delivery.tenant_id, delivery.id, attempt, now).status();
+  };
+  if (state == store::WebhookDeliveryState::kSucceeded) {
+    const Status s = job.CompleteWith(record);
+    return s.ok() ? jobs::JobResult::Done() : jobs::JobResult::Retry(s.ToString());
+  }
+  const Status s = db_.RunInTenant(delivery.tenant_id, record);
+  if (!s.ok()) log::Warn("webhook.record_failed", {{"delivery", delivery.id.value()}});
+  if (state == store::WebhookDeliveryState::kPending) return jobs::JobResult::Retry(error, retry);
+  return jobs::JobResult::Fail(error);
+}
+
+jobs::JobResult Deliverer::Handle(jobs::JobContext& job) {
+  const TenantId tenant = job.job().tenant_id;
+  const Json& payload = job.job().payload;
+  if (!payload.contains("delivery_id") || !payload["delivery_id"].is_string() ||
+      !IsCanonicalUuid(payload["delivery_id"].get<std::string>())) {
+    return jobs::JobResult::Fail("malformed job payload");
+  }
+  const WebhookDeliveryId id(payload["delivery_id"].get<std::string>());
+  std::optional<store::WebhookDeliveryRecord> delivery;
+  std::optional<store::WebhookEndpointRecord> endpoint;
+  std::vector<std::string> secrets;
+  const Status read =
+      db_.RunInTenant(tenant, store::TxMode::kReadOnly, [&](store::Transaction& tx) -> Status {
+        SB_ASSIGN_OR_RETURN(delivery, deliveries_.Get(tx, tenant, id));
+        if (!delivery) return OkStatus();
+        SB_ASSIGN_OR_RETURN(endpoint, endpoint_repo_.Get(tx, tenant, delivery->endpoint_id));
+        if (!endpoint) return OkStatus();
+        SB_ASSIGN_OR_RETURN(secrets, endpoints_.SigningSecrets(tx, tenant, *endpoint));
+        return OkStatus();
+      });
+  if (!read.ok()) return jobs::JobResult::Retry("cannot read the delivery: " + read.ToString());
+  // Gone with its endpoint (deleted), or already finished: nothing to do.
+  if (!delivery || !endpoint || delivery->state != store::WebhookDeliveryState::kPending) {
+    return jobs::JobResult::Done();
+  }
+  const int attempt = job.job().attempts;
+  const bool last = attempt >= job.job().max_attempts;
+  auto retry_or_dead = [&](std::optional<int> status, const std::string& error,
+                           std::optional<milliseconds> after) {
+    if (last) {
+      return Record(job, *delivery, store::WebhookDeliveryState::kDead, status,
+                    error + " (last attempt)", std::nullopt);
+    }
+    milliseconds delay = RetryDelay(attempt);
+    if (after) delay = std::max(delay, *after);
+    return Record(job, *delivery, store::WebhookDeliveryState::kPending, status, error, delay);
+  };
+  if (!endpoint->enabled) {
+    return Record(job, *delivery, store::WebhookDeliveryState::kDead, std::nullopt,
+                  "the endpoint is disabled", std::nullopt);
+  }
+  // WH-05: every address the host resolves to must be public (unless allowed).
+  if (!options_.allow_private_targets) {
+    const auto host = UrlHost(endpoint->url);
+    if (!host) {
+      return Record(job, *delivery, store::WebhookDeliveryState::kDead, std::nullopt,
+                    "the endpoint URL is malformed", std::nullopt);
+    }
+    auto addresses = resolve_(*host);
+    if (!addresses.ok()) return retry_or_dead(std::nullopt, addresses.status().message(), {});
+    for (const auto& address : *addresses) {
+      if (IsInternalHost(address)) {
+        return Record(job, *delivery, store::WebhookDeliveryState::kDead, std::nullopt,
+                      "the endpoint's host resolves to an internal address", std::nullopt);
+      }
+    }
+  }
+  const int64_t timestamp =
+      std::chrono::duration_cast<std::chrono::seconds>(clock_.Now().time_since_epoch()).count();
+  auto signature = SignatureHeader(secrets, delivery->event_id, timestamp, delivery->payload);
+  if (!signature.ok()) {
+    return Record(job, *delivery, store::WebhookDeliveryState::kDead, std::nullopt,
+                  "cannot sign: " + signature.status().message(), std::nullopt);
+  }
+  net::HttpRequest request;
+  request.method = "POST";
+  request.url = endpoint->url;
+  request.timeout = options_.timeout;
+  request.body = delivery->payload;
+  request.headers = {{"Content-Type", "application/json"},
+                     {"webhook-id", delivery->event_id},
+                     {"webhook-timestamp", std::to_string(timestamp)},
+                     {"webhook-signature", *signature},
+                     {"User-Agent", "Switchboard-Webhooks/1"}};
+  auto response = http_.Send(request);
+  if (!response.ok()) return retry_or_dead(std::nullopt, response.status().message(), {});
+  const int status = response->status;
+  if (status >= 200 && status < 300) {
+    return Record(job, *delivery, store::WebhookDeliveryState::kSucceeded, status, "", {});
+  }
+  if (status == 410) {
+    return Record(job, *delivery, store::WebhookDeliveryState::kDead, status,
+                  "the endpoint answered 410 Gone", std::nullopt);
+  }
+  std::optional<milliseconds> after;
+  if (auto header = response->Header("Retry-After")) {
+    char* end = nullptr;
+    const std::string text(*header);
+    const long seconds = std::strtol(text.c_str(), &end, 10);
+    if (end != text.c_str() && *end == '\0' && seconds >= 0 && seconds <= 86'400) {
+      after = milliseconds(seconds * 1000);
+    }
+  }
+  return retry_or_dead(status, "the endpoint answered HTTP " + std::to_string(status), after);
+}
+
+}  // namespace sb::webhooks

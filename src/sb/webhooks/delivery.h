@@ -1,0 +1,92 @@
+// Webhook deliveries to the host app.
+//
+// Dispatcher is the outbox side (oauth::ConnectionEvents): inside the transaction of a change it
+// writes one delivery row per enabled endpoint of the tenant that subscribes to the event type,
+// each with its `webhook-id` (msg_ + 128 bits, stable across retries, WH-01) and the exact JSON
+// body, and enqueues one durable "webhook.deliver" job per delivery. If the change rolls back,
+// so do its deliveries.
+//
+// Deliverer is the job handler: it signs the stored body with the endpoint's current signing
+// secrets (two signatures during a rotation's grace period), checks that the endpoint's host
+// does not resolve to an internal address unless the deployment allows it (WH-05; redirects are
+// never followed), POSTs it with a fresh timestamp and records the attempt. 2xx: succeeded.
+// 410 Gone, a disabled or deleted endpoint, or a refused target: dead at once. Anything else
+// (other statuses, timeouts, connection failures): retried on a schedule of about three days
+// (30 s doubling to 8 h, +-15 % jitter, a longer Retry-After wins), then dead.
+// Thread-safe.
+#pragma once
+
+#include <chrono>
+#include <functional>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "sb/base/clock.h"
+#include "sb/base/ids.h"
+#include "sb/base/random.h"
+#include "sb/jobs/runner.h"
+#include "sb/net/http_client.h"
+#include "sb/oauth/events.h"
+#include "sb/store/webhook_repository.h"
+#include "sb/webhooks/endpoints.h"
+
+namespace sb::webhooks {
+
+inline constexpr char kDeliverJob[] = "webhook.deliver";
+// With RetryDelay's schedule (30 s doubling to 8 h), 18 attempts span about three days.
+inline constexpr int kDeliveryAttempts = 18;
+
+class Dispatcher final : public oauth::ConnectionEvents {
+ public:
+  Dispatcher(const Clock& clock, Random& random, IdGenerator& ids)
+      : clock_(clock), random_(random), ids_(ids) {}
+
+  Status Emit(store::Transaction& tx, const TenantId& tenant, std::string_view type,
+              const Json& data) override;
+
+ private:
+  const Clock& clock_;
+  Random& random_;
+  IdGenerator& ids_;
+  std::mutex random_mu_;
+};
+
+struct DeliveryOptions {
+  std::chrono::milliseconds timeout{15'000};
+  std::chrono::milliseconds first_retry{30'000};
+  std::chrono::milliseconds max_retry{8 * 3'600'000};
+  bool allow_private_targets = false;
+};
+
+class Deliverer {
+ public:
+  // `resolve` gives a host's addresses as URL-host strings ("1.2.3.4", "[::1]"); injected so
+  // tests need no DNS. Default: getaddrinfo.
+  Deliverer(store::Database& db, EndpointService& endpoints, net::HttpClient& http,
+            const Clock& clock, Random& random, DeliveryOptions options,
+            std::function<Result<std::vector<std::string>>(const std::string& host)> resolve = {});
+
+  jobs::JobResult Handle(jobs::JobContext& job);
+
+  // The retry delay after `attempts` attempts (jittered).
+  std::chrono::milliseconds RetryDelay(int attempts);
+
+ private:
+  jobs::JobResult Record(jobs::JobContext& job, const store::WebhookDeliveryRecord& delivery,
+                         store::WebhookDeliveryState state, std::optional<int> status,
+                         const std::string& error, std::optional<std::chrono::milliseconds> retry);
+
+  store::Database& db_;
+  EndpointService& endpoints_;
+  net::HttpClient& http_;
+  const Clock& clock_;
+  Random& random_;
+  std::mutex random_mu_;
+  const DeliveryOptions options_;
+  std::function<Result<std::vector<std::string>>(const std::string&)> resolve_;
+  store::WebhookDeliveryRepository deliveries_;
+  store::WebhookEndpointRepository endpoint_repo_;
+};
+
+}  // namespace sb::webhooks
