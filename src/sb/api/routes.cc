@@ -97,6 +97,14 @@ Status RegisterRoutes(http::Router& router, const Handlers& h) {
   SB_RETURN_IF_ERROR(router.Add(
       "POST", "/v1/webhook-endpoints/{id}/rotate-secret",
       [&w](Request& r) { return w.RotateSecret(r); }, kAuthed));
+  SB_RETURN_IF_ERROR(router.Add(
+      "GET", "/v1/webhook-deliveries", [&w](Request& r) { return w.ListDeliveries(r); }, kAuthed));
+  SB_RETURN_IF_ERROR(router.Add(
+      "GET", "/v1/webhook-deliveries/{id}", [&w](Request& r) { return w.GetDelivery(r); },
+      kAuthed));
+  SB_RETURN_IF_ERROR(router.Add(
+      "POST", "/v1/webhook-deliveries/{id}/retry", [&w](Request& r) { return w.RetryDelivery(r); },
+      kAuthed));
   return OkStatus();
 }
 

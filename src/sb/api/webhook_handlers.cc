@@ -66,7 +66,81 @@ http::Response WithSecret(int status, const webhooks::EndpointWithSecret& create
   return response;
 }
 
+Json DeliveryJson(const store::WebhookDeliveryRecord& r) {
+  return {{"id", r.id.value()},
+          {"endpoint_id", r.endpoint_id.value()},
+          {"event_id", r.event_id},
+          {"event_type", r.event_type},
+          {"state", std::string(store::WebhookDeliveryStateName(r.state))},
+          {"attempts", r.attempts},
+          {"last_status_code", r.last_status_code ? Json(*r.last_status_code) : Json()},
+          {"last_error", r.last_error},
+          {"next_attempt_at", r.next_attempt_at ? Json(FormatRfc3339(*r.next_attempt_at)) : Json()},
+          {"payload", Json::parse(r.payload, nullptr, /*allow_exceptions=*/false)},
+          {"created_at", FormatRfc3339(r.created_at)},
+          {"updated_at", FormatRfc3339(r.updated_at)}};
+}
+
+Result<WebhookDeliveryId> DeliveryParam(const http::Request& request) {
+  const auto id = request.PathParam("id");
+  if (!id || !IsCanonicalUuid(*id)) return NotFoundError("webhook delivery not found");
+  return WebhookDeliveryId(std::string(*id));
+}
+
 }  // namespace
+
+http::Response WebhookHandlers::ListDeliveries(http::Request& r) {
+  return Respond(r, DoListDeliveries(r));
+}
+http::Response WebhookHandlers::GetDelivery(http::Request& r) {
+  return Respond(r, DoGetDelivery(r));
+}
+http::Response WebhookHandlers::RetryDelivery(http::Request& r) {
+  return Respond(r, DoRetryDelivery(r));
+}
+
+Result<http::Response> WebhookHandlers::DoListDeliveries(http::Request& request) {
+  const Principal& p = PrincipalOf(request);
+  SB_RETURN_IF_ERROR(RequireScope(p, Scope::kRead));
+  SB_ASSIGN_OR_RETURN(int limit, PageLimit(request, 50, 1000));
+  store::WebhookDeliveryFilter filter;
+  if (auto endpoint = request.Query("endpoint_id")) {
+    if (!IsCanonicalUuid(*endpoint)) return InvalidArgumentError("malformed endpoint_id");
+    filter.endpoint_id = WebhookEndpointId(std::string(*endpoint));
+  }
+  if (auto state = request.Query("state")) {
+    filter.state = store::ParseWebhookDeliveryState(*state);
+    if (!filter.state) return InvalidArgumentError("unknown state filter");
+  }
+  if (auto type = request.Query("event_type")) filter.event_type = std::string(*type);
+  std::optional<WebhookDeliveryId> after;
+  if (auto cursor = request.Query("cursor")) {
+    if (!IsCanonicalUuid(*cursor)) return InvalidArgumentError("malformed cursor");
+    after = WebhookDeliveryId(std::string(*cursor));
+  }
+  SB_ASSIGN_OR_RETURN(auto records, deliveries_.List(p.tenant_id, filter, after, limit));
+  Json data = Json::array();
+  for (const auto& r : records) data.push_back(DeliveryJson(r));
+  Json body = {{"data", data}, {"next_cursor", nullptr}};
+  if (static_cast<int>(records.size()) == limit) body["next_cursor"] = records.back().id.value();
+  return http::Response::Json(200, body);
+}
+
+Result<http::Response> WebhookHandlers::DoGetDelivery(http::Request& request) {
+  const Principal& p = PrincipalOf(request);
+  SB_RETURN_IF_ERROR(RequireScope(p, Scope::kRead));
+  SB_ASSIGN_OR_RETURN(WebhookDeliveryId id, DeliveryParam(request));
+  SB_ASSIGN_OR_RETURN(auto record, deliveries_.Get(p.tenant_id, id));
+  return http::Response::Json(200, DeliveryJson(record));
+}
+
+Result<http::Response> WebhookHandlers::DoRetryDelivery(http::Request& request) {
+  const Principal& p = PrincipalOf(request);
+  SB_RETURN_IF_ERROR(RequireScope(p, Scope::kWrite));
+  SB_ASSIGN_OR_RETURN(WebhookDeliveryId id, DeliveryParam(request));
+  SB_ASSIGN_OR_RETURN(auto record, deliveries_.Retry(p.tenant_id, id, AuditContextOf(request)));
+  return http::Response::Json(202, DeliveryJson(record));
+}
 
 http::Response WebhookHandlers::Create(http::Request& r) { return Respond(r, DoCreate(r)); }
 http::Response WebhookHandlers::List(http::Request& r) { return Respond(r, DoList(r)); }

@@ -124,7 +124,8 @@ struct ServerApp::Parts {
             *db, *security.secrets, *security.audit, clock, random, ids,
             webhooks::EndpointPolicy{c.webhooks.allow_http, c.webhooks.allow_private_targets,
                                      c.webhooks.rotation_grace}),
-        webhook_handlers(webhook_endpoints),
+        delivery_log(*db, *security.audit, clock, ids),
+        webhook_handlers(webhook_endpoints, delivery_log),
         webhook_http(WebhookHttpOptions()),
         deliverer(
             *db, webhook_endpoints, webhook_http, clock, random,
@@ -168,6 +169,7 @@ struct ServerApp::Parts {
   api::ConnectHandlers connect_handlers;
   api::ProxyHandlers proxy_handlers;
   webhooks::EndpointService webhook_endpoints;
+  webhooks::DeliveryLog delivery_log;
   api::WebhookHandlers webhook_handlers;
   net::CurlHttpClient webhook_http;  // deliveries: no redirects, small answers
   webhooks::Deliverer deliverer;

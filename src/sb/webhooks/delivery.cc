@@ -242,4 +242,61 @@ jobs::JobResult Deliverer::Handle(jobs::JobContext& job) {
   return retry_or_dead(status, "the endpoint answered HTTP " + std::to_string(status), after);
 }
 
+// ---- DeliveryLog ----
+
+Result<std::vector<store::WebhookDeliveryRecord>> DeliveryLog::List(
+    const TenantId& tenant, const store::WebhookDeliveryFilter& filter,
+    const std::optional<WebhookDeliveryId>& after, int limit) {
+  std::vector<store::WebhookDeliveryRecord> out;
+  SB_RETURN_IF_ERROR(
+      db_.RunInTenant(tenant, store::TxMode::kReadOnly, [&](store::Transaction& tx) -> Status {
+        SB_ASSIGN_OR_RETURN(out, repo_.List(tx, tenant, filter, after, limit));
+        return OkStatus();
+      }));
+  return out;
+}
+
+Result<store::WebhookDeliveryRecord> DeliveryLog::Get(const TenantId& tenant,
+                                                      const WebhookDeliveryId& id) {
+  std::optional<store::WebhookDeliveryRecord> out;
+  SB_RETURN_IF_ERROR(
+      db_.RunInTenant(tenant, store::TxMode::kReadOnly, [&](store::Transaction& tx) -> Status {
+        SB_ASSIGN_OR_RETURN(out, repo_.Get(tx, tenant, id));
+        return OkStatus();
+      }));
+  if (!out) return NotFoundError("webhook delivery not found");
+  return std::move(*out);
+}
+
+Result<store::WebhookDeliveryRecord> DeliveryLog::Retry(const TenantId& tenant,
+                                                        const WebhookDeliveryId& id,
+                                                        const audit::Context& ctx) {
+  std::optional<store::WebhookDeliveryRecord> out;
+  SB_RETURN_IF_ERROR(db_.RunInTenant(tenant, [&](store::Transaction& tx) -> Status {
+    SB_ASSIGN_OR_RETURN(auto current, repo_.Get(tx, tenant, id));
+    if (!current) return NotFoundError("webhook delivery not found");
+    if (current->state == store::WebhookDeliveryState::kPending) {
+      return FailedPreconditionError("the delivery is still pending");
+    }
+    jobs::JobSpec spec;
+    spec.kind = kDeliverJob;
+    spec.payload = {{"delivery_id", id.value()}};
+    spec.max_attempts = kDeliveryAttempts;
+    spec.dedupe_key = "delivery:" + id.value();
+    SB_ASSIGN_OR_RETURN(auto job, jobs::Enqueue(tx, tenant, spec, clock_, ids_));
+    SB_ASSIGN_OR_RETURN(bool marked, repo_.MarkForRetry(tx, tenant, id, job.id, clock_.Now()));
+    if (!marked) return AbortedError("the delivery changed meanwhile; retry");
+    SB_ASSIGN_OR_RETURN(out, repo_.Get(tx, tenant, id));
+    return audit_.Append(
+        tx, tenant,
+        audit::Event{ctx.actor, "webhook_delivery.retry", "webhook_deliveries/" + id.value(),
+                     audit::Outcome::kSuccess, ctx.request_id,
+                     Json{{"endpoint", current->endpoint_id.value()},
+                          {"event_id", current->event_id},
+                          {"previous_state",
+                           std::string(store::WebhookDeliveryStateName(current->state))}}});
+  }));
+  return std::move(*out);
+}
+
 }  // namespace sb::webhooks

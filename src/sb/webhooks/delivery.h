@@ -22,6 +22,8 @@
 #include <string>
 #include <vector>
 
+#include "sb/audit/audit_log.h"
+#include "sb/audit/context.h"
 #include "sb/base/clock.h"
 #include "sb/base/ids.h"
 #include "sb/base/random.h"
@@ -87,6 +89,31 @@ class Deliverer {
   std::function<Result<std::vector<std::string>>(const std::string&)> resolve_;
   store::WebhookDeliveryRepository deliveries_;
   store::WebhookEndpointRepository endpoint_repo_;
+};
+
+// The deliveries of a tenant, for `/v1/webhook-deliveries`: list with filters, read, and retry
+// (a delivery that succeeded, failed or went dead goes back to pending with a new job; its
+// webhook-id stays, so receivers can de-duplicate). Thread-safe.
+class DeliveryLog {
+ public:
+  DeliveryLog(store::Database& db, audit::AuditLog& audit, const Clock& clock, IdGenerator& ids)
+      : db_(db), audit_(audit), clock_(clock), ids_(ids) {}
+
+  Result<std::vector<store::WebhookDeliveryRecord>> List(
+      const TenantId& tenant, const store::WebhookDeliveryFilter& filter,
+      const std::optional<WebhookDeliveryId>& after, int limit);
+  // NOT_FOUND when the tenant has no such delivery.
+  Result<store::WebhookDeliveryRecord> Get(const TenantId& tenant, const WebhookDeliveryId& id);
+  // FAILED_PRECONDITION while it is still pending.
+  Result<store::WebhookDeliveryRecord> Retry(const TenantId& tenant, const WebhookDeliveryId& id,
+                                             const audit::Context& ctx);
+
+ private:
+  store::Database& db_;
+  audit::AuditLog& audit_;
+  const Clock& clock_;
+  IdGenerator& ids_;
+  store::WebhookDeliveryRepository repo_;
 };
 
 }  // namespace sb::webhooks

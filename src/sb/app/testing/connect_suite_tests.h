@@ -504,9 +504,13 @@ TYPED_TEST_P(ConnectSuite, ConnectionEventsAreDeliveredSigned) {
   // The retry is due 30 s (+-15 %) later on the server's clock.
   this->clock_.Advance(std::chrono::seconds(40));
   ASSERT_TRUE(wait_for(2)) << "no retry";
-  std::lock_guard lock(mu);
-  const auto& first = received[0];
-  const auto& second = received[1];
+  std::vector<net::testing::ServedRequest> seen;
+  {
+    std::lock_guard lock(mu);
+    seen = received;
+  }
+  const auto& first = seen[0];
+  const auto& second = seen[1];
   EXPECT_EQ(first.method, "POST");
   EXPECT_EQ(first.target, "/hooks");
   EXPECT_EQ(first.Header("webhook-id"), second.Header("webhook-id"));  // same message
@@ -523,7 +527,20 @@ TYPED_TEST_P(ConnectSuite, ConnectionEventsAreDeliveredSigned) {
   EXPECT_EQ(body["data"]["connection"]["id"], id);
   EXPECT_EQ(body["data"]["connection"]["status"], "active");
   EXPECT_EQ(second.body.find("access_token"), std::string::npos);
-  EXPECT_EQ(received.size(), 2u);  // delivered once, after one retry
+  EXPECT_EQ(seen.size(), 2u);  // delivered once, after one retry
+  TestResponse list = this->Call("GET", "/v1/webhook-deliveries?state=succeeded", "", this->key_);
+  ASSERT_EQ(list.status, 200) << list.body;
+  const Json delivery = list.JsonBody()["data"][0];
+  EXPECT_EQ(delivery["attempts"], 2);
+  EXPECT_EQ(delivery["last_status_code"], 204);
+  EXPECT_EQ(delivery["event_type"], "connection.created");
+  EXPECT_EQ(delivery["event_id"], first.Header("webhook-id").value_or(""));
+  // A manual replay delivers the same message again.
+  TestResponse retried =
+      this->Call("POST", "/v1/webhook-deliveries/" + delivery["id"].get<std::string>() + "/retry",
+                 "", this->key_);
+  EXPECT_EQ(retried.status, 202) << retried.body;
+  ASSERT_TRUE(wait_for(3)) << "no replay";
 }
 
 REGISTER_TYPED_TEST_SUITE_P(ConnectSuite, FullFlowCreatesOneConnectionPerAccount,
