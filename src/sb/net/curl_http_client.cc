@@ -265,8 +265,16 @@ class CurlHttpClient::HandlePool {
    public:
     explicit Lease(HandlePool& pool) : pool_(pool), handle_(pool.Acquire()) {}
     ~Lease() {
-      if (handle_ != nullptr) pool_.Release(handle_);
+      if (handle_ == nullptr) return;
+      if (discard_) {
+        curl_easy_cleanup(handle_);
+      } else {
+        pool_.Release(handle_);
+      }
     }
+    // Frees the handle instead of pooling it (its DNS cache holds pinned addresses that must
+    // not leak into later transfers).
+    void Discard() { discard_ = true; }
     Lease(const Lease&) = delete;
     Lease& operator=(const Lease&) = delete;
     CURL* get() const { return handle_; }  // nullptr when libcurl could not allocate one
@@ -274,6 +282,7 @@ class CurlHttpClient::HandlePool {
    private:
     HandlePool& pool_;
     CURL* handle_;
+    bool discard_ = false;
   };
 
  private:
@@ -315,10 +324,43 @@ CurlHttpClient::CurlHttpClient(CurlHttpClientOptions options)
 
 CurlHttpClient::~CurlHttpClient() = default;
 
+// "host:port:addr,addr" for CURLOPT_RESOLVE, from the URL and the pinned addresses.
+Result<Slist> BuildResolveList(const HttpRequest& request) {
+  if (request.pinned_addresses.empty()) return Slist();
+  CURLU* parsed = curl_url();
+  if (parsed == nullptr) return InternalError("curl_url failed");
+  std::string host;
+  std::string port;
+  if (curl_url_set(parsed, CURLUPART_URL, request.url.c_str(), 0) == CURLUE_OK) {
+    char* text = nullptr;
+    if (curl_url_get(parsed, CURLUPART_HOST, &text, 0) == CURLUE_OK) host = text;
+    curl_free(text);
+    text = nullptr;
+    if (curl_url_get(parsed, CURLUPART_PORT, &text, CURLU_DEFAULT_PORT) == CURLUE_OK) port = text;
+    curl_free(text);
+  }
+  curl_url_cleanup(parsed);
+  if (host.empty() || port.empty()) return InvalidArgumentError("cannot pin a malformed URL");
+  std::string line = host + ":" + port + ":";
+  for (size_t i = 0; i < request.pinned_addresses.size(); ++i) {
+    const std::string& address = request.pinned_addresses[i];
+    const bool v6 = address.size() > 2 && address.front() == '[' && address.back() == ']' &&
+                    address.find_first_not_of("0123456789abcdefABCDEF:.", 1) == address.size() - 1;
+    const bool v4 =
+        !address.empty() && address.find_first_not_of("0123456789.") == std::string::npos;
+    if (!v4 && !v6) return InvalidArgumentError("a pinned address must be an IP literal");
+    line += (i == 0 ? "" : ",") + address;
+  }
+  Slist list(curl_slist_append(nullptr, line.c_str()));
+  if (!list) return InternalError("curl_slist_append failed");
+  return list;
+}
+
 Result<HttpResponse> CurlHttpClient::Send(const HttpRequest& request) {
   SB_RETURN_IF_ERROR(ValidateRequest(request));
   if (GlobalInit() != CURLE_OK) return InternalError("libcurl initialization failed");
   SB_ASSIGN_OR_RETURN(Slist headers, BuildHeaderList(request));
+  SB_ASSIGN_OR_RETURN(Slist resolve, BuildResolveList(request));
   HandlePool::Lease handle(*pool_);
   if (handle.get() == nullptr) return InternalError("curl_easy_init failed");
 
@@ -328,6 +370,10 @@ Result<HttpResponse> CurlHttpClient::Send(const HttpRequest& request) {
   SetClientOptions(set, options_);
   SetRequestOptions(set, request, headers.get());
   SetCallbacks(set, transfer, error_buffer);
+  if (resolve) {
+    set(CURLOPT_RESOLVE, resolve.get());
+    handle.Discard();
+  }
   if (set.result() != CURLE_OK) {
     return InternalError(std::string("libcurl rejected an option: ") +
                          curl_easy_strerror(set.result()));

@@ -107,6 +107,28 @@ uint16_t ClosedPort() {
   return bound ? ntohs(address.sin_port) : 0;
 }
 
+// Pinned addresses replace DNS for the URL's host (the webhook SSRF defence): a name that does
+// not resolve at all reaches the pinned loopback server, with its own Host header.
+TEST_F(CurlHttpClientTest, PinnedAddressesReplaceTheLookup) {
+  CurlHttpClient client;
+  HttpRequest request;
+  request.url = "http://hooks.pinned.invalid:" + std::to_string(server_.port()) + "/echo";
+  request.pinned_addresses = {"127.0.0.1"};
+  const Result<HttpResponse> response = client.Send(request);
+  ASSERT_TRUE(response.ok()) << response.status().ToString();
+  EXPECT_EQ(response->status, 200);
+  EXPECT_EQ(last_request().Header("Host"),
+            "hooks.pinned.invalid:" + std::to_string(server_.port()));
+  // Without the pin the name does not resolve.
+  request.pinned_addresses.clear();
+  EXPECT_EQ(client.Send(request).status().code(), StatusCode::kUnavailable);
+  // Only IP literals can be pinned.
+  for (const char* bad : {"evil.example", "1.2.3.4:80", "[::1],1.2.3.4", ""}) {
+    request.pinned_addresses = {bad};
+    EXPECT_EQ(client.Send(request).status().code(), StatusCode::kInvalidArgument) << bad;
+  }
+}
+
 TEST_F(CurlHttpClientTest, GetRoundTripsHeadersAndHeaderLookupIgnoresCase) {
   CurlHttpClient client;
   HttpRequest request = Request("GET", "/echo?q=1");

@@ -28,6 +28,11 @@ struct HttpRequest {
   HeaderList headers;          // sent in order; set Content-Type yourself when sending a body
   std::string body;            // sent when non-empty (POST/PUT/PATCH always send one)
   std::chrono::milliseconds timeout{10'000};  // deadline for the whole exchange; must be > 0
+  // When not empty, connect to the URL's host only at these addresses ("1.2.3.4", "[::1]"),
+  // without resolving it again: a caller that checked the addresses (SSRF defence) pins them,
+  // so that a second DNS answer cannot move the request elsewhere. Such a transfer does not
+  // reuse pooled connections.
+  std::vector<std::string> pinned_addresses;
 };
 
 struct HttpResponse {

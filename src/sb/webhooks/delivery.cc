@@ -187,7 +187,9 @@ jobs::JobResult Deliverer::Handle(jobs::JobContext& job) {
     return Record(job, *delivery, store::WebhookDeliveryState::kDead, std::nullopt,
                   "the endpoint is disabled", std::nullopt);
   }
-  // WH-05: every address the host resolves to must be public (unless allowed).
+  // WH-05: every address the host resolves to must be public (unless allowed), and the request
+  // goes to exactly those addresses (no second lookup that could answer differently).
+  std::vector<std::string> pinned;
   if (!options_.allow_private_targets) {
     const auto host = UrlHost(endpoint->url);
     if (!host) {
@@ -202,6 +204,7 @@ jobs::JobResult Deliverer::Handle(jobs::JobContext& job) {
                       "the endpoint's host resolves to an internal address", std::nullopt);
       }
     }
+    pinned = std::move(*addresses);
   }
   const int64_t timestamp =
       std::chrono::duration_cast<std::chrono::seconds>(clock_.Now().time_since_epoch()).count();
@@ -213,6 +216,7 @@ jobs::JobResult Deliverer::Handle(jobs::JobContext& job) {
   net::HttpRequest request;
   request.method = "POST";
   request.url = endpoint->url;
+  request.pinned_addresses = std::move(pinned);
   request.timeout = options_.timeout;
   request.body = delivery->payload;
   request.headers = {{"Content-Type", "application/json"},
