@@ -98,14 +98,15 @@ struct ServerApp::Parts {
         catalog(std::move(provider_catalog)),
         integrations(*db, catalog, *security.secrets, *security.audit, clock),
         dispatcher(clock, random, ids),
+        refresh_options(RefreshOptionsFrom(c.refresh, random)),
         http_client(HttpClientOptionsFrom(c.providers)),
         token_client(http_client),
         jwks(http_client, clock),
         connections(*db, catalog, integrations, *security.secrets, *security.audit, token_client,
-                    clock, random, RefreshOptionsFrom(c.refresh, random), &metrics, &dispatcher),
+                    clock, random, refresh_options, &metrics, &dispatcher),
         connect(*db, catalog, integrations, *security.secrets, *security.audit, token_client, jwks,
                 http_client, clock, random, ids, oauth::ConnectOptions{c.server.public_url},
-                RefreshOptionsFrom(c.refresh, random), &metrics, &dispatcher),
+                refresh_options, &metrics, &dispatcher),
         tenants(*db, clock, ids, *security.audit),
         keys(*db, clock, random, ids, *security.audit),
         limiter(clock, http::RateLimiterOptions{c.limits.requests_per_second,
@@ -149,8 +150,9 @@ struct ServerApp::Parts {
   std::unique_ptr<store::Database> maintenance_db;  // null: db serves maintenance too (SQLite)
   oauth::ProviderCatalog catalog;
   oauth::IntegrationService integrations;
-  metrics::MetricsRegistry metrics;  // before every component that registers metrics
-  webhooks::Dispatcher dispatcher;   // announces connection changes as webhook deliveries
+  metrics::MetricsRegistry metrics;       // before every component that registers metrics
+  webhooks::Dispatcher dispatcher;        // announces connection changes as webhook deliveries
+  oauth::RefreshOptions refresh_options;  // one node id for this process
   net::CurlHttpClient http_client;
   oauth::TokenClient token_client;
   oauth::JwksCache jwks;

@@ -21,6 +21,10 @@ uint64_t Random::Uint64() {
   return v;
 }
 
+double Random::Fraction() {
+  return static_cast<double>(Uint64() >> 11) * (1.0 / 9007199254740992.0);  // 2^-53
+}
+
 void SystemRandom::Fill(uint8_t* out, size_t n) {
   size_t done = 0;
   while (done < n) {

@@ -16,6 +16,8 @@ class Random {
 
   std::string Bytes(size_t n);
   uint64_t Uint64();
+  // A uniform double in [0, 1) (53 random bits), e.g. for jitter.
+  double Fraction();
 };
 
 class SystemRandom final : public Random {

@@ -208,14 +208,9 @@ milliseconds JobRunner::Backoff(int attempts) {
   const int exponent = std::clamp(attempts - 1, 0, 30);
   milliseconds delay = options_.backoff_base * (int64_t{1} << std::min(exponent, 24));
   delay = std::min(delay, options_.backoff_max);
-  uint64_t r = 0;
-  {
-    std::lock_guard lock(random_mu_);
-    r = random_.Uint64();
-  }
-  const double fraction = static_cast<double>(r >> 11) * (1.0 / 9007199254740992.0);
-  return delay -
-         milliseconds(static_cast<int64_t>(static_cast<double>(delay.count()) / 2 * fraction));
+  // Up to half of it as jitter.
+  return delay - milliseconds(static_cast<int64_t>(static_cast<double>(delay.count()) / 2 *
+                                                   random_.Fraction()));
 }
 
 Status JobRunner::Finish(const store::JobRecord& job, const JobResult& result) {

@@ -134,7 +134,6 @@ class JobRunner {
   store::Database& maintenance_;
   const Clock& clock_;
   Random& random_;
-  std::mutex random_mu_;  // Random is not required to be thread-safe
   const JobRunnerOptions options_;
   metrics::CounterFamily* counter_ = nullptr;
   store::JobRepository repo_;

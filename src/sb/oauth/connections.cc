@@ -27,11 +27,6 @@ std::string StatusName(ConnectionStatus status) {
   return std::string(store::ConnectionStatusName(status));
 }
 
-// A uniformly random fraction in [0, 1).
-double Fraction(Random& random) {
-  return static_cast<double>(random.Uint64() >> 11) * (1.0 / 9007199254740992.0);
-}
-
 // Why a connection cannot hand out tokens; OK when it can.
 Status Usable(const ConnectionRecord& record) {
   switch (record.status) {
@@ -58,7 +53,7 @@ Timestamp NextRefreshAt(const RefreshOptions& options, Timestamp now, Timestamp 
                         Random& random) {
   const auto jitter =
       std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::duration<double>(
-          static_cast<double>(options.jitter.count()) * Fraction(random)));
+          static_cast<double>(options.jitter.count()) * random.Fraction()));
   const Timestamp planned = expires_at - options.margin - jitter;
   const Timestamp half_life = now + (expires_at - now) / 2;
   return std::max(planned, half_life);
@@ -433,7 +428,7 @@ std::chrono::milliseconds ConnectionService::Backoff(int64_t failures) const {
   delay = std::min(delay, max);
   // Up to half of it as jitter, so that failures that happened together retry apart.
   const auto jitter = milliseconds(
-      static_cast<int64_t>(static_cast<double>(delay.count()) / 2 * Fraction(random_)));
+      static_cast<int64_t>(static_cast<double>(delay.count()) / 2 * random_.Fraction()));
   return delay - jitter;
 }
 

@@ -5,9 +5,28 @@
 #include <utility>
 
 #include "sb/base/encoding.h"
+#include "sb/store/internal/repository_helpers.h"
 #include "sb/store/internal/row_reader.h"
 
 namespace sb::store {
+using internal::Corrupt;
+using internal::IsCleanText;
+using internal::IsControl;
+using internal::IsHttpUrl;
+using internal::IsPrintable;
+using internal::IsStorableError;
+using internal::IsStorableJson;
+using internal::OptionalMicros;
+using internal::ReadInt;
+using internal::ReadJson;
+using internal::ReadServices;
+using internal::ReadStrings;
+using internal::ReadTenant;
+using internal::RequireUnscoped;
+using internal::ServicesJson;
+using internal::StorableError;
+using internal::StringsJson;
+
 namespace {
 
 using internal::CheckTenantScope;
@@ -15,8 +34,6 @@ using internal::CheckTenantScope;
 constexpr std::string_view kSessions = "connect_sessions";
 constexpr std::string_view kTransactions = "oauth_transactions";
 constexpr std::string_view kConnections = "connections";
-constexpr std::string_view kSystemTenant = "00000000-0000-0000-0000-000000000000";
-
 constexpr size_t kMaxUrlBytes = 2048;
 constexpr size_t kMaxEndUserIdBytes = 256;
 constexpr size_t kMaxEmailBytes = 320;
@@ -70,34 +87,9 @@ bool IsValidProvider(std::string_view s) {
   });
 }
 
-bool IsControl(char c) {
-  const auto u = static_cast<unsigned char>(c);
-  return u < 0x20 || u == 0x7f;
-}
-
 // UTF-8 of min..max bytes without control characters (identifiers, e-mail addresses).
-bool IsCleanText(std::string_view s, size_t min, size_t max) {
-  return s.size() >= min && s.size() <= max && IsValidUtf8(s) &&
-         std::none_of(s.begin(), s.end(), IsControl);
-}
-
 // Printable ASCII without spaces, 1..max bytes (scopes, node names).
-bool IsPrintable(std::string_view s, size_t max) {
-  return !s.empty() && s.size() <= max &&
-         std::all_of(s.begin(), s.end(), [](char c) { return c > ' ' && c < 0x7f; });
-}
-
 // An absolute http(s) URL of printable ASCII with a non-empty authority.
-bool IsHttpUrl(std::string_view s) {
-  if (!IsPrintable(s, kMaxUrlBytes)) return false;
-  std::string scheme(s.substr(0, s.find("://")));
-  std::transform(scheme.begin(), scheme.end(), scheme.begin(),
-                 [](char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c + 32) : c; });
-  if ((scheme != "http" && scheme != "https") || scheme.size() == s.size()) return false;
-  const std::string_view rest = s.substr(scheme.size() + 3);
-  return !rest.empty() && rest.find_first_of("/?#") != 0;
-}
-
 bool IsValidService(std::string_view s) {
   return s == "calendar" || s == "email" || s == "contacts";
 }
@@ -136,24 +128,10 @@ Status ValidateProviders(const std::vector<std::string>& providers) {
 }
 
 // Every string (keys included) valid UTF-8, nesting bounded: what dump() can encode.
-bool IsStorableJson(const Json& j, int depth) {
-  if (depth > kMaxSettingsDepth) return false;
-  if (j.is_string()) return IsValidUtf8(j.get_ref<const std::string&>());
-  if (j.is_array()) {
-    return std::all_of(j.begin(), j.end(),
-                       [&](const Json& e) { return IsStorableJson(e, depth + 1); });
-  }
-  if (j.is_object()) {
-    for (const auto& [key, value] : j.items()) {
-      if (!IsValidUtf8(key) || !IsStorableJson(value, depth + 1)) return false;
-    }
-  }
-  return true;
-}
-
 Status ValidateSettings(const Json& settings) {
   if (!settings.is_object()) return InvalidArgumentError("settings must be a JSON object");
-  if (!IsStorableJson(settings, 0)) return InvalidArgumentError("settings are not storable JSON");
+  if (!IsStorableJson(settings, kMaxSettingsDepth))
+    return InvalidArgumentError("settings are not storable JSON");
   if (settings.dump().size() > kMaxSettingsBytes) return InvalidArgumentError("settings too large");
   return OkStatus();
 }
@@ -169,7 +147,8 @@ Status ValidateSession(const ConnectSessionRecord& r) {
   }
   SB_RETURN_IF_ERROR(ValidateProviders(r.allowed_providers));
   SB_RETURN_IF_ERROR(ValidateServices(r.services));
-  if (!IsHttpUrl(r.return_url)) return InvalidArgumentError("return_url is not an http(s) URL");
+  if (!IsHttpUrl(r.return_url, kMaxUrlBytes))
+    return InvalidArgumentError("return_url is not an http(s) URL");
   if (r.expires_at <= r.created_at) return InvalidArgumentError("session expires before creation");
   return OkStatus();
 }
@@ -178,7 +157,8 @@ Status ValidateTransaction(const OAuthTransactionRecord& r) {
   if (!IsHexSha256(r.state_hash)) return InvalidArgumentError("state_hash is not hex SHA-256");
   if (!r.session_id.valid()) return InvalidArgumentError("invalid connect session id");
   if (!IsValidProvider(r.provider)) return InvalidArgumentError("invalid provider id");
-  if (!IsHttpUrl(r.redirect_uri)) return InvalidArgumentError("redirect_uri is not http(s)");
+  if (!IsHttpUrl(r.redirect_uri, kMaxUrlBytes))
+    return InvalidArgumentError("redirect_uri is not http(s)");
   if (!IsCleanText(r.issuer, 0, kMaxIssuerBytes)) return InvalidArgumentError("invalid issuer");
   if (!r.nonce_hash.empty() && !IsHexSha256(r.nonce_hash)) {
     return InvalidArgumentError("nonce_hash is not hex SHA-256");
@@ -239,84 +219,12 @@ Status RequireValidId(bool valid) {
 
 // Maintenance runs unscoped, or scoped to the deployment-wide system tenant (the nil id), like
 // SecretRepository's maintenance calls.
-Status RequireUnscoped(const Transaction& tx) {
-  if (tx.tenant().has_value() && tx.tenant()->value() != kSystemTenant) {
-    return FailedPreconditionError("connection maintenance needs an unscoped transaction");
-  }
-  return OkStatus();
-}
-
 // ---- Encoding ----
 
-std::string ServicesJson(const std::vector<ServiceGrant>& services) {
-  Json out = Json::array();
-  for (const ServiceGrant& grant : services) {
-    out.push_back({{"service", grant.service}, {"write", grant.write}});
-  }
-  return out.dump();
-}
-
 // Callers validated the strings (UTF-8), so dump() cannot throw.
-std::string StringsJson(const std::vector<std::string>& strings) { return Json(strings).dump(); }
-
-Value OptionalMicros(const std::optional<Timestamp>& t) {
-  return t ? Value(ToUnixMicros(*t)) : Value(std::monostate());
-}
-
 // ---- Decoding: anything unexpected is DATA_LOSS ----
 
-Status Corrupt(std::string_view table) {
-  return DataLossError("corrupt row in " + std::string(table));
-}
-
-Result<int64_t> ReadInt(const Row& row, size_t i, std::string_view table) {
-  if (i >= row.size()) return Corrupt(table);
-  const auto* v = std::get_if<int64_t>(&row.at(i));
-  if (v == nullptr) return Corrupt(table);
-  return *v;
-}
-
-Result<Json> ReadJson(const Row& row, size_t i, std::string_view table) {
-  SB_ASSIGN_OR_RETURN(std::string text, internal::ReadText(row, i, table));
-  Json j = Json::parse(text, nullptr, /*allow_exceptions=*/false);
-  if (j.is_discarded()) return Corrupt(table);
-  return j;
-}
-
-Result<std::vector<std::string>> ReadStrings(const Row& row, size_t i, std::string_view table) {
-  SB_ASSIGN_OR_RETURN(Json j, ReadJson(row, i, table));
-  if (!j.is_array()) return Corrupt(table);
-  std::vector<std::string> out;
-  for (const Json& e : j) {
-    if (!e.is_string()) return Corrupt(table);
-    out.push_back(e.get<std::string>());
-  }
-  return out;
-}
-
-Result<std::vector<ServiceGrant>> ReadServices(const Row& row, size_t i, std::string_view table) {
-  SB_ASSIGN_OR_RETURN(Json j, ReadJson(row, i, table));
-  if (!j.is_array()) return Corrupt(table);
-  std::vector<ServiceGrant> out;
-  for (const Json& grant : j) {
-    if (!grant.is_object() || !grant.contains("service") || !grant["service"].is_string() ||
-        !grant.contains("write") || !grant["write"].is_boolean()) {
-      return Corrupt(table);
-    }
-    out.push_back({grant["service"].get<std::string>(), grant["write"].get<bool>()});
-  }
-  return out;
-}
-
 // Reads column 0 and checks it is `tenant`: the SQL filtered by it, so anything else is a bug.
-Status ReadTenant(const Row& row, const TenantId& tenant, std::string_view table) {
-  SB_ASSIGN_OR_RETURN(std::string tenant_id, internal::ReadUuid(row, 0, table));
-  if (tenant_id != tenant.value()) {
-    return InternalError(std::string(table) + ": row of another tenant");
-  }
-  return OkStatus();
-}
-
 Result<ConnectSessionRecord> ParseSession(const Row& row, const TenantId& tenant) {
   ConnectSessionRecord r;
   SB_RETURN_IF_ERROR(ReadTenant(row, tenant, kSessions));
@@ -691,7 +599,7 @@ Result<bool> ConnectionRepository::Delete(Transaction& tx, const TenantId& tenan
 
 Result<std::vector<std::pair<TenantId, ConnectionId>>> ConnectionRepository::MaintenanceListDue(
     Transaction& tx, Timestamp due, int limit) {
-  SB_RETURN_IF_ERROR(RequireUnscoped(tx));
+  SB_RETURN_IF_ERROR(RequireUnscoped(tx, "connection"));
   if (limit < 1 || limit > kMaxListLimit) return InvalidArgumentError("list limit out of range");
   SB_ASSIGN_OR_RETURN(
       auto rows,

@@ -3,9 +3,12 @@
 #include <algorithm>
 
 #include "sb/base/json.h"
+#include "sb/store/internal/repository_helpers.h"
 #include "sb/store/internal/row_reader.h"
 
 namespace sb::store {
+using internal::ServicesJson;
+
 namespace {
 
 using internal::CheckTenantScope;
@@ -51,14 +54,6 @@ Status Validate(const IntegrationRecord& r) {
     if (!IsPrintable(scope, 512)) return InvalidArgumentError("invalid scope");
   }
   return OkStatus();
-}
-
-std::string ServicesJson(const std::vector<ServiceGrant>& services) {
-  Json out = Json::array();
-  for (const ServiceGrant& grant : services) {
-    out.push_back({{"service", grant.service}, {"write", grant.write}});
-  }
-  return out.dump();
 }
 
 Result<int64_t> ReadInt(const Row& row, size_t i) {

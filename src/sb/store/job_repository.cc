@@ -6,16 +6,32 @@
 #include <utility>
 
 #include "sb/base/encoding.h"
+#include "sb/store/internal/repository_helpers.h"
 #include "sb/store/internal/row_reader.h"
 
 namespace sb::store {
+using internal::IsCleanText;
+using internal::IsControl;
+using internal::IsHttpUrl;
+using internal::IsPrintable;
+using internal::IsStorableError;
+using internal::IsStorableJson;
+using internal::OptionalMicros;
+using internal::ReadInt;
+using internal::ReadJson;
+using internal::ReadServices;
+using internal::ReadStrings;
+using internal::ReadTenant;
+using internal::RequireUnscoped;
+using internal::ServicesJson;
+using internal::StorableError;
+using internal::StringsJson;
+
 namespace {
 
 using internal::CheckTenantScope;
 
 constexpr std::string_view kJobs = "jobs";
-constexpr std::string_view kSystemTenant = "00000000-0000-0000-0000-000000000000";
-
 constexpr size_t kMaxKindBytes = 64;
 constexpr size_t kMaxDedupeKeyBytes = 200;
 constexpr size_t kMaxLeaseOwnerBytes = 200;
@@ -58,47 +74,19 @@ bool IsValidKind(std::string_view s) {
   });
 }
 
-bool IsControl(char c) {
-  const auto u = static_cast<unsigned char>(c);
-  return u < 0x20 || u == 0x7f;
-}
-
 bool IsValidDedupeKey(std::string_view s) {
   return s.size() <= kMaxDedupeKeyBytes && IsValidUtf8(s) &&
          std::none_of(s.begin(), s.end(), IsControl);
 }
 
 // Printable ASCII without spaces, 1..max bytes (lease owners: node names).
-bool IsPrintable(std::string_view s, size_t max) {
-  return !s.empty() && s.size() <= max &&
-         std::all_of(s.begin(), s.end(), [](char c) { return c > ' ' && c < 0x7f; });
-}
-
 bool IsValidOwner(std::string_view s) { return IsPrintable(s, kMaxLeaseOwnerBytes); }
 
-bool IsValidError(std::string_view s) {
-  return IsValidUtf8(s) && s.find('\0') == std::string_view::npos;
-}
-
 // Every string (keys included) valid UTF-8, nesting bounded: what dump() can encode.
-bool IsStorableJson(const Json& j, int depth) {
-  if (depth > kMaxPayloadDepth) return false;
-  if (j.is_string()) return IsValidUtf8(j.get_ref<const std::string&>());
-  if (j.is_array()) {
-    return std::all_of(j.begin(), j.end(),
-                       [&](const Json& e) { return IsStorableJson(e, depth + 1); });
-  }
-  if (j.is_object()) {
-    for (const auto& [key, value] : j.items()) {
-      if (!IsValidUtf8(key) || !IsStorableJson(value, depth + 1)) return false;
-    }
-  }
-  return true;
-}
-
 Status ValidatePayload(const Json& payload) {
   if (!payload.is_object()) return InvalidArgumentError("payload must be a JSON object");
-  if (!IsStorableJson(payload, 0)) return InvalidArgumentError("payload is not storable JSON");
+  if (!IsStorableJson(payload, kMaxPayloadDepth))
+    return InvalidArgumentError("payload is not storable JSON");
   if (payload.dump().size() > kMaxPayloadBytes) return InvalidArgumentError("payload too large");
   return OkStatus();
 }
@@ -133,7 +121,7 @@ Status ValidateJob(const JobRecord& r) {
   if (!r.lease_owner.empty() && !IsValidOwner(r.lease_owner)) {
     return InvalidArgumentError("invalid lease_owner");
   }
-  if (r.last_error.size() > JobRepository::kMaxErrorBytes || !IsValidError(r.last_error)) {
+  if (r.last_error.size() > JobRepository::kMaxErrorBytes || !IsStorableError(r.last_error)) {
     return InvalidArgumentError("invalid last_error");
   }
   return ValidateLifecycle(r);
@@ -162,26 +150,8 @@ Status RequireValidId(const JobId& id) {
 
 // Maintenance runs unscoped, or scoped to the deployment-wide system tenant (the nil id), like
 // SecretRepository's maintenance calls.
-Status RequireUnscoped(const Transaction& tx) {
-  if (tx.tenant().has_value() && tx.tenant()->value() != kSystemTenant) {
-    return FailedPreconditionError("job maintenance needs an unscoped transaction");
-  }
-  return OkStatus();
-}
-
 // `error` cut to kMaxErrorBytes without splitting a UTF-8 sequence.
-Result<std::string> StorableError(const std::string& error) {
-  if (!IsValidError(error)) return InvalidArgumentError("error is not UTF-8 text");
-  size_t n = std::min(error.size(), JobRepository::kMaxErrorBytes);
-  while (n < error.size() && n > 0 && (static_cast<unsigned char>(error[n]) & 0xC0) == 0x80) --n;
-  return error.substr(0, n);
-}
-
 // ---- Encoding ----
-
-Value OptionalMicros(const std::optional<Timestamp>& t) {
-  return t ? Value(ToUnixMicros(*t)) : Value(std::monostate());
-}
 
 std::string StateValue(JobState state) { return std::string(JobStateName(state)); }
 
@@ -494,7 +464,7 @@ Result<bool> JobRepository::Fail(Transaction& tx, const TenantId& tenant, const 
   SB_RETURN_IF_ERROR(CheckTenantScope(tx, tenant));
   SB_RETURN_IF_ERROR(RequireValidId(id));
   if (!IsValidOwner(owner)) return InvalidArgumentError("invalid lease owner");
-  SB_ASSIGN_OR_RETURN(std::string stored, StorableError(error));
+  SB_ASSIGN_OR_RETURN(std::string stored, StorableError(error, JobRepository::kMaxErrorBytes));
   if (retry_at) {
     SB_ASSIGN_OR_RETURN(
         int64_t n,
@@ -529,7 +499,7 @@ Result<bool> JobRepository::Requeue(Transaction& tx, const TenantId& tenant, con
 Result<std::vector<JobRecord>> JobRepository::MaintenanceLease(
     Transaction& tx, const std::string& owner, Timestamp now, std::chrono::milliseconds lease,
     int limit, int per_tenant_limit, const std::vector<std::string>& kinds) {
-  SB_RETURN_IF_ERROR(RequireUnscoped(tx));
+  SB_RETURN_IF_ERROR(RequireUnscoped(tx, "job"));
   SB_RETURN_IF_ERROR(ValidateLeaseRequest(owner, lease, limit, per_tenant_limit, kinds));
   SB_RETURN_IF_ERROR(BuryExhausted(tx, now, kinds));
   const Timestamp until = now + std::chrono::duration_cast<std::chrono::microseconds>(lease);
@@ -539,7 +509,7 @@ Result<std::vector<JobRecord>> JobRepository::MaintenanceLease(
 }
 
 Result<std::map<std::string, int64_t>> JobRepository::MaintenanceCountByState(Transaction& tx) {
-  SB_RETURN_IF_ERROR(RequireUnscoped(tx));
+  SB_RETURN_IF_ERROR(RequireUnscoped(tx, "job"));
   SB_ASSIGN_OR_RETURN(auto rows, tx.Query("SELECT state, COUNT(*) FROM jobs GROUP BY state"));
   std::map<std::string, int64_t> out;
   for (const auto& [state, name] : kStateNames) out.emplace(name, 0);

@@ -7,9 +7,28 @@
 
 #include "sb/base/encoding.h"
 #include "sb/base/json.h"
+#include "sb/store/internal/repository_helpers.h"
 #include "sb/store/internal/row_reader.h"
 
 namespace sb::store {
+using internal::Corrupt;
+using internal::IsCleanText;
+using internal::IsControl;
+using internal::IsHttpUrl;
+using internal::IsPrintable;
+using internal::IsStorableError;
+using internal::IsStorableJson;
+using internal::OptionalMicros;
+using internal::ReadInt;
+using internal::ReadJson;
+using internal::ReadServices;
+using internal::ReadStrings;
+using internal::ReadTenant;
+using internal::RequireUnscoped;
+using internal::ServicesJson;
+using internal::StorableError;
+using internal::StringsJson;
+
 namespace {
 
 using internal::CheckTenantScope;
@@ -46,30 +65,8 @@ constexpr std::array<std::pair<WebhookDeliveryState, std::string_view>, 4> kStat
 
 // ---- Field rules ----
 
-bool IsControl(char c) {
-  const auto u = static_cast<unsigned char>(c);
-  return u < 0x20 || u == 0x7f;
-}
-
 // UTF-8 of at most `max` bytes without control characters.
-bool IsCleanText(std::string_view s, size_t max) {
-  return s.size() <= max && IsValidUtf8(s) && std::none_of(s.begin(), s.end(), IsControl);
-}
-
 // An absolute http(s) URL of printable ASCII without spaces and with a non-empty authority.
-bool IsHttpUrl(std::string_view s) {
-  if (s.empty() || s.size() > kMaxUrlBytes ||
-      !std::all_of(s.begin(), s.end(), [](char c) { return c > ' ' && c < 0x7f; })) {
-    return false;
-  }
-  std::string scheme(s.substr(0, s.find("://")));
-  std::transform(scheme.begin(), scheme.end(), scheme.begin(),
-                 [](char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c + 32) : c; });
-  if ((scheme != "http" && scheme != "https") || scheme.size() == s.size()) return false;
-  const std::string_view rest = s.substr(scheme.size() + 3);
-  return !rest.empty() && rest.find_first_of("/?#") != 0;
-}
-
 bool IsIdentifierChar(char c) {
   return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_';
 }
@@ -101,8 +98,9 @@ Status ValidateEventTypes(const std::vector<std::string>& types) {
 
 Status ValidateEndpoint(const WebhookEndpointRecord& r) {
   if (!r.id.valid()) return InvalidArgumentError("invalid webhook endpoint id");
-  if (!IsHttpUrl(r.url)) return InvalidArgumentError("url is not an absolute http(s) URL");
-  if (!IsCleanText(r.description, kMaxDescriptionBytes)) {
+  if (!IsHttpUrl(r.url, kMaxUrlBytes))
+    return InvalidArgumentError("url is not an absolute http(s) URL");
+  if (!IsCleanText(r.description, 0, kMaxDescriptionBytes)) {
     return InvalidArgumentError("invalid description");
   }
   SB_RETURN_IF_ERROR(ValidateEventTypes(r.event_types));
@@ -120,10 +118,6 @@ Status ValidatePayload(std::string_view payload) {
     return InvalidArgumentError("payload is not a JSON object");
   }
   return OkStatus();
-}
-
-bool IsStorableError(std::string_view s) {
-  return IsValidUtf8(s) && s.find('\0') == std::string_view::npos;
 }
 
 bool IsStatusCode(const std::optional<int>& code) {
@@ -164,18 +158,7 @@ Status RequireListLimit(int limit, int max) {
 }
 
 // `error` cut to kMaxErrorBytes without splitting a UTF-8 sequence.
-Result<std::string> StorableError(const std::string& error) {
-  if (!IsStorableError(error)) return InvalidArgumentError("error is not UTF-8 text");
-  size_t n = std::min(error.size(), WebhookDeliveryRepository::kMaxErrorBytes);
-  while (n < error.size() && n > 0 && (static_cast<unsigned char>(error[n]) & 0xC0) == 0x80) --n;
-  return error.substr(0, n);
-}
-
 // ---- Encoding ----
-
-Value OptionalMicros(const std::optional<Timestamp>& t) {
-  return t ? Value(ToUnixMicros(*t)) : Value(std::monostate());
-}
 
 Value OptionalInt(const std::optional<int>& v) {
   return v ? Value(int64_t{*v}) : Value(std::monostate());
@@ -186,20 +169,7 @@ std::string StateValue(WebhookDeliveryState state) {
 }
 
 // Callers validated the strings (ASCII), so dump() cannot throw.
-std::string StringsJson(const std::vector<std::string>& strings) { return Json(strings).dump(); }
-
 // ---- Decoding: anything unexpected is DATA_LOSS ----
-
-Status Corrupt(std::string_view table) {
-  return DataLossError("corrupt row in " + std::string(table));
-}
-
-Result<int64_t> ReadInt(const Row& row, size_t i, std::string_view table) {
-  if (i >= row.size()) return Corrupt(table);
-  const auto* v = std::get_if<int64_t>(&row.at(i));
-  if (v == nullptr) return Corrupt(table);
-  return *v;
-}
 
 Result<int> ReadSmallInt(const Row& row, size_t i, std::string_view table) {
   SB_ASSIGN_OR_RETURN(int64_t v, ReadInt(row, i, table));
@@ -215,27 +185,7 @@ Result<std::optional<int>> ReadOptionalSmallInt(const Row& row, size_t i, std::s
   return std::optional<int>(v);
 }
 
-Result<std::vector<std::string>> ReadStrings(const Row& row, size_t i, std::string_view table) {
-  SB_ASSIGN_OR_RETURN(std::string text, internal::ReadText(row, i, table));
-  const Json j = Json::parse(text, nullptr, /*allow_exceptions=*/false);
-  if (j.is_discarded() || !j.is_array()) return Corrupt(table);
-  std::vector<std::string> out;
-  for (const Json& e : j) {
-    if (!e.is_string()) return Corrupt(table);
-    out.push_back(e.get<std::string>());
-  }
-  return out;
-}
-
 // Reads column 0 and checks it is `tenant`: the SQL filtered by it, so anything else is a bug.
-Status ReadTenant(const Row& row, const TenantId& tenant, std::string_view table) {
-  SB_ASSIGN_OR_RETURN(std::string tenant_id, internal::ReadUuid(row, 0, table));
-  if (tenant_id != tenant.value()) {
-    return InternalError(std::string(table) + ": row of another tenant");
-  }
-  return OkStatus();
-}
-
 Result<WebhookEndpointRecord> ParseEndpoint(const Row& row, const TenantId& tenant) {
   WebhookEndpointRecord r;
   SB_RETURN_IF_ERROR(ReadTenant(row, tenant, kEndpoints));
@@ -486,7 +436,8 @@ Result<bool> WebhookDeliveryRepository::RecordAttempt(Transaction& tx, const Ten
   SB_RETURN_IF_ERROR(RequireValidId(id.valid()));
   SB_RETURN_IF_ERROR(ValidateSchedule(attempt.state, attempt.next_attempt_at));
   if (!IsStatusCode(attempt.status_code)) return InvalidArgumentError("invalid status code");
-  SB_ASSIGN_OR_RETURN(std::string error, StorableError(attempt.error));
+  SB_ASSIGN_OR_RETURN(std::string error,
+                      StorableError(attempt.error, WebhookDeliveryRepository::kMaxErrorBytes));
   // Conditional on pending, so that a repeated run cannot record past the delivery's end.
   SB_ASSIGN_OR_RETURN(
       int64_t n,

@@ -10,6 +10,7 @@
 #include "sb/base/encoding.h"
 #include "sb/base/logging.h"
 #include "sb/base/time_format.h"
+#include "sb/oauth/token_client.h"
 #include "sb/webhooks/signature.h"
 
 namespace sb::webhooks {
@@ -62,11 +63,7 @@ Status Dispatcher::Emit(store::Transaction& tx, const TenantId& tenant, std::str
       if (!endpoint.enabled) continue;
       const auto& types = endpoint.event_types;
       if (!types.empty() && std::find(types.begin(), types.end(), type) == types.end()) continue;
-      std::string event_id;
-      {
-        std::lock_guard lock(random_mu_);
-        event_id = NewMessageId(random_);
-      }
+      const std::string event_id = NewMessageId(random_);
       store::WebhookDeliveryRecord delivery;
       delivery.tenant_id = tenant;
       delivery.id = WebhookDeliveryId(ids_.NewUuid());
@@ -110,14 +107,8 @@ milliseconds Deliverer::RetryDelay(int attempts) {
   const int exponent = std::clamp(attempts - 1, 0, 20);
   milliseconds delay =
       std::min(options_.first_retry * (int64_t{1} << exponent), options_.max_retry);
-  uint64_t r = 0;
-  {
-    std::lock_guard lock(random_mu_);
-    r = random_.Uint64();
-  }
   // +-15 % (WH-04).
-  const double fraction = static_cast<double>(r >> 11) * (1.0 / 9007199254740992.0);
-  const double factor = 0.85 + 0.30 * fraction;
+  const double factor = 0.85 + 0.30 * random_.Fraction();
   return milliseconds(static_cast<int64_t>(static_cast<double>(delay.count()) * factor));
 }
 
@@ -236,12 +227,8 @@ jobs::JobResult Deliverer::Handle(jobs::JobContext& job) {
   }
   std::optional<milliseconds> after;
   if (auto header = response->Header("Retry-After")) {
-    char* end = nullptr;
-    const std::string text(*header);
-    const long seconds = std::strtol(text.c_str(), &end, 10);
-    if (end != text.c_str() && *end == '\0' && seconds >= 0 && seconds <= 86'400) {
-      after = milliseconds(seconds * 1000);
-    }
+    after = oauth::ParseRetryAfter(*header, clock_.Now());
+    if (after && *after > std::chrono::hours(24)) after.reset();  // not beyond a day
   }
   return retry_or_dead(status, "the endpoint answered HTTP " + std::to_string(status), after);
 }

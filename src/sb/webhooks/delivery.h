@@ -51,7 +51,6 @@ class Dispatcher final : public oauth::ConnectionEvents {
   const Clock& clock_;
   Random& random_;
   IdGenerator& ids_;
-  std::mutex random_mu_;
 };
 
 struct DeliveryOptions {
@@ -84,7 +83,6 @@ class Deliverer {
   net::HttpClient& http_;
   const Clock& clock_;
   Random& random_;
-  std::mutex random_mu_;
   const DeliveryOptions options_;
   std::function<Result<std::vector<std::string>>(const std::string&)> resolve_;
   store::WebhookDeliveryRepository deliveries_;

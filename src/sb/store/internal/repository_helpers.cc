@@ -1,0 +1,141 @@
+#include "sb/store/internal/repository_helpers.h"
+
+#include <algorithm>
+
+#include "sb/base/encoding.h"
+#include "sb/store/internal/row_reader.h"
+
+namespace sb::store::internal {
+namespace {
+
+constexpr std::string_view kSystemTenant = "00000000-0000-0000-0000-000000000000";
+
+bool IsStorableJsonAt(const Json& j, int depth, int max_depth) {
+  if (depth > max_depth) return false;
+  if (j.is_string()) return IsValidUtf8(j.get_ref<const std::string&>());
+  if (j.is_array()) {
+    return std::all_of(j.begin(), j.end(),
+                       [&](const Json& e) { return IsStorableJsonAt(e, depth + 1, max_depth); });
+  }
+  if (j.is_object()) {
+    for (const auto& [key, value] : j.items()) {
+      if (!IsValidUtf8(key) || !IsStorableJsonAt(value, depth + 1, max_depth)) return false;
+    }
+  }
+  return true;
+}
+
+}  // namespace
+
+bool IsControl(char c) {
+  const auto u = static_cast<unsigned char>(c);
+  return u < 0x20 || u == 0x7f;
+}
+
+bool IsPrintable(std::string_view s, size_t max) {
+  return !s.empty() && s.size() <= max &&
+         std::all_of(s.begin(), s.end(), [](char c) { return c > ' ' && c < 0x7f; });
+}
+
+bool IsCleanText(std::string_view s, size_t min, size_t max) {
+  return s.size() >= min && s.size() <= max && IsValidUtf8(s) &&
+         std::none_of(s.begin(), s.end(), IsControl);
+}
+
+bool IsHttpUrl(std::string_view s, size_t max) {
+  if (!IsPrintable(s, max)) return false;
+  std::string scheme(s.substr(0, s.find("://")));
+  std::transform(scheme.begin(), scheme.end(), scheme.begin(),
+                 [](char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c + 32) : c; });
+  if ((scheme != "http" && scheme != "https") || scheme.size() == s.size()) return false;
+  const std::string_view rest = s.substr(scheme.size() + 3);
+  return !rest.empty() && rest.find_first_of("/?#") != 0;
+}
+
+bool IsStorableJson(const Json& j, int max_depth) { return IsStorableJsonAt(j, 0, max_depth); }
+
+bool IsStorableError(std::string_view s) {
+  return IsValidUtf8(s) && s.find('\0') == std::string_view::npos;
+}
+
+Result<std::string> StorableError(const std::string& error, size_t max_bytes) {
+  if (!IsStorableError(error)) return InvalidArgumentError("error is not UTF-8 text");
+  size_t n = std::min(error.size(), max_bytes);
+  while (n < error.size() && n > 0 && (static_cast<unsigned char>(error[n]) & 0xC0) == 0x80) --n;
+  return error.substr(0, n);
+}
+
+Status RequireUnscoped(const Transaction& tx, std::string_view what) {
+  if (tx.tenant().has_value() && tx.tenant()->value() != kSystemTenant) {
+    return FailedPreconditionError(std::string(what) +
+                                   " maintenance needs an unscoped transaction");
+  }
+  return OkStatus();
+}
+
+Value OptionalMicros(const std::optional<Timestamp>& t) {
+  return t ? Value(ToUnixMicros(*t)) : Value(std::monostate());
+}
+
+std::string StringsJson(const std::vector<std::string>& strings) { return Json(strings).dump(); }
+
+std::string ServicesJson(const std::vector<ServiceGrant>& services) {
+  Json out = Json::array();
+  for (const ServiceGrant& grant : services) {
+    out.push_back({{"service", grant.service}, {"write", grant.write}});
+  }
+  return out.dump();
+}
+
+Status Corrupt(std::string_view table) {
+  return DataLossError("corrupt row in " + std::string(table));
+}
+
+Result<int64_t> ReadInt(const Row& row, size_t i, std::string_view table) {
+  if (i >= row.size()) return Corrupt(table);
+  const auto* v = std::get_if<int64_t>(&row.at(i));
+  if (v == nullptr) return Corrupt(table);
+  return *v;
+}
+
+Result<Json> ReadJson(const Row& row, size_t i, std::string_view table) {
+  SB_ASSIGN_OR_RETURN(std::string text, ReadText(row, i, table));
+  Json j = Json::parse(text, nullptr, /*allow_exceptions=*/false);
+  if (j.is_discarded()) return Corrupt(table);
+  return j;
+}
+
+Result<std::vector<std::string>> ReadStrings(const Row& row, size_t i, std::string_view table) {
+  SB_ASSIGN_OR_RETURN(Json j, ReadJson(row, i, table));
+  if (!j.is_array()) return Corrupt(table);
+  std::vector<std::string> out;
+  for (const Json& e : j) {
+    if (!e.is_string()) return Corrupt(table);
+    out.push_back(e.get<std::string>());
+  }
+  return out;
+}
+
+Result<std::vector<ServiceGrant>> ReadServices(const Row& row, size_t i, std::string_view table) {
+  SB_ASSIGN_OR_RETURN(Json j, ReadJson(row, i, table));
+  if (!j.is_array()) return Corrupt(table);
+  std::vector<ServiceGrant> out;
+  for (const Json& grant : j) {
+    if (!grant.is_object() || !grant.contains("service") || !grant["service"].is_string() ||
+        !grant.contains("write") || !grant["write"].is_boolean()) {
+      return Corrupt(table);
+    }
+    out.push_back({grant["service"].get<std::string>(), grant["write"].get<bool>()});
+  }
+  return out;
+}
+
+Status ReadTenant(const Row& row, const TenantId& tenant, std::string_view table) {
+  SB_ASSIGN_OR_RETURN(std::string tenant_id, ReadUuid(row, 0, table));
+  if (tenant_id != tenant.value()) {
+    return InternalError(std::string(table) + ": row of another tenant");
+  }
+  return OkStatus();
+}
+
+}  // namespace sb::store::internal

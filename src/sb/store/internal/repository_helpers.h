@@ -1,0 +1,52 @@
+// Validation and encoding helpers shared by the repositories, so that every table checks text,
+// URLs, JSON and errors the same way and reports corrupt rows alike. Pure functions;
+// thread-safe.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "sb/base/clock.h"
+#include "sb/base/ids.h"
+#include "sb/base/json.h"
+#include "sb/base/status.h"
+#include "sb/store/database.h"
+#include "sb/store/integration_repository.h"
+
+namespace sb::store::internal {
+
+bool IsControl(char c);  // ASCII control characters, DEL included
+// 1..max bytes of visible ASCII (no spaces).
+bool IsPrintable(std::string_view s, size_t max);
+// min..max bytes of UTF-8 without control characters.
+bool IsCleanText(std::string_view s, size_t min, size_t max);
+// An absolute http(s) URL of at most `max` bytes of visible ASCII, with a host part.
+bool IsHttpUrl(std::string_view s, size_t max);
+// JSON whose strings and keys are UTF-8, nested at most `max_depth` levels.
+bool IsStorableJson(const Json& j, int max_depth);
+// UTF-8 without NUL bytes.
+bool IsStorableError(std::string_view s);
+// `error` cut to at most `max_bytes` at a character boundary; INVALID_ARGUMENT unless
+// IsStorableError.
+Result<std::string> StorableError(const std::string& error, size_t max_bytes);
+
+// OK for an unscoped (or system-tenant) transaction; FAILED_PRECONDITION naming `what`
+// ("connection", "job") otherwise.
+Status RequireUnscoped(const Transaction& tx, std::string_view what);
+
+Value OptionalMicros(const std::optional<Timestamp>& t);
+std::string StringsJson(const std::vector<std::string>& strings);
+std::string ServicesJson(const std::vector<ServiceGrant>& services);  // [{"service","write"}]
+
+// DATA_LOSS naming the table (never the value).
+Status Corrupt(std::string_view table);
+Result<int64_t> ReadInt(const Row& row, size_t i, std::string_view table);
+Result<Json> ReadJson(const Row& row, size_t i, std::string_view table);
+Result<std::vector<std::string>> ReadStrings(const Row& row, size_t i, std::string_view table);
+Result<std::vector<ServiceGrant>> ReadServices(const Row& row, size_t i, std::string_view table);
+// Reads column 0 and checks it is `tenant`: the SQL filtered by it, so anything else is a bug.
+Status ReadTenant(const Row& row, const TenantId& tenant, std::string_view table);
+
+}  // namespace sb::store::internal
