@@ -616,6 +616,27 @@ Result<std::vector<std::pair<TenantId, ConnectionId>>> ConnectionRepository::Mai
   return out;
 }
 
+Result<std::vector<ConnectionRepository::StatusCount>>
+ConnectionRepository::MaintenanceCountByStatus(Transaction& tx) {
+  SB_RETURN_IF_ERROR(RequireUnscoped(tx, "connection"));
+  SB_ASSIGN_OR_RETURN(auto rows, tx.Query("SELECT tenant_id, status, count(*) FROM connections "
+                                          "GROUP BY tenant_id, status ORDER BY tenant_id, status"));
+  std::vector<StatusCount> out;
+  out.reserve(rows.size());
+  for (const Row& row : rows) {
+    StatusCount c;
+    SB_ASSIGN_OR_RETURN(std::string tenant_id, internal::ReadUuid(row, 0, kConnections));
+    c.tenant_id = TenantId(std::move(tenant_id));
+    SB_ASSIGN_OR_RETURN(std::string status, internal::ReadText(row, 1, kConnections));
+    auto parsed = ParseConnectionStatus(status);
+    if (!parsed) return Corrupt(kConnections);
+    c.status = *parsed;
+    SB_ASSIGN_OR_RETURN(c.count, ReadInt(row, 2, kConnections));
+    out.push_back(std::move(c));
+  }
+  return out;
+}
+
 #undef SB_SESSION_COLUMNS
 #undef SB_TRANSACTION_COLUMNS
 #undef SB_CONNECTION_COLUMNS

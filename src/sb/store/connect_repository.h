@@ -179,6 +179,13 @@ class ConnectionRepository {
   Result<std::vector<std::pair<TenantId, ConnectionId>>> MaintenanceListDue(Transaction& tx,
                                                                             Timestamp due,
                                                                             int limit);
+  // Maintenance: how many connections each tenant has in each status (usage reports).
+  struct StatusCount {
+    TenantId tenant_id;
+    ConnectionStatus status = ConnectionStatus::kActive;
+    int64_t count = 0;
+  };
+  Result<std::vector<StatusCount>> MaintenanceCountByStatus(Transaction& tx);
 };
 
 // Vault owner ids.

@@ -6,6 +6,7 @@
 #include "sb/store/open_database.h"
 #include "sb/store/role_check.h"
 #include "sb/store/secret_repository.h"
+#include "sb/store/testing/admin_conformance.h"
 #include "sb/store/testing/connect_conformance.h"
 #include "sb/store/testing/integration_conformance.h"
 #include "sb/store/testing/job_conformance.h"
@@ -27,6 +28,7 @@ INSTANTIATE_TYPED_TEST_SUITE_P(Postgres, IntegrationConformanceTest,
 INSTANTIATE_TYPED_TEST_SUITE_P(Postgres, ConnectConformanceTest,
                                ::testing::Types<PostgresTestBackend>);
 INSTANTIATE_TYPED_TEST_SUITE_P(Postgres, JobConformanceTest, ::testing::Types<PostgresTestBackend>);
+INSTANTIATE_TYPED_TEST_SUITE_P(Postgres, AdminConformanceTest, ::testing::Types<PostgresTestBackend>);
 INSTANTIATE_TYPED_TEST_SUITE_P(Postgres, WebhookConformanceTest,
                                ::testing::Types<PostgresTestBackend>);
 }  // namespace sb::store::testing

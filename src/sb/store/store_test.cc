@@ -4,6 +4,7 @@
 
 #include "sb/store/api_key_repository.h"
 #include "sb/store/open_database.h"
+#include "sb/store/testing/admin_conformance.h"
 #include "sb/store/testing/connect_conformance.h"
 #include "sb/store/testing/integration_conformance.h"
 #include "sb/store/testing/job_conformance.h"
@@ -23,6 +24,7 @@ INSTANTIATE_TYPED_TEST_SUITE_P(Sqlite, IntegrationConformanceTest,
                                ::testing::Types<SqliteTestBackend>);
 INSTANTIATE_TYPED_TEST_SUITE_P(Sqlite, ConnectConformanceTest, ::testing::Types<SqliteTestBackend>);
 INSTANTIATE_TYPED_TEST_SUITE_P(Sqlite, JobConformanceTest, ::testing::Types<SqliteTestBackend>);
+INSTANTIATE_TYPED_TEST_SUITE_P(Sqlite, AdminConformanceTest, ::testing::Types<SqliteTestBackend>);
 INSTANTIATE_TYPED_TEST_SUITE_P(Sqlite, WebhookConformanceTest, ::testing::Types<SqliteTestBackend>);
 }  // namespace sb::store::testing
 

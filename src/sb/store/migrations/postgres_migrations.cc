@@ -404,6 +404,77 @@ DROP TABLE switchboard.webhook_deliveries;
 DROP TABLE switchboard.webhook_endpoints;
 )sql";
 
+// Migration 9: operator controls and connection health (see the SQLite variant). Tenant
+// tables like the others; global kill switches live under the nil tenant id, which only a
+// system-tenant transaction (or the maintenance role) reaches.
+constexpr std::string_view kV9Up = R"sql(
+CREATE TABLE switchboard.provider_switches (
+  tenant_id  uuid    NOT NULL,  -- the nil id: every tenant
+  provider   text    NOT NULL,
+  enabled    integer NOT NULL CHECK (enabled IN (0, 1)),
+  reason     text    NOT NULL,
+  updated_at bigint  NOT NULL,
+  PRIMARY KEY (tenant_id, provider)
+);
+ALTER TABLE switchboard.provider_switches ENABLE ROW LEVEL SECURITY;
+ALTER TABLE switchboard.provider_switches FORCE  ROW LEVEL SECURITY;
+CREATE POLICY tenant_isolation ON switchboard.provider_switches AS RESTRICTIVE FOR ALL TO {{app_role}}
+  USING      (tenant_id = NULLIF(current_setting('app.tenant_id', true), '')::uuid)
+  WITH CHECK (tenant_id = NULLIF(current_setting('app.tenant_id', true), '')::uuid);
+CREATE POLICY tenant_allow ON switchboard.provider_switches AS PERMISSIVE FOR ALL TO {{app_role}}
+  USING (true) WITH CHECK (true);
+GRANT SELECT, INSERT, UPDATE, DELETE ON switchboard.provider_switches TO {{app_role}};
+
+CREATE TABLE switchboard.connection_health (
+  tenant_id            uuid    NOT NULL,
+  connection_id        uuid    NOT NULL,
+  last_success_at      bigint,
+  last_error_at        bigint,
+  last_error_kind      text    NOT NULL,
+  last_error           text    NOT NULL,  -- never a token
+  consecutive_failures bigint  NOT NULL CHECK (consecutive_failures >= 0),
+  incident_since       bigint,
+  retry_at             bigint,
+  last_checked_at      bigint,
+  next_check_at        bigint,
+  updated_at           bigint  NOT NULL,
+  PRIMARY KEY (tenant_id, connection_id),
+  FOREIGN KEY (tenant_id, connection_id) REFERENCES switchboard.connections (tenant_id, id)
+    ON DELETE CASCADE
+);
+CREATE INDEX connection_health_due ON switchboard.connection_health (next_check_at);
+ALTER TABLE switchboard.connection_health ENABLE ROW LEVEL SECURITY;
+ALTER TABLE switchboard.connection_health FORCE  ROW LEVEL SECURITY;
+CREATE POLICY tenant_isolation ON switchboard.connection_health AS RESTRICTIVE FOR ALL TO {{app_role}}
+  USING      (tenant_id = NULLIF(current_setting('app.tenant_id', true), '')::uuid)
+  WITH CHECK (tenant_id = NULLIF(current_setting('app.tenant_id', true), '')::uuid);
+CREATE POLICY tenant_allow ON switchboard.connection_health AS PERMISSIVE FOR ALL TO {{app_role}}
+  USING (true) WITH CHECK (true);
+GRANT SELECT, INSERT, UPDATE, DELETE ON switchboard.connection_health TO {{app_role}};
+
+CREATE TABLE switchboard.usage_counters (
+  tenant_id uuid   NOT NULL REFERENCES switchboard.tenants (id),
+  day       text   NOT NULL,  -- YYYY-MM-DD, UTC
+  metric    text   NOT NULL CHECK (metric IN ('api_calls', 'proxied_calls', 'refreshes')),
+  count     bigint NOT NULL CHECK (count >= 0),
+  PRIMARY KEY (tenant_id, day, metric)
+);
+ALTER TABLE switchboard.usage_counters ENABLE ROW LEVEL SECURITY;
+ALTER TABLE switchboard.usage_counters FORCE  ROW LEVEL SECURITY;
+CREATE POLICY tenant_isolation ON switchboard.usage_counters AS RESTRICTIVE FOR ALL TO {{app_role}}
+  USING      (tenant_id = NULLIF(current_setting('app.tenant_id', true), '')::uuid)
+  WITH CHECK (tenant_id = NULLIF(current_setting('app.tenant_id', true), '')::uuid);
+CREATE POLICY tenant_allow ON switchboard.usage_counters AS PERMISSIVE FOR ALL TO {{app_role}}
+  USING (true) WITH CHECK (true);
+GRANT SELECT, INSERT, UPDATE, DELETE ON switchboard.usage_counters TO {{app_role}};
+)sql";
+
+constexpr std::string_view kV9Down = R"sql(
+DROP TABLE switchboard.usage_counters;
+DROP TABLE switchboard.connection_health;
+DROP TABLE switchboard.provider_switches;
+)sql";
+
 constexpr Migration kMigrations[] = {
     {1, "tenants_and_api_keys", kV1Up, kV1Down},
     {2, "audit_log", kV2Up, kV2Down},
@@ -412,6 +483,7 @@ constexpr Migration kMigrations[] = {
     {5, "connect", kV5Up, kV5Down},
     {6, "jobs", kV6Up, kV6Down},
     {7, "webhooks", kV7Up, kV7Down},
+    {9, "admin_and_health", kV9Up, kV9Down},
 };
 
 }  // namespace

@@ -300,6 +300,55 @@ DROP TABLE webhook_deliveries;
 DROP TABLE webhook_endpoints;
 )sql";
 
+// Migration 9: operator controls and connection health (admin_repository.h,
+// connection_health_repository.h). provider_switches holds the kill switches an administrator
+// set, per tenant or, under the nil tenant id, for every tenant (no foreign key for that
+// reason); connection_health is one row per connection, kept apart from the connection row so
+// that recording outcomes never races the refresh's compare-and-set; usage_counters are daily
+// per-tenant counts that nodes add to.
+constexpr std::string_view kV9Up = R"sql(
+CREATE TABLE provider_switches (
+  tenant_id  TEXT    NOT NULL,  -- the nil id: every tenant
+  provider   TEXT    NOT NULL,
+  enabled    INTEGER NOT NULL CHECK (enabled IN (0, 1)),
+  reason     TEXT    NOT NULL,
+  updated_at INTEGER NOT NULL,
+  PRIMARY KEY (tenant_id, provider)
+) WITHOUT ROWID;
+
+CREATE TABLE connection_health (
+  tenant_id            TEXT    NOT NULL,
+  connection_id        TEXT    NOT NULL,
+  last_success_at      INTEGER,
+  last_error_at        INTEGER,
+  last_error_kind      TEXT    NOT NULL,
+  last_error           TEXT    NOT NULL,  -- never a token
+  consecutive_failures INTEGER NOT NULL CHECK (consecutive_failures >= 0),
+  incident_since       INTEGER,
+  retry_at             INTEGER,
+  last_checked_at      INTEGER,
+  next_check_at        INTEGER,
+  updated_at           INTEGER NOT NULL,
+  PRIMARY KEY (tenant_id, connection_id),
+  FOREIGN KEY (tenant_id, connection_id) REFERENCES connections (tenant_id, id) ON DELETE CASCADE
+) WITHOUT ROWID;
+CREATE INDEX connection_health_due ON connection_health (next_check_at);
+
+CREATE TABLE usage_counters (
+  tenant_id TEXT    NOT NULL REFERENCES tenants (id),
+  day       TEXT    NOT NULL,  -- YYYY-MM-DD, UTC
+  metric    TEXT    NOT NULL CHECK (metric IN ('api_calls', 'proxied_calls', 'refreshes')),
+  count     INTEGER NOT NULL CHECK (count >= 0),
+  PRIMARY KEY (tenant_id, day, metric)
+) WITHOUT ROWID;
+)sql";
+
+constexpr std::string_view kV9Down = R"sql(
+DROP TABLE usage_counters;
+DROP TABLE connection_health;
+DROP TABLE provider_switches;
+)sql";
+
 constexpr Migration kMigrations[] = {
     {1, "tenants_and_api_keys", kV1Up, kV1Down},
     {2, "audit_log", kV2Up, kV2Down},
@@ -308,6 +357,7 @@ constexpr Migration kMigrations[] = {
     {5, "connect", kV5Up, kV5Down},
     {6, "jobs", kV6Up, kV6Down},
     {7, "webhooks", kV7Up, kV7Down},
+    {9, "admin_and_health", kV9Up, kV9Down},
 };
 
 }  // namespace

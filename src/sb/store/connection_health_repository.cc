@@ -1,0 +1,125 @@
+#include "sb/store/connection_health_repository.h"
+
+#include <utility>
+
+#include "sb/store/internal/repository_helpers.h"
+#include "sb/store/internal/row_reader.h"
+
+namespace sb::store {
+namespace {
+
+using internal::CheckTenantScope;
+using internal::Corrupt;
+using internal::OptionalMicros;
+using internal::ReadInt;
+using internal::ReadOptionalTimestamp;
+
+constexpr std::string_view kHealth = "connection_health";
+constexpr size_t kMaxKindBytes = 64;
+constexpr size_t kMaxErrorBytes = 1024;
+
+Status Validate(const ConnectionHealthRecord& r) {
+  if (!r.tenant_id.valid() || !r.connection_id.valid()) return InvalidArgumentError("invalid id");
+  if (!internal::IsCleanText(r.last_error_kind, 0, kMaxKindBytes)) {
+    return InvalidArgumentError("invalid error kind");
+  }
+  if (r.last_error.size() > kMaxErrorBytes || !internal::IsStorableError(r.last_error)) {
+    return InvalidArgumentError("the error must be UTF-8 text of at most 1024 bytes");
+  }
+  if (r.consecutive_failures < 0) return InvalidArgumentError("negative failure count");
+  return OkStatus();
+}
+
+#define SB_HEALTH_FIELDS                                                                  \
+  "tenant_id, connection_id, last_success_at, last_error_at, last_error_kind, last_error, " \
+  "consecutive_failures, incident_since, retry_at, last_checked_at, next_check_at, updated_at"
+
+Result<ConnectionHealthRecord> Parse(const Row& row, const TenantId& tenant) {
+  ConnectionHealthRecord r;
+  SB_RETURN_IF_ERROR(internal::ReadTenant(row, tenant, kHealth));
+  r.tenant_id = tenant;
+  SB_ASSIGN_OR_RETURN(std::string id, internal::ReadUuid(row, 1, kHealth));
+  r.connection_id = ConnectionId(std::move(id));
+  SB_ASSIGN_OR_RETURN(r.last_success_at, ReadOptionalTimestamp(row, 2, kHealth));
+  SB_ASSIGN_OR_RETURN(r.last_error_at, ReadOptionalTimestamp(row, 3, kHealth));
+  SB_ASSIGN_OR_RETURN(r.last_error_kind, internal::ReadText(row, 4, kHealth));
+  SB_ASSIGN_OR_RETURN(r.last_error, internal::ReadText(row, 5, kHealth));
+  SB_ASSIGN_OR_RETURN(r.consecutive_failures, ReadInt(row, 6, kHealth));
+  SB_ASSIGN_OR_RETURN(r.incident_since, ReadOptionalTimestamp(row, 7, kHealth));
+  SB_ASSIGN_OR_RETURN(r.retry_at, ReadOptionalTimestamp(row, 8, kHealth));
+  SB_ASSIGN_OR_RETURN(r.last_checked_at, ReadOptionalTimestamp(row, 9, kHealth));
+  SB_ASSIGN_OR_RETURN(r.next_check_at, ReadOptionalTimestamp(row, 10, kHealth));
+  SB_ASSIGN_OR_RETURN(r.updated_at, internal::ReadTimestamp(row, 11, kHealth));
+  if (!Validate(r).ok()) return Corrupt(kHealth);
+  return r;
+}
+
+}  // namespace
+
+Result<std::optional<ConnectionHealthRecord>> ConnectionHealthRepository::Get(
+    Transaction& tx, const TenantId& tenant, const ConnectionId& id) {
+  SB_RETURN_IF_ERROR(CheckTenantScope(tx, tenant));
+  if (!id.valid()) return InvalidArgumentError("invalid id");
+  SB_ASSIGN_OR_RETURN(auto rows,
+                      tx.Query("SELECT " SB_HEALTH_FIELDS
+                               " FROM connection_health WHERE tenant_id = $1 AND connection_id = $2",
+                               {tenant.value(), id.value()}));
+  if (rows.empty()) return std::optional<ConnectionHealthRecord>();
+  SB_ASSIGN_OR_RETURN(ConnectionHealthRecord r, Parse(rows.front(), tenant));
+  return std::optional<ConnectionHealthRecord>(std::move(r));
+}
+
+Status ConnectionHealthRepository::Put(Transaction& tx, const TenantId& tenant,
+                                       const ConnectionHealthRecord& r) {
+  SB_RETURN_IF_ERROR(CheckTenantScope(tx, tenant));
+  if (r.tenant_id != tenant) return InvalidArgumentError("connection health tenant_id != tenant");
+  SB_RETURN_IF_ERROR(Validate(r));
+  SB_ASSIGN_OR_RETURN(auto exists,
+                      tx.Query("SELECT 1 FROM connections WHERE tenant_id = $1 AND id = $2",
+                               {tenant.value(), r.connection_id.value()}));
+  if (exists.empty()) return NotFoundError("connection not found");
+  return tx
+      .Execute("INSERT INTO connection_health (" SB_HEALTH_FIELDS
+               ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) "
+               "ON CONFLICT (tenant_id, connection_id) DO UPDATE SET "
+               "last_success_at = excluded.last_success_at, "
+               "last_error_at = excluded.last_error_at, "
+               "last_error_kind = excluded.last_error_kind, last_error = excluded.last_error, "
+               "consecutive_failures = excluded.consecutive_failures, "
+               "incident_since = excluded.incident_since, retry_at = excluded.retry_at, "
+               "last_checked_at = excluded.last_checked_at, "
+               "next_check_at = excluded.next_check_at, updated_at = excluded.updated_at",
+               {tenant.value(), r.connection_id.value(), OptionalMicros(r.last_success_at),
+                OptionalMicros(r.last_error_at), r.last_error_kind, r.last_error,
+                r.consecutive_failures, OptionalMicros(r.incident_since),
+                OptionalMicros(r.retry_at), OptionalMicros(r.last_checked_at),
+                OptionalMicros(r.next_check_at), ToUnixMicros(r.updated_at)})
+      .status();
+}
+
+Result<std::vector<std::pair<TenantId, ConnectionId>>>
+ConnectionHealthRepository::MaintenanceListDue(Transaction& tx, Timestamp due, int limit) {
+  SB_RETURN_IF_ERROR(internal::RequireUnscoped(tx, "connection health"));
+  if (limit < 1 || limit > kMaxListLimit) return InvalidArgumentError("list limit out of range");
+  // Never-checked connections first (no row or no next_check_at), then the longest-waiting.
+  SB_ASSIGN_OR_RETURN(
+      auto rows,
+      tx.Query("SELECT c.tenant_id, c.id FROM connections c LEFT JOIN connection_health h "
+               "ON h.tenant_id = c.tenant_id AND h.connection_id = c.id "
+               "WHERE c.status = 'active' AND (h.next_check_at IS NULL OR h.next_check_at <= $1) "
+               "ORDER BY CASE WHEN h.next_check_at IS NULL THEN 0 ELSE 1 END, h.next_check_at, "
+               "c.tenant_id, c.id LIMIT $2",
+               {ToUnixMicros(due), int64_t{limit}}));
+  std::vector<std::pair<TenantId, ConnectionId>> out;
+  out.reserve(rows.size());
+  for (const Row& row : rows) {
+    SB_ASSIGN_OR_RETURN(std::string tenant_id, internal::ReadUuid(row, 0, kHealth));
+    SB_ASSIGN_OR_RETURN(std::string id, internal::ReadUuid(row, 1, kHealth));
+    out.emplace_back(TenantId(std::move(tenant_id)), ConnectionId(std::move(id)));
+  }
+  return out;
+}
+
+#undef SB_HEALTH_FIELDS
+
+}  // namespace sb::store

@@ -1,0 +1,55 @@
+// Storage of connection health (issue 6): one row per connection in `connection_health`, kept
+// apart from the connection row so that recording a call's outcome never races the refresh's
+// compare-and-set on the connection. The row goes with its connection (foreign key, cascade).
+//
+// Stateless SQL over a Transaction, thread-safe; tenant scoping, maintenance calls and error
+// codes as in admin_repository.h.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "sb/base/clock.h"
+#include "sb/base/ids.h"
+#include "sb/base/status.h"
+#include "sb/store/database.h"
+
+namespace sb::store {
+
+struct ConnectionHealthRecord {
+  TenantId tenant_id;
+  ConnectionId connection_id;
+  std::optional<Timestamp> last_success_at;  // the last provider call that worked
+  std::optional<Timestamp> last_error_at;
+  std::string last_error_kind;  // a short machine word ("token_rejected", ...); "" when none
+  std::string last_error;       // what happened, for people; never a token; <= 1024 bytes
+  int64_t consecutive_failures = 0;
+  std::optional<Timestamp> incident_since;  // set while an alerted incident is open
+  std::optional<Timestamp> retry_at;        // when a rate-limited or failing call is retried
+  std::optional<Timestamp> last_checked_at;  // the last live health check
+  std::optional<Timestamp> next_check_at;    // when the scheduler checks again
+  Timestamp updated_at;
+
+  friend bool operator==(const ConnectionHealthRecord&, const ConnectionHealthRecord&) = default;
+};
+
+class ConnectionHealthRepository {
+ public:
+  static constexpr int kMaxListLimit = 1000;
+
+  Result<std::optional<ConnectionHealthRecord>> Get(Transaction& tx, const TenantId& tenant,
+                                                    const ConnectionId& id);
+  // Inserts or replaces the row. NOT_FOUND when the connection does not exist.
+  Status Put(Transaction& tx, const TenantId& tenant, const ConnectionHealthRecord& record);
+
+  // Maintenance: up to `limit` active connections whose health check is due at `due` (or that
+  // were never checked), the longest-waiting first, for the health scheduler.
+  Result<std::vector<std::pair<TenantId, ConnectionId>>> MaintenanceListDue(Transaction& tx,
+                                                                            Timestamp due,
+                                                                            int limit);
+};
+
+}  // namespace sb::store

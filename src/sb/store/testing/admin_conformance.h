@@ -1,0 +1,337 @@
+// Conformance suite of the operator-control and health storage (ProviderSwitchRepository,
+// UsageRepository, ConnectionHealthRepository, ConnectionRepository::MaintenanceCountByStatus),
+// instantiated per backend like repository_conformance.h: round trips, upserts, global switches
+// under the nil tenant, maintenance listings across tenants, cross-tenant refusals (RLS-09),
+// validation and corrupt rows (DATA_LOSS). Include in exactly one translation unit per binary.
+#pragma once
+
+#include <algorithm>
+#include <optional>
+#include <type_traits>
+
+#include <gtest/gtest.h>
+
+#include "sb/store/admin_repository.h"
+#include "sb/store/connect_repository.h"
+#include "sb/store/connection_health_repository.h"
+#include "sb/store/testing/conformance_fixture.h"
+
+namespace sb::store::testing {
+
+template <typename TestBackend>
+class AdminConformanceTest : public RepositoryConformanceTest<TestBackend> {
+ protected:
+  void SetUp() override {
+    RepositoryConformanceTest<TestBackend>::SetUp();
+    auto maint = this->backend_.OpenMaintenance();
+    ASSERT_TRUE(maint.ok()) << maint.status().ToString();
+    maint_ = std::move(maint).value();
+    provider_ = "p-" + HexEncode(this->random_.Bytes(6));
+  }
+
+  template <typename Fn>
+  auto Call(const TenantId& tenant, Fn fn) {
+    using R = std::invoke_result_t<Fn, Transaction&>;
+    std::optional<R> out;
+    Status s = this->InTenant(tenant, [&](Transaction& tx) -> Status {
+      out.emplace(fn(tx));
+      return ::sb::internal::AsStatus(*out);
+    });
+    if (!s.ok() || !out.has_value()) return R(s);
+    return std::move(*out);
+  }
+  template <typename Fn>
+  auto Maintenance(Fn fn) {
+    using R = std::invoke_result_t<Fn, Transaction&>;
+    std::optional<R> out;
+    Status s = maint_->RunUnscoped([&](Transaction& tx) -> Status {
+      out.emplace(fn(tx));
+      return ::sb::internal::AsStatus(*out);
+    });
+    if (!s.ok() || !out.has_value()) return R(s);
+    return std::move(*out);
+  }
+
+  ConnectionRecord PutConnection(const TenantId& tenant, ConnectionStatus status) {
+    ConnectionRecord r;
+    r.tenant_id = tenant;
+    r.id = ConnectionId(this->ids_.NewUuid());
+    r.provider = "google";
+    r.end_user_id = "user-1";
+    r.account_subject = "sub-" + r.id.value();
+    r.status = status;
+    r.created_at = this->clock_.Now();
+    r.updated_at = r.created_at;
+    EXPECT_TRUE(
+        Call(tenant, [&](Transaction& tx) { return connections_.Insert(tx, tenant, r); }).ok());
+    return r;
+  }
+
+  ProviderSwitchRecord Switch(const TenantId& tenant, bool enabled) {
+    return {tenant, provider_, enabled, "incident 42: the provider leaks data",
+            this->clock_.Now()};
+  }
+
+  std::unique_ptr<Database> maint_;
+  std::string provider_;
+  ProviderSwitchRepository switches_;
+  UsageRepository usage_;
+  ConnectionHealthRepository health_;
+  ConnectionRepository connections_;
+};
+
+TYPED_TEST_SUITE_P(AdminConformanceTest);
+
+TYPED_TEST_P(AdminConformanceTest, SwitchesUpsertListDeleteAndGlobalScope) {
+  const TenantId a = this->a_;
+  const TenantId global("00000000-0000-0000-0000-000000000000");
+  ASSERT_TRUE(this->Call(a, [&](Transaction& tx) {
+                    return this->switches_.Put(tx, a, this->Switch(a, false));
+                  }).ok());
+  this->clock_.Advance(std::chrono::seconds(1));
+  auto again = this->Switch(a, true);
+  again.reason = "resolved";
+  ASSERT_TRUE(this->Call(a, [&](Transaction& tx) { return this->switches_.Put(tx, a, again); })
+                  .ok());
+  auto listed = this->Call(a, [&](Transaction& tx) { return this->switches_.List(tx, a); });
+  ASSERT_TRUE(listed.ok()) << listed.status().ToString();
+  ASSERT_EQ(listed->size(), 1u);
+  EXPECT_EQ(listed->front(), again);
+
+  ASSERT_TRUE(this->Call(global, [&](Transaction& tx) {
+                    return this->switches_.Put(tx, global, this->Switch(global, false));
+                  }).ok());
+  // Tenant b sees neither a's switch nor (through its own scope) the global one; the
+  // maintenance listing sees both.
+  auto b_list =
+      this->Call(this->b_, [&](Transaction& tx) { return this->switches_.List(tx, this->b_); });
+  ASSERT_TRUE(b_list.ok());
+  EXPECT_TRUE(b_list->empty());
+  auto all = this->Maintenance([&](Transaction& tx) { return this->switches_.MaintenanceListAll(tx); });
+  ASSERT_TRUE(all.ok()) << all.status().ToString();
+  int mine = 0;
+  for (const auto& s : *all) {
+    if (s.provider != this->provider_) continue;
+    ++mine;
+    EXPECT_TRUE(s.tenant_id == a || s.tenant_id == global);
+    EXPECT_EQ(s.enabled, s.tenant_id == a);
+  }
+  EXPECT_EQ(mine, 2);
+
+  auto deleted = this->Call(
+      global, [&](Transaction& tx) { return this->switches_.Delete(tx, global, this->provider_); });
+  ASSERT_TRUE(deleted.ok());
+  EXPECT_TRUE(*deleted);
+  deleted = this->Call(
+      global, [&](Transaction& tx) { return this->switches_.Delete(tx, global, this->provider_); });
+  EXPECT_FALSE(*deleted);
+}
+
+TYPED_TEST_P(AdminConformanceTest, SwitchesRefuseOtherTenantsAndBadInput) {
+  const TenantId a = this->a_;
+  Status s = this->Call(this->b_, [&](Transaction& tx) {
+    return this->switches_.Put(tx, a, this->Switch(a, false));
+  });
+  EXPECT_EQ(s.code(), StatusCode::kPermissionDenied);
+  s = this->Call(a, [&](Transaction& tx) {
+    return this->switches_.Put(tx, a, this->Switch(this->b_, false));
+  });
+  EXPECT_EQ(s.code(), StatusCode::kInvalidArgument);
+  for (const std::string& bad : std::vector<std::string>{"", "Google", "a b", std::string(65, 'a'), "x/../y"}) {
+    auto r = this->Switch(a, false);
+    r.provider = bad;
+    s = this->Call(a, [&](Transaction& tx) { return this->switches_.Put(tx, a, r); });
+    EXPECT_EQ(s.code(), StatusCode::kInvalidArgument) << bad;
+  }
+  auto r = this->Switch(a, false);
+  r.reason = std::string(1025, 'x');
+  s = this->Call(a, [&](Transaction& tx) { return this->switches_.Put(tx, a, r); });
+  EXPECT_EQ(s.code(), StatusCode::kInvalidArgument);
+  s = this->Call(a, [&](Transaction& tx) { return this->switches_.MaintenanceListAll(tx).status(); });
+  EXPECT_EQ(s.code(), StatusCode::kFailedPrecondition);
+}
+
+TYPED_TEST_P(AdminConformanceTest, UsageCountersAddUpPerDayAndMetric) {
+  const TenantId a = this->a_;
+  const TenantId b = this->b_;
+  auto add = [&](const TenantId& t, const char* day, UsageMetric m, int64_t n) {
+    return this->Call(t, [&](Transaction& tx) { return this->usage_.Add(tx, t, day, m, n); });
+  };
+  ASSERT_TRUE(add(a, "2026-11-25", UsageMetric::kApiCalls, 3).ok());
+  ASSERT_TRUE(add(a, "2026-11-25", UsageMetric::kApiCalls, 4).ok());
+  ASSERT_TRUE(add(a, "2026-11-26", UsageMetric::kProxiedCalls, 2).ok());
+  ASSERT_TRUE(add(a, "2026-11-27", UsageMetric::kRefreshes, 1).ok());
+  ASSERT_TRUE(add(b, "2026-11-25", UsageMetric::kApiCalls, 9).ok());
+
+  auto listed = this->Call(
+      a, [&](Transaction& tx) { return this->usage_.List(tx, a, "2026-11-25", "2026-11-26"); });
+  ASSERT_TRUE(listed.ok()) << listed.status().ToString();
+  ASSERT_EQ(listed->size(), 2u);
+  EXPECT_EQ((*listed)[0], (UsageCount{a, "2026-11-25", UsageMetric::kApiCalls, 7}));
+  EXPECT_EQ((*listed)[1], (UsageCount{a, "2026-11-26", UsageMetric::kProxiedCalls, 2}));
+
+  auto all = this->Maintenance(
+      [&](Transaction& tx) { return this->usage_.MaintenanceList(tx, "2026-11-25", "2026-11-27"); });
+  ASSERT_TRUE(all.ok()) << all.status().ToString();
+  int64_t a_total = 0, b_total = 0;
+  for (const auto& c : *all) {
+    if (c.tenant_id == a) a_total += c.count;
+    if (c.tenant_id == b) b_total += c.count;
+  }
+  EXPECT_EQ(a_total, 10);
+  EXPECT_EQ(b_total, 9);
+
+  EXPECT_EQ(add(a, "2026-13-01", UsageMetric::kApiCalls, 1).code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(add(a, "2026-11-25", UsageMetric::kApiCalls, 0).code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(this->Call(b, [&](Transaction& tx) {
+                  return this->usage_.Add(tx, a, "2026-11-25", UsageMetric::kApiCalls, 1);
+                }).code(),
+            StatusCode::kPermissionDenied);
+  EXPECT_EQ(ParseUsageMetric("refreshes"), UsageMetric::kRefreshes);
+  EXPECT_EQ(ParseUsageMetric("Refreshes"), std::nullopt);
+  EXPECT_EQ(UsageDay(FromUnixMicros(int64_t{1764115200} * 1000000)), "2025-11-26");
+}
+
+TYPED_TEST_P(AdminConformanceTest, HealthRoundTripsAndGoesWithItsConnection) {
+  const TenantId a = this->a_;
+  ConnectionRecord c = this->PutConnection(a, ConnectionStatus::kActive);
+  ConnectionHealthRecord h;
+  h.tenant_id = a;
+  h.connection_id = c.id;
+  h.last_success_at = this->clock_.Now();
+  h.last_error_at = this->clock_.Now() + std::chrono::seconds(5);
+  h.last_error_kind = "rate_limited";
+  h.last_error = "Google answered 429 — Zoë's quota";
+  h.consecutive_failures = 3;
+  h.incident_since = h.last_error_at;
+  h.retry_at = *h.last_error_at + std::chrono::seconds(30);
+  h.next_check_at = this->clock_.Now() + std::chrono::hours(1);
+  h.updated_at = this->clock_.Now();
+  ASSERT_TRUE(this->Call(a, [&](Transaction& tx) { return this->health_.Put(tx, a, h); }).ok());
+  auto got = this->Call(a, [&](Transaction& tx) { return this->health_.Get(tx, a, c.id); });
+  ASSERT_TRUE(got.ok()) << got.status().ToString();
+  ASSERT_TRUE(got->has_value());
+  EXPECT_EQ(**got, h);
+  h.consecutive_failures = 0;
+  h.incident_since.reset();
+  ASSERT_TRUE(this->Call(a, [&](Transaction& tx) { return this->health_.Put(tx, a, h); }).ok());
+  got = this->Call(a, [&](Transaction& tx) { return this->health_.Get(tx, a, c.id); });
+  EXPECT_EQ(**got, h);
+
+  // Another tenant neither reads nor writes it.
+  got = this->Call(this->b_, [&](Transaction& tx) { return this->health_.Get(tx, this->b_, c.id); });
+  ASSERT_TRUE(got.ok());
+  EXPECT_FALSE(got->has_value());
+  EXPECT_EQ(this->Call(this->b_, [&](Transaction& tx) { return this->health_.Put(tx, a, h); }).code(),
+            StatusCode::kPermissionDenied);
+  auto foreign = h;
+  foreign.tenant_id = this->b_;
+  EXPECT_EQ(this->Call(this->b_, [&](Transaction& tx) { return this->health_.Put(tx, this->b_, foreign); })
+                .code(),
+            StatusCode::kNotFound);
+
+  // The row goes with its connection.
+  ASSERT_TRUE(this->Call(a, [&](Transaction& tx) { return this->connections_.Delete(tx, a, c.id); })
+                  .ok());
+  got = this->Call(a, [&](Transaction& tx) { return this->health_.Get(tx, a, c.id); });
+  ASSERT_TRUE(got.ok());
+  EXPECT_FALSE(got->has_value());
+
+  auto bad = h;
+  bad.connection_id = ConnectionId("nope");
+  EXPECT_EQ(this->Call(a, [&](Transaction& tx) { return this->health_.Put(tx, a, bad); }).code(),
+            StatusCode::kInvalidArgument);
+  bad = h;
+  bad.last_error_kind = "two\nlines";
+  EXPECT_EQ(this->Call(a, [&](Transaction& tx) { return this->health_.Put(tx, a, bad); }).code(),
+            StatusCode::kInvalidArgument);
+}
+
+TYPED_TEST_P(AdminConformanceTest, DueChecksAndStatusCountsSpanTenants) {
+  const TenantId a = this->a_;
+  const TenantId b = this->b_;
+  ConnectionRecord never = this->PutConnection(a, ConnectionStatus::kActive);
+  ConnectionRecord due = this->PutConnection(b, ConnectionStatus::kActive);
+  ConnectionRecord later = this->PutConnection(a, ConnectionStatus::kActive);
+  ConnectionRecord disabled = this->PutConnection(a, ConnectionStatus::kDisabled);
+  const Timestamp now = this->clock_.Now();
+  auto put = [&](const ConnectionRecord& c, Timestamp next) {
+    ConnectionHealthRecord h;
+    h.tenant_id = c.tenant_id;
+    h.connection_id = c.id;
+    h.next_check_at = next;
+    h.updated_at = now;
+    ASSERT_TRUE(this->Call(c.tenant_id, [&](Transaction& tx) {
+                      return this->health_.Put(tx, c.tenant_id, h);
+                    }).ok());
+  };
+  put(due, now - std::chrono::seconds(1));
+  put(later, now + std::chrono::hours(1));
+  auto listed = this->Maintenance(
+      [&](Transaction& tx) { return this->health_.MaintenanceListDue(tx, now, 1000); });
+  ASSERT_TRUE(listed.ok()) << listed.status().ToString();
+  auto has = [&](const ConnectionRecord& c) {
+    return std::find(listed->begin(), listed->end(), std::make_pair(c.tenant_id, c.id)) !=
+           listed->end();
+  };
+  EXPECT_TRUE(has(never));
+  EXPECT_TRUE(has(due));
+  EXPECT_FALSE(has(later));
+  EXPECT_FALSE(has(disabled));
+
+  auto counts = this->Maintenance(
+      [&](Transaction& tx) { return this->connections_.MaintenanceCountByStatus(tx); });
+  ASSERT_TRUE(counts.ok()) << counts.status().ToString();
+  int64_t a_active = 0, a_disabled = 0, b_active = 0;
+  for (const auto& c : *counts) {
+    if (c.tenant_id == a && c.status == ConnectionStatus::kActive) a_active = c.count;
+    if (c.tenant_id == a && c.status == ConnectionStatus::kDisabled) a_disabled = c.count;
+    if (c.tenant_id == b && c.status == ConnectionStatus::kActive) b_active = c.count;
+  }
+  EXPECT_EQ(a_active, 2);
+  EXPECT_EQ(a_disabled, 1);
+  EXPECT_EQ(b_active, 1);
+  EXPECT_EQ(this->Call(a, [&](Transaction& tx) {
+                  return this->health_.MaintenanceListDue(tx, now, 10).status();
+                }).code(),
+            StatusCode::kFailedPrecondition);
+}
+
+TYPED_TEST_P(AdminConformanceTest, CorruptRowsAreDataLoss) {
+  const TenantId a = this->a_;
+  ConnectionRecord c = this->PutConnection(a, ConnectionStatus::kActive);
+  ConnectionHealthRecord h;
+  h.tenant_id = a;
+  h.connection_id = c.id;
+  h.updated_at = this->clock_.Now();
+  ASSERT_TRUE(this->Call(a, [&](Transaction& tx) { return this->health_.Put(tx, a, h); }).ok());
+  ASSERT_TRUE(this->Call(a, [&](Transaction& tx) {
+                    return tx.Execute("UPDATE connection_health SET last_error_kind = 'a\nb' "
+                                      "WHERE tenant_id = $1",
+                                      {a.value()})
+                        .status();
+                  }).ok());
+  EXPECT_EQ(this->Call(a, [&](Transaction& tx) { return this->health_.Get(tx, a, c.id).status(); })
+                .code(),
+            StatusCode::kDataLoss);
+  ASSERT_TRUE(this->Call(a, [&](Transaction& tx) {
+                    return this->switches_.Put(tx, a, this->Switch(a, false));
+                  }).ok());
+  ASSERT_TRUE(this->Call(a, [&](Transaction& tx) {
+                    return tx.Execute("UPDATE provider_switches SET provider = 'Bad Id' "
+                                      "WHERE tenant_id = $1",
+                                      {a.value()})
+                        .status();
+                  }).ok());
+  EXPECT_EQ(this->Call(a, [&](Transaction& tx) { return this->switches_.List(tx, a).status(); })
+                .code(),
+            StatusCode::kDataLoss);
+}
+
+REGISTER_TYPED_TEST_SUITE_P(AdminConformanceTest, SwitchesUpsertListDeleteAndGlobalScope,
+                            SwitchesRefuseOtherTenantsAndBadInput,
+                            UsageCountersAddUpPerDayAndMetric,
+                            HealthRoundTripsAndGoesWithItsConnection,
+                            DueChecksAndStatusCountsSpanTenants, CorruptRowsAreDataLoss);
+
+}  // namespace sb::store::testing
