@@ -7,10 +7,10 @@ cd "$(dirname "$0")/.."
 declare -A LAYER=(
   [base]=0 [domain]=1
   [store]=2 [http]=2 [net]=2 [config]=2
-  [vault]=3
+  [vault]=3 [usage]=3
   [audit]=4
   [oauth]=5 [providers]=5 [jobs]=5 [tenancy]=5
-  [sync]=6 [webhooks]=6 [proxy]=6
+  [sync]=6 [webhooks]=6 [proxy]=6 [health]=6
   [api]=7
   [app]=8
 )

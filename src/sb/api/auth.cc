@@ -67,6 +67,7 @@ http::Response AuthMiddleware::operator()(
     auto seconds = std::chrono::ceil<std::chrono::seconds>(decision.retry_after);
     return http::RateLimitedProblem(std::max(seconds, std::chrono::seconds(1)), request.request_id);
   }
+  if (usage_ != nullptr) usage_->Add(principal->tenant_id, store::UsageMetric::kApiCalls);
   request.principal = std::move(*principal);
   return next(request);
 }

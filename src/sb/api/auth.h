@@ -15,14 +15,16 @@
 #include "sb/http/request.h"
 #include "sb/http/response.h"
 #include "sb/tenancy/api_keys.h"
+#include "sb/usage/meter.h"
 
 namespace sb::api {
 
 class AuthMiddleware {
  public:
+  // `usage` (optional) counts each authenticated call as one API call of its tenant.
   AuthMiddleware(tenancy::ApiKeyService& keys, http::RateLimiter& limiter,
-                 http::RateLimiter& failures)
-      : keys_(keys), limiter_(limiter), failures_(failures) {}
+                 http::RateLimiter& failures, usage::Meter* usage = nullptr)
+      : keys_(keys), limiter_(limiter), failures_(failures), usage_(usage) {}
 
   http::Response operator()(http::Request& request,
                             const std::function<http::Response(http::Request&)>& next);
@@ -31,6 +33,7 @@ class AuthMiddleware {
   tenancy::ApiKeyService& keys_;
   http::RateLimiter& limiter_;
   http::RateLimiter& failures_;
+  usage::Meter* usage_;
 };
 
 // The principal the middleware attached. REQUIRES: the route is authenticated.

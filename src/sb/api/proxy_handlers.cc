@@ -20,13 +20,27 @@ Result<http::Response> ProxyHandlers::DoForward(http::Request& request) {
   if (question != std::string::npos) forward.query = request.target.substr(question + 1);
   forward.headers = request.headers;
   forward.body = std::move(request.body);
-  SB_ASSIGN_OR_RETURN(proxy::ProxyResponse answer,
-                      proxy_.Forward(p.tenant_id, ConnectionId(std::string(*id)), forward,
-                                     AuditContextOf(request)));
+  if (usage_ != nullptr) usage_->Add(p.tenant_id, store::UsageMetric::kProxiedCalls);
+  const ConnectionId connection{std::string(*id)};
+  Result<proxy::ProxyResponse> answer =
+      proxy_.Forward(p.tenant_id, connection, forward, AuditContextOf(request));
+  if (health_ != nullptr) {
+    // Best effort: a failure to record health never fails the call.
+    if (answer.ok()) {
+      (void)health_->Record(p.tenant_id, connection,
+                            oauth::ConnectionHealth::OutcomeOf(answer->status, std::nullopt,
+                                                               answer->rate_limited));
+    } else if (answer.status().code() == StatusCode::kUnavailable) {
+      (void)health_->Record(p.tenant_id, connection,
+                            {false, oauth::kProviderUnavailable, answer.status().message(),
+                             std::nullopt, false});
+    }
+  }
+  SB_RETURN_IF_ERROR(answer);
   http::Response response;
-  response.status = answer.status;
-  response.headers = std::move(answer.headers);
-  response.body = std::move(answer.body);
+  response.status = answer->status;
+  response.headers = std::move(answer->headers);
+  response.body = std::move(answer->body);
   return response;
 }
 

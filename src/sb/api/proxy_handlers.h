@@ -7,13 +7,19 @@
 
 #include "sb/http/request.h"
 #include "sb/http/response.h"
+#include "sb/oauth/health.h"
 #include "sb/proxy/proxy.h"
+#include "sb/usage/meter.h"
 
 namespace sb::api {
 
 class ProxyHandlers {
  public:
-  explicit ProxyHandlers(proxy::ProxyService& proxy) : proxy_(proxy) {}
+  // `usage` (optional) counts proxied calls per tenant; `health` (optional) records each
+  // call's outcome as the connection's health.
+  explicit ProxyHandlers(proxy::ProxyService& proxy, usage::Meter* usage = nullptr,
+                         oauth::ConnectionHealth* health = nullptr)
+      : proxy_(proxy), usage_(usage), health_(health) {}
 
   http::Response Forward(http::Request& request);
 
@@ -21,6 +27,8 @@ class ProxyHandlers {
   Result<http::Response> DoForward(http::Request& request);
 
   proxy::ProxyService& proxy_;
+  usage::Meter* usage_;
+  oauth::ConnectionHealth* health_;
 };
 
 }  // namespace sb::api

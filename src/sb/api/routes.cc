@@ -105,6 +105,18 @@ Status RegisterRoutes(http::Router& router, const Handlers& h) {
   SB_RETURN_IF_ERROR(router.Add(
       "POST", "/v1/webhook-deliveries/{id}/retry", [&w](Request& r) { return w.RetryDelivery(r); },
       kAuthed));
+
+  auto& hl = h.health;
+  SB_RETURN_IF_ERROR(router.Add(
+      "GET", "/v1/connections/{id}/health", [&hl](Request& r) { return hl.Get(r); }, kAuthed));
+  auto& ad = h.admin;
+  SB_RETURN_IF_ERROR(router.Add(
+      "GET", "/v1/admin/providers", [&ad](Request& r) { return ad.ListProviders(r); }, kAuthed));
+  SB_RETURN_IF_ERROR(router.Add(
+      "PUT", "/v1/admin/providers/{provider}", [&ad](Request& r) { return ad.PutProvider(r); },
+      kAuthed));
+  SB_RETURN_IF_ERROR(router.Add(
+      "GET", "/v1/admin/usage", [&ad](Request& r) { return ad.Usage(r); }, kAuthed));
   return OkStatus();
 }
 

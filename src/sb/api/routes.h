@@ -2,6 +2,7 @@
 // The OpenAPI document (openapi.json) must describe exactly these routes; a test checks it.
 #pragma once
 
+#include "sb/api/admin_handlers.h"
 #include "sb/api/audit_handlers.h"
 #include "sb/api/auth.h"
 #include "sb/api/connect_handlers.h"
@@ -22,6 +23,8 @@ struct Handlers {
   ConnectHandlers& connect;
   ProxyHandlers& proxy;
   WebhookHandlers& webhooks;
+  AdminHandlers& admin;
+  HealthHandlers& health;
   AuthMiddleware& auth;
 };
 

@@ -17,17 +17,21 @@
 #include "sb/config/config.h"
 #include "sb/http/rate_limiter.h"
 #include "sb/http/router.h"
+#include "sb/health/scheduler.h"
 #include "sb/http/server.h"
 #include "sb/jobs/runner.h"
 #include "sb/net/curl_http_client.h"
 #include "sb/oauth/connect.h"
 #include "sb/oauth/connections.h"
+#include "sb/oauth/health.h"
 #include "sb/oauth/jwks_cache.h"
+#include "sb/oauth/provider_switches.h"
 #include "sb/oauth/refresh_scheduler.h"
 #include "sb/oauth/token_client.h"
 #include "sb/proxy/proxy.h"
 #include "sb/store/open_database.h"
 #include "sb/store/role_check.h"
+#include "sb/usage/meter.h"
 #include "sb/webhooks/delivery.h"
 #include "sb/webhooks/endpoints.h"
 
@@ -102,11 +106,14 @@ struct ServerApp::Parts {
         http_client(HttpClientOptionsFrom(c.providers)),
         token_client(http_client),
         jwks(http_client, clock),
+        switches(*db, maintenance_db ? *maintenance_db : *db, clock, *security.audit, &metrics),
+        usage(*db, clock),
         connections(*db, catalog, integrations, *security.secrets, *security.audit, token_client,
-                    clock, random, refresh_options, &metrics, &dispatcher),
+                    clock, random, refresh_options,
+                    oauth::ConnectionHooks{&metrics, &dispatcher, &switches, &usage, {}}),
         connect(*db, catalog, integrations, *security.secrets, *security.audit, token_client, jwks,
                 http_client, clock, random, ids, oauth::ConnectOptions{c.server.public_url},
-                refresh_options, &metrics, &dispatcher),
+                refresh_options, &metrics, &dispatcher, &switches),
         tenants(*db, clock, ids, *security.audit),
         keys(*db, clock, random, ids, *security.audit),
         limiter(clock, http::RateLimiterOptions{c.limits.requests_per_second,
@@ -119,8 +126,13 @@ struct ServerApp::Parts {
         integration_handlers(catalog, integrations),
         proxy_http(ProxyHttpOptionsFrom(c.providers)),
         proxy(catalog, connections, proxy_http, metrics, proxy::ProxyOptions{}),
+        health(*db, catalog, connections, proxy_http, clock,
+               oauth::HealthOptions{.alert_after_failures = c.health.alert_after_failures},
+               &metrics, &dispatcher, &switches),
         connect_handlers(connect, connections),
-        proxy_handlers(proxy),
+        proxy_handlers(proxy, &usage, &health),
+        admin_handlers(catalog, switches, tenants, maintenance_db ? *maintenance_db : *db, clock),
+        health_handlers(health),
         webhook_endpoints(
             *db, *security.secrets, *security.audit, clock, random, ids,
             webhooks::EndpointPolicy{c.webhooks.allow_http, c.webhooks.allow_private_targets,
@@ -133,9 +145,20 @@ struct ServerApp::Parts {
             webhooks::DeliveryOptions{.allow_private_targets = c.webhooks.allow_private_targets}),
         job_runner(*db, maintenance_db ? *maintenance_db : *db, clock, random,
                    JobRunnerOptionsFrom(random), &metrics),
-        auth(keys, limiter, auth_failures) {
+        auth(keys, limiter, auth_failures, &usage) {
     job_runner.Register(webhooks::kDeliverJob,
                         [this](jobs::JobContext& job) { return deliverer.Handle(job); });
+    if (c.health.check_interval.count() > 0) {
+      health_scheduler = std::make_unique<health::HealthScheduler>(
+          *db, maintenance_db ? *maintenance_db : *db, health, clock, random, ids,
+          health::HealthScheduleOptions{c.health.check_interval, c.health.scheduler_interval,
+                                        c.health.batch});
+    }
+    // Registered even without the scheduler, so that queued checks still run.
+    job_runner.Register(health::kHealthCheckJob, [this](jobs::JobContext& job) {
+      if (health_scheduler) return health_scheduler->Handle(job);
+      return jobs::JobResult::Done();
+    });
     if (c.refresh.interval.count() > 0) {
       scheduler = std::make_unique<oauth::RefreshScheduler>(
           connections, maintenance_db ? *maintenance_db : *db, c.refresh.interval, c.refresh.batch);
@@ -156,6 +179,8 @@ struct ServerApp::Parts {
   net::CurlHttpClient http_client;
   oauth::TokenClient token_client;
   oauth::JwksCache jwks;
+  oauth::ProviderSwitches switches;  // the kill switch, polled from the database
+  usage::Meter usage;                // per-tenant usage, flushed to the database
   oauth::ConnectionService connections;
   oauth::ConnectService connect;
   tenancy::TenantService tenants;
@@ -168,8 +193,11 @@ struct ServerApp::Parts {
   api::IntegrationHandlers integration_handlers;
   net::CurlHttpClient proxy_http;  // larger answers than token calls
   proxy::ProxyService proxy;
+  oauth::ConnectionHealth health;
   api::ConnectHandlers connect_handlers;
   api::ProxyHandlers proxy_handlers;
+  api::AdminHandlers admin_handlers;
+  api::HealthHandlers health_handlers;
   webhooks::EndpointService webhook_endpoints;
   webhooks::DeliveryLog delivery_log;
   api::WebhookHandlers webhook_handlers;
@@ -178,6 +206,7 @@ struct ServerApp::Parts {
   jobs::JobRunner job_runner;
   api::AuthMiddleware auth;
   std::unique_ptr<oauth::RefreshScheduler> scheduler;
+  std::unique_ptr<health::HealthScheduler> health_scheduler;
   http::Router router;
   std::unique_ptr<http::Server> server;
 };
@@ -262,7 +291,8 @@ Result<std::unique_ptr<ServerApp>> ServerApp::Create(const config::Config& confi
   SB_RETURN_IF_ERROR(api::RegisterRoutes(
       parts->router, api::Handlers{parts->system, parts->tenant_handlers, parts->audit_handlers,
                                    parts->integration_handlers, parts->connect_handlers,
-                                   parts->proxy_handlers, parts->webhook_handlers, parts->auth}));
+                                   parts->proxy_handlers, parts->webhook_handlers,
+                                   parts->admin_handlers, parts->health_handlers, parts->auth}));
   parts->server = std::make_unique<http::Server>(ServerOptionsFrom(config.server), parts->router,
                                                  parts->metrics, clock);
   return std::unique_ptr<ServerApp>(new ServerApp(std::move(parts)));
@@ -272,8 +302,11 @@ ServerApp::ServerApp(std::unique_ptr<Parts> parts) : parts_(std::move(parts)) {}
 
 ServerApp::~ServerApp() {
   if (parts_ && parts_->scheduler) parts_->scheduler->Stop();
+  if (parts_ && parts_->health_scheduler) parts_->health_scheduler->Stop();
   if (parts_) parts_->job_runner.Stop();
   if (parts_ && parts_->server) parts_->server->Stop(std::chrono::milliseconds(0));
+  if (parts_) parts_->switches.Stop();
+  if (parts_) parts_->usage.Stop();
 }
 
 Result<uint16_t> ServerApp::Start() {
@@ -283,15 +316,22 @@ Result<uint16_t> ServerApp::Start() {
     parts_->connect.SetPublicUrl("http://" + parts_->config.server.listen_address + ":" +
                                  std::to_string(port));
   }
+  SB_RETURN_IF_ERROR(parts_->switches.Reload().WithContext("provider switches"));
+  parts_->switches.Start(parts_->config.admin.switch_poll_interval);
+  parts_->usage.Start(parts_->config.admin.usage_flush_interval);
   if (parts_->scheduler) parts_->scheduler->Start();
+  if (parts_->health_scheduler) parts_->health_scheduler->Start();
   parts_->job_runner.Start();
   return port;
 }
 
 void ServerApp::Stop(std::chrono::milliseconds grace) {
   if (parts_->scheduler) parts_->scheduler->Stop();
+  if (parts_->health_scheduler) parts_->health_scheduler->Stop();
   parts_->job_runner.Stop();
   parts_->server->Stop(grace);
+  parts_->switches.Stop();
+  parts_->usage.Stop();
 }
 
 store::Database& ServerApp::database() { return *parts_->db; }

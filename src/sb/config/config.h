@@ -92,6 +92,22 @@ struct WebhooksConfig {
   std::chrono::seconds rotation_grace{86'400};  // webhooks.rotation_grace_seconds (WH-03)
 };
 
+// Operator controls and connection health (oauth::ProviderSwitches, usage::Meter,
+// oauth::ConnectionHealth, health::HealthScheduler).
+struct AdminConfig {
+  // admin.switch_poll_ms: how soon a kill switch set on another node applies here.
+  std::chrono::milliseconds switch_poll_interval{1'000};
+  // admin.usage_flush_ms: how often usage counts go to the database.
+  std::chrono::milliseconds usage_flush_interval{10'000};
+};
+
+struct HealthConfig {
+  std::chrono::seconds check_interval{21'600};  // health.check_interval_seconds: 0 = no checks
+  std::chrono::milliseconds scheduler_interval{30'000};  // health.scheduler_interval_ms
+  int batch = 100;               // health.batch: checks enqueued per scheduler pass, 1..1000
+  int alert_after_failures = 3;  // health.alert_after_failures: transient failures to an alert
+};
+
 struct LogConfig {
   std::string level = "info";  // log.level: debug | info | warn | error
 };
@@ -106,6 +122,8 @@ struct Config {
   ProvidersConfig providers;
   RefreshConfig refresh;
   WebhooksConfig webhooks;
+  AdminConfig admin;
+  HealthConfig health;
   LogConfig log;
 };
 

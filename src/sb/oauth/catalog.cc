@@ -213,7 +213,8 @@ Status ParseUrls(const Members& m, ProviderEntry& e) {
               {"discovery_url", Need::kOptional, &e.discovery_url},
               {"issuer", Need::kOptional, &e.issuer},
               {"jwks_url", Need::kOptional, &e.jwks_url},
-              {"api_base_url", Need::kOptional, &e.api_base_url}};
+              {"api_base_url", Need::kOptional, &e.api_base_url},
+              {"identity_check_url", Need::kOptional, &e.identity_check_url}};
   for (const auto& url : urls) SB_RETURN_IF_ERROR(m.String(url.name, url.need, *url.out));
   SB_RETURN_IF_ERROR(m.StringMap("url_parameters", e.url_parameters, /*allow_empty_values=*/true));
   for (const auto& url : urls) {
@@ -345,7 +346,8 @@ Status ParseAuthorizationParams(const Members& m, ProviderEntry& e) {
 // clang-format off
 constexpr std::string_view kTopLevelMembers[] = {
     "id", "display_name", "docs_url", "notes", "authorization_url", "token_url", "revocation_url",
-    "userinfo_url", "discovery_url", "issuer", "jwks_url", "api_base_url", "url_parameters",
+    "userinfo_url", "discovery_url", "issuer", "jwks_url", "api_base_url", "identity_check_url",
+    "url_parameters",
     "id_token_algorithms", "scope_separator", "pkce", "client_auth", "refresh_token",
     "authorization_params", "identity_scopes", "default_scopes", "issuer_supports_iss_parameter",
     "services"};
@@ -526,7 +528,8 @@ Status ProviderCatalog::OverrideOrigin(std::string_view id,
   Json source = slot->second.source;
   bool rewritten = false;
   for (std::string_view member : {"authorization_url", "token_url", "revocation_url",
-                                  "userinfo_url", "discovery_url", "jwks_url", "api_base_url"}) {
+                                  "userinfo_url", "discovery_url", "jwks_url", "api_base_url",
+                                  "identity_check_url"}) {
     rewritten |= RewriteMember(source, member, real_hosts, origin);
   }
   if (rewrite_issuer) rewritten |= RewriteMember(source, "issuer", real_hosts, origin);

@@ -60,6 +60,8 @@ struct ProviderEntry {
   std::string issuer;
   std::string jwks_url;
   std::string api_base_url;  // empty: per-account, learnt at connection time (see notes)
+  // A cheap call that proves a token works (connection health checks); empty: userinfo_url.
+  std::string identity_check_url;
   std::map<std::string, std::string, std::less<>> url_parameters;  // name -> default ("": none)
 
   std::vector<std::string> id_token_algorithms;

@@ -114,7 +114,8 @@ ConnectService::ConnectService(store::Database& db, const ProviderCatalog& catal
                                audit::AuditLog& audit, const TokenClient& tokens, JwksCache& jwks,
                                net::HttpClient& http, const Clock& clock, Random& random,
                                IdGenerator& ids, ConnectOptions options, RefreshOptions refresh,
-                               metrics::MetricsRegistry* metrics, ConnectionEvents* events)
+                               metrics::MetricsRegistry* metrics, ConnectionEvents* events,
+                               ProviderSwitches* switches)
     : db_(db),
       catalog_(catalog),
       integrations_(integrations),
@@ -128,7 +129,8 @@ ConnectService::ConnectService(store::Database& db, const ProviderCatalog& catal
       ids_(ids),
       options_(std::move(options)),
       refresh_(std::move(refresh)),
-      events_(events) {
+      events_(events),
+      switches_(switches) {
   if (metrics != nullptr) {
     callbacks_ = &metrics->AddCounter(
         "sb_connect_callbacks_total",
@@ -234,6 +236,8 @@ Result<std::vector<ProviderChoice>> ConnectService::Choices(const Session& sessi
     }
     const ProviderEntry* entry = catalog_.Find(integration.provider);
     if (entry == nullptr) continue;
+    // A provider under a kill switch is not offered.
+    if (switches_ != nullptr && !switches_->Enabled(session.tenant, entry->id)) continue;
     ProviderChoice choice{entry->id, entry->display_name, {}};
     // The session's services where the provider offers them, else the integration's.
     const auto& wanted =

@@ -35,6 +35,7 @@
 #include "sb/oauth/catalog.h"
 #include "sb/oauth/connections.h"
 #include "sb/oauth/integrations.h"
+#include "sb/oauth/provider_switches.h"
 #include "sb/oauth/jwks_cache.h"
 #include "sb/oauth/token_client.h"
 #include "sb/store/connect_repository.h"
@@ -113,7 +114,8 @@ class ConnectService {
                  audit::AuditLog& audit, const TokenClient& tokens, JwksCache& jwks,
                  net::HttpClient& http, const Clock& clock, Random& random, IdGenerator& ids,
                  ConnectOptions options, RefreshOptions refresh,
-                 metrics::MetricsRegistry* metrics = nullptr, ConnectionEvents* events = nullptr);
+                 metrics::MetricsRegistry* metrics = nullptr, ConnectionEvents* events = nullptr,
+                 ProviderSwitches* switches = nullptr);
 
   // INVALID_ARGUMENT for bad fields or unknown providers/services.
   Result<CreatedSession> CreateSession(const TenantId& tenant, const ConnectSessionInput& input,
@@ -164,6 +166,7 @@ class ConnectService {
   const RefreshOptions refresh_;
   metrics::CounterFamily* callbacks_ = nullptr;  // sb_connect_callbacks_total; null: none
   ConnectionEvents* events_ = nullptr;           // null: connections are not announced
+  ProviderSwitches* switches_ = nullptr;         // null: no kill switch
   store::ConnectSessionRepository sessions_;
   store::OAuthTransactionRepository transactions_;
   store::ConnectionRepository connections_;

@@ -73,8 +73,7 @@ ConnectionService::ConnectionService(store::Database& db, const ProviderCatalog&
                                      IntegrationService& integrations, vault::SecretStore& secrets,
                                      audit::AuditLog& audit, const TokenClient& tokens,
                                      const Clock& clock, Random& random, RefreshOptions options,
-                                     metrics::MetricsRegistry* metrics, ConnectionEvents* events,
-                                     std::function<void(milliseconds)> sleep)
+                                     ConnectionHooks hooks)
     : db_(db),
       catalog_(catalog),
       integrations_(integrations),
@@ -84,13 +83,17 @@ ConnectionService::ConnectionService(store::Database& db, const ProviderCatalog&
       clock_(clock),
       random_(random),
       options_(std::move(options)),
-      sleep_(sleep ? std::move(sleep) : [](milliseconds d) { std::this_thread::sleep_for(d); }),
-      events_(events) {
-  if (metrics != nullptr) {
-    refreshes_ = &metrics->AddCounter("sb_token_refreshes_total",
-                                      "Access-token refreshes by provider and outcome (success, "
-                                      "invalid_grant, invalid_client, transient, permanent).",
-                                      {"provider", "outcome"});
+      sleep_(hooks.sleep ? std::move(hooks.sleep)
+                         : [](milliseconds d) { std::this_thread::sleep_for(d); }),
+      events_(hooks.events),
+      switches_(hooks.switches),
+      usage_(hooks.usage) {
+  if (hooks.metrics != nullptr) {
+    refreshes_ = &hooks.metrics->AddCounter(
+        "sb_token_refreshes_total",
+        "Access-token refreshes by provider and outcome (success, invalid_grant, "
+        "invalid_client, transient, permanent).",
+        {"provider", "outcome"});
   }
 }
 
@@ -115,8 +118,29 @@ Status ConnectionService::Announce(store::Transaction& tx, const TenantId& tenan
   return events_->Emit(tx, tenant, type, ConnectionEventData(record));
 }
 
-void ConnectionService::Count(const std::string& provider, std::string_view outcome) {
+void ConnectionService::Count(const TenantId& tenant, const std::string& provider,
+                              std::string_view outcome) {
   if (refreshes_ != nullptr) refreshes_->WithLabels({provider, outcome}).Increment();
+  if (usage_ != nullptr) usage_->Add(tenant, store::UsageMetric::kRefreshes);
+}
+
+Status ConnectionService::CheckUsable(const TenantId& tenant, const ConnectionRecord& record,
+                                      RefreshMode mode) {
+  SB_RETURN_IF_ERROR(Usable(record));
+  if (switches_ == nullptr) return OkStatus();
+  Status off = switches_->Check(tenant, record.provider);
+  if (!off.ok() && mode == RefreshMode::kIfDue) {
+    // Look again in a while: the oldest due connections must not block the scheduler's batch.
+    Status postponed = db_.RunInTenant(tenant, [&](store::Transaction& tx) -> Status {
+      SB_ASSIGN_OR_RETURN(auto current, repo_.Get(tx, tenant, record.id));
+      if (!current || current->token_version != record.token_version) return OkStatus();
+      current->next_refresh_at = clock_.Now() + options_.backoff_base;
+      current->updated_at = clock_.Now();
+      return repo_.UpdateIf(tx, tenant, *current, current->token_version).status();
+    });
+    if (!postponed.ok()) return postponed;
+  }
+  return off;
 }
 
 // ---- The resource. ----
@@ -327,6 +351,7 @@ Result<AccessToken> ConnectionService::Token(const TenantId& tenant, const Conne
         db_.RunInTenant(tenant, store::TxMode::kReadOnly, [&](store::Transaction& tx) -> Status {
           SB_ASSIGN_OR_RETURN(seen, repo_.Get(tx, tenant, id));
           if (!seen) return NotFoundError("connection not found");
+          if (switches_ != nullptr) SB_RETURN_IF_ERROR(switches_->Check(tenant, seen->provider));
           SB_RETURN_IF_ERROR(Usable(*seen));
           SB_ASSIGN_OR_RETURN(bool needed, NeedsRefresh(*seen, mode));
           if (needed) return OkStatus();
@@ -342,7 +367,7 @@ Result<AccessToken> ConnectionService::Token(const TenantId& tenant, const Conne
   // A few rounds: a lease can come free without a new token (its holder failed or died).
   for (int round = 0; round < 3; ++round) {
     SB_ASSIGN_OR_RETURN(ConnectionRecord record, Read(tenant, id));
-    SB_RETURN_IF_ERROR(Usable(record));
+    SB_RETURN_IF_ERROR(CheckUsable(tenant, record, mode));
     SB_ASSIGN_OR_RETURN(bool needed, NeedsRefresh(record, mode));
     if (!needed) return StoredToken(tenant, record);
     if (!record.has_refresh_token) {
@@ -573,7 +598,7 @@ Result<AccessToken> ConnectionService::RefreshLeased(const TenantId& tenant,
                                                     ? Json(FormatRfc3339(*next.access_expires_at))
                                                     : Json()}}});
   }));
-  Count(leased.provider, "success");
+  Count(tenant, leased.provider, "success");
   return AccessToken{std::move(response.access_token), next.access_expires_at, next.token_version,
                      true, leased.provider};
 }
@@ -583,7 +608,7 @@ Status ConnectionService::RecordFailure(const TenantId& tenant, ConnectionRecord
                                         const audit::Context& ctx) {
   static constexpr std::string_view kOutcomes[] = {"invalid_grant", "invalid_client", "transient",
                                                    "permanent"};
-  Count(next.provider, kOutcomes[static_cast<int>(error.kind)]);
+  Count(tenant, next.provider, kOutcomes[static_cast<int>(error.kind)]);
   log::Warn("connection.refresh_failed", {{"tenant", tenant.value()},
                                           {"connection", next.id.value()},
                                           {"provider", next.provider},

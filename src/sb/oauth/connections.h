@@ -39,9 +39,11 @@
 #include "sb/oauth/catalog.h"
 #include "sb/oauth/events.h"
 #include "sb/oauth/integrations.h"
+#include "sb/oauth/provider_switches.h"
 #include "sb/oauth/token_client.h"
 #include "sb/store/connect_repository.h"
 #include "sb/store/database.h"
+#include "sb/usage/meter.h"
 #include "sb/vault/secret_store.h"
 
 namespace sb::oauth {
@@ -98,16 +100,22 @@ struct ConnectionPatch {
   std::optional<bool> enabled;   // false: disabled; true: back to active from disabled
 };
 
+// Optional collaborators of ConnectionService; a null one is not used.
+struct ConnectionHooks {
+  metrics::MetricsRegistry* metrics = nullptr;  // gets sb_token_refreshes_total{provider,outcome}
+  ConnectionEvents* events = nullptr;           // announces connection changes
+  ProviderSwitches* switches = nullptr;         // kill switch: a disabled provider gets no calls
+  usage::Meter* usage = nullptr;                // counts refreshes per tenant
+  // Waits between polls for another node's refresh (injected so tests need not wait).
+  std::function<void(std::chrono::milliseconds)> sleep;
+};
+
 class ConnectionService {
  public:
-  // `metrics` (optional) gets sb_token_refreshes_total{provider,outcome}. `sleep` waits between
-  // polls for another node's refresh (injected so tests need not wait).
   ConnectionService(store::Database& db, const ProviderCatalog& catalog,
                     IntegrationService& integrations, vault::SecretStore& secrets,
                     audit::AuditLog& audit, const TokenClient& tokens, const Clock& clock,
-                    Random& random, RefreshOptions options,
-                    metrics::MetricsRegistry* metrics = nullptr, ConnectionEvents* events = nullptr,
-                    std::function<void(std::chrono::milliseconds)> sleep = {});
+                    Random& random, RefreshOptions options, ConnectionHooks hooks = {});
 
   Result<std::vector<store::ConnectionRecord>> List(const TenantId& tenant,
                                                     const store::ConnectionFilter& filter,
@@ -125,8 +133,8 @@ class ConnectionService {
   Result<bool> Delete(const TenantId& tenant, const ConnectionId& id, const audit::Context& ctx);
 
   // A usable access token, refreshed first when `mode` asks for it.
-  //   FAILED_PRECONDITION: disabled, revoked, or the user must reconnect
-  //     (reauthorization_required; the message says which);
+  //   FAILED_PRECONDITION: disabled, revoked, the user must reconnect
+  //     (reauthorization_required), or the provider is switched off (the message says which);
   //   UNAVAILABLE: a transient provider failure, or another node's refresh did not finish
   //     within options.wait.
   Result<AccessToken> Token(const TenantId& tenant, const ConnectionId& id, RefreshMode mode,
@@ -168,7 +176,11 @@ class ConnectionService {
   std::chrono::milliseconds Backoff(int64_t failures) const;
   Status Announce(store::Transaction& tx, const TenantId& tenant, std::string_view type,
                   const store::ConnectionRecord& record);
-  void Count(const std::string& provider, std::string_view outcome);
+  void Count(const TenantId& tenant, const std::string& provider, std::string_view outcome);
+  // Usable (status) and not switched off; a switched-off connection that the scheduler found
+  // due is postponed so that it does not hold up the others.
+  Status CheckUsable(const TenantId& tenant, const store::ConnectionRecord& record,
+                     RefreshMode mode);
 
   store::Database& db_;
   const ProviderCatalog& catalog_;
@@ -182,6 +194,8 @@ class ConnectionService {
   std::function<void(std::chrono::milliseconds)> sleep_;
   metrics::CounterFamily* refreshes_ = nullptr;  // null without a registry
   ConnectionEvents* events_ = nullptr;           // null: changes are not announced
+  ProviderSwitches* switches_ = nullptr;         // null: no kill switch
+  usage::Meter* usage_ = nullptr;                // null: refreshes are not counted
   store::ConnectionRepository repo_;
 };
 

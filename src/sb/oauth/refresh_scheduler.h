@@ -6,10 +6,8 @@
 #pragma once
 
 #include <chrono>
-#include <condition_variable>
-#include <mutex>
-#include <thread>
 
+#include "sb/base/periodic.h"
 #include "sb/oauth/connections.h"
 #include "sb/store/database.h"
 
@@ -18,27 +16,19 @@ namespace sb::oauth {
 class RefreshScheduler {
  public:
   RefreshScheduler(ConnectionService& connections, store::Database& maintenance,
-                   std::chrono::milliseconds interval, int batch)
-      : connections_(connections), maintenance_(maintenance), interval_(interval), batch_(batch) {}
-  ~RefreshScheduler() { Stop(); }
-  RefreshScheduler(const RefreshScheduler&) = delete;
-  RefreshScheduler& operator=(const RefreshScheduler&) = delete;
+                   std::chrono::milliseconds interval, int batch);
 
-  void Start();
+  void Start() { loop_.Start(); }
   // Finishes the pass in progress, then returns.
-  void Stop();
+  void Stop() { loop_.Stop(); }
 
  private:
-  void Run();
+  bool Pass();
 
   ConnectionService& connections_;
   store::Database& maintenance_;
-  const std::chrono::milliseconds interval_;
   const int batch_;
-  std::mutex mu_;
-  std::condition_variable wake_;
-  bool stopping_ = false;  // guarded by mu_
-  std::thread thread_;
+  Periodic loop_;
 };
 
 }  // namespace sb::oauth

@@ -182,6 +182,7 @@ Result<ProxyResponse> ProxyService::Forward(const TenantId& tenant, const Connec
       }
     }
     result.status = response->status;
+    result.rate_limited = response->status == 429 || IsRateLimit403(*response);
     for (auto& [name, value] : response->headers) {
       if (IsForwardableResponseHeader(name)) result.headers.emplace_back(name, std::move(value));
     }

@@ -53,7 +53,8 @@ struct ProxyResponse {
   int status = 0;
   std::vector<std::pair<std::string, std::string>> headers;
   std::string body;
-  int attempts = 0;  // provider calls made
+  int attempts = 0;          // provider calls made
+  bool rate_limited = false;  // the answer is a rate limit (429 or Google's rate-limit 403)
 };
 
 class ProxyService {

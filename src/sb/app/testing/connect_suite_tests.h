@@ -3,6 +3,7 @@
 // browser that keeps cookies and follows redirects. Include after api_suite_tests.h.
 #pragma once
 
+#include <algorithm>
 #include <chrono>
 #include <memory>
 #include <mutex>
@@ -43,6 +44,15 @@ class ConnectSuite : public ApiSuite<Backend> {
     this->config_.refresh.interval = std::chrono::milliseconds(0);  // tests drive RefreshDue
     this->config_.webhooks.allow_http = true;  // the test receiver is plain http on loopback
     this->config_.webhooks.allow_private_targets = true;
+    this->config_.admin.usage_flush_interval = std::chrono::milliseconds(100);
+    // Scheduled health checks call providers on their own; only the test about them has them,
+    // so that the others' request and token counts stay exact.
+    const std::string test_name = ::testing::UnitTest::GetInstance()->current_test_info()->name();
+    if (test_name.find("ScheduledHealthChecks") == std::string::npos) {
+      this->config_.health.check_interval = std::chrono::seconds(0);
+    } else {
+      this->config_.health.scheduler_interval = std::chrono::milliseconds(50);
+    }
     // ID tokens carry the sandbox's (real) time.
     this->clock_.Set(
         std::chrono::time_point_cast<std::chrono::microseconds>(std::chrono::system_clock::now()));
@@ -179,6 +189,31 @@ class ConnectSuite : public ApiSuite<Backend> {
       if (entry.value("path", "").find("token") != std::string::npos) ++n;
     }
     return n;
+  }
+
+  // Connects Google for the test tenant; returns the connection id.
+  std::string ConnectGoogle() {
+    PutIntegration(SandboxOrigin::kGoogle, key_);
+    auto browser = NewBrowser();
+    auto done = Connect(*browser, NewSession(key_, "alice@example.com"), SandboxOrigin::kGoogle);
+    EXPECT_TRUE(done.ok()) << done.status().ToString();
+    return done.ok() ? ConnectionIdFrom(*done) : "";
+  }
+
+  TestResponse ProxyCalendarList(const std::string& id) {
+    return this->Call("GET", "/v1/proxy/" + id + "/calendar/v3/users/me/calendarList", "", key_);
+  }
+
+  int SandboxRequests(SandboxOrigin origin, const std::string& path) {
+    auto log = sandbox_->Requests(origin, path);
+    return log.ok() ? static_cast<int>(log->size()) : -1;
+  }
+
+  Json Health(const std::string& id, bool live) {
+    TestResponse r = this->Call(
+        "GET", "/v1/connections/" + id + "/health" + (live ? "?live=true" : ""), "", key_);
+    EXPECT_EQ(r.status, 200) << r.body;
+    return r.JsonBody();
   }
 
   std::unique_ptr<SandboxProcess> sandbox_;
@@ -500,10 +535,26 @@ TYPED_TEST_P(ConnectSuite, ConnectionEventsAreDeliveredSigned) {
   ASSERT_TRUE(done.ok());
   const std::string id = this->ConnectionIdFrom(*done);
 
+  // Polls the deliveries API until a delivery is in `state` with `attempts` recorded: the
+  // receiver sees a request before the server records its answer.
+  auto wait_recorded = [&](const std::string& state, int attempts) {
+    for (int i = 0; i < 200; ++i) {
+      TestResponse r = this->Call("GET", "/v1/webhook-deliveries?state=" + state, "", this->key_);
+      const Json data = r.JsonBody()["data"];
+      if (r.status == 200 && data.is_array() && !data.empty() &&
+          data[0].value("attempts", 0) == attempts) {
+        return true;
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+    return false;
+  };
   ASSERT_TRUE(wait_for(1)) << "no delivery";
-  // The retry is due 30 s (+-15 %) later on the server's clock.
+  ASSERT_TRUE(wait_recorded("pending", 1)) << "first attempt not recorded";
+  // The retry is due 30 s (+-15 %) after the failure on the server's clock.
   this->clock_.Advance(std::chrono::seconds(40));
   ASSERT_TRUE(wait_for(2)) << "no retry";
+  ASSERT_TRUE(wait_recorded("succeeded", 2)) << "retry not recorded";
   std::vector<net::testing::ServedRequest> seen;
   {
     std::lock_guard lock(mu);
@@ -543,10 +594,223 @@ TYPED_TEST_P(ConnectSuite, ConnectionEventsAreDeliveredSigned) {
   ASSERT_TRUE(wait_for(3)) << "no replay";
 }
 
+// The kill switch (PUT /v1/admin/providers/{provider}): per tenant and global, refused before
+// any provider call, admin only, audited, reversible.
+TYPED_TEST_P(ConnectSuite, KillSwitchStopsCallsToAProvider) {
+  const std::string id = this->ConnectGoogle();
+  ASSERT_FALSE(id.empty());
+  ASSERT_EQ(this->ProxyCalendarList(id).status, 200);
+  const int calls_before =
+      this->SandboxRequests(SandboxOrigin::kGoogle, "/calendar/v3/users/me/calendarList");
+
+  const Json off_for_tenant = {{"enabled", false}, {"tenant_id", this->tenant_},
+                               {"reason", "incident 7: data leak at the provider"}};
+  TestResponse denied =
+      this->Call("PUT", "/v1/admin/providers/google", off_for_tenant.dump(), this->key_);
+  EXPECT_EQ(denied.status, 403) << denied.body;
+  TestResponse set =
+      this->Call("PUT", "/v1/admin/providers/google", off_for_tenant.dump(), this->admin_key_);
+  ASSERT_EQ(set.status, 200) << set.body;
+  EXPECT_EQ(set.JsonBody()["scope"], "tenant");
+  EXPECT_EQ(set.JsonBody()["enabled"], false);
+  EXPECT_EQ(this->Call("PUT", "/v1/admin/providers/nope", off_for_tenant.dump(), this->admin_key_)
+                .status,
+            404);
+
+  TestResponse refused = this->ProxyCalendarList(id);
+  EXPECT_EQ(refused.status, 409) << refused.body;
+  EXPECT_NE(refused.body.find("incident 7"), std::string::npos) << refused.body;
+  EXPECT_EQ(this->Call("POST", "/v1/connections/" + id + "/refresh", "", this->key_).status, 409);
+  const Json health = this->Health(id, /*live=*/true);
+  EXPECT_EQ(health["status"], "unhealthy");
+  EXPECT_NE(health["suggestion"].get<std::string>().find("disabled"), std::string::npos);
+  EXPECT_EQ(health.contains("live_check"), false);  // nothing was called
+  // Nothing reached the provider while it was off.
+  EXPECT_EQ(this->SandboxRequests(SandboxOrigin::kGoogle, "/calendar/v3/users/me/calendarList"),
+            calls_before);
+  EXPECT_EQ(this->CountAudit("provider.disable"), 1);
+
+  ASSERT_EQ(this->Call("PUT", "/v1/admin/providers/google", R"({"enabled":true})",
+                       this->admin_key_)
+                .status,
+            200);  // the global switch says enabled; the tenant's still disables
+  EXPECT_EQ(this->ProxyCalendarList(id).status, 409);
+  ASSERT_EQ(this->Call("PUT", "/v1/admin/providers/google",
+                       Json{{"enabled", true}, {"tenant_id", this->tenant_}}.dump(),
+                       this->admin_key_)
+                .status,
+            200);
+  EXPECT_EQ(this->ProxyCalendarList(id).status, 200);
+
+  // Globally: every tenant, shown in the admin listing.
+  ASSERT_EQ(this->Call("PUT", "/v1/admin/providers/google",
+                       R"({"enabled":false,"reason":"provider outage"})", this->admin_key_)
+                .status,
+            200);
+  refused = this->ProxyCalendarList(id);
+  EXPECT_EQ(refused.status, 409);
+  EXPECT_NE(refused.body.find("every tenant"), std::string::npos) << refused.body;
+  TestResponse listing = this->Call("GET", "/v1/admin/providers", "", this->admin_key_);
+  ASSERT_EQ(listing.status, 200);
+  bool google_listed = false;
+  const Json providers = listing.JsonBody()["data"];
+  for (const Json& p : providers) {
+    if (p["provider"] == "google") {
+      google_listed = true;
+      EXPECT_EQ(p["enabled"], false);
+      EXPECT_EQ(p["switches"].size(), 2u);
+    } else if (p["provider"] == "microsoft") {
+      EXPECT_EQ(p["enabled"], true);
+    }
+  }
+  EXPECT_TRUE(google_listed);
+  EXPECT_EQ(this->Call("GET", "/v1/admin/providers", "", this->key_).status, 403);
+  ASSERT_EQ(this->Call("PUT", "/v1/admin/providers/google", R"({"enabled":true})",
+                       this->admin_key_)
+                .status,
+            200);
+  EXPECT_EQ(this->ProxyCalendarList(id).status, 200);
+  EXPECT_EQ(this->Call("PUT", "/v1/admin/providers/google", R"({"enabled":"no"})",
+                       this->admin_key_)
+                .status,
+            400);
+}
+
+// Health: live checks, one alert per incident (webhook + metric), one recovery.
+TYPED_TEST_P(ConnectSuite, HealthAlertsOncePerIncident) {
+  std::mutex mu;
+  std::vector<std::string> events;
+  net::testing::LoopbackHttpServer receiver([&](const net::testing::ServedRequest& r) {
+    std::lock_guard lock(mu);
+    events.push_back(Json::parse(r.body).value("type", ""));
+    return net::testing::ServedResponse{204, {}, "", false, ""};
+  });
+  ASSERT_TRUE(receiver.Start().ok());
+  auto received = [&] {
+    std::lock_guard lock(mu);
+    return events;
+  };
+  ASSERT_EQ(this->Call("POST", "/v1/webhook-endpoints",
+                       Json{{"url", receiver.Url("/hooks")},
+                            {"event_types",
+                             {"connection.health_alert", "connection.health_recovered"}}}
+                           .dump(),
+                       this->key_)
+                .status,
+            201);
+  const std::string id = this->ConnectGoogle();
+  ASSERT_FALSE(id.empty());
+  EXPECT_EQ(this->Health(id, false)["status"], "unknown");
+  Json h = this->Health(id, true);
+  EXPECT_EQ(h["status"], "healthy") << h.dump();
+  EXPECT_EQ(h["live_check"]["ok"], true);
+  EXPECT_TRUE(h["suggestion"].is_null());
+  EXPECT_FALSE(h["last_success_at"].is_null());
+
+  ASSERT_TRUE(this->sandbox_
+                  ->Control(SandboxOrigin::kGoogle, "POST", "/_sandbox/faults",
+                            {{"path", "/v1/userinfo"}, {"kind", "status"}, {"status", 503},
+                             {"count", -1}})
+                  .ok());
+  const char* expected[] = {"degraded", "degraded", "unhealthy", "unhealthy", "unhealthy"};
+  for (const char* status : expected) {
+    h = this->Health(id, true);
+    EXPECT_EQ(h["status"], status) << h.dump();
+    EXPECT_EQ(h["live_check"]["ok"], false);
+  }
+  EXPECT_EQ(h["last_error"]["kind"], "provider_unavailable");
+  EXPECT_EQ(h["consecutive_failures"], 5);
+  EXPECT_FALSE(h["incident_since"].is_null());
+  EXPECT_NE(h["suggestion"].get<std::string>().find("Wait"), std::string::npos);
+
+  ASSERT_TRUE(this->sandbox_->Control(SandboxOrigin::kGoogle, "DELETE", "/_sandbox/faults").ok());
+  h = this->Health(id, true);
+  EXPECT_EQ(h["status"], "healthy") << h.dump();
+  EXPECT_TRUE(h["incident_since"].is_null());
+  for (int i = 0; i < 200 && received().size() < 2; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));  // nothing more may come
+  // One of each, in whichever order the workers delivered them.
+  std::vector<std::string> got = received();
+  std::sort(got.begin(), got.end());
+  EXPECT_EQ(got, (std::vector<std::string>{"connection.health_alert",
+                                           "connection.health_recovered"}));
+  TestResponse metrics = this->Call("GET", "/metrics", "", "");
+  EXPECT_NE(metrics.body.find(
+                R"(sb_connection_health_alerts_total{provider="google",kind="provider_unavailable"} 1)"),
+            std::string::npos);
+  EXPECT_EQ(this->Call("GET", "/v1/connections/" + id + "/health?live=maybe", "", this->key_).status,
+            400);
+}
+
+// Scheduled checks run through the job queue without anybody asking.
+TYPED_TEST_P(ConnectSuite, ScheduledHealthChecksRunOnTheJobQueue) {
+  const std::string id = this->ConnectGoogle();
+  ASSERT_FALSE(id.empty());
+  Json h;
+  for (int i = 0; i < 200; ++i) {
+    h = this->Health(id, false);
+    if (!h["last_checked_at"].is_null()) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  ASSERT_FALSE(h["last_checked_at"].is_null()) << h.dump();
+  EXPECT_EQ(h["status"], "healthy");
+  const std::string first = h["last_checked_at"];
+  EXPECT_FALSE(h["next_check_at"].is_null());
+  // The next check comes after the interval (6 h by default) on the server's clock.
+  this->clock_.Advance(std::chrono::hours(7));
+  for (int i = 0; i < 200; ++i) {
+    h = this->Health(id, false);
+    if (h["last_checked_at"] != first) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  EXPECT_NE(h["last_checked_at"], first) << h.dump();
+}
+
+// Usage: API calls, proxied calls and refreshes per tenant, and connections by status.
+TYPED_TEST_P(ConnectSuite, UsageCountsCallsPerTenant) {
+  const std::string id = this->ConnectGoogle();
+  ASSERT_FALSE(id.empty());
+  for (int i = 0; i < 3; ++i) ASSERT_EQ(this->ProxyCalendarList(id).status, 200);
+  ASSERT_EQ(this->Call("POST", "/v1/connections/" + id + "/refresh", "", this->key_).status, 200);
+  const std::string target = "/v1/admin/usage?tenant_id=" + this->tenant_;
+  EXPECT_EQ(this->Call("GET", target, "", this->key_).status, 403);
+  Json usage;
+  for (int i = 0; i < 100; ++i) {
+    TestResponse r = this->Call("GET", target, "", this->admin_key_);
+    ASSERT_EQ(r.status, 200) << r.body;
+    usage = r.JsonBody();
+    if (usage["data"].size() == 1 && usage["data"][0]["proxied_calls"] == 3 &&
+        usage["data"][0]["refreshes"].get<int64_t>() >= 1) {
+      break;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  ASSERT_EQ(usage["data"].size(), 1u) << usage.dump();
+  const Json& t = usage["data"][0];
+  EXPECT_EQ(t["tenant_id"], this->tenant_);
+  EXPECT_EQ(t["proxied_calls"], 3) << usage.dump();
+  EXPECT_GE(t["refreshes"].get<int64_t>(), 1);
+  EXPECT_GE(t["api_calls"].get<int64_t>(), 6);  // integration, session, 3 proxied, refresh
+  EXPECT_EQ(t["connections"]["active"], 1);
+  EXPECT_EQ(t["connections"]["total"], 1);
+  ASSERT_EQ(t["days"].size(), 1u);
+  EXPECT_EQ(t["days"][0]["proxied_calls"], 3);
+  EXPECT_EQ(this->Call("GET", "/v1/admin/usage?from=2026-02-31x", "", this->admin_key_).status,
+            400);
+  EXPECT_EQ(this->Call("GET", "/v1/admin/usage?from=2020-01-01&to=2026-01-01", "",
+                       this->admin_key_)
+                .status,
+            400);
+}
+
 REGISTER_TYPED_TEST_SUITE_P(ConnectSuite, FullFlowCreatesOneConnectionPerAccount,
                             ScopesTheUserDidNotGrantAreReported,
                             StateAttacksEndOnAPageAndAnAuditEntry, IssuerMismatchIsRefused,
                             RefreshRotatesAndARevokedGrantNeedsReauthorization,
-                            PatchAndDeleteWithRevocation, ConnectionEventsAreDeliveredSigned);
+                            PatchAndDeleteWithRevocation, ConnectionEventsAreDeliveredSigned,
+                            KillSwitchStopsCallsToAProvider, HealthAlertsOncePerIncident,
+                            ScheduledHealthChecksRunOnTheJobQueue, UsageCountsCallsPerTenant);
 
 }  // namespace sb::app::testing

@@ -1,0 +1,64 @@
+// Operator endpoints (admin scope) and connection health:
+//
+//   GET  /v1/admin/providers             every catalog provider with its kill-switch state
+//   PUT  /v1/admin/providers/{provider}  {"enabled", "tenant_id"?, "reason"?}: the emergency
+//                                        kill switch, globally or for one tenant
+//   GET  /v1/admin/usage                 per tenant: connections by status, API calls, proxied
+//                                        calls and refreshes over [from, to] (UTC days)
+//   GET  /v1/connections/{id}/health     stored health and a recovery suggestion; ?live=true
+//                                        runs a live identity call first (read scope)
+//
+// Usage spans tenants, so it reads through the maintenance database (the BYPASSRLS role on
+// PostgreSQL). Thread-safe.
+#pragma once
+
+#include "sb/http/request.h"
+#include "sb/http/response.h"
+#include "sb/oauth/catalog.h"
+#include "sb/oauth/health.h"
+#include "sb/oauth/provider_switches.h"
+#include "sb/store/database.h"
+#include "sb/tenancy/tenants.h"
+
+namespace sb::api {
+
+class AdminHandlers {
+ public:
+  AdminHandlers(const oauth::ProviderCatalog& catalog, oauth::ProviderSwitches& switches,
+                tenancy::TenantService& tenants, store::Database& maintenance,
+                const Clock& clock)
+      : catalog_(catalog),
+        switches_(switches),
+        tenants_(tenants),
+        maintenance_(maintenance),
+        clock_(clock) {}
+
+  http::Response ListProviders(http::Request& request);
+  http::Response PutProvider(http::Request& request);
+  http::Response Usage(http::Request& request);
+
+ private:
+  Result<http::Response> DoListProviders(http::Request& request);
+  Result<http::Response> DoPutProvider(http::Request& request);
+  Result<http::Response> DoUsage(http::Request& request);
+
+  const oauth::ProviderCatalog& catalog_;
+  oauth::ProviderSwitches& switches_;
+  tenancy::TenantService& tenants_;
+  store::Database& maintenance_;
+  const Clock& clock_;
+};
+
+class HealthHandlers {
+ public:
+  explicit HealthHandlers(oauth::ConnectionHealth& health) : health_(health) {}
+
+  http::Response Get(http::Request& request);
+
+ private:
+  Result<http::Response> DoGet(http::Request& request);
+
+  oauth::ConnectionHealth& health_;
+};
+
+}  // namespace sb::api

@@ -1,0 +1,61 @@
+// HealthScheduler: scheduled connection health checks on the durable job queue.
+//
+// Every `scheduler_interval` a pass lists active connections whose check is due (or that were
+// never checked) across tenants through the maintenance database, and for each, in one
+// transaction of its tenant, enqueues a "connection.health_check" job (deduplicated per
+// connection) and moves next_check_at forward, so that no other node enqueues it again. The job
+// handler runs oauth::ConnectionHealth::Check, which records the outcome and raises at most one
+// alert per incident. Checks are spread: each next check comes `interval` later, minus up to a
+// tenth as jitter. Start/Stop from one controlling thread.
+#pragma once
+
+#include <chrono>
+
+#include "sb/base/clock.h"
+#include "sb/base/ids.h"
+#include "sb/base/periodic.h"
+#include "sb/base/random.h"
+#include "sb/jobs/runner.h"
+#include "sb/oauth/health.h"
+#include "sb/store/connection_health_repository.h"
+#include "sb/store/database.h"
+
+namespace sb::health {
+
+inline constexpr char kHealthCheckJob[] = "connection.health_check";
+
+struct HealthScheduleOptions {
+  std::chrono::seconds interval{21'600};                 // between checks of one connection
+  std::chrono::milliseconds scheduler_interval{30'000};  // between passes
+  int batch = 100;                                       // connections per pass
+};
+
+class HealthScheduler {
+ public:
+  HealthScheduler(store::Database& db, store::Database& maintenance,
+                  oauth::ConnectionHealth& health, const Clock& clock, Random& random,
+                  IdGenerator& ids, HealthScheduleOptions options);
+
+  // One pass; returns how many checks it enqueued.
+  Result<int> EnqueueDue();
+  // The job handler for kHealthCheckJob.
+  jobs::JobResult Handle(jobs::JobContext& job);
+
+  void Start() { loop_.Start(); }
+  void Stop() { loop_.Stop(); }
+
+ private:
+  Timestamp NextCheck();
+
+  store::Database& db_;
+  store::Database& maintenance_;
+  oauth::ConnectionHealth& health_;
+  const Clock& clock_;
+  Random& random_;
+  IdGenerator& ids_;
+  const HealthScheduleOptions options_;
+  store::ConnectionHealthRepository repo_;
+  Periodic loop_;
+};
+
+}  // namespace sb::health

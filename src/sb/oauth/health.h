@@ -1,0 +1,127 @@
+// ConnectionHealth: whether a connection works, and what a person should do when it does not.
+//
+// Every provider call made with a connection's token reports its outcome here (the proxy after
+// each call, the live check below); the outcome is stored in store::ConnectionHealthRecord.
+// A success clears the failure streak; on the hot path it is written at most once per
+// `success_resolution` per connection while nothing is wrong, so proxied calls stay read-only.
+//
+// Incidents, not attempts, raise alerts: the first failure that makes a connection unhealthy
+// (a definitive one such as a revoked grant or a token the provider rejects even after a
+// refresh, or `alert_after_failures` transient ones in a row) opens an incident, emits one
+// `connection.health_alert` event (a webhook through the outbox, in the same transaction) and
+// increments sb_connection_health_alerts_total once; further failures only update the record.
+// The next success closes it with one `connection.health_recovered` event.
+//
+// Check runs a live check: a fresh token (refreshed if needed) and a cheap identity call
+// (the catalog's identity_check_url, else its userinfo_url), with one forced refresh and retry
+// after a 401. A provider switched off by the kill switch is reported, not recorded: it says
+// nothing about the connection.
+// Thread-safe.
+#pragma once
+
+#include <chrono>
+#include <map>
+#include <mutex>
+#include <optional>
+#include <string>
+
+#include "sb/audit/context.h"
+#include "sb/base/clock.h"
+#include "sb/base/ids.h"
+#include "sb/base/metrics.h"
+#include "sb/net/http_client.h"
+#include "sb/oauth/catalog.h"
+#include "sb/oauth/connections.h"
+#include "sb/oauth/events.h"
+#include "sb/oauth/provider_switches.h"
+#include "sb/store/connection_health_repository.h"
+#include "sb/store/database.h"
+
+namespace sb::oauth {
+
+// Error kinds (stored in last_error_kind).
+inline constexpr char kTokenRejected[] = "token_rejected";          // 401 after a refresh
+inline constexpr char kReauthorizationNeeded[] = "reauthorization_required";
+inline constexpr char kRateLimited[] = "rate_limited";              // 429 / rate-limit 403
+inline constexpr char kProviderUnavailable[] = "provider_unavailable";  // 5xx, network
+inline constexpr char kRefreshFailing[] = "refresh_failing";       // token endpoint failing
+inline constexpr char kProviderError[] = "provider_error";          // other unexpected answers
+
+struct CallOutcome {
+  bool ok = true;
+  std::string kind;     // one of the kinds above when !ok
+  std::string message;  // for people; never a token
+  std::optional<Timestamp> retry_at;
+  bool definitive = false;  // opens an incident at once (the user must act)
+};
+
+struct HealthOptions {
+  int alert_after_failures = 3;
+  std::chrono::seconds success_resolution{60};
+  std::chrono::milliseconds timeout{10'000};  // of the identity call
+};
+
+struct HealthView {
+  std::string status;  // healthy | degraded | unhealthy | unknown
+  store::ConnectionRecord connection;
+  store::ConnectionHealthRecord record;  // zero values when never recorded
+  std::string provider_disabled;         // the kill switch's message, when it applies
+  std::string suggestion;                // what a person can do; empty when healthy
+  std::optional<bool> live_ok;           // set by Check
+};
+
+class ConnectionHealth {
+ public:
+  ConnectionHealth(store::Database& db, const ProviderCatalog& catalog,
+                   ConnectionService& connections, net::HttpClient& http, const Clock& clock,
+                   HealthOptions options, metrics::MetricsRegistry* metrics = nullptr,
+                   ConnectionEvents* events = nullptr, ProviderSwitches* switches = nullptr);
+
+  // Records the outcome of a call made with the connection's token. NOT_FOUND when the
+  // connection is gone (the caller usually ignores errors here: health is best effort).
+  Status Record(const TenantId& tenant, const ConnectionId& id, const CallOutcome& outcome);
+  // The stored health with a recovery suggestion. NOT_FOUND for an unknown connection.
+  Result<HealthView> Get(const TenantId& tenant, const ConnectionId& id);
+  // A live check (see the header comment), recorded, then Get. `next_check_at`, when given, is
+  // stored as the next scheduled check.
+  Result<HealthView> Check(const TenantId& tenant, const ConnectionId& id,
+                           const audit::Context& ctx,
+                           std::optional<Timestamp> next_check_at = std::nullopt);
+
+  // The outcome of a provider answer to a call made with a valid token (after the proxy's own
+  // refresh and retries): 2xx-4xx other than 401 and 429 mean the token works.
+  static CallOutcome OutcomeOf(int status, std::optional<Timestamp> retry_at,
+                               bool rate_limit_403);
+
+ private:
+  // Records `outcome` (nullptr: only the check times) in one transaction with its event.
+  Status Store(const TenantId& tenant, const ConnectionId& id, const CallOutcome* outcome,
+               std::optional<Timestamp> checked_at, std::optional<Timestamp> next_check_at);
+  // The identity call. `skipped` when no call said anything about the connection (disabled,
+  // switched off, no identity endpoint), with the reason.
+  CallOutcome LiveCall(const TenantId& tenant, const ConnectionId& id, const audit::Context& ctx,
+                       bool* skipped, std::string* skip_reason);
+
+  store::Database& db_;
+  const ProviderCatalog& catalog_;
+  ConnectionService& connections_;
+  net::HttpClient& http_;
+  const Clock& clock_;
+  const HealthOptions options_;
+  ConnectionEvents* events_;
+  ProviderSwitches* switches_;
+  metrics::CounterFamily* alerts_ = nullptr;
+  metrics::CounterFamily* recoveries_ = nullptr;
+  store::ConnectionHealthRepository repo_;
+  store::ConnectionRepository connections_repo_;
+
+  std::mutex mu_;
+  // Per connection ("tenant/id"): when a clean success was last written. Absent or stale:
+  // write the next success.
+  std::map<std::string, Timestamp> clean_since_;  // guarded by mu_
+};
+
+// The suggestion for `view` (also used by the health API for connections never checked).
+std::string RecoverySuggestion(const HealthView& view, Timestamp now);
+
+}  // namespace sb::oauth
