@@ -295,10 +295,18 @@ Status ParseService(const Members& services, std::string_view name, const Json& 
   }
   if (!value.is_object()) return MemberError(path, "must be an object");
   const Members s(value, path);
-  constexpr std::string_view kKnown[] = {"read", "read_write"};
+  constexpr std::string_view kKnown[] = {"read", "read_write", "api_paths"};
   SB_RETURN_IF_ERROR(s.OnlyKnown(kKnown));
   SB_RETURN_IF_ERROR(s.StringList("read", Need::kRequired, out.read));
   SB_RETURN_IF_ERROR(s.StringList("read_write", Need::kRequired, out.read_write));
+  SB_RETURN_IF_ERROR(s.StringList("api_paths", Need::kOptional, out.api_paths));
+  for (std::string& prefix : out.api_paths) {
+    if (prefix.empty() || prefix.front() == '/' || prefix.find("..") != std::string::npos) {
+      return MemberError(s.PathOf("api_paths"), "holds relative path prefixes below api_base_url");
+    }
+    std::transform(prefix.begin(), prefix.end(), prefix.begin(),
+                   [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  }
   if (out.read.empty()) return MemberError(s.PathOf("read"), "must not be empty");
   if (out.read_write.empty()) return MemberError(s.PathOf("read_write"), "must not be empty");
   SB_RETURN_IF_ERROR(CheckScopes(s.PathOf("read"), out.read, separator));
@@ -598,6 +606,36 @@ Result<std::string> ExpandUrl(const ProviderEntry& entry, std::string_view url,
   }
   out.append(url.substr(done));
   return out;
+}
+
+Status CheckScopesForCall(const ProviderEntry& entry, const std::vector<std::string>& granted,
+                          std::string_view method, std::string_view path) {
+  std::string lower(path);
+  std::transform(lower.begin(), lower.end(), lower.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  const bool reading = method == "GET" || method == "HEAD";
+  auto held = [&](const std::vector<std::string>& scopes) {
+    return std::all_of(scopes.begin(), scopes.end(), [&](const std::string& scope) {
+      return std::find(granted.begin(), granted.end(), scope) != granted.end();
+    });
+  };
+  for (const auto& [service, scopes] : entry.services) {
+    const bool matches = std::any_of(scopes.api_paths.begin(), scopes.api_paths.end(),
+                                     [&](const std::string& p) { return lower.starts_with(p); });
+    if (!matches) continue;
+    if (held(scopes.read_write) || (reading && held(scopes.read))) return OkStatus();
+    std::string missing;
+    for (const std::string& scope : reading ? scopes.read : scopes.read_write) {
+      if (std::find(granted.begin(), granted.end(), scope) != granted.end()) continue;
+      missing += (missing.empty() ? "" : " ") + scope;
+    }
+    return PermissionDeniedError("the connection was not granted " +
+                                 std::string(reading ? "read" : "write") + " access to " +
+                                 service + " (missing scopes: " + missing +
+                                 "); reconnect with the " + service + " service" +
+                                 (reading ? "" : " and read_write access"));
+  }
+  return OkStatus();
 }
 
 }  // namespace sb::oauth

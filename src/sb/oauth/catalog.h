@@ -34,6 +34,9 @@ enum class ClientAuth { kClientSecretPost, kClientSecretBasic };
 struct ServiceScopes {
   std::vector<std::string> read;
   std::vector<std::string> read_write;
+  // Path prefixes below api_base_url that belong to the service (lower case, compared
+  // case-insensitively), for the proxy's scope check; empty: not checked.
+  std::vector<std::string> api_paths;
 };
 
 struct RefreshBehaviour {
@@ -142,5 +145,12 @@ struct EmbeddedProvider {
 extern const EmbeddedProvider kEmbeddedProviders[];
 extern const size_t kEmbeddedProviderCount;
 }  // namespace internal
+
+// Whether a connection holding `granted` may make `method` `path` (below the API base) as far
+// as the catalog knows: for a path under one of a service's api_paths, reading (GET, HEAD)
+// needs the service's read or read_write scopes, anything else its read_write scopes.
+// PERMISSION_DENIED naming the service and the missing scopes; OK for paths no service claims.
+Status CheckScopesForCall(const ProviderEntry& entry, const std::vector<std::string>& granted,
+                          std::string_view method, std::string_view path);
 
 }  // namespace sb::oauth

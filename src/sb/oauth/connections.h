@@ -92,6 +92,7 @@ struct AccessToken {
   int64_t token_version = 0;
   bool refreshed = false;  // this call refreshed it (false: stored token, or the winner's)
   std::string provider;    // the connection's provider
+  std::vector<std::string> granted_scopes;  // what the user granted
 };
 
 struct ConnectionPatch {

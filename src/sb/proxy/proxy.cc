@@ -120,6 +120,9 @@ Result<ProxyResponse> ProxyService::Forward(const TenantId& tenant, const Connec
     return FailedPreconditionError("the provider " + provider +
                                    " has no fixed API base URL to proxy to");
   }
+  // Calls into a service the user did not grant are refused before they reach the provider.
+  SB_RETURN_IF_ERROR(oauth::CheckScopesForCall(*entry, first_token->granted_scopes,
+                                               request.method, request.path));
   SB_ASSIGN_OR_RETURN(std::string base, oauth::ExpandUrl(*entry, entry->api_base_url));
 
   net::HttpRequest out;

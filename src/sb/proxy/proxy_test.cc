@@ -81,6 +81,9 @@ class ProxyTest : public ::testing::Test {
     r.access_expires_at = clock_.Now() + std::chrono::hours(1);
     r.has_refresh_token = true;
     r.token_version = 1;
+    // Calendar read-write, Gmail read-only; no contacts.
+    r.granted_scopes = {"openid", "https://www.googleapis.com/auth/calendar",
+                        "https://www.googleapis.com/auth/gmail.readonly"};
     r.created_at = r.updated_at = clock_.Now();
     const std::string owner = store::ConnectionSecretOwner(id_);
     ASSERT_TRUE(
@@ -244,6 +247,26 @@ TEST_F(ProxyTest, ThrottlingIsRetriedWithinTheCapOnly) {
   response = Get("calendar/v3/x");
   EXPECT_EQ(response->status, 503);
   EXPECT_EQ(response->attempts, 3);
+}
+
+TEST_F(ProxyTest, CallsIntoAServiceTheUserDidNotGrantAreRefusedBeforeTheProvider) {
+  Provider([](const net::HttpRequest&) { return Reply(200, "{}"); });
+  EXPECT_EQ(Get("gmail/v1/users/me/messages")->status, 200);
+  auto send = proxy_->Forward(
+      tenant_, id_, ProxyRequest{"POST", "gmail/v1/users/me/messages/send", "", {}, "{}"}, ctx_);
+  ASSERT_EQ(send.status().code(), StatusCode::kPermissionDenied);
+  EXPECT_NE(send.status().message().find("gmail.modify"), std::string::npos)
+      << send.status().message();
+  EXPECT_NE(send.status().message().find("reconnect with the email service"), std::string::npos);
+  // Case does not get around it; paths no service claims are not checked.
+  EXPECT_EQ(proxy_
+                ->Forward(tenant_, id_,
+                          ProxyRequest{"DELETE", "Gmail/V1/users/me/messages/1", "", {}, ""}, ctx_)
+                .status()
+                .code(),
+            StatusCode::kPermissionDenied);
+  EXPECT_EQ(Get("oauth2/v3/userinfo")->status, 200);
+  EXPECT_EQ(api_calls_.size(), 2u);
 }
 
 TEST_F(ProxyTest, ClearErrorsBeforeAnyCall) {

@@ -300,8 +300,20 @@ TYPED_TEST_P(ConnectSuite, ScopesTheUserDidNotGrantAreReported) {
   auto done = this->Connect(*browser, this->NewSession(this->key_, "alice@example.com"),
                             SandboxOrigin::kGoogle);
   ASSERT_TRUE(done.ok());
-  Json c = this->Connection(this->ConnectionIdFrom(*done));
+  const std::string id = this->ConnectionIdFrom(*done);
+  Json c = this->Connection(id);
   EXPECT_EQ(c["missing_scopes"], Json::array({"https://www.googleapis.com/auth/calendar"}));
+  // The proxy refuses calendar calls with a clear error and never calls the provider.
+  const int before =
+      this->SandboxRequests(SandboxOrigin::kGoogle, "/calendar/v3/users/me/calendarList");
+  TestResponse refused = this->ProxyCalendarList(id);
+  EXPECT_EQ(refused.status, 403) << refused.body;
+  EXPECT_EQ(refused.Header("content-type"), "application/problem+json");
+  EXPECT_NE(refused.body.find("auth/calendar"), std::string::npos) << refused.body;
+  EXPECT_EQ(this->SandboxRequests(SandboxOrigin::kGoogle, "/calendar/v3/users/me/calendarList"),
+            before);
+  const Json health = this->Health(id, false);
+  EXPECT_NE(health["suggestion"].get<std::string>().find("not granted"), std::string::npos);
 }
 
 // OA-03, OA-05, OA-08: unknown, tampered, foreign-tenant, replayed, other-browser, expired and
