@@ -756,6 +756,42 @@ TYPED_TEST_P(ConnectSuite, HealthAlertsOncePerIncident) {
             400);
 }
 
+// A token the provider rejects even after a refresh is an incident at once, whether a proxied
+// call or a live check finds it; the suggestion is to reconnect.
+TYPED_TEST_P(ConnectSuite, ARejectedTokenIsAnIncidentAtOnce) {
+  const std::string id = this->ConnectGoogle();
+  ASSERT_FALSE(id.empty());
+  ASSERT_EQ(this->ProxyCalendarList(id).status, 200);
+  ASSERT_TRUE(this->sandbox_
+                  ->Control(SandboxOrigin::kGoogle, "POST", "/_sandbox/faults",
+                            {{"path", "/calendar/v3/users/me/calendarList"},
+                             {"kind", "unauthorized"},
+                             {"count", -1}})
+                  .ok());
+  EXPECT_EQ(this->ProxyCalendarList(id).status, 401);  // after one refresh and one retry
+  Json h = this->Health(id, false);
+  EXPECT_EQ(h["status"], "unhealthy") << h.dump();
+  EXPECT_EQ(h["last_error"]["kind"], "token_rejected");
+  EXPECT_EQ(h["consecutive_failures"], 1);
+  EXPECT_FALSE(h["incident_since"].is_null());
+  EXPECT_NE(h["suggestion"].get<std::string>().find("Reconnect"), std::string::npos);
+  // The identity endpoint still accepts the token: a live check closes the incident.
+  h = this->Health(id, true);
+  EXPECT_EQ(h["status"], "healthy") << h.dump();
+  ASSERT_TRUE(this->sandbox_
+                  ->Control(SandboxOrigin::kGoogle, "POST", "/_sandbox/faults",
+                            {{"path", "/v1/userinfo"}, {"kind", "unauthorized"}, {"count", -1}})
+                  .ok());
+  h = this->Health(id, true);
+  EXPECT_EQ(h["status"], "unhealthy") << h.dump();
+  EXPECT_EQ(h["last_error"]["kind"], "token_rejected");
+  EXPECT_EQ(h["live_check"]["ok"], false);
+  TestResponse metrics = this->Call("GET", "/metrics", "", "");
+  EXPECT_NE(metrics.body.find(
+                R"(sb_connection_health_alerts_total{provider="google",kind="token_rejected"} 2)"),
+            std::string::npos);
+}
+
 // Scheduled checks run through the job queue without anybody asking.
 TYPED_TEST_P(ConnectSuite, ScheduledHealthChecksRunOnTheJobQueue) {
   const std::string id = this->ConnectGoogle();
@@ -823,6 +859,7 @@ REGISTER_TYPED_TEST_SUITE_P(ConnectSuite, FullFlowCreatesOneConnectionPerAccount
                             RefreshRotatesAndARevokedGrantNeedsReauthorization,
                             PatchAndDeleteWithRevocation, ConnectionEventsAreDeliveredSigned,
                             KillSwitchStopsCallsToAProvider, HealthAlertsOncePerIncident,
+                            ARejectedTokenIsAnIncidentAtOnce,
                             ScheduledHealthChecksRunOnTheJobQueue, UsageCountsCallsPerTenant);
 
 }  // namespace sb::app::testing
