@@ -30,26 +30,8 @@ class AdminConformanceTest : public RepositoryConformanceTest<TestBackend> {
   }
 
   template <typename Fn>
-  auto Call(const TenantId& tenant, Fn fn) {
-    using R = std::invoke_result_t<Fn, Transaction&>;
-    std::optional<R> out;
-    Status s = this->InTenant(tenant, [&](Transaction& tx) -> Status {
-      out.emplace(fn(tx));
-      return ::sb::internal::AsStatus(*out);
-    });
-    if (!s.ok() || !out.has_value()) return R(s);
-    return std::move(*out);
-  }
-  template <typename Fn>
   auto Maintenance(Fn fn) {
-    using R = std::invoke_result_t<Fn, Transaction&>;
-    std::optional<R> out;
-    Status s = maint_->RunUnscoped([&](Transaction& tx) -> Status {
-      out.emplace(fn(tx));
-      return ::sb::internal::AsStatus(*out);
-    });
-    if (!s.ok() || !out.has_value()) return R(s);
-    return std::move(*out);
+    return this->CallUnscoped(*maint_, fn);
   }
 
   ConnectionRecord PutConnection(const TenantId& tenant, ConnectionStatus status) {
@@ -63,7 +45,7 @@ class AdminConformanceTest : public RepositoryConformanceTest<TestBackend> {
     r.created_at = this->clock_.Now();
     r.updated_at = r.created_at;
     EXPECT_TRUE(
-        Call(tenant, [&](Transaction& tx) { return connections_.Insert(tx, tenant, r); }).ok());
+        this->Call(tenant, [&](Transaction& tx) { return connections_.Insert(tx, tenant, r); }).ok());
     return r;
   }
 

@@ -6,6 +6,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <type_traits>
 #include <vector>
 
 #include <gtest/gtest.h>
@@ -53,6 +54,35 @@ class RepositoryConformanceTest : public ::testing::Test {
   }
 
   Status InTenant(const TenantId& t, const TransactionFn& fn) { return db_->RunInTenant(t, fn); }
+
+  // Runs `fn` in its own transaction of `tenant` and returns what it returned (a Status or a
+  // Result), or the transaction's error.
+  template <typename Fn>
+  auto Call(const TenantId& tenant, Fn fn) {
+    return CallIn(*db_, &tenant, fn);
+  }
+
+  // The same in an unscoped transaction of `db` (maintenance calls).
+  template <typename Fn>
+  static auto CallUnscoped(Database& db, Fn fn) {
+    return CallIn(db, nullptr, fn);
+  }
+
+ private:
+  template <typename Fn>
+  static auto CallIn(Database& db, const TenantId* tenant, Fn& fn) {
+    using R = std::invoke_result_t<Fn, Transaction&>;
+    std::optional<R> out;
+    auto body = [&](Transaction& tx) -> Status {
+      out.emplace(fn(tx));
+      return ::sb::internal::AsStatus(*out);
+    };
+    Status s = tenant != nullptr ? db.RunInTenant(*tenant, body) : db.RunUnscoped(body);
+    if (!s.ok() || !out.has_value()) return R(s);
+    return std::move(*out);
+  }
+
+ protected:
 
   ApiKeyRecord InsertKey(const TenantId& tenant, const std::string& name) {
     ApiKeyRecord key = MakeKey(tenant, name);

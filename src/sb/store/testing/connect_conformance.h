@@ -79,32 +79,18 @@ class ConnectConformanceTest : public RepositoryConformanceTest<TestBackend> {
     return r;
   }
 
-  // Runs `fn` in its own transaction of `tenant` and returns what it returned (a Status or a
-  // Result), or the transaction's error.
-  template <typename Fn>
-  auto Call(const TenantId& tenant, Fn fn) {
-    using R = std::invoke_result_t<Fn, Transaction&>;
-    std::optional<R> out;
-    Status s = this->InTenant(tenant, [&](Transaction& tx) -> Status {
-      out.emplace(fn(tx));
-      return ::sb::internal::AsStatus(*out);
-    });
-    if (!s.ok() || !out.has_value()) return R(s);
-    return std::move(*out);
-  }
-
   Status Put(const ConnectionRecord& r) {
-    return Call(r.tenant_id, [&](Transaction& tx) { return conns_.Insert(tx, r.tenant_id, r); });
+    return this->Call(r.tenant_id, [&](Transaction& tx) { return conns_.Insert(tx, r.tenant_id, r); });
   }
 
   std::optional<ConnectionRecord> GetConn(const TenantId& tenant, const ConnectionId& id) {
-    auto got = Call(tenant, [&](Transaction& tx) { return conns_.Get(tx, tenant, id); });
+    auto got = this->Call(tenant, [&](Transaction& tx) { return conns_.Get(tx, tenant, id); });
     EXPECT_TRUE(got.ok()) << got.status().ToString();
     return got.ok() ? *got : std::nullopt;
   }
 
   bool Lease(const ConnectionId& id, const std::string& owner, Timestamp now) {
-    auto r = Call(this->a_, [&](Transaction& tx) {
+    auto r = this->Call(this->a_, [&](Transaction& tx) {
       return conns_.TryLease(tx, this->a_, id, owner, now, std::chrono::seconds(30));
     });
     EXPECT_TRUE(r.ok()) << r.status().ToString();
@@ -117,7 +103,7 @@ class ConnectConformanceTest : public RepositoryConformanceTest<TestBackend> {
     std::vector<ConnectionRecord> all;
     std::optional<ConnectionId> after;
     while (true) {
-      auto batch = Call(
+      auto batch = this->Call(
           tenant, [&](Transaction& tx) { return conns_.List(tx, tenant, filter, after, page); });
       EXPECT_TRUE(batch.ok()) << batch.status().ToString();
       if (!batch.ok() || batch->empty()) return all;
