@@ -164,6 +164,7 @@ int main(int argc, char** argv) {
   r.access_expires_at = clock.Now() + std::chrono::minutes(50);
   r.has_refresh_token = true;
   r.token_version = 1;
+  r.granted_scopes = {"openid", "email", "https://www.googleapis.com/auth/calendar.readonly"};
   r.created_at = r.updated_at = clock.Now();
   const sb::Status seeded =
       app->database().RunInTenant(tenant.id, [&](sb::store::Transaction& tx) -> sb::Status {
@@ -178,8 +179,8 @@ int main(int argc, char** argv) {
   const uint16_t sandbox_port = PortOf(sandbox->google_url());
   const std::string proxied = "/v1/proxy/" + r.id.value() + kPath;
   // Warm up both paths (connections, caches).
-  Run(sandbox_port, kPath, access, 1, 0.3);
-  Run(port, proxied, key, 1, 0.3);
+  if (Run(sandbox_port, kPath, access, 1, 0.3).errors > 0) Die("direct calls fail");
+  if (Run(port, proxied, key, 1, 0.3).errors > 0) Die("proxied calls fail");
 
   std::printf(
       "| clients | direct p50 | direct p99 | proxy p50 | proxy p99 | added p50 | added p99 | proxy "
