@@ -52,6 +52,11 @@ Result<int> HealthScheduler::EnqueueDue() {
       h.next_check_at = NextCheck();
       h.updated_at = clock_.Now();
       SB_RETURN_IF_ERROR(repo_.Put(tx, tenant, h));
+      // Only active connections are checked; the others say what is wrong by their status
+      // (disabled, needs the user, error with its own retry schedule) and are looked at again
+      // after the interval.
+      SB_ASSIGN_OR_RETURN(auto connection, connections_.Get(tx, tenant, id));
+      if (!connection || connection->status != store::ConnectionStatus::kActive) return OkStatus();
       jobs::JobSpec spec;
       spec.kind = kHealthCheckJob;
       spec.payload = Json{{"connection_id", id.value()}};

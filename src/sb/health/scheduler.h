@@ -1,9 +1,9 @@
 // HealthScheduler: scheduled connection health checks on the durable job queue.
 //
-// Every `scheduler_interval` a pass lists active connections whose check is due (or that were
-// never checked) across tenants through the maintenance database, and for each, in one
-// transaction of its tenant, enqueues a "connection.health_check" job (deduplicated per
-// connection) and moves next_check_at forward, so that no other node enqueues it again. The job
+// Every `scheduler_interval` a pass lists connections whose check is due (a new one at once)
+// across tenants through the maintenance database, and for each, in one transaction of its
+// tenant, moves next_check_at forward, so that no other node takes it too, and, if the
+// connection is active, enqueues a "connection.health_check" job (deduplicated per connection). The job
 // handler runs oauth::ConnectionHealth::Check, which records the outcome and raises at most one
 // alert per incident. Checks are spread: each next check comes `interval` later, minus up to a
 // tenth as jitter. Start/Stop from one controlling thread.
@@ -17,6 +17,7 @@
 #include "sb/base/random.h"
 #include "sb/jobs/runner.h"
 #include "sb/oauth/health.h"
+#include "sb/store/connect_repository.h"
 #include "sb/store/connection_health_repository.h"
 #include "sb/store/database.h"
 
@@ -55,6 +56,7 @@ class HealthScheduler {
   IdGenerator& ids_;
   const HealthScheduleOptions options_;
   store::ConnectionHealthRepository repo_;
+  store::ConnectionRepository connections_;
   Periodic loop_;
 };
 

@@ -13,6 +13,7 @@ namespace {
 using store::ConnectionStatus;
 
 constexpr size_t kMaxMessageBytes = 1000;
+constexpr size_t kMaxTracked = 100'000;  // connections whose clean state is remembered
 
 // At most kMaxMessageBytes, cut on a UTF-8 boundary.
 std::string Clip(std::string text) {
@@ -119,6 +120,8 @@ Status ConnectionHealth::Record(const TenantId& tenant, const ConnectionId& id,
   SB_RETURN_IF_ERROR(Store(tenant, id, &outcome, std::nullopt, std::nullopt));
   if (outcome.ok) {
     std::lock_guard lock(mu_);
+    // Bounded: past the limit, start over (the next success of each is written again).
+    if (clean_since_.size() >= kMaxTracked) clean_since_.clear();
     clean_since_[key] = now;
   }
   return OkStatus();

@@ -23,12 +23,21 @@ ProviderSwitches::ProviderSwitches(store::Database& db, store::Database& mainten
 ProviderSwitches::~ProviderSwitches() { Stop(); }
 
 Status ProviderSwitches::Reload() {
+  uint64_t generation;
+  {
+    std::lock_guard lock(mu_);
+    generation = generation_;
+  }
   std::vector<store::ProviderSwitchRecord> all;
   SB_RETURN_IF_ERROR(maintenance_.RunUnscoped(store::TxMode::kReadOnly, [&](store::Transaction& tx) {
     SB_ASSIGN_OR_RETURN(all, repo_.MaintenanceListAll(tx));
     return OkStatus();
   }));
-  Apply(std::move(all));
+  std::lock_guard lock(mu_);
+  // A Set on this node while the rows were read: they may predate it; the next poll rereads.
+  if (generation != generation_) return OkStatus();
+  switches_ = std::move(all);
+  CancelDisabledLocked();
   return OkStatus();
 }
 
@@ -45,12 +54,6 @@ void ProviderSwitches::Start(std::chrono::milliseconds interval) {
 void ProviderSwitches::Stop() {
   if (poller_) poller_->Stop();
   poller_.reset();
-}
-
-void ProviderSwitches::Apply(std::vector<store::ProviderSwitchRecord> switches) {
-  std::lock_guard lock(mu_);
-  switches_ = std::move(switches);
-  CancelDisabledLocked();
 }
 
 void ProviderSwitches::CancelDisabledLocked() {
@@ -107,6 +110,7 @@ Result<store::ProviderSwitchRecord> ProviderSwitches::Set(const audit::Context& 
     } else {
       switches_.push_back(record);
     }
+    ++generation_;
     CancelDisabledLocked();
   }
   log::Warn(enabled ? "provider.enabled" : "provider.disabled",

@@ -93,7 +93,6 @@ class ProviderSwitches {
   std::unique_ptr<Call> Track(const TenantId& tenant, std::string_view provider);
 
  private:
-  void Apply(std::vector<store::ProviderSwitchRecord> switches);
   void CancelDisabledLocked();
   Status CheckLocked(const TenantId& tenant, std::string_view provider) const;
   void Untrack(std::list<Tracked>::iterator it);
@@ -108,6 +107,7 @@ class ProviderSwitches {
   mutable std::mutex mu_;
   std::vector<store::ProviderSwitchRecord> switches_;  // guarded by mu_
   std::list<Tracked> calls_;                           // guarded by mu_
+  uint64_t generation_ = 0;  // guarded by mu_; +1 on every Set
   std::unique_ptr<Periodic> poller_;
 };
 

@@ -461,15 +461,23 @@ Status ConnectionRepository::Insert(Transaction& tx, const TenantId& tenant,
   std::vector<Value> params{tenant.value(),       r.id.value(),      r.provider,
                             r.provider_tenant_id, r.account_subject, ToUnixMicros(r.created_at)};
   AppendMutableColumns(r, params);
+  SB_RETURN_IF_ERROR(
+      tx.Execute(
+            "INSERT INTO connections (tenant_id, id, provider, provider_tenant_id, "
+            "account_subject, created_at, end_user_id, account_email, status, status_reason, "
+            "services, granted_scopes, missing_scopes, settings, access_expires_at, "
+            "has_refresh_token, token_version, lease_owner, lease_until, next_refresh_at, "
+            "refresh_failures, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, "
+            "$12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22)",
+            params)
+          .status());
+  // Its health row (connection_health_repository.h), due for a first check at once, so that
+  // the health scheduler finds every connection through one index.
   return tx
       .Execute(
-          "INSERT INTO connections (tenant_id, id, provider, provider_tenant_id, "
-          "account_subject, created_at, end_user_id, account_email, status, status_reason, "
-          "services, granted_scopes, missing_scopes, settings, access_expires_at, "
-          "has_refresh_token, token_version, lease_owner, lease_until, next_refresh_at, "
-          "refresh_failures, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, "
-          "$12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22)",
-          params)
+          "INSERT INTO connection_health (tenant_id, connection_id, last_error_kind, last_error, "
+          "consecutive_failures, next_check_at, updated_at) VALUES ($1, $2, '', '', 0, $3, $3)",
+          {tenant.value(), r.id.value(), ToUnixMicros(r.created_at)})
       .status();
 }
 

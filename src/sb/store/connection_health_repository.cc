@@ -101,14 +101,13 @@ Result<std::vector<std::pair<TenantId, ConnectionId>>>
 ConnectionHealthRepository::MaintenanceListDue(Transaction& tx, Timestamp due, int limit) {
   SB_RETURN_IF_ERROR(internal::RequireUnscoped(tx, "connection health"));
   if (limit < 1 || limit > kMaxListLimit) return InvalidArgumentError("list limit out of range");
-  // Never-checked connections first (no row or no next_check_at), then the longest-waiting.
+  // Every connection has a row from its creation (ConnectionRepository::Insert); the index on
+  // next_check_at finds the due ones whatever their status (the scheduler skips, and moves on,
+  // connections that are not active).
   SB_ASSIGN_OR_RETURN(
       auto rows,
-      tx.Query("SELECT c.tenant_id, c.id FROM connections c LEFT JOIN connection_health h "
-               "ON h.tenant_id = c.tenant_id AND h.connection_id = c.id "
-               "WHERE c.status = 'active' AND (h.next_check_at IS NULL OR h.next_check_at <= $1) "
-               "ORDER BY CASE WHEN h.next_check_at IS NULL THEN 0 ELSE 1 END, h.next_check_at, "
-               "c.tenant_id, c.id LIMIT $2",
+      tx.Query("SELECT tenant_id, connection_id FROM connection_health WHERE next_check_at <= $1 "
+               "ORDER BY next_check_at LIMIT $2",
                {ToUnixMicros(due), int64_t{limit}}));
   std::vector<std::pair<TenantId, ConnectionId>> out;
   out.reserve(rows.size());

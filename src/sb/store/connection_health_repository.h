@@ -1,5 +1,5 @@
-// Storage of connection health (issue 6): one row per connection in `connection_health`, kept
-// apart from the connection row so that recording a call's outcome never races the refresh's
+// Storage of connection health (issue 6): one row per connection in `connection_health`
+// (inserted with the connection by ConnectionRepository::Insert), kept apart from the row so that recording a call's outcome never races the refresh's
 // compare-and-set on the connection. The row goes with its connection (foreign key, cascade).
 //
 // Stateless SQL over a Transaction, thread-safe; tenant scoping, maintenance calls and error
@@ -45,8 +45,8 @@ class ConnectionHealthRepository {
   // Inserts or replaces the row. NOT_FOUND when the connection does not exist.
   Status Put(Transaction& tx, const TenantId& tenant, const ConnectionHealthRecord& record);
 
-  // Maintenance: up to `limit` active connections whose health check is due at `due` (or that
-  // were never checked), the longest-waiting first, for the health scheduler.
+  // Maintenance: up to `limit` connections whose health check is due at `due`, the
+  // longest-waiting first, for the health scheduler. A new connection's row is due at once.
   Result<std::vector<std::pair<TenantId, ConnectionId>>> MaintenanceListDue(Transaction& tx,
                                                                             Timestamp due,
                                                                             int limit);

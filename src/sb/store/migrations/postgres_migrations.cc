@@ -443,6 +443,14 @@ CREATE TABLE switchboard.connection_health (
     ON DELETE CASCADE
 );
 CREATE INDEX connection_health_due ON switchboard.connection_health (next_check_at);
+-- Connections made before this migration: due for a first check at once. The owner reads
+-- every tenant's connections with row-level security lifted for this statement only (the
+-- migration is one transaction).
+ALTER TABLE switchboard.connections NO FORCE ROW LEVEL SECURITY;
+INSERT INTO switchboard.connection_health (tenant_id, connection_id, last_error_kind, last_error,
+                               consecutive_failures, next_check_at, updated_at)
+  SELECT tenant_id, id, '', '', 0, created_at, created_at FROM switchboard.connections;
+ALTER TABLE switchboard.connections FORCE ROW LEVEL SECURITY;
 ALTER TABLE switchboard.connection_health ENABLE ROW LEVEL SECURITY;
 ALTER TABLE switchboard.connection_health FORCE  ROW LEVEL SECURITY;
 CREATE POLICY tenant_isolation ON switchboard.connection_health AS RESTRICTIVE FOR ALL TO {{app_role}}

@@ -333,6 +333,10 @@ CREATE TABLE connection_health (
   FOREIGN KEY (tenant_id, connection_id) REFERENCES connections (tenant_id, id) ON DELETE CASCADE
 ) WITHOUT ROWID;
 CREATE INDEX connection_health_due ON connection_health (next_check_at);
+-- Connections made before this migration: due for a first check at once.
+INSERT INTO connection_health (tenant_id, connection_id, last_error_kind, last_error,
+                               consecutive_failures, next_check_at, updated_at)
+  SELECT tenant_id, id, '', '', 0, created_at, created_at FROM connections;
 
 CREATE TABLE usage_counters (
   tenant_id TEXT    NOT NULL REFERENCES tenants (id),
