@@ -92,6 +92,16 @@ struct WebhooksConfig {
   std::chrono::seconds rotation_grace{86'400};  // webhooks.rotation_grace_seconds (WH-03)
 };
 
+// The authenticated API proxy (proxy::ProxyOptions).
+struct ProxyConfig {
+  // proxy.max_request_bytes: largest caller body on /v1/proxy/..., read whole before the call
+  // (the route's own limit instead of server.max_body_bytes); 1 KiB..4 GiB.
+  int64_t max_request_bytes = int64_t{64} << 20;
+  // proxy.max_response_bytes: largest provider answer passed on (streamed, so memory stays
+  // about 256 KiB per call whatever this is); 1 KiB..64 GiB.
+  int64_t max_response_bytes = int64_t{16} << 20;
+};
+
 struct LogConfig {
   std::string level = "info";  // log.level: debug | info | warn | error
 };
@@ -106,6 +116,7 @@ struct Config {
   ProvidersConfig providers;
   RefreshConfig refresh;
   WebhooksConfig webhooks;
+  ProxyConfig proxy;
   LogConfig log;
 };
 
