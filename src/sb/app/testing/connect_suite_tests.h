@@ -236,6 +236,20 @@ TYPED_TEST_P(ConnectSuite, FullFlowCreatesOneConnectionPerAccount) {
     TestResponse proxied = this->Call("GET", "/v1/proxy/" + id + api_path, "", this->key_);
     EXPECT_EQ(proxied.status, 200) << proxied.body;
     EXPECT_NE(proxied.body.find(this->Email(origin)), std::string::npos) << proxied.body;
+    if (origin == SandboxOrigin::kGoogle) {
+      // A large answer streams through (chunked); one growing past proxy.max_response_bytes
+      // (16 MiB) is cut off: a visibly truncated transfer, never a silently short one.
+      const std::string bytes = "/v1/proxy/" + id + "/_sandbox/bytes?size=";
+      TestResponse big = this->Call("GET", bytes + std::to_string(3 << 20), "", this->key_);
+      EXPECT_EQ(big.status, 200);
+      EXPECT_EQ(big.body.size(), size_t{3} << 20);
+      EXPECT_GT(big.chunks, 2);
+      EXPECT_FALSE(big.truncated);
+      TestResponse too_big = this->Call("GET", bytes + std::to_string(17 << 20), "", this->key_);
+      EXPECT_EQ(too_big.status, 200);
+      EXPECT_TRUE(too_big.truncated);
+      EXPECT_LE(too_big.body.size(), size_t{16} << 20);
+    }
 
     // The same account again: the same connection, updated.
     auto again = this->Connect(*browser, this->NewSession(this->key_, this->Email(origin)), origin);
