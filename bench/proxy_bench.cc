@@ -4,17 +4,30 @@
 // on SQLite; the real switchboard-sandbox binary is the provider. The goal: under
 // 200 µs added at p50.
 //
-//   proxy_bench [seconds per phase=5] [concurrency list=1,32]
+// Then a large download (64 MiB from the sandbox's /_sandbox/bytes) straight and through the
+// proxy, read and discarded by a raw socket client: throughput of each, and the peak resident
+// memory of this process (which hosts Switchboard) during the proxied download, which streaming
+// keeps far below the body's size.
+//
+//   proxy_bench [seconds per phase=5] [concurrency list=1,32] [download MiB=64]
 #include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
+#include <fstream>
 #include <mutex>
 #include <sstream>
+#include <string>
 #include <thread>
+#include <utility>
 #include <vector>
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include "sb/app/server_app.h"
 #include "sb/app/testing/sandbox_process.h"
@@ -86,6 +99,50 @@ Latencies Run(uint16_t port, const std::string& target, const std::string& beare
   return all;
 }
 
+// One GET on a fresh connection ("Connection: close"), reading and discarding the answer until
+// the server closes; the bytes received (head and framing included) and the seconds it took.
+std::pair<size_t, double> Download(uint16_t port, const std::string& target,
+                                   const std::string& bearer) {
+  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in address{};
+  address.sin_family = AF_INET;
+  address.sin_port = htons(port);
+  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  if (::connect(fd, reinterpret_cast<sockaddr*>(&address), sizeof address) != 0) Die("connect");
+  const std::string request = "GET " + target +
+                              " HTTP/1.1\r\nHost: bench\r\nAuthorization: Bearer " + bearer +
+                              "\r\nConnection: close\r\n\r\n";
+  const auto start = SteadyClock::now();
+  if (::send(fd, request.data(), request.size(), 0) != static_cast<ssize_t>(request.size())) {
+    Die("send");
+  }
+  std::vector<char> buffer(256 << 10);
+  size_t total = 0;
+  std::string head;
+  while (true) {
+    const ssize_t n = ::recv(fd, buffer.data(), buffer.size(), 0);
+    if (n <= 0) break;
+    if (head.size() < 16) head.append(buffer.data(), std::min<size_t>(n, 16));
+    total += static_cast<size_t>(n);
+  }
+  const double seconds = std::chrono::duration<double>(SteadyClock::now() - start).count();
+  ::close(fd);
+  if (head.rfind("HTTP/1.1 200", 0) != 0) Die("download answered " + head);
+  return {total, seconds};
+}
+
+// A field of /proc/self/status in KiB, e.g. "VmHWM".
+long StatusKib(const std::string& field) {
+  std::ifstream status("/proc/self/status");
+  for (std::string line; std::getline(status, line);) {
+    if (line.rfind(field + ":", 0) == 0) return std::atol(line.c_str() + field.size() + 1);
+  }
+  return -1;
+}
+
+// Resets VmHWM to the current resident size (Linux >= 4.0).
+void ResetPeak() { std::ofstream("/proc/self/clear_refs") << "5"; }
+
 uint16_t PortOf(const std::string& url) {
   return static_cast<uint16_t>(std::stoi(url.substr(url.rfind(':') + 1)));
 }
@@ -101,6 +158,7 @@ int main(int argc, char** argv) {
     for (std::string item; std::getline(list, item, ',');)
       levels.push_back(std::atoi(item.c_str()));
   }
+  const size_t download_mib = argc > 3 ? static_cast<size_t>(std::atol(argv[3])) : 64;
   sb::log::SetLevel(sb::log::Level::kWarn);
   const std::filesystem::path dir =
       std::filesystem::temp_directory_path() / ("sb-proxy-bench-" + std::to_string(::getpid()));
@@ -123,6 +181,7 @@ int main(int argc, char** argv) {
   config.providers.microsoft_url = sandbox->microsoft_url();
   config.providers.ca_file = sandbox->ca_file();
   config.refresh.interval = std::chrono::milliseconds(0);
+  config.proxy.max_response_bytes = static_cast<int64_t>(download_mib + 1) << 20;
   sb::SystemClock clock;
   sb::SystemRandom random;
   {
@@ -198,6 +257,24 @@ int main(int argc, char** argv) {
         clients, d50, d99, p50, p99, p50 - d50, p99 - d99,
         static_cast<double>(proxy.us.size()) / seconds,
         static_cast<long long>(direct.errors + proxy.errors));
+  }
+
+  const std::string bytes = "/_sandbox/bytes?size=" + std::to_string(download_mib << 20);
+  Download(port, "/v1/proxy/" + r.id.value() + bytes, key);  // warm-up
+  std::printf("\n| %zu MiB download | MiB/s | seconds | peak RSS before | peak RSS during |\n",
+              download_mib);
+  std::printf("| --- | --- | --- | --- | --- |\n");
+  for (const bool proxied_download : {false, true}) {
+    ResetPeak();
+    const long before = StatusKib("VmHWM");
+    const auto [received, took] = proxied_download
+                                      ? Download(port, "/v1/proxy/" + r.id.value() + bytes, key)
+                                      : Download(sandbox_port, bytes, access);
+    const long peak = StatusKib("VmHWM");
+    std::printf("| %s | %.0f | %.2f | %.1f MiB | %.1f MiB |\n",
+                proxied_download ? "through the proxy" : "straight to the sandbox",
+                static_cast<double>(received) / (1 << 20) / took, took,
+                static_cast<double>(before) / 1024, static_cast<double>(peak) / 1024);
   }
   app->Stop(std::chrono::milliseconds(1000));
   app.reset();

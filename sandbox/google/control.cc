@@ -1,6 +1,12 @@
 // The Google origin's control routes (/_sandbox/...): accounts, OAuth clients, tokens minted
 // for tests, seeded calendars, user-side changes and fault actions.
+#include <algorithm>
+#include <charconv>
+#include <cstdint>
+#include <memory>
+#include <optional>
 #include <random>
+#include <string>
 
 #include "sandbox/core/url.h"
 #include "sandbox/google/google.h"
@@ -23,6 +29,22 @@ sb::Json AccountJson(const Account& account) {
           {"time_zone", account.time_zone}};
 }
 
+// `size` bytes of 'x' in 256 KiB chunks, produced as they are written (large downloads for
+// benchmarks without holding them in memory).
+class BytesSource final : public sb::http::BodySource {
+ public:
+  explicit BytesSource(uint64_t size) : left_(size) {}
+  sb::Result<std::optional<std::string>> Next() override {
+    if (left_ == 0) return std::optional<std::string>();
+    const uint64_t n = std::min<uint64_t>(left_, 256 << 10);
+    left_ -= n;
+    return std::optional<std::string>(std::string(n, 'x'));
+  }
+
+ private:
+  uint64_t left_;
+};
+
 }  // namespace
 
 void GoogleSandbox::RegisterControl() {
@@ -31,6 +53,17 @@ void GoogleSandbox::RegisterControl() {
     SB_CHECK(router.Add(method, pattern, std::move(handler), {.authenticated = false}).ok());
   };
 
+  // GET /_sandbox/bytes?size=N: N bytes (up to 4 GiB) of application/octet-stream, chunked.
+  add("GET", "/_sandbox/bytes", [](Request& request) {
+    const std::string size_text(request.Query("size").value_or("0"));
+    uint64_t size = 0;
+    const auto [end, error] =
+        std::from_chars(size_text.data(), size_text.data() + size_text.size(), size);
+    if (error != std::errc() || end != size_text.data() + size_text.size() || size > (1ull << 32)) {
+      return ControlError(400, "size must be a number of bytes up to 4 GiB");
+    }
+    return Response::Stream(200, "application/octet-stream", std::make_shared<BytesSource>(size));
+  });
   add("POST", "/_sandbox/accounts", [this](Request& request) {
     auto body = ParseJsonBody(request);
     if (!body.ok() || !body->is_object()) return ControlError(400, "a JSON object is required");

@@ -1,11 +1,45 @@
 #include "sb/api/proxy_handlers.h"
 
+#include <memory>
+#include <optional>
+#include <string>
+#include <utility>
+
 #include "sb/api/auth.h"
 #include "sb/api/tenant_handlers.h"
+#include "sb/http/problem.h"
 
 namespace sb::api {
+namespace {
 
-http::Response ProxyHandlers::Forward(http::Request& r) { return Respond(r, DoForward(r)); }
+// A large provider answer on its way to the caller: the part the proxy already read, then the
+// rest as it arrives. Next runs on the server's blocking pool.
+class ProxyBodySource final : public http::BodySource {
+ public:
+  ProxyBodySource(std::string first, std::unique_ptr<proxy::ProxyBody> more)
+      : first_(std::move(first)), more_(std::move(more)) {}
+  Result<std::optional<std::string>> Next() override {
+    if (!first_.empty()) return std::optional<std::string>(std::exchange(first_, std::string()));
+    return more_->Next();
+  }
+
+ private:
+  std::string first_;
+  std::unique_ptr<proxy::ProxyBody> more_;
+};
+
+}  // namespace
+
+http::Response ProxyHandlers::Forward(http::Request& r) {
+  Result<http::Response> result = DoForward(r);
+  // Not 429 (the canonical mapping of RESOURCE_EXHAUSTED): the caller did nothing wrong and
+  // waiting will not help; the provider's answer is more than this proxy passes on.
+  if (!result.ok() && result.status().code() == StatusCode::kResourceExhausted) {
+    return http::MakeProblem(502, "proxy-response-too-large", result.status().message(),
+                             r.request_id);
+  }
+  return Respond(r, result);
+}
 
 Result<http::Response> ProxyHandlers::DoForward(http::Request& request) {
   const tenancy::Principal& p = PrincipalOf(request);
@@ -40,7 +74,14 @@ Result<http::Response> ProxyHandlers::DoForward(http::Request& request) {
   http::Response response;
   response.status = answer->status;
   response.headers = std::move(answer->headers);
-  response.body = std::move(answer->body);
+  if (answer->more) {
+    // Streamed with chunked encoding; an error mid-way (e.g. past the size limit) closes the
+    // connection without the final chunk, so the caller sees a truncated answer->
+    response.stream =
+        std::make_shared<ProxyBodySource>(std::move(answer->body), std::move(answer->more));
+  } else {
+    response.body = std::move(answer->body);
+  }
   return response;
 }
 

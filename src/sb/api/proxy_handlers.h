@@ -1,7 +1,9 @@
 // `/v1/proxy/{id}/{path...}` for GET, POST, PUT, PATCH and DELETE: the caller's request goes to
 // the connection's provider with the connection's token (proxy::ProxyService). Reading calls
 // (GET) need the read scope, the others write. The provider's answer comes back as it is
-// (status, body, end-to-end headers); failures before the provider answered are problem+json.
+// (status, body, end-to-end headers); large answers stream (chunked transfer encoding).
+// Failures before the provider answered are problem+json; an answer over the proxy's size
+// limit is 502 proxy-response-too-large (or, once streaming began, a truncated transfer).
 // Thread-safe.
 #pragma once
 
@@ -22,6 +24,9 @@ class ProxyHandlers {
       : proxy_(proxy), usage_(usage), health_(health) {}
 
   http::Response Forward(http::Request& request);
+
+  // The largest request body the proxy route accepts (its per-route server limit).
+  size_t max_request_bytes() const { return proxy_.options().max_request_bytes; }
 
  private:
   Result<http::Response> DoForward(http::Request& request);

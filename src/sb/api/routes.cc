@@ -78,9 +78,11 @@ Status RegisterRoutes(http::Router& router, const Handlers& h) {
       kAuthed));
 
   auto& px = h.proxy;
+  http::RouteOptions proxied = kAuthed;
+  proxied.max_body_bytes = px.max_request_bytes();  // larger than the server's default
   for (const char* method : {"GET", "POST", "PUT", "PATCH", "DELETE"}) {
     SB_RETURN_IF_ERROR(router.Add(
-        method, "/v1/proxy/{id}/{path...}", [&px](Request& r) { return px.Forward(r); }, kAuthed));
+        method, "/v1/proxy/{id}/{path...}", [&px](Request& r) { return px.Forward(r); }, proxied));
   }
 
   auto& w = h.webhooks;

@@ -46,10 +46,18 @@ net::CurlHttpClientOptions HttpClientOptionsFrom(const config::ProvidersConfig& 
   return o;
 }
 
-net::CurlHttpClientOptions ProxyHttpOptionsFrom(const config::ProvidersConfig& p) {
+proxy::ProxyOptions ProxyOptionsFrom(const config::ProxyConfig& p) {
+  proxy::ProxyOptions o;
+  o.max_request_bytes = static_cast<size_t>(p.max_request_bytes);
+  o.max_response_bytes = static_cast<size_t>(p.max_response_bytes);
+  return o;
+}
+
+net::CurlHttpClientOptions ProxyHttpOptionsFrom(const config::Config& c) {
   net::CurlHttpClientOptions o;
-  o.ca_file = p.ca_file;
-  o.max_response_bytes = proxy::ProxyOptions{}.max_response_bytes + (64 << 10);
+  o.ca_file = c.providers.ca_file;
+  // Headers on top of the proxy's own body limit, which gives the clearer error.
+  o.max_response_bytes = static_cast<size_t>(c.proxy.max_response_bytes) + (64 << 10);
   o.max_idle_handles = 64;
   return o;
 }
@@ -124,8 +132,8 @@ struct ServerApp::Parts {
         tenant_handlers(tenants, keys),
         audit_handlers(*db, *security.audit),
         integration_handlers(catalog, integrations),
-        proxy_http(ProxyHttpOptionsFrom(c.providers)),
-        proxy(catalog, connections, proxy_http, metrics, proxy::ProxyOptions{}),
+        proxy_http(ProxyHttpOptionsFrom(c)),
+        proxy(catalog, connections, proxy_http, metrics, ProxyOptionsFrom(c.proxy), {}, &switches),
         health(*db, catalog, connections, proxy_http, clock,
                oauth::HealthOptions{.alert_after_failures = c.health.alert_after_failures},
                &metrics, &dispatcher, &switches),

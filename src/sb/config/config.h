@@ -108,6 +108,16 @@ struct HealthConfig {
   int alert_after_failures = 3;  // health.alert_after_failures: transient failures to an alert
 };
 
+// The authenticated API proxy (proxy::ProxyOptions).
+struct ProxyConfig {
+  // proxy.max_request_bytes: largest caller body on /v1/proxy/..., read whole before the call
+  // (the route's own limit instead of server.max_body_bytes); 1 KiB..4 GiB.
+  int64_t max_request_bytes = int64_t{64} << 20;
+  // proxy.max_response_bytes: largest provider answer passed on (streamed, so memory stays
+  // about 256 KiB per call whatever this is); 1 KiB..64 GiB.
+  int64_t max_response_bytes = int64_t{16} << 20;
+};
+
 struct LogConfig {
   std::string level = "info";  // log.level: debug | info | warn | error
 };
@@ -124,6 +134,7 @@ struct Config {
   WebhooksConfig webhooks;
   AdminConfig admin;
   HealthConfig health;
+  ProxyConfig proxy;
   LogConfig log;
 };
 

@@ -32,6 +32,11 @@ struct RouteOptions {
   // False when the path itself carries a secret (e.g. a bearer token in /connect/{token}): the
   // access log then shows the route pattern instead of the path.
   bool log_path = true;
+  // The largest request body this route accepts; unset: the server's max_body_bytes. Larger
+  // bodies get 413 problem+json and the connection closes (by Content-Length before the body
+  // is read, or while reading a chunked body). The body is still read whole into
+  // Request::body before the handler runs, so this bounds memory per request.
+  std::optional<size_t> max_body_bytes;
 };
 
 using HeaderList = std::vector<std::pair<std::string, std::string>>;

@@ -36,6 +36,9 @@ class ServerTest : public ::testing::Test {
       return Response::Json(200, {{"id", *r.PathParam("id")}, {"q", r.Query("q").value_or("")}});
     }));
     Check(router_.Add("POST", "/v1/echo", [](Request& r) { return Response::Text(200, r.body); }));
+    Check(router_.Add("POST", "/v1/big/{id}",
+                      [](Request& r) { return Response::Text(200, r.body); },
+                      {.max_body_bytes = 64}));
     Check(router_.Add("GET", "/boom",
                       [](Request&) -> Response { throw std::runtime_error("secret detail"); }));
     Check(router_.Add("GET", "/slow", [](Request&) {
@@ -180,6 +183,40 @@ TEST_F(ServerTest, OversizeBodyGets413ByContentLengthAndByChunks) {
   const auto rejected_chunks = chunked.Read();
   ASSERT_TRUE(rejected_chunks);
   EXPECT_EQ(rejected_chunks->status, 413);
+}
+
+TEST_F(ServerTest, ARouteMayHaveItsOwnBodyLimit) {
+  Start({.max_body_bytes = 16});
+  const std::string body(40, 'b');
+  RawClient client(port());
+  ASSERT_TRUE(
+      client.Send("POST /v1/big/1?x=y HTTP/1.1\r\nHost: t\r\nContent-Length: 40\r\n\r\n" + body));
+  const auto accepted = client.Read();
+  ASSERT_TRUE(accepted);
+  EXPECT_EQ(accepted->status, 200);
+  EXPECT_EQ(accepted->body, body);
+  // The same body on a route without its own limit gets the server's.
+  ASSERT_TRUE(
+      client.Send("POST /v1/echo HTTP/1.1\r\nHost: t\r\nContent-Length: 40\r\n\r\n" + body));
+  const auto rejected = client.Read();
+  ASSERT_TRUE(rejected);
+  EXPECT_EQ(rejected->status, 413);
+  EXPECT_TRUE(client.WaitClosed(milliseconds(2000)));
+  // Past the route's limit, by Content-Length or while reading chunks.
+  RawClient by_length(port());
+  ASSERT_TRUE(by_length.Send("POST /v1/big/1 HTTP/1.1\r\nHost: t\r\nContent-Length: 65\r\n\r\n"));
+  const auto too_long = by_length.Read();
+  ASSERT_TRUE(too_long);
+  EXPECT_EQ(too_long->status, 413);
+  EXPECT_THAT(too_long->body, HasSubstr("64"));
+  RawClient chunked(port());
+  ASSERT_TRUE(
+      chunked.Send("POST /v1/big/2 HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\n\r\n"
+                   "28\r\n" +
+                   body + "\r\n28\r\n" + body + "\r\n0\r\n\r\n"));
+  const auto too_many_chunks = chunked.Read();
+  ASSERT_TRUE(too_many_chunks);
+  EXPECT_EQ(too_many_chunks->status, 413);
 }
 
 TEST_F(ServerTest, MalformedRequestLineGets400AndClose) {

@@ -3,7 +3,9 @@
 
 #include <array>
 #include <charconv>
+#include <cstdint>
 #include <exception>
+#include <limits>
 #include <optional>
 #include <string>
 #include <typeinfo>
@@ -18,6 +20,7 @@
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/http/error.hpp>
 #include <boost/beast/http/read.hpp>
+#include <boost/optional/optional.hpp>
 
 #include "sb/base/logging.h"
 #include "sb/http/internal/beast_request.h"
@@ -117,6 +120,7 @@ class Session {
  private:
   asio::awaitable<bool> WaitForRequest();
   asio::awaitable<Status> ReadRequest(BeastParser& parser);
+  size_t BodyLimitFor(const BeastParser& parser) const;
   asio::awaitable<Response> Handle(Request& request);
   asio::awaitable<bool> Finish(const Request& request, Response& response,
                                std::chrono::steady_clock::time_point start, bool keep_alive);
@@ -134,7 +138,8 @@ class Session {
   Stream& io_;
   beast::flat_buffer buffer_;
   std::string remote_;
-  std::string head_;  // reused serialization buffer for response heads
+  std::string head_;    // reused serialization buffer for response heads
+  ParseLimits limits_;  // of the current request: the server's, with its route's body limit
 };
 
 template <class Stream>
@@ -145,12 +150,13 @@ asio::awaitable<void> Session<Stream>::Run() {
     Request request;
     request.remote_address = remote_;
     BeastParser parser;
-    ApplyLimits(context_.limits, parser);
+    limits_ = context_.limits;
+    ApplyLimits(limits_, parser);
     const Status read = co_await ReadRequest(parser);
     if (read.code() == StatusCode::kCancelled) break;  // peer gone or timed out
     if (!read.ok()) {
       request.request_id = NewRequestId();
-      Response response = ParseFailureProblem(read, context_.limits, request.request_id);
+      Response response = ParseFailureProblem(read, limits_, request.request_id);
       co_await Finish(request, response, start, false);
       co_await DrainBeforeClose();
       break;
@@ -195,8 +201,20 @@ asio::awaitable<Status> Session<Stream>::ReadRequest(BeastParser& parser) {
   beast::error_code ec;
   // One deadline for the whole request: a client trickling bytes cannot extend it.
   connection_->stream.expires_after(context_.options.read_timeout);
+  // The body limit depends on the route, known only once the header is in: no limit while
+  // reading the header, then the route's (checked against Content-Length here, applied by the
+  // parser to chunked bodies). Not boost::none: Beast 1.74 compares Content-Length with the
+  // optional, and anything is greater than none.
+  parser.body_limit(std::numeric_limits<std::uint64_t>::max());
   co_await bhttp::async_read_header(io_, buffer_, parser, asio::redirect_error(use_awaitable, ec));
   if (!ec && !parser.is_done()) {
+    limits_.max_body_bytes = BodyLimitFor(parser);
+    const boost::optional<std::uint64_t> length = parser.content_length();
+    if (length && *length > limits_.max_body_bytes) {
+      co_return Status(StatusCode::kOutOfRange, "request body too large");
+    }
+    parser.body_limit(limits_.max_body_bytes);
+
     const auto expect = parser.get().find(bhttp::field::expect);
     if (expect != parser.get().end() && EqualsIgnoreCase(expect->value(), "100-continue")) {
       static constexpr std::string_view kContinue = "HTTP/1.1 100 Continue\r\n\r\n";
@@ -213,6 +231,20 @@ asio::awaitable<Status> Session<Stream>::ReadRequest(BeastParser& parser) {
       ec != bhttp::error::end_of_stream && ec != bhttp::error::partial_message;
   if (protocol_error) co_return ParseErrorToStatus(ec);
   co_return Status(StatusCode::kCancelled, "connection closed");
+}
+
+// The body limit of the route the request in `parser` (header read) goes to.
+template <class Stream>
+size_t Session<Stream>::BodyLimitFor(const BeastParser& parser) const {
+  const auto method = parser.get().method_string();
+  const auto raw_target = parser.get().target();
+  const std::string_view target(raw_target.data(), raw_target.size());
+  const RouteMatch match = context_.router.Match(std::string_view(method.data(), method.size()),
+                                                 target.substr(0, target.find('?')));
+  if (match.kind == MatchKind::kFound && match.route->options.max_body_bytes) {
+    return *match.route->options.max_body_bytes;
+  }
+  return context_.limits.max_body_bytes;
 }
 
 template <class Stream>

@@ -1,5 +1,7 @@
 #include "sb/net/testing/fake_http_client.h"
 
+#include <atomic>
+#include <memory>
 #include <string>
 #include <thread>
 #include <vector>
@@ -63,6 +65,36 @@ TEST(FakeHttpClient, RecordsConcurrentRequests) {
   }
   for (std::thread& thread : threads) thread.join();
   EXPECT_EQ(client.request_count(), 400u);
+}
+
+TEST(FakeHttpClient, StreamsScriptedChunksAndHonoursTheCancelFlag) {
+  FakeHttpClient client;
+  client.EnqueueStream(
+      FakeHttpClient::MakeResponse(200, "", {{"X-A", "1"}}),
+      {std::string("one"), std::string(), std::string("two"), UnavailableError("reset")});
+  client.Enqueue(FakeHttpClient::MakeResponse(200, "whole"));
+  auto stream = client.Open({.url = "https://a/s"});
+  ASSERT_TRUE(stream.ok());
+  EXPECT_EQ((*stream)->head().Header("x-a"), "1");
+  EXPECT_EQ(*(*stream)->Next().value(), "one");
+  EXPECT_EQ(*(*stream)->Next().value(), "two");  // empty chunks are skipped
+  EXPECT_EQ((*stream)->Next().status().code(), StatusCode::kUnavailable);
+  // A plain scripted response streams as one chunk.
+  auto plain = client.Open({.url = "https://a/p"});
+  ASSERT_TRUE(plain.ok());
+  EXPECT_EQ(*(*plain)->Next().value(), "whole");
+  EXPECT_EQ((*plain)->Next().value(), std::nullopt);
+
+  auto cancel = std::make_shared<std::atomic<bool>>(false);
+  client.EnqueueStream(FakeHttpClient::MakeResponse(200), {std::string("a"), std::string("b")});
+  HttpRequest request{.url = "https://a/c"};
+  request.cancel = cancel;
+  auto cancelled = client.Open(request);
+  ASSERT_TRUE(cancelled.ok());
+  EXPECT_EQ(*(*cancelled)->Next().value(), "a");
+  cancel->store(true);
+  EXPECT_EQ((*cancelled)->Next().status().code(), StatusCode::kCancelled);
+  EXPECT_EQ(client.Send(request).status().code(), StatusCode::kCancelled);
 }
 
 }  // namespace

@@ -127,11 +127,11 @@ std::vector<store::ProviderSwitchRecord> ProviderSwitches::List() const {
   return out;
 }
 
-std::unique_ptr<ProviderSwitches::Call> ProviderSwitches::Track(const TenantId& tenant,
-                                                                std::string_view provider) {
-  auto flag = std::make_shared<std::atomic<bool>>(false);
+std::unique_ptr<ProviderSwitches::Call> ProviderSwitches::Track(
+    const TenantId& tenant, std::string_view provider, std::shared_ptr<std::atomic<bool>> flag) {
+  if (!flag) flag = std::make_shared<std::atomic<bool>>(false);
   std::lock_guard lock(mu_);
-  flag->store(!CheckLocked(tenant, provider).ok());
+  if (!CheckLocked(tenant, provider).ok()) flag->store(true);
   calls_.push_back(Tracked{tenant, std::string(provider), flag});
   return std::unique_ptr<Call>(new Call(this, std::prev(calls_.end()), std::move(flag)));
 }

@@ -89,8 +89,10 @@ class ProviderSwitches {
   // The cached switches: global ones (nil tenant) and per-tenant ones, by tenant and provider.
   std::vector<store::ProviderSwitchRecord> List() const;
 
-  // Registers an in-flight call; its flag is already set if the provider is disabled.
-  std::unique_ptr<Call> Track(const TenantId& tenant, std::string_view provider);
+  // Registers an in-flight call; its flag (`flag`, or a new one) is set at once if the
+  // provider is disabled, and whenever it is switched off while the Call lives.
+  std::unique_ptr<Call> Track(const TenantId& tenant, std::string_view provider,
+                              std::shared_ptr<std::atomic<bool>> flag = nullptr);
 
  private:
   void CancelDisabledLocked();

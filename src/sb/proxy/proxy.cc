@@ -3,6 +3,11 @@
 #include <algorithm>
 #include <array>
 #include <cctype>
+#include <charconv>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string_view>
 #include <thread>
 #include <utility>
 
@@ -65,11 +70,77 @@ bool ClimbsOut(std::string_view path) {
   return false;
 }
 
-// Google's rate-limit 403s are retryable; other 403s are not.
-bool IsRateLimit403(const net::HttpResponse& response) {
-  if (response.status != 403) return false;
-  return response.body.find("\"rateLimitExceeded\"") != std::string::npos ||
-         response.body.find("\"userRateLimitExceeded\"") != std::string::npos;
+// Google's rate-limit 403s are retryable; other 403s are not. `body` may be a prefix.
+bool IsRateLimit403(int status, std::string_view body) {
+  if (status != 403) return false;
+  return body.find("\"rateLimitExceeded\"") != std::string::npos ||
+         body.find("\"userRateLimitExceeded\"") != std::string::npos;
+}
+
+// Request bodies above this go out through a source over one shared copy, so that a retry
+// sends them again without another copy; smaller ones go as a string.
+constexpr size_t kSourcedBodyBytes = 64 << 10;
+constexpr size_t kBodyPieceBytes = 256 << 10;
+
+class SharedBodySource final : public net::RequestBodySource {
+ public:
+  explicit SharedBodySource(std::shared_ptr<const std::string> body) : body_(std::move(body)) {}
+  Result<std::optional<std::string>> Next() override {
+    if (offset_ >= body_->size()) return std::optional<std::string>();
+    std::string piece = body_->substr(offset_, kBodyPieceBytes);
+    offset_ += piece.size();
+    return std::optional<std::string>(std::move(piece));
+  }
+
+ private:
+  std::shared_ptr<const std::string> body_;
+  size_t offset_ = 0;
+};
+
+Status TooLarge(size_t limit) {
+  return ResourceExhaustedError("the provider's answer exceeds the proxy's size limit of " +
+                                std::to_string(limit) + " bytes");
+}
+
+// The rest of the final answer, with the size limit applied as it arrives.
+class LimitedBody final : public ProxyBody {
+ public:
+  LimitedBody(std::unique_ptr<net::HttpResponseStream> stream, size_t received, size_t limit)
+      : stream_(std::move(stream)), received_(received), limit_(limit) {}
+  Result<std::optional<std::string>> Next() override {
+    SB_ASSIGN_OR_RETURN(std::optional<std::string> chunk, stream_->Next());
+    if (chunk) {
+      received_ += chunk->size();
+      if (received_ > limit_) return TooLarge(limit_);
+    }
+    return chunk;
+  }
+
+ private:
+  std::unique_ptr<net::HttpResponseStream> stream_;
+  size_t received_;
+  const size_t limit_;
+};
+
+// A failed provider call as the caller sees it.
+Status ProviderError(const Status& status) {
+  switch (status.code()) {
+    case StatusCode::kResourceExhausted:
+    case StatusCode::kCancelled:
+      return status;
+    default:
+      return UnavailableError("the provider could not be reached: " + status.message());
+  }
+}
+
+// The provider's Content-Length, when it announces one.
+std::optional<uint64_t> AnnouncedLength(const net::HttpResponse& head) {
+  const auto value = head.Header("Content-Length");
+  if (!value) return std::nullopt;
+  uint64_t length = 0;
+  const auto [end, error] = std::from_chars(value->data(), value->data() + value->size(), length);
+  if (error != std::errc() || end != value->data() + value->size()) return std::nullopt;
+  return length;
 }
 
 }  // namespace
@@ -93,7 +164,8 @@ bool IsForwardableResponseHeader(std::string_view name) {
 ProxyService::ProxyService(const oauth::ProviderCatalog& catalog,
                            oauth::ConnectionService& connections, net::HttpClient& http,
                            metrics::MetricsRegistry& metrics, ProxyOptions options,
-                           std::function<void(milliseconds)> sleep)
+                           std::function<void(milliseconds)> sleep,
+                           oauth::ProviderSwitches* switches)
     : catalog_(catalog),
       connections_(connections),
       http_(http),
@@ -102,7 +174,94 @@ ProxyService::ProxyService(const oauth::ProviderCatalog& catalog,
                                   "(0: no answer).",
                                   {"tenant", "provider", "status"})),
       options_(options),
-      sleep_(sleep ? std::move(sleep) : [](milliseconds d) { std::this_thread::sleep_for(d); }) {}
+      sleep_(sleep ? std::move(sleep) : [](milliseconds d) { std::this_thread::sleep_for(d); }),
+      switches_(switches) {}
+
+// A streamed answer that keeps its kill-switch registration until it is read or dropped.
+class TrackedBody final : public ProxyBody {
+ public:
+  TrackedBody(std::unique_ptr<ProxyBody> inner,
+              std::unique_ptr<oauth::ProviderSwitches::Call> tracked)
+      : inner_(std::move(inner)), tracked_(std::move(tracked)) {}
+  Result<std::optional<std::string>> Next() override { return inner_->Next(); }
+
+ private:
+  std::unique_ptr<ProxyBody> inner_;
+  std::unique_ptr<oauth::ProviderSwitches::Call> tracked_;
+};
+
+// One provider answer being read.
+struct ProxyService::Attempt {
+  std::unique_ptr<net::HttpResponseStream> stream;
+  std::string body;                  // the part of the body read so far
+  bool complete = false;             // `body` is the whole body
+  std::optional<milliseconds> wait;  // before the retry, when ShouldRetry says so
+  oauth::RefreshMode mode = oauth::RefreshMode::kIfNeeded;  // for the retry's token
+
+  int status() const { return stream->head().status; }
+  // Reads on until the body is complete or `bound` bytes are in; errors as for the call.
+  Status ReadUpTo(size_t bound) {
+    while (!complete && body.size() < bound) {
+      SB_ASSIGN_OR_RETURN(std::optional<std::string> chunk, stream->Next());
+      if (!chunk) {
+        complete = true;
+      } else {
+        body += *chunk;
+      }
+    }
+    return OkStatus();
+  }
+};
+
+// 401 (once): refresh and retry. 429, 503, Google's rate-limit 403: wait and retry, within the
+// caps. The answers involved are small; they are read (up to kInspectBytes) first.
+Result<bool> ProxyService::ShouldRetry(Attempt& attempt, bool& refreshed, int& retries) {
+  const int status = attempt.status();
+  if (status == 401 && !refreshed) {
+    refreshed = true;
+    attempt.mode = oauth::RefreshMode::kForce;
+    // A small answer read to its end leaves the connection fit for the retry.
+    (void)attempt.ReadUpTo(kInspectBytes);
+    return true;
+  }
+  if (status != 429 && status != 503 && status != 403) return false;
+  if (retries >= options_.max_retries) return false;
+  if (Status read = attempt.ReadUpTo(kInspectBytes); !read.ok()) return ProviderError(read);
+  if (status == 403 && !(attempt.complete && IsRateLimit403(status, attempt.body))) return false;
+  milliseconds wait(1000);
+  if (auto header = attempt.stream->head().Header("Retry-After")) {
+    if (auto parsed = oauth::ParseRetryAfter(*header, std::chrono::system_clock::now())) {
+      wait = *parsed;
+    }
+  }
+  if (wait > options_.max_retry_wait) return false;
+  attempt.wait = wait;
+  ++retries;
+  return true;
+}
+
+// The final answer: whole when small, else its start plus the rest as a stream.
+Result<ProxyResponse> ProxyService::Answer(Attempt attempt) {
+  const size_t limit = options_.max_response_bytes;
+  if (Status read = attempt.ReadUpTo(kBufferedAnswerBytes); !read.ok()) {
+    return ProviderError(read);
+  }
+  if (attempt.body.size() > limit) return TooLarge(limit);
+  ProxyResponse result;
+  const net::HttpResponse& head = attempt.stream->head();
+  result.status = head.status;
+  for (const auto& [name, value] : head.headers) {
+    if (IsForwardableResponseHeader(name)) result.headers.emplace_back(name, value);
+  }
+  result.rate_limited =
+      head.status == 429 || (attempt.complete && IsRateLimit403(head.status, attempt.body));
+  result.body = std::move(attempt.body);
+  if (!attempt.complete) {
+    result.more =
+        std::make_unique<LimitedBody>(std::move(attempt.stream), result.body.size(), limit);
+  }
+  return result;
+}
 
 Result<ProxyResponse> ProxyService::Forward(const TenantId& tenant, const ConnectionId& connection,
                                             const ProxyRequest& request,
@@ -110,6 +269,9 @@ Result<ProxyResponse> ProxyService::Forward(const TenantId& tenant, const Connec
   if (request.path.empty() || ClimbsOut(request.path) ||
       request.path.find_first_of("#\\ ") != std::string::npos) {
     return InvalidArgumentError("the proxied path must be a relative path below the API base");
+  }
+  if (request.body.size() > options_.max_request_bytes) {
+    return Status(StatusCode::kOutOfRange, "the request body exceeds the proxy's size limit");
   }
   // The token first: one read of the connection gives its provider and its usability.
   auto first_token = connections_.Token(tenant, connection, oauth::RefreshMode::kIfNeeded, ctx);
@@ -123,22 +285,58 @@ Result<ProxyResponse> ProxyService::Forward(const TenantId& tenant, const Connec
   // Calls into a service the user did not grant are refused before they reach the provider.
   SB_RETURN_IF_ERROR(oauth::CheckScopesForCall(*entry, first_token->granted_scopes,
                                                request.method, request.path));
-  SB_ASSIGN_OR_RETURN(std::string base, oauth::ExpandUrl(*entry, entry->api_base_url));
+  // The kill switch sets the request's flag while the call, or its streamed answer, runs.
+  auto cancel = request.cancel ? request.cancel : std::make_shared<std::atomic<bool>>(false);
+  std::unique_ptr<oauth::ProviderSwitches::Call> tracked;
+  if (switches_ != nullptr) {
+    tracked = switches_->Track(tenant, provider, cancel);
+    // Switched off since the token was read: no call at all.
+    if (cancel->load()) SB_RETURN_IF_ERROR(switches_->Check(tenant, provider));
+  }
+  Result<ProxyResponse> result =
+      Call(tenant, connection, request, ctx, std::move(*first_token), *entry, cancel);
+  if (!result.ok()) {
+    // Stopped by the kill switch: say so, not "cancelled".
+    if (result.status().code() == StatusCode::kCancelled && switches_ != nullptr) {
+      Status off = switches_->Check(tenant, provider);
+      if (!off.ok()) return off;
+    }
+    return result.status();
+  }
+  if (result->more && tracked) {
+    result->more = std::make_unique<TrackedBody>(std::move(result->more), std::move(tracked));
+  }
+  return result;
+}
 
+Result<ProxyResponse> ProxyService::Call(const TenantId& tenant, const ConnectionId& connection,
+                                         const ProxyRequest& request, const audit::Context& ctx,
+                                         oauth::AccessToken first_token,
+                                         const oauth::ProviderEntry& entry,
+                                         const std::shared_ptr<std::atomic<bool>>& cancel) {
+  const std::string& provider = entry.id;
+  SB_ASSIGN_OR_RETURN(std::string base, oauth::ExpandUrl(entry, entry.api_base_url));
   net::HttpRequest out;
   out.method = request.method;
   out.url = base + "/" + request.path + (request.query.empty() ? "" : "?" + request.query);
-  out.body = request.body;
   out.timeout = options_.timeout;
+  out.cancel = cancel;
+  std::shared_ptr<const std::string> shared_body;
+  if (request.body.size() > kSourcedBodyBytes) {
+    shared_body = std::make_shared<const std::string>(request.body);
+    out.body_length = shared_body->size();
+  } else {
+    out.body = request.body;
+  }
   for (const auto& [name, value] : request.headers) {
     if (IsForwardableRequestHeader(name)) out.headers.emplace_back(name, value);
   }
   const size_t auth_index = out.headers.size();
   out.headers.emplace_back("Authorization", "");
 
-  ProxyResponse result;
   bool refreshed = false;
   int retries = 0;
+  int attempts = 0;
   oauth::RefreshMode mode = oauth::RefreshMode::kIfNeeded;
   std::optional<Result<oauth::AccessToken>> pending(std::move(first_token));
   while (true) {
@@ -150,47 +348,28 @@ Result<ProxyResponse> ProxyService::Forward(const TenantId& tenant, const Connec
       return token.status();
     }
     out.headers[auth_index].second = "Bearer " + std::string(token->token.view());
-    auto response = http_.Send(out);
+    if (shared_body) out.body_source = std::make_shared<SharedBodySource>(shared_body);
+    auto opened = http_.Open(out);
     vault::Wipe(out.headers[auth_index].second);
-    ++result.attempts;
-    if (!response.ok()) {
+    ++attempts;
+    if (!opened.ok()) {
       counter_.WithLabels({tenant.value(), provider, "0"}).Increment();
-      if (response.status().code() == StatusCode::kResourceExhausted) return response.status();
-      return UnavailableError("the provider could not be reached: " + response.status().message());
+      return ProviderError(opened.status());
     }
-    counter_.WithLabels({tenant.value(), provider, std::to_string(response->status)}).Increment();
-    if (response->body.size() > options_.max_response_bytes) {
-      return ResourceExhaustedError("the provider's answer exceeds the proxy's size limit");
+    Attempt attempt{.stream = std::move(*opened)};
+    counter_.WithLabels({tenant.value(), provider, std::to_string(attempt.status())}).Increment();
+    const std::optional<uint64_t> announced = AnnouncedLength(attempt.stream->head());
+    if (announced && *announced > options_.max_response_bytes) {
+      return TooLarge(options_.max_response_bytes);
     }
-    // 401: the token died early (revoked, rotated keys): refresh once and retry once.
-    if (response->status == 401 && !refreshed) {
-      refreshed = true;
-      mode = oauth::RefreshMode::kForce;
-      continue;
+    SB_ASSIGN_OR_RETURN(const bool retry, ShouldRetry(attempt, refreshed, retries));
+    if (!retry) {
+      SB_ASSIGN_OR_RETURN(ProxyResponse result, Answer(std::move(attempt)));
+      result.attempts = attempts;
+      return result;
     }
-    const bool throttled =
-        response->status == 429 || response->status == 503 || IsRateLimit403(*response);
-    if (throttled && retries < options_.max_retries) {
-      milliseconds wait(1000);
-      if (auto header = response->Header("Retry-After")) {
-        if (auto parsed = oauth::ParseRetryAfter(*header, std::chrono::system_clock::now())) {
-          wait = *parsed;
-        }
-      }
-      if (wait <= options_.max_retry_wait) {
-        ++retries;
-        mode = oauth::RefreshMode::kIfNeeded;
-        sleep_(wait);
-        continue;
-      }
-    }
-    result.status = response->status;
-    result.rate_limited = response->status == 429 || IsRateLimit403(*response);
-    for (auto& [name, value] : response->headers) {
-      if (IsForwardableResponseHeader(name)) result.headers.emplace_back(name, std::move(value));
-    }
-    result.body = std::move(response->body);
-    return result;
+    mode = attempt.mode;
+    if (attempt.wait) sleep_(*attempt.wait);
   }
 }
 

@@ -13,14 +13,29 @@
 //     `max_retry_wait`; otherwise the provider's answer goes back unchanged.
 //   - Disabled or unusable connections, providers without a fixed API base and paths that try
 //     to climb out of it ("..") are clear errors before any call.
-//   - Bodies are limited to `max_response_bytes` (the server already limits request bodies);
-//     they are buffered, not streamed.
+//   - Answers stream: a small answer (up to kBufferedAnswerBytes) comes back whole in
+//     ProxyResponse::body; a larger one comes back as its first part plus ProxyResponse::more,
+//     which pulls the rest from the provider chunk by chunk (about 256 KiB in memory per call).
+//     `max_response_bytes` caps the whole answer: an answer announcing more (Content-Length)
+//     fails before anything is returned, one growing past it fails mid-stream.
+//   - Throttling and 401 answers are read whole (at most kInspectBytes) before deciding on a
+//     retry, so only the final answer streams.
+//   - Request bodies arrive whole (the server limits them per route, see max_request_bytes)
+//     and are sent again on a retry.
+//   - Cancellation: ProxyRequest::cancel goes into every provider call of the request; once
+//     set, the call (and `more`) ends with CANCELLED within about 50 ms. The kill switch
+//     (oauth::ProviderSwitches) registers the same flag for the request's provider, so
+//     switching the provider off stops the call, and the rest of a streamed answer, at once;
+//     Forward then reports the switch (FAILED_PRECONDITION), not a cancellation.
 // Every forwarded call is counted in sb_proxy_requests_total{tenant,provider,status}.
 // Thread-safe.
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <functional>
+#include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -31,12 +46,14 @@
 #include "sb/net/http_client.h"
 #include "sb/oauth/catalog.h"
 #include "sb/oauth/connections.h"
+#include "sb/oauth/provider_switches.h"
 
 namespace sb::proxy {
 
 struct ProxyOptions {
-  size_t max_response_bytes = 16 << 20;
-  int max_retries = 2;                               // for 429 / 503 / rate-limit 403
+  size_t max_response_bytes = 16 << 20;  // whole provider answer (proxy.max_response_bytes)
+  size_t max_request_bytes = 64 << 20;   // caller's body (proxy.max_request_bytes)
+  int max_retries = 2;                   // for 429 / 503 / rate-limit 403
   std::chrono::milliseconds max_retry_wait{10'000};  // a longer Retry-After is not waited for
   std::chrono::milliseconds timeout{30'000};         // per provider call
 };
@@ -47,37 +64,71 @@ struct ProxyRequest {
   std::string query;  // raw query string without '?', may be empty
   std::vector<std::pair<std::string, std::string>> headers;
   std::string body;
+  // Set: every provider call of this request stops with CANCELLED once the flag is true.
+  // Passed to net::HttpRequest::cancel; the service's kill switch sets the same flag.
+  std::shared_ptr<std::atomic<bool>> cancel;
+};
+
+// The rest of a provider answer, pulled chunk by chunk: the next non-empty chunk, nullopt at
+// the end, or an error (RESOURCE_EXHAUSTED past max_response_bytes, UNAVAILABLE,
+// DEADLINE_EXCEEDED, CANCELLED); after nullopt or an error it must not be called again.
+// Destroying it early aborts the provider call. Thread-compatible.
+class ProxyBody {
+ public:
+  virtual ~ProxyBody() = default;
+  virtual Result<std::optional<std::string>> Next() = 0;
 };
 
 struct ProxyResponse {
   int status = 0;
   std::vector<std::pair<std::string, std::string>> headers;
-  std::string body;
-  int attempts = 0;          // provider calls made
-  bool rate_limited = false;  // the answer is a rate limit (429 or Google's rate-limit 403)
+  std::string body;                 // the whole answer when `more` is null, else its start
+  std::unique_ptr<ProxyBody> more;  // set: the answer continues here
+  int attempts = 0;                 // provider calls made
+  bool rate_limited = false;        // the answer is a rate limit (429, Google's 403)
 };
+
+// Answers up to this size come back whole (ProxyResponse::body, no `more`).
+inline constexpr size_t kBufferedAnswerBytes = 64 << 10;
+// Answers a retry decision depends on (401, 429, 503, 403) are read up to this size.
+inline constexpr size_t kInspectBytes = 64 << 10;
 
 class ProxyService {
  public:
   // `sleep` waits before a retry (injected so tests need not wait).
+  // `switches` (optional) is the kill switch whose changes stop calls in flight.
   ProxyService(const oauth::ProviderCatalog& catalog, oauth::ConnectionService& connections,
                net::HttpClient& http, metrics::MetricsRegistry& metrics, ProxyOptions options,
-               std::function<void(std::chrono::milliseconds)> sleep = {});
+               std::function<void(std::chrono::milliseconds)> sleep = {},
+               oauth::ProviderSwitches* switches = nullptr);
 
   // NOT_FOUND (no such connection), FAILED_PRECONDITION (disabled, needs reauthorization, no
-  // API base), INVALID_ARGUMENT (bad path), UNAVAILABLE (provider unreachable or the token
-  // could not be refreshed), RESOURCE_EXHAUSTED (answer too large). Any provider answer,
+  // API base), INVALID_ARGUMENT (bad path), OUT_OF_RANGE (body over max_request_bytes),
+  // UNAVAILABLE (provider unreachable or the token could not be refreshed), DEADLINE_EXCEEDED,
+  // RESOURCE_EXHAUSTED (answer too large), CANCELLED (request.cancel set). Any provider answer,
   // including 4xx and 5xx, is a successful result.
   Result<ProxyResponse> Forward(const TenantId& tenant, const ConnectionId& connection,
                                 const ProxyRequest& request, const audit::Context& ctx);
 
+  const ProxyOptions& options() const { return options_; }
+
  private:
+  struct Attempt;
+  Result<bool> ShouldRetry(Attempt& attempt, bool& refreshed, int& retries);
+  Result<ProxyResponse> Answer(Attempt attempt);
+  // Forward's work once the provider is known; `cancel` is the request's flag.
+  Result<ProxyResponse> Call(const TenantId& tenant, const ConnectionId& connection,
+                             const ProxyRequest& request, const audit::Context& ctx,
+                             oauth::AccessToken first_token, const oauth::ProviderEntry& entry,
+                             const std::shared_ptr<std::atomic<bool>>& cancel);
+
   const oauth::ProviderCatalog& catalog_;
   oauth::ConnectionService& connections_;
   net::HttpClient& http_;
   metrics::CounterFamily& counter_;
   const ProxyOptions options_;
   std::function<void(std::chrono::milliseconds)> sleep_;
+  oauth::ProviderSwitches* switches_;
 };
 
 // True for a header the proxy forwards to the provider (ASCII case-insensitive name).

@@ -1,8 +1,16 @@
 // ProxyService over SQLite, the real vault and audit log and a fake provider: what goes out
 // (path, query, body, safe headers, the connection's token; never the caller's credentials),
 // what comes back, 401 -> one refresh and one retry, throttling retries within the cap, Google's
-// rate-limit 403, and clear errors before any call.
+// rate-limit 403, clear errors before any call, and streaming: large answers arrive in order
+// through ProxyResponse::more with the size limit enforced as they arrive, large request bodies
+// are sent again on a retry, and the cancel flag reaches the provider call.
 #include "sb/proxy/proxy.h"
+
+#include <atomic>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
 
 #include <gtest/gtest.h>
 
@@ -114,6 +122,12 @@ class ProxyTest : public ::testing::Test {
 
   Result<ProxyResponse> Get(const std::string& path, const std::string& query = "") {
     return proxy_->Forward(tenant_, id_, ProxyRequest{"GET", path, query, {}, ""}, ctx_);
+  }
+
+  // A proxy with other options over the same fixtures.
+  std::unique_ptr<ProxyService> ProxyWith(ProxyOptions options) {
+    return std::make_unique<ProxyService>(*catalog_, *connections_, http_, metrics_, options,
+                                          [this](milliseconds d) { slept_.push_back(d); });
   }
 
   store::testing::SqliteTestBackend backend_;
@@ -285,6 +299,166 @@ TEST_F(ProxyTest, ClearErrorsBeforeAnyCall) {
   ASSERT_TRUE(connections_->Patch(tenant_, id_, disable, ctx_).ok());
   EXPECT_EQ(Get("calendar/v3/x").status().code(), StatusCode::kFailedPrecondition);
   EXPECT_TRUE(api_calls_.empty());
+}
+
+// The whole body of `response`: its start and whatever `more` yields; the first error.
+Result<std::string> ReadAll(ProxyResponse& response) {
+  std::string body = response.body;
+  while (response.more) {
+    SB_ASSIGN_OR_RETURN(std::optional<std::string> chunk, response.more->Next());
+    if (!chunk) break;
+    body += *chunk;
+  }
+  return body;
+}
+
+// `count` chunks of `size` bytes, each of its own letter, and their concatenation.
+std::vector<Result<std::string>> Chunks(int count, size_t size, std::string* whole) {
+  std::vector<Result<std::string>> chunks;
+  for (int i = 0; i < count; ++i) {
+    chunks.emplace_back(std::string(size, static_cast<char>('a' + i)));
+    *whole += *chunks.back();
+  }
+  return chunks;
+}
+
+TEST_F(ProxyTest, LargeAnswersStreamInOrderSmallOnesComeWhole) {
+  std::string whole;
+  http_.EnqueueStream(Reply(200, "", {{"Content-Type", "text/csv"}, {"Set-Cookie", "x=1"}}),
+                      Chunks(6, 40 << 10, &whole));
+  auto response = Get("drive/v3/files/f1");
+  ASSERT_TRUE(response.ok()) << response.status().ToString();
+  EXPECT_EQ(response->status, 200);
+  ASSERT_NE(response->more, nullptr);
+  EXPECT_GE(response->body.size(), kBufferedAnswerBytes);  // the start was read ahead
+  EXPECT_LT(response->body.size(), whole.size());
+  ASSERT_EQ(response->headers.size(), 1u);  // Set-Cookie dropped as before
+  const Result<std::string> body = ReadAll(*response);
+  ASSERT_TRUE(body.ok()) << body.status().ToString();
+  EXPECT_TRUE(*body == whole);
+
+  std::string small;
+  http_.EnqueueStream(Reply(200, ""), Chunks(3, 100, &small));
+  response = Get("drive/v3/files/f2");
+  ASSERT_TRUE(response.ok());
+  EXPECT_EQ(response->more, nullptr);
+  EXPECT_EQ(response->body, small);
+}
+
+TEST_F(ProxyTest, TheSizeLimitHoldsBeforeAndWhileStreaming) {
+  auto proxy = ProxyWith({.max_response_bytes = 100 << 10});
+  std::string whole;
+  http_.EnqueueStream(Reply(200, ""), Chunks(5, 40 << 10, &whole));
+  auto response = proxy->Forward(tenant_, id_, ProxyRequest{"GET", "x", "", {}, ""}, ctx_);
+  ASSERT_TRUE(response.ok()) << response.status().ToString();
+  ASSERT_NE(response->more, nullptr);
+  EXPECT_EQ(ReadAll(*response).status().code(), StatusCode::kResourceExhausted);
+
+  // An answer announcing too much is refused before any of it is passed on.
+  http_.EnqueueStream(Reply(200, "", {{"Content-Length", std::to_string(200 << 10)}}),
+                      Chunks(5, 40 << 10, &whole));
+  response = proxy->Forward(tenant_, id_, ProxyRequest{"GET", "x", "", {}, ""}, ctx_);
+  EXPECT_EQ(response.status().code(), StatusCode::kResourceExhausted);
+  EXPECT_NE(response.status().message().find("size limit"), std::string::npos);
+  // A transport failure mid-way ends the stream with it.
+  http_.EnqueueStream(Reply(200, ""), {std::string(70 << 10, 'a'), UnavailableError("reset")});
+  response = proxy->Forward(tenant_, id_, ProxyRequest{"GET", "x", "", {}, ""}, ctx_);
+  ASSERT_TRUE(response.ok());
+  EXPECT_EQ(ReadAll(*response).status().code(), StatusCode::kUnavailable);
+}
+
+TEST_F(ProxyTest, RetriesReadTheSmallAnswerThenStreamTheFinalOne) {
+  std::string whole;
+  // In call order: the API's 401, the forced refresh, a 429, the final answer.
+  http_.Enqueue(Reply(401, "expired"));
+  http_.Enqueue(Reply(
+      200, Json{{"access_token", "at-2"}, {"token_type", "Bearer"}, {"expires_in", 3600}}.dump()));
+  http_.EnqueueStream(Reply(429, "", {{"Retry-After", "1"}}),
+                      {std::string("slow "), std::string("down")});
+  http_.EnqueueStream(Reply(200, ""), Chunks(4, 40 << 10, &whole));
+  auto response = Get("calendar/v3/x");
+  ASSERT_TRUE(response.ok()) << response.status().ToString();
+  EXPECT_EQ(response->status, 200);
+  EXPECT_EQ(response->attempts, 3);
+  EXPECT_EQ(slept_, std::vector<milliseconds>{milliseconds(1000)});
+  const Result<std::string> body = ReadAll(*response);
+  ASSERT_TRUE(body.ok()) << body.status().ToString();
+  EXPECT_TRUE(*body == whole);
+  const std::vector<net::HttpRequest> sent = http_.requests();
+  ASSERT_EQ(sent.size(), 4u);
+  EXPECT_EQ(HeaderOf(sent[3], "Authorization"), "Bearer at-2");
+}
+
+TEST_F(ProxyTest, LargeRequestBodiesAreSentAgainOnARetry) {
+  const std::string big(300 << 10, 'q');
+  http_.Enqueue(Reply(503, "busy", {{"Retry-After", "0"}}));
+  http_.Enqueue(Reply(200, "ok"));
+  auto response =
+      proxy_->Forward(tenant_, id_, ProxyRequest{"PUT", "drive/v3/files/f", "", {}, big}, ctx_);
+  ASSERT_TRUE(response.ok()) << response.status().ToString();
+  EXPECT_EQ(response->attempts, 2);
+  const std::vector<net::HttpRequest> sent = http_.requests();
+  ASSERT_EQ(sent.size(), 2u);
+  for (const net::HttpRequest& r : sent) {
+    EXPECT_TRUE(r.body == big);  // the fake records what the body source gave
+    EXPECT_EQ(r.body_length, big.size());
+  }
+  // Bodies over max_request_bytes are refused before any call.
+  auto small = ProxyWith({.max_request_bytes = 1024});
+  EXPECT_EQ(
+      small->Forward(tenant_, id_, ProxyRequest{"PUT", "x", "", {}, big}, ctx_).status().code(),
+      StatusCode::kOutOfRange);
+  EXPECT_EQ(http_.request_count(), 2u);
+}
+
+TEST_F(ProxyTest, TheCancelFlagStopsTheCallAndItsStream) {
+  auto cancel = std::make_shared<std::atomic<bool>>(false);
+  std::string whole;
+  http_.EnqueueStream(Reply(200, ""), Chunks(4, 40 << 10, &whole));
+  ProxyRequest request{"GET", "drive/v3/files/f", "", {}, ""};
+  request.cancel = cancel;
+  auto response = proxy_->Forward(tenant_, id_, request, ctx_);
+  ASSERT_TRUE(response.ok()) << response.status().ToString();
+  EXPECT_EQ(http_.last_request()->cancel, cancel);  // the flag rides on the provider call
+  ASSERT_NE(response->more, nullptr);
+  cancel->store(true);
+  EXPECT_EQ(response->more->Next().status().code(), StatusCode::kCancelled);
+  // A set flag stops the next call before the provider answers.
+  http_.Enqueue(Reply(200, "ok"));
+  EXPECT_EQ(proxy_->Forward(tenant_, id_, request, ctx_).status().code(), StatusCode::kCancelled);
+}
+
+// The kill switch stops a call in flight and the rest of its streamed answer at once, and the
+// caller learns why (FAILED_PRECONDITION with the switch's reason, not CANCELLED).
+TEST_F(ProxyTest, TheKillSwitchStopsAStreamedAnswerAndSaysWhy) {
+  oauth::ProviderSwitches switches(*db_, *db_, clock_, *audit_);
+  ProxyService proxy(*catalog_, *connections_, http_, metrics_, ProxyOptions{},
+                     [this](milliseconds d) { slept_.push_back(d); }, &switches);
+  std::string whole;
+  http_.EnqueueStream(Reply(200, ""), Chunks(4, 40 << 10, &whole));
+  auto response = proxy.Forward(tenant_, id_, ProxyRequest{"GET", "drive/v3/files/f", "", {}, ""},
+                                ctx_);
+  ASSERT_TRUE(response.ok()) << response.status().ToString();
+  ASSERT_NE(response->more, nullptr);
+  ASSERT_TRUE(response->more->Next().ok());
+  ASSERT_TRUE(switches.Set(ctx_, tenant_, "google", false, "incident 9").ok());
+  EXPECT_EQ(response->more->Next().status().code(), StatusCode::kCancelled);
+
+  // A call that is stopped before the provider answered reports the switch.
+  http_.SetHandler([&](const net::HttpRequest&) -> Result<net::HttpResponse> {
+    EXPECT_TRUE(switches.Set(ctx_, tenant_, "google", false, "incident 10").ok());
+    return Status(StatusCode::kCancelled, "cancelled");
+  });
+  ASSERT_TRUE(switches.Set(ctx_, tenant_, "google", true, "").ok());
+  auto stopped =
+      proxy.Forward(tenant_, id_, ProxyRequest{"GET", "drive/v3/files/g", "", {}, ""}, ctx_);
+  EXPECT_EQ(stopped.status().code(), StatusCode::kFailedPrecondition);
+  EXPECT_NE(stopped.status().message().find("incident 10"), std::string::npos);
+  // While it is off, nothing is called.
+  const size_t calls = http_.request_count();
+  EXPECT_EQ(proxy.Forward(tenant_, id_, ProxyRequest{"GET", "x", "", {}, ""}, ctx_).status().code(),
+            StatusCode::kFailedPrecondition);
+  EXPECT_EQ(http_.request_count(), calls);
 }
 
 }  // namespace

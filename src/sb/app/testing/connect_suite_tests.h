@@ -70,6 +70,14 @@ class ConnectSuite : public ApiSuite<Backend> {
 
   void TearDown() override {
     if (HasFailure() && sandbox_) std::cerr << "sandbox stderr:\n" << sandbox_->Stderr();
+    // Global kill switches live in the database, which the PostgreSQL suites share: whatever a
+    // test left switched off is switched on again.
+    if (this->app_) {
+      for (const char* provider : {"google", "microsoft"}) {
+        this->Call("PUT", std::string("/v1/admin/providers/") + provider, R"({"enabled":true})",
+                   this->admin_key_);
+      }
+    }
     Base::TearDown();
     sandbox_.reset();
   }
@@ -271,6 +279,20 @@ TYPED_TEST_P(ConnectSuite, FullFlowCreatesOneConnectionPerAccount) {
     TestResponse proxied = this->Call("GET", "/v1/proxy/" + id + api_path, "", this->key_);
     EXPECT_EQ(proxied.status, 200) << proxied.body;
     EXPECT_NE(proxied.body.find(this->Email(origin)), std::string::npos) << proxied.body;
+    if (origin == SandboxOrigin::kGoogle) {
+      // A large answer streams through (chunked); one growing past proxy.max_response_bytes
+      // (16 MiB) is cut off: a visibly truncated transfer, never a silently short one.
+      const std::string bytes = "/v1/proxy/" + id + "/_sandbox/bytes?size=";
+      TestResponse big = this->Call("GET", bytes + std::to_string(3 << 20), "", this->key_);
+      EXPECT_EQ(big.status, 200);
+      EXPECT_EQ(big.body.size(), size_t{3} << 20);
+      EXPECT_GT(big.chunks, 2);
+      EXPECT_FALSE(big.truncated);
+      TestResponse too_big = this->Call("GET", bytes + std::to_string(17 << 20), "", this->key_);
+      EXPECT_EQ(too_big.status, 200);
+      EXPECT_TRUE(too_big.truncated);
+      EXPECT_LE(too_big.body.size(), size_t{16} << 20);
+    }
 
     // The same account again: the same connection, updated.
     auto again = this->Connect(*browser, this->NewSession(this->key_, this->Email(origin)), origin);
@@ -591,8 +613,16 @@ TYPED_TEST_P(ConnectSuite, ConnectionEventsAreDeliveredSigned) {
   EXPECT_EQ(body["data"]["connection"]["status"], "active");
   EXPECT_EQ(second.body.find("access_token"), std::string::npos);
   EXPECT_EQ(seen.size(), 2u);  // delivered once, after one retry
-  TestResponse list = this->Call("GET", "/v1/webhook-deliveries?state=succeeded", "", this->key_);
+  // The receiver counts a request before it answers, so the job may not have recorded the
+  // success yet.
+  TestResponse list;
+  for (int i = 0; i < 200; ++i) {
+    list = this->Call("GET", "/v1/webhook-deliveries?state=succeeded", "", this->key_);
+    if (list.status != 200 || !list.JsonBody()["data"].empty()) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
   ASSERT_EQ(list.status, 200) << list.body;
+  ASSERT_FALSE(list.JsonBody()["data"].empty()) << list.body;
   const Json delivery = list.JsonBody()["data"][0];
   EXPECT_EQ(delivery["attempts"], 2);
   EXPECT_EQ(delivery["last_status_code"], 204);
@@ -654,7 +684,8 @@ TYPED_TEST_P(ConnectSuite, KillSwitchStopsCallsToAProvider) {
             200);
   EXPECT_EQ(this->ProxyCalendarList(id).status, 200);
 
-  // Globally: every tenant, shown in the admin listing.
+  // Globally: every tenant, shown in the admin listing (and switched on again below: the
+  // PostgreSQL suites share one database).
   ASSERT_EQ(this->Call("PUT", "/v1/admin/providers/google",
                        R"({"enabled":false,"reason":"provider outage"})", this->admin_key_)
                 .status,
@@ -686,6 +717,42 @@ TYPED_TEST_P(ConnectSuite, KillSwitchStopsCallsToAProvider) {
                        this->admin_key_)
                 .status,
             400);
+}
+
+// A call already waiting for the provider stops the moment the provider is switched off, and
+// the caller learns why.
+TYPED_TEST_P(ConnectSuite, KillSwitchStopsACallInFlight) {
+  const std::string id = this->ConnectGoogle();
+  ASSERT_FALSE(id.empty());
+  ASSERT_TRUE(this->sandbox_
+                  ->Control(SandboxOrigin::kGoogle, "POST", "/_sandbox/faults",
+                            {{"path", "/calendar/v3/users/me/calendarList"},
+                             {"kind", "latency"},
+                             {"latency_ms", 3000}})
+                  .ok());
+  TestResponse in_flight;
+  std::thread caller([&] { in_flight = this->ProxyCalendarList(id); });
+  // Wait until the sandbox holds the request (the fault fired), then switch Google off.
+  bool held = false;
+  for (int i = 0; i < 200 && !held; ++i) {
+    auto faults = this->sandbox_->Control(SandboxOrigin::kGoogle, "GET", "/_sandbox/faults");
+    held = faults.ok() && !(*faults)["faults"].empty() && (*faults)["faults"][0]["fired"] == 1;
+    if (!held) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  EXPECT_TRUE(held);
+  // For this tenant only: a global switch would outlive the test in a shared database.
+  TestResponse set = this->Call(
+      "PUT", "/v1/admin/providers/google",
+      Json{{"enabled", false}, {"tenant_id", this->tenant_}, {"reason", "stop everything"}}.dump(),
+      this->admin_key_);
+  caller.join();
+  EXPECT_EQ(set.status, 200) << set.body;
+  // Not the provider's 200 three seconds later: the switch's 409.
+  EXPECT_EQ(in_flight.status, 409) << in_flight.body;
+  EXPECT_NE(in_flight.body.find("stop everything"), std::string::npos) << in_flight.body;
+  TestResponse metrics = this->Call("GET", "/metrics", "", "");
+  EXPECT_NE(metrics.body.find(R"(sb_provider_calls_cancelled_total{provider="google"} 1)"),
+            std::string::npos);
 }
 
 // Health: live checks, one alert per incident (webhook + metric), one recovery.
@@ -858,7 +925,8 @@ REGISTER_TYPED_TEST_SUITE_P(ConnectSuite, FullFlowCreatesOneConnectionPerAccount
                             StateAttacksEndOnAPageAndAnAuditEntry, IssuerMismatchIsRefused,
                             RefreshRotatesAndARevokedGrantNeedsReauthorization,
                             PatchAndDeleteWithRevocation, ConnectionEventsAreDeliveredSigned,
-                            KillSwitchStopsCallsToAProvider, HealthAlertsOncePerIncident,
+                            KillSwitchStopsCallsToAProvider, KillSwitchStopsACallInFlight,
+                            HealthAlertsOncePerIncident,
                             ARejectedTokenIsAnIncidentAtOnce,
                             ScheduledHealthChecksRunOnTheJobQueue, UsageCountsCallsPerTenant);
 

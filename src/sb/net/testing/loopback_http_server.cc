@@ -65,8 +65,29 @@ std::optional<ServedRequest> ParseHead(std::string_view head) {
   return request;
 }
 
-// Reads one request (head and Content-Length body) from `fd`; `buffer` keeps what was read
-// beyond it. nullopt at end of stream or on a request this server does not understand.
+// Reads a chunked body (without trailers) into `body`; false when malformed or cut short.
+bool ReadChunkedBody(int fd, std::string& buffer, std::string& body) {
+  while (true) {
+    size_t line_end;
+    while ((line_end = buffer.find("\r\n")) == std::string::npos) {
+      if (!ReadMore(fd, buffer)) return false;
+    }
+    size_t size = 0;
+    const auto [end, error] = std::from_chars(buffer.data(), buffer.data() + line_end, size, 16);
+    if (error != std::errc() || end == buffer.data()) return false;
+    buffer.erase(0, line_end + 2);
+    while (buffer.size() < size + 2) {
+      if (!ReadMore(fd, buffer)) return false;
+    }
+    if (buffer.compare(size, 2, "\r\n") != 0) return false;
+    body.append(buffer, 0, size);
+    buffer.erase(0, size + 2);
+    if (size == 0) return true;
+  }
+}
+
+// Reads one request (head and Content-Length or chunked body) from `fd`; `buffer` keeps what was
+// read beyond it. nullopt at end of stream or on a request this server does not understand.
 std::optional<ServedRequest> ReadRequest(int fd, std::string& buffer) {
   size_t head_end;
   while ((head_end = buffer.find("\r\n\r\n")) == std::string::npos) {
@@ -74,7 +95,13 @@ std::optional<ServedRequest> ReadRequest(int fd, std::string& buffer) {
   }
   std::optional<ServedRequest> request = ParseHead(std::string_view(buffer).substr(0, head_end));
   buffer.erase(0, head_end + 4);
-  if (!request || request->Header("Transfer-Encoding")) return std::nullopt;
+  if (!request) return std::nullopt;
+  if (const auto encoding = request->Header("Transfer-Encoding")) {
+    if (!EqualsIgnoreCase(*encoding, "chunked") || !ReadChunkedBody(fd, buffer, request->body)) {
+      return std::nullopt;
+    }
+    return request;
+  }
   size_t length = 0;
   if (const auto value = request->Header("Content-Length")) {
     const auto [end, error] = std::from_chars(value->data(), value->data() + value->size(), length);
@@ -86,6 +113,12 @@ std::optional<ServedRequest> ReadRequest(int fd, std::string& buffer) {
   request->body = buffer.substr(0, length);
   buffer.erase(0, length);
   return request;
+}
+
+void AppendChunk(std::string_view chunk, std::string& out) {
+  char size[32];
+  const auto result = std::to_chars(size, size + sizeof size, chunk.size(), 16);
+  out.append(size, result.ptr).append("\r\n").append(chunk).append("\r\n");
 }
 
 void AppendChunkedBody(std::string_view body, std::string& out) {
@@ -105,11 +138,20 @@ std::string Serialize(const ServedResponse& response, bool head_request) {
   for (const auto& [name, value] : response.headers) {
     out.append(name).append(": ").append(value).append("\r\n");
   }
-  out += response.chunked ? std::string("Transfer-Encoding: chunked\r\n")
-                          : "Content-Length: " + std::to_string(response.body.size()) + "\r\n";
+  const bool generated = response.body_generator != nullptr;
+  const bool chunked = response.chunked || (generated && !response.content_length);
+  const size_t length = generated ? response.content_length.value_or(0) : response.body.size();
+  out += chunked ? std::string("Transfer-Encoding: chunked\r\n")
+                 : "Content-Length: " + std::to_string(length) + "\r\n";
   out += "\r\n";
   if (head_request) return out;
-  if (response.chunked) {
+  if (generated) {
+    if (chunked && !response.body.empty()) {
+      AppendChunk(response.body, out);
+    } else {
+      out += response.body;
+    }
+  } else if (response.chunked) {
     AppendChunkedBody(response.body, out);
   } else {
     out += response.body;
@@ -186,11 +228,34 @@ void LoopbackHttpServer::AcceptLoop() {
   }
 }
 
+bool LoopbackHttpServer::Write(int fd, std::string_view data) {
+  if (!SendAll(fd, data)) return false;
+  bytes_sent_ += data.size();
+  return true;
+}
+
+bool LoopbackHttpServer::WriteGenerated(int fd, const ServedResponse& response) {
+  const bool chunked = !response.content_length.has_value();
+  while (std::optional<std::string> piece = response.body_generator()) {
+    if (piece->empty()) continue;
+    std::string frame;
+    if (chunked) {
+      AppendChunk(*piece, frame);
+    } else {
+      frame = std::move(*piece);
+    }
+    if (!Write(fd, frame)) return false;
+  }
+  return !chunked || Write(fd, "0\r\n\r\n");
+}
+
 void LoopbackHttpServer::Serve(int fd) {
   std::string buffer;
   while (std::optional<ServedRequest> request = ReadRequest(fd, buffer)) {
     const ServedResponse response = handler_(*request);
-    if (!SendAll(fd, Serialize(response, request->method == "HEAD"))) break;
+    const bool head_request = request->method == "HEAD";
+    if (!Write(fd, Serialize(response, head_request))) break;
+    if (response.body_generator && !head_request && !WriteGenerated(fd, response)) break;
     const auto connection = request->Header("Connection");
     if (connection && EqualsIgnoreCase(*connection, "close")) break;
   }
