@@ -133,10 +133,10 @@ Result<http::Response> AdminHandlers::DoUsage(http::Request& request) {
     auto [it, added] = tenants.try_emplace(tenant);
     if (added) {
       Json connections = {{"total", 0}};
-      for (auto s : {store::ConnectionStatus::kActive, store::ConnectionStatus::kRefreshing,
-                     store::ConnectionStatus::kError,
-                     store::ConnectionStatus::kReauthorizationRequired,
-                     store::ConnectionStatus::kDisabled, store::ConnectionStatus::kRevoked}) {
+      for (auto s :
+           {store::ConnectionStatus::kActive, store::ConnectionStatus::kRefreshing,
+            store::ConnectionStatus::kError, store::ConnectionStatus::kReauthorizationRequired,
+            store::ConnectionStatus::kDisabled, store::ConnectionStatus::kRevoked}) {
         connections[std::string(store::ConnectionStatusName(s))] = 0;
       }
       it->second = {{"tenant_id", tenant}, {"connections", connections}, {"days", Json::array()}};
@@ -191,11 +191,10 @@ Result<http::Response> HealthHandlers::DoGet(http::Request& request) {
       {"status", view.status},
       {"connection_status", std::string(store::ConnectionStatusName(view.connection.status))},
       {"last_success_at", OptionalTime(h.last_success_at)},
-      {"last_error",
-       h.last_error_at ? Json{{"at", FormatRfc3339(*h.last_error_at)},
-                              {"kind", h.last_error_kind},
-                              {"message", h.last_error}}
-                       : Json()},
+      {"last_error", h.last_error_at ? Json{{"at", FormatRfc3339(*h.last_error_at)},
+                                            {"kind", h.last_error_kind},
+                                            {"message", h.last_error}}
+                                     : Json()},
       {"consecutive_failures", h.consecutive_failures},
       {"incident_since", OptionalTime(h.incident_since)},
       {"retry_at", OptionalTime(h.retry_at)},

@@ -25,8 +25,7 @@ namespace sb::api {
 class AdminHandlers {
  public:
   AdminHandlers(const oauth::ProviderCatalog& catalog, oauth::ProviderSwitches& switches,
-                tenancy::TenantService& tenants, store::Database& maintenance,
-                const Clock& clock)
+                tenancy::TenantService& tenants, store::Database& maintenance, const Clock& clock)
       : catalog_(catalog),
         switches_(switches),
         tenants_(tenants),

@@ -69,9 +69,8 @@ Result<int> HealthScheduler::EnqueueDue() {
     });
     // A connection deleted meanwhile is no error; anything else is logged and retried next pass.
     if (!s.ok() && s.code() != StatusCode::kNotFound) {
-      log::Warn("health.enqueue_failed", {{"tenant", tenant.value()},
-                                          {"connection", id.value()},
-                                          {"error", s.ToString()}});
+      log::Warn("health.enqueue_failed",
+                {{"tenant", tenant.value()}, {"connection", id.value()}, {"error", s.ToString()}});
     }
   }
   return enqueued;

@@ -3,8 +3,8 @@
 // Every `scheduler_interval` a pass lists connections whose check is due (a new one at once)
 // across tenants through the maintenance database, and for each, in one transaction of its
 // tenant, moves next_check_at forward, so that no other node takes it too, and, if the
-// connection is active, enqueues a "connection.health_check" job (deduplicated per connection). The job
-// handler runs oauth::ConnectionHealth::Check, which records the outcome and raises at most one
+// connection is active, enqueues a "connection.health_check" job (deduplicated per connection). The
+// job handler runs oauth::ConnectionHealth::Check, which records the outcome and raises at most one
 // alert per incident. Checks are spread: each next check comes `interval` later, minus up to a
 // tenth as jitter. Start/Stop from one controlling thread.
 #pragma once

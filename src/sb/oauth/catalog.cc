@@ -535,9 +535,9 @@ Status ProviderCatalog::OverrideOrigin(std::string_view id,
   SB_ASSIGN_OR_RETURN(const std::string origin, NormalizeOrigin(base_url));
   Json source = slot->second.source;
   bool rewritten = false;
-  for (std::string_view member : {"authorization_url", "token_url", "revocation_url",
-                                  "userinfo_url", "discovery_url", "jwks_url", "api_base_url",
-                                  "identity_check_url"}) {
+  for (std::string_view member :
+       {"authorization_url", "token_url", "revocation_url", "userinfo_url", "discovery_url",
+        "jwks_url", "api_base_url", "identity_check_url"}) {
     rewritten |= RewriteMember(source, member, real_hosts, origin);
   }
   if (rewrite_issuer) rewritten |= RewriteMember(source, "issuer", real_hosts, origin);
@@ -630,10 +630,9 @@ Status CheckScopesForCall(const ProviderEntry& entry, const std::vector<std::str
       missing += (missing.empty() ? "" : " ") + scope;
     }
     return PermissionDeniedError("the connection was not granted " +
-                                 std::string(reading ? "read" : "write") + " access to " +
-                                 service + " (missing scopes: " + missing +
-                                 "); reconnect with the " + service + " service" +
-                                 (reading ? "" : " and read_write access"));
+                                 std::string(reading ? "read" : "write") + " access to " + service +
+                                 " (missing scopes: " + missing + "); reconnect with the " +
+                                 service + " service" + (reading ? "" : " and read_write access"));
   }
   return OkStatus();
 }

@@ -322,8 +322,7 @@ Result<AccessToken> ConnectionService::StoredToken(const TenantId& tenant,
       }));
   if (!token) return DataLossError("the connection has no stored access token");
   return AccessToken{std::move(*token), record.access_expires_at, record.token_version, false,
-                     record.provider,
-                     record.granted_scopes};
+                     record.provider,   record.granted_scopes};
 }
 
 Result<bool> ConnectionService::NeedsRefresh(const ConnectionRecord& record,
@@ -359,8 +358,9 @@ Result<AccessToken> ConnectionService::Token(const TenantId& tenant, const Conne
           SB_ASSIGN_OR_RETURN(auto token,
                               secrets_.Get(tx, TokenSecret(tenant, id, kAccessTokenField)));
           if (!token) return DataLossError("the connection has no stored access token");
-          fresh = AccessToken{std::move(*token), seen->access_expires_at, seen->token_version,
-                              false, seen->provider, seen->granted_scopes};
+          fresh =
+              AccessToken{std::move(*token), seen->access_expires_at, seen->token_version, false,
+                          seen->provider,    seen->granted_scopes};
           return OkStatus();
         }));
     if (fresh) return std::move(*fresh);
@@ -600,8 +600,12 @@ Result<AccessToken> ConnectionService::RefreshLeased(const TenantId& tenant,
                                                     : Json()}}});
   }));
   Count(tenant, leased.provider, "success");
-  return AccessToken{std::move(response.access_token), next.access_expires_at, next.token_version,
-                     true, leased.provider, next.granted_scopes};
+  return AccessToken{std::move(response.access_token),
+                     next.access_expires_at,
+                     next.token_version,
+                     true,
+                     leased.provider,
+                     next.granted_scopes};
 }
 
 Status ConnectionService::RecordFailure(const TenantId& tenant, ConnectionRecord next,

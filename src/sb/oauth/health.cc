@@ -79,17 +79,17 @@ ConnectionHealth::ConnectionHealth(store::Database& db, const ProviderCatalog& c
         "sb_connection_health_alerts_total",
         "Connection health incidents opened (one alert each), by provider and error kind.",
         {"provider", "kind"});
-    recoveries_ = &metrics->AddCounter("sb_connection_health_recoveries_total",
-                                       "Connection health incidents closed, by provider.",
-                                       {"provider"});
+    recoveries_ =
+        &metrics->AddCounter("sb_connection_health_recoveries_total",
+                             "Connection health incidents closed, by provider.", {"provider"});
   }
 }
 
 CallOutcome ConnectionHealth::OutcomeOf(int status, std::optional<Timestamp> retry_at,
                                         bool rate_limit_403) {
   if (status == 401) {
-    return {false, kTokenRejected,
-            "the provider rejected the access token even after a refresh", std::nullopt, true};
+    return {false, kTokenRejected, "the provider rejected the access token even after a refresh",
+            std::nullopt, true};
   }
   if (status == 429 || rate_limit_403) {
     return {false, kRateLimited,
@@ -229,9 +229,9 @@ CallOutcome ConnectionHealth::LiveCall(const TenantId& tenant, const ConnectionI
   }
   const ProviderEntry* entry = catalog_.Find(token->provider);
   const std::string& url_template =
-      entry == nullptr ? std::string()
-                       : (entry->identity_check_url.empty() ? entry->userinfo_url
-                                                            : entry->identity_check_url);
+      entry == nullptr
+          ? std::string()
+          : (entry->identity_check_url.empty() ? entry->userinfo_url : entry->identity_check_url);
   if (url_template.empty()) {
     *skipped = true;
     *skip_reason = "the provider has no identity endpoint to call";
@@ -260,11 +260,9 @@ CallOutcome ConnectionHealth::LiveCall(const TenantId& tenant, const ConnectionI
       token = connections_.Token(tenant, id, RefreshMode::kForce, ctx);
       if (!token.ok()) {
         auto connection = connections_.Get(tenant, id);
-        if (connection.ok() &&
-            connection->status == ConnectionStatus::kReauthorizationRequired) {
+        if (connection.ok() && connection->status == ConnectionStatus::kReauthorizationRequired) {
           return {false, kReauthorizationNeeded,
-                  "the grant is no longer valid: " + connection->status_reason, std::nullopt,
-                  true};
+                  "the grant is no longer valid: " + connection->status_reason, std::nullopt, true};
         }
         return {false, kRefreshFailing, token.status().message(), std::nullopt, false};
       }
@@ -285,8 +283,7 @@ Result<HealthView> ConnectionHealth::Check(const TenantId& tenant, const Connect
   bool skipped = false;
   std::string skip_reason;
   const CallOutcome outcome = LiveCall(tenant, id, ctx, &skipped, &skip_reason);
-  SB_RETURN_IF_ERROR(
-      Store(tenant, id, skipped ? nullptr : &outcome, clock_.Now(), next_check_at));
+  SB_RETURN_IF_ERROR(Store(tenant, id, skipped ? nullptr : &outcome, clock_.Now(), next_check_at));
   if (!skipped) {
     std::lock_guard lock(mu_);
     const std::string key = tenant.value() + "/" + id.value();
@@ -307,8 +304,8 @@ std::string RecoverySuggestion(const HealthView& view, Timestamp now) {
   const store::ConnectionHealthRecord& h = view.record;
   if (!view.provider_disabled.empty()) {
     return "Wait: " + view.provider_disabled +
-           ". Calls to it resume when it is enabled again (PUT /v1/admin/providers/" +
-           c.provider + ").";
+           ". Calls to it resume when it is enabled again (PUT /v1/admin/providers/" + c.provider +
+           ").";
   }
   switch (c.status) {
     case ConnectionStatus::kReauthorizationRequired:

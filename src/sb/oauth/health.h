@@ -40,12 +40,12 @@
 namespace sb::oauth {
 
 // Error kinds (stored in last_error_kind).
-inline constexpr char kTokenRejected[] = "token_rejected";          // 401 after a refresh
+inline constexpr char kTokenRejected[] = "token_rejected";  // 401 after a refresh
 inline constexpr char kReauthorizationNeeded[] = "reauthorization_required";
-inline constexpr char kRateLimited[] = "rate_limited";              // 429 / rate-limit 403
+inline constexpr char kRateLimited[] = "rate_limited";                  // 429 / rate-limit 403
 inline constexpr char kProviderUnavailable[] = "provider_unavailable";  // 5xx, network
-inline constexpr char kRefreshFailing[] = "refresh_failing";       // token endpoint failing
-inline constexpr char kProviderError[] = "provider_error";          // other unexpected answers
+inline constexpr char kRefreshFailing[] = "refresh_failing";            // token endpoint failing
+inline constexpr char kProviderError[] = "provider_error";              // other unexpected answers
 
 struct CallOutcome {
   bool ok = true;
@@ -90,8 +90,7 @@ class ConnectionHealth {
 
   // The outcome of a provider answer to a call made with a valid token (after the proxy's own
   // refresh and retries): 2xx-4xx other than 401 and 429 mean the token works.
-  static CallOutcome OutcomeOf(int status, std::optional<Timestamp> retry_at,
-                               bool rate_limit_403);
+  static CallOutcome OutcomeOf(int status, std::optional<Timestamp> retry_at, bool rate_limit_403);
 
  private:
   // Records `outcome` (nullptr: only the check times) in one transaction with its event.

@@ -14,9 +14,9 @@ ProviderSwitches::ProviderSwitches(store::Database& db, store::Database& mainten
                                    metrics::MetricsRegistry* metrics)
     : db_(db), maintenance_(maintenance), clock_(clock), audit_(audit) {
   if (metrics != nullptr) {
-    cancelled_ = &metrics->AddCounter("sb_provider_calls_cancelled_total",
-                                      "In-flight provider calls stopped by a kill switch.",
-                                      {"provider"});
+    cancelled_ =
+        &metrics->AddCounter("sb_provider_calls_cancelled_total",
+                             "In-flight provider calls stopped by a kill switch.", {"provider"});
   }
 }
 
@@ -29,10 +29,11 @@ Status ProviderSwitches::Reload() {
     generation = generation_;
   }
   std::vector<store::ProviderSwitchRecord> all;
-  SB_RETURN_IF_ERROR(maintenance_.RunUnscoped(store::TxMode::kReadOnly, [&](store::Transaction& tx) {
-    SB_ASSIGN_OR_RETURN(all, repo_.MaintenanceListAll(tx));
-    return OkStatus();
-  }));
+  SB_RETURN_IF_ERROR(
+      maintenance_.RunUnscoped(store::TxMode::kReadOnly, [&](store::Transaction& tx) {
+        SB_ASSIGN_OR_RETURN(all, repo_.MaintenanceListAll(tx));
+        return OkStatus();
+      }));
   std::lock_guard lock(mu_);
   // A Set on this node while the rows were read: they may predate it; the next poll rereads.
   if (generation != generation_) return OkStatus();
@@ -70,9 +71,9 @@ Status ProviderSwitches::CheckLocked(const TenantId& tenant, std::string_view pr
   for (const auto& s : switches_) {
     if (s.enabled || s.provider != provider) continue;
     if (s.tenant_id == global || s.tenant_id == tenant) {
-      std::string message = "the provider " + std::string(provider) + " is disabled by an " +
-                            (s.tenant_id == global ? "operator for every tenant"
-                                                   : "administrator for this tenant");
+      std::string message =
+          "the provider " + std::string(provider) + " is disabled by an " +
+          (s.tenant_id == global ? "operator for every tenant" : "administrator for this tenant");
       if (!s.reason.empty()) message += ": " + s.reason;
       return FailedPreconditionError(message);
     }
@@ -87,8 +88,7 @@ Status ProviderSwitches::Check(const TenantId& tenant, std::string_view provider
 
 Result<store::ProviderSwitchRecord> ProviderSwitches::Set(const audit::Context& ctx,
                                                           const std::optional<TenantId>& tenant,
-                                                          const std::string& provider,
-                                                          bool enabled,
+                                                          const std::string& provider, bool enabled,
                                                           const std::string& reason) {
   const TenantId scope = tenant.value_or(audit::SystemTenant());
   store::ProviderSwitchRecord record{scope, provider, enabled, reason, clock_.Now()};

@@ -109,7 +109,7 @@ class ProviderSwitches {
   mutable std::mutex mu_;
   std::vector<store::ProviderSwitchRecord> switches_;  // guarded by mu_
   std::list<Tracked> calls_;                           // guarded by mu_
-  uint64_t generation_ = 0;  // guarded by mu_; +1 on every Set
+  uint64_t generation_ = 0;                            // guarded by mu_; +1 on every Set
   std::unique_ptr<Periodic> poller_;
 };
 

@@ -26,9 +26,12 @@ class ProviderSwitchesTest : public ::testing::Test {
         std::make_unique<audit::AuditLog>(clock_, ids_, audit::AuditKeys::Generate(random_), 1000);
     for (TenantId* t : {&a_, &b_}) {
       *t = TenantId(ids_.NewUuid());
-      ASSERT_TRUE(db_->RunInTenant(*t, [&](store::Transaction& tx) {
-                       return store::TenantRepository().Insert(tx, *t, {*t, "t", clock_.Now()});
-                     }).ok());
+      ASSERT_TRUE(db_->RunInTenant(
+                         *t,
+                         [&](store::Transaction& tx) {
+                           return store::TenantRepository().Insert(tx, *t, {*t, "t", clock_.Now()});
+                         })
+                      .ok());
     }
     node_a_ = std::make_unique<ProviderSwitches>(*db_, *db_, clock_, *audit_, &metrics_);
     node_b_ = std::make_unique<ProviderSwitches>(*db_, *db_, clock_, *audit_);
@@ -72,19 +75,25 @@ TEST_F(ProviderSwitchesTest, TenantAndGlobalSwitchesCombine) {
             StatusCode::kInvalidArgument);
   // Audited in the tenant's chain, global switches in the system chain.
   int tenant_entries = 0, system_entries = 0;
-  ASSERT_TRUE(db_->RunInTenant(a_, [&](store::Transaction& tx) -> Status {
-                   SB_ASSIGN_OR_RETURN(auto entries,
-                                       store::AuditRepository().ListEntries(tx, a_, {}, std::nullopt, 100));
-                   tenant_entries = static_cast<int>(entries.size());
-                   return OkStatus();
-                 }).ok());
-  ASSERT_TRUE(db_->RunInTenant(audit::SystemTenant(), [&](store::Transaction& tx) -> Status {
-                   SB_ASSIGN_OR_RETURN(auto entries,
-                                       store::AuditRepository().ListEntries(tx, audit::SystemTenant(), {},
-                                                                     std::nullopt, 100));
-                   system_entries = static_cast<int>(entries.size());
-                   return OkStatus();
-                 }).ok());
+  ASSERT_TRUE(db_->RunInTenant(a_,
+                               [&](store::Transaction& tx) -> Status {
+                                 SB_ASSIGN_OR_RETURN(auto entries,
+                                                     store::AuditRepository().ListEntries(
+                                                         tx, a_, {}, std::nullopt, 100));
+                                 tenant_entries = static_cast<int>(entries.size());
+                                 return OkStatus();
+                               })
+                  .ok());
+  ASSERT_TRUE(db_->RunInTenant(audit::SystemTenant(),
+                               [&](store::Transaction& tx) -> Status {
+                                 SB_ASSIGN_OR_RETURN(
+                                     auto entries,
+                                     store::AuditRepository().ListEntries(tx, audit::SystemTenant(),
+                                                                          {}, std::nullopt, 100));
+                                 system_entries = static_cast<int>(entries.size());
+                                 return OkStatus();
+                               })
+                  .ok());
   EXPECT_EQ(tenant_entries, 2);
   EXPECT_EQ(system_entries, 2);
 }
@@ -106,7 +115,8 @@ TEST_F(ProviderSwitchesTest, InFlightCallsAreCancelledHereAtOnceAndElsewhereOnRe
   EXPECT_FALSE(node_b_->Enabled(a_, "google"));
   // A call that starts while the provider is off is cancelled from the start.
   EXPECT_TRUE(node_b_->Track(a_, "google")->cancelled()->load());
-  EXPECT_NE(metrics_.RenderPrometheusText().find("sb_provider_calls_cancelled_total{provider=\"google\"} 1"),
+  EXPECT_NE(metrics_.RenderPrometheusText().find(
+                "sb_provider_calls_cancelled_total{provider=\"google\"} 1"),
             std::string::npos);
 }
 

@@ -283,8 +283,8 @@ Result<ProxyResponse> ProxyService::Forward(const TenantId& tenant, const Connec
                                    " has no fixed API base URL to proxy to");
   }
   // Calls into a service the user did not grant are refused before they reach the provider.
-  SB_RETURN_IF_ERROR(oauth::CheckScopesForCall(*entry, first_token->granted_scopes,
-                                               request.method, request.path));
+  SB_RETURN_IF_ERROR(
+      oauth::CheckScopesForCall(*entry, first_token->granted_scopes, request.method, request.path));
   // The kill switch sets the request's flag while the call, or its streamed answer, runs.
   auto cancel = request.cancel ? request.cancel : std::make_shared<std::atomic<bool>>(false);
   std::unique_ptr<oauth::ProviderSwitches::Call> tracked;

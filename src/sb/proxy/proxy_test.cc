@@ -432,12 +432,13 @@ TEST_F(ProxyTest, TheCancelFlagStopsTheCallAndItsStream) {
 // caller learns why (FAILED_PRECONDITION with the switch's reason, not CANCELLED).
 TEST_F(ProxyTest, TheKillSwitchStopsAStreamedAnswerAndSaysWhy) {
   oauth::ProviderSwitches switches(*db_, *db_, clock_, *audit_);
-  ProxyService proxy(*catalog_, *connections_, http_, metrics_, ProxyOptions{},
-                     [this](milliseconds d) { slept_.push_back(d); }, &switches);
+  ProxyService proxy(
+      *catalog_, *connections_, http_, metrics_, ProxyOptions{},
+      [this](milliseconds d) { slept_.push_back(d); }, &switches);
   std::string whole;
   http_.EnqueueStream(Reply(200, ""), Chunks(4, 40 << 10, &whole));
-  auto response = proxy.Forward(tenant_, id_, ProxyRequest{"GET", "drive/v3/files/f", "", {}, ""},
-                                ctx_);
+  auto response =
+      proxy.Forward(tenant_, id_, ProxyRequest{"GET", "drive/v3/files/f", "", {}, ""}, ctx_);
   ASSERT_TRUE(response.ok()) << response.status().ToString();
   ASSERT_NE(response->more, nullptr);
   ASSERT_TRUE(response->more->Next().ok());

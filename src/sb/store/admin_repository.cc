@@ -91,7 +91,8 @@ Status ValidateDays(std::string_view from_day, std::string_view to_day) {
   return OkStatus();
 }
 
-#define SB_SWITCH_COLUMNS "SELECT tenant_id, provider, enabled, reason, updated_at FROM provider_switches "
+#define SB_SWITCH_COLUMNS \
+  "SELECT tenant_id, provider, enabled, reason, updated_at FROM provider_switches "
 #define SB_USAGE_COLUMNS "SELECT tenant_id, day, metric, count FROM usage_counters "
 
 }  // namespace
@@ -121,9 +122,8 @@ bool IsUsageDay(std::string_view day) {
 }
 
 std::string UsageDay(Timestamp t) {
-  const std::time_t seconds = std::chrono::duration_cast<std::chrono::seconds>(
-                                  t.time_since_epoch())
-                                  .count();
+  const std::time_t seconds =
+      std::chrono::duration_cast<std::chrono::seconds>(t.time_since_epoch()).count();
   std::tm tm{};
   gmtime_r(&seconds, &tm);
   char out[16];
@@ -161,8 +161,9 @@ Result<bool> ProviderSwitchRepository::Delete(Transaction& tx, const TenantId& t
 Result<std::vector<ProviderSwitchRecord>> ProviderSwitchRepository::List(Transaction& tx,
                                                                          const TenantId& tenant) {
   SB_RETURN_IF_ERROR(CheckTenantScope(tx, tenant));
-  SB_ASSIGN_OR_RETURN(auto rows, tx.Query(SB_SWITCH_COLUMNS "WHERE tenant_id = $1 ORDER BY provider",
-                                          {tenant.value()}));
+  SB_ASSIGN_OR_RETURN(
+      auto rows,
+      tx.Query(SB_SWITCH_COLUMNS "WHERE tenant_id = $1 ORDER BY provider", {tenant.value()}));
   SB_ASSIGN_OR_RETURN(auto out, ParseSwitches(rows));
   for (const auto& r : out) {
     if (r.tenant_id != tenant) return Corrupt(kSwitches);
@@ -199,11 +200,10 @@ Result<std::vector<UsageCount>> UsageRepository::List(Transaction& tx, const Ten
                                                       std::string_view to_day) {
   SB_RETURN_IF_ERROR(CheckTenantScope(tx, tenant));
   SB_RETURN_IF_ERROR(ValidateDays(from_day, to_day));
-  SB_ASSIGN_OR_RETURN(
-      auto rows,
-      tx.Query(SB_USAGE_COLUMNS "WHERE tenant_id = $1 AND day >= $2 AND day <= $3 "
-                                "ORDER BY day, metric",
-               {tenant.value(), std::string(from_day), std::string(to_day)}));
+  SB_ASSIGN_OR_RETURN(auto rows,
+                      tx.Query(SB_USAGE_COLUMNS "WHERE tenant_id = $1 AND day >= $2 AND day <= $3 "
+                                                "ORDER BY day, metric",
+                               {tenant.value(), std::string(from_day), std::string(to_day)}));
   SB_ASSIGN_OR_RETURN(auto out, ParseCounts(rows));
   for (const auto& c : out) {
     if (c.tenant_id != tenant) return Corrupt(kUsage);
@@ -216,9 +216,8 @@ Result<std::vector<UsageCount>> UsageRepository::MaintenanceList(Transaction& tx
                                                                  std::string_view to_day) {
   SB_RETURN_IF_ERROR(RequireUnscoped(tx, "usage"));
   SB_RETURN_IF_ERROR(ValidateDays(from_day, to_day));
-  SB_ASSIGN_OR_RETURN(auto rows, tx.Query(SB_USAGE_COLUMNS
-                                          "WHERE day >= $1 AND day <= $2 "
-                                          "ORDER BY tenant_id, day, metric",
+  SB_ASSIGN_OR_RETURN(auto rows, tx.Query(SB_USAGE_COLUMNS "WHERE day >= $1 AND day <= $2 "
+                                                           "ORDER BY tenant_id, day, metric",
                                           {std::string(from_day), std::string(to_day)}));
   return ParseCounts(rows);
 }

@@ -30,7 +30,7 @@ Status Validate(const ConnectionHealthRecord& r) {
   return OkStatus();
 }
 
-#define SB_HEALTH_FIELDS                                                                  \
+#define SB_HEALTH_FIELDS                                                                    \
   "tenant_id, connection_id, last_success_at, last_error_at, last_error_kind, last_error, " \
   "consecutive_failures, incident_since, retry_at, last_checked_at, next_check_at, updated_at"
 
@@ -60,10 +60,10 @@ Result<std::optional<ConnectionHealthRecord>> ConnectionHealthRepository::Get(
     Transaction& tx, const TenantId& tenant, const ConnectionId& id) {
   SB_RETURN_IF_ERROR(CheckTenantScope(tx, tenant));
   if (!id.valid()) return InvalidArgumentError("invalid id");
-  SB_ASSIGN_OR_RETURN(auto rows,
-                      tx.Query("SELECT " SB_HEALTH_FIELDS
-                               " FROM connection_health WHERE tenant_id = $1 AND connection_id = $2",
-                               {tenant.value(), id.value()}));
+  SB_ASSIGN_OR_RETURN(
+      auto rows, tx.Query("SELECT " SB_HEALTH_FIELDS
+                          " FROM connection_health WHERE tenant_id = $1 AND connection_id = $2",
+                          {tenant.value(), id.value()}));
   if (rows.empty()) return std::optional<ConnectionHealthRecord>();
   SB_ASSIGN_OR_RETURN(ConnectionHealthRecord r, Parse(rows.front(), tenant));
   return std::optional<ConnectionHealthRecord>(std::move(r));

@@ -1,6 +1,7 @@
 // Storage of connection health (issue 6): one row per connection in `connection_health`
-// (inserted with the connection by ConnectionRepository::Insert), kept apart from the row so that recording a call's outcome never races the refresh's
-// compare-and-set on the connection. The row goes with its connection (foreign key, cascade).
+// (inserted with the connection by ConnectionRepository::Insert), kept apart from the row so that
+// recording a call's outcome never races the refresh's compare-and-set on the connection. The row
+// goes with its connection (foreign key, cascade).
 //
 // Stateless SQL over a Transaction, thread-safe; tenant scoping, maintenance calls and error
 // codes as in admin_repository.h.
@@ -27,8 +28,8 @@ struct ConnectionHealthRecord {
   std::string last_error_kind;  // a short machine word ("token_rejected", ...); "" when none
   std::string last_error;       // what happened, for people; never a token; <= 1024 bytes
   int64_t consecutive_failures = 0;
-  std::optional<Timestamp> incident_since;  // set while an alerted incident is open
-  std::optional<Timestamp> retry_at;        // when a rate-limited or failing call is retried
+  std::optional<Timestamp> incident_since;   // set while an alerted incident is open
+  std::optional<Timestamp> retry_at;         // when a rate-limited or failing call is retried
   std::optional<Timestamp> last_checked_at;  // the last live health check
   std::optional<Timestamp> next_check_at;    // when the scheduler checks again
   Timestamp updated_at;

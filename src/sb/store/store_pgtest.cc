@@ -28,7 +28,8 @@ INSTANTIATE_TYPED_TEST_SUITE_P(Postgres, IntegrationConformanceTest,
 INSTANTIATE_TYPED_TEST_SUITE_P(Postgres, ConnectConformanceTest,
                                ::testing::Types<PostgresTestBackend>);
 INSTANTIATE_TYPED_TEST_SUITE_P(Postgres, JobConformanceTest, ::testing::Types<PostgresTestBackend>);
-INSTANTIATE_TYPED_TEST_SUITE_P(Postgres, AdminConformanceTest, ::testing::Types<PostgresTestBackend>);
+INSTANTIATE_TYPED_TEST_SUITE_P(Postgres, AdminConformanceTest,
+                               ::testing::Types<PostgresTestBackend>);
 INSTANTIATE_TYPED_TEST_SUITE_P(Postgres, WebhookConformanceTest,
                                ::testing::Types<PostgresTestBackend>);
 }  // namespace sb::store::testing

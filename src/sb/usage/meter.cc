@@ -42,8 +42,8 @@ Status Meter::Flush() {
         std::lock_guard lock(mu_);
         for (auto k = it; k != end; ++k) pending_[k->first] += k->second;
       }
-      log::Warn("usage.flush_failed", {{"tenant", tenant}, {"error", s.ToString()},
-                                        {"kept", retry}});
+      log::Warn("usage.flush_failed",
+                {{"tenant", tenant}, {"error", s.ToString()}, {"kept", retry}});
       if (first.ok()) first = s;
     }
     it = end;

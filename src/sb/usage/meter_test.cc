@@ -14,12 +14,14 @@ namespace {
 using store::UsageCount;
 using store::UsageMetric;
 
-class MeterTest : public store::testing::RepositoryConformanceTest<store::testing::SqliteTestBackend> {
+class MeterTest
+    : public store::testing::RepositoryConformanceTest<store::testing::SqliteTestBackend> {
  protected:
   std::vector<UsageCount> Counts(const TenantId& tenant) {
     std::vector<UsageCount> out;
     Status s = InTenant(tenant, [&](store::Transaction& tx) -> Status {
-      SB_ASSIGN_OR_RETURN(out, store::UsageRepository().List(tx, tenant, "2000-01-01", "2999-12-31"));
+      SB_ASSIGN_OR_RETURN(out,
+                          store::UsageRepository().List(tx, tenant, "2000-01-01", "2999-12-31"));
       return OkStatus();
     });
     EXPECT_TRUE(s.ok()) << s.ToString();

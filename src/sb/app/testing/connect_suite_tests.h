@@ -645,7 +645,8 @@ TYPED_TEST_P(ConnectSuite, KillSwitchStopsCallsToAProvider) {
   const int calls_before =
       this->SandboxRequests(SandboxOrigin::kGoogle, "/calendar/v3/users/me/calendarList");
 
-  const Json off_for_tenant = {{"enabled", false}, {"tenant_id", this->tenant_},
+  const Json off_for_tenant = {{"enabled", false},
+                               {"tenant_id", this->tenant_},
                                {"reason", "incident 7: data leak at the provider"}};
   TestResponse denied =
       this->Call("PUT", "/v1/admin/providers/google", off_for_tenant.dump(), this->key_);
@@ -655,9 +656,9 @@ TYPED_TEST_P(ConnectSuite, KillSwitchStopsCallsToAProvider) {
   ASSERT_EQ(set.status, 200) << set.body;
   EXPECT_EQ(set.JsonBody()["scope"], "tenant");
   EXPECT_EQ(set.JsonBody()["enabled"], false);
-  EXPECT_EQ(this->Call("PUT", "/v1/admin/providers/nope", off_for_tenant.dump(), this->admin_key_)
-                .status,
-            404);
+  EXPECT_EQ(
+      this->Call("PUT", "/v1/admin/providers/nope", off_for_tenant.dump(), this->admin_key_).status,
+      404);
 
   TestResponse refused = this->ProxyCalendarList(id);
   EXPECT_EQ(refused.status, 409) << refused.body;
@@ -672,16 +673,15 @@ TYPED_TEST_P(ConnectSuite, KillSwitchStopsCallsToAProvider) {
             calls_before);
   EXPECT_EQ(this->CountAudit("provider.disable"), 1);
 
-  ASSERT_EQ(this->Call("PUT", "/v1/admin/providers/google", R"({"enabled":true})",
-                       this->admin_key_)
+  ASSERT_EQ(this->Call("PUT", "/v1/admin/providers/google", R"({"enabled":true})", this->admin_key_)
                 .status,
             200);  // the global switch says enabled; the tenant's still disables
   EXPECT_EQ(this->ProxyCalendarList(id).status, 409);
-  ASSERT_EQ(this->Call("PUT", "/v1/admin/providers/google",
-                       Json{{"enabled", true}, {"tenant_id", this->tenant_}}.dump(),
-                       this->admin_key_)
-                .status,
-            200);
+  ASSERT_EQ(
+      this->Call("PUT", "/v1/admin/providers/google",
+                 Json{{"enabled", true}, {"tenant_id", this->tenant_}}.dump(), this->admin_key_)
+          .status,
+      200);
   EXPECT_EQ(this->ProxyCalendarList(id).status, 200);
 
   // Globally: every tenant, shown in the admin listing (and switched on again below: the
@@ -708,13 +708,11 @@ TYPED_TEST_P(ConnectSuite, KillSwitchStopsCallsToAProvider) {
   }
   EXPECT_TRUE(google_listed);
   EXPECT_EQ(this->Call("GET", "/v1/admin/providers", "", this->key_).status, 403);
-  ASSERT_EQ(this->Call("PUT", "/v1/admin/providers/google", R"({"enabled":true})",
-                       this->admin_key_)
+  ASSERT_EQ(this->Call("PUT", "/v1/admin/providers/google", R"({"enabled":true})", this->admin_key_)
                 .status,
             200);
   EXPECT_EQ(this->ProxyCalendarList(id).status, 200);
-  EXPECT_EQ(this->Call("PUT", "/v1/admin/providers/google", R"({"enabled":"no"})",
-                       this->admin_key_)
+  EXPECT_EQ(this->Call("PUT", "/v1/admin/providers/google", R"({"enabled":"no"})", this->admin_key_)
                 .status,
             400);
 }
@@ -769,14 +767,14 @@ TYPED_TEST_P(ConnectSuite, HealthAlertsOncePerIncident) {
     std::lock_guard lock(mu);
     return events;
   };
-  ASSERT_EQ(this->Call("POST", "/v1/webhook-endpoints",
-                       Json{{"url", receiver.Url("/hooks")},
-                            {"event_types",
-                             {"connection.health_alert", "connection.health_recovered"}}}
-                           .dump(),
-                       this->key_)
-                .status,
-            201);
+  ASSERT_EQ(
+      this->Call("POST", "/v1/webhook-endpoints",
+                 Json{{"url", receiver.Url("/hooks")},
+                      {"event_types", {"connection.health_alert", "connection.health_recovered"}}}
+                     .dump(),
+                 this->key_)
+          .status,
+      201);
   const std::string id = this->ConnectGoogle();
   ASSERT_FALSE(id.empty());
   EXPECT_EQ(this->Health(id, false)["status"], "unknown");
@@ -786,11 +784,11 @@ TYPED_TEST_P(ConnectSuite, HealthAlertsOncePerIncident) {
   EXPECT_TRUE(h["suggestion"].is_null());
   EXPECT_FALSE(h["last_success_at"].is_null());
 
-  ASSERT_TRUE(this->sandbox_
-                  ->Control(SandboxOrigin::kGoogle, "POST", "/_sandbox/faults",
-                            {{"path", "/v1/userinfo"}, {"kind", "status"}, {"status", 503},
-                             {"count", -1}})
-                  .ok());
+  ASSERT_TRUE(
+      this->sandbox_
+          ->Control(SandboxOrigin::kGoogle, "POST", "/_sandbox/faults",
+                    {{"path", "/v1/userinfo"}, {"kind", "status"}, {"status", 503}, {"count", -1}})
+          .ok());
   const char* expected[] = {"degraded", "degraded", "unhealthy", "unhealthy", "unhealthy"};
   for (const char* status : expected) {
     h = this->Health(id, true);
@@ -813,14 +811,16 @@ TYPED_TEST_P(ConnectSuite, HealthAlertsOncePerIncident) {
   // One of each, in whichever order the workers delivered them.
   std::vector<std::string> got = received();
   std::sort(got.begin(), got.end());
-  EXPECT_EQ(got, (std::vector<std::string>{"connection.health_alert",
-                                           "connection.health_recovered"}));
+  EXPECT_EQ(got,
+            (std::vector<std::string>{"connection.health_alert", "connection.health_recovered"}));
   TestResponse metrics = this->Call("GET", "/metrics", "", "");
-  EXPECT_NE(metrics.body.find(
-                R"(sb_connection_health_alerts_total{provider="google",kind="provider_unavailable"} 1)"),
-            std::string::npos);
-  EXPECT_EQ(this->Call("GET", "/v1/connections/" + id + "/health?live=maybe", "", this->key_).status,
-            400);
+  EXPECT_NE(
+      metrics.body.find(
+          R"(sb_connection_health_alerts_total{provider="google",kind="provider_unavailable"} 1)"),
+      std::string::npos);
+  EXPECT_EQ(
+      this->Call("GET", "/v1/connections/" + id + "/health?live=maybe", "", this->key_).status,
+      400);
 }
 
 // A token the provider rejects even after a refresh is an incident at once, whether a proxied
@@ -914,8 +914,7 @@ TYPED_TEST_P(ConnectSuite, UsageCountsCallsPerTenant) {
   EXPECT_EQ(t["days"][0]["proxied_calls"], 3);
   EXPECT_EQ(this->Call("GET", "/v1/admin/usage?from=2026-02-31x", "", this->admin_key_).status,
             400);
-  EXPECT_EQ(this->Call("GET", "/v1/admin/usage?from=2020-01-01&to=2026-01-01", "",
-                       this->admin_key_)
+  EXPECT_EQ(this->Call("GET", "/v1/admin/usage?from=2020-01-01&to=2026-01-01", "", this->admin_key_)
                 .status,
             400);
 }
@@ -926,8 +925,7 @@ REGISTER_TYPED_TEST_SUITE_P(ConnectSuite, FullFlowCreatesOneConnectionPerAccount
                             RefreshRotatesAndARevokedGrantNeedsReauthorization,
                             PatchAndDeleteWithRevocation, ConnectionEventsAreDeliveredSigned,
                             KillSwitchStopsCallsToAProvider, KillSwitchStopsACallInFlight,
-                            HealthAlertsOncePerIncident,
-                            ARejectedTokenIsAnIncidentAtOnce,
+                            HealthAlertsOncePerIncident, ARejectedTokenIsAnIncidentAtOnce,
                             ScheduledHealthChecksRunOnTheJobQueue, UsageCountsCallsPerTenant);
 
 }  // namespace sb::app::testing

@@ -46,13 +46,13 @@ class AdminConformanceTest : public RepositoryConformanceTest<TestBackend> {
     r.created_at = this->clock_.Now();
     r.updated_at = r.created_at;
     EXPECT_TRUE(
-        this->Call(tenant, [&](Transaction& tx) { return connections_.Insert(tx, tenant, r); }).ok());
+        this->Call(tenant, [&](Transaction& tx) { return connections_.Insert(tx, tenant, r); })
+            .ok());
     return r;
   }
 
   ProviderSwitchRecord Switch(const TenantId& tenant, bool enabled) {
-    return {tenant, provider_, enabled, "incident 42: the provider leaks data",
-            this->clock_.Now()};
+    return {tenant, provider_, enabled, "incident 42: the provider leaks data", this->clock_.Now()};
   }
 
   std::unique_ptr<Database> maint_;
@@ -68,29 +68,34 @@ TYPED_TEST_SUITE_P(AdminConformanceTest);
 TYPED_TEST_P(AdminConformanceTest, SwitchesUpsertListDeleteAndGlobalScope) {
   const TenantId a = this->a_;
   const TenantId global("00000000-0000-0000-0000-000000000000");
-  ASSERT_TRUE(this->Call(a, [&](Transaction& tx) {
-                    return this->switches_.Put(tx, a, this->Switch(a, false));
-                  }).ok());
+  ASSERT_TRUE(this->Call(a,
+                         [&](Transaction& tx) {
+                           return this->switches_.Put(tx, a, this->Switch(a, false));
+                         })
+                  .ok());
   this->clock_.Advance(std::chrono::seconds(1));
   auto again = this->Switch(a, true);
   again.reason = "resolved";
-  ASSERT_TRUE(this->Call(a, [&](Transaction& tx) { return this->switches_.Put(tx, a, again); })
-                  .ok());
+  ASSERT_TRUE(
+      this->Call(a, [&](Transaction& tx) { return this->switches_.Put(tx, a, again); }).ok());
   auto listed = this->Call(a, [&](Transaction& tx) { return this->switches_.List(tx, a); });
   ASSERT_TRUE(listed.ok()) << listed.status().ToString();
   ASSERT_EQ(listed->size(), 1u);
   EXPECT_EQ(listed->front(), again);
 
-  ASSERT_TRUE(this->Call(global, [&](Transaction& tx) {
-                    return this->switches_.Put(tx, global, this->Switch(global, false));
-                  }).ok());
+  ASSERT_TRUE(this->Call(global,
+                         [&](Transaction& tx) {
+                           return this->switches_.Put(tx, global, this->Switch(global, false));
+                         })
+                  .ok());
   // Tenant b sees neither a's switch nor (through its own scope) the global one; the
   // maintenance listing sees both.
   auto b_list =
       this->Call(this->b_, [&](Transaction& tx) { return this->switches_.List(tx, this->b_); });
   ASSERT_TRUE(b_list.ok());
   EXPECT_TRUE(b_list->empty());
-  auto all = this->Maintenance([&](Transaction& tx) { return this->switches_.MaintenanceListAll(tx); });
+  auto all =
+      this->Maintenance([&](Transaction& tx) { return this->switches_.MaintenanceListAll(tx); });
   ASSERT_TRUE(all.ok()) << all.status().ToString();
   int mine = 0;
   for (const auto& s : *all) {
@@ -120,7 +125,8 @@ TYPED_TEST_P(AdminConformanceTest, SwitchesRefuseOtherTenantsAndBadInput) {
     return this->switches_.Put(tx, a, this->Switch(this->b_, false));
   });
   EXPECT_EQ(s.code(), StatusCode::kInvalidArgument);
-  for (const std::string& bad : std::vector<std::string>{"", "Google", "a b", std::string(65, 'a'), "x/../y"}) {
+  for (const std::string& bad :
+       std::vector<std::string>{"", "Google", "a b", std::string(65, 'a'), "x/../y"}) {
     auto r = this->Switch(a, false);
     r.provider = bad;
     s = this->Call(a, [&](Transaction& tx) { return this->switches_.Put(tx, a, r); });
@@ -130,7 +136,8 @@ TYPED_TEST_P(AdminConformanceTest, SwitchesRefuseOtherTenantsAndBadInput) {
   r.reason = std::string(1025, 'x');
   s = this->Call(a, [&](Transaction& tx) { return this->switches_.Put(tx, a, r); });
   EXPECT_EQ(s.code(), StatusCode::kInvalidArgument);
-  s = this->Call(a, [&](Transaction& tx) { return this->switches_.MaintenanceListAll(tx).status(); });
+  s = this->Call(a,
+                 [&](Transaction& tx) { return this->switches_.MaintenanceListAll(tx).status(); });
   EXPECT_EQ(s.code(), StatusCode::kFailedPrecondition);
 }
 
@@ -153,8 +160,9 @@ TYPED_TEST_P(AdminConformanceTest, UsageCountersAddUpPerDayAndMetric) {
   EXPECT_EQ((*listed)[0], (UsageCount{a, "2026-11-25", UsageMetric::kApiCalls, 7}));
   EXPECT_EQ((*listed)[1], (UsageCount{a, "2026-11-26", UsageMetric::kProxiedCalls, 2}));
 
-  auto all = this->Maintenance(
-      [&](Transaction& tx) { return this->usage_.MaintenanceList(tx, "2026-11-25", "2026-11-27"); });
+  auto all = this->Maintenance([&](Transaction& tx) {
+    return this->usage_.MaintenanceList(tx, "2026-11-25", "2026-11-27");
+  });
   ASSERT_TRUE(all.ok()) << all.status().ToString();
   int64_t a_total = 0, b_total = 0;
   for (const auto& c : *all) {
@@ -166,9 +174,11 @@ TYPED_TEST_P(AdminConformanceTest, UsageCountersAddUpPerDayAndMetric) {
 
   EXPECT_EQ(add(a, "2026-13-01", UsageMetric::kApiCalls, 1).code(), StatusCode::kInvalidArgument);
   EXPECT_EQ(add(a, "2026-11-25", UsageMetric::kApiCalls, 0).code(), StatusCode::kInvalidArgument);
-  EXPECT_EQ(this->Call(b, [&](Transaction& tx) {
-                  return this->usage_.Add(tx, a, "2026-11-25", UsageMetric::kApiCalls, 1);
-                }).code(),
+  EXPECT_EQ(this->Call(b,
+                       [&](Transaction& tx) {
+                         return this->usage_.Add(tx, a, "2026-11-25", UsageMetric::kApiCalls, 1);
+                       })
+                .code(),
             StatusCode::kPermissionDenied);
   EXPECT_EQ(ParseUsageMetric("refreshes"), UsageMetric::kRefreshes);
   EXPECT_EQ(ParseUsageMetric("Refreshes"), std::nullopt);
@@ -202,20 +212,23 @@ TYPED_TEST_P(AdminConformanceTest, HealthRoundTripsAndGoesWithItsConnection) {
   EXPECT_EQ(**got, h);
 
   // Another tenant neither reads nor writes it.
-  got = this->Call(this->b_, [&](Transaction& tx) { return this->health_.Get(tx, this->b_, c.id); });
+  got =
+      this->Call(this->b_, [&](Transaction& tx) { return this->health_.Get(tx, this->b_, c.id); });
   ASSERT_TRUE(got.ok());
   EXPECT_FALSE(got->has_value());
-  EXPECT_EQ(this->Call(this->b_, [&](Transaction& tx) { return this->health_.Put(tx, a, h); }).code(),
-            StatusCode::kPermissionDenied);
+  EXPECT_EQ(
+      this->Call(this->b_, [&](Transaction& tx) { return this->health_.Put(tx, a, h); }).code(),
+      StatusCode::kPermissionDenied);
   auto foreign = h;
   foreign.tenant_id = this->b_;
-  EXPECT_EQ(this->Call(this->b_, [&](Transaction& tx) { return this->health_.Put(tx, this->b_, foreign); })
+  EXPECT_EQ(this->Call(this->b_,
+                       [&](Transaction& tx) { return this->health_.Put(tx, this->b_, foreign); })
                 .code(),
             StatusCode::kNotFound);
 
   // The row goes with its connection.
-  ASSERT_TRUE(this->Call(a, [&](Transaction& tx) { return this->connections_.Delete(tx, a, c.id); })
-                  .ok());
+  ASSERT_TRUE(
+      this->Call(a, [&](Transaction& tx) { return this->connections_.Delete(tx, a, c.id); }).ok());
   got = this->Call(a, [&](Transaction& tx) { return this->health_.Get(tx, a, c.id); });
   ASSERT_TRUE(got.ok());
   EXPECT_FALSE(got->has_value());
@@ -244,9 +257,9 @@ TYPED_TEST_P(AdminConformanceTest, DueChecksAndStatusCountsSpanTenants) {
     h.connection_id = c.id;
     h.next_check_at = next;
     h.updated_at = now;
-    ASSERT_TRUE(this->Call(c.tenant_id, [&](Transaction& tx) {
-                      return this->health_.Put(tx, c.tenant_id, h);
-                    }).ok());
+    ASSERT_TRUE(this->Call(c.tenant_id,
+                           [&](Transaction& tx) { return this->health_.Put(tx, c.tenant_id, h); })
+                    .ok());
   };
   put(due, now - std::chrono::seconds(1));
   put(later, now + std::chrono::hours(1));
@@ -274,9 +287,11 @@ TYPED_TEST_P(AdminConformanceTest, DueChecksAndStatusCountsSpanTenants) {
   EXPECT_EQ(a_active, 2);
   EXPECT_EQ(a_disabled, 1);
   EXPECT_EQ(b_active, 1);
-  EXPECT_EQ(this->Call(a, [&](Transaction& tx) {
-                  return this->health_.MaintenanceListDue(tx, now, 10).status();
-                }).code(),
+  EXPECT_EQ(this->Call(a,
+                       [&](Transaction& tx) {
+                         return this->health_.MaintenanceListDue(tx, now, 10).status();
+                       })
+                .code(),
             StatusCode::kFailedPrecondition);
 }
 
@@ -297,20 +312,24 @@ TYPED_TEST_P(AdminConformanceTest, TheMigrationGivesExistingConnectionsAHealthRo
   r.end_user_id = "u";
   r.account_subject = "s";
   r.created_at = r.updated_at = this->clock_.Now();
-  ASSERT_TRUE(this->Call(this->a_, [&](Transaction& tx) {
-                    return tx
-                        .Execute("INSERT INTO connections (tenant_id, id, provider, end_user_id, "
-                                 "account_subject, account_email, provider_tenant_id, status, "
-                                 "status_reason, services, granted_scopes, missing_scopes, "
-                                 "settings, has_refresh_token, token_version, lease_owner, "
-                                 "refresh_failures, created_at, updated_at) VALUES ($1, $2, "
-                                 "'google', 'u', 's', '', '', 'active', '', '[]', '[]', '[]', "
-                                 "'{}', 0, 0, '', 0, $3, $3)",
-                                 {this->a_.value(), r.id.value(), ToUnixMicros(r.created_at)})
-                        .status();
-                  }).ok());
+  ASSERT_TRUE(this->Call(this->a_,
+                         [&](Transaction& tx) {
+                           return tx
+                               .Execute(
+                                   "INSERT INTO connections (tenant_id, id, provider, end_user_id, "
+                                   "account_subject, account_email, provider_tenant_id, status, "
+                                   "status_reason, services, granted_scopes, missing_scopes, "
+                                   "settings, has_refresh_token, token_version, lease_owner, "
+                                   "refresh_failures, created_at, updated_at) VALUES ($1, $2, "
+                                   "'google', 'u', 's', '', '', 'active', '', '[]', '[]', '[]', "
+                                   "'{}', 0, 0, '', 0, $3, $3)",
+                                   {this->a_.value(), r.id.value(), ToUnixMicros(r.created_at)})
+                               .status();
+                         })
+                  .ok());
   ASSERT_TRUE(migrator.Up().ok());
-  auto got = this->Call(this->a_, [&](Transaction& tx) { return this->health_.Get(tx, this->a_, r.id); });
+  auto got =
+      this->Call(this->a_, [&](Transaction& tx) { return this->health_.Get(tx, this->a_, r.id); });
   ASSERT_TRUE(got.ok()) << got.status().ToString();
   ASSERT_TRUE(got->has_value());
   EXPECT_EQ((*got)->next_check_at, r.created_at);
@@ -324,27 +343,37 @@ TYPED_TEST_P(AdminConformanceTest, CorruptRowsAreDataLoss) {
   h.connection_id = c.id;
   h.updated_at = this->clock_.Now();
   ASSERT_TRUE(this->Call(a, [&](Transaction& tx) { return this->health_.Put(tx, a, h); }).ok());
-  ASSERT_TRUE(this->Call(a, [&](Transaction& tx) {
-                    return tx.Execute("UPDATE connection_health SET last_error_kind = 'a\nb' "
-                                      "WHERE tenant_id = $1",
-                                      {a.value()})
-                        .status();
-                  }).ok());
+  ASSERT_TRUE(this->Call(a,
+                         [&](Transaction& tx) {
+                           return tx
+                               .Execute(
+                                   "UPDATE connection_health SET last_error_kind = 'a\nb' "
+                                   "WHERE tenant_id = $1",
+                                   {a.value()})
+                               .status();
+                         })
+                  .ok());
   EXPECT_EQ(this->Call(a, [&](Transaction& tx) { return this->health_.Get(tx, a, c.id).status(); })
                 .code(),
             StatusCode::kDataLoss);
-  ASSERT_TRUE(this->Call(a, [&](Transaction& tx) {
-                    return this->switches_.Put(tx, a, this->Switch(a, false));
-                  }).ok());
-  ASSERT_TRUE(this->Call(a, [&](Transaction& tx) {
-                    return tx.Execute("UPDATE provider_switches SET provider = 'Bad Id' "
-                                      "WHERE tenant_id = $1",
-                                      {a.value()})
-                        .status();
-                  }).ok());
-  EXPECT_EQ(this->Call(a, [&](Transaction& tx) { return this->switches_.List(tx, a).status(); })
-                .code(),
-            StatusCode::kDataLoss);
+  ASSERT_TRUE(this->Call(a,
+                         [&](Transaction& tx) {
+                           return this->switches_.Put(tx, a, this->Switch(a, false));
+                         })
+                  .ok());
+  ASSERT_TRUE(this->Call(a,
+                         [&](Transaction& tx) {
+                           return tx
+                               .Execute(
+                                   "UPDATE provider_switches SET provider = 'Bad Id' "
+                                   "WHERE tenant_id = $1",
+                                   {a.value()})
+                               .status();
+                         })
+                  .ok());
+  EXPECT_EQ(
+      this->Call(a, [&](Transaction& tx) { return this->switches_.List(tx, a).status(); }).code(),
+      StatusCode::kDataLoss);
 }
 
 REGISTER_TYPED_TEST_SUITE_P(AdminConformanceTest, SwitchesUpsertListDeleteAndGlobalScope,

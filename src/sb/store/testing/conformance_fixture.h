@@ -83,7 +83,6 @@ class RepositoryConformanceTest : public ::testing::Test {
   }
 
  protected:
-
   ApiKeyRecord InsertKey(const TenantId& tenant, const std::string& name) {
     ApiKeyRecord key = MakeKey(tenant, name);
     Status s = InTenant(tenant, [&](Transaction& tx) { return keys_.Insert(tx, tenant, key); });

@@ -80,7 +80,8 @@ class ConnectConformanceTest : public RepositoryConformanceTest<TestBackend> {
   }
 
   Status Put(const ConnectionRecord& r) {
-    return this->Call(r.tenant_id, [&](Transaction& tx) { return conns_.Insert(tx, r.tenant_id, r); });
+    return this->Call(r.tenant_id,
+                      [&](Transaction& tx) { return conns_.Insert(tx, r.tenant_id, r); });
   }
 
   std::optional<ConnectionRecord> GetConn(const TenantId& tenant, const ConnectionId& id) {
