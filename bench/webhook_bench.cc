@@ -6,7 +6,11 @@
 // on a throwaway PostgreSQL server. Baseline in the same run: the same number of signed POSTs
 // sent straight to the receiver with the same concurrency (signing and HTTP only).
 //
-//   webhook_bench [deliveries=5000] [threads=8] [backend=sqlite,postgres]
+// The endpoint's max_concurrency (WH-05: deliveries in flight to it at once, enforced by the
+// job queue's lease) is the fourth argument, by default as many as runner threads (at most 64).
+//
+//   webhook_bench [deliveries=5000] [threads=8] [backend=sqlite,postgres] [max_concurrency]
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <cstdio>
@@ -51,7 +55,7 @@ struct Result {
 };
 
 Result RunOn(const std::string& app_url, const std::string& owner_url,
-             const std::string& maintenance_url, int n, int threads,
+             const std::string& maintenance_url, int n, int threads, int max_concurrency,
              sb::net::testing::LoopbackHttpServer& receiver) {
   sb::SystemClock clock;
   sb::SystemRandom random;
@@ -88,6 +92,7 @@ Result RunOn(const std::string& app_url, const std::string& owner_url,
   }
   sb::webhooks::EndpointInput input;
   input.url = receiver.Url("/hooks");
+  input.max_concurrency = max_concurrency;
   auto endpoint = endpoints.Create(tenant, input, ctx);
   if (!endpoint.ok()) Die(endpoint.status().ToString());
 
@@ -109,7 +114,8 @@ Result RunOn(const std::string& app_url, const std::string& owner_url,
 
   sb::net::CurlHttpClient http({.max_idle_handles = static_cast<size_t>(threads) + 2});
   sb::webhooks::Deliverer deliverer(**db, endpoints, http, clock, random,
-                                    sb::webhooks::DeliveryOptions{.allow_private_targets = true});
+                                    sb::webhooks::DeliveryOptions{.allow_private_targets = true},
+                                    audit, dispatcher);
   sb::jobs::JobRunnerOptions options;
   options.owner = "bench";
   options.threads = threads;
@@ -162,6 +168,7 @@ int main(int argc, char** argv) {
   const int n = argc > 1 ? std::atoi(argv[1]) : 5000;
   const int threads = argc > 2 ? std::atoi(argv[2]) : 8;
   const std::string backends = argc > 3 ? argv[3] : "sqlite,postgres";
+  const int max_concurrency = argc > 4 ? std::atoi(argv[4]) : std::min(threads, 64);
   sb::log::SetLevel(sb::log::Level::kError);
   std::atomic<int64_t> received{0};
   sb::net::testing::LoopbackHttpServer receiver([&](const sb::net::testing::ServedRequest&) {
@@ -180,13 +187,13 @@ int main(int argc, char** argv) {
                        ("sb-webhook-bench-" + std::to_string(::getpid()));
       std::filesystem::create_directories(dir);
       const std::string url = "sqlite:" + (dir / "bench.db").string();
-      r = RunOn(url, url, url, n, threads, receiver);
+      r = RunOn(url, url, url, n, threads, max_concurrency, receiver);
       std::filesystem::remove_all(dir);
     } else if (backend == "postgres") {
       auto server = sb::store::testing::PostgresServer::Start();
       if (!server.ok()) Die("postgres: " + server.status().ToString());
       r = RunOn((*server)->app_url(), (*server)->owner_url(), (*server)->maintenance_url(), n,
-                threads, receiver);
+                threads, max_concurrency, receiver);
     } else {
       Die("unknown backend " + backend);
     }

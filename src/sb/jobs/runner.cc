@@ -43,6 +43,8 @@ Result<store::EnqueueResult> Enqueue(store::Transaction& tx, const TenantId& ten
   job.run_at = spec.run_at.value_or(now);
   job.dedupe_key = spec.dedupe_key;
   job.max_attempts = spec.max_attempts;
+  job.concurrency_key = spec.concurrency_key;
+  job.concurrency_limit = spec.concurrency_limit;
   job.created_at = job.updated_at = now;
   return store::JobRepository().Enqueue(tx, tenant, job);
 }
