@@ -110,8 +110,10 @@ void JobRunner::Loop() {
     auto ran = RunOnce();
     if (!ran.ok()) log::Warn("jobs.poll_failed", {{"error", ran.status().ToString()}});
     lock.lock();
-    // A full batch means more are waiting: poll again at once.
-    if (!ran.ok() || *ran < options_.batch) {
+    // A poll that found work polls again at once: more may be waiting even when the batch was
+    // not full (concurrency keys let through only so many of a key per poll). Only an empty
+    // poll (or an error) waits.
+    if (!ran.ok() || *ran == 0) {
       wake_.wait_for(lock, options_.poll, [this] { return stopping_; });
     }
   }

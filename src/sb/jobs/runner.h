@@ -102,7 +102,7 @@ struct JobRunnerOptions {
   int batch = 32;              // jobs leased per poll
   int per_tenant = 8;          // at most this many of one tenant per poll
   std::chrono::milliseconds lease{30'000};
-  std::chrono::milliseconds poll{500};  // idle wait between polls
+  std::chrono::milliseconds poll{500};  // wait after a poll that leased nothing
   // Retry n waits min(base * 2^(n-1), max), minus up to half as jitter.
   std::chrono::milliseconds backoff_base{10'000};
   std::chrono::milliseconds backoff_max{3'600'000};
