@@ -8,8 +8,11 @@
 //
 // The endpoint's max_concurrency (WH-05: deliveries in flight to it at once, enforced by the
 // job queue's lease) is the fourth argument, by default as many as runner threads (at most 64).
+// The fifth spreads the deliveries over that many endpoints of the tenant (each event goes to
+// every endpoint, so deliveries / endpoints events), each with that max_concurrency.
 //
 //   webhook_bench [deliveries=5000] [threads=8] [backend=sqlite,postgres] [max_concurrency]
+//                 [endpoints=1]
 #include <algorithm>
 #include <atomic>
 #include <chrono>
@@ -56,7 +59,7 @@ struct Result {
 
 Result RunOn(const std::string& app_url, const std::string& owner_url,
              const std::string& maintenance_url, int n, int threads, int max_concurrency,
-             sb::net::testing::LoopbackHttpServer& receiver) {
+             int endpoint_count, sb::net::testing::LoopbackHttpServer& receiver) {
   sb::SystemClock clock;
   sb::SystemRandom random;
   sb::IdGenerator ids(clock, random);
@@ -95,6 +98,10 @@ Result RunOn(const std::string& app_url, const std::string& owner_url,
   input.max_concurrency = max_concurrency;
   auto endpoint = endpoints.Create(tenant, input, ctx);
   if (!endpoint.ok()) Die(endpoint.status().ToString());
+  for (int e = 1; e < endpoint_count; ++e) {
+    if (!endpoints.Create(tenant, input, ctx).ok()) Die("endpoint");
+  }
+  const int events = n / endpoint_count;
 
   // The outbox: N events, 500 per transaction.
   sb::webhooks::Dispatcher dispatcher(clock, random, ids);
@@ -102,9 +109,9 @@ Result RunOn(const std::string& app_url, const std::string& owner_url,
                           {{"id", "0190f5a0-0000-7000-8000-00000000002a"},
                            {"provider", "google"},
                            {"status", "active"}}}};
-  for (int start = 0; start < n; start += 500) {
+  for (int start = 0; start < events; start += 500) {
     const sb::Status s = (*db)->RunInTenant(tenant, [&](sb::store::Transaction& tx) -> sb::Status {
-      for (int i = start; i < std::min(n, start + 500); ++i) {
+      for (int i = start; i < std::min(events, start + 500); ++i) {
         SB_RETURN_IF_ERROR(dispatcher.Emit(tx, tenant, "connection.created", data));
       }
       return sb::OkStatus();
@@ -169,6 +176,7 @@ int main(int argc, char** argv) {
   const int threads = argc > 2 ? std::atoi(argv[2]) : 8;
   const std::string backends = argc > 3 ? argv[3] : "sqlite,postgres";
   const int max_concurrency = argc > 4 ? std::atoi(argv[4]) : std::min(threads, 64);
+  const int endpoint_count = std::max(1, argc > 5 ? std::atoi(argv[5]) : 1);
   sb::log::SetLevel(sb::log::Level::kError);
   std::atomic<int64_t> received{0};
   sb::net::testing::LoopbackHttpServer receiver([&](const sb::net::testing::ServedRequest&) {
@@ -187,13 +195,13 @@ int main(int argc, char** argv) {
                        ("sb-webhook-bench-" + std::to_string(::getpid()));
       std::filesystem::create_directories(dir);
       const std::string url = "sqlite:" + (dir / "bench.db").string();
-      r = RunOn(url, url, url, n, threads, max_concurrency, receiver);
+      r = RunOn(url, url, url, n, threads, max_concurrency, endpoint_count, receiver);
       std::filesystem::remove_all(dir);
     } else if (backend == "postgres") {
       auto server = sb::store::testing::PostgresServer::Start();
       if (!server.ok()) Die("postgres: " + server.status().ToString());
       r = RunOn((*server)->app_url(), (*server)->owner_url(), (*server)->maintenance_url(), n,
-                threads, max_concurrency, receiver);
+                threads, max_concurrency, endpoint_count, receiver);
     } else {
       Die("unknown backend " + backend);
     }
