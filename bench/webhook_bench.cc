@@ -6,7 +6,14 @@
 // on a throwaway PostgreSQL server. Baseline in the same run: the same number of signed POSTs
 // sent straight to the receiver with the same concurrency (signing and HTTP only).
 //
-//   webhook_bench [deliveries=5000] [threads=8] [backend=sqlite,postgres]
+// The endpoint's max_concurrency (WH-05: deliveries in flight to it at once, enforced by the
+// job queue's lease) is the fourth argument, by default as many as runner threads (at most 64).
+// The fifth spreads the deliveries over that many endpoints of the tenant (each event goes to
+// every endpoint, so deliveries / endpoints events), each with that max_concurrency.
+//
+//   webhook_bench [deliveries=5000] [threads=8] [backend=sqlite,postgres] [max_concurrency]
+//                 [endpoints=1]
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <cstdio>
@@ -51,8 +58,8 @@ struct Result {
 };
 
 Result RunOn(const std::string& app_url, const std::string& owner_url,
-             const std::string& maintenance_url, int n, int threads,
-             sb::net::testing::LoopbackHttpServer& receiver) {
+             const std::string& maintenance_url, int n, int threads, int max_concurrency,
+             int endpoint_count, sb::net::testing::LoopbackHttpServer& receiver) {
   sb::SystemClock clock;
   sb::SystemRandom random;
   sb::IdGenerator ids(clock, random);
@@ -88,8 +95,13 @@ Result RunOn(const std::string& app_url, const std::string& owner_url,
   }
   sb::webhooks::EndpointInput input;
   input.url = receiver.Url("/hooks");
+  input.max_concurrency = max_concurrency;
   auto endpoint = endpoints.Create(tenant, input, ctx);
   if (!endpoint.ok()) Die(endpoint.status().ToString());
+  for (int e = 1; e < endpoint_count; ++e) {
+    if (!endpoints.Create(tenant, input, ctx).ok()) Die("endpoint");
+  }
+  const int events = n / endpoint_count;
 
   // The outbox: N events, 500 per transaction.
   sb::webhooks::Dispatcher dispatcher(clock, random, ids);
@@ -97,9 +109,9 @@ Result RunOn(const std::string& app_url, const std::string& owner_url,
                           {{"id", "0190f5a0-0000-7000-8000-00000000002a"},
                            {"provider", "google"},
                            {"status", "active"}}}};
-  for (int start = 0; start < n; start += 500) {
+  for (int start = 0; start < events; start += 500) {
     const sb::Status s = (*db)->RunInTenant(tenant, [&](sb::store::Transaction& tx) -> sb::Status {
-      for (int i = start; i < std::min(n, start + 500); ++i) {
+      for (int i = start; i < std::min(events, start + 500); ++i) {
         SB_RETURN_IF_ERROR(dispatcher.Emit(tx, tenant, "connection.created", data));
       }
       return sb::OkStatus();
@@ -109,7 +121,8 @@ Result RunOn(const std::string& app_url, const std::string& owner_url,
 
   sb::net::CurlHttpClient http({.max_idle_handles = static_cast<size_t>(threads) + 2});
   sb::webhooks::Deliverer deliverer(**db, endpoints, http, clock, random,
-                                    sb::webhooks::DeliveryOptions{.allow_private_targets = true});
+                                    sb::webhooks::DeliveryOptions{.allow_private_targets = true},
+                                    audit, dispatcher);
   sb::jobs::JobRunnerOptions options;
   options.owner = "bench";
   options.threads = threads;
@@ -162,6 +175,8 @@ int main(int argc, char** argv) {
   const int n = argc > 1 ? std::atoi(argv[1]) : 5000;
   const int threads = argc > 2 ? std::atoi(argv[2]) : 8;
   const std::string backends = argc > 3 ? argv[3] : "sqlite,postgres";
+  const int max_concurrency = argc > 4 ? std::atoi(argv[4]) : std::min(threads, 64);
+  const int endpoint_count = std::max(1, argc > 5 ? std::atoi(argv[5]) : 1);
   sb::log::SetLevel(sb::log::Level::kError);
   std::atomic<int64_t> received{0};
   sb::net::testing::LoopbackHttpServer receiver([&](const sb::net::testing::ServedRequest&) {
@@ -180,13 +195,13 @@ int main(int argc, char** argv) {
                        ("sb-webhook-bench-" + std::to_string(::getpid()));
       std::filesystem::create_directories(dir);
       const std::string url = "sqlite:" + (dir / "bench.db").string();
-      r = RunOn(url, url, url, n, threads, receiver);
+      r = RunOn(url, url, url, n, threads, max_concurrency, endpoint_count, receiver);
       std::filesystem::remove_all(dir);
     } else if (backend == "postgres") {
       auto server = sb::store::testing::PostgresServer::Start();
       if (!server.ok()) Die("postgres: " + server.status().ToString());
       r = RunOn((*server)->app_url(), (*server)->owner_url(), (*server)->maintenance_url(), n,
-                threads, receiver);
+                threads, max_concurrency, endpoint_count, receiver);
     } else {
       Die("unknown backend " + backend);
     }

@@ -18,6 +18,10 @@ Json EndpointJson(const store::WebhookEndpointRecord& r) {
           {"description", r.description},
           {"event_types", r.event_types},
           {"enabled", r.enabled},
+          {"disabled_reason", r.disabled_reason.empty() ? Json() : Json(r.disabled_reason)},
+          {"max_concurrency", r.max_concurrency},
+          {"failing_since", r.failing_since ? Json(FormatRfc3339(*r.failing_since)) : Json()},
+          {"last_success_at", r.last_success_at ? Json(FormatRfc3339(*r.last_success_at)) : Json()},
           {"secret_version", r.secret_version},
           {"previous_secret_signs_until",
            r.previous_secret_until ? Json(FormatRfc3339(*r.previous_secret_until)) : Json()},
@@ -33,8 +37,8 @@ Result<WebhookEndpointId> EndpointParam(const http::Request& request) {
 }
 
 Result<webhooks::EndpointInput> ParseInput(const http::Request& request) {
-  SB_ASSIGN_OR_RETURN(Json body,
-                      ParseJsonObject(request, {"url", "description", "event_types", "enabled"}));
+  SB_ASSIGN_OR_RETURN(Json body, ParseJsonObject(request, {"url", "description", "event_types",
+                                                           "enabled", "max_concurrency"}));
   webhooks::EndpointInput input;
   SB_ASSIGN_OR_RETURN(input.url, OptionalString(body, "url", 2048));
   SB_ASSIGN_OR_RETURN(input.description, OptionalString(body, "description", 1024));
@@ -53,6 +57,13 @@ Result<webhooks::EndpointInput> ParseInput(const http::Request& request) {
       return InvalidArgumentError("field 'enabled' must be a boolean");
     }
     input.enabled = body["enabled"].get<bool>();
+  }
+  if (body.contains("max_concurrency")) {
+    const Json& n = body["max_concurrency"];
+    if (!n.is_number_integer() || n.get<int64_t>() < 1 || n.get<int64_t>() > 64) {
+      return InvalidArgumentError("field 'max_concurrency' must be an integer 1..64");
+    }
+    input.max_concurrency = static_cast<int>(n.get<int64_t>());
   }
   return input;
 }

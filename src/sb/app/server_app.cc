@@ -141,16 +141,18 @@ struct ServerApp::Parts {
         proxy_handlers(proxy, &usage, &health),
         admin_handlers(catalog, switches, tenants, maintenance_db ? *maintenance_db : *db, clock),
         health_handlers(health),
-        webhook_endpoints(
-            *db, *security.secrets, *security.audit, clock, random, ids,
-            webhooks::EndpointPolicy{c.webhooks.allow_http, c.webhooks.allow_private_targets,
-                                     c.webhooks.rotation_grace}),
+        webhook_endpoints(*db, *security.secrets, *security.audit, clock, random, ids,
+                          webhooks::EndpointPolicy{
+                              c.webhooks.allow_http, c.webhooks.allow_private_targets,
+                              c.webhooks.rotation_grace, c.webhooks.max_concurrency_per_endpoint}),
         delivery_log(*db, *security.audit, clock, ids),
         webhook_handlers(webhook_endpoints, delivery_log),
         webhook_http(WebhookHttpOptions()),
         deliverer(
             *db, webhook_endpoints, webhook_http, clock, random,
-            webhooks::DeliveryOptions{.allow_private_targets = c.webhooks.allow_private_targets}),
+            webhooks::DeliveryOptions{.allow_private_targets = c.webhooks.allow_private_targets,
+                                      .disable_after = c.webhooks.disable_after},
+            *security.audit, dispatcher, &metrics),
         job_runner(*db, maintenance_db ? *maintenance_db : *db, clock, random,
                    JobRunnerOptionsFrom(random), &metrics),
         auth(keys, limiter, auth_failures, &usage) {

@@ -90,6 +90,10 @@ struct WebhooksConfig {
   bool allow_http = false;             // webhooks.allow_http: plain http endpoint URLs
   bool allow_private_targets = false;  // webhooks.allow_private_targets: loopback, RFC 1918, ...
   std::chrono::seconds rotation_grace{86'400};  // webhooks.rotation_grace_seconds (WH-03)
+  // webhooks.disable_after_days: an endpoint failing for this long is disabled (WH-04); 0 = never
+  std::chrono::hours disable_after{5 * 24};
+  // webhooks.max_concurrency_per_endpoint: a new endpoint's max_concurrency (WH-05), 1..64
+  int max_concurrency_per_endpoint = 4;
 };
 
 // Operator controls and connection health (oauth::ProviderSwitches, usage::Meter,

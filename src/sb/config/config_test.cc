@@ -51,6 +51,22 @@ TEST(Config, ProviderEndpointsPointAtTheSandbox) {
   EXPECT_NE(plain.status().message().find("providers.microsoft_url"), std::string::npos);
 }
 
+TEST(Config, WebhookHealthAndConcurrencyKeys) {
+  auto defaults = ParseConfig("", "x", {});
+  ASSERT_TRUE(defaults.ok());
+  EXPECT_EQ(defaults->webhooks.disable_after, std::chrono::hours(120));
+  EXPECT_EQ(defaults->webhooks.max_concurrency_per_endpoint, 4);
+  auto c = ParseConfig("[webhooks]\ndisable_after_days = 0\n", "sb.toml",
+                       {{"SWITCHBOARD_WEBHOOKS_MAX_CONCURRENCY_PER_ENDPOINT", "16"}});
+  ASSERT_TRUE(c.ok()) << c.status().ToString();
+  EXPECT_EQ(c->webhooks.disable_after, std::chrono::hours(0));
+  EXPECT_EQ(c->webhooks.max_concurrency_per_endpoint, 16);
+  auto bad = ParseConfig("[webhooks]\nmax_concurrency_per_endpoint = 65\n", "sb.toml", {});
+  ASSERT_FALSE(bad.ok());
+  EXPECT_NE(bad.status().message().find("webhooks.max_concurrency_per_endpoint"),
+            std::string::npos);
+}
+
 TEST(Config, BadValuesNameTheKey) {
   auto bad_int = ParseConfig("[server]\nio_threads = 0\n", "sb.toml", {});
   ASSERT_FALSE(bad_int.ok());

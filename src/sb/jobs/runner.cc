@@ -43,6 +43,8 @@ Result<store::EnqueueResult> Enqueue(store::Transaction& tx, const TenantId& ten
   job.run_at = spec.run_at.value_or(now);
   job.dedupe_key = spec.dedupe_key;
   job.max_attempts = spec.max_attempts;
+  job.concurrency_key = spec.concurrency_key;
+  job.concurrency_limit = spec.concurrency_limit;
   job.created_at = job.updated_at = now;
   return store::JobRepository().Enqueue(tx, tenant, job);
 }
@@ -108,8 +110,10 @@ void JobRunner::Loop() {
     auto ran = RunOnce();
     if (!ran.ok()) log::Warn("jobs.poll_failed", {{"error", ran.status().ToString()}});
     lock.lock();
-    // A full batch means more are waiting: poll again at once.
-    if (!ran.ok() || *ran < options_.batch) {
+    // A poll that found work polls again at once: more may be waiting even when the batch was
+    // not full (concurrency keys let through only so many of a key per poll). Only an empty
+    // poll (or an error) waits.
+    if (!ran.ok() || *ran == 0) {
       wake_.wait_for(lock, options_.poll, [this] { return stopping_; });
     }
   }

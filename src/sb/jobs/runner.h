@@ -49,6 +49,11 @@ struct JobSpec {
   std::optional<Timestamp> run_at;  // default: now
   std::string dedupe_key;           // "": none; else one live job per (tenant, kind, key)
   int max_attempts = 10;
+  // "": none; else at most concurrency_limit (1..1000) jobs of the tenant with this key run at
+  // once, across nodes. A job over the limit waits in the queue: it is not leased, so it uses
+  // no attempt and no worker thread (store::JobRepository::MaintenanceLease).
+  std::string concurrency_key;
+  int concurrency_limit = 0;
 };
 
 // Adds a job in `tx` (a read-write transaction of `tenant`); a live job with the same dedupe
@@ -97,7 +102,7 @@ struct JobRunnerOptions {
   int batch = 32;              // jobs leased per poll
   int per_tenant = 8;          // at most this many of one tenant per poll
   std::chrono::milliseconds lease{30'000};
-  std::chrono::milliseconds poll{500};  // idle wait between polls
+  std::chrono::milliseconds poll{500};  // wait after a poll that leased nothing
   // Retry n waits min(base * 2^(n-1), max), minus up to half as jitter.
   std::chrono::milliseconds backoff_base{10'000};
   std::chrono::milliseconds backoff_max{3'600'000};

@@ -5,6 +5,9 @@
 #include "sb/jobs/runner.h"
 
 #include <atomic>
+#include <condition_variable>
+#include <mutex>
+#include <thread>
 
 #include <gtest/gtest.h>
 
@@ -191,6 +194,51 @@ TEST_F(JobRunnerTest, CompleteWithIsAtomicAndRefusesALostLease) {
   store::JobRecord job = Get(id);
   EXPECT_EQ(job.state, store::JobState::kDone);
   EXPECT_EQ(job.attempts, 2);
+}
+
+// Jobs of one concurrency key run at most `limit` at once; the running loop polls again at once
+// after a poll that found work, so a backlog of one key drains without waiting out the idle poll
+// interval between its slots (here an hour).
+TEST_F(JobRunnerTest, AConcurrencyKeyLimitsJobsAtOnceAndTheBacklogDrains) {
+  JobRunnerOptions options = Options();
+  options.threads = 4;
+  options.poll = std::chrono::hours(1);
+  JobRunner runner(*db_, *db_, clock_, random_, options);
+  std::mutex mu;
+  int running = 0, most = 0, done = 0;  // guarded by mu
+  std::condition_variable all_done;
+  runner.Register("test.keyed", [&](JobContext&) {
+    {
+      std::lock_guard lock(mu);
+      most = std::max(most, ++running);
+    }
+    std::this_thread::sleep_for(milliseconds(20));
+    std::lock_guard lock(mu);
+    --running;
+    ++done;
+    all_done.notify_all();
+    return JobResult::Done();
+  });
+  ASSERT_TRUE(db_->RunInTenant(tenant_,
+                               [&](store::Transaction& tx) -> Status {
+                                 for (int i = 0; i < 6; ++i) {
+                                   JobSpec spec;
+                                   spec.kind = "test.keyed";
+                                   spec.concurrency_key = "endpoint:1";
+                                   spec.concurrency_limit = 2;
+                                   SB_RETURN_IF_ERROR(
+                                       Enqueue(tx, tenant_, spec, clock_, ids_).status());
+                                 }
+                                 return OkStatus();
+                               })
+                  .ok());
+  runner.Start();
+  {
+    std::unique_lock lock(mu);
+    EXPECT_TRUE(all_done.wait_for(lock, seconds(30), [&] { return done == 6; }));
+    EXPECT_LE(most, 2);
+  }
+  runner.Stop();
 }
 
 TEST_F(JobRunnerTest, DedupeKeepsOneLiveJobPerKey) {

@@ -40,6 +40,7 @@ constexpr int kMaxPayloadDepth = 16;
 constexpr int kMinPriority = -100;
 constexpr int kMaxPriority = 100;
 constexpr int kMaxAttempts = 1000;
+constexpr int kMaxConcurrencyLimit = 1000;
 // How often Enqueue looks for the live duplicate that made its insert a no-op before giving up:
 // the duplicate can finish between the two statements (then the insert is retried).
 constexpr int kEnqueueRounds = 3;
@@ -53,7 +54,8 @@ constexpr std::array<std::pair<JobState, std::string_view>, 4> kStateNames = {{
 
 #define SB_JOB_FIELDS                                                                           \
   "tenant_id, id, kind, payload, priority, run_at, dedupe_key, attempts, max_attempts, state, " \
-  "lease_owner, lease_until, last_error, created_at, updated_at, finished_at"
+  "lease_owner, lease_until, last_error, created_at, updated_at, finished_at, "                 \
+  "concurrency_key, concurrency_limit"
 
 #define SB_JOB_COLUMNS "SELECT " SB_JOB_FIELDS " FROM jobs "
 
@@ -113,6 +115,12 @@ Status ValidateJob(const JobRecord& r) {
     return InvalidArgumentError("priority out of range");
   }
   if (!IsValidDedupeKey(r.dedupe_key)) return InvalidArgumentError("invalid dedupe_key");
+  if (!IsValidDedupeKey(r.concurrency_key)) return InvalidArgumentError("invalid concurrency_key");
+  if (r.concurrency_key.empty()
+          ? r.concurrency_limit != 0
+          : r.concurrency_limit < 1 || r.concurrency_limit > kMaxConcurrencyLimit) {
+    return InvalidArgumentError("concurrency_limit must be 1..1000 with a key, 0 without");
+  }
   if (r.max_attempts < 1 || r.max_attempts > kMaxAttempts) {
     return InvalidArgumentError("max_attempts out of range");
   }
@@ -187,7 +195,7 @@ Result<Json> ReadPayload(const Row& row, size_t i) {
   return j;
 }
 
-// Columns 2..15 of SB_JOB_FIELDS.
+// Columns 2..17 of SB_JOB_FIELDS.
 Status ParseJobBody(const Row& row, JobRecord& r) {
   SB_ASSIGN_OR_RETURN(r.kind, internal::ReadText(row, 2, kJobs));
   SB_ASSIGN_OR_RETURN(r.payload, ReadPayload(row, 3));
@@ -206,6 +214,8 @@ Status ParseJobBody(const Row& row, JobRecord& r) {
   SB_ASSIGN_OR_RETURN(r.created_at, internal::ReadTimestamp(row, 13, kJobs));
   SB_ASSIGN_OR_RETURN(r.updated_at, internal::ReadTimestamp(row, 14, kJobs));
   SB_ASSIGN_OR_RETURN(r.finished_at, internal::ReadOptionalTimestamp(row, 15, kJobs));
+  SB_ASSIGN_OR_RETURN(r.concurrency_key, internal::ReadText(row, 16, kJobs));
+  SB_ASSIGN_OR_RETURN(r.concurrency_limit, ReadSmallInt(row, 17));
   return OkStatus();
 }
 
@@ -250,12 +260,13 @@ Result<bool> InsertUnlessLiveDuplicate(Transaction& tx, const JobRecord& r) {
       tx.Execute(
           "INSERT INTO jobs (" SB_JOB_FIELDS
           ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, "
-          "$16) ON CONFLICT (tenant_id, kind, dedupe_key) WHERE dedupe_key <> '' AND "
+          "$16, $17, $18) ON CONFLICT (tenant_id, kind, dedupe_key) WHERE dedupe_key <> '' AND "
           "state IN ('queued', 'running') DO NOTHING",
           {r.tenant_id.value(), r.id.value(), r.kind, r.payload.dump(), int64_t{r.priority},
            ToUnixMicros(r.run_at), r.dedupe_key, int64_t{r.attempts}, int64_t{r.max_attempts},
            StateValue(r.state), r.lease_owner, OptionalMicros(r.lease_until), r.last_error,
-           ToUnixMicros(r.created_at), ToUnixMicros(r.updated_at), OptionalMicros(r.finished_at)}));
+           ToUnixMicros(r.created_at), ToUnixMicros(r.updated_at), OptionalMicros(r.finished_at),
+           r.concurrency_key, int64_t{r.concurrency_limit}}));
   return n == 1;
 }
 
@@ -289,14 +300,47 @@ Status BuryExhausted(Transaction& tx, Timestamp now, const std::vector<std::stri
       .status();
 }
 
-// The candidates' ranking: due jobs (now = $1) of `kinds` (bound after `params`), at most
-// `per_tenant` (a placeholder) per tenant.
-std::string RankedDueSql(std::string_view per_tenant, const std::vector<std::string>& kinds,
-                         std::vector<Value>& params) {
+// The candidates' ranking: due jobs (now = $1) of `kinds` (bound after `params`) that fit their
+// concurrency key, at most `per_tenant` (a placeholder) per tenant. A keyed job fits when its
+// rank among the due jobs of its (tenant, key), plus the key's unexpired leases, stays within
+// its limit; without `keyed`, keyed jobs are left out altogether.
+std::string RankedDueSql(std::string_view per_tenant, bool keyed,
+                         const std::vector<std::string>& kinds, std::vector<Value>& params) {
   return "SELECT tenant_id, id, priority, run_at FROM (SELECT tenant_id, id, priority, run_at, "
          "ROW_NUMBER() OVER (PARTITION BY tenant_id ORDER BY " SB_JOB_ORDER
-         ") AS tenant_rank FROM jobs WHERE " SB_JOB_DUE +
-         KindFilter(kinds, params) + ") AS ranked WHERE tenant_rank <= " + std::string(per_tenant);
+         ") AS tenant_rank FROM (SELECT j.tenant_id, j.id, j.priority, j.run_at, "
+         "j.concurrency_key, j.concurrency_limit, COALESCE(busy.n, 0) AS busy_n, "
+         "ROW_NUMBER() OVER (PARTITION BY j.tenant_id, j.concurrency_key ORDER BY "
+         "j.priority DESC, j.run_at, j.id) AS key_rank FROM jobs AS j LEFT JOIN (SELECT "
+         "tenant_id, concurrency_key, COUNT(*) AS n FROM jobs WHERE concurrency_key <> '' AND "
+         "state = 'running' AND lease_until >= $1 GROUP BY tenant_id, concurrency_key) AS busy "
+         "ON busy.tenant_id = j.tenant_id AND busy.concurrency_key = j.concurrency_key WHERE "
+         "((j.state = 'queued' AND j.run_at <= $1) OR (j.state = 'running' AND "
+         "j.lease_until < $1 AND j.attempts < j.max_attempts))" +
+         std::string(keyed ? "" : " AND j.concurrency_key = ''") + KindFilter(kinds, params) +
+         ") AS keyed WHERE concurrency_key = '' OR key_rank + busy_n <= concurrency_limit) AS "
+         "ranked WHERE tenant_rank <= " +
+         std::string(per_tenant);
+}
+
+// PostgreSQL: whether keyed jobs may be leased in `tx`. Two leasers that both counted a key's
+// leases before either committed could together exceed its limit, so leasing keyed jobs is
+// serialized by one transaction-scoped advisory lock, taken only when keyed jobs are due. The
+// lease statement runs after the lock is granted and reads the previous holder's committed
+// leases (READ COMMITTED takes a snapshot per statement).
+Result<bool> LockForKeyedJobs(Transaction& tx, Timestamp now,
+                              const std::vector<std::string>& kinds) {
+  std::vector<Value> params{ToUnixMicros(now)};
+  const std::string kind_filter = KindFilter(kinds, params);
+  SB_ASSIGN_OR_RETURN(auto rows, tx.Query("SELECT 1 FROM jobs WHERE concurrency_key <> '' "
+                                          "AND " SB_JOB_DUE +
+                                              kind_filter + " LIMIT 1",
+                                          params));
+  if (rows.empty()) return false;
+  SB_RETURN_IF_ERROR(tx.Query("SELECT 1 FROM (SELECT pg_advisory_xact_lock($1::bigint)) AS locked",
+                              {int64_t{JobRepository::kConcurrencyLock}})
+                         .status());
+  return true;
 }
 
 // PostgreSQL: one statement. FOR UPDATE cannot share a query level with a window function, so
@@ -308,9 +352,10 @@ std::string RankedDueSql(std::string_view per_tenant, const std::vector<std::str
 Result<std::vector<Row>> LeasePostgres(Transaction& tx, const std::string& owner, Timestamp now,
                                        Timestamp until, int limit, int per_tenant_limit,
                                        const std::vector<std::string>& kinds) {
+  SB_ASSIGN_OR_RETURN(bool keyed, LockForKeyedJobs(tx, now, kinds));
   std::vector<Value> params{ToUnixMicros(now), owner, ToUnixMicros(until),
                             int64_t{per_tenant_limit}, int64_t{limit}};
-  const std::string ranked = RankedDueSql("$4", kinds, params);
+  const std::string ranked = RankedDueSql("$4", keyed, kinds, params);
   return tx.Query(
       "WITH picked AS MATERIALIZED (SELECT tenant_id, id FROM jobs WHERE " SB_JOB_DUE
       " AND (tenant_id, id) IN (SELECT tenant_id, id FROM (" +
@@ -330,7 +375,7 @@ Result<std::vector<Row>> LeaseSqlite(Transaction& tx, const std::string& owner, 
                                      Timestamp until, int limit, int per_tenant_limit,
                                      const std::vector<std::string>& kinds) {
   std::vector<Value> params{ToUnixMicros(now), int64_t{per_tenant_limit}, int64_t{limit}};
-  const std::string ranked = RankedDueSql("$2", kinds, params);
+  const std::string ranked = RankedDueSql("$2", /*keyed=*/true, kinds, params);
   SB_ASSIGN_OR_RETURN(auto candidates,
                       tx.Query("SELECT tenant_id, id FROM (" + ranked +
                                    ") AS due ORDER BY " SB_JOB_ORDER ", tenant_id LIMIT $3",
@@ -494,6 +539,20 @@ Result<bool> JobRepository::Requeue(Transaction& tx, const TenantId& tenant, con
                                  "id = $2 AND state IN ('done', 'dead')",
                                  {tenant.value(), id.value(), ToUnixMicros(now)}));
   return n == 1;
+}
+
+Result<int64_t> JobRepository::SetConcurrencyLimit(Transaction& tx, const TenantId& tenant,
+                                                   const std::string& key, int limit) {
+  SB_RETURN_IF_ERROR(CheckTenantScope(tx, tenant));
+  if (key.empty() || !IsValidDedupeKey(key)) return InvalidArgumentError("invalid concurrency key");
+  if (limit < 1 || limit > kMaxConcurrencyLimit) {
+    return InvalidArgumentError("concurrency limit out of range");
+  }
+  return tx.Execute(
+      "UPDATE jobs SET concurrency_limit = $3 WHERE tenant_id = $1 AND "
+      "concurrency_key = $2 AND state IN ('queued', 'running') AND "
+      "concurrency_limit <> $3",
+      {tenant.value(), key, int64_t{limit}});
 }
 
 Result<std::vector<JobRecord>> JobRepository::MaintenanceLease(

@@ -47,8 +47,14 @@ struct JobRecord {
   int priority = 0;               // higher runs first; -100..100
   Timestamp run_at;               // not before
   std::string dedupe_key;         // "" = none; at most 200 bytes, UTF-8 without control chars
-  int attempts = 0;               // leases taken so far
-  int max_attempts = 10;          // 1..1000
+  // "" = none. Otherwise at most `concurrency_limit` (1..1000) jobs of the tenant with this key
+  // (of any kind) hold an unexpired lease at once: MaintenanceLease leaves the others queued,
+  // without taking an attempt. Same rules as dedupe_key; the limit is 0 exactly when the key
+  // is "".
+  std::string concurrency_key;
+  int concurrency_limit = 0;
+  int attempts = 0;       // leases taken so far
+  int max_attempts = 10;  // 1..1000
   JobState state = JobState::kQueued;
   std::string lease_owner;               // "" when not running
   std::optional<Timestamp> lease_until;  // set exactly when running
@@ -108,14 +114,26 @@ class JobRepository {
   // kind and dedupe key exists.
   Result<bool> Requeue(Transaction& tx, const TenantId& tenant, const JobId& id, Timestamp now);
 
+  // Sets the concurrency limit (1..1000) of the tenant's live (queued or running) jobs with
+  // concurrency key `key` (not ""); returns how many changed. Jobs enqueued later carry their
+  // own limit.
+  Result<int64_t> SetConcurrencyLimit(Transaction& tx, const TenantId& tenant,
+                                      const std::string& key, int limit);
+
   // Maintenance (unscoped or system-tenant transactions). Leases up to `limit`
   // (1..kMaxLeaseLimit) due jobs across tenants, at most `per_tenant_limit` (>= 1) per tenant,
   // best first by priority (descending), run_at, id, and only of `kinds` (empty: every kind).
   // Due means queued with run_at <= now, or running with lease_until < now (its node died) and
   // attempts left; running jobs with an expired lease and no attempt left are marked dead first.
   // Each leased job becomes running with lease_owner = `owner`, lease_until = now + `lease` and
-  // attempts + 1; returns them in that order. Safe with concurrent leasers: on PostgreSQL rows
-  // are locked with FOR UPDATE SKIP LOCKED, SQLite serializes writers; no job is leased twice.
+  // attempts + 1; returns them in that order. A job with a concurrency key is due only while
+  // fewer than its limit of jobs with that (tenant, key) hold an unexpired lease, counting the
+  // ones this call leases; the per-tenant cap counts only jobs that fit. Safe with concurrent
+  // leasers: on PostgreSQL rows are locked with FOR UPDATE SKIP LOCKED, and a leaser that may
+  // lease keyed jobs first takes a transaction-scoped advisory lock (kConcurrencyLock), so two
+  // leasers cannot both fill the last slot of a key; SQLite serializes writers. No job is
+  // leased twice, no key goes over its limit.
+  static constexpr int64_t kConcurrencyLock = 0x5342'4a6f'6243'4b31;  // "SBJobCK1"
   Result<std::vector<JobRecord>> MaintenanceLease(Transaction& tx, const std::string& owner,
                                                   Timestamp now, std::chrono::milliseconds lease,
                                                   int limit, int per_tenant_limit,

@@ -40,6 +40,7 @@ constexpr size_t kMaxUrlBytes = 2048;
 constexpr size_t kMaxDescriptionBytes = 1024;
 constexpr size_t kMaxEventTypeBytes = 128;
 constexpr size_t kMaxEventIdBytes = 256;
+constexpr size_t kMaxReasonBytes = 64;
 constexpr size_t kMaxPayloadBytes = size_t{64} * 1024;
 constexpr int kMinStatusCode = 100;
 constexpr int kMaxStatusCode = 599;
@@ -51,9 +52,10 @@ constexpr std::array<std::pair<WebhookDeliveryState, std::string_view>, 4> kStat
     {WebhookDeliveryState::kDead, "dead"},
 }};
 
-#define SB_ENDPOINT_FIELDS                                                  \
-  "tenant_id, id, url, description, event_types, enabled, secret_version, " \
-  "previous_secret_until, created_at, updated_at, version"
+#define SB_ENDPOINT_FIELDS                                                                     \
+  "tenant_id, id, url, description, event_types, enabled, secret_version, "                    \
+  "previous_secret_until, created_at, updated_at, version, disabled_reason, max_concurrency, " \
+  "failing_since, last_success_at"
 
 #define SB_ENDPOINT_COLUMNS "SELECT " SB_ENDPOINT_FIELDS " FROM webhook_endpoints "
 
@@ -96,6 +98,12 @@ Status ValidateEventTypes(const std::vector<std::string>& types) {
   return OkStatus();
 }
 
+// A disabled_reason: 1..kMaxReasonBytes of [a-z_].
+bool IsReason(std::string_view s) {
+  return !s.empty() && s.size() <= kMaxReasonBytes &&
+         std::all_of(s.begin(), s.end(), [](char c) { return (c >= 'a' && c <= 'z') || c == '_'; });
+}
+
 Status ValidateEndpoint(const WebhookEndpointRecord& r) {
   if (!r.id.valid()) return InvalidArgumentError("invalid webhook endpoint id");
   if (!IsHttpUrl(r.url, kMaxUrlBytes))
@@ -106,6 +114,12 @@ Status ValidateEndpoint(const WebhookEndpointRecord& r) {
   SB_RETURN_IF_ERROR(ValidateEventTypes(r.event_types));
   if (r.secret_version < 1) return InvalidArgumentError("secret_version must be at least 1");
   if (r.version < 1) return InvalidArgumentError("version must be at least 1");
+  if (!r.disabled_reason.empty() && (r.enabled || !IsReason(r.disabled_reason))) {
+    return InvalidArgumentError("disabled_reason must be [a-z_] and only on a disabled endpoint");
+  }
+  if (r.max_concurrency < 1 || r.max_concurrency > WebhookEndpointRepository::kMaxConcurrency) {
+    return InvalidArgumentError("max_concurrency out of range");
+  }
   return OkStatus();
 }
 
@@ -203,6 +217,10 @@ Result<WebhookEndpointRecord> ParseEndpoint(const Row& row, const TenantId& tena
   SB_ASSIGN_OR_RETURN(r.created_at, internal::ReadTimestamp(row, 8, kEndpoints));
   SB_ASSIGN_OR_RETURN(r.updated_at, internal::ReadTimestamp(row, 9, kEndpoints));
   SB_ASSIGN_OR_RETURN(r.version, ReadInt(row, 10, kEndpoints));
+  SB_ASSIGN_OR_RETURN(r.disabled_reason, internal::ReadText(row, 11, kEndpoints));
+  SB_ASSIGN_OR_RETURN(r.max_concurrency, ReadSmallInt(row, 12, kEndpoints));
+  SB_ASSIGN_OR_RETURN(r.failing_since, internal::ReadOptionalTimestamp(row, 13, kEndpoints));
+  SB_ASSIGN_OR_RETURN(r.last_success_at, internal::ReadOptionalTimestamp(row, 14, kEndpoints));
   if (!ValidateEndpoint(r).ok()) return Corrupt(kEndpoints);
   return r;
 }
@@ -310,10 +328,12 @@ Status WebhookEndpointRepository::Insert(Transaction& tx, const TenantId& tenant
   return tx
       .Execute(
           "INSERT INTO webhook_endpoints (" SB_ENDPOINT_FIELDS
-          ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+          ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)",
           {tenant.value(), r.id.value(), r.url, r.description, StringsJson(r.event_types),
            int64_t{r.enabled ? 1 : 0}, r.secret_version, OptionalMicros(r.previous_secret_until),
-           ToUnixMicros(r.created_at), ToUnixMicros(r.updated_at), r.version})
+           ToUnixMicros(r.created_at), ToUnixMicros(r.updated_at), r.version, r.disabled_reason,
+           int64_t{r.max_concurrency}, OptionalMicros(r.failing_since),
+           OptionalMicros(r.last_success_at)})
       .status();
 }
 
@@ -355,11 +375,12 @@ Result<std::optional<WebhookEndpointRecord>> WebhookEndpointRepository::Update(
       int64_t n,
       tx.Execute("UPDATE webhook_endpoints SET url = $4, description = $5, event_types = $6, "
                  "enabled = $7, secret_version = $8, previous_secret_until = $9, "
-                 "updated_at = $10, version = version + 1 "
-                 "WHERE tenant_id = $1 AND id = $2 AND version = $3",
+                 "updated_at = $10, disabled_reason = $11, max_concurrency = $12, "
+                 "version = version + 1 WHERE tenant_id = $1 AND id = $2 AND version = $3",
                  {tenant.value(), r.id.value(), r.version, r.url, r.description,
                   StringsJson(r.event_types), int64_t{r.enabled ? 1 : 0}, r.secret_version,
-                  OptionalMicros(r.previous_secret_until), ToUnixMicros(r.updated_at)}));
+                  OptionalMicros(r.previous_secret_until), ToUnixMicros(r.updated_at),
+                  r.disabled_reason, int64_t{r.max_concurrency}}));
   if (n != 1) return std::optional<WebhookEndpointRecord>();
   return Get(tx, tenant, r.id);
 }
@@ -372,6 +393,63 @@ Result<bool> WebhookEndpointRepository::Delete(Transaction& tx, const TenantId& 
                       tx.Execute("DELETE FROM webhook_endpoints WHERE tenant_id = $1 AND id = $2",
                                  {tenant.value(), id.value()}));
   return n > 0;
+}
+
+Result<bool> WebhookEndpointRepository::RecordSuccess(Transaction& tx, const TenantId& tenant,
+                                                      const WebhookEndpointId& id, Timestamp now) {
+  SB_RETURN_IF_ERROR(CheckTenantScope(tx, tenant));
+  SB_RETURN_IF_ERROR(RequireValidId(id.valid()));
+  // Writes only when something changes (beyond the resolution), so that a healthy endpoint's
+  // deliveries do not all queue up on its row lock.
+  const int64_t stale = ToUnixMicros(now - kSuccessResolution);
+  SB_ASSIGN_OR_RETURN(int64_t n,
+                      tx.Execute("UPDATE webhook_endpoints SET failing_since = NULL, "
+                                 "last_success_at = $3 WHERE tenant_id = $1 AND id = $2 AND "
+                                 "(failing_since IS NOT NULL OR last_success_at IS NULL OR "
+                                 "last_success_at <= $4)",
+                                 {tenant.value(), id.value(), ToUnixMicros(now), stale}));
+  if (n == 1) return true;
+  SB_ASSIGN_OR_RETURN(auto rows,
+                      tx.Query("SELECT 1 FROM webhook_endpoints WHERE tenant_id = $1 AND id = $2",
+                               {tenant.value(), id.value()}));
+  return !rows.empty();
+}
+
+Result<bool> WebhookEndpointRepository::RecordFailure(Transaction& tx, const TenantId& tenant,
+                                                      const WebhookEndpointId& id, Timestamp now) {
+  SB_RETURN_IF_ERROR(CheckTenantScope(tx, tenant));
+  SB_RETURN_IF_ERROR(RequireValidId(id.valid()));
+  SB_ASSIGN_OR_RETURN(int64_t n, tx.Execute("UPDATE webhook_endpoints SET failing_since = "
+                                            "COALESCE(failing_since, $3) WHERE tenant_id = $1 "
+                                            "AND id = $2",
+                                            {tenant.value(), id.value(), ToUnixMicros(now)}));
+  return n == 1;
+}
+
+Status WebhookEndpointRepository::ClearFailing(Transaction& tx, const TenantId& tenant,
+                                               const WebhookEndpointId& id) {
+  SB_RETURN_IF_ERROR(CheckTenantScope(tx, tenant));
+  SB_RETURN_IF_ERROR(RequireValidId(id.valid()));
+  return tx
+      .Execute("UPDATE webhook_endpoints SET failing_since = NULL WHERE tenant_id = $1 AND id = $2",
+               {tenant.value(), id.value()})
+      .status();
+}
+
+Result<bool> WebhookEndpointRepository::DisableIfFailingSince(
+    Transaction& tx, const TenantId& tenant, const WebhookEndpointId& id, Timestamp failing_before,
+    std::string_view reason, Timestamp now) {
+  SB_RETURN_IF_ERROR(CheckTenantScope(tx, tenant));
+  SB_RETURN_IF_ERROR(RequireValidId(id.valid()));
+  if (!IsReason(reason)) return InvalidArgumentError("invalid disabled_reason");
+  SB_ASSIGN_OR_RETURN(
+      int64_t n,
+      tx.Execute("UPDATE webhook_endpoints SET enabled = 0, disabled_reason = $3, "
+                 "updated_at = $4, version = version + 1 WHERE tenant_id = $1 AND id = $2 AND "
+                 "enabled = 1 AND failing_since IS NOT NULL AND failing_since <= $5",
+                 {tenant.value(), id.value(), std::string(reason), ToUnixMicros(now),
+                  ToUnixMicros(failing_before)}));
+  return n == 1;
 }
 
 // ---- WebhookDeliveryRepository ----

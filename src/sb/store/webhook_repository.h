@@ -15,6 +15,7 @@
 // delivery for an unknown endpoint is FAILED_PRECONDITION.
 #pragma once
 
+#include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <optional>
@@ -40,6 +41,18 @@ struct WebhookEndpointRecord {
   std::string description;               // at most 1024 bytes of UTF-8, no control characters
   std::vector<std::string> event_types;  // empty: every event type; at most 100, no duplicates
   bool enabled = true;
+  // Why it is disabled: "failing" (auto-disabled after failing for days, WH-04), "manual" (by
+  // the API), or "" (enabled, or disabled before reasons were kept). Always "" while enabled;
+  // otherwise 1..64 of [a-z_].
+  std::string disabled_reason;
+  // At most this many deliveries to the endpoint in flight at once (WH-05), 1..kMaxConcurrency.
+  int max_concurrency = 4;
+  // Health (WH-04), written by the delivery side through RecordSuccess / RecordFailure and
+  // ClearFailing (Insert stores them as given, Update keeps them): since when the endpoint has been
+  // failing (its first failed attempt after its last success; none while healthy) and its last
+  // success.
+  std::optional<Timestamp> failing_since;
+  std::optional<Timestamp> last_success_at;
   int64_t secret_version = 1;  // 1 on creation, +1 on every secret rotation
   // After a rotation the previous secret keeps signing until then (WH-03); none otherwise.
   std::optional<Timestamp> previous_secret_until;
@@ -54,6 +67,7 @@ class WebhookEndpointRepository {
  public:
   static constexpr int kMaxListLimit = 1000;
   static constexpr size_t kMaxEventTypes = 100;
+  static constexpr int kMaxConcurrency = 64;
 
   // Stores a new endpoint; `record.version` must be 1. ALREADY_EXISTS for a duplicate id.
   Status Insert(Transaction& tx, const TenantId& tenant, const WebhookEndpointRecord& record);
@@ -64,15 +78,36 @@ class WebhookEndpointRepository {
                                                   const std::optional<WebhookEndpointId>& after,
                                                   int limit);
   // Compare-and-set: when the stored version equals `record.version` (what the caller read,
-  // e.g. from If-Match), replaces url, description, event_types, enabled, secret_version,
-  // previous_secret_until and updated_at with `record`'s, increments the version and returns
-  // what is stored now (created_at is kept). std::nullopt when the endpoint is gone or its
-  // version changed meanwhile.
+  // e.g. from If-Match), replaces url, description, event_types, enabled, disabled_reason,
+  // max_concurrency, secret_version, previous_secret_until and updated_at with `record`'s,
+  // increments the version and returns what is stored now (created_at and the health fields
+  // are kept). std::nullopt when the endpoint is gone or its version changed meanwhile.
   Result<std::optional<WebhookEndpointRecord>> Update(Transaction& tx, const TenantId& tenant,
                                                       const WebhookEndpointRecord& record);
   // Deletes the endpoint and its deliveries; false when it did not exist. Its vault secrets are
   // the caller's to delete in the same transaction.
   Result<bool> Delete(Transaction& tx, const TenantId& tenant, const WebhookEndpointId& id);
+
+  // ---- Health (WH-04); none of these changes the version ----
+  // A successful attempt at `now`: failing_since cleared, last_success_at = `now`. To spare a
+  // write per delivery, last_success_at is only moved forward once it is kSuccessResolution
+  // old (it is exact to that much). False when the endpoint is gone.
+  static constexpr std::chrono::seconds kSuccessResolution{1};
+  Result<bool> RecordSuccess(Transaction& tx, const TenantId& tenant, const WebhookEndpointId& id,
+                             Timestamp now);
+  // A failed attempt at `now`: failing_since = `now` unless it is failing already. False when
+  // the endpoint is gone.
+  Result<bool> RecordFailure(Transaction& tx, const TenantId& tenant, const WebhookEndpointId& id,
+                             Timestamp now);
+  // Forgets the failures (failing_since cleared), e.g. when the endpoint is re-enabled.
+  Status ClearFailing(Transaction& tx, const TenantId& tenant, const WebhookEndpointId& id);
+  // Disables the endpoint with `reason` (version + 1, updated_at = `now`) if it is enabled and
+  // has been failing since `failing_before` or earlier. True for the one call that disabled it;
+  // concurrent callers wait for each other (PostgreSQL row lock, SQLite's single writer), so
+  // only one sees true.
+  Result<bool> DisableIfFailingSince(Transaction& tx, const TenantId& tenant,
+                                     const WebhookEndpointId& id, Timestamp failing_before,
+                                     std::string_view reason, Timestamp now);
 };
 
 // The vault owner id of an endpoint's signing secrets: "webhook_endpoint:<id>".

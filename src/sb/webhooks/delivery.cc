@@ -80,6 +80,8 @@ Status Dispatcher::Emit(store::Transaction& tx, const TenantId& tenant, std::str
       spec.kind = kDeliverJob;
       spec.payload = {{"delivery_id", delivery.id.value()}};
       spec.max_attempts = kDeliveryAttempts;
+      spec.concurrency_key = EndpointConcurrencyKey(endpoint.id);
+      spec.concurrency_limit = endpoint.max_concurrency;
       SB_ASSIGN_OR_RETURN(auto job, jobs::Enqueue(tx, tenant, spec, clock_, ids_));
       delivery.job_id = job.id;
       SB_RETURN_IF_ERROR(deliveries.Insert(tx, tenant, delivery));
@@ -94,6 +96,7 @@ Status Dispatcher::Emit(store::Transaction& tx, const TenantId& tenant, std::str
 
 Deliverer::Deliverer(store::Database& db, EndpointService& endpoints, net::HttpClient& http,
                      const Clock& clock, Random& random, DeliveryOptions options,
+                     audit::AuditLog& audit, Dispatcher& events, metrics::MetricsRegistry* metrics,
                      std::function<Result<std::vector<std::string>>(const std::string&)> resolve)
     : db_(db),
       endpoints_(endpoints),
@@ -101,7 +104,15 @@ Deliverer::Deliverer(store::Database& db, EndpointService& endpoints, net::HttpC
       clock_(clock),
       random_(random),
       options_(options),
-      resolve_(resolve ? std::move(resolve) : Resolve) {}
+      audit_(audit),
+      events_(events),
+      resolve_(resolve ? std::move(resolve) : Resolve) {
+  if (metrics != nullptr) {
+    disabled_counter_ =
+        &metrics->AddCounter("sb_webhook_endpoints_disabled_total",
+                             "Webhook endpoints disabled automatically, by reason.", {"reason"});
+  }
+}
 
 milliseconds Deliverer::RetryDelay(int attempts) {
   const int exponent = std::clamp(attempts - 1, 0, 20);
@@ -112,11 +123,50 @@ milliseconds Deliverer::RetryDelay(int attempts) {
   return milliseconds(static_cast<int64_t>(static_cast<double>(delay.count()) * factor));
 }
 
+Status Deliverer::AnnounceDisabled(store::Transaction& tx,
+                                   const store::WebhookEndpointRecord& endpoint) {
+  auto optional_time = [](const std::optional<Timestamp>& t) {
+    return t ? Json(FormatRfc3339(*t)) : Json(nullptr);
+  };
+  const Json about = {{"id", endpoint.id.value()},
+                      {"url", endpoint.url},
+                      {"disabled_reason", endpoint.disabled_reason},
+                      {"failing_since", optional_time(endpoint.failing_since)},
+                      {"last_success_at", optional_time(endpoint.last_success_at)}};
+  SB_RETURN_IF_ERROR(audit_.Append(
+      tx, endpoint.tenant_id,
+      audit::Event{audit::Actor{audit::ActorKind::kSystem, "webhook-delivery"},
+                   "webhook_endpoint.auto_disable", "webhook_endpoints/" + endpoint.id.value(),
+                   audit::Outcome::kSuccess, "",
+                   Json{{"reason", endpoint.disabled_reason},
+                        {"failing_since", about["failing_since"]},
+                        {"last_success_at", about["last_success_at"]},
+                        {"disable_after_hours", options_.disable_after.count()}}}));
+  // The endpoint is disabled by now, so the Dispatcher leaves it out.
+  return events_.Emit(tx, endpoint.tenant_id, kEndpointDisabledEvent, Json{{"endpoint", about}});
+}
+
+Result<bool> Deliverer::RecordFailure(store::Transaction& tx, const TenantId& tenant,
+                                      const WebhookEndpointId& id, Timestamp now) {
+  SB_ASSIGN_OR_RETURN(bool exists, endpoint_repo_.RecordFailure(tx, tenant, id, now));
+  if (!exists || options_.disable_after <= std::chrono::hours::zero()) return false;
+  SB_ASSIGN_OR_RETURN(bool disabled,
+                      endpoint_repo_.DisableIfFailingSince(
+                          tx, tenant, id, now - options_.disable_after, kDisabledFailing, now));
+  if (!disabled) return false;
+  SB_ASSIGN_OR_RETURN(auto endpoint, endpoint_repo_.Get(tx, tenant, id));
+  if (!endpoint) return InternalError("the endpoint vanished while it was disabled");
+  SB_RETURN_IF_ERROR(AnnounceDisabled(tx, *endpoint));
+  return true;
+}
+
 jobs::JobResult Deliverer::Record(jobs::JobContext& job,
                                   const store::WebhookDeliveryRecord& delivery,
                                   store::WebhookDeliveryState state, std::optional<int> status,
-                                  const std::string& error, std::optional<milliseconds> retry) {
+                                  const std::string& error, std::optional<milliseconds> retry,
+                                  Reached reached) {
   const Timestamp now = clock_.Now();
+  const TenantId& tenant = delivery.tenant_id;
   store::WebhookAttempt attempt;
   attempt.state = state;
   attempt.status_code = status;
@@ -125,14 +175,32 @@ jobs::JobResult Deliverer::Record(jobs::JobContext& job,
     attempt.next_attempt_at = now + std::chrono::duration_cast<std::chrono::microseconds>(*retry);
   }
   auto record = [&](store::Transaction& tx) -> Status {
-    return deliveries_.RecordAttempt(tx, delivery.tenant_id, delivery.id, attempt, now).status();
+    return deliveries_.RecordAttempt(tx, tenant, delivery.id, attempt, now).status();
   };
   if (state == store::WebhookDeliveryState::kSucceeded) {
-    const Status s = job.CompleteWith(record);
+    const Status s = job.CompleteWith([&](store::Transaction& tx) -> Status {
+      SB_RETURN_IF_ERROR(record(tx));
+      return endpoint_repo_.RecordSuccess(tx, tenant, delivery.endpoint_id, now).status();
+    });
     return s.ok() ? jobs::JobResult::Done() : jobs::JobResult::Retry(s.ToString());
   }
-  const Status s = db_.RunInTenant(delivery.tenant_id, record);
-  if (!s.ok()) log::Warn("webhook.record_failed", {{"delivery", delivery.id.value()}});
+  bool disabled = false;
+  const Status s = db_.RunInTenant(tenant, [&](store::Transaction& tx) -> Status {
+    disabled = false;
+    SB_RETURN_IF_ERROR(record(tx));
+    if (reached == Reached::kNo) return OkStatus();
+    SB_ASSIGN_OR_RETURN(disabled, RecordFailure(tx, tenant, delivery.endpoint_id, now));
+    return OkStatus();
+  });
+  if (!s.ok()) {
+    log::Warn("webhook.record_failed", {{"delivery", delivery.id.value()}});
+  } else if (disabled) {
+    // No URL: it may carry a token in its query.
+    log::Warn("webhook.endpoint_disabled", {{"tenant", tenant.value()},
+                                            {"endpoint", delivery.endpoint_id.value()},
+                                            {"reason", kDisabledFailing}});
+    if (disabled_counter_ != nullptr) disabled_counter_->WithLabels({kDisabledFailing}).Increment();
+  }
   if (state == store::WebhookDeliveryState::kPending) return jobs::JobResult::Retry(error, retry);
   return jobs::JobResult::Fail(error);
 }
@@ -176,7 +244,7 @@ jobs::JobResult Deliverer::Handle(jobs::JobContext& job) {
   };
   if (!endpoint->enabled) {
     return Record(job, *delivery, store::WebhookDeliveryState::kDead, std::nullopt,
-                  "the endpoint is disabled", std::nullopt);
+                  "the endpoint is disabled", std::nullopt, Reached::kNo);
   }
   // WH-05: every address the host resolves to must be public (unless allowed), and the request
   // goes to exactly those addresses (no second lookup that could answer differently).
@@ -185,7 +253,7 @@ jobs::JobResult Deliverer::Handle(jobs::JobContext& job) {
     const auto host = UrlHost(endpoint->url);
     if (!host) {
       return Record(job, *delivery, store::WebhookDeliveryState::kDead, std::nullopt,
-                    "the endpoint URL is malformed", std::nullopt);
+                    "the endpoint URL is malformed", std::nullopt, Reached::kNo);
     }
     auto addresses = resolve_(*host);
     if (!addresses.ok()) return retry_or_dead(std::nullopt, addresses.status().message(), {});
@@ -202,7 +270,7 @@ jobs::JobResult Deliverer::Handle(jobs::JobContext& job) {
   auto signature = SignatureHeader(secrets, delivery->event_id, timestamp, delivery->payload);
   if (!signature.ok()) {
     return Record(job, *delivery, store::WebhookDeliveryState::kDead, std::nullopt,
-                  "cannot sign: " + signature.status().message(), std::nullopt);
+                  "cannot sign: " + signature.status().message(), std::nullopt, Reached::kNo);
   }
   net::HttpRequest request;
   request.method = "POST";
@@ -269,11 +337,16 @@ Result<store::WebhookDeliveryRecord> DeliveryLog::Retry(const TenantId& tenant,
     if (current->state == store::WebhookDeliveryState::kPending) {
       return FailedPreconditionError("the delivery is still pending");
     }
+    SB_ASSIGN_OR_RETURN(auto endpoint,
+                        store::WebhookEndpointRepository().Get(tx, tenant, current->endpoint_id));
+    if (!endpoint) return NotFoundError("webhook delivery not found");  // deleted meanwhile
     jobs::JobSpec spec;
     spec.kind = kDeliverJob;
     spec.payload = {{"delivery_id", id.value()}};
     spec.max_attempts = kDeliveryAttempts;
     spec.dedupe_key = "delivery:" + id.value();
+    spec.concurrency_key = EndpointConcurrencyKey(endpoint->id);
+    spec.concurrency_limit = endpoint->max_concurrency;
     SB_ASSIGN_OR_RETURN(auto job, jobs::Enqueue(tx, tenant, spec, clock_, ids_));
     SB_ASSIGN_OR_RETURN(bool marked, repo_.MarkForRetry(tx, tenant, id, job.id, clock_.Now()));
     if (!marked) return AbortedError("the delivery changed meanwhile; retry");

@@ -13,6 +13,19 @@
 // 410 Gone, a disabled or deleted endpoint, or a refused target: dead at once. Anything else
 // (other statuses, timeouts, connection failures): retried on a schedule of about three days
 // (30 s doubling to 8 h, +-15 % jitter, a longer Retry-After wins), then dead.
+//
+// Endpoint health (WH-04): every attempt that reaches for the endpoint (not those refused
+// because it is disabled or cannot be signed for) records on the endpoint row, in the
+// transaction of the attempt's record, a success (last_success_at, failing_since cleared) or a
+// failure (failing_since set unless already failing). A failure after the endpoint has been
+// failing for options.disable_after disables it (disabled_reason "failing") in that same
+// transaction, with an audit entry (webhook_endpoint.auto_disable) and the event
+// kEndpointDisabledEvent to the tenant's other enabled endpoints that subscribe to it; then a log
+// line and sb_webhook_endpoints_disabled_total{reason}. Its queued deliveries then end as dead.
+//
+// Concurrency (WH-05): each delivery job carries its endpoint's concurrency key and
+// max_concurrency (jobs::JobSpec), so the job queue runs at most that many deliveries to one
+// endpoint at once across all nodes; the others wait queued, using no attempt.
 // Thread-safe.
 #pragma once
 
@@ -26,6 +39,7 @@
 #include "sb/audit/context.h"
 #include "sb/base/clock.h"
 #include "sb/base/ids.h"
+#include "sb/base/metrics.h"
 #include "sb/base/random.h"
 #include "sb/jobs/runner.h"
 #include "sb/net/http_client.h"
@@ -38,6 +52,9 @@ namespace sb::webhooks {
 inline constexpr char kDeliverJob[] = "webhook.deliver";
 // With RetryDelay's schedule (30 s doubling to 8 h), 18 attempts span about three days.
 inline constexpr int kDeliveryAttempts = 18;
+// Announces an endpoint that was disabled automatically; data: {"endpoint": {id, url,
+// disabled_reason, failing_since, last_success_at}}.
+inline constexpr char kEndpointDisabledEvent[] = "webhook_endpoint.disabled";
 
 class Dispatcher final : public oauth::ConnectionEvents {
  public:
@@ -58,14 +75,18 @@ struct DeliveryOptions {
   std::chrono::milliseconds first_retry{30'000};
   std::chrono::milliseconds max_retry{8 * 3'600'000};
   bool allow_private_targets = false;
+  // A failing attempt disables an endpoint that has been failing for this long; 0: never.
+  std::chrono::hours disable_after{5 * 24};
 };
 
 class Deliverer {
  public:
-  // `resolve` gives a host's addresses as URL-host strings ("1.2.3.4", "[::1]"); injected so
-  // tests need no DNS. Default: getaddrinfo.
+  // `audit` records auto-disables, `events` announces them; `metrics` (optional) gets
+  // sb_webhook_endpoints_disabled_total{reason}. `resolve` gives a host's addresses as
+  // URL-host strings ("1.2.3.4", "[::1]"); injected so tests need no DNS. Default: getaddrinfo.
   Deliverer(store::Database& db, EndpointService& endpoints, net::HttpClient& http,
-            const Clock& clock, Random& random, DeliveryOptions options,
+            const Clock& clock, Random& random, DeliveryOptions options, audit::AuditLog& audit,
+            Dispatcher& events, metrics::MetricsRegistry* metrics = nullptr,
             std::function<Result<std::vector<std::string>>(const std::string& host)> resolve = {});
 
   jobs::JobResult Handle(jobs::JobContext& job);
@@ -74,9 +95,17 @@ class Deliverer {
   std::chrono::milliseconds RetryDelay(int attempts);
 
  private:
+  // Whether an attempt tells anything about the endpoint's health.
+  enum class Reached { kNo, kYes };
   jobs::JobResult Record(jobs::JobContext& job, const store::WebhookDeliveryRecord& delivery,
                          store::WebhookDeliveryState state, std::optional<int> status,
-                         const std::string& error, std::optional<std::chrono::milliseconds> retry);
+                         const std::string& error, std::optional<std::chrono::milliseconds> retry,
+                         Reached reached = Reached::kYes);
+  // In the failed attempt's transaction: marks the endpoint failing and disables it once it has
+  // been failing for options_.disable_after. True when this call disabled it.
+  Result<bool> RecordFailure(store::Transaction& tx, const TenantId& tenant,
+                             const WebhookEndpointId& id, Timestamp now);
+  Status AnnounceDisabled(store::Transaction& tx, const store::WebhookEndpointRecord& endpoint);
 
   store::Database& db_;
   EndpointService& endpoints_;
@@ -84,6 +113,9 @@ class Deliverer {
   const Clock& clock_;
   Random& random_;
   const DeliveryOptions options_;
+  audit::AuditLog& audit_;
+  Dispatcher& events_;
+  metrics::CounterFamily* disabled_counter_ = nullptr;
   std::function<Result<std::vector<std::string>>(const std::string&)> resolve_;
   store::WebhookDeliveryRepository deliveries_;
   store::WebhookEndpointRepository endpoint_repo_;

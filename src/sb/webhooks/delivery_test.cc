@@ -4,6 +4,10 @@
 // three days.
 #include "sb/webhooks/delivery.h"
 
+#include <algorithm>
+#include <mutex>
+#include <thread>
+
 #include <gtest/gtest.h>
 
 #include "sb/audit/audit_keys.h"
@@ -38,9 +42,10 @@ class DeliveryTest : public ::testing::Test {
         std::make_unique<audit::AuditLog>(clock_, ids_, audit::AuditKeys::Generate(random_), 1000);
     endpoints_ = std::make_unique<EndpointService>(*db_, *secrets_, *audit_, clock_, random_, ids_,
                                                    EndpointPolicy{});
+    dispatcher_ = std::make_unique<Dispatcher>(clock_, random_, ids_);
     deliverer_ = std::make_unique<Deliverer>(
-        *db_, *endpoints_, http_, clock_, random_, DeliveryOptions{},
-        [this](const std::string& host) -> Result<std::vector<std::string>> {
+        *db_, *endpoints_, http_, clock_, random_, DeliveryOptions{}, *audit_, *dispatcher_,
+        &metrics_, [this](const std::string& host) -> Result<std::vector<std::string>> {
           resolved_.push_back(host);
           return addresses_;
         });
@@ -62,6 +67,7 @@ class DeliveryTest : public ::testing::Test {
     auto created = endpoints_->Create(tenant_, input, ctx_);
     ASSERT_TRUE(created.ok()) << created.status().ToString();
     secret_ = created->secret;
+    endpoint_ = created->record.id;
     Dispatcher dispatcher(clock_, random_, ids_);
     ASSERT_TRUE(db_->RunInTenant(tenant_,
                                  [&](store::Transaction& tx) {
@@ -69,6 +75,74 @@ class DeliveryTest : public ::testing::Test {
                                                           Json{{"connection", {{"id", "c1"}}}});
                                  })
                     .ok());
+  }
+
+  // Emits `type` now, as a connection change would.
+  void Emit(std::string_view type = "connection.updated") {
+    ASSERT_TRUE(
+        db_->RunInTenant(
+               tenant_,
+               [&](store::Transaction& tx) {
+                 return dispatcher_->Emit(tx, tenant_, type, Json{{"connection", {{"id", "c1"}}}});
+               })
+            .ok());
+  }
+
+  // Runs due jobs until none is left; returns how many ran.
+  int Drain() {
+    int total = 0;
+    for (int i = 0; i < 100; ++i) {
+      auto ran = runner_->RunOnce();
+      EXPECT_TRUE(ran.ok()) << ran.status().ToString();
+      if (!ran.ok() || *ran == 0) break;
+      total += *ran;
+    }
+    return total;
+  }
+
+  WebhookEndpointId AddEndpoint(const std::string& url, std::vector<std::string> types,
+                                std::optional<int> max_concurrency = std::nullopt) {
+    EndpointInput input;
+    input.url = url;
+    input.event_types = std::move(types);
+    input.max_concurrency = max_concurrency;
+    auto created = endpoints_->Create(tenant_, input, ctx_);
+    EXPECT_TRUE(created.ok()) << created.status().ToString();
+    return created->record.id;
+  }
+
+  store::WebhookEndpointRecord Endpoint(const WebhookEndpointId& id) {
+    auto got = endpoints_->Get(tenant_, id);
+    EXPECT_TRUE(got.ok()) << got.status().ToString();
+    return *got;
+  }
+
+  std::vector<store::WebhookDeliveryRecord> Deliveries(const store::WebhookDeliveryFilter& filter) {
+    std::vector<store::WebhookDeliveryRecord> all;
+    EXPECT_TRUE(db_->RunInTenant(tenant_,
+                                 [&](store::Transaction& tx) -> Status {
+                                   SB_ASSIGN_OR_RETURN(
+                                       all, store::WebhookDeliveryRepository().List(
+                                                tx, tenant_, filter, std::nullopt, 1000));
+                                   return OkStatus();
+                                 })
+                    .ok());
+    return all;
+  }
+
+  int AuditCount(const std::string& action) {
+    int n = 0;
+    EXPECT_TRUE(db_->RunInTenant(tenant_,
+                                 [&](store::Transaction& tx) -> Status {
+                                   audit::Filter filter;
+                                   filter.action = action;
+                                   SB_ASSIGN_OR_RETURN(auto page, audit_->List(tx, tenant_, filter,
+                                                                               std::nullopt, 100));
+                                   n = static_cast<int>(page.entries.size());
+                                   return OkStatus();
+                                 })
+                    .ok());
+    return n;
   }
 
   store::WebhookDeliveryRecord Delivery() {
@@ -96,11 +170,14 @@ class DeliveryTest : public ::testing::Test {
   net::testing::FakeHttpClient http_;
   std::vector<std::string> addresses_ = {"93.184.216.34"};
   std::vector<std::string> resolved_;
+  metrics::MetricsRegistry metrics_;
+  std::unique_ptr<Dispatcher> dispatcher_;
   std::unique_ptr<Deliverer> deliverer_;
   std::unique_ptr<jobs::JobRunner> runner_;
   const audit::Context ctx_{audit::Actor{audit::ActorKind::kApiKey, "key"}, "req"};
   TenantId tenant_;
   std::string secret_;
+  WebhookEndpointId endpoint_;  // every event type, hooks.example.com
 };
 
 TEST_F(DeliveryTest, SignsAndSendsOnlyToTheCheckedAddresses) {
@@ -164,6 +241,208 @@ TEST_F(DeliveryTest, TheScheduleSpansAboutThreeDays) {
   // it within 54.8 h .. 74.2 h whatever the draws.
   EXPECT_GE(total, hours(54));
   EXPECT_LE(total, hours(75));
+}
+
+// WH-04: an endpoint that has failed for disable_after (5 days) is disabled by the failing
+// attempt that crosses it, once: one audit entry, one metric increment, one
+// webhook_endpoint.disabled event to the other endpoint that subscribes to it (not to itself,
+// not to one that does not subscribe). Its queued deliveries then end as dead, and re-enabling
+// clears the failure tracking.
+TEST_F(DeliveryTest, AnEndpointFailingForDaysIsDisabledOnceAndTheHostIsTold) {
+  const WebhookEndpointId watcher =
+      AddEndpoint("https://watcher.example.com/sb", {kEndpointDisabledEvent});
+  const WebhookEndpointId bystander =
+      AddEndpoint("https://bystander.example.com/sb", {"connection.deleted"});
+  http_.SetHandler([](const net::HttpRequest& request) -> Result<net::HttpResponse> {
+    if (request.url.starts_with("https://hooks.example.com/"))
+      return net::HttpResponse{500, {}, ""};
+    return net::HttpResponse{204, {}, ""};
+  });
+  const Timestamp t0 = clock_.Now();
+  EXPECT_EQ(Drain(), 1);
+  EXPECT_EQ(Endpoint(endpoint_).failing_since, t0);
+  // Failing for four days and then some, with an event a day: still enabled.
+  for (int day = 1; day <= 4; ++day) {
+    clock_.Advance(hours(24));
+    Emit();
+    Drain();
+    const auto e = Endpoint(endpoint_);
+    EXPECT_TRUE(e.enabled) << day;
+    EXPECT_EQ(e.failing_since, t0) << day;
+  }
+  clock_.Advance(hours(23));
+  Emit();
+  Drain();
+  EXPECT_TRUE(Endpoint(endpoint_).enabled);
+  EXPECT_EQ(AuditCount("webhook_endpoint.auto_disable"), 0);
+
+  // Five days: the next failure disables it.
+  clock_.Advance(hours(1));
+  Emit();
+  Drain();
+  auto e = Endpoint(endpoint_);
+  EXPECT_FALSE(e.enabled);
+  EXPECT_EQ(e.disabled_reason, kDisabledFailing);
+  EXPECT_EQ(e.failing_since, t0);
+  EXPECT_EQ(e.last_success_at, std::nullopt);
+  EXPECT_EQ(AuditCount("webhook_endpoint.auto_disable"), 1);
+  EXPECT_NE(metrics_.RenderPrometheusText().find(
+                "sb_webhook_endpoints_disabled_total{reason=\"failing\"} 1"),
+            std::string::npos);
+  store::WebhookDeliveryFilter notices;
+  notices.event_type = kEndpointDisabledEvent;
+  auto told = Deliveries(notices);
+  ASSERT_EQ(told.size(), 1u);
+  EXPECT_EQ(told[0].endpoint_id, watcher);
+  EXPECT_EQ(told[0].state, store::WebhookDeliveryState::kSucceeded);
+  const Json payload = Json::parse(told[0].payload);
+  EXPECT_EQ(payload["type"], kEndpointDisabledEvent);
+  EXPECT_EQ(payload["data"]["endpoint"]["id"], endpoint_.value());
+  EXPECT_EQ(payload["data"]["endpoint"]["disabled_reason"], kDisabledFailing);
+  store::WebhookDeliveryFilter to_bystander;
+  to_bystander.endpoint_id = bystander;
+  EXPECT_TRUE(Deliveries(to_bystander).empty());
+
+  // Its queued deliveries end as dead as they come due, without telling anyone again.
+  clock_.Advance(hours(72));
+  Drain();
+  store::WebhookDeliveryFilter mine;
+  mine.endpoint_id = endpoint_;
+  const auto all = Deliveries(mine);
+  EXPECT_EQ(all.size(), 7u);
+  for (const auto& d : all) EXPECT_EQ(d.state, store::WebhookDeliveryState::kDead);
+  EXPECT_GE(std::count_if(all.begin(), all.end(),
+                          [](const auto& d) { return d.last_error == "the endpoint is disabled"; }),
+            1);
+  EXPECT_EQ(AuditCount("webhook_endpoint.auto_disable"), 1);
+  EXPECT_EQ(Deliveries(notices).size(), 1u);
+  EXPECT_NE(metrics_.RenderPrometheusText().find(
+                "sb_webhook_endpoints_disabled_total{reason=\"failing\"} 1"),
+            std::string::npos);
+
+  // PATCH enabled: true clears the reason and the failure clock.
+  EndpointInput enable;
+  enable.enabled = true;
+  auto reenabled = endpoints_->Update(tenant_, endpoint_, enable, ctx_);
+  ASSERT_TRUE(reenabled.ok()) << reenabled.status().ToString();
+  EXPECT_TRUE(reenabled->enabled);
+  EXPECT_EQ(reenabled->disabled_reason, "");
+  EXPECT_EQ(reenabled->failing_since, std::nullopt);
+  EXPECT_EQ(Endpoint(endpoint_), *reenabled);
+}
+
+// A success resets the failure clock: failing for four days, one success, then four more days
+// of failure keep the endpoint enabled.
+TEST_F(DeliveryTest, ASuccessInBetweenResetsTheFailureClock) {
+  bool up = false;
+  http_.SetHandler([&](const net::HttpRequest&) -> Result<net::HttpResponse> {
+    return net::HttpResponse{up ? 204 : 503, {}, ""};
+  });
+  const Timestamp t0 = clock_.Now();
+  Drain();
+  clock_.Advance(hours(96));
+  Emit();
+  Drain();
+  EXPECT_EQ(Endpoint(endpoint_).failing_since, t0);
+  up = true;
+  Emit();
+  Drain();
+  auto e = Endpoint(endpoint_);
+  EXPECT_EQ(e.failing_since, std::nullopt);
+  EXPECT_EQ(e.last_success_at, clock_.Now());
+  up = false;
+  clock_.Advance(hours(1));
+  const Timestamp t1 = clock_.Now();
+  Emit();
+  Drain();
+  EXPECT_EQ(Endpoint(endpoint_).failing_since, t1);
+  clock_.Advance(hours(96));
+  Emit();
+  Drain();
+  e = Endpoint(endpoint_);
+  EXPECT_TRUE(e.enabled);  // 101 h since t0, but only 96 h since t1
+  EXPECT_EQ(e.failing_since, t1);
+  EXPECT_EQ(AuditCount("webhook_endpoint.auto_disable"), 0);
+}
+
+// disable_after = 0 never disables.
+TEST_F(DeliveryTest, ZeroDisableAfterNeverDisables) {
+  DeliveryOptions options;
+  options.disable_after = hours(0);
+  Deliverer never(
+      *db_, *endpoints_, http_, clock_, random_, options, *audit_, *dispatcher_, nullptr,
+      [this](const std::string&) -> Result<std::vector<std::string>> { return addresses_; });
+  runner_->Register(kDeliverJob, [&](jobs::JobContext& job) { return never.Handle(job); });
+  http_.SetHandler([](const net::HttpRequest&) -> Result<net::HttpResponse> {
+    return net::HttpResponse{500, {}, ""};
+  });
+  for (int day = 0; day < 8; ++day) {
+    Emit();
+    Drain();
+    clock_.Advance(hours(24));
+  }
+  EXPECT_TRUE(Endpoint(endpoint_).enabled);
+  EXPECT_TRUE(Endpoint(endpoint_).failing_since.has_value());
+}
+
+// WH-05: a burst of deliveries to a slow endpoint never has more than its max_concurrency in
+// flight, while another endpoint's deliveries all go out in the same poll; a new limit set by
+// PATCH applies to the deliveries already queued. Waiting deliveries use no attempt.
+TEST_F(DeliveryTest, AnEndpointNeverHasMoreThanItsLimitInFlight) {
+  jobs::JobRunnerOptions options;
+  options.threads = 8;
+  options.batch = 32;
+  options.per_tenant = 32;
+  runner_ = std::make_unique<jobs::JobRunner>(*db_, *db_, clock_, random_, options);
+  runner_->Register(kDeliverJob, [this](jobs::JobContext& job) { return deliverer_->Handle(job); });
+  const WebhookEndpointId slow = AddEndpoint("https://slow.example.com/sb", {}, 2);
+  EndpointInput roomy;  // the other endpoint: room for all of its deliveries at once
+  roomy.max_concurrency = 16;
+  ASSERT_TRUE(endpoints_->Update(tenant_, endpoint_, roomy, ctx_).ok());
+  std::mutex mu;
+  int in_flight = 0, max_in_flight = 0;  // at the slow endpoint; guarded by mu
+  http_.SetHandler([&](const net::HttpRequest& request) -> Result<net::HttpResponse> {
+    if (!request.url.starts_with("https://slow.example.com/")) {
+      return net::HttpResponse{204, {}, ""};
+    }
+    {
+      std::lock_guard lock(mu);
+      max_in_flight = std::max(max_in_flight, ++in_flight);
+    }
+    std::this_thread::sleep_for(milliseconds(100));
+    std::lock_guard lock(mu);
+    --in_flight;
+    return net::HttpResponse{204, {}, ""};
+  });
+  for (int i = 0; i < 10; ++i) Emit();  // 10 events to slow, 11 with SetUp's to the other
+  store::WebhookDeliveryFilter to_slow, to_fast;
+  to_slow.endpoint_id = slow;
+  to_fast.endpoint_id = endpoint_;
+  auto succeeded = [&](const store::WebhookDeliveryFilter& filter) {
+    const auto all = Deliveries(filter);
+    return std::count_if(all.begin(), all.end(), [](const auto& d) {
+      return d.state == store::WebhookDeliveryState::kSucceeded;
+    });
+  };
+  // One poll: every fast delivery, and only two slow ones.
+  ASSERT_EQ(*runner_->RunOnce(), 13);
+  EXPECT_EQ(succeeded(to_fast), 11);
+  EXPECT_EQ(succeeded(to_slow), 2);
+  EXPECT_LE(max_in_flight, 2);
+  for (const auto& d : Deliveries(to_slow)) {
+    EXPECT_EQ(d.attempts, d.state == store::WebhookDeliveryState::kSucceeded ? 1 : 0);
+  }
+  // A higher limit applies to the queued deliveries at once.
+  EndpointInput wider;
+  wider.max_concurrency = 5;
+  ASSERT_TRUE(endpoints_->Update(tenant_, slow, wider, ctx_).ok());
+  max_in_flight = 0;
+  ASSERT_EQ(*runner_->RunOnce(), 5);
+  EXPECT_EQ(succeeded(to_slow), 7);
+  EXPECT_LE(max_in_flight, 5);
+  EXPECT_GE(max_in_flight, 2);
+  EXPECT_EQ(Drain(), 3);
+  EXPECT_EQ(succeeded(to_slow), 10);
 }
 
 }  // namespace

@@ -8,6 +8,7 @@
 #include <arpa/inet.h>
 
 #include "sb/base/time_format.h"
+#include "sb/store/job_repository.h"
 #include "sb/webhooks/signature.h"
 
 namespace sb::webhooks {
@@ -34,7 +35,18 @@ bool InternalV4(const uint8_t a[4]) {
          a[0] >= 224;                                // multicast, reserved, broadcast
 }
 
+Status CheckMaxConcurrency(const std::optional<int>& n) {
+  if (n && (*n < 1 || *n > store::WebhookEndpointRepository::kMaxConcurrency)) {
+    return InvalidArgumentError("max_concurrency must be 1..64");
+  }
+  return OkStatus();
+}
+
 }  // namespace
+
+std::string EndpointConcurrencyKey(const WebhookEndpointId& id) {
+  return "webhook_endpoint:" + id.value();
+}
 
 std::optional<std::string> UrlHost(std::string_view url) {
   const size_t scheme = url.find("://");
@@ -115,6 +127,7 @@ Result<EndpointWithSecret> EndpointService::Create(const TenantId& tenant,
                                                    const audit::Context& ctx) {
   if (!input.url) return InvalidArgumentError("field 'url' is required");
   SB_RETURN_IF_ERROR(CheckUrl(*input.url));
+  SB_RETURN_IF_ERROR(CheckMaxConcurrency(input.max_concurrency));
   EndpointWithSecret out;
   store::WebhookEndpointRecord& r = out.record;
   r.tenant_id = tenant;
@@ -123,6 +136,8 @@ Result<EndpointWithSecret> EndpointService::Create(const TenantId& tenant,
   r.description = input.description.value_or("");
   r.event_types = input.event_types.value_or(std::vector<std::string>{});
   r.enabled = input.enabled.value_or(true);
+  if (!r.enabled) r.disabled_reason = kDisabledManual;
+  r.max_concurrency = input.max_concurrency.value_or(policy_.default_max_concurrency);
   r.created_at = r.updated_at = clock_.Now();
   out.secret = GenerateSecret(random_);
   SB_RETURN_IF_ERROR(db_.RunInTenant(tenant, [&](store::Transaction& tx) -> Status {
@@ -134,6 +149,7 @@ Result<EndpointWithSecret> EndpointService::Create(const TenantId& tenant,
                                       Json{{"url", r.url},
                                            {"event_types", r.event_types},
                                            {"enabled", r.enabled},
+                                           {"max_concurrency", r.max_concurrency},
                                            {"secret", audit_.HmacSecret(out.secret)}}});
   }));
   return out;
@@ -167,6 +183,7 @@ Result<store::WebhookEndpointRecord> EndpointService::Update(const TenantId& ten
                                                              const EndpointInput& input,
                                                              const audit::Context& ctx) {
   if (input.url) SB_RETURN_IF_ERROR(CheckUrl(*input.url));
+  SB_RETURN_IF_ERROR(CheckMaxConcurrency(input.max_concurrency));
   std::optional<store::WebhookEndpointRecord> out;
   SB_RETURN_IF_ERROR(db_.RunInTenant(tenant, [&](store::Transaction& tx) -> Status {
     SB_ASSIGN_OR_RETURN(auto current, repo_.Get(tx, tenant, id));
@@ -183,9 +200,27 @@ Result<store::WebhookEndpointRecord> EndpointService::Update(const TenantId& ten
       changed["event_types"] = *input.event_types;
     }
     if (input.enabled) next.enabled = *input.enabled, changed["enabled"] = *input.enabled;
+    // Re-enabling forgets why it was disabled and how long it had been failing (WH-04).
+    const bool reenabled = next.enabled && !current->enabled;
+    if (next.enabled) next.disabled_reason.clear();
+    if (!next.enabled && current->enabled) next.disabled_reason = kDisabledManual;
+    if (input.max_concurrency) {
+      next.max_concurrency = *input.max_concurrency;
+      changed["max_concurrency"] = *input.max_concurrency;
+    }
     next.updated_at = clock_.Now();
     SB_ASSIGN_OR_RETURN(out, repo_.Update(tx, tenant, next));
     if (!out) return AbortedError("the webhook endpoint changed meanwhile; retry");
+    if (reenabled && out->failing_since) {
+      SB_RETURN_IF_ERROR(repo_.ClearFailing(tx, tenant, id));
+      out->failing_since.reset();
+    }
+    if (next.max_concurrency != current->max_concurrency) {
+      SB_RETURN_IF_ERROR(
+          store::JobRepository()
+              .SetConcurrencyLimit(tx, tenant, EndpointConcurrencyKey(id), next.max_concurrency)
+              .status());
+    }
     return audit_.Append(
         tx, tenant,
         audit::Event{ctx.actor, "webhook_endpoint.update", Target(id), audit::Outcome::kSuccess,

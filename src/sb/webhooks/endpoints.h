@@ -32,13 +32,19 @@ struct EndpointPolicy {
   bool allow_http = false;             // plain http targets
   bool allow_private_targets = false;  // loopback, RFC 1918, link-local, ULA, "localhost"
   std::chrono::seconds rotation_grace{86'400};
+  int default_max_concurrency = 4;  // an endpoint's max_concurrency unless the API sets one
 };
+
+// Why an endpoint is disabled (store::WebhookEndpointRecord::disabled_reason).
+inline constexpr char kDisabledFailing[] = "failing";  // by the Deliverer, after days of failure
+inline constexpr char kDisabledManual[] = "manual";    // by PATCH enabled: false
 
 struct EndpointInput {
   std::optional<std::string> url;  // required on create
   std::optional<std::string> description;
   std::optional<std::vector<std::string>> event_types;
   std::optional<bool> enabled;
+  std::optional<int> max_concurrency;       // 1..64
   std::optional<int64_t> expected_version;  // If-Match on update
 };
 
@@ -66,7 +72,9 @@ class EndpointService {
       const TenantId& tenant, const std::optional<WebhookEndpointId>& after, int limit);
   // NOT_FOUND when the tenant has no such endpoint.
   Result<store::WebhookEndpointRecord> Get(const TenantId& tenant, const WebhookEndpointId& id);
-  // Changes the fields `input` sets; ABORTED for a stale expected_version.
+  // Changes the fields `input` sets; ABORTED for a stale expected_version. Disabling records
+  // the reason "manual"; re-enabling a disabled endpoint clears the reason and failing_since.
+  // A new max_concurrency also applies to the endpoint's queued deliveries.
   Result<store::WebhookEndpointRecord> Update(const TenantId& tenant, const WebhookEndpointId& id,
                                               const EndpointInput& input,
                                               const audit::Context& ctx);
@@ -93,6 +101,10 @@ class EndpointService {
   const EndpointPolicy policy_;
   store::WebhookEndpointRepository repo_;
 };
+
+// The job concurrency key of an endpoint's deliveries (jobs::JobSpec::concurrency_key):
+// "webhook_endpoint:<id>".
+std::string EndpointConcurrencyKey(const WebhookEndpointId& id);
 
 // True when `host` (a URL's host: name, IPv4 literal or bracketed IPv6 literal) is loopback,
 // private (RFC 1918, CGNAT, IPv6 ULA), link-local (incl. 169.254.169.254), unspecified,

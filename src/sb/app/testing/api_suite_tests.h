@@ -437,6 +437,11 @@ TYPED_TEST_P(ApiSuite, WebhookEndpointsShowTheirSecretOnce) {
   const std::string id = created.JsonBody()["id"];
   const std::string secret = created.JsonBody()["secret"];
   ASSERT_TRUE(secret.starts_with("whsec_"));
+  // Health and concurrency (WH-04, WH-05): the configured default limit, nothing failing yet.
+  EXPECT_EQ(created.JsonBody()["max_concurrency"], 4);
+  EXPECT_TRUE(created.JsonBody()["failing_since"].is_null());
+  EXPECT_TRUE(created.JsonBody()["last_success_at"].is_null());
+  EXPECT_TRUE(created.JsonBody()["disabled_reason"].is_null());
   TestResponse got = this->Call("GET", "/v1/webhook-endpoints/" + id, "", key);
   ASSERT_EQ(got.status, 200);
   EXPECT_FALSE(got.JsonBody().contains("secret"));
@@ -457,11 +462,22 @@ TYPED_TEST_P(ApiSuite, WebhookEndpointsShowTheirSecretOnce) {
                                      key, {{"If-Match", "\"2\""}});
   ASSERT_EQ(patched.status, 200) << patched.body;
   EXPECT_EQ(patched.JsonBody()["enabled"], false);
+  EXPECT_EQ(patched.JsonBody()["disabled_reason"], "manual");
   EXPECT_EQ(client
                 .Send("PATCH", "/v1/webhook-endpoints/" + id, R"({"enabled":true})", key,
                       {{"If-Match", "\"2\""}})
                 .status,
             412);
+  TestResponse reenabled = this->Call("PATCH", "/v1/webhook-endpoints/" + id,
+                                      R"({"enabled":true,"max_concurrency":9})", key);
+  ASSERT_EQ(reenabled.status, 200) << reenabled.body;
+  EXPECT_EQ(reenabled.JsonBody()["enabled"], true);
+  EXPECT_TRUE(reenabled.JsonBody()["disabled_reason"].is_null());
+  EXPECT_EQ(reenabled.JsonBody()["max_concurrency"], 9);
+  for (const char* body :
+       {R"({"max_concurrency":0})", R"({"max_concurrency":65})", R"({"max_concurrency":"4"})"}) {
+    EXPECT_EQ(this->Call("PATCH", "/v1/webhook-endpoints/" + id, body, key).status, 400) << body;
+  }
   for (const char* url : {"http://hooks.example.com/x", "https://127.0.0.1/x",
                           "https://169.254.169.254/latest/meta-data", "https://[::1]/x"}) {
     EXPECT_EQ(

@@ -549,8 +549,8 @@ TYPED_TEST_P(ConnectSuite, ConnectionEventsAreDeliveredSigned) {
     std::lock_guard lock(mu);
     return received.size();
   };
-  auto wait_for = [&](size_t n) {
-    for (int i = 0; i < 200 && count() < n; ++i) {
+  auto wait_for = [&](size_t n, int polls = 200) {
+    for (int i = 0; i < polls && count() < n; ++i) {
       std::this_thread::sleep_for(std::chrono::milliseconds(50));
     }
     return count() >= n;

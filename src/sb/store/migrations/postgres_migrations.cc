@@ -404,6 +404,30 @@ DROP TABLE switchboard.webhook_deliveries;
 DROP TABLE switchboard.webhook_endpoints;
 )sql";
 
+// Migration 8: endpoint health and per-endpoint concurrency (see the SQLite variant). Both
+// tables keep their RLS policies; new columns need nothing more.
+constexpr std::string_view kV8Up = R"sql(
+ALTER TABLE switchboard.webhook_endpoints
+  ADD COLUMN failing_since   bigint,
+  ADD COLUMN last_success_at bigint,
+  ADD COLUMN disabled_reason text    NOT NULL DEFAULT '',
+  ADD COLUMN max_concurrency integer NOT NULL DEFAULT 4 CHECK (max_concurrency BETWEEN 1 AND 64);
+ALTER TABLE switchboard.jobs
+  ADD COLUMN concurrency_key   text    NOT NULL DEFAULT '',
+  ADD COLUMN concurrency_limit integer NOT NULL DEFAULT 0
+    CHECK (concurrency_limit BETWEEN 0 AND 1000);
+CREATE INDEX jobs_concurrency ON switchboard.jobs (tenant_id, concurrency_key, state)
+  WHERE concurrency_key <> '';
+)sql";
+
+constexpr std::string_view kV8Down = R"sql(
+DROP INDEX switchboard.jobs_concurrency;
+ALTER TABLE switchboard.jobs DROP COLUMN concurrency_limit, DROP COLUMN concurrency_key;
+ALTER TABLE switchboard.webhook_endpoints
+  DROP COLUMN max_concurrency, DROP COLUMN disabled_reason, DROP COLUMN last_success_at,
+  DROP COLUMN failing_since;
+)sql";
+
 // Migration 9: operator controls and connection health (see the SQLite variant). Tenant
 // tables like the others; global kill switches live under the nil tenant id, which only a
 // system-tenant transaction (or the maintenance role) reaches.
@@ -491,6 +515,7 @@ constexpr Migration kMigrations[] = {
     {5, "connect", kV5Up, kV5Down},
     {6, "jobs", kV6Up, kV6Down},
     {7, "webhooks", kV7Up, kV7Down},
+    {8, "webhook_endpoint_health", kV8Up, kV8Down},
     {9, "admin_and_health", kV9Up, kV9Down},
 };
 

@@ -300,6 +300,35 @@ DROP TABLE webhook_deliveries;
 DROP TABLE webhook_endpoints;
 )sql";
 
+// Migration 8: endpoint health and per-endpoint concurrency (WH-04, WH-05). An endpoint records
+// since when it has been failing (the first failed attempt after its last success; NULL while
+// healthy) and its last success, why it was disabled ('' while enabled or when disabled before
+// this migration) and how many deliveries to it may be in flight at once. Jobs get a generic
+// concurrency key: at most concurrency_limit running leases per (tenant, key) at once; '' and 0
+// for none. jobs_concurrency serves the count of running leases per key.
+constexpr std::string_view kV8Up = R"sql(
+ALTER TABLE webhook_endpoints ADD COLUMN failing_since INTEGER;
+ALTER TABLE webhook_endpoints ADD COLUMN last_success_at INTEGER;
+ALTER TABLE webhook_endpoints ADD COLUMN disabled_reason TEXT NOT NULL DEFAULT '';
+ALTER TABLE webhook_endpoints ADD COLUMN max_concurrency INTEGER NOT NULL DEFAULT 4
+  CHECK (max_concurrency BETWEEN 1 AND 64);
+ALTER TABLE jobs ADD COLUMN concurrency_key TEXT NOT NULL DEFAULT '';
+ALTER TABLE jobs ADD COLUMN concurrency_limit INTEGER NOT NULL DEFAULT 0
+  CHECK (concurrency_limit BETWEEN 0 AND 1000);
+CREATE INDEX jobs_concurrency ON jobs (tenant_id, concurrency_key, state)
+  WHERE concurrency_key <> '';
+)sql";
+
+constexpr std::string_view kV8Down = R"sql(
+DROP INDEX jobs_concurrency;
+ALTER TABLE jobs DROP COLUMN concurrency_limit;
+ALTER TABLE jobs DROP COLUMN concurrency_key;
+ALTER TABLE webhook_endpoints DROP COLUMN max_concurrency;
+ALTER TABLE webhook_endpoints DROP COLUMN disabled_reason;
+ALTER TABLE webhook_endpoints DROP COLUMN last_success_at;
+ALTER TABLE webhook_endpoints DROP COLUMN failing_since;
+)sql";
+
 // Migration 9: operator controls and connection health (admin_repository.h,
 // connection_health_repository.h). provider_switches holds the kill switches an administrator
 // set, per tenant or, under the nil tenant id, for every tenant (no foreign key for that
@@ -361,6 +390,7 @@ constexpr Migration kMigrations[] = {
     {5, "connect", kV5Up, kV5Down},
     {6, "jobs", kV6Up, kV6Down},
     {7, "webhooks", kV7Up, kV7Down},
+    {8, "webhook_endpoint_health", kV8Up, kV8Down},
     {9, "admin_and_health", kV9Up, kV9Down},
 };
 

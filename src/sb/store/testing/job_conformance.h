@@ -16,6 +16,7 @@
 #include <functional>
 #include <iterator>
 #include <map>
+#include <mutex>
 #include <random>
 #include <set>
 #include <string_view>
@@ -803,6 +804,193 @@ TYPED_TEST_P(JobConformanceTest, ConcurrentLeasersNeverShareAJob) {
   }
 }
 
+// A concurrency key caps the jobs of a (tenant, key) holding an unexpired lease, counting the
+// ones a lease takes; jobs over the cap stay queued without using an attempt, jobs of other keys
+// (and the tenant's next jobs under the per-tenant cap) are not held up, and a new limit applies
+// to the live jobs.
+TYPED_TEST_P(JobConformanceTest, ConcurrencyKeyCapsRunningLeases) {
+  const TenantId& a = this->a_;
+  const TenantId& b = this->b_;
+  Timestamp now = this->clock_.Now();
+  auto keyed = [&](const TenantId& tenant, const std::string& key, int limit, int priority = 0) {
+    JobRecord r = this->Job(tenant);
+    r.concurrency_key = key;
+    r.concurrency_limit = limit;
+    r.priority = priority;
+    this->Put(r);
+    return r;
+  };
+  std::vector<JobRecord> k1, k2;
+  for (int i = 0; i < 6; ++i) k1.push_back(keyed(a, "endpoint:1", 2, 5));
+  for (int i = 0; i < 3; ++i) k2.push_back(keyed(a, "endpoint:2", 1, 5));
+  keyed(b, "endpoint:1", 1);  // the same key in another tenant is another key
+  this->Put(this->Job(a));
+  auto count = [](const std::vector<JobRecord>& jobs, const std::string& key) {
+    return std::count_if(jobs.begin(), jobs.end(),
+                         [&](const JobRecord& j) { return j.concurrency_key == key; });
+  };
+  auto first = this->Lease("node-1", now);
+  EXPECT_EQ(first.size(), 5u);  // 2 of endpoint:1, 1 of endpoint:2, b's, a's unkeyed one
+  EXPECT_EQ(count(first, "endpoint:1"), 3);
+  EXPECT_EQ(count(first, "endpoint:2"), 1);
+  EXPECT_TRUE(this->Lease("node-2", now).empty());
+  // The ones left behind used no attempt.
+  for (const JobRecord& j : this->ListAll(a, JobState::kQueued, this->kind_, 100)) {
+    EXPECT_EQ(j.attempts, 0);
+  }
+  EXPECT_EQ(this->ListAll(a, JobState::kQueued, this->kind_, 100).size(), 6u);
+
+  // A finished job frees its slot.
+  const auto done = std::find_if(first.begin(), first.end(), [&](const JobRecord& j) {
+    return j.tenant_id == a && j.concurrency_key == "endpoint:1";
+  });
+  ASSERT_TRUE(this->Complete(a, done->id, done->lease_owner, now));
+  auto second = this->Lease("node-2", now);
+  ASSERT_EQ(second.size(), 1u);
+  EXPECT_EQ(second[0].concurrency_key, "endpoint:1");
+  EXPECT_EQ(second[0].concurrency_limit, 2);
+
+  // A higher limit applies to the live jobs at once.
+  auto changed = this->Call(
+      a, [&](Transaction& tx) { return this->jobs_.SetConcurrencyLimit(tx, a, "endpoint:1", 4); });
+  ASSERT_TRUE(changed.ok()) << changed.status().ToString();
+  EXPECT_EQ(*changed, 5);  // 2 running, 3 queued
+  auto third = this->Lease("node-3", now);
+  EXPECT_EQ(third.size(), 2u);
+  EXPECT_EQ(count(third, "endpoint:1"), 2);
+
+  // An expired lease no longer holds a slot (its job is due again itself).
+  now += std::chrono::minutes(1);
+  auto fourth = this->Lease("node-4", now);
+  EXPECT_EQ(count(fourth, "endpoint:1"), 5);  // 4 of a's 5, b's one
+  EXPECT_EQ(count(fourth, "endpoint:2"), 1);
+
+  // Per-tenant fairness counts only jobs that fit: c's best job waits for its key, its next
+  // one is leased under a per-tenant cap of 1.
+  const TenantId c = this->NewTenant("c");
+  JobRecord busy = keyed(c, "endpoint:9", 1, 10);
+  ASSERT_EQ(this->Lease("node-5", now, 100, 1).size(), 1u);
+  keyed(c, "endpoint:9", 1, 10);
+  JobRecord other = this->Job(c);
+  this->Put(other);
+  auto fifth = this->Lease("node-6", now, 100, 1);
+  ASSERT_EQ(fifth.size(), 1u);
+  EXPECT_EQ(fifth[0].id, other.id);
+
+  // Key and limit go together.
+  JobRecord bad = this->Job(a);
+  bad.concurrency_key = "k";
+  EXPECT_EQ(this->Enqueue(bad).status().code(), StatusCode::kInvalidArgument);
+  bad.concurrency_limit = 1001;
+  EXPECT_EQ(this->Enqueue(bad).status().code(), StatusCode::kInvalidArgument);
+  bad.concurrency_key = "";
+  bad.concurrency_limit = 1;
+  EXPECT_EQ(this->Enqueue(bad).status().code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(this->Call(a,
+                       [&](Transaction& tx) {
+                         return this->jobs_.SetConcurrencyLimit(tx, a, "", 2).status();
+                       })
+                .code(),
+            StatusCode::kInvalidArgument);
+  EXPECT_EQ(this->Call(a,
+                       [&](Transaction& tx) {
+                         return this->jobs_.SetConcurrencyLimit(tx, a, "k", 0).status();
+                       })
+                .code(),
+            StatusCode::kInvalidArgument);
+}
+
+// Concurrent leasers on separate connections never hold more leases of one key than its limit
+// at once (PostgreSQL: the advisory lock; SQLite: the single writer), and every job runs once.
+TYPED_TEST_P(JobConformanceTest, ConcurrentLeasersRespectConcurrencyKeys) {
+  constexpr int kThreads = 4;
+  const TenantId& a = this->a_;
+  const std::map<std::string, int> limits = {{"slow", 3}, {"other", 2}};
+  std::set<JobId> enqueued;
+  Status s = this->InTenant(a, [&](Transaction& tx) -> Status {
+    for (int i = 0; i < 40; ++i) {
+      JobRecord r = this->Job(a);
+      r.concurrency_key = i < 30 ? "slow" : "other";
+      r.concurrency_limit = limits.at(r.concurrency_key);
+      // Half of the slow jobs rank first but are due only for the leasers whose clock is ahead
+      // (below), so leasers that read the queue at the same time pick different jobs of the
+      // key: only the lock keeps them from exceeding its limit together.
+      if (i % 2 == 1 && i < 30) {
+        r.run_at += std::chrono::seconds(10);
+        r.priority = 5;
+      }
+      SB_RETURN_IF_ERROR(this->jobs_.Enqueue(tx, a, r).status());
+      enqueued.insert(r.id);
+    }
+    return OkStatus();
+  });
+  ASSERT_TRUE(s.ok()) << s.ToString();
+  std::vector<std::unique_ptr<Database>> dbs;
+  for (int i = 0; i < kThreads; ++i) {
+    auto db = this->backend_.OpenMaintenance();
+    ASSERT_TRUE(db.ok()) << db.status().ToString();
+    dbs.push_back(std::move(db).value());
+  }
+  // Lockstep rounds, so that the leasers really race: all lease at once, then the leases held
+  // are counted, then all complete theirs. A round without any lease is no reason to stop
+  // (SQLite's busy writers, SKIP LOCKED); the rounds end when every job ran, at a deadline or
+  // at the first error.
+  std::mutex mu;
+  std::map<std::string, int> in_flight, max_in_flight;  // guarded by mu
+  std::multiset<JobId> ran;                             // guarded by mu
+  std::atomic<int> failures{0};
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+  bool done = false;
+  std::barrier leased_all(kThreads, [&]() noexcept {
+    for (const auto& [key, n] : in_flight) max_in_flight[key] = std::max(max_in_flight[key], n);
+  });
+  std::barrier round(kThreads, [&]() noexcept {
+    done = ran.size() >= enqueued.size() || failures.load() > 0 ||
+           std::chrono::steady_clock::now() > deadline;
+  });
+  std::vector<std::thread> threads;
+  for (int i = 0; i < kThreads; ++i) {
+    threads.emplace_back([&, i] {
+      const std::string owner = "node-" + std::to_string(i);
+      const Timestamp now = this->clock_.Now() + std::chrono::seconds(i % 2 == 0 ? 0 : 10);
+      while (true) {
+        round.arrive_and_wait();
+        if (done) return;
+        std::vector<JobRecord> batch;
+        Status leased = dbs[i]->RunUnscoped([&](Transaction& tx) -> Status {
+          SB_ASSIGN_OR_RETURN(
+              batch, this->jobs_.MaintenanceLease(tx, owner, now, std::chrono::minutes(5), 3, 3,
+                                                  {this->kind_}));
+          return OkStatus();
+        });
+        if (!leased.ok()) ++failures;
+        {
+          std::lock_guard lock(mu);
+          for (const JobRecord& j : batch) {
+            ran.insert(j.id);
+            ++in_flight[j.concurrency_key];
+          }
+        }
+        leased_all.arrive_and_wait();
+        for (const JobRecord& j : batch) {
+          {
+            std::lock_guard lock(mu);
+            --in_flight[j.concurrency_key];
+          }
+          if (!this->Complete(a, j.id, owner, now)) ++failures;
+        }
+      }
+    });
+  }
+  for (auto& thread : threads) thread.join();
+  EXPECT_EQ(failures.load(), 0);
+  EXPECT_EQ(ran.size(), enqueued.size());  // each job once
+  EXPECT_EQ(std::set<JobId>(ran.begin(), ran.end()), enqueued);
+  EXPECT_LE(max_in_flight["slow"], 3);
+  EXPECT_LE(max_in_flight["other"], 2);
+  EXPECT_EQ(max_in_flight["slow"], 3) << "the leasers never filled the key";
+}
+
 REGISTER_TYPED_TEST_SUITE_P(
     JobConformanceTest, EnqueueGetAndListInIdOrder, EnqueueIsPartOfTheCallersTransaction,
     DedupeReturnsTheLiveJobUntilItFinishes, LeasesByPriorityThenRunAtAndNotBeforeDue,
@@ -811,6 +999,7 @@ REGISTER_TYPED_TEST_SUITE_P(
     ExpiredLeaseWithoutAttemptsLeftGoesDead, RequeueRevivesDoneAndDeadJobs,
     MaintenanceCountsByStateAndNeedsAnUnscopedTransaction, CrossTenantAccessIsRefused,
     RejectsMalformedInput, CorruptRowsAreDataLoss, StateNamesRoundTrip,
-    ConcurrentLeasersNeverShareAJob);
+    ConcurrentLeasersNeverShareAJob, ConcurrencyKeyCapsRunningLeases,
+    ConcurrentLeasersRespectConcurrencyKeys);
 
 }  // namespace sb::store::testing

@@ -701,6 +701,133 @@ TYPED_TEST_P(WebhookConformanceTest, CorruptRowsAreDataLoss) {
   }
 }
 
+// Endpoint health (WH-04) and concurrency (WH-05): the new columns round-trip; failures start
+// the clock once, a success stops it, only an endpoint failing long enough is disabled, and
+// only once; Update keeps the health fields and none of the health calls moves the version.
+TYPED_TEST_P(WebhookConformanceTest, EndpointHealthAndConcurrency) {
+  using std::chrono::hours;
+  using std::chrono::milliseconds;
+  using std::chrono::seconds;
+  const TenantId& a = this->a_;
+  WebhookEndpointRecord manual = this->Endpoint(a);
+  manual.enabled = false;
+  manual.disabled_reason = "manual";
+  manual.max_concurrency = 64;
+  manual.failing_since = this->clock_.Now() - hours(3);
+  manual.last_success_at = this->clock_.Now() - hours(4);
+  ASSERT_TRUE(this->PutEndpoint(manual).ok());
+  EXPECT_EQ(this->GetEndpoint(a, manual.id), manual);
+
+  WebhookEndpointRecord e = this->Endpoint(a);
+  e.max_concurrency = 1;
+  ASSERT_TRUE(this->PutEndpoint(e).ok());
+  EXPECT_EQ(this->GetEndpoint(a, e.id), e);
+  auto call = [&](auto fn) { return this->Call(a, fn); };
+  auto failure = [&](Timestamp at) {
+    return call([&](Transaction& tx) { return this->endpoints_.RecordFailure(tx, a, e.id, at); });
+  };
+  auto success = [&](Timestamp at) {
+    return call([&](Transaction& tx) { return this->endpoints_.RecordSuccess(tx, a, e.id, at); });
+  };
+  auto disable = [&](Timestamp failing_before) {
+    return call([&](Transaction& tx) {
+      return this->endpoints_.DisableIfFailingSince(tx, a, e.id, failing_before, "failing",
+                                                    this->clock_.Now());
+    });
+  };
+
+  const Timestamp t1 = this->clock_.Now();
+  ASSERT_TRUE(*failure(t1));
+  ASSERT_TRUE(*failure(t1 + hours(1)));  // still failing since t1
+  auto got = this->GetEndpoint(a, e.id);
+  EXPECT_EQ(got->failing_since, t1);
+  EXPECT_EQ(got->last_success_at, std::nullopt);
+  EXPECT_EQ(got->version, 1);
+  EXPECT_FALSE(*disable(t1 - seconds(1)));  // not failing long enough
+  EXPECT_TRUE(this->GetEndpoint(a, e.id)->enabled);
+
+  // A success stops the clock; the next failure starts it again.
+  const Timestamp t2 = t1 + hours(2);
+  ASSERT_TRUE(*success(t2));
+  got = this->GetEndpoint(a, e.id);
+  EXPECT_EQ(got->failing_since, std::nullopt);
+  EXPECT_EQ(got->last_success_at, t2);
+  ASSERT_TRUE(*success(t2 + milliseconds(500)));  // within the resolution: no write
+  EXPECT_EQ(this->GetEndpoint(a, e.id)->last_success_at, t2);
+  ASSERT_TRUE(*success(t2 + seconds(2)));
+  EXPECT_EQ(this->GetEndpoint(a, e.id)->last_success_at, t2 + seconds(2));
+  const Timestamp t3 = t2 + hours(1);
+  ASSERT_TRUE(*failure(t3));
+  EXPECT_FALSE(*disable(t1));  // failing since t3 only
+  this->clock_.Advance(hours(1));
+  EXPECT_TRUE(*disable(t3));
+  EXPECT_FALSE(*disable(t3));  // once
+  got = this->GetEndpoint(a, e.id);
+  EXPECT_FALSE(got->enabled);
+  EXPECT_EQ(got->disabled_reason, "failing");
+  EXPECT_EQ(got->version, 2);
+  EXPECT_EQ(got->updated_at, this->clock_.Now());
+  EXPECT_EQ(got->failing_since, t3);
+  EXPECT_EQ(got->last_success_at, t2 + seconds(2));
+
+  // Update writes reason and max_concurrency but keeps the health fields.
+  WebhookEndpointRecord next = *got;
+  next.enabled = true;
+  next.disabled_reason = "";
+  next.max_concurrency = 7;
+  next.failing_since = std::nullopt;
+  next.last_success_at = t1;
+  auto updated = this->Update(next);
+  ASSERT_TRUE(updated.ok() && updated->has_value()) << updated.status().ToString();
+  EXPECT_TRUE((*updated)->enabled);
+  EXPECT_EQ((*updated)->disabled_reason, "");
+  EXPECT_EQ((*updated)->max_concurrency, 7);
+  EXPECT_EQ((*updated)->failing_since, t3);
+  EXPECT_EQ((*updated)->last_success_at, t2 + seconds(2));
+  ASSERT_TRUE(
+      call([&](Transaction& tx) { return this->endpoints_.ClearFailing(tx, a, e.id); }).ok());
+  EXPECT_EQ(this->GetEndpoint(a, e.id)->failing_since, std::nullopt);
+  EXPECT_EQ(this->GetEndpoint(a, e.id)->version, 3);
+
+  // Unknown endpoints, other tenants and bad arguments.
+  const WebhookEndpointId unknown(this->ids_.NewUuid());
+  EXPECT_FALSE(
+      *call([&](Transaction& tx) { return this->endpoints_.RecordFailure(tx, a, unknown, t1); }));
+  EXPECT_FALSE(
+      *call([&](Transaction& tx) { return this->endpoints_.RecordSuccess(tx, a, unknown, t1); }));
+  const TenantId& b = this->b_;
+  auto other = this->Call(
+      b, [&](Transaction& tx) { return this->endpoints_.RecordFailure(tx, b, e.id, t1); });
+  ASSERT_TRUE(other.ok());
+  EXPECT_FALSE(*other);
+  EXPECT_EQ(this->Call(b,
+                       [&](Transaction& tx) {
+                         return this->endpoints_.RecordFailure(tx, a, e.id, t1).status();
+                       })
+                .code(),
+            StatusCode::kPermissionDenied);
+  EXPECT_EQ(
+      call([&](Transaction& tx) {
+        return this->endpoints_.DisableIfFailingSince(tx, a, e.id, t1, "Failing!", t1).status();
+      }).code(),
+      StatusCode::kInvalidArgument);
+  for (int bad : {0, 65}) {
+    WebhookEndpointRecord r = this->Endpoint(a);
+    r.max_concurrency = bad;
+    EXPECT_EQ(this->PutEndpoint(r).code(), StatusCode::kInvalidArgument) << bad;
+  }
+  WebhookEndpointRecord reason_while_enabled = this->Endpoint(a);
+  reason_while_enabled.disabled_reason = "failing";
+  EXPECT_EQ(this->PutEndpoint(reason_while_enabled).code(), StatusCode::kInvalidArgument);
+  // A reason on an enabled endpoint is corrupt.
+  this->Corrupt(a, e.id.value(),
+                "UPDATE webhook_endpoints SET disabled_reason = 'failing' WHERE tenant_id = $1 "
+                "AND id = $2");
+  EXPECT_EQ(
+      call([&](Transaction& tx) { return this->endpoints_.Get(tx, a, e.id).status(); }).code(),
+      StatusCode::kDataLoss);
+}
+
 TYPED_TEST_P(WebhookConformanceTest, StateNamesRoundTrip) {
   for (auto s : {WebhookDeliveryState::kPending, WebhookDeliveryState::kSucceeded,
                  WebhookDeliveryState::kFailed, WebhookDeliveryState::kDead}) {
@@ -717,6 +844,7 @@ REGISTER_TYPED_TEST_SUITE_P(WebhookConformanceTest, EndpointsInsertGetListAndDel
                             DeliveriesListByEndpointStateAndEventTypeInIdOrder,
                             OneDeliveryPerEventAndEndpoint, InsertIsPartOfTheCallersTransaction,
                             AttemptsRetriesAndManualRetry, CrossTenantAccessIsRefused,
-                            RejectsMalformedInput, CorruptRowsAreDataLoss, StateNamesRoundTrip);
+                            RejectsMalformedInput, CorruptRowsAreDataLoss,
+                            EndpointHealthAndConcurrency, StateNamesRoundTrip);
 
 }  // namespace sb::store::testing
