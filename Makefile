@@ -6,7 +6,7 @@
 JOBS ?= $(shell nproc)
 FUZZ_SECONDS ?= 30
 
-.PHONY: run test deps build-release build-debug fuzz-smoke lint-layers format-check bench clean
+.PHONY: run test deps build-release build-debug fuzz-smoke lint-layers format-check format bench clean
 
 deps:
 	@./scripts/install-deps.sh
@@ -42,3 +42,6 @@ bench: build-release
 
 clean:
 	rm -rf build
+
+format:
+	@find src bench sandbox -name '*.cc' -o -name '*.h' 2>/dev/null | xargs clang-format -i

@@ -147,12 +147,15 @@ Status Deliverer::AnnounceDisabled(store::Transaction& tx,
 }
 
 Result<bool> Deliverer::RecordFailure(store::Transaction& tx, const TenantId& tenant,
-                                      const WebhookEndpointId& id, Timestamp now) {
+                                      const WebhookEndpointId& id, Timestamp now,
+                                      std::string_view reason) {
   SB_ASSIGN_OR_RETURN(bool exists, endpoint_repo_.RecordFailure(tx, tenant, id, now));
-  if (!exists || options_.disable_after <= std::chrono::hours::zero()) return false;
-  SB_ASSIGN_OR_RETURN(bool disabled,
-                      endpoint_repo_.DisableIfFailingSince(
-                          tx, tenant, id, now - options_.disable_after, kDisabledFailing, now));
+  const bool gone = reason == kDisabledGone;
+  if (!exists || (!gone && options_.disable_after <= std::chrono::hours::zero())) return false;
+  // A 410 says the receiver is gone for good: disable at once, whatever the failure clock.
+  const Timestamp failing_before = gone ? now : now - options_.disable_after;
+  SB_ASSIGN_OR_RETURN(bool disabled, endpoint_repo_.DisableIfFailingSince(
+                                         tx, tenant, id, failing_before, reason, now));
   if (!disabled) return false;
   SB_ASSIGN_OR_RETURN(auto endpoint, endpoint_repo_.Get(tx, tenant, id));
   if (!endpoint) return InternalError("the endpoint vanished while it was disabled");
@@ -185,11 +188,12 @@ jobs::JobResult Deliverer::Record(jobs::JobContext& job,
     return s.ok() ? jobs::JobResult::Done() : jobs::JobResult::Retry(s.ToString());
   }
   bool disabled = false;
+  const char* reason = reached == Reached::kGone ? kDisabledGone : kDisabledFailing;
   const Status s = db_.RunInTenant(tenant, [&](store::Transaction& tx) -> Status {
     disabled = false;
     SB_RETURN_IF_ERROR(record(tx));
     if (reached == Reached::kNo) return OkStatus();
-    SB_ASSIGN_OR_RETURN(disabled, RecordFailure(tx, tenant, delivery.endpoint_id, now));
+    SB_ASSIGN_OR_RETURN(disabled, RecordFailure(tx, tenant, delivery.endpoint_id, now, reason));
     return OkStatus();
   });
   if (!s.ok()) {
@@ -198,8 +202,8 @@ jobs::JobResult Deliverer::Record(jobs::JobContext& job,
     // No URL: it may carry a token in its query.
     log::Warn("webhook.endpoint_disabled", {{"tenant", tenant.value()},
                                             {"endpoint", delivery.endpoint_id.value()},
-                                            {"reason", kDisabledFailing}});
-    if (disabled_counter_ != nullptr) disabled_counter_->WithLabels({kDisabledFailing}).Increment();
+                                            {"reason", reason}});
+    if (disabled_counter_ != nullptr) disabled_counter_->WithLabels({reason}).Increment();
   }
   if (state == store::WebhookDeliveryState::kPending) return jobs::JobResult::Retry(error, retry);
   return jobs::JobResult::Fail(error);
@@ -291,7 +295,7 @@ jobs::JobResult Deliverer::Handle(jobs::JobContext& job) {
   }
   if (status == 410) {
     return Record(job, *delivery, store::WebhookDeliveryState::kDead, status,
-                  "the endpoint answered 410 Gone", std::nullopt);
+                  "the endpoint answered 410 Gone", std::nullopt, Reached::kGone);
   }
   std::optional<milliseconds> after;
   if (auto header = response->Header("Retry-After")) {

@@ -96,15 +96,17 @@ class Deliverer {
 
  private:
   // Whether an attempt tells anything about the endpoint's health.
-  enum class Reached { kNo, kYes };
+  // kGone: the endpoint answered 410 Gone, which disables it at once (reason "gone").
+  enum class Reached { kNo, kYes, kGone };
   jobs::JobResult Record(jobs::JobContext& job, const store::WebhookDeliveryRecord& delivery,
                          store::WebhookDeliveryState state, std::optional<int> status,
                          const std::string& error, std::optional<std::chrono::milliseconds> retry,
                          Reached reached = Reached::kYes);
   // In the failed attempt's transaction: marks the endpoint failing and disables it once it has
   // been failing for options_.disable_after. True when this call disabled it.
+  // `reason` is kDisabledFailing after days of failure or kDisabledGone after a 410 (at once).
   Result<bool> RecordFailure(store::Transaction& tx, const TenantId& tenant,
-                             const WebhookEndpointId& id, Timestamp now);
+                             const WebhookEndpointId& id, Timestamp now, std::string_view reason);
   Status AnnounceDisabled(store::Transaction& tx, const store::WebhookEndpointRecord& endpoint);
 
   store::Database& db_;

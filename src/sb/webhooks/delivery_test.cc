@@ -232,6 +232,39 @@ TEST_F(DeliveryTest, FailuresRetryWithTheSameIdAndGoneIsFinal) {
   }
 }
 
+// 410 Gone means the receiver is gone for good: the endpoint is disabled at once (reason
+// "gone"), audited, counted, and the host told through its other endpoints.
+TEST_F(DeliveryTest, GoneDisablesTheEndpointAtOnce) {
+  const WebhookEndpointId watcher =
+      AddEndpoint("https://watcher.example.com/sb", {kEndpointDisabledEvent});
+  http_.SetHandler([](const net::HttpRequest& request) -> Result<net::HttpResponse> {
+    if (request.url.starts_with("https://hooks.example.com/")) {
+      return net::HttpResponse{410, {}, "gone"};
+    }
+    return net::HttpResponse{204, {}, ""};
+  });
+  Drain();
+  const auto e = Endpoint(endpoint_);
+  EXPECT_FALSE(e.enabled);
+  EXPECT_EQ(e.disabled_reason, kDisabledGone);
+  store::WebhookDeliveryFilter mine;
+  mine.endpoint_id = endpoint_;
+  const auto to_gone = Deliveries(mine);
+  ASSERT_EQ(to_gone.size(), 1u);
+  EXPECT_EQ(to_gone[0].state, store::WebhookDeliveryState::kDead);
+  EXPECT_EQ(to_gone[0].attempts, 1);
+  EXPECT_EQ(AuditCount("webhook_endpoint.auto_disable"), 1);
+  EXPECT_NE(metrics_.RenderPrometheusText().find(
+                "sb_webhook_endpoints_disabled_total{reason=\"gone\"} 1"),
+            std::string::npos);
+  store::WebhookDeliveryFilter notices;
+  notices.event_type = kEndpointDisabledEvent;
+  auto told = Deliveries(notices);
+  ASSERT_EQ(told.size(), 1u);
+  EXPECT_EQ(told[0].endpoint_id, watcher);
+  EXPECT_EQ(Json::parse(told[0].payload)["data"]["endpoint"]["disabled_reason"], kDisabledGone);
+}
+
 TEST_F(DeliveryTest, TheScheduleSpansAboutThreeDays) {
   milliseconds total(0);
   for (int attempt = 1; attempt < kDeliveryAttempts; ++attempt) {

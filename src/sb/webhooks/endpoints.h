@@ -37,6 +37,7 @@ struct EndpointPolicy {
 
 // Why an endpoint is disabled (store::WebhookEndpointRecord::disabled_reason).
 inline constexpr char kDisabledFailing[] = "failing";  // by the Deliverer, after days of failure
+inline constexpr char kDisabledGone[] = "gone";        // by the Deliverer, after a 410 Gone answer
 inline constexpr char kDisabledManual[] = "manual";    // by PATCH enabled: false
 
 struct EndpointInput {
