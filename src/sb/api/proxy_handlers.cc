@@ -12,6 +12,16 @@
 namespace sb::api {
 namespace {
 
+// The caller's body as the server streams it in, for the provider call.
+class CallerBody final : public net::RequestBodySource {
+ public:
+  explicit CallerBody(std::shared_ptr<http::BodySource> body) : body_(std::move(body)) {}
+  Result<std::optional<std::string>> Next() override { return body_->Next(); }
+
+ private:
+  std::shared_ptr<http::BodySource> body_;
+};
+
 // A large provider answer on its way to the caller: the part the proxy already read, then the
 // rest as it arrives. Next runs on the server's blocking pool.
 class ProxyBodySource final : public http::BodySource {
@@ -38,6 +48,11 @@ http::Response ProxyHandlers::Forward(http::Request& r) {
     return http::MakeProblem(502, "proxy-response-too-large", result.status().message(),
                              r.request_id);
   }
+  // The caller's own body was over proxy.max_request_bytes (it streams, so this shows only
+  // once the limit is passed).
+  if (!result.ok() && result.status().code() == StatusCode::kOutOfRange) {
+    return http::PayloadTooLargeProblem(proxy_.options().max_request_bytes, r.request_id);
+  }
   return Respond(r, result);
 }
 
@@ -54,6 +69,10 @@ Result<http::Response> ProxyHandlers::DoForward(http::Request& request) {
   if (question != std::string::npos) forward.query = request.target.substr(question + 1);
   forward.headers = request.headers;
   forward.body = std::move(request.body);
+  if (request.body_stream) {
+    forward.body_stream = std::make_shared<CallerBody>(request.body_stream);
+    forward.body_length = request.body_length;
+  }
   if (usage_ != nullptr) usage_->Add(p.tenant_id, store::UsageMetric::kProxiedCalls);
   const ConnectionId connection{std::string(*id)};
   Result<proxy::ProxyResponse> answer =

@@ -1,7 +1,8 @@
 // `/v1/proxy/{id}/{path...}` for GET, POST, PUT, PATCH and DELETE: the caller's request goes to
 // the connection's provider with the connection's token (proxy::ProxyService). Reading calls
 // (GET) need the read scope, the others write. The provider's answer comes back as it is
-// (status, body, end-to-end headers); large answers stream (chunked transfer encoding).
+// (status, body, end-to-end headers); large answers stream (chunked transfer encoding), and so
+// do request bodies, into the provider call (the route has stream_request_body).
 // Failures before the provider answered are problem+json; an answer over the proxy's size
 // limit is 502 proxy-response-too-large (or, once streaming began, a truncated transfer).
 // Thread-safe.

@@ -80,6 +80,7 @@ Status RegisterRoutes(http::Router& router, const Handlers& h) {
   auto& px = h.proxy;
   http::RouteOptions proxied = kAuthed;
   proxied.max_body_bytes = px.max_request_bytes();  // larger than the server's default
+  proxied.stream_request_body = true;               // uploads stream on to the provider
   for (const char* method : {"GET", "POST", "PUT", "PATCH", "DELETE"}) {
     SB_RETURN_IF_ERROR(router.Add(
         method, "/v1/proxy/{id}/{path...}", [&px](Request& r) { return px.Forward(r); }, proxied));

@@ -5,8 +5,10 @@
 #pragma once
 
 #include <any>
+#include <cstdint>
 #include <functional>
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -14,6 +16,7 @@
 #include <vector>
 
 #include "sb/base/status.h"
+#include "sb/http/response.h"
 
 namespace sb::http {
 
@@ -37,6 +40,10 @@ struct RouteOptions {
   // is read, or while reading a chunked body). The body is still read whole into
   // Request::body before the handler runs, so this bounds memory per request.
   std::optional<size_t> max_body_bytes;
+  // True: the body is not read before the handler runs; the handler pulls it from
+  // Request::body_stream as it arrives (within max_body_bytes), and the connection closes after
+  // the response.
+  bool stream_request_body = false;
 };
 
 using HeaderList = std::vector<std::pair<std::string, std::string>>;
@@ -49,8 +56,15 @@ struct Request {
   HeaderList query;    // decoded query parameters in order; '+' means space
   HeaderList headers;  // names as sent; look up with Header()
   std::string body;
-  std::string remote_address;  // "ip:port" of the peer
-  std::string request_id;      // validated incoming X-Request-Id or a generated one
+  // Set instead of `body` on routes with stream_request_body: the next chunk, nullopt at the
+  // end, or an error (OUT_OF_RANGE past the route's limit, CANCELLED when the client went away
+  // or the request's read deadline passed, INVALID_ARGUMENT for a malformed body). Pulled from
+  // the handler's thread, one call at a time; it may outlive the handler (a streamed answer
+  // can still be pulling it) and then fails with CANCELLED once the connection is closed.
+  std::shared_ptr<BodySource> body_stream;
+  std::optional<uint64_t> body_length;  // the request's Content-Length, when it sent one
+  std::string remote_address;           // "ip:port" of the peer
+  std::string request_id;               // validated incoming X-Request-Id or a generated one
 
   // Set by the router on a match.
   std::string_view route_name;  // the route pattern; points into the Router (outlives requests)

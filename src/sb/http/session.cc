@@ -5,10 +5,14 @@
 #include <charconv>
 #include <cstdint>
 #include <exception>
+#include <future>
 #include <limits>
+#include <memory>
 #include <optional>
 #include <string>
+#include <tuple>
 #include <typeinfo>
+#include <utility>
 
 #include <boost/asio/associated_executor.hpp>
 #include <boost/asio/async_result.hpp>
@@ -103,6 +107,70 @@ auto AsyncRunOnPool(BlockingPool& pool, Fn fn, Token&& token) {
       token, std::move(fn));
 }
 
+// The body of a request on a stream_request_body route, read from the connection as the
+// handler pulls it. The handler runs on the blocking pool while the session waits for it, so
+// each read is posted to the connection's strand and awaited here; the reader owns the parser
+// and the bytes already buffered, and keeps the connection alive, so it stays safe after the
+// session moved on (reads then fail: the session closes such connections after the response).
+template <class Stream>
+class StreamedBody final : public BodySource,
+                           public std::enable_shared_from_this<StreamedBody<Stream>> {
+ public:
+  StreamedBody(std::shared_ptr<Connection> connection, Stream& io,
+               std::shared_ptr<BeastParser> parser, beast::flat_buffer buffered,
+               std::chrono::milliseconds deadline)
+      : connection_(std::move(connection)),
+        io_(io),
+        parser_(std::move(parser)),
+        buffer_(std::move(buffered)),
+        deadline_(deadline) {}
+
+  Result<std::optional<std::string>> Next() override {
+    while (!done_) {
+      if (parser_->is_done()) {
+        done_ = true;
+        break;
+      }
+      auto result = std::make_shared<std::promise<beast::error_code>>();
+      std::future<beast::error_code> read = result->get_future();
+      auto self = this->shared_from_this();
+      asio::post(connection_->stream.get_executor(), [self, result] {
+        bhttp::async_read_some(
+            self->io_, self->buffer_, *self->parser_,
+            [self, result](beast::error_code ec, size_t) { result->set_value(ec); });
+      });
+      // The connection's own read deadline ends a stalled read; this bound only keeps a pool
+      // thread from waiting forever if the server stops meanwhile.
+      if (read.wait_for(deadline_ + std::chrono::seconds(5)) != std::future_status::ready) {
+        done_ = true;
+        return Status(StatusCode::kCancelled, "the request body did not arrive in time");
+      }
+      const beast::error_code ec = read.get();
+      if (ec) {
+        done_ = true;
+        if (ec == bhttp::error::body_limit) return ParseErrorToStatus(ec);
+        const bool protocol_error =
+            ec.category() == bhttp::make_error_code(bhttp::error::need_more).category() &&
+            ec != bhttp::error::end_of_stream && ec != bhttp::error::partial_message;
+        if (protocol_error) return ParseErrorToStatus(ec);
+        return Status(StatusCode::kCancelled, "the client closed the connection");
+      }
+      std::string chunk = std::move(parser_->get().body());
+      parser_->get().body().clear();
+      if (!chunk.empty()) return std::optional<std::string>(std::move(chunk));
+    }
+    return std::optional<std::string>();
+  }
+
+ private:
+  std::shared_ptr<Connection> connection_;
+  Stream& io_;  // lives in *connection_
+  std::shared_ptr<BeastParser> parser_;
+  beast::flat_buffer buffer_;
+  const std::chrono::milliseconds deadline_;
+  bool done_ = false;  // only the pulling thread touches it
+};
+
 // `Stream` is the byte stream requests travel on: the TCP stream itself, or a TLS stream over
 // it. Deadlines and shutdown always act on the TCP layer (`connection_->stream`).
 template <class Stream>
@@ -120,7 +188,8 @@ class Session {
  private:
   asio::awaitable<bool> WaitForRequest();
   asio::awaitable<Status> ReadRequest(BeastParser& parser);
-  size_t BodyLimitFor(const BeastParser& parser) const;
+  // The route's body limit, and whether its body streams to the handler.
+  std::pair<size_t, bool> BodyLimitFor(const BeastParser& parser) const;
   asio::awaitable<Response> Handle(Request& request);
   asio::awaitable<bool> Finish(const Request& request, Response& response,
                                std::chrono::steady_clock::time_point start, bool keep_alive);
@@ -138,8 +207,9 @@ class Session {
   Stream& io_;
   beast::flat_buffer buffer_;
   std::string remote_;
-  std::string head_;    // reused serialization buffer for response heads
-  ParseLimits limits_;  // of the current request: the server's, with its route's body limit
+  std::string head_;          // reused serialization buffer for response heads
+  ParseLimits limits_;        // of the current request: the server's, with its route's body limit
+  bool stream_body_ = false;  // the current request's body streams to its handler
 };
 
 template <class Stream>
@@ -149,8 +219,10 @@ asio::awaitable<void> Session<Stream>::Run() {
     const auto start = context_.clock.SteadyNow();
     Request request;
     request.remote_address = remote_;
-    BeastParser parser;
+    auto parser_owner = std::make_shared<BeastParser>();
+    BeastParser& parser = *parser_owner;
     limits_ = context_.limits;
+    stream_body_ = false;
     ApplyLimits(limits_, parser);
     const Status read = co_await ReadRequest(parser);
     if (read.code() == StatusCode::kCancelled) break;  // peer gone or timed out
@@ -161,8 +233,19 @@ asio::awaitable<void> Session<Stream>::Run() {
       co_await DrainBeforeClose();
       break;
     }
-    const bool wants_keep_alive = parser.get().keep_alive();
-    const Status converted = FromBeast(parser.release(), request);
+    const bool wants_keep_alive = parser.get().keep_alive() && !stream_body_;
+    Status converted;
+    if (stream_body_) {
+      // The header now; the body as the handler pulls it, with what is already buffered.
+      BeastRequest head = parser.get();
+      converted = FromBeast(std::move(head), request);
+      if (const auto length = parser.content_length()) request.body_length = *length;
+      request.body_stream = std::make_shared<StreamedBody<Stream>>(
+          connection_, io_, parser_owner, std::move(buffer_), context_.options.read_timeout);
+      buffer_ = beast::flat_buffer();
+    } else {
+      converted = FromBeast(parser.release(), request);
+    }
     AssignRequestId(request);
     // Not a conditional expression: g++ 12 miscompiles co_await inside `?:`.
     Response response;
@@ -208,7 +291,7 @@ asio::awaitable<Status> Session<Stream>::ReadRequest(BeastParser& parser) {
   parser.body_limit(std::numeric_limits<std::uint64_t>::max());
   co_await bhttp::async_read_header(io_, buffer_, parser, asio::redirect_error(use_awaitable, ec));
   if (!ec && !parser.is_done()) {
-    limits_.max_body_bytes = BodyLimitFor(parser);
+    std::tie(limits_.max_body_bytes, stream_body_) = BodyLimitFor(parser);
     const boost::optional<std::uint64_t> length = parser.content_length();
     if (length && *length > limits_.max_body_bytes) {
       co_return Status(StatusCode::kOutOfRange, "request body too large");
@@ -221,7 +304,7 @@ asio::awaitable<Status> Session<Stream>::ReadRequest(BeastParser& parser) {
       co_await asio::async_write(io_, asio::buffer(kContinue),
                                  asio::redirect_error(use_awaitable, ec));
     }
-    if (!ec) {
+    if (!ec && !stream_body_) {
       co_await bhttp::async_read(io_, buffer_, parser, asio::redirect_error(use_awaitable, ec));
     }
   }
@@ -235,16 +318,16 @@ asio::awaitable<Status> Session<Stream>::ReadRequest(BeastParser& parser) {
 
 // The body limit of the route the request in `parser` (header read) goes to.
 template <class Stream>
-size_t Session<Stream>::BodyLimitFor(const BeastParser& parser) const {
+std::pair<size_t, bool> Session<Stream>::BodyLimitFor(const BeastParser& parser) const {
   const auto method = parser.get().method_string();
   const auto raw_target = parser.get().target();
   const std::string_view target(raw_target.data(), raw_target.size());
   const RouteMatch match = context_.router.Match(std::string_view(method.data(), method.size()),
                                                  target.substr(0, target.find('?')));
-  if (match.kind == MatchKind::kFound && match.route->options.max_body_bytes) {
-    return *match.route->options.max_body_bytes;
-  }
-  return context_.limits.max_body_bytes;
+  if (match.kind != MatchKind::kFound) return {context_.limits.max_body_bytes, false};
+  const RouteOptions& options = match.route->options;
+  return {options.max_body_bytes.value_or(context_.limits.max_body_bytes),
+          options.stream_request_body};
 }
 
 template <class Stream>

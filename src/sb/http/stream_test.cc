@@ -4,12 +4,14 @@
 // source released when the client goes away.
 #include <atomic>
 #include <chrono>
+#include <functional>
 #include <memory>
 #include <string>
 #include <thread>
 
 #include <boost/asio/connect.hpp>
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/write.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <gtest/gtest.h>
@@ -241,6 +243,113 @@ TEST_F(StreamTest, SourceRunsOnAPoolThreadAndIsReleasedWhenTheClientLeaves) {
   }
   EXPECT_TRUE(saw_pool_thread.load());
   EXPECT_EQ(probe_.destroyed.load(), 1) << "the source must be released";
+}
+
+// Streamed request bodies (RouteOptions::stream_request_body): the handler pulls the body as
+// it arrives, so it runs before the client has sent the whole body.
+class StreamedRequestTest : public StreamTest {
+ protected:
+  struct Seen {
+    std::atomic<size_t> bytes{0};
+    std::atomic<int> chunks{0};
+    std::atomic<int> error{-1};  // StatusCode of the error that ended the body, -1: none
+    std::atomic<bool> done{false};
+    std::string body;  // only the handler thread writes it, read after `done`
+  };
+
+  void AddUpload(size_t limit) {
+    RouteOptions options;
+    options.max_body_bytes = limit;
+    options.stream_request_body = true;
+    ASSERT_TRUE(router_
+                    .Add(
+                        "POST", "/upload",
+                        [this](Request& request) {
+                          EXPECT_TRUE(request.body.empty());
+                          EXPECT_NE(request.body_stream, nullptr);
+                          while (true) {
+                            auto chunk = request.body_stream->Next();
+                            if (!chunk.ok()) {
+                              seen_.error = static_cast<int>(chunk.status().code());
+                              seen_.done = true;
+                              return Response::Text(
+                                  chunk.status().code() == StatusCode::kOutOfRange ? 413 : 400,
+                                  std::string(chunk.status().message()));
+                            }
+                            if (!*chunk) break;
+                            seen_.body += **chunk;
+                            seen_.bytes += (*chunk)->size();
+                            ++seen_.chunks;
+                          }
+                          seen_.done = true;
+                          return Response::Text(200, std::to_string(seen_.bytes.load()));
+                        },
+                        options)
+                    .ok());
+  }
+
+  bool WaitFor(const std::function<bool()>& condition) {
+    for (int i = 0; i < 1000 && !condition(); ++i) std::this_thread::sleep_for(milliseconds(5));
+    return condition();
+  }
+
+  Seen seen_;
+};
+
+TEST_F(StreamedRequestTest, TheHandlerReadsTheBodyAsItArrives) {
+  AddUpload(8 << 20);
+  Start();
+  auto stream = Connect();
+  std::string body(3 << 20, 'x');
+  for (size_t i = 0; i < body.size(); i += 4096) body[i] = static_cast<char>('a' + (i / 4096) % 26);
+  const std::string head =
+      "POST /upload HTTP/1.1\r\nHost: t\r\nContent-Length: " + std::to_string(body.size()) +
+      "\r\n\r\n";
+  asio::write(stream, asio::buffer(head + body.substr(0, 1 << 20)));
+  // The handler already has part of the body while the rest has not been sent.
+  ASSERT_TRUE(WaitFor([&] { return seen_.bytes.load() >= (512u << 10); }));
+  EXPECT_FALSE(seen_.done.load());
+  asio::write(stream, asio::buffer(body.substr(1 << 20)));
+  beast::flat_buffer buffer;
+  bhttp::response<bhttp::string_body> res;
+  bhttp::read(stream, buffer, res);
+  EXPECT_EQ(res.result_int(), 200);
+  EXPECT_EQ(res.body(), std::to_string(body.size()));
+  EXPECT_FALSE(res.keep_alive());  // a streamed request ends its connection
+  ASSERT_TRUE(seen_.done.load());
+  EXPECT_TRUE(seen_.body == body);
+  EXPECT_GT(seen_.chunks.load(), 1);
+}
+
+TEST_F(StreamedRequestTest, AChunkedBodyPastTheLimitEndsWithOutOfRange) {
+  AddUpload(64 << 10);
+  Start();
+  auto stream = Connect();
+  std::string request = "POST /upload HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\n\r\n";
+  const std::string piece(16 << 10, 'p');
+  for (int i = 0; i < 8; ++i) request += "4000\r\n" + piece + "\r\n";
+  request += "0\r\n\r\n";
+  beast::error_code ec;
+  asio::write(stream, asio::buffer(request), ec);  // the server may close before it is all sent
+  beast::flat_buffer buffer;
+  bhttp::response<bhttp::string_body> res;
+  bhttp::read(stream, buffer, res, ec);
+  EXPECT_EQ(res.result_int(), 413);
+  EXPECT_EQ(seen_.error.load(), static_cast<int>(StatusCode::kOutOfRange));
+  EXPECT_LE(seen_.bytes.load(), 64u << 10);
+}
+
+TEST_F(StreamedRequestTest, AClientThatLeavesMidBodyEndsTheHandlersRead) {
+  AddUpload(8 << 20);
+  Start();
+  {
+    auto stream = Connect();
+    const std::string head = "POST /upload HTTP/1.1\r\nHost: t\r\nContent-Length: 100000\r\n\r\n";
+    asio::write(stream, asio::buffer(head + std::string(1000, 'z')));
+    ASSERT_TRUE(WaitFor([&] { return seen_.bytes.load() >= 1000; }));
+  }  // closed with 99,000 bytes missing
+  ASSERT_TRUE(WaitFor([&] { return seen_.done.load(); }));
+  EXPECT_EQ(seen_.error.load(), static_cast<int>(StatusCode::kCancelled));
 }
 
 }  // namespace

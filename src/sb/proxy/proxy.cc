@@ -97,6 +97,30 @@ class SharedBodySource final : public net::RequestBodySource {
   size_t offset_ = 0;
 };
 
+// A streamed caller body: what was read ahead, then the rest as it arrives.
+class PrefixedBodySource final : public net::RequestBodySource {
+ public:
+  PrefixedBodySource(std::string prefix, std::shared_ptr<net::RequestBodySource> rest)
+      : prefix_(std::move(prefix)), rest_(std::move(rest)) {}
+  Result<std::optional<std::string>> Next() override {
+    if (!prefix_.empty()) return std::optional<std::string>(std::exchange(prefix_, {}));
+    return rest_->Next();
+  }
+
+ private:
+  std::string prefix_;
+  std::shared_ptr<net::RequestBodySource> rest_;
+};
+
+// A caller's body that could not be read: too large (413), or the caller went away.
+Status CallerBodyError(const Status& status) {
+  if (status.code() == StatusCode::kOutOfRange || status.code() == StatusCode::kInvalidArgument ||
+      status.code() == StatusCode::kCancelled) {
+    return status;
+  }
+  return InvalidArgumentError("the request body could not be read: " + status.message());
+}
+
 Status TooLarge(size_t limit) {
   return ResourceExhaustedError("the provider's answer exceeds the proxy's size limit of " +
                                 std::to_string(limit) + " bytes");
@@ -285,6 +309,35 @@ Result<ProxyResponse> ProxyService::Forward(const TenantId& tenant, const Connec
   // Calls into a service the user did not grant are refused before they reach the provider.
   SB_RETURN_IF_ERROR(
       oauth::CheckScopesForCall(*entry, first_token->granted_scopes, request.method, request.path));
+  // A streamed body: read up to kSourcedBodyBytes ahead; one that ends there is sent as a
+  // string (and again on a retry), a longer one streams, once.
+  ProxyRequest bodied;
+  const ProxyRequest* effective = &request;
+  if (request.body_stream) {
+    bodied = request;
+    std::string prefix;
+    bool ended = false;
+    while (!ended && prefix.size() <= kSourcedBodyBytes) {
+      auto piece = request.body_stream->Next();
+      if (!piece.ok()) return CallerBodyError(piece.status());
+      if (!*piece) {
+        ended = true;
+      } else {
+        prefix += **piece;
+      }
+    }
+    if (prefix.size() > options_.max_request_bytes) {
+      return Status(StatusCode::kOutOfRange, "the request body exceeds the proxy's size limit");
+    }
+    if (ended) {
+      bodied.body = std::move(prefix);
+      bodied.body_stream.reset();
+    } else {
+      bodied.body_stream =
+          std::make_shared<PrefixedBodySource>(std::move(prefix), request.body_stream);
+    }
+    effective = &bodied;
+  }
   // The kill switch sets the request's flag while the call, or its streamed answer, runs.
   auto cancel = request.cancel ? request.cancel : std::make_shared<std::atomic<bool>>(false);
   std::unique_ptr<oauth::ProviderSwitches::Call> tracked;
@@ -294,7 +347,7 @@ Result<ProxyResponse> ProxyService::Forward(const TenantId& tenant, const Connec
     if (cancel->load()) SB_RETURN_IF_ERROR(switches_->Check(tenant, provider));
   }
   Result<ProxyResponse> result =
-      Call(tenant, connection, request, ctx, std::move(*first_token), *entry, cancel);
+      Call(tenant, connection, *effective, ctx, std::move(*first_token), *entry, cancel);
   if (!result.ok()) {
     // Stopped by the kill switch: say so, not "cancelled".
     if (result.status().code() == StatusCode::kCancelled && switches_ != nullptr) {
@@ -322,7 +375,11 @@ Result<ProxyResponse> ProxyService::Call(const TenantId& tenant, const Connectio
   out.timeout = options_.timeout;
   out.cancel = cancel;
   std::shared_ptr<const std::string> shared_body;
-  if (request.body.size() > kSourcedBodyBytes) {
+  // A streamed body can be sent once: its answer is final.
+  const bool once = request.body_stream != nullptr;
+  if (once) {
+    out.body_length = request.body_length;
+  } else if (request.body.size() > kSourcedBodyBytes) {
     shared_body = std::make_shared<const std::string>(request.body);
     out.body_length = shared_body->size();
   } else {
@@ -349,11 +406,16 @@ Result<ProxyResponse> ProxyService::Call(const TenantId& tenant, const Connectio
     }
     out.headers[auth_index].second = "Bearer " + std::string(token->token.view());
     if (shared_body) out.body_source = std::make_shared<SharedBodySource>(shared_body);
+    if (once) out.body_source = request.body_stream;
     auto opened = http_.Open(out);
     vault::Wipe(out.headers[auth_index].second);
     ++attempts;
     if (!opened.ok()) {
       counter_.WithLabels({tenant.value(), provider, "0"}).Increment();
+      // The caller's streamed body failed (too large, or the caller left): say so.
+      if (once && opened.status().message().find("request body") != std::string::npos) {
+        return CallerBodyError(opened.status());
+      }
       return ProviderError(opened.status());
     }
     Attempt attempt{.stream = std::move(*opened)};
@@ -362,7 +424,10 @@ Result<ProxyResponse> ProxyService::Call(const TenantId& tenant, const Connectio
     if (announced && *announced > options_.max_response_bytes) {
       return TooLarge(options_.max_response_bytes);
     }
-    SB_ASSIGN_OR_RETURN(const bool retry, ShouldRetry(attempt, refreshed, retries));
+    bool retry = false;
+    if (!once) {
+      SB_ASSIGN_OR_RETURN(retry, ShouldRetry(attempt, refreshed, retries));
+    }
     if (!retry) {
       SB_ASSIGN_OR_RETURN(ProxyResponse result, Answer(std::move(attempt)));
       result.attempts = attempts;

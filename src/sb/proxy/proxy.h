@@ -20,8 +20,9 @@
 //     fails before anything is returned, one growing past it fails mid-stream.
 //   - Throttling and 401 answers are read whole (at most kInspectBytes) before deciding on a
 //     retry, so only the final answer streams.
-//   - Request bodies arrive whole (the server limits them per route, see max_request_bytes)
-//     and are sent again on a retry.
+//   - Request bodies stream in from the caller (ProxyRequest::body_stream; the server limits
+//     them per route, see max_request_bytes): up to 64 KiB they are read ahead and sent again on
+//     a retry, longer ones go to the provider as they arrive, once.
 //   - Cancellation: ProxyRequest::cancel goes into every provider call of the request; once
 //     set, the call (and `more`) ends with CANCELLED within about 50 ms. The kill switch
 //     (oauth::ProviderSwitches) registers the same flag for the request's provider, so
@@ -64,6 +65,12 @@ struct ProxyRequest {
   std::string query;  // raw query string without '?', may be empty
   std::vector<std::pair<std::string, std::string>> headers;
   std::string body;
+  // Set instead of `body`: the caller's body as it arrives (the server streams it). The first
+  // 64 KiB are read ahead; a body that ends there is sent like `body` (and again on a retry),
+  // a longer one streams to the provider once, so its answer is final (no refresh-and-retry
+  // after a 401, no throttling retries). `body_length`: the caller's Content-Length, if any.
+  std::shared_ptr<net::RequestBodySource> body_stream;
+  std::optional<uint64_t> body_length;
   // Set: every provider call of this request stops with CANCELLED once the flag is true.
   // Passed to net::HttpRequest::cancel; the service's kill switch sets the same flag.
   std::shared_ptr<std::atomic<bool>> cancel;

@@ -462,5 +462,59 @@ TEST_F(ProxyTest, TheKillSwitchStopsAStreamedAnswerAndSaysWhy) {
   EXPECT_EQ(http_.request_count(), calls);
 }
 
+// The caller's body as the server streams it in, in pieces (an error ends it).
+class PiecesSource final : public net::RequestBodySource {
+ public:
+  explicit PiecesSource(std::vector<Result<std::string>> pieces) : pieces_(std::move(pieces)) {}
+  Result<std::optional<std::string>> Next() override {
+    if (next_ == pieces_.size()) return std::optional<std::string>();
+    Result<std::string> piece = pieces_[next_++];
+    if (!piece.ok()) return piece.status();
+    return std::optional<std::string>(std::move(*piece));
+  }
+
+ private:
+  std::vector<Result<std::string>> pieces_;
+  size_t next_ = 0;
+};
+
+TEST_F(ProxyTest, ALongStreamedBodyGoesToTheProviderOnceAndItsAnswerIsFinal) {
+  Provider([](const net::HttpRequest&) { return Reply(401, "{}"); });
+  const std::string a(100 << 10, 'a'), b(100 << 10, 'b');
+  ProxyRequest request{"PUT", "drive/v3/files/f", "", {}, ""};
+  request.body_stream = std::make_shared<PiecesSource>(std::vector<Result<std::string>>{a, b});
+  request.body_length = a.size() + b.size();
+  auto response = proxy_->Forward(tenant_, id_, request, ctx_);
+  ASSERT_TRUE(response.ok()) << response.status().ToString();
+  EXPECT_EQ(response->status, 401);  // not refreshed and retried: the body is gone
+  ASSERT_EQ(api_calls_.size(), 1u);
+  EXPECT_TRUE(api_calls_[0].body == a + b);
+  EXPECT_EQ(api_calls_[0].body_length, a.size() + b.size());
+}
+
+TEST_F(ProxyTest, AShortStreamedBodyIsReadAheadAndSentAgainOnARetry) {
+  int calls = 0;
+  Provider([&](const net::HttpRequest&) { return Reply(++calls == 1 ? 401 : 200, "{}"); });
+  ProxyRequest request{"POST", "drive/v3/files", "", {}, ""};
+  request.body_stream = std::make_shared<PiecesSource>(
+      std::vector<Result<std::string>>{std::string("{\"name\":"), std::string("\"x\"}")});
+  auto response = proxy_->Forward(tenant_, id_, request, ctx_);
+  ASSERT_TRUE(response.ok()) << response.status().ToString();
+  EXPECT_EQ(response->status, 200);
+  ASSERT_EQ(api_calls_.size(), 2u);
+  for (const auto& call : api_calls_) EXPECT_EQ(call.body, "{\"name\":\"x\"}");
+}
+
+TEST_F(ProxyTest, ACallerBodyThatFailsEndsTheCallWithItsOwnError) {
+  Provider([](const net::HttpRequest&) { return Reply(200, "{}"); });
+  ProxyRequest request{"PUT", "drive/v3/files/f", "", {}, ""};
+  request.body_stream = std::make_shared<PiecesSource>(std::vector<Result<std::string>>{
+      std::string(100 << 10, 'a'), Status(StatusCode::kOutOfRange, "request body too large")});
+  EXPECT_EQ(proxy_->Forward(tenant_, id_, request, ctx_).status().code(), StatusCode::kOutOfRange);
+  request.body_stream = std::make_shared<PiecesSource>(std::vector<Result<std::string>>{
+      std::string("x"), Status(StatusCode::kCancelled, "the client closed the connection")});
+  EXPECT_EQ(proxy_->Forward(tenant_, id_, request, ctx_).status().code(), StatusCode::kCancelled);
+}
+
 }  // namespace
 }  // namespace sb::proxy

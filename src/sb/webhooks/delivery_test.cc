@@ -46,6 +46,7 @@ class DeliveryTest : public ::testing::Test {
     deliverer_ = std::make_unique<Deliverer>(
         *db_, *endpoints_, http_, clock_, random_, DeliveryOptions{}, *audit_, *dispatcher_,
         &metrics_, [this](const std::string& host) -> Result<std::vector<std::string>> {
+          std::lock_guard lock(resolved_mu_);  // deliveries resolve on several threads
           resolved_.push_back(host);
           return addresses_;
         });
@@ -169,7 +170,8 @@ class DeliveryTest : public ::testing::Test {
   std::unique_ptr<EndpointService> endpoints_;
   net::testing::FakeHttpClient http_;
   std::vector<std::string> addresses_ = {"93.184.216.34"};
-  std::vector<std::string> resolved_;
+  std::mutex resolved_mu_;
+  std::vector<std::string> resolved_;  // guarded by resolved_mu_
   metrics::MetricsRegistry metrics_;
   std::unique_ptr<Dispatcher> dispatcher_;
   std::unique_ptr<Deliverer> deliverer_;

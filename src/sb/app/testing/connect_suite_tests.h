@@ -753,6 +753,30 @@ TYPED_TEST_P(ConnectSuite, KillSwitchStopsACallInFlight) {
             std::string::npos);
 }
 
+// A request body larger than the read-ahead streams through the proxy to the provider: an
+// event with a 300 KiB description is created and reads back whole.
+TYPED_TEST_P(ConnectSuite, ALargeUploadStreamsThroughTheProxy) {
+  const std::string id = this->ConnectGoogle();
+  ASSERT_FALSE(id.empty());
+  std::string description(300 << 10, 'd');
+  for (size_t i = 0; i < description.size(); i += 1000) description[i] = 'A' + (i / 1000) % 26;
+  const Json event = {{"summary", "Planning"},
+                      {"description", description},
+                      {"start", {{"dateTime", "2026-12-01T10:00:00Z"}}},
+                      {"end", {{"dateTime", "2026-12-01T11:00:00Z"}}}};
+  TestResponse created =
+      this->Call("POST", "/v1/proxy/" + id + "/calendar/v3/calendars/primary/events", event.dump(),
+                 this->key_);
+  ASSERT_EQ(created.status, 200) << created.body.substr(0, 500);
+  const std::string event_id = created.JsonBody().value("id", "");
+  ASSERT_FALSE(event_id.empty());
+  TestResponse read =
+      this->Call("GET", "/v1/proxy/" + id + "/calendar/v3/calendars/primary/events/" + event_id, "",
+                 this->key_);
+  ASSERT_EQ(read.status, 200);
+  EXPECT_TRUE(read.JsonBody().value("description", "") == description);
+}
+
 // Health: live checks, one alert per incident (webhook + metric), one recovery.
 TYPED_TEST_P(ConnectSuite, HealthAlertsOncePerIncident) {
   std::mutex mu;
@@ -925,7 +949,8 @@ REGISTER_TYPED_TEST_SUITE_P(ConnectSuite, FullFlowCreatesOneConnectionPerAccount
                             RefreshRotatesAndARevokedGrantNeedsReauthorization,
                             PatchAndDeleteWithRevocation, ConnectionEventsAreDeliveredSigned,
                             KillSwitchStopsCallsToAProvider, KillSwitchStopsACallInFlight,
-                            HealthAlertsOncePerIncident, ARejectedTokenIsAnIncidentAtOnce,
-                            ScheduledHealthChecksRunOnTheJobQueue, UsageCountsCallsPerTenant);
+                            ALargeUploadStreamsThroughTheProxy, HealthAlertsOncePerIncident,
+                            ARejectedTokenIsAnIncidentAtOnce, ScheduledHealthChecksRunOnTheJobQueue,
+                            UsageCountsCallsPerTenant);
 
 }  // namespace sb::app::testing
