@@ -170,6 +170,25 @@ class DeliveryTest : public ::testing::Test {
   std::unique_ptr<EndpointService> endpoints_;
   net::testing::FakeHttpClient http_;
   std::vector<std::string> addresses_ = {"93.184.216.34"};
+  // The endpoint under test was disabled for `reason` exactly once: one audit entry, one
+  // metric increment, one signed notice delivered to `watcher` naming it and the reason.
+  void ExpectDisabledOnceAndAnnounced(const std::string& reason, const WebhookEndpointId& watcher) {
+    EXPECT_EQ(AuditCount("webhook_endpoint.auto_disable"), 1);
+    EXPECT_NE(metrics_.RenderPrometheusText().find("sb_webhook_endpoints_disabled_total{reason=\"" +
+                                                   reason + "\"} 1"),
+              std::string::npos);
+    store::WebhookDeliveryFilter notices;
+    notices.event_type = kEndpointDisabledEvent;
+    auto told = Deliveries(notices);
+    ASSERT_EQ(told.size(), 1u);
+    EXPECT_EQ(told[0].endpoint_id, watcher);
+    EXPECT_EQ(told[0].state, store::WebhookDeliveryState::kSucceeded);
+    const Json payload = Json::parse(told[0].payload);
+    EXPECT_EQ(payload["type"], kEndpointDisabledEvent);
+    EXPECT_EQ(payload["data"]["endpoint"]["id"], endpoint_.value());
+    EXPECT_EQ(payload["data"]["endpoint"]["disabled_reason"], reason);
+  }
+
   std::mutex resolved_mu_;
   std::vector<std::string> resolved_;  // guarded by resolved_mu_
   metrics::MetricsRegistry metrics_;
@@ -255,16 +274,7 @@ TEST_F(DeliveryTest, GoneDisablesTheEndpointAtOnce) {
   ASSERT_EQ(to_gone.size(), 1u);
   EXPECT_EQ(to_gone[0].state, store::WebhookDeliveryState::kDead);
   EXPECT_EQ(to_gone[0].attempts, 1);
-  EXPECT_EQ(AuditCount("webhook_endpoint.auto_disable"), 1);
-  EXPECT_NE(metrics_.RenderPrometheusText().find(
-                "sb_webhook_endpoints_disabled_total{reason=\"gone\"} 1"),
-            std::string::npos);
-  store::WebhookDeliveryFilter notices;
-  notices.event_type = kEndpointDisabledEvent;
-  auto told = Deliveries(notices);
-  ASSERT_EQ(told.size(), 1u);
-  EXPECT_EQ(told[0].endpoint_id, watcher);
-  EXPECT_EQ(Json::parse(told[0].payload)["data"]["endpoint"]["disabled_reason"], kDisabledGone);
+  ExpectDisabledOnceAndAnnounced(kDisabledGone, watcher);
 }
 
 TEST_F(DeliveryTest, TheScheduleSpansAboutThreeDays) {
@@ -320,20 +330,9 @@ TEST_F(DeliveryTest, AnEndpointFailingForDaysIsDisabledOnceAndTheHostIsTold) {
   EXPECT_EQ(e.disabled_reason, kDisabledFailing);
   EXPECT_EQ(e.failing_since, t0);
   EXPECT_EQ(e.last_success_at, std::nullopt);
-  EXPECT_EQ(AuditCount("webhook_endpoint.auto_disable"), 1);
-  EXPECT_NE(metrics_.RenderPrometheusText().find(
-                "sb_webhook_endpoints_disabled_total{reason=\"failing\"} 1"),
-            std::string::npos);
+  ExpectDisabledOnceAndAnnounced(kDisabledFailing, watcher);
   store::WebhookDeliveryFilter notices;
   notices.event_type = kEndpointDisabledEvent;
-  auto told = Deliveries(notices);
-  ASSERT_EQ(told.size(), 1u);
-  EXPECT_EQ(told[0].endpoint_id, watcher);
-  EXPECT_EQ(told[0].state, store::WebhookDeliveryState::kSucceeded);
-  const Json payload = Json::parse(told[0].payload);
-  EXPECT_EQ(payload["type"], kEndpointDisabledEvent);
-  EXPECT_EQ(payload["data"]["endpoint"]["id"], endpoint_.value());
-  EXPECT_EQ(payload["data"]["endpoint"]["disabled_reason"], kDisabledFailing);
   store::WebhookDeliveryFilter to_bystander;
   to_bystander.endpoint_id = bystander;
   EXPECT_TRUE(Deliveries(to_bystander).empty());
