@@ -24,12 +24,6 @@ std::string Clip(std::string text) {
   return text;
 }
 
-bool IsRateLimit403(const net::HttpResponse& response) {
-  return response.status == 403 &&
-         (response.body.find("\"rateLimitExceeded\"") != std::string::npos ||
-          response.body.find("\"userRateLimitExceeded\"") != std::string::npos);
-}
-
 std::string StatusOf(const HealthView& v) {
   switch (v.connection.status) {
     case ConnectionStatus::kReauthorizationRequired:
@@ -208,6 +202,17 @@ Result<HealthView> ConnectionHealth::Get(const TenantId& tenant, const Connectio
   return view;
 }
 
+std::optional<CallOutcome> ConnectionHealth::ReauthorizationOutcome(const TenantId& tenant,
+                                                                    const ConnectionId& id) {
+  auto connection = connections_.Get(tenant, id);
+  if (!connection.ok() || connection->status != ConnectionStatus::kReauthorizationRequired) {
+    return std::nullopt;
+  }
+  return CallOutcome{false, kReauthorizationNeeded,
+                     "the grant is no longer valid: " + connection->status_reason, std::nullopt,
+                     true};
+}
+
 CallOutcome ConnectionHealth::LiveCall(const TenantId& tenant, const ConnectionId& id,
                                        const audit::Context& ctx, bool* skipped,
                                        std::string* skip_reason) {
@@ -218,11 +223,7 @@ CallOutcome ConnectionHealth::LiveCall(const TenantId& tenant, const ConnectionI
     }
     // Not usable: reauthorization is the user's incident; a disabled or revoked connection or
     // a switched-off provider is reported by the view, not recorded as a failure.
-    auto connection = connections_.Get(tenant, id);
-    if (connection.ok() && connection->status == ConnectionStatus::kReauthorizationRequired) {
-      return {false, kReauthorizationNeeded,
-              "the grant is no longer valid: " + connection->status_reason, std::nullopt, true};
-    }
+    if (auto reconnect = ReauthorizationOutcome(tenant, id)) return *reconnect;
     *skipped = true;
     *skip_reason = token.status().message();
     return {};
@@ -259,11 +260,7 @@ CallOutcome ConnectionHealth::LiveCall(const TenantId& tenant, const ConnectionI
     if (response->status == 401 && attempt == 0) {
       token = connections_.Token(tenant, id, RefreshMode::kForce, ctx);
       if (!token.ok()) {
-        auto connection = connections_.Get(tenant, id);
-        if (connection.ok() && connection->status == ConnectionStatus::kReauthorizationRequired) {
-          return {false, kReauthorizationNeeded,
-                  "the grant is no longer valid: " + connection->status_reason, std::nullopt, true};
-        }
+        if (auto reconnect = ReauthorizationOutcome(tenant, id)) return *reconnect;
         return {false, kRefreshFailing, token.status().message(), std::nullopt, false};
       }
       continue;
@@ -272,7 +269,7 @@ CallOutcome ConnectionHealth::LiveCall(const TenantId& tenant, const ConnectionI
     if (auto header = response->Header("Retry-After")) {
       if (auto wait = ParseRetryAfter(*header, clock_.Now())) retry_at = clock_.Now() + *wait;
     }
-    return OutcomeOf(response->status, retry_at, IsRateLimit403(*response));
+    return OutcomeOf(response->status, retry_at, IsRateLimit403(response->status, response->body));
   }
   return {};
 }

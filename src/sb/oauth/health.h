@@ -100,6 +100,8 @@ class ConnectionHealth {
   // switched off, no identity endpoint), with the reason.
   CallOutcome LiveCall(const TenantId& tenant, const ConnectionId& id, const audit::Context& ctx,
                        bool* skipped, std::string* skip_reason);
+  // The definitive failure when a token could not be had because the user must reconnect.
+  std::optional<CallOutcome> ReauthorizationOutcome(const TenantId& tenant, const ConnectionId& id);
 
   store::Database& db_;
   const ProviderCatalog& catalog_;

@@ -233,4 +233,9 @@ TokenResult<bool> TokenClient::Revoke(const TokenEndpoint& endpoint,
   return error;
 }
 
+bool IsRateLimit403(int status, std::string_view body) {
+  return status == 403 && (body.find("\"rateLimitExceeded\"") != std::string_view::npos ||
+                           body.find("\"userRateLimitExceeded\"") != std::string_view::npos);
+}
+
 }  // namespace sb::oauth

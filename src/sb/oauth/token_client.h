@@ -94,6 +94,10 @@ class TokenClient {
   const size_t max_response_bytes_;
 };
 
+// True for Google's rate-limit 403 (reason rateLimitExceeded or userRateLimitExceeded in the
+// error body), which is retried like a 429; other 403s are final.
+bool IsRateLimit403(int status, std::string_view body);
+
 // Parses Retry-After: delta-seconds (integer or fractional, as Graph sends) or an HTTP date
 // relative to `now`. nullopt when absent or unparsable.
 std::optional<std::chrono::milliseconds> ParseRetryAfter(std::string_view value,

@@ -70,13 +70,6 @@ bool ClimbsOut(std::string_view path) {
   return false;
 }
 
-// Google's rate-limit 403s are retryable; other 403s are not. `body` may be a prefix.
-bool IsRateLimit403(int status, std::string_view body) {
-  if (status != 403) return false;
-  return body.find("\"rateLimitExceeded\"") != std::string::npos ||
-         body.find("\"userRateLimitExceeded\"") != std::string::npos;
-}
-
 // Request bodies above this go out through a source over one shared copy, so that a retry
 // sends them again without another copy; smaller ones go as a string.
 constexpr size_t kSourcedBodyBytes = 64 << 10;
@@ -251,7 +244,8 @@ Result<bool> ProxyService::ShouldRetry(Attempt& attempt, bool& refreshed, int& r
   if (status != 429 && status != 503 && status != 403) return false;
   if (retries >= options_.max_retries) return false;
   if (Status read = attempt.ReadUpTo(kInspectBytes); !read.ok()) return ProviderError(read);
-  if (status == 403 && !(attempt.complete && IsRateLimit403(status, attempt.body))) return false;
+  if (status == 403 && !(attempt.complete && oauth::IsRateLimit403(status, attempt.body)))
+    return false;
   milliseconds wait(1000);
   if (auto header = attempt.stream->head().Header("Retry-After")) {
     if (auto parsed = oauth::ParseRetryAfter(*header, std::chrono::system_clock::now())) {
@@ -278,7 +272,7 @@ Result<ProxyResponse> ProxyService::Answer(Attempt attempt) {
     if (IsForwardableResponseHeader(name)) result.headers.emplace_back(name, value);
   }
   result.rate_limited =
-      head.status == 429 || (attempt.complete && IsRateLimit403(head.status, attempt.body));
+      head.status == 429 || (attempt.complete && oauth::IsRateLimit403(head.status, attempt.body));
   result.body = std::move(attempt.body);
   if (!attempt.complete) {
     result.more =

@@ -52,47 +52,33 @@ class WebhookConformanceTest : public RepositoryConformanceTest<TestBackend> {
     return r;
   }
 
-  // Runs `fn` in its own transaction of `tenant` and returns what it returned (a Status or a
-  // Result), or the transaction's error.
-  template <typename Fn>
-  auto Call(const TenantId& tenant, Fn fn) {
-    using R = std::invoke_result_t<Fn, Transaction&>;
-    std::optional<R> out;
-    Status s = this->InTenant(tenant, [&](Transaction& tx) -> Status {
-      out.emplace(fn(tx));
-      return ::sb::internal::AsStatus(*out);
-    });
-    if (!s.ok() || !out.has_value()) return R(s);
-    return std::move(*out);
-  }
-
   Status PutEndpoint(const WebhookEndpointRecord& r) {
-    return Call(r.tenant_id,
-                [&](Transaction& tx) { return endpoints_.Insert(tx, r.tenant_id, r); });
+    return this->Call(r.tenant_id,
+                      [&](Transaction& tx) { return endpoints_.Insert(tx, r.tenant_id, r); });
   }
   Status PutDelivery(const WebhookDeliveryRecord& r) {
-    return Call(r.tenant_id,
-                [&](Transaction& tx) { return deliveries_.Insert(tx, r.tenant_id, r); });
+    return this->Call(r.tenant_id,
+                      [&](Transaction& tx) { return deliveries_.Insert(tx, r.tenant_id, r); });
   }
 
   std::optional<WebhookEndpointRecord> GetEndpoint(const TenantId& t, const WebhookEndpointId& id) {
-    auto got = Call(t, [&](Transaction& tx) { return endpoints_.Get(tx, t, id); });
+    auto got = this->Call(t, [&](Transaction& tx) { return endpoints_.Get(tx, t, id); });
     EXPECT_TRUE(got.ok()) << got.status().ToString();
     return got.ok() ? *got : std::nullopt;
   }
   std::optional<WebhookDeliveryRecord> GetDelivery(const TenantId& t, const WebhookDeliveryId& id) {
-    auto got = Call(t, [&](Transaction& tx) { return deliveries_.Get(tx, t, id); });
+    auto got = this->Call(t, [&](Transaction& tx) { return deliveries_.Get(tx, t, id); });
     EXPECT_TRUE(got.ok()) << got.status().ToString();
     return got.ok() ? *got : std::nullopt;
   }
 
   Result<std::optional<WebhookEndpointRecord>> Update(const WebhookEndpointRecord& r) {
-    return Call(r.tenant_id,
-                [&](Transaction& tx) { return endpoints_.Update(tx, r.tenant_id, r); });
+    return this->Call(r.tenant_id,
+                      [&](Transaction& tx) { return endpoints_.Update(tx, r.tenant_id, r); });
   }
 
   bool Record(const WebhookDeliveryRecord& d, const WebhookAttempt& attempt) {
-    auto r = Call(d.tenant_id, [&](Transaction& tx) {
+    auto r = this->Call(d.tenant_id, [&](Transaction& tx) {
       return deliveries_.RecordAttempt(tx, d.tenant_id, d.id, attempt, this->clock_.Now());
     });
     EXPECT_TRUE(r.ok()) << r.status().ToString();
@@ -100,7 +86,7 @@ class WebhookConformanceTest : public RepositoryConformanceTest<TestBackend> {
   }
 
   bool Retry(const WebhookDeliveryRecord& d, const JobId& job) {
-    auto r = Call(d.tenant_id, [&](Transaction& tx) {
+    auto r = this->Call(d.tenant_id, [&](Transaction& tx) {
       return deliveries_.MarkForRetry(tx, d.tenant_id, d.id, job, this->clock_.Now());
     });
     EXPECT_TRUE(r.ok()) << r.status().ToString();
@@ -110,7 +96,7 @@ class WebhookConformanceTest : public RepositoryConformanceTest<TestBackend> {
   // Every endpoint of `tenant`, read in pages of `page`.
   std::vector<WebhookEndpointRecord> ListEndpoints(const TenantId& tenant, int page) {
     return ListAll<WebhookEndpointRecord>(page, [&](const auto& after, int limit) {
-      return Call(tenant, [&](Transaction& tx) {
+      return this->Call(tenant, [&](Transaction& tx) {
         std::optional<WebhookEndpointId> cursor;
         if (after) cursor = after->id;
         return endpoints_.List(tx, tenant, cursor, limit);
@@ -122,7 +108,7 @@ class WebhookConformanceTest : public RepositoryConformanceTest<TestBackend> {
   std::vector<WebhookDeliveryRecord> ListDeliveries(const TenantId& tenant,
                                                     const WebhookDeliveryFilter& filter, int page) {
     return ListAll<WebhookDeliveryRecord>(page, [&](const auto& after, int limit) {
-      return Call(tenant, [&](Transaction& tx) {
+      return this->Call(tenant, [&](Transaction& tx) {
         std::optional<WebhookDeliveryId> cursor;
         if (after) cursor = after->id;
         return deliveries_.List(tx, tenant, filter, cursor, limit);
