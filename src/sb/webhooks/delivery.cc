@@ -10,6 +10,7 @@
 #include "sb/base/encoding.h"
 #include "sb/base/logging.h"
 #include "sb/base/time_format.h"
+#include "sb/net/address_policy.h"
 #include "sb/oauth/token_client.h"
 #include "sb/webhooks/signature.h"
 
@@ -262,7 +263,7 @@ jobs::JobResult Deliverer::Handle(jobs::JobContext& job) {
     auto addresses = resolve_(*host);
     if (!addresses.ok()) return retry_or_dead(std::nullopt, addresses.status().message(), {});
     for (const auto& address : *addresses) {
-      if (IsInternalHost(address)) {
+      if (net::IsInternalHost(address)) {
         return Record(job, *delivery, store::WebhookDeliveryState::kDead, std::nullopt,
                       "the endpoint's host resolves to an internal address", std::nullopt);
       }

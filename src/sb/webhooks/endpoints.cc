@@ -1,13 +1,7 @@
 #include "sb/webhooks/endpoints.h"
 
-#include <algorithm>
-#include <array>
-#include <cctype>
-#include <cstring>
-
-#include <arpa/inet.h>
-
 #include "sb/base/time_format.h"
+#include "sb/net/address_policy.h"
 #include "sb/store/job_repository.h"
 #include "sb/webhooks/signature.h"
 
@@ -23,17 +17,6 @@ vault::SecretContext SecretOf(const TenantId& tenant, const WebhookEndpointId& i
 }
 
 std::string Target(const WebhookEndpointId& id) { return "webhook_endpoints/" + id.value(); }
-
-bool InternalV4(const uint8_t a[4]) {
-  return a[0] == 0 || a[0] == 10 || a[0] == 127 ||   // this network, private, loopback
-         (a[0] == 100 && (a[1] & 0xc0) == 64) ||     // CGNAT 100.64/10
-         (a[0] == 169 && a[1] == 254) ||             // link-local, cloud metadata
-         (a[0] == 172 && (a[1] & 0xf0) == 16) ||     // 172.16/12
-         (a[0] == 192 && a[1] == 168) ||             // 192.168/16
-         (a[0] == 192 && a[1] == 0 && a[2] == 0) ||  // IETF protocol assignments
-         (a[0] == 198 && (a[1] & 0xfe) == 18) ||     // benchmarking 198.18/15
-         a[0] >= 224;                                // multicast, reserved, broadcast
-}
 
 Status CheckMaxConcurrency(const std::optional<int>& n) {
   if (n && (*n < 1 || *n > store::WebhookEndpointRepository::kMaxConcurrency)) {
@@ -62,50 +45,6 @@ std::optional<std::string> UrlHost(std::string_view url) {
   return std::string(rest.substr(0, rest.find(':')));
 }
 
-bool IsInternalHost(std::string_view host) {
-  std::string h(host);
-  std::transform(h.begin(), h.end(), h.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  while (!h.empty() && h.back() == '.') h.pop_back();
-  if (h.empty() || h == "localhost" || h.ends_with(".localhost")) return true;
-  if (h.front() == '[' && h.back() == ']') {
-    const std::string literal = h.substr(1, h.size() - 2);
-    uint8_t a[16];
-    if (inet_pton(AF_INET6, literal.c_str(), a) != 1) return true;  // unparsable: refuse
-    static constexpr uint8_t kZero[16] = {};
-    if (std::memcmp(a, kZero, 15) == 0 && (a[15] == 0 || a[15] == 1)) return true;  // ::, ::1
-    if ((a[0] & 0xfe) == 0xfc) return true;                                         // ULA fc00::/7
-    if (a[0] == 0xfe && (a[1] & 0xc0) == 0x80) return true;                         // fe80::/10
-    if (a[0] == 0xff) return true;                                                  // multicast
-    // IPv4-mapped (::ffff:a.b.c.d) and IPv4-compatible (::a.b.c.d) forms.
-    const bool mapped = std::memcmp(a, kZero, 10) == 0 && a[10] == 0xff && a[11] == 0xff;
-    const bool compatible = std::memcmp(a, kZero, 12) == 0;
-    if (mapped || compatible) return InternalV4(a + 12);
-    return false;
-  }
-  uint8_t v4[4];
-  if (inet_pton(AF_INET, h.c_str(), v4) == 1) return InternalV4(v4);
-  // Numeric forms inet_pton does not take but resolvers do (2130706433, 0x7f000001,
-  // 017700000001, 127.1): refuse a host whose every label is decimal or 0x-hex digits.
-  size_t start = 0;
-  while (start <= h.size()) {
-    size_t end = h.find('.', start);
-    if (end == std::string::npos) end = h.size();
-    std::string_view label(h.data() + start, end - start);
-    if (label.starts_with("0x")) label.remove_prefix(2);
-    const bool digits = !label.empty() && std::all_of(label.begin(), label.end(), [&](char c) {
-      return std::isxdigit(static_cast<unsigned char>(c)) != 0;
-    });
-    const bool decimal = std::all_of(label.begin(), label.end(), [](char c) {
-      return std::isdigit(static_cast<unsigned char>(c)) != 0;
-    });
-    const bool hex = h.compare(start, 2, "0x") == 0;
-    if (!digits || (!decimal && !hex)) return false;
-    start = end + 1;
-  }
-  return true;
-}
-
 Status EndpointService::CheckUrl(const std::string& url) const {
   const bool https = url.starts_with("https://");
   const bool http = url.starts_with("http://");
@@ -115,7 +54,7 @@ Status EndpointService::CheckUrl(const std::string& url) const {
   }
   const auto host = UrlHost(url);
   if (!host) return InvalidArgumentError("the endpoint URL has no valid host (or has userinfo)");
-  if (!policy_.allow_private_targets && IsInternalHost(*host)) {
+  if (!policy_.allow_private_targets && net::IsInternalHost(*host)) {
     return InvalidArgumentError(
         "the endpoint URL points at a loopback, private or link-local address");
   }

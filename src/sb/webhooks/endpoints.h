@@ -107,11 +107,6 @@ class EndpointService {
 // "webhook_endpoint:<id>".
 std::string EndpointConcurrencyKey(const WebhookEndpointId& id);
 
-// True when `host` (a URL's host: name, IPv4 literal or bracketed IPv6 literal) is loopback,
-// private (RFC 1918, CGNAT, IPv6 ULA), link-local (incl. 169.254.169.254), unspecified,
-// multicast, an IPv4-mapped form of those, or "localhost" / "*.localhost".
-bool IsInternalHost(std::string_view host);
-
 // The host of an absolute URL ("name", "1.2.3.4" or "[v6]", without the port); nullopt when
 // malformed or when it carries userinfo.
 std::optional<std::string> UrlHost(std::string_view url);

@@ -17,23 +17,6 @@
 namespace sb::webhooks {
 namespace {
 
-TEST(IsInternalHostTest, RefusesInternalAddressesInEveryForm) {
-  for (const char* host : {"localhost",         "LOCALHOST.",     "api.localhost",
-                           "127.0.0.1",         "127.1.2.3",      "10.0.0.8",
-                           "172.16.0.1",        "172.31.255.255", "192.168.1.1",
-                           "169.254.169.254",   "100.64.0.1",     "0.0.0.0",
-                           "224.0.0.1",         "[::1]",          "[::]",
-                           "[fd00::1]",         "[fe80::1]",      "[::ffff:127.0.0.1]",
-                           "[::ffff:10.1.2.3]", "2130706433",     "0x7f000001",
-                           "017700000001",      "[not-v6]"}) {
-    EXPECT_TRUE(IsInternalHost(host)) << host;
-  }
-  for (const char* host : {"hooks.example.com", "93.184.216.34", "172.32.0.1", "[2606:4700::1]",
-                           "8.8.8.8", "host-10.example.net"}) {
-    EXPECT_FALSE(IsInternalHost(host)) << host;
-  }
-}
-
 class EndpointServiceTest : public ::testing::Test {
  protected:
   void SetUp() override {
