@@ -1,7 +1,10 @@
 #include "sb/api/system_handlers.h"
 
+#include <utility>
+
 #include "sb/base/logging.h"
 #include "sb/http/problem.h"
+#include "sb/vault/digest.h"
 
 namespace sb::api {
 
@@ -13,8 +16,12 @@ const Json& OpenApiDocument() {
   return *kDoc;
 }
 
-SystemHandlers::SystemHandlers(store::Database& db, metrics::MetricsRegistry& metrics)
-    : db_(db), metrics_(metrics), openapi_text_(OpenApiDocument().dump()) {
+SystemHandlers::SystemHandlers(store::Database& db, metrics::MetricsRegistry& metrics,
+                               std::string metrics_token)
+    : db_(db),
+      metrics_(metrics),
+      openapi_text_(OpenApiDocument().dump()),
+      metrics_token_(std::move(metrics_token)) {
   metrics_.AddGaugeCallback("sb_db_pool_open_connections", "Open database connections",
                             [this] { return double(db_.Stats().open_connections); });
   metrics_.AddGaugeCallback("sb_db_pool_in_use_connections", "Database connections in use",
@@ -40,7 +47,35 @@ http::Response SystemHandlers::Ready(http::Request& request) {
   return http::Response::Json(200, {{"status", "ready"}});
 }
 
-http::Response SystemHandlers::Metrics(http::Request&) {
+http::Response SystemHandlers::Metrics(http::Request& request) {
+  return Scrape(request, /*private_listener=*/false);
+}
+
+http::Response SystemHandlers::PrivateMetrics(http::Request& request) {
+  return Scrape(request, /*private_listener=*/true);
+}
+
+http::Response SystemHandlers::Scrape(const http::Request& request, bool private_listener) const {
+  if (metrics_token_.empty() && !private_listener) {
+    return http::MakeProblem(404, "not-found",
+                             "metrics are served on the metrics listener (metrics.listen) or "
+                             "with a bearer token (metrics.token)",
+                             request.request_id);
+  }
+  if (!metrics_token_.empty()) {
+    constexpr std::string_view kScheme = "Bearer ";
+    const std::optional<std::string_view> header = request.Header("Authorization");
+    const bool bearer = header && header->size() > kScheme.size() &&
+                        http::EqualsIgnoreCase(header->substr(0, kScheme.size()), kScheme);
+    if (!bearer || !vault::ConstantTimeEquals(vault::Sha256(header->substr(kScheme.size())),
+                                              vault::Sha256(metrics_token_))) {
+      http::Response r = http::MakeProblem(401, "unauthenticated",
+                                           "metrics need 'Authorization: Bearer <metrics token>'",
+                                           request.request_id);
+      r.SetHeader("WWW-Authenticate", "Bearer");
+      return r;
+    }
+  }
   return http::Response::Text(200, metrics_.RenderPrometheusText(),
                               "text/plain; version=0.0.4; charset=utf-8");
 }

@@ -1,6 +1,11 @@
-// Public operational endpoints: /healthz, /readyz, /metrics and /v1/openapi.json.
-// Thread-safe.
+// Operational endpoints: /healthz, /readyz, /v1/openapi.json (public) and /metrics, which is not
+// public: on the API listener it answers only a request carrying `Authorization: Bearer
+// <metrics token>` (compared in constant time; 401 otherwise, 404 when no token is configured),
+// and on the metrics listener of its own (`metrics.listen`) it answers anyone who can reach that
+// address unless a token is configured, which is then required there too. Thread-safe.
 #pragma once
+
+#include <string>
 
 #include "sb/base/json.h"
 #include "sb/base/metrics.h"
@@ -15,17 +20,23 @@ const Json& OpenApiDocument();
 
 class SystemHandlers {
  public:
-  SystemHandlers(store::Database& db, metrics::MetricsRegistry& metrics);
+  // `metrics_token` empty: no token (the API listener then does not serve /metrics).
+  SystemHandlers(store::Database& db, metrics::MetricsRegistry& metrics,
+                 std::string metrics_token = "");
 
-  http::Response Health(http::Request& request);   // inline: never blocks
-  http::Response Ready(http::Request& request);    // pings the database
-  http::Response Metrics(http::Request& request);  // Prometheus text
+  http::Response Health(http::Request& request);          // inline: never blocks
+  http::Response Ready(http::Request& request);           // pings the database
+  http::Response Metrics(http::Request& request);         // Prometheus text, API listener
+  http::Response PrivateMetrics(http::Request& request);  // the same on the metrics listener
   http::Response OpenApi(http::Request& request);
 
  private:
   store::Database& db_;
   metrics::MetricsRegistry& metrics_;
+  http::Response Scrape(const http::Request& request, bool private_listener) const;
+
   std::string openapi_text_;  // serialized once
+  const std::string metrics_token_;
 };
 
 }  // namespace sb::api

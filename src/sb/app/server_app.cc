@@ -46,8 +46,9 @@ net::CurlHttpClientOptions HttpClientOptionsFrom(const config::ProvidersConfig& 
   return o;
 }
 
-proxy::ProxyOptions ProxyOptionsFrom(const config::ProxyConfig& p) {
+proxy::ProxyOptions ProxyOptionsFrom(const config::ProxyConfig& p, const config::MetricsConfig& m) {
   proxy::ProxyOptions o;
+  o.tenant_label = m.tenant_labels;
   o.max_request_bytes = static_cast<size_t>(p.max_request_bytes);
   o.max_response_bytes = static_cast<size_t>(p.max_response_bytes);
   return o;
@@ -128,12 +129,13 @@ struct ServerApp::Parts {
                                                 static_cast<double>(c.limits.burst)}),
         // Failed authentications per client host: 20 at once, then one per second.
         auth_failures(clock, http::RateLimiterOptions{1, 20}),
-        system(*db, metrics),
+        system(*db, metrics, c.metrics.token),
         tenant_handlers(tenants, keys),
         audit_handlers(*db, *security.audit),
         integration_handlers(catalog, integrations),
         proxy_http(ProxyHttpOptionsFrom(c)),
-        proxy(catalog, connections, proxy_http, metrics, ProxyOptionsFrom(c.proxy), {}, &switches),
+        proxy(catalog, connections, proxy_http, metrics, ProxyOptionsFrom(c.proxy, c.metrics), {},
+              &switches),
         health(*db, catalog, connections, proxy_http, clock,
                oauth::HealthOptions{.alert_after_failures = c.health.alert_after_failures},
                &metrics, &dispatcher, &switches),
@@ -219,6 +221,9 @@ struct ServerApp::Parts {
   std::unique_ptr<health::HealthScheduler> health_scheduler;
   http::Router router;
   std::unique_ptr<http::Server> server;
+  // The metrics listener (metrics.listen), when configured: GET /metrics only.
+  http::Router metrics_router;
+  std::unique_ptr<http::Server> metrics_server;
 };
 
 namespace {
@@ -235,6 +240,26 @@ http::ServerOptions ServerOptionsFrom(const config::ServerConfig& s) {
   o.pool.threads = static_cast<size_t>(s.worker_threads);
   o.pool.max_queue = static_cast<size_t>(s.worker_queue);
   return o;
+}
+
+// A small listener of its own for GET /metrics (metrics.listen): one I/O and one pool thread.
+Result<std::unique_ptr<http::Server>> MetricsServer(const config::MetricsConfig& m,
+                                                    api::SystemHandlers& system,
+                                                    http::Router& router,
+                                                    metrics::MetricsRegistry& registry,
+                                                    const Clock& clock) {
+  if (m.listen_address.empty()) return std::unique_ptr<http::Server>();
+  SB_RETURN_IF_ERROR(router.Add(
+      "GET", "/metrics", [&system](http::Request& r) { return system.PrivateMetrics(r); },
+      http::RouteOptions{/*authenticated=*/false, http::Execution::kBlockingPool}));
+  http::ServerOptions o;
+  o.address = m.listen_address;
+  o.port = m.port;
+  o.io_threads = 1;
+  o.max_body_bytes = 1024;
+  o.pool.threads = 1;
+  o.pool.max_queue = 16;
+  return std::make_unique<http::Server>(o, router, registry, clock);
 }
 
 }  // namespace
@@ -305,6 +330,9 @@ Result<std::unique_ptr<ServerApp>> ServerApp::Create(const config::Config& confi
                                    parts->admin_handlers, parts->health_handlers, parts->auth}));
   parts->server = std::make_unique<http::Server>(ServerOptionsFrom(config.server), parts->router,
                                                  parts->metrics, clock);
+  SB_ASSIGN_OR_RETURN(
+      parts->metrics_server,
+      MetricsServer(config.metrics, parts->system, parts->metrics_router, parts->metrics, clock));
   return std::unique_ptr<ServerApp>(new ServerApp(std::move(parts)));
 }
 
@@ -315,12 +343,16 @@ ServerApp::~ServerApp() {
   if (parts_ && parts_->health_scheduler) parts_->health_scheduler->Stop();
   if (parts_) parts_->job_runner.Stop();
   if (parts_ && parts_->server) parts_->server->Stop(std::chrono::milliseconds(0));
+  if (parts_ && parts_->metrics_server) parts_->metrics_server->Stop(std::chrono::milliseconds(0));
   if (parts_) parts_->switches.Stop();
   if (parts_) parts_->usage.Stop();
 }
 
 Result<uint16_t> ServerApp::Start() {
   SB_RETURN_IF_ERROR(parts_->server->Start());
+  if (parts_->metrics_server) {
+    SB_RETURN_IF_ERROR(parts_->metrics_server->Start().WithContext("metrics.listen"));
+  }
   const uint16_t port = parts_->server->port();
   if (parts_->config.server.public_url.empty()) {
     parts_->connect.SetPublicUrl("http://" + parts_->config.server.listen_address + ":" +
@@ -340,8 +372,13 @@ void ServerApp::Stop(std::chrono::milliseconds grace) {
   if (parts_->health_scheduler) parts_->health_scheduler->Stop();
   parts_->job_runner.Stop();
   parts_->server->Stop(grace);
+  if (parts_->metrics_server) parts_->metrics_server->Stop(grace);
   parts_->switches.Stop();
   parts_->usage.Stop();
+}
+
+uint16_t ServerApp::metrics_port() const {
+  return parts_->metrics_server ? parts_->metrics_server->port() : 0;
 }
 
 store::Database& ServerApp::database() { return *parts_->db; }

@@ -44,6 +44,9 @@ class ServerApp {
   // Stops accepting at once, lets in-flight requests finish within `grace`, then stops.
   void Stop(std::chrono::milliseconds grace);
 
+  // The metrics listener's bound port; 0 when metrics.listen is not set. REQUIRES: Start.
+  uint16_t metrics_port() const;
+
   store::Database& database();
   tenancy::TenantService& tenants();
   tenancy::ApiKeyService& api_keys();

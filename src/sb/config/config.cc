@@ -69,6 +69,35 @@ Status ApplyListen(Config& c, const std::string& text) {
   return OkStatus();
 }
 
+Status ApplyMetricsListen(Config& c, const std::string& text) {
+  if (text.empty()) {
+    c.metrics.listen_address.clear();
+    c.metrics.port = 0;
+    return OkStatus();
+  }
+  const auto colon = text.rfind(':');
+  if (colon == std::string::npos || colon == 0) {
+    return Bad("metrics.listen", "expected host:port or empty, got '" + text + "'");
+  }
+  SB_ASSIGN_OR_RETURN(int64_t port, ParseInt("metrics.listen", text.substr(colon + 1), 0, 65535));
+  c.metrics.listen_address = text.substr(0, colon);
+  c.metrics.port = static_cast<uint16_t>(port);
+  return OkStatus();
+}
+
+Status ApplyMetricsToken(Config& c, const std::string& text) {
+  constexpr size_t kMinLength = 32;
+  if (!text.empty() && text.size() < kMinLength) {
+    return Bad("metrics.token", "must be empty or at least 32 characters long");
+  }
+  for (const char ch : text) {
+    if (ch <= ' ' || ch > '~')
+      return Bad("metrics.token", "must be printable ASCII without spaces");
+  }
+  c.metrics.token = text;
+  return OkStatus();
+}
+
 Status ApplyDatabaseUrl(std::string& field, const char* key, const std::string& text) {
   if (text.rfind("sqlite:", 0) == 0 && text.size() > 7) {
     field = text;
@@ -326,6 +355,21 @@ const std::vector<KeySpec>& Keys() {  // NOLINT(readability-function-size)
        IntField("audit.checkpoint_interval", &Config::audit, 1, 1'000'000,
                 [](AuditConfig& a, int64_t v) { a.checkpoint_interval = int(v); }),
        [](const Config& c) { return std::to_string(c.audit.checkpoint_interval); }},
+      {"metrics.listen", ApplyMetricsListen,
+       [](const Config& c) {
+         return c.metrics.listen_address.empty()
+                    ? std::string()
+                    : c.metrics.listen_address + ":" + std::to_string(c.metrics.port);
+       }},
+      {"metrics.token", ApplyMetricsToken,
+       [](const Config& c) { return std::string(c.metrics.token.empty() ? "(not set)" : "(set)"); }},
+      {"metrics.tenant_labels",
+       [](Config& c, const std::string& v) -> Status {
+         if (v != "true" && v != "false") return Bad("metrics.tenant_labels", "expected true or false");
+         c.metrics.tenant_labels = v == "true";
+         return OkStatus();
+       },
+       [](const Config& c) { return std::string(c.metrics.tenant_labels ? "true" : "false"); }},
       {"log.level",
        [](Config& c, const std::string& v) -> Status {
          if (v != "debug" && v != "info" && v != "warn" && v != "error") {

@@ -122,6 +122,19 @@ struct ProxyConfig {
   int64_t max_response_bytes = int64_t{16} << 20;
 };
 
+// Who may read /metrics (api::SystemHandlers). Not public by default: on the API listener it
+// answers only with `Authorization: Bearer <metrics.token>`; `metrics.listen` serves it on a
+// listener of its own (for a private network or loopback), where the token is required too
+// when one is set.
+struct MetricsConfig {
+  std::string listen_address;  // metrics.listen: "host:port"; empty = no metrics listener
+  uint16_t port = 0;
+  std::string token;  // metrics.token: at least 32 characters; empty = none
+  // metrics.tenant_labels: label per-tenant series with the tenant id (off by default: an
+  // operator opts in, knowing that whoever scrapes then sees every tenant's id).
+  bool tenant_labels = false;
+};
+
 struct LogConfig {
   std::string level = "info";  // log.level: debug | info | warn | error
 };
@@ -139,6 +152,7 @@ struct Config {
   AdminConfig admin;
   HealthConfig health;
   ProxyConfig proxy;
+  MetricsConfig metrics;
   LogConfig log;
 };
 

@@ -67,6 +67,30 @@ TEST(Config, WebhookHealthAndConcurrencyKeys) {
             std::string::npos);
 }
 
+// /metrics is not public by default: no token, no listener of its own, no tenant labels.
+TEST(Config, MetricsExposureKeys) {
+  auto defaults = ParseConfig("", "x", {});
+  ASSERT_TRUE(defaults.ok());
+  EXPECT_TRUE(defaults->metrics.token.empty());
+  EXPECT_TRUE(defaults->metrics.listen_address.empty());
+  EXPECT_FALSE(defaults->metrics.tenant_labels);
+  const std::string token(40, 'm');
+  auto c = ParseConfig("[metrics]\nlisten = \"127.0.0.1:9090\"\ntenant_labels = true\n", "sb.toml",
+                       {{"SWITCHBOARD_METRICS_TOKEN", token}});
+  ASSERT_TRUE(c.ok()) << c.status().ToString();
+  EXPECT_EQ(c->metrics.listen_address, "127.0.0.1");
+  EXPECT_EQ(c->metrics.port, 9090);
+  EXPECT_EQ(c->metrics.token, token);
+  EXPECT_TRUE(c->metrics.tenant_labels);
+  for (const auto& [k, v] : Describe(*c)) EXPECT_EQ(v.find(token), std::string::npos) << k;
+  const std::string short_token = "too-short-to-guess-hard";
+  auto weak = ParseConfig("", "x", {{"SWITCHBOARD_METRICS_TOKEN", short_token}});
+  ASSERT_FALSE(weak.ok());
+  EXPECT_NE(weak.status().message().find("metrics.token"), std::string::npos);
+  EXPECT_EQ(weak.status().message().find(short_token), std::string::npos);
+  EXPECT_FALSE(ParseConfig("[metrics]\nlisten = \"9090\"\n", "sb.toml", {}).ok());
+}
+
 TEST(Config, BadValuesNameTheKey) {
   auto bad_int = ParseConfig("[server]\nio_threads = 0\n", "sb.toml", {});
   ASSERT_FALSE(bad_int.ok());

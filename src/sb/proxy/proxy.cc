@@ -186,10 +186,12 @@ ProxyService::ProxyService(const oauth::ProviderCatalog& catalog,
     : catalog_(catalog),
       connections_(connections),
       http_(http),
-      counter_(metrics.AddCounter("sb_proxy_requests_total",
-                                  "Proxied calls by tenant, provider and the provider's status "
-                                  "(0: no answer).",
-                                  {"tenant", "provider", "status"})),
+      counter_(metrics.AddCounter(
+          "sb_proxy_requests_total",
+          "Proxied calls by provider and the provider's status (0: no answer), and by tenant "
+          "when metrics.tenant_labels is on.",
+          options.tenant_label ? std::vector<std::string>{"tenant", "provider", "status"}
+                               : std::vector<std::string>{"provider", "status"})),
       options_(options),
       sleep_(sleep ? std::move(sleep) : [](milliseconds d) { std::this_thread::sleep_for(d); }),
       switches_(switches) {}
@@ -232,6 +234,15 @@ struct ProxyService::Attempt {
 
 // 401 (once): refresh and retry. 429, 503, Google's rate-limit 403: wait and retry, within the
 // caps. The answers involved are small; they are read (up to kInspectBytes) first.
+void ProxyService::Count(const TenantId& tenant, const std::string& provider, int status) const {
+  const std::string code = std::to_string(status);
+  if (options_.tenant_label) {
+    counter_.WithLabels({tenant.value(), provider, code}).Increment();
+  } else {
+    counter_.WithLabels({provider, code}).Increment();
+  }
+}
+
 Result<bool> ProxyService::ShouldRetry(Attempt& attempt, bool& refreshed, int& retries) {
   const int status = attempt.status();
   if (status == 401 && !refreshed) {
@@ -395,7 +406,7 @@ Result<ProxyResponse> ProxyService::Call(const TenantId& tenant, const Connectio
         pending ? std::move(*pending) : connections_.Token(tenant, connection, mode, ctx);
     pending.reset();
     if (!token.ok()) {
-      counter_.WithLabels({tenant.value(), provider, "0"}).Increment();
+      Count(tenant, provider, 0);
       return token.status();
     }
     out.headers[auth_index].second = "Bearer " + std::string(token->token.view());
@@ -405,7 +416,7 @@ Result<ProxyResponse> ProxyService::Call(const TenantId& tenant, const Connectio
     vault::Wipe(out.headers[auth_index].second);
     ++attempts;
     if (!opened.ok()) {
-      counter_.WithLabels({tenant.value(), provider, "0"}).Increment();
+      Count(tenant, provider, 0);
       // The caller's streamed body failed (too large, or the caller left): say so.
       if (once && opened.status().message().find("request body") != std::string::npos) {
         return CallerBodyError(opened.status());
@@ -413,7 +424,7 @@ Result<ProxyResponse> ProxyService::Call(const TenantId& tenant, const Connectio
       return ProviderError(opened.status());
     }
     Attempt attempt{.stream = std::move(*opened)};
-    counter_.WithLabels({tenant.value(), provider, std::to_string(attempt.status())}).Increment();
+    Count(tenant, provider, attempt.status());
     const std::optional<uint64_t> announced = AnnouncedLength(attempt.stream->head());
     if (announced && *announced > options_.max_response_bytes) {
       return TooLarge(options_.max_response_bytes);

@@ -57,6 +57,9 @@ struct ProxyOptions {
   int max_retries = 2;                   // for 429 / 503 / rate-limit 403
   std::chrono::milliseconds max_retry_wait{10'000};  // a longer Retry-After is not waited for
   std::chrono::milliseconds timeout{30'000};         // per provider call
+  // Label sb_proxy_requests_total with the tenant id (metrics.tenant_labels); off: no tenant
+  // label, so whoever scrapes /metrics does not learn tenant ids.
+  bool tenant_label = false;
 };
 
 struct ProxyRequest {
@@ -132,6 +135,9 @@ class ProxyService {
   const oauth::ProviderCatalog& catalog_;
   oauth::ConnectionService& connections_;
   net::HttpClient& http_;
+  // Counts one provider call (status 0: no answer) in sb_proxy_requests_total.
+  void Count(const TenantId& tenant, const std::string& provider, int status) const;
+
   metrics::CounterFamily& counter_;
   const ProxyOptions options_;
   std::function<void(std::chrono::milliseconds)> sleep_;

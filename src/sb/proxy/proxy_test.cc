@@ -201,9 +201,24 @@ TEST_F(ProxyTest, ForwardsSafelyAndInjectsTheConnectionsToken) {
     etag |= n == "ETag" && v == "\"7\"";
   }
   EXPECT_TRUE(etag);
+  // No tenant label unless the operator opts in (metrics.tenant_labels).
+  const std::string text = metrics_.RenderPrometheusText();
+  EXPECT_NE(text.find("sb_proxy_requests_total{provider=\"google\",status=\"201\"} 1"),
+            std::string::npos);
+  EXPECT_EQ(text.find(tenant_.value()), std::string::npos);
+}
+
+// With metrics.tenant_labels on, each tenant's calls have their own series.
+TEST_F(ProxyTest, TenantLabelsAreOptIn) {
+  metrics::MetricsRegistry registry;
+  ProxyService proxy(*catalog_, *connections_, http_, registry, ProxyOptions{.tenant_label = true},
+                     [](milliseconds) {});
+  http_.Enqueue(Reply(200, "ok"));
+  ASSERT_TRUE(
+      proxy.Forward(tenant_, id_, ProxyRequest{"GET", "calendar/v3/x", "", {}, ""}, ctx_).ok());
   EXPECT_NE(
-      metrics_.RenderPrometheusText().find("sb_proxy_requests_total{tenant=\"" + tenant_.value() +
-                                           "\",provider=\"google\",status=\"201\"} 1"),
+      registry.RenderPrometheusText().find("sb_proxy_requests_total{tenant=\"" + tenant_.value() +
+                                           "\",provider=\"google\",status=\"200\"} 1"),
       std::string::npos);
 }
 

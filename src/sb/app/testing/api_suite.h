@@ -30,6 +30,7 @@ class ApiSuite : public ::testing::Test {
     config_.server.worker_threads = 4;
     config_.limits.requests_per_second = 1000;
     config_.limits.burst = 1000;
+    config_.metrics.token = kMetricsToken;
     // Development keys, generated on first use, in a directory of this test's own.
     keys_dir_ = std::filesystem::temp_directory_path() /
                 ("sb-api-keys-" + std::to_string(random_.Uint64()));
@@ -76,6 +77,11 @@ class ApiSuite : public ::testing::Test {
     TestHttpClient client(port_);
     return client.Send(method, target, body, key);
   }
+
+  // GET /metrics with the suite's metrics token.
+  TestResponse Metrics() { return Call("GET", "/metrics", "", kMetricsToken); }
+
+  static constexpr char kMetricsToken[] = "metrics-scraper-token-0123456789abcdef";
 
   // Creates a tenant through the API and a key with `scopes` in it; returns {tenant id, key}.
   std::pair<std::string, std::string> NewTenantWithKey(const std::string& scopes_json) {

@@ -22,7 +22,7 @@ TYPED_TEST_P(ApiSuite, HealthReadinessAndMetrics) {
   // a moment after its answer arrived.
   TestResponse metrics;
   for (int attempt = 0; attempt < 100; ++attempt) {
-    metrics = this->Call("GET", "/metrics");
+    metrics = this->Metrics();
     ASSERT_EQ(metrics.status, 200);
     if (metrics.body.find("route=\"/readyz\"") != std::string::npos) break;
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
@@ -31,6 +31,41 @@ TYPED_TEST_P(ApiSuite, HealthReadinessAndMetrics) {
   EXPECT_NE(metrics.body.find("route=\"/readyz\""), std::string::npos);
   EXPECT_NE(metrics.body.find("sb_http_request_duration_seconds_bucket"), std::string::npos);
   EXPECT_NE(metrics.body.find("sb_db_pool_max_connections"), std::string::npos);
+}
+
+// /metrics is not public (issue 13): on the API listener only the metrics token reads it; an API
+// key, even an admin's, does not.
+TYPED_TEST_P(ApiSuite, MetricsNeedTheTokenOnTheApiListener) {
+  this->Boot();
+  EXPECT_EQ(this->Call("GET", "/metrics").status, 401);
+  TestResponse wrong = this->Call("GET", "/metrics", "", std::string(40, 'x'));
+  EXPECT_EQ(wrong.status, 401);
+  EXPECT_EQ(wrong.body.find("sb_http_requests_total"), std::string::npos);
+  EXPECT_EQ(this->Call("GET", "/metrics", "", this->admin_key_).status, 401);
+  TestResponse right = this->Metrics();
+  EXPECT_EQ(right.status, 200);
+  EXPECT_NE(right.body.find("sb_db_pool_max_connections"), std::string::npos);
+}
+
+// Without a token the API listener does not serve metrics at all; metrics.listen serves them
+// on an address of their own (loopback or a private network).
+TYPED_TEST_P(ApiSuite, MetricsListenerOfItsOwn) {
+  this->config_.metrics.token.clear();
+  this->config_.metrics.listen_address = "127.0.0.1";
+  this->config_.metrics.port = 0;
+  this->Boot();
+  TestResponse api = this->Call("GET", "/metrics");
+  EXPECT_EQ(api.status, 404);
+  EXPECT_EQ(api.body.find("sb_http_requests_total"), std::string::npos);
+  const uint16_t port = this->app_->metrics_port();
+  ASSERT_NE(port, 0);
+  ASSERT_NE(port, this->port_);
+  TestHttpClient scraper(port);
+  TestResponse scraped = scraper.Send("GET", "/metrics");
+  EXPECT_EQ(scraped.status, 200);
+  EXPECT_NE(scraped.body.find("sb_db_pool_max_connections"), std::string::npos);
+  // Only /metrics there: the API is not reachable through the metrics listener.
+  EXPECT_EQ(scraper.Send("GET", "/v1/api-keys", "", this->admin_key_).status, 404);
 }
 
 TYPED_TEST_P(ApiSuite, TenantLifecycleThroughTheApi) {
@@ -497,12 +532,13 @@ TYPED_TEST_P(ApiSuite, WebhookEndpointsShowTheirSecretOnce) {
 }
 
 REGISTER_TYPED_TEST_SUITE_P(
-    ApiSuite, HealthReadinessAndMetrics, TenantLifecycleThroughTheApi,
-    MissingOrWrongCredentialsAre401, ApiKeysCreateListPaginateRevoke,
-    RevocationTakesEffectOnTheNextRequest, CrossTenantAccessIsImpossible, ScopesCannotBeEscalated,
-    BadInputGetsPreciseProblems, OversizeBodiesAndHeaderFloodsAreRefused,
-    RateLimitAnswers429WithRetryAfter, OpenApiDocumentDescribesExactlyTheRoutes,
-    AuditLogRecordsChangesAndPagesWithFilters, AuditExportStreamsCsvAndJsonLines,
+    ApiSuite, HealthReadinessAndMetrics, MetricsNeedTheTokenOnTheApiListener,
+    MetricsListenerOfItsOwn, TenantLifecycleThroughTheApi, MissingOrWrongCredentialsAre401,
+    ApiKeysCreateListPaginateRevoke, RevocationTakesEffectOnTheNextRequest,
+    CrossTenantAccessIsImpossible, ScopesCannotBeEscalated, BadInputGetsPreciseProblems,
+    OversizeBodiesAndHeaderFloodsAreRefused, RateLimitAnswers429WithRetryAfter,
+    OpenApiDocumentDescribesExactlyTheRoutes, AuditLogRecordsChangesAndPagesWithFilters,
+    AuditExportStreamsCsvAndJsonLines,
     RepeatedAuthenticationFailuresAreThrottledAndAuditedBoundedly,
     IntegrationsKeepTheClientSecretInside, WebhookEndpointsShowTheirSecretOnce);
 

@@ -303,7 +303,7 @@ TYPED_TEST_P(ConnectSuite, FullFlowCreatesOneConnectionPerAccount) {
   EXPECT_EQ(this->Connections().size(), 2u);
   EXPECT_EQ(this->CountAudit("connection.create"), 2);
   EXPECT_EQ(this->CountAudit("connection.reconnect"), 2);
-  const std::string metrics = this->Call("GET", "/metrics").body;
+  const std::string metrics = this->Metrics().body;
   EXPECT_NE(metrics.find(R"(sb_connect_callbacks_total{provider="google",outcome="connected"} 1)"),
             std::string::npos)
       << metrics;
@@ -485,7 +485,7 @@ TYPED_TEST_P(ConnectSuite, RefreshRotatesAndARevokedGrantNeedsReauthorization) {
   EXPECT_EQ(*this->app_->connections().RefreshDue(**maintenance, 100), 0);
   EXPECT_EQ(this->TokenCalls(microsoft), calls);
   EXPECT_EQ(this->CountAudit("connection.refresh"), 4);
-  const std::string metrics = this->Call("GET", "/metrics").body;
+  const std::string metrics = this->Metrics().body;
   EXPECT_NE(metrics.find(R"(sb_token_refreshes_total{provider="microsoft",outcome="success"} 3)"),
             std::string::npos)
       << metrics;
@@ -748,7 +748,7 @@ TYPED_TEST_P(ConnectSuite, KillSwitchStopsACallInFlight) {
   // Not the provider's 200 three seconds later: the switch's 409.
   EXPECT_EQ(in_flight.status, 409) << in_flight.body;
   EXPECT_NE(in_flight.body.find("stop everything"), std::string::npos) << in_flight.body;
-  TestResponse metrics = this->Call("GET", "/metrics", "", "");
+  TestResponse metrics = this->Metrics();
   EXPECT_NE(metrics.body.find(R"(sb_provider_calls_cancelled_total{provider="google"} 1)"),
             std::string::npos);
 }
@@ -837,7 +837,7 @@ TYPED_TEST_P(ConnectSuite, HealthAlertsOncePerIncident) {
   std::sort(got.begin(), got.end());
   EXPECT_EQ(got,
             (std::vector<std::string>{"connection.health_alert", "connection.health_recovered"}));
-  TestResponse metrics = this->Call("GET", "/metrics", "", "");
+  TestResponse metrics = this->Metrics();
   EXPECT_NE(
       metrics.body.find(
           R"(sb_connection_health_alerts_total{provider="google",kind="provider_unavailable"} 1)"),
@@ -877,7 +877,7 @@ TYPED_TEST_P(ConnectSuite, ARejectedTokenIsAnIncidentAtOnce) {
   EXPECT_EQ(h["status"], "unhealthy") << h.dump();
   EXPECT_EQ(h["last_error"]["kind"], "token_rejected");
   EXPECT_EQ(h["live_check"]["ok"], false);
-  TestResponse metrics = this->Call("GET", "/metrics", "", "");
+  TestResponse metrics = this->Metrics();
   EXPECT_NE(metrics.body.find(
                 R"(sb_connection_health_alerts_total{provider="google",kind="token_rejected"} 2)"),
             std::string::npos);
