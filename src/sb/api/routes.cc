@@ -13,6 +13,10 @@ Status RegisterRoutes(http::Router& router, const Handlers& h) {
                                              /*log_path=*/false};
 
   router.Use([&auth = h.auth](Request& r, const http::Handler& next) { return auth(r, next); });
+  // After auth: it counts per tenant, which only an authenticated request has.
+  router.Use([&limiter = h.concurrency](Request& r, const http::Handler& next) {
+    return limiter(r, next);
+  });
 
   auto& sys = h.system;
   auto& t = h.tenants;

@@ -9,6 +9,7 @@
 #include "sb/api/integration_handlers.h"
 #include "sb/api/proxy_handlers.h"
 #include "sb/api/system_handlers.h"
+#include "sb/api/tenant_concurrency.h"
 #include "sb/api/tenant_handlers.h"
 #include "sb/api/webhook_handlers.h"
 #include "sb/http/router.h"
@@ -26,6 +27,7 @@ struct Handlers {
   AdminHandlers& admin;
   HealthHandlers& health;
   AuthMiddleware& auth;
+  TenantConcurrencyLimiter& concurrency;  // runs right after auth
 };
 
 // Errors: INTERNAL when a route is registered twice (a programming error caught by tests).

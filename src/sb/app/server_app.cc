@@ -157,7 +157,10 @@ struct ServerApp::Parts {
             *security.audit, dispatcher, &metrics),
         job_runner(*db, maintenance_db ? *maintenance_db : *db, clock, random,
                    JobRunnerOptionsFrom(random), &metrics),
-        auth(keys, limiter, auth_failures, &usage) {
+        auth(keys, limiter, auth_failures, &usage),
+        concurrency(api::TenantConcurrencyOptions{
+            static_cast<size_t>(c.limits.max_concurrent_requests_per_tenant),
+            static_cast<size_t>(c.limits.max_concurrent_uploads_per_tenant)}) {
     job_runner.Register(webhooks::kDeliverJob,
                         [this](jobs::JobContext& job) { return deliverer.Handle(job); });
     if (c.health.check_interval.count() > 0) {
@@ -217,6 +220,7 @@ struct ServerApp::Parts {
   webhooks::Deliverer deliverer;
   jobs::JobRunner job_runner;
   api::AuthMiddleware auth;
+  api::TenantConcurrencyLimiter concurrency;  // outlives the server's streams
   std::unique_ptr<oauth::RefreshScheduler> scheduler;
   std::unique_ptr<health::HealthScheduler> health_scheduler;
   http::Router router;
@@ -239,6 +243,9 @@ http::ServerOptions ServerOptionsFrom(const config::ServerConfig& s) {
   o.idle_timeout = s.idle_timeout;
   o.pool.threads = static_cast<size_t>(s.worker_threads);
   o.pool.max_queue = static_cast<size_t>(s.worker_queue);
+  o.upload_pool.threads = static_cast<size_t>(s.upload_threads);
+  o.upload_pool.max_queue = static_cast<size_t>(s.upload_queue);
+  o.max_connections_per_ip = static_cast<size_t>(s.max_connections_per_ip);
   return o;
 }
 
@@ -324,10 +331,11 @@ Result<std::unique_ptr<ServerApp>> ServerApp::Create(const config::Config& confi
                                        std::move(db), std::move(maintenance), std::move(catalog));
   parts->ids_owner = std::move(ids);
   SB_RETURN_IF_ERROR(api::RegisterRoutes(
-      parts->router, api::Handlers{parts->system, parts->tenant_handlers, parts->audit_handlers,
-                                   parts->integration_handlers, parts->connect_handlers,
-                                   parts->proxy_handlers, parts->webhook_handlers,
-                                   parts->admin_handlers, parts->health_handlers, parts->auth}));
+      parts->router,
+      api::Handlers{parts->system, parts->tenant_handlers, parts->audit_handlers,
+                    parts->integration_handlers, parts->connect_handlers, parts->proxy_handlers,
+                    parts->webhook_handlers, parts->admin_handlers, parts->health_handlers,
+                    parts->auth, parts->concurrency}));
   parts->server = std::make_unique<http::Server>(ServerOptionsFrom(config.server), parts->router,
                                                  parts->metrics, clock);
   SB_ASSIGN_OR_RETURN(

@@ -19,10 +19,16 @@ namespace sb::config {
 struct ServerConfig {
   std::string listen_address = "127.0.0.1";  // server.listen: "host:port"
   uint16_t port = 8080;
-  int io_threads = 2;                // server.io_threads: 1..256
-  int worker_threads = 4;            // server.worker_threads: blocking (DB) pool, 1..1024
-  int worker_queue = 4096;           // server.worker_queue: queued requests before 503
-  int64_t max_body_bytes = 1 << 20;  // server.max_body_bytes
+  int io_threads = 2;       // server.io_threads: 1..256
+  int worker_threads = 4;   // server.worker_threads: blocking (DB) pool, 1..1024
+  int worker_queue = 4096;  // server.worker_queue: queued requests before 503
+  // server.upload_threads: threads for routes that read their body as it arrives (the proxy),
+  // so that slow uploads never hold a worker thread; 1..1024.
+  int upload_threads = 16;
+  int upload_queue = 256;  // server.upload_queue: queued uploads before 503; 1..1000000
+  // server.max_connections_per_ip: open connections per client address; 0 = no cap.
+  int max_connections_per_ip = 256;
+  int64_t max_body_bytes = 1 << 20;                  // server.max_body_bytes
   std::chrono::milliseconds read_timeout{30'000};    // server.read_timeout_ms
   std::chrono::milliseconds write_timeout{30'000};   // server.write_timeout_ms
   std::chrono::milliseconds idle_timeout{60'000};    // server.idle_timeout_ms
@@ -46,6 +52,11 @@ struct DatabaseConfig {
 struct LimitsConfig {
   double requests_per_second = 50;  // limits.requests_per_second: per API key, token refill rate
   int burst = 100;                  // limits.burst: bucket size
+  // limits.max_concurrent_requests_per_tenant: requests of one tenant in flight at once
+  // (including streamed answers until they end); over it 429. 0 = no cap.
+  int max_concurrent_requests_per_tenant = 64;
+  // limits.max_concurrent_uploads_per_tenant: of those, streamed-body requests (proxy uploads).
+  int max_concurrent_uploads_per_tenant = 8;
 };
 
 struct VaultConfig {

@@ -89,6 +89,34 @@ TEST(Config, MetricsExposureKeys) {
   EXPECT_NE(weak.status().message().find("metrics.token"), std::string::npos);
   EXPECT_EQ(weak.status().message().find(short_token), std::string::npos);
   EXPECT_FALSE(ParseConfig("[metrics]\nlisten = \"9090\"\n", "sb.toml", {}).ok());
+
+// Issue 13: upload pool, per-IP connection cap and per-tenant concurrency caps.
+TEST(Config, SlowClientAndConcurrencyLimits) {
+  auto defaults = ParseConfig("", "x", {});
+  ASSERT_TRUE(defaults.ok());
+  EXPECT_EQ(defaults->server.upload_threads, 16);
+  EXPECT_EQ(defaults->server.upload_queue, 256);
+  EXPECT_EQ(defaults->server.max_connections_per_ip, 256);
+  EXPECT_EQ(defaults->limits.max_concurrent_requests_per_tenant, 64);
+  EXPECT_EQ(defaults->limits.max_concurrent_uploads_per_tenant, 8);
+  auto c = ParseConfig(
+      "[server]\nupload_threads = 3\nupload_queue = 7\n[limits]\n"
+      "max_concurrent_requests_per_tenant = 0\n",
+      "sb.toml",
+      {{"SWITCHBOARD_SERVER_MAX_CONNECTIONS_PER_IP", "0"},
+       {"SWITCHBOARD_LIMITS_MAX_CONCURRENT_UPLOADS_PER_TENANT", "2"}});
+  ASSERT_TRUE(c.ok()) << c.status().ToString();
+  EXPECT_EQ(c->server.upload_threads, 3);
+  EXPECT_EQ(c->server.upload_queue, 7);
+  EXPECT_EQ(c->server.max_connections_per_ip, 0);
+  EXPECT_EQ(c->limits.max_concurrent_requests_per_tenant, 0);
+  EXPECT_EQ(c->limits.max_concurrent_uploads_per_tenant, 2);
+  for (const char* bad : {"[server]\nupload_threads = 0\n", "[server]\nupload_queue = 0\n",
+                          "[server]\nmax_connections_per_ip = -1\n",
+                          "[limits]\nmax_concurrent_uploads_per_tenant = -1\n"}) {
+    auto refused = ParseConfig(bad, "sb.toml", {});
+    EXPECT_FALSE(refused.ok()) << bad;
+  }
 }
 
 TEST(Config, BadValuesNameTheKey) {

@@ -132,6 +132,22 @@ Response OverloadedProblem(std::string_view request_id) {
   return r;
 }
 
+Response UploadsOverloadedProblem(std::string_view request_id) {
+  Response r =
+      MakeProblem(503, "overloaded",
+                  "The server is handling as many uploads as it can. Retry later.", request_id);
+  r.SetHeader("Retry-After", "1");
+  return r;
+}
+
+Response TooManyConnectionsProblem(std::string_view request_id) {
+  Response r =
+      MakeProblem(503, "too-many-connections",
+                  "Too many connections from this address. Close some and retry.", request_id);
+  r.SetHeader("Retry-After", "1");
+  return r;
+}
+
 Response InternalErrorProblem(std::string_view request_id) {
   return StatusToProblem(InternalError("internal"), request_id);
 }

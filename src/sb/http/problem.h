@@ -55,6 +55,10 @@ Response MalformedRequestProblem(std::string_view detail, std::string_view reque
 Response HeadersTooLargeProblem(std::string_view request_id);  // 431
 Response RateLimitedProblem(std::chrono::seconds retry_after, std::string_view request_id);
 Response OverloadedProblem(std::string_view request_id);  // 503 + Retry-After: 1
+// 503 + Retry-After: 1 when the upload pool (streamed request bodies) has no room.
+Response UploadsOverloadedProblem(std::string_view request_id);
+// 503 + Retry-After: 1 for a connection over ServerOptions::max_connections_per_ip.
+Response TooManyConnectionsProblem(std::string_view request_id);
 Response InternalErrorProblem(std::string_view request_id);
 
 }  // namespace sb::http

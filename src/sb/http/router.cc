@@ -104,8 +104,43 @@ Status Router::Add(std::string_view method, std::string_view pattern, Handler ha
     if (existing->method == method) return AlreadyExistsError("duplicate route");
   }
   node->routes.push_back(route.get());
+  if (!options.log_path) AddSecretPrefix(segments);
   routes_.push_back(std::move(route));
   return OkStatus();
+}
+
+void Router::AddSecretPrefix(const std::vector<std::string_view>& segments) {
+  std::vector<std::string> prefix;
+  for (std::string_view segment : segments) {
+    if (IsParamSegment(segment)) {
+      prefix.emplace_back("{}");
+      secret_prefixes_.push_back(std::move(prefix));
+      return;
+    }
+    prefix.emplace_back(segment);
+  }
+  // No parameter: the secret can only be the whole path, which Match then finds or not; keep
+  // every path below it out of the log too.
+  secret_prefixes_.push_back(std::move(prefix));
+}
+
+bool Router::IsSecretPath(std::string_view path) const {
+  if (secret_prefixes_.empty() || path.empty() || path.front() != '/') return false;
+  std::vector<std::string> segments;
+  for (std::string_view raw : SplitPath(path)) {
+    if (raw.empty()) continue;
+    Result<std::string> decoded = PercentDecode(raw);
+    segments.push_back(decoded.ok() ? std::move(decoded).value() : std::string(raw));
+  }
+  for (const std::vector<std::string>& prefix : secret_prefixes_) {
+    if (segments.size() < prefix.size()) continue;
+    bool under = true;
+    for (size_t i = 0; i < prefix.size() && under; ++i) {
+      under = prefix[i] == "{}" || prefix[i] == segments[i];
+    }
+    if (under) return true;
+  }
+  return false;
 }
 
 void Router::Use(Middleware middleware) { middlewares_.push_back(std::move(middleware)); }

@@ -77,6 +77,14 @@ class Router {
   // Resolve + Invoke, with 404/405 problem responses. A convenience for tests and tools.
   Response Dispatch(Request& request) const;
 
+  // True when `path` (raw) falls under a route registered with log_path=false, whatever the
+  // method and even when no route matches it: its segments begin with that route's pattern up
+  // to and including the pattern's first {param} (e.g. "/connect/<token>/x" under
+  // "/connect/{token}"). Empty segments are skipped and segments percent-decoded first, so
+  // that "/connect//<token>" or "/%63onnect/<token>" count too. The access log uses it so that
+  // a secret in the path never reaches a log line (OA-12).
+  bool IsSecretPath(std::string_view path) const;
+
   // Registered (method, pattern) pairs in registration order.
   std::vector<std::pair<std::string, std::string>> Routes() const;
 
@@ -85,10 +93,13 @@ class Router {
   struct Search;
   const Route* Find(const Node& node, size_t i, Search& search) const;
   Response RunChain(size_t index, const Route& route, Request& request) const;
+  void AddSecretPrefix(const std::vector<std::string_view>& segments);
 
   std::unique_ptr<Node> root_;
   std::vector<std::unique_ptr<Route>> routes_;
   std::vector<Middleware> middlewares_;
+  // Of each log_path=false route: its pattern's segments up to the first {param} (kept as "{}").
+  std::vector<std::vector<std::string>> secret_prefixes_;
 };
 
 }  // namespace sb::http

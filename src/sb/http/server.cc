@@ -55,6 +55,7 @@ class Server::Impl {
   const ServerOptions options_;
   metrics::MetricsRegistry& metrics_;
   BlockingPool pool_;
+  BlockingPool upload_pool_;
   internal::ConnectionRegistry connections_;
   std::atomic<bool> stopping_{false};
   internal::ServerContext context_;
@@ -76,16 +77,21 @@ Server::Impl::Impl(ServerOptions options, const Router& router, metrics::Metrics
     : options_(std::move(options)),
       metrics_(metrics),
       pool_(options_.pool),
+      upload_pool_(options_.upload_pool),
       context_{options_,
                ParseLimits{options_.max_header_bytes, options_.max_body_bytes},
                router,
                pool_,
+               upload_pool_,
                clock,
                metrics.AddCounter("sb_http_requests_total", "HTTP requests by route pattern.",
                                   {"route", "method", "status"}),
                metrics.AddHistogram("sb_http_request_duration_seconds",
                                     "HTTP request latency from first byte to response written.",
                                     {"route", "method", "status"}),
+               metrics.AddCounter("sb_http_connections_refused_total",
+                                  "Connections refused before a request was read, by reason.",
+                                  {"reason"}),
                connections_,
                stopping_},
       io_(static_cast<int>(std::max<size_t>(1, options_.io_threads))),
@@ -94,6 +100,12 @@ Server::Impl::Impl(ServerOptions options, const Router& router, metrics::Metrics
                             [this] { return static_cast<double>(pool_.queue_depth()); });
   metrics_.AddGaugeCallback("sb_http_blocking_busy_threads", "Pool threads running a task.",
                             [this] { return static_cast<double>(pool_.busy_threads()); });
+  metrics_.AddGaugeCallback("sb_http_upload_queue_depth",
+                            "Streamed-body requests waiting for an upload pool thread.",
+                            [this] { return static_cast<double>(upload_pool_.queue_depth()); });
+  metrics_.AddGaugeCallback("sb_http_upload_busy_threads",
+                            "Upload pool threads running a streamed-body request.",
+                            [this] { return static_cast<double>(upload_pool_.busy_threads()); });
   metrics_.AddGaugeCallback("sb_http_open_connections", "Open HTTP connections.",
                             [this] { return static_cast<double>(connections_.size()); });
 }
@@ -102,6 +114,8 @@ Server::Impl::~Impl() {
   Stop(std::chrono::milliseconds(0));
   metrics_.RemoveGaugeCallback("sb_http_blocking_queue_depth");
   metrics_.RemoveGaugeCallback("sb_http_blocking_busy_threads");
+  metrics_.RemoveGaugeCallback("sb_http_upload_queue_depth");
+  metrics_.RemoveGaugeCallback("sb_http_upload_busy_threads");
   metrics_.RemoveGaugeCallback("sb_http_open_connections");
 }
 
@@ -213,6 +227,7 @@ void Server::Impl::Stop(std::chrono::milliseconds grace) {
   const bool drained = connections_.WaitEmptyFor(grace);
   if (!drained) CloseConnections(/*idle_only=*/false);
   pool_.Shutdown();  // cancelled tasks answer 503 to their (closed) connections
+  upload_pool_.Shutdown();
   if (!connections_.WaitEmptyFor(kForcedCloseWait)) {
     log::Warn("http_server_stop_forced", {{"open_connections", connections_.size()}});
   }
@@ -247,22 +262,34 @@ void Server::Wait() { impl_->Wait(); }
 
 namespace internal {
 
-void ConnectionRegistry::Add(const std::shared_ptr<Connection>& connection) {
+std::string PeerIp(const Connection& connection) {
+  boost::system::error_code ec;
+  const auto endpoint = connection.stream.socket().remote_endpoint(ec);
+  return ec ? std::string() : endpoint.address().to_string();
+}
+
+size_t ConnectionRegistry::Add(const std::shared_ptr<Connection>& connection,
+                               const std::string& peer_ip) {
   std::lock_guard<std::mutex> lock(mu_);
-  open_.emplace(connection.get(), connection);
+  open_.emplace(connection.get(), Entry{connection, peer_ip});
+  return ++per_ip_[peer_ip];
 }
 
 void ConnectionRegistry::Remove(const Connection* connection) {
   std::lock_guard<std::mutex> lock(mu_);
-  open_.erase(connection);
+  const auto it = open_.find(connection);
+  if (it == open_.end()) return;
+  const auto count = per_ip_.find(it->second.peer_ip);
+  if (count != per_ip_.end() && --count->second == 0) per_ip_.erase(count);
+  open_.erase(it);
   if (open_.empty()) empty_cv_.notify_all();
 }
 
 std::vector<std::shared_ptr<Connection>> ConnectionRegistry::Snapshot() const {
   std::lock_guard<std::mutex> lock(mu_);
   std::vector<std::shared_ptr<Connection>> out;
-  for (const auto& [ptr, weak] : open_) {
-    if (auto strong = weak.lock()) out.push_back(std::move(strong));
+  for (const auto& [ptr, entry] : open_) {
+    if (auto strong = entry.connection.lock()) out.push_back(std::move(strong));
   }
   return out;
 }

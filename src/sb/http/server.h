@@ -1,14 +1,17 @@
 // Server: the inbound HTTP/1.1 server (Boost.Beast behind a pimpl, C++20 coroutines on an
 // io_context run by `io_threads` threads; one coroutine per connection on its own strand).
 //
-// Per request it parses with the limits below (413 / 431 / 400 problem+json, then closes on a
-// parse error), assigns a request id (a valid incoming X-Request-Id or a new one), routes,
-// runs the router's middleware chain and the handler inline or on the blocking pool (503 when
-// the pool's queue is full), turns handler exceptions into 500 problem+json plus an error log,
-// adds X-Request-Id, records sb_http_requests_total{route,method,status} and
+// Per connection it enforces max_connections_per_ip (503 and close). Per request it parses
+// with the limits below (413 / 431 / 400 problem+json, then closes on a parse error), assigns
+// a request id (a valid incoming X-Request-Id or a new one), routes, runs the router's
+// middleware chain and the handler inline, on the blocking pool, or (streamed request bodies)
+// on the upload pool (503 when the pool's queue is full), turns handler exceptions into 500
+// problem+json plus an error log, adds X-Request-Id, records
+// sb_http_requests_total{route,method,status} and
 // sb_http_request_duration_seconds{route,method,status}, and writes a JSON access log line with
-// method, route, path (never the query string), status, duration, request id and remote
-// address. Headers and bodies are never logged.
+// method, route, path (never the query string; the route pattern for a route with
+// log_path=false, "(redacted)" for an unmatched path under such a route), status, duration,
+// request id and remote address. Headers and bodies are never logged.
 //
 // Thread safety: Start, Stop and Wait may be called from any thread; Stop and Wait may run
 // concurrently (e.g. Wait in main, Stop from a signal-handling thread). The Router, the
@@ -48,7 +51,14 @@ struct ServerOptions {
   std::chrono::milliseconds idle_timeout{60'000};   // keep-alive wait for the next request
   size_t max_requests_per_connection = 0;           // 0: unlimited
   int listen_backlog = 1024;
-  BlockingPoolOptions pool;       // for routes with Execution::kBlockingPool
+  BlockingPoolOptions pool;  // for routes with Execution::kBlockingPool
+  // For routes with RouteOptions::stream_request_body (handler and streamed answer): a reader
+  // of a slow upload waits on the network, so it must never hold a thread of `pool`. A full
+  // queue answers 503.
+  BlockingPoolOptions upload_pool{.threads = 16, .max_queue = 256};
+  // Open connections one peer IP address may hold; the next one gets 503 problem+json with
+  // Retry-After and is closed without its request being read. 0: no cap.
+  size_t max_connections_per_ip = 256;
   bool access_log = true;         // one JSON line per request through sb::log
   std::optional<TlsOptions> tls;  // when set, every connection speaks TLS 1.2+ (no plain HTTP)
 };

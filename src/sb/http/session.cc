@@ -184,8 +184,11 @@ class Session {
   }
 
   asio::awaitable<void> Run();
+  // Answers 503 (too many connections from this address) and closes.
+  asio::awaitable<void> Refuse();
 
  private:
+  BlockingPool& PoolFor(const RouteOptions& options) const;
   asio::awaitable<bool> WaitForRequest();
   asio::awaitable<Status> ReadRequest(BeastParser& parser);
   // The route's body limit, and whether its body streams to the handler.
@@ -198,6 +201,7 @@ class Session {
   Response SafeInvoke(const Route& route, Request& request) const;
   void Record(const Request& request, int status,
               std::chrono::steady_clock::time_point start) const;
+  std::string_view LoggedPath(const Request& request, std::string_view route) const;
   void AssignRequestId(Request& request) const;
   asio::awaitable<void> DrainBeforeClose();
   void Close();
@@ -341,9 +345,37 @@ asio::awaitable<Response> Session<Stream>::Handle(Request& request) {
   if (route.options.execution == Execution::kInline) co_return SafeInvoke(route, request);
   auto work = [this, &route, &request] { return SafeInvoke(route, request); };
   std::optional<Response> response =
-      co_await AsyncRunOnPool<Response>(context_.pool, std::move(work), use_awaitable);
-  if (!response) co_return OverloadedProblem(request.request_id);
+      co_await AsyncRunOnPool<Response>(PoolFor(route.options), std::move(work), use_awaitable);
+  if (!response) {
+    co_return route.options.stream_request_body ? UploadsOverloadedProblem(request.request_id)
+                                                : OverloadedProblem(request.request_id);
+  }
   co_return std::move(*response);
+}
+
+// A handler that reads its body as it arrives waits on the client: it runs on the upload pool,
+// never on the pool that database work needs. Its streamed answer is pulled there too.
+template <class Stream>
+BlockingPool& Session<Stream>::PoolFor(const RouteOptions& options) const {
+  return options.stream_request_body ? context_.upload_pool : context_.pool;
+}
+
+// A connection over max_connections_per_ip: 503 at once, nothing of its request is parsed.
+template <class Stream>
+asio::awaitable<void> Session<Stream>::Refuse() {
+  context_.refused.WithLabels({"per_ip_limit"}).Increment();
+  log::Debug("http_connection_refused", {{"reason", "per_ip_limit"}, {"remote_addr", remote_}});
+  const std::string request_id = NewRequestId();
+  Response response = TooManyConnectionsProblem(request_id);
+  response.SetHeader("X-Request-Id", request_id);
+  SerializeHead(response, false, head_, response.body.size());
+  const std::array<asio::const_buffer, 2> buffers = {asio::buffer(head_),
+                                                     asio::buffer(response.body)};
+  beast::error_code ec;
+  connection_->stream.expires_after(context_.options.write_timeout);
+  co_await asio::async_write(io_, buffers, asio::redirect_error(use_awaitable, ec));
+  if (!ec) co_await DrainBeforeClose();
+  Close();
 }
 
 template <class Stream>
@@ -396,7 +428,8 @@ asio::awaitable<bool> Session<Stream>::FinishStream(const Request& request, Resp
   BodySource* const raw = source.get();
   const auto pull = [raw] { return raw->Next(); };
   while (true) {
-    auto next = co_await AsyncRunOnPool<NextChunk>(context_.pool, pull, use_awaitable);
+    auto next =
+        co_await AsyncRunOnPool<NextChunk>(PoolFor(request.route_options), pull, use_awaitable);
     if (!next || !next->ok()) {
       if (!head_sent) {  // nothing went out yet: answer with a problem instead
         Response problem = next ? StatusToProblem(next->status(), request.request_id)
@@ -454,14 +487,25 @@ void Session<Stream>::Record(const Request& request, int status,
   context_.requests.WithLabels({route, method, status_label}).Increment();
   context_.latency.WithLabels({route, method, status_label}).Observe(seconds);
   if (!context_.options.access_log) return;
-  log::Info("http_request",
-            {{"method", method},
-             {"route", route},
-             {"path", request.route_options.log_path ? std::string_view(request.path) : route},
-             {"status", status},
-             {"duration_ms", seconds * 1000},
-             {"request_id", request.request_id},
-             {"remote_addr", remote_}});
+  log::Info("http_request", {{"method", method},
+                             {"route", route},
+                             {"path", LoggedPath(request, route)},
+                             {"status", status},
+                             {"duration_ms", seconds * 1000},
+                             {"request_id", request.request_id},
+                             {"remote_addr", remote_}});
+}
+
+// The path for the access log: never one that carries a secret (OA-12). A matched route with
+// log_path=false logs its pattern; an unmatched path that falls under such a route (another
+// method, a sub-path) logs "(redacted)".
+template <class Stream>
+std::string_view Session<Stream>::LoggedPath(const Request& request, std::string_view route) const {
+  if (!request.route_name.empty()) {
+    return request.route_options.log_path ? std::string_view(request.path) : route;
+  }
+  if (context_.router.IsSecretPath(request.path)) return "(redacted)";
+  return request.path;
 }
 
 template <class Stream>
@@ -496,8 +540,20 @@ void Session<Stream>::Close() {
 
 }  // namespace
 
+// Runs `session`, or refuses its connection when the peer address is over its cap.
+template <class Stream>
+asio::awaitable<void> ServeOrRefuse(Session<Stream>& session, bool refuse) {
+  if (refuse) {
+    co_await session.Refuse();
+  } else {
+    co_await session.Run();
+  }
+}
+
 asio::awaitable<void> RunSession(ServerContext& context, std::shared_ptr<Connection> connection) {
-  context.connections.Add(connection);
+  const size_t from_peer = context.connections.Add(connection, PeerIp(*connection));
+  const size_t cap = context.options.max_connections_per_ip;
+  const bool refuse = cap != 0 && from_peer > cap;
   // Unregisters also when the frame is destroyed unfinished (io_context torn down).
   struct Unregister {
     ConnectionRegistry& registry;
@@ -517,10 +573,10 @@ asio::awaitable<void> RunSession(ServerContext& context, std::shared_ptr<Connect
         co_return;
       }
       Session<TlsStream> session(context, connection, *connection->tls);
-      co_await session.Run();
+      co_await ServeOrRefuse(session, refuse);
     } else {
       Session<beast::tcp_stream> session(context, connection, connection->stream);
-      co_await session.Run();
+      co_await ServeOrRefuse(session, refuse);
     }
   } catch (const std::exception& e) {
     log::Error("http_session_exception", {{"exception_type", typeid(e).name()}});

@@ -11,6 +11,10 @@
 #include <thread>
 
 #include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include "sb/app/testing/api_suite.h"
 #include "sb/app/testing/sandbox_process.h"
@@ -27,6 +31,54 @@ using net::testing::BrowserResponse;
 
 inline constexpr char kReturnUrl[] = "https://app.example/connected";
 inline constexpr char kClientSecret[] = "test-client-secret-7d1f";
+
+// A client connection that sends a request in pieces, for uploads that trickle in.
+class TrickleConnection {
+ public:
+  explicit TrickleConnection(uint16_t port) : fd_(::socket(AF_INET, SOCK_STREAM, 0)) {
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_port = htons(port);
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    if (::connect(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) != 0) {
+      ::close(fd_);
+      fd_ = -1;
+    }
+  }
+  ~TrickleConnection() {
+    if (fd_ >= 0) ::close(fd_);
+  }
+  TrickleConnection(const TrickleConnection&) = delete;
+  TrickleConnection& operator=(const TrickleConnection&) = delete;
+
+  bool Send(const std::string& bytes) {
+    return fd_ >= 0 && ::send(fd_, bytes.data(), bytes.size(), MSG_NOSIGNAL) ==
+                           static_cast<ssize_t>(bytes.size());
+  }
+  // True while the server has neither answered nor closed.
+  bool StillOpen() const {
+    pollfd p{fd_, POLLIN, 0};
+    return fd_ >= 0 && ::poll(&p, 1, 0) == 0;
+  }
+  // Everything up to the server's close (it closes after a streamed-body request), or what
+  // arrived within 20 s (a failure guard).
+  std::string ReadToClose() {
+    std::string out;
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+    while (std::chrono::steady_clock::now() < deadline) {
+      pollfd p{fd_, POLLIN, 0};
+      if (::poll(&p, 1, 50) <= 0) continue;
+      char chunk[4096];
+      const ssize_t n = ::recv(fd_, chunk, sizeof(chunk), 0);
+      if (n <= 0) break;
+      out.append(chunk, static_cast<size_t>(n));
+    }
+    return out;
+  }
+
+ private:
+  int fd_;
+};
 
 template <typename Backend>
 class ConnectSuite : public ApiSuite<Backend> {
@@ -777,6 +829,58 @@ TYPED_TEST_P(ConnectSuite, ALargeUploadStreamsThroughTheProxy) {
   EXPECT_TRUE(read.JsonBody().value("description", "") == description);
 }
 
+// Issue 13: one tenant trickles uploads to the proxy (a byte at a time) on more connections
+// than the blocking pool has threads, up to its upload cap; another tenant's API calls keep
+// succeeding while every trickling upload is still open, the tenant's next upload gets 429
+// naming the limit, and the uploads complete once their bodies arrive.
+TYPED_TEST_P(ConnectSuite, TricklingUploadsDoNotStarveOtherTenants) {
+  const std::string id = this->ConnectGoogle();
+  ASSERT_FALSE(id.empty());
+  const auto [other_tenant, other_key] = this->NewTenantWithKey(R"(["read","write"])");
+  const std::string body = R"({"summary":"Trickled","start":{"dateTime":"2026-12-01T10:00:00Z"},)"
+                           R"("end":{"dateTime":"2026-12-01T11:00:00Z"}})";
+  const std::string head = "POST /v1/proxy/" + id +
+                           "/calendar/v3/calendars/primary/events HTTP/1.1\r\nHost: t\r\n"
+                           "Authorization: Bearer " +
+                           this->key_ + "\r\nContent-Type: application/json\r\nContent-Length: " +
+                           std::to_string(body.size()) + "\r\n\r\n";
+  const int uploads = this->config_.limits.max_concurrent_uploads_per_tenant;
+  ASSERT_GT(uploads, this->config_.server.worker_threads);  // more than the pool's threads
+  std::vector<std::unique_ptr<TrickleConnection>> trickles;
+  for (int i = 0; i < uploads; ++i) {
+    trickles.push_back(std::make_unique<TrickleConnection>(this->port_));
+    ASSERT_TRUE(trickles.back()->Send(head + body.substr(0, 1)));
+  }
+  // Once all of them are in their handlers, the tenant's next upload is over its cap (every
+  // proxy call streams its body, GET included).
+  TestResponse over;
+  for (int i = 0; i < 800 && over.status != 429; ++i) {  // a 20 s failure guard
+    over = this->ProxyCalendarList(id);
+    if (over.status != 429) std::this_thread::sleep_for(std::chrono::milliseconds(25));
+  }
+  ASSERT_EQ(over.status, 429) << over.body;
+  EXPECT_EQ(over.Header("retry-after"), "1");
+  EXPECT_NE(over.body.find("limits.max_concurrent_uploads_per_tenant"), std::string::npos);
+  for (int i = 0; i < 5; ++i) {
+    EXPECT_EQ(this->Call("GET", "/v1/api-keys", "", other_key).status, 200);
+    EXPECT_EQ(this->Call("GET", "/v1/connections", "", other_key).status, 200);
+    // The trickling tenant's own non-upload calls pass too (under the request cap).
+    EXPECT_EQ(this->Call("GET", "/v1/connections", "", this->key_).status, 200);
+  }
+  for (auto& trickle : trickles) {
+    EXPECT_TRUE(trickle->StillOpen());
+    ASSERT_TRUE(trickle->Send(body.substr(1, 2)));  // a few more bytes
+  }
+  for (auto& trickle : trickles) {
+    EXPECT_TRUE(trickle->StillOpen());
+    ASSERT_TRUE(trickle->Send(body.substr(3)));
+    const std::string answer = trickle->ReadToClose();
+    EXPECT_EQ(answer.rfind("HTTP/1.1 200", 0), 0u) << answer.substr(0, 300);
+  }
+  // Their slots are free again.
+  EXPECT_EQ(this->ProxyCalendarList(id).status, 200);
+}
+
 // Health: live checks, one alert per incident (webhook + metric), one recovery.
 TYPED_TEST_P(ConnectSuite, HealthAlertsOncePerIncident) {
   std::mutex mu;
@@ -949,7 +1053,8 @@ REGISTER_TYPED_TEST_SUITE_P(ConnectSuite, FullFlowCreatesOneConnectionPerAccount
                             RefreshRotatesAndARevokedGrantNeedsReauthorization,
                             PatchAndDeleteWithRevocation, ConnectionEventsAreDeliveredSigned,
                             KillSwitchStopsCallsToAProvider, KillSwitchStopsACallInFlight,
-                            ALargeUploadStreamsThroughTheProxy, HealthAlertsOncePerIncident,
+                            ALargeUploadStreamsThroughTheProxy,
+                            TricklingUploadsDoNotStarveOtherTenants, HealthAlertsOncePerIncident,
                             ARejectedTokenIsAnIncidentAtOnce, ScheduledHealthChecksRunOnTheJobQueue,
                             UsageCountsCallsPerTenant);
 

@@ -7,6 +7,7 @@
 #include <condition_variable>
 #include <memory>
 #include <mutex>
+#include <string>
 #include <unordered_map>
 #include <utility>  // must precede <boost/asio/awaitable.hpp> with g++ 12
 #include <vector>
@@ -36,10 +37,16 @@ struct Connection {
   bool idle = false;               // waiting for the first byte of a request; only on the strand
 };
 
-// The open connections, so that Stop can close them. Thread-safe.
+// The peer's IP address (no port) of `connection`, or "" when the socket has none.
+std::string PeerIp(const Connection& connection);
+
+// The open connections, so that Stop can close them, counted per peer IP address for
+// ServerOptions::max_connections_per_ip. Thread-safe.
 class ConnectionRegistry {
  public:
-  void Add(const std::shared_ptr<Connection>& connection);
+  // Registers `connection` from `peer_ip`; returns how many open connections that address has
+  // now, this one included.
+  size_t Add(const std::shared_ptr<Connection>& connection, const std::string& peer_ip);
   void Remove(const Connection* connection);
   std::vector<std::shared_ptr<Connection>> Snapshot() const;
   size_t size() const;
@@ -49,7 +56,12 @@ class ConnectionRegistry {
  private:
   mutable std::mutex mu_;
   std::condition_variable empty_cv_;
-  std::unordered_map<const Connection*, std::weak_ptr<Connection>> open_;  // guarded by mu_
+  struct Entry {
+    std::weak_ptr<Connection> connection;
+    std::string peer_ip;
+  };
+  std::unordered_map<const Connection*, Entry> open_;  // guarded by mu_
+  std::unordered_map<std::string, size_t> per_ip_;     // guarded by mu_; no zero counts
 };
 
 // Everything a session needs; owned by Server::Impl, outlives every session.
@@ -58,9 +70,11 @@ struct ServerContext {
   ParseLimits limits;
   const Router& router;
   BlockingPool& pool;
+  BlockingPool& upload_pool;  // for routes with stream_request_body
   const Clock& clock;
   metrics::CounterFamily& requests;
   metrics::HistogramFamily& latency;
+  metrics::CounterFamily& refused;  // sb_http_connections_refused_total{reason}
   ConnectionRegistry& connections;
   const std::atomic<bool>& stopping;
 };
