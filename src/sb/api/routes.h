@@ -8,6 +8,7 @@
 #include "sb/api/connect_handlers.h"
 #include "sb/api/integration_handlers.h"
 #include "sb/api/proxy_handlers.h"
+#include "sb/api/public_limit.h"
 #include "sb/api/system_handlers.h"
 #include "sb/api/tenant_handlers.h"
 #include "sb/api/webhook_handlers.h"
@@ -26,6 +27,9 @@ struct Handlers {
   AdminHandlers& admin;
   HealthHandlers& health;
   AuthMiddleware& auth;
+  // Wraps every public route that can reach the database (connect pages, OAuth callback, and
+  // the provider push endpoints to come).
+  const PublicRateLimit& public_limit;
 };
 
 // Errors: INTERNAL when a route is registered twice (a programming error caught by tests).

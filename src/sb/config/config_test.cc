@@ -67,6 +67,26 @@ TEST(Config, WebhookHealthAndConcurrencyKeys) {
             std::string::npos);
 }
 
+// Issue 13: the per-client limit of the public routes.
+TEST(Config, PublicRouteLimitKeys) {
+  auto defaults = ParseConfig("", "x", {});
+  ASSERT_TRUE(defaults.ok());
+  EXPECT_DOUBLE_EQ(defaults->public_limits.requests_per_second, 5);
+  EXPECT_EQ(defaults->public_limits.burst, 60);
+  auto c = ParseConfig("[public]\nrequests_per_second = 0.5\n", "sb.toml",
+                       {{"SWITCHBOARD_PUBLIC_BURST", "7"}});
+  ASSERT_TRUE(c.ok()) << c.status().ToString();
+  EXPECT_DOUBLE_EQ(c->public_limits.requests_per_second, 0.5);
+  EXPECT_EQ(c->public_limits.burst, 7);
+  auto bad = ParseConfig("[public]\nburst = 0\n", "sb.toml", {});
+  ASSERT_FALSE(bad.ok());
+  EXPECT_NE(bad.status().message().find("public.burst"), std::string::npos);
+  auto bad_rate = ParseConfig("", "x", {{"SWITCHBOARD_PUBLIC_REQUESTS_PER_SECOND", "0"}});
+  ASSERT_FALSE(bad_rate.ok());
+  EXPECT_NE(bad_rate.status().message().find("SWITCHBOARD_PUBLIC_REQUESTS_PER_SECOND"),
+            std::string::npos);
+}
+
 TEST(Config, BadValuesNameTheKey) {
   auto bad_int = ParseConfig("[server]\nio_threads = 0\n", "sb.toml", {});
   ASSERT_FALSE(bad_int.ok());

@@ -30,6 +30,8 @@ class ApiSuite : public ::testing::Test {
     config_.server.worker_threads = 4;
     config_.limits.requests_per_second = 1000;
     config_.limits.burst = 1000;
+    config_.public_limits.requests_per_second = 1000;
+    config_.public_limits.burst = 1000;
     // Development keys, generated on first use, in a directory of this test's own.
     keys_dir_ = std::filesystem::temp_directory_path() /
                 ("sb-api-keys-" + std::to_string(random_.Uint64()));
@@ -75,6 +77,15 @@ class ApiSuite : public ::testing::Test {
                     const std::string& body = "", const std::string& key = "") {
     TestHttpClient client(port_);
     return client.Send(method, target, body, key);
+  }
+
+  // As Call, from the client address `source` (e.g. "127.0.0.2"), with extra `headers`.
+  TestResponse CallFrom(const std::string& source, const std::string& method,
+                        const std::string& target, const std::string& body = "",
+                        const std::string& key = "",
+                        const std::vector<std::pair<std::string, std::string>>& headers = {}) {
+    TestHttpClient client(port_, source);
+    return client.Send(method, target, body, key, headers);
   }
 
   // Creates a tenant through the API and a key with `scopes` in it; returns {tenant id, key}.
