@@ -105,6 +105,8 @@ int main(int argc, char** argv) {
   config.database.pool_size = 8;
   config.limits.requests_per_second = 1e9;
   config.limits.burst = 1'000'000'000;
+  config.public_limits.requests_per_second = 1e9;  // every flow comes from 127.0.0.1
+  config.public_limits.burst = 1'000'000'000;
   config.vault.key_file = (dir / "master.key").string();
   config.audit.key_file = (dir / "audit.key").string();
   config.providers.google_url = sandbox->google_url();
@@ -124,6 +126,8 @@ int main(int argc, char** argv) {
   ctx.actor.kind = sb::audit::ActorKind::kCli;
   ctx.actor.id = "bench";
   const auto tenant = Must(app->tenants().Create(ctx, "bench"), "tenant");
+  Must(app->tenants().Update(ctx, tenant.id, {.return_url_origins = {{"https://app.example"}}}),
+       "return_url_origins");
   const std::string key =
       Must(app->api_keys().Create(ctx, tenant.id, "bench",
                                   {sb::tenancy::Scope::kRead, sb::tenancy::Scope::kWrite}),
@@ -163,7 +167,9 @@ int main(int argc, char** argv) {
     const std::string url = session.JsonBody()["url"];
     auto page = browsers[t]->Get(url);
     if (!page.ok() || page->status != 200) return false;
-    auto done = browsers[t]->PostForm(url + "/start", {{"provider", "google"}});
+    auto done = browsers[t]->PostForm(
+        url + "/start",
+        {{"provider", "google"}, {"csrf", sb::app::testing::HiddenFieldValue(page->body, "csrf")}});
     return done.ok() && done->status == 303 &&
            done->url.find("status=connected") != std::string::npos;
   };

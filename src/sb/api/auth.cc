@@ -4,6 +4,7 @@
 #include <any>
 #include <chrono>
 
+#include "sb/api/public_limit.h"
 #include "sb/base/check.h"
 #include "sb/base/logging.h"
 #include "sb/http/problem.h"
@@ -31,6 +32,12 @@ std::optional<std::string_view> BearerToken(const http::Request& request) {
   return token;
 }
 
+// 429 with Retry-After in whole seconds, rounded up so that a retry at that time succeeds.
+http::Response RateLimited(const http::RateDecision& decision, const http::Request& request) {
+  auto seconds = std::chrono::ceil<std::chrono::seconds>(decision.retry_after);
+  return http::RateLimitedProblem(std::max(seconds, std::chrono::seconds(1)), request.request_id);
+}
+
 }  // namespace
 
 http::Response AuthMiddleware::operator()(
@@ -40,8 +47,12 @@ http::Response AuthMiddleware::operator()(
   if (!token) {
     return Unauthenticated(request, "missing 'Authorization: Bearer <API key>' header");
   }
-  // The client part of "ip:port": failures from one host share a bucket.
-  const std::string client = request.remote_address.substr(0, request.remote_address.rfind(':'));
+  // Failures from one host share a bucket. A host over its budget is refused before its key
+  // is looked up, so that it costs neither a database read nor an audit write (security.md 7.3).
+  const std::string client = ClientHost(request.remote_address);
+  if (const http::RateDecision budget = failures_.Check(client); !budget.allowed) {
+    return RateLimited(budget, request);
+  }
   std::string failure_reason;
   Result<tenancy::Principal> principal = keys_.Authenticate(*token, &failure_reason);
   if (!principal.ok()) {
@@ -51,22 +62,14 @@ http::Response AuthMiddleware::operator()(
     log::Warn("auth.failed", {{"request_id", request.request_id},
                               {"remote", request.remote_address},
                               {"route", std::string(request.route_name)}});
+    // Charged per failure; a concurrent failure may have taken the last token meanwhile.
     const http::RateDecision failed = failures_.Acquire(client);
-    if (failed.allowed) {
-      keys_.RecordFailure(*token, {request.request_id, request.remote_address}, failure_reason);
-    } else {
-      auto seconds = std::chrono::ceil<std::chrono::seconds>(failed.retry_after);
-      return http::RateLimitedProblem(std::max(seconds, std::chrono::seconds(1)),
-                                      request.request_id);
-    }
+    if (!failed.allowed) return RateLimited(failed, request);
+    keys_.RecordFailure(*token, {request.request_id, request.remote_address}, failure_reason);
     return Unauthenticated(request, principal.status().message());
   }
   const http::RateDecision decision = limiter_.Acquire(principal->key_id.value());
-  if (!decision.allowed) {
-    // Retry-After is in whole seconds, rounded up so that a retry at that time succeeds.
-    auto seconds = std::chrono::ceil<std::chrono::seconds>(decision.retry_after);
-    return http::RateLimitedProblem(std::max(seconds, std::chrono::seconds(1)), request.request_id);
-  }
+  if (!decision.allowed) return RateLimited(decision, request);
   if (usage_ != nullptr) usage_->Add(principal->tenant_id, store::UsageMetric::kApiCalls);
   request.principal = std::move(*principal);
   return next(request);

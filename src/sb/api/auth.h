@@ -5,8 +5,9 @@
 // key's token bucket; a caller over its limit gets 429 with Retry-After. Failures are 401 with
 // `WWW-Authenticate: Bearer` and one message for every cause, and each is audited by the
 // ApiKeyService. Failed attempts are also charged to a per-client bucket (`failures`, keyed by
-// the peer address): a client that keeps presenting bad keys gets 429 before its key is even
-// looked up, which bounds brute force and the audit writes it causes (security.md 7.3).
+// the peer address's host): a client over that budget gets 429 before its key is even looked up
+// (a non-consuming check runs first; each failure then takes a token), which bounds brute force
+// and the database reads and audit writes it causes (security.md 7.3).
 // Public routes pass through. Thread-safe.
 #pragma once
 

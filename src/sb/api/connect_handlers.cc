@@ -4,6 +4,7 @@
 #include "sb/api/connect_pages.h"
 #include "sb/api/json_body.h"
 #include "sb/api/tenant_handlers.h"
+#include "sb/base/encoding.h"
 #include "sb/base/time_format.h"
 #include "sb/http/problem.h"
 
@@ -51,6 +52,31 @@ bool SecureCookies(const oauth::ConnectService& connect) {
   return connect.PublicUrl().starts_with("https://");
 }
 
+http::Response ForbiddenPage() {
+  return HtmlPage(403, RenderProblemPage("This form was not sent from the connect page",
+                                         "For your safety, connecting only works from the page "
+                                         "the app sent you to. Go back to the app and start "
+                                         "again.",
+                                         "forbidden_origin", ""));
+}
+
+// The browser's own statements about where a form post comes from: Origin, when sent, must be
+// the hub's public origin (an opaque "null" is refused too), and Sec-Fetch-Site must not say
+// another site. Absent headers (older browsers, non-browser clients) pass; the CSRF token
+// still has to match.
+bool SameOriginPost(const http::Request& request, const std::string& public_url) {
+  if (auto site = request.Header("Sec-Fetch-Site")) {
+    if (!http::EqualsIgnoreCase(*site, "same-origin") && !http::EqualsIgnoreCase(*site, "none")) {
+      return false;
+    }
+  }
+  if (auto origin = request.Header("Origin")) {
+    const std::optional<std::string> expected = UrlOrigin(public_url);
+    return expected && UrlOrigin(*origin, /*bare=*/true) == expected;
+  }
+  return true;
+}
+
 }  // namespace
 
 http::Response ConnectHandlers::CreateSession(http::Request& r) {
@@ -95,14 +121,20 @@ Result<http::Response> ConnectHandlers::DoCreateSession(http::Request& request) 
   }
   SB_ASSIGN_OR_RETURN(input.services, ParseServiceGrants(body));
   SB_ASSIGN_OR_RETURN(input.return_url, RequiredString(body, "return_url", 2048));
-  SB_ASSIGN_OR_RETURN(auto created,
-                      connect_.CreateSession(p.tenant_id, input, AuditContextOf(request)));
+  Result<oauth::CreatedSession> created =
+      connect_.CreateSession(p.tenant_id, input, AuditContextOf(request));
+  if (!created.ok() && created.status().code() == StatusCode::kFailedPrecondition) {
+    // OA-06: a well-formed URL the tenant does not allow.
+    return http::MakeProblem(422, "return-url-not-allowed", created.status().message(),
+                             request.request_id);
+  }
+  SB_RETURN_IF_ERROR(created.status());
   http::Response response =
-      http::Response::Json(201, {{"id", created.record.id.value()},
-                                 {"token", created.token},
-                                 {"url", created.url},
-                                 {"end_user_id", created.record.end_user_id},
-                                 {"expires_at", FormatRfc3339(created.record.expires_at)}});
+      http::Response::Json(201, {{"id", created->record.id.value()},
+                                 {"token", created->token},
+                                 {"url", created->url},
+                                 {"end_user_id", created->record.end_user_id},
+                                 {"expires_at", FormatRfc3339(created->record.expires_at)}});
   response.SetHeader("Cache-Control", "no-store");
   return response;
 }
@@ -123,14 +155,18 @@ http::Response ConnectHandlers::Page(http::Request& request) {
 }
 
 http::Response ConnectHandlers::Start(http::Request& request) {
+  // Before anything else: a cross-site post is refused without reading the session.
+  if (!SameOriginPost(request, connect_.PublicUrl())) return ForbiddenPage();
   const std::string token(request.PathParam("token").value_or(""));
   auto form = http::ParseForm(request.body);
   std::string provider;
+  std::string csrf;
   std::vector<store::ServiceGrant> services;
   bool malformed = !form.ok();
   if (form.ok()) {
     for (const auto& [name, value] : *form) {
       if (name == "provider") provider = value;
+      if (name == kCsrfField) csrf = value;
       if (name != "service") continue;
       const size_t colon = value.find(':');
       const std::string access = colon == std::string::npos ? "read" : value.substr(colon + 1);
@@ -144,9 +180,10 @@ http::Response ConnectHandlers::Start(http::Request& request) {
                                            "provider to connect.",
                                            "invalid_request", ""));
   }
-  auto start = connect_.Start(token, provider, services, request.request_id);
+  auto start = connect_.Start(token, provider, services, csrf, request.request_id);
   if (!start.ok()) {
     const StatusCode code = start.status().code();
+    if (code == StatusCode::kPermissionDenied) return ForbiddenPage();
     if (code == StatusCode::kNotFound) {
       return HtmlPage(404, RenderProblemPage("This link does not work",
                                              "This connect link is not valid or has expired. Go "

@@ -1,7 +1,8 @@
 // REST handlers and hosted pages of the connect flow and of connections:
 //   POST /v1/connect/sessions               (write) a connect session for one end user
 //   GET  /connect/{token}                   (public) the hosted page: pick provider, services
-//   POST /connect/{token}/start             (public) form post: sets the browser-binding
+//   POST /connect/{token}/start             (public) form post of the page itself (CSRF token,
+//                                            Origin, Sec-Fetch-Site): sets the browser-binding
 //                                            cookie and redirects to the provider
 //   GET  /connect/callback                  (public) the provider's redirect back
 //   GET  /v1/connections                    (read) filter by provider, status, end_user_id

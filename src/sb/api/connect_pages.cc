@@ -69,6 +69,8 @@ std::string RenderConnectPage(const oauth::SessionPage& page, const std::string&
   for (const auto& choice : page.providers) {
     out += "<form method=\"post\" action=\"/connect/" + HtmlEscape(token) + "/start\">";
     out += "<input type=\"hidden\" name=\"provider\" value=\"" + HtmlEscape(choice.id) + "\">";
+    out += "<input type=\"hidden\" name=\"" + std::string(kCsrfField) + "\" value=\"" +
+           HtmlEscape(page.csrf_token) + "\">";
     out += "<strong>" + HtmlEscape(choice.display_name) + "</strong>";
     for (const auto& grant : choice.services) {
       const std::string value = grant.service + (grant.write ? ":read_write" : ":read");

@@ -13,7 +13,11 @@ namespace sb::api {
 // Escapes & < > " ' for HTML text and attribute values.
 std::string HtmlEscape(std::string_view text);
 
-// The provider and service choice for the session behind `token`.
+// The form field that carries the session's CSRF token back to POST /connect/{token}/start.
+inline constexpr std::string_view kCsrfField = "csrf";
+
+// The provider and service choice for the session behind `token`; every form carries
+// page.csrf_token in the hidden field kCsrfField.
 std::string RenderConnectPage(const oauth::SessionPage& page, const std::string& token);
 
 // A page that explains what went wrong; links back to `return_url` (with status=error and the

@@ -22,6 +22,7 @@ Json IntegrationJson(const oauth::IntegrationView& view) {
           {"services", ServiceGrantsJson(r.services)},
           {"extra_scopes", r.extra_scopes},
           {"enabled", r.enabled},
+          {"allow_reassignment", r.allow_reassignment},
           {"version", r.version},
           {"created_at", FormatRfc3339(r.created_at)},
           {"updated_at", FormatRfc3339(r.updated_at)}};
@@ -103,8 +104,9 @@ Result<http::Response> IntegrationHandlers::DoPutIntegration(http::Request& requ
   const Principal& p = PrincipalOf(request);
   SB_RETURN_IF_ERROR(RequireScope(p, Scope::kWrite));
   SB_ASSIGN_OR_RETURN(std::string provider, ProviderParam(request));
-  SB_ASSIGN_OR_RETURN(Json body, ParseJsonObject(request, {"client_id", "client_secret", "services",
-                                                           "extra_scopes", "enabled"}));
+  SB_ASSIGN_OR_RETURN(
+      Json body, ParseJsonObject(request, {"client_id", "client_secret", "services", "extra_scopes",
+                                           "enabled", "allow_reassignment"}));
   oauth::IntegrationInput input;
   input.provider = provider;
   SB_ASSIGN_OR_RETURN(input.client_id, RequiredString(body, "client_id", 512));
@@ -117,6 +119,12 @@ Result<http::Response> IntegrationHandlers::DoPutIntegration(http::Request& requ
     if (!body["enabled"].is_boolean())
       return InvalidArgumentError("field 'enabled' must be a boolean");
     input.enabled = body["enabled"].get<bool>();
+  }
+  if (body.contains("allow_reassignment")) {
+    if (!body["allow_reassignment"].is_boolean()) {
+      return InvalidArgumentError("field 'allow_reassignment' must be a boolean");
+    }
+    input.allow_reassignment = body["allow_reassignment"].get<bool>();
   }
   SB_ASSIGN_OR_RETURN(input.expected_version, IfMatchVersion(request));
   Result<oauth::IntegrationView> view = service_.Put(p.tenant_id, input, AuditContextOf(request));

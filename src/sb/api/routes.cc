@@ -33,6 +33,8 @@ Status RegisterRoutes(http::Router& router, const Handlers& h) {
   SB_RETURN_IF_ERROR(router.Add(
       "GET", "/v1/tenants/{id}", [&t](Request& r) { return t.GetTenant(r); }, kAuthed));
   SB_RETURN_IF_ERROR(router.Add(
+      "PATCH", "/v1/tenants/{id}", [&t](Request& r) { return t.PatchTenant(r); }, kAuthed));
+  SB_RETURN_IF_ERROR(router.Add(
       "POST", "/v1/api-keys", [&t](Request& r) { return t.CreateApiKey(r); }, kAuthed));
   SB_RETURN_IF_ERROR(router.Add(
       "GET", "/v1/api-keys", [&t](Request& r) { return t.ListApiKeys(r); }, kAuthed));
@@ -61,13 +63,18 @@ Status RegisterRoutes(http::Router& router, const Handlers& h) {
   auto& c = h.connect;
   SB_RETURN_IF_ERROR(router.Add(
       "POST", "/v1/connect/sessions", [&c](Request& r) { return c.CreateSession(r); }, kAuthed));
-  SB_RETURN_IF_ERROR(router.Add(
-      "GET", "/connect/{token}", [&c](Request& r) { return c.Page(r); }, kPublicSecretPath));
-  SB_RETURN_IF_ERROR(router.Add(
-      "POST", "/connect/{token}/start", [&c](Request& r) { return c.Start(r); },
-      kPublicSecretPath));
-  SB_RETURN_IF_ERROR(router.Add(
-      "GET", "/connect/callback", [&c](Request& r) { return c.Callback(r); }, kPublicPool));
+  // Public routes are rate limited per client host before any database work.
+  const PublicRateLimit& limited = h.public_limit;
+  constexpr PublicAnswer kPage = PublicAnswer::kHtmlPage;
+  SB_RETURN_IF_ERROR(router.Add("GET", "/connect/{token}",
+                                limited.Wrap(kPage, [&c](Request& r) { return c.Page(r); }),
+                                kPublicSecretPath));
+  SB_RETURN_IF_ERROR(router.Add("POST", "/connect/{token}/start",
+                                limited.Wrap(kPage, [&c](Request& r) { return c.Start(r); }),
+                                kPublicSecretPath));
+  SB_RETURN_IF_ERROR(router.Add("GET", "/connect/callback",
+                                limited.Wrap(kPage, [&c](Request& r) { return c.Callback(r); }),
+                                kPublicPool));
   SB_RETURN_IF_ERROR(router.Add(
       "GET", "/v1/connections", [&c](Request& r) { return c.ListConnections(r); }, kAuthed));
   SB_RETURN_IF_ERROR(router.Add(

@@ -8,6 +8,7 @@
 #include "sb/api/connect_handlers.h"
 #include "sb/api/integration_handlers.h"
 #include "sb/api/proxy_handlers.h"
+#include "sb/api/public_limit.h"
 #include "sb/api/system_handlers.h"
 #include "sb/api/tenant_concurrency.h"
 #include "sb/api/tenant_handlers.h"
@@ -28,6 +29,9 @@ struct Handlers {
   HealthHandlers& health;
   AuthMiddleware& auth;
   TenantConcurrencyLimiter& concurrency;  // runs right after auth
+  // Wraps every public route that can reach the database (connect pages, OAuth callback, and
+  // the provider push endpoints to come).
+  const PublicRateLimit& public_limit;
 };
 
 // Errors: INTERNAL when a route is registered twice (a programming error caught by tests).

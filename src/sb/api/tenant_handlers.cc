@@ -12,7 +12,10 @@ using tenancy::Principal;
 using tenancy::Scope;
 
 Json TenantJson(const store::TenantRecord& t) {
-  return {{"id", t.id.value()}, {"name", t.name}, {"created_at", FormatRfc3339(t.created_at)}};
+  return {{"id", t.id.value()},
+          {"name", t.name},
+          {"return_url_origins", t.return_url_origins},
+          {"created_at", FormatRfc3339(t.created_at)}};
 }
 
 Json OptionalTime(const std::optional<Timestamp>& t) {
@@ -49,6 +52,9 @@ http::Response TenantHandlers::CreateTenant(http::Request& r) {
   return Respond(r, DoCreateTenant(r));
 }
 http::Response TenantHandlers::GetTenant(http::Request& r) { return Respond(r, DoGetTenant(r)); }
+http::Response TenantHandlers::PatchTenant(http::Request& r) {
+  return Respond(r, DoPatchTenant(r));
+}
 http::Response TenantHandlers::CreateApiKey(http::Request& r) {
   return Respond(r, DoCreateApiKey(r));
 }
@@ -77,6 +83,25 @@ Result<http::Response> TenantHandlers::DoGetTenant(http::Request& request) {
   // Another tenant's existence is not revealed: the same 404 as for an unknown id.
   if (id != p.tenant_id && !p.Has(Scope::kAdmin)) return NotFoundError("tenant not found");
   Result<store::TenantRecord> tenant = tenants_.Get(id);
+  if (!tenant.ok() && tenant.status().code() == StatusCode::kNotFound) {
+    return NotFoundError("tenant not found");
+  }
+  SB_RETURN_IF_ERROR(tenant);
+  return http::Response::Json(200, TenantJson(*tenant));
+}
+
+Result<http::Response> TenantHandlers::DoPatchTenant(http::Request& request) {
+  const Principal& p = PrincipalOf(request);
+  SB_ASSIGN_OR_RETURN(TenantId id, PathId<TenantId>(request, "tenant"));
+  // Admin keys may change any tenant; write keys only their own; others see the same 404.
+  if (id != p.tenant_id && !p.Has(Scope::kAdmin)) return NotFoundError("tenant not found");
+  SB_RETURN_IF_ERROR(RequireScope(p, Scope::kWrite));
+  SB_ASSIGN_OR_RETURN(Json body, ParseJsonObject(request, {"return_url_origins"}));
+  tenancy::TenantPatch patch;
+  if (body.contains("return_url_origins")) {
+    SB_ASSIGN_OR_RETURN(patch.return_url_origins, RequiredStringArray(body, "return_url_origins"));
+  }
+  Result<store::TenantRecord> tenant = tenants_.Update(AuditContextOf(request), id, patch);
   if (!tenant.ok() && tenant.status().code() == StatusCode::kNotFound) {
     return NotFoundError("tenant not found");
   }

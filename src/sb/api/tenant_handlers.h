@@ -16,6 +16,8 @@ class TenantHandlers {
 
   http::Response CreateTenant(http::Request& request);  // POST /v1/tenants (admin)
   http::Response GetTenant(http::Request& request);     // GET /v1/tenants/{id}
+  // PATCH /v1/tenants/{id} (admin, or write on its own tenant): return_url_origins.
+  http::Response PatchTenant(http::Request& request);
   http::Response CreateApiKey(http::Request& request);  // POST /v1/api-keys (write)
   http::Response ListApiKeys(http::Request& request);   // GET /v1/api-keys (read)
   http::Response GetApiKey(http::Request& request);     // GET /v1/api-keys/{id} (read)
@@ -24,6 +26,7 @@ class TenantHandlers {
  private:
   Result<http::Response> DoCreateTenant(http::Request& request);
   Result<http::Response> DoGetTenant(http::Request& request);
+  Result<http::Response> DoPatchTenant(http::Request& request);
   Result<http::Response> DoCreateApiKey(http::Request& request);
   Result<http::Response> DoListApiKeys(http::Request& request);
   Result<http::Response> DoGetApiKey(http::Request& request);

@@ -59,6 +59,8 @@ class RefreshRaceTest : public ::testing::Test {
             "SWITCHBOARD_SERVER_SHUTDOWN_GRACE_MS=2000",
             "SWITCHBOARD_LIMITS_REQUESTS_PER_SECOND=1000000",
             "SWITCHBOARD_LIMITS_BURST=1000000",
+            "SWITCHBOARD_PUBLIC_REQUESTS_PER_SECOND=1000000",
+            "SWITCHBOARD_PUBLIC_BURST=1000000",
             "SWITCHBOARD_REFRESH_INTERVAL_MS=250",
             "SWITCHBOARD_VAULT_KEY_FILE=" + (dir_ / "master.key").string(),
             "SWITCHBOARD_AUDIT_KEY_FILE=" + (dir_ / "audit.key").string(),
@@ -171,6 +173,9 @@ TEST_F(RefreshRaceTest, TwoProcessesRefreshingTheSameConnectionsLoseNothing) {
                  .dump(),
              key);
   ASSERT_EQ(put.status, 201) << put.body;
+  TestResponse origins = a.Send("PATCH", "/v1/tenants/" + tenant,
+                                Json{{"return_url_origins", {"https://app.example"}}}.dump(), key);
+  ASSERT_EQ(origins.status, 200) << origins.body;
 
   // 50 connections through the real connect flow on process A.
   std::vector<std::string> ids;
@@ -187,8 +192,10 @@ TEST_F(RefreshRaceTest, TwoProcessesRefreshingTheSameConnectionsLoseNothing) {
     const std::string url = session.JsonBody()["url"];
     net::testing::Browser browser({sandbox_->ca_file()});
     browser.StopAt([](std::string_view u) { return u.starts_with(kReturnUrl); });
-    ASSERT_TRUE(browser.Get(url).ok());
-    auto done = browser.PostForm(url + "/start", {{"provider", "microsoft"}});
+    auto page = browser.Get(url);
+    ASSERT_TRUE(page.ok());
+    auto done = browser.PostForm(url + "/start", {{"provider", "microsoft"},
+                                                  {"csrf", HiddenFieldValue(page->body, "csrf")}});
     ASSERT_TRUE(done.ok()) << done.status().ToString();
     ASSERT_EQ(done->status, 303) << done->body;
     const size_t at = done->url.find("connection_id=");

@@ -1,5 +1,7 @@
 #include "sb/app/security.h"
 
+#include "sb/vault/hkdf.h"
+
 namespace sb::app {
 
 Result<Security> SetUpSecurity(const config::Config& config, const Clock& clock, Random& random,
@@ -20,6 +22,9 @@ Result<Security> SetUpSecurity(const config::Config& config, const Clock& clock,
          << "#  Production needs audit keys you keep outside the database (audit.key_file).\n"
          << "################################################################################\n";
   }
+  SB_ASSIGN_OR_RETURN(
+      s.connect_csrf_key,
+      vault::HkdfSha256(audit_keys.hmac_key(), "", "switchboard connect page csrf v1", 32));
   s.audit = std::make_unique<audit::AuditLog>(clock, ids, std::move(audit_keys),
                                               config.audit.checkpoint_interval);
   return s;

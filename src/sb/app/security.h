@@ -26,6 +26,9 @@ struct Security {
   std::unique_ptr<vault::Vault> vault;
   std::unique_ptr<vault::SecretStore> secrets;
   std::unique_ptr<audit::AuditLog> audit;
+  // The connect page's CSRF key: HKDF-SHA256 of the audit HMAC key (audit.key_file, the same on
+  // every node and outside the database) with its own label, so the two uses stay apart.
+  vault::SecretBytes connect_csrf_key;
 };
 
 // `clock`, `random` and `ids` must outlive the result. Warnings about generated development

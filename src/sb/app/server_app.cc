@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "sb/api/auth.h"
+#include "sb/api/public_limit.h"
 #include "sb/api/routes.h"
 #include "sb/api/system_handlers.h"
 #include "sb/api/tenant_handlers.h"
@@ -121,7 +122,9 @@ struct ServerApp::Parts {
                     clock, random, refresh_options,
                     oauth::ConnectionHooks{&metrics, &dispatcher, &switches, &usage, {}}),
         connect(*db, catalog, integrations, *security.secrets, *security.audit, token_client, jwks,
-                http_client, clock, random, ids, oauth::ConnectOptions{c.server.public_url},
+                http_client, clock, random, ids,
+                oauth::ConnectOptions{.public_url = c.server.public_url,
+                                      .csrf_key = std::string(security.connect_csrf_key.view())},
                 refresh_options, &metrics, &dispatcher, &switches),
         tenants(*db, clock, ids, *security.audit),
         keys(*db, clock, random, ids, *security.audit),
@@ -129,6 +132,10 @@ struct ServerApp::Parts {
                                                 static_cast<double>(c.limits.burst)}),
         // Failed authentications per client host: 20 at once, then one per second.
         auth_failures(clock, http::RateLimiterOptions{1, 20}),
+        public_requests(clock,
+                        http::RateLimiterOptions{c.public_limits.requests_per_second,
+                                                 static_cast<double>(c.public_limits.burst)}),
+        public_limit(public_requests),
         system(*db, metrics, c.metrics.token),
         tenant_handlers(tenants, keys),
         audit_handlers(*db, *security.audit),
@@ -202,6 +209,8 @@ struct ServerApp::Parts {
   tenancy::ApiKeyService keys;
   http::RateLimiter limiter;
   http::RateLimiter auth_failures;
+  http::RateLimiter public_requests;  // per client host, on the public routes
+  api::PublicRateLimit public_limit;
   api::SystemHandlers system;
   api::TenantHandlers tenant_handlers;
   api::AuditHandlers audit_handlers;
@@ -335,7 +344,7 @@ Result<std::unique_ptr<ServerApp>> ServerApp::Create(const config::Config& confi
       api::Handlers{parts->system, parts->tenant_handlers, parts->audit_handlers,
                     parts->integration_handlers, parts->connect_handlers, parts->proxy_handlers,
                     parts->webhook_handlers, parts->admin_handlers, parts->health_handlers,
-                    parts->auth, parts->concurrency}));
+                    parts->auth, parts->concurrency, parts->public_limit}));
   parts->server = std::make_unique<http::Server>(ServerOptionsFrom(config.server), parts->router,
                                                  parts->metrics, clock);
   SB_ASSIGN_OR_RETURN(

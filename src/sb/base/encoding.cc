@@ -243,4 +243,63 @@ bool IsValidUtf8(std::string_view text) {
   return true;
 }
 
+namespace {
+
+std::string Lower(std::string_view text) {
+  std::string out(text);
+  for (char& c : out) {
+    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+  }
+  return out;
+}
+
+// "host[:port]" -> normalised "host[:port]" without the scheme's default port.
+std::optional<std::string> NormaliseAuthority(std::string_view authority,
+                                              std::string_view default_port) {
+  if (authority.empty() || authority.find('@') != std::string_view::npos) return std::nullopt;
+  const size_t bracket = authority.rfind(']');
+  size_t colon = authority.rfind(':');
+  if (bracket != std::string_view::npos && colon < bracket) colon = std::string_view::npos;
+  std::string_view host = authority.substr(0, colon);
+  std::string_view port =
+      colon == std::string_view::npos ? std::string_view() : authority.substr(colon + 1);
+  if (host.empty() || (colon != std::string_view::npos && port.empty()) || port.size() > 5) {
+    return std::nullopt;
+  }
+  for (char c : port) {
+    if (c < '0' || c > '9') return std::nullopt;
+  }
+  while (port.size() > 1 && port.front() == '0') port.remove_prefix(1);
+  if (!port.empty() &&
+      (std::stoi(std::string(port)) == 0 || std::stoi(std::string(port)) > 65535)) {
+    return std::nullopt;
+  }
+  std::string out = Lower(host);
+  if (!port.empty() && port != default_port) out += ":" + std::string(port);
+  return out;
+}
+
+}  // namespace
+
+std::optional<std::string> UrlOrigin(std::string_view url, bool bare) {
+  for (char c : url) {
+    // A backslash is a path separator to browsers but not to parsers: refused.
+    if (static_cast<unsigned char>(c) <= 0x20 || static_cast<unsigned char>(c) >= 0x7f ||
+        c == '\\') {
+      return std::nullopt;
+    }
+  }
+  const size_t sep = url.find("://");
+  if (sep == std::string_view::npos) return std::nullopt;
+  const std::string scheme = Lower(url.substr(0, sep));
+  if (scheme != "http" && scheme != "https") return std::nullopt;
+  const std::string_view rest = url.substr(sep + 3);
+  const size_t end = rest.find_first_of("/?#");
+  const std::string_view after = end == std::string_view::npos ? "" : rest.substr(end);
+  if (bare && !after.empty() && after != "/") return std::nullopt;
+  auto authority = NormaliseAuthority(rest.substr(0, end), scheme == "http" ? "80" : "443");
+  if (!authority) return std::nullopt;
+  return scheme + "://" + *authority;
+}
+
 }  // namespace sb

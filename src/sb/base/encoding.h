@@ -25,6 +25,13 @@ std::string PercentEncode(std::string_view text);
 // accept as well as '+').
 std::string FormEncode(const std::vector<std::pair<std::string, std::string>>& fields);
 
+// The RFC 6454 origin of an absolute http(s) URL, normalised: lower-case scheme and host, the
+// default port (80, 443) dropped, e.g. "HTTPS://App.Example:443/x?y" -> "https://app.example".
+// nullopt for other schemes, a missing or empty host, userinfo ('@'), a bad port, a backslash,
+// or bytes outside printable ASCII. With `bare`, the URL may carry nothing after the authority but
+// an optional "/" (for lists of origins).
+std::optional<std::string> UrlOrigin(std::string_view url, bool bare = false);
+
 // True when `text` is well-formed UTF-8 (no overlongs, surrogates or code points > U+10FFFF).
 bool IsValidUtf8(std::string_view text);
 

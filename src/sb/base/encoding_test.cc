@@ -109,5 +109,24 @@ TEST(Encoding, PercentAndFormEncoding) {
   EXPECT_EQ(FormEncode({}), "");
 }
 
+// OA-06: return URLs are compared with a tenant's allowed origins after normalisation.
+TEST(UrlOrigin, NormalisesSchemeHostAndDefaultPort) {
+  EXPECT_EQ(UrlOrigin("HTTPS://App.Example:443/x?y#z"), "https://app.example");
+  EXPECT_EQ(UrlOrigin("http://app.example:80"), "http://app.example");
+  EXPECT_EQ(UrlOrigin("https://app.example:8443/cb"), "https://app.example:8443");
+  EXPECT_EQ(UrlOrigin("http://[::1]:8080/"), "http://[::1]:8080");
+  EXPECT_EQ(UrlOrigin("https://app.example?x=1"), "https://app.example");
+  EXPECT_EQ(UrlOrigin("https://app.example", /*bare=*/true), "https://app.example");
+  EXPECT_EQ(UrlOrigin("https://app.example/", /*bare=*/true), "https://app.example");
+  EXPECT_FALSE(UrlOrigin("https://app.example/cb", /*bare=*/true));
+  EXPECT_FALSE(UrlOrigin("ftp://app.example"));
+  EXPECT_FALSE(UrlOrigin("https://user@evil.example"));
+  EXPECT_FALSE(UrlOrigin("https://app.example:99999"));
+  EXPECT_FALSE(UrlOrigin("https://app.example:"));
+  EXPECT_FALSE(UrlOrigin("https:///path"));
+  EXPECT_FALSE(UrlOrigin("https://app.example\\@evil.example"));
+  EXPECT_FALSE(UrlOrigin("javascript:alert(1)"));
+}
+
 }  // namespace
 }  // namespace sb

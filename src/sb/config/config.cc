@@ -225,6 +225,17 @@ const std::vector<KeySpec>& Keys() {  // NOLINT(readability-function-size)
        IntField("limits.max_concurrent_uploads_per_tenant", &Config::limits, 0, 1'000'000,
                 [](LimitsConfig& l, int64_t v) { l.max_concurrent_uploads_per_tenant = int(v); }),
        [](const Config& c) { return std::to_string(c.limits.max_concurrent_uploads_per_tenant); }},
+      {"public.requests_per_second",
+       [](Config& c, const std::string& v) -> Status {
+         SB_ASSIGN_OR_RETURN(c.public_limits.requests_per_second,
+                             ParseDouble("public.requests_per_second", v, 0.001, 1e9));
+         return OkStatus();
+       },
+       [](const Config& c) { return std::to_string(c.public_limits.requests_per_second); }},
+      {"public.burst",
+       IntField("public.burst", &Config::public_limits, 1, 1'000'000'000,
+                [](PublicLimitsConfig& l, int64_t v) { l.burst = int(v); }),
+       [](const Config& c) { return std::to_string(c.public_limits.burst); }},
       {"vault.key_file",
        [](Config& c, const std::string& v) -> Status {
          if (v.empty()) return Bad("vault.key_file", "expected a file path");

@@ -59,6 +59,13 @@ struct LimitsConfig {
   int max_concurrent_uploads_per_tenant = 8;
 };
 
+// public.*: the per-client-host token bucket of the unauthenticated routes (connect pages, the
+// OAuth callback, later provider push endpoints), charged before any database work.
+struct PublicLimitsConfig {
+  double requests_per_second = 5;  // public.requests_per_second: refill rate per client host
+  int burst = 60;                  // public.burst: bucket size
+};
+
 struct VaultConfig {
   // vault.key_file: the master keyring ("<version>:<base64 of 32 bytes>" per line, mode 0600).
   // SWITCHBOARD_MASTER_KEYS (same entries, comma-separated) replaces the file when set.
@@ -155,6 +162,7 @@ struct Config {
   ServerConfig server;
   DatabaseConfig database;
   LimitsConfig limits;
+  PublicLimitsConfig public_limits;  // the [public] section
   VaultConfig vault;
   AuditConfig audit;
   ProvidersConfig providers;

@@ -90,6 +90,8 @@ TEST(Config, MetricsExposureKeys) {
   EXPECT_EQ(weak.status().message().find(short_token), std::string::npos);
   EXPECT_FALSE(ParseConfig("[metrics]\nlisten = \"9090\"\n", "sb.toml", {}).ok());
 
+}
+
 // Issue 13: upload pool, per-IP connection cap and per-tenant concurrency caps.
 TEST(Config, SlowClientAndConcurrencyLimits) {
   auto defaults = ParseConfig("", "x", {});
@@ -117,6 +119,26 @@ TEST(Config, SlowClientAndConcurrencyLimits) {
     auto refused = ParseConfig(bad, "sb.toml", {});
     EXPECT_FALSE(refused.ok()) << bad;
   }
+}
+
+// Issue 13: the per-client limit of the public routes.
+TEST(Config, PublicRouteLimitKeys) {
+  auto defaults = ParseConfig("", "x", {});
+  ASSERT_TRUE(defaults.ok());
+  EXPECT_DOUBLE_EQ(defaults->public_limits.requests_per_second, 5);
+  EXPECT_EQ(defaults->public_limits.burst, 60);
+  auto c = ParseConfig("[public]\nrequests_per_second = 0.5\n", "sb.toml",
+                       {{"SWITCHBOARD_PUBLIC_BURST", "7"}});
+  ASSERT_TRUE(c.ok()) << c.status().ToString();
+  EXPECT_DOUBLE_EQ(c->public_limits.requests_per_second, 0.5);
+  EXPECT_EQ(c->public_limits.burst, 7);
+  auto bad = ParseConfig("[public]\nburst = 0\n", "sb.toml", {});
+  ASSERT_FALSE(bad.ok());
+  EXPECT_NE(bad.status().message().find("public.burst"), std::string::npos);
+  auto bad_rate = ParseConfig("", "x", {{"SWITCHBOARD_PUBLIC_REQUESTS_PER_SECOND", "0"}});
+  ASSERT_FALSE(bad_rate.ok());
+  EXPECT_NE(bad_rate.status().message().find("SWITCHBOARD_PUBLIC_REQUESTS_PER_SECOND"),
+            std::string::npos);
 }
 
 TEST(Config, BadValuesNameTheKey) {

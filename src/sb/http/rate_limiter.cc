@@ -84,6 +84,26 @@ RateDecision RateLimiter::Acquire(std::string_view key) {
   return decision;
 }
 
+RateDecision RateLimiter::Check(std::string_view key) const {
+  const auto now = clock_.SteadyNow();
+  Shard& shard = ShardFor(key);
+  std::lock_guard<std::mutex> lock(shard.mu);
+  RateDecision decision{.allowed = true, .remaining = options_.burst};
+  auto found = shard.index.find(key);
+  if (found == shard.index.end()) return decision;
+  const Bucket& bucket = *found->second;
+  const double elapsed = std::chrono::duration<double>(now - bucket.updated).count();
+  const double tokens =
+      std::min(options_.burst, bucket.tokens + std::max(0.0, elapsed) * options_.rate_per_second);
+  decision.remaining = tokens;
+  if (tokens < 1) {
+    decision.allowed = false;
+    const double wait_ms = std::ceil((1 - tokens) / options_.rate_per_second * 1000);
+    decision.retry_after = std::chrono::milliseconds(std::max<int64_t>(1, wait_ms));
+  }
+  return decision;
+}
+
 size_t RateLimiter::size() const {
   size_t total = 0;
   for (size_t i = 0; i < std::max<size_t>(1, options_.shards); ++i) {

@@ -44,6 +44,11 @@ class RateLimiter {
   // Takes one token from `key`'s bucket if available.
   RateDecision Acquire(std::string_view key);
 
+  // Whether `key`'s bucket holds a token now, without taking it and without creating a bucket
+  // (a key never seen, or evicted, is allowed). For a check before costly work whose outcome
+  // decides whether to charge the bucket (Acquire) afterwards.
+  RateDecision Check(std::string_view key) const;
+
   // Number of buckets currently held (for tests and a gauge).
   size_t size() const;
 

@@ -35,6 +35,24 @@ TEST(RateLimiter, RefillsWithTimeUpToBurst) {
   EXPECT_FALSE(limiter.Acquire("k").allowed);
 }
 
+// security.md 7.3: the failed-auth limiter asks before the key lookup and charges only after.
+TEST(RateLimiter, CheckNeitherTakesATokenNorCreatesABucket) {
+  testing::FakeClock clock;
+  RateLimiter limiter(clock, {.rate_per_second = 2, .burst = 2});
+  EXPECT_TRUE(limiter.Check("k").allowed);
+  EXPECT_EQ(limiter.size(), 0u);
+  EXPECT_TRUE(limiter.Acquire("k").allowed);
+  for (int i = 0; i < 5; ++i) EXPECT_TRUE(limiter.Check("k").allowed) << i;
+  EXPECT_TRUE(limiter.Acquire("k").allowed);
+  const RateDecision denied = limiter.Check("k");
+  EXPECT_FALSE(denied.allowed);
+  EXPECT_EQ(denied.retry_after, milliseconds(500));
+  clock.Advance(milliseconds(500));
+  EXPECT_TRUE(limiter.Check("k").allowed);
+  EXPECT_TRUE(limiter.Acquire("k").allowed);
+  EXPECT_FALSE(limiter.Check("k").allowed);
+}
+
 TEST(RateLimiter, KeysAreIndependent) {
   testing::FakeClock clock;
   RateLimiter limiter(clock, {.rate_per_second = 1, .burst = 1});

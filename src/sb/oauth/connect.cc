@@ -129,13 +129,20 @@ ConnectService::ConnectService(store::Database& db, const ProviderCatalog& catal
       ids_(ids),
       options_(std::move(options)),
       refresh_(std::move(refresh)),
+      failure_summary_(options_.failure_audit_window, options_.failure_audit_keys),
       events_(events),
       switches_(switches) {
+  if (options_.csrf_key.empty()) options_.csrf_key = random_.Bytes(32);
   if (metrics != nullptr) {
     callbacks_ = &metrics->AddCounter(
         "sb_connect_callbacks_total",
         "OAuth callbacks by provider and outcome (connected, reconnected, or the failure code).",
         {"provider", "outcome"});
+    unaudited_ = &metrics->AddCounter(
+        "sb_connect_callback_failures_unaudited_total",
+        "Failed OAuth callbacks without an audit entry of their own (unknown tenant, or "
+        "summarised into the entry of their tenant, code and minute), by failure code.",
+        {"code"});
   }
 }
 
@@ -192,6 +199,7 @@ Result<CreatedSession> ConnectService::CreateSession(const TenantId& tenant,
   r.created_at = clock_.Now();
   r.expires_at = r.created_at + options_.session_ttl;
   SB_RETURN_IF_ERROR(db_.RunInTenant(tenant, [&](store::Transaction& tx) -> Status {
+    SB_RETURN_IF_ERROR(CheckReturnUrlOrigin(tx, tenant, r.return_url));
     SB_RETURN_IF_ERROR(sessions_.Insert(tx, tenant, r));
     return audit_.Append(
         tx, tenant,
@@ -203,6 +211,25 @@ Result<CreatedSession> ConnectService::CreateSession(const TenantId& tenant,
                           {"return_url", r.return_url}}});
   }));
   return out;
+}
+
+Status ConnectService::CheckReturnUrlOrigin(store::Transaction& tx, const TenantId& tenant,
+                                            const std::string& return_url) {
+  SB_ASSIGN_OR_RETURN(auto record, tenants_.Get(tx, tenant));
+  if (!record) return NotFoundError("tenant not found");
+  const std::optional<std::string> origin = UrlOrigin(return_url);
+  const auto& allowed = record->return_url_origins;
+  if (allowed.empty()) {
+    return FailedPreconditionError(
+        "return_url: this tenant allows no return URL origins yet; list them in "
+        "return_url_origins with PATCH /v1/tenants/" +
+        tenant.value());
+  }
+  if (!origin || std::find(allowed.begin(), allowed.end(), *origin) == allowed.end()) {
+    return FailedPreconditionError("return_url: origin " + origin.value_or("(none)") +
+                                   " is not in the tenant's return_url_origins");
+  }
+  return OkStatus();
 }
 
 Result<ConnectService::Session> ConnectService::FindSession(const std::string& token) {
@@ -250,10 +277,19 @@ Result<std::vector<ProviderChoice>> ConnectService::Choices(const Session& sessi
   return out;
 }
 
+std::string ConnectService::CsrfToken(const Session& session) const {
+  // Bound to the session (and its tenant) under a server key, so that only a page rendered
+  // for this session carries it; nothing needs storing.
+  return Base64UrlEncode(vault::HmacSha256(
+      options_.csrf_key,
+      "switchboard connect start\n" + session.tenant.value() + "\n" + session.record.id.value()));
+}
+
 Result<SessionPage> ConnectService::OpenSession(const std::string& token) {
   SB_ASSIGN_OR_RETURN(Session session, FindSession(token));
   SB_ASSIGN_OR_RETURN(auto providers, Choices(session));
-  return SessionPage{std::move(session.record), std::move(providers)};
+  std::string csrf = CsrfToken(session);
+  return SessionPage{std::move(session.record), std::move(providers), std::move(csrf)};
 }
 
 // ---- Authorization request. ----
@@ -261,8 +297,12 @@ Result<SessionPage> ConnectService::OpenSession(const std::string& token) {
 Result<AuthorizationStart> ConnectService::Start(const std::string& token,
                                                  const std::string& provider,
                                                  const std::vector<ServiceGrant>& services,
+                                                 const std::string& csrf_token,
                                                  const std::string& request_id) {
   SB_ASSIGN_OR_RETURN(Session session, FindSession(token));
+  if (csrf_token.empty() || !vault::ConstantTimeEquals(csrf_token, CsrfToken(session))) {
+    return PermissionDeniedError("the form did not come from this connect page");
+  }
   SB_ASSIGN_OR_RETURN(auto choices, Choices(session));
   auto choice = std::find_if(choices.begin(), choices.end(),
                              [&](const ProviderChoice& c) { return c.id == provider; });
@@ -368,9 +408,28 @@ void ConnectService::AuditFailure(const std::optional<TenantId>& tenant, const s
                                   const CallbackFailure& failure, const std::string& request_id,
                                   Json details) {
   log::Warn("oauth.callback_failed", {{"code", failure.code}, {"request_id", request_id}});
-  if (!tenant) return;
+  auto count_unaudited = [&] {
+    if (unaudited_ != nullptr) unaudited_->WithLabels({failure.code}).Increment();
+  };
+  const Timestamp now = clock_.Now();
+  if (!tenant || !failure_summary_.WouldAudit(*tenant, failure.code, now)) {
+    return count_unaudited();
+  }
+  // Only a tenant that exists gets an entry: a made-up tenant id writes nothing.
+  bool exists = false;
+  const Status read =
+      db_.RunInTenant(*tenant, store::TxMode::kReadOnly, [&](store::Transaction& tx) -> Status {
+        SB_ASSIGN_OR_RETURN(auto record, tenants_.Get(tx, *tenant));
+        exists = record.has_value();
+        return OkStatus();
+      });
+  const std::optional<int64_t> unaudited =
+      read.ok() && exists ? failure_summary_.Claim(*tenant, failure.code, now) : std::nullopt;
+  if (!unaudited) return count_unaudited();
   details["code"] = failure.code;
   details["reason"] = failure.message;
+  details["summary_window_seconds"] = options_.failure_audit_window.count();
+  details["unaudited_since_previous_entry"] = *unaudited;
   const bool attack = failure.code == "invalid_state" || failure.code == "state_replayed" ||
                       failure.code == "browser_mismatch" || failure.code == "issuer_mismatch";
   const Status written = db_.RunInTenant(*tenant, [&](store::Transaction& tx) -> Status {
@@ -380,7 +439,6 @@ void ConnectService::AuditFailure(const std::optional<TenantId>& tenant, const s
                      attack ? audit::Outcome::kDenied : audit::Outcome::kFailure, request_id,
                      std::move(details)});
   });
-  // A state naming a tenant that does not exist cannot be audited there.
   if (!written.ok()) {
     log::Warn("oauth.callback_audit_failed",
               {{"code", failure.code}, {"error", written.message()}});
@@ -532,6 +590,7 @@ std::variant<CallbackSuccess, CallbackFailure> ConnectService::DoCallback(const 
     return fail(400, "integration_unavailable", "This provider is not set up",
                 "The app's connection to this provider is disabled or incomplete.");
   }
+  const bool allow_reassignment = credentials->allow_reassignment;
   const ClientCredentials client{credentials->client_id, std::move(credentials->client_secret)};
   auto exchanged = tokens_.ExchangeCode(*endpoint, client, p.code, txr->redirect_uri,
                                         verifier ? verifier->view() : std::string_view());
@@ -636,10 +695,28 @@ std::variant<CallbackSuccess, CallbackFailure> ConnectService::DoCallback(const 
   CallbackSuccess success;
   success.return_url = return_url;
   const Timestamp stored_at = clock_.Now();
+  bool refused = false;  // the account belongs to another end user and may not move
   const Status store = db_.RunInTenant(tenant, [&](store::Transaction& tx) -> Status {
     SB_ASSIGN_OR_RETURN(auto existing,
                         connections_.FindByAccount(tx, tenant, txr->provider,
                                                    identity.provider_tenant, identity.subject));
+    // An account connected for one end user never silently moves to another one.
+    std::optional<std::string> moved_from;
+    if (existing && session && existing->end_user_id != session->end_user_id) {
+      moved_from = existing->end_user_id;
+      if (!allow_reassignment) {
+        refused = true;
+        return audit_.Append(
+            tx, tenant,
+            audit::Event{audit::Actor{audit::ActorKind::kAnonymous, ""},
+                         "connection.reassignment_refused", "connections/" + existing->id.value(),
+                         audit::Outcome::kDenied, p.request_id,
+                         Json{{"provider", existing->provider},
+                              {"session", txr->session_id.value()},
+                              {"end_user_id", existing->end_user_id},
+                              {"requested_end_user_id", session->end_user_id}}});
+      }
+    }
     ConnectionRecord r;
     if (existing) {
       r = *existing;
@@ -696,10 +773,13 @@ std::variant<CallbackSuccess, CallbackFailure> ConnectService::DoCallback(const 
                     {"missing_scopes", r.missing_scopes},
                     {"refresh_token", tokens.refresh_token.has_value()}};
     if (existing) details["from"] = std::string(store::ConnectionStatusName(from));
+    if (moved_from) details["previous_end_user_id"] = *moved_from;
+    const char* action = moved_from ? "connection.reassign"
+                         : existing ? "connection.reconnect"
+                                    : "connection.create";
     SB_RETURN_IF_ERROR(
         audit_.Append(tx, tenant,
-                      audit::Event{audit::Actor{audit::ActorKind::kAnonymous, ""},
-                                   existing ? "connection.reconnect" : "connection.create",
+                      audit::Event{audit::Actor{audit::ActorKind::kAnonymous, ""}, action,
                                    "connections/" + r.id.value(), audit::Outcome::kSuccess,
                                    p.request_id, std::move(details)}));
     if (events_ != nullptr) {
@@ -711,6 +791,15 @@ std::variant<CallbackSuccess, CallbackFailure> ConnectService::DoCallback(const 
     success.connection = std::move(r);
     return OkStatus();
   });
+  if (store.ok() && refused) {
+    // Audited above (connection.reassignment_refused); the tokens are dropped unstored.
+    CallbackFailure f = Failure(409, "reassignment_refused", "This account is already connected",
+                                "This account is already connected for another user of the app, "
+                                "so it was not connected again. Sign in with a different account, "
+                                "or ask the app's administrator.");
+    f.return_url = return_url;
+    return f;
+  }
   if (!store.ok()) {
     const bool race =
         store.code() == StatusCode::kAborted || store.code() == StatusCode::kAlreadyExists;

@@ -14,9 +14,10 @@
 //
 // Tokens and states carry the tenant id in clear ("<tenant>.<secret>") so that every lookup
 // runs inside that tenant's row-level security; the secret part is stored only as a SHA-256
-// hash, so a state altered to name another tenant finds nothing there. Every failure is
-// audited in the tenant it names (when that tenant exists) and ends in a CallbackFailure that
-// the page shows without any secret. Thread-safe.
+// hash, so a state altered to name another tenant finds nothing there. Failures are audited
+// only in a tenant that exists, at most once per tenant, failure code and minute
+// (FailureSummary), so that requests from outside write nothing per request; each ends in a
+// CallbackFailure that the page shows without any secret. Thread-safe.
 #pragma once
 
 #include <chrono>
@@ -34,12 +35,14 @@
 #include "sb/base/random.h"
 #include "sb/oauth/catalog.h"
 #include "sb/oauth/connections.h"
+#include "sb/oauth/failure_summary.h"
 #include "sb/oauth/integrations.h"
 #include "sb/oauth/jwks_cache.h"
 #include "sb/oauth/provider_switches.h"
 #include "sb/oauth/token_client.h"
 #include "sb/store/connect_repository.h"
 #include "sb/store/database.h"
+#include "sb/store/tenant_repository.h"
 #include "sb/vault/secret_store.h"
 
 namespace sb::oauth {
@@ -49,6 +52,14 @@ struct ConnectOptions {
   std::string public_url = "http://127.0.0.1:8080";
   std::chrono::seconds session_ttl{3600};
   std::chrono::seconds transaction_ttl{600};  // OA-03: at most 10 minutes
+  // The key of the CSRF token that the hosted page embeds in its form and Start() checks
+  // (HMAC-SHA256 of the session id): every node of a deployment needs the same one. Empty: a
+  // random key of this process (a single node; pages rendered before a restart stop working).
+  std::string csrf_key;
+  // Failed callbacks are audited at most once per tenant, failure code and window
+  // (FailureSummary); `failure_audit_keys` bounds the memory that takes.
+  std::chrono::seconds failure_audit_window{60};
+  size_t failure_audit_keys = 10'000;
 };
 
 struct ConnectSessionInput {
@@ -75,6 +86,7 @@ struct ProviderChoice {
 struct SessionPage {
   store::ConnectSessionRecord session;
   std::vector<ProviderChoice> providers;
+  std::string csrf_token;  // for the form's hidden field; Start() wants it back
 };
 
 struct AuthorizationStart {
@@ -117,16 +129,19 @@ class ConnectService {
                  metrics::MetricsRegistry* metrics = nullptr, ConnectionEvents* events = nullptr,
                  ProviderSwitches* switches = nullptr);
 
-  // INVALID_ARGUMENT for bad fields or unknown providers/services.
+  // INVALID_ARGUMENT for bad fields or unknown providers/services; FAILED_PRECONDITION (the
+  // message starts with "return_url:") when the return URL's origin is not in the tenant's
+  // return_url_origins (OA-06), which is every origin while that list is empty.
   Result<CreatedSession> CreateSession(const TenantId& tenant, const ConnectSessionInput& input,
                                        const audit::Context& ctx);
   // NOT_FOUND for an unknown, malformed or expired token (one message for all).
   Result<SessionPage> OpenSession(const std::string& token);
-  // NOT_FOUND as OpenSession; INVALID_ARGUMENT for a provider or service the session does not
-  // offer.
+  // NOT_FOUND as OpenSession; PERMISSION_DENIED when `csrf_token` is not the one the session's
+  // page carries (checked in constant time, before anything is written); INVALID_ARGUMENT for
+  // a provider or service the session does not offer.
   Result<AuthorizationStart> Start(const std::string& token, const std::string& provider,
                                    const std::vector<store::ServiceGrant>& services,
-                                   const std::string& request_id);
+                                   const std::string& csrf_token, const std::string& request_id);
   // Counted in sb_connect_callbacks_total{provider,outcome} (outcome: connected, reconnected or
   // the failure code).
   std::variant<CallbackSuccess, CallbackFailure> Callback(const CallbackParams& params);
@@ -143,10 +158,15 @@ class ConnectService {
     store::ConnectSessionRecord record;
   };
   Result<Session> FindSession(const std::string& token);
+  Status CheckReturnUrlOrigin(store::Transaction& tx, const TenantId& tenant,
+                              const std::string& return_url);
   Result<std::vector<ProviderChoice>> Choices(const Session& session);
   std::variant<CallbackSuccess, CallbackFailure> DoCallback(const CallbackParams& params,
                                                             std::string& provider);
-  // Audits a failed callback in `tenant` (best effort: the tenant may not exist).
+  // The CSRF token of the session's page.
+  std::string CsrfToken(const Session& session) const;
+  // Audits a failed callback in `tenant` when that tenant exists and FailureSummary grants the
+  // window (best effort); otherwise counts it in sb_connect_callback_failures_unaudited_total.
   void AuditFailure(const std::optional<TenantId>& tenant, const std::string& target,
                     const CallbackFailure& failure, const std::string& request_id, Json details);
 
@@ -165,11 +185,14 @@ class ConnectService {
   ConnectOptions options_;  // public_url guarded by mu_
   const RefreshOptions refresh_;
   metrics::CounterFamily* callbacks_ = nullptr;  // sb_connect_callbacks_total; null: none
-  ConnectionEvents* events_ = nullptr;           // null: connections are not announced
-  ProviderSwitches* switches_ = nullptr;         // null: no kill switch
+  metrics::CounterFamily* unaudited_ = nullptr;  // sb_connect_callback_failures_unaudited_total
+  FailureSummary failure_summary_;
+  ConnectionEvents* events_ = nullptr;    // null: connections are not announced
+  ProviderSwitches* switches_ = nullptr;  // null: no kill switch
   store::ConnectSessionRepository sessions_;
   store::OAuthTransactionRepository transactions_;
   store::ConnectionRepository connections_;
+  store::TenantRepository tenants_;
 };
 
 // Lowercase hex SHA-256, how session tokens, states, nonces and browser bindings are stored.

@@ -44,6 +44,7 @@ Result<IntegrationView> IntegrationService::Put(const TenantId& tenant,
   record.services = input.services;
   record.extra_scopes = input.extra_scopes;
   record.enabled = input.enabled;
+  record.allow_reassignment = input.allow_reassignment;
   IntegrationView view;
   SB_RETURN_IF_ERROR(db_.RunInTenant(tenant, [&](store::Transaction& tx) -> Status {
     SB_ASSIGN_OR_RETURN(auto existing, repo_.Get(tx, tenant, input.provider));
@@ -57,6 +58,7 @@ Result<IntegrationView> IntegrationService::Put(const TenantId& tenant,
                     {"services", ServicesJson(input.services)},
                     {"extra_scopes", input.extra_scopes},
                     {"enabled", input.enabled},
+                    {"allow_reassignment", input.allow_reassignment},
                     {"version", view.record.version}};
     if (input.client_secret) {
       SB_RETURN_IF_ERROR(secrets_.Put(tx, SecretOf(tenant, input.provider), *input.client_secret));
@@ -137,7 +139,8 @@ Result<IntegrationCredentials> IntegrationService::Credentials(const TenantId& t
         if (!secret) {
           return FailedPreconditionError("the " + provider + " integration has no client secret");
         }
-        out = IntegrationCredentials{record->client_id, std::move(*secret)};
+        out = IntegrationCredentials{record->client_id, std::move(*secret),
+                                     record->allow_reassignment};
         return OkStatus();
       }));
   return std::move(*out);

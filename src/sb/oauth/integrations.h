@@ -30,6 +30,7 @@ struct IntegrationInput {
   std::vector<store::ServiceGrant> services;
   std::vector<std::string> extra_scopes;
   bool enabled = true;
+  bool allow_reassignment = false;          // see store::IntegrationRecord
   std::optional<int64_t> expected_version;  // If-Match: replace only this version
 };
 
@@ -41,6 +42,7 @@ struct IntegrationView {
 struct IntegrationCredentials {
   std::string client_id;
   vault::SecretBytes client_secret;
+  bool allow_reassignment = false;  // the integration's setting, for the connect flow
 };
 
 class IntegrationService {

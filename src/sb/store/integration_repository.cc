@@ -17,7 +17,7 @@ constexpr std::string_view kTable = "integrations";
 
 #define SB_INTEGRATION_COLUMNS                                                           \
   "SELECT tenant_id, provider, client_id, services, extra_scopes, enabled, created_at, " \
-  "updated_at, version FROM integrations "
+  "updated_at, version, allow_reassignment FROM integrations "
 
 bool IsValidProvider(std::string_view s) {
   return !s.empty() && s.size() <= 64 && std::all_of(s.begin(), s.end(), [](char c) {
@@ -76,10 +76,11 @@ Result<IntegrationRecord> Parse(const Row& row, const TenantId& tenant) {
   SB_ASSIGN_OR_RETURN(r.created_at, internal::ReadTimestamp(row, 6, kTable));
   SB_ASSIGN_OR_RETURN(r.updated_at, internal::ReadTimestamp(row, 7, kTable));
   SB_ASSIGN_OR_RETURN(r.version, ReadInt(row, 8));
+  SB_ASSIGN_OR_RETURN(int64_t allow_reassignment, ReadInt(row, 9));
   const Json services_json = Json::parse(services, nullptr, /*allow_exceptions=*/false);
   const Json scopes_json = Json::parse(scopes, nullptr, /*allow_exceptions=*/false);
   if (!services_json.is_array() || !scopes_json.is_array() || (enabled != 0 && enabled != 1) ||
-      r.version < 1) {
+      r.version < 1 || (allow_reassignment != 0 && allow_reassignment != 1)) {
     return DataLossError("corrupt row in integrations");
   }
   for (const Json& grant : services_json) {
@@ -94,6 +95,7 @@ Result<IntegrationRecord> Parse(const Row& row, const TenantId& tenant) {
     r.extra_scopes.push_back(scope.get<std::string>());
   }
   r.enabled = enabled == 1;
+  r.allow_reassignment = allow_reassignment == 1;
   if (!Validate(r).ok()) return DataLossError("corrupt row in integrations");
   return r;
 }
@@ -125,9 +127,10 @@ Result<IntegrationRecord> IntegrationRepository::Upsert(Transaction& tx, const T
     SB_RETURN_IF_ERROR(
         tx.Execute("INSERT INTO integrations (tenant_id, provider, client_id, "
                    "services, extra_scopes, enabled, created_at, updated_at, "
-                   "version) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 1)",
+                   "version, allow_reassignment) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 1, $9)",
                    {tenant.value(), record.provider, record.client_id, services, scopes,
-                    int64_t{record.enabled ? 1 : 0}, ToUnixMicros(at), ToUnixMicros(at)})
+                    int64_t{record.enabled ? 1 : 0}, ToUnixMicros(at), ToUnixMicros(at),
+                    int64_t{record.allow_reassignment ? 1 : 0}})
             .status());
     return stored;
   }
@@ -137,12 +140,12 @@ Result<IntegrationRecord> IntegrationRepository::Upsert(Transaction& tx, const T
   // expected version: a concurrent writer between Get and here turns into ABORTED.
   SB_ASSIGN_OR_RETURN(
       int64_t changed,
-      tx.Execute(
-          "UPDATE integrations SET client_id = $3, services = $4, extra_scopes = $5, "
-          "enabled = $6, updated_at = $7, version = $8 WHERE tenant_id = $1 AND "
-          "provider = $2 AND version = $9",
-          {tenant.value(), record.provider, record.client_id, services, scopes,
-           int64_t{record.enabled ? 1 : 0}, ToUnixMicros(at), stored.version, existing->version}));
+      tx.Execute("UPDATE integrations SET client_id = $3, services = $4, extra_scopes = $5, "
+                 "enabled = $6, updated_at = $7, version = $8, allow_reassignment = $10 WHERE "
+                 "tenant_id = $1 AND provider = $2 AND version = $9",
+                 {tenant.value(), record.provider, record.client_id, services, scopes,
+                  int64_t{record.enabled ? 1 : 0}, ToUnixMicros(at), stored.version,
+                  existing->version, int64_t{record.allow_reassignment ? 1 : 0}}));
   if (changed != 1) return AbortedError("the integration changed meanwhile");
   return stored;
 }

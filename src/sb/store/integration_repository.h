@@ -32,6 +32,9 @@ struct IntegrationRecord {
   std::vector<ServiceGrant> services;
   std::vector<std::string> extra_scopes;
   bool enabled = true;
+  // Whether a provider account connected for one end user may be moved to another end user of
+  // the tenant by a later connect flow (migration 10; default false: refused and audited).
+  bool allow_reassignment = false;
   Timestamp created_at;
   Timestamp updated_at;
   int64_t version = 0;  // 1 on creation, +1 on every change

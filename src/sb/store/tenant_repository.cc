@@ -1,5 +1,6 @@
 #include "sb/store/tenant_repository.h"
 
+#include "sb/base/json.h"
 #include "sb/store/internal/row_reader.h"
 
 namespace sb::store {
@@ -21,7 +22,8 @@ Result<std::optional<TenantRecord>> TenantRepository::Get(Transaction& tx, const
   SB_RETURN_IF_ERROR(CheckTenantScope(tx, tenant));
   SB_ASSIGN_OR_RETURN(
       std::vector<Row> rows,
-      tx.Query("SELECT id, name, created_at FROM tenants WHERE id = $1", {tenant.value()}));
+      tx.Query("SELECT id, name, created_at, return_url_origins FROM tenants WHERE id = $1",
+               {tenant.value()}));
   if (rows.empty()) return std::optional<TenantRecord>();
   const Row& row = rows.front();
   TenantRecord record;
@@ -30,7 +32,23 @@ Result<std::optional<TenantRecord>> TenantRepository::Get(Transaction& tx, const
   record.id = TenantId(std::move(id));
   SB_ASSIGN_OR_RETURN(record.name, internal::ReadText(row, 1, "tenants"));
   SB_ASSIGN_OR_RETURN(record.created_at, internal::ReadTimestamp(row, 2, "tenants"));
+  SB_ASSIGN_OR_RETURN(std::string origins, internal::ReadText(row, 3, "tenants"));
+  const Json parsed = Json::parse(origins, nullptr, /*allow_exceptions=*/false);
+  if (!parsed.is_array()) return DataLossError("corrupt row in tenants");
+  for (const Json& origin : parsed) {
+    if (!origin.is_string()) return DataLossError("corrupt row in tenants");
+    record.return_url_origins.push_back(origin.get<std::string>());
+  }
   return std::optional<TenantRecord>(std::move(record));
+}
+
+Result<bool> TenantRepository::SetReturnUrlOrigins(Transaction& tx, const TenantId& tenant,
+                                                   const std::vector<std::string>& origins) {
+  SB_RETURN_IF_ERROR(CheckTenantScope(tx, tenant));
+  SB_ASSIGN_OR_RETURN(int64_t n,
+                      tx.Execute("UPDATE tenants SET return_url_origins = $2 WHERE id = $1",
+                                 {tenant.value(), Json(origins).dump()}));
+  return n > 0;
 }
 
 }  // namespace sb::store

@@ -5,6 +5,7 @@
 
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "sb/base/clock.h"
 #include "sb/base/ids.h"
@@ -17,6 +18,9 @@ struct TenantRecord {
   TenantId id;
   std::string name;
   Timestamp created_at;
+  // Normalised origins ("https://app.example[:port]") a connect session's return_url may use
+  // (OA-06; migration 10). Empty: none yet.
+  std::vector<std::string> return_url_origins;
 
   friend bool operator==(const TenantRecord&, const TenantRecord&) = default;
 };
@@ -29,6 +33,11 @@ class TenantRepository {
 
   // The tenant's row, or nullopt. DATA_LOSS for a malformed row.
   Result<std::optional<TenantRecord>> Get(Transaction& tx, const TenantId& tenant);
+
+  // Replaces the tenant's return_url_origins (stored as given). False when there is no such
+  // tenant.
+  Result<bool> SetReturnUrlOrigins(Transaction& tx, const TenantId& tenant,
+                                   const std::vector<std::string>& origins);
 };
 
 }  // namespace sb::store

@@ -1,5 +1,7 @@
 #include "sb/tenancy/tenants.h"
 
+#include <algorithm>
+
 #include "sb/base/encoding.h"
 
 namespace sb::tenancy {
@@ -18,6 +20,55 @@ Result<store::TenantRecord> TenantService::Create(const audit::Context& ctx,
                      audit::Outcome::kSuccess, ctx.request_id, Json{{"name", name}}});
   }));
   return record;
+}
+
+namespace {
+
+Result<std::vector<std::string>> NormaliseOrigins(const std::vector<std::string>& origins) {
+  if (origins.size() > TenantService::kMaxReturnUrlOrigins) {
+    return InvalidArgumentError("field 'return_url_origins' holds at most " +
+                                std::to_string(TenantService::kMaxReturnUrlOrigins) + " origins");
+  }
+  std::vector<std::string> out;
+  for (const std::string& origin : origins) {
+    std::optional<std::string> normalised = UrlOrigin(origin, /*bare=*/true);
+    if (!normalised || origin.size() > 300) {
+      return InvalidArgumentError(
+          "field 'return_url_origins' must list origins such as \"https://app.example\" or "
+          "\"http://localhost:3000\" (scheme, host and port only)");
+    }
+    if (std::find(out.begin(), out.end(), *normalised) == out.end()) out.push_back(*normalised);
+  }
+  return out;
+}
+
+}  // namespace
+
+Result<store::TenantRecord> TenantService::Update(const audit::Context& ctx, const TenantId& id,
+                                                  const TenantPatch& patch) {
+  if (!id.valid()) return NotFoundError("tenant not found");
+  std::optional<std::vector<std::string>> origins;
+  if (patch.return_url_origins) {
+    SB_ASSIGN_OR_RETURN(origins, NormaliseOrigins(*patch.return_url_origins));
+  }
+  std::optional<store::TenantRecord> out;
+  SB_RETURN_IF_ERROR(db_.RunInTenant(id, [&](store::Transaction& tx) -> Status {
+    SB_ASSIGN_OR_RETURN(out, tenants_.Get(tx, id));
+    if (!out) return OkStatus();
+    Json details = Json::object();
+    if (origins) {
+      SB_RETURN_IF_ERROR(tenants_.SetReturnUrlOrigins(tx, id, *origins).status());
+      details["return_url_origins"] = *origins;
+      details["previous_return_url_origins"] = out->return_url_origins;
+      out->return_url_origins = *origins;
+    }
+    return audit_.Append(
+        tx, id,
+        audit::Event{ctx.actor, "tenant.update", "tenants/" + id.value(), audit::Outcome::kSuccess,
+                     ctx.request_id, std::move(details)});
+  }));
+  if (!out) return NotFoundError("tenant " + id.value() + " not found");
+  return *out;
 }
 
 Result<store::TenantRecord> TenantService::Get(const TenantId& id) {

@@ -1,7 +1,9 @@
 // TenantService: creates and reads tenants (organizations). Thread-safe.
 #pragma once
 
+#include <optional>
 #include <string>
+#include <vector>
 
 #include "sb/audit/audit_log.h"
 #include "sb/audit/context.h"
@@ -13,8 +15,16 @@
 
 namespace sb::tenancy {
 
+// A partial update of a tenant (PATCH): absent fields stay as they are.
+struct TenantPatch {
+  // Origins ("https://app.example[:port]") a connect session's return_url may use (OA-06).
+  std::optional<std::vector<std::string>> return_url_origins;
+};
+
 class TenantService {
  public:
+  static constexpr size_t kMaxReturnUrlOrigins = 20;
+
   TenantService(store::Database& db, const Clock& clock, IdGenerator& ids, audit::AuditLog& audit)
       : db_(db), clock_(clock), ids_(ids), audit_(audit) {}
 
@@ -23,6 +33,12 @@ class TenantService {
   Result<store::TenantRecord> Create(const audit::Context& ctx, const std::string& name);
   // Errors: NOT_FOUND.
   Result<store::TenantRecord> Get(const TenantId& id);
+  // Applies `patch`; origins are normalised (lower case, default port dropped, duplicates
+  // removed). Errors: INVALID_ARGUMENT naming the field (an entry that is not a bare http(s)
+  // origin, more than kMaxReturnUrlOrigins), NOT_FOUND. The change and its "tenant.update"
+  // audit entry commit together.
+  Result<store::TenantRecord> Update(const audit::Context& ctx, const TenantId& id,
+                                     const TenantPatch& patch);
 
  private:
   store::Database& db_;

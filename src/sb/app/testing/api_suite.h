@@ -31,6 +31,8 @@ class ApiSuite : public ::testing::Test {
     config_.limits.requests_per_second = 1000;
     config_.limits.burst = 1000;
     config_.metrics.token = kMetricsToken;
+    config_.public_limits.requests_per_second = 1000;
+    config_.public_limits.burst = 1000;
     // Development keys, generated on first use, in a directory of this test's own.
     keys_dir_ = std::filesystem::temp_directory_path() /
                 ("sb-api-keys-" + std::to_string(random_.Uint64()));
@@ -82,6 +84,14 @@ class ApiSuite : public ::testing::Test {
   TestResponse Metrics() { return Call("GET", "/metrics", "", kMetricsToken); }
 
   static constexpr char kMetricsToken[] = "metrics-scraper-token-0123456789abcdef";
+  // As Call, from the client address `source` (e.g. "127.0.0.2"), with extra `headers`.
+  TestResponse CallFrom(const std::string& source, const std::string& method,
+                        const std::string& target, const std::string& body = "",
+                        const std::string& key = "",
+                        const std::vector<std::pair<std::string, std::string>>& headers = {}) {
+    TestHttpClient client(port_, source);
+    return client.Send(method, target, body, key, headers);
+  }
 
   // Creates a tenant through the API and a key with `scopes` in it; returns {tenant id, key}.
   std::pair<std::string, std::string> NewTenantWithKey(const std::string& scopes_json) {

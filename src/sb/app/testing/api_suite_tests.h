@@ -252,6 +252,96 @@ TYPED_TEST_P(ApiSuite, RateLimitAnswers429WithRetryAfter) {
   EXPECT_GE(std::stoi(last.Header("retry-after")), 1);
 }
 
+// Issue 13 (security.md 7.3): the public routes are rate limited per client host before any
+// database work: a burst from one address gets 429 (an HTML page with Retry-After) on every
+// public route, while a second address is still served and API keys keep their own limit.
+TYPED_TEST_P(ApiSuite, PublicRoutesAreRateLimitedPerClientAddress) {
+  this->config_.public_limits.requests_per_second = 0.5;
+  this->config_.public_limits.burst = 3;
+  this->Boot();
+  const std::string page = "/connect/" + this->admin_tenant_ + ".unknownsessionsecret0123456789";
+  for (int i = 0; i < 3; ++i) EXPECT_EQ(this->Call("GET", page).status, 404) << i;
+  for (const auto& [method, target] : std::vector<std::pair<std::string, std::string>>{
+           {"GET", page}, {"POST", page + "/start"}, {"GET", "/connect/callback?state=x"}}) {
+    TestResponse limited = this->Call(method, target);
+    EXPECT_EQ(limited.status, 429) << method << " " << target;
+    EXPECT_GE(
+        std::stoi(limited.Header("retry-after").empty() ? "0" : limited.Header("retry-after")), 1);
+    EXPECT_EQ(limited.Header("content-type"), "text/html; charset=utf-8");
+    EXPECT_NE(limited.body.find("rate_limited"), std::string::npos);
+  }
+  // Another client host has its own bucket.
+  EXPECT_EQ(this->CallFrom("127.0.0.2", "GET", page).status, 404);
+  EXPECT_EQ(this->CallFrom("127.0.0.2", "GET", "/connect/callback?state=x").status, 400);
+  // Authenticated routes are limited per key, not by this bucket.
+  EXPECT_EQ(this->Call("GET", "/v1/tenants/" + this->admin_tenant_, "", this->admin_key_).status,
+            200);
+  // Time refills the bucket.
+  this->clock_.Advance(std::chrono::seconds(2));
+  EXPECT_EQ(this->Call("GET", page).status, 404);
+}
+
+// OA-06: a connect session's return_url must use one of the tenant's return_url_origins
+// (PATCH /v1/tenants/{id}, normalised, audited); other origins, and every origin while the list
+// is empty, get 422 naming the field.
+TYPED_TEST_P(ApiSuite, ReturnUrlMustUseAnAllowedOrigin) {
+  this->Boot();
+  auto [tenant, key] = this->NewTenantWithKey(R"(["read","write"])");
+  auto session = [&](const std::string& url) {
+    return this->Call("POST", "/v1/connect/sessions",
+                      Json{{"end_user", {{"id", "u1"}}}, {"return_url", url}}.dump(), key);
+  };
+  TestResponse none = session("https://app.example/done");
+  EXPECT_EQ(none.status, 422) << none.body;
+  EXPECT_EQ(none.Header("content-type"), "application/problem+json");
+  EXPECT_NE(none.body.find("return_url"), std::string::npos);
+  EXPECT_NE(none.body.find("PATCH /v1/tenants/"), std::string::npos);
+  EXPECT_EQ(this->Call("GET", "/v1/tenants/" + tenant, "", key).JsonBody()["return_url_origins"],
+            Json::array());
+
+  TestResponse patched = this->Call(
+      "PATCH", "/v1/tenants/" + tenant,
+      R"({"return_url_origins":["HTTPS://App.Example:443","http://localhost:3000/"]})", key);
+  ASSERT_EQ(patched.status, 200) << patched.body;
+  const Json expected = Json::array({"https://app.example", "http://localhost:3000"});
+  EXPECT_EQ(patched.JsonBody()["return_url_origins"], expected);
+  EXPECT_EQ(this->Call("GET", "/v1/tenants/" + tenant, "", key).JsonBody()["return_url_origins"],
+            expected);
+  EXPECT_EQ(session("https://app.example/done?x=1").status, 201);
+  EXPECT_EQ(session("http://localhost:3000/cb").status, 201);
+  for (const char* url :
+       {"https://evil.example/done", "http://app.example/done", "https://app.example:8443/done",
+        "https://app.example.evil.example/", "https://evil.example/?https://app.example"}) {
+    TestResponse refused = session(url);
+    EXPECT_EQ(refused.status, 422) << url;
+    EXPECT_NE(refused.body.find("return_url"), std::string::npos) << refused.body;
+  }
+  // Only bare origins are accepted, by the tenant's own write key or an admin key.
+  for (const char* bad : {R"({"return_url_origins":["https://app.example/path"]})",
+                          R"({"return_url_origins":["javascript:void"]})",
+                          R"({"return_url_origins":"https://app.example"})"}) {
+    TestResponse r = this->Call("PATCH", "/v1/tenants/" + tenant, bad, key);
+    EXPECT_EQ(r.status, 400) << bad;
+    EXPECT_NE(r.body.find("return_url_origins"), std::string::npos) << r.body;
+  }
+  auto [other, other_key] = this->NewTenantWithKey(R"(["read","write"])");
+  EXPECT_EQ(this->Call("PATCH", "/v1/tenants/" + tenant, R"({"return_url_origins":[]})", other_key)
+                .status,
+            404);
+  auto [reader_tenant, reader] = this->NewTenantWithKey(R"(["read"])");
+  EXPECT_EQ(
+      this->Call("PATCH", "/v1/tenants/" + reader_tenant, R"({"return_url_origins":[]})", reader)
+          .status,
+      403);
+  EXPECT_EQ(this->Call("PATCH", "/v1/tenants/" + tenant,
+                       R"({"return_url_origins":["https://app.example"]})", this->admin_key_)
+                .status,
+            200);
+  TestResponse audit = this->Call("GET", "/v1/audit?action=tenant.update", "", key);
+  ASSERT_EQ(audit.status, 200);
+  EXPECT_EQ(audit.JsonBody()["data"].size(), 2u);
+}
+
 TYPED_TEST_P(ApiSuite, OpenApiDocumentDescribesExactlyTheRoutes) {
   this->Boot();
   TestResponse doc = this->Call("GET", "/v1/openapi.json");
@@ -332,7 +422,9 @@ TYPED_TEST_P(ApiSuite, AuditLogRecordsChangesAndPagesWithFilters) {
 }
 
 // security.md 7.3: a client host that keeps presenting bad keys is slowed to 429 after a burst,
-// which also bounds the audit entries its failures cost; valid keys from it still work.
+// which also bounds the audit entries its failures cost. The budget is checked before the key
+// is looked up: once it is spent, even a valid key from that host gets 429 (the key is not
+// even read), while other hosts are unaffected.
 TYPED_TEST_P(ApiSuite, RepeatedAuthenticationFailuresAreThrottledAndAuditedBoundedly) {
   this->Boot();
   auto [tenant, key] = this->NewTenantWithKey(R"(["read"])");
@@ -350,8 +442,10 @@ TYPED_TEST_P(ApiSuite, RepeatedAuthenticationFailuresAreThrottledAndAuditedBound
   }
   EXPECT_EQ(unauthorized, 20);  // the burst (the clock is frozen: no refill)
   EXPECT_EQ(throttled, 20);
-  EXPECT_EQ(this->Call("GET", "/v1/api-keys", "", key).status, 200);
-  TestResponse failures = this->Call("GET", "/v1/audit?action=auth.failure", "", key);
+  EXPECT_EQ(this->Call("GET", "/v1/api-keys", "", key).status, 429);
+  EXPECT_EQ(this->CallFrom("127.0.0.2", "GET", "/v1/api-keys", "", key).status, 200);
+  TestResponse failures =
+      this->CallFrom("127.0.0.2", "GET", "/v1/audit?action=auth.failure", "", key);
   ASSERT_EQ(failures.status, 200);
   EXPECT_EQ(failures.JsonBody()["data"].size(), 20u);
 }
@@ -537,6 +631,7 @@ REGISTER_TYPED_TEST_SUITE_P(
     ApiKeysCreateListPaginateRevoke, RevocationTakesEffectOnTheNextRequest,
     CrossTenantAccessIsImpossible, ScopesCannotBeEscalated, BadInputGetsPreciseProblems,
     OversizeBodiesAndHeaderFloodsAreRefused, RateLimitAnswers429WithRetryAfter,
+    PublicRoutesAreRateLimitedPerClientAddress, ReturnUrlMustUseAnAllowedOrigin,
     OpenApiDocumentDescribesExactlyTheRoutes, AuditLogRecordsChangesAndPagesWithFilters,
     AuditExportStreamsCsvAndJsonLines,
     RepeatedAuthenticationFailuresAreThrottledAndAuditedBoundedly,

@@ -118,6 +118,14 @@ class ConnectSuite : public ApiSuite<Backend> {
         sandbox_->CreateAccount(SandboxOrigin::kMicrosoft, {{"email", "alice@contoso.example"}})
             .ok());
     std::tie(tenant_, key_) = this->NewTenantWithKey(R"(["read","write"])");
+    AllowReturnOrigin(tenant_, key_);
+  }
+
+  // OA-06: the test tenant's host app lives at kReturnUrl's origin.
+  void AllowReturnOrigin(const std::string& tenant, const std::string& key) {
+    TestResponse r = this->Call("PATCH", "/v1/tenants/" + tenant,
+                                Json{{"return_url_origins", {"https://app.example"}}}.dump(), key);
+    ASSERT_EQ(r.status, 200) << r.body;
   }
 
   void TearDown() override {
@@ -185,8 +193,11 @@ class ConnectSuite : public ApiSuite<Backend> {
     SB_ASSIGN_OR_RETURN(BrowserResponse page, browser.Get(session_url));
     if (page.status != 200) return InternalError("connect page answered " + page.body);
     const std::string token = session_url.substr(session_url.rfind('/') + 1);
+    // The form as the page rendered it, CSRF token included.
     return browser.PostForm(PublicUrl() + "/connect/" + token + "/start",
-                            {{"provider", Provider(origin)}, {"service", "calendar:read_write"}});
+                            {{"provider", Provider(origin)},
+                             {"service", "calendar:read_write"},
+                             {"csrf", HiddenFieldValue(page.body, "csrf")}});
   }
 
   // Runs a session up to the provider's redirect back, without following it: the callback URL.
@@ -274,6 +285,35 @@ class ConnectSuite : public ApiSuite<Backend> {
         "GET", "/v1/connections/" + id + "/health" + (live ? "?live=true" : ""), "", key_);
     EXPECT_EQ(r.status, 200) << r.body;
     return r.JsonBody();
+  }
+
+  // Rows in the tables that a connect page, a form post or a callback could write, across all
+  // tenants (through the maintenance database).
+  int64_t RowCount() {
+    auto db = this->backend_.OpenMaintenance();
+    EXPECT_TRUE(db.ok());
+    if (!db.ok()) return -1;
+    int64_t total = 0;
+    const Status counted =
+        (*db)->RunUnscoped(store::TxMode::kReadOnly, [&](store::Transaction& tx) -> Status {
+          for (const char* table :
+               {"tenants", "audit_entries", "audit_heads", "connect_sessions", "oauth_transactions",
+                "vault_secrets", "connections", "jobs", "webhook_deliveries"}) {
+            SB_ASSIGN_OR_RETURN(auto rows,
+                                tx.Query(std::string("SELECT COUNT(*) FROM ") + table, {}));
+            total += rows.front().GetInt(0);
+          }
+          return OkStatus();
+        });
+    EXPECT_TRUE(counted.ok()) << counted.ToString();
+    return total;
+  }
+
+  // POSTs a form to `path` from 127.0.0.1 with `headers` added.
+  TestResponse PostForm(const std::string& path, const std::string& form,
+                        std::vector<std::pair<std::string, std::string>> headers = {}) {
+    headers.emplace_back("Content-Type", "application/x-www-form-urlencoded");
+    return this->CallFrom("127.0.0.1", "POST", path, form, "", headers);
   }
 
   std::unique_ptr<SandboxProcess> sandbox_;
@@ -1047,6 +1087,144 @@ TYPED_TEST_P(ConnectSuite, UsageCountsCallsPerTenant) {
             400);
 }
 
+// Issue 13: requests from outside write nothing per request. A callback, page or form post that
+// names a tenant that does not exist writes no row at all; bad states of an existing tenant are
+// audited once per tenant, failure code and minute, the rest only counted (and reported with
+// the next entry), so the audit log cannot be grown from outside.
+TYPED_TEST_P(ConnectSuite, RequestsFromOutsideCannotGrowTheDatabase) {
+  this->PutIntegration(SandboxOrigin::kGoogle, this->key_);
+  const std::string secret = "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA";
+  const std::string nobody = "01900000-0000-7000-8000-000000000bad." + secret;
+  const int64_t before = this->RowCount();
+  for (int i = 0; i < 10; ++i) {
+    EXPECT_EQ(this->Call("GET", "/connect/callback?code=c&state=" + nobody).status, 400);
+    EXPECT_EQ(this->Call("GET", "/connect/" + nobody).status, 404);
+    EXPECT_EQ(this->PostForm("/connect/" + nobody + "/start", "provider=google&csrf=x").status,
+              404);
+  }
+  EXPECT_EQ(this->RowCount(), before);
+
+  // Ten bad states naming this tenant: one audit entry.
+  const std::string forged = this->tenant_ + "." + secret;
+  for (int i = 0; i < 10; ++i) {
+    EXPECT_EQ(this->Call("GET", "/connect/callback?code=c&state=" + forged).status, 400);
+  }
+  EXPECT_EQ(this->CountAudit("oauth.callback", "invalid_state"), 1);
+  EXPECT_LE(this->RowCount(), before + 1);
+  // The next minute: one more entry, which reports the nine that had none.
+  this->clock_.Advance(std::chrono::seconds(61));
+  EXPECT_EQ(this->Call("GET", "/connect/callback?code=c&state=" + forged).status, 400);
+  TestResponse audit =
+      this->Call("GET", "/v1/audit?limit=10&action=oauth.callback", "", this->key_);
+  ASSERT_EQ(audit.status, 200);
+  const Json entries = audit.JsonBody()["data"];
+  ASSERT_EQ(entries.size(), 2u) << audit.body;
+  int64_t reported = 0;
+  for (const Json& e : entries) reported += e["details"].value("unaudited_since_previous_entry", 0);
+  EXPECT_EQ(reported, 9);
+  const std::string metrics = this->Call("GET", "/metrics").body;
+  EXPECT_NE(
+      metrics.find(R"(sb_connect_callback_failures_unaudited_total{code="invalid_state"} 19)"),
+      std::string::npos)
+      << metrics;
+}
+
+// Issue 13: POST /connect/{token}/start takes only the form its own page rendered: the CSRF
+// token bound to the session, and no cross-site Origin or Sec-Fetch-Site. Refusals are a 403
+// page and write nothing; the cookies are SameSite=Lax.
+TYPED_TEST_P(ConnectSuite, StartAcceptsOnlyTheFormOfItsOwnPage) {
+  this->PutIntegration(SandboxOrigin::kGoogle, this->key_);
+  const std::string public_url = this->PublicUrl();
+  const std::string path =
+      this->NewSession(this->key_, "alice@example.com").substr(public_url.size());
+  TestResponse page = this->Call("GET", path);
+  ASSERT_EQ(page.status, 200);
+  const std::string csrf = HiddenFieldValue(page.body, "csrf");
+  ASSERT_FALSE(csrf.empty()) << page.body;
+  const std::string other_path =
+      this->NewSession(this->key_, "alice@example.com").substr(public_url.size());
+  const std::string other_csrf = HiddenFieldValue(this->Call("GET", other_path).body, "csrf");
+  ASSERT_NE(other_csrf, csrf);
+
+  const std::string form = "provider=google&service=calendar%3Aread";
+  using Headers = std::vector<std::pair<std::string, std::string>>;
+  const std::vector<std::tuple<std::string, std::string, Headers>> refused = {
+      {"no token", form, {}},
+      {"wrong token", form + "&csrf=" + std::string(43, 'A'), {}},
+      {"another session's token", form + "&csrf=" + other_csrf, {}},
+      {"foreign Origin", form + "&csrf=" + csrf, {{"Origin", "https://evil.example"}}},
+      {"opaque Origin", form + "&csrf=" + csrf, {{"Origin", "null"}}},
+      {"cross-site", form + "&csrf=" + csrf, {{"Sec-Fetch-Site", "cross-site"}}},
+      {"same-site", form + "&csrf=" + csrf, {{"Sec-Fetch-Site", "same-site"}}},
+  };
+  const int64_t before = this->RowCount();
+  for (const auto& [name, body, headers] : refused) {
+    TestResponse r = this->PostForm(path + "/start", body, headers);
+    EXPECT_EQ(r.status, 403) << name;
+    EXPECT_NE(r.body.find("forbidden_origin"), std::string::npos) << name << r.body;
+    EXPECT_EQ(r.Header("set-cookie"), "") << name;
+  }
+  EXPECT_EQ(this->RowCount(), before);
+  EXPECT_EQ(this->CountAudit("oauth.authorize"), 0);
+
+  // What a browser sends from the page itself.
+  TestResponse ok = this->PostForm(path + "/start", form + "&csrf=" + csrf,
+                                   {{"Origin", public_url}, {"Sec-Fetch-Site", "same-origin"}});
+  EXPECT_EQ(ok.status, 303) << ok.body;
+  for (const std::string& cookie :
+       {ok.Header("set-cookie"),
+        this->Call("GET", "/connect/callback?state=x").Header("set-cookie")}) {
+    EXPECT_NE(cookie.find("SameSite=Lax"), std::string::npos) << cookie;
+    EXPECT_NE(cookie.find("HttpOnly"), std::string::npos) << cookie;
+  }
+  EXPECT_EQ(this->CountAudit("oauth.authorize"), 1);
+}
+
+// Issue 13: a provider account connected for one end user is not moved to another end user of
+// the tenant (409 page, audited) unless the integration allows re-assignment; then the move is
+// audited as one.
+TYPED_TEST_P(ConnectSuite, AnAccountIsNeverSilentlyMovedToAnotherEndUser) {
+  const auto google = SandboxOrigin::kGoogle;
+  this->PutIntegration(google, this->key_);
+  auto browser = this->NewBrowser();
+  auto first =
+      this->Connect(*browser, this->NewSession(this->key_, "alice@example.com", "user-1"), google);
+  ASSERT_TRUE(first.ok());
+  const std::string id = this->ConnectionIdFrom(*first);
+  ASSERT_FALSE(id.empty()) << first->url;
+
+  auto second =
+      this->Connect(*browser, this->NewSession(this->key_, "alice@example.com", "user-2"), google);
+  ASSERT_TRUE(second.ok());
+  EXPECT_EQ(second->status, 409) << second->body;
+  EXPECT_NE(second->body.find("reassignment_refused"), std::string::npos);
+  Json c = this->Connection(id);
+  EXPECT_EQ(c["end_user_id"], "user-1");
+  EXPECT_EQ(c["token"]["version"], 1);
+  EXPECT_EQ(this->CountAudit("connection.reassignment_refused"), 1);
+  EXPECT_EQ(this->CountAudit("connection.reassign"), 0);
+
+  TestResponse allow = this->Call(
+      "PUT", "/v1/integrations/google",
+      Json{{"client_id", this->ClientId(google)},
+           {"services", Json::array({{{"service", "calendar"}, {"access", "read_write"}}})},
+           {"allow_reassignment", true}}
+          .dump(),
+      this->key_);
+  ASSERT_EQ(allow.status, 200) << allow.body;
+  EXPECT_EQ(
+      this->Call("GET", "/v1/integrations/google", "", this->key_).JsonBody()["allow_reassignment"],
+      true);
+  auto third =
+      this->Connect(*browser, this->NewSession(this->key_, "alice@example.com", "user-2"), google);
+  ASSERT_TRUE(third.ok());
+  EXPECT_EQ(third->status, 303) << third->body;
+  EXPECT_EQ(this->ConnectionIdFrom(*third), id);
+  EXPECT_EQ(this->Connection(id)["end_user_id"], "user-2");
+  EXPECT_EQ(this->CountAudit("connection.reassign"), 1);
+  EXPECT_EQ(this->Connections().size(), 1u);
+}
+
 REGISTER_TYPED_TEST_SUITE_P(ConnectSuite, FullFlowCreatesOneConnectionPerAccount,
                             ScopesTheUserDidNotGrantAreReported,
                             StateAttacksEndOnAPageAndAnAuditEntry, IssuerMismatchIsRefused,
@@ -1056,6 +1234,8 @@ REGISTER_TYPED_TEST_SUITE_P(ConnectSuite, FullFlowCreatesOneConnectionPerAccount
                             ALargeUploadStreamsThroughTheProxy,
                             TricklingUploadsDoNotStarveOtherTenants, HealthAlertsOncePerIncident,
                             ARejectedTokenIsAnIncidentAtOnce, ScheduledHealthChecksRunOnTheJobQueue,
-                            UsageCountsCallsPerTenant);
+                            UsageCountsCallsPerTenant, RequestsFromOutsideCannotGrowTheDatabase,
+                            StartAcceptsOnlyTheFormOfItsOwnPage,
+                            AnAccountIsNeverSilentlyMovedToAnotherEndUser);
 
 }  // namespace sb::app::testing

@@ -18,6 +18,16 @@ TestHttpClient::~TestHttpClient() {
 bool TestHttpClient::Connect() {
   if (fd_ >= 0) return true;
   fd_ = ::socket(AF_INET, SOCK_STREAM, 0);
+  if (!source_address_.empty()) {
+    sockaddr_in source{};
+    source.sin_family = AF_INET;
+    if (::inet_pton(AF_INET, source_address_.c_str(), &source.sin_addr) != 1 ||
+        ::bind(fd_, reinterpret_cast<sockaddr*>(&source), sizeof(source)) != 0) {
+      ::close(fd_);
+      fd_ = -1;
+      return false;
+    }
+  }
   sockaddr_in addr{};
   addr.sin_family = AF_INET;
   addr.sin_port = htons(port_);

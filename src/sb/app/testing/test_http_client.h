@@ -28,9 +28,23 @@ struct TestResponse {
   }
 };
 
+// The value of the hidden form field `name` in an HTML page ("" when absent), e.g. the CSRF
+// token of the hosted connect page.
+inline std::string HiddenFieldValue(const std::string& html, const std::string& name) {
+  const std::string marker = "name=\"" + name + "\" value=\"";
+  const size_t at = html.find(marker);
+  if (at == std::string::npos) return "";
+  const size_t begin = at + marker.size();
+  const size_t end = html.find('"', begin);
+  return end == std::string::npos ? "" : html.substr(begin, end - begin);
+}
+
 class TestHttpClient {
  public:
-  explicit TestHttpClient(uint16_t port) : port_(port) {}
+  // `source_address` (an IPv4 loopback address such as "127.0.0.2"; empty: the kernel's
+  // choice) is the client address the server sees, for tests of per-client limits.
+  explicit TestHttpClient(uint16_t port, std::string source_address = "")
+      : port_(port), source_address_(std::move(source_address)) {}
   ~TestHttpClient();
   TestHttpClient(const TestHttpClient&) = delete;
   TestHttpClient& operator=(const TestHttpClient&) = delete;
@@ -48,6 +62,7 @@ class TestHttpClient {
   TestResponse ReadResponse();
 
   uint16_t port_;
+  std::string source_address_;
   int fd_ = -1;
   std::string buffer_;
 };

@@ -507,6 +507,20 @@ DROP TABLE switchboard.connection_health;
 DROP TABLE switchboard.provider_switches;
 )sql";
 
+// Migration 10: connect-flow abuse controls (see the SQLite variant). Both tables keep their
+// row-level security (ENABLE + FORCE, tenant_isolation) and grants: only columns are added.
+constexpr std::string_view kV10Up = R"sql(
+ALTER TABLE switchboard.integrations
+  ADD COLUMN allow_reassignment integer NOT NULL DEFAULT 0 CHECK (allow_reassignment IN (0, 1));
+ALTER TABLE switchboard.tenants
+  ADD COLUMN return_url_origins text NOT NULL DEFAULT '[]';  -- JSON array of origins
+)sql";
+
+constexpr std::string_view kV10Down = R"sql(
+ALTER TABLE switchboard.tenants DROP COLUMN return_url_origins;
+ALTER TABLE switchboard.integrations DROP COLUMN allow_reassignment;
+)sql";
+
 constexpr Migration kMigrations[] = {
     {1, "tenants_and_api_keys", kV1Up, kV1Down},
     {2, "audit_log", kV2Up, kV2Down},
@@ -517,6 +531,7 @@ constexpr Migration kMigrations[] = {
     {7, "webhooks", kV7Up, kV7Down},
     {8, "webhook_endpoint_health", kV8Up, kV8Down},
     {9, "admin_and_health", kV9Up, kV9Down},
+    {10, "connect_abuse_controls", kV10Up, kV10Down},
 };
 
 }  // namespace

@@ -382,6 +382,21 @@ DROP TABLE connection_health;
 DROP TABLE provider_switches;
 )sql";
 
+// Migration 10: connect-flow abuse controls (issue 13). integrations.allow_reassignment lets a
+// tenant's integration move an already connected provider account to another end user
+// (default: refused); tenants.return_url_origins is the JSON array of origins a connect
+// session's return_url may use (OA-06; empty: none yet, sessions are refused until set).
+constexpr std::string_view kV10Up = R"sql(
+ALTER TABLE integrations ADD COLUMN allow_reassignment INTEGER NOT NULL DEFAULT 0
+  CHECK (allow_reassignment IN (0, 1));
+ALTER TABLE tenants ADD COLUMN return_url_origins TEXT NOT NULL DEFAULT '[]';
+)sql";
+
+constexpr std::string_view kV10Down = R"sql(
+ALTER TABLE tenants DROP COLUMN return_url_origins;
+ALTER TABLE integrations DROP COLUMN allow_reassignment;
+)sql";
+
 constexpr Migration kMigrations[] = {
     {1, "tenants_and_api_keys", kV1Up, kV1Down},
     {2, "audit_log", kV2Up, kV2Down},
@@ -392,6 +407,7 @@ constexpr Migration kMigrations[] = {
     {7, "webhooks", kV7Up, kV7Down},
     {8, "webhook_endpoint_health", kV8Up, kV8Down},
     {9, "admin_and_health", kV9Up, kV9Down},
+    {10, "connect_abuse_controls", kV10Up, kV10Down},
 };
 
 }  // namespace
