@@ -1122,7 +1122,7 @@ TYPED_TEST_P(ConnectSuite, RequestsFromOutsideCannotGrowTheDatabase) {
   int64_t reported = 0;
   for (const Json& e : entries) reported += e["details"].value("unaudited_since_previous_entry", 0);
   EXPECT_EQ(reported, 9);
-  const std::string metrics = this->Call("GET", "/metrics").body;
+  const std::string metrics = this->Metrics().body;
   EXPECT_NE(
       metrics.find(R"(sb_connect_callback_failures_unaudited_total{code="invalid_state"} 19)"),
       std::string::npos)
