@@ -29,6 +29,7 @@
 namespace sb::app {
 namespace {
 
+using testing::HiddenFieldValue;
 using testing::SandboxOrigin;
 using testing::SandboxProcess;
 using testing::TestHttpClient;
