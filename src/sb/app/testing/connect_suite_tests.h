@@ -943,6 +943,34 @@ TYPED_TEST_P(ConnectSuite, UsageCountsCallsPerTenant) {
             400);
 }
 
+// Issue 13 (least privilege, security.md 6): a key with only `read` cannot make the provider
+// change anything through the proxy, and an encoded ".." cannot move a call to another service.
+TYPED_TEST_P(ConnectSuite, AReadOnlyKeyCannotWriteThroughTheProxy) {
+  const std::string id = this->ConnectGoogle();
+  ASSERT_FALSE(id.empty());
+  TestResponse k =
+      this->Call("POST", "/v1/api-keys", R"({"name":"reader","scopes":["read"]})", this->key_);
+  ASSERT_EQ(k.status, 201) << k.body;
+  const std::string reader = k.JsonBody().value("key", "");
+  const std::string events = "/v1/proxy/" + id + "/calendar/v3/calendars/primary/events";
+  const std::string event = Json{{"summary", "x"},
+                                 {"start", {{"dateTime", "2026-12-01T10:00:00Z"}}},
+                                 {"end", {{"dateTime", "2026-12-01T11:00:00Z"}}}}
+                                .dump();
+  const int before = this->SandboxRequests(SandboxOrigin::kGoogle, "/calendar/v3/");
+  TestResponse refused = this->Call("POST", events, event, reader);
+  EXPECT_EQ(refused.status, 403) << refused.body;
+  EXPECT_NE(refused.body.find("'write' scope"), std::string::npos) << refused.body;
+  EXPECT_EQ(this->Call("DELETE", events + "/e1", "", reader).status, 403);
+  EXPECT_EQ(
+      this->Call("POST", "/v1/proxy/" + id + "/calendar/v3/%2e%2e/x", "{}", this->key_).status,
+      400);
+  EXPECT_EQ(this->SandboxRequests(SandboxOrigin::kGoogle, "/calendar/v3/"), before);
+  // Reads work with the read key; the write key still writes.
+  EXPECT_EQ(this->Call("GET", events, "", reader).status, 200);
+  EXPECT_EQ(this->Call("POST", events, event, this->key_).status, 200);
+}
+
 REGISTER_TYPED_TEST_SUITE_P(ConnectSuite, FullFlowCreatesOneConnectionPerAccount,
                             ScopesTheUserDidNotGrantAreReported,
                             StateAttacksEndOnAPageAndAnAuditEntry, IssuerMismatchIsRefused,
@@ -951,6 +979,6 @@ REGISTER_TYPED_TEST_SUITE_P(ConnectSuite, FullFlowCreatesOneConnectionPerAccount
                             KillSwitchStopsCallsToAProvider, KillSwitchStopsACallInFlight,
                             ALargeUploadStreamsThroughTheProxy, HealthAlertsOncePerIncident,
                             ARejectedTokenIsAnIncidentAtOnce, ScheduledHealthChecksRunOnTheJobQueue,
-                            UsageCountsCallsPerTenant);
+                            UsageCountsCallsPerTenant, AReadOnlyKeyCannotWriteThroughTheProxy);
 
 }  // namespace sb::app::testing
