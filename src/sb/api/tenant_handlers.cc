@@ -62,8 +62,7 @@ http::Response TenantHandlers::RevokeApiKey(http::Request& r) {
 
 Result<http::Response> TenantHandlers::DoCreateTenant(http::Request& request) {
   const Principal& p = PrincipalOf(request);
-  if (!p.Has(Scope::kAdmin))
-    return PermissionDeniedError("creating tenants needs the 'admin' scope");
+  SB_RETURN_IF_ERROR(RequireOperator(p, "creating tenants"));
   SB_ASSIGN_OR_RETURN(Json body, ParseJsonObject(request, {"name"}));
   SB_ASSIGN_OR_RETURN(std::string name, RequiredString(body, "name", 200));
   SB_ASSIGN_OR_RETURN(store::TenantRecord tenant, tenants_.Create(AuditContextOf(request), name));
@@ -75,7 +74,7 @@ Result<http::Response> TenantHandlers::DoGetTenant(http::Request& request) {
   SB_RETURN_IF_ERROR(RequireScope(p, Scope::kRead));
   SB_ASSIGN_OR_RETURN(TenantId id, PathId<TenantId>(request, "tenant"));
   // Another tenant's existence is not revealed: the same 404 as for an unknown id.
-  if (id != p.tenant_id && !p.Has(Scope::kAdmin)) return NotFoundError("tenant not found");
+  if (id != p.tenant_id && !p.IsOperator()) return NotFoundError("tenant not found");
   Result<store::TenantRecord> tenant = tenants_.Get(id);
   if (!tenant.ok() && tenant.status().code() == StatusCode::kNotFound) {
     return NotFoundError("tenant not found");
@@ -95,18 +94,21 @@ Result<http::Response> TenantHandlers::DoCreateApiKey(http::Request& request) {
   std::set<Scope> scopes;
   for (const std::string& n : scope_names) {
     std::optional<Scope> s = tenancy::ParseScope(n);
-    if (!s) return InvalidArgumentError("field 'scopes' may contain only admin, read and write");
-    // No escalation: a key can only grant scopes it holds itself.
-    if (!p.Has(*s) && !p.Has(Scope::kAdmin)) {
+    if (!s) {
+      return InvalidArgumentError(
+          "field 'scopes' may contain only admin, read, write and operator");
+    }
+    // No escalation: a key can only grant scopes it holds itself; operator only an operator.
+    if (*s == Scope::kOperator) {
+      SB_RETURN_IF_ERROR(RequireOperator(p, "granting the operator scope"));
+    } else if (!p.Has(*s) && !p.Has(Scope::kAdmin)) {
       return PermissionDeniedError("cannot grant the '" + n + "' scope without holding it");
     }
     scopes.insert(*s);
   }
   TenantId tenant = p.tenant_id;
   if (tenant_text && *tenant_text != p.tenant_id.value()) {
-    if (!p.Has(Scope::kAdmin)) {
-      return PermissionDeniedError("only admin keys may create keys in another tenant");
-    }
+    SB_RETURN_IF_ERROR(RequireOperator(p, "creating keys in another tenant"));
     tenant = TenantId(*tenant_text);
     if (!tenant.valid()) return InvalidArgumentError("field 'tenant_id' is not a valid id");
   }

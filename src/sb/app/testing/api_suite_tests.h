@@ -496,6 +496,61 @@ TYPED_TEST_P(ApiSuite, WebhookEndpointsShowTheirSecretOnce) {
   EXPECT_EQ(audit.body.find(secret.substr(6)), std::string::npos);
 }
 
+// Issue 13, "Scopes, roles and exposure": the deployment operator (the operator scope, only on
+// keys of the system tenant) is separate from a tenant's own administrators. A tenant admin key
+// manages its own tenant (keys, its kill switch, its usage, its audit log) and nothing else.
+TYPED_TEST_P(ApiSuite, TenantAdminsManageOnlyTheirOwnTenant) {
+  this->Boot();
+  auto [a, admin_a] = this->NewTenantWithKey(R"(["admin","read","write"])");
+  auto [b, key_b] = this->NewTenantWithKey(R"(["read"])");
+  const std::string& op = this->admin_key_;
+  auto call = [&](const std::string& method, const std::string& target, const std::string& body,
+                  const std::string& key) { return this->Call(method, target, body, key).status; };
+  // Creating tenants and keys elsewhere, and granting operator: operator only.
+  EXPECT_EQ(call("POST", "/v1/tenants", R"({"name":"x"})", admin_a), 403);
+  EXPECT_EQ(call("POST", "/v1/api-keys",
+                 R"({"name":"x","scopes":["read"],"tenant_id":")" + b + R"("})", admin_a),
+            403);
+  EXPECT_EQ(call("POST", "/v1/api-keys", R"({"name":"x","scopes":["operator"]})", admin_a), 403);
+  EXPECT_EQ(call("POST", "/v1/api-keys",
+                 R"({"name":"x","scopes":["operator"],"tenant_id":")" + a + R"("})", op),
+            400);  // the operator scope lives only in the system tenant
+  // Reading another tenant (its record, audit log, usage): refused or not found.
+  EXPECT_EQ(call("GET", "/v1/tenants/" + b, "", admin_a), 404);
+  EXPECT_EQ(call("GET", "/v1/audit?tenant_id=" + b, "", admin_a), 403);
+  EXPECT_EQ(call("GET", "/v1/admin/usage?tenant_id=" + b, "", admin_a), 403);
+  // The global kill switch and another tenant's switch: operator only. (zoom: the PostgreSQL
+  // suites share one database, and the connect suite counts google's switches.)
+  EXPECT_EQ(call("PUT", "/v1/admin/providers/zoom", R"({"enabled":false})", admin_a), 403);
+  EXPECT_EQ(call("PUT", "/v1/admin/providers/zoom",
+                 R"({"enabled":false,"tenant_id":")" + b + R"("})", admin_a),
+            403);
+  // Its own tenant: usage (only its own rows), its kill switch, its keys.
+  TestResponse usage = this->Call("GET", "/v1/admin/usage", "", admin_a);
+  ASSERT_EQ(usage.status, 200) << usage.body;
+  const Json rows = usage.JsonBody()["data"];
+  ASSERT_EQ(rows.size(), 1u);
+  EXPECT_EQ(rows[0]["tenant_id"], a);
+  EXPECT_EQ(call("PUT", "/v1/admin/providers/zoom",
+                 R"({"enabled":false,"tenant_id":")" + a + R"("})", admin_a),
+            200);
+  TestResponse listing = this->Call("GET", "/v1/admin/providers", "", op);
+  ASSERT_EQ(listing.status, 200);
+  EXPECT_NE(listing.body.find(a), std::string::npos);
+  EXPECT_EQ(this->Call("GET", "/v1/admin/providers", "", key_b).status, 403);
+  EXPECT_EQ(call("PUT", "/v1/admin/providers/zoom",
+                 R"({"enabled":true,"tenant_id":")" + a + R"("})", admin_a),
+            200);
+  EXPECT_EQ(call("POST", "/v1/api-keys", R"({"name":"x","scopes":["admin"]})", admin_a), 201);
+  // The operator can do all of it.
+  EXPECT_EQ(call("POST", "/v1/tenants", R"({"name":"y"})", op), 201);
+  EXPECT_EQ(call("GET", "/v1/tenants/" + b, "", op), 200);
+  EXPECT_EQ(call("GET", "/v1/audit?tenant_id=" + b, "", op), 200);
+  EXPECT_EQ(call("GET", "/v1/admin/usage?tenant_id=" + b, "", op), 200);
+  EXPECT_EQ(call("PUT", "/v1/admin/providers/zoom", R"({"enabled":false})", op), 200);
+  EXPECT_EQ(call("PUT", "/v1/admin/providers/zoom", R"({"enabled":true})", op), 200);
+}
+
 REGISTER_TYPED_TEST_SUITE_P(
     ApiSuite, HealthReadinessAndMetrics, TenantLifecycleThroughTheApi,
     MissingOrWrongCredentialsAre401, ApiKeysCreateListPaginateRevoke,
@@ -504,6 +559,7 @@ REGISTER_TYPED_TEST_SUITE_P(
     RateLimitAnswers429WithRetryAfter, OpenApiDocumentDescribesExactlyTheRoutes,
     AuditLogRecordsChangesAndPagesWithFilters, AuditExportStreamsCsvAndJsonLines,
     RepeatedAuthenticationFailuresAreThrottledAndAuditedBoundedly,
-    IntegrationsKeepTheClientSecretInside, WebhookEndpointsShowTheirSecretOnce);
+    IntegrationsKeepTheClientSecretInside, WebhookEndpointsShowTheirSecretOnce,
+    TenantAdminsManageOnlyTheirOwnTenant);
 
 }  // namespace sb::app::testing
