@@ -2,6 +2,7 @@
 
 #include "sb/api/auth.h"
 #include "sb/api/json_body.h"
+#include "sb/base/quota.h"
 #include "sb/base/time_format.h"
 #include "sb/http/problem.h"
 
@@ -42,7 +43,19 @@ Result<Id> PathId(const http::Request& request, std::string_view what) {
 
 http::Response Respond(const http::Request& request, const Result<http::Response>& result) {
   if (result.ok()) return *result;
+  if (auto quota = QuotaOf(result.status())) return QuotaProblem(request, result.status(), *quota);
   return http::StatusToProblem(result.status(), request.request_id, request.path);
+}
+
+http::Response QuotaProblem(const http::Request& request, const Status& status,
+                            const QuotaExceeded& quota) {
+  const bool rate = quota.kind == QuotaKind::kRate;
+  http::Response r = http::MakeProblem(
+      http::Problem{rate ? 429 : 422, "quota-exceeded", status.message(), request.path},
+      request.request_id);
+  // A rate quota counts the last minute: by then at least one slot is free again.
+  if (rate) r.SetHeader("Retry-After", "60");
+  return r;
 }
 
 http::Response TenantHandlers::CreateTenant(http::Request& r) {

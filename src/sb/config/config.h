@@ -122,6 +122,15 @@ struct ProxyConfig {
   int64_t max_response_bytes = int64_t{16} << 20;
 };
 
+// Per-tenant quotas (issue 13): counts answer 422, rates 429, each problem naming its key.
+struct QuotasConfig {
+  int webhook_endpoints = 50;             // quotas.webhook_endpoints: endpoints per tenant
+  int webhook_endpoints_per_host = 10;    // quotas.webhook_endpoints_per_host: same URL host
+  int connect_sessions_per_minute = 60;   // quotas.connect_sessions_per_minute: created per tenant
+  int64_t connections = 10'000;           // quotas.connections: a tenant's connections
+  int webhook_deliveries_in_flight = 16;  // quotas.webhook_deliveries_in_flight: per tenant
+};
+
 struct LogConfig {
   std::string level = "info";  // log.level: debug | info | warn | error
 };
@@ -139,6 +148,7 @@ struct Config {
   AdminConfig admin;
   HealthConfig health;
   ProxyConfig proxy;
+  QuotasConfig quotas;
   LogConfig log;
 };
 

@@ -49,6 +49,11 @@ struct ConnectOptions {
   std::string public_url = "http://127.0.0.1:8080";
   std::chrono::seconds session_ttl{3600};
   std::chrono::seconds transaction_ttl{600};  // OA-03: at most 10 minutes
+  // quotas.connect_sessions_per_minute: sessions a tenant may create in any 60 s (429).
+  int sessions_per_minute = 60;
+  // quotas.connections: a tenant's connections; a callback that would add one more ends on a
+  // 422 page (`connection_quota_exceeded`) and writes nothing. Reconnecting an account is fine.
+  int64_t max_connections = 10'000;
 };
 
 struct ConnectSessionInput {
@@ -117,7 +122,8 @@ class ConnectService {
                  metrics::MetricsRegistry* metrics = nullptr, ConnectionEvents* events = nullptr,
                  ProviderSwitches* switches = nullptr);
 
-  // INVALID_ARGUMENT for bad fields or unknown providers/services.
+  // INVALID_ARGUMENT for bad fields or unknown providers/services; RESOURCE_EXHAUSTED (QuotaOf:
+  // quotas.connect_sessions_per_minute) when the tenant created its limit in the last minute.
   Result<CreatedSession> CreateSession(const TenantId& tenant, const ConnectSessionInput& input,
                                        const audit::Context& ctx);
   // NOT_FOUND for an unknown, malformed or expired token (one message for all).
@@ -138,6 +144,10 @@ class ConnectService {
   std::string RedirectUri() const { return PublicUrl() + "/connect/callback"; }
 
  private:
+  // Quotas, checked under the tenant's quota lock in the transaction that adds the row.
+  Status CheckSessionRate(store::Transaction& tx, const TenantId& tenant, Timestamp now);
+  Status CheckConnectionCount(store::Transaction& tx, const TenantId& tenant);
+
   struct Session {
     TenantId tenant;
     store::ConnectSessionRecord record;

@@ -33,4 +33,10 @@ Result<std::optional<TenantRecord>> TenantRepository::Get(Transaction& tx, const
   return std::optional<TenantRecord>(std::move(record));
 }
 
+Status TenantRepository::LockForQuota(Transaction& tx, const TenantId& tenant) {
+  SB_RETURN_IF_ERROR(CheckTenantScope(tx, tenant));
+  if (tx.backend() != Backend::kPostgres) return OkStatus();
+  return tx.Query("SELECT id FROM tenants WHERE id = $1 FOR UPDATE", {tenant.value()}).status();
+}
+
 }  // namespace sb::store

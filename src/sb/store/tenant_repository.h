@@ -29,6 +29,11 @@ class TenantRepository {
 
   // The tenant's row, or nullopt. DATA_LOSS for a malformed row.
   Result<std::optional<TenantRecord>> Get(Transaction& tx, const TenantId& tenant);
+
+  // Serializes quota checks of `tenant` until `tx` ends: count-then-insert of two transactions
+  // cannot both pass a quota. PostgreSQL locks the tenant's row (FOR UPDATE); SQLite needs
+  // nothing (one writer at a time).
+  Status LockForQuota(Transaction& tx, const TenantId& tenant);
 };
 
 }  // namespace sb::store

@@ -551,6 +551,54 @@ TYPED_TEST_P(ApiSuite, TenantAdminsManageOnlyTheirOwnTenant) {
   EXPECT_EQ(call("PUT", "/v1/admin/providers/zoom", R"({"enabled":true})", op), 200);
 }
 
+// Issue 13, per-tenant quotas: webhook endpoints per tenant and per destination host (422) and
+// connect sessions per minute (429 with Retry-After), each problem naming its quota; other
+// tenants are not affected, and a deleted endpoint frees its slot.
+TYPED_TEST_P(ApiSuite, PerTenantQuotasAnswer422Or429NamingTheQuota) {
+  this->config_.quotas.webhook_endpoints = 3;
+  this->config_.quotas.webhook_endpoints_per_host = 2;
+  this->config_.quotas.connect_sessions_per_minute = 2;
+  this->Boot();
+  auto [tenant, key] = this->NewTenantWithKey(R"(["read","write"])");
+  auto [other, other_key] = this->NewTenantWithKey(R"(["read","write"])");
+  auto endpoint = [&](const std::string& url, const std::string& k) {
+    return this->Call("POST", "/v1/webhook-endpoints", R"({"url":")" + url + R"("})", k);
+  };
+  ASSERT_EQ(endpoint("https://hooks.victim.example/a", key).status, 201);
+  ASSERT_EQ(endpoint("https://HOOKS.victim.example/b", key).status, 201);
+  TestResponse host = endpoint("https://hooks.victim.example:443/c", key);
+  EXPECT_EQ(host.status, 422) << host.body;
+  EXPECT_EQ(host.Header("content-type"), "application/problem+json");
+  EXPECT_NE(host.body.find("quotas.webhook_endpoints_per_host"), std::string::npos) << host.body;
+  const TestResponse third = endpoint("https://other.example/x", key);
+  ASSERT_EQ(third.status, 201) << third.body;
+  TestResponse count = endpoint("https://more.example/x", key);
+  EXPECT_EQ(count.status, 422);
+  EXPECT_NE(count.body.find("quotas.webhook_endpoints "), std::string::npos) << count.body;
+  EXPECT_EQ(this->Call("GET", "/v1/webhook-endpoints", "", key).JsonBody()["data"].size(), 3u);
+  EXPECT_EQ(endpoint("https://hooks.victim.example/a", other_key).status, 201);
+  // Moving an endpoint onto the full host is refused too; deleting one frees a slot.
+  const std::string third_id = third.JsonBody()["id"];
+  EXPECT_EQ(this->Call("PATCH", "/v1/webhook-endpoints/" + third_id,
+                       R"({"url":"https://hooks.victim.example/d"})", key)
+                .status,
+            422);
+  ASSERT_EQ(this->Call("DELETE", "/v1/webhook-endpoints/" + third_id, "", key).status, 204);
+  EXPECT_EQ(endpoint("https://more.example/x", key).status, 201);
+
+  const std::string session = R"({"end_user":{"id":"u1"},"return_url":"https://app.example/back"})";
+  ASSERT_EQ(this->Call("POST", "/v1/connect/sessions", session, key).status, 201);
+  ASSERT_EQ(this->Call("POST", "/v1/connect/sessions", session, key).status, 201);
+  TestResponse rate = this->Call("POST", "/v1/connect/sessions", session, key);
+  EXPECT_EQ(rate.status, 429) << rate.body;
+  EXPECT_EQ(rate.Header("retry-after"), "60");
+  EXPECT_NE(rate.body.find("quotas.connect_sessions_per_minute"), std::string::npos) << rate.body;
+  EXPECT_EQ(this->Call("POST", "/v1/connect/sessions", session, other_key).status, 201);
+  // A minute later the tenant may create sessions again.
+  this->clock_.Advance(std::chrono::seconds(61));
+  EXPECT_EQ(this->Call("POST", "/v1/connect/sessions", session, key).status, 201);
+}
+
 REGISTER_TYPED_TEST_SUITE_P(
     ApiSuite, HealthReadinessAndMetrics, TenantLifecycleThroughTheApi,
     MissingOrWrongCredentialsAre401, ApiKeysCreateListPaginateRevoke,
@@ -560,6 +608,6 @@ REGISTER_TYPED_TEST_SUITE_P(
     AuditLogRecordsChangesAndPagesWithFilters, AuditExportStreamsCsvAndJsonLines,
     RepeatedAuthenticationFailuresAreThrottledAndAuditedBoundedly,
     IntegrationsKeepTheClientSecretInside, WebhookEndpointsShowTheirSecretOnce,
-    TenantAdminsManageOnlyTheirOwnTenant);
+    TenantAdminsManageOnlyTheirOwnTenant, PerTenantQuotasAnswer422Or429NamingTheQuota);
 
 }  // namespace sb::app::testing

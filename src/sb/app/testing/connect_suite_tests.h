@@ -53,6 +53,9 @@ class ConnectSuite : public ApiSuite<Backend> {
     } else {
       this->config_.health.scheduler_interval = std::chrono::milliseconds(50);
     }
+    if (test_name.find("ConnectionQuota") != std::string::npos) {
+      this->config_.quotas.connections = 1;
+    }
     // ID tokens carry the sandbox's (real) time.
     this->clock_.Set(
         std::chrono::time_point_cast<std::chrono::microseconds>(std::chrono::system_clock::now()));
@@ -971,6 +974,32 @@ TYPED_TEST_P(ConnectSuite, AReadOnlyKeyCannotWriteThroughTheProxy) {
   EXPECT_EQ(this->Call("POST", events, event, this->key_).status, 200);
 }
 
+// Issue 13, per-tenant quotas: a tenant at quotas.connections cannot add a connection. The
+// callback ends on a clear 422 page, writes no connection, token or event (only its audit
+// entry), and reconnecting an account the tenant already has still works.
+TYPED_TEST_P(ConnectSuite, ConnectionQuotaEndsTheCallbackOnAClearPage) {
+  const std::string id = this->ConnectGoogle();
+  ASSERT_FALSE(id.empty());
+  this->PutIntegration(SandboxOrigin::kMicrosoft, this->key_);
+  auto browser = this->NewBrowser();
+  auto refused = this->Connect(*browser, this->NewSession(this->key_, "alice@contoso.example"),
+                               SandboxOrigin::kMicrosoft);
+  ASSERT_TRUE(refused.ok()) << refused.status().ToString();
+  EXPECT_EQ(refused->status, 422);
+  EXPECT_NE(refused->body.find("No more accounts can be connected"), std::string::npos)
+      << refused->body;
+  const Json all = this->Connections();
+  ASSERT_EQ(all.size(), 1u);
+  EXPECT_EQ(all[0].value("id", ""), id);
+  EXPECT_EQ(this->CountAudit("connection.create"), 1);
+  EXPECT_EQ(this->CountAudit("oauth.callback", "connection_quota_exceeded"), 1);
+  // The account already connected reconnects.
+  auto again = this->Connect(*this->NewBrowser(), this->NewSession(this->key_, "alice@example.com"),
+                             SandboxOrigin::kGoogle);
+  ASSERT_TRUE(again.ok()) << again.status().ToString();
+  EXPECT_EQ(this->ConnectionIdFrom(*again), id);
+}
+
 REGISTER_TYPED_TEST_SUITE_P(ConnectSuite, FullFlowCreatesOneConnectionPerAccount,
                             ScopesTheUserDidNotGrantAreReported,
                             StateAttacksEndOnAPageAndAnAuditEntry, IssuerMismatchIsRefused,
@@ -979,6 +1008,7 @@ REGISTER_TYPED_TEST_SUITE_P(ConnectSuite, FullFlowCreatesOneConnectionPerAccount
                             KillSwitchStopsCallsToAProvider, KillSwitchStopsACallInFlight,
                             ALargeUploadStreamsThroughTheProxy, HealthAlertsOncePerIncident,
                             ARejectedTokenIsAnIncidentAtOnce, ScheduledHealthChecksRunOnTheJobQueue,
-                            UsageCountsCallsPerTenant, AReadOnlyKeyCannotWriteThroughTheProxy);
+                            UsageCountsCallsPerTenant, AReadOnlyKeyCannotWriteThroughTheProxy,
+                            ConnectionQuotaEndsTheCallbackOnAClearPage);
 
 }  // namespace sb::app::testing
