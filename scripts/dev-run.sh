@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # `make run`: initialises ./var/ on first use and starts Switchboard on 127.0.0.1:8080.
 # Also starts switchboard-sandbox (the Google and Microsoft emulators) beside it.
-# Creates: the SQLite database (migrated) and a bootstrap tenant with an admin API key that is
-# printed once. The first command that needs them generates the development master key
+# Creates: the SQLite database (migrated) and the system tenant with an operator API key that
+# is printed once. The first command that needs them generates the development master key
 # (var/master.key) and audit keys (var/audit.key), mode 0600, with a loud warning.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -15,15 +15,18 @@ chmod 700 var
 
 "$BIN" --config "$CONFIG" migrate up
 
-if [ ! -f var/bootstrap.done ]; then
-  tenant=$("$BIN" --config "$CONFIG" tenant create --name "Operator" --quiet)
+# The deployment operator: the system tenant (the nil id) and an operator key. A ./var/ made
+# before the operator role existed gets them on its next start; its old bootstrap admin key
+# then administers only its own tenant.
+if [ ! -f var/operator.done ]; then
+  system=00000000-0000-0000-0000-000000000000
+  "$BIN" --config "$CONFIG" tenant create --system --name "Operator" --quiet >/dev/null
   echo
-  echo "Bootstrap tenant: $tenant"
-  echo "Bootstrap admin API key (shown once, store it now):"
-  "$BIN" --config "$CONFIG" apikey create --tenant "$tenant" --name bootstrap-admin \
-    --scopes admin,read,write --quiet
+  echo "Operator API key (system tenant $system; shown once, store it now):"
+  "$BIN" --config "$CONFIG" apikey create --tenant "$system" --name operator \
+    --scopes operator,admin,read,write --quiet
   echo
-  touch var/bootstrap.done
+  touch var/operator.done
 fi
 
 # The provider sandbox (Google on :8081, Microsoft on https://127.0.0.1:8443) with a seeded

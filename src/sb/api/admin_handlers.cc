@@ -33,9 +33,17 @@ Json SwitchJson(const store::ProviderSwitchRecord& s) {
           {"updated_at", FormatRfc3339(s.updated_at)}};
 }
 
+// Tenant admins act on their own tenant; the operator on every tenant and the deployment.
 Status RequireAdmin(const tenancy::Principal& p) {
-  return p.Has(Scope::kAdmin) ? OkStatus()
-                              : PermissionDeniedError("this operation needs the 'admin' scope");
+  return p.Has(Scope::kAdmin) || p.IsOperator()
+             ? OkStatus()
+             : PermissionDeniedError("this operation needs the 'admin' scope");
+}
+
+// Whether `p` may see or change switch `s`: the operator all, a tenant admin the global ones
+// (to see) and its own tenant's.
+bool Visible(const tenancy::Principal& p, const store::ProviderSwitchRecord& s) {
+  return p.IsOperator() || s.tenant_id == audit::SystemTenant() || s.tenant_id == p.tenant_id;
 }
 
 // Days since the epoch of "YYYY-MM-DD" (validated by store::IsUsageDay), for range checks.
@@ -57,14 +65,15 @@ http::Response AdminHandlers::Usage(http::Request& r) { return Respond(r, DoUsag
 http::Response HealthHandlers::Get(http::Request& r) { return Respond(r, DoGet(r)); }
 
 Result<http::Response> AdminHandlers::DoListProviders(http::Request& request) {
-  SB_RETURN_IF_ERROR(RequireAdmin(PrincipalOf(request)));
+  const tenancy::Principal& p = PrincipalOf(request);
+  SB_RETURN_IF_ERROR(RequireAdmin(p));
   const auto switches = switches_.List();
   Json data = Json::array();
   for (const oauth::ProviderEntry* provider : catalog_.All()) {
     const std::string& id = provider->id;
     Json entry = {{"provider", id}, {"enabled", true}, {"switches", Json::array()}};
     for (const auto& s : switches) {
-      if (s.provider != id) continue;
+      if (s.provider != id || !Visible(p, s)) continue;
       entry["switches"].push_back(SwitchJson(s));
       if (s.tenant_id == audit::SystemTenant() && !s.enabled) entry["enabled"] = false;
     }
@@ -85,9 +94,13 @@ Result<http::Response> AdminHandlers::DoPutProvider(http::Request& request) {
   SB_ASSIGN_OR_RETURN(auto tenant_text, OptionalString(body, "tenant_id", 64));
   SB_ASSIGN_OR_RETURN(auto reason, OptionalString(body, "reason", kMaxReasonBytes));
   std::optional<TenantId> tenant;
+  if (!tenant_text) SB_RETURN_IF_ERROR(RequireOperator(p, "the global kill switch"));
   if (tenant_text) {
     if (!IsCanonicalUuid(*tenant_text)) return InvalidArgumentError("tenant_id: not a tenant id");
     tenant = TenantId(*tenant_text);
+    if (*tenant != p.tenant_id) {
+      SB_RETURN_IF_ERROR(RequireOperator(p, "another tenant's kill switch"));
+    }
     Result<store::TenantRecord> exists = tenants_.Get(*tenant);
     if (!exists.ok() && exists.status().code() == StatusCode::kNotFound) {
       return NotFoundError("tenant not found");
@@ -101,7 +114,8 @@ Result<http::Response> AdminHandlers::DoPutProvider(http::Request& request) {
 }
 
 Result<http::Response> AdminHandlers::DoUsage(http::Request& request) {
-  SB_RETURN_IF_ERROR(RequireAdmin(PrincipalOf(request)));
+  const tenancy::Principal& p = PrincipalOf(request);
+  SB_RETURN_IF_ERROR(RequireAdmin(p));
   const Timestamp now = clock_.Now();
   std::string to(request.Query("to").value_or(store::UsageDay(now)));
   std::string from(request.Query("from").value_or(
@@ -113,10 +127,17 @@ Result<http::Response> AdminHandlers::DoUsage(http::Request& request) {
   if (DayNumber(to) - DayNumber(from) >= kMaxUsageDays) {
     return InvalidArgumentError("at most 366 days at once");
   }
+  // A tenant admin sees its own tenant only; the operator every tenant or the one named.
   std::optional<std::string> only;
   if (auto t = request.Query("tenant_id")) {
     if (!IsCanonicalUuid(*t)) return InvalidArgumentError("tenant_id: not a tenant id");
     only = std::string(*t);
+  }
+  if (!p.IsOperator()) {
+    if (only && *only != p.tenant_id.value()) {
+      SB_RETURN_IF_ERROR(RequireOperator(p, "another tenant's usage"));
+    }
+    only = p.tenant_id.value();
   }
 
   std::vector<store::UsageCount> counts;

@@ -144,14 +144,12 @@ http::Response AuditHandlers::List(http::Request& r) { return Respond(r, DoList(
 
 Result<http::Response> AuditHandlers::DoList(http::Request& request) {
   const Principal& p = PrincipalOf(request);
-  if (!p.Has(Scope::kRead) && !p.Has(Scope::kAdmin)) {
+  if (!p.Has(Scope::kRead) && !p.Has(Scope::kAdmin) && !p.IsOperator()) {
     return PermissionDeniedError("this API key lacks the 'read' scope");
   }
   TenantId tenant = p.tenant_id;
   if (auto other = request.Query("tenant_id"); other && *other != p.tenant_id.value()) {
-    if (!p.Has(Scope::kAdmin)) {
-      return PermissionDeniedError("only admin keys may read another tenant's audit log");
-    }
+    SB_RETURN_IF_ERROR(RequireOperator(p, "reading another tenant's audit log"));
     tenant = TenantId(std::string(*other));
     if (!tenant.valid()) return InvalidArgumentError("query parameter 'tenant_id' is not valid");
   }

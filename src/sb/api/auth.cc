@@ -87,7 +87,15 @@ audit::Context AuditContextOf(const http::Request& request) {
       request.request_id};
 }
 
+Status RequireOperator(const tenancy::Principal& principal, std::string_view what) {
+  if (principal.IsOperator()) return OkStatus();
+  return PermissionDeniedError(std::string(what) +
+                               " needs the 'operator' scope (a key of the system tenant); admin "
+                               "keys manage their own tenant only");
+}
+
 Status RequireScope(const tenancy::Principal& principal, tenancy::Scope scope) {
+  if (scope == tenancy::Scope::kOperator) return RequireOperator(principal, "this operation");
   if (principal.Has(scope) || principal.Has(tenancy::Scope::kAdmin)) return OkStatus();
   return PermissionDeniedError("this API key lacks the '" + std::string(tenancy::ScopeName(scope)) +
                                "' scope");

@@ -44,6 +44,11 @@ const tenancy::Principal& PrincipalOf(const http::Request& request);
 audit::Context AuditContextOf(const http::Request& request);
 
 // OK when the principal holds `scope` or admin; PERMISSION_DENIED naming the scope otherwise.
+// The operator scope is never implied: use RequireOperator.
 Status RequireScope(const tenancy::Principal& principal, tenancy::Scope scope);
+
+// OK for the deployment operator (tenancy::Principal::IsOperator); PERMISSION_DENIED saying
+// that `what` needs the operator scope otherwise. Tenant admin keys act on their own tenant only.
+Status RequireOperator(const tenancy::Principal& principal, std::string_view what);
 
 }  // namespace sb::api

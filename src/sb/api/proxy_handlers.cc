@@ -58,12 +58,17 @@ http::Response ProxyHandlers::Forward(http::Request& r) {
 
 Result<http::Response> ProxyHandlers::DoForward(http::Request& request) {
   const tenancy::Principal& p = PrincipalOf(request);
-  SB_RETURN_IF_ERROR(
-      RequireScope(p, request.method == "GET" ? tenancy::Scope::kRead : tenancy::Scope::kWrite));
+  // The proxy decides per call (the catalog's read/write classification of the normalized path)
+  // which of the two the call needs; a key with neither is refused here.
+  const bool may_read = RequireScope(p, tenancy::Scope::kRead).ok();
+  const bool may_write = RequireScope(p, tenancy::Scope::kWrite).ok();
+  if (!may_read && !may_write) SB_RETURN_IF_ERROR(RequireScope(p, tenancy::Scope::kRead));
   const auto id = request.PathParam("id");
   if (!id || !IsCanonicalUuid(*id)) return NotFoundError("connection not found");
   proxy::ProxyRequest forward;
   forward.method = request.method;
+  forward.may_read = may_read;
+  forward.may_write = may_write;
   forward.path = std::string(request.PathParam("path").value_or(""));
   const size_t question = request.target.find('?');
   if (question != std::string::npos) forward.query = request.target.substr(question + 1);

@@ -2,6 +2,7 @@
 
 #include "sb/api/auth.h"
 #include "sb/api/json_body.h"
+#include "sb/base/quota.h"
 #include "sb/base/time_format.h"
 #include "sb/http/problem.h"
 
@@ -45,7 +46,19 @@ Result<Id> PathId(const http::Request& request, std::string_view what) {
 
 http::Response Respond(const http::Request& request, const Result<http::Response>& result) {
   if (result.ok()) return *result;
+  if (auto quota = QuotaOf(result.status())) return QuotaProblem(request, result.status(), *quota);
   return http::StatusToProblem(result.status(), request.request_id, request.path);
+}
+
+http::Response QuotaProblem(const http::Request& request, const Status& status,
+                            const QuotaExceeded& quota) {
+  const bool rate = quota.kind == QuotaKind::kRate;
+  http::Response r = http::MakeProblem(
+      http::Problem{rate ? 429 : 422, "quota-exceeded", status.message(), request.path},
+      request.request_id);
+  // A rate quota counts the last minute: by then at least one slot is free again.
+  if (rate) r.SetHeader("Retry-After", "60");
+  return r;
 }
 
 http::Response TenantHandlers::CreateTenant(http::Request& r) {
@@ -68,8 +81,7 @@ http::Response TenantHandlers::RevokeApiKey(http::Request& r) {
 
 Result<http::Response> TenantHandlers::DoCreateTenant(http::Request& request) {
   const Principal& p = PrincipalOf(request);
-  if (!p.Has(Scope::kAdmin))
-    return PermissionDeniedError("creating tenants needs the 'admin' scope");
+  SB_RETURN_IF_ERROR(RequireOperator(p, "creating tenants"));
   SB_ASSIGN_OR_RETURN(Json body, ParseJsonObject(request, {"name"}));
   SB_ASSIGN_OR_RETURN(std::string name, RequiredString(body, "name", 200));
   SB_ASSIGN_OR_RETURN(store::TenantRecord tenant, tenants_.Create(AuditContextOf(request), name));
@@ -81,7 +93,7 @@ Result<http::Response> TenantHandlers::DoGetTenant(http::Request& request) {
   SB_RETURN_IF_ERROR(RequireScope(p, Scope::kRead));
   SB_ASSIGN_OR_RETURN(TenantId id, PathId<TenantId>(request, "tenant"));
   // Another tenant's existence is not revealed: the same 404 as for an unknown id.
-  if (id != p.tenant_id && !p.Has(Scope::kAdmin)) return NotFoundError("tenant not found");
+  if (id != p.tenant_id && !p.IsOperator()) return NotFoundError("tenant not found");
   Result<store::TenantRecord> tenant = tenants_.Get(id);
   if (!tenant.ok() && tenant.status().code() == StatusCode::kNotFound) {
     return NotFoundError("tenant not found");
@@ -93,8 +105,8 @@ Result<http::Response> TenantHandlers::DoGetTenant(http::Request& request) {
 Result<http::Response> TenantHandlers::DoPatchTenant(http::Request& request) {
   const Principal& p = PrincipalOf(request);
   SB_ASSIGN_OR_RETURN(TenantId id, PathId<TenantId>(request, "tenant"));
-  // Admin keys may change any tenant; write keys only their own; others see the same 404.
-  if (id != p.tenant_id && !p.Has(Scope::kAdmin)) return NotFoundError("tenant not found");
+  // The operator may change any tenant; write keys only their own; others see the same 404.
+  if (id != p.tenant_id && !p.IsOperator()) return NotFoundError("tenant not found");
   SB_RETURN_IF_ERROR(RequireScope(p, Scope::kWrite));
   SB_ASSIGN_OR_RETURN(Json body, ParseJsonObject(request, {"return_url_origins"}));
   tenancy::TenantPatch patch;
@@ -120,18 +132,21 @@ Result<http::Response> TenantHandlers::DoCreateApiKey(http::Request& request) {
   std::set<Scope> scopes;
   for (const std::string& n : scope_names) {
     std::optional<Scope> s = tenancy::ParseScope(n);
-    if (!s) return InvalidArgumentError("field 'scopes' may contain only admin, read and write");
-    // No escalation: a key can only grant scopes it holds itself.
-    if (!p.Has(*s) && !p.Has(Scope::kAdmin)) {
+    if (!s) {
+      return InvalidArgumentError(
+          "field 'scopes' may contain only admin, read, write and operator");
+    }
+    // No escalation: a key can only grant scopes it holds itself; operator only an operator.
+    if (*s == Scope::kOperator) {
+      SB_RETURN_IF_ERROR(RequireOperator(p, "granting the operator scope"));
+    } else if (!p.Has(*s) && !p.Has(Scope::kAdmin)) {
       return PermissionDeniedError("cannot grant the '" + n + "' scope without holding it");
     }
     scopes.insert(*s);
   }
   TenantId tenant = p.tenant_id;
   if (tenant_text && *tenant_text != p.tenant_id.value()) {
-    if (!p.Has(Scope::kAdmin)) {
-      return PermissionDeniedError("only admin keys may create keys in another tenant");
-    }
+    SB_RETURN_IF_ERROR(RequireOperator(p, "creating keys in another tenant"));
     tenant = TenantId(*tenant_text);
     if (!tenant.valid()) return InvalidArgumentError("field 'tenant_id' is not a valid id");
   }

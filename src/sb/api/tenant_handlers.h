@@ -2,6 +2,7 @@
 // problem+json through the one Status mapping. Thread-safe (stateless over the services).
 #pragma once
 
+#include "sb/base/quota.h"
 #include "sb/http/request.h"
 #include "sb/http/response.h"
 #include "sb/tenancy/api_keys.h"
@@ -36,7 +37,12 @@ class TenantHandlers {
   tenancy::ApiKeyService& keys_;
 };
 
-// Runs `fn` and maps an error to problem+json.
+// Runs `fn` and maps an error to problem+json; a quota (sb::QuotaOf) becomes QuotaProblem.
 http::Response Respond(const http::Request& request, const Result<http::Response>& result);
+
+// A per-tenant quota the request would exceed: 422 for a count, 429 with Retry-After for a
+// rate, type ".../quota-exceeded", the detail naming the quota's configuration key.
+http::Response QuotaProblem(const http::Request& request, const Status& status,
+                            const QuotaExceeded& quota);
 
 }  // namespace sb::api

@@ -28,8 +28,11 @@ constexpr const char* kUsage = R"(usage: switchboard [--config FILE] COMMAND
 commands:
   serve                                   start the server
   migrate up | down [N] | status          apply, revert or list schema migrations
-  tenant create --name NAME [--quiet]     create a tenant (prints its id)
-  apikey create --tenant ID --name NAME --scopes admin,read,write [--quiet]
+  tenant create --name NAME [--system] [--quiet]
+                                          create a tenant (prints its id); --system: the
+                                          system tenant (nil id), home of operator keys
+  apikey create --tenant ID --name NAME --scopes admin,read,write,operator [--quiet]
+                                          operator: only for the system tenant
   apikey list --tenant ID
   apikey revoke --tenant ID --id KEY_ID
   keys rotate                             make a new master key version the write version
@@ -54,7 +57,7 @@ struct Args {
 };
 
 std::optional<Args> Parse(const std::vector<std::string>& argv, std::ostream& err) {
-  static const std::set<std::string> kSwitches = {"--quiet", "--allow-lower"};
+  static const std::set<std::string> kSwitches = {"--quiet", "--allow-lower", "--system"};
   Args args;
   for (size_t i = 0; i < argv.size(); ++i) {
     const std::string& a = argv[i];
@@ -154,7 +157,8 @@ int TenantCommand(Context& ctx, const Args& args, std::ostream& out, std::ostrea
   auto name = Flag(args, "--name", err);
   if (!name) return 2;
   tenancy::TenantService tenants(*ctx.db, ctx.clock, ctx.ids, *ctx.security.audit);
-  auto tenant = tenants.Create(ctx.Audit(), *name);
+  auto tenant = args.switches.count("--system") ? tenants.CreateSystem(ctx.Audit(), *name)
+                                                : tenants.Create(ctx.Audit(), *name);
   if (!tenant.ok()) return Fail(err, tenant.status());
   if (args.switches.count("--quiet")) {
     out << tenant->id.value() << "\n";
@@ -172,7 +176,8 @@ Result<std::set<tenancy::Scope>> ParseScopes(const std::string& text) {
     std::string part =
         text.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
     auto scope = tenancy::ParseScope(part);
-    if (!scope) return InvalidArgumentError("unknown scope '" + part + "' (admin, read, write)");
+    if (!scope)
+      return InvalidArgumentError("unknown scope '" + part + "' (admin, read, write, operator)");
     scopes.insert(*scope);
     if (comma == std::string::npos) break;
     start = comma + 1;

@@ -102,5 +102,26 @@ TEST_F(CliTest, TenantAndApiKeyCommands) {
   EXPECT_EQ(Cli({"tenant", "create"}).code, 2);
 }
 
+// Issue 13, operator role: the operator scope exists only on keys of the system tenant.
+TEST_F(CliTest, OperatorKeysOnlyInTheSystemTenant) {
+  ASSERT_EQ(Cli({"migrate", "up"}).code, 0);
+  CliRun tenant = Cli({"tenant", "create", "--name", "Acme", "--quiet"});
+  ASSERT_EQ(tenant.code, 0) << tenant.err;
+  const std::string id = tenant.out.substr(0, tenant.out.find('\n'));
+  CliRun refused =
+      Cli({"apikey", "create", "--tenant", id, "--name", "x", "--scopes", "operator,admin"});
+  EXPECT_EQ(refused.code, 1);
+  EXPECT_NE(refused.err.find("system tenant"), std::string::npos) << refused.err;
+
+  CliRun system = Cli({"tenant", "create", "--system", "--name", "Operator", "--quiet"});
+  ASSERT_EQ(system.code, 0) << system.err;
+  EXPECT_EQ(system.out, "00000000-0000-0000-0000-000000000000\n");
+  EXPECT_EQ(Cli({"tenant", "create", "--system", "--name", "Again"}).code, 1);
+  CliRun key = Cli({"apikey", "create", "--tenant", "00000000-0000-0000-0000-000000000000",
+                    "--name", "operator", "--scopes", "operator,admin,read,write", "--quiet"});
+  ASSERT_EQ(key.code, 0) << key.err;
+  EXPECT_EQ(key.out.rfind("sb_live_00000000000000000000000000000000_", 0), 0u);
+}
+
 }  // namespace
 }  // namespace sb::app

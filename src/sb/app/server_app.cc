@@ -55,6 +55,15 @@ proxy::ProxyOptions ProxyOptionsFrom(const config::ProxyConfig& p, const config:
   return o;
 }
 
+oauth::ConnectOptions ConnectOptionsFrom(const config::Config& c, const Security& security) {
+  oauth::ConnectOptions o;
+  o.public_url = c.server.public_url;
+  o.csrf_key = std::string(security.connect_csrf_key.view());
+  o.sessions_per_minute = c.quotas.connect_sessions_per_minute;
+  o.max_connections = c.quotas.connections;
+  return o;
+}
+
 net::CurlHttpClientOptions ProxyHttpOptionsFrom(const config::Config& c) {
   net::CurlHttpClientOptions o;
   o.ca_file = c.providers.ca_file;
@@ -111,7 +120,7 @@ struct ServerApp::Parts {
         maintenance_db(std::move(maintenance_database)),
         catalog(std::move(provider_catalog)),
         integrations(*db, catalog, *security.secrets, *security.audit, clock),
-        dispatcher(clock, random, ids),
+        dispatcher(clock, random, ids, c.quotas.webhook_deliveries_in_flight),
         refresh_options(RefreshOptionsFrom(c.refresh, random)),
         http_client(HttpClientOptionsFrom(c.providers)),
         token_client(http_client),
@@ -122,10 +131,8 @@ struct ServerApp::Parts {
                     clock, random, refresh_options,
                     oauth::ConnectionHooks{&metrics, &dispatcher, &switches, &usage, {}}),
         connect(*db, catalog, integrations, *security.secrets, *security.audit, token_client, jwks,
-                http_client, clock, random, ids,
-                oauth::ConnectOptions{.public_url = c.server.public_url,
-                                      .csrf_key = std::string(security.connect_csrf_key.view())},
-                refresh_options, &metrics, &dispatcher, &switches),
+                http_client, clock, random, ids, ConnectOptionsFrom(c, security), refresh_options,
+                &metrics, &dispatcher, &switches),
         tenants(*db, clock, ids, *security.audit),
         keys(*db, clock, random, ids, *security.audit),
         limiter(clock, http::RateLimiterOptions{c.limits.requests_per_second,
@@ -153,8 +160,9 @@ struct ServerApp::Parts {
         webhook_endpoints(*db, *security.secrets, *security.audit, clock, random, ids,
                           webhooks::EndpointPolicy{
                               c.webhooks.allow_http, c.webhooks.allow_private_targets,
-                              c.webhooks.rotation_grace, c.webhooks.max_concurrency_per_endpoint}),
-        delivery_log(*db, *security.audit, clock, ids),
+                              c.webhooks.rotation_grace, c.webhooks.max_concurrency_per_endpoint,
+                              c.quotas.webhook_endpoints, c.quotas.webhook_endpoints_per_host}),
+        delivery_log(*db, *security.audit, clock, ids, c.quotas.webhook_deliveries_in_flight),
         webhook_handlers(webhook_endpoints, delivery_log),
         webhook_http(WebhookHttpOptions()),
         deliverer(

@@ -153,6 +153,15 @@ struct MetricsConfig {
   bool tenant_labels = false;
 };
 
+// Per-tenant quotas (issue 13): counts answer 422, rates 429, each problem naming its key.
+struct QuotasConfig {
+  int webhook_endpoints = 50;             // quotas.webhook_endpoints: endpoints per tenant
+  int webhook_endpoints_per_host = 10;    // quotas.webhook_endpoints_per_host: same URL host
+  int connect_sessions_per_minute = 60;   // quotas.connect_sessions_per_minute: created per tenant
+  int64_t connections = 10'000;           // quotas.connections: a tenant's connections
+  int webhook_deliveries_in_flight = 16;  // quotas.webhook_deliveries_in_flight: per tenant
+};
+
 struct LogConfig {
   std::string level = "info";  // log.level: debug | info | warn | error
 };
@@ -172,6 +181,7 @@ struct Config {
   HealthConfig health;
   ProxyConfig proxy;
   MetricsConfig metrics;
+  QuotasConfig quotas;
   LogConfig log;
 };
 

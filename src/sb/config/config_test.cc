@@ -89,7 +89,6 @@ TEST(Config, MetricsExposureKeys) {
   EXPECT_NE(weak.status().message().find("metrics.token"), std::string::npos);
   EXPECT_EQ(weak.status().message().find(short_token), std::string::npos);
   EXPECT_FALSE(ParseConfig("[metrics]\nlisten = \"9090\"\n", "sb.toml", {}).ok());
-
 }
 
 // Issue 13: upload pool, per-IP connection cap and per-tenant concurrency caps.
@@ -139,6 +138,33 @@ TEST(Config, PublicRouteLimitKeys) {
   ASSERT_FALSE(bad_rate.ok());
   EXPECT_NE(bad_rate.status().message().find("SWITCHBOARD_PUBLIC_REQUESTS_PER_SECOND"),
             std::string::npos);
+}
+
+// Issue 13: per-tenant quotas, from the file or SWITCHBOARD_QUOTAS_*, each validated.
+TEST(Config, QuotasHaveDefaultsFileValuesAndOverrides) {
+  auto defaults = ParseConfig("", "x", {});
+  ASSERT_TRUE(defaults.ok());
+  EXPECT_EQ(defaults->quotas.webhook_endpoints, 50);
+  EXPECT_EQ(defaults->quotas.webhook_endpoints_per_host, 10);
+  EXPECT_EQ(defaults->quotas.connect_sessions_per_minute, 60);
+  EXPECT_EQ(defaults->quotas.connections, 10'000);
+  EXPECT_EQ(defaults->quotas.webhook_deliveries_in_flight, 16);
+  auto c = ParseConfig("[quotas]\nwebhook_endpoints = 3\nconnections = 7\n", "sb.toml",
+                       {{"SWITCHBOARD_QUOTAS_CONNECT_SESSIONS_PER_MINUTE", "5"},
+                        {"SWITCHBOARD_QUOTAS_WEBHOOK_ENDPOINTS_PER_HOST", "2"},
+                        {"SWITCHBOARD_QUOTAS_WEBHOOK_DELIVERIES_IN_FLIGHT", "9"}});
+  ASSERT_TRUE(c.ok()) << c.status().ToString();
+  EXPECT_EQ(c->quotas.webhook_endpoints, 3);
+  EXPECT_EQ(c->quotas.connections, 7);
+  EXPECT_EQ(c->quotas.connect_sessions_per_minute, 5);
+  EXPECT_EQ(c->quotas.webhook_endpoints_per_host, 2);
+  EXPECT_EQ(c->quotas.webhook_deliveries_in_flight, 9);
+  for (const char* bad : {"webhook_endpoints = 0", "connect_sessions_per_minute = -1",
+                          "webhook_deliveries_in_flight = 1001", "sessions = 1"}) {
+    auto refused = ParseConfig(std::string("[quotas]\n") + bad + "\n", "sb.toml", {});
+    ASSERT_FALSE(refused.ok()) << bad;
+    EXPECT_NE(refused.status().message().find("quotas."), std::string::npos) << bad;
+  }
 }
 
 TEST(Config, BadValuesNameTheKey) {

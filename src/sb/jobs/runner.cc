@@ -45,6 +45,8 @@ Result<store::EnqueueResult> Enqueue(store::Transaction& tx, const TenantId& ten
   job.max_attempts = spec.max_attempts;
   job.concurrency_key = spec.concurrency_key;
   job.concurrency_limit = spec.concurrency_limit;
+  job.concurrency_group = spec.concurrency_group;
+  job.group_limit = spec.group_limit;
   job.created_at = job.updated_at = now;
   return store::JobRepository().Enqueue(tx, tenant, job);
 }

@@ -54,6 +54,9 @@ struct JobSpec {
   // no attempt and no worker thread (store::JobRepository::MaintenanceLease).
   std::string concurrency_key;
   int concurrency_limit = 0;
+  // A second, coarser key with the same rules (both must have room): "" or 1..1000 jobs.
+  std::string concurrency_group;
+  int group_limit = 0;
 };
 
 // Adds a job in `tx` (a read-write transaction of `tenant`); a live job with the same dedupe

@@ -335,6 +335,69 @@ Status ParseScopes(const Members& m, ProviderEntry& e) {
   return OkStatus();
 }
 
+bool IsMethodToken(std::string_view method) {
+  return method == "*" || (!method.empty() && std::all_of(method.begin(), method.end(), [](char c) {
+           return c >= 'A' && c <= 'Z';
+         }));
+}
+
+Status ParseCallRule(const std::string& path, const Json& value, CallRule& out) {
+  if (!value.is_object()) return MemberError(path, "must be an object");
+  const Members r(value, path);
+  constexpr std::string_view kKnown[] = {"method", "path", "access"};
+  SB_RETURN_IF_ERROR(r.OnlyKnown(kKnown));
+  std::string access;
+  SB_RETURN_IF_ERROR(r.String("method", Need::kRequired, out.method));
+  SB_RETURN_IF_ERROR(r.String("path", Need::kRequired, out.path));
+  SB_RETURN_IF_ERROR(r.String("access", Need::kRequired, access));
+  if (!IsMethodToken(out.method)) {
+    return MemberError(r.PathOf("method"), "must be an upper-case HTTP method or \"*\"");
+  }
+  if (out.path.front() == '/' || out.path.find("..") != std::string::npos) {
+    return MemberError(r.PathOf("path"), "must be a relative path pattern below api_base_url");
+  }
+  std::transform(out.path.begin(), out.path.end(), out.path.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  if (access != "read" && access != "write") {
+    return MemberError(r.PathOf("access"), "must be \"read\" or \"write\"");
+  }
+  out.access = access == "read" ? CallAccess::kRead : CallAccess::kWrite;
+  return OkStatus();
+}
+
+Status ParseCallRules(const Members& m, ProviderEntry& e) {
+  const Json* rules = m.Get("call_rules");
+  if (rules == nullptr) return OkStatus();
+  if (!rules->is_array()) return MemberError("call_rules", "must be an array of rules");
+  e.call_rules.resize(rules->size());
+  for (size_t i = 0; i < rules->size(); ++i) {
+    SB_RETURN_IF_ERROR(
+        ParseCallRule("call_rules." + std::to_string(i), (*rules)[i], e.call_rules[i]));
+  }
+  return OkStatus();
+}
+
+// Glob match of a lower-case `pattern` against a lower-case `text`: `*` within a segment,
+// `**` across segments.
+bool GlobMatches(std::string_view pattern, std::string_view text) {
+  if (pattern.empty()) return text.empty();
+  if (pattern.starts_with("**")) {
+    for (size_t skip = 0; skip <= text.size(); ++skip) {
+      if (GlobMatches(pattern.substr(2), text.substr(skip))) return true;
+    }
+    return false;
+  }
+  if (pattern.front() == '*') {
+    for (size_t skip = 0; skip <= text.size(); ++skip) {
+      if (GlobMatches(pattern.substr(1), text.substr(skip))) return true;
+      if (skip < text.size() && text[skip] == '/') break;
+    }
+    return false;
+  }
+  return !text.empty() && pattern.front() == text.front() &&
+         GlobMatches(pattern.substr(1), text.substr(1));
+}
+
 // Parameters the flow itself sets per request; a data file must not pin or downgrade them.
 Status ParseAuthorizationParams(const Members& m, ProviderEntry& e) {
   SB_RETURN_IF_ERROR(
@@ -358,7 +421,7 @@ constexpr std::string_view kTopLevelMembers[] = {
     "url_parameters",
     "id_token_algorithms", "scope_separator", "pkce", "client_auth", "refresh_token",
     "authorization_params", "identity_scopes", "default_scopes", "issuer_supports_iss_parameter",
-    "services"};
+    "services", "call_rules"};
 // clang-format on
 
 Result<ProviderEntry> ParseEntry(const Json& source) {
@@ -373,6 +436,7 @@ Result<ProviderEntry> ParseEntry(const Json& source) {
   SB_RETURN_IF_ERROR(ParseRefresh(m, e.refresh));
   SB_RETURN_IF_ERROR(ParseAuthorizationParams(m, e));
   SB_RETURN_IF_ERROR(ParseScopes(m, e));
+  SB_RETURN_IF_ERROR(ParseCallRules(m, e));
   return e;
 }
 
@@ -608,12 +672,25 @@ Result<std::string> ExpandUrl(const ProviderEntry& entry, std::string_view url,
   return out;
 }
 
+CallAccess ClassifyCall(const ProviderEntry& entry, std::string_view method,
+                        std::string_view path) {
+  std::string lower(path);
+  std::transform(lower.begin(), lower.end(), lower.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  for (const CallRule& rule : entry.call_rules) {
+    if ((rule.method == "*" || rule.method == method) && GlobMatches(rule.path, lower)) {
+      return rule.access;
+    }
+  }
+  return method == "GET" || method == "HEAD" ? CallAccess::kRead : CallAccess::kWrite;
+}
+
 Status CheckScopesForCall(const ProviderEntry& entry, const std::vector<std::string>& granted,
                           std::string_view method, std::string_view path) {
   std::string lower(path);
   std::transform(lower.begin(), lower.end(), lower.begin(),
                  [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  const bool reading = method == "GET" || method == "HEAD";
+  const bool reading = ClassifyCall(entry, method, path) == CallAccess::kRead;
   auto held = [&](const std::vector<std::string>& scopes) {
     return std::all_of(scopes.begin(), scopes.end(), [&](const std::string& scope) {
       return std::find(granted.begin(), granted.end(), scope) != granted.end();

@@ -39,6 +39,18 @@ struct ServiceScopes {
   std::vector<std::string> api_paths;
 };
 
+// Whether a proxied call only reads at the provider or may change something there.
+enum class CallAccess { kRead, kWrite };
+
+// One rule of a provider's `call_rules`: calls with `method` ("*": any) whose decoded,
+// normalized path below api_base_url matches `path` have `access`. `path` is a lower-case glob
+// compared case-insensitively: `*` matches within one segment (no '/'), `**` matches anything.
+struct CallRule {
+  std::string method;
+  std::string path;
+  CallAccess access = CallAccess::kWrite;
+};
+
 struct RefreshBehaviour {
   bool issued = true;                // false: access tokens are long-lived, there is no refresh
   bool rotates = false;              // each refresh gives a new refresh token; the old one dies
@@ -77,6 +89,8 @@ struct ProviderEntry {
   std::vector<std::string> default_scopes;     // requested with every connection: everything else
   bool issuer_supports_iss_parameter = false;  // RFC 9207: callbacks without iss are rejected
   std::map<std::string, ServiceScopes, std::less<>> services;  // "calendar", "email", "contacts"
+  // How the proxy classifies calls (first matching rule wins; see ClassifyCall).
+  std::vector<CallRule> call_rules;
 };
 
 class ProviderCatalog {
@@ -146,9 +160,17 @@ extern const EmbeddedProvider kEmbeddedProviders[];
 extern const size_t kEmbeddedProviderCount;
 }  // namespace internal
 
-// Whether a connection holding `granted` may make `method` `path` (below the API base) as far
-// as the catalog knows: for a path under one of a service's api_paths, reading (GET, HEAD)
-// needs the service's read or read_write scopes, anything else its read_write scopes.
+// Whether `method` `path` (decoded and normalized, below the API base, without a leading '/')
+// only reads at the provider: the first of entry.call_rules that matches decides; without one,
+// GET and HEAD read and every other method writes. Providers that write through GET (Slack's
+// Web API accepts GET for every method) or read through POST (Slack, Graph's getSchedule,
+// Google's freeBusy) say so in their rules; anything unclassified is a write.
+CallAccess ClassifyCall(const ProviderEntry& entry, std::string_view method, std::string_view path);
+
+// Whether a connection holding `granted` may make `method` `path` (decoded and normalized,
+// below the API base) as far as the catalog knows: for a path under one of a service's
+// api_paths, a read (ClassifyCall) needs the service's read or read_write scopes, anything
+// else its read_write scopes.
 // PERMISSION_DENIED naming the service and the missing scopes; OK for paths no service claims.
 Status CheckScopesForCall(const ProviderEntry& entry, const std::vector<std::string>& granted,
                           std::string_view method, std::string_view path);

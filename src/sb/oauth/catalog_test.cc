@@ -426,5 +426,77 @@ TEST(CatalogFromFiles, IdsAreUniqueAndMatchTheFileName) {
   EXPECT_THAT(mismatch.status().message(), HasSubstr("provider file acme.json: member 'id'"));
 }
 
+// Issue 13, "Scopes, roles and exposure": the catalog says which proxied calls only read.
+TEST(CatalogCalls, MethodsReadOrWriteUnlessARuleSaysOtherwise) {
+  const ProviderCatalog catalog = BuiltIn();
+  const ProviderEntry& google = *catalog.Find("google");
+  EXPECT_EQ(ClassifyCall(google, "GET", "calendar/v3/users/me/calendarList"), CallAccess::kRead);
+  EXPECT_EQ(ClassifyCall(google, "HEAD", "gmail/v1/users/me/messages"), CallAccess::kRead);
+  for (const char* method : {"POST", "PUT", "PATCH", "DELETE", "OPTIONS", "get", "PROPFIND"}) {
+    EXPECT_EQ(ClassifyCall(google, method, "calendar/v3/calendars/primary/events"),
+              CallAccess::kWrite)
+        << method;
+  }
+  // Google reads through POST (freeBusy) and writes through POST (watch, batch).
+  EXPECT_EQ(ClassifyCall(google, "POST", "calendar/v3/freeBusy"), CallAccess::kRead);
+  EXPECT_EQ(ClassifyCall(google, "POST", "calendar/v3/calendars/primary/events/watch"),
+            CallAccess::kWrite);
+  EXPECT_EQ(ClassifyCall(google, "GET", "calendar/v3/calendars/primary/events/watch"),
+            CallAccess::kWrite);
+  EXPECT_EQ(ClassifyCall(google, "POST", "batch/calendar/v3"), CallAccess::kWrite);
+}
+
+TEST(CatalogCalls, SlackAndGraphPathRules) {
+  const ProviderCatalog catalog = BuiltIn();
+  const ProviderEntry& slack = *catalog.Find("slack");
+  // Every Web API method is a POST and also accepts GET: the method name decides.
+  EXPECT_EQ(ClassifyCall(slack, "POST", "conversations.list"), CallAccess::kRead);
+  EXPECT_EQ(ClassifyCall(slack, "POST", "conversations.history"), CallAccess::kRead);
+  EXPECT_EQ(ClassifyCall(slack, "GET", "users.info"), CallAccess::kRead);
+  EXPECT_EQ(ClassifyCall(slack, "GET", "chat.postMessage"), CallAccess::kWrite);
+  EXPECT_EQ(ClassifyCall(slack, "GET", "conversations.archive"), CallAccess::kWrite);
+  EXPECT_EQ(ClassifyCall(slack, "POST", "chat.delete"), CallAccess::kWrite);
+  // `*` stays within a segment: a read suffix in a later segment does not make a read.
+  EXPECT_EQ(ClassifyCall(slack, "GET", "chat.postMessage/x.list"), CallAccess::kWrite);
+  const ProviderEntry& graph = *catalog.Find("microsoft");
+  EXPECT_EQ(ClassifyCall(graph, "POST", "v1.0/$batch"), CallAccess::kWrite);
+  EXPECT_EQ(ClassifyCall(graph, "POST", "v1.0/me/calendar/getSchedule"), CallAccess::kRead);
+  EXPECT_EQ(ClassifyCall(graph, "POST", "v1.0/users/a@b.example/calendar/getSchedule"),
+            CallAccess::kRead);
+  EXPECT_EQ(ClassifyCall(graph, "POST", "v1.0/me/events"), CallAccess::kWrite);
+  EXPECT_EQ(ClassifyCall(graph, "GET", "v1.0/me/events"), CallAccess::kRead);
+}
+
+TEST(CatalogCalls, ScopeCheckUsesTheClassification) {
+  const ProviderCatalog catalog = BuiltIn();
+  const ProviderEntry& google = *catalog.Find("google");
+  const std::vector<std::string> read_only = {"https://www.googleapis.com/auth/calendar.readonly"};
+  // freeBusy is a read: the read scope covers it; creating an event is not.
+  EXPECT_TRUE(CheckScopesForCall(google, read_only, "POST", "calendar/v3/freeBusy").ok());
+  EXPECT_EQ(CheckScopesForCall(google, read_only, "POST", "calendar/v3/calendars/p/events").code(),
+            StatusCode::kPermissionDenied);
+}
+
+TEST_F(CatalogOverrides, CallRulesAreValidated) {
+  EXPECT_THAT(Reject("google.json", R"({"call_rules": {}})"),
+              HasSubstr("'call_rules': must be an array"));
+  EXPECT_THAT(Reject("google.json", R"({"call_rules": [{"method": "post", "path": "x",
+              "access": "read"}]})"),
+              HasSubstr("'call_rules.0.method'"));
+  EXPECT_THAT(Reject("google.json", R"({"call_rules": [{"method": "POST", "path": "/x",
+              "access": "read"}]})"),
+              HasSubstr("'call_rules.0.path'"));
+  EXPECT_THAT(Reject("google.json", R"({"call_rules": [{"method": "POST", "path": "x",
+              "access": "maybe"}]})"),
+              HasSubstr("'call_rules.0.access'"));
+  EXPECT_THAT(Reject("google.json", R"({"call_rules": [{"method": "POST", "path": "x",
+              "access": "read", "why": 1}]})"),
+              HasSubstr("'call_rules.0.why': unknown member"));
+  Write("google.json", R"({"call_rules": [{"method": "POST", "path": "Tasks/*/Search",
+        "access": "read"}]})");
+  ASSERT_TRUE(Apply().ok());
+  EXPECT_EQ(ClassifyCall(*catalog_.Find("google"), "POST", "tasks/v1/search"), CallAccess::kRead);
+}
+
 }  // namespace
 }  // namespace sb::oauth

@@ -5,8 +5,10 @@
 
 #include "sb/base/encoding.h"
 #include "sb/base/logging.h"
+#include "sb/base/quota.h"
 #include "sb/oauth/id_token.h"
 #include "sb/oauth/pkce.h"
+#include "sb/store/tenant_repository.h"
 #include "sb/vault/digest.h"
 
 namespace sb::oauth {
@@ -158,6 +160,26 @@ void ConnectService::SetPublicUrl(std::string url) {
 
 // ---- Sessions. ----
 
+Status ConnectService::CheckSessionRate(store::Transaction& tx, const TenantId& tenant,
+                                        Timestamp now) {
+  SB_RETURN_IF_ERROR(store::TenantRepository().LockForQuota(tx, tenant));
+  SB_ASSIGN_OR_RETURN(int64_t recent,
+                      sessions_.CountCreatedSince(tx, tenant, now - std::chrono::seconds(60)));
+  if (recent < options_.sessions_per_minute) return OkStatus();
+  return QuotaExceededError(QuotaKind::kRate, "quotas.connect_sessions_per_minute",
+                            options_.sessions_per_minute,
+                            "the tenant created as many connect sessions in the last minute as "
+                            "it may; retry later");
+}
+
+Status ConnectService::CheckConnectionCount(store::Transaction& tx, const TenantId& tenant) {
+  SB_RETURN_IF_ERROR(store::TenantRepository().LockForQuota(tx, tenant));
+  SB_ASSIGN_OR_RETURN(int64_t count, connections_.Count(tx, tenant));
+  if (count < options_.max_connections) return OkStatus();
+  return QuotaExceededError(QuotaKind::kCount, "quotas.connections", options_.max_connections,
+                            "the tenant has as many connections as it may");
+}
+
 Result<CreatedSession> ConnectService::CreateSession(const TenantId& tenant,
                                                      const ConnectSessionInput& input,
                                                      const audit::Context& ctx) {
@@ -200,6 +222,7 @@ Result<CreatedSession> ConnectService::CreateSession(const TenantId& tenant,
   r.expires_at = r.created_at + options_.session_ttl;
   SB_RETURN_IF_ERROR(db_.RunInTenant(tenant, [&](store::Transaction& tx) -> Status {
     SB_RETURN_IF_ERROR(CheckReturnUrlOrigin(tx, tenant, r.return_url));
+    SB_RETURN_IF_ERROR(CheckSessionRate(tx, tenant, r.created_at));
     SB_RETURN_IF_ERROR(sessions_.Insert(tx, tenant, r));
     return audit_.Append(
         tx, tenant,
@@ -756,6 +779,7 @@ std::variant<CallbackSuccess, CallbackFailure> ConnectService::DoCallback(const 
       if (!updated) return AbortedError("the connection changed meanwhile");
     } else {
       r.token_version = 1;
+      SB_RETURN_IF_ERROR(CheckConnectionCount(tx, tenant));
       SB_RETURN_IF_ERROR(connections_.Insert(tx, tenant, r));
     }
     const std::string owner = store::ConnectionSecretOwner(r.id);
@@ -799,6 +823,12 @@ std::variant<CallbackSuccess, CallbackFailure> ConnectService::DoCallback(const 
                                 "or ask the app's administrator.");
     f.return_url = return_url;
     return f;
+  }
+  if (QuotaOf(store)) {
+    return fail(422, "connection_quota_exceeded", "No more accounts can be connected",
+                "This app has connected as many accounts as it may, so nothing was connected. "
+                "Ask the app's administrators to remove an unused connection, then try again.",
+                Json{{"quota", "quotas.connections"}});
   }
   if (!store.ok()) {
     const bool race =

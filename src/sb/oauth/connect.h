@@ -60,6 +60,11 @@ struct ConnectOptions {
   // (FailureSummary); `failure_audit_keys` bounds the memory that takes.
   std::chrono::seconds failure_audit_window{60};
   size_t failure_audit_keys = 10'000;
+  // quotas.connect_sessions_per_minute: sessions a tenant may create in any 60 s (429).
+  int sessions_per_minute = 60;
+  // quotas.connections: a tenant's connections; a callback that would add one more ends on a
+  // 422 page (`connection_quota_exceeded`) and writes nothing. Reconnecting an account is fine.
+  int64_t max_connections = 10'000;
 };
 
 struct ConnectSessionInput {
@@ -131,7 +136,9 @@ class ConnectService {
 
   // INVALID_ARGUMENT for bad fields or unknown providers/services; FAILED_PRECONDITION (the
   // message starts with "return_url:") when the return URL's origin is not in the tenant's
-  // return_url_origins (OA-06), which is every origin while that list is empty.
+  // return_url_origins (OA-06), which is every origin while that list is empty;
+  // RESOURCE_EXHAUSTED (QuotaOf: quotas.connect_sessions_per_minute) when the tenant created its
+  // limit in the last minute.
   Result<CreatedSession> CreateSession(const TenantId& tenant, const ConnectSessionInput& input,
                                        const audit::Context& ctx);
   // NOT_FOUND for an unknown, malformed or expired token (one message for all).
@@ -153,6 +160,10 @@ class ConnectService {
   std::string RedirectUri() const { return PublicUrl() + "/connect/callback"; }
 
  private:
+  // Quotas, checked under the tenant's quota lock in the transaction that adds the row.
+  Status CheckSessionRate(store::Transaction& tx, const TenantId& tenant, Timestamp now);
+  Status CheckConnectionCount(store::Transaction& tx, const TenantId& tenant);
+
   struct Session {
     TenantId tenant;
     store::ConnectSessionRecord record;

@@ -27,10 +27,14 @@ std::string Lower(std::string_view s) {
   return out;
 }
 
-constexpr std::array<std::string_view, 12> kRequestHeaders = {
-    "accept",   "accept-language",  "content-type",           "content-language",
-    "if-match", "if-none-match",    "if-modified-since",      "if-unmodified-since",
-    "prefer",   "consistencylevel", "x-http-method-override", "cache-control"};
+constexpr std::array<std::string_view, 11> kRequestHeaders = {
+    "accept",   "accept-language",  "content-type",      "content-language",
+    "if-match", "if-none-match",    "if-modified-since", "if-unmodified-since",
+    "prefer",   "consistencylevel", "cache-control"};
+
+// Headers that make a provider run another method than the one sent (and checked).
+constexpr std::array<std::string_view, 3> kMethodOverrides = {"x-http-method-override",
+                                                              "x-http-method", "x-method-override"};
 
 constexpr std::array<std::string_view, 11> kHopByHop = {"connection",
                                                         "keep-alive",
@@ -48,26 +52,70 @@ bool IsHopByHop(const std::string& lower) {
   return std::find(kHopByHop.begin(), kHopByHop.end(), lower) != kHopByHop.end();
 }
 
-// Decodes %2e / %2E so that an encoded ".." cannot slip past the check.
-bool ClimbsOut(std::string_view path) {
-  std::string decoded;
-  for (size_t i = 0; i < path.size(); ++i) {
-    if (path.substr(i, 3) == "%2e" || path.substr(i, 3) == "%2E") {
-      decoded += '.';
-      i += 2;
-    } else {
-      decoded += path[i];
+int HexValue(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
+Status BadPath(std::string_view why) {
+  return InvalidArgumentError("the proxied path must be a relative path below the API base (" +
+                              std::string(why) + ")");
+}
+
+// One raw segment, percent-decoded and checked.
+Result<std::string> DecodeSegment(std::string_view raw) {
+  if (raw.find_first_of("#\\ ") != std::string_view::npos) {
+    return BadPath("a '#', backslash or space");
+  }
+  std::string out;
+  for (size_t i = 0; i < raw.size(); ++i) {
+    if (raw[i] != '%') {
+      out += raw[i];
+      continue;
+    }
+    const int high = i + 2 < raw.size() ? HexValue(raw[i + 1]) : -1;
+    const int low = high >= 0 ? HexValue(raw[i + 2]) : -1;
+    if (low < 0) return BadPath("a malformed percent escape");
+    out += static_cast<char>(high * 16 + low);
+    i += 2;
+  }
+  for (unsigned char c : out) {
+    if (c < 0x20 || c == 0x7f || c == '\\') {
+      return BadPath("a control character or an encoded backslash");
     }
   }
+  // An encoded '/' splits the segment for any server that decodes it: no piece may climb.
   size_t start = 0;
-  while (start <= decoded.size()) {
-    size_t end = decoded.find('/', start);
-    if (end == std::string::npos) end = decoded.size();
-    const std::string_view segment(decoded.data() + start, end - start);
-    if (segment == ".." || segment == ".") return true;
+  while (start <= out.size()) {
+    size_t end = out.find('/', start);
+    if (end == std::string::npos) end = out.size();
+    const std::string_view piece(out.data() + start, end - start);
+    if (piece == "." || piece == "..") return BadPath("a '.' or '..' segment");
     start = end + 1;
   }
-  return false;
+  return out;
+}
+
+bool IsPathLiteral(unsigned char c) {
+  return std::isalnum(c) ||
+         std::string_view("-._~!$&'()*,;=:@").find(static_cast<char>(c)) != std::string_view::npos;
+}
+
+std::string EncodeSegment(std::string_view decoded) {
+  static constexpr char kHex[] = "0123456789ABCDEF";
+  std::string out;
+  for (unsigned char c : decoded) {
+    if (IsPathLiteral(c)) {
+      out += static_cast<char>(c);
+    } else {
+      out += '%';
+      out += kHex[c >> 4];
+      out += kHex[c & 0xf];
+    }
+  }
+  return out;
 }
 
 // Request bodies above this go out through a source over one shared copy, so that a retry
@@ -160,10 +208,47 @@ std::optional<uint64_t> AnnouncedLength(const net::HttpResponse& head) {
   return length;
 }
 
+// The caller's API key against the catalog's classification of the call (read or write).
+Status CheckCallerAccess(const oauth::ProviderEntry& entry, const ProxyRequest& request,
+                         std::string_view decoded_path) {
+  const bool read =
+      oauth::ClassifyCall(entry, request.method, decoded_path) == oauth::CallAccess::kRead;
+  if (read ? request.may_read : request.may_write) return OkStatus();
+  return PermissionDeniedError("this API key lacks the '" + std::string(read ? "read" : "write") +
+                               "' scope: the catalog classifies this " + request.method +
+                               " call to " + entry.id + " as a " + (read ? "read" : "write"));
+}
+
 }  // namespace
+
+Result<NormalizedPath> NormalizeProxyPath(std::string_view raw) {
+  if (raw.empty()) return BadPath("empty");
+  NormalizedPath out;
+  size_t start = 0;
+  while (start <= raw.size()) {
+    size_t end = raw.find('/', start);
+    const bool last = end == std::string_view::npos;
+    if (last) end = raw.size();
+    const std::string_view segment = raw.substr(start, end - start);
+    if (segment.empty() && !(last && start > 0)) return BadPath("an empty segment");
+    SB_ASSIGN_OR_RETURN(std::string decoded, DecodeSegment(segment));
+    if (start > 0) {
+      out.decoded += '/';
+      out.encoded += '/';
+    }
+    out.encoded += EncodeSegment(decoded);
+    out.decoded += decoded;
+    start = end + 1;
+  }
+  return out;
+}
 
 bool IsForwardableRequestHeader(std::string_view name) {
   const std::string lower = Lower(name);
+  if (std::find(kMethodOverrides.begin(), kMethodOverrides.end(), lower) !=
+      kMethodOverrides.end()) {
+    return false;
+  }
   if (std::find(kRequestHeaders.begin(), kRequestHeaders.end(), lower) != kRequestHeaders.end()) {
     return true;
   }
@@ -295,10 +380,7 @@ Result<ProxyResponse> ProxyService::Answer(Attempt attempt) {
 Result<ProxyResponse> ProxyService::Forward(const TenantId& tenant, const ConnectionId& connection,
                                             const ProxyRequest& request,
                                             const audit::Context& ctx) {
-  if (request.path.empty() || ClimbsOut(request.path) ||
-      request.path.find_first_of("#\\ ") != std::string::npos) {
-    return InvalidArgumentError("the proxied path must be a relative path below the API base");
-  }
+  SB_ASSIGN_OR_RETURN(NormalizedPath path, NormalizeProxyPath(request.path));
   if (request.body.size() > options_.max_request_bytes) {
     return Status(StatusCode::kOutOfRange, "the request body exceeds the proxy's size limit");
   }
@@ -311,9 +393,11 @@ Result<ProxyResponse> ProxyService::Forward(const TenantId& tenant, const Connec
     return FailedPreconditionError("the provider " + provider +
                                    " has no fixed API base URL to proxy to");
   }
-  // Calls into a service the user did not grant are refused before they reach the provider.
+  // Calls the caller's key may not make, or into a service the user did not grant, are refused
+  // before they reach the provider; both checks see the decoded path that is sent.
+  SB_RETURN_IF_ERROR(CheckCallerAccess(*entry, request, path.decoded));
   SB_RETURN_IF_ERROR(
-      oauth::CheckScopesForCall(*entry, first_token->granted_scopes, request.method, request.path));
+      oauth::CheckScopesForCall(*entry, first_token->granted_scopes, request.method, path.decoded));
   // A streamed body: read up to kSourcedBodyBytes ahead; one that ends there is sent as a
   // string (and again on a retry), a longer one streams, once.
   ProxyRequest bodied;
@@ -351,8 +435,8 @@ Result<ProxyResponse> ProxyService::Forward(const TenantId& tenant, const Connec
     // Switched off since the token was read: no call at all.
     if (cancel->load()) SB_RETURN_IF_ERROR(switches_->Check(tenant, provider));
   }
-  Result<ProxyResponse> result =
-      Call(tenant, connection, *effective, ctx, std::move(*first_token), *entry, cancel);
+  Result<ProxyResponse> result = Call(tenant, connection, *effective, path.encoded, ctx,
+                                      std::move(*first_token), *entry, cancel);
   if (!result.ok()) {
     // Stopped by the kill switch: say so, not "cancelled".
     if (result.status().code() == StatusCode::kCancelled && switches_ != nullptr) {
@@ -368,15 +452,15 @@ Result<ProxyResponse> ProxyService::Forward(const TenantId& tenant, const Connec
 }
 
 Result<ProxyResponse> ProxyService::Call(const TenantId& tenant, const ConnectionId& connection,
-                                         const ProxyRequest& request, const audit::Context& ctx,
-                                         oauth::AccessToken first_token,
+                                         const ProxyRequest& request, const std::string& path,
+                                         const audit::Context& ctx, oauth::AccessToken first_token,
                                          const oauth::ProviderEntry& entry,
                                          const std::shared_ptr<std::atomic<bool>>& cancel) {
   const std::string& provider = entry.id;
   SB_ASSIGN_OR_RETURN(std::string base, oauth::ExpandUrl(entry, entry.api_base_url));
   net::HttpRequest out;
   out.method = request.method;
-  out.url = base + "/" + request.path + (request.query.empty() ? "" : "?" + request.query);
+  out.url = base + "/" + path + (request.query.empty() ? "" : "?" + request.query);
   out.timeout = options_.timeout;
   out.cancel = cancel;
   std::shared_ptr<const std::string> shared_body;

@@ -13,6 +13,11 @@
 //     `max_retry_wait`; otherwise the provider's answer goes back unchanged.
 //   - Disabled or unusable connections, providers without a fixed API base and paths that try
 //     to climb out of it ("..") are clear errors before any call.
+//   - The path is decoded and normalized once (NormalizeProxyPath); the scope checks (the
+//     service's OAuth scopes, oauth::CheckScopesForCall, and the caller's read/write scope
+//     against oauth::ClassifyCall) run on that decoded form, and exactly its canonical encoding
+//     is sent. Method-override headers (X-HTTP-Method-Override, X-HTTP-Method,
+//     X-Method-Override) are never forwarded, so the method checked is the method sent.
 //   - Answers stream: a small answer (up to kBufferedAnswerBytes) comes back whole in
 //     ProxyResponse::body; a larger one comes back as its first part plus ProxyResponse::more,
 //     which pulls the rest from the provider chunk by chunk (about 256 KiB in memory per call).
@@ -77,7 +82,27 @@ struct ProxyRequest {
   // Set: every provider call of this request stops with CANCELLED once the flag is true.
   // Passed to net::HttpRequest::cancel; the service's kill switch sets the same flag.
   std::shared_ptr<std::atomic<bool>> cancel;
+  // What the caller's API key may do at the provider: calls the catalog classifies as reads
+  // need `may_read`, every other call `may_write` (PERMISSION_DENIED before any call).
+  bool may_read = true;
+  bool may_write = false;
 };
+
+// A proxied path after decoding: `decoded` (percent-decoded, what the checks see) and
+// `encoded` (its canonical encoding, what is sent).
+struct NormalizedPath {
+  std::string decoded;
+  std::string encoded;
+};
+
+// Decodes and normalizes a raw proxied path (below the API base, no leading '/'): every
+// %XX is decoded per segment; INVALID_ARGUMENT for an empty path, a bad escape, an empty
+// segment (leading or duplicate '/'; a trailing '/' is kept), a "." or ".." segment (also
+// when encoded or formed by an encoded '/'), a raw '#', space or backslash, or a decoded
+// control character or backslash.
+// The encoded form keeps unreserved characters and `!$&'()*,;=:@` and percent-encodes the
+// rest (an encoded '/' stays encoded), so the provider sees the path the checks saw.
+Result<NormalizedPath> NormalizeProxyPath(std::string_view raw);
 
 // The rest of a provider answer, pulled chunk by chunk: the next non-empty chunk, nullopt at
 // the end, or an error (RESOURCE_EXHAUSTED past max_response_bytes, UNAVAILABLE,
@@ -113,7 +138,8 @@ class ProxyService {
                oauth::ProviderSwitches* switches = nullptr);
 
   // NOT_FOUND (no such connection), FAILED_PRECONDITION (disabled, needs reauthorization, no
-  // API base), INVALID_ARGUMENT (bad path), OUT_OF_RANGE (body over max_request_bytes),
+  // API base), INVALID_ARGUMENT (bad path), PERMISSION_DENIED (scopes: the connection's or the
+  // caller's), OUT_OF_RANGE (body over max_request_bytes),
   // UNAVAILABLE (provider unreachable or the token could not be refreshed), DEADLINE_EXCEEDED,
   // RESOURCE_EXHAUSTED (answer too large), CANCELLED (request.cancel set). Any provider answer,
   // including 4xx and 5xx, is a successful result.
@@ -128,8 +154,9 @@ class ProxyService {
   Result<ProxyResponse> Answer(Attempt attempt);
   // Forward's work once the provider is known; `cancel` is the request's flag.
   Result<ProxyResponse> Call(const TenantId& tenant, const ConnectionId& connection,
-                             const ProxyRequest& request, const audit::Context& ctx,
-                             oauth::AccessToken first_token, const oauth::ProviderEntry& entry,
+                             const ProxyRequest& request, const std::string& path,
+                             const audit::Context& ctx, oauth::AccessToken first_token,
+                             const oauth::ProviderEntry& entry,
                              const std::shared_ptr<std::atomic<bool>>& cancel);
 
   const oauth::ProviderCatalog& catalog_;

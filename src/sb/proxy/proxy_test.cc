@@ -28,6 +28,12 @@ namespace {
 
 using std::chrono::milliseconds;
 
+// `request` from a caller whose key holds the write scope.
+ProxyRequest Writer(ProxyRequest request) {
+  request.may_write = true;
+  return request;
+}
+
 net::HttpResponse Reply(int status, std::string body,
                         std::vector<std::pair<std::string, std::string>> headers = {}) {
   return net::HttpResponse{status, std::move(headers), std::move(body)};
@@ -172,6 +178,7 @@ TEST_F(ProxyTest, ForwardsSafelyAndInjectsTheConnectionsToken) {
                         {"X-Forwarded-For", "10.0.0.1"},
                         {"X-Goog-Request-Reason", "sync"}},
                        R"({"summary":"x"})"};
+  request.may_write = true;
   auto response = proxy_->Forward(tenant_, id_, request, ctx_);
   ASSERT_TRUE(response.ok()) << response.status().ToString();
   ASSERT_EQ(api_calls_.size(), 1u);
@@ -282,18 +289,21 @@ TEST_F(ProxyTest, CallsIntoAServiceTheUserDidNotGrantAreRefusedBeforeTheProvider
   Provider([](const net::HttpRequest&) { return Reply(200, "{}"); });
   EXPECT_EQ(Get("gmail/v1/users/me/messages")->status, 200);
   auto send = proxy_->Forward(
-      tenant_, id_, ProxyRequest{"POST", "gmail/v1/users/me/messages/send", "", {}, "{}"}, ctx_);
+      tenant_, id_, Writer(ProxyRequest{"POST", "gmail/v1/users/me/messages/send", "", {}, "{}"}),
+      ctx_);
   ASSERT_EQ(send.status().code(), StatusCode::kPermissionDenied);
   EXPECT_NE(send.status().message().find("gmail.modify"), std::string::npos)
       << send.status().message();
   EXPECT_NE(send.status().message().find("reconnect with the email service"), std::string::npos);
   // Case does not get around it; paths no service claims are not checked.
-  EXPECT_EQ(proxy_
-                ->Forward(tenant_, id_,
-                          ProxyRequest{"DELETE", "Gmail/V1/users/me/messages/1", "", {}, ""}, ctx_)
-                .status()
-                .code(),
-            StatusCode::kPermissionDenied);
+  EXPECT_EQ(
+      proxy_
+          ->Forward(tenant_, id_,
+                    Writer(ProxyRequest{"DELETE", "Gmail/V1/users/me/messages/1", "", {}, ""}),
+                    ctx_)
+          .status()
+          .code(),
+      StatusCode::kPermissionDenied);
   EXPECT_EQ(Get("oauth2/v3/userinfo")->status, 200);
   EXPECT_EQ(api_calls_.size(), 2u);
 }
@@ -314,6 +324,104 @@ TEST_F(ProxyTest, ClearErrorsBeforeAnyCall) {
   ASSERT_TRUE(connections_->Patch(tenant_, id_, disable, ctx_).ok());
   EXPECT_EQ(Get("calendar/v3/x").status().code(), StatusCode::kFailedPrecondition);
   EXPECT_TRUE(api_calls_.empty());
+}
+
+// Issue 13 "Scopes, roles and exposure" (security.md 6, least privilege): a key with only the
+// read scope makes reads only; what counts as a read is the catalog's classification of the
+// call, not the HTTP method alone.
+TEST_F(ProxyTest, AReadOnlyKeyCannotCauseAWriteAtTheProvider) {
+  Provider([](const net::HttpRequest&) { return Reply(200, "{}"); });
+  // Writes by method: refused before any call.
+  for (const std::string method : {"POST", "PUT", "PATCH", "DELETE", "OPTIONS", "get"}) {
+    auto refused = proxy_->Forward(
+        tenant_, id_, ProxyRequest{method, "calendar/v3/calendars/primary/events", "", {}, "{}"},
+        ctx_);
+    ASSERT_EQ(refused.status().code(), StatusCode::kPermissionDenied) << method;
+    EXPECT_NE(refused.status().message().find("'write' scope"), std::string::npos);
+  }
+  // Google's watch is a POST that creates a push channel: a write.
+  EXPECT_EQ(proxy_
+                ->Forward(tenant_, id_,
+                          ProxyRequest{
+                              "POST", "calendar/v3/calendars/primary/events/watch", "", {}, "{}"},
+                          ctx_)
+                .status()
+                .code(),
+            StatusCode::kPermissionDenied);
+  EXPECT_TRUE(api_calls_.empty());
+  // A POST the catalog classifies as a read (freeBusy) and plain GETs pass.
+  EXPECT_EQ(
+      proxy_
+          ->Forward(tenant_, id_, ProxyRequest{"POST", "calendar/v3/freeBusy", "", {}, "{}"}, ctx_)
+          ->status,
+      200);
+  EXPECT_EQ(Get("calendar/v3/users/me/calendarList")->status, 200);
+  EXPECT_EQ(api_calls_.size(), 2u);
+  // A key with only the write scope cannot read.
+  ProxyRequest writer_only{"GET", "calendar/v3/users/me/calendarList", "", {}, ""};
+  writer_only.may_read = false;
+  writer_only.may_write = true;
+  EXPECT_EQ(proxy_->Forward(tenant_, id_, writer_only, ctx_).status().code(),
+            StatusCode::kPermissionDenied);
+}
+
+TEST_F(ProxyTest, MethodOverrideHeadersAreNeverForwarded) {
+  Provider([](const net::HttpRequest&) { return Reply(200, "{}"); });
+  ProxyRequest request{"GET",
+                       "calendar/v3/users/me/calendarList",
+                       "",
+                       {{"X-HTTP-Method-Override", "DELETE"},
+                        {"x-http-method", "DELETE"},
+                        {"X-Method-Override", "DELETE"},
+                        {"X-Goog-Request-Reason", "sync"}},
+                       ""};
+  ASSERT_TRUE(proxy_->Forward(tenant_, id_, request, ctx_).ok());
+  ASSERT_EQ(api_calls_.size(), 1u);
+  EXPECT_EQ(HeaderOf(api_calls_[0], "X-HTTP-Method-Override"), "");
+  EXPECT_EQ(HeaderOf(api_calls_[0], "X-HTTP-Method"), "");
+  EXPECT_EQ(HeaderOf(api_calls_[0], "X-Method-Override"), "");
+  EXPECT_EQ(HeaderOf(api_calls_[0], "X-Goog-Request-Reason"), "sync");
+  EXPECT_FALSE(IsForwardableRequestHeader("X-HTTP-Method-Override"));
+}
+
+// The scope checks see the decoded path, and exactly its canonical encoding is sent: an
+// encoded ".." cannot make a Gmail call pass as a calendar one, nor can duplicate slashes or
+// encoded letters get around a service's api_paths.
+TEST_F(ProxyTest, ScopeChecksRunOnTheDecodedPathThatIsSent) {
+  Provider([](const net::HttpRequest&) { return Reply(200, "{}"); });
+  for (const std::string path :
+       {"calendar/v3/%2e%2e/gmail/v1/users/me/messages/send", "calendar/v3/%2E./x",
+        "calendar/v3/a%2f..%2fb", "calendar//v3/x", "/calendar/v3/x", "calendar/v3/%zz",
+        "calendar/v3/a%00b", "calendar/v3/a%5cb"}) {
+    EXPECT_EQ(proxy_->Forward(tenant_, id_, Writer(ProxyRequest{"POST", path, "", {}, "{}"}), ctx_)
+                  .status()
+                  .code(),
+              StatusCode::kInvalidArgument)
+        << path;
+  }
+  // %67mail is gmail: the connection holds only gmail.readonly, so a send is refused.
+  EXPECT_EQ(
+      proxy_
+          ->Forward(tenant_, id_,
+                    Writer(ProxyRequest{"POST", "%67mail/v1/users/me/messages/send", "", {}, "{}"}),
+                    ctx_)
+          .status()
+          .code(),
+      StatusCode::kPermissionDenied);
+  EXPECT_TRUE(api_calls_.empty());
+  // What is sent is the canonical encoding of what was checked.
+  ASSERT_EQ(
+      Get("calendar/v3/calendars/en.usa%23holiday%40group.v.calendar.google.com/events/a%20b/")
+          ->status,
+      200);
+  ASSERT_EQ(api_calls_.size(), 1u);
+  EXPECT_EQ(api_calls_[0].url,
+            "https://www.googleapis.com/calendar/v3/calendars/"
+            "en.usa%23holiday@group.v.calendar.google.com/events/a%20b/");
+  auto normalized = NormalizeProxyPath("%67mail/v1/users/me/a%2Fb");
+  ASSERT_TRUE(normalized.ok());
+  EXPECT_EQ(normalized->decoded, "gmail/v1/users/me/a/b");
+  EXPECT_EQ(normalized->encoded, "gmail/v1/users/me/a%2Fb");
 }
 
 // The whole body of `response`: its start and whatever `more` yields; the first error.
@@ -408,8 +516,8 @@ TEST_F(ProxyTest, LargeRequestBodiesAreSentAgainOnARetry) {
   const std::string big(300 << 10, 'q');
   http_.Enqueue(Reply(503, "busy", {{"Retry-After", "0"}}));
   http_.Enqueue(Reply(200, "ok"));
-  auto response =
-      proxy_->Forward(tenant_, id_, ProxyRequest{"PUT", "drive/v3/files/f", "", {}, big}, ctx_);
+  auto response = proxy_->Forward(
+      tenant_, id_, Writer(ProxyRequest{"PUT", "drive/v3/files/f", "", {}, big}), ctx_);
   ASSERT_TRUE(response.ok()) << response.status().ToString();
   EXPECT_EQ(response->attempts, 2);
   const std::vector<net::HttpRequest> sent = http_.requests();
@@ -420,9 +528,10 @@ TEST_F(ProxyTest, LargeRequestBodiesAreSentAgainOnARetry) {
   }
   // Bodies over max_request_bytes are refused before any call.
   auto small = ProxyWith({.max_request_bytes = 1024});
-  EXPECT_EQ(
-      small->Forward(tenant_, id_, ProxyRequest{"PUT", "x", "", {}, big}, ctx_).status().code(),
-      StatusCode::kOutOfRange);
+  EXPECT_EQ(small->Forward(tenant_, id_, Writer(ProxyRequest{"PUT", "x", "", {}, big}), ctx_)
+                .status()
+                .code(),
+            StatusCode::kOutOfRange);
   EXPECT_EQ(http_.request_count(), 2u);
 }
 
@@ -497,6 +606,7 @@ TEST_F(ProxyTest, ALongStreamedBodyGoesToTheProviderOnceAndItsAnswerIsFinal) {
   Provider([](const net::HttpRequest&) { return Reply(401, "{}"); });
   const std::string a(100 << 10, 'a'), b(100 << 10, 'b');
   ProxyRequest request{"PUT", "drive/v3/files/f", "", {}, ""};
+  request.may_write = true;
   request.body_stream = std::make_shared<PiecesSource>(std::vector<Result<std::string>>{a, b});
   request.body_length = a.size() + b.size();
   auto response = proxy_->Forward(tenant_, id_, request, ctx_);
@@ -511,6 +621,7 @@ TEST_F(ProxyTest, AShortStreamedBodyIsReadAheadAndSentAgainOnARetry) {
   int calls = 0;
   Provider([&](const net::HttpRequest&) { return Reply(++calls == 1 ? 401 : 200, "{}"); });
   ProxyRequest request{"POST", "drive/v3/files", "", {}, ""};
+  request.may_write = true;
   request.body_stream = std::make_shared<PiecesSource>(
       std::vector<Result<std::string>>{std::string("{\"name\":"), std::string("\"x\"}")});
   auto response = proxy_->Forward(tenant_, id_, request, ctx_);
@@ -523,6 +634,7 @@ TEST_F(ProxyTest, AShortStreamedBodyIsReadAheadAndSentAgainOnARetry) {
 TEST_F(ProxyTest, ACallerBodyThatFailsEndsTheCallWithItsOwnError) {
   Provider([](const net::HttpRequest&) { return Reply(200, "{}"); });
   ProxyRequest request{"PUT", "drive/v3/files/f", "", {}, ""};
+  request.may_write = true;
   request.body_stream = std::make_shared<PiecesSource>(std::vector<Result<std::string>>{
       std::string(100 << 10, 'a'), Status(StatusCode::kOutOfRange, "request body too large")});
   EXPECT_EQ(proxy_->Forward(tenant_, id_, request, ctx_).status().code(), StatusCode::kOutOfRange);

@@ -645,6 +645,24 @@ ConnectionRepository::MaintenanceCountByStatus(Transaction& tx) {
   return out;
 }
 
+Result<int64_t> ConnectSessionRepository::CountCreatedSince(Transaction& tx, const TenantId& tenant,
+                                                            Timestamp since) {
+  SB_RETURN_IF_ERROR(CheckTenantScope(tx, tenant));
+  SB_ASSIGN_OR_RETURN(auto rows, tx.Query("SELECT count(*) FROM connect_sessions WHERE "
+                                          "tenant_id = $1 AND created_at >= $2",
+                                          {tenant.value(), ToUnixMicros(since)}));
+  if (rows.empty()) return Corrupt(kSessions);
+  return ReadInt(rows.front(), 0, kSessions);
+}
+
+Result<int64_t> ConnectionRepository::Count(Transaction& tx, const TenantId& tenant) {
+  SB_RETURN_IF_ERROR(CheckTenantScope(tx, tenant));
+  SB_ASSIGN_OR_RETURN(auto rows, tx.Query("SELECT count(*) FROM connections WHERE tenant_id = $1",
+                                          {tenant.value()}));
+  if (rows.empty()) return Corrupt(kConnections);
+  return ReadInt(rows.front(), 0, kConnections);
+}
+
 #undef SB_SESSION_COLUMNS
 #undef SB_TRANSACTION_COLUMNS
 #undef SB_CONNECTION_COLUMNS

@@ -49,6 +49,8 @@ class ConnectSessionRepository {
  public:
   // ALREADY_EXISTS for a duplicate id or token hash.
   Status Insert(Transaction& tx, const TenantId& tenant, const ConnectSessionRecord& record);
+  // How many of the tenant's sessions were created at or after `since` (a rate quota).
+  Result<int64_t> CountCreatedSince(Transaction& tx, const TenantId& tenant, Timestamp since);
   Result<std::optional<ConnectSessionRecord>> Get(Transaction& tx, const TenantId& tenant,
                                                   const ConnectSessionId& id);
   // The session whose token hashes to `token_hash` (expired ones too: callers check).
@@ -186,6 +188,8 @@ class ConnectionRepository {
     int64_t count = 0;
   };
   Result<std::vector<StatusCount>> MaintenanceCountByStatus(Transaction& tx);
+  // How many connections the tenant has, whatever their status (a count quota).
+  Result<int64_t> Count(Transaction& tx, const TenantId& tenant);
 };
 
 // Vault owner ids.

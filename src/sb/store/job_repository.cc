@@ -55,7 +55,7 @@ constexpr std::array<std::pair<JobState, std::string_view>, 4> kStateNames = {{
 #define SB_JOB_FIELDS                                                                           \
   "tenant_id, id, kind, payload, priority, run_at, dedupe_key, attempts, max_attempts, state, " \
   "lease_owner, lease_until, last_error, created_at, updated_at, finished_at, "                 \
-  "concurrency_key, concurrency_limit"
+  "concurrency_key, concurrency_limit, concurrency_group, group_limit"
 
 #define SB_JOB_COLUMNS "SELECT " SB_JOB_FIELDS " FROM jobs "
 
@@ -120,6 +120,13 @@ Status ValidateJob(const JobRecord& r) {
           ? r.concurrency_limit != 0
           : r.concurrency_limit < 1 || r.concurrency_limit > kMaxConcurrencyLimit) {
     return InvalidArgumentError("concurrency_limit must be 1..1000 with a key, 0 without");
+  }
+  if (!IsValidDedupeKey(r.concurrency_group)) {
+    return InvalidArgumentError("invalid concurrency_group");
+  }
+  if (r.concurrency_group.empty() ? r.group_limit != 0
+                                  : r.group_limit < 1 || r.group_limit > kMaxConcurrencyLimit) {
+    return InvalidArgumentError("group_limit must be 1..1000 with a group, 0 without");
   }
   if (r.max_attempts < 1 || r.max_attempts > kMaxAttempts) {
     return InvalidArgumentError("max_attempts out of range");
@@ -195,7 +202,7 @@ Result<Json> ReadPayload(const Row& row, size_t i) {
   return j;
 }
 
-// Columns 2..17 of SB_JOB_FIELDS.
+// Columns 2..19 of SB_JOB_FIELDS.
 Status ParseJobBody(const Row& row, JobRecord& r) {
   SB_ASSIGN_OR_RETURN(r.kind, internal::ReadText(row, 2, kJobs));
   SB_ASSIGN_OR_RETURN(r.payload, ReadPayload(row, 3));
@@ -216,6 +223,8 @@ Status ParseJobBody(const Row& row, JobRecord& r) {
   SB_ASSIGN_OR_RETURN(r.finished_at, internal::ReadOptionalTimestamp(row, 15, kJobs));
   SB_ASSIGN_OR_RETURN(r.concurrency_key, internal::ReadText(row, 16, kJobs));
   SB_ASSIGN_OR_RETURN(r.concurrency_limit, ReadSmallInt(row, 17));
+  SB_ASSIGN_OR_RETURN(r.concurrency_group, internal::ReadText(row, 18, kJobs));
+  SB_ASSIGN_OR_RETURN(r.group_limit, ReadSmallInt(row, 19));
   return OkStatus();
 }
 
@@ -257,16 +266,31 @@ Result<bool> InsertUnlessLiveDuplicate(Transaction& tx, const JobRecord& r) {
   // partial index as the arbiter; a duplicate id still fails with ALREADY_EXISTS.
   SB_ASSIGN_OR_RETURN(
       int64_t n,
-      tx.Execute(
-          "INSERT INTO jobs (" SB_JOB_FIELDS
-          ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, "
-          "$16, $17, $18) ON CONFLICT (tenant_id, kind, dedupe_key) WHERE dedupe_key <> '' AND "
-          "state IN ('queued', 'running') DO NOTHING",
-          {r.tenant_id.value(), r.id.value(), r.kind, r.payload.dump(), int64_t{r.priority},
-           ToUnixMicros(r.run_at), r.dedupe_key, int64_t{r.attempts}, int64_t{r.max_attempts},
-           StateValue(r.state), r.lease_owner, OptionalMicros(r.lease_until), r.last_error,
-           ToUnixMicros(r.created_at), ToUnixMicros(r.updated_at), OptionalMicros(r.finished_at),
-           r.concurrency_key, int64_t{r.concurrency_limit}}));
+      tx.Execute("INSERT INTO jobs (" SB_JOB_FIELDS
+                 ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, "
+                 "$16, $17, $18, $19, $20) ON CONFLICT (tenant_id, kind, dedupe_key) WHERE "
+                 "dedupe_key <> '' AND "
+                 "state IN ('queued', 'running') DO NOTHING",
+                 {r.tenant_id.value(),
+                  r.id.value(),
+                  r.kind,
+                  r.payload.dump(),
+                  int64_t{r.priority},
+                  ToUnixMicros(r.run_at),
+                  r.dedupe_key,
+                  int64_t{r.attempts},
+                  int64_t{r.max_attempts},
+                  StateValue(r.state),
+                  r.lease_owner,
+                  OptionalMicros(r.lease_until),
+                  r.last_error,
+                  ToUnixMicros(r.created_at),
+                  ToUnixMicros(r.updated_at),
+                  OptionalMicros(r.finished_at),
+                  r.concurrency_key,
+                  int64_t{r.concurrency_limit},
+                  r.concurrency_group,
+                  int64_t{r.group_limit}}));
   return n == 1;
 }
 
@@ -301,24 +325,39 @@ Status BuryExhausted(Transaction& tx, Timestamp now, const std::vector<std::stri
 }
 
 // The candidates' ranking: due jobs (now = $1) of `kinds` (bound after `params`) that fit their
-// concurrency key, at most `per_tenant` (a placeholder) per tenant. A keyed job fits when its
-// rank among the due jobs of its (tenant, key), plus the key's unexpired leases, stays within
-// its limit; without `keyed`, keyed jobs are left out altogether.
+// concurrency key and group, at most `per_tenant` (a placeholder) per tenant. A keyed job fits
+// when its rank among the due jobs of its (tenant, key), plus the key's unexpired leases, stays
+// within its limit; then the same among the fitting jobs of its (tenant, group). Without
+// `keyed`, keyed and grouped jobs are left out altogether.
 std::string RankedDueSql(std::string_view per_tenant, bool keyed,
                          const std::vector<std::string>& kinds, std::vector<Value>& params) {
+  const std::string by_key =
+      "SELECT j.tenant_id, j.id, j.priority, j.run_at, j.concurrency_key, "
+      "j.concurrency_limit, j.concurrency_group, j.group_limit, COALESCE(busy.n, 0) AS busy_n, "
+      "ROW_NUMBER() OVER (PARTITION BY j.tenant_id, j.concurrency_key ORDER BY "
+      "j.priority DESC, j.run_at, j.id) AS key_rank FROM jobs AS j LEFT JOIN (SELECT "
+      "tenant_id, concurrency_key, COUNT(*) AS n FROM jobs WHERE concurrency_key <> '' AND "
+      "state = 'running' AND lease_until >= $1 GROUP BY tenant_id, concurrency_key) AS busy "
+      "ON busy.tenant_id = j.tenant_id AND busy.concurrency_key = j.concurrency_key WHERE "
+      "((j.state = 'queued' AND j.run_at <= $1) OR (j.state = 'running' AND "
+      "j.lease_until < $1 AND j.attempts < j.max_attempts))" +
+      std::string(keyed ? "" : " AND j.concurrency_key = '' AND j.concurrency_group = ''") +
+      KindFilter(kinds, params);
+  const std::string by_group =
+      "SELECT k.tenant_id, k.id, k.priority, k.run_at, k.concurrency_group, k.group_limit, "
+      "COALESCE(gbusy.n, 0) AS gbusy_n, ROW_NUMBER() OVER (PARTITION BY k.tenant_id, "
+      "k.concurrency_group ORDER BY k.priority DESC, k.run_at, k.id) AS group_rank FROM (" +
+      by_key +
+      ") AS k LEFT JOIN (SELECT tenant_id, concurrency_group, COUNT(*) AS n FROM jobs WHERE "
+      "concurrency_group <> '' AND state = 'running' AND lease_until >= $1 GROUP BY "
+      "tenant_id, concurrency_group) AS gbusy ON gbusy.tenant_id = k.tenant_id AND "
+      "gbusy.concurrency_group = k.concurrency_group WHERE k.concurrency_key = '' OR "
+      "k.key_rank + k.busy_n <= k.concurrency_limit";
   return "SELECT tenant_id, id, priority, run_at FROM (SELECT tenant_id, id, priority, run_at, "
          "ROW_NUMBER() OVER (PARTITION BY tenant_id ORDER BY " SB_JOB_ORDER
-         ") AS tenant_rank FROM (SELECT j.tenant_id, j.id, j.priority, j.run_at, "
-         "j.concurrency_key, j.concurrency_limit, COALESCE(busy.n, 0) AS busy_n, "
-         "ROW_NUMBER() OVER (PARTITION BY j.tenant_id, j.concurrency_key ORDER BY "
-         "j.priority DESC, j.run_at, j.id) AS key_rank FROM jobs AS j LEFT JOIN (SELECT "
-         "tenant_id, concurrency_key, COUNT(*) AS n FROM jobs WHERE concurrency_key <> '' AND "
-         "state = 'running' AND lease_until >= $1 GROUP BY tenant_id, concurrency_key) AS busy "
-         "ON busy.tenant_id = j.tenant_id AND busy.concurrency_key = j.concurrency_key WHERE "
-         "((j.state = 'queued' AND j.run_at <= $1) OR (j.state = 'running' AND "
-         "j.lease_until < $1 AND j.attempts < j.max_attempts))" +
-         std::string(keyed ? "" : " AND j.concurrency_key = ''") + KindFilter(kinds, params) +
-         ") AS keyed WHERE concurrency_key = '' OR key_rank + busy_n <= concurrency_limit) AS "
+         ") AS tenant_rank FROM (" +
+         by_group +
+         ") AS grouped WHERE concurrency_group = '' OR group_rank + gbusy_n <= group_limit) AS "
          "ranked WHERE tenant_rank <= " +
          std::string(per_tenant);
 }
@@ -332,8 +371,8 @@ Result<bool> LockForKeyedJobs(Transaction& tx, Timestamp now,
                               const std::vector<std::string>& kinds) {
   std::vector<Value> params{ToUnixMicros(now)};
   const std::string kind_filter = KindFilter(kinds, params);
-  SB_ASSIGN_OR_RETURN(auto rows, tx.Query("SELECT 1 FROM jobs WHERE concurrency_key <> '' "
-                                          "AND " SB_JOB_DUE +
+  SB_ASSIGN_OR_RETURN(auto rows, tx.Query("SELECT 1 FROM jobs WHERE (concurrency_key <> '' OR "
+                                          "concurrency_group <> '') AND " SB_JOB_DUE +
                                               kind_filter + " LIMIT 1",
                                           params));
   if (rows.empty()) return false;

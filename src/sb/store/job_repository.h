@@ -53,6 +53,10 @@ struct JobRecord {
   // is "".
   std::string concurrency_key;
   int concurrency_limit = 0;
+  // A second, coarser key with the same rules (e.g. every webhook delivery of the tenant): a
+  // job is leased only while both its key and its group have room. "" and 0 for none.
+  std::string concurrency_group;
+  int group_limit = 0;
   int attempts = 0;       // leases taken so far
   int max_attempts = 10;  // 1..1000
   JobState state = JobState::kQueued;

@@ -51,4 +51,10 @@ Result<bool> TenantRepository::SetReturnUrlOrigins(Transaction& tx, const Tenant
   return n > 0;
 }
 
+Status TenantRepository::LockForQuota(Transaction& tx, const TenantId& tenant) {
+  SB_RETURN_IF_ERROR(CheckTenantScope(tx, tenant));
+  if (tx.backend() != Backend::kPostgres) return OkStatus();
+  return tx.Query("SELECT id FROM tenants WHERE id = $1 FOR UPDATE", {tenant.value()}).status();
+}
+
 }  // namespace sb::store

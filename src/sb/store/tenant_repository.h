@@ -38,6 +38,10 @@ class TenantRepository {
   // tenant.
   Result<bool> SetReturnUrlOrigins(Transaction& tx, const TenantId& tenant,
                                    const std::vector<std::string>& origins);
+  // Serializes quota checks of `tenant` until `tx` ends: count-then-insert of two transactions
+  // cannot both pass a quota. PostgreSQL locks the tenant's row (FOR UPDATE); SQLite needs
+  // nothing (one writer at a time).
+  Status LockForQuota(Transaction& tx, const TenantId& tenant);
 };
 
 }  // namespace sb::store

@@ -38,6 +38,7 @@ std::optional<Scope> ParseScope(std::string_view text) {
   if (text == "admin") return Scope::kAdmin;
   if (text == "read") return Scope::kRead;
   if (text == "write") return Scope::kWrite;
+  if (text == "operator") return Scope::kOperator;
   return std::nullopt;
 }
 
@@ -49,6 +50,8 @@ std::string_view ScopeName(Scope scope) {
       return "read";
     case Scope::kWrite:
       return "write";
+    case Scope::kOperator:
+      return "operator";
   }
   return "read";
 }
@@ -73,6 +76,10 @@ Result<IssuedKey> ApiKeyService::Create(const audit::Context& ctx, const TenantI
                                         const std::string& name, const std::set<Scope>& scopes) {
   if (!tenant.valid()) return InvalidArgumentError("tenant id is not a valid id");
   if (scopes.empty()) return InvalidArgumentError("an API key needs at least one scope");
+  if (scopes.count(Scope::kOperator) > 0 && tenant != audit::SystemTenant()) {
+    return InvalidArgumentError("the operator scope is only for keys of the system tenant " +
+                                audit::SystemTenant().value());
+  }
   if (name.empty() || name.size() > 200 || !IsValidUtf8(name)) {
     return InvalidArgumentError("name must be 1 to 200 characters of UTF-8");
   }

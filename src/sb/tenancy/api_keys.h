@@ -27,9 +27,13 @@
 
 namespace sb::tenancy {
 
-enum class Scope { kAdmin, kRead, kWrite };
+// kRead, kWrite: the tenant's own resources. kAdmin: everything in the key's own tenant (its
+// keys, its kill switches, its usage). kOperator: the deployment-wide operator role (create
+// tenants, read and act across tenants, the global kill switch); only keys of the system
+// tenant (audit::SystemTenant(), the nil id) may hold it.
+enum class Scope { kAdmin, kRead, kWrite, kOperator };
 
-// Parses "admin", "read", "write".
+// Parses "admin", "read", "write", "operator".
 std::optional<Scope> ParseScope(std::string_view text);
 std::string_view ScopeName(Scope scope);
 
@@ -40,6 +44,8 @@ struct Principal {
   std::set<Scope> scopes;
 
   bool Has(Scope s) const { return scopes.count(s) > 0; }
+  // The deployment operator: the operator scope on a key of the system tenant.
+  bool IsOperator() const { return Has(Scope::kOperator) && tenant_id == audit::SystemTenant(); }
 };
 
 struct IssuedKey {
@@ -63,8 +69,8 @@ class ApiKeyService {
   ApiKeyService(store::Database& db, const Clock& clock, Random& random, IdGenerator& ids,
                 audit::AuditLog& audit, ApiKeyServiceOptions options = {});
 
-  // Creates a key for `tenant`. Errors: INVALID_ARGUMENT (empty scopes or bad name),
-  // NOT_FOUND (no such tenant).
+  // Creates a key for `tenant`. Errors: INVALID_ARGUMENT (empty scopes or bad name; the
+  // operator scope for a tenant other than the system tenant), NOT_FOUND (no such tenant).
   // The key and its "api_key.create" audit entry commit together (AUD-03).
   Result<IssuedKey> Create(const audit::Context& ctx, const TenantId& tenant,
                            const std::string& name, const std::set<Scope>& scopes);

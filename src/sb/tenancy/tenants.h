@@ -31,6 +31,10 @@ class TenantService {
   // Errors: INVALID_ARGUMENT (name empty, longer than 200 characters or not UTF-8).
   // The tenant and its "tenant.create" audit entry commit together (AUD-03).
   Result<store::TenantRecord> Create(const audit::Context& ctx, const std::string& name);
+  // Creates the system tenant (audit::SystemTenant(), the nil id), whose keys may hold the
+  // operator scope; its audit entries join the system chain. Errors: INVALID_ARGUMENT (name),
+  // ALREADY_EXISTS. Creating it and its "tenant.create" entry commit together.
+  Result<store::TenantRecord> CreateSystem(const audit::Context& ctx, const std::string& name);
   // Errors: NOT_FOUND.
   Result<store::TenantRecord> Get(const TenantId& id);
   // Applies `patch`; origins are normalised (lower case, default port dropped, duplicates
@@ -41,6 +45,8 @@ class TenantService {
                                      const TenantPatch& patch);
 
  private:
+  Result<store::TenantRecord> Insert(const audit::Context& ctx, store::TenantRecord record);
+
   store::Database& db_;
   const Clock& clock_;
   IdGenerator& ids_;

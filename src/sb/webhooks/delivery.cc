@@ -48,6 +48,21 @@ Result<std::vector<std::string>> Resolve(const std::string& host) {
   return out;
 }
 
+// The delivery job of `delivery` to `endpoint`: its endpoint's concurrency key (WH-05) and the
+// tenant's deliveries-in-flight group (quotas.webhook_deliveries_in_flight).
+jobs::JobSpec DeliverySpec(const store::WebhookEndpointRecord& endpoint,
+                           const WebhookDeliveryId& delivery, int max_in_flight) {
+  jobs::JobSpec spec;
+  spec.kind = kDeliverJob;
+  spec.payload = {{"delivery_id", delivery.value()}};
+  spec.max_attempts = kDeliveryAttempts;
+  spec.concurrency_key = EndpointConcurrencyKey(endpoint.id);
+  spec.concurrency_limit = endpoint.max_concurrency;
+  spec.concurrency_group = kDeliveriesGroup;
+  spec.group_limit = max_in_flight;
+  return spec;
+}
+
 }  // namespace
 
 // ---- Dispatcher ----
@@ -77,12 +92,7 @@ Status Dispatcher::Emit(store::Transaction& tx, const TenantId& tenant, std::str
           Json{{"type", type}, {"timestamp", FormatRfc3339(now)}, {"data", data}}.dump();
       delivery.created_at = delivery.updated_at = now;
       delivery.next_attempt_at = now;
-      jobs::JobSpec spec;
-      spec.kind = kDeliverJob;
-      spec.payload = {{"delivery_id", delivery.id.value()}};
-      spec.max_attempts = kDeliveryAttempts;
-      spec.concurrency_key = EndpointConcurrencyKey(endpoint.id);
-      spec.concurrency_limit = endpoint.max_concurrency;
+      const jobs::JobSpec spec = DeliverySpec(endpoint, delivery.id, max_in_flight_);
       SB_ASSIGN_OR_RETURN(auto job, jobs::Enqueue(tx, tenant, spec, clock_, ids_));
       delivery.job_id = job.id;
       SB_RETURN_IF_ERROR(deliveries.Insert(tx, tenant, delivery));
@@ -345,13 +355,8 @@ Result<store::WebhookDeliveryRecord> DeliveryLog::Retry(const TenantId& tenant,
     SB_ASSIGN_OR_RETURN(auto endpoint,
                         store::WebhookEndpointRepository().Get(tx, tenant, current->endpoint_id));
     if (!endpoint) return NotFoundError("webhook delivery not found");  // deleted meanwhile
-    jobs::JobSpec spec;
-    spec.kind = kDeliverJob;
-    spec.payload = {{"delivery_id", id.value()}};
-    spec.max_attempts = kDeliveryAttempts;
+    jobs::JobSpec spec = DeliverySpec(*endpoint, id, max_in_flight_);
     spec.dedupe_key = "delivery:" + id.value();
-    spec.concurrency_key = EndpointConcurrencyKey(endpoint->id);
-    spec.concurrency_limit = endpoint->max_concurrency;
     SB_ASSIGN_OR_RETURN(auto job, jobs::Enqueue(tx, tenant, spec, clock_, ids_));
     SB_ASSIGN_OR_RETURN(bool marked, repo_.MarkForRetry(tx, tenant, id, job.id, clock_.Now()));
     if (!marked) return AbortedError("the delivery changed meanwhile; retry");

@@ -56,10 +56,19 @@ inline constexpr int kDeliveryAttempts = 18;
 // disabled_reason, failing_since, last_success_at}}.
 inline constexpr char kEndpointDisabledEvent[] = "webhook_endpoint.disabled";
 
+// The tenant's concurrency group of webhook deliveries: its deliveries in flight, whatever the
+// endpoint, are capped by `max_in_flight` (quotas.webhook_deliveries_in_flight). A delivery over
+// the cap stays queued (no attempt used) until one finishes.
+inline constexpr char kDeliveriesGroup[] = "webhook_deliveries";
+inline constexpr int kDefaultDeliveriesInFlight = 16;
+
 class Dispatcher final : public oauth::ConnectionEvents {
  public:
-  Dispatcher(const Clock& clock, Random& random, IdGenerator& ids)
-      : clock_(clock), random_(random), ids_(ids) {}
+  // `max_in_flight`: the tenant's deliveries in flight at once
+  // (quotas.webhook_deliveries_in_flight).
+  Dispatcher(const Clock& clock, Random& random, IdGenerator& ids,
+             int max_in_flight = kDefaultDeliveriesInFlight)
+      : clock_(clock), random_(random), ids_(ids), max_in_flight_(max_in_flight) {}
 
   Status Emit(store::Transaction& tx, const TenantId& tenant, std::string_view type,
               const Json& data) override;
@@ -68,6 +77,7 @@ class Dispatcher final : public oauth::ConnectionEvents {
   const Clock& clock_;
   Random& random_;
   IdGenerator& ids_;
+  const int max_in_flight_;
 };
 
 struct DeliveryOptions {
@@ -128,8 +138,9 @@ class Deliverer {
 // webhook-id stays, so receivers can de-duplicate). Thread-safe.
 class DeliveryLog {
  public:
-  DeliveryLog(store::Database& db, audit::AuditLog& audit, const Clock& clock, IdGenerator& ids)
-      : db_(db), audit_(audit), clock_(clock), ids_(ids) {}
+  DeliveryLog(store::Database& db, audit::AuditLog& audit, const Clock& clock, IdGenerator& ids,
+              int max_in_flight = kDefaultDeliveriesInFlight)
+      : db_(db), audit_(audit), clock_(clock), ids_(ids), max_in_flight_(max_in_flight) {}
 
   Result<std::vector<store::WebhookDeliveryRecord>> List(
       const TenantId& tenant, const store::WebhookDeliveryFilter& filter,
@@ -145,6 +156,7 @@ class DeliveryLog {
   audit::AuditLog& audit_;
   const Clock& clock_;
   IdGenerator& ids_;
+  const int max_in_flight_;
   store::WebhookDeliveryRepository repo_;
 };
 

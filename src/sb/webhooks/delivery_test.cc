@@ -479,5 +479,41 @@ TEST_F(DeliveryTest, AnEndpointNeverHasMoreThanItsLimitInFlight) {
   EXPECT_EQ(succeeded(to_slow), 10);
 }
 
+// Issue 13, per-tenant quotas: a tenant's deliveries in flight, across all its endpoints, stay
+// within quotas.webhook_deliveries_in_flight; the ones held back wait in the queue without an
+// attempt and are all delivered later (nothing is dropped).
+TEST_F(DeliveryTest, ATenantsDeliveriesInFlightStayWithinItsQuota) {
+  jobs::JobRunnerOptions options;
+  options.threads = 8;
+  options.batch = 32;
+  options.per_tenant = 32;
+  runner_ = std::make_unique<jobs::JobRunner>(*db_, *db_, clock_, random_, options);
+  runner_->Register(kDeliverJob, [this](jobs::JobContext& job) { return deliverer_->Handle(job); });
+  dispatcher_ = std::make_unique<Dispatcher>(clock_, random_, ids_, /*max_in_flight=*/3);
+  AddEndpoint("https://second.example.com/sb", {}, 8);
+  EndpointInput roomy;
+  roomy.max_concurrency = 8;
+  ASSERT_TRUE(endpoints_->Update(tenant_, endpoint_, roomy, ctx_).ok());
+  http_.SetHandler([](const net::HttpRequest&) -> Result<net::HttpResponse> {
+    return net::HttpResponse{204, {}, ""};
+  });
+  ASSERT_EQ(Drain(), 1);               // SetUp's delivery, queued with the default limit
+  for (int i = 0; i < 5; ++i) Emit();  // 10 deliveries, 5 to each endpoint
+  auto delivered = [&] {
+    const auto all = Deliveries({});
+    return std::count_if(all.begin(), all.end(), [](const auto& d) {
+      return d.state == store::WebhookDeliveryState::kSucceeded;
+    });
+  };
+  ASSERT_EQ(*runner_->RunOnce(), 3);
+  EXPECT_EQ(delivered(), 4);
+  for (const auto& d : Deliveries({})) {
+    EXPECT_EQ(d.attempts, d.state == store::WebhookDeliveryState::kSucceeded ? 1 : 0);
+  }
+  EXPECT_EQ(*runner_->RunOnce(), 3);
+  EXPECT_EQ(Drain(), 4);
+  EXPECT_EQ(delivered(), 11);
+}
+
 }  // namespace
 }  // namespace sb::webhooks

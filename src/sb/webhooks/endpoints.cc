@@ -1,8 +1,15 @@
 #include "sb/webhooks/endpoints.h"
 
+#include <algorithm>
+#include <array>
+#include <cctype>
+#include <cstring>
+
+#include "sb/base/quota.h"
 #include "sb/base/time_format.h"
 #include "sb/net/address_policy.h"
 #include "sb/store/job_repository.h"
+#include "sb/store/tenant_repository.h"
 #include "sb/webhooks/signature.h"
 
 namespace sb::webhooks {
@@ -23,6 +30,13 @@ Status CheckMaxConcurrency(const std::optional<int>& n) {
     return InvalidArgumentError("max_concurrency must be 1..64");
   }
   return OkStatus();
+}
+
+// Host names compare case-insensitively.
+std::string Lower(std::string text) {
+  std::transform(text.begin(), text.end(), text.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  return text;
 }
 
 }  // namespace
@@ -61,6 +75,38 @@ Status EndpointService::CheckUrl(const std::string& url) const {
   return OkStatus();
 }
 
+Status EndpointService::CheckQuotas(store::Transaction& tx, const TenantId& tenant,
+                                    const std::string& url,
+                                    const std::optional<WebhookEndpointId>& self) {
+  SB_RETURN_IF_ERROR(store::TenantRepository().LockForQuota(tx, tenant));
+  const std::string host = Lower(UrlHost(url).value_or(""));
+  int total = 0;
+  int same_host = 0;
+  std::optional<WebhookEndpointId> after;
+  while (true) {
+    SB_ASSIGN_OR_RETURN(
+        auto page, repo_.List(tx, tenant, after, store::WebhookEndpointRepository::kMaxListLimit));
+    for (const auto& e : page) {
+      if (self && e.id == *self) continue;
+      ++total;
+      same_host += Lower(UrlHost(e.url).value_or("")) == host;
+    }
+    if (page.size() < store::WebhookEndpointRepository::kMaxListLimit) break;
+    after = page.back().id;
+  }
+  if (!self && total >= policy_.max_endpoints) {
+    return QuotaExceededError(
+        QuotaKind::kCount, "quotas.webhook_endpoints", policy_.max_endpoints,
+        "the tenant has as many webhook endpoints as it may; delete one first");
+  }
+  if (same_host >= policy_.max_endpoints_per_host) {
+    return QuotaExceededError(QuotaKind::kCount, "quotas.webhook_endpoints_per_host",
+                              policy_.max_endpoints_per_host,
+                              "the tenant has as many webhook endpoints on this host as it may");
+  }
+  return OkStatus();
+}
+
 Result<EndpointWithSecret> EndpointService::Create(const TenantId& tenant,
                                                    const EndpointInput& input,
                                                    const audit::Context& ctx) {
@@ -80,6 +126,7 @@ Result<EndpointWithSecret> EndpointService::Create(const TenantId& tenant,
   r.created_at = r.updated_at = clock_.Now();
   out.secret = GenerateSecret(random_);
   SB_RETURN_IF_ERROR(db_.RunInTenant(tenant, [&](store::Transaction& tx) -> Status {
+    SB_RETURN_IF_ERROR(CheckQuotas(tx, tenant, r.url, std::nullopt));
     SB_RETURN_IF_ERROR(repo_.Insert(tx, tenant, r));
     SB_RETURN_IF_ERROR(secrets_.Put(tx, SecretOf(tenant, r.id, kSecretField), out.secret));
     return audit_.Append(tx, tenant,
@@ -129,6 +176,9 @@ Result<store::WebhookEndpointRecord> EndpointService::Update(const TenantId& ten
     if (!current) return NotFoundError("webhook endpoint not found");
     if (input.expected_version && *input.expected_version != current->version) {
       return AbortedError("the webhook endpoint changed since the ETag in If-Match");
+    }
+    if (input.url && UrlHost(*input.url) != UrlHost(current->url)) {
+      SB_RETURN_IF_ERROR(CheckQuotas(tx, tenant, *input.url, id));
     }
     store::WebhookEndpointRecord next = *current;
     Json changed = Json::object();

@@ -33,6 +33,10 @@ struct EndpointPolicy {
   bool allow_private_targets = false;  // loopback, RFC 1918, link-local, ULA, "localhost"
   std::chrono::seconds rotation_grace{86'400};
   int default_max_concurrency = 4;  // an endpoint's max_concurrency unless the API sets one
+  int max_endpoints = 50;           // quotas.webhook_endpoints: endpoints per tenant
+  // quotas.webhook_endpoints_per_host: a tenant's endpoints whose URL has the same host, so that
+  // event fan-out to one third party stays bounded.
+  int max_endpoints_per_host = 10;
 };
 
 // Why an endpoint is disabled (store::WebhookEndpointRecord::disabled_reason).
@@ -66,7 +70,8 @@ class EndpointService {
         ids_(ids),
         policy_(policy) {}
 
-  // INVALID_ARGUMENT for a bad or refused URL, description or event type.
+  // INVALID_ARGUMENT for a bad or refused URL, description or event type; RESOURCE_EXHAUSTED
+  // (QuotaOf: quotas.webhook_endpoints, quotas.webhook_endpoints_per_host) at a quota.
   Result<EndpointWithSecret> Create(const TenantId& tenant, const EndpointInput& input,
                                     const audit::Context& ctx);
   Result<std::vector<store::WebhookEndpointRecord>> List(
@@ -91,6 +96,10 @@ class EndpointService {
                                                   const store::WebhookEndpointRecord& endpoint);
 
  private:
+  // The tenant's endpoint quotas for an endpoint at `url` (other than `self`), in `tx`.
+  Status CheckQuotas(store::Transaction& tx, const TenantId& tenant, const std::string& url,
+                     const std::optional<WebhookEndpointId>& self);
+
   Status CheckUrl(const std::string& url) const;
 
   store::Database& db_;

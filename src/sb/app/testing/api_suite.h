@@ -54,12 +54,14 @@ class ApiSuite : public ::testing::Test {
     ASSERT_TRUE(port.ok()) << port.status().ToString();
     port_ = *port;
     const audit::Context setup{audit::Actor{audit::ActorKind::kCli, "test-setup"}, ""};
-    auto admin_tenant = app_->tenants().Create(setup, "Operator");
-    ASSERT_TRUE(admin_tenant.ok());
-    admin_tenant_ = admin_tenant->id.value();
-    auto admin = app_->api_keys().Create(
-        setup, admin_tenant->id, "admin",
-        {tenancy::Scope::kAdmin, tenancy::Scope::kRead, tenancy::Scope::kWrite});
+    // The deployment operator: a key of the system tenant (which the PostgreSQL suites, sharing
+    // one database, create once).
+    auto admin_tenant = app_->tenants().CreateSystem(setup, "Operator");
+    ASSERT_TRUE(admin_tenant.ok() || admin_tenant.status().code() == StatusCode::kAlreadyExists);
+    admin_tenant_ = audit::SystemTenant().value();
+    auto admin = app_->api_keys().Create(setup, audit::SystemTenant(), "operator",
+                                         {tenancy::Scope::kOperator, tenancy::Scope::kAdmin,
+                                          tenancy::Scope::kRead, tenancy::Scope::kWrite});
     ASSERT_TRUE(admin.ok());
     admin_key_ = admin->plaintext;
   }

@@ -625,6 +625,109 @@ TYPED_TEST_P(ApiSuite, WebhookEndpointsShowTheirSecretOnce) {
   EXPECT_EQ(audit.body.find(secret.substr(6)), std::string::npos);
 }
 
+// Issue 13, "Scopes, roles and exposure": the deployment operator (the operator scope, only on
+// keys of the system tenant) is separate from a tenant's own administrators. A tenant admin key
+// manages its own tenant (keys, its kill switch, its usage, its audit log) and nothing else.
+TYPED_TEST_P(ApiSuite, TenantAdminsManageOnlyTheirOwnTenant) {
+  this->Boot();
+  auto [a, admin_a] = this->NewTenantWithKey(R"(["admin","read","write"])");
+  auto [b, key_b] = this->NewTenantWithKey(R"(["read"])");
+  const std::string& op = this->admin_key_;
+  auto call = [&](const std::string& method, const std::string& target, const std::string& body,
+                  const std::string& key) { return this->Call(method, target, body, key).status; };
+  // Creating tenants and keys elsewhere, and granting operator: operator only.
+  EXPECT_EQ(call("POST", "/v1/tenants", R"({"name":"x"})", admin_a), 403);
+  EXPECT_EQ(call("POST", "/v1/api-keys",
+                 R"({"name":"x","scopes":["read"],"tenant_id":")" + b + R"("})", admin_a),
+            403);
+  EXPECT_EQ(call("POST", "/v1/api-keys", R"({"name":"x","scopes":["operator"]})", admin_a), 403);
+  EXPECT_EQ(call("POST", "/v1/api-keys",
+                 R"({"name":"x","scopes":["operator"],"tenant_id":")" + a + R"("})", op),
+            400);  // the operator scope lives only in the system tenant
+  // Reading another tenant (its record, audit log, usage): refused or not found.
+  EXPECT_EQ(call("GET", "/v1/tenants/" + b, "", admin_a), 404);
+  EXPECT_EQ(call("GET", "/v1/audit?tenant_id=" + b, "", admin_a), 403);
+  EXPECT_EQ(call("GET", "/v1/admin/usage?tenant_id=" + b, "", admin_a), 403);
+  // The global kill switch and another tenant's switch: operator only. (zoom: the PostgreSQL
+  // suites share one database, and the connect suite counts google's switches.)
+  EXPECT_EQ(call("PUT", "/v1/admin/providers/zoom", R"({"enabled":false})", admin_a), 403);
+  EXPECT_EQ(call("PUT", "/v1/admin/providers/zoom",
+                 R"({"enabled":false,"tenant_id":")" + b + R"("})", admin_a),
+            403);
+  // Its own tenant: usage (only its own rows), its kill switch, its keys.
+  TestResponse usage = this->Call("GET", "/v1/admin/usage", "", admin_a);
+  ASSERT_EQ(usage.status, 200) << usage.body;
+  const Json rows = usage.JsonBody()["data"];
+  ASSERT_EQ(rows.size(), 1u);
+  EXPECT_EQ(rows[0]["tenant_id"], a);
+  EXPECT_EQ(call("PUT", "/v1/admin/providers/zoom",
+                 R"({"enabled":false,"tenant_id":")" + a + R"("})", admin_a),
+            200);
+  TestResponse listing = this->Call("GET", "/v1/admin/providers", "", op);
+  ASSERT_EQ(listing.status, 200);
+  EXPECT_NE(listing.body.find(a), std::string::npos);
+  EXPECT_EQ(this->Call("GET", "/v1/admin/providers", "", key_b).status, 403);
+  EXPECT_EQ(call("PUT", "/v1/admin/providers/zoom",
+                 R"({"enabled":true,"tenant_id":")" + a + R"("})", admin_a),
+            200);
+  EXPECT_EQ(call("POST", "/v1/api-keys", R"({"name":"x","scopes":["admin"]})", admin_a), 201);
+  // The operator can do all of it.
+  EXPECT_EQ(call("POST", "/v1/tenants", R"({"name":"y"})", op), 201);
+  EXPECT_EQ(call("GET", "/v1/tenants/" + b, "", op), 200);
+  EXPECT_EQ(call("GET", "/v1/audit?tenant_id=" + b, "", op), 200);
+  EXPECT_EQ(call("GET", "/v1/admin/usage?tenant_id=" + b, "", op), 200);
+  EXPECT_EQ(call("PUT", "/v1/admin/providers/zoom", R"({"enabled":false})", op), 200);
+  EXPECT_EQ(call("PUT", "/v1/admin/providers/zoom", R"({"enabled":true})", op), 200);
+}
+
+// Issue 13, per-tenant quotas: webhook endpoints per tenant and per destination host (422) and
+// connect sessions per minute (429 with Retry-After), each problem naming its quota; other
+// tenants are not affected, and a deleted endpoint frees its slot.
+TYPED_TEST_P(ApiSuite, PerTenantQuotasAnswer422Or429NamingTheQuota) {
+  this->config_.quotas.webhook_endpoints = 3;
+  this->config_.quotas.webhook_endpoints_per_host = 2;
+  this->config_.quotas.connect_sessions_per_minute = 2;
+  this->Boot();
+  auto [tenant, key] = this->NewTenantWithKey(R"(["read","write"])");
+  auto [other, other_key] = this->NewTenantWithKey(R"(["read","write"])");
+  auto endpoint = [&](const std::string& url, const std::string& k) {
+    return this->Call("POST", "/v1/webhook-endpoints", R"({"url":")" + url + R"("})", k);
+  };
+  ASSERT_EQ(endpoint("https://hooks.victim.example/a", key).status, 201);
+  ASSERT_EQ(endpoint("https://HOOKS.victim.example/b", key).status, 201);
+  TestResponse host = endpoint("https://hooks.victim.example:443/c", key);
+  EXPECT_EQ(host.status, 422) << host.body;
+  EXPECT_EQ(host.Header("content-type"), "application/problem+json");
+  EXPECT_NE(host.body.find("quotas.webhook_endpoints_per_host"), std::string::npos) << host.body;
+  const TestResponse third = endpoint("https://other.example/x", key);
+  ASSERT_EQ(third.status, 201) << third.body;
+  TestResponse count = endpoint("https://more.example/x", key);
+  EXPECT_EQ(count.status, 422);
+  EXPECT_NE(count.body.find("quotas.webhook_endpoints "), std::string::npos) << count.body;
+  EXPECT_EQ(this->Call("GET", "/v1/webhook-endpoints", "", key).JsonBody()["data"].size(), 3u);
+  EXPECT_EQ(endpoint("https://hooks.victim.example/a", other_key).status, 201);
+  // Moving an endpoint onto the full host is refused too; deleting one frees a slot.
+  const std::string third_id = third.JsonBody()["id"];
+  EXPECT_EQ(this->Call("PATCH", "/v1/webhook-endpoints/" + third_id,
+                       R"({"url":"https://hooks.victim.example/d"})", key)
+                .status,
+            422);
+  ASSERT_EQ(this->Call("DELETE", "/v1/webhook-endpoints/" + third_id, "", key).status, 204);
+  EXPECT_EQ(endpoint("https://more.example/x", key).status, 201);
+
+  const std::string session = R"({"end_user":{"id":"u1"},"return_url":"https://app.example/back"})";
+  ASSERT_EQ(this->Call("POST", "/v1/connect/sessions", session, key).status, 201);
+  ASSERT_EQ(this->Call("POST", "/v1/connect/sessions", session, key).status, 201);
+  TestResponse rate = this->Call("POST", "/v1/connect/sessions", session, key);
+  EXPECT_EQ(rate.status, 429) << rate.body;
+  EXPECT_EQ(rate.Header("retry-after"), "60");
+  EXPECT_NE(rate.body.find("quotas.connect_sessions_per_minute"), std::string::npos) << rate.body;
+  EXPECT_EQ(this->Call("POST", "/v1/connect/sessions", session, other_key).status, 201);
+  // A minute later the tenant may create sessions again.
+  this->clock_.Advance(std::chrono::seconds(61));
+  EXPECT_EQ(this->Call("POST", "/v1/connect/sessions", session, key).status, 201);
+}
+
 REGISTER_TYPED_TEST_SUITE_P(
     ApiSuite, HealthReadinessAndMetrics, MetricsNeedTheTokenOnTheApiListener,
     MetricsListenerOfItsOwn, TenantLifecycleThroughTheApi, MissingOrWrongCredentialsAre401,
@@ -635,6 +738,7 @@ REGISTER_TYPED_TEST_SUITE_P(
     OpenApiDocumentDescribesExactlyTheRoutes, AuditLogRecordsChangesAndPagesWithFilters,
     AuditExportStreamsCsvAndJsonLines,
     RepeatedAuthenticationFailuresAreThrottledAndAuditedBoundedly,
-    IntegrationsKeepTheClientSecretInside, WebhookEndpointsShowTheirSecretOnce);
+    IntegrationsKeepTheClientSecretInside, WebhookEndpointsShowTheirSecretOnce,
+    TenantAdminsManageOnlyTheirOwnTenant, PerTenantQuotasAnswer422Or429NamingTheQuota);
 
 }  // namespace sb::app::testing

@@ -521,6 +521,21 @@ ALTER TABLE switchboard.tenants DROP COLUMN return_url_origins;
 ALTER TABLE switchboard.integrations DROP COLUMN allow_reassignment;
 )sql";
 
+// Migration 11: job concurrency groups (see the SQLite variant). The table keeps its RLS
+// policies; new columns need nothing more.
+constexpr std::string_view kV11Up = R"sql(
+ALTER TABLE switchboard.jobs
+  ADD COLUMN concurrency_group text    NOT NULL DEFAULT '',
+  ADD COLUMN group_limit       integer NOT NULL DEFAULT 0 CHECK (group_limit BETWEEN 0 AND 1000);
+CREATE INDEX jobs_concurrency_group ON switchboard.jobs (tenant_id, concurrency_group, state)
+  WHERE concurrency_group <> '';
+)sql";
+
+constexpr std::string_view kV11Down = R"sql(
+DROP INDEX switchboard.jobs_concurrency_group;
+ALTER TABLE switchboard.jobs DROP COLUMN group_limit, DROP COLUMN concurrency_group;
+)sql";
+
 constexpr Migration kMigrations[] = {
     {1, "tenants_and_api_keys", kV1Up, kV1Down},
     {2, "audit_log", kV2Up, kV2Down},
@@ -532,6 +547,7 @@ constexpr Migration kMigrations[] = {
     {8, "webhook_endpoint_health", kV8Up, kV8Down},
     {9, "admin_and_health", kV9Up, kV9Down},
     {10, "connect_abuse_controls", kV10Up, kV10Down},
+    {11, "job_concurrency_groups", kV11Up, kV11Down},
 };
 
 }  // namespace

@@ -397,6 +397,24 @@ ALTER TABLE tenants DROP COLUMN return_url_origins;
 ALTER TABLE integrations DROP COLUMN allow_reassignment;
 )sql";
 
+// Migration 11 (10 is another change's): a second, coarser concurrency key for jobs, the
+// group (job_repository.h): a job is leased only while its key and its group both have room.
+// Webhook deliveries use it for the tenant's deliveries in flight
+// (quotas.webhook_deliveries_in_flight). jobs_concurrency_group serves the running count.
+constexpr std::string_view kV11Up = R"sql(
+ALTER TABLE jobs ADD COLUMN concurrency_group TEXT NOT NULL DEFAULT '';
+ALTER TABLE jobs ADD COLUMN group_limit INTEGER NOT NULL DEFAULT 0
+  CHECK (group_limit BETWEEN 0 AND 1000);
+CREATE INDEX jobs_concurrency_group ON jobs (tenant_id, concurrency_group, state)
+  WHERE concurrency_group <> '';
+)sql";
+
+constexpr std::string_view kV11Down = R"sql(
+DROP INDEX jobs_concurrency_group;
+ALTER TABLE jobs DROP COLUMN group_limit;
+ALTER TABLE jobs DROP COLUMN concurrency_group;
+)sql";
+
 constexpr Migration kMigrations[] = {
     {1, "tenants_and_api_keys", kV1Up, kV1Down},
     {2, "audit_log", kV2Up, kV2Down},
@@ -408,6 +426,7 @@ constexpr Migration kMigrations[] = {
     {8, "webhook_endpoint_health", kV8Up, kV8Down},
     {9, "admin_and_health", kV9Up, kV9Down},
     {10, "connect_abuse_controls", kV10Up, kV10Down},
+    {11, "job_concurrency_groups", kV11Up, kV11Down},
 };
 
 }  // namespace

@@ -991,6 +991,73 @@ TYPED_TEST_P(JobConformanceTest, ConcurrentLeasersRespectConcurrencyKeys) {
   EXPECT_EQ(max_in_flight["slow"], 3) << "the leasers never filled the key";
 }
 
+// Issue 13 (per-tenant quotas: deliveries in flight): a concurrency group caps the jobs of a
+// (tenant, group) holding an unexpired lease across their keys; a job is leased only while its
+// key and its group both have room, jobs blocked by their key do not take group slots, jobs
+// over the cap stay queued without an attempt (nothing is dropped), and other tenants' groups
+// are separate.
+TYPED_TEST_P(JobConformanceTest, ConcurrencyGroupCapsRunningLeasesAcrossKeys) {
+  const TenantId& a = this->a_;
+  const TenantId& b = this->b_;
+  const Timestamp now = this->clock_.Now();
+  auto grouped = [&](const TenantId& tenant, const std::string& key, int key_limit, int group_limit,
+                     int priority) {
+    JobRecord r = this->Job(tenant);
+    r.concurrency_key = key;
+    r.concurrency_limit = key_limit;
+    r.concurrency_group = "deliveries";
+    r.group_limit = group_limit;
+    r.priority = priority;
+    this->Put(r);
+    return r;
+  };
+  // Endpoint 1's jobs rank first, but its key lets one run: the group's other slots go to the
+  // other endpoints' jobs.
+  for (int i = 0; i < 4; ++i) grouped(a, "endpoint:1", 1, 3, 9);
+  for (int i = 0; i < 4; ++i) grouped(a, "endpoint:2", 4, 3, 5);
+  for (int i = 0; i < 4; ++i) grouped(a, "endpoint:3", 4, 3, 1);
+  grouped(b, "endpoint:1", 4, 3, 0);
+  auto first = this->Lease("node-1", now);
+  int of_a = 0;
+  for (const JobRecord& j : first) of_a += j.tenant_id == a;
+  EXPECT_EQ(of_a, 3);
+  EXPECT_EQ(first.size(), 4u);  // and b's one
+  EXPECT_EQ(std::count_if(first.begin(), first.end(),
+                          [&](const JobRecord& j) { return j.concurrency_key == "endpoint:1"; }),
+            2);  // a's one and b's one
+  EXPECT_TRUE(this->Lease("node-2", now).empty());
+  for (const JobRecord& j : this->ListAll(a, JobState::kQueued, this->kind_, 100)) {
+    EXPECT_EQ(j.attempts, 0);
+  }
+  EXPECT_EQ(this->ListAll(a, JobState::kQueued, this->kind_, 100).size(), 9u);
+  // Each finished job frees one group slot; every job runs in the end.
+  size_t ran = 0;
+  std::vector<JobRecord> running;
+  for (const JobRecord& j : first) {
+    if (j.tenant_id == a) running.push_back(j);
+  }
+  for (int round = 0; round < 20 && !running.empty(); ++round) {
+    const JobRecord done = running.front();
+    running.erase(running.begin());
+    ASSERT_TRUE(this->Complete(a, done.id, done.lease_owner, now));
+    ++ran;
+    for (const JobRecord& j : this->Lease("node-r" + std::to_string(round), now)) {
+      running.push_back(j);
+    }
+    EXPECT_LE(running.size(), 3u);
+  }
+  EXPECT_EQ(ran, 12u);
+  // Group and limit go together.
+  JobRecord bad = this->Job(a);
+  bad.concurrency_group = "g";
+  EXPECT_EQ(this->Enqueue(bad).status().code(), StatusCode::kInvalidArgument);
+  bad.group_limit = 1001;
+  EXPECT_EQ(this->Enqueue(bad).status().code(), StatusCode::kInvalidArgument);
+  bad.concurrency_group = "";
+  bad.group_limit = 1;
+  EXPECT_EQ(this->Enqueue(bad).status().code(), StatusCode::kInvalidArgument);
+}
+
 REGISTER_TYPED_TEST_SUITE_P(
     JobConformanceTest, EnqueueGetAndListInIdOrder, EnqueueIsPartOfTheCallersTransaction,
     DedupeReturnsTheLiveJobUntilItFinishes, LeasesByPriorityThenRunAtAndNotBeforeDue,
@@ -1000,6 +1067,6 @@ REGISTER_TYPED_TEST_SUITE_P(
     MaintenanceCountsByStateAndNeedsAnUnscopedTransaction, CrossTenantAccessIsRefused,
     RejectsMalformedInput, CorruptRowsAreDataLoss, StateNamesRoundTrip,
     ConcurrentLeasersNeverShareAJob, ConcurrencyKeyCapsRunningLeases,
-    ConcurrentLeasersRespectConcurrencyKeys);
+    ConcurrentLeasersRespectConcurrencyKeys, ConcurrencyGroupCapsRunningLeasesAcrossKeys);
 
 }  // namespace sb::store::testing
