@@ -1226,71 +1226,72 @@ TYPED_TEST_P(ConnectSuite, AnAccountIsNeverSilentlyMovedToAnotherEndUser) {
   EXPECT_EQ(this->Connection(id)["end_user_id"], "user-2");
   EXPECT_EQ(this->CountAudit("connection.reassign"), 1);
   EXPECT_EQ(this->Connections().size(), 1u);
-  // Issue 13 (least privilege, security.md 6): a key with only `read` cannot make the provider
-  // change anything through the proxy, and an encoded ".." cannot move a call to another service.
-  TYPED_TEST_P(ConnectSuite, AReadOnlyKeyCannotWriteThroughTheProxy) {
-    const std::string id = this->ConnectGoogle();
-    ASSERT_FALSE(id.empty());
-    TestResponse k =
-        this->Call("POST", "/v1/api-keys", R"({"name":"reader","scopes":["read"]})", this->key_);
-    ASSERT_EQ(k.status, 201) << k.body;
-    const std::string reader = k.JsonBody().value("key", "");
-    const std::string events = "/v1/proxy/" + id + "/calendar/v3/calendars/primary/events";
-    const std::string event = Json{{"summary", "x"},
-                                   {"start", {{"dateTime", "2026-12-01T10:00:00Z"}}},
-                                   {"end", {{"dateTime", "2026-12-01T11:00:00Z"}}}}
-                                  .dump();
-    const int before = this->SandboxRequests(SandboxOrigin::kGoogle, "/calendar/v3/");
-    TestResponse refused = this->Call("POST", events, event, reader);
-    EXPECT_EQ(refused.status, 403) << refused.body;
-    EXPECT_NE(refused.body.find("'write' scope"), std::string::npos) << refused.body;
-    EXPECT_EQ(this->Call("DELETE", events + "/e1", "", reader).status, 403);
-    EXPECT_EQ(
-        this->Call("POST", "/v1/proxy/" + id + "/calendar/v3/%2e%2e/x", "{}", this->key_).status,
-        400);
-    EXPECT_EQ(this->SandboxRequests(SandboxOrigin::kGoogle, "/calendar/v3/"), before);
-    // Reads work with the read key; the write key still writes.
-    EXPECT_EQ(this->Call("GET", events, "", reader).status, 200);
-    EXPECT_EQ(this->Call("POST", events, event, this->key_).status, 200);
-  }
+}
 
-  // Issue 13, per-tenant quotas: a tenant at quotas.connections cannot add a connection. The
-  // callback ends on a clear 422 page, writes no connection, token or event (only its audit
-  // entry), and reconnecting an account the tenant already has still works.
-  TYPED_TEST_P(ConnectSuite, ConnectionQuotaEndsTheCallbackOnAClearPage) {
-    const std::string id = this->ConnectGoogle();
-    ASSERT_FALSE(id.empty());
-    this->PutIntegration(SandboxOrigin::kMicrosoft, this->key_);
-    auto browser = this->NewBrowser();
-    auto refused = this->Connect(*browser, this->NewSession(this->key_, "alice@contoso.example"),
-                                 SandboxOrigin::kMicrosoft);
-    ASSERT_TRUE(refused.ok()) << refused.status().ToString();
-    EXPECT_EQ(refused->status, 422);
-    EXPECT_NE(refused->body.find("No more accounts can be connected"), std::string::npos)
-        << refused->body;
-    const Json all = this->Connections();
-    ASSERT_EQ(all.size(), 1u);
-    EXPECT_EQ(all[0].value("id", ""), id);
-    EXPECT_EQ(this->CountAudit("connection.create"), 1);
-    EXPECT_EQ(this->CountAudit("oauth.callback", "connection_quota_exceeded"), 1);
-    // The account already connected reconnects.
-    auto again =
-        this->Connect(*this->NewBrowser(), this->NewSession(this->key_, "alice@example.com"),
-                      SandboxOrigin::kGoogle);
-    ASSERT_TRUE(again.ok()) << again.status().ToString();
-    EXPECT_EQ(this->ConnectionIdFrom(*again), id);
-  }
+// Issue 13 (least privilege, security.md 6): a key with only `read` cannot make the provider
+// change anything through the proxy, and an encoded ".." cannot move a call to another service.
+TYPED_TEST_P(ConnectSuite, AReadOnlyKeyCannotWriteThroughTheProxy) {
+  const std::string id = this->ConnectGoogle();
+  ASSERT_FALSE(id.empty());
+  TestResponse k =
+      this->Call("POST", "/v1/api-keys", R"({"name":"reader","scopes":["read"]})", this->key_);
+  ASSERT_EQ(k.status, 201) << k.body;
+  const std::string reader = k.JsonBody().value("key", "");
+  const std::string events = "/v1/proxy/" + id + "/calendar/v3/calendars/primary/events";
+  const std::string event = Json{{"summary", "x"},
+                                 {"start", {{"dateTime", "2026-12-01T10:00:00Z"}}},
+                                 {"end", {{"dateTime", "2026-12-01T11:00:00Z"}}}}
+                                .dump();
+  const int before = this->SandboxRequests(SandboxOrigin::kGoogle, "/calendar/v3/");
+  TestResponse refused = this->Call("POST", events, event, reader);
+  EXPECT_EQ(refused.status, 403) << refused.body;
+  EXPECT_NE(refused.body.find("'write' scope"), std::string::npos) << refused.body;
+  EXPECT_EQ(this->Call("DELETE", events + "/e1", "", reader).status, 403);
+  EXPECT_EQ(
+      this->Call("POST", "/v1/proxy/" + id + "/calendar/v3/%2e%2e/x", "{}", this->key_).status,
+      400);
+  EXPECT_EQ(this->SandboxRequests(SandboxOrigin::kGoogle, "/calendar/v3/"), before);
+  // Reads work with the read key; the write key still writes.
+  EXPECT_EQ(this->Call("GET", events, "", reader).status, 200);
+  EXPECT_EQ(this->Call("POST", events, event, this->key_).status, 200);
+}
 
-  REGISTER_TYPED_TEST_SUITE_P(
-      ConnectSuite, FullFlowCreatesOneConnectionPerAccount, ScopesTheUserDidNotGrantAreReported,
-      StateAttacksEndOnAPageAndAnAuditEntry, IssuerMismatchIsRefused,
-      RefreshRotatesAndARevokedGrantNeedsReauthorization, PatchAndDeleteWithRevocation,
-      ConnectionEventsAreDeliveredSigned, KillSwitchStopsCallsToAProvider,
-      KillSwitchStopsACallInFlight, ALargeUploadStreamsThroughTheProxy,
-      TricklingUploadsDoNotStarveOtherTenants, HealthAlertsOncePerIncident,
-      ARejectedTokenIsAnIncidentAtOnce, ScheduledHealthChecksRunOnTheJobQueue,
-      UsageCountsCallsPerTenant, RequestsFromOutsideCannotGrowTheDatabase,
-      StartAcceptsOnlyTheFormOfItsOwnPage, AnAccountIsNeverSilentlyMovedToAnotherEndUser,
-      AReadOnlyKeyCannotWriteThroughTheProxy, ConnectionQuotaEndsTheCallbackOnAClearPage);
+// Issue 13, per-tenant quotas: a tenant at quotas.connections cannot add a connection. The
+// callback ends on a clear 422 page, writes no connection, token or event (only its audit
+// entry), and reconnecting an account the tenant already has still works.
+TYPED_TEST_P(ConnectSuite, ConnectionQuotaEndsTheCallbackOnAClearPage) {
+  const std::string id = this->ConnectGoogle();
+  ASSERT_FALSE(id.empty());
+  this->PutIntegration(SandboxOrigin::kMicrosoft, this->key_);
+  auto browser = this->NewBrowser();
+  auto refused = this->Connect(*browser, this->NewSession(this->key_, "alice@contoso.example"),
+                               SandboxOrigin::kMicrosoft);
+  ASSERT_TRUE(refused.ok()) << refused.status().ToString();
+  EXPECT_EQ(refused->status, 422);
+  EXPECT_NE(refused->body.find("No more accounts can be connected"), std::string::npos)
+      << refused->body;
+  const Json all = this->Connections();
+  ASSERT_EQ(all.size(), 1u);
+  EXPECT_EQ(all[0].value("id", ""), id);
+  EXPECT_EQ(this->CountAudit("connection.create"), 1);
+  EXPECT_EQ(this->CountAudit("oauth.callback", "connection_quota_exceeded"), 1);
+  // The account already connected reconnects.
+  auto again = this->Connect(*this->NewBrowser(), this->NewSession(this->key_, "alice@example.com"),
+                             SandboxOrigin::kGoogle);
+  ASSERT_TRUE(again.ok()) << again.status().ToString();
+  EXPECT_EQ(this->ConnectionIdFrom(*again), id);
+}
+
+REGISTER_TYPED_TEST_SUITE_P(
+    ConnectSuite, FullFlowCreatesOneConnectionPerAccount, ScopesTheUserDidNotGrantAreReported,
+    StateAttacksEndOnAPageAndAnAuditEntry, IssuerMismatchIsRefused,
+    RefreshRotatesAndARevokedGrantNeedsReauthorization, PatchAndDeleteWithRevocation,
+    ConnectionEventsAreDeliveredSigned, KillSwitchStopsCallsToAProvider,
+    KillSwitchStopsACallInFlight, ALargeUploadStreamsThroughTheProxy,
+    TricklingUploadsDoNotStarveOtherTenants, HealthAlertsOncePerIncident,
+    ARejectedTokenIsAnIncidentAtOnce, ScheduledHealthChecksRunOnTheJobQueue,
+    UsageCountsCallsPerTenant, RequestsFromOutsideCannotGrowTheDatabase,
+    StartAcceptsOnlyTheFormOfItsOwnPage, AnAccountIsNeverSilentlyMovedToAnotherEndUser,
+    AReadOnlyKeyCannotWriteThroughTheProxy, ConnectionQuotaEndsTheCallbackOnAClearPage);
 
 }  // namespace sb::app::testing
