@@ -82,6 +82,13 @@ class ApiSuite : public ::testing::Test {
     return client.Send(method, target, body, key);
   }
 
+  // OA-06: the tenant's host app lives at https://app.example (the tests' return URLs).
+  void AllowReturnOrigin(const std::string& tenant, const std::string& key) {
+    TestResponse r = Call("PATCH", "/v1/tenants/" + tenant,
+                          Json{{"return_url_origins", {"https://app.example"}}}.dump(), key);
+    ASSERT_EQ(r.status, 200) << r.body;
+  }
+
   // GET /metrics with the suite's metrics token.
   TestResponse Metrics() { return Call("GET", "/metrics", "", kMetricsToken); }
 

@@ -690,6 +690,8 @@ TYPED_TEST_P(ApiSuite, PerTenantQuotasAnswer422Or429NamingTheQuota) {
   this->Boot();
   auto [tenant, key] = this->NewTenantWithKey(R"(["read","write"])");
   auto [other, other_key] = this->NewTenantWithKey(R"(["read","write"])");
+  this->AllowReturnOrigin(tenant, key);
+  this->AllowReturnOrigin(other, other_key);
   auto endpoint = [&](const std::string& url, const std::string& k) {
     return this->Call("POST", "/v1/webhook-endpoints", R"({"url":")" + url + R"("})", k);
   };
