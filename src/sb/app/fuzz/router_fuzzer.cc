@@ -13,6 +13,7 @@
 #include <array>
 #include <cstddef>
 #include <cstdint>
+#include <cstdlib>
 #include <filesystem>
 #include <memory>
 #include <string>
@@ -104,8 +105,15 @@ struct World {
   }
 };
 
+World* world_for_exit = nullptr;
+
 World& TheWorld() {
-  static World* world = new World();  // lives for the process; libFuzzer exits without cleanup
+  // Lives for the process; libFuzzer ends with exit(), so the temp directory goes at exit.
+  static World* world = [] {
+    world_for_exit = new World();
+    std::atexit([] { std::filesystem::remove_all(world_for_exit->dir); });
+    return world_for_exit;
+  }();
   return *world;
 }
 
