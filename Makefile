@@ -27,7 +27,8 @@ run: build-release
 test: build-debug build-release lint-layers format-check fuzz-smoke
 	@ctest --preset debug -j $(JOBS)
 
-# libFuzzer over HTTP request parsing and routing, for a bounded time (clang build of one target).
+# libFuzzer targets (HTTP request parsing, the whole router with its handlers, provider answers),
+# each for FUZZ_SECONDS under ASan/UBSan (clang build of the fuzz targets only).
 fuzz-smoke: deps
 	@FUZZ_SECONDS=$(FUZZ_SECONDS) JOBS=$(JOBS) ./scripts/fuzz-smoke.sh
 

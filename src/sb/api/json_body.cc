@@ -25,13 +25,9 @@ Result<Json> ParseJsonObject(const http::Request& request,
   }
   if (request.body.empty()) return InvalidArgumentError("request body is empty");
   if (!IsValidUtf8(request.body)) return InvalidArgumentError("request body is not valid UTF-8");
-  Json body;
-  try {  // nlohmann reports the error position only through its exception; it stays here.
-    body = Json::parse(request.body);
-  } catch (const Json::parse_error& e) {
-    return InvalidArgumentError("request body is not well-formed JSON (error at byte " +
-                                std::to_string(e.byte) + ")");
-  }
+  Result<Json> parsed = ParseJson(request.body, kApiJsonLimits);
+  if (!parsed.ok()) return InvalidArgumentError("request body: " + parsed.status().message());
+  Json body = std::move(*parsed);
   if (!body.is_object()) {
     return InvalidArgumentError("request body must be a JSON object, got " + TypeName(body));
   }

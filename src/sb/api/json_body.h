@@ -15,9 +15,19 @@
 
 namespace sb::api {
 
-// Parses the body as a JSON object. Errors (INVALID_ARGUMENT): content type not
-// application/json, empty body, invalid UTF-8, malformed JSON (with the byte offset), not an
-// object, or a member not in `allowed`.
+// What an API request body may contain (docs/operations.md, "JSON limits"). The body's size is
+// bounded before this by server.max_body_bytes; the depth keeps every later copy, comparison and
+// serialization of the document (nlohmann's recurse) far from the stack's end.
+inline constexpr JsonLimits kApiJsonLimits{.max_bytes = 1 << 20,
+                                           .max_depth = 16,
+                                           .max_string_bytes = 64 << 10,
+                                           .max_members = 1000,
+                                           .max_values = 10'000};
+
+// Parses the body as a JSON object within kApiJsonLimits. Errors (INVALID_ARGUMENT): content
+// type not application/json, empty body, invalid UTF-8, malformed JSON (with the byte offset), a
+// crossed limit (named, e.g. "JSON nesting deeper than 16 levels"), not an object, or a member
+// not in `allowed`. Messages never echo the body.
 Result<Json> ParseJsonObject(const http::Request& request,
                              std::initializer_list<std::string_view> allowed);
 

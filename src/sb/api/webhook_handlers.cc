@@ -77,6 +77,13 @@ http::Response WithSecret(int status, const webhooks::EndpointWithSecret& create
   return response;
 }
 
+// A delivery's payload as stored (a JSON object the store validated on write); null if a row
+// holds anything else, so a bad row cannot break the listing.
+Json StoredPayload(const std::string& payload) {
+  Result<Json> parsed = ParseJson(payload, JsonLimits{});
+  return parsed.ok() ? std::move(*parsed) : Json();
+}
+
 Json DeliveryJson(const store::WebhookDeliveryRecord& r) {
   return {{"id", r.id.value()},
           {"endpoint_id", r.endpoint_id.value()},
@@ -87,7 +94,7 @@ Json DeliveryJson(const store::WebhookDeliveryRecord& r) {
           {"last_status_code", r.last_status_code ? Json(*r.last_status_code) : Json()},
           {"last_error", r.last_error},
           {"next_attempt_at", r.next_attempt_at ? Json(FormatRfc3339(*r.next_attempt_at)) : Json()},
-          {"payload", Json::parse(r.payload, nullptr, /*allow_exceptions=*/false)},
+          {"payload", StoredPayload(r.payload)},
           {"created_at", FormatRfc3339(r.created_at)},
           {"updated_at", FormatRfc3339(r.updated_at)}};
 }

@@ -1,5 +1,6 @@
 #include "sb/app/server_app.h"
 
+#include <array>
 #include <ostream>
 #include <sstream>
 
@@ -105,6 +106,25 @@ oauth::RefreshOptions RefreshOptionsFrom(const config::RefreshConfig& r, Random&
   return o;
 }
 
+// The three outbound clients (token/JWKS/userinfo, proxy, webhooks): libcurl ones, or one
+// injected client standing in for all three.
+struct OutboundClients {
+  OutboundClients(const config::Config& c, net::HttpClient* injected) {
+    if (injected == nullptr) {
+      owned = {std::make_unique<net::CurlHttpClient>(HttpClientOptionsFrom(c.providers)),
+               std::make_unique<net::CurlHttpClient>(ProxyHttpOptionsFrom(c)),
+               std::make_unique<net::CurlHttpClient>(WebhookHttpOptions())};
+    }
+    provider = injected ? injected : owned[0].get();
+    proxy = injected ? injected : owned[1].get();
+    webhooks = injected ? injected : owned[2].get();
+  }
+  std::array<std::unique_ptr<net::HttpClient>, 3> owned;  // empty when injected
+  net::HttpClient* provider;
+  net::HttpClient* proxy;     // larger answers than token calls
+  net::HttpClient* webhooks;  // deliveries: no redirects, small answers
+};
+
 }  // namespace
 
 // Every component, in construction order (members are destroyed in reverse).
@@ -112,7 +132,7 @@ struct ServerApp::Parts {
   Parts(const config::Config& c, const Clock& clock, Random& random, IdGenerator& id_generator,
         Security security_parts, std::unique_ptr<store::Database> database,
         std::unique_ptr<store::Database> maintenance_database,
-        oauth::ProviderCatalog provider_catalog)
+        oauth::ProviderCatalog provider_catalog, net::HttpClient* outbound)
       : config(c),
         ids(id_generator),
         security(std::move(security_parts)),
@@ -122,7 +142,8 @@ struct ServerApp::Parts {
         integrations(*db, catalog, *security.secrets, *security.audit, clock),
         dispatcher(clock, random, ids, c.quotas.webhook_deliveries_in_flight),
         refresh_options(RefreshOptionsFrom(c.refresh, random)),
-        http_client(HttpClientOptionsFrom(c.providers)),
+        outbound_clients(c, outbound),
+        http_client(*outbound_clients.provider),
         token_client(http_client),
         jwks(http_client, clock),
         switches(*db, maintenance_db ? *maintenance_db : *db, clock, *security.audit, &metrics),
@@ -147,7 +168,7 @@ struct ServerApp::Parts {
         tenant_handlers(tenants, keys),
         audit_handlers(*db, *security.audit),
         integration_handlers(catalog, integrations),
-        proxy_http(ProxyHttpOptionsFrom(c)),
+        proxy_http(*outbound_clients.proxy),
         proxy(catalog, connections, proxy_http, metrics, ProxyOptionsFrom(c.proxy, c.metrics), {},
               &switches),
         health(*db, catalog, connections, proxy_http, clock,
@@ -164,7 +185,7 @@ struct ServerApp::Parts {
                               c.quotas.webhook_endpoints, c.quotas.webhook_endpoints_per_host}),
         delivery_log(*db, *security.audit, clock, ids, c.quotas.webhook_deliveries_in_flight),
         webhook_handlers(webhook_endpoints, delivery_log),
-        webhook_http(WebhookHttpOptions()),
+        webhook_http(*outbound_clients.webhooks),
         deliverer(
             *db, webhook_endpoints, webhook_http, clock, random,
             webhooks::DeliveryOptions{.allow_private_targets = c.webhooks.allow_private_targets,
@@ -206,7 +227,8 @@ struct ServerApp::Parts {
   metrics::MetricsRegistry metrics;       // before every component that registers metrics
   webhooks::Dispatcher dispatcher;        // announces connection changes as webhook deliveries
   oauth::RefreshOptions refresh_options;  // one node id for this process
-  net::CurlHttpClient http_client;
+  OutboundClients outbound_clients;
+  net::HttpClient& http_client;
   oauth::TokenClient token_client;
   oauth::JwksCache jwks;
   oauth::ProviderSwitches switches;  // the kill switch, polled from the database
@@ -223,7 +245,7 @@ struct ServerApp::Parts {
   api::TenantHandlers tenant_handlers;
   api::AuditHandlers audit_handlers;
   api::IntegrationHandlers integration_handlers;
-  net::CurlHttpClient proxy_http;  // larger answers than token calls
+  net::HttpClient& proxy_http;
   proxy::ProxyService proxy;
   oauth::ConnectionHealth health;
   api::ConnectHandlers connect_handlers;
@@ -233,7 +255,7 @@ struct ServerApp::Parts {
   webhooks::EndpointService webhook_endpoints;
   webhooks::DeliveryLog delivery_log;
   api::WebhookHandlers webhook_handlers;
-  net::CurlHttpClient webhook_http;  // deliveries: no redirects, small answers
+  net::HttpClient& webhook_http;
   webhooks::Deliverer deliverer;
   jobs::JobRunner job_runner;
   api::AuthMiddleware auth;
@@ -315,7 +337,8 @@ Result<oauth::ProviderCatalog> LoadProviderCatalog(const config::ProvidersConfig
 }
 
 Result<std::unique_ptr<ServerApp>> ServerApp::Create(const config::Config& config,
-                                                     const Clock& clock, Random& random) {
+                                                     const Clock& clock, Random& random,
+                                                     net::HttpClient* outbound) {
   store::DatabaseOptions db_options;
   db_options.url = config.database.url;
   db_options.pool_size = config.database.pool_size;
@@ -344,8 +367,9 @@ Result<std::unique_ptr<ServerApp>> ServerApp::Create(const config::Config& confi
                 "database.maintenance_url is not set: row-level security hides connections from "
                 "the refresh scheduler, so tokens refresh only on demand"}});
   }
-  auto parts = std::make_unique<Parts>(config, clock, random, *ids, std::move(security),
-                                       std::move(db), std::move(maintenance), std::move(catalog));
+  auto parts =
+      std::make_unique<Parts>(config, clock, random, *ids, std::move(security), std::move(db),
+                              std::move(maintenance), std::move(catalog), outbound);
   parts->ids_owner = std::move(ids);
   SB_RETURN_IF_ERROR(api::RegisterRoutes(
       parts->router,
@@ -412,6 +436,10 @@ tenancy::ApiKeyService& ServerApp::api_keys() { return parts_->keys; }
 vault::SecretStore& ServerApp::secrets() { return *parts_->security.secrets; }
 audit::AuditLog& ServerApp::audit_log() { return *parts_->security.audit; }
 oauth::ConnectionService& ServerApp::connections() { return parts_->connections; }
+
+http::Response ServerApp::Dispatch(http::Request& request) {
+  return parts_->router.Dispatch(request);
+}
 
 std::vector<std::pair<std::string, std::string>> ServerApp::Routes() const {
   return parts_->router.Routes();

@@ -13,6 +13,9 @@
 #include "sb/base/random.h"
 #include "sb/base/status.h"
 #include "sb/config/config.h"
+#include "sb/http/request.h"
+#include "sb/http/response.h"
+#include "sb/net/http_client.h"
 #include "sb/oauth/catalog.h"
 #include "sb/oauth/connections.h"
 #include "sb/store/database.h"
@@ -33,8 +36,12 @@ class ServerApp {
   // security, RLS-02), loads the master keyring and the audit keys (generating them with a
   // logged warning in development; refusing to start without them in production) and wires
   // every component. `clock` and `random` must outlive the app.
+  // `outbound`, when set, carries every outbound call (token, JWKS and userinfo requests, the
+  // proxy, webhook deliveries) instead of the libcurl clients, and must outlive the app: how
+  // tests and fuzzers put a fake provider behind the whole app.
   static Result<std::unique_ptr<ServerApp>> Create(const config::Config& config, const Clock& clock,
-                                                   Random& random);
+                                                   Random& random,
+                                                   net::HttpClient* outbound = nullptr);
   ~ServerApp();
   ServerApp(const ServerApp&) = delete;
   ServerApp& operator=(const ServerApp&) = delete;
@@ -53,6 +60,11 @@ class ServerApp {
   vault::SecretStore& secrets();
   audit::AuditLog& audit_log();
   oauth::ConnectionService& connections();
+  // Handles one parsed request in-process as the server would after parsing it: the router with
+  // its middlewares (authentication, rate limits) and the real handlers; no sockets. The caller
+  // sets what the server would (request_id, client address). Streamed-body routes get the body
+  // in `request.body`.
+  http::Response Dispatch(http::Request& request);
   // Every registered (method, pattern) route, for the OpenAPI conformance test.
   std::vector<std::pair<std::string, std::string>> Routes() const;
 

@@ -94,6 +94,10 @@ TEST(Checkpoint, JsonLinesRejectMalformedInputNamingTheLine) {
   EXPECT_EQ(bad.status().code(), StatusCode::kInvalidArgument);
   EXPECT_NE(bad.status().message().find("line 2"), std::string::npos) << bad.status().ToString();
   EXPECT_FALSE(ParseCheckpointLines("not json").ok());
+  // A line past the JSON limits is refused by name, never parsed whole (security.md IN-07).
+  auto deep = ParseCheckpointLines(std::string(100'000, '[') + std::string(100'000, ']'));
+  EXPECT_NE(deep.status().message().find("JSON nesting deeper than 4 levels"), std::string::npos)
+      << deep.status().ToString();
   Json wrong = CheckpointToJson(c);
   wrong["chain_hash"] = "xyz";
   EXPECT_FALSE(CheckpointFromJson(wrong).ok());

@@ -41,7 +41,10 @@ Result<int> HealthScheduler::EnqueueDue() {
         return OkStatus();
       }));
   int enqueued = 0;
-  for (const auto& [tenant, id] : due) {
+  // Not a structured binding: clang 14 (the fuzz preset) cannot capture one in a lambda.
+  for (const auto& entry : due) {
+    const auto& tenant = entry.first;
+    const auto& id = entry.second;
     Status s = db_.RunInTenant(tenant, [&](store::Transaction& tx) -> Status {
       SB_ASSIGN_OR_RETURN(auto stored, repo_.Get(tx, tenant, id));
       store::ConnectionHealthRecord h = stored.value_or(store::ConnectionHealthRecord{});

@@ -131,7 +131,10 @@ void JobRunner::Heartbeats() {
     lock.unlock();
     const Timestamp until =
         clock_.Now() + std::chrono::duration_cast<std::chrono::microseconds>(options_.lease);
-    for (const auto& [key, job] : running) {
+    // Not a structured binding: clang 14 (the fuzz preset) cannot capture one in a lambda.
+    for (const auto& entry : running) {
+      const auto& key = entry.first;
+      const auto& job = entry.second;
       const Status s = db_.RunInTenant(job.tenant, [&](store::Transaction& tx) -> Status {
         return repo_.Heartbeat(tx, job.tenant, job.id, job.owner, until).status();
       });

@@ -459,12 +459,12 @@ Result<ProviderEntry> ParseFile(std::string_view file_name, Json& source) {
   return ParseEntry(source);
 }
 
-Result<Json> ParseJson(std::string_view text) {
-  try {
-    return Json::parse(text);
-  } catch (const Json::parse_error& error) {
-    return InvalidArgumentError(std::string("not valid JSON: ") + error.what());
-  }
+// Catalog files are the operator's, at most kMaxFileBytes; parsed within limits all the same.
+Result<Json> ParseCatalogJson(std::string_view text) {
+  Result<Json> parsed = ParseJson(
+      text, JsonLimits{.max_bytes = kMaxFileBytes, .max_members = 10'000, .max_values = 1'000'000});
+  if (!parsed.ok()) return InvalidArgumentError("not valid JSON: " + parsed.status().message());
+  return parsed;
 }
 
 Result<std::string> ReadFile(const std::filesystem::path& path) {
@@ -551,7 +551,7 @@ Result<ProviderCatalog> ProviderCatalog::FromFiles(
   ProviderCatalog catalog;
   for (const auto& [name, text] : files) {
     const std::string context = "provider file " + name;
-    Result<Json> source = ParseJson(text);
+    Result<Json> source = ParseCatalogJson(text);
     if (!source.ok()) return source.status().WithContext(context);
     Result<ProviderEntry> entry = ParseFile(name, *source);
     if (!entry.ok()) return entry.status().WithContext(context);
@@ -577,7 +577,7 @@ Status ProviderCatalog::ApplyOverrides(const std::string& dir) {
 
 Status ProviderCatalog::MergeOverride(Slots& slots, const std::string& path) {
   SB_ASSIGN_OR_RETURN(const std::string text, ReadFile(path));
-  SB_ASSIGN_OR_RETURN(const Json patch, ParseJson(text));
+  SB_ASSIGN_OR_RETURN(const Json patch, ParseCatalogJson(text));
   if (!patch.is_object()) return InvalidArgumentError("must hold a JSON object");
   const std::string file_name = std::filesystem::path(path).filename().string();
   const std::string id = file_name.substr(0, file_name.size() - std::string_view(".json").size());

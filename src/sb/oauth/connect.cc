@@ -8,6 +8,7 @@
 #include "sb/base/quota.h"
 #include "sb/oauth/id_token.h"
 #include "sb/oauth/pkce.h"
+#include "sb/oauth/provider_json.h"
 #include "sb/store/tenant_repository.h"
 #include "sb/vault/digest.h"
 
@@ -680,20 +681,12 @@ std::variant<CallbackSuccess, CallbackFailure> ConnectService::DoCallback(const 
     request.headers = {{"Authorization", "Bearer " + std::string(tokens.access_token.view())},
                        {"Accept", "application/json"}};
     auto response = url.ok() ? http_.Send(request) : Result<net::HttpResponse>(url.status());
-    Json info = response.ok() && response->status == 200 && response->body.size() < 65536
-                    ? Json::parse(response->body, nullptr, false)
-                    : Json();
-    vault::Wipe(request.headers[0].second);
-    if (info.is_object()) {
-      for (const char* key : {"sub", "id", "user_id", "account_id"}) {
-        if (!info.contains(key)) continue;
-        const Json& v = info[key];
-        if (v.is_string()) identity.subject = v.get<std::string>();
-        if (v.is_number_integer()) identity.subject = std::to_string(v.get<int64_t>());
-        if (!identity.subject.empty()) break;
-      }
-      if (info.contains("email") && info["email"].is_string()) identity.email = info["email"];
+    if (response.ok() && response->status == 200 && response->body.size() < 65536) {
+      UserinfoIdentity found = ParseUserinfo(response->body);
+      identity.subject = std::move(found.subject);
+      identity.email = std::move(found.email);
     }
+    vault::Wipe(request.headers[0].second);
   }
   if (identity.subject.empty() || identity.subject.size() > 255 || identity.email.size() > 320) {
     return fail(400, "no_identity", "We could not tell which account this is",

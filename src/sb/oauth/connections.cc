@@ -197,8 +197,11 @@ Status ConnectionService::ChangeStatus(store::Transaction& tx, const TenantId& t
 Result<ConnectionRecord> ConnectionService::Patch(const TenantId& tenant, const ConnectionId& id,
                                                   const ConnectionPatch& patch,
                                                   const audit::Context& ctx) {
-  if (patch.settings && (!patch.settings->is_object() || patch.settings->dump().size() > 16384)) {
-    return InvalidArgumentError("settings must be a JSON object of at most 16 KiB");
+  // Depth first (iteratively): dump() recurses, and so does every later reader's copy.
+  if (patch.settings && (!patch.settings->is_object() ||
+                         JsonDepth(*patch.settings) > ConnectionPatch::kMaxSettingsDepth ||
+                         patch.settings->dump().size() > ConnectionPatch::kMaxSettingsBytes)) {
+    return InvalidArgumentError("settings must be a JSON object of at most 16 KiB and 8 levels");
   }
   std::optional<ConnectionRecord> out;
   SB_RETURN_IF_ERROR(db_.RunInTenant(tenant, [&](store::Transaction& tx) -> Status {

@@ -96,6 +96,11 @@ struct AccessToken {
 };
 
 struct ConnectionPatch {
+  // What a connection's settings may be: stored settings are read, copied and serialized by
+  // every later reader, so their size and depth are bounded where they are written.
+  static constexpr size_t kMaxSettingsBytes = 16 * 1024;  // serialized
+  static constexpr size_t kMaxSettingsDepth = 8;
+
   std::optional<std::vector<store::ServiceGrant>> services;
   std::optional<Json> settings;  // replaces the settings object
   std::optional<bool> enabled;   // false: disabled; true: back to active from disabled
@@ -125,7 +130,8 @@ class ConnectionService {
   // NOT_FOUND when the tenant has no such connection.
   Result<store::ConnectionRecord> Get(const TenantId& tenant, const ConnectionId& id);
   // INVALID_ARGUMENT for services the provider does not offer or settings that are not an
-  // object; FAILED_PRECONDITION to enable a connection that is not disabled.
+  // object within ConnectionPatch's bounds; FAILED_PRECONDITION to enable a connection that is not
+  // disabled.
   Result<store::ConnectionRecord> Patch(const TenantId& tenant, const ConnectionId& id,
                                         const ConnectionPatch& patch, const audit::Context& ctx);
   // Revokes the grant at the provider where it can (refresh token first, OA-13; the answer is

@@ -1,6 +1,7 @@
 #include "sb/oauth/jwks_cache.h"
 
 #include "sb/base/json.h"
+#include "sb/oauth/provider_json.h"
 
 namespace sb::oauth {
 
@@ -20,8 +21,11 @@ Result<std::shared_ptr<const vault::JsonWebKeySet>> JwksCache::Fetch(const std::
   if (response->body.size() > 256 * 1024) {
     return UnavailableError("the provider's key set is too large");
   }
-  const Json document = Json::parse(response->body, nullptr, /*allow_exceptions=*/false);
-  auto keys = vault::JsonWebKeySet::Parse(document);
+  Result<Json> document = ParseJson(response->body, kProviderJsonLimits);
+  if (!document.ok()) {
+    return UnavailableError("the provider's key set is unusable: " + document.status().message());
+  }
+  auto keys = vault::JsonWebKeySet::Parse(*document);
   if (!keys.ok()) {
     return UnavailableError("the provider's key set is unusable: " + keys.status().message());
   }

@@ -8,6 +8,7 @@
 
 #include "sb/base/encoding.h"
 #include "sb/base/json.h"
+#include "sb/oauth/provider_json.h"
 
 namespace sb::oauth {
 namespace {
@@ -45,7 +46,8 @@ TokenError Protocol(int status, std::string description) {
 TokenError ErrorFrom(const net::HttpResponse& response) {
   TokenError error;
   error.http_status = response.status;
-  const Json body = Json::parse(response.body, nullptr, /*allow_exceptions=*/false);
+  // An answer past the limits counts as one without an OAuth error body.
+  const Json body = ProviderJsonOrNull(response.body);
   if (body.is_object()) {
     if (body.contains("error") && body["error"].is_string()) error.error = body["error"];
     if (body.contains("error_description") && body["error_description"].is_string()) {
@@ -154,7 +156,11 @@ TokenResult<net::HttpResponse> TokenClient::Post(
 TokenResult<TokenResponse> TokenClient::ParseTokenResponse(
     const net::HttpResponse& response) const {
   if (response.status < 200 || response.status > 299) return ErrorFrom(response);
-  const Json body = Json::parse(response.body, nullptr, /*allow_exceptions=*/false);
+  Result<Json> parsed = ParseJson(response.body, kProviderJsonLimits);
+  if (!parsed.ok()) {
+    return Protocol(response.status, "token response: " + parsed.status().message());
+  }
+  const Json body = std::move(*parsed);
   if (!body.is_object()) return Protocol(response.status, "token response is not a JSON object");
   TokenResponse out;
   const auto text = [&](const char* name) -> std::optional<std::string> {

@@ -70,15 +70,13 @@ Result<IntegrationRecord> Parse(const Row& row, const TenantId& tenant) {
   r.tenant_id = tenant;
   SB_ASSIGN_OR_RETURN(r.provider, internal::ReadText(row, 1, kTable));
   SB_ASSIGN_OR_RETURN(r.client_id, internal::ReadText(row, 2, kTable));
-  SB_ASSIGN_OR_RETURN(std::string services, internal::ReadText(row, 3, kTable));
-  SB_ASSIGN_OR_RETURN(std::string scopes, internal::ReadText(row, 4, kTable));
+  SB_ASSIGN_OR_RETURN(const Json services_json, internal::ReadJson(row, 3, kTable));
+  SB_ASSIGN_OR_RETURN(const Json scopes_json, internal::ReadJson(row, 4, kTable));
   SB_ASSIGN_OR_RETURN(int64_t enabled, ReadInt(row, 5));
   SB_ASSIGN_OR_RETURN(r.created_at, internal::ReadTimestamp(row, 6, kTable));
   SB_ASSIGN_OR_RETURN(r.updated_at, internal::ReadTimestamp(row, 7, kTable));
   SB_ASSIGN_OR_RETURN(r.version, ReadInt(row, 8));
   SB_ASSIGN_OR_RETURN(int64_t allow_reassignment, ReadInt(row, 9));
-  const Json services_json = Json::parse(services, nullptr, /*allow_exceptions=*/false);
-  const Json scopes_json = Json::parse(scopes, nullptr, /*allow_exceptions=*/false);
   if (!services_json.is_array() || !scopes_json.is_array() || (enabled != 0 && enabled != 1) ||
       r.version < 1 || (allow_reassignment != 0 && allow_reassignment != 1)) {
     return DataLossError("corrupt row in integrations");

@@ -197,9 +197,9 @@ Result<int> ReadSmallInt(const Row& row, size_t i) {
 
 Result<Json> ReadPayload(const Row& row, size_t i) {
   SB_ASSIGN_OR_RETURN(std::string text, internal::ReadText(row, i, kJobs));
-  Json j = Json::parse(text, nullptr, /*allow_exceptions=*/false);
-  if (j.is_discarded()) return Corrupt();
-  return j;
+  Result<Json> j = ParseJson(text, internal::kStoredJsonLimits);
+  if (!j.ok()) return Corrupt();
+  return std::move(*j);
 }
 
 // Columns 2..19 of SB_JOB_FIELDS.

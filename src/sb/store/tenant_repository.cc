@@ -32,8 +32,7 @@ Result<std::optional<TenantRecord>> TenantRepository::Get(Transaction& tx, const
   record.id = TenantId(std::move(id));
   SB_ASSIGN_OR_RETURN(record.name, internal::ReadText(row, 1, "tenants"));
   SB_ASSIGN_OR_RETURN(record.created_at, internal::ReadTimestamp(row, 2, "tenants"));
-  SB_ASSIGN_OR_RETURN(std::string origins, internal::ReadText(row, 3, "tenants"));
-  const Json parsed = Json::parse(origins, nullptr, /*allow_exceptions=*/false);
+  SB_ASSIGN_OR_RETURN(const Json parsed, internal::ReadJson(row, 3, "tenants"));
   if (!parsed.is_array()) return DataLossError("corrupt row in tenants");
   for (const Json& origin : parsed) {
     if (!origin.is_string()) return DataLossError("corrupt row in tenants");

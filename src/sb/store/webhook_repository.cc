@@ -127,8 +127,8 @@ Status ValidateEndpoint(const WebhookEndpointRecord& r) {
 Status ValidatePayload(std::string_view payload) {
   if (payload.size() > kMaxPayloadBytes) return InvalidArgumentError("payload too large");
   if (!IsValidUtf8(payload)) return InvalidArgumentError("payload is not UTF-8");
-  const Json j = Json::parse(payload, nullptr, /*allow_exceptions=*/false);
-  if (j.is_discarded() || !j.is_object()) {
+  const Result<Json> j = ParseJson(payload, internal::kStoredJsonLimits);
+  if (!j.ok() || !j->is_object()) {
     return InvalidArgumentError("payload is not a JSON object");
   }
   return OkStatus();

@@ -89,10 +89,9 @@ std::optional<std::string> DecodeJoseBase64Url(std::string_view text) {
 }
 
 Result<Json> ParseJsonObject(std::string_view bytes, std::string_view what) {
-  Json json = Json::parse(bytes.begin(), bytes.end(), nullptr, /*allow_exceptions=*/false);
-  if (json.is_discarded() || !json.is_object()) {
-    return InvalidArgumentError(std::string(what) + " is not a JSON object");
-  }
+  Result<Json> json = ParseJson(bytes, kJoseJsonLimits);
+  if (!json.ok()) return InvalidArgumentError(std::string(what) + ": " + json.status().message());
+  if (!json->is_object()) return InvalidArgumentError(std::string(what) + " is not a JSON object");
   return json;
 }
 

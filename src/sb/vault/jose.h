@@ -35,10 +35,16 @@ struct Jws {
 };
 
 inline constexpr size_t kMaxCompactJwsBytes = 16384;
+// What a JWS header or payload may contain (sb::ParseJson; docs/operations.md, "JSON limits").
+inline constexpr JsonLimits kJoseJsonLimits{.max_bytes = kMaxCompactJwsBytes,
+                                            .max_depth = 16,
+                                            .max_string_bytes = kMaxCompactJwsBytes,
+                                            .max_members = 1000,
+                                            .max_values = 10'000};
 
 // Parses `token` as a compact JWS: exactly three base64url parts without padding, header and
-// payload JSON objects, at most `max_bytes` in all, a string `alg`, an optional string `kid`, no
-// `crit`. Does not verify anything. INVALID_ARGUMENT on any violation.
+// payload JSON objects within kJoseJsonLimits, at most `max_bytes` in all, a string `alg`, an
+// optional string `kid`, no `crit`. Does not verify anything. INVALID_ARGUMENT on any violation.
 Result<Jws> ParseCompactJws(std::string_view token, size_t max_bytes = kMaxCompactJwsBytes);
 
 namespace internal {

@@ -347,6 +347,25 @@ TEST(JoseParse, HeaderAndPayloadMustBeJsonObjects) {
             StatusCode::kInvalidArgument);
 }
 
+// A header or payload past kJoseJsonLimits is refused with the limit named, before anything
+// copies it (security.md OA-14: JSON objects with size limits; IN-07: JSON depth).
+TEST(JoseParse, HeaderAndPayloadAreParsedWithinLimits) {
+  const std::string object = Base64UrlEncode(R"({"sub":"42"})");
+  const std::string deep =
+      Base64UrlEncode(R"({"sub":"42","x":)" + std::string(16, '[') + std::string(16, ']') + "}");
+  Result<Jws> refused = ParseCompactJws(Join(kRfcA2HeaderB64, deep, ""));
+  EXPECT_EQ(refused.status().code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(refused.status().message(), "JWS payload: JSON nesting deeper than 16 levels");
+  const std::string deep_header = Base64UrlEncode(
+      R"({"alg":"RS256","x":)" + std::string(5000, '[') + std::string(5000, ']') + "}");
+  EXPECT_EQ(ParseCompactJws(Join(deep_header, object, "")).status().message(),
+            "JWS header: JSON nesting deeper than 16 levels");
+  // At the limit: the payload object plus 15 levels.
+  const std::string at_limit =
+      Base64UrlEncode(R"({"sub":"42","x":)" + std::string(15, '[') + std::string(15, ']') + "}");
+  EXPECT_TRUE(ParseCompactJws(Join(kRfcA2HeaderB64, at_limit, "")).ok());
+}
+
 TEST(JoseParse, HeaderNeedsStringAlgAndNoCrit) {
   const std::string payload = Base64UrlEncode(R"({"sub":"42"})");
   for (const char* header :

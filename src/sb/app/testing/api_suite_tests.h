@@ -198,7 +198,7 @@ TYPED_TEST_P(ApiSuite, BadInputGetsPreciseProblems) {
     EXPECT_EQ(r.Header("content-type"), "application/problem+json");
     EXPECT_NE(r.JsonBody().value("detail", "").find(needle), std::string::npos) << r.body;
   };
-  expect_400("{", "not well-formed JSON");
+  expect_400("{", "request body: malformed JSON at byte 2");
   expect_400("[1]", "must be a JSON object");
   expect_400("{}", "'name' is required");
   expect_400(R"({"name":5})", "'name' must be a string");
@@ -730,6 +730,71 @@ TYPED_TEST_P(ApiSuite, PerTenantQuotasAnswer422Or429NamingTheQuota) {
   EXPECT_EQ(this->Call("POST", "/v1/connect/sessions", session, key).status, 201);
 }
 
+// security.md IN-07: every JSON body is parsed within api::kApiJsonLimits, and a refusal is a
+// 400 problem+json naming the limit. The deep `settings` body below stopped the whole server
+// (a recursive copy of the parsed document overflowed the stack) before the limits.
+TYPED_TEST_P(ApiSuite, JsonBodyLimitsAreEnforcedAndNamed) {
+  this->Boot();
+  auto [tenant, key] = this->NewTenantWithKey(R"(["read","write"])");
+  auto expect_400 = [&](const std::string& method, const std::string& target,
+                        const std::string& body, const std::string& needle) {
+    TestResponse r = this->Call(method, target, body, key);
+    EXPECT_EQ(r.status, 400) << method << " " << target << " -> " << r.body.substr(0, 200);
+    EXPECT_EQ(r.Header("content-type"), "application/problem+json");
+    EXPECT_NE(r.JsonBody().value("detail", "").find(needle), std::string::npos) << r.body;
+  };
+  auto nested_settings = [](int levels) {  // a body `levels` deep, settings one less
+    std::string body = R"({"settings":)";
+    for (int i = 1; i < levels; ++i) body += R"({"a":)";
+    body += "1";
+    for (int i = 0; i < levels; ++i) body += "}";
+    return body;
+  };
+  const std::string connection = "/v1/connections/0b9f3c1e-8a51-4d0e-9b64-3f3c2d1a7e55";
+  // 100,000 nested objects (500 KB, under server.max_body_bytes).
+  expect_400("PATCH", connection, nested_settings(100'000), "JSON nesting deeper than 16 levels");
+  EXPECT_EQ(this->Call("GET", "/healthz").status, 200);  // still serving
+  // Depth: 16 levels parse, and the handler judges them (stored settings: at most 8 levels).
+  expect_400("PATCH", connection, nested_settings(17), "JSON nesting deeper than 16 levels");
+  expect_400("PATCH", connection, nested_settings(16), "at most 16 KiB and 8 levels");
+  expect_400("PATCH", connection, nested_settings(10), "at most 16 KiB and 8 levels");
+  EXPECT_EQ(this->Call("PATCH", connection, nested_settings(9), key).status, 404);
+  // String length, values and keys.
+  const auto name_of = [](size_t bytes) {
+    return R"({"name":")" + std::string(bytes, 'x') + R"("})";
+  };
+  expect_400("POST", "/v1/api-keys", name_of(65'537), "JSON string longer than 65536 bytes");
+  expect_400("POST", "/v1/api-keys", name_of(65'536), "'name' must be 1 to");
+  expect_400("POST", "/v1/api-keys", R"({")" + std::string(65'537, 'k') + R"(":1})",
+             "JSON string longer than 65536 bytes");
+  // Members per object and items per array.
+  const auto members = [](int n) {
+    std::string body = "{";
+    for (int i = 0; i < n; ++i) body += (i ? ",\"m" : "\"m") + std::to_string(i) + "\":0";
+    return body + "}";
+  };
+  expect_400("POST", "/v1/api-keys", members(1001), "JSON object with more than 1000 members");
+  expect_400("POST", "/v1/api-keys", members(1000), "unknown field");
+  const auto scopes = [](int n) {
+    std::string body = R"({"name":"k","scopes":[)";
+    for (int i = 0; i < n; ++i) body += i ? ",\"read\"" : "\"read\"";
+    return body + "]}";
+  };
+  expect_400("POST", "/v1/api-keys", scopes(1001), "JSON array with more than 1000 items");
+  expect_400("POST", "/v1/api-keys", scopes(1000), "too many items");
+  // Values in all: 11 arrays of 1,000 items.
+  std::string thousand = "[0";
+  for (int i = 1; i < 1000; ++i) thousand += ",0";
+  thousand += "]";
+  std::string many = R"({"name":"k","x":[)" + thousand;
+  for (int i = 1; i < 11; ++i) many += "," + thousand;
+  expect_400("POST", "/v1/api-keys", many + "]}", "JSON document with more than 10000 values");
+  // Nothing of a refused body is echoed.
+  TestResponse secret = this->Call("POST", "/v1/api-keys", R"({"secret-abc" 1})", key);
+  EXPECT_EQ(secret.status, 400);
+  EXPECT_EQ(secret.body.find("secret-abc"), std::string::npos) << secret.body;
+}
+
 REGISTER_TYPED_TEST_SUITE_P(
     ApiSuite, HealthReadinessAndMetrics, MetricsNeedTheTokenOnTheApiListener,
     MetricsListenerOfItsOwn, TenantLifecycleThroughTheApi, MissingOrWrongCredentialsAre401,
@@ -741,6 +806,7 @@ REGISTER_TYPED_TEST_SUITE_P(
     AuditExportStreamsCsvAndJsonLines,
     RepeatedAuthenticationFailuresAreThrottledAndAuditedBoundedly,
     IntegrationsKeepTheClientSecretInside, WebhookEndpointsShowTheirSecretOnce,
-    TenantAdminsManageOnlyTheirOwnTenant, PerTenantQuotasAnswer422Or429NamingTheQuota);
+    TenantAdminsManageOnlyTheirOwnTenant, PerTenantQuotasAnswer422Or429NamingTheQuota,
+    JsonBodyLimitsAreEnforcedAndNamed);
 
 }  // namespace sb::app::testing

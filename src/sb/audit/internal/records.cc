@@ -34,8 +34,16 @@ Result<Entry> EntryFromRecord(const store::AuditEntryRecord& r) {
   for (const std::string* s : {&b.actor_id, &b.action, &b.target, &b.request_id, &b.details}) {
     if (!IsValidUtf8(*s)) return corrupt;
   }
-  e.details = Json::parse(b.details, nullptr, /*allow_exceptions=*/false);
-  if (!e.details.is_object()) return corrupt;  // also a parse error (discarded)
+  // Details are written small and shallow; only the depth (what a later copy or dump recurses
+  // on) is held close. A row past these limits was not written by us.
+  constexpr JsonLimits kDetailsLimits{.max_bytes = 16 << 20,
+                                      .max_depth = 32,
+                                      .max_string_bytes = 16 << 20,
+                                      .max_members = 1 << 20,
+                                      .max_values = 1 << 22};
+  Result<Json> details = ParseJson(b.details, kDetailsLimits);
+  if (!details.ok() || !details->is_object()) return corrupt;
+  e.details = std::move(*details);
   e.id = b.id;
   e.occurred_at = b.occurred_at;
   e.actor = Actor{*kind, b.actor_id};

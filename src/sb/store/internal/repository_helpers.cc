@@ -100,9 +100,9 @@ Result<int64_t> ReadInt(const Row& row, size_t i, std::string_view table) {
 
 Result<Json> ReadJson(const Row& row, size_t i, std::string_view table) {
   SB_ASSIGN_OR_RETURN(std::string text, ReadText(row, i, table));
-  Json j = Json::parse(text, nullptr, /*allow_exceptions=*/false);
-  if (j.is_discarded()) return Corrupt(table);
-  return j;
+  Result<Json> j = ParseJson(text, kStoredJsonLimits);
+  if (!j.ok()) return Corrupt(table);
+  return std::move(*j);
 }
 
 Result<std::vector<std::string>> ReadStrings(const Row& row, size_t i, std::string_view table) {

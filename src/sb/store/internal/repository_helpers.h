@@ -24,6 +24,15 @@ bool IsPrintable(std::string_view s, size_t max);
 bool IsCleanText(std::string_view s, size_t min, size_t max);
 // An absolute http(s) URL of at most `max` bytes of visible ASCII, with a host part.
 bool IsHttpUrl(std::string_view s, size_t max);
+// What JSON read back from a column may contain. Writes bound each column far below this (16
+// levels, 64 KiB); the limits keep a row written by something else (an older version, a manual
+// edit) from crashing a reader that copies or serializes it: such a row is corrupt.
+inline constexpr JsonLimits kStoredJsonLimits{.max_bytes = 16 << 20,
+                                              .max_depth = 32,
+                                              .max_string_bytes = 16 << 20,
+                                              .max_members = 1 << 20,
+                                              .max_values = 1 << 22};
+
 // JSON whose strings and keys are UTF-8, nested at most `max_depth` levels.
 bool IsStorableJson(const Json& j, int max_depth);
 // UTF-8 without NUL bytes.
