@@ -1,6 +1,7 @@
 #include "sb/store/tenant_repository.h"
 
 #include "sb/base/json.h"
+#include "sb/store/internal/repository_helpers.h"
 #include "sb/store/internal/row_reader.h"
 
 namespace sb::store {
