@@ -7,7 +7,7 @@ cd "$(dirname "$0")/.."
 seconds=${1:-10}
 connections=${CONNECTIONS:-64}
 threads=${WRK_THREADS:-2}
-BIN=build/release/src/sb/app/switchboard
+BIN=${SWITCHBOARD_BIN:-build/release/src/sb/app/switchboard}  # another build: SWITCHBOARD_BIN=path
 [ -x "$BIN" ] || { echo "bench: build Release first (make build-release)"; exit 1; }
 
 work=$(mktemp -d /tmp/sb-bench.XXXXXX)

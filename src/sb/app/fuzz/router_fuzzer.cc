@@ -80,6 +80,10 @@ struct World {
     config.server.public_url = "https://hub.example";
     config.limits.requests_per_second = 1'000'000'000;
     config.limits.burst = 1'000'000'000;
+    // Every input comes from its own client address (below), so the per-client limits of the
+    // public routes and of failed authentications never shut the handlers off for later inputs.
+    config.public_limits.requests_per_second = 1'000'000'000;
+    config.public_limits.burst = 1'000'000'000;
     config.refresh.interval = std::chrono::seconds(0);
     config.health.check_interval = std::chrono::seconds(0);
     {
@@ -95,9 +99,16 @@ struct World {
     auto tenant = app->tenants().Create(setup, "Fuzz");
     SB_CHECK(tenant.ok());
     tenant_id = tenant->id.value();
+    sb::tenancy::TenantPatch origins;
+    origins.return_url_origins = std::vector<std::string>{"https://app.example"};
+    SB_CHECK(app->tenants().Update(setup, tenant->id, origins).ok());
+    // The "admin" key is the deployment operator's, so that operator routes are reached too.
+    auto system = app->tenants().CreateSystem(setup, "Operator");
+    SB_CHECK(system.ok());
     using sb::tenancy::Scope;
-    auto admin = app->api_keys().Create(setup, tenant->id, "admin",
-                                        {Scope::kAdmin, Scope::kRead, Scope::kWrite});
+    auto admin =
+        app->api_keys().Create(setup, system->id, "operator",
+                               {Scope::kOperator, Scope::kAdmin, Scope::kRead, Scope::kWrite});
     auto writer = app->api_keys().Create(setup, tenant->id, "rw", {Scope::kRead, Scope::kWrite});
     SB_CHECK(admin.ok() && writer.ok());
     admin_key = admin->plaintext;
@@ -178,7 +189,10 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       sb::http::ParseRequest(RawRequest(world, data, size), limits);
   if (!request.ok()) return 0;  // the request parser has its own fuzzer (http_request_fuzzer)
   request->request_id = "fuzz";
-  request->remote_address = "192.0.2.1:40000";
+  const uint64_t n = world.inputs;
+  request->remote_address = "10." + std::to_string((n >> 16) & 255) + "." +
+                            std::to_string((n >> 8) & 255) + "." + std::to_string(n & 255) +
+                            ":40000";
   const sb::http::Response response = world.app->Dispatch(*request);
   SB_CHECK(response.status >= 100 && response.status < 600);
   return 0;
