@@ -275,7 +275,8 @@ std::optional<std::string> NormaliseAuthority(std::string_view authority,
     return std::nullopt;
   }
   std::string out = Lower(host);
-  if (!port.empty() && port != default_port) out += ":" + std::string(port);
+  // Appended piecewise: g++ 12 -O3 reports a false -Wrestrict on ":" + std::string(...).
+  if (!port.empty() && port != default_port) out.append(":").append(port);
   return out;
 }
 
