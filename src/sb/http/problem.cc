@@ -126,26 +126,31 @@ Response RateLimitedProblem(std::chrono::seconds retry_after, std::string_view r
   return r;
 }
 
-Response OverloadedProblem(std::string_view request_id) {
-  Response r = MakeProblem(503, "overloaded", "The server is overloaded. Retry later.", request_id);
+namespace {
+
+// A 503 the client should retry in a second.
+Response RetryInASecond(std::string_view type, std::string_view detail,
+                        std::string_view request_id) {
+  Response r = MakeProblem(503, type, detail, request_id);
   r.SetHeader("Retry-After", "1");
   return r;
+}
+
+}  // namespace
+
+Response OverloadedProblem(std::string_view request_id) {
+  return RetryInASecond("overloaded", "The server is overloaded. Retry later.", request_id);
 }
 
 Response UploadsOverloadedProblem(std::string_view request_id) {
-  Response r =
-      MakeProblem(503, "overloaded",
-                  "The server is handling as many uploads as it can. Retry later.", request_id);
-  r.SetHeader("Retry-After", "1");
-  return r;
+  return RetryInASecond(
+      "overloaded", "The server is handling as many uploads as it can. Retry later.", request_id);
 }
 
 Response TooManyConnectionsProblem(std::string_view request_id) {
-  Response r =
-      MakeProblem(503, "too-many-connections",
-                  "Too many connections from this address. Close some and retry.", request_id);
-  r.SetHeader("Retry-After", "1");
-  return r;
+  return RetryInASecond("too-many-connections",
+                        "Too many connections from this address. Close some and retry.",
+                        request_id);
 }
 
 Response InternalErrorProblem(std::string_view request_id) {
