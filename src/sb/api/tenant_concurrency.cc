@@ -37,6 +37,14 @@ class SlotHoldingBody final : public http::BodySource {
   std::shared_ptr<void> slot_;
 };
 
+// An upload is a request on a streamed-body route whose body is still to come: a bodiless
+// proxy GET cannot trickle, so it counts only against the request cap.
+bool IsUpload(const http::Request& request) {
+  if (!request.route_options.stream_request_body) return false;
+  if (request.body_length) return *request.body_length > 0;
+  return request.Header("Transfer-Encoding").has_value();
+}
+
 }  // namespace
 
 http::Response TenantConcurrencyLimiter::operator()(http::Request& request,
@@ -45,7 +53,7 @@ http::Response TenantConcurrencyLimiter::operator()(http::Request& request,
     return next(request);
   }
   const std::string tenant = PrincipalOf(request).tenant_id.value();
-  const bool upload = request.route_options.stream_request_body;
+  const bool upload = IsUpload(request);
   const Verdict verdict = TryAcquire(tenant, upload);
   if (verdict != Verdict::kAdmitted) return Refusal(verdict, request);
   auto slot = std::make_shared<Slot>(*this, tenant, upload);

@@ -24,6 +24,7 @@ http::Request RequestOf(const std::string& tenant, bool upload = false) {
   http::Request request;
   request.request_id = "req-1";
   request.route_options.stream_request_body = upload;
+  if (upload) request.body_length = 1024;  // a body still to come
   request.principal = tenancy::Principal{TenantId(tenant), ApiKeyId("key-" + tenant), {}};
   return request;
 }
@@ -75,6 +76,25 @@ TEST(TenantConcurrencyLimiter, CapsUploadsSeparately) {
   http::Request plain = RequestOf("t1");
   EXPECT_EQ(limiter(plain, kBuffered).status, 200);
   EXPECT_EQ(limiter.InFlight("t1"), 1u);  // the buffered call released its slot at once
+}
+
+// A bodiless call on a streamed-body route (a proxy GET) cannot trickle: it counts against the
+// request cap only, so many concurrent proxy reads are not throttled as uploads.
+TEST(TenantConcurrencyLimiter, BodilessCallsOnUploadRoutesAreNotUploads) {
+  TenantConcurrencyLimiter limiter({.max_requests = 64, .max_uploads = 1});
+  http::Request upload = RequestOf("t1", /*upload=*/true);
+  const http::Response held = limiter(upload, kStreamed);
+  ASSERT_EQ(held.status, 200);
+  http::Request get = RequestOf("t1", /*upload=*/true);
+  get.body_length = 0;
+  EXPECT_EQ(limiter(get, kBuffered).status, 200);
+  http::Request no_length = RequestOf("t1", /*upload=*/true);
+  no_length.body_length.reset();
+  EXPECT_EQ(limiter(no_length, kBuffered).status, 200);
+  http::Request chunked = RequestOf("t1", /*upload=*/true);
+  chunked.body_length.reset();
+  chunked.headers.emplace_back("Transfer-Encoding", "chunked");
+  EXPECT_EQ(limiter(chunked, kBuffered).status, 429);
 }
 
 TEST(TenantConcurrencyLimiter, PublicRoutesAndZeroCapsPassUncounted) {
