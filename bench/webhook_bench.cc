@@ -78,8 +78,12 @@ Result RunOn(const std::string& app_url, const std::string& owner_url,
       vault, clock,
       [shared]() -> sb::Result<std::shared_ptr<const sb::vault::Keyring>> { return shared; });
   sb::audit::AuditLog audit(clock, ids, sb::audit::AuditKeys::Generate(random), 1000);
-  sb::webhooks::EndpointService endpoints(**db, secrets, audit, clock, random, ids,
-                                          sb::webhooks::EndpointPolicy{true, true});
+  sb::webhooks::EndpointService endpoints(
+      **db, secrets, audit, clock, random, ids,
+      sb::webhooks::EndpointPolicy{.allow_http = true,
+                                   .allow_private_targets = true,
+                                   .max_endpoints = 1000,
+                                   .max_endpoints_per_host = 1000});
   const sb::TenantId tenant(ids.NewUuid());
   sb::audit::Context ctx;
   ctx.actor.kind = sb::audit::ActorKind::kCli;
