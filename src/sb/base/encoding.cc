@@ -179,6 +179,24 @@ std::optional<std::string> Base64UrlDecode(std::string_view text) {
   return Decode64(text, table);
 }
 
+std::optional<std::string> PercentDecodeBytes(std::string_view text, bool plus_as_space) {
+  std::string out;
+  out.reserve(text.size());
+  for (size_t i = 0; i < text.size(); ++i) {
+    const char c = text[i];
+    if (c != '%') {
+      out += (plus_as_space && c == '+') ? ' ' : c;
+      continue;
+    }
+    const int hi = i + 2 < text.size() ? HexValue(text[i + 1]) : -1;
+    const int lo = hi >= 0 ? HexValue(text[i + 2]) : -1;
+    if (lo < 0) return std::nullopt;
+    out += static_cast<char>(hi * 16 + lo);
+    i += 2;
+  }
+  return out;
+}
+
 std::string PercentEncode(std::string_view text) {
   std::string out;
   out.reserve(text.size() * 3);

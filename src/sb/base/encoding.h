@@ -21,6 +21,9 @@ std::optional<std::string> Base64UrlDecode(std::string_view text);
 
 // Percent-encodes every byte but the RFC 3986 unreserved characters (so '/', ':', ' ' too).
 std::string PercentEncode(std::string_view text);
+// Decodes %XX escapes into raw bytes (any byte value; no UTF-8 check); with `plus_as_space`
+// (query strings) '+' becomes ' '. nullopt on a malformed escape.
+std::optional<std::string> PercentDecodeBytes(std::string_view text, bool plus_as_space = false);
 // "a=1&b=2" with every name and value percent-encoded (spaces as %20, which form decoders
 // accept as well as '+').
 std::string FormEncode(const std::vector<std::pair<std::string, std::string>>& fields);

@@ -109,6 +109,15 @@ TEST(Encoding, PercentAndFormEncoding) {
   EXPECT_EQ(FormEncode({}), "");
 }
 
+TEST(Encoding, PercentDecodeBytesKeepsAnyByteAndRefusesMalformedEscapes) {
+  EXPECT_EQ(PercentDecodeBytes("a%2Fb%2e%ff"), std::string("a/b.\xff"));
+  EXPECT_EQ(PercentDecodeBytes("a+b", /*plus_as_space=*/true), "a b");
+  EXPECT_EQ(PercentDecodeBytes("a+b"), "a+b");
+  EXPECT_EQ(PercentDecodeBytes(PercentEncode("x y/z\xC3\xA9")), "x y/z\xC3\xA9");
+  for (const char* bad : {"%", "%2", "%zz", "a%g0"})
+    EXPECT_EQ(PercentDecodeBytes(bad), std::nullopt) << bad;
+}
+
 // OA-06: return URLs are compared with a tenant's allowed origins after normalisation.
 TEST(UrlOrigin, NormalisesSchemeHostAndDefaultPort) {
   EXPECT_EQ(UrlOrigin("HTTPS://App.Example:443/x?y#z"), "https://app.example");

@@ -10,13 +10,6 @@ namespace {
 
 char LowerAscii(char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c + 32) : c; }
 
-int HexValue(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
-
 std::optional<std::string_view> FindIn(const ParamMap& map, std::string_view name) {
   auto it = map.find(name);
   if (it == map.end()) return std::nullopt;
@@ -106,22 +99,10 @@ bool EqualsIgnoreCase(std::string_view a, std::string_view b) {
 }
 
 Result<std::string> PercentDecode(std::string_view text, bool plus_as_space) {
-  std::string out;
-  out.reserve(text.size());
-  for (size_t i = 0; i < text.size(); ++i) {
-    const char c = text[i];
-    if (c == '%') {
-      const int hi = i + 2 < text.size() ? HexValue(text[i + 1]) : -1;
-      const int lo = hi >= 0 ? HexValue(text[i + 2]) : -1;
-      if (lo < 0) return InvalidArgumentError("malformed percent-encoding");
-      out += static_cast<char>(hi * 16 + lo);
-      i += 2;
-    } else {
-      out += (plus_as_space && c == '+') ? ' ' : c;
-    }
-  }
-  if (!IsValidUtf8(out)) return InvalidArgumentError("percent-encoding is not valid UTF-8");
-  return out;
+  std::optional<std::string> out = PercentDecodeBytes(text, plus_as_space);
+  if (!out) return InvalidArgumentError("malformed percent-encoding");
+  if (!IsValidUtf8(*out)) return InvalidArgumentError("percent-encoding is not valid UTF-8");
+  return std::move(*out);
 }
 
 Result<HeaderList> ParseForm(std::string_view body) {

@@ -11,6 +11,7 @@
 #include <thread>
 #include <utility>
 
+#include "sb/base/encoding.h"
 #include "sb/base/json.h"
 #include "sb/oauth/token_client.h"
 #include "sb/vault/secure_buffer.h"
@@ -52,13 +53,6 @@ bool IsHopByHop(const std::string& lower) {
   return std::find(kHopByHop.begin(), kHopByHop.end(), lower) != kHopByHop.end();
 }
 
-int HexValue(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
-
 Status BadPath(std::string_view why) {
   return InvalidArgumentError("the proxied path must be a relative path below the API base (" +
                               std::string(why) + ")");
@@ -69,18 +63,9 @@ Result<std::string> DecodeSegment(std::string_view raw) {
   if (raw.find_first_of("#\\ ") != std::string_view::npos) {
     return BadPath("a '#', backslash or space");
   }
-  std::string out;
-  for (size_t i = 0; i < raw.size(); ++i) {
-    if (raw[i] != '%') {
-      out += raw[i];
-      continue;
-    }
-    const int high = i + 2 < raw.size() ? HexValue(raw[i + 1]) : -1;
-    const int low = high >= 0 ? HexValue(raw[i + 2]) : -1;
-    if (low < 0) return BadPath("a malformed percent escape");
-    out += static_cast<char>(high * 16 + low);
-    i += 2;
-  }
+  std::optional<std::string> decoded = PercentDecodeBytes(raw);
+  if (!decoded) return BadPath("a malformed percent escape");
+  std::string out = std::move(*decoded);
   for (unsigned char c : out) {
     if (c < 0x20 || c == 0x7f || c == '\\') {
       return BadPath("a control character or an encoded backslash");

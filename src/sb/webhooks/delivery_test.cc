@@ -52,9 +52,7 @@ class DeliveryTest : public ::testing::Test {
         });
     jobs::JobRunnerOptions options;
     options.backoff_base = milliseconds(1);
-    runner_ = std::make_unique<jobs::JobRunner>(*db_, *db_, clock_, random_, options);
-    runner_->Register(kDeliverJob,
-                      [this](jobs::JobContext& job) { return deliverer_->Handle(job); });
+    UseRunner(options);
     tenant_ = TenantId(ids_.NewUuid());
     ASSERT_TRUE(
         db_->RunInTenant(
@@ -87,6 +85,23 @@ class DeliveryTest : public ::testing::Test {
                  return dispatcher_->Emit(tx, tenant_, type, Json{{"connection", {{"id", "c1"}}}});
                })
             .ok());
+  }
+
+  // Replaces the runner of delivery jobs with one of `options`.
+  void UseRunner(const jobs::JobRunnerOptions& options) {
+    runner_ = std::make_unique<jobs::JobRunner>(*db_, *db_, clock_, random_, options);
+    runner_->Register(kDeliverJob,
+                      [this](jobs::JobContext& job) { return deliverer_->Handle(job); });
+  }
+
+  // A runner that leases up to 32 deliveries of the tenant per poll on 8 threads, so that only
+  // the concurrency limits under test hold deliveries back.
+  void UseWideRunner() {
+    jobs::JobRunnerOptions options;
+    options.threads = 8;
+    options.batch = 32;
+    options.per_tenant = 32;
+    UseRunner(options);
   }
 
   // Runs due jobs until none is left; returns how many ran.
@@ -423,12 +438,7 @@ TEST_F(DeliveryTest, ZeroDisableAfterNeverDisables) {
 // flight, while another endpoint's deliveries all go out in the same poll; a new limit set by
 // PATCH applies to the deliveries already queued. Waiting deliveries use no attempt.
 TEST_F(DeliveryTest, AnEndpointNeverHasMoreThanItsLimitInFlight) {
-  jobs::JobRunnerOptions options;
-  options.threads = 8;
-  options.batch = 32;
-  options.per_tenant = 32;
-  runner_ = std::make_unique<jobs::JobRunner>(*db_, *db_, clock_, random_, options);
-  runner_->Register(kDeliverJob, [this](jobs::JobContext& job) { return deliverer_->Handle(job); });
+  UseWideRunner();
   const WebhookEndpointId slow = AddEndpoint("https://slow.example.com/sb", {}, 2);
   EndpointInput roomy;  // the other endpoint: room for all of its deliveries at once
   roomy.max_concurrency = 16;
@@ -483,12 +493,7 @@ TEST_F(DeliveryTest, AnEndpointNeverHasMoreThanItsLimitInFlight) {
 // within quotas.webhook_deliveries_in_flight; the ones held back wait in the queue without an
 // attempt and are all delivered later (nothing is dropped).
 TEST_F(DeliveryTest, ATenantsDeliveriesInFlightStayWithinItsQuota) {
-  jobs::JobRunnerOptions options;
-  options.threads = 8;
-  options.batch = 32;
-  options.per_tenant = 32;
-  runner_ = std::make_unique<jobs::JobRunner>(*db_, *db_, clock_, random_, options);
-  runner_->Register(kDeliverJob, [this](jobs::JobContext& job) { return deliverer_->Handle(job); });
+  UseWideRunner();
   dispatcher_ = std::make_unique<Dispatcher>(clock_, random_, ids_, /*max_in_flight=*/3);
   AddEndpoint("https://second.example.com/sb", {}, 8);
   EndpointInput roomy;

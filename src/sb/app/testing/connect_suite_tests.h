@@ -11,14 +11,11 @@
 #include <thread>
 
 #include <gtest/gtest.h>
-#include <netinet/in.h>
-#include <poll.h>
-#include <sys/socket.h>
-#include <unistd.h>
 
 #include "sb/app/testing/api_suite.h"
 #include "sb/app/testing/sandbox_process.h"
 #include "sb/base/encoding.h"
+#include "sb/http/testing/raw_client.h"
 #include "sb/net/testing/browser.h"
 #include "sb/net/testing/loopback_http_server.h"
 #include "sb/webhooks/signature.h"
@@ -31,54 +28,6 @@ using net::testing::BrowserResponse;
 
 inline constexpr char kReturnUrl[] = "https://app.example/connected";
 inline constexpr char kClientSecret[] = "test-client-secret-7d1f";
-
-// A client connection that sends a request in pieces, for uploads that trickle in.
-class TrickleConnection {
- public:
-  explicit TrickleConnection(uint16_t port) : fd_(::socket(AF_INET, SOCK_STREAM, 0)) {
-    sockaddr_in addr{};
-    addr.sin_family = AF_INET;
-    addr.sin_port = htons(port);
-    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    if (::connect(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) != 0) {
-      ::close(fd_);
-      fd_ = -1;
-    }
-  }
-  ~TrickleConnection() {
-    if (fd_ >= 0) ::close(fd_);
-  }
-  TrickleConnection(const TrickleConnection&) = delete;
-  TrickleConnection& operator=(const TrickleConnection&) = delete;
-
-  bool Send(const std::string& bytes) {
-    return fd_ >= 0 && ::send(fd_, bytes.data(), bytes.size(), MSG_NOSIGNAL) ==
-                           static_cast<ssize_t>(bytes.size());
-  }
-  // True while the server has neither answered nor closed.
-  bool StillOpen() const {
-    pollfd p{fd_, POLLIN, 0};
-    return fd_ >= 0 && ::poll(&p, 1, 0) == 0;
-  }
-  // Everything up to the server's close (it closes after a streamed-body request), or what
-  // arrived within 20 s (a failure guard).
-  std::string ReadToClose() {
-    std::string out;
-    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
-    while (std::chrono::steady_clock::now() < deadline) {
-      pollfd p{fd_, POLLIN, 0};
-      if (::poll(&p, 1, 50) <= 0) continue;
-      char chunk[4096];
-      const ssize_t n = ::recv(fd_, chunk, sizeof(chunk), 0);
-      if (n <= 0) break;
-      out.append(chunk, static_cast<size_t>(n));
-    }
-    return out;
-  }
-
- private:
-  int fd_;
-};
 
 template <typename Backend>
 class ConnectSuite : public ApiSuite<Backend> {
@@ -882,9 +831,10 @@ TYPED_TEST_P(ConnectSuite, TricklingUploadsDoNotStarveOtherTenants) {
                            std::to_string(body.size()) + "\r\n\r\n";
   const int uploads = this->config_.limits.max_concurrent_uploads_per_tenant;
   ASSERT_GT(uploads, this->config_.server.worker_threads);  // more than the pool's threads
-  std::vector<std::unique_ptr<TrickleConnection>> trickles;
+  // Each trickle is a raw connection that sends its upload in pieces.
+  std::vector<std::unique_ptr<http::testing::RawClient>> trickles;
   for (int i = 0; i < uploads; ++i) {
-    trickles.push_back(std::make_unique<TrickleConnection>(this->port_));
+    trickles.push_back(std::make_unique<http::testing::RawClient>(this->port_));
     ASSERT_TRUE(trickles.back()->Send(head + body.substr(0, 1)));
   }
   // Once all of them are in their handlers, the tenant's next upload is over its cap (a proxy
@@ -894,8 +844,8 @@ TYPED_TEST_P(ConnectSuite, TricklingUploadsDoNotStarveOtherTenants) {
   TestResponse over;
   for (int i = 0; i < 800 && over.status != 429; ++i) {  // a 20 s failure guard
     for (auto& trickle : trickles) {
-      if (trickle->StillOpen()) continue;
-      trickle = std::make_unique<TrickleConnection>(this->port_);
+      if (trickle->Pending()) continue;
+      trickle = std::make_unique<http::testing::RawClient>(this->port_);
       ASSERT_TRUE(trickle->Send(head + body.substr(0, 1)));
     }
     over = this->Call("POST", "/v1/proxy/" + id + "/calendar/v3/calendars/primary/events", body,
@@ -914,13 +864,13 @@ TYPED_TEST_P(ConnectSuite, TricklingUploadsDoNotStarveOtherTenants) {
     EXPECT_EQ(this->Call("GET", "/v1/connections", "", this->key_).status, 200);
   }
   for (auto& trickle : trickles) {
-    EXPECT_TRUE(trickle->StillOpen());
+    EXPECT_TRUE(trickle->Pending());
     ASSERT_TRUE(trickle->Send(body.substr(1, 2)));  // a few more bytes
   }
   for (auto& trickle : trickles) {
-    EXPECT_TRUE(trickle->StillOpen());
+    EXPECT_TRUE(trickle->Pending());
     ASSERT_TRUE(trickle->Send(body.substr(3)));
-    const std::string answer = trickle->ReadToClose();
+    const std::string answer = trickle->ReadToClose(std::chrono::seconds(20));
     EXPECT_EQ(answer.rfind("HTTP/1.1 200", 0), 0u) << answer.substr(0, 300);
   }
   // Their slots are free again.

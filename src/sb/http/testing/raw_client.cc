@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cctype>
 #include <cstdlib>
+#include <utility>
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -117,6 +118,18 @@ bool RawClient::WaitClosed(std::chrono::milliseconds timeout) {
     if (n <= 0) return true;
   }
   return false;
+}
+
+bool RawClient::Pending() const {
+  pollfd p{fd_, POLLIN, 0};
+  return fd_ >= 0 && buffer_.empty() && ::poll(&p, 1, 0) == 0;
+}
+
+std::string RawClient::ReadToClose(std::chrono::milliseconds timeout) {
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  while (Fill(deadline)) {
+  }
+  return std::exchange(buffer_, std::string());
 }
 
 }  // namespace sb::http::testing

@@ -39,6 +39,10 @@ class RawClient {
   std::optional<RawResponse> Get(std::string_view target, std::string_view extra_headers = "");
   // True when the peer closes (EOF or reset) within `timeout`, discarding any data.
   bool WaitClosed(std::chrono::milliseconds timeout);
+  // True while the peer has neither answered nor closed (a request still in its handler).
+  bool Pending() const;
+  // Everything the peer sends until it closes, or what arrived within `timeout`.
+  std::string ReadToClose(std::chrono::milliseconds timeout);
 
  private:
   // Appends available bytes to buffer_; false on EOF, error or timeout.
