@@ -328,6 +328,12 @@ TYPED_TEST_P(ApiSuite, ReturnUrlMustUseAnAllowedOrigin) {
   EXPECT_EQ(this->Call("PATCH", "/v1/tenants/" + tenant, R"({"return_url_origins":[]})", other_key)
                 .status,
             404);
+  // Another tenant's admin is no operator: the same 404.
+  auto [third, third_admin] = this->NewTenantWithKey(R"(["admin","read","write"])");
+  EXPECT_EQ(
+      this->Call("PATCH", "/v1/tenants/" + tenant, R"({"return_url_origins":[]})", third_admin)
+          .status,
+      404);
   auto [reader_tenant, reader] = this->NewTenantWithKey(R"(["read"])");
   EXPECT_EQ(
       this->Call("PATCH", "/v1/tenants/" + reader_tenant, R"({"return_url_origins":[]})", reader)
