@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "sb/base/json.h"
+#include "sb/base/testing/wait.h"
 #include "sb/base/logging.h"
 #include "sb/http/server.h"
 #include "sb/http/testing/raw_client.h"
@@ -29,6 +30,7 @@ using std::chrono::milliseconds;
 using ::testing::HasSubstr;
 using ::testing::Not;
 using testing::RawClient;
+using sb::testing::Eventually;
 
 // Produces `count` chunks of 64 KiB, counting them.
 class EndlessSource final : public BodySource {
@@ -94,12 +96,6 @@ class ServerLimitsTest : public ::testing::Test {
 
   uint16_t port() const { return server_->port(); }
 
-  // Polls `condition` for up to 5 s (a failure guard, not a latency assertion).
-  static bool WaitFor(const std::function<bool()>& condition) {
-    for (int i = 0; i < 1000 && !condition(); ++i) std::this_thread::sleep_for(milliseconds(5));
-    return condition();
-  }
-
   bool MetricsShow(const std::string& line) const {
     return metrics_.RenderPrometheusText().find(line) != std::string::npos;
   }
@@ -129,7 +125,7 @@ TEST_F(ServerLimitsTest, TricklingUploadsNeverHoldTheBlockingPool) {
     trickles.push_back(std::make_unique<RawClient>(port()));
     ASSERT_TRUE(StartTrickle(*trickles.back(), 100));
   }
-  ASSERT_TRUE(WaitFor([&] { return uploads_started_.load() == 3; }));
+  ASSERT_TRUE(Eventually([&] { return uploads_started_.load() == 3; }));
   for (int i = 0; i < 3; ++i) {
     RawClient other(port());
     const auto answer = other.Get("/v1/db");
@@ -150,10 +146,10 @@ TEST_F(ServerLimitsTest, AFullUploadPoolAnswers503) {
   Start({.upload_pool = {.threads = 1, .max_queue = 1}, .access_log = false});
   RawClient running(port());
   ASSERT_TRUE(StartTrickle(running, 10));
-  ASSERT_TRUE(WaitFor([&] { return uploads_started_.load() == 1; }));
+  ASSERT_TRUE(Eventually([&] { return uploads_started_.load() == 1; }));
   RawClient queued(port());
   ASSERT_TRUE(StartTrickle(queued, 10));
-  ASSERT_TRUE(WaitFor([&] { return MetricsShow("sb_http_upload_queue_depth 1"); }));
+  ASSERT_TRUE(Eventually([&] { return MetricsShow("sb_http_upload_queue_depth 1"); }));
   RawClient rejected(port());
   ASSERT_TRUE(StartTrickle(rejected, 10));
   const auto answer = rejected.Read();
@@ -177,8 +173,14 @@ TEST_F(ServerLimitsTest, AClientThatDoesNotReadADownloadHoldsNoPoolThread) {
   RawClient stalled(port());
   ASSERT_TRUE(stalled.Send("GET /v1/download HTTP/1.1\r\nHost: t\r\n\r\n"));
   // The socket buffers fill up (a few MiB on loopback), then the source stops being pulled.
-  ASSERT_TRUE(WaitFor([&] { return produced_.load() >= 8; }));
-  ASSERT_TRUE(WaitFor([&] { return MetricsShow("sb_http_blocking_busy_threads 0"); }));
+  ASSERT_TRUE(Eventually([&] { return produced_.load() >= 8; }));
+  // Production stalls once the buffers are full; then no pool thread is busy. (While chunks are
+  // still pulled, the one thread flickers between busy and free.)
+  ASSERT_TRUE(Eventually([&] {
+    const int before = produced_.load();
+    std::this_thread::sleep_for(milliseconds(50));
+    return produced_.load() == before && MetricsShow("sb_http_blocking_busy_threads 0");
+  }));
   RawClient other(port());
   const auto answer = other.Get("/v1/db");
   ASSERT_TRUE(answer);

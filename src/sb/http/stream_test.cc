@@ -16,6 +16,7 @@
 #include <boost/beast/http.hpp>
 #include <gtest/gtest.h>
 
+#include "sb/base/testing/wait.h"
 #include "sb/http/server.h"
 
 namespace sb::http {
@@ -25,6 +26,7 @@ namespace asio = boost::asio;
 namespace beast = boost::beast;
 namespace bhttp = boost::beast::http;
 using std::chrono::milliseconds;
+using sb::testing::Eventually;
 
 struct Probe {
   std::atomic<int> produced{0};
@@ -288,11 +290,6 @@ class StreamedRequestTest : public StreamTest {
                     .ok());
   }
 
-  bool WaitFor(const std::function<bool()>& condition) {
-    for (int i = 0; i < 1000 && !condition(); ++i) std::this_thread::sleep_for(milliseconds(5));
-    return condition();
-  }
-
   Seen seen_;
 };
 
@@ -307,7 +304,7 @@ TEST_F(StreamedRequestTest, TheHandlerReadsTheBodyAsItArrives) {
       "\r\n\r\n";
   asio::write(stream, asio::buffer(head + body.substr(0, 1 << 20)));
   // The handler already has part of the body while the rest has not been sent.
-  ASSERT_TRUE(WaitFor([&] { return seen_.bytes.load() >= (512u << 10); }));
+  ASSERT_TRUE(Eventually([&] { return seen_.bytes.load() >= (512u << 10); }));
   EXPECT_FALSE(seen_.done.load());
   asio::write(stream, asio::buffer(body.substr(1 << 20)));
   beast::flat_buffer buffer;
@@ -346,9 +343,9 @@ TEST_F(StreamedRequestTest, AClientThatLeavesMidBodyEndsTheHandlersRead) {
     auto stream = Connect();
     const std::string head = "POST /upload HTTP/1.1\r\nHost: t\r\nContent-Length: 100000\r\n\r\n";
     asio::write(stream, asio::buffer(head + std::string(1000, 'z')));
-    ASSERT_TRUE(WaitFor([&] { return seen_.bytes.load() >= 1000; }));
+    ASSERT_TRUE(Eventually([&] { return seen_.bytes.load() >= 1000; }));
   }  // closed with 99,000 bytes missing
-  ASSERT_TRUE(WaitFor([&] { return seen_.done.load(); }));
+  ASSERT_TRUE(Eventually([&] { return seen_.done.load(); }));
   EXPECT_EQ(seen_.error.load(), static_cast<int>(StatusCode::kCancelled));
 }
 
