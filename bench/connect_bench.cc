@@ -9,8 +9,9 @@
 //   baseline    in the same run, the provider's share of a flow alone: the sandbox's
 //               authorization redirect and the code exchange with PKCE, same threads.
 //   refresh     refreshes per second with N connections whose access tokens all expire within
-//               the same minute and are all due: scheduler passes (RefreshDue, `concurrency`
-//               refreshes at once) until none is left; each refresh takes the lease, decrypts
+//               the same minute and are all due: refresh scheduler passes that queue a refresh
+//               job per due connection, run by the job runner (`concurrency` job threads), until
+//               none is left (ServerApp::RunDueRefreshes); each refresh takes the lease, decrypts
 //               the client secret and the refresh token, calls the provider, stores the new
 //               token with a compare-and-set and writes an audit entry.
 //   raw refresh in the same run, refresh_token grants sent straight to the sandbox with the same
@@ -116,7 +117,8 @@ int main(int argc, char** argv) {
   config.providers.microsoft_url = sandbox->microsoft_url();
   config.providers.ca_file = sandbox->ca_file();
   config.refresh.interval = std::chrono::milliseconds(0);
-  config.refresh.concurrency = concurrency;
+  config.refresh.batch = 1000;
+  config.jobs.threads = concurrency;
   sb::SystemClock clock;
   sb::SystemRandom random;
   {
@@ -309,7 +311,7 @@ int main(int argc, char** argv) {
   const auto refresh_start = SteadyClock::now();
   int64_t refreshed = 0;
   for (int pass = 0; pass < 1000 && refreshed < connections; ++pass) {
-    auto n = app->connections().RefreshDue(app->database(), 1000);
+    auto n = app->RunDueRefreshes(std::chrono::minutes(10));
     if (!n.ok()) Die("refresh: " + n.status().ToString());
     if (*n == 0) break;
     refreshed += *n;

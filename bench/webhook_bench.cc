@@ -23,7 +23,7 @@
 #include <thread>
 #include <vector>
 
-#include "sb/audit/audit_keys.h"
+#include "sb/audit/testing/security_kit.h"
 #include "sb/base/encoding.h"
 #include "sb/base/logging.h"
 #include "sb/jobs/runner.h"
@@ -33,8 +33,6 @@
 #include "sb/store/open_database.h"
 #include "sb/store/tenant_repository.h"
 #include "sb/store/testing/postgres_server.h"
-#include "sb/vault/envelope.h"
-#include "sb/vault/keyring.h"
 #include "sb/vault/secret_store.h"
 #include "sb/webhooks/delivery.h"
 #include "sb/webhooks/endpoints.h"
@@ -71,13 +69,9 @@ Result RunOn(const std::string& app_url, const std::string& owner_url,
   auto db = sb::store::OpenDatabase({.url = app_url, .pool_size = threads + 2});
   auto maintenance = sb::store::OpenDatabase({.url = maintenance_url, .pool_size = 2});
   if (!db.ok() || !maintenance.ok()) Die("cannot open the database");
-  auto keyring = sb::vault::ParseKeyring("1:" + sb::Base64Encode(random.Bytes(32)), "bench");
-  auto shared = std::make_shared<const sb::vault::Keyring>(std::move(*keyring));
-  sb::vault::Vault vault(shared, random);
-  sb::vault::SecretStore secrets(
-      vault, clock,
-      [shared]() -> sb::Result<std::shared_ptr<const sb::vault::Keyring>> { return shared; });
-  sb::audit::AuditLog audit(clock, ids, sb::audit::AuditKeys::Generate(random), 1000);
+  sb::audit::testing::SecurityKit security(clock, random, ids);
+  sb::vault::SecretStore& secrets = security.secrets();
+  sb::audit::AuditLog& audit = security.audit();
   sb::webhooks::EndpointService endpoints(
       **db, secrets, audit, clock, random, ids,
       sb::webhooks::EndpointPolicy{.allow_http = true,

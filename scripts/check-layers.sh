@@ -10,9 +10,10 @@ declare -A LAYER=(
   [vault]=3 [usage]=3
   [audit]=4
   [oauth]=5 [providers]=5 [jobs]=5 [tenancy]=5
-  [sync]=6 [webhooks]=6 [proxy]=6 [health]=6
-  [api]=7
-  [app]=8
+  [connections]=6
+  [sync]=7 [webhooks]=7 [proxy]=7
+  [api]=8
+  [app]=9
 )
 
 status=0

@@ -200,7 +200,7 @@ Result<http::Response> HealthHandlers::DoGet(http::Request& request) {
   if (live && *live != "true" && *live != "false") {
     return InvalidArgumentError("live: expected true or false");
   }
-  oauth::HealthView view;
+  connections::HealthView view;
   if (live && *live == "true") {
     SB_ASSIGN_OR_RETURN(view, health_.Check(p.tenant_id, connection, AuditContextOf(request)));
   } else {

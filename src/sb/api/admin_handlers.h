@@ -12,11 +12,11 @@
 // PostgreSQL). Thread-safe.
 #pragma once
 
+#include "sb/connections/health.h"
+#include "sb/connections/provider_switches.h"
 #include "sb/http/request.h"
 #include "sb/http/response.h"
 #include "sb/oauth/catalog.h"
-#include "sb/oauth/health.h"
-#include "sb/oauth/provider_switches.h"
 #include "sb/store/database.h"
 #include "sb/tenancy/tenants.h"
 
@@ -24,7 +24,7 @@ namespace sb::api {
 
 class AdminHandlers {
  public:
-  AdminHandlers(const oauth::ProviderCatalog& catalog, oauth::ProviderSwitches& switches,
+  AdminHandlers(const oauth::ProviderCatalog& catalog, connections::ProviderSwitches& switches,
                 tenancy::TenantService& tenants, store::Database& maintenance, const Clock& clock)
       : catalog_(catalog),
         switches_(switches),
@@ -42,7 +42,7 @@ class AdminHandlers {
   Result<http::Response> DoUsage(http::Request& request);
 
   const oauth::ProviderCatalog& catalog_;
-  oauth::ProviderSwitches& switches_;
+  connections::ProviderSwitches& switches_;
   tenancy::TenantService& tenants_;
   store::Database& maintenance_;
   const Clock& clock_;
@@ -50,14 +50,14 @@ class AdminHandlers {
 
 class HealthHandlers {
  public:
-  explicit HealthHandlers(oauth::ConnectionHealth& health) : health_(health) {}
+  explicit HealthHandlers(connections::ConnectionHealth& health) : health_(health) {}
 
   http::Response Get(http::Request& request);
 
  private:
   Result<http::Response> DoGet(http::Request& request);
 
-  oauth::ConnectionHealth& health_;
+  connections::ConnectionHealth& health_;
 };
 
 }  // namespace sb::api

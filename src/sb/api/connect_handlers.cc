@@ -48,7 +48,7 @@ Result<ConnectionId> ConnectionParam(const http::Request& request) {
   return ConnectionId(std::string(*id));
 }
 
-bool SecureCookies(const oauth::ConnectService& connect) {
+bool SecureCookies(const connections::ConnectService& connect) {
   return connect.PublicUrl().starts_with("https://");
 }
 
@@ -103,7 +103,7 @@ Result<http::Response> ConnectHandlers::DoCreateSession(http::Request& request) 
   SB_RETURN_IF_ERROR(RequireScope(p, Scope::kWrite));
   SB_ASSIGN_OR_RETURN(
       Json body, ParseJsonObject(request, {"end_user", "providers", "services", "return_url"}));
-  oauth::ConnectSessionInput input;
+  connections::ConnectSessionInput input;
   if (!body.contains("end_user") || !body["end_user"].is_object()) {
     return InvalidArgumentError("field 'end_user' must be an object {\"id\", \"email\"}");
   }
@@ -121,7 +121,7 @@ Result<http::Response> ConnectHandlers::DoCreateSession(http::Request& request) 
   }
   SB_ASSIGN_OR_RETURN(input.services, ParseServiceGrants(body));
   SB_ASSIGN_OR_RETURN(input.return_url, RequiredString(body, "return_url", 2048));
-  Result<oauth::CreatedSession> created =
+  Result<connections::CreatedSession> created =
       connect_.CreateSession(p.tenant_id, input, AuditContextOf(request));
   if (!created.ok() && created.status().code() == StatusCode::kFailedPrecondition) {
     // OA-06: a well-formed URL the tenant does not allow.
@@ -207,7 +207,7 @@ http::Response ConnectHandlers::Start(http::Request& request) {
 }
 
 http::Response ConnectHandlers::Callback(http::Request& request) {
-  oauth::CallbackParams params;
+  connections::CallbackParams params;
   params.state = std::string(request.Query("state").value_or(""));
   params.code = std::string(request.Query("code").value_or(""));
   params.error = std::string(request.Query("error").value_or(""));
@@ -217,7 +217,7 @@ http::Response ConnectHandlers::Callback(http::Request& request) {
   params.request_id = request.request_id;
   auto outcome = connect_.Callback(params);
   http::Response response;
-  if (auto* ok = std::get_if<oauth::CallbackSuccess>(&outcome)) {
+  if (auto* ok = std::get_if<connections::CallbackSuccess>(&outcome)) {
     // Straight on to a clean URL: code and state leave the address bar (OA-07).
     response = HtmlPage(303, "");
     response.SetHeader("Location",
@@ -225,7 +225,7 @@ http::Response ConnectHandlers::Callback(http::Request& request) {
                                                     {"connection_id", ok->connection.id.value()},
                                                     {"provider", ok->connection.provider}}));
   } else {
-    const auto& failure = std::get<oauth::CallbackFailure>(outcome);
+    const auto& failure = std::get<connections::CallbackFailure>(outcome);
     response = HtmlPage(failure.http_status, RenderProblemPage(failure.title, failure.message,
                                                                failure.code, failure.return_url));
   }
@@ -276,7 +276,7 @@ Result<http::Response> ConnectHandlers::DoPatchConnection(http::Request& request
   SB_RETURN_IF_ERROR(RequireScope(p, Scope::kWrite));
   SB_ASSIGN_OR_RETURN(ConnectionId id, ConnectionParam(request));
   SB_ASSIGN_OR_RETURN(Json body, ParseJsonObject(request, {"services", "settings", "enabled"}));
-  oauth::ConnectionPatch patch;
+  connections::ConnectionPatch patch;
   if (body.contains("services")) {
     SB_ASSIGN_OR_RETURN(patch.services, ParseServiceGrants(body));
   }
@@ -311,8 +311,8 @@ Result<http::Response> ConnectHandlers::DoRefreshConnection(http::Request& reque
   const Principal& p = PrincipalOf(request);
   SB_RETURN_IF_ERROR(RequireScope(p, Scope::kWrite));
   SB_ASSIGN_OR_RETURN(ConnectionId id, ConnectionParam(request));
-  auto token =
-      connections_.Token(p.tenant_id, id, oauth::RefreshMode::kForce, AuditContextOf(request));
+  auto token = connections_.Token(p.tenant_id, id, connections::RefreshMode::kForce,
+                                  AuditContextOf(request));
   SB_RETURN_IF_ERROR(token.status());
   SB_ASSIGN_OR_RETURN(auto record, connections_.Get(p.tenant_id, id));
   return http::Response::Json(

@@ -11,10 +11,10 @@
 // Connection views carry token facts only, never a token. Thread-safe.
 #pragma once
 
+#include "sb/connections/connect.h"
+#include "sb/connections/connections.h"
 #include "sb/http/request.h"
 #include "sb/http/response.h"
-#include "sb/oauth/connect.h"
-#include "sb/oauth/connections.h"
 
 namespace sb::api {
 
@@ -23,7 +23,7 @@ inline constexpr char kConnectCookie[] = "sb_connect";
 
 class ConnectHandlers {
  public:
-  ConnectHandlers(oauth::ConnectService& connect, oauth::ConnectionService& connections)
+  ConnectHandlers(connections::ConnectService& connect, connections::ConnectionService& connections)
       : connect_(connect), connections_(connections) {}
 
   http::Response CreateSession(http::Request& request);
@@ -45,8 +45,8 @@ class ConnectHandlers {
   Result<http::Response> DoDeleteConnection(http::Request& request);
   Result<http::Response> DoRefreshConnection(http::Request& request);
 
-  oauth::ConnectService& connect_;
-  oauth::ConnectionService& connections_;
+  connections::ConnectService& connect_;
+  connections::ConnectionService& connections_;
 };
 
 }  // namespace sb::api

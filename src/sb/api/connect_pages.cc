@@ -58,7 +58,7 @@ std::string HtmlEscape(std::string_view text) {
   return out;
 }
 
-std::string RenderConnectPage(const oauth::SessionPage& page, const std::string& token) {
+std::string RenderConnectPage(const connections::SessionPage& page, const std::string& token) {
   std::string out = Head("Connect an account");
   out += "<h1>Connect an account</h1>";
   if (page.providers.empty()) {

@@ -5,8 +5,8 @@
 #include <string>
 #include <string_view>
 
+#include "sb/connections/connect.h"
 #include "sb/http/response.h"
-#include "sb/oauth/connect.h"
 
 namespace sb::api {
 
@@ -18,7 +18,7 @@ inline constexpr std::string_view kCsrfField = "csrf";
 
 // The provider and service choice for the session behind `token`; every form carries
 // page.csrf_token in the hidden field kCsrfField.
-std::string RenderConnectPage(const oauth::SessionPage& page, const std::string& token);
+std::string RenderConnectPage(const connections::SessionPage& page, const std::string& token);
 
 // A page that explains what went wrong; links back to `return_url` (with status=error and the
 // code) when it is known.

@@ -85,13 +85,13 @@ Result<http::Response> ProxyHandlers::DoForward(http::Request& request) {
   if (health_ != nullptr) {
     // Best effort: a failure to record health never fails the call.
     if (answer.ok()) {
-      (void)health_->Record(
-          p.tenant_id, connection,
-          oauth::ConnectionHealth::OutcomeOf(answer->status, std::nullopt, answer->rate_limited));
+      (void)health_->Record(p.tenant_id, connection,
+                            connections::ConnectionHealth::OutcomeOf(answer->status, std::nullopt,
+                                                                     answer->rate_limited));
     } else if (answer.status().code() == StatusCode::kUnavailable) {
-      (void)health_->Record(
-          p.tenant_id, connection,
-          {false, oauth::kProviderUnavailable, answer.status().message(), std::nullopt, false});
+      (void)health_->Record(p.tenant_id, connection,
+                            {false, connections::kProviderUnavailable, answer.status().message(),
+                             std::nullopt, false});
     }
   }
   SB_RETURN_IF_ERROR(answer);

@@ -8,9 +8,9 @@
 // Thread-safe.
 #pragma once
 
+#include "sb/connections/health.h"
 #include "sb/http/request.h"
 #include "sb/http/response.h"
-#include "sb/oauth/health.h"
 #include "sb/proxy/proxy.h"
 #include "sb/usage/meter.h"
 
@@ -21,7 +21,7 @@ class ProxyHandlers {
   // `usage` (optional) counts proxied calls per tenant; `health` (optional) records each
   // call's outcome as the connection's health.
   explicit ProxyHandlers(proxy::ProxyService& proxy, usage::Meter* usage = nullptr,
-                         oauth::ConnectionHealth* health = nullptr)
+                         connections::ConnectionHealth* health = nullptr)
       : proxy_(proxy), usage_(usage), health_(health) {}
 
   http::Response Forward(http::Request& request);
@@ -34,7 +34,7 @@ class ProxyHandlers {
 
   proxy::ProxyService& proxy_;
   usage::Meter* usage_;
-  oauth::ConnectionHealth* health_;
+  connections::ConnectionHealth* health_;
 };
 
 }  // namespace sb::api

@@ -1,8 +1,10 @@
 #include "sb/app/server_app.h"
 
 #include <array>
+#include <atomic>
 #include <ostream>
 #include <sstream>
+#include <thread>
 
 #include <signal.h>
 #include <unistd.h>
@@ -17,18 +19,18 @@
 #include "sb/base/logging.h"
 #include "sb/base/metrics.h"
 #include "sb/config/config.h"
-#include "sb/health/scheduler.h"
+#include "sb/connections/connect.h"
+#include "sb/connections/connections.h"
+#include "sb/connections/health.h"
+#include "sb/connections/health_scheduler.h"
+#include "sb/connections/provider_switches.h"
+#include "sb/connections/refresh_scheduler.h"
 #include "sb/http/rate_limiter.h"
 #include "sb/http/router.h"
 #include "sb/http/server.h"
 #include "sb/jobs/runner.h"
 #include "sb/net/curl_http_client.h"
-#include "sb/oauth/connect.h"
-#include "sb/oauth/connections.h"
-#include "sb/oauth/health.h"
 #include "sb/oauth/jwks_cache.h"
-#include "sb/oauth/provider_switches.h"
-#include "sb/oauth/refresh_scheduler.h"
 #include "sb/oauth/token_client.h"
 #include "sb/proxy/proxy.h"
 #include "sb/store/open_database.h"
@@ -56,8 +58,8 @@ proxy::ProxyOptions ProxyOptionsFrom(const config::ProxyConfig& p, const config:
   return o;
 }
 
-oauth::ConnectOptions ConnectOptionsFrom(const config::Config& c, const Security& security) {
-  oauth::ConnectOptions o;
+connections::ConnectOptions ConnectOptionsFrom(const config::Config& c, const Security& security) {
+  connections::ConnectOptions o;
   o.public_url = c.server.public_url;
   o.csrf_key = std::string(security.connect_csrf_key.view());
   o.sessions_per_minute = c.quotas.connect_sessions_per_minute;
@@ -82,9 +84,10 @@ net::CurlHttpClientOptions WebhookHttpOptions() {
   return o;
 }
 
-jobs::JobRunnerOptions JobRunnerOptionsFrom(Random& random) {
+jobs::JobRunnerOptions JobRunnerOptionsFrom(const config::JobsConfig& j, Random& random) {
   jobs::JobRunnerOptions o;
   o.owner = "jobs-" + HexEncode(random.Bytes(6));
+  o.threads = j.threads;
   return o;
 }
 
@@ -95,11 +98,10 @@ std::string NodeId(Random& random) {
   return std::string(host) + "-" + std::to_string(getpid()) + "-" + HexEncode(random.Bytes(4));
 }
 
-oauth::RefreshOptions RefreshOptionsFrom(const config::RefreshConfig& r, Random& random) {
-  oauth::RefreshOptions o;
+connections::RefreshOptions RefreshOptionsFrom(const config::RefreshConfig& r, Random& random) {
+  connections::RefreshOptions o;
   o.margin = r.margin;
   o.jitter = r.jitter;
-  o.concurrency = r.concurrency;
   o.max_transient_failures = r.max_transient_failures;
   o.lease = r.lease;
   o.node_id = NodeId(random);
@@ -150,7 +152,7 @@ struct ServerApp::Parts {
         usage(*db, clock),
         connections(*db, catalog, integrations, *security.secrets, *security.audit, token_client,
                     clock, random, refresh_options,
-                    oauth::ConnectionHooks{&metrics, &dispatcher, &switches, &usage, {}}),
+                    connections::ConnectionHooks{&metrics, &dispatcher, &switches, &usage, {}}),
         connect(*db, catalog, integrations, *security.secrets, *security.audit, token_client, jwks,
                 http_client, clock, random, ids, ConnectOptionsFrom(c, security), refresh_options,
                 &metrics, &dispatcher, &switches),
@@ -172,7 +174,7 @@ struct ServerApp::Parts {
         proxy(catalog, connections, proxy_http, metrics, ProxyOptionsFrom(c.proxy, c.metrics), {},
               &switches),
         health(*db, catalog, connections, proxy_http, clock,
-               oauth::HealthOptions{.alert_after_failures = c.health.alert_after_failures},
+               connections::HealthOptions{.alert_after_failures = c.health.alert_after_failures},
                &metrics, &dispatcher, &switches),
         connect_handlers(connect, connections),
         proxy_handlers(proxy, &usage, &health),
@@ -192,7 +194,7 @@ struct ServerApp::Parts {
                                       .disable_after = c.webhooks.disable_after},
             *security.audit, dispatcher, &metrics),
         job_runner(*db, maintenance_db ? *maintenance_db : *db, clock, random,
-                   JobRunnerOptionsFrom(random), &metrics),
+                   JobRunnerOptionsFrom(c.jobs, random), &metrics),
         auth(keys, limiter, auth_failures, &usage),
         concurrency(api::TenantConcurrencyOptions{
             static_cast<size_t>(c.limits.max_concurrent_requests_per_tenant),
@@ -200,20 +202,23 @@ struct ServerApp::Parts {
     job_runner.Register(webhooks::kDeliverJob,
                         [this](jobs::JobContext& job) { return deliverer.Handle(job); });
     if (c.health.check_interval.count() > 0) {
-      health_scheduler = std::make_unique<health::HealthScheduler>(
+      health_scheduler = std::make_unique<connections::HealthScheduler>(
           *db, maintenance_db ? *maintenance_db : *db, health, clock, random, ids,
-          health::HealthScheduleOptions{c.health.check_interval, c.health.scheduler_interval,
-                                        c.health.batch});
+          connections::HealthScheduleOptions{c.health.check_interval, c.health.scheduler_interval,
+                                             c.health.batch});
     }
     // Registered even without the scheduler, so that queued checks still run.
-    job_runner.Register(health::kHealthCheckJob, [this](jobs::JobContext& job) {
+    job_runner.Register(connections::kHealthCheckJob, [this](jobs::JobContext& job) {
       if (health_scheduler) return health_scheduler->Handle(job);
       return jobs::JobResult::Done();
     });
-    if (c.refresh.interval.count() > 0) {
-      scheduler = std::make_unique<oauth::RefreshScheduler>(
-          connections, maintenance_db ? *maintenance_db : *db, c.refresh.interval, c.refresh.batch);
-    }
+    // Always built (the loop runs only with refresh.interval_ms > 0), so that queued refresh
+    // jobs still run and RunDueRefreshes works.
+    refresh_scheduler = std::make_unique<connections::RefreshScheduler>(
+        *db, maintenance_db ? *maintenance_db : *db, connections, clock, ids,
+        connections::RefreshScheduleOptions{c.refresh.interval, c.refresh.batch});
+    job_runner.Register(connections::kRefreshJob,
+                        [this](jobs::JobContext& job) { return refresh_scheduler->Handle(job); });
   }
 
   std::shared_ptr<IdGenerator> ids_owner;  // set right after construction
@@ -224,17 +229,17 @@ struct ServerApp::Parts {
   std::unique_ptr<store::Database> maintenance_db;  // null: db serves maintenance too (SQLite)
   oauth::ProviderCatalog catalog;
   oauth::IntegrationService integrations;
-  metrics::MetricsRegistry metrics;       // before every component that registers metrics
-  webhooks::Dispatcher dispatcher;        // announces connection changes as webhook deliveries
-  oauth::RefreshOptions refresh_options;  // one node id for this process
+  metrics::MetricsRegistry metrics;  // before every component that registers metrics
+  webhooks::Dispatcher dispatcher;   // announces connection changes as webhook deliveries
+  connections::RefreshOptions refresh_options;  // one node id for this process
   OutboundClients outbound_clients;
   net::HttpClient& http_client;
   oauth::TokenClient token_client;
   oauth::JwksCache jwks;
-  oauth::ProviderSwitches switches;  // the kill switch, polled from the database
-  usage::Meter usage;                // per-tenant usage, flushed to the database
-  oauth::ConnectionService connections;
-  oauth::ConnectService connect;
+  connections::ProviderSwitches switches;  // the kill switch, polled from the database
+  usage::Meter usage;                      // per-tenant usage, flushed to the database
+  connections::ConnectionService connections;
+  connections::ConnectService connect;
   tenancy::TenantService tenants;
   tenancy::ApiKeyService keys;
   http::RateLimiter limiter;
@@ -247,7 +252,7 @@ struct ServerApp::Parts {
   api::IntegrationHandlers integration_handlers;
   net::HttpClient& proxy_http;
   proxy::ProxyService proxy;
-  oauth::ConnectionHealth health;
+  connections::ConnectionHealth health;
   api::ConnectHandlers connect_handlers;
   api::ProxyHandlers proxy_handlers;
   api::AdminHandlers admin_handlers;
@@ -260,8 +265,9 @@ struct ServerApp::Parts {
   jobs::JobRunner job_runner;
   api::AuthMiddleware auth;
   api::TenantConcurrencyLimiter concurrency;  // outlives the server's streams
-  std::unique_ptr<oauth::RefreshScheduler> scheduler;
-  std::unique_ptr<health::HealthScheduler> health_scheduler;
+  std::unique_ptr<connections::RefreshScheduler> refresh_scheduler;
+  std::atomic<bool> started{false};  // the job runner and schedulers run (Start)
+  std::unique_ptr<connections::HealthScheduler> health_scheduler;
   http::Router router;
   std::unique_ptr<http::Server> server;
   // The metrics listener (metrics.listen), when configured: GET /metrics only.
@@ -388,7 +394,7 @@ Result<std::unique_ptr<ServerApp>> ServerApp::Create(const config::Config& confi
 ServerApp::ServerApp(std::unique_ptr<Parts> parts) : parts_(std::move(parts)) {}
 
 ServerApp::~ServerApp() {
-  if (parts_ && parts_->scheduler) parts_->scheduler->Stop();
+  if (parts_ && parts_->refresh_scheduler) parts_->refresh_scheduler->Stop();
   if (parts_ && parts_->health_scheduler) parts_->health_scheduler->Stop();
   if (parts_) parts_->job_runner.Stop();
   if (parts_ && parts_->server) parts_->server->Stop(std::chrono::milliseconds(0));
@@ -410,14 +416,16 @@ Result<uint16_t> ServerApp::Start() {
   SB_RETURN_IF_ERROR(parts_->switches.Reload().WithContext("provider switches"));
   parts_->switches.Start(parts_->config.admin.switch_poll_interval);
   parts_->usage.Start(parts_->config.admin.usage_flush_interval);
-  if (parts_->scheduler) parts_->scheduler->Start();
+  parts_->refresh_scheduler->Start();
   if (parts_->health_scheduler) parts_->health_scheduler->Start();
   parts_->job_runner.Start();
+  parts_->started = true;
   return port;
 }
 
 void ServerApp::Stop(std::chrono::milliseconds grace) {
-  if (parts_->scheduler) parts_->scheduler->Stop();
+  parts_->started = false;
+  parts_->refresh_scheduler->Stop();
   if (parts_->health_scheduler) parts_->health_scheduler->Stop();
   parts_->job_runner.Stop();
   parts_->server->Stop(grace);
@@ -435,7 +443,26 @@ tenancy::TenantService& ServerApp::tenants() { return parts_->tenants; }
 tenancy::ApiKeyService& ServerApp::api_keys() { return parts_->keys; }
 vault::SecretStore& ServerApp::secrets() { return *parts_->security.secrets; }
 audit::AuditLog& ServerApp::audit_log() { return *parts_->security.audit; }
-oauth::ConnectionService& ServerApp::connections() { return parts_->connections; }
+connections::ConnectionService& ServerApp::connections() { return parts_->connections; }
+
+Result<int> ServerApp::RunDueRefreshes(std::chrono::milliseconds timeout) {
+  connections::RefreshScheduler& scheduler = *parts_->refresh_scheduler;
+  const int64_t before = scheduler.handled();
+  const int64_t refreshed_before = scheduler.refreshed();
+  SB_ASSIGN_OR_RETURN(int queued, scheduler.EnqueueDue());
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  while (scheduler.handled() - before < queued) {
+    if (std::chrono::steady_clock::now() >= deadline) {
+      return DeadlineExceededError("refresh jobs did not finish in time");
+    }
+    if (parts_->started) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    } else {
+      SB_RETURN_IF_ERROR(parts_->job_runner.RunOnce().status());
+    }
+  }
+  return static_cast<int>(scheduler.refreshed() - refreshed_before);
+}
 
 http::Response ServerApp::Dispatch(http::Request& request) {
   return parts_->router.Dispatch(request);

@@ -13,11 +13,11 @@
 #include "sb/base/random.h"
 #include "sb/base/status.h"
 #include "sb/config/config.h"
+#include "sb/connections/connections.h"
 #include "sb/http/request.h"
 #include "sb/http/response.h"
 #include "sb/net/http_client.h"
 #include "sb/oauth/catalog.h"
-#include "sb/oauth/connections.h"
 #include "sb/store/database.h"
 #include "sb/tenancy/api_keys.h"
 #include "sb/tenancy/tenants.h"
@@ -59,7 +59,12 @@ class ServerApp {
   tenancy::ApiKeyService& api_keys();
   vault::SecretStore& secrets();
   audit::AuditLog& audit_log();
-  oauth::ConnectionService& connections();
+  connections::ConnectionService& connections();
+  // One token-refresh scheduler pass, then waits (up to `timeout`) until the job runner has run
+  // the refresh jobs it queued: on this thread before Start, by the running job runner after.
+  // For tests and benchmarks, which set refresh.interval_ms = 0. Returns how many of those jobs
+  // refreshed a token (failures are recorded on the connections).
+  Result<int> RunDueRefreshes(std::chrono::milliseconds timeout = std::chrono::seconds(60));
   // Handles one parsed request in-process as the server would after parsing it: the router with
   // its middlewares (authentication, rate limits) and the real handlers; no sockets. The caller
   // sets what the server would (request_id, client address). Streamed-body routes get the body

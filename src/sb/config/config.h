@@ -92,15 +92,19 @@ struct ProvidersConfig {
   std::string catalog_dir;    // providers.catalog_dir: JSON files merged over the built-in catalog
 };
 
-// Token refresh (oauth::RefreshOptions).
+// Token refresh (connections::RefreshOptions).
 struct RefreshConfig {
   std::chrono::seconds margin{300};  // refresh.margin_seconds: refresh this long before expiry
   std::chrono::seconds jitter{120};  // refresh.jitter_seconds: and up to this much earlier
   std::chrono::milliseconds interval{5'000};  // refresh.interval_ms: scheduler pass; 0 = off
-  int batch = 200;                 // refresh.batch: connections per scheduler pass, 1..1000
-  int concurrency = 4;             // refresh.concurrency: refreshes at once per node, 1..64
-  int max_transient_failures = 5;  // refresh.max_transient_failures: then status error
+  int batch = 200;                          // refresh.batch: refresh jobs queued per pass, 1..1000
+  int max_transient_failures = 5;           // refresh.max_transient_failures: then status error
   std::chrono::milliseconds lease{30'000};  // refresh.lease_ms: per-connection refresh lease
+};
+
+// The durable job runner (jobs::JobRunnerOptions): token refreshes, health checks, deliveries.
+struct JobsConfig {
+  int threads = 4;  // jobs.threads: jobs a node runs at once, 1..64
 };
 
 // Webhooks to the host app (webhooks::EndpointPolicy).
@@ -114,8 +118,8 @@ struct WebhooksConfig {
   int max_concurrency_per_endpoint = 4;
 };
 
-// Operator controls and connection health (oauth::ProviderSwitches, usage::Meter,
-// oauth::ConnectionHealth, health::HealthScheduler).
+// Operator controls and connection health (connections::ProviderSwitches, usage::Meter,
+// connections::ConnectionHealth, connections::HealthScheduler).
 struct AdminConfig {
   // admin.switch_poll_ms: how soon a kill switch set on another node applies here.
   std::chrono::milliseconds switch_poll_interval{1'000};
@@ -176,6 +180,7 @@ struct Config {
   AuditConfig audit;
   ProvidersConfig providers;
   RefreshConfig refresh;
+  JobsConfig jobs;
   WebhooksConfig webhooks;
   AdminConfig admin;
   HealthConfig health;

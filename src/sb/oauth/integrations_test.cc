@@ -7,6 +7,7 @@
 #include <gtest/gtest.h>
 
 #include "sb/audit/audit_keys.h"
+#include "sb/audit/testing/security_kit.h"
 #include "sb/base/encoding.h"
 #include "sb/base/testing/fake_clock.h"
 #include "sb/store/secret_repository.h"
@@ -32,16 +33,8 @@ class IntegrationServiceTest : public ::testing::Test {
     auto catalog = ProviderCatalog::LoadBuiltIn();
     ASSERT_TRUE(catalog.ok()) << catalog.status().ToString();
     catalog_ = std::make_unique<ProviderCatalog>(std::move(*catalog));
-    auto keyring = vault::ParseKeyring("1:" + Base64Encode(random_.Bytes(32)), "test");
-    ASSERT_TRUE(keyring.ok()) << keyring.status().ToString();
-    auto shared = std::make_shared<const vault::Keyring>(std::move(*keyring));
-    vault_ = std::make_unique<vault::Vault>(shared, random_);
-    secrets_ = std::make_unique<vault::SecretStore>(
-        *vault_, clock_,
-        [shared]() -> Result<std::shared_ptr<const vault::Keyring>> { return shared; });
-    audit_ =
-        std::make_unique<audit::AuditLog>(clock_, ids_, audit::AuditKeys::Generate(random_), 1000);
-    service_ = std::make_unique<IntegrationService>(*db_, *catalog_, *secrets_, *audit_, clock_);
+    service_ = std::make_unique<IntegrationService>(*db_, *catalog_, security_.secrets(),
+                                                    security_.audit(), clock_);
     a_ = NewTenant();
     b_ = NewTenant();
   }
@@ -74,7 +67,7 @@ class IntegrationServiceTest : public ::testing::Test {
           for (const auto& row : rows) {
             text += std::get<std::string>(row.at(0));
           }
-          SB_ASSIGN_OR_RETURN(auto page, audit_->List(tx, tenant, {}, std::nullopt, 100));
+          SB_ASSIGN_OR_RETURN(auto page, security_.audit().List(tx, tenant, {}, std::nullopt, 100));
           for (const auto& entry : page.entries) {
             text += entry.action + " " + entry.details.dump() + "\n";
           }
@@ -90,9 +83,7 @@ class IntegrationServiceTest : public ::testing::Test {
   IdGenerator ids_{clock_, random_};
   std::unique_ptr<store::Database> db_;
   std::unique_ptr<ProviderCatalog> catalog_;
-  std::unique_ptr<vault::Vault> vault_;
-  std::unique_ptr<vault::SecretStore> secrets_;
-  std::unique_ptr<audit::AuditLog> audit_;
+  audit::testing::SecurityKit security_{clock_, random_, ids_};
   std::unique_ptr<IntegrationService> service_;
   audit::Context ctx_{audit::Actor{audit::ActorKind::kApiKey, "key-1"}, "req-1"};
   TenantId a_;

@@ -249,10 +249,10 @@ bool IsForwardableResponseHeader(std::string_view name) {
 }
 
 ProxyService::ProxyService(const oauth::ProviderCatalog& catalog,
-                           oauth::ConnectionService& connections, net::HttpClient& http,
+                           connections::ConnectionService& connections, net::HttpClient& http,
                            metrics::MetricsRegistry& metrics, ProxyOptions options,
                            std::function<void(milliseconds)> sleep,
-                           oauth::ProviderSwitches* switches)
+                           connections::ProviderSwitches* switches)
     : catalog_(catalog),
       connections_(connections),
       http_(http),
@@ -270,13 +270,13 @@ ProxyService::ProxyService(const oauth::ProviderCatalog& catalog,
 class TrackedBody final : public ProxyBody {
  public:
   TrackedBody(std::unique_ptr<ProxyBody> inner,
-              std::unique_ptr<oauth::ProviderSwitches::Call> tracked)
+              std::unique_ptr<connections::ProviderSwitches::Call> tracked)
       : inner_(std::move(inner)), tracked_(std::move(tracked)) {}
   Result<std::optional<std::string>> Next() override { return inner_->Next(); }
 
  private:
   std::unique_ptr<ProxyBody> inner_;
-  std::unique_ptr<oauth::ProviderSwitches::Call> tracked_;
+  std::unique_ptr<connections::ProviderSwitches::Call> tracked_;
 };
 
 // One provider answer being read.
@@ -285,7 +285,7 @@ struct ProxyService::Attempt {
   std::string body;                  // the part of the body read so far
   bool complete = false;             // `body` is the whole body
   std::optional<milliseconds> wait;  // before the retry, when ShouldRetry says so
-  oauth::RefreshMode mode = oauth::RefreshMode::kIfNeeded;  // for the retry's token
+  connections::RefreshMode mode = connections::RefreshMode::kIfNeeded;  // for the retry's token
 
   int status() const { return stream->head().status; }
   // Reads on until the body is complete or `bound` bytes are in; errors as for the call.
@@ -317,7 +317,7 @@ Result<bool> ProxyService::ShouldRetry(Attempt& attempt, bool& refreshed, int& r
   const int status = attempt.status();
   if (status == 401 && !refreshed) {
     refreshed = true;
-    attempt.mode = oauth::RefreshMode::kForce;
+    attempt.mode = connections::RefreshMode::kForce;
     // A small answer read to its end leaves the connection fit for the retry.
     (void)attempt.ReadUpTo(kInspectBytes);
     return true;
@@ -370,7 +370,8 @@ Result<ProxyResponse> ProxyService::Forward(const TenantId& tenant, const Connec
     return Status(StatusCode::kOutOfRange, "the request body exceeds the proxy's size limit");
   }
   // The token first: one read of the connection gives its provider and its usability.
-  auto first_token = connections_.Token(tenant, connection, oauth::RefreshMode::kIfNeeded, ctx);
+  auto first_token =
+      connections_.Token(tenant, connection, connections::RefreshMode::kIfNeeded, ctx);
   if (!first_token.ok()) return first_token.status();
   const std::string provider = first_token->provider;
   const oauth::ProviderEntry* entry = catalog_.Find(provider);
@@ -414,7 +415,7 @@ Result<ProxyResponse> ProxyService::Forward(const TenantId& tenant, const Connec
   }
   // The kill switch sets the request's flag while the call, or its streamed answer, runs.
   auto cancel = request.cancel ? request.cancel : std::make_shared<std::atomic<bool>>(false);
-  std::unique_ptr<oauth::ProviderSwitches::Call> tracked;
+  std::unique_ptr<connections::ProviderSwitches::Call> tracked;
   if (switches_ != nullptr) {
     tracked = switches_->Track(tenant, provider, cancel);
     // Switched off since the token was read: no call at all.
@@ -438,7 +439,8 @@ Result<ProxyResponse> ProxyService::Forward(const TenantId& tenant, const Connec
 
 Result<ProxyResponse> ProxyService::Call(const TenantId& tenant, const ConnectionId& connection,
                                          const ProxyRequest& request, const std::string& path,
-                                         const audit::Context& ctx, oauth::AccessToken first_token,
+                                         const audit::Context& ctx,
+                                         connections::AccessToken first_token,
                                          const oauth::ProviderEntry& entry,
                                          const std::shared_ptr<std::atomic<bool>>& cancel) {
   const std::string& provider = entry.id;
@@ -468,10 +470,10 @@ Result<ProxyResponse> ProxyService::Call(const TenantId& tenant, const Connectio
   bool refreshed = false;
   int retries = 0;
   int attempts = 0;
-  oauth::RefreshMode mode = oauth::RefreshMode::kIfNeeded;
-  std::optional<Result<oauth::AccessToken>> pending(std::move(first_token));
+  connections::RefreshMode mode = connections::RefreshMode::kIfNeeded;
+  std::optional<Result<connections::AccessToken>> pending(std::move(first_token));
   while (true) {
-    Result<oauth::AccessToken> token =
+    Result<connections::AccessToken> token =
         pending ? std::move(*pending) : connections_.Token(tenant, connection, mode, ctx);
     pending.reset();
     if (!token.ok()) {

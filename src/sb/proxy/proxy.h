@@ -30,7 +30,7 @@
 //     a retry, longer ones go to the provider as they arrive, once.
 //   - Cancellation: ProxyRequest::cancel goes into every provider call of the request; once
 //     set, the call (and `more`) ends with CANCELLED within about 50 ms. The kill switch
-//     (oauth::ProviderSwitches) registers the same flag for the request's provider, so
+//     (connections::ProviderSwitches) registers the same flag for the request's provider, so
 //     switching the provider off stops the call, and the rest of a streamed answer, at once;
 //     Forward then reports the switch (FAILED_PRECONDITION), not a cancellation.
 // Every forwarded call is counted in sb_proxy_requests_total{tenant,provider,status}.
@@ -49,10 +49,10 @@
 #include "sb/base/clock.h"
 #include "sb/base/ids.h"
 #include "sb/base/metrics.h"
+#include "sb/connections/connections.h"
+#include "sb/connections/provider_switches.h"
 #include "sb/net/http_client.h"
 #include "sb/oauth/catalog.h"
-#include "sb/oauth/connections.h"
-#include "sb/oauth/provider_switches.h"
 
 namespace sb::proxy {
 
@@ -132,10 +132,10 @@ class ProxyService {
  public:
   // `sleep` waits before a retry (injected so tests need not wait).
   // `switches` (optional) is the kill switch whose changes stop calls in flight.
-  ProxyService(const oauth::ProviderCatalog& catalog, oauth::ConnectionService& connections,
+  ProxyService(const oauth::ProviderCatalog& catalog, connections::ConnectionService& connections,
                net::HttpClient& http, metrics::MetricsRegistry& metrics, ProxyOptions options,
                std::function<void(std::chrono::milliseconds)> sleep = {},
-               oauth::ProviderSwitches* switches = nullptr);
+               connections::ProviderSwitches* switches = nullptr);
 
   // NOT_FOUND (no such connection), FAILED_PRECONDITION (disabled, needs reauthorization, no
   // API base), INVALID_ARGUMENT (bad path), PERMISSION_DENIED (scopes: the connection's or the
@@ -155,12 +155,12 @@ class ProxyService {
   // Forward's work once the provider is known; `cancel` is the request's flag.
   Result<ProxyResponse> Call(const TenantId& tenant, const ConnectionId& connection,
                              const ProxyRequest& request, const std::string& path,
-                             const audit::Context& ctx, oauth::AccessToken first_token,
+                             const audit::Context& ctx, connections::AccessToken first_token,
                              const oauth::ProviderEntry& entry,
                              const std::shared_ptr<std::atomic<bool>>& cancel);
 
   const oauth::ProviderCatalog& catalog_;
-  oauth::ConnectionService& connections_;
+  connections::ConnectionService& connections_;
   net::HttpClient& http_;
   // Counts one provider call (status 0: no answer) in sb_proxy_requests_total.
   void Count(const TenantId& tenant, const std::string& provider, int status) const;
@@ -168,7 +168,7 @@ class ProxyService {
   metrics::CounterFamily& counter_;
   const ProxyOptions options_;
   std::function<void(std::chrono::milliseconds)> sleep_;
-  oauth::ProviderSwitches* switches_;
+  connections::ProviderSwitches* switches_;
 };
 
 // True for a header the proxy forwards to the provider (ASCII case-insensitive name).

@@ -15,6 +15,7 @@
 #include <gtest/gtest.h>
 
 #include "sb/audit/audit_keys.h"
+#include "sb/audit/testing/security_kit.h"
 #include "sb/base/encoding.h"
 #include "sb/base/testing/fake_clock.h"
 #include "sb/net/testing/fake_http_client.h"
@@ -55,20 +56,12 @@ class ProxyTest : public ::testing::Test {
     auto catalog = oauth::ProviderCatalog::LoadBuiltIn();
     ASSERT_TRUE(catalog.ok());
     catalog_ = std::make_unique<oauth::ProviderCatalog>(std::move(*catalog));
-    auto keyring = vault::ParseKeyring("1:" + Base64Encode(random_.Bytes(32)), "test");
-    auto shared = std::make_shared<const vault::Keyring>(std::move(*keyring));
-    vault_ = std::make_unique<vault::Vault>(shared, random_);
-    secrets_ = std::make_unique<vault::SecretStore>(
-        *vault_, clock_,
-        [shared]() -> Result<std::shared_ptr<const vault::Keyring>> { return shared; });
-    audit_ =
-        std::make_unique<audit::AuditLog>(clock_, ids_, audit::AuditKeys::Generate(random_), 1000);
-    integrations_ =
-        std::make_unique<oauth::IntegrationService>(*db_, *catalog_, *secrets_, *audit_, clock_);
+    integrations_ = std::make_unique<oauth::IntegrationService>(
+        *db_, *catalog_, security_.secrets(), security_.audit(), clock_);
     tokens_ = std::make_unique<oauth::TokenClient>(http_);
-    connections_ = std::make_unique<oauth::ConnectionService>(*db_, *catalog_, *integrations_,
-                                                              *secrets_, *audit_, *tokens_, clock_,
-                                                              random_, oauth::RefreshOptions{});
+    connections_ = std::make_unique<connections::ConnectionService>(
+        *db_, *catalog_, *integrations_, security_.secrets(), security_.audit(), *tokens_, clock_,
+        random_, connections::RefreshOptions{});
     proxy_ =
         std::make_unique<ProxyService>(*catalog_, *connections_, http_, metrics_, ProxyOptions{},
                                        [this](milliseconds d) { slept_.push_back(d); });
@@ -105,8 +98,9 @@ class ProxyTest : public ::testing::Test {
                tenant_,
                [&](store::Transaction& tx) -> Status {
                  SB_RETURN_IF_ERROR(store::ConnectionRepository().Insert(tx, tenant_, r));
-                 SB_RETURN_IF_ERROR(secrets_->Put(tx, {tenant_, owner, "access_token"}, "at-1"));
-                 return secrets_->Put(tx, {tenant_, owner, "refresh_token"}, "rt-1");
+                 SB_RETURN_IF_ERROR(
+                     security_.secrets().Put(tx, {tenant_, owner, "access_token"}, "at-1"));
+                 return security_.secrets().Put(tx, {tenant_, owner, "refresh_token"}, "rt-1");
                })
             .ok());
   }
@@ -142,13 +136,11 @@ class ProxyTest : public ::testing::Test {
   SystemRandom random_;
   IdGenerator ids_{clock_, random_};
   std::unique_ptr<oauth::ProviderCatalog> catalog_;
-  std::unique_ptr<vault::Vault> vault_;
-  std::unique_ptr<vault::SecretStore> secrets_;
-  std::unique_ptr<audit::AuditLog> audit_;
+  audit::testing::SecurityKit security_{clock_, random_, ids_};
   std::unique_ptr<oauth::IntegrationService> integrations_;
   net::testing::FakeHttpClient http_;
   std::unique_ptr<oauth::TokenClient> tokens_;
-  std::unique_ptr<oauth::ConnectionService> connections_;
+  std::unique_ptr<connections::ConnectionService> connections_;
   metrics::MetricsRegistry metrics_;
   std::unique_ptr<ProxyService> proxy_;
   std::vector<milliseconds> slept_;
@@ -319,7 +311,7 @@ TEST_F(ProxyTest, ClearErrorsBeforeAnyCall) {
                 .status()
                 .code(),
             StatusCode::kNotFound);
-  oauth::ConnectionPatch disable;
+  connections::ConnectionPatch disable;
   disable.enabled = false;
   ASSERT_TRUE(connections_->Patch(tenant_, id_, disable, ctx_).ok());
   EXPECT_EQ(Get("calendar/v3/x").status().code(), StatusCode::kFailedPrecondition);
@@ -555,7 +547,7 @@ TEST_F(ProxyTest, TheCancelFlagStopsTheCallAndItsStream) {
 // The kill switch stops a call in flight and the rest of its streamed answer at once, and the
 // caller learns why (FAILED_PRECONDITION with the switch's reason, not CANCELLED).
 TEST_F(ProxyTest, TheKillSwitchStopsAStreamedAnswerAndSaysWhy) {
-  oauth::ProviderSwitches switches(*db_, *db_, clock_, *audit_);
+  connections::ProviderSwitches switches(*db_, *db_, clock_, security_.audit());
   ProxyService proxy(
       *catalog_, *connections_, http_, metrics_, ProxyOptions{},
       [this](milliseconds d) { slept_.push_back(d); }, &switches);

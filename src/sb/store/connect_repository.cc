@@ -606,14 +606,18 @@ Result<bool> ConnectionRepository::Delete(Transaction& tx, const TenantId& tenan
 }
 
 Result<std::vector<std::pair<TenantId, ConnectionId>>> ConnectionRepository::MaintenanceListDue(
-    Transaction& tx, Timestamp due, int limit) {
+    Transaction& tx, Timestamp due, std::string_view job_kind, int limit) {
   SB_RETURN_IF_ERROR(RequireUnscoped(tx, "connection"));
   if (limit < 1 || limit > kMaxListLimit) return InvalidArgumentError("list limit out of range");
+  // The NOT EXISTS probe uses jobs_dedupe (the partial unique index on live jobs).
   SB_ASSIGN_OR_RETURN(
       auto rows,
-      tx.Query("SELECT tenant_id, id FROM connections WHERE next_refresh_at IS NOT NULL AND "
-               "next_refresh_at <= $1 ORDER BY next_refresh_at, tenant_id, id LIMIT $2",
-               {ToUnixMicros(due), int64_t{limit}}));
+      tx.Query("SELECT c.tenant_id, c.id FROM connections c WHERE c.next_refresh_at IS NOT NULL "
+               "AND c.next_refresh_at <= $1 AND NOT EXISTS (SELECT 1 FROM jobs j WHERE "
+               "j.tenant_id = c.tenant_id AND j.kind = $2 AND j.dedupe_key = CAST(c.id AS TEXT) "
+               "AND j.dedupe_key <> '' AND j.state IN ('queued', 'running')) "
+               "ORDER BY c.next_refresh_at, c.tenant_id, c.id LIMIT $3",
+               {ToUnixMicros(due), std::string(job_kind), int64_t{limit}}));
   std::vector<std::pair<TenantId, ConnectionId>> out;
   out.reserve(rows.size());
   for (const Row& row : rows) {

@@ -177,10 +177,11 @@ class ConnectionRepository {
 
   // Maintenance (unscoped or system-tenant transactions, like SecretRepository's): up to
   // `limit` (tenant, id) pairs across tenants whose next_refresh_at <= `due`, soonest first, for
-  // the refresh scheduler, which then works on each in its own tenant transaction.
-  Result<std::vector<std::pair<TenantId, ConnectionId>>> MaintenanceListDue(Transaction& tx,
-                                                                            Timestamp due,
-                                                                            int limit);
+  // the refresh scheduler, which then queues a job for each in its own tenant transaction.
+  // Connections that already have a live job (queued or running) of kind `job_kind` with their
+  // id as dedupe key are left out, so a pass never lists again what the previous one queued.
+  Result<std::vector<std::pair<TenantId, ConnectionId>>> MaintenanceListDue(
+      Transaction& tx, Timestamp due, std::string_view job_kind, int limit);
   // Maintenance: how many connections each tenant has in each status (usage reports).
   struct StatusCount {
     TenantId tenant_id;

@@ -1,7 +1,7 @@
 // Webhook deliveries to the host app.
 //
-// Dispatcher is the outbox side (oauth::ConnectionEvents): inside the transaction of a change it
-// writes one delivery row per enabled endpoint of the tenant that subscribes to the event type,
+// Dispatcher is the outbox side (connections::ConnectionEvents): inside the transaction of a change
+// it writes one delivery row per enabled endpoint of the tenant that subscribes to the event type,
 // each with its `webhook-id` (msg_ + 128 bits, stable across retries, WH-01) and the exact JSON
 // body, and enqueues one durable "webhook.deliver" job per delivery. If the change rolls back,
 // so do its deliveries.
@@ -41,9 +41,9 @@
 #include "sb/base/ids.h"
 #include "sb/base/metrics.h"
 #include "sb/base/random.h"
+#include "sb/connections/events.h"
 #include "sb/jobs/runner.h"
 #include "sb/net/http_client.h"
-#include "sb/oauth/events.h"
 #include "sb/store/webhook_repository.h"
 #include "sb/webhooks/endpoints.h"
 
@@ -62,7 +62,7 @@ inline constexpr char kEndpointDisabledEvent[] = "webhook_endpoint.disabled";
 inline constexpr char kDeliveriesGroup[] = "webhook_deliveries";
 inline constexpr int kDefaultDeliveriesInFlight = 16;
 
-class Dispatcher final : public oauth::ConnectionEvents {
+class Dispatcher final : public connections::ConnectionEvents {
  public:
   // `max_in_flight`: the tenant's deliveries in flight at once
   // (quotas.webhook_deliveries_in_flight).

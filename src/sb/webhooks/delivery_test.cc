@@ -11,6 +11,7 @@
 #include <gtest/gtest.h>
 
 #include "sb/audit/audit_keys.h"
+#include "sb/audit/testing/security_kit.h"
 #include "sb/base/encoding.h"
 #include "sb/base/testing/fake_clock.h"
 #include "sb/net/testing/fake_http_client.h"
@@ -32,20 +33,13 @@ class DeliveryTest : public ::testing::Test {
     auto db = store::testing::OpenMigrated(backend_);
     ASSERT_TRUE(db.ok());
     db_ = std::move(*db);
-    auto keyring = vault::ParseKeyring("1:" + Base64Encode(random_.Bytes(32)), "test");
-    auto shared = std::make_shared<const vault::Keyring>(std::move(*keyring));
-    vault_ = std::make_unique<vault::Vault>(shared, random_);
-    secrets_ = std::make_unique<vault::SecretStore>(
-        *vault_, clock_,
-        [shared]() -> Result<std::shared_ptr<const vault::Keyring>> { return shared; });
-    audit_ =
-        std::make_unique<audit::AuditLog>(clock_, ids_, audit::AuditKeys::Generate(random_), 1000);
-    endpoints_ = std::make_unique<EndpointService>(*db_, *secrets_, *audit_, clock_, random_, ids_,
-                                                   EndpointPolicy{});
+    endpoints_ = std::make_unique<EndpointService>(*db_, security_.secrets(), security_.audit(),
+                                                   clock_, random_, ids_, EndpointPolicy{});
     dispatcher_ = std::make_unique<Dispatcher>(clock_, random_, ids_);
     deliverer_ = std::make_unique<Deliverer>(
-        *db_, *endpoints_, http_, clock_, random_, DeliveryOptions{}, *audit_, *dispatcher_,
-        &metrics_, [this](const std::string& host) -> Result<std::vector<std::string>> {
+        *db_, *endpoints_, http_, clock_, random_, DeliveryOptions{}, security_.audit(),
+        *dispatcher_, &metrics_,
+        [this](const std::string& host) -> Result<std::vector<std::string>> {
           std::lock_guard lock(resolved_mu_);  // deliveries resolve on several threads
           resolved_.push_back(host);
           return addresses_;
@@ -152,8 +146,9 @@ class DeliveryTest : public ::testing::Test {
                                  [&](store::Transaction& tx) -> Status {
                                    audit::Filter filter;
                                    filter.action = action;
-                                   SB_ASSIGN_OR_RETURN(auto page, audit_->List(tx, tenant_, filter,
-                                                                               std::nullopt, 100));
+                                   SB_ASSIGN_OR_RETURN(auto page,
+                                                       security_.audit().List(tx, tenant_, filter,
+                                                                              std::nullopt, 100));
                                    n = static_cast<int>(page.entries.size());
                                    return OkStatus();
                                  })
@@ -179,9 +174,7 @@ class DeliveryTest : public ::testing::Test {
   sb::testing::FakeClock clock_{FromUnixMicros(1'800'000'000'000'000)};
   SystemRandom random_;
   IdGenerator ids_{clock_, random_};
-  std::unique_ptr<vault::Vault> vault_;
-  std::unique_ptr<vault::SecretStore> secrets_;
-  std::unique_ptr<audit::AuditLog> audit_;
+  audit::testing::SecurityKit security_{clock_, random_, ids_};
   std::unique_ptr<EndpointService> endpoints_;
   net::testing::FakeHttpClient http_;
   std::vector<std::string> addresses_ = {"93.184.216.34"};
@@ -419,7 +412,7 @@ TEST_F(DeliveryTest, ZeroDisableAfterNeverDisables) {
   DeliveryOptions options;
   options.disable_after = hours(0);
   Deliverer never(
-      *db_, *endpoints_, http_, clock_, random_, options, *audit_, *dispatcher_, nullptr,
+      *db_, *endpoints_, http_, clock_, random_, options, security_.audit(), *dispatcher_, nullptr,
       [this](const std::string&) -> Result<std::vector<std::string>> { return addresses_; });
   runner_->Register(kDeliverJob, [&](jobs::JobContext& job) { return never.Handle(job); });
   http_.SetHandler([](const net::HttpRequest&) -> Result<net::HttpResponse> {

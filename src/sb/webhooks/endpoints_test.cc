@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 
 #include "sb/audit/audit_keys.h"
+#include "sb/audit/testing/security_kit.h"
 #include "sb/base/encoding.h"
 #include "sb/base/testing/fake_clock.h"
 #include "sb/store/tenant_repository.h"
@@ -23,16 +24,8 @@ class EndpointServiceTest : public ::testing::Test {
     auto db = store::testing::OpenMigrated(backend_);
     ASSERT_TRUE(db.ok());
     db_ = std::move(*db);
-    auto keyring = vault::ParseKeyring("1:" + Base64Encode(random_.Bytes(32)), "test");
-    auto shared = std::make_shared<const vault::Keyring>(std::move(*keyring));
-    vault_ = std::make_unique<vault::Vault>(shared, random_);
-    secrets_ = std::make_unique<vault::SecretStore>(
-        *vault_, clock_,
-        [shared]() -> Result<std::shared_ptr<const vault::Keyring>> { return shared; });
-    audit_ =
-        std::make_unique<audit::AuditLog>(clock_, ids_, audit::AuditKeys::Generate(random_), 1000);
-    service_ = std::make_unique<EndpointService>(*db_, *secrets_, *audit_, clock_, random_, ids_,
-                                                 EndpointPolicy{});
+    service_ = std::make_unique<EndpointService>(*db_, security_.secrets(), security_.audit(),
+                                                 clock_, random_, ids_, EndpointPolicy{});
     a_ = NewTenant();
     b_ = NewTenant();
   }
@@ -70,7 +63,8 @@ class EndpointServiceTest : public ::testing::Test {
                                    for (const auto& row : rows)
                                      text += std::get<std::string>(row.at(0));
                                    SB_ASSIGN_OR_RETURN(
-                                       auto page, audit_->List(tx, tenant, {}, std::nullopt, 100));
+                                       auto page,
+                                       security_.audit().List(tx, tenant, {}, std::nullopt, 100));
                                    for (const auto& e : page.entries) text += e.details.dump();
                                    return OkStatus();
                                  })
@@ -90,9 +84,7 @@ class EndpointServiceTest : public ::testing::Test {
   sb::testing::FakeClock clock_;
   SystemRandom random_;
   IdGenerator ids_{clock_, random_};
-  std::unique_ptr<vault::Vault> vault_;
-  std::unique_ptr<vault::SecretStore> secrets_;
-  std::unique_ptr<audit::AuditLog> audit_;
+  audit::testing::SecurityKit security_{clock_, random_, ids_};
   std::unique_ptr<EndpointService> service_;
   const audit::Context ctx_{audit::Actor{audit::ActorKind::kApiKey, "key"}, "req"};
   TenantId a_;
@@ -156,7 +148,7 @@ TEST_F(EndpointServiceTest, UrlPolicyAndUpdates) {
             StatusCode::kInvalidArgument);
 
   // A deployment that allows them (tests, local development) takes http and loopback.
-  EndpointService open(*db_, *secrets_, *audit_, clock_, random_, ids_,
+  EndpointService open(*db_, security_.secrets(), security_.audit(), clock_, random_, ids_,
                        EndpointPolicy{true, true, std::chrono::hours(1)});
   EXPECT_TRUE(open.Create(a_, Input("http://127.0.0.1:9000/hook"), ctx_).ok());
 

@@ -42,7 +42,7 @@ class ConnectSuite : public ApiSuite<Backend> {
     this->config_.providers.google_url = sandbox_->google_url();
     this->config_.providers.microsoft_url = sandbox_->microsoft_url();
     this->config_.providers.ca_file = sandbox_->ca_file();
-    this->config_.refresh.interval = std::chrono::milliseconds(0);  // tests drive RefreshDue
+    this->config_.refresh.interval = std::chrono::milliseconds(0);  // tests drive RunDueRefreshes
     this->config_.webhooks.allow_http = true;  // the test receiver is plain http on loopback
     this->config_.webhooks.allow_private_targets = true;
     this->config_.admin.usage_flush_interval = std::chrono::milliseconds(100);
@@ -489,17 +489,15 @@ TYPED_TEST_P(ConnectSuite, RefreshRotatesAndARevokedGrantNeedsReauthorization) {
       this->Connect(*browser, this->NewSession(this->key_, "alice@contoso.example"), microsoft);
   ASSERT_TRUE(done.ok());
   const std::string id = this->ConnectionIdFrom(*done);
-  auto maintenance = this->backend_.OpenMaintenance();
-  ASSERT_TRUE(maintenance.ok());
 
   // Nothing is due yet.
-  auto none = this->app_->connections().RefreshDue(**maintenance, 100);
+  auto none = this->app_->RunDueRefreshes();
   ASSERT_TRUE(none.ok()) << none.status().ToString();
   EXPECT_EQ(*none, 0);
   // Three refreshes, each due by the clock; each uses the refresh token the last one stored.
   for (int round = 1; round <= 3; ++round) {
     this->clock_.Advance(std::chrono::minutes(60));
-    auto n = this->app_->connections().RefreshDue(**maintenance, 100);
+    auto n = this->app_->RunDueRefreshes();
     ASSERT_TRUE(n.ok()) << n.status().ToString();
     EXPECT_EQ(*n, 1) << "round " << round;
     Json c = this->Connection(id);
@@ -519,7 +517,7 @@ TYPED_TEST_P(ConnectSuite, RefreshRotatesAndARevokedGrantNeedsReauthorization) {
   // No retry loop: the scheduler leaves it alone.
   const int calls = this->TokenCalls(microsoft);
   this->clock_.Advance(std::chrono::hours(2));
-  EXPECT_EQ(*this->app_->connections().RefreshDue(**maintenance, 100), 0);
+  EXPECT_EQ(*this->app_->RunDueRefreshes(), 0);
   EXPECT_EQ(this->TokenCalls(microsoft), calls);
   EXPECT_EQ(this->CountAudit("connection.refresh"), 4);
   const std::string metrics = this->Metrics().body;

@@ -19,6 +19,7 @@
 #include <gtest/gtest.h>
 
 #include "sb/store/connect_repository.h"
+#include "sb/store/job_repository.h"
 #include "sb/store/testing/conformance_fixture.h"
 
 namespace sb::store::testing {
@@ -449,6 +450,7 @@ TYPED_TEST_P(ConnectConformanceTest, ConcurrentTryLeaseAndConsumeHaveOneWinner) 
 }
 
 TYPED_TEST_P(ConnectConformanceTest, MaintenanceListsDueConnectionsAcrossTenantsSoonestFirst) {
+  const std::string kJob = "connection.refresh";
   // Fresh tenants and instants long before the fixture clock, so that on the shared PostgreSQL
   // database other tests' rows can neither interleave nor crowd ours out.
   TenantId x = this->NewTenant("x");
@@ -474,7 +476,7 @@ TYPED_TEST_P(ConnectConformanceTest, MaintenanceListsDueConnectionsAcrossTenants
     std::vector<std::pair<TenantId, ConnectionId>> out;
     Status s = (*maint)->RunUnscoped([&](Transaction& tx) -> Status {
       SB_ASSIGN_OR_RETURN(
-          out, this->conns_.MaintenanceListDue(tx, base + std::chrono::seconds(10), limit));
+          out, this->conns_.MaintenanceListDue(tx, base + std::chrono::seconds(10), kJob, limit));
       return OkStatus();
     });
     EXPECT_TRUE(s.ok()) << s.ToString();
@@ -484,18 +486,39 @@ TYPED_TEST_P(ConnectConformanceTest, MaintenanceListsDueConnectionsAcrossTenants
   std::erase_if(mine, [&](const auto& p) { return p.first != x && p.first != y; });
   EXPECT_EQ(mine, (std::vector<std::pair<TenantId, ConnectionId>>{x1, y2, x3, y4}));
   EXPECT_EQ(list(2).size(), 2u);
+  // A connection with a live job of the kind (its id as dedupe key) is left out; a job of
+  // another kind or a finished one does not count.
+  auto queue = [&](const std::pair<TenantId, ConnectionId>& c, std::string kind) {
+    JobRecord job;
+    job.tenant_id = c.first;
+    job.id = JobId(this->ids_.NewUuid());
+    job.kind = std::move(kind);
+    job.dedupe_key = c.second.value();
+    job.run_at = job.created_at = job.updated_at = base;
+    ASSERT_TRUE(this->InTenant(c.first,
+                               [&](Transaction& tx) {
+                                 return JobRepository().Enqueue(tx, c.first, job).status();
+                               })
+                    .ok());
+  };
+  queue(x1, kJob);
+  queue(y2, "connection.health_check");
+  mine = list(ConnectionRepository::kMaxListLimit);
+  std::erase_if(mine, [&](const auto& p) { return p.first != x && p.first != y; });
+  EXPECT_EQ(mine, (std::vector<std::pair<TenantId, ConnectionId>>{y2, x3, y4}));
 
   // Only unscoped or system-tenant transactions may scan across tenants.
   Status s = this->InTenant(this->a_, [&](Transaction& tx) {
-    return this->conns_.MaintenanceListDue(tx, base, 10).status();
+    return this->conns_.MaintenanceListDue(tx, base, kJob, 10).status();
   });
   EXPECT_EQ(s.code(), StatusCode::kFailedPrecondition) << s.ToString();
-  s = this->db_->RunInTenant(
-      TenantId("00000000-0000-0000-0000-000000000000"),
-      [&](Transaction& tx) { return this->conns_.MaintenanceListDue(tx, base, 10).status(); });
+  s = this->db_->RunInTenant(TenantId("00000000-0000-0000-0000-000000000000"),
+                             [&](Transaction& tx) {
+                               return this->conns_.MaintenanceListDue(tx, base, kJob, 10).status();
+                             });
   EXPECT_TRUE(s.ok()) << s.ToString();
   s = (*maint)->RunUnscoped(
-      [&](Transaction& tx) { return this->conns_.MaintenanceListDue(tx, base, 0).status(); });
+      [&](Transaction& tx) { return this->conns_.MaintenanceListDue(tx, base, kJob, 0).status(); });
   EXPECT_EQ(s.code(), StatusCode::kInvalidArgument);
 }
 

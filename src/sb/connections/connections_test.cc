@@ -1,7 +1,7 @@
 // ConnectionService's token lifecycle over SQLite with the real vault and audit log and a fake
 // token endpoint: single-flight refresh (OA-10), rotation and "keep the old refresh token",
 // invalid_grant, transient backoff into error, and the schedule with jitter.
-#include "sb/oauth/connections.h"
+#include "sb/connections/connections.h"
 
 #include <atomic>
 #include <thread>
@@ -9,15 +9,18 @@
 #include <gtest/gtest.h>
 
 #include "sb/audit/audit_keys.h"
+#include "sb/audit/testing/security_kit.h"
 #include "sb/base/encoding.h"
 #include "sb/base/testing/fake_clock.h"
+#include "sb/connections/refresh_scheduler.h"
+#include "sb/jobs/runner.h"
 #include "sb/net/testing/fake_http_client.h"
 #include "sb/store/tenant_repository.h"
 #include "sb/store/testing/test_backends.h"
 #include "sb/vault/envelope.h"
 #include "sb/vault/keyring.h"
 
-namespace sb::oauth {
+namespace sb::connections {
 namespace {
 
 using std::chrono::minutes;
@@ -50,27 +53,26 @@ class ConnectionServiceTest : public ::testing::Test {
     auto db = store::testing::OpenMigrated(backend_);
     ASSERT_TRUE(db.ok()) << db.status().ToString();
     db_ = std::move(*db);
-    auto catalog = ProviderCatalog::LoadBuiltIn();
+    auto catalog = oauth::ProviderCatalog::LoadBuiltIn();
     ASSERT_TRUE(catalog.ok());
-    catalog_ = std::make_unique<ProviderCatalog>(std::move(*catalog));
-    auto keyring = vault::ParseKeyring("1:" + Base64Encode(random_.Bytes(32)), "test");
-    ASSERT_TRUE(keyring.ok());
-    auto shared = std::make_shared<const vault::Keyring>(std::move(*keyring));
-    vault_ = std::make_unique<vault::Vault>(shared, random_);
-    secrets_ = std::make_unique<vault::SecretStore>(
-        *vault_, clock_,
-        [shared]() -> Result<std::shared_ptr<const vault::Keyring>> { return shared; });
-    audit_ =
-        std::make_unique<audit::AuditLog>(clock_, ids_, audit::AuditKeys::Generate(random_), 1000);
-    integrations_ =
-        std::make_unique<IntegrationService>(*db_, *catalog_, *secrets_, *audit_, clock_);
-    tokens_ = std::make_unique<TokenClient>(http_);
+    catalog_ = std::make_unique<oauth::ProviderCatalog>(std::move(*catalog));
+    integrations_ = std::make_unique<oauth::IntegrationService>(
+        *db_, *catalog_, security_.secrets(), security_.audit(), clock_);
+    tokens_ = std::make_unique<oauth::TokenClient>(http_);
     RefreshOptions options;
     options.max_transient_failures = 3;
     options.poll = std::chrono::milliseconds(5);
     options.node_id = "node-a";
-    service_ = std::make_unique<ConnectionService>(*db_, *catalog_, *integrations_, *secrets_,
-                                                   *audit_, *tokens_, clock_, random_, options);
+    service_ =
+        std::make_unique<ConnectionService>(*db_, *catalog_, *integrations_, security_.secrets(),
+                                            security_.audit(), *tokens_, clock_, random_, options);
+
+    scheduler_ = std::make_unique<RefreshScheduler>(*db_, *db_, *service_, clock_, ids_,
+                                                    RefreshScheduleOptions{});
+    runner_ = std::make_unique<jobs::JobRunner>(*db_, *db_, clock_, random_,
+                                                jobs::JobRunnerOptions{.threads = 4});
+    runner_->Register(kRefreshJob,
+                      [this](jobs::JobContext& job) { return scheduler_->Handle(job); });
 
     tenant_ = TenantId(ids_.NewUuid());
     ASSERT_TRUE(
@@ -80,7 +82,7 @@ class ConnectionServiceTest : public ::testing::Test {
                  return store::TenantRepository().Insert(tx, tenant_, {tenant_, "t", clock_.Now()});
                })
             .ok());
-    IntegrationInput google;
+    oauth::IntegrationInput google;
     google.provider = "google";
     google.client_id = "cid.apps.googleusercontent.com";
     google.client_secret = "client-secret";
@@ -105,15 +107,16 @@ class ConnectionServiceTest : public ::testing::Test {
         NextRefreshAt(service_->options(), clock_.Now(), *r.access_expires_at, random_);
     r.created_at = r.updated_at = clock_.Now();
     const std::string owner = store::ConnectionSecretOwner(id);
-    EXPECT_TRUE(
-        db_->RunInTenant(
-               tenant_,
-               [&](store::Transaction& tx) -> Status {
-                 SB_RETURN_IF_ERROR(store::ConnectionRepository().Insert(tx, tenant_, r));
-                 SB_RETURN_IF_ERROR(secrets_->Put(tx, {tenant_, owner, kAccessTokenField}, "at-0"));
-                 return secrets_->Put(tx, {tenant_, owner, kRefreshTokenField}, refresh_token);
-               })
-            .ok());
+    EXPECT_TRUE(db_->RunInTenant(tenant_,
+                                 [&](store::Transaction& tx) -> Status {
+                                   SB_RETURN_IF_ERROR(
+                                       store::ConnectionRepository().Insert(tx, tenant_, r));
+                                   SB_RETURN_IF_ERROR(security_.secrets().Put(
+                                       tx, {tenant_, owner, kAccessTokenField}, "at-0"));
+                                   return security_.secrets().Put(
+                                       tx, {tenant_, owner, kRefreshTokenField}, refresh_token);
+                                 })
+                    .ok());
     return id;
   }
 
@@ -125,18 +128,29 @@ class ConnectionServiceTest : public ::testing::Test {
 
   Result<AccessToken> Force() { return service_->Token(tenant_, id_, RefreshMode::kForce, ctx_); }
 
+  // One refresh scheduler pass and the refresh jobs it queued; returns how many it queued.
+  int ScheduledRefreshes() {
+    auto queued = scheduler_->EnqueueDue();
+    EXPECT_TRUE(queued.ok()) << queued.status().ToString();
+    for (auto ran = runner_->RunOnce(); ran.ok() && *ran > 0; ran = runner_->RunOnce()) {
+    }
+    auto again = scheduler_->EnqueueDue();
+    EXPECT_TRUE(again.ok() && *again == 0) << "a refresh job left its connection due";
+    return queued.ok() ? *queued : -1;
+  }
+
   store::testing::SqliteTestBackend backend_;
   std::unique_ptr<store::Database> db_;
   sb::testing::FakeClock clock_;
   SystemRandom random_;
   IdGenerator ids_{clock_, random_};
-  std::unique_ptr<ProviderCatalog> catalog_;
-  std::unique_ptr<vault::Vault> vault_;
-  std::unique_ptr<vault::SecretStore> secrets_;
-  std::unique_ptr<audit::AuditLog> audit_;
-  std::unique_ptr<IntegrationService> integrations_;
+  std::unique_ptr<oauth::ProviderCatalog> catalog_;
+  std::unique_ptr<RefreshScheduler> scheduler_;
+  std::unique_ptr<jobs::JobRunner> runner_;
+  audit::testing::SecurityKit security_{clock_, random_, ids_};
+  std::unique_ptr<oauth::IntegrationService> integrations_;
   net::testing::FakeHttpClient http_;
-  std::unique_ptr<TokenClient> tokens_;
+  std::unique_ptr<oauth::TokenClient> tokens_;
   std::unique_ptr<ConnectionService> service_;
   const audit::Context ctx_{audit::Actor{audit::ActorKind::kSystem, "test"}, ""};
   TenantId tenant_;
@@ -210,9 +224,7 @@ TEST_F(ConnectionServiceTest, InvalidGrantNeedsReauthorizationWithoutRetries) {
   clock_.Advance(std::chrono::hours(3));
   EXPECT_EQ(service_->Token(tenant_, id_, RefreshMode::kIfNeeded, ctx_).status().code(),
             StatusCode::kFailedPrecondition);
-  auto due = service_->RefreshDue(*db_, 100);
-  ASSERT_TRUE(due.ok());
-  EXPECT_EQ(*due, 0);
+  EXPECT_EQ(ScheduledRefreshes(), 0);
   EXPECT_EQ(http_.requests().size(), 1u);
 }
 
@@ -251,7 +263,8 @@ TEST_F(ConnectionServiceTest, TransientFailuresBackOffThenMarkError) {
   EXPECT_EQ(r.refresh_failures, 0);
 }
 
-// The scheduler refreshes what is due, each connection at margin + jitter before expiry.
+// The scheduler refreshes what is due, each connection at margin + jitter before expiry, through
+// refresh jobs on the durable queue (one per connection, each run once).
 TEST_F(ConnectionServiceTest, SchedulerRefreshesWhatIsDueSpreadByJitter) {
   std::vector<ConnectionId> ids = {id_};
   for (int i = 0; i < 19; ++i) ids.push_back(NewConnection("rt-" + std::to_string(i)));
@@ -267,14 +280,12 @@ TEST_F(ConnectionServiceTest, SchedulerRefreshesWhatIsDueSpreadByJitter) {
   EXPECT_GT(planned.size(), 15u);  // spread, not one burst
   http_.SetHandler(
       [](const net::HttpRequest&) -> Result<net::HttpResponse> { return TokenJson("fresh"); });
-  auto none = service_->RefreshDue(*db_, 100);
-  ASSERT_TRUE(none.ok());
-  EXPECT_EQ(*none, 0);
+  EXPECT_EQ(ScheduledRefreshes(), 0);
   clock_.Advance(minutes(56));  // past every planned time (at most 55 minutes in)
-  auto all = service_->RefreshDue(*db_, 100);
-  ASSERT_TRUE(all.ok()) << all.status().ToString();
-  EXPECT_EQ(*all, 20);
-  EXPECT_EQ(*service_->RefreshDue(*db_, 100), 0);
+  EXPECT_EQ(ScheduledRefreshes(), 20);
+  EXPECT_EQ(http_.requests().size(), 20u);  // each refreshed once, on the job queue
+  for (const auto& id : ids) EXPECT_EQ(service_->Get(tenant_, id)->token_version, 2);
+  EXPECT_EQ(ScheduledRefreshes(), 0);
 }
 
 TEST(NextRefreshAtTest, ShortLivedTokensRefreshAtHalfTheirLife) {
@@ -286,4 +297,4 @@ TEST(NextRefreshAtTest, ShortLivedTokensRefreshAtHalfTheirLife) {
 }
 
 }  // namespace
-}  // namespace sb::oauth
+}  // namespace sb::connections

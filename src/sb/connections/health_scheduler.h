@@ -4,7 +4,7 @@
 // across tenants through the maintenance database, and for each, in one transaction of its
 // tenant, moves next_check_at forward, so that no other node takes it too, and, if the
 // connection is active, enqueues a "connection.health_check" job (deduplicated per connection). The
-// job handler runs oauth::ConnectionHealth::Check, which records the outcome and raises at most one
+// job handler runs ConnectionHealth::Check, which records the outcome and raises at most one
 // alert per incident. Checks are spread: each next check comes `interval` later, minus up to a
 // tenth as jitter. Start/Stop from one controlling thread.
 #pragma once
@@ -15,13 +15,13 @@
 #include "sb/base/ids.h"
 #include "sb/base/periodic.h"
 #include "sb/base/random.h"
+#include "sb/connections/health.h"
 #include "sb/jobs/runner.h"
-#include "sb/oauth/health.h"
 #include "sb/store/connect_repository.h"
 #include "sb/store/connection_health_repository.h"
 #include "sb/store/database.h"
 
-namespace sb::health {
+namespace sb::connections {
 
 inline constexpr char kHealthCheckJob[] = "connection.health_check";
 
@@ -33,9 +33,9 @@ struct HealthScheduleOptions {
 
 class HealthScheduler {
  public:
-  HealthScheduler(store::Database& db, store::Database& maintenance,
-                  oauth::ConnectionHealth& health, const Clock& clock, Random& random,
-                  IdGenerator& ids, HealthScheduleOptions options);
+  HealthScheduler(store::Database& db, store::Database& maintenance, ConnectionHealth& health,
+                  const Clock& clock, Random& random, IdGenerator& ids,
+                  HealthScheduleOptions options);
 
   // One pass; returns how many checks it enqueued.
   Result<int> EnqueueDue();
@@ -50,7 +50,7 @@ class HealthScheduler {
 
   store::Database& db_;
   store::Database& maintenance_;
-  oauth::ConnectionHealth& health_;
+  ConnectionHealth& health_;
   const Clock& clock_;
   Random& random_;
   IdGenerator& ids_;
@@ -60,4 +60,4 @@ class HealthScheduler {
   Periodic loop_;
 };
 
-}  // namespace sb::health
+}  // namespace sb::connections

@@ -1,15 +1,13 @@
-#include "sb/oauth/connections.h"
+#include "sb/connections/connections.h"
 
 #include <algorithm>
-#include <atomic>
-#include <thread>
 #include <utility>
 
 #include "sb/base/encoding.h"
 #include "sb/base/logging.h"
 #include "sb/base/time_format.h"
 
-namespace sb::oauth {
+namespace sb::connections {
 namespace {
 
 using std::chrono::milliseconds;
@@ -59,21 +57,21 @@ Timestamp NextRefreshAt(const RefreshOptions& options, Timestamp now, Timestamp 
   return std::max(planned, half_life);
 }
 
-Result<TokenEndpoint> TokenEndpointFor(const ProviderEntry& entry) {
-  TokenEndpoint endpoint;
-  SB_ASSIGN_OR_RETURN(endpoint.token_url, ExpandUrl(entry, entry.token_url));
+Result<oauth::TokenEndpoint> TokenEndpointFor(const oauth::ProviderEntry& entry) {
+  oauth::TokenEndpoint endpoint;
+  SB_ASSIGN_OR_RETURN(endpoint.token_url, oauth::ExpandUrl(entry, entry.token_url));
   if (!entry.revocation_url.empty()) {
-    SB_ASSIGN_OR_RETURN(endpoint.revocation_url, ExpandUrl(entry, entry.revocation_url));
+    SB_ASSIGN_OR_RETURN(endpoint.revocation_url, oauth::ExpandUrl(entry, entry.revocation_url));
   }
   endpoint.auth = entry.client_auth;
   return endpoint;
 }
 
-ConnectionService::ConnectionService(store::Database& db, const ProviderCatalog& catalog,
-                                     IntegrationService& integrations, vault::SecretStore& secrets,
-                                     audit::AuditLog& audit, const TokenClient& tokens,
-                                     const Clock& clock, Random& random, RefreshOptions options,
-                                     ConnectionHooks hooks)
+ConnectionService::ConnectionService(store::Database& db, const oauth::ProviderCatalog& catalog,
+                                     oauth::IntegrationService& integrations,
+                                     vault::SecretStore& secrets, audit::AuditLog& audit,
+                                     const oauth::TokenClient& tokens, const Clock& clock,
+                                     Random& random, RefreshOptions options, ConnectionHooks hooks)
     : db_(db),
       catalog_(catalog),
       integrations_(integrations),
@@ -276,7 +274,7 @@ Result<bool> ConnectionService::Delete(const TenantId& tenant, const ConnectionI
   // 2. Revoke at the provider (OA-13): the refresh token first, which ends the whole grant at
   // providers that tie access tokens to it. The answer is recorded, never acted on.
   std::string revocation = "unsupported";
-  const ProviderEntry* entry = catalog_.Find(record->provider);
+  const oauth::ProviderEntry* entry = catalog_.Find(record->provider);
   if (entry != nullptr && !entry->revocation_url.empty() && (refresh_token || access_token)) {
     auto endpoint = TokenEndpointFor(*entry);
     auto credentials = integrations_.Credentials(tenant, record->provider);
@@ -284,14 +282,15 @@ Result<bool> ConnectionService::Delete(const TenantId& tenant, const ConnectionI
       revocation =
           "skipped: " + (endpoint.ok() ? credentials.status() : endpoint.status()).message();
     } else {
-      const ClientCredentials client{credentials->client_id, std::move(credentials->client_secret)};
+      const oauth::ClientCredentials client{credentials->client_id,
+                                            std::move(credentials->client_secret)};
       auto result = refresh_token
                         ? tokens_.Revoke(*endpoint, client, refresh_token->view(), "refresh_token")
                         : tokens_.Revoke(*endpoint, client, access_token->view(), "access_token");
       if (const auto* accepted = std::get_if<bool>(&result)) {
         revocation = *accepted ? "revoked" : "refused";
       } else {
-        revocation = "failed: " + std::get<TokenError>(result).ToString();
+        revocation = "failed: " + std::get<oauth::TokenError>(result).ToString();
       }
     }
   }
@@ -469,16 +468,16 @@ Result<AccessToken> ConnectionService::RefreshLeased(const TenantId& tenant,
   ClearLease(failed);
   failed.updated_at = started;
 
-  const ProviderEntry* entry = catalog_.Find(leased.provider);
+  const oauth::ProviderEntry* entry = catalog_.Find(leased.provider);
   if (entry == nullptr) {
     failed.status = ConnectionStatus::kError;
     failed.next_refresh_at = started + options_.backoff_max;
-    TokenError error{TokenErrorKind::kPermanent,
-                     0,
-                     "unknown_provider",
-                     "the provider is no longer in the catalog",
-                     std::nullopt,
-                     std::nullopt};
+    oauth::TokenError error{oauth::TokenErrorKind::kPermanent,
+                            0,
+                            "unknown_provider",
+                            "the provider is no longer in the catalog",
+                            std::nullopt,
+                            std::nullopt};
     SB_RETURN_IF_ERROR(RecordFailure(tenant, std::move(failed), from, error, ctx));
     return FailedPreconditionError("the provider is no longer in the catalog");
   }
@@ -503,30 +502,31 @@ Result<AccessToken> ConnectionService::RefreshLeased(const TenantId& tenant,
     failed.next_refresh_at = failed.status == ConnectionStatus::kError
                                  ? std::optional(started + options_.backoff_max)
                                  : std::nullopt;
-    TokenError error{TokenErrorKind::kPermanent,
-                     0,
-                     "not_refreshable",
-                     why.message(),
-                     std::nullopt,
-                     std::nullopt};
+    oauth::TokenError error{oauth::TokenErrorKind::kPermanent,
+                            0,
+                            "not_refreshable",
+                            why.message(),
+                            std::nullopt,
+                            std::nullopt};
     SB_RETURN_IF_ERROR(RecordFailure(tenant, std::move(failed), from, error, ctx));
     return FailedPreconditionError("cannot refresh: " + why.message());
   }
 
-  const ClientCredentials client{credentials->client_id, std::move(credentials->client_secret)};
+  const oauth::ClientCredentials client{credentials->client_id,
+                                        std::move(credentials->client_secret)};
   auto result = tokens_.Refresh(*endpoint, client, refresh_token->view());
 
-  if (auto* error = std::get_if<TokenError>(&result)) {
+  if (auto* error = std::get_if<oauth::TokenError>(&result)) {
     const Timestamp now = clock_.Now();
     failed.updated_at = now;
     switch (error->kind) {
-      case TokenErrorKind::kInvalidGrant:
+      case oauth::TokenErrorKind::kInvalidGrant:
         // The grant is dead: no retry, the user must reconnect (OA-10).
         failed.status = ConnectionStatus::kReauthorizationRequired;
         failed.status_reason = "the provider refused the refresh token: " + error->ToString();
         failed.next_refresh_at.reset();
         break;
-      case TokenErrorKind::kTransient: {
+      case oauth::TokenErrorKind::kTransient: {
         failed.refresh_failures += 1;
         auto delay = Backoff(failed.refresh_failures);
         if (error->retry_after) delay = std::max(delay, *error->retry_after);
@@ -542,10 +542,10 @@ Result<AccessToken> ConnectionService::RefreshLeased(const TenantId& tenant,
         }
         break;
       }
-      case TokenErrorKind::kInvalidClient:
-      case TokenErrorKind::kPermanent:
+      case oauth::TokenErrorKind::kInvalidClient:
+      case oauth::TokenErrorKind::kPermanent:
         failed.status = ConnectionStatus::kError;
-        failed.status_reason = (error->kind == TokenErrorKind::kInvalidClient
+        failed.status_reason = (error->kind == oauth::TokenErrorKind::kInvalidClient
                                     ? "the provider refused the integration's client credentials: "
                                     : "the provider refused the refresh: ") +
                                error->ToString();
@@ -553,7 +553,7 @@ Result<AccessToken> ConnectionService::RefreshLeased(const TenantId& tenant,
         break;
     }
     SB_RETURN_IF_ERROR(RecordFailure(tenant, failed, from, *error, ctx));
-    if (error->kind == TokenErrorKind::kTransient) {
+    if (error->kind == oauth::TokenErrorKind::kTransient) {
       return UnavailableError("the provider is unavailable; retrying at " +
                               FormatRfc3339(*failed.next_refresh_at));
     }
@@ -562,7 +562,7 @@ Result<AccessToken> ConnectionService::RefreshLeased(const TenantId& tenant,
 
   // Success: store the new tokens, with the lease release and the audit entry, in one
   // transaction, compared-and-set on the version we leased (OA-10).
-  TokenResponse& response = std::get<TokenResponse>(result);
+  oauth::TokenResponse& response = std::get<oauth::TokenResponse>(result);
   const Timestamp now = clock_.Now();
   ConnectionRecord next = failed;
   next.status = ConnectionStatus::kActive;
@@ -612,7 +612,7 @@ Result<AccessToken> ConnectionService::RefreshLeased(const TenantId& tenant,
 }
 
 Status ConnectionService::RecordFailure(const TenantId& tenant, ConnectionRecord next,
-                                        ConnectionStatus from, const TokenError& error,
+                                        ConnectionStatus from, const oauth::TokenError& error,
                                         const audit::Context& ctx) {
   static constexpr std::string_view kOutcomes[] = {"invalid_grant", "invalid_client", "transient",
                                                    "permanent"};
@@ -644,28 +644,4 @@ Status ConnectionService::RecordFailure(const TenantId& tenant, ConnectionRecord
   });
 }
 
-Result<int> ConnectionService::RefreshDue(store::Database& maintenance, int limit) {
-  std::vector<std::pair<TenantId, ConnectionId>> due;
-  SB_RETURN_IF_ERROR(
-      maintenance.RunUnscoped(store::TxMode::kReadOnly, [&](store::Transaction& tx) -> Status {
-        SB_ASSIGN_OR_RETURN(due, repo_.MaintenanceListDue(tx, clock_.Now(), limit));
-        return OkStatus();
-      }));
-  const audit::Context ctx{audit::Actor{audit::ActorKind::kSystem, "token-refresh"}, ""};
-  std::atomic<size_t> next{0};
-  std::atomic<int> refreshed{0};
-  auto work = [&] {
-    for (size_t i = next++; i < due.size(); i = next++) {
-      auto token = Token(due[i].first, due[i].second, RefreshMode::kIfDue, ctx);
-      if (token.ok() && token->refreshed) ++refreshed;
-    }
-  };
-  const int threads = std::clamp<int>(options_.concurrency, 1, 64);
-  std::vector<std::thread> pool;
-  for (int t = 1; t < threads && static_cast<size_t>(t) < due.size(); ++t) pool.emplace_back(work);
-  work();
-  for (auto& thread : pool) thread.join();
-  return refreshed.load();
-}
-
-}  // namespace sb::oauth
+}  // namespace sb::connections

@@ -29,15 +29,15 @@
 #include "sb/base/clock.h"
 #include "sb/base/ids.h"
 #include "sb/base/metrics.h"
+#include "sb/connections/connections.h"
+#include "sb/connections/events.h"
+#include "sb/connections/provider_switches.h"
 #include "sb/net/http_client.h"
 #include "sb/oauth/catalog.h"
-#include "sb/oauth/connections.h"
-#include "sb/oauth/events.h"
-#include "sb/oauth/provider_switches.h"
 #include "sb/store/connection_health_repository.h"
 #include "sb/store/database.h"
 
-namespace sb::oauth {
+namespace sb::connections {
 
 // Error kinds (stored in last_error_kind).
 inline constexpr char kTokenRejected[] = "token_rejected";  // 401 after a refresh
@@ -72,7 +72,7 @@ struct HealthView {
 
 class ConnectionHealth {
  public:
-  ConnectionHealth(store::Database& db, const ProviderCatalog& catalog,
+  ConnectionHealth(store::Database& db, const oauth::ProviderCatalog& catalog,
                    ConnectionService& connections, net::HttpClient& http, const Clock& clock,
                    HealthOptions options, metrics::MetricsRegistry* metrics = nullptr,
                    ConnectionEvents* events = nullptr, ProviderSwitches* switches = nullptr);
@@ -104,7 +104,7 @@ class ConnectionHealth {
   std::optional<CallOutcome> ReauthorizationOutcome(const TenantId& tenant, const ConnectionId& id);
 
   store::Database& db_;
-  const ProviderCatalog& catalog_;
+  const oauth::ProviderCatalog& catalog_;
   ConnectionService& connections_;
   net::HttpClient& http_;
   const Clock& clock_;
@@ -125,4 +125,4 @@ class ConnectionHealth {
 // The suggestion for `view` (also used by the health API for connections never checked).
 std::string RecoverySuggestion(const HealthView& view, Timestamp now);
 
-}  // namespace sb::oauth
+}  // namespace sb::connections

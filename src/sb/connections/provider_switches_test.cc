@@ -1,7 +1,7 @@
 // ProviderSwitches over SQLite: per-tenant and global switches combine, Set audits and applies
 // at once on its node, another node learns a change on Reload (its poll), and in-flight calls
 // registered with Track are cancelled when their provider is switched off.
-#include "sb/oauth/provider_switches.h"
+#include "sb/connections/provider_switches.h"
 
 #include <thread>
 
@@ -13,7 +13,7 @@
 #include "sb/store/tenant_repository.h"
 #include "sb/store/testing/test_backends.h"
 
-namespace sb::oauth {
+namespace sb::connections {
 namespace {
 
 class ProviderSwitchesTest : public ::testing::Test {
@@ -132,4 +132,4 @@ TEST_F(ProviderSwitchesTest, ThePollerPicksUpChangesFromOtherNodes) {
 }
 
 }  // namespace
-}  // namespace sb::oauth
+}  // namespace sb::connections

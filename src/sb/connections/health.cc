@@ -1,4 +1,4 @@
-#include "sb/oauth/health.h"
+#include "sb/connections/health.h"
 
 #include <utility>
 
@@ -7,7 +7,7 @@
 #include "sb/oauth/token_client.h"
 #include "sb/vault/secure_buffer.h"
 
-namespace sb::oauth {
+namespace sb::connections {
 namespace {
 
 using store::ConnectionStatus;
@@ -55,7 +55,7 @@ Json HealthEventData(const HealthView& view) {
 
 }  // namespace
 
-ConnectionHealth::ConnectionHealth(store::Database& db, const ProviderCatalog& catalog,
+ConnectionHealth::ConnectionHealth(store::Database& db, const oauth::ProviderCatalog& catalog,
                                    ConnectionService& connections, net::HttpClient& http,
                                    const Clock& clock, HealthOptions options,
                                    metrics::MetricsRegistry* metrics, ConnectionEvents* events,
@@ -228,7 +228,7 @@ CallOutcome ConnectionHealth::LiveCall(const TenantId& tenant, const ConnectionI
     *skip_reason = token.status().message();
     return {};
   }
-  const ProviderEntry* entry = catalog_.Find(token->provider);
+  const oauth::ProviderEntry* entry = catalog_.Find(token->provider);
   const std::string& url_template =
       entry == nullptr
           ? std::string()
@@ -238,7 +238,7 @@ CallOutcome ConnectionHealth::LiveCall(const TenantId& tenant, const ConnectionI
     *skip_reason = "the provider has no identity endpoint to call";
     return {};
   }
-  auto url = ExpandUrl(*entry, url_template);
+  auto url = oauth::ExpandUrl(*entry, url_template);
   if (!url.ok()) {
     *skipped = true;
     *skip_reason = url.status().message();
@@ -267,9 +267,11 @@ CallOutcome ConnectionHealth::LiveCall(const TenantId& tenant, const ConnectionI
     }
     std::optional<Timestamp> retry_at;
     if (auto header = response->Header("Retry-After")) {
-      if (auto wait = ParseRetryAfter(*header, clock_.Now())) retry_at = clock_.Now() + *wait;
+      if (auto wait = oauth::ParseRetryAfter(*header, clock_.Now()))
+        retry_at = clock_.Now() + *wait;
     }
-    return OutcomeOf(response->status, retry_at, IsRateLimit403(response->status, response->body));
+    return OutcomeOf(response->status, retry_at,
+                     oauth::IsRateLimit403(response->status, response->body));
   }
   return {};
 }
@@ -352,4 +354,4 @@ std::string RecoverySuggestion(const HealthView& view, Timestamp now) {
   return "";
 }
 
-}  // namespace sb::oauth
+}  // namespace sb::connections

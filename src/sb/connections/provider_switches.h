@@ -31,7 +31,7 @@
 #include "sb/store/admin_repository.h"
 #include "sb/store/database.h"
 
-namespace sb::oauth {
+namespace sb::connections {
 
 class ProviderSwitches {
  private:
@@ -113,4 +113,4 @@ class ProviderSwitches {
   std::unique_ptr<Periodic> poller_;
 };
 
-}  // namespace sb::oauth
+}  // namespace sb::connections

@@ -1,11 +1,11 @@
-#include "sb/oauth/provider_switches.h"
+#include "sb/connections/provider_switches.h"
 
 #include <algorithm>
 #include <utility>
 
 #include "sb/base/logging.h"
 
-namespace sb::oauth {
+namespace sb::connections {
 
 ProviderSwitches::Call::~Call() { owner_->Untrack(it_); }
 
@@ -141,4 +141,4 @@ void ProviderSwitches::Untrack(std::list<Tracked>::iterator it) {
   calls_.erase(it);
 }
 
-}  // namespace sb::oauth
+}  // namespace sb::connections

@@ -1,8 +1,8 @@
-#include "sb/oauth/failure_summary.h"
+#include "sb/connections/failure_summary.h"
 
 #include <algorithm>
 
-namespace sb::oauth {
+namespace sb::connections {
 
 FailureSummary::FailureSummary(std::chrono::seconds window, size_t max_keys)
     : window_(std::max(window, std::chrono::seconds(1))),
@@ -52,4 +52,4 @@ size_t FailureSummary::size() const {
   return windows_.size();
 }
 
-}  // namespace sb::oauth
+}  // namespace sb::connections

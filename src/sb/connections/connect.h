@@ -33,19 +33,19 @@
 #include "sb/base/ids.h"
 #include "sb/base/metrics.h"
 #include "sb/base/random.h"
+#include "sb/connections/connections.h"
+#include "sb/connections/failure_summary.h"
+#include "sb/connections/provider_switches.h"
 #include "sb/oauth/catalog.h"
-#include "sb/oauth/connections.h"
-#include "sb/oauth/failure_summary.h"
 #include "sb/oauth/integrations.h"
 #include "sb/oauth/jwks_cache.h"
-#include "sb/oauth/provider_switches.h"
 #include "sb/oauth/token_client.h"
 #include "sb/store/connect_repository.h"
 #include "sb/store/database.h"
 #include "sb/store/tenant_repository.h"
 #include "sb/vault/secret_store.h"
 
-namespace sb::oauth {
+namespace sb::connections {
 
 struct ConnectOptions {
   // Where browsers reach this hub: the hosted page and the redirect URI live under it.
@@ -126,9 +126,9 @@ struct CallbackParams {
 
 class ConnectService {
  public:
-  ConnectService(store::Database& db, const ProviderCatalog& catalog,
-                 IntegrationService& integrations, vault::SecretStore& secrets,
-                 audit::AuditLog& audit, const TokenClient& tokens, JwksCache& jwks,
+  ConnectService(store::Database& db, const oauth::ProviderCatalog& catalog,
+                 oauth::IntegrationService& integrations, vault::SecretStore& secrets,
+                 audit::AuditLog& audit, const oauth::TokenClient& tokens, oauth::JwksCache& jwks,
                  net::HttpClient& http, const Clock& clock, Random& random, IdGenerator& ids,
                  ConnectOptions options, RefreshOptions refresh,
                  metrics::MetricsRegistry* metrics = nullptr, ConnectionEvents* events = nullptr,
@@ -182,12 +182,12 @@ class ConnectService {
                     const CallbackFailure& failure, const std::string& request_id, Json details);
 
   store::Database& db_;
-  const ProviderCatalog& catalog_;
-  IntegrationService& integrations_;
+  const oauth::ProviderCatalog& catalog_;
+  oauth::IntegrationService& integrations_;
   vault::SecretStore& secrets_;
   audit::AuditLog& audit_;
-  const TokenClient& tokens_;
-  JwksCache& jwks_;
+  const oauth::TokenClient& tokens_;
+  oauth::JwksCache& jwks_;
   net::HttpClient& http_;
   const Clock& clock_;
   Random& random_;
@@ -212,4 +212,4 @@ std::string HashHex(std::string_view value);
 // Splits "<tenant uuid>.<secret>"; nullopt when malformed.
 std::optional<std::pair<TenantId, std::string>> SplitTenantToken(std::string_view token);
 
-}  // namespace sb::oauth
+}  // namespace sb::connections

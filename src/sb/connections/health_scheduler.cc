@@ -1,15 +1,15 @@
-#include "sb/health/scheduler.h"
+#include "sb/connections/health_scheduler.h"
 
 #include <utility>
 #include <vector>
 
 #include "sb/base/logging.h"
 
-namespace sb::health {
+namespace sb::connections {
 
 HealthScheduler::HealthScheduler(store::Database& db, store::Database& maintenance,
-                                 oauth::ConnectionHealth& health, const Clock& clock,
-                                 Random& random, IdGenerator& ids, HealthScheduleOptions options)
+                                 ConnectionHealth& health, const Clock& clock, Random& random,
+                                 IdGenerator& ids, HealthScheduleOptions options)
     : db_(db),
       maintenance_(maintenance),
       health_(health),
@@ -96,4 +96,4 @@ jobs::JobResult HealthScheduler::Handle(jobs::JobContext& job) {
   return jobs::JobResult::Done();
 }
 
-}  // namespace sb::health
+}  // namespace sb::connections

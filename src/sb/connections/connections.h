@@ -36,17 +36,17 @@
 #include "sb/base/ids.h"
 #include "sb/base/metrics.h"
 #include "sb/base/random.h"
+#include "sb/connections/events.h"
+#include "sb/connections/provider_switches.h"
 #include "sb/oauth/catalog.h"
-#include "sb/oauth/events.h"
 #include "sb/oauth/integrations.h"
-#include "sb/oauth/provider_switches.h"
 #include "sb/oauth/token_client.h"
 #include "sb/store/connect_repository.h"
 #include "sb/store/database.h"
 #include "sb/usage/meter.h"
 #include "sb/vault/secret_store.h"
 
-namespace sb::oauth {
+namespace sb::connections {
 
 struct RefreshOptions {
   // Refresh this long before the access token expires...
@@ -56,8 +56,6 @@ struct RefreshOptions {
   std::chrono::seconds jitter{120};
   // On demand (proxy, sync) a token is refreshed when it expires within this.
   std::chrono::seconds on_demand_margin{60};
-  // Connections the scheduler refreshes at once.
-  int concurrency = 4;
   // How long a node may hold a connection's refresh lease (longer than a token call can take).
   std::chrono::milliseconds lease{30'000};
   // Transient failures (429, 5xx, timeouts) in a row before the connection is marked error.
@@ -82,7 +80,7 @@ Timestamp NextRefreshAt(const RefreshOptions& options, Timestamp now, Timestamp 
 // How a caller wants a token.
 enum class RefreshMode {
   kIfNeeded,  // on demand (proxy, sync): refresh only when the token expires within the margin
-  kIfDue,     // the scheduler: refresh when next_refresh_at has come
+  kIfDue,     // a scheduled refresh job: refresh when next_refresh_at has come
   kForce,     // always refresh (API, tests); a concurrent refresh by another node counts
 };
 
@@ -118,9 +116,9 @@ struct ConnectionHooks {
 
 class ConnectionService {
  public:
-  ConnectionService(store::Database& db, const ProviderCatalog& catalog,
-                    IntegrationService& integrations, vault::SecretStore& secrets,
-                    audit::AuditLog& audit, const TokenClient& tokens, const Clock& clock,
+  ConnectionService(store::Database& db, const oauth::ProviderCatalog& catalog,
+                    oauth::IntegrationService& integrations, vault::SecretStore& secrets,
+                    audit::AuditLog& audit, const oauth::TokenClient& tokens, const Clock& clock,
                     Random& random, RefreshOptions options, ConnectionHooks hooks = {});
 
   Result<std::vector<store::ConnectionRecord>> List(const TenantId& tenant,
@@ -147,12 +145,6 @@ class ConnectionService {
   Result<AccessToken> Token(const TenantId& tenant, const ConnectionId& id, RefreshMode mode,
                             const audit::Context& ctx);
 
-  // One scheduler pass: refreshes up to `limit` connections that are due, listed across
-  // tenants through `maintenance` (the BYPASSRLS role on PostgreSQL, RLS-07; it reads only
-  // tenant and connection ids) and refreshed each in its own tenant's transactions. Returns
-  // how many were refreshed (failures are recorded on the connections).
-  Result<int> RefreshDue(store::Database& maintenance, int limit);
-
   const RefreshOptions& options() const { return options_; }
 
  private:
@@ -174,7 +166,7 @@ class ConnectionService {
   // Ends a failed refresh: stores `next` (status, reason, schedule; lease released) and
   // audits it.
   Status RecordFailure(const TenantId& tenant, store::ConnectionRecord next,
-                       store::ConnectionStatus from, const TokenError& error,
+                       store::ConnectionStatus from, const oauth::TokenError& error,
                        const audit::Context& ctx);
   // Sets a status outside refresh (PATCH, failures before a token call), audited.
   Status ChangeStatus(store::Transaction& tx, const TenantId& tenant,
@@ -190,11 +182,11 @@ class ConnectionService {
                      RefreshMode mode);
 
   store::Database& db_;
-  const ProviderCatalog& catalog_;
-  IntegrationService& integrations_;
+  const oauth::ProviderCatalog& catalog_;
+  oauth::IntegrationService& integrations_;
   vault::SecretStore& secrets_;
   audit::AuditLog& audit_;
-  const TokenClient& tokens_;
+  const oauth::TokenClient& tokens_;
   const Clock& clock_;
   Random& random_;
   const RefreshOptions options_;
@@ -215,6 +207,6 @@ inline constexpr char kRefreshTokenField[] = "refresh_token";
 
 // The token endpoint of `entry` for a connection (placeholders filled from defaults and the
 // connection's provider tenant where the provider has one).
-Result<TokenEndpoint> TokenEndpointFor(const ProviderEntry& entry);
+Result<oauth::TokenEndpoint> TokenEndpointFor(const oauth::ProviderEntry& entry);
 
-}  // namespace sb::oauth
+}  // namespace sb::connections

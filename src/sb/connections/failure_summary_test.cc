@@ -1,8 +1,8 @@
-#include "sb/oauth/failure_summary.h"
+#include "sb/connections/failure_summary.h"
 
 #include <gtest/gtest.h>
 
-namespace sb::oauth {
+namespace sb::connections {
 namespace {
 
 using std::chrono::seconds;
@@ -47,4 +47,4 @@ TEST(FailureSummary, MemoryIsBounded) {
 }
 
 }  // namespace
-}  // namespace sb::oauth
+}  // namespace sb::connections

@@ -24,7 +24,7 @@
 #include "sb/base/clock.h"
 #include "sb/base/ids.h"
 
-namespace sb::oauth {
+namespace sb::connections {
 
 class FailureSummary {
  public:
@@ -58,4 +58,4 @@ class FailureSummary {
   std::map<Key, Window> windows_;  // guarded by mu_
 };
 
-}  // namespace sb::oauth
+}  // namespace sb::connections

@@ -1,4 +1,4 @@
-#include "sb/oauth/connect.h"
+#include "sb/connections/connect.h"
 
 #include <algorithm>
 #include <utility>
@@ -12,7 +12,7 @@
 #include "sb/store/tenant_repository.h"
 #include "sb/vault/digest.h"
 
-namespace sb::oauth {
+namespace sb::connections {
 namespace {
 
 using store::ConnectionRecord;
@@ -112,13 +112,13 @@ std::optional<std::pair<TenantId, std::string>> SplitTenantToken(std::string_vie
   return std::pair(TenantId(std::string(tenant)), std::string(secret));
 }
 
-ConnectService::ConnectService(store::Database& db, const ProviderCatalog& catalog,
-                               IntegrationService& integrations, vault::SecretStore& secrets,
-                               audit::AuditLog& audit, const TokenClient& tokens, JwksCache& jwks,
-                               net::HttpClient& http, const Clock& clock, Random& random,
-                               IdGenerator& ids, ConnectOptions options, RefreshOptions refresh,
-                               metrics::MetricsRegistry* metrics, ConnectionEvents* events,
-                               ProviderSwitches* switches)
+ConnectService::ConnectService(store::Database& db, const oauth::ProviderCatalog& catalog,
+                               oauth::IntegrationService& integrations, vault::SecretStore& secrets,
+                               audit::AuditLog& audit, const oauth::TokenClient& tokens,
+                               oauth::JwksCache& jwks, net::HttpClient& http, const Clock& clock,
+                               Random& random, IdGenerator& ids, ConnectOptions options,
+                               RefreshOptions refresh, metrics::MetricsRegistry* metrics,
+                               ConnectionEvents* events, ProviderSwitches* switches)
     : db_(db),
       catalog_(catalog),
       integrations_(integrations),
@@ -208,7 +208,7 @@ Result<CreatedSession> ConnectService::CreateSession(const TenantId& tenant,
     }
   }
   CreatedSession out;
-  out.token = tenant.value() + "." + NewOpaqueSecret(random_);
+  out.token = tenant.value() + "." + oauth::NewOpaqueSecret(random_);
   out.url = PublicUrl() + "/connect/" + out.token;
   store::ConnectSessionRecord& r = out.record;
   r.tenant_id = tenant;
@@ -285,7 +285,7 @@ Result<std::vector<ProviderChoice>> ConnectService::Choices(const Session& sessi
         std::find(allowed.begin(), allowed.end(), integration.provider) == allowed.end()) {
       continue;
     }
-    const ProviderEntry* entry = catalog_.Find(integration.provider);
+    const oauth::ProviderEntry* entry = catalog_.Find(integration.provider);
     if (entry == nullptr) continue;
     // A provider under a kill switch is not offered.
     if (switches_ != nullptr && !switches_->Enabled(session.tenant, entry->id)) continue;
@@ -348,19 +348,19 @@ Result<AuthorizationStart> ConnectService::Start(const std::string& token,
       chosen.push_back(ServiceGrant{grant.service, grant.write && offered->write});
     }
   }
-  const ProviderEntry& entry = *catalog_.Find(provider);
+  const oauth::ProviderEntry& entry = *catalog_.Find(provider);
   SB_ASSIGN_OR_RETURN(auto integration, integrations_.Get(session.tenant, provider));
   if (!integration) return InvalidArgumentError("this connect session does not offer " + provider);
   SB_ASSIGN_OR_RETURN(auto scopes, catalog_.ScopesFor(provider, ServicePairs(chosen),
                                                       integration->record.extra_scopes));
 
   AuthorizationStart out;
-  const std::string state = session.tenant.value() + "." + NewOpaqueSecret(random_);
+  const std::string state = session.tenant.value() + "." + oauth::NewOpaqueSecret(random_);
   const bool openid = !entry.issuer.empty();
-  const std::string nonce = openid ? NewOpaqueSecret(random_) : "";
-  std::optional<Pkce> pkce;
-  if (entry.pkce == PkceMethod::kS256) pkce = NewPkce(random_);
-  out.browser_binding = NewOpaqueSecret(random_);
+  const std::string nonce = openid ? oauth::NewOpaqueSecret(random_) : "";
+  std::optional<oauth::Pkce> pkce;
+  if (entry.pkce == oauth::PkceMethod::kS256) pkce = oauth::NewPkce(random_);
+  out.browser_binding = oauth::NewOpaqueSecret(random_);
 
   store::OAuthTransactionRecord tx_record;
   tx_record.tenant_id = session.tenant;
@@ -402,7 +402,7 @@ Result<AuthorizationStart> ConnectService::Start(const std::string& token,
                           {"end_user_id", session.record.end_user_id}}});
   }));
 
-  SB_ASSIGN_OR_RETURN(std::string url, ExpandUrl(entry, entry.authorization_url));
+  SB_ASSIGN_OR_RETURN(std::string url, oauth::ExpandUrl(entry, entry.authorization_url));
   std::vector<std::pair<std::string, std::string>> query = {
       {"response_type", "code"},
       {"client_id", integration->record.client_id},
@@ -569,7 +569,7 @@ std::variant<CallbackSuccess, CallbackFailure> ConnectService::DoCallback(const 
   }
 
   // 4. The provider's answer.
-  const ProviderEntry* entry = catalog_.Find(txr->provider);
+  const oauth::ProviderEntry* entry = catalog_.Find(txr->provider);
   if (entry == nullptr) {
     return fail(400, "provider_unavailable", "This provider is not available",
                 "The provider is no longer offered.");
@@ -602,7 +602,7 @@ std::variant<CallbackSuccess, CallbackFailure> ConnectService::DoCallback(const 
     return fail(400, "invalid_request", "The provider's answer is incomplete",
                 "The sign-in response carries no authorization code.");
   }
-  if (entry->pkce == PkceMethod::kS256 && !verifier) {
+  if (entry->pkce == oauth::PkceMethod::kS256 && !verifier) {
     return fail(500, "internal", "Something went wrong on our side",
                 "The connection attempt lost its PKCE verifier. Start again from the app.");
   }
@@ -615,11 +615,12 @@ std::variant<CallbackSuccess, CallbackFailure> ConnectService::DoCallback(const 
                 "The app's connection to this provider is disabled or incomplete.");
   }
   const bool allow_reassignment = credentials->allow_reassignment;
-  const ClientCredentials client{credentials->client_id, std::move(credentials->client_secret)};
+  const oauth::ClientCredentials client{credentials->client_id,
+                                        std::move(credentials->client_secret)};
   auto exchanged = tokens_.ExchangeCode(*endpoint, client, p.code, txr->redirect_uri,
                                         verifier ? verifier->view() : std::string_view());
-  if (auto* error = std::get_if<TokenError>(&exchanged)) {
-    const bool transient = error->kind == TokenErrorKind::kTransient;
+  if (auto* error = std::get_if<oauth::TokenError>(&exchanged)) {
+    const bool transient = error->kind == oauth::TokenErrorKind::kTransient;
     return fail(transient ? 503 : 400, "token_exchange_failed",
                 "The provider did not complete the sign-in",
                 transient ? "The provider is temporarily unavailable. Please try again."
@@ -627,7 +628,7 @@ std::variant<CallbackSuccess, CallbackFailure> ConnectService::DoCallback(const 
                             "the app.",
                 Json{{"error", error->ToString()}});
   }
-  TokenResponse& tokens = std::get<TokenResponse>(exchanged);
+  oauth::TokenResponse& tokens = std::get<oauth::TokenResponse>(exchanged);
 
   // 6. Who the account is: the ID token (OA-14), or the userinfo endpoint without OIDC.
   Identity identity;
@@ -636,7 +637,7 @@ std::variant<CallbackSuccess, CallbackFailure> ConnectService::DoCallback(const 
       return fail(400, "invalid_id_token", "The provider's answer could not be verified",
                   "The provider sent no ID token.");
     }
-    IdTokenExpectations expected;
+    oauth::IdTokenExpectations expected;
     expected.issuer = entry->issuer;
     // Google documents both forms of its issuer (OA-15).
     if (entry->issuer.starts_with("https://accounts.google.com")) {
@@ -644,8 +645,8 @@ std::variant<CallbackSuccess, CallbackFailure> ConnectService::DoCallback(const 
     }
     expected.client_id = client.client_id;
     expected.allowed_algs = entry->id_token_algorithms;
-    Result<IdTokenClaims> claims = InternalError("no JWKS");
-    auto jwks_url = ExpandUrl(*entry, entry->jwks_url);
+    Result<oauth::IdTokenClaims> claims = InternalError("no JWKS");
+    auto jwks_url = oauth::ExpandUrl(*entry, entry->jwks_url);
     if (jwks_url.ok()) {
       for (bool refetch : {false, true}) {
         auto keys = jwks_.Get(*jwks_url, refetch);
@@ -653,7 +654,7 @@ std::variant<CallbackSuccess, CallbackFailure> ConnectService::DoCallback(const 
           claims = keys.status();
           break;
         }
-        claims = ValidateIdToken(*tokens.id_token, **keys, expected, clock_);
+        claims = oauth::ValidateIdToken(*tokens.id_token, **keys, expected, clock_);
         if (claims.ok() || claims.status().code() != StatusCode::kNotFound) break;
       }
     }
@@ -675,14 +676,14 @@ std::variant<CallbackSuccess, CallbackFailure> ConnectService::DoCallback(const 
                                                                                 : claims->subject;
     identity.email = !claims->email.empty() ? claims->email : claims->preferred_username;
   } else if (!entry->userinfo_url.empty()) {
-    auto url = ExpandUrl(*entry, entry->userinfo_url);
+    auto url = oauth::ExpandUrl(*entry, entry->userinfo_url);
     net::HttpRequest request;
     if (url.ok()) request.url = *url;
     request.headers = {{"Authorization", "Bearer " + std::string(tokens.access_token.view())},
                        {"Accept", "application/json"}};
     auto response = url.ok() ? http_.Send(request) : Result<net::HttpResponse>(url.status());
     if (response.ok() && response->status == 200 && response->body.size() < 65536) {
-      UserinfoIdentity found = ParseUserinfo(response->body);
+      oauth::UserinfoIdentity found = oauth::ParseUserinfo(response->body);
       identity.subject = std::move(found.subject);
       identity.email = std::move(found.email);
     }
@@ -834,4 +835,4 @@ std::variant<CallbackSuccess, CallbackFailure> ConnectService::DoCallback(const 
   return success;
 }
 
-}  // namespace sb::oauth
+}  // namespace sb::connections

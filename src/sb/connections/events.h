@@ -12,7 +12,7 @@
 #include "sb/base/status.h"
 #include "sb/store/database.h"
 
-namespace sb::oauth {
+namespace sb::connections {
 
 class ConnectionEvents {
  public:
@@ -21,4 +21,4 @@ class ConnectionEvents {
                       const Json& data) = 0;
 };
 
-}  // namespace sb::oauth
+}  // namespace sb::connections
