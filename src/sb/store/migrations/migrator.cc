@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <map>
+#include <utility>
 
 namespace sb::store {
 namespace {
@@ -44,10 +45,11 @@ bool IsSqlIdentifier(std::string_view name) {
 }
 
 Migrator::Migrator(Database& db, const Clock& clock, MigratorOptions options)
-    : db_(db),
-      clock_(clock),
-      options_(std::move(options)),
-      migrations_(MigrationsFor(db.backend())) {}
+    : Migrator(db, clock, std::move(options), MigrationsFor(db.backend())) {}
+
+Migrator::Migrator(Database& db, const Clock& clock, MigratorOptions options,
+                   std::span<const Migration> migrations)
+    : db_(db), clock_(clock), options_(std::move(options)), migrations_(migrations) {}
 
 std::string Migrator::Render(std::string_view sql) const {
   std::string out(sql);

@@ -35,7 +35,13 @@ struct MigrationState {
 
 class Migrator {
  public:
+  // Applies the embedded migrations of the database's backend.
   Migrator(Database& db, const Clock& clock, MigratorOptions options = {});
+  // Applies `migrations` instead (ordered by version from 1, without gaps; a prefix of the
+  // embedded list migrates up to a version): for tests of the migrator and of the schema.
+  // `migrations` must outlive the Migrator.
+  Migrator(Database& db, const Clock& clock, MigratorOptions options,
+           std::span<const Migration> migrations);
 
   // Applies all pending migrations in version order; returns how many were applied.
   // Errors: INVALID_ARGUMENT (bad app_role), FAILED_PRECONDITION (the database has a version
