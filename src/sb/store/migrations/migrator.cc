@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <map>
+#include <utility>
 
 namespace sb::store {
 namespace {
@@ -33,6 +34,56 @@ std::span<const Migration> MigrationsFor(Backend backend) {
   return backend == Backend::kPostgres ? PostgresMigrations() : SqliteMigrations();
 }
 
+// The column a tenant_isolation policy compares; "" for a value outside the enum.
+std::string_view ColumnName(TenantColumn column) {
+  switch (column) {
+    case TenantColumn::kTenantId:
+      return "tenant_id";
+    case TenantColumn::kId:
+      return "id";
+  }
+  return "";
+}
+
+// The privileges granted to the app role; "" for a value outside the enum.
+std::string_view Privileges(Grants grants) {
+  switch (grants) {
+    case Grants::kReadWrite:
+      return "SELECT, INSERT, UPDATE, DELETE";
+    case Grants::kSelectInsert:
+      return "SELECT, INSERT";
+    case Grants::kSelectInsertUpdate:
+      return "SELECT, INSERT, UPDATE";
+  }
+  return "";
+}
+
+// The row-level security of security.md 3.2 for one tenant table, with {{app_role}}: ENABLE +
+// FORCE (the owner is subject to it too), a RESTRICTIVE policy that fails closed when
+// app.tenant_id is unset or empty (NULLIF), a PERMISSIVE policy without which the restrictive
+// one would allow nothing, and the grants. Errors: INVALID_ARGUMENT (bad declaration).
+Result<std::string> TenantTableSql(const TenantTable& table) {
+  const std::string_view column = ColumnName(table.column);
+  const std::string_view privileges = Privileges(table.grants);
+  if (!IsSqlIdentifier(table.name) || column.empty() || privileges.empty()) {
+    return InvalidArgumentError("migrator: bad tenant table declaration '" +
+                                std::string(table.name) + "'");
+  }
+  const std::string name = "switchboard." + std::string(table.name);
+  const std::string role(kRolePlaceholder);
+  const std::string match =
+      std::string(column) + " = NULLIF(current_setting('app.tenant_id', true), '')::uuid";
+  std::string sql;
+  sql += "ALTER TABLE " + name + " ENABLE ROW LEVEL SECURITY;\n";
+  sql += "ALTER TABLE " + name + " FORCE ROW LEVEL SECURITY;\n";
+  sql += "CREATE POLICY tenant_isolation ON " + name + " AS RESTRICTIVE FOR ALL TO " + role +
+         "\n  USING (" + match + ") WITH CHECK (" + match + ");\n";
+  sql += "CREATE POLICY tenant_allow ON " + name + " AS PERMISSIVE FOR ALL TO " + role +
+         "\n  USING (true) WITH CHECK (true);\n";
+  sql += "GRANT " + std::string(privileges) + " ON " + name + " TO " + role + ";\n";
+  return sql;
+}
+
 }  // namespace
 
 bool IsSqlIdentifier(std::string_view name) {
@@ -44,10 +95,11 @@ bool IsSqlIdentifier(std::string_view name) {
 }
 
 Migrator::Migrator(Database& db, const Clock& clock, MigratorOptions options)
-    : db_(db),
-      clock_(clock),
-      options_(std::move(options)),
-      migrations_(MigrationsFor(db.backend())) {}
+    : Migrator(db, clock, std::move(options), MigrationsFor(db.backend())) {}
+
+Migrator::Migrator(Database& db, const Clock& clock, MigratorOptions options,
+                   std::span<const Migration> migrations)
+    : db_(db), clock_(clock), options_(std::move(options)), migrations_(migrations) {}
 
 std::string Migrator::Render(std::string_view sql) const {
   std::string out(sql);
@@ -87,15 +139,24 @@ Result<std::vector<MigrationState>> Migrator::ReadApplied(Transaction& tx) {
   return applied;
 }
 
-sb::Status Migrator::Apply(const Migration& m) {
+Result<std::string> Migrator::UpScript(const Migration& m) const {
+  std::string sql(m.up);
+  for (const TenantTable& table : m.tenant_tables) {
+    SB_ASSIGN_OR_RETURN(std::string rls, TenantTableSql(table));  // validated on both backends
+    if (db_.backend() == Backend::kPostgres) sql += rls;
+  }
+  return Render(sql);
+}
+
+sb::Status Migrator::Apply(const Migration& m, std::string_view up) {
   return db_.RunUnscoped([&](Transaction& tx) -> sb::Status {
     SB_RETURN_IF_ERROR(Lock(tx));
     SB_ASSIGN_OR_RETURN(auto applied, ReadApplied(tx));
     for (const auto& a : applied) {
       if (a.version == m.version) return OkStatus();  // another migrator was faster
     }
-    SB_RETURN_IF_ERROR(tx.ExecuteScript(Render(m.up))
-                           .WithContext("migration " + std::to_string(m.version) + " up"));
+    SB_RETURN_IF_ERROR(
+        tx.ExecuteScript(up).WithContext("migration " + std::to_string(m.version) + " up"));
     return tx
         .Execute("INSERT INTO schema_migrations (version, name, applied_at) VALUES ($1, $2, $3)",
                  {m.version, std::string(m.name), ToUnixMicros(clock_.Now())})
@@ -130,13 +191,16 @@ Result<int> Migrator::Up() {
                                      std::to_string(s.version) + "; the binary is too old");
     }
   }
-  int count = 0;
+  // Every pending script first, so that a bad declaration fails before anything is applied.
+  std::vector<std::pair<const Migration*, std::string>> pending;
   for (const MigrationState& s : states) {
     if (s.applied) continue;
-    SB_RETURN_IF_ERROR(Apply(*Find(s.version)));
-    ++count;
+    const Migration* m = Find(s.version);
+    SB_ASSIGN_OR_RETURN(std::string up, UpScript(*m));
+    pending.emplace_back(m, std::move(up));
   }
-  return count;
+  for (const auto& [m, up] : pending) SB_RETURN_IF_ERROR(Apply(*m, up));
+  return static_cast<int>(pending.size());
 }
 
 Result<int> Migrator::Down(int n) {

@@ -3,9 +3,10 @@
 // migration runs in one transaction together with its tracking row, so a failure leaves no
 // half-applied version. On PostgreSQL the Migrator must be given a Database connected as the
 // owner role (not the app role); it creates schema `switchboard` if missing, grants the app
-// role USAGE on it, and serializes concurrent migrators with a transaction-level advisory lock.
-// Not thread-safe; run one Migrator at a time per process (other processes are serialized by
-// the database).
+// role USAGE on it, writes the row-level security policies and grants of the tenant tables a
+// migration declares (in that migration's transaction, after its up script), and serializes
+// concurrent migrators with a transaction-level advisory lock. Not thread-safe; run one
+// Migrator at a time per process (other processes are serialized by the database).
 #pragma once
 
 #include <cstdint>
@@ -35,11 +36,18 @@ struct MigrationState {
 
 class Migrator {
  public:
+  // Applies the embedded migrations of the database's backend.
   Migrator(Database& db, const Clock& clock, MigratorOptions options = {});
+  // Applies `migrations` instead (ordered by version from 1, without gaps; a prefix of the
+  // embedded list migrates up to a version): for tests of the migrator and of the schema.
+  // `migrations` must outlive the Migrator.
+  Migrator(Database& db, const Clock& clock, MigratorOptions options,
+           std::span<const Migration> migrations);
 
   // Applies all pending migrations in version order; returns how many were applied.
-  // Errors: INVALID_ARGUMENT (bad app_role), FAILED_PRECONDITION (the database has a version
-  // this binary does not know), or the database error of the failing migration.
+  // Errors: INVALID_ARGUMENT (bad app_role, or a pending migration declares a tenant table
+  // with a bad name or enum value; then none is applied), FAILED_PRECONDITION (the database
+  // has a version this binary does not know), or the database error of the failing migration.
   Result<int> Up();
 
   // Reverts the `n` most recently applied migrations, newest first; returns how many were
@@ -52,7 +60,11 @@ class Migrator {
  private:
   sb::Status Bootstrap();
   Result<std::vector<MigrationState>> ReadApplied(Transaction& tx);
-  sb::Status Apply(const Migration& m);
+  // The up script, followed on PostgreSQL by the row-level security and grants of the
+  // migration's tenant tables (migration.h), with the app role filled in.
+  // Errors: INVALID_ARGUMENT (a bad tenant table declaration, on every backend).
+  Result<std::string> UpScript(const Migration& m) const;
+  sb::Status Apply(const Migration& m, std::string_view up);
   sb::Status Revert(const Migration& m);
   std::string Render(std::string_view sql) const;
   const Migration* Find(int64_t version) const;

@@ -1,7 +1,9 @@
 // PostgreSQL variants of the migrations, following security.md 3.2 exactly: tables owned by the
-// migrating (owner) role, ENABLE + FORCE ROW LEVEL SECURITY, a RESTRICTIVE tenant_isolation
-// policy that fails closed when app.tenant_id is unset or empty, a PERMISSIVE allow policy,
-// tenant-first composite keys, and only SELECT/INSERT/UPDATE/DELETE granted to the app role.
+// migrating (owner) role, tenant-first composite keys, and every table of tenant data declared
+// in its migration's tenant tables, for which the Migrator writes ENABLE + FORCE ROW LEVEL
+// SECURITY, a RESTRICTIVE tenant_isolation policy that fails closed when app.tenant_id is unset
+// or empty, a PERMISSIVE allow policy, and the grants to the app role (at most
+// SELECT/INSERT/UPDATE/DELETE). See migration.h.
 #include "sb/store/migrations/migration.h"
 
 namespace sb::store {
@@ -13,14 +15,6 @@ CREATE TABLE switchboard.tenants (
   name       text   NOT NULL,
   created_at bigint NOT NULL
 );
-ALTER TABLE switchboard.tenants ENABLE ROW LEVEL SECURITY;
-ALTER TABLE switchboard.tenants FORCE  ROW LEVEL SECURITY;
-CREATE POLICY tenant_isolation ON switchboard.tenants AS RESTRICTIVE FOR ALL TO {{app_role}}
-  USING      (id = NULLIF(current_setting('app.tenant_id', true), '')::uuid)
-  WITH CHECK (id = NULLIF(current_setting('app.tenant_id', true), '')::uuid);
-CREATE POLICY tenant_allow ON switchboard.tenants AS PERMISSIVE FOR ALL TO {{app_role}}
-  USING (true) WITH CHECK (true);
-GRANT SELECT, INSERT, UPDATE, DELETE ON switchboard.tenants TO {{app_role}};
 
 CREATE TABLE switchboard.api_keys (
   tenant_id    uuid   NOT NULL REFERENCES switchboard.tenants (id),
@@ -34,14 +28,6 @@ CREATE TABLE switchboard.api_keys (
   PRIMARY KEY (tenant_id, id),
   UNIQUE (tenant_id, key_hash)
 );
-ALTER TABLE switchboard.api_keys ENABLE ROW LEVEL SECURITY;
-ALTER TABLE switchboard.api_keys FORCE  ROW LEVEL SECURITY;
-CREATE POLICY tenant_isolation ON switchboard.api_keys AS RESTRICTIVE FOR ALL TO {{app_role}}
-  USING      (tenant_id = NULLIF(current_setting('app.tenant_id', true), '')::uuid)
-  WITH CHECK (tenant_id = NULLIF(current_setting('app.tenant_id', true), '')::uuid);
-CREATE POLICY tenant_allow ON switchboard.api_keys AS PERMISSIVE FOR ALL TO {{app_role}}
-  USING (true) WITH CHECK (true);
-GRANT SELECT, INSERT, UPDATE, DELETE ON switchboard.api_keys TO {{app_role}};
 )sql";
 
 constexpr std::string_view kV1Down = R"sql(
@@ -49,9 +35,12 @@ DROP TABLE switchboard.api_keys;
 DROP TABLE switchboard.tenants;
 )sql";
 
-// Migration 2: the tamper-evident audit log (see the SQLite variant). The tenant-table pattern
-// of security.md 3.2, except that the app role may never change or delete an entry or a
-// checkpoint (defence in depth: only SELECT and INSERT), and may update only the chain heads.
+// The tenants table is its own tenant: its policy compares `id`.
+constexpr TenantTable kV1Tables[] = {{"tenants", TenantColumn::kId}, {"api_keys"}};
+
+// Migration 2: the tamper-evident audit log (see the SQLite variant). Tenant tables, except that
+// the app role may never change or delete an entry or a checkpoint (defence in depth: only
+// SELECT and INSERT), and may update only the chain heads.
 constexpr std::string_view kV2Up = R"sql(
 CREATE TABLE switchboard.audit_entries (
   tenant_id   uuid   NOT NULL,  -- no foreign key: entries outlive tenants; nil id = system chain
@@ -77,14 +66,6 @@ CREATE TABLE switchboard.audit_entries (
 );
 CREATE INDEX audit_entries_by_time ON switchboard.audit_entries (tenant_id, occurred_at);
 CREATE INDEX audit_entries_by_action ON switchboard.audit_entries (tenant_id, action);
-ALTER TABLE switchboard.audit_entries ENABLE ROW LEVEL SECURITY;
-ALTER TABLE switchboard.audit_entries FORCE  ROW LEVEL SECURITY;
-CREATE POLICY tenant_isolation ON switchboard.audit_entries AS RESTRICTIVE FOR ALL TO {{app_role}}
-  USING      (tenant_id = NULLIF(current_setting('app.tenant_id', true), '')::uuid)
-  WITH CHECK (tenant_id = NULLIF(current_setting('app.tenant_id', true), '')::uuid);
-CREATE POLICY tenant_allow ON switchboard.audit_entries AS PERMISSIVE FOR ALL TO {{app_role}}
-  USING (true) WITH CHECK (true);
-GRANT SELECT, INSERT ON switchboard.audit_entries TO {{app_role}};
 
 CREATE TABLE switchboard.audit_heads (
   tenant_id            uuid   NOT NULL PRIMARY KEY,
@@ -92,14 +73,6 @@ CREATE TABLE switchboard.audit_heads (
   chain_hash           text   NOT NULL,
   last_checkpoint_hash text   NOT NULL
 );
-ALTER TABLE switchboard.audit_heads ENABLE ROW LEVEL SECURITY;
-ALTER TABLE switchboard.audit_heads FORCE  ROW LEVEL SECURITY;
-CREATE POLICY tenant_isolation ON switchboard.audit_heads AS RESTRICTIVE FOR ALL TO {{app_role}}
-  USING      (tenant_id = NULLIF(current_setting('app.tenant_id', true), '')::uuid)
-  WITH CHECK (tenant_id = NULLIF(current_setting('app.tenant_id', true), '')::uuid);
-CREATE POLICY tenant_allow ON switchboard.audit_heads AS PERMISSIVE FOR ALL TO {{app_role}}
-  USING (true) WITH CHECK (true);
-GRANT SELECT, INSERT, UPDATE ON switchboard.audit_heads TO {{app_role}};
 
 CREATE TABLE switchboard.audit_checkpoints (
   tenant_id            uuid   NOT NULL,
@@ -111,15 +84,6 @@ CREATE TABLE switchboard.audit_checkpoints (
   signature            text   NOT NULL,
   PRIMARY KEY (tenant_id, seq)
 );
-ALTER TABLE switchboard.audit_checkpoints ENABLE ROW LEVEL SECURITY;
-ALTER TABLE switchboard.audit_checkpoints FORCE  ROW LEVEL SECURITY;
-CREATE POLICY tenant_isolation ON switchboard.audit_checkpoints
-  AS RESTRICTIVE FOR ALL TO {{app_role}}
-  USING      (tenant_id = NULLIF(current_setting('app.tenant_id', true), '')::uuid)
-  WITH CHECK (tenant_id = NULLIF(current_setting('app.tenant_id', true), '')::uuid);
-CREATE POLICY tenant_allow ON switchboard.audit_checkpoints AS PERMISSIVE FOR ALL TO {{app_role}}
-  USING (true) WITH CHECK (true);
-GRANT SELECT, INSERT ON switchboard.audit_checkpoints TO {{app_role}};
 )sql";
 
 constexpr std::string_view kV2Down = R"sql(
@@ -128,8 +92,14 @@ DROP TABLE switchboard.audit_heads;
 DROP TABLE switchboard.audit_entries;
 )sql";
 
+constexpr TenantTable kV2Tables[] = {
+    {"audit_entries", TenantColumn::kTenantId, Grants::kSelectInsert},
+    {"audit_heads", TenantColumn::kTenantId, Grants::kSelectInsertUpdate},
+    {"audit_checkpoints", TenantColumn::kTenantId, Grants::kSelectInsert},
+};
+
 // Migration 3: the token vault (see the SQLite variant). vault_state holds no tenant data, so
-// it has no row-level security; vault_secrets follows the tenant-table pattern.
+// it has no row-level security and grants its rights itself; vault_secrets is a tenant table.
 constexpr std::string_view kV3Up = R"sql(
 CREATE TABLE switchboard.vault_state (
   id                  integer NOT NULL PRIMARY KEY CHECK (id = 1),
@@ -151,20 +121,14 @@ CREATE TABLE switchboard.vault_secrets (
 );
 CREATE INDEX vault_secrets_by_version
   ON switchboard.vault_secrets (key_version, tenant_id, owner_id, field);
-ALTER TABLE switchboard.vault_secrets ENABLE ROW LEVEL SECURITY;
-ALTER TABLE switchboard.vault_secrets FORCE  ROW LEVEL SECURITY;
-CREATE POLICY tenant_isolation ON switchboard.vault_secrets AS RESTRICTIVE FOR ALL TO {{app_role}}
-  USING      (tenant_id = NULLIF(current_setting('app.tenant_id', true), '')::uuid)
-  WITH CHECK (tenant_id = NULLIF(current_setting('app.tenant_id', true), '')::uuid);
-CREATE POLICY tenant_allow ON switchboard.vault_secrets AS PERMISSIVE FOR ALL TO {{app_role}}
-  USING (true) WITH CHECK (true);
-GRANT SELECT, INSERT, UPDATE, DELETE ON switchboard.vault_secrets TO {{app_role}};
 )sql";
 
 constexpr std::string_view kV3Down = R"sql(
 DROP TABLE switchboard.vault_secrets;
 DROP TABLE switchboard.vault_state;
 )sql";
+
+constexpr TenantTable kV3Tables[] = {{"vault_secrets"}};
 
 // Migration 4: integrations (see the SQLite variant), a tenant table like the others.
 constexpr std::string_view kV4Up = R"sql(
@@ -180,19 +144,13 @@ CREATE TABLE switchboard.integrations (
   version      bigint  NOT NULL CHECK (version >= 1),
   PRIMARY KEY (tenant_id, provider)
 );
-ALTER TABLE switchboard.integrations ENABLE ROW LEVEL SECURITY;
-ALTER TABLE switchboard.integrations FORCE  ROW LEVEL SECURITY;
-CREATE POLICY tenant_isolation ON switchboard.integrations AS RESTRICTIVE FOR ALL TO {{app_role}}
-  USING      (tenant_id = NULLIF(current_setting('app.tenant_id', true), '')::uuid)
-  WITH CHECK (tenant_id = NULLIF(current_setting('app.tenant_id', true), '')::uuid);
-CREATE POLICY tenant_allow ON switchboard.integrations AS PERMISSIVE FOR ALL TO {{app_role}}
-  USING (true) WITH CHECK (true);
-GRANT SELECT, INSERT, UPDATE, DELETE ON switchboard.integrations TO {{app_role}};
 )sql";
 
 constexpr std::string_view kV4Down = R"sql(
 DROP TABLE switchboard.integrations;
 )sql";
+
+constexpr TenantTable kV4Tables[] = {{"integrations"}};
 
 // Migration 5: the connect flow (see the SQLite variant), three tenant tables like the others.
 constexpr std::string_view kV5Up = R"sql(
@@ -211,15 +169,6 @@ CREATE TABLE switchboard.connect_sessions (
   UNIQUE (tenant_id, token_hash)
 );
 CREATE INDEX connect_sessions_by_expiry ON switchboard.connect_sessions (tenant_id, expires_at);
-ALTER TABLE switchboard.connect_sessions ENABLE ROW LEVEL SECURITY;
-ALTER TABLE switchboard.connect_sessions FORCE  ROW LEVEL SECURITY;
-CREATE POLICY tenant_isolation ON switchboard.connect_sessions
-  AS RESTRICTIVE FOR ALL TO {{app_role}}
-  USING      (tenant_id = NULLIF(current_setting('app.tenant_id', true), '')::uuid)
-  WITH CHECK (tenant_id = NULLIF(current_setting('app.tenant_id', true), '')::uuid);
-CREATE POLICY tenant_allow ON switchboard.connect_sessions AS PERMISSIVE FOR ALL TO {{app_role}}
-  USING (true) WITH CHECK (true);
-GRANT SELECT, INSERT, UPDATE, DELETE ON switchboard.connect_sessions TO {{app_role}};
 
 CREATE TABLE switchboard.oauth_transactions (
   tenant_id       uuid   NOT NULL REFERENCES switchboard.tenants (id),
@@ -239,15 +188,6 @@ CREATE TABLE switchboard.oauth_transactions (
 );
 CREATE INDEX oauth_transactions_by_expiry
   ON switchboard.oauth_transactions (tenant_id, expires_at);
-ALTER TABLE switchboard.oauth_transactions ENABLE ROW LEVEL SECURITY;
-ALTER TABLE switchboard.oauth_transactions FORCE  ROW LEVEL SECURITY;
-CREATE POLICY tenant_isolation ON switchboard.oauth_transactions
-  AS RESTRICTIVE FOR ALL TO {{app_role}}
-  USING      (tenant_id = NULLIF(current_setting('app.tenant_id', true), '')::uuid)
-  WITH CHECK (tenant_id = NULLIF(current_setting('app.tenant_id', true), '')::uuid);
-CREATE POLICY tenant_allow ON switchboard.oauth_transactions AS PERMISSIVE FOR ALL TO {{app_role}}
-  USING (true) WITH CHECK (true);
-GRANT SELECT, INSERT, UPDATE, DELETE ON switchboard.oauth_transactions TO {{app_role}};
 
 CREATE TABLE switchboard.connections (
   tenant_id          uuid    NOT NULL REFERENCES switchboard.tenants (id),
@@ -280,14 +220,6 @@ CREATE INDEX connections_by_end_user ON switchboard.connections (tenant_id, end_
 CREATE INDEX connections_by_provider ON switchboard.connections (tenant_id, provider, status, id);
 CREATE INDEX connections_due ON switchboard.connections (next_refresh_at, tenant_id, id)
   WHERE next_refresh_at IS NOT NULL;
-ALTER TABLE switchboard.connections ENABLE ROW LEVEL SECURITY;
-ALTER TABLE switchboard.connections FORCE  ROW LEVEL SECURITY;
-CREATE POLICY tenant_isolation ON switchboard.connections AS RESTRICTIVE FOR ALL TO {{app_role}}
-  USING      (tenant_id = NULLIF(current_setting('app.tenant_id', true), '')::uuid)
-  WITH CHECK (tenant_id = NULLIF(current_setting('app.tenant_id', true), '')::uuid);
-CREATE POLICY tenant_allow ON switchboard.connections AS PERMISSIVE FOR ALL TO {{app_role}}
-  USING (true) WITH CHECK (true);
-GRANT SELECT, INSERT, UPDATE, DELETE ON switchboard.connections TO {{app_role}};
 )sql";
 
 constexpr std::string_view kV5Down = R"sql(
@@ -295,6 +227,8 @@ DROP TABLE switchboard.connections;
 DROP TABLE switchboard.oauth_transactions;
 DROP TABLE switchboard.connect_sessions;
 )sql";
+
+constexpr TenantTable kV5Tables[] = {{"connect_sessions"}, {"oauth_transactions"}, {"connections"}};
 
 // Migration 6: the durable job queue (see the SQLite variant), a tenant table like the others.
 // The leasing scan runs as the BYPASSRLS maintenance role; handlers' calls run in the tenant.
@@ -322,19 +256,13 @@ CREATE INDEX jobs_due ON switchboard.jobs (state, run_at, priority);
 CREATE INDEX jobs_by_state ON switchboard.jobs (tenant_id, state, id);
 CREATE UNIQUE INDEX jobs_dedupe ON switchboard.jobs (tenant_id, kind, dedupe_key)
   WHERE dedupe_key <> '' AND state IN ('queued', 'running');
-ALTER TABLE switchboard.jobs ENABLE ROW LEVEL SECURITY;
-ALTER TABLE switchboard.jobs FORCE  ROW LEVEL SECURITY;
-CREATE POLICY tenant_isolation ON switchboard.jobs AS RESTRICTIVE FOR ALL TO {{app_role}}
-  USING      (tenant_id = NULLIF(current_setting('app.tenant_id', true), '')::uuid)
-  WITH CHECK (tenant_id = NULLIF(current_setting('app.tenant_id', true), '')::uuid);
-CREATE POLICY tenant_allow ON switchboard.jobs AS PERMISSIVE FOR ALL TO {{app_role}}
-  USING (true) WITH CHECK (true);
-GRANT SELECT, INSERT, UPDATE, DELETE ON switchboard.jobs TO {{app_role}};
 )sql";
 
 constexpr std::string_view kV6Down = R"sql(
 DROP TABLE switchboard.jobs;
 )sql";
+
+constexpr TenantTable kV6Tables[] = {{"jobs"}};
 
 // Migration 7: webhooks to the host app (see the SQLite variant), two tenant tables like the
 // others. Deliveries go with their endpoint through the tenant-first foreign key.
@@ -353,15 +281,6 @@ CREATE TABLE switchboard.webhook_endpoints (
   version               bigint  NOT NULL CHECK (version >= 1),
   PRIMARY KEY (tenant_id, id)
 );
-ALTER TABLE switchboard.webhook_endpoints ENABLE ROW LEVEL SECURITY;
-ALTER TABLE switchboard.webhook_endpoints FORCE  ROW LEVEL SECURITY;
-CREATE POLICY tenant_isolation ON switchboard.webhook_endpoints
-  AS RESTRICTIVE FOR ALL TO {{app_role}}
-  USING      (tenant_id = NULLIF(current_setting('app.tenant_id', true), '')::uuid)
-  WITH CHECK (tenant_id = NULLIF(current_setting('app.tenant_id', true), '')::uuid);
-CREATE POLICY tenant_allow ON switchboard.webhook_endpoints AS PERMISSIVE FOR ALL TO {{app_role}}
-  USING (true) WITH CHECK (true);
-GRANT SELECT, INSERT, UPDATE, DELETE ON switchboard.webhook_endpoints TO {{app_role}};
 
 CREATE TABLE switchboard.webhook_deliveries (
   tenant_id        uuid    NOT NULL REFERENCES switchboard.tenants (id),
@@ -388,21 +307,14 @@ CREATE INDEX webhook_deliveries_by_endpoint
 CREATE INDEX webhook_deliveries_by_state ON switchboard.webhook_deliveries (tenant_id, state, id);
 CREATE INDEX webhook_deliveries_by_event_type
   ON switchboard.webhook_deliveries (tenant_id, event_type, id);
-ALTER TABLE switchboard.webhook_deliveries ENABLE ROW LEVEL SECURITY;
-ALTER TABLE switchboard.webhook_deliveries FORCE  ROW LEVEL SECURITY;
-CREATE POLICY tenant_isolation ON switchboard.webhook_deliveries
-  AS RESTRICTIVE FOR ALL TO {{app_role}}
-  USING      (tenant_id = NULLIF(current_setting('app.tenant_id', true), '')::uuid)
-  WITH CHECK (tenant_id = NULLIF(current_setting('app.tenant_id', true), '')::uuid);
-CREATE POLICY tenant_allow ON switchboard.webhook_deliveries AS PERMISSIVE FOR ALL TO {{app_role}}
-  USING (true) WITH CHECK (true);
-GRANT SELECT, INSERT, UPDATE, DELETE ON switchboard.webhook_deliveries TO {{app_role}};
 )sql";
 
 constexpr std::string_view kV7Down = R"sql(
 DROP TABLE switchboard.webhook_deliveries;
 DROP TABLE switchboard.webhook_endpoints;
 )sql";
+
+constexpr TenantTable kV7Tables[] = {{"webhook_endpoints"}, {"webhook_deliveries"}};
 
 // Migration 8: endpoint health and per-endpoint concurrency (see the SQLite variant). Both
 // tables keep their RLS policies; new columns need nothing more.
@@ -440,14 +352,6 @@ CREATE TABLE switchboard.provider_switches (
   updated_at bigint  NOT NULL,
   PRIMARY KEY (tenant_id, provider)
 );
-ALTER TABLE switchboard.provider_switches ENABLE ROW LEVEL SECURITY;
-ALTER TABLE switchboard.provider_switches FORCE  ROW LEVEL SECURITY;
-CREATE POLICY tenant_isolation ON switchboard.provider_switches AS RESTRICTIVE FOR ALL TO {{app_role}}
-  USING      (tenant_id = NULLIF(current_setting('app.tenant_id', true), '')::uuid)
-  WITH CHECK (tenant_id = NULLIF(current_setting('app.tenant_id', true), '')::uuid);
-CREATE POLICY tenant_allow ON switchboard.provider_switches AS PERMISSIVE FOR ALL TO {{app_role}}
-  USING (true) WITH CHECK (true);
-GRANT SELECT, INSERT, UPDATE, DELETE ON switchboard.provider_switches TO {{app_role}};
 
 CREATE TABLE switchboard.connection_health (
   tenant_id            uuid    NOT NULL,
@@ -475,14 +379,6 @@ INSERT INTO switchboard.connection_health (tenant_id, connection_id, last_error_
                                consecutive_failures, next_check_at, updated_at)
   SELECT tenant_id, id, '', '', 0, created_at, created_at FROM switchboard.connections;
 ALTER TABLE switchboard.connections FORCE ROW LEVEL SECURITY;
-ALTER TABLE switchboard.connection_health ENABLE ROW LEVEL SECURITY;
-ALTER TABLE switchboard.connection_health FORCE  ROW LEVEL SECURITY;
-CREATE POLICY tenant_isolation ON switchboard.connection_health AS RESTRICTIVE FOR ALL TO {{app_role}}
-  USING      (tenant_id = NULLIF(current_setting('app.tenant_id', true), '')::uuid)
-  WITH CHECK (tenant_id = NULLIF(current_setting('app.tenant_id', true), '')::uuid);
-CREATE POLICY tenant_allow ON switchboard.connection_health AS PERMISSIVE FOR ALL TO {{app_role}}
-  USING (true) WITH CHECK (true);
-GRANT SELECT, INSERT, UPDATE, DELETE ON switchboard.connection_health TO {{app_role}};
 
 CREATE TABLE switchboard.usage_counters (
   tenant_id uuid   NOT NULL REFERENCES switchboard.tenants (id),
@@ -491,14 +387,6 @@ CREATE TABLE switchboard.usage_counters (
   count     bigint NOT NULL CHECK (count >= 0),
   PRIMARY KEY (tenant_id, day, metric)
 );
-ALTER TABLE switchboard.usage_counters ENABLE ROW LEVEL SECURITY;
-ALTER TABLE switchboard.usage_counters FORCE  ROW LEVEL SECURITY;
-CREATE POLICY tenant_isolation ON switchboard.usage_counters AS RESTRICTIVE FOR ALL TO {{app_role}}
-  USING      (tenant_id = NULLIF(current_setting('app.tenant_id', true), '')::uuid)
-  WITH CHECK (tenant_id = NULLIF(current_setting('app.tenant_id', true), '')::uuid);
-CREATE POLICY tenant_allow ON switchboard.usage_counters AS PERMISSIVE FOR ALL TO {{app_role}}
-  USING (true) WITH CHECK (true);
-GRANT SELECT, INSERT, UPDATE, DELETE ON switchboard.usage_counters TO {{app_role}};
 )sql";
 
 constexpr std::string_view kV9Down = R"sql(
@@ -506,6 +394,9 @@ DROP TABLE switchboard.usage_counters;
 DROP TABLE switchboard.connection_health;
 DROP TABLE switchboard.provider_switches;
 )sql";
+
+constexpr TenantTable kV9Tables[] = {
+    {"provider_switches"}, {"connection_health"}, {"usage_counters"}};
 
 // Migration 10: connect-flow abuse controls (see the SQLite variant). Both tables keep their
 // row-level security (ENABLE + FORCE, tenant_isolation) and grants: only columns are added.
@@ -537,15 +428,15 @@ ALTER TABLE switchboard.jobs DROP COLUMN group_limit, DROP COLUMN concurrency_gr
 )sql";
 
 constexpr Migration kMigrations[] = {
-    {1, "tenants_and_api_keys", kV1Up, kV1Down},
-    {2, "audit_log", kV2Up, kV2Down},
-    {3, "vault", kV3Up, kV3Down},
-    {4, "integrations", kV4Up, kV4Down},
-    {5, "connect", kV5Up, kV5Down},
-    {6, "jobs", kV6Up, kV6Down},
-    {7, "webhooks", kV7Up, kV7Down},
+    {1, "tenants_and_api_keys", kV1Up, kV1Down, kV1Tables},
+    {2, "audit_log", kV2Up, kV2Down, kV2Tables},
+    {3, "vault", kV3Up, kV3Down, kV3Tables},
+    {4, "integrations", kV4Up, kV4Down, kV4Tables},
+    {5, "connect", kV5Up, kV5Down, kV5Tables},
+    {6, "jobs", kV6Up, kV6Down, kV6Tables},
+    {7, "webhooks", kV7Up, kV7Down, kV7Tables},
     {8, "webhook_endpoint_health", kV8Up, kV8Down},
-    {9, "admin_and_health", kV9Up, kV9Down},
+    {9, "admin_and_health", kV9Up, kV9Down, kV9Tables},
     {10, "connect_abuse_controls", kV10Up, kV10Down},
     {11, "job_concurrency_groups", kV11Up, kV11Down},
 };
