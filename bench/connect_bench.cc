@@ -35,7 +35,7 @@
 #include "sb/net/testing/browser.h"
 #include "sb/oauth/pkce.h"
 #include "sb/oauth/token_client.h"
-#include "sb/store/connect_repository.h"
+#include "sb/store/connections/connect_repository.h"
 #include "sb/store/migrations/migrator.h"
 #include "sb/store/open_database.h"
 

@@ -33,7 +33,7 @@
 #include "sb/app/testing/sandbox_process.h"
 #include "sb/app/testing/test_http_client.h"
 #include "sb/base/logging.h"
-#include "sb/store/connect_repository.h"
+#include "sb/store/connections/connect_repository.h"
 #include "sb/store/migrations/migrator.h"
 #include "sb/store/open_database.h"
 

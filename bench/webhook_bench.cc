@@ -31,7 +31,7 @@
 #include "sb/net/testing/loopback_http_server.h"
 #include "sb/store/migrations/migrator.h"
 #include "sb/store/open_database.h"
-#include "sb/store/tenant_repository.h"
+#include "sb/store/tenancy/tenant_repository.h"
 #include "sb/store/testing/postgres_server.h"
 #include "sb/vault/secret_store.h"
 #include "sb/webhooks/delivery.h"

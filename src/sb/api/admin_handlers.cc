@@ -7,8 +7,8 @@
 #include "sb/api/tenant_handlers.h"
 #include "sb/audit/audit_log.h"
 #include "sb/base/time_format.h"
-#include "sb/store/admin_repository.h"
-#include "sb/store/connect_repository.h"
+#include "sb/store/admin/admin_repository.h"
+#include "sb/store/connections/connect_repository.h"
 
 namespace sb::api {
 namespace {
@@ -209,7 +209,7 @@ Result<http::Response> HealthHandlers::DoGet(http::Request& request) {
   const auto& h = view.record;
   Json body = {
       {"connection_id", connection.value()},
-      {"status", view.status},
+      {"status", std::string(connections::HealthStatusName(view.status))},
       {"connection_status", std::string(store::ConnectionStatusName(view.connection.status))},
       {"last_success_at", OptionalTime(h.last_success_at)},
       {"last_error", h.last_error_at ? Json{{"at", FormatRfc3339(*h.last_error_at)},

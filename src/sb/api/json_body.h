@@ -11,7 +11,7 @@
 #include "sb/base/json.h"
 #include "sb/base/status.h"
 #include "sb/http/request.h"
-#include "sb/store/integration_repository.h"
+#include "sb/store/oauth/integration_repository.h"
 
 namespace sb::api {
 

@@ -90,8 +90,8 @@ Result<http::Response> ProxyHandlers::DoForward(http::Request& request) {
                                                                      answer->rate_limited));
     } else if (answer.status().code() == StatusCode::kUnavailable) {
       (void)health_->Record(p.tenant_id, connection,
-                            {false, connections::kProviderUnavailable, answer.status().message(),
-                             std::nullopt, false});
+                            {false, connections::HealthErrorKind::kProviderUnavailable,
+                             answer.status().message(), std::nullopt, false});
     }
   }
   SB_RETURN_IF_ERROR(answer);

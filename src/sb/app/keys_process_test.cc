@@ -28,7 +28,7 @@
 #include "sb/base/clock.h"
 #include "sb/base/encoding.h"
 #include "sb/base/random.h"
-#include "sb/store/connect_repository.h"
+#include "sb/store/connections/connect_repository.h"
 #include "sb/store/open_database.h"
 #include "sb/vault/key_source.h"
 #include "sb/vault/secret_store.h"

@@ -45,7 +45,7 @@
 #include "sb/base/ids.h"
 #include "sb/base/json.h"
 #include "sb/base/status.h"
-#include "sb/store/audit_repository.h"
+#include "sb/store/audit/audit_repository.h"
 #include "sb/store/database.h"
 
 namespace sb::audit {

@@ -5,7 +5,7 @@
 
 #include "sb/audit/testing/audit_log_suite.h"
 #include "sb/audit/testing/audit_tamper_suite.h"
-#include "sb/store/tenant_repository.h"
+#include "sb/store/tenancy/tenant_repository.h"
 #include "sb/store/testing/postgres_environment.h"
 
 namespace sb::audit {

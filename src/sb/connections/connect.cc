@@ -9,7 +9,7 @@
 #include "sb/oauth/id_token.h"
 #include "sb/oauth/pkce.h"
 #include "sb/oauth/provider_json.h"
-#include "sb/store/tenant_repository.h"
+#include "sb/store/tenancy/tenant_repository.h"
 #include "sb/vault/digest.h"
 
 namespace sb::connections {

@@ -40,9 +40,9 @@
 #include "sb/oauth/integrations.h"
 #include "sb/oauth/jwks_cache.h"
 #include "sb/oauth/token_client.h"
-#include "sb/store/connect_repository.h"
+#include "sb/store/connections/connect_repository.h"
 #include "sb/store/database.h"
-#include "sb/store/tenant_repository.h"
+#include "sb/store/tenancy/tenant_repository.h"
 #include "sb/vault/secret_store.h"
 
 namespace sb::connections {

@@ -41,7 +41,7 @@
 #include "sb/oauth/catalog.h"
 #include "sb/oauth/integrations.h"
 #include "sb/oauth/token_client.h"
-#include "sb/store/connect_repository.h"
+#include "sb/store/connections/connect_repository.h"
 #include "sb/store/database.h"
 #include "sb/usage/meter.h"
 #include "sb/vault/secret_store.h"

@@ -12,10 +12,11 @@
 #include "sb/audit/testing/security_kit.h"
 #include "sb/base/encoding.h"
 #include "sb/base/testing/fake_clock.h"
+#include "sb/connections/health.h"
 #include "sb/connections/refresh_scheduler.h"
 #include "sb/jobs/runner.h"
 #include "sb/net/testing/fake_http_client.h"
-#include "sb/store/tenant_repository.h"
+#include "sb/store/tenancy/tenant_repository.h"
 #include "sb/store/testing/test_backends.h"
 #include "sb/vault/envelope.h"
 #include "sb/vault/keyring.h"
@@ -294,6 +295,21 @@ TEST(NextRefreshAtTest, ShortLivedTokensRefreshAtHalfTheirLife) {
   const Timestamp now = FromUnixMicros(1'800'000'000'000'000);
   const Timestamp at = NextRefreshAt(options, now, now + minutes(4), random);
   EXPECT_EQ(at, now + minutes(2));
+}
+
+// Health error kinds are enums in the domain and names in the store: every kind round-trips,
+// and "" (no error) or a name of another version is no kind.
+TEST(HealthErrorKindTest, NamesRoundTripAndUnknownNamesAreNoKind) {
+  for (HealthErrorKind kind :
+       {HealthErrorKind::kTokenRejected, HealthErrorKind::kReauthorizationRequired,
+        HealthErrorKind::kRateLimited, HealthErrorKind::kProviderUnavailable,
+        HealthErrorKind::kRefreshFailing, HealthErrorKind::kProviderError}) {
+    EXPECT_EQ(ParseHealthErrorKind(HealthErrorKindName(kind)), kind);
+  }
+  EXPECT_EQ(HealthErrorKindName(HealthErrorKind::kRateLimited), "rate_limited");
+  EXPECT_EQ(ParseHealthErrorKind(""), std::nullopt);
+  EXPECT_EQ(ParseHealthErrorKind("quota_melted"), std::nullopt);
+  EXPECT_EQ(HealthStatusName(HealthStatus::kDegraded), "degraded");
 }
 
 }  // namespace

@@ -24,25 +24,36 @@ std::string Clip(std::string text) {
   return text;
 }
 
-std::string StatusOf(const HealthView& v) {
+HealthStatus StatusOf(const HealthView& v) {
   switch (v.connection.status) {
     case ConnectionStatus::kReauthorizationRequired:
     case ConnectionStatus::kDisabled:
     case ConnectionStatus::kRevoked:
     case ConnectionStatus::kError:
-      return "unhealthy";
+      return HealthStatus::kUnhealthy;
     default:
       break;
   }
-  if (!v.provider_disabled.empty() || v.record.incident_since) return "unhealthy";
-  if (v.record.consecutive_failures > 0) return "degraded";
-  if (!v.record.last_success_at) return "unknown";
-  return "healthy";
+  if (!v.provider_disabled.empty() || v.record.incident_since) return HealthStatus::kUnhealthy;
+  if (v.record.consecutive_failures > 0) return HealthStatus::kDegraded;
+  if (!v.record.last_success_at) return HealthStatus::kUnknown;
+  return HealthStatus::kHealthy;
+}
+
+// The stored record read into the view's enums, its status and its suggestion.
+void Classify(HealthView& view, Timestamp now) {
+  view.error_kind.reset();
+  if (!view.record.last_error_kind.empty()) {
+    view.error_kind =
+        ParseHealthErrorKind(view.record.last_error_kind).value_or(HealthErrorKind::kProviderError);
+  }
+  view.status = StatusOf(view);
+  view.suggestion = RecoverySuggestion(view, now);
 }
 
 Json HealthEventData(const HealthView& view) {
   Json data = ConnectionEventData(view.connection);
-  data["health"] = {{"status", view.status},
+  data["health"] = {{"status", std::string(HealthStatusName(view.status))},
                     {"error_kind", view.record.last_error_kind},
                     {"error", view.record.last_error},
                     {"consecutive_failures", view.record.consecutive_failures},
@@ -54,6 +65,48 @@ Json HealthEventData(const HealthView& view) {
 }
 
 }  // namespace
+
+std::string_view HealthErrorKindName(HealthErrorKind kind) {
+  switch (kind) {
+    case HealthErrorKind::kTokenRejected:
+      return "token_rejected";
+    case HealthErrorKind::kReauthorizationRequired:
+      return "reauthorization_required";
+    case HealthErrorKind::kRateLimited:
+      return "rate_limited";
+    case HealthErrorKind::kProviderUnavailable:
+      return "provider_unavailable";
+    case HealthErrorKind::kRefreshFailing:
+      return "refresh_failing";
+    case HealthErrorKind::kProviderError:
+      return "provider_error";
+  }
+  return "provider_error";
+}
+
+std::optional<HealthErrorKind> ParseHealthErrorKind(std::string_view name) {
+  for (HealthErrorKind kind :
+       {HealthErrorKind::kTokenRejected, HealthErrorKind::kReauthorizationRequired,
+        HealthErrorKind::kRateLimited, HealthErrorKind::kProviderUnavailable,
+        HealthErrorKind::kRefreshFailing, HealthErrorKind::kProviderError}) {
+    if (HealthErrorKindName(kind) == name) return kind;
+  }
+  return std::nullopt;
+}
+
+std::string_view HealthStatusName(HealthStatus status) {
+  switch (status) {
+    case HealthStatus::kHealthy:
+      return "healthy";
+    case HealthStatus::kDegraded:
+      return "degraded";
+    case HealthStatus::kUnhealthy:
+      return "unhealthy";
+    case HealthStatus::kUnknown:
+      return "unknown";
+  }
+  return "unknown";
+}
 
 ConnectionHealth::ConnectionHealth(store::Database& db, const oauth::ProviderCatalog& catalog,
                                    ConnectionService& connections, net::HttpClient& http,
@@ -82,17 +135,17 @@ ConnectionHealth::ConnectionHealth(store::Database& db, const oauth::ProviderCat
 CallOutcome ConnectionHealth::OutcomeOf(int status, std::optional<Timestamp> retry_at,
                                         bool rate_limit_403) {
   if (status == 401) {
-    return {false, kTokenRejected, "the provider rejected the access token even after a refresh",
-            std::nullopt, true};
+    return {false, HealthErrorKind::kTokenRejected,
+            "the provider rejected the access token even after a refresh", std::nullopt, true};
   }
   if (status == 429 || rate_limit_403) {
-    return {false, kRateLimited,
+    return {false, HealthErrorKind::kRateLimited,
             "the provider is rate-limiting this account (HTTP " + std::to_string(status) + ")",
             retry_at, false};
   }
   if (status >= 500) {
-    return {false, kProviderUnavailable, "the provider answered HTTP " + std::to_string(status),
-            retry_at, false};
+    return {false, HealthErrorKind::kProviderUnavailable,
+            "the provider answered HTTP " + std::to_string(status), retry_at, false};
   }
   return {};
 }
@@ -147,7 +200,7 @@ Status ConnectionHealth::Store(const TenantId& tenant, const ConnectionId& id,
       }
     } else if (outcome != nullptr) {
       h.last_error_at = now;
-      h.last_error_kind = outcome->kind;
+      h.last_error_kind = std::string(HealthErrorKindName(outcome->kind));
       h.last_error = Clip(outcome->message);
       h.consecutive_failures += 1;
       h.retry_at = outcome->retry_at;
@@ -156,12 +209,15 @@ Status ConnectionHealth::Store(const TenantId& tenant, const ConnectionId& id,
         h.incident_since = now;
         event = "connection.health_alert";
         if (alerts_ != nullptr) {
-          alerts_->WithLabels({connection->provider, outcome->kind}).Increment();
+          alerts_
+              ->WithLabels({connection->provider, std::string(HealthErrorKindName(outcome->kind))})
+              .Increment();
         }
-        log::Warn("connection.health_alert", {{"tenant", tenant.value()},
-                                              {"connection", id.value()},
-                                              {"provider", connection->provider},
-                                              {"kind", outcome->kind}});
+        log::Warn("connection.health_alert",
+                  {{"tenant", tenant.value()},
+                   {"connection", id.value()},
+                   {"provider", connection->provider},
+                   {"kind", std::string(HealthErrorKindName(outcome->kind))}});
       }
     }
     if (checked_at) h.last_checked_at = checked_at;
@@ -169,8 +225,7 @@ Status ConnectionHealth::Store(const TenantId& tenant, const ConnectionId& id,
     h.updated_at = now;
     SB_RETURN_IF_ERROR(repo_.Put(tx, tenant, h));
     if (!event.empty() && events_ != nullptr) {
-      view.status = StatusOf(view);
-      view.suggestion = RecoverySuggestion(view, now);
+      Classify(view, now);
       SB_RETURN_IF_ERROR(events_->Emit(tx, tenant, event, HealthEventData(view)));
     }
     return OkStatus();
@@ -197,8 +252,7 @@ Result<HealthView> ConnectionHealth::Get(const TenantId& tenant, const Connectio
     Status off = switches_->Check(tenant, view.connection.provider);
     if (!off.ok()) view.provider_disabled = off.message();
   }
-  view.status = StatusOf(view);
-  view.suggestion = RecoverySuggestion(view, clock_.Now());
+  Classify(view, clock_.Now());
   return view;
 }
 
@@ -208,7 +262,7 @@ std::optional<CallOutcome> ConnectionHealth::ReauthorizationOutcome(const Tenant
   if (!connection.ok() || connection->status != ConnectionStatus::kReauthorizationRequired) {
     return std::nullopt;
   }
-  return CallOutcome{false, kReauthorizationNeeded,
+  return CallOutcome{false, HealthErrorKind::kReauthorizationRequired,
                      "the grant is no longer valid: " + connection->status_reason, std::nullopt,
                      true};
 }
@@ -219,7 +273,8 @@ CallOutcome ConnectionHealth::LiveCall(const TenantId& tenant, const ConnectionI
   auto token = connections_.Token(tenant, id, RefreshMode::kIfNeeded, ctx);
   if (!token.ok()) {
     if (token.status().code() == StatusCode::kUnavailable) {
-      return {false, kRefreshFailing, token.status().message(), std::nullopt, false};
+      return {false, HealthErrorKind::kRefreshFailing, token.status().message(), std::nullopt,
+              false};
     }
     // Not usable: reauthorization is the user's incident; a disabled or revoked connection or
     // a switched-off provider is reported by the view, not recorded as a failure.
@@ -253,7 +308,7 @@ CallOutcome ConnectionHealth::LiveCall(const TenantId& tenant, const ConnectionI
     auto response = http_.Send(request);
     vault::Wipe(request.headers[1].second);
     if (!response.ok()) {
-      return {false, kProviderUnavailable,
+      return {false, HealthErrorKind::kProviderUnavailable,
               "the provider could not be reached: " + response.status().message(), std::nullopt,
               false};
     }
@@ -261,7 +316,8 @@ CallOutcome ConnectionHealth::LiveCall(const TenantId& tenant, const ConnectionI
       token = connections_.Token(tenant, id, RefreshMode::kForce, ctx);
       if (!token.ok()) {
         if (auto reconnect = ReauthorizationOutcome(tenant, id)) return *reconnect;
-        return {false, kRefreshFailing, token.status().message(), std::nullopt, false};
+        return {false, HealthErrorKind::kRefreshFailing, token.status().message(), std::nullopt,
+                false};
       }
       continue;
     }
@@ -324,23 +380,23 @@ std::string RecoverySuggestion(const HealthView& view, Timestamp now) {
       break;
   }
   if (h.consecutive_failures > 0) {
-    const std::string& kind = h.last_error_kind;
+    const HealthErrorKind kind = view.error_kind.value_or(HealthErrorKind::kProviderError);
     std::string retry;
     if (h.retry_at && *h.retry_at > now) retry = ", retrying at " + FormatRfc3339(*h.retry_at);
-    if (kind == kTokenRejected) {
+    if (kind == HealthErrorKind::kTokenRejected) {
       return "Reconnect: the provider rejects this connection's token even after a refresh "
              "(access revoked or changed at the provider).";
     }
-    if (kind == kReauthorizationNeeded) {
+    if (kind == HealthErrorKind::kReauthorizationRequired) {
       return "Reconnect: the grant is no longer valid. Send the user through a new connect "
              "session.";
     }
-    if (kind == kRateLimited) {
+    if (kind == HealthErrorKind::kRateLimited) {
       return "Wait: the provider is rate-limiting this account" +
              (retry.empty() ? std::string(", calls are retried with backoff") : retry) +
              ". Lower the request rate if it persists.";
     }
-    if (kind == kRefreshFailing) {
+    if (kind == HealthErrorKind::kRefreshFailing) {
       return "Wait: the provider's token endpoint is failing" + retry +
              "; refreshes are retried with backoff.";
     }

@@ -24,6 +24,7 @@
 #include <mutex>
 #include <optional>
 #include <string>
+#include <string_view>
 
 #include "sb/audit/context.h"
 #include "sb/base/clock.h"
@@ -34,26 +35,38 @@
 #include "sb/connections/provider_switches.h"
 #include "sb/net/http_client.h"
 #include "sb/oauth/catalog.h"
-#include "sb/store/connection_health_repository.h"
+#include "sb/store/connections/connection_health_repository.h"
 #include "sb/store/database.h"
 
 namespace sb::connections {
 
-// Error kinds (stored in last_error_kind).
-inline constexpr char kTokenRejected[] = "token_rejected";  // 401 after a refresh
-inline constexpr char kReauthorizationNeeded[] = "reauthorization_required";
-inline constexpr char kRateLimited[] = "rate_limited";                  // 429 / rate-limit 403
-inline constexpr char kProviderUnavailable[] = "provider_unavailable";  // 5xx, network
-inline constexpr char kRefreshFailing[] = "refresh_failing";            // token endpoint failing
-inline constexpr char kProviderError[] = "provider_error";              // other unexpected answers
+// What went wrong with a call; stored in connection_health.last_error_kind by its name.
+enum class HealthErrorKind {
+  kTokenRejected,            // 401 after a refresh
+  kReauthorizationRequired,  // the grant is gone: the user must connect again
+  kRateLimited,              // 429 / rate-limit 403
+  kProviderUnavailable,      // 5xx, network
+  kRefreshFailing,           // the token endpoint is failing
+  kProviderError,            // other unexpected answers
+};
+// "token_rejected", "reauthorization_required", "rate_limited", "provider_unavailable",
+// "refresh_failing", "provider_error".
+std::string_view HealthErrorKindName(HealthErrorKind kind);
+// The kind a stored name stands for; nullopt for "" (no error) and for names this version does
+// not know (a row written by another version: read as kProviderError by HealthView).
+std::optional<HealthErrorKind> ParseHealthErrorKind(std::string_view name);
 
 struct CallOutcome {
   bool ok = true;
-  std::string kind;     // one of the kinds above when !ok
-  std::string message;  // for people; never a token
+  HealthErrorKind kind = HealthErrorKind::kProviderError;  // when !ok
+  std::string message;                                     // for people; never a token
   std::optional<Timestamp> retry_at;
   bool definitive = false;  // opens an incident at once (the user must act)
 };
+
+// A connection's health as the API and the events show it.
+enum class HealthStatus { kHealthy, kDegraded, kUnhealthy, kUnknown };
+std::string_view HealthStatusName(HealthStatus status);  // "healthy", "degraded", ...
 
 struct HealthOptions {
   int alert_after_failures = 3;
@@ -62,7 +75,10 @@ struct HealthOptions {
 };
 
 struct HealthView {
-  std::string status;  // healthy | degraded | unhealthy | unknown
+  HealthStatus status = HealthStatus::kUnknown;
+  // The stored last error's kind (record.last_error_kind) at the domain boundary; nullopt when
+  // the connection has no error recorded.
+  std::optional<HealthErrorKind> error_kind;
   store::ConnectionRecord connection;
   store::ConnectionHealthRecord record;  // zero values when never recorded
   std::string provider_disabled;         // the kill switch's message, when it applies

@@ -17,8 +17,8 @@
 #include "sb/base/random.h"
 #include "sb/connections/health.h"
 #include "sb/jobs/runner.h"
-#include "sb/store/connect_repository.h"
-#include "sb/store/connection_health_repository.h"
+#include "sb/store/connections/connect_repository.h"
+#include "sb/store/connections/connection_health_repository.h"
 #include "sb/store/database.h"
 
 namespace sb::connections {

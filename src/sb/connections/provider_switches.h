@@ -28,7 +28,7 @@
 #include "sb/base/ids.h"
 #include "sb/base/metrics.h"
 #include "sb/base/periodic.h"
-#include "sb/store/admin_repository.h"
+#include "sb/store/admin/admin_repository.h"
 #include "sb/store/database.h"
 
 namespace sb::connections {

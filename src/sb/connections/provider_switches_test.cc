@@ -9,8 +9,8 @@
 
 #include "sb/audit/audit_keys.h"
 #include "sb/base/testing/fake_clock.h"
-#include "sb/store/audit_repository.h"
-#include "sb/store/tenant_repository.h"
+#include "sb/store/audit/audit_repository.h"
+#include "sb/store/tenancy/tenant_repository.h"
 #include "sb/store/testing/test_backends.h"
 
 namespace sb::connections {

@@ -23,7 +23,7 @@
 #include "sb/base/periodic.h"
 #include "sb/connections/connections.h"
 #include "sb/jobs/runner.h"
-#include "sb/store/connect_repository.h"
+#include "sb/store/connections/connect_repository.h"
 #include "sb/store/database.h"
 
 namespace sb::connections {

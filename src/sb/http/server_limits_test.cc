@@ -18,19 +18,19 @@
 #include <unistd.h>
 
 #include "sb/base/json.h"
-#include "sb/base/testing/wait.h"
 #include "sb/base/logging.h"
+#include "sb/base/testing/wait.h"
 #include "sb/http/server.h"
 #include "sb/http/testing/raw_client.h"
 
 namespace sb::http {
 namespace {
 
+using sb::testing::Eventually;
 using std::chrono::milliseconds;
 using ::testing::HasSubstr;
 using ::testing::Not;
 using testing::RawClient;
-using sb::testing::Eventually;
 
 // Produces `count` chunks of 64 KiB, counting them.
 class EndlessSource final : public BodySource {

@@ -25,8 +25,8 @@ namespace {
 namespace asio = boost::asio;
 namespace beast = boost::beast;
 namespace bhttp = boost::beast::http;
-using std::chrono::milliseconds;
 using sb::testing::Eventually;
+using std::chrono::milliseconds;
 
 struct Probe {
   std::atomic<int> produced{0};

@@ -21,7 +21,7 @@
 #include "sb/jobs/runner.h"
 #include "sb/store/migrations/migrator.h"
 #include "sb/store/open_database.h"
-#include "sb/store/tenant_repository.h"
+#include "sb/store/tenancy/tenant_repository.h"
 
 namespace sb::jobs {
 namespace {

@@ -38,7 +38,7 @@
 #include "sb/base/random.h"
 #include "sb/base/status.h"
 #include "sb/store/database.h"
-#include "sb/store/job_repository.h"
+#include "sb/store/jobs/job_repository.h"
 
 namespace sb::jobs {
 

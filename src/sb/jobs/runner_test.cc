@@ -12,7 +12,7 @@
 #include <gtest/gtest.h>
 
 #include "sb/base/testing/fake_clock.h"
-#include "sb/store/tenant_repository.h"
+#include "sb/store/tenancy/tenant_repository.h"
 #include "sb/store/testing/test_backends.h"
 
 namespace sb::jobs {

@@ -1,6 +1,6 @@
 #include "sb/oauth/integrations.h"
 
-#include "sb/store/secret_repository.h"
+#include "sb/store/vault/secret_repository.h"
 
 namespace sb::oauth {
 namespace {

@@ -18,7 +18,7 @@
 #include "sb/base/ids.h"
 #include "sb/oauth/catalog.h"
 #include "sb/store/database.h"
-#include "sb/store/integration_repository.h"
+#include "sb/store/oauth/integration_repository.h"
 #include "sb/vault/secret_store.h"
 
 namespace sb::oauth {

@@ -10,9 +10,9 @@
 #include "sb/audit/testing/security_kit.h"
 #include "sb/base/encoding.h"
 #include "sb/base/testing/fake_clock.h"
-#include "sb/store/secret_repository.h"
-#include "sb/store/tenant_repository.h"
+#include "sb/store/tenancy/tenant_repository.h"
 #include "sb/store/testing/test_backends.h"
+#include "sb/store/vault/secret_repository.h"
 #include "sb/vault/envelope.h"
 #include "sb/vault/keyring.h"
 

@@ -19,7 +19,7 @@
 #include "sb/base/encoding.h"
 #include "sb/base/testing/fake_clock.h"
 #include "sb/net/testing/fake_http_client.h"
-#include "sb/store/tenant_repository.h"
+#include "sb/store/tenancy/tenant_repository.h"
 #include "sb/store/testing/test_backends.h"
 #include "sb/vault/envelope.h"
 #include "sb/vault/keyring.h"

@@ -3,18 +3,18 @@
 #include <gtest/gtest.h>
 
 #include "sb/base/encoding.h"
+#include "sb/store/admin/admin_conformance.h"
+#include "sb/store/connections/connect_conformance.h"
+#include "sb/store/jobs/job_conformance.h"
+#include "sb/store/oauth/integration_conformance.h"
 #include "sb/store/open_database.h"
 #include "sb/store/role_check.h"
-#include "sb/store/secret_repository.h"
-#include "sb/store/testing/admin_conformance.h"
-#include "sb/store/testing/connect_conformance.h"
-#include "sb/store/testing/integration_conformance.h"
-#include "sb/store/testing/job_conformance.h"
 #include "sb/store/testing/migration_conformance.h"
 #include "sb/store/testing/postgres_environment.h"
 #include "sb/store/testing/repository_conformance.h"
-#include "sb/store/testing/secret_conformance.h"
-#include "sb/store/testing/webhook_conformance.h"
+#include "sb/store/vault/secret_conformance.h"
+#include "sb/store/vault/secret_repository.h"
+#include "sb/store/webhooks/webhook_conformance.h"
 
 namespace sb::store::testing {
 INSTANTIATE_TYPED_TEST_SUITE_P(Postgres, RepositoryConformanceTest,

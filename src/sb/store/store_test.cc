@@ -2,17 +2,17 @@
 // (factory, Row accessors, scope encoding).
 #include <gtest/gtest.h>
 
-#include "sb/store/api_key_repository.h"
+#include "sb/store/admin/admin_conformance.h"
+#include "sb/store/connections/connect_conformance.h"
+#include "sb/store/jobs/job_conformance.h"
+#include "sb/store/oauth/integration_conformance.h"
 #include "sb/store/open_database.h"
-#include "sb/store/testing/admin_conformance.h"
-#include "sb/store/testing/connect_conformance.h"
-#include "sb/store/testing/integration_conformance.h"
-#include "sb/store/testing/job_conformance.h"
+#include "sb/store/tenancy/api_key_repository.h"
 #include "sb/store/testing/migration_conformance.h"
 #include "sb/store/testing/repository_conformance.h"
-#include "sb/store/testing/secret_conformance.h"
 #include "sb/store/testing/test_backends.h"
-#include "sb/store/testing/webhook_conformance.h"
+#include "sb/store/vault/secret_conformance.h"
+#include "sb/store/webhooks/webhook_conformance.h"
 
 namespace sb::store::testing {
 INSTANTIATE_TYPED_TEST_SUITE_P(Sqlite, RepositoryConformanceTest,

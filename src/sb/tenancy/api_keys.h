@@ -21,9 +21,9 @@
 #include "sb/base/ids.h"
 #include "sb/base/random.h"
 #include "sb/base/status.h"
-#include "sb/store/api_key_repository.h"
 #include "sb/store/database.h"
-#include "sb/store/tenant_repository.h"
+#include "sb/store/tenancy/api_key_repository.h"
+#include "sb/store/tenancy/tenant_repository.h"
 
 namespace sb::tenancy {
 

@@ -11,7 +11,7 @@
 #include "sb/base/ids.h"
 #include "sb/base/status.h"
 #include "sb/store/database.h"
-#include "sb/store/tenant_repository.h"
+#include "sb/store/tenancy/tenant_repository.h"
 
 namespace sb::tenancy {
 

@@ -20,7 +20,7 @@
 #include "sb/base/ids.h"
 #include "sb/base/periodic.h"
 #include "sb/base/status.h"
-#include "sb/store/admin_repository.h"
+#include "sb/store/admin/admin_repository.h"
 #include "sb/store/database.h"
 
 namespace sb::usage {

@@ -19,7 +19,7 @@
 #include "sb/base/clock.h"
 #include "sb/base/status.h"
 #include "sb/store/database.h"
-#include "sb/store/secret_repository.h"
+#include "sb/store/vault/secret_repository.h"
 #include "sb/vault/envelope.h"
 #include "sb/vault/keyring.h"
 #include "sb/vault/secure_buffer.h"

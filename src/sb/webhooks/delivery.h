@@ -44,7 +44,7 @@
 #include "sb/connections/events.h"
 #include "sb/jobs/runner.h"
 #include "sb/net/http_client.h"
-#include "sb/store/webhook_repository.h"
+#include "sb/store/webhooks/webhook_repository.h"
 #include "sb/webhooks/endpoints.h"
 
 namespace sb::webhooks {

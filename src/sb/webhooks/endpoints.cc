@@ -8,8 +8,8 @@
 #include "sb/base/quota.h"
 #include "sb/base/time_format.h"
 #include "sb/net/address_policy.h"
-#include "sb/store/job_repository.h"
-#include "sb/store/tenant_repository.h"
+#include "sb/store/jobs/job_repository.h"
+#include "sb/store/tenancy/tenant_repository.h"
 #include "sb/webhooks/signature.h"
 
 namespace sb::webhooks {

@@ -23,7 +23,7 @@
 #include "sb/base/ids.h"
 #include "sb/base/random.h"
 #include "sb/store/database.h"
-#include "sb/store/webhook_repository.h"
+#include "sb/store/webhooks/webhook_repository.h"
 #include "sb/vault/secret_store.h"
 
 namespace sb::webhooks {

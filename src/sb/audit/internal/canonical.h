@@ -18,7 +18,7 @@
 #include <string_view>
 
 #include "sb/base/ids.h"
-#include "sb/store/audit_repository.h"
+#include "sb/store/audit/audit_repository.h"
 
 namespace sb::audit::internal {
 

@@ -4,7 +4,7 @@
 #include "sb/audit/checkpoint.h"
 #include "sb/audit/entry.h"
 #include "sb/base/status.h"
-#include "sb/store/audit_repository.h"
+#include "sb/store/audit/audit_repository.h"
 
 namespace sb::audit::internal {
 

@@ -7,7 +7,7 @@
 #include "sb/audit/internal/canonical.h"
 #include "sb/audit/internal/records.h"
 #include "sb/base/encoding.h"
-#include "sb/store/audit_repository.h"
+#include "sb/store/audit/audit_repository.h"
 
 namespace sb::audit::internal {
 namespace {

@@ -16,7 +16,7 @@
 #include "sb/base/encoding.h"
 #include "sb/base/random.h"
 #include "sb/base/testing/fake_clock.h"
-#include "sb/store/audit_repository.h"
+#include "sb/store/audit/audit_repository.h"
 #include "sb/store/testing/test_backends.h"
 
 namespace sb::audit::testing {

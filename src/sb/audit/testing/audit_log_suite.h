@@ -10,7 +10,7 @@
 
 #include "sb/audit/internal/records.h"
 #include "sb/audit/testing/audit_fixture.h"
-#include "sb/store/tenant_repository.h"
+#include "sb/store/tenancy/tenant_repository.h"
 #include "sb/vault/digest.h"
 
 namespace sb::audit::testing {

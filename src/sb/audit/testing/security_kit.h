@@ -15,7 +15,7 @@
 #include "sb/base/ids.h"
 #include "sb/base/random.h"
 #include "sb/store/database.h"
-#include "sb/store/tenant_repository.h"
+#include "sb/store/tenancy/tenant_repository.h"
 #include "sb/vault/envelope.h"
 #include "sb/vault/keyring.h"
 #include "sb/vault/secret_store.h"

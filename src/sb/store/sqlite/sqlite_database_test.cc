@@ -9,7 +9,7 @@
 
 #include "sb/base/encoding.h"
 #include "sb/base/testing/fake_clock.h"
-#include "sb/store/api_key_repository.h"
+#include "sb/store/tenancy/api_key_repository.h"
 #include "sb/store/testing/test_backends.h"
 
 namespace sb::store {

@@ -15,8 +15,8 @@
 #include "sb/base/ids.h"
 #include "sb/base/random.h"
 #include "sb/base/testing/fake_clock.h"
-#include "sb/store/api_key_repository.h"
-#include "sb/store/tenant_repository.h"
+#include "sb/store/tenancy/api_key_repository.h"
+#include "sb/store/tenancy/tenant_repository.h"
 #include "sb/store/testing/test_backends.h"
 
 namespace sb::store::testing {

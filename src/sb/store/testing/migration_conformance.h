@@ -10,7 +10,7 @@
 #include "sb/base/random.h"
 #include "sb/base/testing/fake_clock.h"
 #include "sb/store/migrations/migrator.h"
-#include "sb/store/tenant_repository.h"
+#include "sb/store/tenancy/tenant_repository.h"
 #include "sb/store/testing/test_backends.h"
 
 namespace sb::store::testing {

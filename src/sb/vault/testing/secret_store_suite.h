@@ -11,9 +11,9 @@
 
 #include "sb/base/random.h"
 #include "sb/base/testing/fake_clock.h"
-#include "sb/store/secret_repository.h"
-#include "sb/store/tenant_repository.h"
+#include "sb/store/tenancy/tenant_repository.h"
 #include "sb/store/testing/test_backends.h"
+#include "sb/store/vault/secret_repository.h"
 #include "sb/vault/key_admin.h"
 #include "sb/vault/key_source.h"
 #include "sb/vault/secret_store.h"

@@ -1,4 +1,4 @@
-#include "sb/store/job_repository.h"
+#include "sb/store/jobs/job_repository.h"
 
 #include <algorithm>
 #include <array>

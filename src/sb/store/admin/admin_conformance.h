@@ -11,9 +11,9 @@
 
 #include <gtest/gtest.h>
 
-#include "sb/store/admin_repository.h"
-#include "sb/store/connect_repository.h"
-#include "sb/store/connection_health_repository.h"
+#include "sb/store/admin/admin_repository.h"
+#include "sb/store/connections/connect_repository.h"
+#include "sb/store/connections/connection_health_repository.h"
 #include "sb/store/migrations/migrator.h"
 #include "sb/store/testing/conformance_fixture.h"
 

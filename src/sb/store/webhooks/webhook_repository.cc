@@ -1,4 +1,4 @@
-#include "sb/store/webhook_repository.h"
+#include "sb/store/webhooks/webhook_repository.h"
 
 #include <algorithm>
 #include <array>

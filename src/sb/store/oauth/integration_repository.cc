@@ -1,4 +1,4 @@
-#include "sb/store/integration_repository.h"
+#include "sb/store/oauth/integration_repository.h"
 
 #include <algorithm>
 

@@ -1,4 +1,4 @@
-#include "sb/store/api_key_repository.h"
+#include "sb/store/tenancy/api_key_repository.h"
 
 #include <algorithm>
 

@@ -25,7 +25,7 @@
 
 #include <gtest/gtest.h>
 
-#include "sb/store/job_repository.h"
+#include "sb/store/jobs/job_repository.h"
 #include "sb/store/testing/conformance_fixture.h"
 
 namespace sb::store::testing {

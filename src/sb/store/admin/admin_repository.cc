@@ -1,4 +1,4 @@
-#include "sb/store/admin_repository.h"
+#include "sb/store/admin/admin_repository.h"
 
 #include <array>
 #include <ctime>

@@ -16,7 +16,7 @@
 #include <gtest/gtest.h>
 
 #include "sb/store/testing/conformance_fixture.h"
-#include "sb/store/webhook_repository.h"
+#include "sb/store/webhooks/webhook_repository.h"
 
 namespace sb::store::testing {
 

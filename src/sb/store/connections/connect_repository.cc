@@ -1,4 +1,4 @@
-#include "sb/store/connect_repository.h"
+#include "sb/store/connections/connect_repository.h"
 
 #include <algorithm>
 #include <array>

@@ -1,4 +1,4 @@
-#include "sb/store/secret_repository.h"
+#include "sb/store/vault/secret_repository.h"
 
 #include <algorithm>
 

@@ -5,8 +5,8 @@
 
 #include <gtest/gtest.h>
 
-#include "sb/store/secret_repository.h"
 #include "sb/store/testing/conformance_fixture.h"
+#include "sb/store/vault/secret_repository.h"
 
 namespace sb::store::testing {
 

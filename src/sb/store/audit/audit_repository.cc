@@ -1,4 +1,4 @@
-#include "sb/store/audit_repository.h"
+#include "sb/store/audit/audit_repository.h"
 
 #include <algorithm>
 

@@ -6,7 +6,7 @@
 
 #include <gtest/gtest.h>
 
-#include "sb/store/integration_repository.h"
+#include "sb/store/oauth/integration_repository.h"
 #include "sb/store/testing/conformance_fixture.h"
 
 namespace sb::store::testing {

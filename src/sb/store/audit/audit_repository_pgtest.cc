@@ -3,7 +3,7 @@
 // changed or deleted (defence in depth; only a superuser or the owner could tamper).
 #include <gtest/gtest.h>
 
-#include "sb/store/testing/audit_repository_conformance.h"
+#include "sb/store/audit/audit_repository_conformance.h"
 #include "sb/store/testing/postgres_environment.h"
 
 namespace sb::store::testing {

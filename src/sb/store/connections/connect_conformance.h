@@ -18,8 +18,8 @@
 
 #include <gtest/gtest.h>
 
-#include "sb/store/connect_repository.h"
-#include "sb/store/job_repository.h"
+#include "sb/store/connections/connect_repository.h"
+#include "sb/store/jobs/job_repository.h"
 #include "sb/store/testing/conformance_fixture.h"
 
 namespace sb::store::testing {

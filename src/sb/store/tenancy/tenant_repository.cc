@@ -1,4 +1,4 @@
-#include "sb/store/tenant_repository.h"
+#include "sb/store/tenancy/tenant_repository.h"
 
 #include "sb/base/json.h"
 #include "sb/store/internal/repository_helpers.h"

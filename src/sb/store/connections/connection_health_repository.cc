@@ -1,4 +1,4 @@
-#include "sb/store/connection_health_repository.h"
+#include "sb/store/connections/connection_health_repository.h"
 
 #include <utility>
 
