@@ -226,8 +226,11 @@ http::Response ConnectHandlers::Callback(http::Request& request) {
                                                     {"provider", ok->connection.provider}}));
   } else {
     const auto& failure = std::get<connections::CallbackFailure>(outcome);
-    response = HtmlPage(failure.http_status, RenderProblemPage(failure.title, failure.message,
-                                                               failure.code, failure.return_url));
+    const CallbackPage page = DescribeCallbackFailure(failure);
+    response =
+        HtmlPage(page.status, RenderProblemPage(page.title, page.message,
+                                                std::string(CallbackErrorCode(failure.error)),
+                                                failure.return_url));
   }
   // The binding is single use, like the state.
   std::string clear =

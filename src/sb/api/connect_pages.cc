@@ -89,6 +89,95 @@ std::string RenderConnectPage(const connections::SessionPage& page, const std::s
   return out;
 }
 
+CallbackPage DescribeCallbackFailure(const connections::CallbackFailure& failure) {
+  using E = connections::CallbackError;
+  const std::string again = " Start connecting again from the app.";
+  const std::string not_valid = "This sign-in link is not valid";
+  const std::string wrong_provider = "This sign-in came from the wrong provider";
+  const std::string our_side = "Something went wrong on our side";
+  const std::string unverified = "The provider's answer could not be verified";
+  const std::string used = "This sign-in response was already used once." + again;
+  switch (failure.error) {
+    case E::kMalformedState:
+      return {400, not_valid,
+              "The sign-in response is missing its state or the state is malformed." + again};
+    case E::kUnknownState:
+      return {400, not_valid,
+              "The sign-in response does not belong to a connection attempt we started." + again};
+    case E::kUnavailable:
+      return {503, our_side, "The connection could not be completed. Please try again."};
+    case E::kStateReplayed:
+      return {400, "This sign-in was already used", used};
+    case E::kStateExpired:
+      return {400, "This sign-in took too long",
+              "The sign-in expired before it came back." + again};
+    case E::kBrowserMismatch:
+      return {400, "This sign-in started in another browser",
+              "The sign-in response came back to a different browser than the one that started "
+              "it. Start connecting again in this browser."};
+    case E::kProviderUnavailable:
+      return {400, "This provider is not available", "The provider is no longer offered."};
+    case E::kAccessDenied:
+      return {403, "Access was not granted",
+              "You did not allow access, so nothing was connected. You can try again from the "
+              "app."};
+    case E::kProviderError:
+      return {400, "The provider reported an error",
+              "The provider could not complete the sign-in (" +
+                  (failure.provider_error.empty() ? "error" : failure.provider_error) +
+                  "). You can try again from the app."};
+    case E::kIssuerMismatch:
+      return {400, wrong_provider,
+              "The sign-in response names a different identity provider than the one we sent "
+              "you to." +
+                  again};
+    case E::kIssuerMissing:
+      return {400, wrong_provider,
+              "The sign-in response does not name its identity provider." + again};
+    case E::kMissingCode:
+      return {400, "The provider's answer is incomplete",
+              "The sign-in response carries no authorization code."};
+    case E::kVerifierLost:
+      return {500, our_side,
+              "The connection attempt lost its PKCE verifier. Start again from the app."};
+    case E::kIntegrationUnavailable:
+      return {400, "This provider is not set up",
+              "The app's connection to this provider is disabled or incomplete."};
+    case E::kTokenExchangeUnavailable:
+      return {503, "The provider did not complete the sign-in",
+              "The provider is temporarily unavailable. Please try again."};
+    case E::kTokenExchangeRefused:
+      return {400, "The provider did not complete the sign-in",
+              "The provider refused to issue tokens." + again};
+    case E::kMissingIdToken:
+      return {400, unverified, "The provider sent no ID token."};
+    case E::kInvalidIdToken:
+      return {400, unverified, "The identity token did not pass validation." + again};
+    case E::kNonceMismatch:
+      return {400, unverified,
+              "The identity token was not issued for this sign-in (nonce)." + again};
+    case E::kNoIdentity:
+      return {400, "We could not tell which account this is",
+              "The provider did not say which account was connected."};
+    case E::kReassignmentRefused:
+      return {409, "This account is already connected",
+              "This account is already connected for another user of the app, so it was not "
+              "connected again. Sign in with a different account, or ask the app's "
+              "administrator."};
+    case E::kConnectionQuotaExceeded:
+      return {422, "No more accounts can be connected",
+              "This app has connected as many accounts as it may, so nothing was connected. Ask "
+              "the app's administrators to remove an unused connection, then try again."};
+    case E::kConcurrentConnect:
+      return {409, "The connection could not be saved",
+              "This account was being connected twice at once." + again};
+    case E::kStoreFailed:
+      return {503, "The connection could not be saved",
+              "The connection could not be saved. Please try again."};
+  }
+  return {500, our_side, "The connection could not be completed. Please try again."};
+}
+
 std::string RenderProblemPage(const std::string& title, const std::string& message,
                               const std::string& code, const std::string& return_url) {
   std::string out = Head(title);

@@ -25,6 +25,15 @@ std::string RenderConnectPage(const connections::SessionPage& page, const std::s
 std::string RenderProblemPage(const std::string& title, const std::string& message,
                               const std::string& code, const std::string& return_url);
 
+// How a failed OAuth callback is shown: its HTTP status, a short title for the page and what
+// happened and what the user can do (never a secret).
+struct CallbackPage {
+  int status = 400;
+  std::string title;
+  std::string message;
+};
+CallbackPage DescribeCallbackFailure(const connections::CallbackFailure& failure);
+
 // An HTML response with the headers every connect page carries: no caching, no referrer, a
 // Content-Security-Policy that allows nothing but inline styles, no framing.
 http::Response HtmlPage(int status, std::string html);

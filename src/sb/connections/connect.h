@@ -33,6 +33,7 @@
 #include "sb/base/ids.h"
 #include "sb/base/metrics.h"
 #include "sb/base/random.h"
+#include "sb/connections/callback_steps.h"
 #include "sb/connections/connections.h"
 #include "sb/connections/failure_summary.h"
 #include "sb/connections/provider_switches.h"
@@ -99,13 +100,10 @@ struct AuthorizationStart {
   std::string browser_binding;  // the cookie value; only its hash is stored
 };
 
-// Why a callback did not produce a connection, for the page and the audit log.
 struct CallbackFailure {
-  int http_status = 400;
-  std::string code;        // machine-readable: "access_denied", "invalid_state", ...
-  std::string title;       // a short sentence for the page
-  std::string message;     // what happened and what the user can do; never a secret
-  std::string return_url;  // the host app's return URL when the session is known
+  CallbackError error = CallbackError::kUnknownState;
+  std::string provider_error;  // kProviderError: the provider's plain error code, else empty
+  std::string return_url;      // the host app's return URL when the session is known
 };
 
 struct CallbackSuccess {
@@ -114,25 +112,27 @@ struct CallbackSuccess {
   std::string return_url;
 };
 
-struct CallbackParams {
-  std::string state;
-  std::string code;
-  std::string error;
-  std::string error_description;
-  std::optional<std::string> iss;
-  std::string browser_binding;  // the cookie value ("" when the browser sent none)
-  std::string request_id;
+// What ConnectService works with; the pointers are optional (null: not used).
+struct ConnectDeps {
+  store::Database& db;
+  const oauth::ProviderCatalog& catalog;
+  oauth::IntegrationService& integrations;
+  vault::SecretStore& secrets;
+  audit::AuditLog& audit;
+  const oauth::TokenClient& tokens;
+  oauth::JwksCache& jwks;
+  net::HttpClient& http;
+  const Clock& clock;
+  Random& random;
+  IdGenerator& ids;
+  metrics::MetricsRegistry* metrics = nullptr;  // sb_connect_callbacks_total and friends
+  ConnectionEvents* events = nullptr;           // announces new and updated connections
+  ProviderSwitches* switches = nullptr;         // a switched-off provider is not offered
 };
 
 class ConnectService {
  public:
-  ConnectService(store::Database& db, const oauth::ProviderCatalog& catalog,
-                 oauth::IntegrationService& integrations, vault::SecretStore& secrets,
-                 audit::AuditLog& audit, const oauth::TokenClient& tokens, oauth::JwksCache& jwks,
-                 net::HttpClient& http, const Clock& clock, Random& random, IdGenerator& ids,
-                 ConnectOptions options, RefreshOptions refresh,
-                 metrics::MetricsRegistry* metrics = nullptr, ConnectionEvents* events = nullptr,
-                 ProviderSwitches* switches = nullptr);
+  ConnectService(ConnectDeps deps, ConnectOptions options, RefreshOptions refresh);
 
   // INVALID_ARGUMENT for bad fields or unknown providers/services; FAILED_PRECONDITION (the
   // message starts with "return_url:") when the return URL's origin is not in the tenant's
@@ -172,14 +172,48 @@ class ConnectService {
   Status CheckReturnUrlOrigin(store::Transaction& tx, const TenantId& tenant,
                               const std::string& return_url);
   Result<std::vector<ProviderChoice>> Choices(const Session& session);
+  // The callback's steps that touch the database (the others are in callback_steps.h).
+  struct PendingCallback {
+    TenantId tenant;
+    std::string state_hash;
+    store::OAuthTransactionRecord transaction;
+    std::optional<store::ConnectSessionRecord> session;
+    std::string target;      // the audit target: connect_sessions/<id>
+    std::string return_url;  // "" when the session is gone
+  };
+  struct NewConnection {
+    oauth::TokenResponse tokens;
+    Identity identity;
+    ScopeGrant scopes;
+    bool allow_reassignment = false;
+  };
   std::variant<CallbackSuccess, CallbackFailure> DoCallback(const CallbackParams& params,
                                                             std::string& provider);
+  // Finds the attempt the state belongs to; failures here are audited in place.
+  std::variant<PendingCallback, CallbackFailure> LoadState(const CallbackParams& params);
+  // Uses the state up and takes its PKCE verifier (absent for providers without PKCE), in one
+  // transaction (OA-08).
+  StepResult<std::optional<vault::SecretBytes>> ConsumeState(const PendingCallback& pending);
+  // Creates or updates the connection with its tokens, audited and announced, in one
+  // transaction; refuses to move an account to another end user unless allowed.
+  std::variant<CallbackSuccess, CallbackFailure> StoreConnection(const PendingCallback& pending,
+                                                                 const NewConnection& fresh,
+                                                                 const std::string& request_id);
+  Status WriteConnection(store::Transaction& tx, const PendingCallback& pending,
+                         const NewConnection& fresh, const std::string& request_id,
+                         CallbackSuccess& out, bool& refused);
+  store::ConnectionRecord Connected(const std::optional<store::ConnectionRecord>& existing,
+                                    const PendingCallback& pending, const NewConnection& fresh,
+                                    Timestamp now);
+  // Audits `failure` in the attempt's tenant and returns it with the attempt's return URL.
+  CallbackFailure Fail(const PendingCallback& pending, const std::string& request_id,
+                       StepFailure failure);
   // The CSRF token of the session's page.
   std::string CsrfToken(const Session& session) const;
   // Audits a failed callback in `tenant` when that tenant exists and FailureSummary grants the
   // window (best effort); otherwise counts it in sb_connect_callback_failures_unaudited_total.
   void AuditFailure(const std::optional<TenantId>& tenant, const std::string& target,
-                    const CallbackFailure& failure, const std::string& request_id, Json details);
+                    CallbackError error, const std::string& request_id, Json details);
 
   store::Database& db_;
   const oauth::ProviderCatalog& catalog_;
@@ -208,6 +242,9 @@ class ConnectService {
 
 // Lowercase hex SHA-256, how session tokens, states, nonces and browser bindings are stored.
 std::string HashHex(std::string_view value);
+
+// Service grants as audit details: [{"service": ..., "write": ...}].
+Json ServicesJson(const std::vector<store::ServiceGrant>& grants);
 
 // Splits "<tenant uuid>.<secret>"; nullopt when malformed.
 std::optional<std::pair<TenantId, std::string>> SplitTenantToken(std::string_view token);

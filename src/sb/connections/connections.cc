@@ -67,27 +67,23 @@ Result<oauth::TokenEndpoint> TokenEndpointFor(const oauth::ProviderEntry& entry)
   return endpoint;
 }
 
-ConnectionService::ConnectionService(store::Database& db, const oauth::ProviderCatalog& catalog,
-                                     oauth::IntegrationService& integrations,
-                                     vault::SecretStore& secrets, audit::AuditLog& audit,
-                                     const oauth::TokenClient& tokens, const Clock& clock,
-                                     Random& random, RefreshOptions options, ConnectionHooks hooks)
-    : db_(db),
-      catalog_(catalog),
-      integrations_(integrations),
-      secrets_(secrets),
-      audit_(audit),
-      tokens_(tokens),
-      clock_(clock),
-      random_(random),
+ConnectionService::ConnectionService(ConnectionDeps deps, RefreshOptions options)
+    : db_(deps.db),
+      catalog_(deps.catalog),
+      integrations_(deps.integrations),
+      secrets_(deps.secrets),
+      audit_(deps.audit),
+      tokens_(deps.tokens),
+      clock_(deps.clock),
+      random_(deps.random),
       options_(std::move(options)),
-      sleep_(hooks.sleep ? std::move(hooks.sleep)
-                         : [](milliseconds d) { std::this_thread::sleep_for(d); }),
-      events_(hooks.events),
-      switches_(hooks.switches),
-      usage_(hooks.usage) {
-  if (hooks.metrics != nullptr) {
-    refreshes_ = &hooks.metrics->AddCounter(
+      sleep_(deps.sleep ? std::move(deps.sleep)
+                        : [](milliseconds d) { std::this_thread::sleep_for(d); }),
+      events_(deps.events),
+      switches_(deps.switches),
+      usage_(deps.usage) {
+  if (deps.metrics != nullptr) {
+    refreshes_ = &deps.metrics->AddCounter(
         "sb_token_refreshes_total",
         "Access-token refreshes by provider and outcome (success, invalid_grant, "
         "invalid_client, transient, permanent).",

@@ -104,22 +104,28 @@ struct ConnectionPatch {
   std::optional<bool> enabled;   // false: disabled; true: back to active from disabled
 };
 
-// Optional collaborators of ConnectionService; a null one is not used.
-struct ConnectionHooks {
+// What ConnectionService works with; the pointers are optional (null: not used).
+struct ConnectionDeps {
+  store::Database& db;
+  const oauth::ProviderCatalog& catalog;
+  oauth::IntegrationService& integrations;
+  vault::SecretStore& secrets;
+  audit::AuditLog& audit;
+  const oauth::TokenClient& tokens;
+  const Clock& clock;
+  Random& random;
   metrics::MetricsRegistry* metrics = nullptr;  // gets sb_token_refreshes_total{provider,outcome}
   ConnectionEvents* events = nullptr;           // announces connection changes
   ProviderSwitches* switches = nullptr;         // kill switch: a disabled provider gets no calls
   usage::Meter* usage = nullptr;                // counts refreshes per tenant
-  // Waits between polls for another node's refresh (injected so tests need not wait).
+  // Waits between polls for another node's refresh (injected so tests need not wait); empty:
+  // std::this_thread::sleep_for.
   std::function<void(std::chrono::milliseconds)> sleep;
 };
 
 class ConnectionService {
  public:
-  ConnectionService(store::Database& db, const oauth::ProviderCatalog& catalog,
-                    oauth::IntegrationService& integrations, vault::SecretStore& secrets,
-                    audit::AuditLog& audit, const oauth::TokenClient& tokens, const Clock& clock,
-                    Random& random, RefreshOptions options, ConnectionHooks hooks = {});
+  ConnectionService(ConnectionDeps deps, RefreshOptions options);
 
   Result<std::vector<store::ConnectionRecord>> List(const TenantId& tenant,
                                                     const store::ConnectionFilter& filter,
@@ -204,6 +210,8 @@ Json ConnectionEventData(const store::ConnectionRecord& record);
 // Vault fields of a connection.
 inline constexpr char kAccessTokenField[] = "access_token";
 inline constexpr char kRefreshTokenField[] = "refresh_token";
+// The vault field of a connect attempt's PKCE verifier (owner: TransactionSecretOwner).
+inline constexpr char kVerifierField[] = "code_verifier";
 
 // The token endpoint of `entry` for a connection (placeholders filled from defaults and the
 // connection's provider tenant where the provider has one).

@@ -64,9 +64,15 @@ class ConnectionServiceTest : public ::testing::Test {
     options.max_transient_failures = 3;
     options.poll = std::chrono::milliseconds(5);
     options.node_id = "node-a";
-    service_ =
-        std::make_unique<ConnectionService>(*db_, *catalog_, *integrations_, security_.secrets(),
-                                            security_.audit(), *tokens_, clock_, random_, options);
+    service_ = std::make_unique<ConnectionService>(ConnectionDeps{.db = *db_,
+                                                                  .catalog = *catalog_,
+                                                                  .integrations = *integrations_,
+                                                                  .secrets = security_.secrets(),
+                                                                  .audit = security_.audit(),
+                                                                  .tokens = *tokens_,
+                                                                  .clock = clock_,
+                                                                  .random = random_},
+                                                   options);
 
     scheduler_ = std::make_unique<RefreshScheduler>(*db_, *db_, *service_, clock_, ids_,
                                                     RefreshScheduleOptions{});

@@ -108,27 +108,23 @@ std::string_view HealthStatusName(HealthStatus status) {
   return "unknown";
 }
 
-ConnectionHealth::ConnectionHealth(store::Database& db, const oauth::ProviderCatalog& catalog,
-                                   ConnectionService& connections, net::HttpClient& http,
-                                   const Clock& clock, HealthOptions options,
-                                   metrics::MetricsRegistry* metrics, ConnectionEvents* events,
-                                   ProviderSwitches* switches)
-    : db_(db),
-      catalog_(catalog),
-      connections_(connections),
-      http_(http),
-      clock_(clock),
+ConnectionHealth::ConnectionHealth(HealthDeps deps, HealthOptions options)
+    : db_(deps.db),
+      catalog_(deps.catalog),
+      connections_(deps.connections),
+      http_(deps.http),
+      clock_(deps.clock),
       options_(options),
-      events_(events),
-      switches_(switches) {
-  if (metrics != nullptr) {
-    alerts_ = &metrics->AddCounter(
+      events_(deps.events),
+      switches_(deps.switches) {
+  if (deps.metrics != nullptr) {
+    alerts_ = &deps.metrics->AddCounter(
         "sb_connection_health_alerts_total",
         "Connection health incidents opened (one alert each), by provider and error kind.",
         {"provider", "kind"});
     recoveries_ =
-        &metrics->AddCounter("sb_connection_health_recoveries_total",
-                             "Connection health incidents closed, by provider.", {"provider"});
+        &deps.metrics->AddCounter("sb_connection_health_recoveries_total",
+                                  "Connection health incidents closed, by provider.", {"provider"});
   }
 }
 

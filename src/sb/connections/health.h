@@ -86,12 +86,21 @@ struct HealthView {
   std::optional<bool> live_ok;           // set by Check
 };
 
+// What ConnectionHealth works with; the pointers are optional (null: not used).
+struct HealthDeps {
+  store::Database& db;
+  const oauth::ProviderCatalog& catalog;
+  ConnectionService& connections;
+  net::HttpClient& http;  // the identity-check calls
+  const Clock& clock;
+  metrics::MetricsRegistry* metrics = nullptr;  // incident alerts and recoveries
+  ConnectionEvents* events = nullptr;           // announces incidents
+  ProviderSwitches* switches = nullptr;         // a switched-off provider is not checked
+};
+
 class ConnectionHealth {
  public:
-  ConnectionHealth(store::Database& db, const oauth::ProviderCatalog& catalog,
-                   ConnectionService& connections, net::HttpClient& http, const Clock& clock,
-                   HealthOptions options, metrics::MetricsRegistry* metrics = nullptr,
-                   ConnectionEvents* events = nullptr, ProviderSwitches* switches = nullptr);
+  ConnectionHealth(HealthDeps deps, HealthOptions options);
 
   // Records the outcome of a call made with the connection's token. NOT_FOUND when the
   // connection is gone (the caller usually ignores errors here: health is best effort).

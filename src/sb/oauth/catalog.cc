@@ -253,6 +253,10 @@ Status ParseProtocol(const Members& m, ProviderEntry& e) {
   }
   e.client_auth =
       auth == "client_secret_post" ? ClientAuth::kClientSecretPost : ClientAuth::kClientSecretBasic;
+  SB_RETURN_IF_ERROR(m.StringList("issuer_aliases", Need::kOptional, e.issuer_aliases));
+  if (!e.issuer_aliases.empty() && e.issuer.empty()) {
+    return MemberError("issuer_aliases", "needs an issuer");
+  }
   return m.Bool("issuer_supports_iss_parameter", Need::kOptional, e.issuer_supports_iss_parameter);
 }
 
@@ -417,7 +421,7 @@ Status ParseAuthorizationParams(const Members& m, ProviderEntry& e) {
 // clang-format off
 constexpr std::string_view kTopLevelMembers[] = {
     "id", "display_name", "docs_url", "notes", "authorization_url", "token_url", "revocation_url",
-    "userinfo_url", "discovery_url", "issuer", "jwks_url", "api_base_url", "identity_check_url",
+    "userinfo_url", "discovery_url", "issuer", "issuer_aliases", "jwks_url", "api_base_url", "identity_check_url",
     "url_parameters",
     "id_token_algorithms", "scope_separator", "pkce", "client_auth", "refresh_token",
     "authorization_params", "identity_scopes", "default_scopes", "issuer_supports_iss_parameter",
@@ -604,7 +608,10 @@ Status ProviderCatalog::OverrideOrigin(std::string_view id,
         "jwks_url", "api_base_url", "identity_check_url"}) {
     rewritten |= RewriteMember(source, member, real_hosts, origin);
   }
-  if (rewrite_issuer) rewritten |= RewriteMember(source, "issuer", real_hosts, origin);
+  if (rewrite_issuer) {
+    rewritten |= RewriteMember(source, "issuer", real_hosts, origin);
+    source.erase("issuer_aliases");  // a stand-in signs with its own issuer only
+  }
   if (!rewritten) {
     return InvalidArgumentError("no URL of provider '" + std::string(id) +
                                 "' points at the given hosts");

@@ -73,6 +73,9 @@ struct ProviderEntry {
   std::string userinfo_url;
   std::string discovery_url;
   std::string issuer;
+  // Other spellings of `issuer` that the provider documents for the `iss` of its ID tokens
+  // (Google: "accounts.google.com" besides "https://accounts.google.com", OA-15).
+  std::vector<std::string> issuer_aliases;
   std::string jwks_url;
   std::string api_base_url;  // empty: per-account, learnt at connection time (see notes)
   // A cheap call that proves a token works (connection health checks); empty: userinfo_url.

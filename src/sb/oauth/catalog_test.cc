@@ -92,6 +92,7 @@ TEST(CatalogBuiltIn, Google) {
   EXPECT_EQ(google->token_url, "https://oauth2.googleapis.com/token");
   EXPECT_EQ(google->revocation_url, "https://oauth2.googleapis.com/revoke");
   EXPECT_EQ(google->issuer, "https://accounts.google.com");
+  EXPECT_THAT(google->issuer_aliases, ElementsAre("accounts.google.com"));
   EXPECT_EQ(google->jwks_url, "https://www.googleapis.com/oauth2/v3/certs");
   EXPECT_THAT(google->id_token_algorithms, ElementsAre("RS256"));
   EXPECT_EQ(google->pkce, PkceMethod::kS256);
@@ -369,8 +370,17 @@ TEST(CatalogOrigin, GoogleEndpointsMoveButTheIssuerStays) {
   EXPECT_EQ(google->jwks_url, "http://127.0.0.1:8081/oauth2/v3/certs");
   EXPECT_EQ(google->api_base_url, "http://127.0.0.1:8081");
   EXPECT_EQ(google->issuer, "https://accounts.google.com");
+  EXPECT_THAT(google->issuer_aliases, ElementsAre("accounts.google.com"));
   EXPECT_EQ(catalog.Find("microsoft")->token_url,
             "https://login.microsoftonline.com/{tenant}/oauth2/v2.0/token");
+}
+
+// A stand-in that signs with its own issuer has none of the provider's other spellings.
+TEST(CatalogOrigin, AMovedIssuerDropsTheProvidersIssuerAliases) {
+  ProviderCatalog catalog = BuiltIn();
+  ASSERT_TRUE(catalog.OverrideOrigin("google", GoogleHosts(), "http://127.0.0.1:8081", true).ok());
+  EXPECT_EQ(catalog.Find("google")->issuer, "http://127.0.0.1:8081");
+  EXPECT_THAT(catalog.Find("google")->issuer_aliases, IsEmpty());
 }
 
 TEST(CatalogOrigin, MicrosoftKeepsTheTenantAndMovesTheIssuerOnlyWhenAsked) {

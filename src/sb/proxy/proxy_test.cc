@@ -60,8 +60,15 @@ class ProxyTest : public ::testing::Test {
         *db_, *catalog_, security_.secrets(), security_.audit(), clock_);
     tokens_ = std::make_unique<oauth::TokenClient>(http_);
     connections_ = std::make_unique<connections::ConnectionService>(
-        *db_, *catalog_, *integrations_, security_.secrets(), security_.audit(), *tokens_, clock_,
-        random_, connections::RefreshOptions{});
+        connections::ConnectionDeps{.db = *db_,
+                                    .catalog = *catalog_,
+                                    .integrations = *integrations_,
+                                    .secrets = security_.secrets(),
+                                    .audit = security_.audit(),
+                                    .tokens = *tokens_,
+                                    .clock = clock_,
+                                    .random = random_},
+        connections::RefreshOptions{});
     proxy_ =
         std::make_unique<ProxyService>(*catalog_, *connections_, http_, metrics_, ProxyOptions{},
                                        [this](milliseconds d) { slept_.push_back(d); });
