@@ -478,6 +478,7 @@ Result<int> ServerApp::RunDueRefreshes(std::chrono::milliseconds timeout) {
   const int64_t before = scheduler.handled();
   const int64_t refreshed_before = scheduler.refreshed();
   SB_ASSIGN_OR_RETURN(int queued, scheduler.EnqueueDue());
+  if (queued > 0) parts_->job_runner.Wake();
   const auto deadline = std::chrono::steady_clock::now() + timeout;
   while (scheduler.handled() - before < queued) {
     if (std::chrono::steady_clock::now() >= deadline) {

@@ -1,5 +1,7 @@
 #include "sb/connections/refresh_scheduler.h"
 
+#include <algorithm>
+#include <span>
 #include <utility>
 #include <vector>
 
@@ -40,32 +42,45 @@ Result<int> RefreshScheduler::EnqueueDue() {
             due, repo_.MaintenanceListDue(tx, clock_.Now(), kRefreshJob, options_.batch));
         return OkStatus();
       }));
+  // One transaction per tenant and chunk, not per connection: a pass of a thousand due
+  // connections is a handful of writes.
+  std::stable_sort(due.begin(), due.end(),
+                   [](const auto& x, const auto& y) { return x.first < y.first; });
   int enqueued = 0;
-  for (const auto& entry : due) {
-    auto created = Enqueue(entry.first, entry.second);
+  for (size_t begin = 0; begin < due.size();) {
+    size_t end = begin + 1;
+    while (end < due.size() && end - begin < kEnqueueChunk && due[end].first == due[begin].first) {
+      ++end;
+    }
+    auto created = Enqueue(due[begin].first, std::span(due).subspan(begin, end - begin));
     if (created.ok()) {
-      enqueued += *created ? 1 : 0;
+      enqueued += *created;
     } else {
       // Logged and listed again next pass.
-      log::Warn("refresh.enqueue_failed", {{"tenant", entry.first.value()},
-                                           {"connection", entry.second.value()},
+      log::Warn("refresh.enqueue_failed", {{"tenant", due[begin].first.value()},
+                                           {"connections", end - begin},
                                            {"error", created.status().ToString()}});
     }
+    begin = end;
   }
   return enqueued;
 }
 
-Result<bool> RefreshScheduler::Enqueue(const TenantId& tenant, const ConnectionId& id) {
-  bool created = false;
+Result<int> RefreshScheduler::Enqueue(
+    const TenantId& tenant, std::span<const std::pair<TenantId, ConnectionId>> connections) {
+  int created = 0;
   SB_RETURN_IF_ERROR(db_.RunInTenant(tenant, [&](store::Transaction& tx) -> Status {
-    jobs::JobSpec spec;
-    spec.kind = kRefreshJob;
-    spec.payload = Json{{"connection_id", id.value()}};
-    spec.priority = 10;  // ahead of deliveries: a token that expires stops every other call
-    spec.dedupe_key = id.value();
-    spec.max_attempts = 3;
-    SB_ASSIGN_OR_RETURN(auto result, jobs::Enqueue(tx, tenant, spec, clock_, ids_));
-    created = result.created;
+    created = 0;
+    for (const auto& entry : connections) {
+      jobs::JobSpec spec;
+      spec.kind = kRefreshJob;
+      spec.payload = Json{{"connection_id", entry.second.value()}};
+      spec.priority = 10;  // ahead of deliveries: a token that expires stops every other call
+      spec.dedupe_key = entry.second.value();
+      spec.max_attempts = 3;
+      SB_ASSIGN_OR_RETURN(auto result, jobs::Enqueue(tx, tenant, spec, clock_, ids_));
+      created += result.created ? 1 : 0;
+    }
     return OkStatus();
   }));
   return created;

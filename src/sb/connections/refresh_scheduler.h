@@ -16,6 +16,7 @@
 #include <atomic>
 #include <chrono>
 #include <cstdint>
+#include <span>
 #include <string_view>
 
 #include "sb/base/clock.h"
@@ -55,7 +56,12 @@ class RefreshScheduler {
   void Stop() { loop_.Stop(); }
 
  private:
-  Result<bool> Enqueue(const TenantId& tenant, const ConnectionId& id);
+  // Due connections queued per transaction.
+  static constexpr size_t kEnqueueChunk = 100;
+  // Queues a refresh job for each of `connections` (all of `tenant`) in one transaction;
+  // returns how many were new (the others already had a live job).
+  Result<int> Enqueue(const TenantId& tenant,
+                      std::span<const std::pair<TenantId, ConnectionId>> connections);
 
   store::Database& db_;
   store::Database& maintenance_;

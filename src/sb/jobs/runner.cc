@@ -115,10 +115,19 @@ void JobRunner::Loop() {
     // A poll that found work polls again at once: more may be waiting even when the batch was
     // not full (concurrency keys let through only so many of a key per poll). Only an empty
     // poll (or an error) waits.
-    if (!ran.ok() || *ran == 0) {
-      wake_.wait_for(lock, options_.poll, [this] { return stopping_; });
+    if ((!ran.ok() || *ran == 0) && !woken_) {
+      wake_.wait_for(lock, options_.poll, [this] { return stopping_ || woken_; });
     }
+    woken_ = false;
   }
+}
+
+void JobRunner::Wake() {
+  {
+    std::lock_guard lock(mu_);
+    woken_ = true;
+  }
+  wake_.notify_all();
 }
 
 void JobRunner::Heartbeats() {
@@ -163,9 +172,18 @@ Result<int> JobRunner::RunOnce() {
       running_[job.id.value()] = Running{job.tenant_id, job.id, job.lease_owner};
     }
   }
+  // Jobs that end kDone without completing themselves are completed together after the poll,
+  // one transaction per tenant; they stay in running_ (heartbeated) until then.
+  std::vector<Ran> done;
+  std::mutex done_mu;
   std::atomic<size_t> next{0};
   auto work = [&] {
-    for (size_t i = next++; i < leased.size(); i = next++) Run(leased[i]);
+    for (size_t i = next++; i < leased.size(); i = next++) {
+      std::optional<Ran> ran = Run(leased[i]);
+      if (!ran) continue;
+      std::lock_guard lock(done_mu);
+      done.push_back(std::move(*ran));
+    }
   };
   const int threads = std::clamp(options_.threads, 1, 256);
   std::vector<std::thread> pool;
@@ -174,10 +192,11 @@ Result<int> JobRunner::RunOnce() {
   }
   work();
   for (auto& thread : pool) thread.join();
+  CompleteDone(std::move(done));
   return static_cast<int>(leased.size());
 }
 
-void JobRunner::Run(store::JobRecord job) {
+std::optional<JobRunner::Ran> JobRunner::Run(store::JobRecord job) {
   JobContext context(db_, clock_, job);
   JobResult result;
   auto handler = handlers_.find(job.kind);
@@ -192,10 +211,41 @@ void JobRunner::Run(store::JobRecord job) {
       result = JobResult::Retry("handler threw");
     }
   }
-  Status finished = OkStatus();
-  if (!(result.kind == JobResult::Kind::kDone && context.completed())) {
-    finished = Finish(job, result);
+  if (result.kind == JobResult::Kind::kDone && !context.completed()) {
+    return Ran{std::move(job), std::move(result)};
   }
+  Status finished = OkStatus();
+  if (result.kind != JobResult::Kind::kDone) finished = Finish(job, result);
+  Settle(job, result, finished);
+  return std::nullopt;
+}
+
+void JobRunner::CompleteDone(std::vector<Ran> done) {
+  std::stable_sort(done.begin(), done.end(),
+                   [](const Ran& a, const Ran& b) { return a.job.tenant_id < b.job.tenant_id; });
+  for (size_t begin = 0; begin < done.size();) {
+    size_t end = begin;
+    while (end < done.size() && done[end].job.tenant_id == done[begin].job.tenant_id) ++end;
+    std::vector<Status> finished(end - begin, OkStatus());
+    const Timestamp now = clock_.Now();
+    const TenantId& tenant = done[begin].job.tenant_id;
+    const Status tx = db_.RunInTenant(tenant, [&](store::Transaction& t) -> Status {
+      for (size_t i = begin; i < end; ++i) {
+        const store::JobRecord& job = done[i].job;
+        SB_ASSIGN_OR_RETURN(bool ours, repo_.Complete(t, tenant, job.id, job.lease_owner, now));
+        finished[i - begin] = ours ? OkStatus() : AbortedError("the job's lease was lost");
+      }
+      return OkStatus();
+    });
+    for (size_t i = begin; i < end; ++i) {
+      Settle(done[i].job, done[i].result, tx.ok() ? finished[i - begin] : tx);
+    }
+    begin = end;
+  }
+}
+
+void JobRunner::Settle(const store::JobRecord& job, const JobResult& result,
+                       const Status& finished) {
   {
     std::lock_guard lock(mu_);
     running_.erase(job.id.value());

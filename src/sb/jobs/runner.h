@@ -4,10 +4,12 @@
 // Producers call Enqueue() inside the transaction of the change that causes the work (outbox),
 // so a job exists exactly when the change committed. A runner on every node leases due jobs
 // across tenants through the maintenance database (FOR UPDATE SKIP LOCKED on PostgreSQL, the
-// single writer on SQLite; at most `per_tenant` per tenant per lease, so one tenant's backlog
-// cannot starve the others), heartbeats their leases while handlers run, and finishes them:
-// done, retried with exponential backoff and jitter, or dead-lettered after the last attempt
-// or a permanent failure. A job whose node dies is leased again once its lease runs out.
+// single writer on SQLite; every tenant's first `per_tenant` jobs before more of anyone's, so
+// one tenant's backlog cannot starve the others while a lone backlog still fills a poll),
+// heartbeats their leases while handlers run, and finishes them: done (the plain completions
+// of a poll together, one transaction per tenant), retried with exponential backoff and
+// jitter, or dead-lettered after the last attempt or a permanent failure. A job whose node dies
+// is leased again once its lease runs out.
 //
 // Exactly once in effect: a handler that changes the database does so through
 // JobContext::CompleteWith, which runs its work and the job's completion in one transaction
@@ -102,8 +104,8 @@ using JobHandler = std::function<JobResult(JobContext&)>;
 struct JobRunnerOptions {
   std::string owner = "node";  // this node's name in leases
   int threads = 4;             // jobs run at once
-  int batch = 32;              // jobs leased per poll
-  int per_tenant = 8;          // at most this many of one tenant per poll
+  int batch = 64;              // jobs leased per poll (every tenant's share first)
+  int per_tenant = 8;          // each tenant's share of a poll before anyone gets more
   std::chrono::milliseconds lease{30'000};
   std::chrono::milliseconds poll{500};  // wait after a poll that leased nothing
   // Retry n waits min(base * 2^(n-1), max), minus up to half as jitter.
@@ -127,6 +129,10 @@ class JobRunner {
   // Stops leasing, lets running handlers finish, then returns.
   void Stop();
 
+  // Asks the running loop to poll now instead of after its idle wait (options.poll): for a
+  // producer that has just queued work. A no-op before Start.
+  void Wake();
+
   // One poll: leases due jobs of the registered kinds, runs them (options.threads at once) and
   // finishes them. Returns how many ran.
   Result<int> RunOnce();
@@ -134,8 +140,19 @@ class JobRunner {
  private:
   void Loop();
   void Heartbeats();
-  void Run(store::JobRecord job);
+  // A job whose handler returned kDone without completing it, to complete with the poll's others.
+  struct Ran {
+    store::JobRecord job;
+    JobResult result;
+  };
+  // Runs the handler and finishes the job, except a plain kDone, which it returns.
+  std::optional<Ran> Run(store::JobRecord job);
+  // Completes `done` in one transaction per tenant.
+  void CompleteDone(std::vector<Ran> done);
+  // Finishes `job` as `result` says (a plain kDone goes through CompleteDone instead).
   Status Finish(const store::JobRecord& job, const JobResult& result);
+  // Ends a job's run on this node: no more heartbeats, logged when lost or dead, counted.
+  void Settle(const store::JobRecord& job, const JobResult& result, const Status& finished);
   std::chrono::milliseconds Backoff(int attempts);
 
   store::Database& db_;
@@ -150,6 +167,7 @@ class JobRunner {
   std::mutex mu_;
   std::condition_variable wake_;
   bool stopping_ = false;  // guarded by mu_
+  bool woken_ = false;     // guarded by mu_; Wake() since the last idle wait began
   struct Running {
     TenantId tenant;
     JobId id;

@@ -7,6 +7,7 @@
 #include <atomic>
 #include <condition_variable>
 #include <mutex>
+#include <set>
 #include <thread>
 
 #include <gtest/gtest.h>
@@ -239,6 +240,36 @@ TEST_F(JobRunnerTest, AConcurrencyKeyLimitsJobsAtOnceAndTheBacklogDrains) {
     EXPECT_LE(most, 2);
   }
   runner.Stop();
+}
+
+// After an empty poll the loop waits options.poll (here an hour) unless a producer wakes it.
+TEST_F(JobRunnerTest, WakeMakesAnIdleLoopPollAtOnce) {
+  JobRunnerOptions options = Options();
+  options.poll = std::chrono::hours(1);
+  JobRunner runner(*db_, *db_, clock_, random_, options);
+  std::mutex mu;
+  std::condition_variable ran;
+  std::set<std::string> done;  // guarded by mu
+  runner.Register("test.ok", [&](JobContext& job) {
+    std::lock_guard lock(mu);
+    done.insert(job.job().id.value());
+    ran.notify_all();
+    return JobResult::Done();
+  });
+  const JobId first = Add("test.ok");
+  runner.Start();
+  std::unique_lock lock(mu);
+  ASSERT_TRUE(ran.wait_for(lock, seconds(30), [&] { return done.contains(first.value()); }));
+  lock.unlock();
+  // Let the loop find the queue empty and begin its hour-long wait.
+  std::this_thread::sleep_for(milliseconds(200));
+  const JobId second = Add("test.ok");
+  runner.Wake();
+  lock.lock();
+  EXPECT_TRUE(ran.wait_for(lock, seconds(30), [&] { return done.contains(second.value()); }));
+  lock.unlock();
+  runner.Stop();
+  EXPECT_EQ(Get(second).state, store::JobState::kDone);
 }
 
 TEST_F(JobRunnerTest, DedupeKeepsOneLiveJobPerKey) {

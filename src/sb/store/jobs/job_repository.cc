@@ -325,12 +325,23 @@ Status BuryExhausted(Transaction& tx, Timestamp now, const std::vector<std::stri
 }
 
 // The candidates' ranking: due jobs (now = $1) of `kinds` (bound after `params`) that fit their
-// concurrency key and group, at most `per_tenant` (a placeholder) per tenant. A keyed job fits
+// concurrency key and group, each with `overflow` = 1 past the first `per_tenant` (a placeholder)
+// of its tenant, so that leasers take every tenant's first share before more of anyone's (fair
+// and work-conserving: a lone tenant still fills a batch). A keyed job fits
 // when its rank among the due jobs of its (tenant, key), plus the key's unexpired leases, stays
 // within its limit; then the same among the fitting jobs of its (tenant, group). Without
 // `keyed`, keyed and grouped jobs are left out altogether.
 std::string RankedDueSql(std::string_view per_tenant, bool keyed,
                          const std::vector<std::string>& kinds, std::vector<Value>& params) {
+  const std::string overflow =
+      "CASE WHEN tenant_rank <= " + std::string(per_tenant) + " THEN 0 ELSE 1 END AS overflow";
+  if (!keyed) {
+    return "SELECT tenant_id, id, priority, run_at, " + overflow +
+           " FROM (SELECT tenant_id, id, priority, run_at, ROW_NUMBER() OVER (PARTITION BY "
+           "tenant_id ORDER BY " SB_JOB_ORDER ") AS tenant_rank FROM jobs WHERE " SB_JOB_DUE
+           " AND concurrency_key = '' AND concurrency_group = ''" +
+           KindFilter(kinds, params) + ") AS ranked";
+  }
   const std::string by_key =
       "SELECT j.tenant_id, j.id, j.priority, j.run_at, j.concurrency_key, "
       "j.concurrency_limit, j.concurrency_group, j.group_limit, COALESCE(busy.n, 0) AS busy_n, "
@@ -353,13 +364,13 @@ std::string RankedDueSql(std::string_view per_tenant, bool keyed,
       "tenant_id, concurrency_group) AS gbusy ON gbusy.tenant_id = k.tenant_id AND "
       "gbusy.concurrency_group = k.concurrency_group WHERE k.concurrency_key = '' OR "
       "k.key_rank + k.busy_n <= k.concurrency_limit";
-  return "SELECT tenant_id, id, priority, run_at FROM (SELECT tenant_id, id, priority, run_at, "
+  return "SELECT tenant_id, id, priority, run_at, " + overflow +
+         " FROM (SELECT tenant_id, id, priority, run_at, "
          "ROW_NUMBER() OVER (PARTITION BY tenant_id ORDER BY " SB_JOB_ORDER
          ") AS tenant_rank FROM (" +
          by_group +
          ") AS grouped WHERE concurrency_group = '' OR group_rank + gbusy_n <= group_limit) AS "
-         "ranked WHERE tenant_rank <= " +
-         std::string(per_tenant);
+         "ranked";
 }
 
 // PostgreSQL: whether keyed jobs may be leased in `tx`. Two leasers that both counted a key's
@@ -367,15 +378,22 @@ std::string RankedDueSql(std::string_view per_tenant, bool keyed,
 // serialized by one transaction-scoped advisory lock, taken only when keyed jobs are due. The
 // lease statement runs after the lock is granted and reads the previous holder's committed
 // leases (READ COMMITTED takes a snapshot per statement).
-Result<bool> LockForKeyedJobs(Transaction& tx, Timestamp now,
-                              const std::vector<std::string>& kinds) {
+// Whether any due job of `kinds` has a concurrency key or group (most polls have none, and
+// then the ranking needs no key or group stage).
+Result<bool> AnyKeyedJobDue(Transaction& tx, Timestamp now, const std::vector<std::string>& kinds) {
   std::vector<Value> params{ToUnixMicros(now)};
   const std::string kind_filter = KindFilter(kinds, params);
   SB_ASSIGN_OR_RETURN(auto rows, tx.Query("SELECT 1 FROM jobs WHERE (concurrency_key <> '' OR "
                                           "concurrency_group <> '') AND " SB_JOB_DUE +
                                               kind_filter + " LIMIT 1",
                                           params));
-  if (rows.empty()) return false;
+  return !rows.empty();
+}
+
+Result<bool> LockForKeyedJobs(Transaction& tx, Timestamp now,
+                              const std::vector<std::string>& kinds) {
+  SB_ASSIGN_OR_RETURN(const bool keyed, AnyKeyedJobDue(tx, now, kinds));
+  if (!keyed) return false;
   SB_RETURN_IF_ERROR(tx.Query("SELECT 1 FROM (SELECT pg_advisory_xact_lock($1::bigint)) AS locked",
                               {int64_t{JobRepository::kConcurrencyLock}})
                          .status());
@@ -396,11 +414,12 @@ Result<std::vector<Row>> LeasePostgres(Transaction& tx, const std::string& owner
                             int64_t{per_tenant_limit}, int64_t{limit}};
   const std::string ranked = RankedDueSql("$4", keyed, kinds, params);
   return tx.Query(
-      "WITH picked AS MATERIALIZED (SELECT tenant_id, id FROM jobs WHERE " SB_JOB_DUE
-      " AND (tenant_id, id) IN (SELECT tenant_id, id FROM (" +
+      "WITH due AS MATERIALIZED (SELECT tenant_id AS due_tenant, id AS due_id, overflow FROM (" +
           ranked +
-          ") AS due) ORDER BY " SB_JOB_ORDER
-          ", tenant_id LIMIT $5 FOR UPDATE SKIP LOCKED), leased AS (UPDATE jobs SET "
+          ") AS ranked), picked AS MATERIALIZED (SELECT tenant_id, id FROM jobs JOIN due ON "
+          "due.due_tenant = jobs.tenant_id AND due.due_id = jobs.id WHERE " SB_JOB_DUE
+          " ORDER BY overflow, " SB_JOB_ORDER
+          ", tenant_id LIMIT $5 FOR UPDATE OF jobs SKIP LOCKED), leased AS (UPDATE jobs SET "
           "state = 'running', lease_owner = $2, lease_until = $3, attempts = attempts + 1, "
           "updated_at = $1 WHERE (tenant_id, id) IN (SELECT tenant_id, id FROM picked) "
           "AND " SB_JOB_DUE " RETURNING " SB_JOB_FIELDS ") SELECT " SB_JOB_FIELDS
@@ -413,12 +432,13 @@ Result<std::vector<Row>> LeasePostgres(Transaction& tx, const std::string& owner
 Result<std::vector<Row>> LeaseSqlite(Transaction& tx, const std::string& owner, Timestamp now,
                                      Timestamp until, int limit, int per_tenant_limit,
                                      const std::vector<std::string>& kinds) {
+  SB_ASSIGN_OR_RETURN(const bool any_keyed, AnyKeyedJobDue(tx, now, kinds));
   std::vector<Value> params{ToUnixMicros(now), int64_t{per_tenant_limit}, int64_t{limit}};
-  const std::string ranked = RankedDueSql("$2", /*keyed=*/true, kinds, params);
-  SB_ASSIGN_OR_RETURN(auto candidates,
-                      tx.Query("SELECT tenant_id, id FROM (" + ranked +
-                                   ") AS due ORDER BY " SB_JOB_ORDER ", tenant_id LIMIT $3",
-                               params));
+  const std::string ranked = RankedDueSql("$2", any_keyed, kinds, params);
+  SB_ASSIGN_OR_RETURN(auto candidates, tx.Query("SELECT tenant_id, id FROM (" + ranked +
+                                                    ") AS due ORDER BY overflow, " SB_JOB_ORDER
+                                                    ", tenant_id LIMIT $3",
+                                                params));
   if (candidates.empty()) return std::vector<Row>();
   std::vector<Value> keyed{ToUnixMicros(now), owner, ToUnixMicros(until)};
   std::string in = "(tenant_id, id) IN (VALUES ";

@@ -125,14 +125,16 @@ class JobRepository {
                                       const std::string& key, int limit);
 
   // Maintenance (unscoped or system-tenant transactions). Leases up to `limit`
-  // (1..kMaxLeaseLimit) due jobs across tenants, at most `per_tenant_limit` (>= 1) per tenant,
-  // best first by priority (descending), run_at, id, and only of `kinds` (empty: every kind).
+  // (1..kMaxLeaseLimit) due jobs across tenants, only of `kinds` (empty: every kind): first the
+  // best `per_tenant_limit` (>= 1) of every tenant, then, while the batch has room, more of
+  // anyone's (fair, and a lone tenant still fills a batch); within each tier best first by
+  // priority (descending), run_at, id.
   // Due means queued with run_at <= now, or running with lease_until < now (its node died) and
   // attempts left; running jobs with an expired lease and no attempt left are marked dead first.
   // Each leased job becomes running with lease_owner = `owner`, lease_until = now + `lease` and
   // attempts + 1; returns them in that order. A job with a concurrency key is due only while
   // fewer than its limit of jobs with that (tenant, key) hold an unexpired lease, counting the
-  // ones this call leases; the per-tenant cap counts only jobs that fit. Safe with concurrent
+  // ones this call leases; the per-tenant share counts only jobs that fit. Safe with concurrent
   // leasers: on PostgreSQL rows are locked with FOR UPDATE SKIP LOCKED, and a leaser that may
   // lease keyed jobs first takes a transaction-scoped advisory lock (kConcurrencyLock), so two
   // leasers cannot both fill the last slot of a key; SQLite serializes writers. No job is
