@@ -15,12 +15,12 @@
 #include <thread>
 #include <vector>
 
-#include "sandbox/caltime/caltime.h"
 #include "sandbox/google/google.h"
 #include "sandbox/google/google_errors.h"
 #include "sandbox/google/seed.h"
 #include "sandbox/microsoft/microsoft.h"
 
+#include "sb/caltime/caltime.h"
 #include "sb/net/curl_http_client.h"
 
 namespace {
@@ -159,8 +159,8 @@ int main(int argc, char** argv) {
   // A sync window as a hub would use it: a year back, two years ahead.
   const int64_t now_ms = sandbox::NowMillis(clock);
   const std::string window =
-      "startDateTime=" + sandbox::caltime::FormatUtcMillis(now_ms - 365LL * 86'400'000) +
-      "&endDateTime=" + sandbox::caltime::FormatUtcMillis(now_ms + 730LL * 86'400'000);
+      "startDateTime=" + sb::caltime::FormatUtcMillis(now_ms - 365LL * 86'400'000) +
+      "&endDateTime=" + sb::caltime::FormatUtcMillis(now_ms + 730LL * 86'400'000);
   auto run = [&](Kind kind, const char* label) {
     Totals totals;
     const auto deadline = Clock::now() + std::chrono::seconds(seconds);

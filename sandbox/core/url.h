@@ -21,7 +21,4 @@ std::optional<sb::http::HeaderList> ParseForm(std::string_view body);
 // The first value of `name` in a decoded list.
 std::optional<std::string> FieldOf(const sb::http::HeaderList& fields, std::string_view name);
 
-// Escapes &, <, >, " and ' for HTML text and attribute values.
-std::string HtmlEscape(std::string_view text);
-
 }  // namespace sandbox

@@ -1,13 +1,13 @@
 // Google Calendar v3 routes (provider-protocols.md section 3) over CalendarStore.
 #include <charconv>
 
-#include "sandbox/caltime/caltime.h"
 #include "sandbox/core/identity.h"
 #include "sandbox/google/google.h"
 #include "sandbox/google/google_errors.h"
 
 #include "sb/base/check.h"
 #include "sb/base/encoding.h"
+#include "sb/caltime/caltime.h"
 
 namespace sandbox::google {
 namespace {
@@ -154,7 +154,7 @@ void GoogleSandbox::RegisterCalendar() {
     query.now_ms = NowMillis(origin_.clock());
     query.sync_token_ttl_ms = origin_.settings().Int("sync_token_ttl_seconds") * 1000;
     query.empty_first_page = origin_.settings().Bool("calendar_empty_pages");
-    if (!query.time_zone.empty() && !caltime::IsKnownZone(query.time_zone)) {
+    if (!query.time_zone.empty() && !sb::caltime::IsKnownZone(query.time_zone)) {
       return BadParameter("Invalid time zone definition.", "timeZone", "timeZoneInvalid");
     }
     const int64_t max_page = origin_.settings().Int("calendar_max_page_size");
@@ -179,7 +179,7 @@ void GoogleSandbox::RegisterCalendar() {
     for (const char* name : {"timeMin", "timeMax", "updatedMin"}) {
       const auto text = request.Query(name);
       if (!text) continue;
-      auto value = caltime::ParseRfc3339(*text);
+      auto value = sb::caltime::ParseRfc3339(*text);
       if (!value.ok()) return BadParameter("Bad Request", name, "badRequest");
       if (std::string_view(name) == "timeMin") query.time_min_ms = *value;
       if (std::string_view(name) == "timeMax") query.time_max_ms = *value;
@@ -289,7 +289,7 @@ void GoogleSandbox::RegisterCalendar() {
         }
         for (const char* name : {"timeMin", "timeMax"}) {
           if (const auto text = request.Query(name)) {
-            auto value = caltime::ParseRfc3339(*text);
+            auto value = sb::caltime::ParseRfc3339(*text);
             if (!value.ok()) return BadParameter("Bad Request", name, "badRequest");
             (std::string_view(name) == "timeMin" ? query.time_min_ms : query.time_max_ms) = *value;
           }

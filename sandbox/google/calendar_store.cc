@@ -3,10 +3,10 @@
 #include <algorithm>
 #include <set>
 
-#include "sandbox/caltime/recurrence.h"
 #include "sandbox/core/identity.h"
 
 #include "sb/base/encoding.h"
+#include "sb/caltime/recurrence.h"
 
 namespace sandbox::google {
 namespace {
@@ -35,19 +35,19 @@ std::string NewEventId() {
 std::string Etag(uint64_t seq) { return "\"" + std::to_string(3'400'000'000'000'000 + seq) + "\""; }
 
 // A parsed EventDateTime ({date} or {dateTime[, timeZone]}).
-std::variant<caltime::EventTime, GoogleError> ParseEventTime(const sb::Json& json,
-                                                             std::string_view which) {
+std::variant<sb::caltime::EventTime, GoogleError> ParseEventTime(const sb::Json& json,
+                                                                 std::string_view which) {
   if (!json.is_object()) return Invalid("Missing " + std::string(which) + " time.", "required");
-  caltime::EventTime out;
+  sb::caltime::EventTime out;
   if (json.contains("timeZone") && json["timeZone"].is_string()) {
     out.time_zone = json["timeZone"].get<std::string>();
-    if (!caltime::IsKnownZone(out.time_zone)) {
+    if (!sb::caltime::IsKnownZone(out.time_zone)) {
       return Invalid("Invalid time zone definition for " + std::string(which) + " time.",
                      "timeZoneInvalid");
     }
   }
   if (json.contains("date") && json["date"].is_string()) {
-    auto date = caltime::ParseDate(json["date"].get<std::string>());
+    auto date = sb::caltime::ParseDate(json["date"].get<std::string>());
     if (!date.ok()) return Invalid("Invalid " + std::string(which) + " date.");
     out.all_day = true;
     out.date = json["date"].get<std::string>();
@@ -58,28 +58,29 @@ std::variant<caltime::EventTime, GoogleError> ParseEventTime(const sb::Json& jso
     return Invalid("Missing " + std::string(which) + " time.", "required");
   }
   const std::string text = json["dateTime"].get<std::string>();
-  auto instant = caltime::ParseRfc3339(text);
-  if (!instant.ok() && !out.time_zone.empty()) instant = caltime::LocalToUtc(text, out.time_zone);
+  auto instant = sb::caltime::ParseRfc3339(text);
+  if (!instant.ok() && !out.time_zone.empty())
+    instant = sb::caltime::LocalToUtc(text, out.time_zone);
   if (!instant.ok()) return Invalid("Invalid " + std::string(which) + " time.");
   out.utc_ms = *instant;
   return out;
 }
 
-sb::Json RenderTime(const caltime::EventTime& time, const std::string& fallback_zone,
+sb::Json RenderTime(const sb::caltime::EventTime& time, const std::string& fallback_zone,
                     const std::string& override_zone) {
   if (time.all_day) return {{"date", time.date}};
   const std::string& zone = !override_zone.empty()    ? override_zone
                             : !time.time_zone.empty() ? time.time_zone
                                                       : fallback_zone;
-  auto text = caltime::FormatRfc3339InZone(time.utc_ms, zone);
-  sb::Json out = {{"dateTime", text.ok() ? *text : caltime::FormatUtcMillis(time.utc_ms)}};
+  auto text = sb::caltime::FormatRfc3339InZone(time.utc_ms, zone);
+  sb::Json out = {{"dateTime", text.ok() ? *text : sb::caltime::FormatUtcMillis(time.utc_ms)}};
   if (!time.time_zone.empty()) out["timeZone"] = time.time_zone;
   return out;
 }
 
-caltime::EventTime AddMillis(caltime::EventTime time, int64_t ms) {
+sb::caltime::EventTime AddMillis(sb::caltime::EventTime time, int64_t ms) {
   time.utc_ms += ms;
-  if (time.all_day) time.date = caltime::FormatDate(time.utc_ms);
+  if (time.all_day) time.date = sb::caltime::FormatDate(time.utc_ms);
   return time;
 }
 
@@ -131,26 +132,26 @@ GoogleError FullSyncRequired() {
 
 // The slot of `series` whose instance-id suffix is `suffix` ("20240513T080000Z" or
 // "20240513"), found by expanding only the days around the time the suffix names.
-std::optional<caltime::EventTime> SlotForSuffix(const CalendarStore::Event& series,
-                                                std::string_view suffix) {
+std::optional<sb::caltime::EventTime> SlotForSuffix(const CalendarStore::Event& series,
+                                                    std::string_view suffix) {
   sb::Result<int64_t> at = sb::InvalidArgumentError("bad suffix");
   if (suffix.size() == 8) {
-    at = caltime::ParseDate(std::string(suffix.substr(0, 4)) + "-" +
-                            std::string(suffix.substr(4, 2)) + "-" +
-                            std::string(suffix.substr(6, 2)));
+    at = sb::caltime::ParseDate(std::string(suffix.substr(0, 4)) + "-" +
+                                std::string(suffix.substr(4, 2)) + "-" +
+                                std::string(suffix.substr(6, 2)));
   } else if (suffix.size() == 16 && suffix[8] == 'T' && suffix[15] == 'Z') {
-    at = caltime::ParseRfc3339(
+    at = sb::caltime::ParseRfc3339(
         std::string(suffix.substr(0, 4)) + "-" + std::string(suffix.substr(4, 2)) + "-" +
         std::string(suffix.substr(6, 2)) + "T" + std::string(suffix.substr(9, 2)) + ":" +
         std::string(suffix.substr(11, 2)) + ":" + std::string(suffix.substr(13, 2)) + "Z");
   }
   if (!at.ok()) return std::nullopt;
   constexpr int64_t kTwoDays = 2 * 86'400'000;
-  auto starts = caltime::ExpandRecurrence(series.start, series.recurrence, *at - kTwoDays,
-                                          *at + kTwoDays, 16);
+  auto starts = sb::caltime::ExpandRecurrence(series.start, series.recurrence, *at - kTwoDays,
+                                              *at + kTwoDays, 16);
   if (!starts.ok()) return std::nullopt;
-  for (const caltime::EventTime& slot : *starts) {
-    if (caltime::InstanceIdSuffix(slot) == suffix) return slot;
+  for (const sb::caltime::EventTime& slot : *starts) {
+    if (sb::caltime::InstanceIdSuffix(slot) == suffix) return slot;
   }
   return std::nullopt;
 }
@@ -257,14 +258,15 @@ void StripReadOnly(sb::Json& body) {
 
 // Builds a stored event from a full resource body; `previous` is the event it replaces.
 static std::variant<bool, GoogleError> Normalize(sb::Json& resource, const CalendarInfo& calendar,
-                                                 caltime::EventTime& start, caltime::EventTime& end,
+                                                 sb::caltime::EventTime& start,
+                                                 sb::caltime::EventTime& end,
                                                  std::vector<std::string>& recurrence) {
   auto parsed_start = ParseEventTime(resource.value("start", sb::Json()), "start");
   if (auto* error = std::get_if<GoogleError>(&parsed_start)) return *error;
   auto parsed_end = ParseEventTime(resource.value("end", sb::Json()), "end");
   if (auto* error = std::get_if<GoogleError>(&parsed_end)) return *error;
-  start = std::get<caltime::EventTime>(parsed_start);
-  end = std::get<caltime::EventTime>(parsed_end);
+  start = std::get<sb::caltime::EventTime>(parsed_start);
+  end = std::get<sb::caltime::EventTime>(parsed_end);
   if (start.all_day != end.all_day)
     return Invalid("Start and end times must either both be date or both be dateTime.");
   if (end.utc_ms < start.utc_ms || (start.all_day && end.utc_ms == start.utc_ms)) {
@@ -285,7 +287,7 @@ static std::variant<bool, GoogleError> Normalize(sb::Json& resource, const Calen
     if (!start.all_day && start.time_zone.empty()) {
       return Invalid("Missing time zone definition for start time.", "required");
     }
-    auto check = caltime::ExpandRecurrence(start, recurrence, start.utc_ms, kFarFuture, 1);
+    auto check = sb::caltime::ExpandRecurrence(start, recurrence, start.utc_ms, kFarFuture, 1);
     if (!check.ok()) return Invalid("Invalid recurrence rule.");
   }
   resource["start"] = RenderTime(start, calendar.time_zone, "");
@@ -314,7 +316,7 @@ StoreResult CalendarStore::Insert(const CalendarInfo& calendar, const sb::Json& 
   event.seq = ++seq_;
   event.master = !event.recurrence.empty();
   event.updated_ms = now_ms;
-  const std::string stamp = caltime::FormatUtcMillis(now_ms);
+  const std::string stamp = sb::caltime::FormatUtcMillis(now_ms);
   resource["kind"] = "calendar#event";
   resource["etag"] = Etag(event.seq);
   resource["id"] = id;
@@ -354,7 +356,7 @@ std::string Envelope(const CalendarInfo& calendar, int64_t updated_ms, uint64_t 
                    {"etag", Etag(etag_seq)},
                    {"summary", calendar.summary},
                    {"description", calendar.description},
-                   {"updated", caltime::FormatUtcMillis(updated_ms)},
+                   {"updated", sb::caltime::FormatUtcMillis(updated_ms)},
                    {"timeZone", time_zone.empty() ? calendar.time_zone : time_zone},
                    {"accessRole", calendar.access_role},
                    {"defaultReminders", {{{"method", "popup"}, {"minutes", 10}}}}};
@@ -421,8 +423,8 @@ bool SeriesInWindow(const Event& series, const ListQuery& query) {
   const int64_t duration = series.end.utc_ms - series.start.utc_ms;
   const int64_t from = query.time_min_ms ? *query.time_min_ms - duration : series.start.utc_ms;
   const int64_t to = query.time_max_ms ? *query.time_max_ms : kFarFuture;
-  auto starts = caltime::ExpandRecurrence(series.start, series.recurrence,
-                                          std::max(from, series.start.utc_ms - 1), to, 1);
+  auto starts = sb::caltime::ExpandRecurrence(series.start, series.recurrence,
+                                              std::max(from, series.start.utc_ms - 1), to, 1);
   return starts.ok() && !starts->empty();
 }
 
@@ -434,15 +436,15 @@ std::vector<std::pair<int64_t, std::string>> ExpandSeries(const Event& series, c
   const int64_t duration = series.end.utc_ms - series.start.utc_ms;
   const int64_t from = query.time_min_ms ? *query.time_min_ms - duration : series.start.utc_ms;
   const int64_t to = query.time_max_ms ? *query.time_max_ms : kFarFuture;
-  auto starts =
-      caltime::ExpandRecurrence(series.start, series.recurrence,
-                                std::max(from, series.start.utc_ms), to, kMaxInstancesPerSeries);
+  auto starts = sb::caltime::ExpandRecurrence(series.start, series.recurrence,
+                                              std::max(from, series.start.utc_ms), to,
+                                              kMaxInstancesPerSeries);
   if (!starts.ok()) return rows;
   const CalendarInfo& calendar = data.info;
   sb::Json base = series.resource;
   base.erase("recurrence");
-  for (const caltime::EventTime& slot : *starts) {
-    const std::string id = series.id + "_" + caltime::InstanceIdSuffix(slot);
+  for (const sb::caltime::EventTime& slot : *starts) {
+    const std::string id = series.id + "_" + sb::caltime::InstanceIdSuffix(slot);
     if (data.events.count(id)) continue;  // the exception speaks for this slot
     if (!InWindow(slot.utc_ms, slot.utc_ms + duration, query)) continue;
     sb::Json instance;
@@ -656,7 +658,7 @@ void Commit(Data& data, Event& event, uint64_t seq, int64_t now_ms) {
   event.seq = seq;
   event.updated_ms = now_ms;
   event.resource["etag"] = Etag(seq);
-  event.resource["updated"] = caltime::FormatUtcMillis(now_ms);
+  event.resource["updated"] = sb::caltime::FormatUtcMillis(now_ms);
   event.cancelled = event.resource.value("status", "confirmed") == "cancelled";
   event.serialized = Serialize(event.resource);
   data.changes[seq] = event.id;
@@ -674,7 +676,7 @@ std::optional<Event> InstanceOf(const Data& data, const std::string& instance_id
   const Event& series = master->second;
   const auto found = SlotForSuffix(series, instance_id.substr(underscore + 1));
   if (found) {
-    const caltime::EventTime& slot = *found;
+    const sb::caltime::EventTime& slot = *found;
     Event event;
     event.id = instance_id;
     event.recurring_event_id = series.id;

@@ -2,7 +2,7 @@
 // a store-wide change sequence (sync tokens are positions in it, page tokens carry the
 // snapshot they started from so changes made while paging are not lost), sparse tombstones for
 // deleted events and cancelled occurrences, recurring series expanded with libical
-// (sandbox/caltime), exceptions stored as their own events, ETags that change on every write,
+// (sb/caltime), exceptions stored as their own events, ETags that change on every write,
 // and switches that invalidate sync tokens. Thread-safe (one mutex; events are kept serialized
 // so that list pages are string concatenation).
 #pragma once
@@ -15,10 +15,10 @@
 #include <variant>
 #include <vector>
 
-#include "sandbox/caltime/caltime.h"
 #include "sandbox/google/google_errors.h"
 
 #include "sb/base/json.h"
+#include "sb/caltime/caltime.h"
 
 namespace sandbox::google {
 
@@ -106,9 +106,9 @@ class CalendarStore {
     bool cancelled = false;
     bool master = false;  // has recurrence lines
     std::string recurring_event_id;
-    caltime::EventTime start;
-    caltime::EventTime end;
-    caltime::EventTime original_start;  // exceptions only
+    sb::caltime::EventTime start;
+    sb::caltime::EventTime end;
+    sb::caltime::EventTime original_start;  // exceptions only
     std::vector<std::string> recurrence;
     int64_t updated_ms = 0;
   };

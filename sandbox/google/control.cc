@@ -80,7 +80,7 @@ void GoogleSandbox::RegisterControl() {
     account.given_name = body->value("given_name", "");
     account.family_name = body->value("family_name", "");
     account.time_zone = body->value("time_zone", "Europe/Zurich");
-    if (!caltime::IsKnownZone(account.time_zone)) return ControlError(400, "unknown time_zone");
+    if (!sb::caltime::IsKnownZone(account.time_zone)) return ControlError(400, "unknown time_zone");
     return Response::Json(201, AccountJson(CreateAccount(account)));
   });
   add("GET", "/_sandbox/accounts", [this](Request&) {

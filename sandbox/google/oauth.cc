@@ -50,10 +50,10 @@ Response TokenError(int status, std::string_view error, std::string_view descrip
 
 Response ErrorPage(int status, std::string_view error, std::string_view detail) {
   std::string html = "<!doctype html><html><head><meta charset=\"utf-8\"><title>Error " +
-                     std::to_string(status) + ": " + HtmlEscape(error) +
+                     std::to_string(status) + ": " + sb::HtmlEscape(error) +
                      "</title></head><body><h1>Access blocked: authorization error</h1><p>Error " +
-                     std::to_string(status) + ": " + HtmlEscape(error) + "</p><p>" +
-                     HtmlEscape(detail) + "</p></body></html>";
+                     std::to_string(status) + ": " + sb::HtmlEscape(error) + "</p><p>" +
+                     sb::HtmlEscape(detail) + "</p></body></html>";
   return Response::Text(status, std::move(html), "text/html; charset=utf-8");
 }
 
@@ -93,25 +93,26 @@ std::string ConsentPage(const AuthorizeParams& params, const std::vector<Account
       "(sandbox)</title><style>body{font-family:sans-serif;max-width:36em;margin:3em "
       "auto}label{display:block;margin:.3em 0}</style></head><body><h1>Switchboard sandbox: "
       "Google</h1><p>The application <b>" +
-      HtmlEscape(params.Get("client_id")) +
+      sb::HtmlEscape(params.Get("client_id")) +
       "</b> wants to access your Google Account.</p><form method=\"post\" "
       "action=\"/o/oauth2/v2/auth/consent\">";
   for (const auto& [name, value] : params.fields) {
-    html += "<input type=\"hidden\" name=\"" + HtmlEscape(name) + "\" value=\"" +
-            HtmlEscape(value) + "\">";
+    html += "<input type=\"hidden\" name=\"" + sb::HtmlEscape(name) + "\" value=\"" +
+            sb::HtmlEscape(value) + "\">";
   }
   html += "<fieldset><legend>Account</legend>";
   const std::string hint = params.Get("login_hint");
   for (size_t i = 0; i < accounts.size(); ++i) {
     const bool checked = hint.empty() ? i == 0 : accounts[i].email == hint;
-    html += "<label><input type=\"radio\" name=\"account\" value=\"" + HtmlEscape(accounts[i].id) +
-            "\"" + (checked ? " checked" : "") + "> " + HtmlEscape(accounts[i].name) + " &lt;" +
-            HtmlEscape(accounts[i].email) + "&gt;</label>";
+    html += "<label><input type=\"radio\" name=\"account\" value=\"" +
+            sb::HtmlEscape(accounts[i].id) + "\"" + (checked ? " checked" : "") + "> " +
+            sb::HtmlEscape(accounts[i].name) + " &lt;" + sb::HtmlEscape(accounts[i].email) +
+            "&gt;</label>";
   }
   html += "</fieldset><fieldset><legend>Permissions</legend>";
   for (const std::string& scope : scopes) {
-    html += "<label><input type=\"checkbox\" name=\"grant\" value=\"" + HtmlEscape(scope) +
-            "\" checked> " + HtmlEscape(scope) + "</label>";
+    html += "<label><input type=\"checkbox\" name=\"grant\" value=\"" + sb::HtmlEscape(scope) +
+            "\" checked> " + sb::HtmlEscape(scope) + "</label>";
   }
   html +=
       "</fieldset><p><button name=\"decision\" value=\"allow\">Allow</button> <button "

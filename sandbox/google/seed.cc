@@ -2,8 +2,8 @@
 
 #include <random>
 
-#include "sandbox/caltime/caltime.h"
-#include "sandbox/caltime/recurrence.h"
+#include "sb/caltime/caltime.h"
+#include "sb/caltime/recurrence.h"
 
 namespace sandbox::google {
 namespace {
@@ -48,7 +48,7 @@ std::string LongDescription(std::mt19937_64& rng) {
 }
 
 std::string LocalText(int64_t utc_ms, const std::string& zone) {
-  auto local = caltime::UtcToLocal(utc_ms, zone);
+  auto local = sb::caltime::UtcToLocal(utc_ms, zone);
   char text[32];
   std::snprintf(text, sizeof(text), "%04d-%02d-%02dT%02d:%02d:00", local->year, local->month,
                 local->day, local->hour, local->minute);
@@ -59,11 +59,11 @@ std::string LocalText(int64_t utc_ms, const std::string& zone) {
 int64_t RandomStart(std::mt19937_64& rng, int64_t base_ms, const std::string& zone) {
   const int64_t day = (base_ms / kDay - 90 + static_cast<int64_t>(rng() % 270)) * kDay;
   const int64_t minutes = 7 * 60 + static_cast<int64_t>(rng() % 48) * 15;
-  auto local = caltime::UtcToLocal(day, "UTC");
-  caltime::LocalDateTime wall = *local;
+  auto local = sb::caltime::UtcToLocal(day, "UTC");
+  sb::caltime::LocalDateTime wall = *local;
   wall.hour = static_cast<int>(minutes / 60);
   wall.minute = static_cast<int>(minutes % 60);
-  auto utc = caltime::LocalToUtc(wall, zone);
+  auto utc = sb::caltime::LocalToUtc(wall, zone);
   return utc.ok() ? *utc : day + minutes * kMinute;
 }
 
@@ -90,7 +90,7 @@ std::string RecurrenceRule(std::mt19937_64& rng, int64_t start_ms) {
       return "RRULE:FREQ=WEEKLY;BYDAY=MO,WE;COUNT=" + std::to_string(4 + rng() % 20);
     case 1: {
       const std::string until =
-          caltime::FormatDate(start_ms + static_cast<int64_t>(30 + rng() % 120) * kDay);
+          sb::caltime::FormatDate(start_ms + static_cast<int64_t>(30 + rng() % 120) * kDay);
       return "RRULE:FREQ=DAILY;UNTIL=" + until.substr(0, 4) + until.substr(5, 2) +
              until.substr(8, 2) + "T235959Z";
     }
@@ -119,8 +119,9 @@ sb::Result<sb::Json> CreateOne(CalendarStore& store, const CalendarInfo& calenda
   const uint64_t kind = rng() % 100;
   if (kind < 12) {  // all-day, 1-3 days
     const int64_t day = (base_ms / kDay - 60 + static_cast<int64_t>(rng() % 200)) * kDay;
-    body["start"] = {{"date", caltime::FormatDate(day)}};
-    body["end"] = {{"date", caltime::FormatDate(day + static_cast<int64_t>(1 + rng() % 3) * kDay)}};
+    body["start"] = {{"date", sb::caltime::FormatDate(day)}};
+    body["end"] = {
+        {"date", sb::caltime::FormatDate(day + static_cast<int64_t>(1 + rng() % 3) * kDay)}};
     counts["all_day"] = counts.value("all_day", 0) + 1;
   } else {
     const int64_t start = RandomStart(rng, base_ms, zone);
@@ -142,25 +143,26 @@ sb::Result<sb::Json> CreateOne(CalendarStore& store, const CalendarInfo& calenda
 // A moved and a cancelled occurrence of a fresh series.
 void AddExceptions(CalendarStore& store, const CalendarInfo& calendar, const sb::Json& series,
                    int64_t now_ms, sb::Json& counts) {
-  caltime::EventTime start;
+  sb::caltime::EventTime start;
   start.time_zone = series["start"].value("timeZone", "UTC");
-  auto parsed = caltime::ParseRfc3339(series["start"].value("dateTime", ""));
+  auto parsed = sb::caltime::ParseRfc3339(series["start"].value("dateTime", ""));
   if (!parsed.ok()) return;
   start.utc_ms = *parsed;
   std::vector<std::string> rules = series["recurrence"].get<std::vector<std::string>>();
-  auto slots = caltime::ExpandRecurrence(start, rules, start.utc_ms, start.utc_ms + 400 * kDay, 3);
+  auto slots =
+      sb::caltime::ExpandRecurrence(start, rules, start.utc_ms, start.utc_ms + 400 * kDay, 3);
   if (!slots.ok() || slots->size() < 3) return;
   const std::string id = series["id"].get<std::string>();
-  const std::string moved = id + "_" + caltime::InstanceIdSuffix((*slots)[1]);
-  auto moved_start = caltime::FormatRfc3339InZone((*slots)[1].utc_ms + 60 * kMinute, "UTC");
-  auto moved_end = caltime::FormatRfc3339InZone((*slots)[1].utc_ms + 120 * kMinute, "UTC");
+  const std::string moved = id + "_" + sb::caltime::InstanceIdSuffix((*slots)[1]);
+  auto moved_start = sb::caltime::FormatRfc3339InZone((*slots)[1].utc_ms + 60 * kMinute, "UTC");
+  auto moved_end = sb::caltime::FormatRfc3339InZone((*slots)[1].utc_ms + 120 * kMinute, "UTC");
   sb::Json patch = {{"summary", series.value("summary", "") + " (moved)"},
                     {"start", {{"dateTime", *moved_start}, {"timeZone", start.time_zone}}},
                     {"end", {{"dateTime", *moved_end}, {"timeZone", start.time_zone}}}};
   if (std::holds_alternative<std::string>(store.Write(calendar, moved, patch, false, "", now_ms))) {
     counts["exceptions"] = counts.value("exceptions", 0) + 1;
   }
-  const std::string cancelled = id + "_" + caltime::InstanceIdSuffix((*slots)[2]);
+  const std::string cancelled = id + "_" + sb::caltime::InstanceIdSuffix((*slots)[2]);
   if (std::holds_alternative<std::string>(store.Delete(calendar, cancelled, "", now_ms))) {
     counts["cancelled_occurrences"] = counts.value("cancelled_occurrences", 0) + 1;
   }

@@ -2,12 +2,12 @@
 // generators behind seeding and random user-side changes.
 #include <random>
 
-#include "sandbox/caltime/recurrence.h"
-#include "sandbox/caltime/windows_zones.h"
 #include "sandbox/microsoft/graph_common.h"
 #include "sandbox/microsoft/microsoft.h"
 
 #include "sb/base/check.h"
+#include "sb/caltime/recurrence.h"
+#include "sb/caltime/windows_zones.h"
 
 namespace sandbox::microsoft {
 namespace {
@@ -79,8 +79,8 @@ sb::Json Attendees(std::mt19937_64& rng) {
 // A patternedRecurrence starting on the (UTC) date of `start_ms`.
 sb::Json RandomRecurrence(std::mt19937_64& rng, int64_t start_ms, const std::string& zone) {
   const int64_t day = start_ms / kDayMs;
-  const std::string start_date = caltime::FormatDate(day * kDayMs);
-  const caltime::LocalDateTime civil = caltime::UtcMillisToCivil(start_ms);
+  const std::string start_date = sb::caltime::FormatDate(day * kDayMs);
+  const sb::caltime::LocalDateTime civil = sb::caltime::UtcMillisToCivil(start_ms);
   sb::Json pattern = {{"interval", 1},    {"month", 0},
                       {"dayOfMonth", 0},  {"firstDayOfWeek", "sunday"},
                       {"index", "first"}, {"daysOfWeek", sb::Json::array()}};
@@ -108,7 +108,7 @@ sb::Json RandomRecurrence(std::mt19937_64& rng, int64_t start_ms, const std::str
     case 1:
       range["type"] = "endDate";
       range["endDate"] =
-          caltime::FormatDate((day + 30 + static_cast<int64_t>(rng() % 120)) * kDayMs);
+          sb::caltime::FormatDate((day + 30 + static_cast<int64_t>(rng() % 120)) * kDayMs);
       break;
     default:
       range["type"] = "noEnd";
@@ -127,7 +127,7 @@ Event RandomEvent(std::mt19937_64& rng, const Calendar& calendar, const std::str
   event.organizer = {
       {"emailAddress", {{"name", calendar.owner_name}, {"address", calendar.owner_address}}}};
   event.time_zone = Pick(rng, kZones);
-  event.original_time_zone = caltime::IanaToWindows(event.time_zone).value_or(event.time_zone);
+  event.original_time_zone = sb::caltime::IanaToWindows(event.time_zone).value_or(event.time_zone);
   const int64_t day = now_ms / kDayMs - 60 + static_cast<int64_t>(rng() % 180);
   const int kind = static_cast<int>(rng() % 100);
   if (kind < 6) {
@@ -183,8 +183,8 @@ size_t MicrosoftSandbox::Seed(const std::string& account_id, size_t count, uint6
     }
     // Series get a moved occurrence (an exception) and a cancelled one.
     event.id = NewEventId();
-    auto slots = caltime::ExpandRecurrence(SeriesStart(event), event.rrule, event.start_ms,
-                                           event.start_ms + 400 * kDayMs, 4);
+    auto slots = sb::caltime::ExpandRecurrence(SeriesStart(event), event.rrule, event.start_ms,
+                                               event.start_ms + 400 * kDayMs, 4);
     std::optional<Event> exception;
     if (slots.ok() && slots->size() >= 3) {
       event.cancelled_starts.insert((*slots)[2].utc_ms);

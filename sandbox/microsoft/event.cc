@@ -2,9 +2,10 @@
 
 #include <cstdio>
 
-#include "sandbox/caltime/recurrence.h"
-#include "sandbox/caltime/windows_zones.h"
 #include "sandbox/microsoft/graph_common.h"
+
+#include "sb/caltime/recurrence.h"
+#include "sb/caltime/windows_zones.h"
 
 namespace sandbox::microsoft {
 namespace {
@@ -23,7 +24,7 @@ std::optional<InputError> ParseDateTimeTimeZone(const sb::Json& value, std::stri
     return Invalid(std::string(name) + " must be a dateTimeTimeZone with a dateTime");
   }
   const std::string label = value.value("timeZone", std::string("UTC"));
-  auto iana = caltime::ResolveZone(label);
+  auto iana = sb::caltime::ResolveZone(label);
   if (!iana.ok()) {
     return InputError{"TimeZoneNotSupportedException",
                       "A valid TimeZone value must be specified. The following TimeZone value "
@@ -36,14 +37,14 @@ std::optional<InputError> ParseDateTimeTimeZone(const sb::Json& value, std::stri
       return InputError{"ErrorPropertyValidationFailure",
                         "If isAllDay is set to true, start and end must be set to midnight."};
     }
-    auto date = caltime::ParseDate(text.substr(0, 10));
+    auto date = sb::caltime::ParseDate(text.substr(0, 10));
     if (!date.ok()) return Invalid("malformed " + std::string(name) + ".dateTime");
     out = {*date, *iana, label};
     return std::nullopt;
   }
   // Clients occasionally send an offset or Z; Graph reads those as instants.
   const bool has_offset = text.size() > 19 && (text.back() == 'Z' || text[text.size() - 3] == ':');
-  auto utc = has_offset ? caltime::ParseRfc3339(text) : caltime::LocalToUtc(text, *iana);
+  auto utc = has_offset ? sb::caltime::ParseRfc3339(text) : sb::caltime::LocalToUtc(text, *iana);
   if (!utc.ok()) return Invalid("malformed " + std::string(name) + ".dateTime: " + text);
   out = {*utc, *iana, label};
   return std::nullopt;
@@ -198,7 +199,7 @@ int SetPosition(const sb::Json& pattern) {
 }
 
 // "HH:MM:SS.fffffff" of a civil time.
-std::string FormatGraphLocal(const caltime::LocalDateTime& t) {
+std::string FormatGraphLocal(const sb::caltime::LocalDateTime& t) {
   char text[40];
   std::snprintf(text, sizeof(text), "%04d-%02d-%02dT%02d:%02d:%02d.%03d0000", t.year, t.month,
                 t.day, t.hour, t.minute, t.second, t.millisecond);
@@ -231,8 +232,8 @@ std::string BodyPreview(const Event& event) {
 }
 
 std::string OriginalZoneName(const Event& event) {
-  if (caltime::WindowsToIana(event.original_time_zone)) return event.original_time_zone;
-  return caltime::IanaToWindows(event.time_zone).value_or(event.original_time_zone);
+  if (sb::caltime::WindowsToIana(event.original_time_zone)) return event.original_time_zone;
+  return sb::caltime::IanaToWindows(event.time_zone).value_or(event.original_time_zone);
 }
 
 }  // namespace
@@ -290,29 +291,29 @@ sb::Result<std::string> RecurrenceToRrule(const sb::Json& recurrence) {
   return "RRULE:" + rule;
 }
 
-caltime::EventTime SeriesStart(const Event& master) {
-  caltime::EventTime start;
+sb::caltime::EventTime SeriesStart(const Event& master) {
+  sb::caltime::EventTime start;
   start.all_day = master.all_day;
   start.utc_ms = master.start_ms;
   start.time_zone = master.all_day ? "UTC" : master.time_zone;
-  if (master.all_day) start.date = caltime::FormatDate(master.start_ms);
+  if (master.all_day) start.date = sb::caltime::FormatDate(master.start_ms);
   return start;
 }
 
 std::string OccurrenceId(const Event& master, int64_t original_start_ms) {
-  caltime::EventTime slot = SeriesStart(master);
+  sb::caltime::EventTime slot = SeriesStart(master);
   slot.utc_ms = original_start_ms;
-  if (slot.all_day) slot.date = caltime::FormatDate(original_start_ms);
-  return master.id + "_" + caltime::InstanceIdSuffix(slot);
+  if (slot.all_day) slot.date = sb::caltime::FormatDate(original_start_ms);
+  return master.id + "_" + sb::caltime::InstanceIdSuffix(slot);
 }
 
 sb::Json RenderDateTime(int64_t utc_ms, bool all_day, const RenderZone& zone) {
   std::string text;
   if (all_day || zone.iana == "UTC") {
-    text = FormatGraphLocal(caltime::UtcMillisToCivil(utc_ms));
+    text = FormatGraphLocal(sb::caltime::UtcMillisToCivil(utc_ms));
   } else {
-    auto local = caltime::FormatGraphDateTime(utc_ms, zone.iana);
-    text = local.ok() ? *local : FormatGraphLocal(caltime::UtcMillisToCivil(utc_ms));
+    auto local = sb::caltime::FormatGraphDateTime(utc_ms, zone.iana);
+    text = local.ok() ? *local : FormatGraphLocal(sb::caltime::UtcMillisToCivil(utc_ms));
   }
   return {{"dateTime", std::move(text)}, {"timeZone", zone.label}};
 }

@@ -14,10 +14,9 @@
 #include <string>
 #include <vector>
 
-#include "sandbox/caltime/caltime.h"
-
 #include "sb/base/json.h"
 #include "sb/base/status.h"
+#include "sb/caltime/caltime.h"
 
 namespace sandbox::microsoft {
 
@@ -85,7 +84,7 @@ std::optional<InputError> ApplyEventJson(const sb::Json& body, bool create, Even
 sb::Result<std::string> RecurrenceToRrule(const sb::Json& recurrence);
 
 // The recurrence start of a master, as caltime expands it.
-caltime::EventTime SeriesStart(const Event& master);
+sb::caltime::EventTime SeriesStart(const Event& master);
 
 // Graph's occurrence id for the slot of `master_id` starting at `original_start_ms`.
 std::string OccurrenceId(const Event& master, int64_t original_start_ms);

@@ -3,10 +3,10 @@
 #include <algorithm>
 #include <random>
 
-#include "sandbox/caltime/recurrence.h"
 #include "sandbox/core/identity.h"
 
 #include "sb/base/encoding.h"
+#include "sb/caltime/recurrence.h"
 
 namespace sandbox::microsoft {
 namespace {
@@ -37,7 +37,7 @@ std::optional<int64_t> ParseSlotSuffix(std::string_view suffix) {
     if (i == 8 ? suffix[i] != 'T' : i == 15 ? suffix[i] != 'Z' : !digit) return std::nullopt;
   }
   auto num = [&](size_t at, size_t len) { return std::stoi(std::string(suffix.substr(at, len))); };
-  caltime::LocalDateTime civil;
+  sb::caltime::LocalDateTime civil;
   civil.year = num(0, 4);
   civil.month = num(4, 2);
   civil.day = num(6, 2);
@@ -46,7 +46,7 @@ std::optional<int64_t> ParseSlotSuffix(std::string_view suffix) {
     civil.minute = num(11, 2);
     civil.second = num(13, 2);
   }
-  auto ms = caltime::LocalToUtc(civil, "UTC");
+  auto ms = sb::caltime::LocalToUtc(civil, "UTC");
   if (!ms.ok()) return std::nullopt;
   return *ms;
 }
@@ -185,12 +185,12 @@ Event EventStore::InsertLocked(AccountData& data, Event event, int64_t now_ms,
 std::vector<int64_t> EventStore::Slots(const AccountData& data, const Event& master,
                                        int64_t start_ms, int64_t end_ms, size_t max_count) const {
   const int64_t duration = master.end_ms - master.start_ms;
-  auto expanded = caltime::ExpandRecurrence(SeriesStart(master), master.rrule, start_ms - duration,
-                                            end_ms, kMaxSlots);
+  auto expanded = sb::caltime::ExpandRecurrence(SeriesStart(master), master.rrule,
+                                                start_ms - duration, end_ms, kMaxSlots);
   std::vector<int64_t> slots;
   if (!expanded.ok()) return slots;
   const auto exceptions = data.exception_slots.find(master.id);
-  for (const caltime::EventTime& slot : *expanded) {
+  for (const sb::caltime::EventTime& slot : *expanded) {
     if (!Overlaps(slot.utc_ms, slot.utc_ms + duration, start_ms, end_ms)) continue;
     if (master.cancelled_starts.contains(slot.utc_ms)) continue;
     if (exceptions != data.exception_slots.end() && exceptions->second.contains(slot.utc_ms)) {
@@ -396,8 +396,8 @@ bool EventStore::InWindow(const AccountData& data, const Event& event, int64_t s
   if (event.type == "seriesMaster") {
     // The bare rule: exceptions and cancellations do not take the series out of a window.
     const auto duration = event.end_ms - event.start_ms;
-    auto expanded =
-        caltime::ExpandRecurrence(SeriesStart(event), event.rrule, start_ms - duration, end_ms, 1);
+    auto expanded = sb::caltime::ExpandRecurrence(SeriesStart(event), event.rrule,
+                                                  start_ms - duration, end_ms, 1);
     return expanded.ok() && !expanded->empty() &&
            Overlaps(expanded->front().utc_ms, expanded->front().utc_ms + duration, start_ms,
                     end_ms);

@@ -3,7 +3,7 @@
 #include <cstdio>
 #include <random>
 
-#include "sandbox/caltime/caltime.h"
+#include "sb/caltime/caltime.h"
 
 namespace sandbox::microsoft {
 namespace {
@@ -45,7 +45,7 @@ std::string NewGuid() {
 }
 
 std::string FormatInnerDate(int64_t utc_ms) {
-  const caltime::LocalDateTime t = caltime::UtcMillisToCivil(utc_ms);
+  const sb::caltime::LocalDateTime t = sb::caltime::UtcMillisToCivil(utc_ms);
   char text[32];
   std::snprintf(text, sizeof(text), "%04d-%02d-%02dT%02d:%02d:%02d", t.year, t.month, t.day, t.hour,
                 t.minute, t.second);

@@ -4,13 +4,13 @@
 #include <charconv>
 #include <map>
 
-#include "sandbox/caltime/windows_zones.h"
 #include "sandbox/core/url.h"
 #include "sandbox/microsoft/graph_common.h"
 #include "sandbox/microsoft/microsoft.h"
 
 #include "sb/base/check.h"
 #include "sb/base/encoding.h"
+#include "sb/caltime/windows_zones.h"
 
 namespace sandbox::microsoft {
 namespace {
@@ -51,7 +51,7 @@ RenderZone ZoneFor(const Request& request, Response* applied_to) {
   const auto prefs = Preferences(request);
   const auto it = prefs.find("outlook.timezone");
   if (it == prefs.end()) return {};
-  auto iana = caltime::ResolveZone(it->second);
+  auto iana = sb::caltime::ResolveZone(it->second);
   if (!iana.ok()) return {};
   if (applied_to) {
     applied_to->SetHeader("Preference-Applied", "outlook.timezone=\"" + it->second + "\"");
@@ -63,7 +63,7 @@ std::optional<int64_t> ParseQueryTime(std::string text) {
   std::replace(text.begin(), text.end(), ' ', '+');  // a '+' offset decoded as a space
   const bool has_offset = text.size() > 19 && (text.back() == 'Z' || text.back() == 'z' ||
                                                text[text.size() - 3] == ':');
-  auto parsed = has_offset ? caltime::ParseRfc3339(text) : caltime::LocalToUtc(text, "UTC");
+  auto parsed = has_offset ? sb::caltime::ParseRfc3339(text) : sb::caltime::LocalToUtc(text, "UTC");
   if (!parsed.ok()) return std::nullopt;
   return *parsed;
 }
@@ -412,8 +412,8 @@ Response MicrosoftSandbox::Delta(Request& request, const Principal& principal) {
                                  "items. To avoid data loss, fetch all items again.");
       gone.SetHeader("Location",
                      LinkTo(base, request,
-                            {{"startDateTime", caltime::FormatUtcMillis(state.cursor.start_ms)},
-                             {"endDateTime", caltime::FormatUtcMillis(state.cursor.end_ms)},
+                            {{"startDateTime", sb::caltime::FormatUtcMillis(state.cursor.start_ms)},
+                             {"endDateTime", sb::caltime::FormatUtcMillis(state.cursor.end_ms)},
                              {"$deltatoken", ""}}));
       return gone;
     }

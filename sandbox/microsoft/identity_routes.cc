@@ -74,7 +74,7 @@ bool IsLoopback(std::string_view uri) {
 Response HtmlPage(int status, std::string_view title, std::string_view body) {
   return Response::Text(status,
                         "<!DOCTYPE html><html><head><meta charset=\"utf-8\"><title>" +
-                            HtmlEscape(title) + "</title></head><body>" + std::string(body) +
+                            sb::HtmlEscape(title) + "</title></head><body>" + std::string(body) +
                             "</body></html>",
                         "text/html; charset=utf-8");
 }
@@ -95,12 +95,12 @@ Response RedirectBack(const AuthorizeContext& context,
   if (context.response_mode == "form_post") {
     std::string inputs;
     for (const auto& [name, value] : fields) {
-      inputs += "<input type=\"hidden\" name=\"" + HtmlEscape(name) + "\" value=\"" +
-                HtmlEscape(value) + "\">";
+      inputs += "<input type=\"hidden\" name=\"" + sb::HtmlEscape(name) + "\" value=\"" +
+                sb::HtmlEscape(value) + "\">";
     }
     return HtmlPage(200, "Working...",
                     "<form method=\"POST\" name=\"hiddenform\" action=\"" +
-                        HtmlEscape(context.redirect_uri) + "\">" + inputs +
+                        sb::HtmlEscape(context.redirect_uri) + "\">" + inputs +
                         "<noscript><button type=\"submit\">Continue</button></noscript></form>"
                         "<script>document.forms[0].submit()</script>");
   }
@@ -129,7 +129,7 @@ std::variant<AuthorizeContext, Response> CheckAuthorize(const IdentityStore& ide
   auto client = identity.Client(client_id);
   if (!client) {
     return HtmlPage(400, "Sign in",
-                    "<p>AADSTS700016: Application with identifier '" + HtmlEscape(client_id) +
+                    "<p>AADSTS700016: Application with identifier '" + sb::HtmlEscape(client_id) +
                         "' was not found in the directory.</p>");
   }
   context.redirect_uri = Field(params, "redirect_uri");
@@ -139,7 +139,7 @@ std::variant<AuthorizeContext, Response> CheckAuthorize(const IdentityStore& ide
                    : std::find(uris.begin(), uris.end(), context.redirect_uri) != uris.end();
   if (!registered) {
     return HtmlPage(400, "Sign in",
-                    "<p>AADSTS50011: The redirect URI '" + HtmlEscape(context.redirect_uri) +
+                    "<p>AADSTS50011: The redirect URI '" + sb::HtmlEscape(context.redirect_uri) +
                         "' specified in the request does not match the redirect URIs configured "
                         "for the application.</p>");
   }
@@ -249,19 +249,20 @@ Response MicrosoftSandbox::Authorize(Request& request) {
   }
   std::string hidden;
   for (const auto& [name, value] : p) {
-    hidden += "<input type=\"hidden\" name=\"" + HtmlEscape(name) + "\" value=\"" +
-              HtmlEscape(value) + "\">";
+    hidden += "<input type=\"hidden\" name=\"" + sb::HtmlEscape(name) + "\" value=\"" +
+              sb::HtmlEscape(value) + "\">";
   }
   std::string options;
   for (const Account& candidate : identity_.Accounts()) {
-    options += "<option value=\"" + HtmlEscape(candidate.id) + "\"" +
+    options += "<option value=\"" + sb::HtmlEscape(candidate.id) + "\"" +
                (candidate.id == account->id ? " selected" : "") + ">" +
-               HtmlEscape(candidate.email) + "</option>";
+               sb::HtmlEscape(candidate.email) + "</option>";
   }
   return HtmlPage(200, "Permissions requested",
-                  "<h1>Permissions requested</h1><p>" + HtmlEscape(context.client.client_id) +
-                      " wants: " + HtmlEscape(Field(p, "scope")) + "</p><form method=\"POST\">" +
-                      hidden + "<select name=\"account_id\">" + options +
+                  "<h1>Permissions requested</h1><p>" + sb::HtmlEscape(context.client.client_id) +
+                      " wants: " + sb::HtmlEscape(Field(p, "scope")) +
+                      "</p><form method=\"POST\">" + hidden + "<select name=\"account_id\">" +
+                      options +
                       "</select><button name=\"decision\" value=\"accept\">Accept</button>"
                       "<button name=\"decision\" value=\"deny\">Cancel</button></form>");
 }

@@ -691,7 +691,7 @@ TEST_F(MicrosoftSandboxTest, RateLimitFaultHasRetryAfterAndThrottlingEnvelope) {
 TEST_F(MicrosoftSandboxTest, SubscriptionHandshakeAndChangeNotification) {
   Receiver receiver;
   const std::string token = Token();
-  const std::string expiration = caltime::FormatUtcMillis(NowMillis(clock_) + 3'600'000);
+  const std::string expiration = sb::caltime::FormatUtcMillis(NowMillis(clock_) + 3'600'000);
   const HttpResponse created = Graph("POST", "/subscriptions", token,
                                      {{"changeType", "created,updated,deleted"},
                                       {"notificationUrl", receiver.Url("/notify") + "?tenant=abc"},
@@ -737,14 +737,15 @@ TEST_F(MicrosoftSandboxTest, SubscriptionHandshakeAndChangeNotification) {
 TEST_F(MicrosoftSandboxTest, NotificationDuplicateAndDropSwitches) {
   Receiver receiver;
   const std::string token = Token();
-  ASSERT_EQ(Graph("POST", "/subscriptions", token,
-                  {{"changeType", "created,updated,deleted"},
-                   {"notificationUrl", receiver.Url("/notify")},
-                   {"resource", "/me/events"},
-                   {"expirationDateTime", caltime::FormatUtcMillis(NowMillis(clock_) + 3'600'000)},
-                   {"clientState", "s"}})
-                .status,
-            201);
+  ASSERT_EQ(
+      Graph("POST", "/subscriptions", token,
+            {{"changeType", "created,updated,deleted"},
+             {"notificationUrl", receiver.Url("/notify")},
+             {"resource", "/me/events"},
+             {"expirationDateTime", sb::caltime::FormatUtcMillis(NowMillis(clock_) + 3'600'000)},
+             {"clientState", "s"}})
+          .status,
+      201);
   Settings({{"notification_duplicate", true}});
   CreateEvent(token, "twice", "2024-05-06T10:00:00", "2024-05-06T11:00:00");
   const auto duplicated = receiver.WaitFor("/notify", 1);
@@ -763,13 +764,13 @@ TEST_F(MicrosoftSandboxTest, SubscriptionValidationFailureAndCaps) {
   Json body = {{"changeType", "created"},
                {"notificationUrl", receiver.Url("/bad")},
                {"resource", "me/events"},
-               {"expirationDateTime", caltime::FormatUtcMillis(NowMillis(clock_) + 3'600'000)}};
+               {"expirationDateTime", sb::caltime::FormatUtcMillis(NowMillis(clock_) + 3'600'000)}};
   const HttpResponse bad = Graph("POST", "/subscriptions", token, body);
   EXPECT_EQ(bad.status, 400);
   EXPECT_EQ(Json::parse(bad.body)["error"]["code"], "ValidationError");
 
   body["notificationUrl"] = receiver.Url("/notify");
-  body["expirationDateTime"] = caltime::FormatUtcMillis(NowMillis(clock_) + 20'000LL * 60'000);
+  body["expirationDateTime"] = sb::caltime::FormatUtcMillis(NowMillis(clock_) + 20'000LL * 60'000);
   const HttpResponse too_long = Graph("POST", "/subscriptions", token, body);
   EXPECT_EQ(too_long.status, 400);
   EXPECT_EQ(Json::parse(too_long.body)["error"]["code"], "ExtensionError");
@@ -821,8 +822,8 @@ TEST_F(MicrosoftSandboxTest, SeedAndMutateFeedDelta) {
                            {{"events", 300}, {"seed", 7}});
   EXPECT_EQ(seeded["created"], 300);
   const std::string window =
-      "startDateTime=" + caltime::FormatUtcMillis(NowMillis(clock_) - 90LL * 86'400'000) +
-      "&endDateTime=" + caltime::FormatUtcMillis(NowMillis(clock_) + 150LL * 86'400'000);
+      "startDateTime=" + sb::caltime::FormatUtcMillis(NowMillis(clock_) - 90LL * 86'400'000) +
+      "&endDateTime=" + sb::caltime::FormatUtcMillis(NowMillis(clock_) + 150LL * 86'400'000);
   std::set<std::string> types;
   std::string link = "/me/calendarView/delta?" + window;
   std::string delta;
@@ -869,8 +870,8 @@ TEST_F(MicrosoftSandboxTest, LargeAccountPagesWork) {
   ASSERT_EQ(list.status, 200);
   EXPECT_EQ(Json::parse(list.body)["value"].size(), 1000u);
   const std::string window =
-      "startDateTime=" + caltime::FormatUtcMillis(NowMillis(clock_) - 90LL * 86'400'000) +
-      "&endDateTime=" + caltime::FormatUtcMillis(NowMillis(clock_) + 150LL * 86'400'000);
+      "startDateTime=" + sb::caltime::FormatUtcMillis(NowMillis(clock_) - 90LL * 86'400'000) +
+      "&endDateTime=" + sb::caltime::FormatUtcMillis(NowMillis(clock_) + 150LL * 86'400'000);
   const HttpResponse delta = Graph("GET", "/me/calendarView/delta?" + window, token, nullptr,
                                    {{"Prefer", "odata.maxpagesize=1000"}});
   ASSERT_EQ(delta.status, 200);

@@ -35,7 +35,7 @@ std::optional<int64_t> ParseExpiration(const sb::Json& body) {
   if (!body.contains("expirationDateTime") || !body["expirationDateTime"].is_string()) {
     return std::nullopt;
   }
-  auto parsed = caltime::ParseRfc3339(body["expirationDateTime"].get<std::string>());
+  auto parsed = sb::caltime::ParseRfc3339(body["expirationDateTime"].get<std::string>());
   if (!parsed.ok()) return std::nullopt;
   return *parsed;
 }

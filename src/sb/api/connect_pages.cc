@@ -31,33 +31,6 @@ std::string ServiceLabel(const store::ServiceGrant& grant) {
 
 }  // namespace
 
-std::string HtmlEscape(std::string_view text) {
-  std::string out;
-  out.reserve(text.size());
-  for (char c : text) {
-    switch (c) {
-      case '&':
-        out += "&amp;";
-        break;
-      case '<':
-        out += "&lt;";
-        break;
-      case '>':
-        out += "&gt;";
-        break;
-      case '"':
-        out += "&quot;";
-        break;
-      case '\'':
-        out += "&#39;";
-        break;
-      default:
-        out += c;
-    }
-  }
-  return out;
-}
-
 std::string RenderConnectPage(const connections::SessionPage& page, const std::string& token) {
   std::string out = Head("Connect an account");
   out += "<h1>Connect an account</h1>";

@@ -1,5 +1,5 @@
 // The hosted connect pages: plain server-rendered HTML (no scripts, no third-party resources,
-// OA-07), every interpolated value HTML-escaped. Pure functions; thread-safe.
+// OA-07), every interpolated value HTML-escaped (sb::HtmlEscape). Pure functions; thread-safe.
 #pragma once
 
 #include <string>
@@ -9,9 +9,6 @@
 #include "sb/http/response.h"
 
 namespace sb::api {
-
-// Escapes & < > " ' for HTML text and attribute values.
-std::string HtmlEscape(std::string_view text);
 
 // The form field that carries the session's CSRF token back to POST /connect/{token}/start.
 inline constexpr std::string_view kCsrfField = "csrf";

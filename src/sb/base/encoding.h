@@ -1,5 +1,5 @@
 // Byte encodings: hex, base64 and base64url (RFC 4648), percent-encoding (RFC 3986) and
-// application/x-www-form-urlencoded bodies, UTF-8 validation. Pure functions.
+// application/x-www-form-urlencoded bodies, UTF-8 validation, HTML escaping. Pure functions.
 #pragma once
 
 #include <optional>
@@ -37,5 +37,9 @@ std::optional<std::string> UrlOrigin(std::string_view url, bool bare = false);
 
 // True when `text` is well-formed UTF-8 (no overlongs, surrogates or code points > U+10FFFF).
 bool IsValidUtf8(std::string_view text);
+
+// Escapes & < > " ' (as &amp; &lt; &gt; &quot; &#39;) for HTML text and quoted attribute
+// values; every other byte is copied unchanged.
+std::string HtmlEscape(std::string_view text);
 
 }  // namespace sb

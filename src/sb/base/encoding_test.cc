@@ -118,6 +118,16 @@ TEST(Encoding, PercentDecodeBytesKeepsAnyByteAndRefusesMalformedEscapes) {
     EXPECT_EQ(PercentDecodeBytes(bad), std::nullopt) << bad;
 }
 
+TEST(Encoding, HtmlEscapeEscapesTheFiveSpecialCharactersAndNothingElse) {
+  EXPECT_EQ(HtmlEscape("<a href=\"x\" title='y'>Tom & Jerry</a>"),
+            "&lt;a href=&quot;x&quot; title=&#39;y&#39;&gt;Tom &amp; Jerry&lt;/a&gt;");
+  // Already-escaped text is escaped again (no double-unescape surprises), other bytes stay.
+  EXPECT_EQ(HtmlEscape("&amp;"), "&amp;amp;");
+  EXPECT_EQ(HtmlEscape("caf\xC3\xA9 /?=;`"), "caf\xC3\xA9 /?=;`");
+  EXPECT_EQ(HtmlEscape(std::string_view("a\0b", 3)), std::string("a\0b", 3));
+  EXPECT_EQ(HtmlEscape(""), "");
+}
+
 // OA-06: return URLs are compared with a tenant's allowed origins after normalisation.
 TEST(UrlOrigin, NormalisesSchemeHostAndDefaultPort) {
   EXPECT_EQ(UrlOrigin("HTTPS://App.Example:443/x?y#z"), "https://app.example");

@@ -172,18 +172,20 @@ Result<int> JobRunner::RunOnce() {
       running_[job.id.value()] = Running{job.tenant_id, job.id, job.lease_owner};
     }
   }
-  // Jobs that end kDone without completing themselves are completed together after the poll,
-  // one transaction per tenant; they stay in running_ (heartbeated) until then.
-  std::vector<Ran> done;
-  std::mutex done_mu;
+  // Jobs that end kDone without completing themselves are completed a few at a time, one
+  // transaction per tenant, as soon as the poll has nothing left to hand out; until then they
+  // stay in running_ (heartbeated).
   std::atomic<size_t> next{0};
   auto work = [&] {
+    std::vector<Ran> done;
     for (size_t i = next++; i < leased.size(); i = next++) {
-      std::optional<Ran> ran = Run(leased[i]);
-      if (!ran) continue;
-      std::lock_guard lock(done_mu);
-      done.push_back(std::move(*ran));
+      if (std::optional<Ran> ran = Run(leased[i])) done.push_back(std::move(*ran));
+      if (done.size() >= kCompleteTogether || next.load() >= leased.size()) {
+        CompleteDone(std::move(done));
+        done.clear();
+      }
     }
+    CompleteDone(std::move(done));
   };
   const int threads = std::clamp(options_.threads, 1, 256);
   std::vector<std::thread> pool;
@@ -192,7 +194,6 @@ Result<int> JobRunner::RunOnce() {
   }
   work();
   for (auto& thread : pool) thread.join();
-  CompleteDone(std::move(done));
   return static_cast<int>(leased.size());
 }
 

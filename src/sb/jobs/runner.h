@@ -6,8 +6,8 @@
 // across tenants through the maintenance database (FOR UPDATE SKIP LOCKED on PostgreSQL, the
 // single writer on SQLite; every tenant's first `per_tenant` jobs before more of anyone's, so
 // one tenant's backlog cannot starve the others while a lone backlog still fills a poll),
-// heartbeats their leases while handlers run, and finishes them: done (the plain completions
-// of a poll together, one transaction per tenant), retried with exponential backoff and
+// heartbeats their leases while handlers run, and finishes them: done (plain completions a few
+// at a time, one transaction per tenant), retried with exponential backoff and
 // jitter, or dead-lettered after the last attempt or a permanent failure. A job whose node dies
 // is leased again once its lease runs out.
 //
@@ -140,7 +140,9 @@ class JobRunner {
  private:
   void Loop();
   void Heartbeats();
-  // A job whose handler returned kDone without completing it, to complete with the poll's others.
+  // Plain completions a worker commits in one transaction (fewer when the poll runs dry).
+  static constexpr size_t kCompleteTogether = 8;
+  // A job whose handler returned kDone without completing it, to complete with others.
   struct Ran {
     store::JobRecord job;
     JobResult result;

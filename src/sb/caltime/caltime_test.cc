@@ -1,14 +1,15 @@
-#include "sandbox/caltime/caltime.h"
+#include "sb/caltime/caltime.h"
 
 #include <string>
 #include <string_view>
 #include <thread>
 #include <vector>
 
-#include "sandbox/caltime/windows_zones.h"
 #include <gtest/gtest.h>
 
-namespace sandbox::caltime {
+#include "sb/caltime/windows_zones.h"
+
+namespace sb::caltime {
 namespace {
 
 // 2024-05-06T08:00:00Z, the first instance of the spec's weekly example.
@@ -249,4 +250,4 @@ TEST(ConcurrencyTest, ZoneConversionsFromManyThreads) {
 }
 
 }  // namespace
-}  // namespace sandbox::caltime
+}  // namespace sb::caltime

@@ -1,11 +1,11 @@
-#include "sandbox/caltime/windows_zones.h"
+#include "sb/caltime/windows_zones.h"
 
 #include <algorithm>
 #include <array>
 
-#include "sandbox/caltime/caltime.h"
+#include "sb/caltime/caltime.h"
 
-namespace sandbox::caltime {
+namespace sb::caltime {
 namespace {
 
 struct WindowsZone {
@@ -228,4 +228,4 @@ sb::Result<std::string> ResolveZone(std::string_view name) {
                                   "\" (neither an IANA nor a known Windows zone name)");
 }
 
-}  // namespace sandbox::caltime
+}  // namespace sb::caltime

@@ -1,10 +1,13 @@
-// Calendar time for the provider sandbox: the instants, dates and zoned wall times that the
-// Google Calendar v3 and Microsoft Graph emulators put on the wire.
+// Calendar time for Switchboard: the instants, dates and zoned wall times that calendar
+// providers put on the wire (Google Calendar v3, Microsoft Graph). The provider sandbox's
+// emulators use it, and calendar sync is to use the same functions, so that both read and
+// write provider times the same way.
 //
 // Instants are int64 milliseconds since the Unix epoch (UTC). Zone rules come from libical,
 // which on Debian reads the system tzdata (/usr/share/zoneinfo). Zone parameters take IANA
 // names ("Europe/Zurich"); "UTC", "Etc/UTC", "GMT" and "Etc/GMT" are always known. Use
-// ResolveZone() in windows_zones.h first when a name may be a Windows zone.
+// ResolveZone() in windows_zones.h first when a name may be a Windows zone. libical is used
+// only inside this folder (scripts/check-layers.sh enforces it).
 //
 // Thread safety: every function may be called from any thread. libical keeps process-wide
 // zone caches that it fills lazily, so all libical calls of this module are serialized by
@@ -12,7 +15,7 @@
 // zone functions concurrently without holding it.
 //
 // Limitation: libical expands zone rules up to about the year 2037 and uses the last known
-// rule after that; the emulators do not need exact offsets beyond that horizon.
+// rule after that, so offsets of wall times beyond that horizon follow the last rule.
 #pragma once
 
 #include <cstdint>
@@ -22,7 +25,7 @@
 
 #include "sb/base/status.h"
 
-namespace sandbox::caltime {
+namespace sb::caltime {
 
 // Start (or end) of an event as the providers model it.
 struct EventTime {
@@ -95,8 +98,8 @@ int64_t CivilToUtcMillis(const LocalDateTime& civil);
 
 namespace internal {
 // The one mutex serializing libical calls in this module (recurrence.cc takes it too).
-// Not for use outside sandbox/caltime. Never held while calling a public function above.
+// Not for use outside sb/caltime. Never held while calling a public function above.
 std::mutex& LibicalMutex();
 }  // namespace internal
 
-}  // namespace sandbox::caltime
+}  // namespace sb::caltime

@@ -1,4 +1,4 @@
-#include "sandbox/caltime/caltime.h"
+#include "sb/caltime/caltime.h"
 
 #include <algorithm>
 #include <chrono>
@@ -8,7 +8,7 @@
 
 #include <libical/ical.h>
 
-namespace sandbox::caltime {
+namespace sb::caltime {
 namespace {
 
 constexpr int64_t kMsPerSecond = 1000;
@@ -293,4 +293,4 @@ std::string FormatDate(int64_t utc_midnight_ms) {
   return buf;
 }
 
-}  // namespace sandbox::caltime
+}  // namespace sb::caltime

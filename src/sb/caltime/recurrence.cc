@@ -1,4 +1,4 @@
-#include "sandbox/caltime/recurrence.h"
+#include "sb/caltime/recurrence.h"
 
 #include <cstdio>
 #include <functional>
@@ -7,10 +7,11 @@
 #include <string_view>
 #include <utility>
 
-#include "sandbox/caltime/windows_zones.h"
 #include <libical/ical.h>
 
-namespace sandbox::caltime {
+#include "sb/caltime/windows_zones.h"
+
+namespace sb::caltime {
 namespace {
 
 constexpr int64_t kMsPerDay = 86'400'000;
@@ -438,4 +439,4 @@ sb::Result<bool> IsInfiniteRecurrence(const std::vector<std::string>& recurrence
   return false;
 }
 
-}  // namespace sandbox::caltime
+}  // namespace sb::caltime

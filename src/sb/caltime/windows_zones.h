@@ -18,7 +18,7 @@
 
 #include "sb/base/status.h"
 
-namespace sandbox::caltime {
+namespace sb::caltime {
 
 // The golden IANA zone of a Windows zone name (matched case-insensitively), e.g.
 // "Pacific Standard Time" -> "America/Los_Angeles"; nullopt when not in the table.
@@ -37,4 +37,4 @@ std::vector<std::string_view> WindowsZoneNames();
 // InvalidArgument for anything else.
 sb::Result<std::string> ResolveZone(std::string_view name);
 
-}  // namespace sandbox::caltime
+}  // namespace sb::caltime

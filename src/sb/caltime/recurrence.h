@@ -16,11 +16,10 @@
 #include <string>
 #include <vector>
 
-#include "sandbox/caltime/caltime.h"
-
 #include "sb/base/status.h"
+#include "sb/caltime/caltime.h"
 
-namespace sandbox::caltime {
+namespace sb::caltime {
 
 // One slot of a series, identified by where the rule put it (Google's originalStartTime,
 // Graph's occurrence start).
@@ -64,4 +63,4 @@ std::string InstanceIdSuffix(const EventTime& original_start);
 // COUNT. InvalidArgument for malformed lines, as in ExpandRecurrence.
 sb::Result<bool> IsInfiniteRecurrence(const std::vector<std::string>& recurrence_lines);
 
-}  // namespace sandbox::caltime
+}  // namespace sb::caltime

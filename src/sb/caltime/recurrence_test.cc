@@ -1,15 +1,16 @@
-#include "sandbox/caltime/recurrence.h"
+#include "sb/caltime/recurrence.h"
 
 #include <string>
 #include <string_view>
 #include <thread>
 #include <vector>
 
-#include "sandbox/caltime/caltime.h"
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
-namespace sandbox::caltime {
+#include "sb/caltime/caltime.h"
+
+namespace sb::caltime {
 namespace {
 
 using ::testing::ElementsAre;
@@ -269,4 +270,4 @@ TEST(ExpandRecurrenceTest, SafeFromManyThreads) {
 }
 
 }  // namespace
-}  // namespace sandbox::caltime
+}  // namespace sb::caltime
