@@ -73,7 +73,12 @@ Result RunOn(const std::string& app_url, const std::string& owner_url,
   sb::vault::SecretStore& secrets = security.secrets();
   sb::audit::AuditLog& audit = security.audit();
   sb::webhooks::EndpointService endpoints(
-      **db, secrets, audit, clock, random, ids,
+      sb::webhooks::EndpointDeps{.db = **db,
+                                 .secrets = secrets,
+                                 .audit = audit,
+                                 .clock = clock,
+                                 .random = random,
+                                 .ids = ids},
       sb::webhooks::EndpointPolicy{.allow_http = true,
                                    .allow_private_targets = true,
                                    .max_endpoints = 1000,
@@ -118,9 +123,14 @@ Result RunOn(const std::string& app_url, const std::string& owner_url,
   }
 
   sb::net::CurlHttpClient http({.max_idle_handles = static_cast<size_t>(threads) + 2});
-  sb::webhooks::Deliverer deliverer(**db, endpoints, http, clock, random,
-                                    sb::webhooks::DeliveryOptions{.allow_private_targets = true},
-                                    audit, dispatcher);
+  sb::webhooks::Deliverer deliverer(sb::webhooks::DelivererDeps{.db = **db,
+                                                                .endpoints = endpoints,
+                                                                .http = http,
+                                                                .clock = clock,
+                                                                .random = random,
+                                                                .audit = audit,
+                                                                .events = dispatcher},
+                                    sb::webhooks::DeliveryOptions{.allow_private_targets = true});
   sb::jobs::JobRunnerOptions options;
   options.owner = "bench";
   options.threads = threads;

@@ -156,7 +156,8 @@ int TenantCommand(Context& ctx, const Args& args, std::ostream& out, std::ostrea
   }
   auto name = Flag(args, "--name", err);
   if (!name) return 2;
-  tenancy::TenantService tenants(*ctx.db, ctx.clock, ctx.ids, *ctx.security.audit);
+  tenancy::TenantService tenants(tenancy::TenantDeps{
+      .db = *ctx.db, .clock = ctx.clock, .ids = ctx.ids, .audit = *ctx.security.audit});
   auto tenant = args.switches.count("--system") ? tenants.CreateSystem(ctx.Audit(), *name)
                                                 : tenants.Create(ctx.Audit(), *name);
   if (!tenant.ok()) return Fail(err, tenant.status());
@@ -194,7 +195,11 @@ int ApiKeyCommand(Context& ctx, const Args& args, std::ostream& out, std::ostrea
     err << "switchboard: --tenant is not a valid tenant id\n";
     return 2;
   }
-  tenancy::ApiKeyService keys(*ctx.db, ctx.clock, ctx.random, ctx.ids, *ctx.security.audit);
+  tenancy::ApiKeyService keys(tenancy::ApiKeyDeps{.db = *ctx.db,
+                                                  .clock = ctx.clock,
+                                                  .random = ctx.random,
+                                                  .ids = ctx.ids,
+                                                  .audit = *ctx.security.audit});
   if (sub == "create") {
     auto name = Flag(args, "--name", err);
     auto scopes_text = Flag(args, "--scopes", err);

@@ -141,14 +141,23 @@ struct ServerApp::Parts {
         db(std::move(database)),
         maintenance_db(std::move(maintenance_database)),
         catalog(std::move(provider_catalog)),
-        integrations(*db, catalog, *security.secrets, *security.audit, clock),
+        integrations(oauth::IntegrationDeps{.db = *db,
+                                            .catalog = catalog,
+                                            .secrets = *security.secrets,
+                                            .audit = *security.audit,
+                                            .clock = clock}),
         dispatcher(clock, random, ids, c.quotas.webhook_deliveries_in_flight),
         refresh_options(RefreshOptionsFrom(c.refresh, random)),
         outbound_clients(c, outbound),
         http_client(*outbound_clients.provider),
         token_client(http_client),
         jwks(http_client, clock),
-        switches(*db, maintenance_db ? *maintenance_db : *db, clock, *security.audit, &metrics),
+        switches(
+            connections::ProviderSwitchesDeps{.db = *db,
+                                              .maintenance = maintenance_db ? *maintenance_db : *db,
+                                              .clock = clock,
+                                              .audit = *security.audit,
+                                              .metrics = &metrics}),
         usage(*db, clock),
         connections(connections::ConnectionDeps{.db = *db,
                                                 .catalog = catalog,
@@ -178,8 +187,10 @@ struct ServerApp::Parts {
                                          .events = &dispatcher,
                                          .switches = &switches},
                 ConnectOptionsFrom(c, security), refresh_options),
-        tenants(*db, clock, ids, *security.audit),
-        keys(*db, clock, random, ids, *security.audit),
+        tenants(
+            tenancy::TenantDeps{.db = *db, .clock = clock, .ids = ids, .audit = *security.audit}),
+        keys(tenancy::ApiKeyDeps{
+            .db = *db, .clock = clock, .random = random, .ids = ids, .audit = *security.audit}),
         limiter(clock, http::RateLimiterOptions{c.limits.requests_per_second,
                                                 static_cast<double>(c.limits.burst)}),
         // Failed authentications per client host: 20 at once, then one per second.
@@ -193,8 +204,12 @@ struct ServerApp::Parts {
         audit_handlers(*db, *security.audit),
         integration_handlers(catalog, integrations),
         proxy_http(*outbound_clients.proxy),
-        proxy(catalog, connections, proxy_http, metrics, ProxyOptionsFrom(c.proxy, c.metrics), {},
-              &switches),
+        proxy(proxy::ProxyDeps{.catalog = catalog,
+                               .connections = connections,
+                               .http = proxy_http,
+                               .metrics = metrics,
+                               .switches = &switches},
+              ProxyOptionsFrom(c.proxy, c.metrics)),
         health(connections::HealthDeps{.db = *db,
                                        .catalog = catalog,
                                        .connections = connections,
@@ -208,19 +223,33 @@ struct ServerApp::Parts {
         proxy_handlers(proxy, &usage, &health),
         admin_handlers(catalog, switches, tenants, maintenance_db ? *maintenance_db : *db, clock),
         health_handlers(health),
-        webhook_endpoints(*db, *security.secrets, *security.audit, clock, random, ids,
+        webhook_endpoints(webhooks::EndpointDeps{.db = *db,
+                                                 .secrets = *security.secrets,
+                                                 .audit = *security.audit,
+                                                 .clock = clock,
+                                                 .random = random,
+                                                 .ids = ids},
                           webhooks::EndpointPolicy{
                               c.webhooks.allow_http, c.webhooks.allow_private_targets,
                               c.webhooks.rotation_grace, c.webhooks.max_concurrency_per_endpoint,
                               c.quotas.webhook_endpoints, c.quotas.webhook_endpoints_per_host}),
-        delivery_log(*db, *security.audit, clock, ids, c.quotas.webhook_deliveries_in_flight),
+        delivery_log(
+            webhooks::DeliveryLogDeps{
+                .db = *db, .audit = *security.audit, .clock = clock, .ids = ids},
+            c.quotas.webhook_deliveries_in_flight),
         webhook_handlers(webhook_endpoints, delivery_log),
         webhook_http(*outbound_clients.webhooks),
         deliverer(
-            *db, webhook_endpoints, webhook_http, clock, random,
+            webhooks::DelivererDeps{.db = *db,
+                                    .endpoints = webhook_endpoints,
+                                    .http = webhook_http,
+                                    .clock = clock,
+                                    .random = random,
+                                    .audit = *security.audit,
+                                    .events = dispatcher,
+                                    .metrics = &metrics},
             webhooks::DeliveryOptions{.allow_private_targets = c.webhooks.allow_private_targets,
-                                      .disable_after = c.webhooks.disable_after},
-            *security.audit, dispatcher, &metrics),
+                                      .disable_after = c.webhooks.disable_after}),
         job_runner(*db, maintenance_db ? *maintenance_db : *db, clock, random,
                    JobRunnerOptionsFrom(c.jobs, random), &metrics),
         auth(keys, limiter, auth_failures, &usage),
@@ -231,7 +260,12 @@ struct ServerApp::Parts {
                         [this](jobs::JobContext& job) { return deliverer.Handle(job); });
     if (c.health.check_interval.count() > 0) {
       health_scheduler = std::make_unique<connections::HealthScheduler>(
-          *db, maintenance_db ? *maintenance_db : *db, health, clock, random, ids,
+          connections::HealthSchedulerDeps{.db = *db,
+                                           .maintenance = maintenance_db ? *maintenance_db : *db,
+                                           .health = health,
+                                           .clock = clock,
+                                           .random = random,
+                                           .ids = ids},
           connections::HealthScheduleOptions{c.health.check_interval, c.health.scheduler_interval,
                                              c.health.batch});
     }
@@ -243,7 +277,11 @@ struct ServerApp::Parts {
     // Always built (the loop runs only with refresh.interval_ms > 0), so that queued refresh
     // jobs still run and RunDueRefreshes works.
     refresh_scheduler = std::make_unique<connections::RefreshScheduler>(
-        *db, maintenance_db ? *maintenance_db : *db, connections, clock, ids,
+        connections::RefreshSchedulerDeps{.db = *db,
+                                          .maintenance = maintenance_db ? *maintenance_db : *db,
+                                          .connections = connections,
+                                          .clock = clock,
+                                          .ids = ids},
         connections::RefreshScheduleOptions{c.refresh.interval, c.refresh.batch});
     job_runner.Register(connections::kRefreshJob,
                         [this](jobs::JobContext& job) { return refresh_scheduler->Handle(job); });

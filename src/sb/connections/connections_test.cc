@@ -58,7 +58,11 @@ class ConnectionServiceTest : public ::testing::Test {
     ASSERT_TRUE(catalog.ok());
     catalog_ = std::make_unique<oauth::ProviderCatalog>(std::move(*catalog));
     integrations_ = std::make_unique<oauth::IntegrationService>(
-        *db_, *catalog_, security_.secrets(), security_.audit(), clock_);
+        oauth::IntegrationDeps{.db = *db_,
+                               .catalog = *catalog_,
+                               .secrets = security_.secrets(),
+                               .audit = security_.audit(),
+                               .clock = clock_});
     tokens_ = std::make_unique<oauth::TokenClient>(http_);
     RefreshOptions options;
     options.max_transient_failures = 3;
@@ -74,7 +78,11 @@ class ConnectionServiceTest : public ::testing::Test {
                                                                   .random = random_},
                                                    options);
 
-    scheduler_ = std::make_unique<RefreshScheduler>(*db_, *db_, *service_, clock_, ids_,
+    scheduler_ = std::make_unique<RefreshScheduler>(RefreshSchedulerDeps{.db = *db_,
+                                                                         .maintenance = *db_,
+                                                                         .connections = *service_,
+                                                                         .clock = clock_,
+                                                                         .ids = ids_},
                                                     RefreshScheduleOptions{});
     runner_ = std::make_unique<jobs::JobRunner>(*db_, *db_, clock_, random_,
                                                 jobs::JobRunnerOptions{.threads = 4});

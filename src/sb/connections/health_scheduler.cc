@@ -7,15 +7,13 @@
 
 namespace sb::connections {
 
-HealthScheduler::HealthScheduler(store::Database& db, store::Database& maintenance,
-                                 ConnectionHealth& health, const Clock& clock, Random& random,
-                                 IdGenerator& ids, HealthScheduleOptions options)
-    : db_(db),
-      maintenance_(maintenance),
-      health_(health),
-      clock_(clock),
-      random_(random),
-      ids_(ids),
+HealthScheduler::HealthScheduler(HealthSchedulerDeps deps, HealthScheduleOptions options)
+    : db_(deps.db),
+      maintenance_(deps.maintenance),
+      health_(deps.health),
+      clock_(deps.clock),
+      random_(deps.random),
+      ids_(deps.ids),
       options_(options),
       loop_(options.scheduler_interval, [this] {
         auto n = EnqueueDue();

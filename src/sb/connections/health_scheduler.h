@@ -31,11 +31,19 @@ struct HealthScheduleOptions {
   int batch = 100;                                       // connections per pass
 };
 
+// What HealthScheduler works with.
+struct HealthSchedulerDeps {
+  store::Database& db;
+  store::Database& maintenance;  // lists due checks across tenants
+  ConnectionHealth& health;
+  const Clock& clock;
+  Random& random;  // jitter of the next check
+  IdGenerator& ids;
+};
+
 class HealthScheduler {
  public:
-  HealthScheduler(store::Database& db, store::Database& maintenance, ConnectionHealth& health,
-                  const Clock& clock, Random& random, IdGenerator& ids,
-                  HealthScheduleOptions options);
+  HealthScheduler(HealthSchedulerDeps deps, HealthScheduleOptions options);
 
   // One pass; returns how many checks it enqueued.
   Result<int> EnqueueDue();

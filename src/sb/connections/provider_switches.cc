@@ -9,14 +9,12 @@ namespace sb::connections {
 
 ProviderSwitches::Call::~Call() { owner_->Untrack(it_); }
 
-ProviderSwitches::ProviderSwitches(store::Database& db, store::Database& maintenance,
-                                   const Clock& clock, audit::AuditLog& audit,
-                                   metrics::MetricsRegistry* metrics)
-    : db_(db), maintenance_(maintenance), clock_(clock), audit_(audit) {
-  if (metrics != nullptr) {
-    cancelled_ =
-        &metrics->AddCounter("sb_provider_calls_cancelled_total",
-                             "In-flight provider calls stopped by a kill switch.", {"provider"});
+ProviderSwitches::ProviderSwitches(ProviderSwitchesDeps deps)
+    : db_(deps.db), maintenance_(deps.maintenance), clock_(deps.clock), audit_(deps.audit) {
+  if (deps.metrics != nullptr) {
+    cancelled_ = &deps.metrics->AddCounter("sb_provider_calls_cancelled_total",
+                                           "In-flight provider calls stopped by a kill switch.",
+                                           {"provider"});
   }
 }
 

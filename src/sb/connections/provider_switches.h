@@ -33,6 +33,15 @@
 
 namespace sb::connections {
 
+// What ProviderSwitches works with; the pointers are optional (null: not used).
+struct ProviderSwitchesDeps {
+  store::Database& db;
+  store::Database& maintenance;  // lists every tenant's switches (BYPASSRLS on PostgreSQL)
+  const Clock& clock;
+  audit::AuditLog& audit;
+  metrics::MetricsRegistry* metrics = nullptr;  // gets sb_provider_calls_cancelled_total
+};
+
 class ProviderSwitches {
  private:
   struct Tracked {
@@ -62,9 +71,7 @@ class ProviderSwitches {
     std::shared_ptr<std::atomic<bool>> flag_;
   };
 
-  // `maintenance` lists every tenant's switches (the BYPASSRLS role on PostgreSQL).
-  ProviderSwitches(store::Database& db, store::Database& maintenance, const Clock& clock,
-                   audit::AuditLog& audit, metrics::MetricsRegistry* metrics = nullptr);
+  explicit ProviderSwitches(ProviderSwitchesDeps deps);
   ~ProviderSwitches();
 
   // Reads every switch into the cache and stops in-flight calls that it now disables.

@@ -33,8 +33,10 @@ class ProviderSwitchesTest : public ::testing::Test {
                          })
                       .ok());
     }
-    node_a_ = std::make_unique<ProviderSwitches>(*db_, *db_, clock_, *audit_, &metrics_);
-    node_b_ = std::make_unique<ProviderSwitches>(*db_, *db_, clock_, *audit_);
+    node_a_ = std::make_unique<ProviderSwitches>(ProviderSwitchesDeps{
+        .db = *db_, .maintenance = *db_, .clock = clock_, .audit = *audit_, .metrics = &metrics_});
+    node_b_ = std::make_unique<ProviderSwitches>(
+        ProviderSwitchesDeps{.db = *db_, .maintenance = *db_, .clock = clock_, .audit = *audit_});
   }
 
   store::testing::SqliteTestBackend backend_;

@@ -9,14 +9,12 @@
 
 namespace sb::connections {
 
-RefreshScheduler::RefreshScheduler(store::Database& db, store::Database& maintenance,
-                                   ConnectionService& connections, const Clock& clock,
-                                   IdGenerator& ids, RefreshScheduleOptions options)
-    : db_(db),
-      maintenance_(maintenance),
-      connections_(connections),
-      clock_(clock),
-      ids_(ids),
+RefreshScheduler::RefreshScheduler(RefreshSchedulerDeps deps, RefreshScheduleOptions options)
+    : db_(deps.db),
+      maintenance_(deps.maintenance),
+      connections_(deps.connections),
+      clock_(deps.clock),
+      ids_(deps.ids),
       options_(options),
       loop_(options.interval.count() > 0 ? options.interval : std::chrono::milliseconds(1'000),
             [this] {

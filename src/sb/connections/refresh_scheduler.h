@@ -36,11 +36,18 @@ struct RefreshScheduleOptions {
   int batch = 200;                            // connections listed per pass
 };
 
+// What RefreshScheduler works with.
+struct RefreshSchedulerDeps {
+  store::Database& db;
+  store::Database& maintenance;  // lists due connections across tenants
+  ConnectionService& connections;
+  const Clock& clock;
+  IdGenerator& ids;
+};
+
 class RefreshScheduler {
  public:
-  RefreshScheduler(store::Database& db, store::Database& maintenance,
-                   ConnectionService& connections, const Clock& clock, IdGenerator& ids,
-                   RefreshScheduleOptions options);
+  RefreshScheduler(RefreshSchedulerDeps deps, RefreshScheduleOptions options);
 
   // One pass; returns how many refresh jobs it queued.
   Result<int> EnqueueDue();

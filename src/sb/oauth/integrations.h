@@ -45,11 +45,23 @@ struct IntegrationCredentials {
   bool allow_reassignment = false;  // the integration's setting, for the connect flow
 };
 
+// What IntegrationService works with.
+struct IntegrationDeps {
+  store::Database& db;
+  const ProviderCatalog& catalog;
+  vault::SecretStore& secrets;  // holds the client secrets
+  audit::AuditLog& audit;
+  const Clock& clock;
+};
+
 class IntegrationService {
  public:
-  IntegrationService(store::Database& db, const ProviderCatalog& catalog,
-                     vault::SecretStore& secrets, audit::AuditLog& audit, const Clock& clock)
-      : db_(db), catalog_(catalog), secrets_(secrets), audit_(audit), clock_(clock) {}
+  explicit IntegrationService(IntegrationDeps deps)
+      : db_(deps.db),
+        catalog_(deps.catalog),
+        secrets_(deps.secrets),
+        audit_(deps.audit),
+        clock_(deps.clock) {}
 
   // Creates or replaces. NOT_FOUND for a provider the catalog lacks, INVALID_ARGUMENT for bad
   // fields or services the provider does not offer, ABORTED for a stale expected_version.

@@ -33,8 +33,11 @@ class IntegrationServiceTest : public ::testing::Test {
     auto catalog = ProviderCatalog::LoadBuiltIn();
     ASSERT_TRUE(catalog.ok()) << catalog.status().ToString();
     catalog_ = std::make_unique<ProviderCatalog>(std::move(*catalog));
-    service_ = std::make_unique<IntegrationService>(*db_, *catalog_, security_.secrets(),
-                                                    security_.audit(), clock_);
+    service_ = std::make_unique<IntegrationService>(IntegrationDeps{.db = *db_,
+                                                                    .catalog = *catalog_,
+                                                                    .secrets = security_.secrets(),
+                                                                    .audit = security_.audit(),
+                                                                    .clock = clock_});
     a_ = NewTenant();
     b_ = NewTenant();
   }

@@ -248,23 +248,20 @@ bool IsForwardableResponseHeader(std::string_view name) {
   return !IsHopByHop(lower) && lower != "set-cookie" && lower != "set-cookie2";
 }
 
-ProxyService::ProxyService(const oauth::ProviderCatalog& catalog,
-                           connections::ConnectionService& connections, net::HttpClient& http,
-                           metrics::MetricsRegistry& metrics, ProxyOptions options,
-                           std::function<void(milliseconds)> sleep,
-                           connections::ProviderSwitches* switches)
-    : catalog_(catalog),
-      connections_(connections),
-      http_(http),
-      counter_(metrics.AddCounter(
+ProxyService::ProxyService(ProxyDeps deps, ProxyOptions options)
+    : catalog_(deps.catalog),
+      connections_(deps.connections),
+      http_(deps.http),
+      counter_(deps.metrics.AddCounter(
           "sb_proxy_requests_total",
           "Proxied calls by provider and the provider's status (0: no answer), and by tenant "
           "when metrics.tenant_labels is on.",
           options.tenant_label ? std::vector<std::string>{"tenant", "provider", "status"}
                                : std::vector<std::string>{"provider", "status"})),
       options_(options),
-      sleep_(sleep ? std::move(sleep) : [](milliseconds d) { std::this_thread::sleep_for(d); }),
-      switches_(switches) {}
+      sleep_(deps.sleep ? std::move(deps.sleep)
+                        : [](milliseconds d) { std::this_thread::sleep_for(d); }),
+      switches_(deps.switches) {}
 
 // A streamed answer that keeps its kill-switch registration until it is read or dropped.
 class TrackedBody final : public ProxyBody {

@@ -128,14 +128,20 @@ inline constexpr size_t kBufferedAnswerBytes = 64 << 10;
 // Answers a retry decision depends on (401, 429, 503, 403) are read up to this size.
 inline constexpr size_t kInspectBytes = 64 << 10;
 
+// What ProxyService works with; the pointers are optional (null: not used).
+struct ProxyDeps {
+  const oauth::ProviderCatalog& catalog;
+  connections::ConnectionService& connections;
+  net::HttpClient& http;
+  metrics::MetricsRegistry& metrics;  // gets sb_proxy_requests_total
+  // Waits before a retry (injected so tests need not wait); empty: std::this_thread::sleep_for.
+  std::function<void(std::chrono::milliseconds)> sleep;
+  connections::ProviderSwitches* switches = nullptr;  // kill switch: its changes stop calls
+};
+
 class ProxyService {
  public:
-  // `sleep` waits before a retry (injected so tests need not wait).
-  // `switches` (optional) is the kill switch whose changes stop calls in flight.
-  ProxyService(const oauth::ProviderCatalog& catalog, connections::ConnectionService& connections,
-               net::HttpClient& http, metrics::MetricsRegistry& metrics, ProxyOptions options,
-               std::function<void(std::chrono::milliseconds)> sleep = {},
-               connections::ProviderSwitches* switches = nullptr);
+  ProxyService(ProxyDeps deps, ProxyOptions options);
 
   // NOT_FOUND (no such connection), FAILED_PRECONDITION (disabled, needs reauthorization, no
   // API base), INVALID_ARGUMENT (bad path), PERMISSION_DENIED (scopes: the connection's or the

@@ -57,7 +57,11 @@ class ProxyTest : public ::testing::Test {
     ASSERT_TRUE(catalog.ok());
     catalog_ = std::make_unique<oauth::ProviderCatalog>(std::move(*catalog));
     integrations_ = std::make_unique<oauth::IntegrationService>(
-        *db_, *catalog_, security_.secrets(), security_.audit(), clock_);
+        oauth::IntegrationDeps{.db = *db_,
+                               .catalog = *catalog_,
+                               .secrets = security_.secrets(),
+                               .audit = security_.audit(),
+                               .clock = clock_});
     tokens_ = std::make_unique<oauth::TokenClient>(http_);
     connections_ = std::make_unique<connections::ConnectionService>(
         connections::ConnectionDeps{.db = *db_,
@@ -69,9 +73,13 @@ class ProxyTest : public ::testing::Test {
                                     .clock = clock_,
                                     .random = random_},
         connections::RefreshOptions{});
-    proxy_ =
-        std::make_unique<ProxyService>(*catalog_, *connections_, http_, metrics_, ProxyOptions{},
-                                       [this](milliseconds d) { slept_.push_back(d); });
+    proxy_ = std::make_unique<ProxyService>(
+        ProxyDeps{.catalog = *catalog_,
+                  .connections = *connections_,
+                  .http = http_,
+                  .metrics = metrics_,
+                  .sleep = [this](milliseconds d) { slept_.push_back(d); }},
+        ProxyOptions{});
     tenant_ = TenantId(ids_.NewUuid());
     ASSERT_TRUE(
         db_->RunInTenant(
@@ -133,8 +141,13 @@ class ProxyTest : public ::testing::Test {
 
   // A proxy with other options over the same fixtures.
   std::unique_ptr<ProxyService> ProxyWith(ProxyOptions options) {
-    return std::make_unique<ProxyService>(*catalog_, *connections_, http_, metrics_, options,
-                                          [this](milliseconds d) { slept_.push_back(d); });
+    return std::make_unique<ProxyService>(
+        ProxyDeps{.catalog = *catalog_,
+                  .connections = *connections_,
+                  .http = http_,
+                  .metrics = metrics_,
+                  .sleep = [this](milliseconds d) { slept_.push_back(d); }},
+        options);
   }
 
   store::testing::SqliteTestBackend backend_;
@@ -217,8 +230,12 @@ TEST_F(ProxyTest, ForwardsSafelyAndInjectsTheConnectionsToken) {
 // With metrics.tenant_labels on, each tenant's calls have their own series.
 TEST_F(ProxyTest, TenantLabelsAreOptIn) {
   metrics::MetricsRegistry registry;
-  ProxyService proxy(*catalog_, *connections_, http_, registry, ProxyOptions{.tenant_label = true},
-                     [](milliseconds) {});
+  ProxyService proxy(ProxyDeps{.catalog = *catalog_,
+                               .connections = *connections_,
+                               .http = http_,
+                               .metrics = registry,
+                               .sleep = [](milliseconds) {}},
+                     ProxyOptions{.tenant_label = true});
   http_.Enqueue(Reply(200, "ok"));
   ASSERT_TRUE(
       proxy.Forward(tenant_, id_, ProxyRequest{"GET", "calendar/v3/x", "", {}, ""}, ctx_).ok());
@@ -554,10 +571,15 @@ TEST_F(ProxyTest, TheCancelFlagStopsTheCallAndItsStream) {
 // The kill switch stops a call in flight and the rest of its streamed answer at once, and the
 // caller learns why (FAILED_PRECONDITION with the switch's reason, not CANCELLED).
 TEST_F(ProxyTest, TheKillSwitchStopsAStreamedAnswerAndSaysWhy) {
-  connections::ProviderSwitches switches(*db_, *db_, clock_, security_.audit());
-  ProxyService proxy(
-      *catalog_, *connections_, http_, metrics_, ProxyOptions{},
-      [this](milliseconds d) { slept_.push_back(d); }, &switches);
+  connections::ProviderSwitches switches(connections::ProviderSwitchesDeps{
+      .db = *db_, .maintenance = *db_, .clock = clock_, .audit = security_.audit()});
+  ProxyService proxy(ProxyDeps{.catalog = *catalog_,
+                               .connections = *connections_,
+                               .http = http_,
+                               .metrics = metrics_,
+                               .sleep = [this](milliseconds d) { slept_.push_back(d); },
+                               .switches = &switches},
+                     ProxyOptions{});
   std::string whole;
   http_.EnqueueStream(Reply(200, ""), Chunks(4, 40 << 10, &whole));
   auto response =

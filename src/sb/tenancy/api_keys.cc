@@ -56,9 +56,13 @@ std::string_view ScopeName(Scope scope) {
   return "read";
 }
 
-ApiKeyService::ApiKeyService(store::Database& db, const Clock& clock, Random& random,
-                             IdGenerator& ids, audit::AuditLog& audit, ApiKeyServiceOptions options)
-    : db_(db), clock_(clock), random_(random), ids_(ids), audit_(audit), options_(options) {}
+ApiKeyService::ApiKeyService(ApiKeyDeps deps, ApiKeyServiceOptions options)
+    : db_(deps.db),
+      clock_(deps.clock),
+      random_(deps.random),
+      ids_(deps.ids),
+      audit_(deps.audit),
+      options_(options) {}
 
 std::optional<TenantId> ApiKeyService::TenantOfKey(std::string_view token) {
   if (token.size() != kPrefix.size() + kTenantHexLen + 1 + kSecretB64Len) return std::nullopt;

@@ -64,10 +64,18 @@ struct ApiKeyServiceOptions {
   std::chrono::seconds last_used_resolution{60};
 };
 
+// What ApiKeyService works with.
+struct ApiKeyDeps {
+  store::Database& db;
+  const Clock& clock;
+  Random& random;  // the keys' secrets
+  IdGenerator& ids;
+  audit::AuditLog& audit;
+};
+
 class ApiKeyService {
  public:
-  ApiKeyService(store::Database& db, const Clock& clock, Random& random, IdGenerator& ids,
-                audit::AuditLog& audit, ApiKeyServiceOptions options = {});
+  explicit ApiKeyService(ApiKeyDeps deps, ApiKeyServiceOptions options = {});
 
   // Creates a key for `tenant`. Errors: INVALID_ARGUMENT (empty scopes or bad name; the
   // operator scope for a tenant other than the system tenant), NOT_FOUND (no such tenant).

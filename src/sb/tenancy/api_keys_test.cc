@@ -17,8 +17,10 @@ class ApiKeyServiceTest : public ::testing::Test {
     db_ = std::move(*db);
     audit_ =
         std::make_unique<audit::AuditLog>(clock_, ids_, audit::AuditKeys::Generate(random_), 1000);
-    tenants_ = std::make_unique<TenantService>(*db_, clock_, ids_, *audit_);
-    keys_ = std::make_unique<ApiKeyService>(*db_, clock_, random_, ids_, *audit_);
+    tenants_ = std::make_unique<TenantService>(
+        TenantDeps{.db = *db_, .clock = clock_, .ids = ids_, .audit = *audit_});
+    keys_ = std::make_unique<ApiKeyService>(
+        ApiKeyDeps{.db = *db_, .clock = clock_, .random = random_, .ids = ids_, .audit = *audit_});
   }
 
   TenantId NewTenant(const std::string& name) {

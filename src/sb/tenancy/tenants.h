@@ -21,12 +21,20 @@ struct TenantPatch {
   std::optional<std::vector<std::string>> return_url_origins;
 };
 
+// What TenantService works with.
+struct TenantDeps {
+  store::Database& db;
+  const Clock& clock;
+  IdGenerator& ids;
+  audit::AuditLog& audit;
+};
+
 class TenantService {
  public:
   static constexpr size_t kMaxReturnUrlOrigins = 20;
 
-  TenantService(store::Database& db, const Clock& clock, IdGenerator& ids, audit::AuditLog& audit)
-      : db_(db), clock_(clock), ids_(ids), audit_(audit) {}
+  explicit TenantService(TenantDeps deps)
+      : db_(deps.db), clock_(deps.clock), ids_(deps.ids), audit_(deps.audit) {}
 
   // Errors: INVALID_ARGUMENT (name empty, longer than 200 characters or not UTF-8).
   // The tenant and its "tenant.create" audit entry commit together (AUD-03).

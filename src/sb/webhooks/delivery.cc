@@ -105,23 +105,20 @@ Status Dispatcher::Emit(store::Transaction& tx, const TenantId& tenant, std::str
 
 // ---- Deliverer ----
 
-Deliverer::Deliverer(store::Database& db, EndpointService& endpoints, net::HttpClient& http,
-                     const Clock& clock, Random& random, DeliveryOptions options,
-                     audit::AuditLog& audit, Dispatcher& events, metrics::MetricsRegistry* metrics,
-                     std::function<Result<std::vector<std::string>>(const std::string&)> resolve)
-    : db_(db),
-      endpoints_(endpoints),
-      http_(http),
-      clock_(clock),
-      random_(random),
+Deliverer::Deliverer(DelivererDeps deps, DeliveryOptions options)
+    : db_(deps.db),
+      endpoints_(deps.endpoints),
+      http_(deps.http),
+      clock_(deps.clock),
+      random_(deps.random),
       options_(options),
-      audit_(audit),
-      events_(events),
-      resolve_(resolve ? std::move(resolve) : Resolve) {
-  if (metrics != nullptr) {
-    disabled_counter_ =
-        &metrics->AddCounter("sb_webhook_endpoints_disabled_total",
-                             "Webhook endpoints disabled automatically, by reason.", {"reason"});
+      audit_(deps.audit),
+      events_(deps.events),
+      resolve_(deps.resolve ? std::move(deps.resolve) : Resolve) {
+  if (deps.metrics != nullptr) {
+    disabled_counter_ = &deps.metrics->AddCounter(
+        "sb_webhook_endpoints_disabled_total",
+        "Webhook endpoints disabled automatically, by reason.", {"reason"});
   }
 }
 

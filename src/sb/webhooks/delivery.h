@@ -89,15 +89,24 @@ struct DeliveryOptions {
   std::chrono::hours disable_after{5 * 24};
 };
 
+// What Deliverer works with; the pointers are optional (null: not used).
+struct DelivererDeps {
+  store::Database& db;
+  EndpointService& endpoints;
+  net::HttpClient& http;
+  const Clock& clock;
+  Random& random;                               // retry jitter
+  audit::AuditLog& audit;                       // records auto-disables
+  Dispatcher& events;                           // announces auto-disables
+  metrics::MetricsRegistry* metrics = nullptr;  // gets sb_webhook_endpoints_disabled_total{reason}
+  // A host's addresses as URL-host strings ("1.2.3.4", "[::1]"); injected so tests need no DNS.
+  // Empty: getaddrinfo.
+  std::function<Result<std::vector<std::string>>(const std::string& host)> resolve;
+};
+
 class Deliverer {
  public:
-  // `audit` records auto-disables, `events` announces them; `metrics` (optional) gets
-  // sb_webhook_endpoints_disabled_total{reason}. `resolve` gives a host's addresses as
-  // URL-host strings ("1.2.3.4", "[::1]"); injected so tests need no DNS. Default: getaddrinfo.
-  Deliverer(store::Database& db, EndpointService& endpoints, net::HttpClient& http,
-            const Clock& clock, Random& random, DeliveryOptions options, audit::AuditLog& audit,
-            Dispatcher& events, metrics::MetricsRegistry* metrics = nullptr,
-            std::function<Result<std::vector<std::string>>(const std::string& host)> resolve = {});
+  Deliverer(DelivererDeps deps, DeliveryOptions options);
 
   jobs::JobResult Handle(jobs::JobContext& job);
 
@@ -133,14 +142,25 @@ class Deliverer {
   store::WebhookEndpointRepository endpoint_repo_;
 };
 
+// What DeliveryLog works with.
+struct DeliveryLogDeps {
+  store::Database& db;
+  audit::AuditLog& audit;
+  const Clock& clock;
+  IdGenerator& ids;  // the retries' jobs
+};
+
 // The deliveries of a tenant, for `/v1/webhook-deliveries`: list with filters, read, and retry
 // (a delivery that succeeded, failed or went dead goes back to pending with a new job; its
 // webhook-id stays, so receivers can de-duplicate). Thread-safe.
 class DeliveryLog {
  public:
-  DeliveryLog(store::Database& db, audit::AuditLog& audit, const Clock& clock, IdGenerator& ids,
-              int max_in_flight = kDefaultDeliveriesInFlight)
-      : db_(db), audit_(audit), clock_(clock), ids_(ids), max_in_flight_(max_in_flight) {}
+  explicit DeliveryLog(DeliveryLogDeps deps, int max_in_flight = kDefaultDeliveriesInFlight)
+      : db_(deps.db),
+        audit_(deps.audit),
+        clock_(deps.clock),
+        ids_(deps.ids),
+        max_in_flight_(max_in_flight) {}
 
   Result<std::vector<store::WebhookDeliveryRecord>> List(
       const TenantId& tenant, const store::WebhookDeliveryFilter& filter,

@@ -33,17 +33,30 @@ class DeliveryTest : public ::testing::Test {
     auto db = store::testing::OpenMigrated(backend_);
     ASSERT_TRUE(db.ok());
     db_ = std::move(*db);
-    endpoints_ = std::make_unique<EndpointService>(*db_, security_.secrets(), security_.audit(),
-                                                   clock_, random_, ids_, EndpointPolicy{});
+    endpoints_ = std::make_unique<EndpointService>(EndpointDeps{.db = *db_,
+                                                                .secrets = security_.secrets(),
+                                                                .audit = security_.audit(),
+                                                                .clock = clock_,
+                                                                .random = random_,
+                                                                .ids = ids_},
+                                                   EndpointPolicy{});
     dispatcher_ = std::make_unique<Dispatcher>(clock_, random_, ids_);
     deliverer_ = std::make_unique<Deliverer>(
-        *db_, *endpoints_, http_, clock_, random_, DeliveryOptions{}, security_.audit(),
-        *dispatcher_, &metrics_,
-        [this](const std::string& host) -> Result<std::vector<std::string>> {
-          std::lock_guard lock(resolved_mu_);  // deliveries resolve on several threads
-          resolved_.push_back(host);
-          return addresses_;
-        });
+        DelivererDeps{
+            .db = *db_,
+            .endpoints = *endpoints_,
+            .http = http_,
+            .clock = clock_,
+            .random = random_,
+            .audit = security_.audit(),
+            .events = *dispatcher_,
+            .metrics = &metrics_,
+            .resolve = [this](const std::string& host) -> Result<std::vector<std::string>> {
+              std::lock_guard lock(resolved_mu_);  // deliveries resolve on several threads
+              resolved_.push_back(host);
+              return addresses_;
+            }},
+        DeliveryOptions{});
     jobs::JobRunnerOptions options;
     options.backoff_base = milliseconds(1);
     UseRunner(options);
@@ -412,8 +425,17 @@ TEST_F(DeliveryTest, ZeroDisableAfterNeverDisables) {
   DeliveryOptions options;
   options.disable_after = hours(0);
   Deliverer never(
-      *db_, *endpoints_, http_, clock_, random_, options, security_.audit(), *dispatcher_, nullptr,
-      [this](const std::string&) -> Result<std::vector<std::string>> { return addresses_; });
+      DelivererDeps{.db = *db_,
+                    .endpoints = *endpoints_,
+                    .http = http_,
+                    .clock = clock_,
+                    .random = random_,
+                    .audit = security_.audit(),
+                    .events = *dispatcher_,
+                    .resolve = [this](const std::string&) -> Result<std::vector<std::string>> {
+                      return addresses_;
+                    }},
+      options);
   runner_->Register(kDeliverJob, [&](jobs::JobContext& job) { return never.Handle(job); });
   http_.SetHandler([](const net::HttpRequest&) -> Result<net::HttpResponse> {
     return net::HttpResponse{500, {}, ""};

@@ -58,16 +58,25 @@ struct EndpointWithSecret {
   std::string secret;  // shown once; never stored in clear
 };
 
+// What EndpointService works with.
+struct EndpointDeps {
+  store::Database& db;
+  vault::SecretStore& secrets;  // holds the signing secrets
+  audit::AuditLog& audit;
+  const Clock& clock;
+  Random& random;  // new signing secrets
+  IdGenerator& ids;
+};
+
 class EndpointService {
  public:
-  EndpointService(store::Database& db, vault::SecretStore& secrets, audit::AuditLog& audit,
-                  const Clock& clock, Random& random, IdGenerator& ids, EndpointPolicy policy)
-      : db_(db),
-        secrets_(secrets),
-        audit_(audit),
-        clock_(clock),
-        random_(random),
-        ids_(ids),
+  EndpointService(EndpointDeps deps, EndpointPolicy policy)
+      : db_(deps.db),
+        secrets_(deps.secrets),
+        audit_(deps.audit),
+        clock_(deps.clock),
+        random_(deps.random),
+        ids_(deps.ids),
         policy_(policy) {}
 
   // INVALID_ARGUMENT for a bad or refused URL, description or event type; RESOURCE_EXHAUSTED

@@ -24,8 +24,13 @@ class EndpointServiceTest : public ::testing::Test {
     auto db = store::testing::OpenMigrated(backend_);
     ASSERT_TRUE(db.ok());
     db_ = std::move(*db);
-    service_ = std::make_unique<EndpointService>(*db_, security_.secrets(), security_.audit(),
-                                                 clock_, random_, ids_, EndpointPolicy{});
+    service_ = std::make_unique<EndpointService>(EndpointDeps{.db = *db_,
+                                                              .secrets = security_.secrets(),
+                                                              .audit = security_.audit(),
+                                                              .clock = clock_,
+                                                              .random = random_,
+                                                              .ids = ids_},
+                                                 EndpointPolicy{});
     a_ = NewTenant();
     b_ = NewTenant();
   }
@@ -148,7 +153,12 @@ TEST_F(EndpointServiceTest, UrlPolicyAndUpdates) {
             StatusCode::kInvalidArgument);
 
   // A deployment that allows them (tests, local development) takes http and loopback.
-  EndpointService open(*db_, security_.secrets(), security_.audit(), clock_, random_, ids_,
+  EndpointService open(EndpointDeps{.db = *db_,
+                                    .secrets = security_.secrets(),
+                                    .audit = security_.audit(),
+                                    .clock = clock_,
+                                    .random = random_,
+                                    .ids = ids_},
                        EndpointPolicy{true, true, std::chrono::hours(1)});
   EXPECT_TRUE(open.Create(a_, Input("http://127.0.0.1:9000/hook"), ctx_).ok());
 
