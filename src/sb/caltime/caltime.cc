@@ -8,6 +8,8 @@
 
 #include <libical/ical.h>
 
+#include "sb/base/text.h"
+
 namespace sb::caltime {
 namespace {
 
@@ -23,17 +25,6 @@ int64_t FloorDiv(int64_t a, int64_t b) {
 }
 
 bool InRange(int64_t utc_ms) { return utc_ms >= kMinUtcMs && utc_ms <= kMaxUtcMs; }
-
-bool ParseDigits(std::string_view s, size_t pos, size_t n, int* out) {
-  if (pos + n > s.size()) return false;
-  int v = 0;
-  for (size_t i = pos; i < pos + n; ++i) {
-    if (s[i] < '0' || s[i] > '9') return false;
-    v = v * 10 + (s[i] - '0');
-  }
-  *out = v;
-  return true;
-}
 
 bool ValidCivil(const LocalDateTime& t) {
   using namespace std::chrono;  // NOLINT(google-build-using-namespace): local date math

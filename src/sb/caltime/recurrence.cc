@@ -9,6 +9,7 @@
 
 #include <libical/ical.h>
 
+#include "sb/base/text.h"
 #include "sb/caltime/windows_zones.h"
 
 namespace sb::caltime {
@@ -48,48 +49,20 @@ sb::Status LineError(std::string_view line, std::string_view why) {
                                   "\": " + std::string(why));
 }
 
-std::string ToUpper(std::string_view s) {
-  std::string out(s);
-  for (char& c : out) {
-    if (c >= 'a' && c <= 'z') c = char(c - 'a' + 'A');
-  }
-  return out;
-}
-
-std::vector<std::string_view> Split(std::string_view s, char sep) {
-  std::vector<std::string_view> parts;
-  while (true) {
-    const size_t at = s.find(sep);
-    parts.push_back(s.substr(0, at));
-    if (at == std::string_view::npos) return parts;
-    s.remove_prefix(at + 1);
-  }
-}
-
-bool Digits(std::string_view s, size_t pos, size_t n, int* out) {
-  if (pos + n > s.size()) return false;
-  int v = 0;
-  for (size_t i = pos; i < pos + n; ++i) {
-    if (s[i] < '0' || s[i] > '9') return false;
-    v = v * 10 + (s[i] - '0');
-  }
-  *out = v;
-  return true;
-}
-
 // Parses iCalendar "YYYYMMDD" or "YYYYMMDDTHHMMSS[Z]" (RFC 5545 DATE / DATE-TIME).
 std::optional<DateValue> ParseIcalDateValue(std::string_view text, std::string_view tzid) {
   DateValue v;
   LocalDateTime& t = v.local;
-  if (!Digits(text, 0, 4, &t.year) || !Digits(text, 4, 2, &t.month) ||
-      !Digits(text, 6, 2, &t.day)) {
+  if (!ParseDigits(text, 0, 4, &t.year) || !ParseDigits(text, 4, 2, &t.month) ||
+      !ParseDigits(text, 6, 2, &t.day)) {
     return std::nullopt;
   }
   if (text.size() == 8) {
     v.is_date = true;
   } else {
-    if (text.size() < 15 || (text[8] != 'T' && text[8] != 't') || !Digits(text, 9, 2, &t.hour) ||
-        !Digits(text, 11, 2, &t.minute) || !Digits(text, 13, 2, &t.second)) {
+    if (text.size() < 15 || (text[8] != 'T' && text[8] != 't') ||
+        !ParseDigits(text, 9, 2, &t.hour) || !ParseDigits(text, 11, 2, &t.minute) ||
+        !ParseDigits(text, 13, 2, &t.second)) {
       return std::nullopt;
     }
     if (text.size() == 16 && (text[15] == 'Z' || text[15] == 'z')) {
@@ -112,7 +85,7 @@ sb::Status ParseDateLine(std::string_view line, std::vector<std::string_view> he
   for (size_t i = 1; i < head.size(); ++i) {
     const size_t eq = head[i].find('=');
     if (eq == std::string_view::npos) return LineError(line, "parameter without '='");
-    const std::string key = ToUpper(head[i].substr(0, eq));
+    const std::string key = AsciiUpper(head[i].substr(0, eq));
     std::string_view param = head[i].substr(eq + 1);
     if (param.size() >= 2 && param.front() == '"' && param.back() == '"') {
       param = param.substr(1, param.size() - 2);
@@ -122,7 +95,7 @@ sb::Status ParseDateLine(std::string_view line, std::vector<std::string_view> he
       if (!zone.ok()) return LineError(line, zone.status().message());
       tzid = *std::move(zone);
     } else if (key == "VALUE") {
-      value_type = ToUpper(param);
+      value_type = AsciiUpper(param);
       if (value_type != "DATE" && value_type != "DATE-TIME" && value_type != "PERIOD") {
         return LineError(line, "VALUE must be DATE, DATE-TIME or PERIOD");
       }
@@ -145,7 +118,7 @@ sb::Status ParseDateLine(std::string_view line, std::vector<std::string_view> he
 
 sb::Status ParseRuleLine(std::string_view line, std::string_view value, std::vector<Rule>* out) {
   // RSCALE makes libical allocate inside the rule struct; Google never sends it.
-  if (ToUpper(value).find("RSCALE") != std::string::npos) {
+  if (AsciiUpper(value).find("RSCALE") != std::string::npos) {
     return LineError(line, "RSCALE is not supported");
   }
   const std::string text(value);
@@ -169,7 +142,7 @@ sb::Result<RecurrenceSet> ParseLines(const std::vector<std::string>& lines) {
     const size_t colon = line.find(':');
     if (colon == std::string::npos) return LineError(line, "missing ':'");
     const std::vector<std::string_view> head = Split(std::string_view(line).substr(0, colon), ';');
-    const std::string name = ToUpper(head.front());
+    const std::string name = AsciiUpper(head.front());
     const std::string_view value = std::string_view(line).substr(colon + 1);
     sb::Status status;
     if (name == "RRULE") {

@@ -4,6 +4,7 @@
 #include <utility>
 
 #include "sb/base/json.h"
+#include "sb/base/text.h"
 
 namespace sb::caltime::conformance {
 namespace {
@@ -36,24 +37,6 @@ void MarkUnsupported(RruleCase* c, std::string reason) {
   if (c->unsupported.empty()) c->unsupported = std::move(reason);
 }
 
-std::string Upper(std::string_view s) {
-  std::string out(s);
-  for (char& c : out) {
-    if (c >= 'a' && c <= 'z') c = static_cast<char>(c - 'a' + 'A');
-  }
-  return out;
-}
-
-std::vector<std::string_view> Split(std::string_view s, char sep) {
-  std::vector<std::string_view> parts;
-  while (true) {
-    const size_t at = s.find(sep);
-    parts.push_back(s.substr(0, at));
-    if (at == std::string_view::npos) return parts;
-    s.remove_prefix(at + 1);
-  }
-}
-
 // Content lines of an iCalendar text, unfolded (RFC 5545 3.1), CRs and blank lines dropped.
 std::vector<std::string> ContentLines(std::string_view text) {
   std::vector<std::string> lines;
@@ -78,9 +61,9 @@ std::optional<ContentLine> SplitContentLine(std::string_view line) {
   const size_t colon = line.find(':');
   if (colon == std::string_view::npos) return std::nullopt;
   const std::vector<std::string_view> head = Split(line.substr(0, colon), ';');
-  ContentLine out{Upper(head.front()), "", std::string(line.substr(colon + 1))};
+  ContentLine out{AsciiUpper(head.front()), "", std::string(line.substr(colon + 1))};
   for (size_t i = 1; i < head.size(); ++i) {
-    if (Upper(head[i].substr(0, 5)) == "TZID=") out.tzid = std::string(head[i].substr(5));
+    if (AsciiUpper(head[i].substr(0, 5)) == "TZID=") out.tzid = std::string(head[i].substr(5));
   }
   return out;
 }
@@ -281,7 +264,7 @@ std::string WallTimeKey(std::string_view wall_time) {
 
 bool HasInfiniteRule(const RruleCase& c) {
   return std::any_of(c.rrules.begin(), c.rrules.end(), [](const RuleSpec& r) {
-    const std::string rule = Upper(r.rule);
+    const std::string rule = AsciiUpper(r.rule);
     return rule.find("COUNT=") == std::string::npos && rule.find("UNTIL=") == std::string::npos;
   });
 }
@@ -314,7 +297,7 @@ RruleCase ParseCase(CaseFormat format, std::string_view text, std::string_view f
   // rrule.js carries no flags: its BYEASTER cases are recognised by the rule.
   for (const std::vector<RuleSpec>* rules : {&c.rrules, &c.exrules}) {
     for (const RuleSpec& r : *rules) {
-      if (Upper(r.rule).find("BYEASTER") != std::string::npos) {
+      if (AsciiUpper(r.rule).find("BYEASTER") != std::string::npos) {
         MarkUnsupported(&c, "BYEASTER (dateutil extension, not RFC 5545)");
       }
     }
