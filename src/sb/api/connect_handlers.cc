@@ -211,7 +211,6 @@ http::Response ConnectHandlers::Callback(http::Request& request) {
   params.state = std::string(request.Query("state").value_or(""));
   params.code = std::string(request.Query("code").value_or(""));
   params.error = std::string(request.Query("error").value_or(""));
-  params.error_description = std::string(request.Query("error_description").value_or(""));
   if (auto iss = request.Query("iss")) params.iss = std::string(*iss);
   params.browser_binding = std::string(http::CookieValue(request, kConnectCookie).value_or(""));
   params.request_id = request.request_id;

@@ -61,7 +61,6 @@ struct CallbackParams {
   std::string state;
   std::string code;
   std::string error;
-  std::string error_description;
   std::optional<std::string> iss;
   std::string browser_binding;  // the cookie value ("" when the browser sent none)
   std::string request_id;
