@@ -275,28 +275,15 @@ milliseconds JobRunner::Backoff(int attempts) {
 
 Status JobRunner::Finish(const store::JobRecord& job, const JobResult& result) {
   const Timestamp now = clock_.Now();
+  std::optional<Timestamp> retry_at;  // none: the job is dead
+  if (result.kind == JobResult::Kind::kRetry) {
+    milliseconds delay = Backoff(job.attempts);
+    if (result.after) delay = std::max(delay, *result.after);
+    retry_at = now + std::chrono::duration_cast<std::chrono::microseconds>(delay);
+  }
   return db_.RunInTenant(job.tenant_id, [&](store::Transaction& tx) -> Status {
-    bool ours = false;
-    switch (result.kind) {
-      case JobResult::Kind::kDone: {
-        SB_ASSIGN_OR_RETURN(ours, repo_.Complete(tx, job.tenant_id, job.id, job.lease_owner, now));
-        break;
-      }
-      case JobResult::Kind::kRetry: {
-        milliseconds delay = Backoff(job.attempts);
-        if (result.after) delay = std::max(delay, *result.after);
-        const Timestamp retry_at =
-            now + std::chrono::duration_cast<std::chrono::microseconds>(delay);
-        SB_ASSIGN_OR_RETURN(ours, repo_.Fail(tx, job.tenant_id, job.id, job.lease_owner, now,
-                                             SafeError(result.error), retry_at));
-        break;
-      }
-      case JobResult::Kind::kFail: {
-        SB_ASSIGN_OR_RETURN(ours, repo_.Fail(tx, job.tenant_id, job.id, job.lease_owner, now,
-                                             SafeError(result.error), std::nullopt));
-        break;
-      }
-    }
+    SB_ASSIGN_OR_RETURN(bool ours, repo_.Fail(tx, job.tenant_id, job.id, job.lease_owner, now,
+                                              SafeError(result.error), retry_at));
     if (!ours) return AbortedError("the job's lease was lost");
     return OkStatus();
   });

@@ -151,7 +151,8 @@ class JobRunner {
   std::optional<Ran> Run(store::JobRecord job);
   // Completes `done` in one transaction per tenant.
   void CompleteDone(std::vector<Ran> done);
-  // Finishes `job` as `result` says (a plain kDone goes through CompleteDone instead).
+  // Finishes a job whose handler asked for a retry or failed (kDone goes through CompleteDone,
+  // or was completed by the handler).
   Status Finish(const store::JobRecord& job, const JobResult& result);
   // Ends a job's run on this node: no more heartbeats, logged when lost or dead, counted.
   void Settle(const store::JobRecord& job, const JobResult& result, const Status& finished);
