@@ -39,6 +39,9 @@ struct ConnectionTag {};
 struct JobTag {};
 struct WebhookEndpointTag {};
 struct WebhookDeliveryTag {};
+struct SyncRunTag {};
+struct CalendarTag {};
+struct EventTag {};
 using TenantId = StrongId<TenantTag>;
 using ApiKeyId = StrongId<ApiKeyTag>;
 using ConnectSessionId = StrongId<ConnectSessionTag>;
@@ -46,6 +49,9 @@ using ConnectionId = StrongId<ConnectionTag>;
 using JobId = StrongId<JobTag>;
 using WebhookEndpointId = StrongId<WebhookEndpointTag>;
 using WebhookDeliveryId = StrongId<WebhookDeliveryTag>;
+using SyncRunId = StrongId<SyncRunTag>;
+using CalendarId = StrongId<CalendarTag>;  // a synced calendar (Switchboard's id)
+using EventId = StrongId<EventTag>;        // a synced event (Switchboard's id)
 
 class IdGenerator {
  public:
