@@ -427,6 +427,148 @@ DROP INDEX switchboard.jobs_concurrency_group;
 ALTER TABLE switchboard.jobs DROP COLUMN group_limit, DROP COLUMN concurrency_group;
 )sql";
 
+// Migration 12: the sync engine and synced calendars (see the SQLite variant). Tenant tables
+// like the others; the app role may only add to the change feed (SELECT and INSERT, as for
+// audit entries) and only update a tenant's change counter in place.
+constexpr std::string_view kV12Up = R"sql(
+CREATE TABLE switchboard.sync_states (
+  tenant_id       uuid   NOT NULL,
+  connection_id   uuid   NOT NULL,
+  service         text   NOT NULL,
+  status          text   NOT NULL CHECK (status IN ('idle', 'running', 'failed', 'paused')),
+  cursor          text   NOT NULL,  -- JSON object, opaque provider cursors
+  last_success_at bigint,
+  last_error_at   bigint,
+  last_error      text   NOT NULL,  -- never a token
+  paused_reason   text   NOT NULL,
+  items_created   bigint NOT NULL CHECK (items_created >= 0),
+  items_updated   bigint NOT NULL CHECK (items_updated >= 0),
+  items_deleted   bigint NOT NULL CHECK (items_deleted >= 0),
+  last_run_id     uuid,
+  next_run_at     bigint,           -- NULL: not scheduled
+  created_at      bigint NOT NULL,
+  updated_at      bigint NOT NULL,
+  PRIMARY KEY (tenant_id, connection_id, service),
+  FOREIGN KEY (tenant_id, connection_id) REFERENCES switchboard.connections (tenant_id, id)
+    ON DELETE CASCADE
+);
+CREATE INDEX sync_states_due
+  ON switchboard.sync_states (next_run_at, tenant_id, connection_id, service)
+  WHERE next_run_at IS NOT NULL AND status <> 'paused';
+
+CREATE TABLE switchboard.sync_runs (
+  tenant_id     uuid    NOT NULL,
+  id            uuid    NOT NULL,  -- UUIDv7: id order is creation order
+  connection_id uuid    NOT NULL,
+  service       text    NOT NULL,
+  triggered_by  text    NOT NULL CHECK (triggered_by IN ('initial', 'push', 'schedule',
+                                                         'manual', 'resync')),
+  outcome       text    NOT NULL CHECK (outcome IN ('queued', 'running', 'succeeded', 'failed',
+                                                    'cancelled')),
+  phase         text    NOT NULL,
+  full_sync     integer NOT NULL CHECK (full_sync IN (0, 1)),
+  checkpoint    text    NOT NULL,  -- JSON object, opaque resume position
+  pages         bigint  NOT NULL CHECK (pages >= 0),
+  items_created bigint  NOT NULL CHECK (items_created >= 0),
+  items_updated bigint  NOT NULL CHECK (items_updated >= 0),
+  items_deleted bigint  NOT NULL CHECK (items_deleted >= 0),
+  error         text    NOT NULL,  -- never a token
+  created_at    bigint  NOT NULL,
+  started_at    bigint,
+  finished_at   bigint,
+  updated_at    bigint  NOT NULL,
+  PRIMARY KEY (tenant_id, id),
+  FOREIGN KEY (tenant_id, connection_id) REFERENCES switchboard.connections (tenant_id, id)
+    ON DELETE CASCADE
+);
+CREATE UNIQUE INDEX sync_runs_open ON switchboard.sync_runs (tenant_id, connection_id, service)
+  WHERE outcome IN ('queued', 'running');
+CREATE INDEX sync_runs_by_connection ON switchboard.sync_runs (tenant_id, connection_id, id);
+
+CREATE TABLE switchboard.calendars (
+  tenant_id     uuid    NOT NULL,
+  id            uuid    NOT NULL,
+  connection_id uuid    NOT NULL,
+  provider_id   text    NOT NULL,
+  name          text    NOT NULL,
+  data          text    NOT NULL,  -- JSON object, the unified calendar
+  version       text    NOT NULL,  -- etag / changeKey
+  selected      integer NOT NULL CHECK (selected IN (0, 1)),
+  created_at    bigint  NOT NULL,
+  updated_at    bigint  NOT NULL,
+  PRIMARY KEY (tenant_id, id),
+  UNIQUE (tenant_id, connection_id, provider_id),
+  FOREIGN KEY (tenant_id, connection_id) REFERENCES switchboard.connections (tenant_id, id)
+    ON DELETE CASCADE
+);
+
+CREATE TABLE switchboard.calendar_events (
+  tenant_id                 uuid   NOT NULL,
+  id                        uuid   NOT NULL,
+  connection_id             uuid   NOT NULL,  -- the calendar's (checked on write)
+  calendar_id               uuid   NOT NULL,
+  provider_id               text   NOT NULL,
+  version                   text   NOT NULL,
+  ical_uid                  text   NOT NULL,
+  series_master_provider_id text   NOT NULL,  -- '' unless an exception of a series
+  status                    text   NOT NULL CHECK (status IN ('confirmed', 'tentative',
+                                                              'cancelled')),
+  start_ms                  bigint,           -- the span covered, unix ms; NULL: unbounded
+  end_ms                    bigint,
+  provider_updated_at       bigint,
+  data                      text   NOT NULL,  -- JSON object, the unified event
+  raw                       text   NOT NULL,  -- JSON object, the provider's item
+  content_hash              text   NOT NULL,  -- hex SHA-256 of data
+  seen_in_run               uuid,             -- the last full run that received it
+  created_at                bigint NOT NULL,
+  updated_at                bigint NOT NULL,
+  PRIMARY KEY (tenant_id, id),
+  FOREIGN KEY (tenant_id, calendar_id) REFERENCES switchboard.calendars (tenant_id, id)
+    ON DELETE CASCADE
+);
+CREATE UNIQUE INDEX calendar_events_by_provider_id
+  ON switchboard.calendar_events (tenant_id, calendar_id, provider_id);
+CREATE INDEX calendar_events_by_window
+  ON switchboard.calendar_events (tenant_id, connection_id, start_ms, end_ms);
+CREATE INDEX calendar_events_by_update ON switchboard.calendar_events (tenant_id, updated_at);
+CREATE INDEX calendar_events_seen
+  ON switchboard.calendar_events (tenant_id, calendar_id, seen_in_run);
+
+CREATE TABLE switchboard.change_sequences (
+  tenant_id uuid   NOT NULL PRIMARY KEY REFERENCES switchboard.tenants (id),
+  last_seq  bigint NOT NULL CHECK (last_seq >= 1)
+);
+
+CREATE TABLE switchboard.changes (
+  tenant_id     uuid   NOT NULL REFERENCES switchboard.tenants (id),
+  seq           bigint NOT NULL CHECK (seq >= 1),
+  type          text   NOT NULL,
+  resource_id   uuid   NOT NULL,
+  connection_id uuid,             -- no foreign key: changes outlive their connection
+  data          text   NOT NULL,  -- JSON object, what the host gets
+  created_at    bigint NOT NULL,
+  PRIMARY KEY (tenant_id, seq)
+);
+)sql";
+
+constexpr std::string_view kV12Down = R"sql(
+DROP TABLE switchboard.changes;
+DROP TABLE switchboard.change_sequences;
+DROP TABLE switchboard.calendar_events;
+DROP TABLE switchboard.calendars;
+DROP TABLE switchboard.sync_runs;
+DROP TABLE switchboard.sync_states;
+)sql";
+
+constexpr TenantTable kV12Tables[] = {
+    {"sync_states"},
+    {"sync_runs"},
+    {"calendars"},
+    {"calendar_events"},
+    {"change_sequences", TenantColumn::kTenantId, Grants::kSelectInsertUpdate},
+    {"changes", TenantColumn::kTenantId, Grants::kSelectInsert},
+};
+
 constexpr Migration kMigrations[] = {
     {1, "tenants_and_api_keys", kV1Up, kV1Down, kV1Tables},
     {2, "audit_log", kV2Up, kV2Down, kV2Tables},
@@ -439,6 +581,7 @@ constexpr Migration kMigrations[] = {
     {9, "admin_and_health", kV9Up, kV9Down, kV9Tables},
     {10, "connect_abuse_controls", kV10Up, kV10Down},
     {11, "job_concurrency_groups", kV11Up, kV11Down},
+    {12, "sync_and_calendar", kV12Up, kV12Down, kV12Tables},
 };
 
 }  // namespace

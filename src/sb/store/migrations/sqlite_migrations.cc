@@ -415,6 +415,141 @@ ALTER TABLE jobs DROP COLUMN group_limit;
 ALTER TABLE jobs DROP COLUMN concurrency_group;
 )sql";
 
+// Migration 12: the sync engine and synced calendars (issue 15; sync_repository.h,
+// calendar_repository.h). sync_states is one row per connection and service (the provider
+// cursors between runs and the fallback schedule; sync_states_due serves the scheduler's scan
+// and leaves paused states out), sync_runs one per run, at most one of them open (queued or
+// running) per connection and service: sync_runs_open is a partial UNIQUE index, so that two
+// nodes cannot both start one. calendars and calendar_events are the synced provider items, the
+// unified JSON next to the columns that queries filter on; events go with their calendar,
+// calendars, states and runs with their connection. changes is the tenant's ordered feed
+// (seq from change_sequences, one counter row per tenant, whose update serializes a tenant's
+// appenders); it has no foreign key to connections because it outlives them (it reports that
+// a disconnected connection's events were deleted).
+constexpr std::string_view kV12Up = R"sql(
+CREATE TABLE sync_states (
+  tenant_id       TEXT    NOT NULL,
+  connection_id   TEXT    NOT NULL,
+  service         TEXT    NOT NULL,
+  status          TEXT    NOT NULL CHECK (status IN ('idle', 'running', 'failed', 'paused')),
+  cursor          TEXT    NOT NULL,  -- JSON object, opaque provider cursors
+  last_success_at INTEGER,
+  last_error_at   INTEGER,
+  last_error      TEXT    NOT NULL,  -- never a token
+  paused_reason   TEXT    NOT NULL,
+  items_created   INTEGER NOT NULL CHECK (items_created >= 0),
+  items_updated   INTEGER NOT NULL CHECK (items_updated >= 0),
+  items_deleted   INTEGER NOT NULL CHECK (items_deleted >= 0),
+  last_run_id     TEXT,
+  next_run_at     INTEGER,           -- NULL: not scheduled
+  created_at      INTEGER NOT NULL,
+  updated_at      INTEGER NOT NULL,
+  PRIMARY KEY (tenant_id, connection_id, service),
+  FOREIGN KEY (tenant_id, connection_id) REFERENCES connections (tenant_id, id) ON DELETE CASCADE
+) WITHOUT ROWID;
+CREATE INDEX sync_states_due ON sync_states (next_run_at, tenant_id, connection_id, service)
+  WHERE next_run_at IS NOT NULL AND status <> 'paused';
+
+CREATE TABLE sync_runs (
+  tenant_id     TEXT    NOT NULL,
+  id            TEXT    NOT NULL,  -- UUIDv7: id order is creation order
+  connection_id TEXT    NOT NULL,
+  service       TEXT    NOT NULL,
+  triggered_by  TEXT    NOT NULL CHECK (triggered_by IN ('initial', 'push', 'schedule',
+                                                         'manual', 'resync')),
+  outcome       TEXT    NOT NULL CHECK (outcome IN ('queued', 'running', 'succeeded', 'failed',
+                                                    'cancelled')),
+  phase         TEXT    NOT NULL,
+  full_sync     INTEGER NOT NULL CHECK (full_sync IN (0, 1)),
+  checkpoint    TEXT    NOT NULL,  -- JSON object, opaque resume position
+  pages         INTEGER NOT NULL CHECK (pages >= 0),
+  items_created INTEGER NOT NULL CHECK (items_created >= 0),
+  items_updated INTEGER NOT NULL CHECK (items_updated >= 0),
+  items_deleted INTEGER NOT NULL CHECK (items_deleted >= 0),
+  error         TEXT    NOT NULL,  -- never a token
+  created_at    INTEGER NOT NULL,
+  started_at    INTEGER,
+  finished_at   INTEGER,
+  updated_at    INTEGER NOT NULL,
+  PRIMARY KEY (tenant_id, id),
+  FOREIGN KEY (tenant_id, connection_id) REFERENCES connections (tenant_id, id) ON DELETE CASCADE
+) WITHOUT ROWID;
+CREATE UNIQUE INDEX sync_runs_open ON sync_runs (tenant_id, connection_id, service)
+  WHERE outcome IN ('queued', 'running');
+CREATE INDEX sync_runs_by_connection ON sync_runs (tenant_id, connection_id, id);
+
+CREATE TABLE calendars (
+  tenant_id     TEXT    NOT NULL,
+  id            TEXT    NOT NULL,
+  connection_id TEXT    NOT NULL,
+  provider_id   TEXT    NOT NULL,
+  name          TEXT    NOT NULL,
+  data          TEXT    NOT NULL,  -- JSON object, the unified calendar
+  version       TEXT    NOT NULL,  -- etag / changeKey
+  selected      INTEGER NOT NULL CHECK (selected IN (0, 1)),
+  created_at    INTEGER NOT NULL,
+  updated_at    INTEGER NOT NULL,
+  PRIMARY KEY (tenant_id, id),
+  UNIQUE (tenant_id, connection_id, provider_id),
+  FOREIGN KEY (tenant_id, connection_id) REFERENCES connections (tenant_id, id) ON DELETE CASCADE
+) WITHOUT ROWID;
+
+CREATE TABLE calendar_events (
+  tenant_id                 TEXT    NOT NULL,
+  id                        TEXT    NOT NULL,
+  connection_id             TEXT    NOT NULL,  -- the calendar's (checked on write)
+  calendar_id               TEXT    NOT NULL,
+  provider_id               TEXT    NOT NULL,
+  version                   TEXT    NOT NULL,
+  ical_uid                  TEXT    NOT NULL,
+  series_master_provider_id TEXT    NOT NULL,  -- '' unless an exception of a series
+  status                    TEXT    NOT NULL CHECK (status IN ('confirmed', 'tentative',
+                                                               'cancelled')),
+  start_ms                  INTEGER,           -- the span covered, unix ms; NULL: unbounded
+  end_ms                    INTEGER,
+  provider_updated_at       INTEGER,
+  data                      TEXT    NOT NULL,  -- JSON object, the unified event
+  raw                       TEXT    NOT NULL,  -- JSON object, the provider's item
+  content_hash              TEXT    NOT NULL,  -- hex SHA-256 of data
+  seen_in_run               TEXT,              -- the last full run that received it
+  created_at                INTEGER NOT NULL,
+  updated_at                INTEGER NOT NULL,
+  PRIMARY KEY (tenant_id, id),
+  FOREIGN KEY (tenant_id, calendar_id) REFERENCES calendars (tenant_id, id) ON DELETE CASCADE
+) WITHOUT ROWID;
+CREATE UNIQUE INDEX calendar_events_by_provider_id
+  ON calendar_events (tenant_id, calendar_id, provider_id);
+CREATE INDEX calendar_events_by_window ON calendar_events (tenant_id, connection_id, start_ms,
+                                                           end_ms);
+CREATE INDEX calendar_events_by_update ON calendar_events (tenant_id, updated_at);
+CREATE INDEX calendar_events_seen ON calendar_events (tenant_id, calendar_id, seen_in_run);
+
+CREATE TABLE change_sequences (
+  tenant_id TEXT    NOT NULL PRIMARY KEY REFERENCES tenants (id),
+  last_seq  INTEGER NOT NULL CHECK (last_seq >= 1)
+) WITHOUT ROWID;
+
+CREATE TABLE changes (
+  tenant_id     TEXT    NOT NULL REFERENCES tenants (id),
+  seq           INTEGER NOT NULL CHECK (seq >= 1),
+  type          TEXT    NOT NULL,
+  resource_id   TEXT    NOT NULL,
+  connection_id TEXT,              -- no foreign key: changes outlive their connection
+  data          TEXT    NOT NULL,  -- JSON object, what the host gets
+  created_at    INTEGER NOT NULL,
+  PRIMARY KEY (tenant_id, seq)
+) WITHOUT ROWID;
+)sql";
+
+constexpr std::string_view kV12Down = R"sql(
+DROP TABLE changes;
+DROP TABLE change_sequences;
+DROP TABLE calendar_events;
+DROP TABLE calendars;
+DROP TABLE sync_runs;
+DROP TABLE sync_states;
+)sql";
+
 constexpr Migration kMigrations[] = {
     {1, "tenants_and_api_keys", kV1Up, kV1Down},
     {2, "audit_log", kV2Up, kV2Down},
@@ -427,6 +562,7 @@ constexpr Migration kMigrations[] = {
     {9, "admin_and_health", kV9Up, kV9Down},
     {10, "connect_abuse_controls", kV10Up, kV10Down},
     {11, "job_concurrency_groups", kV11Up, kV11Down},
+    {12, "sync_and_calendar", kV12Up, kV12Down},
 };
 
 }  // namespace
