@@ -54,6 +54,18 @@ bool IsHttpUrl(std::string_view s, size_t max) {
 
 bool IsStorableJson(const Json& j, int max_depth) { return IsStorableJsonAt(j, 0, max_depth); }
 
+Result<std::string> SerializeObject(const Json& j, size_t max_bytes, std::string_view what) {
+  std::string name(what);
+  if (!j.is_object()) return InvalidArgumentError(name.append(" must be a JSON object"));
+  // dump() throws on invalid UTF-8 and recurses on depth: both are checked first.
+  if (!IsStorableJson(j, kMaxJsonColumnDepth)) {
+    return InvalidArgumentError(name.append(" is not storable JSON"));
+  }
+  std::string text = j.dump();
+  if (text.size() > max_bytes) return InvalidArgumentError(name.append(" too large"));
+  return text;
+}
+
 bool IsStorableError(std::string_view s) {
   return IsValidUtf8(s) && s.find('\0') == std::string_view::npos;
 }
@@ -103,6 +115,22 @@ Result<Json> ReadJson(const Row& row, size_t i, std::string_view table) {
   Result<Json> j = ParseJson(text, kStoredJsonLimits);
   if (!j.ok()) return Corrupt(table);
   return std::move(*j);
+}
+
+Result<Json> ReadObject(const Row& row, size_t i, size_t max_bytes, std::string_view table) {
+  SB_ASSIGN_OR_RETURN(std::string text, ReadText(row, i, table));
+  if (text.size() > max_bytes) return Corrupt(table);
+  Result<Json> j = ParseJson(text, kStoredJsonLimits);
+  if (!j.ok() || !j->is_object() || !IsStorableJson(*j, kMaxJsonColumnDepth)) {
+    return Corrupt(table);
+  }
+  return std::move(*j);
+}
+
+Result<std::optional<int64_t>> ReadOptionalInt(const Row& row, size_t i, std::string_view table) {
+  if (i < row.size() && row.IsNull(i)) return std::optional<int64_t>();
+  SB_ASSIGN_OR_RETURN(int64_t n, ReadInt(row, i, table));
+  return std::optional<int64_t>(n);
 }
 
 Result<std::vector<std::string>> ReadStrings(const Row& row, size_t i, std::string_view table) {

@@ -35,6 +35,12 @@ inline constexpr JsonLimits kStoredJsonLimits{.max_bytes = 16 << 20,
 
 // JSON whose strings and keys are UTF-8, nested at most `max_depth` levels.
 bool IsStorableJson(const Json& j, int max_depth);
+// The nesting depth every JSON column accepts on write (and checks again on read).
+inline constexpr int kMaxJsonColumnDepth = 16;
+// `j` serialized for a JSON-object column: INVALID_ARGUMENT naming `what` unless it is an
+// object, IsStorableJson at kMaxJsonColumnDepth and at most `max_bytes` serialized.
+Result<std::string> SerializeObject(const Json& j, size_t max_bytes, std::string_view what);
+
 // UTF-8 without NUL bytes.
 bool IsStorableError(std::string_view s);
 // `error` cut to at most `max_bytes` at a character boundary; INVALID_ARGUMENT unless
@@ -53,6 +59,10 @@ std::string ServicesJson(const std::vector<ServiceGrant>& services);  // [{"serv
 Status Corrupt(std::string_view table);
 Result<int64_t> ReadInt(const Row& row, size_t i, std::string_view table);
 Result<Json> ReadJson(const Row& row, size_t i, std::string_view table);
+// A JSON-object column written by SerializeObject(max_bytes): anything else is DATA_LOSS.
+Result<Json> ReadObject(const Row& row, size_t i, size_t max_bytes, std::string_view table);
+// An integer column that may be NULL.
+Result<std::optional<int64_t>> ReadOptionalInt(const Row& row, size_t i, std::string_view table);
 Result<std::vector<std::string>> ReadStrings(const Row& row, size_t i, std::string_view table);
 Result<std::vector<ServiceGrant>> ReadServices(const Row& row, size_t i, std::string_view table);
 // Reads column 0 and checks it is `tenant`: the SQL filtered by it, so anything else is a bug.
