@@ -28,11 +28,11 @@ struct CalendarRecord {
   TenantId tenant_id;
   CalendarId id;
   ConnectionId connection_id;
-  std::string provider_id;  // the provider's calendar id; 1..1024 bytes
-  std::string name;         // at most 1024 bytes
+  std::string provider_id;     // the provider's calendar id; 1..1024 bytes
+  std::string name;            // at most 1024 bytes of UTF-8 without NUL (tabs and newlines pass)
   Json data = Json::object();  // the unified calendar (model.h); at most 64 KiB serialized
-  std::string version;      // etag / changeKey; at most 256 bytes
-  bool selected = true;     // synced (false: known but not synced)
+  std::string version;         // etag / changeKey; at most 256 bytes
+  bool selected = true;        // synced (false: known but not synced)
   Timestamp created_at;
   Timestamp updated_at;
 
@@ -44,11 +44,11 @@ struct EventRecord {
   EventId id;
   ConnectionId connection_id;
   CalendarId calendar_id;
-  std::string provider_id;           // 1..1024 bytes
-  std::string version;               // etag / changeKey; at most 256 bytes
-  std::string ical_uid;              // at most 1024 bytes
+  std::string provider_id;                // 1..1024 bytes
+  std::string version;                    // etag / changeKey; at most 256 bytes
+  std::string ical_uid;                   // at most 1024 bytes
   std::string series_master_provider_id;  // exceptions: their master's provider id; else ""
-  std::string status;                // "confirmed", "tentative", "cancelled"
+  std::string status;                     // "confirmed", "tentative", "cancelled"
   // The span the event covers, for window queries: all-day events from midnight UTC of the
   // start date to midnight UTC of the (exclusive) end date; series masters from the first
   // start to the end of the last occurrence (nullopt: unbounded).
@@ -95,21 +95,25 @@ class CalendarRepository {
                                                const std::string& provider_id);
   Result<std::optional<EventRecord>> GetEvent(Transaction& tx, const TenantId& tenant,
                                               const EventId& id);
-  // Inserts, or replaces the row with the same id. NOT_FOUND when the calendar does not exist;
-  // ALREADY_EXISTS when another row of the calendar has the provider id.
+  // Inserts, or replaces the row with the same id (every field). NOT_FOUND when the calendar
+  // does not exist; ALREADY_EXISTS when another row of the calendar has the provider id;
+  // INVALID_ARGUMENT when the event's connection is not its calendar's, or end_ms < start_ms.
   Status PutEvent(Transaction& tx, const TenantId& tenant, const EventRecord& record);
   Result<bool> DeleteEvent(Transaction& tx, const TenantId& tenant, const EventId& id);
+  // Id order. With a window: (end_ms IS NULL OR end_ms > window_start) AND
+  // start_ms < window_end, so an event without start_ms is outside every window with an end.
   Result<std::vector<EventRecord>> ListEvents(Transaction& tx, const TenantId& tenant,
                                               const EventQuery& query);
   // Full (re)sync reconciliation: a full run marks every event it receives with its run id
   // (PutEvent with seen_in_run set, or MarkSeen for one that did not change); when the run has
   // received everything, the calendar's events not marked with it are gone at the provider.
-  Status MarkSeen(Transaction& tx, const TenantId& tenant, const EventId& id,
-                  const SyncRunId& run);
+  // Sets seen_in_run only (updated_at stays: the host is shown no change). NOT_FOUND when
+  // there is no such event.
+  Status MarkSeen(Transaction& tx, const TenantId& tenant, const EventId& id, const SyncRunId& run);
   // Up to `limit` events of `calendar` whose seen_in_run is not `run`, id order.
   Result<std::vector<EventRecord>> ListNotSeenIn(Transaction& tx, const TenantId& tenant,
-                                                 const CalendarId& calendar,
-                                                 const SyncRunId& run, int limit);
+                                                 const CalendarId& calendar, const SyncRunId& run,
+                                                 int limit);
 };
 
 }  // namespace sb::store

@@ -40,8 +40,9 @@ struct SyncStateRecord {
   Json cursor = Json::object();
   std::optional<Timestamp> last_success_at;
   std::optional<Timestamp> last_error_at;
-  std::string last_error;   // for people, never a token; at most 1024 bytes
-  std::string paused_reason;  // why the state is paused ("reauthorization_required", ...)
+  std::string last_error;     // for people, never a token; at most 1024 bytes
+  std::string paused_reason;  // why the state is paused ("reauthorization_required", ...);
+                              // at most 256 bytes, no control characters
   int64_t items_created = 0;  // totals over every run
   int64_t items_updated = 0;
   int64_t items_deleted = 0;
@@ -93,9 +94,9 @@ struct SyncRunRecord {
 // every committed change below n (the counter row serializes a tenant's appenders).
 struct ChangeRecord {
   TenantId tenant_id;
-  int64_t seq = 0;         // assigned by Append; > 0
-  std::string type;        // "event.created", "event.updated", "event.deleted", "calendar.*",
-                           // "sync.started", "sync.completed", "sync.failed"; [a-z_.]{1,64}
+  int64_t seq = 0;          // assigned by Append; > 0
+  std::string type;         // "event.created", "event.updated", "event.deleted", "calendar.*",
+                            // "sync.started", "sync.completed", "sync.failed"; [a-z_.]{1,64}
   std::string resource_id;  // the event's, calendar's or run's id (UUID)
   std::optional<ConnectionId> connection_id;
   Json data = Json::object();  // what the host gets; at most 256 KiB serialized
@@ -108,6 +109,7 @@ class SyncRepository {
  public:
   static constexpr int kMaxListLimit = 1000;
   static constexpr size_t kMaxCursorBytes = 256 * 1024;
+  static constexpr size_t kMaxChangeTypes = 20;  // the IN list of ListChanges
 
   Result<std::optional<SyncStateRecord>> GetState(Transaction& tx, const TenantId& tenant,
                                                   const ConnectionId& connection,
@@ -119,17 +121,21 @@ class SyncRepository {
                                                   const ConnectionId& connection);
   // Maintenance: up to `limit` states whose next_run_at has come and that are not paused, the
   // longest-waiting first, for the sync scheduler.
-  Result<std::vector<std::pair<TenantId, std::pair<ConnectionId, std::string>>>>
-  MaintenanceListDue(Transaction& tx, Timestamp due, int limit);
+  Result<std::vector<std::pair<TenantId, std::pair<ConnectionId, std::string>>>> MaintenanceListDue(
+      Transaction& tx, Timestamp due, int limit);
 
-  // ALREADY_EXISTS for a duplicate id; NOT_FOUND when the connection does not exist.
+  // ALREADY_EXISTS for a duplicate id, and for a second open (queued or running) run of the
+  // connection and service (a partial unique index: at most one is open, even across nodes);
+  // NOT_FOUND when the connection does not exist.
   Status InsertRun(Transaction& tx, const TenantId& tenant, const SyncRunRecord& record);
   // Replaces the mutable fields (outcome, phase, full, checkpoint, counts, error, times).
-  // NOT_FOUND when there is no such run.
+  // NOT_FOUND when there is no such run; ALREADY_EXISTS when it would reopen a run while
+  // another of its connection and service is open.
   Status UpdateRun(Transaction& tx, const TenantId& tenant, const SyncRunRecord& record);
   Result<std::optional<SyncRunRecord>> GetRun(Transaction& tx, const TenantId& tenant,
                                               const SyncRunId& id);
-  // A connection's runs, newest first, after `before` (an id, exclusive) when given.
+  // A connection's runs, newest first (descending id: run ids are UUIDv7), after `before` (an
+  // id, exclusive) when given.
   Result<std::vector<SyncRunRecord>> ListRuns(Transaction& tx, const TenantId& tenant,
                                               const ConnectionId& connection,
                                               const std::optional<SyncRunId>& before, int limit);
@@ -141,6 +147,8 @@ class SyncRepository {
   // Appends `record` (its seq and tenant set here) and returns the seq it got.
   Result<int64_t> AppendChange(Transaction& tx, const TenantId& tenant, ChangeRecord record);
   // Changes with seq > `after`, in seq order, of the given types (empty: all), at most `limit`.
+  // INVALID_ARGUMENT for more than kMaxChangeTypes types, a malformed type or a negative
+  // `after`.
   Result<std::vector<ChangeRecord>> ListChanges(Transaction& tx, const TenantId& tenant,
                                                 int64_t after,
                                                 const std::vector<std::string>& types, int limit);
