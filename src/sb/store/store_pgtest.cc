@@ -4,11 +4,13 @@
 
 #include "sb/base/encoding.h"
 #include "sb/store/admin/admin_conformance.h"
+#include "sb/store/calendar/calendar_conformance.h"
 #include "sb/store/connections/connect_conformance.h"
 #include "sb/store/jobs/job_conformance.h"
 #include "sb/store/oauth/integration_conformance.h"
 #include "sb/store/open_database.h"
 #include "sb/store/role_check.h"
+#include "sb/store/sync/sync_conformance.h"
 #include "sb/store/testing/migration_conformance.h"
 #include "sb/store/testing/postgres_environment.h"
 #include "sb/store/testing/repository_conformance.h"
@@ -31,6 +33,10 @@ INSTANTIATE_TYPED_TEST_SUITE_P(Postgres, JobConformanceTest, ::testing::Types<Po
 INSTANTIATE_TYPED_TEST_SUITE_P(Postgres, AdminConformanceTest,
                                ::testing::Types<PostgresTestBackend>);
 INSTANTIATE_TYPED_TEST_SUITE_P(Postgres, WebhookConformanceTest,
+                               ::testing::Types<PostgresTestBackend>);
+INSTANTIATE_TYPED_TEST_SUITE_P(Postgres, SyncConformanceTest,
+                               ::testing::Types<PostgresTestBackend>);
+INSTANTIATE_TYPED_TEST_SUITE_P(Postgres, CalendarConformanceTest,
                                ::testing::Types<PostgresTestBackend>);
 }  // namespace sb::store::testing
 

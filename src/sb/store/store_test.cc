@@ -3,10 +3,12 @@
 #include <gtest/gtest.h>
 
 #include "sb/store/admin/admin_conformance.h"
+#include "sb/store/calendar/calendar_conformance.h"
 #include "sb/store/connections/connect_conformance.h"
 #include "sb/store/jobs/job_conformance.h"
 #include "sb/store/oauth/integration_conformance.h"
 #include "sb/store/open_database.h"
+#include "sb/store/sync/sync_conformance.h"
 #include "sb/store/tenancy/api_key_repository.h"
 #include "sb/store/testing/migration_conformance.h"
 #include "sb/store/testing/repository_conformance.h"
@@ -26,6 +28,9 @@ INSTANTIATE_TYPED_TEST_SUITE_P(Sqlite, ConnectConformanceTest, ::testing::Types<
 INSTANTIATE_TYPED_TEST_SUITE_P(Sqlite, JobConformanceTest, ::testing::Types<SqliteTestBackend>);
 INSTANTIATE_TYPED_TEST_SUITE_P(Sqlite, AdminConformanceTest, ::testing::Types<SqliteTestBackend>);
 INSTANTIATE_TYPED_TEST_SUITE_P(Sqlite, WebhookConformanceTest, ::testing::Types<SqliteTestBackend>);
+INSTANTIATE_TYPED_TEST_SUITE_P(Sqlite, SyncConformanceTest, ::testing::Types<SqliteTestBackend>);
+INSTANTIATE_TYPED_TEST_SUITE_P(Sqlite, CalendarConformanceTest,
+                               ::testing::Types<SqliteTestBackend>);
 }  // namespace sb::store::testing
 
 namespace sb::store {
