@@ -11,6 +11,7 @@
 #include "sb/store/open_database.h"
 #include "sb/store/role_check.h"
 #include "sb/store/sync/sync_conformance.h"
+#include "sb/store/sync/sync_repository.h"
 #include "sb/store/testing/migration_conformance.h"
 #include "sb/store/testing/postgres_environment.h"
 #include "sb/store/testing/repository_conformance.h"
@@ -182,6 +183,30 @@ TEST_F(RowLevelSecurityTest, QueriesWithoutTenantFilterSeeOnlyTheScopedTenant) {
         .status();
   });
   EXPECT_EQ(s.code(), StatusCode::kPermissionDenied) << s.ToString();
+}
+
+// The change feed (migration 12) is append-only for the app role, like the audit log: its
+// rows can be added and read, never changed or removed, and the per-tenant counter only moves
+// forward in place.
+TEST_F(RowLevelSecurityTest, ChangeFeedIsAppendOnlyForTheAppRole) {
+  SyncRepository sync;
+  ChangeRecord change;
+  change.type = "event.created";
+  change.resource_id = ids_.NewUuid();
+  ASSERT_TRUE(InTenant(a_, [&](Transaction& tx) {
+                return sync.AppendChange(tx, a_, change).status();
+              }).ok());
+  for (const char* sql : {"UPDATE changes SET type = 'event.deleted' WHERE tenant_id = $1",
+                          "DELETE FROM changes WHERE tenant_id = $1",
+                          "DELETE FROM change_sequences WHERE tenant_id = $1"}) {
+    Status s =
+        InTenant(a_, [&](Transaction& tx) { return tx.Execute(sql, {a_.value()}).status(); });
+    EXPECT_EQ(s.code(), StatusCode::kPermissionDenied) << sql << ": " << s.ToString();
+  }
+  auto listed = Call(a_, [&](Transaction& tx) { return sync.ListChanges(tx, a_, 0, {}, 10); });
+  ASSERT_TRUE(listed.ok()) << listed.status().ToString();
+  ASSERT_EQ(listed->size(), 1u);
+  EXPECT_EQ((*listed)[0].type, "event.created");
 }
 
 // RLS-07: cross-tenant maintenance runs as the BYPASSRLS role with row_security=off, so that a
