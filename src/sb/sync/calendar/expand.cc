@@ -103,7 +103,7 @@ Result<std::vector<Event>> ExpandSeries(const Event& master, const std::vector<E
     return out;
   }
   if (internal::HasUnsafeSubDailyRule(master.recurrence)) {
-    return InvalidArgumentError("unsupported recurrence: sub-daily rule with BY* parts");
+    return InvalidArgumentError("unsupported recurrence: sub-daily rule with day-level BY* parts");
   }
   SB_ASSIGN_OR_RETURN(const Span first, internal::SingleSpan(master));
   const int64_t duration = *first.end_ms - first.start_ms;

@@ -26,8 +26,9 @@ namespace sb::sync::calendar {
 // An event without recurrence is returned as it is when it overlaps the window.
 //
 // Errors: INVALID_ARGUMENT for an empty window (end before start), a master without a usable
-// start, recurrence lines caltime rejects, and sub-daily rules with BY* parts ("unsupported
-// recurrence"), which libical cannot be trusted to expand in bounded time.
+// start, recurrence lines caltime rejects, and sub-daily rules with day-level BY* parts
+// ("unsupported recurrence"; BYDAY, BYMONTHDAY, BYYEARDAY, BYWEEKNO, BYMONTH), which libical
+// 3.0.16 cannot be trusted to expand in bounded time.
 Result<std::vector<Event>> ExpandSeries(const Event& master, const std::vector<Event>& exceptions,
                                         int64_t window_start_ms, int64_t window_end_ms,
                                         size_t max_instances);

@@ -212,7 +212,10 @@ bool HasUnsafeSubDailyRule(const std::vector<std::string>& recurrence) {
     const bool sub_daily = rule.find(";FREQ=HOURLY;") != std::string::npos ||
                            rule.find(";FREQ=MINUTELY;") != std::string::npos ||
                            rule.find(";FREQ=SECONDLY;") != std::string::npos;
-    if (sub_daily && rule.find(";BY") != std::string::npos) return true;
+    if (!sub_daily) continue;
+    for (const char* part : {";BYDAY=", ";BYMONTHDAY=", ";BYYEARDAY=", ";BYWEEKNO=", ";BYMONTH="}) {
+      if (rule.find(part) != std::string::npos) return true;
+    }
   }
   return false;
 }

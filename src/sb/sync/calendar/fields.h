@@ -76,8 +76,11 @@ Result<std::optional<int64_t>> InstantMember(const Json& object, std::string_vie
 // plain-text clients only.
 std::string HtmlToText(std::string_view html);
 
-// Whether some RRULE/EXRULE line is sub-daily (FREQ=HOURLY, MINUTELY or SECONDLY) with a BY*
-// part: libical 3.0.16 can loop without end on those, so they are never handed to it.
+// Whether some RRULE/EXRULE line is sub-daily (FREQ=HOURLY, MINUTELY or SECONDLY) with a
+// day-level part (BYDAY, BYMONTHDAY, BYYEARDAY, BYWEEKNO, BYMONTH): libical 3.0.16 steps
+// through every hour, minute or second looking for a matching day and did not terminate on
+// 14 such rules of dateutil's suite, so they are never handed to it. BYHOUR, BYMINUTE and
+// BYSECOND are fine.
 bool HasUnsafeSubDailyRule(const std::vector<std::string>& recurrence);
 
 // The span of the event itself, ignoring any recurrence (model.cc; EventSpan without series).

@@ -221,9 +221,12 @@ TEST(EventSpan, OpenWhenTheSeriesNeverEndsOrCannotBeBounded) {
   master.recurrence = {"rrule:freq=minutely;bymonthday=1;count=5"};
   EXPECT_EQ(EventSpan(master)->end_ms, std::nullopt);
   EXPECT_LT(std::chrono::steady_clock::now() - started, std::chrono::seconds(5));
-  // A sub-daily rule without BY* parts is expanded as usual.
+  // A sub-daily rule without day-level parts is expanded as usual.
   master.recurrence = {"RRULE:FREQ=HOURLY;COUNT=3"};
   EXPECT_EQ(EventSpan(master)->end_ms, Ms("2024-05-06T10:30:00Z"));
+  // BYHOUR is Zurich wall time: 18:00 on the 6th, 09:00 on the 7th.
+  master.recurrence = {"RRULE:FREQ=HOURLY;COUNT=2;BYHOUR=9,18"};
+  EXPECT_EQ(EventSpan(master)->end_ms, Ms("2024-05-07T07:30:00Z"));
 }
 
 TEST(EventSpan, RecurrenceOnlyCountsForMasters) {
