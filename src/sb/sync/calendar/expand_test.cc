@@ -230,6 +230,20 @@ TEST(ExpandSeries, Refusals) {
                    Ms("2030-01-01T00:00:00Z"), 10);
   EXPECT_EQ(sub_daily.status().code(), StatusCode::kInvalidArgument);
   EXPECT_THAT(sub_daily.status().message(), HasSubstr("unsupported recurrence"));
+  // Found by the fuzzer: libical 3.0.16 never returns on this one.
+  for (const char* rule :
+       {"RRULE:FREQ=SECONDLY;BYSECOND=60;COUNT=2", "RRULE:FREQ=SECONDLY;BYSECOND=1,+060",
+        "EXRULE:FREQ=MINUTELY;BYSECOND=60"}) {
+    const Event leap = ZurichWeekly(rule);
+    EXPECT_THAT(ExpandSeries(leap, {}, 0, Ms("2030-01-01T00:00:00Z"), 10).status().message(),
+                HasSubstr("unsupported recurrence"))
+        << rule;
+    EXPECT_EQ(EventSpan(leap)->end_ms, std::nullopt);
+  }
+  EXPECT_EQ(Expand(ZurichWeekly("RRULE:FREQ=SECONDLY;BYSECOND=6,59;COUNT=2"), {},
+                   "2024-03-04T00:00:00Z", "2024-03-05T00:00:00Z")
+                .size(),
+            2u);
   EXPECT_FALSE(ExpandSeries(ZurichWeekly("RRULE:FREQ=NEVER"), {}, 0, 10, 10).ok());
   Event no_start = m;
   no_start.start = {};

@@ -50,6 +50,25 @@ bool BreaksLine(std::string_view tag) {
   return name_is("br") || name_is("/p") || name_is("/div") || name_is("/li");
 }
 
+// Whether the rule (";"-framed, upper case) has 60 in BYSECOND: libical 3.0.16 never
+// terminates on FREQ=SECONDLY;BYSECOND=60 (found by calendar_provider_item_fuzzer).
+bool HasLeapSecond(const std::string& rule) {
+  const size_t part = rule.find(";BYSECOND=");
+  if (part == std::string::npos) return false;
+  const size_t begin = part + 10;
+  const std::string_view values(rule.data() + begin, rule.find(';', begin) - begin);
+  size_t pos = 0;
+  while (pos <= values.size()) {
+    const size_t comma = std::min(values.find(',', pos), values.size());
+    std::string_view value = values.substr(pos, comma - pos);
+    if (!value.empty() && (value[0] == '+' || value[0] == '-')) value.remove_prefix(1);
+    while (value.size() > 1 && value[0] == '0') value.remove_prefix(1);
+    if (value == "60") return true;
+    pos = comma + 1;
+  }
+  return false;
+}
+
 }  // namespace
 
 std::string FieldName(std::string_view parent, std::string_view name) {
@@ -216,6 +235,7 @@ bool HasUnsafeSubDailyRule(const std::vector<std::string>& recurrence) {
     for (const char* part : {";BYDAY=", ";BYMONTHDAY=", ";BYYEARDAY=", ";BYWEEKNO=", ";BYMONTH="}) {
       if (rule.find(part) != std::string::npos) return true;
     }
+    if (HasLeapSecond(rule)) return true;
   }
   return false;
 }

@@ -79,8 +79,9 @@ std::string HtmlToText(std::string_view html);
 // Whether some RRULE/EXRULE line is sub-daily (FREQ=HOURLY, MINUTELY or SECONDLY) with a
 // day-level part (BYDAY, BYMONTHDAY, BYYEARDAY, BYWEEKNO, BYMONTH): libical 3.0.16 steps
 // through every hour, minute or second looking for a matching day and did not terminate on
-// 14 such rules of dateutil's suite, so they are never handed to it. BYHOUR, BYMINUTE and
-// BYSECOND are fine.
+// 14 such rules of dateutil's suite, so they are never handed to it. Likewise BYSECOND=60 (a
+// leap second, on which FREQ=SECONDLY never ends). BYHOUR, BYMINUTE and other BYSECOND values
+// are fine.
 bool HasUnsafeSubDailyRule(const std::vector<std::string>& recurrence);
 
 // The span of the event itself, ignoring any recurrence (model.cc; EventSpan without series).
