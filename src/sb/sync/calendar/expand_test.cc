@@ -230,7 +230,7 @@ TEST(ExpandSeries, Refusals) {
                    Ms("2030-01-01T00:00:00Z"), 10);
   EXPECT_EQ(sub_daily.status().code(), StatusCode::kInvalidArgument);
   EXPECT_THAT(sub_daily.status().message(), HasSubstr("unsupported recurrence"));
-  // Found by the fuzzer: libical 3.0.16 never returns on this one.
+  // libical 3.0.16 never returns on FREQ=SECONDLY;BYSECOND=60 (found probing edge cases).
   for (const char* rule :
        {"RRULE:FREQ=SECONDLY;BYSECOND=60;COUNT=2", "RRULE:FREQ=SECONDLY;BYSECOND=1,+060",
         "EXRULE:FREQ=MINUTELY;BYSECOND=60"}) {

@@ -51,7 +51,7 @@ bool BreaksLine(std::string_view tag) {
 }
 
 // Whether the rule (";"-framed, upper case) has 60 in BYSECOND: libical 3.0.16 never
-// terminates on FREQ=SECONDLY;BYSECOND=60 (found by calendar_provider_item_fuzzer).
+// terminates on FREQ=SECONDLY;BYSECOND=60 (found probing edge-case rules).
 bool HasLeapSecond(const std::string& rule) {
   const size_t part = rule.find(";BYSECOND=");
   if (part == std::string::npos) return false;
