@@ -30,11 +30,11 @@ enum class Transparency { kOpaque, kTransparent };
 enum class Visibility { kDefault, kPublic, kPrivate, kConfidential };
 enum class ResponseStatus { kNeedsAction, kAccepted, kTentative, kDeclined };
 
-std::string_view AccessRoleName(AccessRole v);  // "free_busy_reader", "reader", ...
-std::string_view EventStatusName(EventStatus v);  // "confirmed", "tentative", "cancelled"
-std::string_view EventKindName(EventKind v);  // "single", "series_master", "exception", ...
+std::string_view AccessRoleName(AccessRole v);      // "free_busy_reader", "reader", ...
+std::string_view EventStatusName(EventStatus v);    // "confirmed", "tentative", "cancelled"
+std::string_view EventKindName(EventKind v);        // "single", "series_master", "exception", ...
 std::string_view TransparencyName(Transparency v);  // "opaque", "transparent"
-std::string_view VisibilityName(Visibility v);  // "default", "public", ...
+std::string_view VisibilityName(Visibility v);      // "default", "public", ...
 std::string_view ResponseStatusName(ResponseStatus v);  // "needs_action", "accepted", ...
 
 struct Calendar {
@@ -46,6 +46,7 @@ struct Calendar {
   std::string color;      // "#rrggbb" or ""
   std::string version;    // etag / changeKey
   bool deleted = false;   // Google calendarList entries with deleted: true
+  friend bool operator==(const Calendar&, const Calendar&) = default;
 };
 
 // A point in time, or a day for all-day events.
@@ -64,11 +65,13 @@ struct Attendee {
   bool organizer = false;
   bool resource = false;
   bool self = false;
+  friend bool operator==(const Attendee&, const Attendee&) = default;
 };
 
 struct Reminder {
   std::string method;  // "popup", "email"
   int minutes = 0;
+  friend bool operator==(const Reminder&, const Reminder&) = default;
 };
 
 struct Event {
@@ -76,7 +79,7 @@ struct Event {
   std::string version;  // Google etag, Graph changeKey
   std::string ical_uid;
   EventKind kind = EventKind::kSingle;
-  std::string series_master_provider_id;  // exceptions and occurrences
+  std::string series_master_provider_id;    // exceptions and occurrences
   std::optional<EventTime> original_start;  // exceptions: the slot they replace
   EventStatus status = EventStatus::kConfirmed;
   std::string title;
@@ -99,6 +102,7 @@ struct Event {
   std::vector<std::string> recurrence;
   std::optional<int64_t> created_ms;
   std::optional<int64_t> updated_ms;
+  friend bool operator==(const Event&, const Event&) = default;
 };
 
 // One item of a provider page: an event, or the removal of `provider_id` (Google's sparse
@@ -106,6 +110,7 @@ struct Event {
 struct EventChange {
   std::string provider_id;
   std::optional<Event> event;  // nullopt: removed at the provider
+  friend bool operator==(const EventChange&, const EventChange&) = default;
 };
 
 // Google calendarList entry / events item (`calendar_time_zone`: the calendar's zone, used for
@@ -129,6 +134,7 @@ Result<Event> EventFromJson(const Json& json);
 struct Span {
   int64_t start_ms = 0;
   std::optional<int64_t> end_ms;
+  friend bool operator==(const Span&, const Span&) = default;
 };
 Result<Span> EventSpan(const Event& event);
 

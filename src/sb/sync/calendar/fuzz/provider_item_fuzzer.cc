@@ -1,0 +1,91 @@
+// libFuzzer target: every provider-item translation of the calendar model, from one input
+// (security.md TST-F1). Byte 0 selects the reader; the rest is JSON, parsed by the bounded
+// sb::ParseJson as provider answers are:
+//   0  Google events item (EventFromGoogle, calendar zone Europe/Zurich)
+//   1  Graph event / delta item (EventFromGraph)
+//   2  Google calendarList entry (CalendarFromGoogle)
+//   3  Graph calendar (CalendarFromGraph)
+//   4  the model's own event JSON (EventFromJson)
+// Whatever is read must round-trip through the model's JSON exactly and serialize; events
+// are then given to EventSpan and ExpandSeries over a small window. A crash, a sanitizer
+// report, an escaping exception or a failed SB_CHECK fails the run.
+#include <cstddef>
+#include <cstdint>
+#include <string_view>
+#include <vector>
+
+#include "sb/base/check.h"
+#include "sb/base/json.h"
+#include "sb/sync/calendar/expand.h"
+#include "sb/sync/calendar/model.h"
+
+namespace {
+
+namespace cal = sb::sync::calendar;
+
+constexpr int64_t kWeekMs = 7 * 86'400'000LL;
+
+void CheckCalendar(const sb::Result<cal::Calendar>& calendar) {
+  if (!calendar.ok()) {
+    SB_CHECK(calendar.status().code() == sb::StatusCode::kInvalidArgument);
+    return;
+  }
+  const sb::Json json = cal::CalendarToJson(*calendar);
+  (void)json.dump();
+  const auto back = cal::CalendarFromJson(json);
+  SB_CHECK(back.ok() && *back == *calendar);
+}
+
+void CheckEvent(const cal::Event& event) {
+  const sb::Json json = cal::EventToJson(event);
+  (void)json.dump();
+  const auto back = cal::EventFromJson(json);
+  SB_CHECK(back.ok() && *back == event);
+  const auto span = cal::EventSpan(event);
+  if (!span.ok()) return;
+  SB_CHECK(!span->end_ms || *span->end_ms >= span->start_ms);
+  // Window: the first weeks of the event, and an exception built from the event itself.
+  const int64_t start = span->start_ms;
+  std::vector<cal::Event> exceptions;
+  if (event.original_start) exceptions.push_back(event);
+  const auto instances = cal::ExpandSeries(event, exceptions, start, start + 4 * kWeekMs, 20);
+  if (instances.ok()) SB_CHECK(instances->size() <= 20);
+}
+
+void CheckChange(const sb::Result<cal::EventChange>& change) {
+  if (!change.ok()) {
+    SB_CHECK(change.status().code() == sb::StatusCode::kInvalidArgument);
+    return;
+  }
+  SB_CHECK(!change->provider_id.empty());
+  if (change->event) CheckEvent(*change->event);
+}
+
+}  // namespace
+
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
+  if (size < 1) return 0;
+  const std::string_view text(reinterpret_cast<const char*>(data) + 1, size - 1);
+  const auto json = sb::ParseJson(text, sb::JsonLimits{});
+  if (!json.ok()) return 0;
+  switch (data[0] % 5) {
+    case 0:
+      CheckChange(cal::EventFromGoogle(*json, "Europe/Zurich"));
+      break;
+    case 1:
+      CheckChange(cal::EventFromGraph(*json));
+      break;
+    case 2:
+      CheckCalendar(cal::CalendarFromGoogle(*json));
+      break;
+    case 3:
+      CheckCalendar(cal::CalendarFromGraph(*json));
+      break;
+    default: {
+      const auto event = cal::EventFromJson(*json);
+      if (event.ok()) CheckEvent(*event);
+      break;
+    }
+  }
+  return 0;
+}
