@@ -10,6 +10,7 @@
 #include "sb/store/oauth/integration_conformance.h"
 #include "sb/store/open_database.h"
 #include "sb/store/role_check.h"
+#include "sb/store/sync/push_conformance.h"
 #include "sb/store/sync/sync_conformance.h"
 #include "sb/store/sync/sync_repository.h"
 #include "sb/store/testing/migration_conformance.h"
@@ -38,6 +39,8 @@ INSTANTIATE_TYPED_TEST_SUITE_P(Postgres, WebhookConformanceTest,
 INSTANTIATE_TYPED_TEST_SUITE_P(Postgres, SyncConformanceTest,
                                ::testing::Types<PostgresTestBackend>);
 INSTANTIATE_TYPED_TEST_SUITE_P(Postgres, CalendarConformanceTest,
+                               ::testing::Types<PostgresTestBackend>);
+INSTANTIATE_TYPED_TEST_SUITE_P(Postgres, PushConformanceTest,
                                ::testing::Types<PostgresTestBackend>);
 }  // namespace sb::store::testing
 

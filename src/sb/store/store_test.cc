@@ -8,6 +8,7 @@
 #include "sb/store/jobs/job_conformance.h"
 #include "sb/store/oauth/integration_conformance.h"
 #include "sb/store/open_database.h"
+#include "sb/store/sync/push_conformance.h"
 #include "sb/store/sync/sync_conformance.h"
 #include "sb/store/tenancy/api_key_repository.h"
 #include "sb/store/testing/migration_conformance.h"
@@ -31,6 +32,7 @@ INSTANTIATE_TYPED_TEST_SUITE_P(Sqlite, WebhookConformanceTest, ::testing::Types<
 INSTANTIATE_TYPED_TEST_SUITE_P(Sqlite, SyncConformanceTest, ::testing::Types<SqliteTestBackend>);
 INSTANTIATE_TYPED_TEST_SUITE_P(Sqlite, CalendarConformanceTest,
                                ::testing::Types<SqliteTestBackend>);
+INSTANTIATE_TYPED_TEST_SUITE_P(Sqlite, PushConformanceTest, ::testing::Types<SqliteTestBackend>);
 }  // namespace sb::store::testing
 
 namespace sb::store {

@@ -569,6 +569,57 @@ constexpr TenantTable kV12Tables[] = {
     {"changes", TenantColumn::kTenantId, Grants::kSelectInsert},
 };
 
+// Migration 13: push subscriptions (see the SQLite variant). Tenant tables like the others; the
+// app role prunes the inbox, so both are read-write.
+constexpr std::string_view kV13Up = R"sql(
+CREATE TABLE switchboard.push_channels (
+  tenant_id      uuid   NOT NULL,
+  id             uuid   NOT NULL,
+  connection_id  uuid   NOT NULL,
+  service        text   NOT NULL,
+  provider       text   NOT NULL,
+  resource       text   NOT NULL,  -- the watched resource's provider id
+  external_id    text   NOT NULL,  -- Google's channel id, Graph's subscription id
+  resource_id    text   NOT NULL,  -- Google's resource id; '' for Graph
+  secret_hash    text   NOT NULL,  -- hex SHA-256 of the channel token / clientState
+  expires_at     bigint NOT NULL,
+  status         text   NOT NULL CHECK (status IN ('active', 'stopped')),
+  renew_failures bigint NOT NULL CHECK (renew_failures >= 0),
+  last_error     text   NOT NULL,  -- never a secret
+  created_at     bigint NOT NULL,
+  updated_at     bigint NOT NULL,
+  PRIMARY KEY (tenant_id, id),
+  UNIQUE (tenant_id, provider, external_id),
+  FOREIGN KEY (tenant_id, connection_id) REFERENCES switchboard.connections (tenant_id, id)
+    ON DELETE CASCADE
+);
+CREATE INDEX push_channels_expiring
+  ON switchboard.push_channels (expires_at, tenant_id, connection_id) WHERE status = 'active';
+CREATE INDEX push_channels_by_connection
+  ON switchboard.push_channels (tenant_id, connection_id);
+
+CREATE TABLE switchboard.push_inbox (
+  tenant_id   uuid   NOT NULL,
+  channel_id  uuid   NOT NULL,
+  message_key text   NOT NULL,  -- the provider's message number, or a digest
+  received_at bigint NOT NULL,
+  PRIMARY KEY (tenant_id, channel_id, message_key),
+  FOREIGN KEY (tenant_id, channel_id) REFERENCES switchboard.push_channels (tenant_id, id)
+    ON DELETE CASCADE
+);
+CREATE INDEX push_inbox_received ON switchboard.push_inbox (received_at);
+)sql";
+
+constexpr std::string_view kV13Down = R"sql(
+DROP TABLE switchboard.push_inbox;
+DROP TABLE switchboard.push_channels;
+)sql";
+
+constexpr TenantTable kV13Tables[] = {
+    {"push_channels"},
+    {"push_inbox"},
+};
+
 constexpr Migration kMigrations[] = {
     {1, "tenants_and_api_keys", kV1Up, kV1Down, kV1Tables},
     {2, "audit_log", kV2Up, kV2Down, kV2Tables},
@@ -582,6 +633,7 @@ constexpr Migration kMigrations[] = {
     {10, "connect_abuse_controls", kV10Up, kV10Down},
     {11, "job_concurrency_groups", kV11Up, kV11Down},
     {12, "sync_and_calendar", kV12Up, kV12Down, kV12Tables},
+    {13, "push_channels", kV13Up, kV13Down, kV13Tables},
 };
 
 }  // namespace

@@ -550,6 +550,55 @@ DROP TABLE sync_runs;
 DROP TABLE sync_states;
 )sql";
 
+// Migration 13: push subscriptions (issue 15; push_repository.h). push_channels is one row per
+// Google Calendar channel or Microsoft Graph subscription held for a connection's synced
+// resource; the provider's id of it (external_id) is unique per tenant and provider, which is
+// how a notification finds its channel. Only the SHA-256 of the channel's secret is stored.
+// push_channels_expiring serves the renewal scheduler's cross-tenant scan of active channels.
+// push_inbox holds the notifications received, one row per channel and message key, so that a
+// notification delivered twice counts once; push_inbox_received serves pruning. Channels go
+// with their connection, inbox rows with their channel.
+constexpr std::string_view kV13Up = R"sql(
+CREATE TABLE push_channels (
+  tenant_id      TEXT    NOT NULL,
+  id             TEXT    NOT NULL,
+  connection_id  TEXT    NOT NULL,
+  service        TEXT    NOT NULL,
+  provider       TEXT    NOT NULL,
+  resource       TEXT    NOT NULL,  -- the watched resource's provider id
+  external_id    TEXT    NOT NULL,  -- Google's channel id, Graph's subscription id
+  resource_id    TEXT    NOT NULL,  -- Google's resource id; '' for Graph
+  secret_hash    TEXT    NOT NULL,  -- hex SHA-256 of the channel token / clientState
+  expires_at     INTEGER NOT NULL,
+  status         TEXT    NOT NULL CHECK (status IN ('active', 'stopped')),
+  renew_failures INTEGER NOT NULL CHECK (renew_failures >= 0),
+  last_error     TEXT    NOT NULL,  -- never a secret
+  created_at     INTEGER NOT NULL,
+  updated_at     INTEGER NOT NULL,
+  PRIMARY KEY (tenant_id, id),
+  UNIQUE (tenant_id, provider, external_id),
+  FOREIGN KEY (tenant_id, connection_id) REFERENCES connections (tenant_id, id) ON DELETE CASCADE
+) WITHOUT ROWID;
+CREATE INDEX push_channels_expiring ON push_channels (expires_at, tenant_id, connection_id)
+  WHERE status = 'active';
+CREATE INDEX push_channels_by_connection ON push_channels (tenant_id, connection_id);
+
+CREATE TABLE push_inbox (
+  tenant_id   TEXT    NOT NULL,
+  channel_id  TEXT    NOT NULL,
+  message_key TEXT    NOT NULL,  -- the provider's message number, or a digest
+  received_at INTEGER NOT NULL,
+  PRIMARY KEY (tenant_id, channel_id, message_key),
+  FOREIGN KEY (tenant_id, channel_id) REFERENCES push_channels (tenant_id, id) ON DELETE CASCADE
+) WITHOUT ROWID;
+CREATE INDEX push_inbox_received ON push_inbox (received_at);
+)sql";
+
+constexpr std::string_view kV13Down = R"sql(
+DROP TABLE push_inbox;
+DROP TABLE push_channels;
+)sql";
+
 constexpr Migration kMigrations[] = {
     {1, "tenants_and_api_keys", kV1Up, kV1Down},
     {2, "audit_log", kV2Up, kV2Down},
@@ -563,6 +612,7 @@ constexpr Migration kMigrations[] = {
     {10, "connect_abuse_controls", kV10Up, kV10Down},
     {11, "job_concurrency_groups", kV11Up, kV11Down},
     {12, "sync_and_calendar", kV12Up, kV12Down},
+    {13, "push_channels", kV13Up, kV13Down},
 };
 
 }  // namespace

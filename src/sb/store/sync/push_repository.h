@@ -59,7 +59,8 @@ class PushRepository {
   // does not exist.
   Status Insert(Transaction& tx, const TenantId& tenant, const PushChannelRecord& record);
   // Replaces the mutable fields (external_id, resource_id, secret_hash, expires_at, status,
-  // renew_failures, last_error, updated_at). NOT_FOUND when there is no such channel.
+  // renew_failures, last_error, updated_at). NOT_FOUND when there is no such channel;
+  // ALREADY_EXISTS when the new external_id is another channel's of the provider.
   Status Update(Transaction& tx, const TenantId& tenant, const PushChannelRecord& record);
   Result<bool> Delete(Transaction& tx, const TenantId& tenant, const std::string& id);
   Result<std::optional<PushChannelRecord>> FindByExternal(Transaction& tx, const TenantId& tenant,
@@ -69,12 +70,16 @@ class PushRepository {
   Result<std::vector<PushChannelRecord>> ListForConnection(Transaction& tx, const TenantId& tenant,
                                                            const ConnectionId& connection);
   // Maintenance: up to `limit` (tenant, connection) pairs with an active channel expiring
-  // before `before`, the soonest first, for the renewal scheduler.
-  Result<std::vector<std::pair<TenantId, ConnectionId>>> MaintenanceListExpiring(
-      Transaction& tx, Timestamp before, int limit);
+  // before `before`, the soonest first, for the renewal scheduler; each pair once (ordered by
+  // its soonest-expiring channel).
+  Result<std::vector<std::pair<TenantId, ConnectionId>>> MaintenanceListExpiring(Transaction& tx,
+                                                                                 Timestamp before,
+                                                                                 int limit);
 
   // Records a notification in the inbox: true when it is new, false when `message_key` (the
   // provider's message number, or a digest of the notification) was seen for the channel.
+  // INVALID_ARGUMENT unless `message_key` is 1..128 bytes of visible ASCII (no spaces);
+  // NOT_FOUND when there is no such channel.
   Result<bool> RecordNotification(Transaction& tx, const TenantId& tenant,
                                   const std::string& channel_id, const std::string& message_key,
                                   Timestamp received_at);
