@@ -188,7 +188,8 @@ sb::Result<sb::Json> Seed(CalendarStore& store, const CalendarInfo& calendar,
 sb::Result<sb::Json> Mutate(CalendarStore& store, const CalendarInfo& calendar,
                             const MutateOptions& options, int64_t now_ms) {
   std::mt19937_64 rng(options.seed ^ static_cast<uint64_t>(now_ms));
-  sb::Json counts;
+  sb::Json counts =
+      sb::Json::object();  // CreateOne counts kinds with value(), which needs an object
   sb::Json created = sb::Json::array();
   sb::Json updated = sb::Json::array();
   sb::Json deleted = sb::Json::array();
