@@ -123,6 +123,32 @@ Status RegisterRoutes(http::Router& router, const Handlers& h) {
   auto& hl = h.health;
   SB_RETURN_IF_ERROR(router.Add(
       "GET", "/v1/connections/{id}/health", [&hl](Request& r) { return hl.Get(r); }, kAuthed));
+  auto& sy = h.sync;
+  SB_RETURN_IF_ERROR(router.Add(
+      "POST", "/v1/connections/{id}/sync", [&sy](Request& r) { return sy.StartSync(r); }, kAuthed));
+  SB_RETURN_IF_ERROR(router.Add(
+      "GET", "/v1/connections/{id}/sync", [&sy](Request& r) { return sy.ListStates(r); }, kAuthed));
+  SB_RETURN_IF_ERROR(router.Add(
+      "GET", "/v1/sync-runs/{id}", [&sy](Request& r) { return sy.GetRun(r); }, kAuthed));
+  SB_RETURN_IF_ERROR(router.Add(
+      "GET", "/v1/connections/{id}/calendars", [&sy](Request& r) { return sy.ListCalendars(r); },
+      kAuthed));
+  SB_RETURN_IF_ERROR(router.Add(
+      "GET", "/v1/connections/{id}/events", [&sy](Request& r) { return sy.ListEvents(r); },
+      kAuthed));
+  SB_RETURN_IF_ERROR(router.Add(
+      "GET", "/v1/events/{id}", [&sy](Request& r) { return sy.GetEvent(r); }, kAuthed));
+  SB_RETURN_IF_ERROR(router.Add(
+      "GET", "/v1/changes", [&sy](Request& r) { return sy.ListChanges(r); }, kAuthed));
+  // Provider push deliveries: public, rate limited per client host before any database work.
+  auto& pu = h.push;
+  constexpr PublicAnswer kProblem = PublicAnswer::kProblem;
+  SB_RETURN_IF_ERROR(router.Add("POST", "/push/google/{tenant}",
+                                limited.Wrap(kProblem, [&pu](Request& r) { return pu.Google(r); }),
+                                kPublicPool));
+  SB_RETURN_IF_ERROR(router.Add(
+      "POST", "/push/microsoft/{tenant}",
+      limited.Wrap(kProblem, [&pu](Request& r) { return pu.Microsoft(r); }), kPublicPool));
   auto& ad = h.admin;
   SB_RETURN_IF_ERROR(router.Add(
       "GET", "/v1/admin/providers", [&ad](Request& r) { return ad.ListProviders(r); }, kAuthed));

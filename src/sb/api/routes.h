@@ -9,6 +9,8 @@
 #include "sb/api/integration_handlers.h"
 #include "sb/api/proxy_handlers.h"
 #include "sb/api/public_limit.h"
+#include "sb/api/push_handlers.h"
+#include "sb/api/sync_handlers.h"
 #include "sb/api/system_handlers.h"
 #include "sb/api/tenant_concurrency.h"
 #include "sb/api/tenant_handlers.h"
@@ -27,6 +29,8 @@ struct Handlers {
   WebhookHandlers& webhooks;
   AdminHandlers& admin;
   HealthHandlers& health;
+  SyncHandlers& sync;
+  PushHandlers& push;
   AuthMiddleware& auth;
   TenantConcurrencyLimiter& concurrency;  // runs right after auth
   // Wraps every public route that can reach the database (connect pages, OAuth callback, and

@@ -35,6 +35,11 @@
 #include "sb/proxy/proxy.h"
 #include "sb/store/open_database.h"
 #include "sb/store/role_check.h"
+#include "sb/sync/calendar/calendar_sync.h"
+#include "sb/sync/calendar/push.h"
+#include "sb/sync/calendar/reader.h"
+#include "sb/sync/engine.h"
+#include "sb/sync/provider_client.h"
 #include "sb/usage/meter.h"
 #include "sb/webhooks/delivery.h"
 #include "sb/webhooks/endpoints.h"
@@ -129,6 +134,23 @@ struct OutboundClients {
 
 }  // namespace
 
+// Connection events go to the sync engine (a new connection's initial runs, a reconnected one's
+// paused syncs) and to the webhooks outbox, in the transaction of the change.
+class ConnectionEventFanout final : public connections::ConnectionEvents {
+ public:
+  explicit ConnectionEventFanout(connections::ConnectionEvents& webhooks) : webhooks_(webhooks) {}
+  void SetSync(sync::SyncEngine* engine) { sync_ = engine; }
+  Status Emit(store::Transaction& tx, const TenantId& tenant, std::string_view type,
+              const Json& data) override {
+    if (sync_ != nullptr) SB_RETURN_IF_ERROR(sync_->OnConnectionEvent(tx, tenant, type, data));
+    return webhooks_.Emit(tx, tenant, type, data);
+  }
+
+ private:
+  connections::ConnectionEvents& webhooks_;
+  sync::SyncEngine* sync_ = nullptr;
+};
+
 // Every component, in construction order (members are destroyed in reverse).
 struct ServerApp::Parts {
   Parts(const config::Config& c, const Clock& clock, Random& random, IdGenerator& id_generator,
@@ -147,6 +169,7 @@ struct ServerApp::Parts {
                                             .audit = *security.audit,
                                             .clock = clock}),
         dispatcher(clock, random, ids, c.quotas.webhook_deliveries_in_flight),
+        connection_events(dispatcher),
         refresh_options(RefreshOptionsFrom(c.refresh, random)),
         outbound_clients(c, outbound),
         http_client(*outbound_clients.provider),
@@ -159,19 +182,24 @@ struct ServerApp::Parts {
                                               .audit = *security.audit,
                                               .metrics = &metrics}),
         usage(*db, clock),
-        connections(connections::ConnectionDeps{.db = *db,
-                                                .catalog = catalog,
-                                                .integrations = integrations,
-                                                .secrets = *security.secrets,
-                                                .audit = *security.audit,
-                                                .tokens = token_client,
-                                                .clock = clock,
-                                                .random = random,
-                                                .metrics = &metrics,
-                                                .events = &dispatcher,
-                                                .switches = &switches,
-                                                .usage = &usage},
-                    refresh_options),
+        connections(
+            connections::ConnectionDeps{
+                .db = *db,
+                .catalog = catalog,
+                .integrations = integrations,
+                .secrets = *security.secrets,
+                .audit = *security.audit,
+                .tokens = token_client,
+                .clock = clock,
+                .random = random,
+                .metrics = &metrics,
+                .events = &connection_events,
+                .switches = &switches,
+                .usage = &usage,
+                // Push channels stop while the token works.
+                .before_delete = [this](const TenantId& t,
+                                        const ConnectionId& id) { calendar_push.StopAll(t, id); }},
+            refresh_options),
         connect(connections::ConnectDeps{.db = *db,
                                          .catalog = catalog,
                                          .integrations = integrations,
@@ -184,7 +212,7 @@ struct ServerApp::Parts {
                                          .random = random,
                                          .ids = ids,
                                          .metrics = &metrics,
-                                         .events = &dispatcher,
+                                         .events = &connection_events,
                                          .switches = &switches},
                 ConnectOptionsFrom(c, security), refresh_options),
         tenants(
@@ -223,6 +251,40 @@ struct ServerApp::Parts {
         proxy_handlers(proxy, &usage, &health),
         admin_handlers(catalog, switches, tenants, maintenance_db ? *maintenance_db : *db, clock),
         health_handlers(health),
+        sync_provider(sync::ProviderClientDeps{.connections = connections,
+                                               .catalog = catalog,
+                                               .http = proxy_http,
+                                               .clock = clock,
+                                               .health = &health},
+                      sync::ProviderClientOptions{}),
+        sync_engine(sync::SyncEngineDeps{.db = *db,
+                                         .maintenance = maintenance_db ? *maintenance_db : *db,
+                                         .connections = connections,
+                                         .provider = sync_provider,
+                                         .audit = *security.audit,
+                                         .clock = clock,
+                                         .ids = ids,
+                                         .webhooks = &dispatcher,
+                                         .metrics = &metrics,
+                                         .wake_jobs = [this] { job_runner.Wake(); }},
+                    sync::SyncOptions{.interval = c.sync.interval,
+                                      .scheduler_poll = c.sync.scheduler_interval,
+                                      .scheduler_batch = c.sync.batch,
+                                      .on_connect = c.sync.on_connect}),
+        calendar_push(
+            sync::calendar::PushDeps{.db = *db,
+                                     .maintenance = maintenance_db ? *maintenance_db : *db,
+                                     .engine = sync_engine,
+                                     .provider = sync_provider,
+                                     .clock = clock,
+                                     .random = random,
+                                     .ids = ids,
+                                     .health = &health,
+                                     .metrics = &metrics},
+            sync::calendar::PushOptions{.public_url = c.server.public_url}),
+        calendar_reader(*db),
+        sync_handlers(sync_engine, calendar_reader),
+        push_handlers(calendar_push),
         webhook_endpoints(webhooks::EndpointDeps{.db = *db,
                                                  .secrets = *security.secrets,
                                                  .audit = *security.audit,
@@ -258,6 +320,14 @@ struct ServerApp::Parts {
             static_cast<size_t>(c.limits.max_concurrent_uploads_per_tenant)}) {
     job_runner.Register(webhooks::kDeliverJob,
                         [this](jobs::JobContext& job) { return deliverer.Handle(job); });
+    auto calendar_sync = std::make_unique<sync::calendar::CalendarSync>(sync_provider, clock, ids);
+    calendar_sync->SetPush(&calendar_push);
+    sync_engine.Register(std::move(calendar_sync));
+    job_runner.Register(sync::calendar::kPushEnsureJob,
+                        [this](jobs::JobContext& job) { return calendar_push.HandleEnsure(job); });
+    job_runner.Register(sync::kSyncJob,
+                        [this](jobs::JobContext& job) { return sync_engine.Handle(job); });
+    connection_events.SetSync(&sync_engine);
     if (c.health.check_interval.count() > 0) {
       health_scheduler = std::make_unique<connections::HealthScheduler>(
           connections::HealthSchedulerDeps{.db = *db,
@@ -295,8 +365,9 @@ struct ServerApp::Parts {
   std::unique_ptr<store::Database> maintenance_db;  // null: db serves maintenance too (SQLite)
   oauth::ProviderCatalog catalog;
   oauth::IntegrationService integrations;
-  metrics::MetricsRegistry metrics;  // before every component that registers metrics
-  webhooks::Dispatcher dispatcher;   // announces connection changes as webhook deliveries
+  metrics::MetricsRegistry metrics;         // before every component that registers metrics
+  webhooks::Dispatcher dispatcher;          // announces connection changes as webhook deliveries
+  ConnectionEventFanout connection_events;  // the sync engine, then the dispatcher
   connections::RefreshOptions refresh_options;  // one node id for this process
   OutboundClients outbound_clients;
   net::HttpClient& http_client;
@@ -323,6 +394,12 @@ struct ServerApp::Parts {
   api::ProxyHandlers proxy_handlers;
   api::AdminHandlers admin_handlers;
   api::HealthHandlers health_handlers;
+  sync::ProviderClient sync_provider;
+  sync::SyncEngine sync_engine;
+  sync::calendar::CalendarPush calendar_push;
+  sync::calendar::CalendarReader calendar_reader;
+  api::SyncHandlers sync_handlers;
+  api::PushHandlers push_handlers;
   webhooks::EndpointService webhook_endpoints;
   webhooks::DeliveryLog delivery_log;
   api::WebhookHandlers webhook_handlers;
@@ -448,7 +525,8 @@ Result<std::unique_ptr<ServerApp>> ServerApp::Create(const config::Config& confi
       api::Handlers{parts->system, parts->tenant_handlers, parts->audit_handlers,
                     parts->integration_handlers, parts->connect_handlers, parts->proxy_handlers,
                     parts->webhook_handlers, parts->admin_handlers, parts->health_handlers,
-                    parts->auth, parts->concurrency, parts->public_limit}));
+                    parts->sync_handlers, parts->push_handlers, parts->auth, parts->concurrency,
+                    parts->public_limit}));
   parts->server = std::make_unique<http::Server>(ServerOptionsFrom(config.server), parts->router,
                                                  parts->metrics, clock);
   SB_ASSIGN_OR_RETURN(
@@ -462,6 +540,8 @@ ServerApp::ServerApp(std::unique_ptr<Parts> parts) : parts_(std::move(parts)) {}
 ServerApp::~ServerApp() {
   if (parts_ && parts_->refresh_scheduler) parts_->refresh_scheduler->Stop();
   if (parts_ && parts_->health_scheduler) parts_->health_scheduler->Stop();
+  if (parts_) parts_->sync_engine.Stop();
+  if (parts_) parts_->calendar_push.Stop();
   if (parts_) parts_->job_runner.Stop();
   if (parts_ && parts_->server) parts_->server->Stop(std::chrono::milliseconds(0));
   if (parts_ && parts_->metrics_server) parts_->metrics_server->Stop(std::chrono::milliseconds(0));
@@ -476,14 +556,22 @@ Result<uint16_t> ServerApp::Start() {
   }
   const uint16_t port = parts_->server->port();
   if (parts_->config.server.public_url.empty()) {
-    parts_->connect.SetPublicUrl("http://" + parts_->config.server.listen_address + ":" +
-                                 std::to_string(port));
+    const std::string local =
+        "http://" + parts_->config.server.listen_address + ":" + std::to_string(port);
+    parts_->connect.SetPublicUrl(local);
+    // Push needs an address the provider reaches: only the local sandbox reaches this one.
+    const auto& providers = parts_->config.providers;
+    if (!providers.google_url.empty() || !providers.microsoft_url.empty()) {
+      parts_->calendar_push.SetPublicUrl(local);
+    }
   }
   SB_RETURN_IF_ERROR(parts_->switches.Reload().WithContext("provider switches"));
   parts_->switches.Start(parts_->config.admin.switch_poll_interval);
   parts_->usage.Start(parts_->config.admin.usage_flush_interval);
   parts_->refresh_scheduler->Start();
   if (parts_->health_scheduler) parts_->health_scheduler->Start();
+  parts_->sync_engine.Start();
+  parts_->calendar_push.Start();
   parts_->job_runner.Start();
   parts_->started = true;
   return port;
@@ -493,6 +581,8 @@ void ServerApp::Stop(std::chrono::milliseconds grace) {
   parts_->started = false;
   parts_->refresh_scheduler->Stop();
   if (parts_->health_scheduler) parts_->health_scheduler->Stop();
+  parts_->sync_engine.Stop();
+  parts_->calendar_push.Stop();
   parts_->job_runner.Stop();
   parts_->server->Stop(grace);
   if (parts_->metrics_server) parts_->metrics_server->Stop(grace);

@@ -327,6 +327,18 @@ const std::vector<KeySpec>& Keys() {  // NOLINT(readability-function-size)
        IntField("health.alert_after_failures", &Config::health, 1, 100,
                 [](HealthConfig& h, int64_t v) { h.alert_after_failures = int(v); }),
        [](const Config& c) { return std::to_string(c.health.alert_after_failures); }},
+      {"sync.interval_seconds",
+       IntField("sync.interval_seconds", &Config::sync, 0, 7 * 86'400,
+                [](SyncConfig& y, int64_t v) { y.interval = std::chrono::seconds(v); }),
+       [](const Config& c) { return std::to_string(c.sync.interval.count()); }},
+      {"sync.scheduler_interval_ms",
+       IntField("sync.scheduler_interval_ms", &Config::sync, 10, 3'600'000,
+                [](SyncConfig& y, int64_t v) { y.scheduler_interval = milliseconds(v); }),
+       [](const Config& c) { return Ms(c.sync.scheduler_interval); }},
+      {"sync.batch",
+       IntField("sync.batch", &Config::sync, 1, 1000,
+                [](SyncConfig& y, int64_t v) { y.batch = int(v); }),
+       [](const Config& c) { return std::to_string(c.sync.batch); }},
       {"refresh.batch",
        IntField("refresh.batch", &Config::refresh, 1, 1000,
                 [](RefreshConfig& r, int64_t v) { r.batch = int(v); }),
@@ -343,6 +355,13 @@ const std::vector<KeySpec>& Keys() {  // NOLINT(readability-function-size)
        IntField("refresh.lease_ms", &Config::refresh, 1000, 600'000,
                 [](RefreshConfig& r, int64_t v) { r.lease = milliseconds(v); }),
        [](const Config& c) { return Ms(c.refresh.lease); }},
+      {"sync.on_connect",
+       [](Config& c, const std::string& v) -> Status {
+         if (v != "true" && v != "false") return Bad("sync.on_connect", "expected true or false");
+         c.sync.on_connect = v == "true";
+         return OkStatus();
+       },
+       [](const Config& c) { return std::string(c.sync.on_connect ? "true" : "false"); }},
       {"webhooks.allow_http",
        [](Config& c, const std::string& v) -> Status {
          if (v != "true" && v != "false")

@@ -134,6 +134,17 @@ struct HealthConfig {
   int alert_after_failures = 3;  // health.alert_after_failures: transient failures to an alert
 };
 
+// The sync engine (sync::SyncOptions).
+struct SyncConfig {
+  // sync.interval_seconds: a successful run schedules the next this much later (the fallback
+  // when push is missing or unhealthy); 0 = no scheduled runs.
+  std::chrono::seconds interval{900};
+  std::chrono::milliseconds scheduler_interval{30'000};  // sync.scheduler_interval_ms
+  int batch = 200;  // sync.batch: runs requested per scheduler pass, 1..1000
+  // sync.on_connect: a new connection's granted services get their initial sync at once.
+  bool on_connect = true;
+};
+
 // The authenticated API proxy (proxy::ProxyOptions).
 struct ProxyConfig {
   // proxy.max_request_bytes: largest caller body on /v1/proxy/..., read whole before the call
@@ -184,6 +195,7 @@ struct Config {
   WebhooksConfig webhooks;
   AdminConfig admin;
   HealthConfig health;
+  SyncConfig sync;
   ProxyConfig proxy;
   MetricsConfig metrics;
   QuotasConfig quotas;

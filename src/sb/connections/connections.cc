@@ -79,6 +79,7 @@ ConnectionService::ConnectionService(ConnectionDeps deps, RefreshOptions options
       options_(std::move(options)),
       sleep_(deps.sleep ? std::move(deps.sleep)
                         : [](milliseconds d) { std::this_thread::sleep_for(d); }),
+      before_delete_(std::move(deps.before_delete)),
       events_(deps.events),
       switches_(deps.switches),
       usage_(deps.usage) {
@@ -249,6 +250,7 @@ Result<ConnectionRecord> ConnectionService::Patch(const TenantId& tenant, const 
 
 Result<bool> ConnectionService::Delete(const TenantId& tenant, const ConnectionId& id,
                                        const audit::Context& ctx) {
+  if (before_delete_) before_delete_(tenant, id);
   // 1. Mark it revoked, so that nothing hands out its tokens while the provider is asked.
   std::optional<ConnectionRecord> record;
   std::optional<vault::SecretBytes> refresh_token;

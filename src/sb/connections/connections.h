@@ -121,6 +121,9 @@ struct ConnectionDeps {
   // Waits between polls for another node's refresh (injected so tests need not wait); empty:
   // std::this_thread::sleep_for.
   std::function<void(std::chrono::milliseconds)> sleep;
+  // Runs first in Delete, while the connection's token still works (push channels are stopped
+  // at the provider); empty: nothing.
+  std::function<void(const TenantId&, const ConnectionId&)> before_delete;
 };
 
 class ConnectionService {
@@ -197,6 +200,7 @@ class ConnectionService {
   Random& random_;
   const RefreshOptions options_;
   std::function<void(std::chrono::milliseconds)> sleep_;
+  std::function<void(const TenantId&, const ConnectionId&)> before_delete_;
   metrics::CounterFamily* refreshes_ = nullptr;  // null without a registry
   ConnectionEvents* events_ = nullptr;           // null: changes are not announced
   ProviderSwitches* switches_ = nullptr;         // null: no kill switch

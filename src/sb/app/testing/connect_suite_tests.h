@@ -54,6 +54,9 @@ class ConnectSuite : public ApiSuite<Backend> {
     } else {
       this->config_.health.scheduler_interval = std::chrono::milliseconds(50);
     }
+    // Sync calls providers on its own: only the sync suite (SyncSuite) syncs on connect, so that
+    // the connect tests' request and token counts stay exact.
+    this->config_.sync.on_connect = SyncOnConnect();
     if (test_name.find("ConnectionQuota") != std::string::npos) {
       this->config_.quotas.connections = 1;
     }
@@ -88,6 +91,7 @@ class ConnectSuite : public ApiSuite<Backend> {
   }
 
   bool HasFailure() const { return ::testing::Test::HasFailure(); }
+  virtual bool SyncOnConnect() const { return false; }
 
   static std::string ClientId(SandboxOrigin origin) {
     return origin == SandboxOrigin::kGoogle ? "sb-test.apps.googleusercontent.com"

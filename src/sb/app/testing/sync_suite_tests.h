@@ -1,0 +1,375 @@
+// Calendar sync end to end (issue 15), written once and instantiated per storage backend: the
+// real server and the real switchboard-sandbox, a seeded account connected through the connect
+// flow, user-side changes made at the sandbox, and what the host then reads from /v1 (events,
+// runs, the change feed). Include after connect_suite_tests.h.
+#pragma once
+
+#include <chrono>
+#include <map>
+#include <set>
+#include <string>
+#include <thread>
+
+#include <gtest/gtest.h>
+
+#include "sb/app/testing/connect_suite_tests.h"
+#include "sb/base/time_format.h"
+
+namespace sb::app::testing {
+
+template <typename Backend>
+class SyncSuite : public ConnectSuite<Backend> {
+ protected:
+  bool SyncOnConnect() const override { return true; }
+
+  std::string AccountId(SandboxOrigin origin) {
+    auto accounts = this->sandbox_->Accounts(origin);
+    EXPECT_TRUE(accounts.ok());
+    if (!accounts.ok()) return "";
+    for (const Json& a : *accounts) {
+      if (a.value("email", "") == this->Email(origin)) return a.value("id", "");
+    }
+    return "";
+  }
+
+  void Seed(SandboxOrigin origin, int events) {
+    auto seeded =
+        this->sandbox_->Control(origin, "POST", "/_sandbox/accounts/" + AccountId(origin) + "/seed",
+                                Json{{"events", events}, {"seed", 3}});
+    ASSERT_TRUE(seeded.ok()) << seeded.status().ToString();
+  }
+
+  Json Mutate(SandboxOrigin origin, int creates, int updates, int deletes, uint64_t seed) {
+    const Json changes{
+        {"creates", creates}, {"updates", updates}, {"deletes", deletes}, {"seed", seed}};
+    Result<Json> done =
+        origin == SandboxOrigin::kGoogle
+            ? this->sandbox_->Control(
+                  origin, "POST", "/_sandbox/accounts/" + AccountId(origin) + "/mutate", changes)
+            : this->sandbox_->Action(origin, "mutate", [&] {
+                Json body = changes;
+                body["account"] = AccountId(origin);
+                return body;
+              }());
+    EXPECT_TRUE(done.ok()) << done.status().ToString();
+    return done.ok() ? *done : Json();
+  }
+
+  std::string Connect(SandboxOrigin origin) {
+    this->PutIntegration(origin, this->key_);
+    auto browser = this->NewBrowser();
+    auto done = ConnectSuite<Backend>::Connect(
+        *browser, this->NewSession(this->key_, this->Email(origin)), origin);
+    EXPECT_TRUE(done.ok()) << done.status().ToString();
+    return done.ok() ? this->ConnectionIdFrom(*done) : "";
+  }
+
+  // Waits until the run has finished; returns it.
+  Json AwaitRun(const std::string& run_id) {
+    Json run;
+    for (int i = 0; i < 1000; ++i) {
+      TestResponse r = this->Call("GET", "/v1/sync-runs/" + run_id, "", this->key_);
+      EXPECT_EQ(r.status, 200) << r.body;
+      run = r.JsonBody();
+      const std::string status = run.value("status", "");
+      if (status != "queued" && status != "running") return run;
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+    ADD_FAILURE() << "the run did not finish: " << run.dump();
+    return run;
+  }
+
+  Json State(const std::string& connection) {
+    TestResponse r = this->Call("GET", "/v1/connections/" + connection + "/sync", "", this->key_);
+    EXPECT_EQ(r.status, 200) << r.body;
+    const Json body = r.JsonBody();
+    return body.contains("data") && !body["data"].empty() ? body["data"][0] : Json();
+  }
+
+  // The initial run that connecting queued, finished.
+  Json AwaitInitialRun(const std::string& connection) {
+    Json state = State(connection);
+    EXPECT_TRUE(state.contains("last_run_id") && state["last_run_id"].is_string()) << state;
+    if (!state["last_run_id"].is_string()) return Json();
+    return AwaitRun(state["last_run_id"].get<std::string>());
+  }
+
+  Json SyncNow(const std::string& connection, const std::string& body = "") {
+    TestResponse r =
+        this->Call("POST", "/v1/connections/" + connection + "/sync", body, this->key_);
+    EXPECT_EQ(r.status, 202) << r.body;
+    return AwaitRun(r.JsonBody().value("id", ""));
+  }
+
+  // provider id -> title of every stored event of the connection.
+  std::map<std::string, std::string> StoredEvents(const std::string& connection) {
+    std::map<std::string, std::string> out;
+    std::string cursor;
+    for (int page = 0; page < 100; ++page) {
+      TestResponse r = this->Call("GET",
+                                  "/v1/connections/" + connection + "/events?limit=1000" +
+                                      (cursor.empty() ? "" : "&cursor=" + cursor),
+                                  "", this->key_);
+      EXPECT_EQ(r.status, 200) << r.body;
+      const Json body = r.JsonBody();
+      for (const Json& e : body["data"]) {
+        out[e.value("provider_id", "")] = e.value("title", "");
+      }
+      if (!body["next_cursor"].is_string()) break;
+      cursor = body["next_cursor"].get<std::string>();
+    }
+    return out;
+  }
+
+  // provider id -> title of every live event at the Google sandbox (masters, exceptions and
+  // singles, as Switchboard stores them), read through the proxy.
+  std::map<std::string, std::string> GoogleEvents(const std::string& connection) {
+    std::map<std::string, std::string> out;
+    std::string token;
+    for (int page = 0; page < 100; ++page) {
+      TestResponse r =
+          this->Call("GET",
+                     "/v1/proxy/" + connection +
+                         "/calendar/v3/calendars/primary/events?maxResults=2500&showDeleted=true" +
+                         (token.empty() ? "" : "&pageToken=" + PercentEncode(token)),
+                     "", this->key_);
+      EXPECT_EQ(r.status, 200) << r.body;
+      const Json body = r.JsonBody();
+      for (const Json& e : body["items"]) {
+        const bool removed =
+            e.value("status", "") == "cancelled" && !e.contains("recurringEventId");
+        if (!removed) out[e.value("id", "")] = e.value("summary", "");
+      }
+      token = body.value("nextPageToken", "");
+      if (token.empty()) break;
+    }
+    return out;
+  }
+
+  // Counts of the change feed's entries by type, after `cursor`; sets `cursor` to the end.
+  std::map<std::string, int> Changes(std::string& cursor) {
+    std::map<std::string, int> out;
+    for (int page = 0; page < 1000; ++page) {
+      TestResponse r = this->Call("GET", "/v1/changes?limit=1000&cursor=" + cursor, "", this->key_);
+      EXPECT_EQ(r.status, 200) << r.body;
+      const Json body = r.JsonBody();
+      for (const Json& c : body["data"]) ++out[c.value("type", "")];
+      cursor = body.value("next_cursor", cursor);
+      if (!body.value("has_more", false)) break;
+    }
+    return out;
+  }
+};
+
+TYPED_TEST_SUITE_P(SyncSuite);
+
+// Connecting queues the initial sync; it stores exactly the provider's events, and the change
+// feed announces each once.
+TYPED_TEST_P(SyncSuite, InitialSyncStoresTheProvidersEvents) {
+  this->Seed(SandboxOrigin::kGoogle, 120);
+  const std::string id = this->Connect(SandboxOrigin::kGoogle);
+  ASSERT_FALSE(id.empty());
+  Json run = this->AwaitInitialRun(id);
+  EXPECT_EQ(run["status"], "succeeded") << run;
+  EXPECT_EQ(run["trigger"], "initial");
+  EXPECT_TRUE(run["full"].get<bool>());
+  const auto stored = this->StoredEvents(id);
+  const auto provider = this->GoogleEvents(id);
+  EXPECT_GT(provider.size(), 100u);
+  EXPECT_EQ(stored, provider);
+  EXPECT_EQ(run["items"]["created"].get<int64_t>(), static_cast<int64_t>(stored.size()));
+
+  std::string cursor = "0";
+  auto changes = this->Changes(cursor);
+  EXPECT_EQ(changes["event.created"], static_cast<int>(stored.size()));
+  EXPECT_EQ(changes["sync.started"], 1);
+  EXPECT_EQ(changes["sync.completed"], 1);
+  EXPECT_GE(changes["calendar.created"], 1);
+
+  // Calendars, one event, and the expansion of series in a window.
+  TestResponse calendars =
+      this->Call("GET", "/v1/connections/" + id + "/calendars", "", this->key_);
+  ASSERT_EQ(calendars.status, 200) << calendars.body;
+  EXPECT_FALSE(calendars.JsonBody()["data"].empty());
+  TestResponse page =
+      this->Call("GET", "/v1/connections/" + id + "/events?limit=1", "", this->key_);
+  const Json first = page.JsonBody()["data"][0];
+  TestResponse one = this->Call("GET", "/v1/events/" + first.value("id", ""), "", this->key_);
+  EXPECT_EQ(one.status, 200) << one.body;
+  EXPECT_EQ(one.JsonBody()["provider_id"], first["provider_id"]);
+  TestResponse expanded = this->Call(
+      "GET",
+      "/v1/connections/" + id + "/events?expand_recurring=true&time_min=" +
+          PercentEncode(FormatRfc3339(this->clock_.Now() - std::chrono::hours(24 * 30))) +
+          "&time_max=" +
+          PercentEncode(FormatRfc3339(this->clock_.Now() + std::chrono::hours(24 * 60))),
+      "", this->key_);
+  EXPECT_EQ(expanded.status, 200) << expanded.body;
+  int occurrences = 0;
+  const Json expanded_body = expanded.JsonBody();
+  for (const Json& e : expanded_body["data"]) {
+    if (e.value("kind", "") == "occurrence") ++occurrences;
+  }
+  EXPECT_GT(occurrences, 0) << "the seeded account has weekly series";
+}
+
+// User-side changes arrive with the next run, each published once; a run that finds nothing
+// new publishes no event change.
+TYPED_TEST_P(SyncSuite, IncrementalSyncBringsOnlyRealChanges) {
+  this->Seed(SandboxOrigin::kGoogle, 60);
+  const std::string id = this->Connect(SandboxOrigin::kGoogle);
+  ASSERT_FALSE(id.empty());
+  ASSERT_EQ(this->AwaitInitialRun(id)["status"], "succeeded");
+  std::string cursor = "0";
+  this->Changes(cursor);
+
+  this->Mutate(SandboxOrigin::kGoogle, 5, 4, 3, 11);
+  Json run = this->SyncNow(id);
+  EXPECT_EQ(run["status"], "succeeded") << run;
+  EXPECT_FALSE(run["full"].get<bool>());
+  EXPECT_EQ(this->StoredEvents(id), this->GoogleEvents(id));
+  auto changes = this->Changes(cursor);
+  EXPECT_EQ(changes["event.created"], 5);
+  EXPECT_GE(changes["event.updated"], 1);
+  EXPECT_GE(changes["event.deleted"], 1);
+
+  run = this->SyncNow(id);
+  EXPECT_EQ(run["status"], "succeeded");
+  changes = this->Changes(cursor);
+  EXPECT_EQ(changes["event.created"] + changes["event.updated"] + changes["event.deleted"], 0);
+  EXPECT_EQ(changes["sync.completed"], 1);
+}
+
+// A rejected sync token (410 fullSyncRequired) leads to a full resync that deletes what is gone
+// at the provider, duplicates nothing and publishes only the real changes.
+TYPED_TEST_P(SyncSuite, ExpiredSyncTokenResyncsWithoutDuplicates) {
+  this->Seed(SandboxOrigin::kGoogle, 60);
+  const std::string id = this->Connect(SandboxOrigin::kGoogle);
+  ASSERT_FALSE(id.empty());
+  ASSERT_EQ(this->AwaitInitialRun(id)["status"], "succeeded");
+  std::string cursor = "0";
+  this->Changes(cursor);
+  const Json mutated = this->Mutate(SandboxOrigin::kGoogle, 0, 0, 4, 5);
+  ASSERT_TRUE(
+      this->sandbox_->Action(SandboxOrigin::kGoogle, "expire-sync-tokens", Json::object()).ok());
+  // The sandbox forgets deletions along with the token: the resync must find them itself.
+  ASSERT_TRUE(
+      this->sandbox_->Action(SandboxOrigin::kGoogle, "purge-tombstones", Json::object()).ok());
+  Json run = this->SyncNow(id);
+  EXPECT_EQ(run["status"], "succeeded") << run;
+  EXPECT_EQ(this->StoredEvents(id), this->GoogleEvents(id));
+  auto changes = this->Changes(cursor);
+  EXPECT_EQ(changes["event.created"], 0);
+  EXPECT_GE(changes["event.deleted"], 1) << mutated;
+  // Nothing changed at the provider apart from the deletions.
+  EXPECT_EQ(changes["event.updated"], 0);
+}
+
+// A revoked grant fails the run and pauses the sync until the user reconnects; reconnecting
+// resumes it.
+TYPED_TEST_P(SyncSuite, RevokedGrantPausesUntilReconnect) {
+  this->Seed(SandboxOrigin::kGoogle, 10);
+  const std::string id = this->Connect(SandboxOrigin::kGoogle);
+  ASSERT_FALSE(id.empty());
+  ASSERT_EQ(this->AwaitInitialRun(id)["status"], "succeeded");
+  const std::string account = this->AccountId(SandboxOrigin::kGoogle);
+  ASSERT_TRUE(
+      this->sandbox_
+          ->Action(SandboxOrigin::kGoogle, "revoke-refresh-tokens", Json{{"account", account}})
+          .ok());
+  ASSERT_TRUE(
+      this->sandbox_
+          ->Action(SandboxOrigin::kGoogle, "expire-access-tokens", Json{{"account", account}})
+          .ok());
+  Json run = this->SyncNow(id);
+  EXPECT_EQ(run["status"], "failed") << run;
+  Json state = this->State(id);
+  EXPECT_EQ(state["status"], "paused") << state;
+  EXPECT_EQ(state["paused_reason"], "reauthorization_required");
+  EXPECT_EQ(this->Connection(id)["status"], "reauthorization_required");
+
+  // Reconnecting the same account makes the connection active again and resumes the sync.
+  const std::string again = this->Connect(SandboxOrigin::kGoogle);
+  EXPECT_EQ(again, id);
+  Json resumed = this->AwaitInitialRun(id);
+  EXPECT_EQ(resumed["status"], "succeeded") << resumed;
+  EXPECT_EQ(this->State(id)["status"], "idle");
+}
+
+// Microsoft Graph: calendars and the calendarView delta of each.
+TYPED_TEST_P(SyncSuite, GraphCalendarSyncs) {
+  ASSERT_TRUE(
+      this->sandbox_
+          ->Control(SandboxOrigin::kMicrosoft, "POST",
+                    "/_sandbox/accounts/" + this->AccountId(SandboxOrigin::kMicrosoft) + "/seed",
+                    Json{{"events", 40}, {"seed", 2}})
+          .ok());
+  const std::string id = this->Connect(SandboxOrigin::kMicrosoft);
+  ASSERT_FALSE(id.empty());
+  Json run = this->AwaitInitialRun(id);
+  EXPECT_EQ(run["status"], "succeeded") << run;
+  const auto stored = this->StoredEvents(id);
+  EXPECT_GT(stored.size(), 10u);
+  std::string cursor = "0";
+  this->Changes(cursor);
+  this->Mutate(SandboxOrigin::kMicrosoft, 3, 2, 1, 9);
+  run = this->SyncNow(id);
+  EXPECT_EQ(run["status"], "succeeded") << run;
+  auto changes = this->Changes(cursor);
+  EXPECT_EQ(changes["event.created"], 3) << run;
+  EXPECT_GE(changes["event.deleted"], 1);
+}
+
+// Another tenant sees nothing of it: not the run, the events, the calendars or the changes.
+TYPED_TEST_P(SyncSuite, OtherTenantsSeeNothing) {
+  this->Seed(SandboxOrigin::kGoogle, 10);
+  const std::string id = this->Connect(SandboxOrigin::kGoogle);
+  ASSERT_FALSE(id.empty());
+  Json run = this->AwaitInitialRun(id);
+  ASSERT_EQ(run["status"], "succeeded");
+  auto [other, other_key] = this->NewTenantWithKey(R"(["read","write"])");
+  const std::string event_id =
+      this->Call("GET", "/v1/connections/" + id + "/events?limit=1", "", this->key_)
+          .JsonBody()["data"][0]
+          .value("id", "");
+  for (const std::string& path :
+       {"/v1/sync-runs/" + run.value("id", ""), "/v1/connections/" + id + "/events",
+        "/v1/connections/" + id + "/calendars", "/v1/connections/" + id + "/sync",
+        "/v1/events/" + event_id}) {
+    EXPECT_EQ(this->Call("GET", path, "", other_key).status, 404) << path;
+  }
+  EXPECT_EQ(this->Call("POST", "/v1/connections/" + id + "/sync", "", other_key).status, 404);
+  TestResponse feed = this->Call("GET", "/v1/changes", "", other_key);
+  EXPECT_EQ(feed.status, 200);
+  EXPECT_TRUE(feed.JsonBody()["data"].empty()) << feed.body;
+}
+
+// Bad requests get a clear 400, never a crash.
+TYPED_TEST_P(SyncSuite, BadQueriesAreRefused) {
+  const std::string id = this->Connect(SandboxOrigin::kGoogle);
+  ASSERT_FALSE(id.empty());
+  for (const std::string query :
+       {"time_min=yesterday", "limit=0", "limit=100000", "cursor=abc", "expand_recurring=yes",
+        "expand_recurring=true",
+        "expand_recurring=true&time_min=2026-01-01T00:00:00Z&time_max=2028-01-01T00:00:00Z"}) {
+    EXPECT_EQ(
+        this->Call("GET", "/v1/connections/" + id + "/events?" + query, "", this->key_).status, 400)
+        << query;
+  }
+  for (const std::string query : {"cursor=-1", "cursor=x", "types=EVENT", "limit=0"}) {
+    EXPECT_EQ(this->Call("GET", "/v1/changes?" + query, "", this->key_).status, 400) << query;
+  }
+  EXPECT_EQ(
+      this->Call("POST", "/v1/connections/" + id + "/sync", R"({"service":"fax"})", this->key_)
+          .status,
+      400);
+  EXPECT_EQ(this->Call("GET", "/v1/sync-runs/not-a-run", "", this->key_).status, 404);
+}
+
+REGISTER_TYPED_TEST_SUITE_P(SyncSuite, InitialSyncStoresTheProvidersEvents,
+                            IncrementalSyncBringsOnlyRealChanges,
+                            ExpiredSyncTokenResyncsWithoutDuplicates,
+                            RevokedGrantPausesUntilReconnect, GraphCalendarSyncs,
+                            OtherTenantsSeeNothing, BadQueriesAreRefused);
+
+}  // namespace sb::app::testing

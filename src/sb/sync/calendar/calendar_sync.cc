@@ -1,0 +1,352 @@
+#include "sb/sync/calendar/calendar_sync.h"
+
+#include <map>
+#include <set>
+#include <utility>
+
+#include "sb/base/encoding.h"
+#include "sb/base/time_format.h"
+#include "sb/sync/calendar/push.h"
+#include "sb/vault/digest.h"
+
+namespace sb::sync::calendar {
+namespace {
+
+constexpr int kMaxRestarts = 3;       // full rounds of one calendar restarted by a 410 in a run
+constexpr int kReconcileBatch = 500;  // events deleted per query at the end of a full round
+
+store::CalendarRepository& Repo() {
+  static store::CalendarRepository repo;
+  return repo;
+}
+
+// One calendar of the run's work list, as kept in the checkpoint.
+struct Pending {
+  std::string provider_id;
+  std::string uuid;
+  std::string time_zone;
+  std::string page;  // the position within the current round
+  bool full = false;
+  int restarts = 0;
+};
+
+Json PendingJson(const Pending& p) {
+  return {{"id", p.provider_id}, {"uuid", p.uuid}, {"tz", p.time_zone},
+          {"page", p.page},      {"full", p.full}, {"restarts", p.restarts}};
+}
+
+// The checkpoint is a database row: anything malformed reads as "start over".
+std::optional<Pending> PendingFrom(const Json& j) {
+  if (!j.is_object()) return std::nullopt;
+  for (const char* name : {"id", "uuid", "tz", "page"}) {
+    if (!j.contains(name) || !j[name].is_string()) return std::nullopt;
+  }
+  if (!j.contains("full") || !j["full"].is_boolean()) return std::nullopt;
+  if (!j.contains("restarts") || !j["restarts"].is_number_integer()) return std::nullopt;
+  Pending p{j["id"].get<std::string>(),   j["uuid"].get<std::string>(), j["tz"].get<std::string>(),
+            j["page"].get<std::string>(), j["full"].get<bool>(),        j["restarts"].get<int>()};
+  if (p.provider_id.empty() || !IsCanonicalUuid(p.uuid)) return std::nullopt;
+  return p;
+}
+
+std::string CursorOf(const store::SyncStateRecord& state, const std::string& calendar) {
+  const Json& c = state.cursor;
+  if (!c.is_object() || !c.contains("calendars") || !c["calendars"].is_object()) return "";
+  const Json& all = c["calendars"];
+  if (!all.contains(calendar) || !all[calendar].is_string()) return "";
+  return all[calendar].get<std::string>();
+}
+
+void SetCursor(store::SyncStateRecord& state, const std::string& calendar, std::string cursor) {
+  if (!state.cursor.is_object()) state.cursor = Json::object();
+  if (!state.cursor.contains("calendars") || !state.cursor["calendars"].is_object()) {
+    state.cursor["calendars"] = Json::object();
+  }
+  state.cursor["calendars"][calendar] = std::move(cursor);
+}
+
+Json EventRef(const store::EventRecord& e) {
+  return {{"id", e.id.value()},
+          {"connection_id", e.connection_id.value()},
+          {"calendar_id", e.calendar_id.value()},
+          {"provider_id", e.provider_id}};
+}
+
+// Applies one page's items to a calendar in `tx`, publishing real changes.
+class PageApplier {
+ public:
+  PageApplier(RunContext& context, store::Transaction& tx, const CalendarId& calendar, bool full,
+              IdGenerator& ids)
+      : context_(context), tx_(tx), calendar_(calendar), full_(full), ids_(ids) {}
+
+  // A provider item the store refuses (an id too long, control characters in a version) is
+  // skipped, not fatal: the repository validates before any statement runs, so the transaction
+  // stays usable, and one hostile item cannot hold up the calendar's sync.
+  Status Apply(const EventChange& change) {
+    Status s = ApplyOne(change);
+    if (s.code() != StatusCode::kInvalidArgument) return s;
+    ++skipped_;
+    return OkStatus();
+  }
+  int skipped() const { return skipped_; }
+
+  Status ApplyOne(const EventChange& change) {
+    SB_ASSIGN_OR_RETURN(auto existing,
+                        Repo().FindEvent(tx_, context_.tenant(), calendar_, change.provider_id));
+    if (!change.event) return existing ? Remove(*existing) : OkStatus();
+    // Graph's occurrences follow from their master; they are not stored.
+    if (change.event->kind == EventKind::kOccurrence) return OkStatus();
+    return Upsert(*change.event, std::move(existing));
+  }
+
+  Status Remove(const store::EventRecord& existing) {
+    SB_RETURN_IF_ERROR(Repo().DeleteEvent(tx_, context_.tenant(), existing.id).status());
+    ++context_.run().items_deleted;
+    return context_.changes().Publish(tx_, context_.tenant(), "event.deleted", existing.id.value(),
+                                      existing.connection_id, Json{{"event", EventRef(existing)}});
+  }
+
+ private:
+  Status Upsert(const Event& event, std::optional<store::EventRecord> existing) {
+    const Json data = EventToJson(event);
+    const std::string hash = HexEncode(vault::Sha256(data.dump()));
+    const SyncRunId& run = context_.run().id;
+    if (existing && existing->content_hash == hash) {
+      if (full_ && existing->seen_in_run != run) {
+        SB_RETURN_IF_ERROR(Repo().MarkSeen(tx_, context_.tenant(), existing->id, run));
+      }
+      return OkStatus();
+    }
+    const Timestamp now = context_.clock().Now();
+    const bool created = !existing;
+    store::EventRecord record;
+    if (existing) {
+      record = std::move(*existing);
+    } else {
+      record.tenant_id = context_.tenant();
+      record.id = EventId(ids_.NewUuid());
+      record.connection_id = context_.connection().id;
+      record.calendar_id = calendar_;
+      record.provider_id = event.provider_id;
+      record.created_at = now;
+    }
+    Fill(record, event, data, hash);
+    if (full_) record.seen_in_run = run;
+    record.updated_at = now;
+    SB_RETURN_IF_ERROR(Repo().PutEvent(tx_, context_.tenant(), record));
+    ++(created ? context_.run().items_created : context_.run().items_updated);
+    return context_.changes().Publish(
+        tx_, context_.tenant(), created ? "event.created" : "event.updated", record.id.value(),
+        record.connection_id, Json{{"event", EventApiJson(record)}});
+  }
+
+  static void Fill(store::EventRecord& record, const Event& event, const Json& data,
+                   const std::string& hash) {
+    record.version = event.version;
+    record.ical_uid = event.ical_uid;
+    record.series_master_provider_id = event.series_master_provider_id;
+    record.status = std::string(EventStatusName(event.status));
+    record.start_ms.reset();
+    record.end_ms.reset();
+    if (auto span = EventSpan(event); span.ok()) {
+      record.start_ms = span->start_ms;
+      record.end_ms = span->end_ms;
+      // An end before the start (the provider's data) is read as a point in time.
+      if (record.end_ms && *record.end_ms < *record.start_ms) record.end_ms = record.start_ms;
+    }
+    record.provider_updated_at.reset();
+    if (event.updated_ms) {
+      record.provider_updated_at = Timestamp(std::chrono::milliseconds(*event.updated_ms));
+    }
+    record.data = data;
+    record.content_hash = hash;
+  }
+
+  RunContext& context_;
+  store::Transaction& tx_;
+  const CalendarId calendar_;
+  const bool full_;
+  IdGenerator& ids_;
+  int skipped_ = 0;
+};
+
+bool Selected(const Calendar& c) {
+  return !c.deleted && c.access_role != AccessRole::kFreeBusyReader;
+}
+
+}  // namespace
+
+Json CalendarApiJson(const store::CalendarRecord& record) {
+  Json j = record.data;
+  if (!j.is_object()) j = Json::object();
+  j["id"] = record.id.value();
+  j["connection_id"] = record.connection_id.value();
+  j["synced"] = record.selected;
+  j["updated_at"] = FormatRfc3339(record.updated_at);
+  return j;
+}
+
+Json EventApiJson(const store::EventRecord& record) {
+  Json j = record.data;
+  if (!j.is_object()) j = Json::object();
+  j["id"] = record.id.value();
+  j["connection_id"] = record.connection_id.value();
+  j["calendar_id"] = record.calendar_id.value();
+  j["synced_at"] = FormatRfc3339(record.updated_at);
+  return j;
+}
+
+bool CalendarSync::Supports(std::string_view provider) const {
+  return provider == "google" || provider == "microsoft";
+}
+
+Status CalendarSync::OnSucceeded(store::Transaction& tx, RunContext& context) {
+  if (push_ == nullptr) return OkStatus();
+  return push_->RequestEnsureIn(tx, context.tenant(), context.connection().id);
+}
+
+Result<Fetched<bool>> CalendarSync::Step(RunContext& context) {
+  std::unique_ptr<CalendarSource> source =
+      MakeCalendarSource(context.connection().provider, client_, clock_);
+  if (!source) {
+    return Fetched<bool>(
+        ProviderError{ProviderFailure::kBadAnswer, "no calendar sync", std::nullopt});
+  }
+  const Json& checkpoint = context.run().checkpoint;
+  const bool listed =
+      checkpoint.is_object() && checkpoint.contains("phase") && checkpoint["phase"] == "events";
+  if (!listed) return SyncCalendars(context, *source);
+  return SyncEvents(context, *source);
+}
+
+Result<Fetched<bool>> CalendarSync::SyncCalendars(RunContext& context, CalendarSource& source) {
+  context.run().phase = "calendars";
+  Fetched<std::vector<Calendar>> listed =
+      source.ListCalendars(context.tenant(), context.connection().id);
+  if (const ProviderError* e = FailureOf(listed)) return Fetched<bool>(*e);
+  const auto& calendars = std::get<std::vector<Calendar>>(listed);
+  const TenantId& tenant = context.tenant();
+  Json queue = Json::array();
+  SB_RETURN_IF_ERROR(context.Commit([&](store::Transaction& tx) -> Status {
+    queue = Json::array();
+    SB_ASSIGN_OR_RETURN(auto stored, Repo().ListCalendars(tx, tenant, context.connection().id));
+    std::set<std::string> present;
+    for (const Calendar& c : calendars) {
+      if (c.deleted) continue;
+      present.insert(c.provider_id);
+      const Json data = CalendarToJson(c);
+      const store::CalendarRecord* before = nullptr;
+      for (const auto& s : stored) {
+        if (s.provider_id == c.provider_id) before = &s;
+      }
+      store::CalendarRecord record;
+      record.tenant_id = tenant;
+      record.id = before ? before->id : CalendarId(ids_.NewUuid());
+      record.connection_id = context.connection().id;
+      record.provider_id = c.provider_id;
+      record.name = c.name;
+      record.data = data;
+      record.version = c.version;
+      record.selected = Selected(c);
+      record.created_at = before ? before->created_at : clock_.Now();
+      record.updated_at = clock_.Now();
+      const bool changed = !before || before->data != data || before->selected != record.selected;
+      if (changed) {
+        auto stored_record = Repo().UpsertCalendar(tx, tenant, record);
+        // A calendar the store refuses (validated before any statement) is left out.
+        if (!stored_record.ok() && stored_record.status().code() == StatusCode::kInvalidArgument) {
+          continue;
+        }
+        SB_RETURN_IF_ERROR(stored_record.status());
+        record = std::move(*stored_record);
+        SB_RETURN_IF_ERROR(context.changes().Publish(
+            tx, tenant, before ? "calendar.updated" : "calendar.created", record.id.value(),
+            record.connection_id, Json{{"calendar", CalendarApiJson(record)}}));
+      }
+      if (record.selected) {
+        queue.push_back(PendingJson(Pending{c.provider_id, record.id.value(), c.time_zone}));
+      }
+    }
+    for (const auto& s : stored) {
+      if (present.count(s.provider_id) != 0) continue;
+      // Gone at the provider: the calendar and its events go (cascade), and so does its cursor.
+      SB_RETURN_IF_ERROR(Repo().DeleteCalendar(tx, tenant, s.id).status());
+      if (context.state().cursor.contains("calendars") &&
+          context.state().cursor["calendars"].is_object()) {
+        context.state().cursor["calendars"].erase(s.provider_id);
+      }
+      SB_RETURN_IF_ERROR(
+          context.changes().Publish(tx, tenant, "calendar.deleted", s.id.value(), s.connection_id,
+                                    Json{{"calendar",
+                                          {{"id", s.id.value()},
+                                           {"connection_id", s.connection_id.value()},
+                                           {"provider_id", s.provider_id}}}}));
+    }
+    context.run().checkpoint = Json{{"phase", "events"}, {"queue", queue}};
+    return OkStatus();
+  }));
+  return Fetched<bool>(false);
+}
+
+Result<Fetched<bool>> CalendarSync::SyncEvents(RunContext& context, CalendarSource& source) {
+  store::SyncRunRecord& run = context.run();
+  run.phase = "events";
+  Json& checkpoint = run.checkpoint;
+  std::optional<Pending> current;
+  if (checkpoint.contains("current")) current = PendingFrom(checkpoint["current"]);
+  if (!current) {
+    Json& queue = checkpoint["queue"];
+    if (!queue.is_array() || queue.empty()) return Fetched<bool>(true);
+    current = PendingFrom(queue.front());
+    queue.erase(queue.begin());
+    if (!current) return Fetched<bool>(false);  // a malformed entry is skipped
+    current->full = run.full || CursorOf(context.state(), current->provider_id).empty();
+  }
+  Pending& p = *current;
+  Calendar calendar;
+  calendar.provider_id = p.provider_id;
+  calendar.time_zone = p.time_zone;
+  const PagePosition position{p.full ? "" : CursorOf(context.state(), p.provider_id), p.page};
+  Fetched<EventPage> fetched =
+      source.FetchEvents(context.tenant(), context.connection().id, calendar, position);
+  if (const ProviderError* e = FailureOf(fetched)) {
+    if (e->kind != ProviderFailure::kGone || p.restarts >= kMaxRestarts) {
+      return Fetched<bool>(*e);
+    }
+    // The cursor (or a page of the round) was rejected: the calendar again, in full.
+    p.full = true;
+    p.page.clear();
+    ++p.restarts;
+    checkpoint["current"] = PendingJson(p);
+    SB_RETURN_IF_ERROR(context.Commit([](store::Transaction&) { return OkStatus(); }));
+    return Fetched<bool>(false);
+  }
+  const EventPage& page = std::get<EventPage>(fetched);
+  const CalendarId calendar_id(p.uuid);
+  SB_RETURN_IF_ERROR(context.Commit([&](store::Transaction& tx) -> Status {
+    PageApplier applier(context, tx, calendar_id, p.full, ids_);
+    for (const EventChange& change : page.items) SB_RETURN_IF_ERROR(applier.Apply(change));
+    ++run.pages;
+    if (!page.next_page.empty()) {
+      Pending next = p;
+      next.page = page.next_page;
+      checkpoint["current"] = PendingJson(next);
+      return OkStatus();
+    }
+    // The round's last page: what a full round did not see is gone at the provider.
+    if (p.full) {
+      while (true) {
+        SB_ASSIGN_OR_RETURN(auto stale, Repo().ListNotSeenIn(tx, context.tenant(), calendar_id,
+                                                             run.id, kReconcileBatch));
+        for (const auto& e : stale) SB_RETURN_IF_ERROR(applier.Remove(e));
+        if (stale.size() < static_cast<size_t>(kReconcileBatch)) break;
+      }
+    }
+    SetCursor(context.state(), p.provider_id, page.cursor);
+    checkpoint.erase("current");
+    return OkStatus();
+  }));
+  return Fetched<bool>(false);
+}
+
+}  // namespace sb::sync::calendar
