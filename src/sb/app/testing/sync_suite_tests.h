@@ -366,10 +366,80 @@ TYPED_TEST_P(SyncSuite, BadQueriesAreRefused) {
   EXPECT_EQ(this->Call("GET", "/v1/sync-runs/not-a-run", "", this->key_).status, 404);
 }
 
+// Push: a change at the provider reaches the host without asking (a channel per synced
+// calendar, created after the initial run); forged and unknown notifications are refused and
+// change nothing; Graph's handshake is answered; deleting the connection stops the channels.
+TYPED_TEST_P(SyncSuite, PushBringsChangesAndForgeriesAreRefused) {
+  this->Seed(SandboxOrigin::kGoogle, 20);
+  const std::string id = this->Connect(SandboxOrigin::kGoogle);
+  ASSERT_FALSE(id.empty());
+  ASSERT_EQ(this->AwaitInitialRun(id)["status"], "succeeded");
+  // The channel exists once the sandbox has seen the watch call.
+  for (int i = 0;
+       i < 500 && this->SandboxRequests(SandboxOrigin::kGoogle, "/calendar/v3/calendars") <= 0;
+       ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  bool watched = false;
+  for (int i = 0; i < 500 && !watched; ++i) {
+    auto log = this->sandbox_->Requests(SandboxOrigin::kGoogle, "/calendar/v3/calendars");
+    ASSERT_TRUE(log.ok());
+    for (const Json& entry : *log) {
+      if (entry.value("path", "").ends_with("/events/watch")) watched = true;
+    }
+    if (!watched) std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  ASSERT_TRUE(watched) << "no events.watch call after the initial run";
+  std::string cursor = "0";
+  this->Changes(cursor);
+
+  this->Mutate(SandboxOrigin::kGoogle, 2, 0, 0, 21);
+  std::map<std::string, int> changes;
+  for (int i = 0; i < 500 && changes["event.created"] < 2; ++i) {
+    for (const auto& [type, n] : this->Changes(cursor)) changes[type] += n;
+    if (changes["event.created"] < 2) std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  EXPECT_EQ(changes["event.created"], 2) << "the push did not bring the change";
+  EXPECT_EQ(this->StoredEvents(id), this->GoogleEvents(id));
+
+  // Forged and unknown notifications: refused, no run, no change.
+  const std::string push = "/push/google/" + this->tenant_;
+  auto notify = [&](const std::string& channel, const std::string& token) {
+    return this->CallFrom("127.0.0.1", "POST", push, "", "",
+                          {{"X-Goog-Channel-ID", channel},
+                           {"X-Goog-Channel-Token", token},
+                           {"X-Goog-Resource-ID", "r"},
+                           {"X-Goog-Resource-State", "exists"},
+                           {"X-Goog-Message-Number", "99"}});
+  };
+  EXPECT_EQ(notify("01234567-89ab-7def-8123-456789abcdef", "guess").status, 404);
+  EXPECT_EQ(notify("not-a-channel", "guess").status, 400);
+  EXPECT_EQ(this->Call("POST", "/push/google/" + this->tenant_).status, 400);
+  // Graph's handshake, and a notification for no subscription.
+  TestResponse handshake =
+      this->Call("POST", "/push/microsoft/" + this->tenant_ + "?validationToken=abc%20123", "", "");
+  EXPECT_EQ(handshake.status, 200);
+  EXPECT_EQ(handshake.body, "abc 123");
+  TestResponse graph = this->CallFrom(
+      "127.0.0.1", "POST", "/push/microsoft/" + this->tenant_,
+      R"({"value":[{"subscriptionId":"nope","clientState":"x","changeType":"updated"}]})", "",
+      {{"Content-Type", "application/json"}});
+  EXPECT_EQ(graph.status, 404);
+  auto after = this->Changes(cursor);
+  EXPECT_EQ(after["sync.started"], 0) << "a refused notification started a run";
+
+  // Deleting the connection stops its channel at the provider.
+  EXPECT_EQ(this->Call("DELETE", "/v1/connections/" + id, "", this->key_).status, 204);
+  auto log = this->sandbox_->Requests(SandboxOrigin::kGoogle, "/calendar/v3/channels/stop");
+  ASSERT_TRUE(log.ok());
+  EXPECT_GE(log->size(), 1u);
+}
+
 REGISTER_TYPED_TEST_SUITE_P(SyncSuite, InitialSyncStoresTheProvidersEvents,
                             IncrementalSyncBringsOnlyRealChanges,
                             ExpiredSyncTokenResyncsWithoutDuplicates,
                             RevokedGrantPausesUntilReconnect, GraphCalendarSyncs,
-                            OtherTenantsSeeNothing, BadQueriesAreRefused);
+                            OtherTenantsSeeNothing, BadQueriesAreRefused,
+                            PushBringsChangesAndForgeriesAreRefused);
 
 }  // namespace sb::app::testing
