@@ -14,29 +14,15 @@
 #include "sb/store/calendar/calendar_repository.h"
 #include "sb/store/connections/connect_repository.h"
 #include "sb/store/sync/sync_repository.h"
-#include "sb/store/testing/conformance_fixture.h"
+#include "sb/store/testing/connected_fixture.h"
 
 namespace sb::store::testing {
 
 inline constexpr int64_t kDayMs = 86'400'000;
 
 template <typename TestBackend>
-class CalendarConformanceTest : public RepositoryConformanceTest<TestBackend> {
+class CalendarConformanceTest : public ConnectedConformanceTest<TestBackend> {
  protected:
-  ConnectionId PutConnection(const TenantId& tenant) {
-    ConnectionRecord r;
-    r.tenant_id = tenant;
-    r.id = ConnectionId(this->ids_.NewUuid());
-    r.provider = "google";
-    r.end_user_id = "user-1";
-    r.account_subject = "sub-" + r.id.value();
-    r.created_at = this->clock_.Now();
-    r.updated_at = r.created_at;
-    EXPECT_TRUE(
-        this->Call(tenant, [&](Transaction& tx) { return conns_.Insert(tx, tenant, r); }).ok());
-    return r.id;
-  }
-
   CalendarRecord Calendar(const TenantId& tenant, const ConnectionId& connection,
                           std::string provider_id = "primary") {
     CalendarRecord r;
@@ -128,7 +114,6 @@ class CalendarConformanceTest : public RepositoryConformanceTest<TestBackend> {
 
   CalendarRepository cals_;
   SyncRepository sync_;
-  ConnectionRepository conns_;
 };
 
 TYPED_TEST_SUITE_P(CalendarConformanceTest);

@@ -9,6 +9,9 @@
 namespace sb::store {
 namespace {
 
+using internal::ParseAll;
+using internal::ParseFirst;
+
 using internal::CheckTenantScope;
 using internal::Corrupt;
 using internal::IsCleanText;
@@ -167,26 +170,6 @@ Result<EventRecord> ParseEvent(const Row& row, const TenantId& tenant) {
   SB_RETURN_IF_ERROR(ParseEventContent(row, r));
   if (!ValidateEvent(r).ok()) return Corrupt(kEvents);
   return r;
-}
-
-template <typename Record>
-Result<std::vector<Record>> ParseAll(const std::vector<Row>& rows, const TenantId& tenant,
-                                     Result<Record> (*parse)(const Row&, const TenantId&)) {
-  std::vector<Record> out;
-  out.reserve(rows.size());
-  for (const Row& row : rows) {
-    SB_ASSIGN_OR_RETURN(Record r, parse(row, tenant));
-    out.push_back(std::move(r));
-  }
-  return out;
-}
-
-template <typename Record>
-Result<std::optional<Record>> ParseFirst(const std::vector<Row>& rows, const TenantId& tenant,
-                                         Result<Record> (*parse)(const Row&, const TenantId&)) {
-  if (rows.empty()) return std::optional<Record>();
-  SB_ASSIGN_OR_RETURN(Record r, parse(rows.front(), tenant));
-  return std::optional<Record>(std::move(r));
 }
 
 // The event's calendar must exist and belong to the event's connection: the window index is on

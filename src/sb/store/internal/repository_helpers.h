@@ -68,4 +68,25 @@ Result<std::vector<ServiceGrant>> ReadServices(const Row& row, size_t i, std::st
 // Reads column 0 and checks it is `tenant`: the SQL filtered by it, so anything else is a bug.
 Status ReadTenant(const Row& row, const TenantId& tenant, std::string_view table);
 
+// Every row parsed with `parse` (a row that does not parse fails the whole read), or the first.
+template <typename Record>
+Result<std::vector<Record>> ParseAll(const std::vector<Row>& rows, const TenantId& tenant,
+                                     Result<Record> (*parse)(const Row&, const TenantId&)) {
+  std::vector<Record> out;
+  out.reserve(rows.size());
+  for (const Row& row : rows) {
+    SB_ASSIGN_OR_RETURN(Record r, parse(row, tenant));
+    out.push_back(std::move(r));
+  }
+  return out;
+}
+
+template <typename Record>
+Result<std::optional<Record>> ParseFirst(const std::vector<Row>& rows, const TenantId& tenant,
+                                         Result<Record> (*parse)(const Row&, const TenantId&)) {
+  if (rows.empty()) return std::optional<Record>();
+  SB_ASSIGN_OR_RETURN(Record r, parse(rows.front(), tenant));
+  return std::optional<Record>(std::move(r));
+}
+
 }  // namespace sb::store::internal

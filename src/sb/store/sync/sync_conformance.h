@@ -18,39 +18,13 @@
 
 #include "sb/store/connections/connect_repository.h"
 #include "sb/store/sync/sync_repository.h"
-#include "sb/store/testing/conformance_fixture.h"
+#include "sb/store/testing/connected_fixture.h"
 
 namespace sb::store::testing {
 
 template <typename TestBackend>
-class SyncConformanceTest : public RepositoryConformanceTest<TestBackend> {
+class SyncConformanceTest : public ConnectedConformanceTest<TestBackend> {
  protected:
-  void SetUp() override {
-    RepositoryConformanceTest<TestBackend>::SetUp();
-    auto maint = this->backend_.OpenMaintenance();
-    ASSERT_TRUE(maint.ok()) << maint.status().ToString();
-    maint_ = std::move(maint).value();
-  }
-
-  template <typename Fn>
-  auto Maintenance(Fn fn) {
-    return this->CallUnscoped(*maint_, fn);
-  }
-
-  ConnectionId PutConnection(const TenantId& tenant) {
-    ConnectionRecord r;
-    r.tenant_id = tenant;
-    r.id = ConnectionId(this->ids_.NewUuid());
-    r.provider = "google";
-    r.end_user_id = "user-1";
-    r.account_subject = "sub-" + r.id.value();
-    r.created_at = this->clock_.Now();
-    r.updated_at = r.created_at;
-    EXPECT_TRUE(
-        this->Call(tenant, [&](Transaction& tx) { return conns_.Insert(tx, tenant, r); }).ok());
-    return r.id;
-  }
-
   // Every field set to something other than its default.
   SyncStateRecord State(const TenantId& tenant, const ConnectionId& connection,
                         std::string service = "calendar") {
@@ -130,9 +104,7 @@ class SyncConformanceTest : public RepositoryConformanceTest<TestBackend> {
     });
   }
 
-  std::unique_ptr<Database> maint_;
   SyncRepository repo_;
-  ConnectionRepository conns_;
 };
 
 TYPED_TEST_SUITE_P(SyncConformanceTest);

@@ -10,6 +10,9 @@
 namespace sb::store {
 namespace {
 
+using internal::ParseAll;
+using internal::ParseFirst;
+
 using internal::CheckTenantScope;
 using internal::Corrupt;
 using internal::OptionalMicros;
@@ -265,26 +268,6 @@ Result<ChangeRecord> ParseChange(const Row& row, const TenantId& tenant) {
   SB_ASSIGN_OR_RETURN(r.created_at, ReadTimestamp(row, 6, kChanges));
   if (r.seq < 1 || !ValidateChange(r).ok()) return Corrupt(kChanges);
   return r;
-}
-
-template <typename Record>
-Result<std::vector<Record>> ParseAll(const std::vector<Row>& rows, const TenantId& tenant,
-                                     Result<Record> (*parse)(const Row&, const TenantId&)) {
-  std::vector<Record> out;
-  out.reserve(rows.size());
-  for (const Row& row : rows) {
-    SB_ASSIGN_OR_RETURN(Record r, parse(row, tenant));
-    out.push_back(std::move(r));
-  }
-  return out;
-}
-
-template <typename Record>
-Result<std::optional<Record>> ParseFirst(const std::vector<Row>& rows, const TenantId& tenant,
-                                         Result<Record> (*parse)(const Row&, const TenantId&)) {
-  if (rows.empty()) return std::optional<Record>();
-  SB_ASSIGN_OR_RETURN(Record r, parse(rows.front(), tenant));
-  return std::optional<Record>(std::move(r));
 }
 
 }  // namespace
