@@ -157,10 +157,12 @@ Result<Attendee> GraphAttendee(const Json& item, const std::string& organizer_em
   SB_ASSIGN_OR_RETURN(auto address, EmailAddress(item, "attendees"));
   a.email = std::move(address.first);
   a.name = std::move(address.second);
-  SB_ASSIGN_OR_RETURN(const std::string type,
-                      StringMember(item, "type", kMaxIdBytes, "attendees.type"));
-  a.optional = type == "optional";
-  a.resource = type == "resource";
+  // Read through the Result rather than a copy: g++ 12 at -O3 reports a false
+  // maybe-uninitialized on the moved-out string here.
+  const Result<std::string> type = StringMember(item, "type", kMaxIdBytes, "attendees.type");
+  if (!type.ok()) return type.status();
+  a.optional = type.value() == "optional";
+  a.resource = type.value() == "resource";
   SB_ASSIGN_OR_RETURN(const Json* status, ObjectMember(item, "status", "attendees.status"));
   std::string response;
   if (status != nullptr) {
