@@ -395,7 +395,7 @@ jobs::JobResult SyncEngine::Handle(jobs::JobContext& job) {
   }
   if (context.run().outcome == SyncRunOutcome::kQueued) {
     Status begun = Begin(context);
-    if (!begun.ok()) return jobs::JobResult::Retry(begun.ToString());
+    if (!begun.ok()) return LocalFailure(context, begun, job.job().attempts);
   }
   return RunSteps(context, *service, job.job());
 }
@@ -417,7 +417,7 @@ jobs::JobResult SyncEngine::RunSteps(RunContext& context, ServiceSync& service,
   while (true) {
     Result<Fetched<bool>> stepped = service.Step(context);
     // A local failure (the database): the run resumes from its last commit on a retry.
-    if (!stepped.ok()) return jobs::JobResult::Retry(stepped.status().ToString());
+    if (!stepped.ok()) return LocalFailure(context, stepped.status(), job.attempts);
     const Fetched<bool>& step = *stepped;
     if (const ProviderError* error = FailureOf(step)) {
       return OnFailure(context, *error, job.attempts);
@@ -426,6 +426,24 @@ jobs::JobResult SyncEngine::RunSteps(RunContext& context, ServiceSync& service,
     Status finished = Finish(context, SyncRunOutcome::kSucceeded, "", std::nullopt, &service);
     return finished.ok() ? jobs::JobResult::Done() : jobs::JobResult::Retry(finished.ToString());
   }
+}
+
+jobs::JobResult SyncEngine::LocalFailure(RunContext& context, const Status& status, int attempts) {
+  if (attempts < options_.job_max_attempts) return jobs::JobResult::Retry(status.ToString());
+  // The job's last attempt: the run must not stay open, or it would coalesce every later
+  // request into a run that never runs. Its state is reloaded, since the failed commit may
+  // have changed the copy in memory.
+  std::optional<store::SyncStateRecord> state;
+  (void)db_.RunInTenant(
+      context.tenant(), store::TxMode::kReadOnly, [&](store::Transaction& tx) -> Status {
+        SB_ASSIGN_OR_RETURN(state, repo_.GetState(tx, context.tenant(), context.run().connection_id,
+                                                  context.run().service));
+        return OkStatus();
+      });
+  if (state) context.state() = std::move(*state);
+  (void)Finish(context, SyncRunOutcome::kFailed, "local failure: " + status.ToString(),
+               std::nullopt);
+  return jobs::JobResult::Fail(status.ToString());
 }
 
 jobs::JobResult SyncEngine::OnFailure(RunContext& context, const ProviderError& error,

@@ -210,6 +210,8 @@ class SyncEngine {
   Status Finish(RunContext& context, store::SyncRunOutcome outcome, const std::string& error,
                 std::optional<std::string> pause_reason, ServiceSync* service = nullptr);
   jobs::JobResult OnFailure(RunContext& context, const ProviderError& error, int attempts);
+  // A database failure: retried, and on the job's last attempt the run is closed as failed.
+  jobs::JobResult LocalFailure(RunContext& context, const Status& status, int attempts);
   Status Audit(store::Transaction& tx, const TenantId& tenant, std::string_view action,
                const store::SyncRunRecord& run, audit::Outcome outcome, const std::string& detail);
   void CountRun(const store::ConnectionRecord& connection, const store::SyncRunRecord& run);

@@ -178,6 +178,12 @@ Result<int> CalendarPush::RequestRenewals() {
         SB_ASSIGN_OR_RETURN(due, repo_.MaintenanceListExpiring(tx, before, options_.renew_batch));
         return OkStatus();
       }));
+  // The inbox only has to remember notifications as long as a provider may redeliver them.
+  SB_RETURN_IF_ERROR(maintenance_.RunUnscoped([&](store::Transaction& tx) -> Status {
+    return repo_
+        .MaintenancePruneInbox(tx, clock_.Now() - duration_cast<microseconds>(options_.inbox_ttl))
+        .status();
+  }));
   int queued = 0;
   for (const auto& [tenant, connection] : due) {
     Status s = db_.RunInTenant(tenant, [&](store::Transaction& tx) -> Status {

@@ -54,6 +54,7 @@ struct PushOptions {
   std::chrono::seconds renew_margin{6 * 3'600};  // renew channels expiring within this
   std::chrono::milliseconds renew_poll{60'000};  // the renewal scheduler's pass interval
   int renew_batch = 200;
+  std::chrono::hours inbox_ttl{7 * 24};  // notifications remembered this long (duplicates)
 };
 
 struct PushDeps {
