@@ -147,6 +147,11 @@ SyncEngine::SyncEngine(SyncEngineDeps deps, SyncOptions options)
     run_seconds_ = &deps.metrics->AddHistogram(
         "sb_sync_run_duration_seconds", "Duration of finished sync runs.", {"provider", "service"},
         {0.1, 0.5, 1, 5, 15, 60, 300, 1800});
+    lag_seconds_ = &deps.metrics->AddHistogram(
+        "sb_sync_lag_seconds",
+        "Sync lag: from the oldest request a successful run serves (push, schedule, by hand) "
+        "to its changes being stored and published.",
+        {"provider", "service"}, {0.05, 0.1, 0.25, 0.5, 1, 5, 30, 120, 600, 3600});
   }
   if (options_.interval.count() > 0) {
     scheduler_ = std::make_unique<Periodic>(options_.scheduler_poll, [this] {
@@ -548,6 +553,10 @@ void SyncEngine::CountRun(const store::ConnectionRecord& connection,
   if (run.started_at && run.finished_at) {
     const double seconds = static_cast<double>((*run.finished_at - *run.started_at).count()) / 1e6;
     run_seconds_->WithLabels({connection.provider, run.service}).Observe(seconds);
+  }
+  if (run.outcome == SyncRunOutcome::kSucceeded && run.finished_at) {
+    const double lag = static_cast<double>((*run.finished_at - run.created_at).count()) / 1e6;
+    lag_seconds_->WithLabels({connection.provider, run.service}).Observe(lag);
   }
 }
 

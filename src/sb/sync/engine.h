@@ -232,6 +232,7 @@ class SyncEngine {
   metrics::CounterFamily* runs_total_ = nullptr;
   metrics::CounterFamily* items_total_ = nullptr;
   metrics::HistogramFamily* run_seconds_ = nullptr;
+  metrics::HistogramFamily* lag_seconds_ = nullptr;
   std::unique_ptr<Periodic> scheduler_;
 };
 

@@ -6,9 +6,11 @@
 
 #include <chrono>
 #include <map>
+#include <mutex>
 #include <set>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include <gtest/gtest.h>
 
@@ -158,6 +160,31 @@ class SyncSuite : public ConnectSuite<Backend> {
       if (!body.value("has_more", false)) break;
     }
     return out;
+  }
+
+  // True once the sandbox has seen Switchboard's events.watch call (the push channel exists).
+  bool AwaitGoogleWatch() {
+    for (int i = 0; i < 500; ++i) {
+      auto log = this->sandbox_->Requests(SandboxOrigin::kGoogle, "/calendar/v3/calendars");
+      EXPECT_TRUE(log.ok());
+      if (!log.ok()) return false;
+      for (const Json& entry : *log) {
+        if (entry.value("path", "").ends_with("/events/watch")) return true;
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+    return false;
+  }
+
+  // Reads the change feed after `cursor` until `n` changes of `type` have come (or 10 s passed);
+  // returns the counts by type seen meanwhile.
+  std::map<std::string, int> AwaitChanges(std::string& cursor, const std::string& type, int n) {
+    std::map<std::string, int> seen;
+    for (int i = 0; i < 500 && seen[type] < n; ++i) {
+      for (const auto& [t, count] : Changes(cursor)) seen[t] += count;
+      if (seen[type] < n) std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+    return seen;
   }
 };
 
@@ -374,31 +401,12 @@ TYPED_TEST_P(SyncSuite, PushBringsChangesAndForgeriesAreRefused) {
   const std::string id = this->Connect(SandboxOrigin::kGoogle);
   ASSERT_FALSE(id.empty());
   ASSERT_EQ(this->AwaitInitialRun(id)["status"], "succeeded");
-  // The channel exists once the sandbox has seen the watch call.
-  for (int i = 0;
-       i < 500 && this->SandboxRequests(SandboxOrigin::kGoogle, "/calendar/v3/calendars") <= 0;
-       ++i) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(20));
-  }
-  bool watched = false;
-  for (int i = 0; i < 500 && !watched; ++i) {
-    auto log = this->sandbox_->Requests(SandboxOrigin::kGoogle, "/calendar/v3/calendars");
-    ASSERT_TRUE(log.ok());
-    for (const Json& entry : *log) {
-      if (entry.value("path", "").ends_with("/events/watch")) watched = true;
-    }
-    if (!watched) std::this_thread::sleep_for(std::chrono::milliseconds(20));
-  }
-  ASSERT_TRUE(watched) << "no events.watch call after the initial run";
+  ASSERT_TRUE(this->AwaitGoogleWatch()) << "no events.watch call after the initial run";
   std::string cursor = "0";
   this->Changes(cursor);
 
   this->Mutate(SandboxOrigin::kGoogle, 2, 0, 0, 21);
-  std::map<std::string, int> changes;
-  for (int i = 0; i < 500 && changes["event.created"] < 2; ++i) {
-    for (const auto& [type, n] : this->Changes(cursor)) changes[type] += n;
-    if (changes["event.created"] < 2) std::this_thread::sleep_for(std::chrono::milliseconds(20));
-  }
+  std::map<std::string, int> changes = this->AwaitChanges(cursor, "event.created", 2);
   EXPECT_EQ(changes["event.created"], 2) << "the push did not bring the change";
   EXPECT_EQ(this->StoredEvents(id), this->GoogleEvents(id));
 
@@ -435,11 +443,83 @@ TYPED_TEST_P(SyncSuite, PushBringsChangesAndForgeriesAreRefused) {
   EXPECT_GE(log->size(), 1u);
 }
 
+// Every notification delivered twice (the sandbox duplicates each push): the change is
+// published once, in the feed and as one signed Standard Webhook per change, and a duplicate
+// that finds nothing new publishes nothing.
+TYPED_TEST_P(SyncSuite, DuplicatedPushesPublishEachChangeOnce) {
+  std::mutex mu;
+  std::vector<net::testing::ServedRequest> received;
+  net::testing::LoopbackHttpServer receiver([&](const net::testing::ServedRequest& r) {
+    std::lock_guard lock(mu);
+    received.push_back(r);
+    return net::testing::ServedResponse{204, {}, "", false, ""};
+  });
+  ASSERT_TRUE(receiver.Start().ok());
+  TestResponse endpoint = this->Call(
+      "POST", "/v1/webhook-endpoints",
+      Json{{"url", receiver.Url("/hooks")}, {"event_types", {"event.created"}}}.dump(), this->key_);
+  ASSERT_EQ(endpoint.status, 201) << endpoint.body;
+  const std::string secret = endpoint.JsonBody()["secret"];
+
+  this->Seed(SandboxOrigin::kGoogle, 10);
+  const std::string id = this->Connect(SandboxOrigin::kGoogle);
+  ASSERT_FALSE(id.empty());
+  ASSERT_EQ(this->AwaitInitialRun(id)["status"], "succeeded");
+  ASSERT_TRUE(this->AwaitGoogleWatch());
+  ASSERT_TRUE(
+      this->sandbox_->PutSettings(SandboxOrigin::kGoogle, Json{{"push_duplicate", true}}).ok());
+  std::string cursor = "0";
+  const int initial = this->Changes(cursor)["event.created"];
+  ASSERT_GT(initial, 0);
+
+  for (uint64_t round = 0; round < 3; ++round) {
+    this->Mutate(SandboxOrigin::kGoogle, 2, 0, 0, 40 + round);
+    EXPECT_EQ(this->AwaitChanges(cursor, "event.created", 2)["event.created"], 2);
+  }
+  // The sandbox did send each notification twice, and Switchboard saw the repeats.
+  const std::string metrics = this->Metrics().body;
+  const std::string line =
+      "sb_push_notifications_total{provider=\"google\",verdict=\"duplicate\"} ";
+  const size_t at = metrics.find(line);
+  ASSERT_NE(at, std::string::npos) << metrics;
+  EXPECT_GE(std::stod(metrics.substr(at + line.size())), 3.0);
+  EXPECT_NE(metrics.find("sb_sync_lag_seconds_count{"), std::string::npos) << metrics;
+  // Let any straggling duplicate run finish, then nothing more may have been published.
+  Json last = this->SyncNow(id);
+  EXPECT_EQ(last["items"]["created"], 0) << last;
+  EXPECT_EQ(this->Changes(cursor)["event.created"], 0);
+  EXPECT_EQ(this->StoredEvents(id), this->GoogleEvents(id));
+
+  // One delivery per change, each verifiable with the endpoint's secret.
+  const size_t expected = static_cast<size_t>(initial + 6);
+  auto count = [&] {
+    std::lock_guard lock(mu);
+    return received.size();
+  };
+  for (int i = 0; i < 400 && count() < expected; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(25));
+  }
+  std::lock_guard lock(mu);
+  EXPECT_EQ(received.size(), expected);
+  std::set<int64_t> seqs;
+  for (const auto& r : received) {
+    const Status verified = webhooks::Verify(
+        {secret}, r.Header("webhook-id").value_or(""), r.Header("webhook-timestamp").value_or(""),
+        r.Header("webhook-signature").value_or(""), r.body, this->clock_.Now());
+    EXPECT_TRUE(verified.ok()) << verified.ToString();
+    const Json body = Json::parse(r.body);
+    EXPECT_EQ(body["type"], "event.created");
+    seqs.insert(body["data"].value("change_seq", int64_t{0}));
+  }
+  EXPECT_EQ(seqs.size(), expected) << "a change was delivered twice";
+}
+
 REGISTER_TYPED_TEST_SUITE_P(SyncSuite, InitialSyncStoresTheProvidersEvents,
                             IncrementalSyncBringsOnlyRealChanges,
                             ExpiredSyncTokenResyncsWithoutDuplicates,
                             RevokedGrantPausesUntilReconnect, GraphCalendarSyncs,
                             OtherTenantsSeeNothing, BadQueriesAreRefused,
-                            PushBringsChangesAndForgeriesAreRefused);
+                            PushBringsChangesAndForgeriesAreRefused,
+                            DuplicatedPushesPublishEachChangeOnce);
 
 }  // namespace sb::app::testing
