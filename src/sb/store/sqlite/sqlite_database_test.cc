@@ -39,6 +39,7 @@ TEST(SqliteDatabase, UsesWalAndForeignKeys) {
   ASSERT_TRUE(db.ok()) << db.status().ToString();
   EXPECT_EQ(QueryText(**db, "PRAGMA journal_mode"), "wal");
   EXPECT_EQ(QueryText(**db, "PRAGMA foreign_keys"), "1");
+  EXPECT_EQ(QueryText(**db, "PRAGMA temp_store"), "2");  // MEMORY
 }
 
 TEST(SqliteDatabase, BindsDollarPlaceholdersByNumber) {
