@@ -26,6 +26,8 @@
 #include <thread>
 #include <vector>
 
+#include "bench_support.h"
+
 #include "sb/app/server_app.h"
 #include "sb/app/testing/sandbox_process.h"
 #include "sb/app/testing/test_http_client.h"
@@ -43,24 +45,8 @@ namespace {
 
 using sb::Json;
 using sb::app::testing::SandboxOrigin;
+using namespace sb::bench;  // Die, Must, Seconds, the client and return URL
 using SteadyClock = std::chrono::steady_clock;
-
-constexpr char kClientId[] = "bench.apps.googleusercontent.com";
-constexpr char kSecret[] = "bench-client-secret";
-constexpr char kReturnUrl[] = "https://app.example/done";
-
-[[noreturn]] void Die(const std::string& what) {
-  std::fprintf(stderr, "connect_bench: %s\n", what.c_str());
-  std::exit(1);
-}
-
-template <typename T>
-T Must(sb::Result<T> r, const char* what) {
-  if (!r.ok()) Die(std::string(what) + ": " + r.status().ToString());
-  return std::move(*r);
-}
-
-double Seconds(SteadyClock::duration d) { return std::chrono::duration<double>(d).count(); }
 
 // Runs `body(thread, i)` on `threads` threads until `seconds` pass; returns successes/s.
 double RunFor(int threads, double seconds, const std::function<bool(int, int64_t)>& body,
@@ -127,21 +113,9 @@ int main(int argc, char** argv) {
   }
   auto app = Must(sb::app::ServerApp::Create(config, clock, random), "server");
   const uint16_t port = Must(app->Start(), "listen");
-  sb::audit::Context ctx;
-  ctx.actor.kind = sb::audit::ActorKind::kCli;
-  ctx.actor.id = "bench";
-  const auto tenant = Must(app->tenants().Create(ctx, "bench"), "tenant");
-  Must(app->tenants().Update(ctx, tenant.id, {.return_url_origins = {{"https://app.example"}}}),
-       "return_url_origins");
-  const std::string key =
-      Must(app->api_keys().Create(ctx, tenant.id, "bench",
-                                  {sb::tenancy::Scope::kRead, sb::tenancy::Scope::kWrite}),
-           "api key")
-          .plaintext;
+  const sb::bench::BenchTenant tenant = sb::bench::CreateTenant(*app, port);
+  const std::string& key = tenant.key;
   sb::app::testing::TestHttpClient api(port);
-  auto put = api.Send("PUT", "/v1/integrations/google",
-                      Json{{"client_id", kClientId}, {"client_secret", kSecret}}.dump(), key);
-  if (put.status != 201) Die("integration: " + put.body);
 
   // Accounts for the flows (each flow connects one; later rounds reconnect).
   constexpr int kFlowAccounts = 500;
@@ -204,17 +178,7 @@ int main(int argc, char** argv) {
     for (const auto& [n, v] : *query) {
       if (n == "code") code = v;
     }
-    sb::net::HttpRequest request;
-    request.method = "POST";
-    request.url = sandbox->google_url() + "/token";
-    request.headers = {{"Content-Type", "application/x-www-form-urlencoded"}};
-    request.body = sb::FormEncode({{"grant_type", "authorization_code"},
-                                   {"code", code},
-                                   {"redirect_uri", redirect},
-                                   {"client_id", kClientId},
-                                   {"client_secret", kSecret},
-                                   {"code_verifier", pkce.verifier}});
-    auto response = curl.Send(request);
+    auto response = ExchangeCode(curl, sandbox->google_url(), code, redirect, pkce.verifier);
     return response.ok() && response->status == 200;
   };
   int64_t flow_failures = 0;

@@ -24,6 +24,7 @@
 #include <utility>
 #include <vector>
 
+#include "bench_support.h"
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
@@ -41,22 +42,10 @@ namespace {
 
 using sb::Json;
 using sb::app::testing::SandboxOrigin;
+using namespace sb::bench;  // Die, Must, Seconds, the client and return URL
 using SteadyClock = std::chrono::steady_clock;
 
-constexpr char kClientId[] = "bench.apps.googleusercontent.com";
-constexpr char kSecret[] = "bench-client-secret";
 constexpr char kPath[] = "/calendar/v3/users/me/calendarList";
-
-[[noreturn]] void Die(const std::string& what) {
-  std::fprintf(stderr, "proxy_bench: %s\n", what.c_str());
-  std::exit(1);
-}
-
-template <typename T>
-T Must(sb::Result<T> r, const char* what) {
-  if (!r.ok()) Die(std::string(what) + ": " + r.status().ToString());
-  return std::move(*r);
-}
 
 struct Latencies {
   std::vector<double> us;
@@ -190,19 +179,9 @@ int main(int argc, char** argv) {
   }
   auto app = Must(sb::app::ServerApp::Create(config, clock, random), "server");
   const uint16_t port = Must(app->Start(), "listen");
-  sb::audit::Context ctx;
-  ctx.actor.kind = sb::audit::ActorKind::kCli;
-  ctx.actor.id = "bench";
-  const auto tenant = Must(app->tenants().Create(ctx, "bench"), "tenant");
-  const std::string key =
-      Must(app->api_keys().Create(ctx, tenant.id, "bench",
-                                  {sb::tenancy::Scope::kRead, sb::tenancy::Scope::kWrite}),
-           "api key")
-          .plaintext;
+  const sb::bench::BenchTenant tenant = sb::bench::CreateTenant(*app, port);
+  const std::string& key = tenant.key;
   sb::app::testing::TestHttpClient api(port);
-  auto put = api.Send("PUT", "/v1/integrations/google",
-                      Json{{"client_id", kClientId}, {"client_secret", kSecret}}.dump(), key);
-  if (put.status != 201) Die("integration: " + put.body);
 
   // One connection with a real sandbox grant, stored the way the connect flow stores it.
   auto account = Must(

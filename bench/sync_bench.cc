@@ -19,6 +19,8 @@
 #include <string>
 #include <thread>
 
+#include "bench_support.h"
+
 #include "sb/app/server_app.h"
 #include "sb/app/testing/sandbox_process.h"
 #include "sb/app/testing/test_http_client.h"
@@ -35,25 +37,10 @@ namespace {
 
 using sb::Json;
 using sb::app::testing::SandboxOrigin;
+using namespace sb::bench;  // Die, Must, Seconds, the client and return URL
 using SteadyClock = std::chrono::steady_clock;
 
-constexpr char kClientId[] = "bench.apps.googleusercontent.com";
-constexpr char kSecret[] = "bench-client-secret";
-constexpr char kReturnUrl[] = "https://app.example/done";
 constexpr char kEmail[] = "sync-bench@example.com";
-
-[[noreturn]] void Die(const std::string& what) {
-  std::fprintf(stderr, "sync_bench: %s\n", what.c_str());
-  std::exit(1);
-}
-
-template <typename T>
-T Must(sb::Result<T> r, const char* what) {
-  if (!r.ok()) Die(std::string(what) + ": " + r.status().ToString());
-  return std::move(*r);
-}
-
-double Seconds(SteadyClock::duration d) { return std::chrono::duration<double>(d).count(); }
 
 // A field of /proc/self/status in KiB (VmRSS, VmHWM).
 long StatusKiB(const std::string& field) {
@@ -90,17 +77,8 @@ std::string AccessToken(sb::app::testing::SandboxProcess& sandbox, sb::net::Http
   for (const auto& [n, v] : Must(sb::net::testing::ParseQuery(stopped.url), "redirect")) {
     if (n == "code") code = v;
   }
-  sb::net::HttpRequest request;
-  request.method = "POST";
-  request.url = sandbox.google_url() + "/token";
-  request.headers = {{"Content-Type", "application/x-www-form-urlencoded"}};
-  request.body = sb::FormEncode({{"grant_type", "authorization_code"},
-                                 {"code", code},
-                                 {"redirect_uri", redirect},
-                                 {"client_id", kClientId},
-                                 {"client_secret", kSecret},
-                                 {"code_verifier", pkce.verifier}});
-  auto response = Must(http.Send(request), "token");
+  auto response =
+      Must(ExchangeCode(http, sandbox.google_url(), code, redirect, pkce.verifier), "token");
   if (response.status != 200) Die("token: " + response.body);
   return Json::parse(response.body).value("access_token", "");
 }
@@ -187,26 +165,11 @@ int main(int argc, char** argv) {
   sb::SystemRandom random;
   auto app = Must(sb::app::ServerApp::Create(config, clock, random), "server");
   const uint16_t port = Must(app->Start(), "listen");
-  sb::audit::Context ctx;
-  ctx.actor.kind = sb::audit::ActorKind::kCli;
-  ctx.actor.id = "bench";
-  const auto tenant = Must(app->tenants().Create(ctx, "bench"), "tenant");
-  Must(app->tenants().Update(ctx, tenant.id, {.return_url_origins = {{"https://app.example"}}}),
-       "return_url_origins");
   const std::string key =
-      Must(app->api_keys().Create(ctx, tenant.id, "bench",
-                                  {sb::tenancy::Scope::kRead, sb::tenancy::Scope::kWrite}),
-           "api key")
-          .plaintext;
+      sb::bench::CreateTenant(*app, port,
+                              Json::array({{{"service", "calendar"}, {"access", "read_write"}}}))
+          .key;
   sb::app::testing::TestHttpClient api(port);
-  auto put = api.Send(
-      "PUT", "/v1/integrations/google",
-      Json{{"client_id", kClientId},
-           {"client_secret", kSecret},
-           {"services", Json::array({{{"service", "calendar"}, {"access", "read_write"}}})}}
-          .dump(),
-      key);
-  if (put.status != 201) Die("integration: " + put.body);
 
   // Connect the seeded account through the hosted page.
   auto session = api.Send(

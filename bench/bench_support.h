@@ -1,0 +1,85 @@
+// Helpers shared by the bench programs that run Switchboard in process against the sandbox:
+// fail loudly, unwrap results, time, and set up the tenant every bench works in.
+#pragma once
+
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <string>
+
+#include <errno.h>
+
+#include "sb/app/server_app.h"
+#include "sb/app/testing/test_http_client.h"
+#include "sb/base/encoding.h"
+#include "sb/base/json.h"
+#include "sb/net/http_client.h"
+
+namespace sb::bench {
+
+// The OAuth client every bench registers at the sandbox, and the host app's return URL.
+inline constexpr char kClientId[] = "bench.apps.googleusercontent.com";
+inline constexpr char kSecret[] = "bench-client-secret";
+inline constexpr char kReturnUrl[] = "https://app.example/done";
+
+[[noreturn]] inline void Die(const std::string& what) {
+  std::fprintf(stderr, "%s: %s\n", program_invocation_short_name, what.c_str());
+  std::exit(1);
+}
+
+template <typename T>
+T Must(Result<T> r, const char* what) {
+  if (!r.ok()) Die(std::string(what) + ": " + r.status().ToString());
+  return std::move(*r);
+}
+
+inline double Seconds(std::chrono::steady_clock::duration d) {
+  return std::chrono::duration<double>(d).count();
+}
+
+struct BenchTenant {
+  TenantId id;
+  std::string key;  // read and write
+};
+
+// Tenant "bench" (return URLs on https://app.example), a read/write API key, and its Google
+// integration with the bench client (and `services` when not null).
+inline BenchTenant CreateTenant(app::ServerApp& app, uint16_t port,
+                                const Json& services = nullptr) {
+  audit::Context ctx;
+  ctx.actor.kind = audit::ActorKind::kCli;
+  ctx.actor.id = "bench";
+  BenchTenant t;
+  t.id = Must(app.tenants().Create(ctx, "bench"), "tenant").id;
+  Must(app.tenants().Update(ctx, t.id, {.return_url_origins = {{"https://app.example"}}}),
+       "return_url_origins");
+  t.key = Must(app.api_keys().Create(ctx, t.id, "bench",
+                                     {tenancy::Scope::kRead, tenancy::Scope::kWrite}),
+               "api key")
+              .plaintext;
+  Json integration{{"client_id", kClientId}, {"client_secret", kSecret}};
+  if (!services.is_null()) integration["services"] = services;
+  app::testing::TestHttpClient api(port);
+  auto put = api.Send("PUT", "/v1/integrations/google", integration.dump(), t.key);
+  if (put.status != 201) Die("integration: " + put.body);
+  return t;
+}
+
+// The code exchange (authorization_code with PKCE, the bench client) at the Google sandbox.
+inline Result<net::HttpResponse> ExchangeCode(net::HttpClient& http, const std::string& google_url,
+                                              const std::string& code, const std::string& redirect,
+                                              const std::string& verifier) {
+  net::HttpRequest request;
+  request.method = "POST";
+  request.url = google_url + "/token";
+  request.headers = {{"Content-Type", "application/x-www-form-urlencoded"}};
+  request.body = FormEncode({{"grant_type", "authorization_code"},
+                             {"code", code},
+                             {"redirect_uri", redirect},
+                             {"client_id", kClientId},
+                             {"client_secret", kSecret},
+                             {"code_verifier", verifier}});
+  return http.Send(request);
+}
+
+}  // namespace sb::bench
