@@ -16,6 +16,7 @@
 
 #include "sb/app/testing/connect_suite_tests.h"
 #include "sb/base/time_format.h"
+#include "sb/store/sync/push_repository.h"
 
 namespace sb::app::testing {
 
@@ -433,6 +434,32 @@ TYPED_TEST_P(SyncSuite, PushBringsChangesAndForgeriesAreRefused) {
       R"({"value":[{"subscriptionId":"nope","clientState":"x","changeType":"updated"}]})", "",
       {{"Content-Type", "application/json"}});
   EXPECT_EQ(graph.status, 404);
+  // The real channel: without its token it is a forgery; at another tenant's endpoint it does
+  // not exist.
+  std::vector<store::PushChannelRecord> channels;
+  const TenantId tenant(this->tenant_);
+  ASSERT_TRUE(this->app_->database()
+                  .RunInTenant(tenant, store::TxMode::kReadOnly,
+                               [&](store::Transaction& tx) -> Status {
+                                 SB_ASSIGN_OR_RETURN(channels,
+                                                     store::PushRepository().ListForConnection(
+                                                         tx, tenant, ConnectionId(id)));
+                                 return OkStatus();
+                               })
+                  .ok());
+  ASSERT_FALSE(channels.empty());
+  const store::PushChannelRecord& channel = channels.back();
+  auto replay = [&](const std::string& at, const std::string& token) {
+    return this->CallFrom("127.0.0.1", "POST", "/push/google/" + at, "", "",
+                          {{"X-Goog-Channel-ID", channel.external_id},
+                           {"X-Goog-Channel-Token", token},
+                           {"X-Goog-Resource-ID", channel.resource_id},
+                           {"X-Goog-Resource-State", "exists"},
+                           {"X-Goog-Message-Number", "100000"}});
+  };
+  EXPECT_EQ(replay(this->tenant_, "not-the-token").status, 403);
+  auto [other, other_key] = this->NewTenantWithKey(R"(["read","write"])");
+  EXPECT_EQ(replay(other, "not-the-token").status, 404);
   auto after = this->Changes(cursor);
   EXPECT_EQ(after["sync.started"], 0) << "a refused notification started a run";
 
