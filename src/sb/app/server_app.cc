@@ -327,6 +327,8 @@ struct ServerApp::Parts {
                         [this](jobs::JobContext& job) { return calendar_push.HandleEnsure(job); });
     job_runner.Register(sync::kSyncJob,
                         [this](jobs::JobContext& job) { return sync_engine.Handle(job); });
+    job_runner.Register(sync::kSyncFollowUpJob,
+                        [this](jobs::JobContext& job) { return sync_engine.HandleFollowUp(job); });
     connection_events.SetSync(&sync_engine);
     if (c.health.check_interval.count() > 0) {
       health_scheduler = std::make_unique<connections::HealthScheduler>(

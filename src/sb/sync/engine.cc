@@ -194,7 +194,14 @@ Result<std::optional<store::SyncRunRecord>> SyncEngine::RequestRunIn(
   using Out = std::optional<store::SyncRunRecord>;
   if (Find(service, record.provider) == nullptr || !Granted(record, service)) return Out();
   SB_ASSIGN_OR_RETURN(auto open, repo_.FindOpenRun(tx, tenant, record.id, service));
-  if (open) return open;  // coalesced
+  if (open) {
+    // A queued run will see this request's changes. A running one may have read past them
+    // already: a follow-up asks for one more run once it has finished.
+    if (open->outcome == SyncRunOutcome::kRunning) {
+      SB_RETURN_IF_ERROR(RequestFollowUp(tx, tenant, record.id, service, trigger));
+    }
+    return open;  // coalesced
+  }
   const Timestamp now = clock_.Now();
   SB_ASSIGN_OR_RETURN(auto existing, repo_.GetState(tx, tenant, record.id, service));
   store::SyncStateRecord state;
@@ -237,6 +244,45 @@ Result<std::optional<store::SyncRunRecord>> SyncEngine::RequestRunIn(
                            std::string(store::SyncTriggerName(trigger))));
   (void)ctx;
   return Out(std::move(run));
+}
+
+Status SyncEngine::RequestFollowUp(store::Transaction& tx, const TenantId& tenant,
+                                   const ConnectionId& connection, std::string_view service,
+                                   SyncTrigger trigger) {
+  jobs::JobSpec spec;
+  spec.kind = kSyncFollowUpJob;
+  spec.payload = Json{{"connection_id", connection.value()},
+                      {"service", service},
+                      {"trigger", store::SyncTriggerName(trigger)}};
+  // One pending follow-up per connection and service, and it waits for the running run: the
+  // same concurrency key as the run's job.
+  spec.dedupe_key = connection.value() + ":" + std::string(service);
+  spec.concurrency_key = "sync:" + connection.value() + ":" + std::string(service);
+  spec.concurrency_limit = 1;
+  spec.max_attempts = options_.job_max_attempts;
+  return jobs::Enqueue(tx, tenant, spec, clock_, ids_).status();
+}
+
+jobs::JobResult SyncEngine::HandleFollowUp(jobs::JobContext& job) {
+  const Json& p = job.job().payload;
+  const auto text = [&](const char* key) {
+    return p.is_object() && p.contains(key) && p[key].is_string() ? p[key].get<std::string>()
+                                                                  : std::string();
+  };
+  const std::string connection = text("connection_id");
+  const std::optional<SyncTrigger> trigger = store::ParseSyncTrigger(text("trigger"));
+  if (!IsCanonicalUuid(connection) || !trigger || text("service").empty()) {
+    return jobs::JobResult::Fail("malformed job payload");
+  }
+  auto run = RequestRun(job.job().tenant_id, ConnectionId(connection), text("service"), *trigger,
+                        SyncAuditContext());
+  if (run.ok()) return jobs::JobResult::Done();
+  // Gone, no longer granted, or paused meanwhile: nothing to follow up.
+  const StatusCode code = run.status().code();
+  if (code == StatusCode::kNotFound || code == StatusCode::kFailedPrecondition) {
+    return jobs::JobResult::Done();
+  }
+  return jobs::JobResult::Retry(run.status().ToString());
 }
 
 Result<store::SyncRunRecord> SyncEngine::RequestRun(const TenantId& tenant,

@@ -50,6 +50,8 @@
 namespace sb::sync {
 
 inline constexpr char kSyncJob[] = "sync.run";
+// A request that found a run already running: one more run after it (HandleFollowUp).
+inline constexpr char kSyncFollowUpJob[] = "sync.follow_up";
 
 // Runs `fn` in a read-write transaction of `tenant`, again when it lost a race for the open run
 // of a connection's service (ALREADY_EXISTS from RequestRunIn): the retry coalesces.
@@ -191,6 +193,8 @@ class SyncEngine {
 
   // The job handler of kSyncJob.
   jobs::JobResult Handle(jobs::JobContext& job);
+  // The job handler of kSyncFollowUpJob: requests a run (queued behind nothing by then).
+  jobs::JobResult HandleFollowUp(jobs::JobContext& job);
 
   // Connection events (installed in front of the webhooks outbox by the app, inside the
   // change's transaction): a new connection gets its initial runs; a connection that is
@@ -204,6 +208,9 @@ class SyncEngine {
   void Stop();
 
  private:
+  Status RequestFollowUp(store::Transaction& tx, const TenantId& tenant,
+                         const ConnectionId& connection, std::string_view service,
+                         store::SyncTrigger trigger);
   ServiceSync* Find(std::string_view service, std::string_view provider) const;
   jobs::JobResult RunSteps(RunContext& context, ServiceSync& service, const store::JobRecord& job);
   Status Begin(RunContext& context);

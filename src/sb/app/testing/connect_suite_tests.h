@@ -57,6 +57,9 @@ class ConnectSuite : public ApiSuite<Backend> {
     // Sync calls providers on its own: only the sync suite (SyncSuite) syncs on connect, so that
     // the connect tests' request and token counts stay exact.
     this->config_.sync.on_connect = SyncOnConnect();
+    if (test_name.find("ScheduledSync") != std::string::npos) {
+      this->config_.sync.scheduler_interval = std::chrono::milliseconds(50);
+    }
     if (test_name.find("ConnectionQuota") != std::string::npos) {
       this->config_.quotas.connections = 1;
     }
