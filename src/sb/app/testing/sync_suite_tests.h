@@ -177,6 +177,18 @@ class SyncSuite : public ConnectSuite<Backend> {
     return false;
   }
 
+  // A Google account seeded with `events`, connected, its initial run succeeded and its push
+  // channel open; the connection id ("" after a failure).
+  std::string ConnectWatched(int events) {
+    Seed(SandboxOrigin::kGoogle, events);
+    const std::string id = Connect(SandboxOrigin::kGoogle);
+    if (id.empty()) return "";
+    const Json run = AwaitInitialRun(id);
+    EXPECT_EQ(run["status"], "succeeded") << run;
+    EXPECT_TRUE(AwaitGoogleWatch()) << "no events.watch call after the initial run";
+    return run["status"] == "succeeded" ? id : "";
+  }
+
   // True once the stored events equal the provider's (within 10 s).
   bool AwaitInStep(const std::string& connection) {
     for (int i = 0; i < 100; ++i) {
@@ -410,11 +422,8 @@ TYPED_TEST_P(SyncSuite, BadQueriesAreRefused) {
 // calendar, created after the initial run); forged and unknown notifications are refused and
 // change nothing; Graph's handshake is answered; deleting the connection stops the channels.
 TYPED_TEST_P(SyncSuite, PushBringsChangesAndForgeriesAreRefused) {
-  this->Seed(SandboxOrigin::kGoogle, 20);
-  const std::string id = this->Connect(SandboxOrigin::kGoogle);
+  const std::string id = this->ConnectWatched(20);
   ASSERT_FALSE(id.empty());
-  ASSERT_EQ(this->AwaitInitialRun(id)["status"], "succeeded");
-  ASSERT_TRUE(this->AwaitGoogleWatch()) << "no events.watch call after the initial run";
   std::string cursor = "0";
   this->Changes(cursor);
 
@@ -500,11 +509,8 @@ TYPED_TEST_P(SyncSuite, DuplicatedPushesPublishEachChangeOnce) {
   ASSERT_EQ(endpoint.status, 201) << endpoint.body;
   const std::string secret = endpoint.JsonBody()["secret"];
 
-  this->Seed(SandboxOrigin::kGoogle, 10);
-  const std::string id = this->Connect(SandboxOrigin::kGoogle);
+  const std::string id = this->ConnectWatched(10);
   ASSERT_FALSE(id.empty());
-  ASSERT_EQ(this->AwaitInitialRun(id)["status"], "succeeded");
-  ASSERT_TRUE(this->AwaitGoogleWatch());
   ASSERT_TRUE(
       this->sandbox_->PutSettings(SandboxOrigin::kGoogle, Json{{"push_duplicate", true}}).ok());
   std::string cursor = "0";
@@ -556,11 +562,8 @@ TYPED_TEST_P(SyncSuite, DuplicatedPushesPublishEachChangeOnce) {
 // Every push lost (the sandbox drops each notification): nothing arrives until the fallback
 // interval has passed on the server's clock; then the scheduled run brings exactly the changes.
 TYPED_TEST_P(SyncSuite, DroppedPushesAreCaughtUpByScheduledSync) {
-  this->Seed(SandboxOrigin::kGoogle, 10);
-  const std::string id = this->Connect(SandboxOrigin::kGoogle);
+  const std::string id = this->ConnectWatched(10);
   ASSERT_FALSE(id.empty());
-  ASSERT_EQ(this->AwaitInitialRun(id)["status"], "succeeded");
-  ASSERT_TRUE(this->AwaitGoogleWatch());
   ASSERT_TRUE(
       this->sandbox_->PutSettings(SandboxOrigin::kGoogle, Json{{"push_drop_rate", 1.0}}).ok());
   std::string cursor = "0";
