@@ -129,7 +129,6 @@ Status RunContext::Commit(const std::function<Status(store::Transaction&)>& work
 SyncEngine::SyncEngine(SyncEngineDeps deps, SyncOptions options)
     : db_(deps.db),
       maintenance_(deps.maintenance),
-      connections_(deps.connections),
       provider_(deps.provider),
       audit_(deps.audit),
       clock_(deps.clock),
@@ -390,7 +389,10 @@ Result<int> SyncEngine::RequestDue() {
         return OkStatus();
       }));
   int requested = 0;
-  for (const auto& [tenant, key] : due) {
+  for (const auto& entry : due) {
+    // Named references, not a structured binding: the lambdas below capture them (clang < 16).
+    const TenantId& tenant = entry.first;
+    const auto& key = entry.second;
     auto run =
         RequestRun(tenant, key.first, key.second, SyncTrigger::kSchedule, SyncAuditContext());
     if (run.ok()) {

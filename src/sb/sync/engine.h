@@ -225,7 +225,6 @@ class SyncEngine {
 
   store::Database& db_;
   store::Database& maintenance_;
-  connections::ConnectionService& connections_;
   ProviderClient& provider_;
   audit::AuditLog& audit_;
   const Clock& clock_;

@@ -185,7 +185,10 @@ Result<int> CalendarPush::RequestRenewals() {
         .status();
   }));
   int queued = 0;
-  for (const auto& [tenant, connection] : due) {
+  for (const auto& entry : due) {
+    // Named references, not a structured binding: the lambda captures them (clang < 16).
+    const TenantId& tenant = entry.first;
+    const ConnectionId& connection = entry.second;
     Status s = db_.RunInTenant(tenant, [&](store::Transaction& tx) -> Status {
       return RequestEnsureIn(tx, tenant, connection);
     });
