@@ -193,14 +193,17 @@ sb::Result<sb::Json> Mutate(CalendarStore& store, const CalendarInfo& calendar,
   sb::Json created = sb::Json::array();
   sb::Json updated = sb::Json::array();
   sb::Json deleted = sb::Json::array();
+  // Updates and deletes touch only events that existed before this call: one created and
+  // deleted in the same mutation never reaches an incremental feed, so a caller counting the
+  // answer's creates would wait for one that cannot come.
+  std::vector<std::string> ids =
+      store.LiveEventIds(calendar, static_cast<size_t>(options.updates + options.deletes) * 4 + 16);
+  std::shuffle(ids.begin(), ids.end(), rng);
   for (int64_t i = 0; i < options.creates; ++i) {
     auto event = CreateOne(store, calendar, rng, now_ms, now_ms, counts);
     if (!event.ok()) return event.status();
     created.push_back((*event)["id"]);
   }
-  std::vector<std::string> ids =
-      store.LiveEventIds(calendar, static_cast<size_t>(options.updates + options.deletes) * 4 + 16);
-  std::shuffle(ids.begin(), ids.end(), rng);
   size_t next = 0;
   for (int64_t i = 0; i < options.updates && next < ids.size(); ++i, ++next) {
     const sb::Json patch = {

@@ -221,12 +221,14 @@ sb::Json MicrosoftSandbox::Mutate(const std::string& account_id, int creates, in
   const int64_t now = Now();
   const auto calendars = events_.Calendars(account_id);
   if (calendars.empty()) return result;
+  // Updates and deletes touch only events that existed before this call (see the Google
+  // sandbox's Mutate): a fresh event deleted again would never reach a delta feed.
+  std::vector<std::string> ids = events_.EventIds(account_id);
+  std::shuffle(ids.begin(), ids.end(), rng);
   for (int i = 0; i < creates; ++i) {
     result["created"].push_back(
         events_.Insert(RandomEvent(rng, calendars.front(), account_id, now), now, changes).id);
   }
-  std::vector<std::string> ids = events_.EventIds(account_id);
-  std::shuffle(ids.begin(), ids.end(), rng);
   size_t next = 0;
   for (int i = 0; i < updates && next < ids.size(); ++i, ++next) {
     const sb::Json patch = {{"subject", std::string(Pick(rng, kSubjects)) + " (edited)"}};

@@ -415,6 +415,49 @@ TYPED_TEST_P(CalendarConformanceTest, MarkSeenAndListNotSeenIn) {
             StatusCode::kInvalidArgument);
 }
 
+// A series' exceptions are found by their master's provider id, in that calendar only.
+TYPED_TEST_P(CalendarConformanceTest, ListExceptionsOfASeries) {
+  const TenantId a = this->a_;
+  const ConnectionId c = this->PutConnection(a);
+  CalendarRecord cal = this->PutCalendar(a, c);
+  CalendarRecord other_cal = this->PutCalendar(a, c, "other");
+  ASSERT_TRUE(this->Put(this->Event(cal, "m")).ok());
+  std::vector<EventId> exceptions;
+  for (int i = 0; i < 3; ++i) {
+    EventRecord e = this->Event(cal, "m_" + std::to_string(i));
+    e.series_master_provider_id = "m";
+    ASSERT_TRUE(this->Put(e).ok());
+    exceptions.push_back(e.id);
+  }
+  EventRecord other_series = this->Event(cal, "n_0");
+  other_series.series_master_provider_id = "n";
+  ASSERT_TRUE(this->Put(other_series).ok());
+  EventRecord elsewhere = this->Event(other_cal, "m_0");
+  elsewhere.series_master_provider_id = "m";
+  ASSERT_TRUE(this->Put(elsewhere).ok());
+  auto list = [&](const std::string& master, int limit) {
+    std::vector<EventId> out;
+    auto got = this->Call(a, [&](Transaction& tx) {
+      return this->cals_.ListExceptions(tx, a, cal.id, master, limit);
+    });
+    EXPECT_TRUE(got.ok()) << got.status().ToString();
+    if (got.ok()) {
+      for (const auto& e : *got) out.push_back(e.id);
+    }
+    return out;
+  };
+  EXPECT_EQ(list("m", 100), this->Sorted(exceptions));
+  EXPECT_EQ(list("m", 2).size(), 2u);
+  EXPECT_EQ(list("", 100), std::vector<EventId>());  // singles have no master
+  EXPECT_EQ(list("gone", 100), std::vector<EventId>());
+  EXPECT_EQ(this->Call(a,
+                       [&](Transaction& tx) {
+                         return this->cals_.ListExceptions(tx, a, cal.id, "m", 0).status();
+                       })
+                .code(),
+            StatusCode::kInvalidArgument);
+}
+
 // Every table of migration 12 but the change feed goes with its connection.
 TYPED_TEST_P(CalendarConformanceTest, ConnectionDeleteCascadesButChangesStay) {
   const TenantId a = this->a_;
@@ -688,7 +731,8 @@ REGISTER_TYPED_TEST_SUITE_P(CalendarConformanceTest,
                             EventsRoundTripReplaceFindAndDelete,
                             WindowQueriesCoverTimedAllDayAndUnboundedEvents,
                             UpdatedSinceAndPagingInIdOrder, MarkSeenAndListNotSeenIn,
-                            ConnectionDeleteCascadesButChangesStay, CrossTenantAccessIsRefused,
-                            RejectsMalformedInput, CorruptRowsAreDataLoss);
+                            ListExceptionsOfASeries, ConnectionDeleteCascadesButChangesStay,
+                            CrossTenantAccessIsRefused, RejectsMalformedInput,
+                            CorruptRowsAreDataLoss);
 
 }  // namespace sb::store::testing

@@ -396,6 +396,22 @@ Result<std::vector<EventRecord>> CalendarRepository::ListNotSeenIn(Transaction& 
   return ParseAll(rows, tenant, &ParseEvent);
 }
 
+Result<std::vector<EventRecord>> CalendarRepository::ListExceptions(
+    Transaction& tx, const TenantId& tenant, const CalendarId& calendar,
+    const std::string& master_provider_id, int limit) {
+  SB_RETURN_IF_ERROR(CheckTenantScope(tx, tenant));
+  SB_RETURN_IF_ERROR(RequireValidId(calendar.valid()));
+  SB_RETURN_IF_ERROR(CheckLimit(limit));
+  if (master_provider_id.empty()) return std::vector<EventRecord>{};
+  SB_ASSIGN_OR_RETURN(
+      auto rows, tx.Query("SELECT " SB_EVENT_COLUMNS
+                          " FROM calendar_events WHERE tenant_id = $1 AND calendar_id = $2 AND "
+                          "series_master_provider_id = $3 AND series_master_provider_id <> '' "
+                          "ORDER BY id LIMIT $4",
+                          {tenant.value(), calendar.value(), master_provider_id, int64_t{limit}}));
+  return ParseAll(rows, tenant, &ParseEvent);
+}
+
 #undef SB_CALENDAR_COLUMNS
 #undef SB_EVENT_COLUMNS
 

@@ -110,6 +110,11 @@ class CalendarRepository {
   // Sets seen_in_run only (updated_at stays: the host is shown no change). NOT_FOUND when
   // there is no such event.
   Status MarkSeen(Transaction& tx, const TenantId& tenant, const EventId& id, const SyncRunId& run);
+  // Up to `limit` exceptions (moved or cancelled occurrences) of the series whose master has
+  // `master_provider_id` in `calendar`, id order.
+  Result<std::vector<EventRecord>> ListExceptions(Transaction& tx, const TenantId& tenant,
+                                                  const CalendarId& calendar,
+                                                  const std::string& master_provider_id, int limit);
   // Up to `limit` events of `calendar` whose seen_in_run is not `run`, id order.
   Result<std::vector<EventRecord>> ListNotSeenIn(Transaction& tx, const TenantId& tenant,
                                                  const CalendarId& calendar, const SyncRunId& run,

@@ -620,6 +620,17 @@ constexpr TenantTable kV13Tables[] = {
     {"push_inbox"},
 };
 
+// A deleted series takes its exceptions with it: the sync finds them by their master.
+constexpr std::string_view kV14Up = R"sql(
+CREATE INDEX calendar_events_by_series
+  ON switchboard.calendar_events (tenant_id, calendar_id, series_master_provider_id)
+  WHERE series_master_provider_id <> '';
+)sql";
+
+constexpr std::string_view kV14Down = R"sql(
+DROP INDEX switchboard.calendar_events_by_series;
+)sql";
+
 constexpr Migration kMigrations[] = {
     {1, "tenants_and_api_keys", kV1Up, kV1Down, kV1Tables},
     {2, "audit_log", kV2Up, kV2Down, kV2Tables},
@@ -634,6 +645,7 @@ constexpr Migration kMigrations[] = {
     {11, "job_concurrency_groups", kV11Up, kV11Down},
     {12, "sync_and_calendar", kV12Up, kV12Down, kV12Tables},
     {13, "push_channels", kV13Up, kV13Down, kV13Tables},
+    {14, "calendar_series_index", kV14Up, kV14Down},
 };
 
 }  // namespace

@@ -14,6 +14,7 @@ namespace {
 
 constexpr int kMaxRestarts = 3;       // full rounds of one calendar restarted by a 410 in a run
 constexpr int kReconcileBatch = 500;  // events deleted per query at the end of a full round
+constexpr int kExceptionBatch = 500;  // exceptions removed per query with their series
 
 store::CalendarRepository& Repo() {
   static store::CalendarRepository repo;
@@ -90,13 +91,44 @@ class PageApplier {
   }
   int skipped() const { return skipped_; }
 
+  // Notes which series the page removes and which it keeps, before any item is applied: an
+  // exception may come before or after its master's removal.
+  void Begin(const std::vector<EventChange>& items) {
+    for (const EventChange& change : items) {
+      if (!change.event) {
+        removed_masters_.insert(change.provider_id);
+      } else if (change.event->kind == EventKind::kSeriesMaster) {
+        live_masters_.insert(change.provider_id);
+      }
+    }
+  }
+
   Status ApplyOne(const EventChange& change) {
     SB_ASSIGN_OR_RETURN(auto existing,
                         Repo().FindEvent(tx_, context_.tenant(), calendar_, change.provider_id));
-    if (!change.event) return existing ? Remove(*existing) : OkStatus();
+    if (!change.event) return existing ? RemoveSeries(*existing) : OkStatus();
     // Graph's occurrences follow from their master; they are not stored.
     if (change.event->kind == EventKind::kOccurrence) return OkStatus();
+    if (change.event->kind == EventKind::kException) {
+      SB_ASSIGN_OR_RETURN(const bool live, SeriesLive(*change.event));
+      if (!live) return existing ? Remove(*existing) : OkStatus();
+    }
     return Upsert(*change.event, std::move(existing));
+  }
+
+  // Removes an event; a series master takes its stored exceptions with it (Google re-sends them
+  // as cancelled, or not at all: either way they are gone).
+  Status RemoveSeries(const store::EventRecord& existing) {
+    if (existing.series_master_provider_id.empty()) {
+      while (true) {
+        SB_ASSIGN_OR_RETURN(auto exceptions,
+                            Repo().ListExceptions(tx_, context_.tenant(), calendar_,
+                                                  existing.provider_id, kExceptionBatch));
+        for (const auto& e : exceptions) SB_RETURN_IF_ERROR(Remove(e));
+        if (exceptions.size() < static_cast<size_t>(kExceptionBatch)) break;
+      }
+    }
+    return Remove(existing);
   }
 
   Status Remove(const store::EventRecord& existing) {
@@ -140,6 +172,19 @@ class PageApplier {
         record.connection_id, Json{{"event", EventApiJson(record)}});
   }
 
+  // Whether an exception belongs to a series that still exists. Cancelled means deleted for an
+  // occurrence of a series that is gone: removed on this page, or unknown to an incremental
+  // run (its removal came earlier). A full run lists masters in any order, so there an unknown
+  // master may still come; an exception with content is kept too, as the provider sent it.
+  Result<bool> SeriesLive(const Event& exception) {
+    const std::string& master = exception.series_master_provider_id;
+    if (live_masters_.contains(master)) return true;
+    if (removed_masters_.contains(master)) return false;
+    SB_ASSIGN_OR_RETURN(auto stored, Repo().FindEvent(tx_, context_.tenant(), calendar_, master));
+    if (stored) return true;
+    return full_ || exception.status != EventStatus::kCancelled;
+  }
+
   static void Fill(store::EventRecord& record, const Event& event, const Json& data,
                    const std::string& hash) {
     record.version = event.version;
@@ -168,6 +213,8 @@ class PageApplier {
   const bool full_;
   IdGenerator& ids_;
   int skipped_ = 0;
+  std::set<std::string> removed_masters_;
+  std::set<std::string> live_masters_;
 };
 
 bool Selected(const Calendar& c) {
@@ -325,6 +372,7 @@ Result<Fetched<bool>> CalendarSync::SyncEvents(RunContext& context, CalendarSour
   const CalendarId calendar_id(p.uuid);
   SB_RETURN_IF_ERROR(context.Commit([&](store::Transaction& tx) -> Status {
     PageApplier applier(context, tx, calendar_id, p.full, ids_);
+    applier.Begin(page.items);
     for (const EventChange& change : page.items) SB_RETURN_IF_ERROR(applier.Apply(change));
     ++run.pages;
     if (!page.next_page.empty()) {
