@@ -12,7 +12,6 @@
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
-#include <fstream>
 #include <regex>
 #include <sstream>
 #include <string>
@@ -20,10 +19,10 @@
 
 #include <gtest/gtest.h>
 #include <signal.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include "sb/app/testing/sandbox_process.h"
+#include "sb/app/testing/switchboard_process.h"
 #include "sb/app/testing/test_http_client.h"
 #include "sb/base/clock.h"
 #include "sb/base/encoding.h"
@@ -63,6 +62,7 @@ class KeysProcessTest : public ::testing::Test {
     env_.push_back("SWITCHBOARD_PROVIDERS_GOOGLE_URL=" + sandbox_->google_url());
     env_.push_back("SWITCHBOARD_PROVIDERS_MICROSOFT_URL=" + sandbox_->microsoft_url());
     env_.push_back("SWITCHBOARD_PROVIDERS_CA_FILE=" + sandbox_->ca_file());
+    processes_ = std::make_unique<testing::SwitchboardProcesses>(SB_SWITCHBOARD_BINARY, dir_, env_);
   }
   void TearDown() override {
     sandbox_.reset();
@@ -112,45 +112,19 @@ class KeysProcessTest : public ::testing::Test {
     return ids;
   }
 
-  // Runs the binary; its stdout and stderr go to files named after `name`.
+  // The binary's processes (SwitchboardProcesses); outputs_ remembers every name for the
+  // final scan of all outputs.
   pid_t Spawn(const std::string& name, const std::vector<std::string>& args) {
     outputs_.push_back(name);
-    pid_t pid = ::fork();
-    if (pid == 0) {
-      std::freopen((dir_ / (name + ".out")).c_str(), "w", stdout);
-      std::freopen((dir_ / (name + ".err")).c_str(), "w", stderr);
-      std::vector<char*> argv{const_cast<char*>(SB_SWITCHBOARD_BINARY)};
-      for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
-      argv.push_back(nullptr);
-      std::vector<char*> envp;
-      for (const auto& e : env_) envp.push_back(const_cast<char*>(e.c_str()));
-      envp.push_back(nullptr);
-      ::execve(SB_SWITCHBOARD_BINARY, argv.data(), envp.data());
-      ::_exit(127);
-    }
-    return pid;
+    return processes_->Spawn(name, args);
   }
-
-  static int WaitExit(pid_t pid) {
-    int status = 0;
-    ::waitpid(pid, &status, 0);
-    return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  }
-
+  static int WaitExit(pid_t pid) { return testing::SwitchboardProcesses::WaitExit(pid); }
   int Run(const std::string& name, const std::vector<std::string>& args) {
     return WaitExit(Spawn(name, args));
   }
-
-  std::string Read(const std::string& file) {
-    std::ifstream in(dir_ / file);
-    std::stringstream s;
-    s << in.rdbuf();
-    return s.str();
-  }
-
-  std::string Trim(std::string s) {
-    while (!s.empty() && (s.back() == '\n' || s.back() == ' ')) s.pop_back();
-    return s;
+  std::string Read(const std::string& file) { return processes_->Read(file); }
+  static std::string Trim(std::string s) {
+    return testing::SwitchboardProcesses::Trim(std::move(s));
   }
 
   std::string Plaintext(const std::string& tenant, int i) {
@@ -175,6 +149,7 @@ class KeysProcessTest : public ::testing::Test {
   std::filesystem::path dir_;
   std::vector<std::string> env_;
   std::vector<std::string> outputs_;
+  std::unique_ptr<testing::SwitchboardProcesses> processes_;
   std::string marker_;
   std::unique_ptr<testing::SandboxProcess> sandbox_;
   SystemClock clock_;

@@ -7,19 +7,15 @@
 #include <atomic>
 #include <chrono>
 #include <filesystem>
-#include <fstream>
 #include <map>
-#include <regex>
-#include <sstream>
 #include <string>
 #include <thread>
 
 #include <gtest/gtest.h>
-#include <signal.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include "sb/app/testing/sandbox_process.h"
+#include "sb/app/testing/switchboard_process.h"
 #include "sb/app/testing/test_http_client.h"
 #include "sb/base/random.h"
 #include "sb/net/testing/browser.h"
@@ -32,6 +28,7 @@ namespace {
 using testing::HiddenFieldValue;
 using testing::SandboxOrigin;
 using testing::SandboxProcess;
+using testing::SwitchboardProcesses;
 using testing::TestHttpClient;
 using testing::TestResponse;
 
@@ -51,95 +48,39 @@ class RefreshRaceTest : public ::testing::Test {
     store::testing::PostgresTestBackend backend;
     ASSERT_TRUE(store::testing::OpenMigrated(backend).ok());
     auto& pg = store::testing::PostgresEnvironment::server();
-    env_ = {"SWITCHBOARD_DATABASE_URL=" + pg.app_url(),
-            "SWITCHBOARD_DATABASE_MIGRATION_URL=" + pg.owner_url(),
-            "SWITCHBOARD_DATABASE_MAINTENANCE_URL=" + pg.maintenance_url(),
-            "SWITCHBOARD_DATABASE_POOL_SIZE=8",
-            "SWITCHBOARD_SERVER_LISTEN=127.0.0.1:0",
-            "SWITCHBOARD_SERVER_WORKER_THREADS=8",
-            "SWITCHBOARD_SERVER_SHUTDOWN_GRACE_MS=2000",
-            "SWITCHBOARD_LIMITS_REQUESTS_PER_SECOND=1000000",
-            "SWITCHBOARD_LIMITS_BURST=1000000",
-            "SWITCHBOARD_PUBLIC_REQUESTS_PER_SECOND=1000000",
-            "SWITCHBOARD_PUBLIC_BURST=1000000",
-            "SWITCHBOARD_REFRESH_INTERVAL_MS=250",
-            "SWITCHBOARD_VAULT_KEY_FILE=" + (dir_ / "master.key").string(),
-            "SWITCHBOARD_AUDIT_KEY_FILE=" + (dir_ / "audit.key").string(),
-            "USER=race-test"};
+    std::vector<std::string> env = {"SWITCHBOARD_DATABASE_URL=" + pg.app_url(),
+                                    "SWITCHBOARD_DATABASE_MIGRATION_URL=" + pg.owner_url(),
+                                    "SWITCHBOARD_DATABASE_MAINTENANCE_URL=" + pg.maintenance_url(),
+                                    "SWITCHBOARD_DATABASE_POOL_SIZE=8",
+                                    "SWITCHBOARD_SERVER_LISTEN=127.0.0.1:0",
+                                    "SWITCHBOARD_SERVER_WORKER_THREADS=8",
+                                    "SWITCHBOARD_SERVER_SHUTDOWN_GRACE_MS=2000",
+                                    "SWITCHBOARD_LIMITS_REQUESTS_PER_SECOND=1000000",
+                                    "SWITCHBOARD_LIMITS_BURST=1000000",
+                                    "SWITCHBOARD_PUBLIC_REQUESTS_PER_SECOND=1000000",
+                                    "SWITCHBOARD_PUBLIC_BURST=1000000",
+                                    "SWITCHBOARD_REFRESH_INTERVAL_MS=250",
+                                    "SWITCHBOARD_VAULT_KEY_FILE=" + (dir_ / "master.key").string(),
+                                    "SWITCHBOARD_AUDIT_KEY_FILE=" + (dir_ / "audit.key").string(),
+                                    "USER=race-test"};
     auto sandbox = SandboxProcess::Start();
     ASSERT_TRUE(sandbox.ok()) << sandbox.status().ToString();
     sandbox_ = std::move(*sandbox);
-    env_.push_back("SWITCHBOARD_PROVIDERS_MICROSOFT_URL=" + sandbox_->microsoft_url());
-    env_.push_back("SWITCHBOARD_PROVIDERS_GOOGLE_URL=" + sandbox_->google_url());
-    env_.push_back("SWITCHBOARD_PROVIDERS_CA_FILE=" + sandbox_->ca_file());
+    env.push_back("SWITCHBOARD_PROVIDERS_MICROSOFT_URL=" + sandbox_->microsoft_url());
+    env.push_back("SWITCHBOARD_PROVIDERS_GOOGLE_URL=" + sandbox_->google_url());
+    env.push_back("SWITCHBOARD_PROVIDERS_CA_FILE=" + sandbox_->ca_file());
+    processes_ = std::make_unique<SwitchboardProcesses>(SB_SWITCHBOARD_BINARY, dir_, env);
   }
 
   void TearDown() override {
-    for (pid_t pid : servers_) {
-      ::kill(pid, SIGTERM);
-      WaitExit(pid);
-    }
-    if (HasFailure()) {
-      for (const char* name : {"serve-a.err", "serve-b.err"}) {
-        std::cerr << name << " (tail):\n" << Tail(Read(name), 4000) << "\n";
-      }
-    }
+    if (HasFailure() && processes_) std::cerr << processes_->ErrTails(4000);
+    processes_.reset();
     sandbox_.reset();
     std::filesystem::remove_all(dir_);
   }
 
-  pid_t Spawn(const std::string& name, const std::vector<std::string>& args) {
-    pid_t pid = ::fork();
-    if (pid == 0) {
-      std::freopen((dir_ / (name + ".out")).c_str(), "w", stdout);
-      std::freopen((dir_ / (name + ".err")).c_str(), "w", stderr);
-      std::vector<char*> argv{const_cast<char*>(SB_SWITCHBOARD_BINARY)};
-      for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
-      argv.push_back(nullptr);
-      std::vector<char*> envp;
-      for (const auto& e : env_) envp.push_back(const_cast<char*>(e.c_str()));
-      envp.push_back(nullptr);
-      ::execve(SB_SWITCHBOARD_BINARY, argv.data(), envp.data());
-      ::_exit(127);
-    }
-    return pid;
-  }
-  static int WaitExit(pid_t pid) {
-    int status = 0;
-    ::waitpid(pid, &status, 0);
-    return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  }
-  std::string Read(const std::string& file) {
-    std::ifstream in(dir_ / file);
-    std::stringstream s;
-    s << in.rdbuf();
-    return s.str();
-  }
-  static std::string Tail(const std::string& s, size_t n) {
-    return s.size() <= n ? s : s.substr(s.size() - n);
-  }
-  static std::string Trim(std::string s) {
-    while (!s.empty() && (s.back() == '\n' || s.back() == ' ')) s.pop_back();
-    return s;
-  }
-
-  // Starts `switchboard serve` and returns its port.
-  uint16_t Serve(const std::string& name) {
-    servers_.push_back(Spawn(name, {"serve"}));
-    const std::regex serving("serving on http://127\\.0\\.0\\.1:([0-9]+)");
-    for (int i = 0; i < 800; ++i) {
-      std::smatch m;
-      const std::string out = Read(name + ".out");
-      if (std::regex_search(out, m, serving)) return static_cast<uint16_t>(std::stoi(m[1]));
-      std::this_thread::sleep_for(std::chrono::milliseconds(25));
-    }
-    ADD_FAILURE() << name << " did not start: " << Read(name + ".err");
-    return 0;
-  }
-
   std::filesystem::path dir_;
-  std::vector<std::string> env_;
-  std::vector<pid_t> servers_;
+  std::unique_ptr<SwitchboardProcesses> processes_;
   std::unique_ptr<SandboxProcess> sandbox_;
   SystemRandom random_;
 };
@@ -152,17 +93,18 @@ TEST_F(RefreshRaceTest, TwoProcessesRefreshingTheSameConnectionsLoseNothing) {
   ASSERT_TRUE(sandbox_->RegisterClient(SandboxOrigin::kMicrosoft, kClientId, kSecret, {}).ok());
 
   // A tenant and an API key through the CLI, as an operator would.
-  ASSERT_EQ(WaitExit(Spawn("tenant", {"tenant", "create", "--name", "race", "--quiet"})), 0)
-      << Read("tenant.err");
-  const std::string tenant = Trim(Read("tenant.out"));
-  ASSERT_EQ(WaitExit(Spawn("apikey", {"apikey", "create", "--tenant", tenant, "--name", "k",
-                                      "--scopes", "read,write", "--quiet"})),
+  SwitchboardProcesses& p = *processes_;
+  ASSERT_EQ(p.Run("tenant", {"tenant", "create", "--name", "race", "--quiet"}), 0)
+      << p.Read("tenant.err");
+  const std::string tenant = SwitchboardProcesses::Trim(p.Read("tenant.out"));
+  ASSERT_EQ(p.Run("apikey", {"apikey", "create", "--tenant", tenant, "--name", "k", "--scopes",
+                             "read,write", "--quiet"}),
             0)
-      << Read("apikey.err");
-  const std::string key = Trim(Read("apikey.out"));
+      << p.Read("apikey.err");
+  const std::string key = SwitchboardProcesses::Trim(p.Read("apikey.out"));
 
-  const uint16_t port_a = Serve("serve-a");
-  const uint16_t port_b = Serve("serve-b");
+  const uint16_t port_a = p.Serve("serve-a");
+  const uint16_t port_b = p.Serve("serve-b");
   ASSERT_NE(port_a, 0);
   ASSERT_NE(port_b, 0);
   TestHttpClient a(port_a);

@@ -93,6 +93,7 @@ jobs::JobRunnerOptions JobRunnerOptionsFrom(const config::JobsConfig& j, Random&
   jobs::JobRunnerOptions o;
   o.owner = "jobs-" + HexEncode(random.Bytes(6));
   o.threads = j.threads;
+  o.lease = j.lease;
   return o;
 }
 

@@ -105,6 +105,9 @@ struct RefreshConfig {
 // The durable job runner (jobs::JobRunnerOptions): token refreshes, health checks, deliveries.
 struct JobsConfig {
   int threads = 4;  // jobs.threads: jobs a node runs at once, 1..64
+  // jobs.lease_ms: how long a job stays with the node that leased it without a heartbeat; a
+  // node that dies is replaced after this long
+  std::chrono::milliseconds lease{30'000};
 };
 
 // Webhooks to the host app (webhooks::EndpointPolicy).
