@@ -5,14 +5,17 @@
 #include "sandbox/google/google_errors.h"
 #include "sandbox/google/seed.h"
 
+#include "sb/base/check.h"
 #include "sb/base/logging.h"
 
 namespace sandbox {
 
 sb::Result<std::unique_ptr<SandboxApp>> SandboxApp::Create(SandboxOptions options,
-                                                           const sb::Clock& clock) {
+                                                           const sb::Clock& base_clock) {
   std::unique_ptr<SandboxApp> app(new SandboxApp());
   app->options_ = options;
+  app->clock_ = std::make_unique<ShiftedClock>(base_clock);
+  const sb::Clock& clock = *app->clock_;
   std::error_code ec;
   std::filesystem::create_directories(options.state_dir, ec);
   if (ec) return sb::UnavailableError("cannot create " + options.state_dir + ": " + ec.message());
@@ -62,11 +65,40 @@ sb::Result<std::unique_ptr<SandboxApp>> SandboxApp::Create(SandboxOptions option
   app->microsoft_ = std::make_unique<microsoft::MicrosoftSandbox>(
       *app->microsoft_origin_, *app->microsoft_key_, *app->http_);
   app->microsoft_->Register();
+  app->AddClockRoute(*app->google_origin_);
+  app->AddClockRoute(*app->microsoft_origin_);
   if (options.demo) app->SeedDemo();
   return app;
 }
 
 SandboxApp::~SandboxApp() { Stop(); }
+
+// POST /_sandbox/clock {"advance_seconds": N}: moves the providers' time forward (both origins
+// share one clock), for tests whose Switchboard clock moved by as much.
+void SandboxApp::AddClockRoute(Origin& origin) {
+  const sb::http::RouteOptions open{.authenticated = false};
+  SB_CHECK(
+      origin.router()
+          .Add(
+              "POST", "/_sandbox/clock",
+              [this](sb::http::Request& request) {
+                const sb::Json body = sb::Json::parse(request.body, nullptr, false);
+                if (!body.is_object() || !body.contains("advance_seconds") ||
+                    !body["advance_seconds"].is_number_integer() ||
+                    body["advance_seconds"].get<int64_t>() < 0 ||
+                    body["advance_seconds"].get<int64_t>() > int64_t{10} * 365 * 86'400) {
+                  return ControlError(
+                      400, "\"advance_seconds\": a whole number of seconds, 0..10 years");
+                }
+                clock_->Advance(std::chrono::seconds(body["advance_seconds"].get<int64_t>()));
+                return sb::http::Response::Json(
+                    200,
+                    {{"offset_seconds",
+                      std::chrono::duration_cast<std::chrono::seconds>(clock_->offset()).count()}});
+              },
+              open)
+          .ok());
+}
 
 void SandboxApp::SeedDemo() {
   Account demo;

@@ -10,6 +10,7 @@
 #include <string>
 
 #include "sandbox/core/origin.h"
+#include "sandbox/core/shifted_clock.h"
 #include "sandbox/crypto/certificate_authority.h"
 #include "sandbox/crypto/signing_key.h"
 #include "sandbox/google/google.h"
@@ -51,12 +52,14 @@ class SandboxApp {
  private:
   SandboxApp() = default;
   void SeedDemo();
+  void AddClockRoute(Origin& origin);
 
   SandboxOptions options_;
   std::string ca_file_;
   std::optional<crypto::RsaSigningKey> google_key_;
   std::optional<crypto::RsaSigningKey> microsoft_key_;
   std::unique_ptr<sb::net::CurlHttpClient> http_;
+  std::unique_ptr<ShiftedClock> clock_;  // both origins' (POST /_sandbox/clock)
   std::unique_ptr<Origin> google_origin_;
   std::unique_ptr<Origin> microsoft_origin_;
   std::unique_ptr<google::GoogleSandbox> google_;

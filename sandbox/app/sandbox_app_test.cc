@@ -71,5 +71,36 @@ TEST_F(SandboxAppTest, WritesCaAndDescriptionAndServesBothOriginsWithDemoData) {
   EXPECT_FALSE(trusting.Send({.url = plain + "/_sandbox/health"}).ok());
 }
 
+// POST /_sandbox/clock moves both providers' time forward (never back), for tests whose
+// Switchboard clock moved too.
+TEST_F(SandboxAppTest, ClockAdvancesBothOriginsAndRefusesBadInput) {
+  sb::net::CurlHttpClient http({.ca_file = app_->ca_file()});
+  auto post = [&](const std::string& body) {
+    auto r = http.Send({.method = "POST",
+                        .url = app_->google_url() + "/_sandbox/clock",
+                        .headers = {{"Content-Type", "application/json"}},
+                        .body = body});
+    EXPECT_TRUE(r.ok());
+    return r.ok() ? r->status : 0;
+  };
+  for (const char* bad : {"", "[]", R"({"advance_seconds":-1})", R"({"advance_seconds":"1"})",
+                          R"({"advance_seconds":1.5})", R"({"advance_seconds":1e12})"}) {
+    EXPECT_EQ(post(bad), 400) << bad;
+  }
+  EXPECT_EQ(post(R"({"advance_seconds":86400})"), 200);
+  const int64_t day_ahead_ms = sb::ToUnixMicros(clock_.Now()) / 1000 + 86'400'000;
+  // A Microsoft request is logged with the Microsoft origin's (shifted) time.
+  ASSERT_TRUE(
+      http.Send({.url = app_->microsoft_url() + "/common/v2.0/.well-known/openid-configuration"})
+          .ok());
+  auto log = http.Send({.url = app_->microsoft_url() + "/_sandbox/requests"});
+  ASSERT_TRUE(log.ok());
+  const sb::Json entries = sb::Json::parse(log->body)["requests"];
+  ASSERT_FALSE(entries.empty()) << log->body;
+  const int64_t logged = entries.back()["time_ms"].get<int64_t>();
+  EXPECT_GE(logged, day_ahead_ms - 60'000);
+  EXPECT_LE(logged, day_ahead_ms + 60'000);
+}
+
 }  // namespace
 }  // namespace sandbox

@@ -146,6 +146,10 @@ struct SyncConfig {
   int batch = 200;  // sync.batch: runs requested per scheduler pass, 1..1000
   // sync.on_connect: a new connection's granted services get their initial sync at once.
   bool on_connect = true;
+  // sync.push_renew_margin_seconds: push channels (Google) and subscriptions (Graph) expiring
+  // within this are renewed
+  std::chrono::seconds push_renew_margin{6 * 3'600};
+  std::chrono::milliseconds push_renew_interval{60'000};  // sync.push_renew_interval_ms
 };
 
 // The authenticated API proxy (proxy::ProxyOptions).

@@ -60,6 +60,9 @@ class ConnectSuite : public ApiSuite<Backend> {
     if (test_name.find("ScheduledSync") != std::string::npos) {
       this->config_.sync.scheduler_interval = std::chrono::milliseconds(50);
     }
+    if (test_name.find("Renew") != std::string::npos) {
+      this->config_.sync.push_renew_interval = std::chrono::milliseconds(50);
+    }
     if (test_name.find("ConnectionQuota") != std::string::npos) {
       this->config_.quotas.connections = 1;
     }

@@ -211,6 +211,48 @@ class SyncSuite : public ConnectSuite<Backend> {
     return false;
   }
 
+  // How many `method` requests the sandbox has seen under `prefix` whose path ends with
+  // `suffix`.
+  int CountRequests(SandboxOrigin origin, const std::string& method, const std::string& prefix,
+                    const std::string& suffix = "") {
+    auto log = this->sandbox_->Requests(origin, prefix);
+    EXPECT_TRUE(log.ok());
+    if (!log.ok()) return -1;
+    int n = 0;
+    for (const Json& entry : *log) {
+      if (entry.value("method", "") == method && entry.value("path", "").ends_with(suffix)) ++n;
+    }
+    return n;
+  }
+
+  // Waits (up to 10 s) until CountRequests reaches `n`; the count then.
+  int AwaitRequests(int n, SandboxOrigin origin, const std::string& method,
+                    const std::string& prefix, const std::string& suffix = "") {
+    int seen = 0;
+    for (int i = 0; i < 500; ++i) {
+      seen = CountRequests(origin, method, prefix, suffix);
+      if (seen >= n) break;
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+    return seen;
+  }
+
+  // Moves time forward at the providers (the sandbox's clock) and then here (the server's).
+  void AdvanceClocks(std::chrono::seconds by) {
+    ASSERT_TRUE(this->sandbox_
+                    ->Control(SandboxOrigin::kGoogle, "POST", "/_sandbox/clock",
+                              Json{{"advance_seconds", by.count()}})
+                    .ok());
+    this->clock_.Advance(by);
+  }
+
+  // The value of a counter line of /metrics ("name{labels}"), 0 when absent.
+  double Counter(const std::string& line) {
+    const std::string metrics = this->Metrics().body;
+    const size_t at = metrics.find(line + " ");
+    return at == std::string::npos ? 0 : std::stod(metrics.substr(at + line.size() + 1));
+  }
+
   // A Google account seeded with `events`, connected, its initial run succeeded and its push
   // channel open; the connection id ("" after a failure).
   std::string ConnectWatched(int events) {
@@ -472,6 +514,56 @@ TYPED_TEST_P(SyncSuite, GraphCalendarSyncs) {
   EXPECT_GE(changes["event.deleted"], 1);
 }
 
+// Push channels are renewed before they expire (the clock moved to within the renewal margin):
+// Google gets a new channel and the old one stopped, Graph's subscription gets a later expiry;
+// each renewal happens once, and notifications keep bringing changes afterwards.
+TYPED_TEST_P(SyncSuite, PushChannelsRenewBeforeExpiry) {
+  const std::string google = this->ConnectWatched(10);
+  ASSERT_FALSE(google.empty());
+  ASSERT_TRUE(
+      this->sandbox_
+          ->Control(SandboxOrigin::kMicrosoft, "POST",
+                    "/_sandbox/accounts/" + this->AccountId(SandboxOrigin::kMicrosoft) + "/seed",
+                    Json{{"events", 10}, {"seed", 2}})
+          .ok());
+  const std::string graph = this->Connect(SandboxOrigin::kMicrosoft);
+  ASSERT_FALSE(graph.empty());
+  ASSERT_EQ(this->AwaitInitialRun(graph)["status"], "succeeded");
+  const auto kMs = SandboxOrigin::kMicrosoft;
+  ASSERT_EQ(this->AwaitRequests(1, kMs, "POST", "/v1.0/subscriptions"), 1);
+  const auto kG = SandboxOrigin::kGoogle;
+  EXPECT_EQ(this->CountRequests(kG, "POST", "/calendar/v3/calendars", "/events/watch"), 1);
+  EXPECT_EQ(this->CountRequests(kG, "POST", "/calendar/v3/channels/stop"), 0);
+  EXPECT_EQ(this->CountRequests(kMs, "PATCH", "/v1.0/subscriptions/"), 0);
+
+  // Graph's subscription (70.5 h) is within the 6 h margin first, then Google's channel (7 d).
+  this->AdvanceClocks(std::chrono::minutes(4'230) - std::chrono::hours(5));
+  EXPECT_EQ(this->AwaitRequests(1, kMs, "PATCH", "/v1.0/subscriptions/"), 1);
+  EXPECT_EQ(this->CountRequests(kG, "POST", "/calendar/v3/calendars", "/events/watch"), 1);
+  // 163 h: Google's channel is within the margin; Graph's renewed subscription ran out at 136 h
+  // (as if every node had been down meanwhile): the provider no longer knows it (404 to the
+  // renewal), so a new one is created.
+  this->AdvanceClocks(std::chrono::hours(7 * 24) - std::chrono::minutes(4'230));
+  EXPECT_EQ(this->AwaitRequests(2, kG, "POST", "/calendar/v3/calendars", "/events/watch"), 2);
+  EXPECT_EQ(this->AwaitRequests(1, kG, "POST", "/calendar/v3/channels/stop"), 1);
+  EXPECT_EQ(this->AwaitRequests(2, kMs, "POST", "/v1.0/subscriptions"), 2);
+  // Renewed once each time, not on every pass of the renewal scheduler (every 50 ms here).
+  std::this_thread::sleep_for(std::chrono::milliseconds(500));
+  EXPECT_EQ(this->CountRequests(kG, "POST", "/calendar/v3/calendars", "/events/watch"), 2);
+  EXPECT_EQ(this->CountRequests(kMs, "PATCH", "/v1.0/subscriptions/"), 2);
+  EXPECT_EQ(this->CountRequests(kMs, "POST", "/v1.0/subscriptions"), 2);
+  EXPECT_EQ(this->Counter("sb_push_renewals_total{provider=\"google\",outcome=\"created\"}"), 2);
+  EXPECT_EQ(this->Counter("sb_push_renewals_total{provider=\"microsoft\",outcome=\"renewed\"}"), 1);
+  EXPECT_EQ(this->Counter("sb_push_renewals_total{provider=\"microsoft\",outcome=\"created\"}"), 2);
+
+  // The new Google channel brings changes.
+  std::string cursor = "0";
+  this->Changes(cursor);
+  this->Mutate(SandboxOrigin::kGoogle, 2, 0, 0, 21);
+  EXPECT_EQ(this->AwaitChanges(cursor, "event.created", 2)["event.created"], 2);
+  EXPECT_EQ(this->StoredEvents(google), this->GoogleEvents(google));
+}
+
 // Another tenant sees nothing of it: not the run, the events, the calendars or the changes.
 TYPED_TEST_P(SyncSuite, OtherTenantsSeeNothing) {
   this->Seed(SandboxOrigin::kGoogle, 10);
@@ -687,7 +779,7 @@ TYPED_TEST_P(SyncSuite, DroppedPushesAreCaughtUpByScheduledSync) {
 
 REGISTER_TYPED_TEST_SUITE_P(SyncSuite, InitialSyncStoresTheProvidersEvents,
                             IncrementalSyncBringsOnlyRealChanges, DeletedSeriesTakesItsExceptions,
-                            ExpiredSyncTokenResyncsWithoutDuplicates,
+                            PushChannelsRenewBeforeExpiry, ExpiredSyncTokenResyncsWithoutDuplicates,
                             RevokedGrantPausesUntilReconnect, GraphCalendarSyncs,
                             OtherTenantsSeeNothing, BadQueriesAreRefused,
                             PushBringsChangesAndForgeriesAreRefused,
