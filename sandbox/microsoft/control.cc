@@ -269,6 +269,20 @@ void MicrosoftSandbox::RegisterControl() {
     }
     return Response::Json(200, {{"accounts", accounts}});
   });
+  // Live subscriptions (ids for send-lifecycle), secrets left out.
+  add("GET", "/_sandbox/subscriptions", [this](Request&) {
+    sb::Json out = sb::Json::array();
+    std::lock_guard<std::mutex> lock(subscriptions_mu_);
+    for (const auto& [id, sub] : subscriptions_) {
+      if (sub.expiration_ms <= Now()) continue;
+      out.push_back({{"id", id},
+                     {"account_id", sub.account_id},
+                     {"resource", sub.resource},
+                     {"expiration_ms", sub.expiration_ms},
+                     {"lifecycle", !sub.lifecycle_url.empty()}});
+    }
+    return Response::Json(200, {{"subscriptions", out}});
+  });
   add("POST", "/_sandbox/clients", [this](Request& request) {
     auto body = ParseJsonBody(request);
     if (!body.ok()) return ControlError(400, body.status().message());

@@ -564,6 +564,68 @@ TYPED_TEST_P(SyncSuite, PushChannelsRenewBeforeExpiry) {
   EXPECT_EQ(this->StoredEvents(google), this->GoogleEvents(google));
 }
 
+// Graph lifecycle notifications: reauthorizationRequired renews the subscription,
+// subscriptionRemoved makes a new one, missed starts a resync; then notifications on the new
+// subscription bring changes again.
+TYPED_TEST_P(SyncSuite, GraphLifecycleEventsRenewRecreateAndResync) {
+  const auto kMs = SandboxOrigin::kMicrosoft;
+  ASSERT_TRUE(this->sandbox_
+                  ->Control(kMs, "POST", "/_sandbox/accounts/" + this->AccountId(kMs) + "/seed",
+                            Json{{"events", 10}, {"seed", 4}})
+                  .ok());
+  const std::string id = this->Connect(kMs);
+  ASSERT_FALSE(id.empty());
+  const Json initial = this->AwaitInitialRun(id);
+  ASSERT_EQ(initial["status"], "succeeded");
+  ASSERT_EQ(this->AwaitRequests(1, kMs, "POST", "/v1.0/subscriptions"), 1);
+  auto subscription = [&] {
+    auto listed = this->sandbox_->Control(kMs, "GET", "/_sandbox/subscriptions");
+    EXPECT_TRUE(listed.ok());
+    return listed.ok() && !(*listed)["subscriptions"].empty()
+               ? (*listed)["subscriptions"][0].value("id", "")
+               : std::string();
+  };
+  auto send = [&](const std::string& sub, const std::string& event) {
+    ASSERT_TRUE(
+        this->sandbox_
+            ->Action(kMs, "send-lifecycle", Json{{"subscription_id", sub}, {"event", event}})
+            .ok());
+  };
+  const std::string first = subscription();
+  ASSERT_FALSE(first.empty());
+
+  send(first, "reauthorizationRequired");
+  EXPECT_EQ(this->AwaitRequests(1, kMs, "PATCH", "/v1.0/subscriptions/" + first), 1);
+
+  send(first, "missed");
+  Json resync;
+  for (int i = 0; i < 500; ++i) {
+    const Json state = this->State(id);
+    if (state["last_run_id"].is_string() && state["last_run_id"] != initial["id"]) {
+      resync = this->AwaitRun(state["last_run_id"].get<std::string>());
+      break;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  EXPECT_EQ(resync["trigger"], "resync") << resync;
+  EXPECT_EQ(resync["status"], "succeeded") << resync;
+
+  send(first, "subscriptionRemoved");
+  EXPECT_EQ(this->AwaitRequests(2, kMs, "POST", "/v1.0/subscriptions"), 2);
+  std::string second;
+  for (int i = 0; i < 100 && (second.empty() || second == first); ++i) {
+    second = subscription();
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  EXPECT_NE(second, first);
+  EXPECT_FALSE(second.empty());
+
+  std::string cursor = "0";
+  this->Changes(cursor);
+  this->Mutate(kMs, 2, 0, 0, 8);
+  EXPECT_EQ(this->AwaitChanges(cursor, "event.created", 2)["event.created"], 2);
+}
+
 // Another tenant sees nothing of it: not the run, the events, the calendars or the changes.
 TYPED_TEST_P(SyncSuite, OtherTenantsSeeNothing) {
   this->Seed(SandboxOrigin::kGoogle, 10);
@@ -777,13 +839,12 @@ TYPED_TEST_P(SyncSuite, DroppedPushesAreCaughtUpByScheduledSync) {
   EXPECT_EQ(this->StoredEvents(id), this->GoogleEvents(id));
 }
 
-REGISTER_TYPED_TEST_SUITE_P(SyncSuite, InitialSyncStoresTheProvidersEvents,
-                            IncrementalSyncBringsOnlyRealChanges, DeletedSeriesTakesItsExceptions,
-                            PushChannelsRenewBeforeExpiry, ExpiredSyncTokenResyncsWithoutDuplicates,
-                            RevokedGrantPausesUntilReconnect, GraphCalendarSyncs,
-                            OtherTenantsSeeNothing, BadQueriesAreRefused,
-                            PushBringsChangesAndForgeriesAreRefused,
-                            DuplicatedPushesPublishEachChangeOnce,
-                            DroppedPushesAreCaughtUpByScheduledSync);
+REGISTER_TYPED_TEST_SUITE_P(
+    SyncSuite, InitialSyncStoresTheProvidersEvents, IncrementalSyncBringsOnlyRealChanges,
+    DeletedSeriesTakesItsExceptions, PushChannelsRenewBeforeExpiry,
+    GraphLifecycleEventsRenewRecreateAndResync, ExpiredSyncTokenResyncsWithoutDuplicates,
+    RevokedGrantPausesUntilReconnect, GraphCalendarSyncs, OtherTenantsSeeNothing,
+    BadQueriesAreRefused, PushBringsChangesAndForgeriesAreRefused,
+    DuplicatedPushesPublishEachChangeOnce, DroppedPushesAreCaughtUpByScheduledSync);
 
 }  // namespace sb::app::testing
