@@ -181,6 +181,11 @@ class SyncEngine {
   Result<std::optional<store::SyncRunRecord>> RequestRunIn(
       store::Transaction& tx, const TenantId& tenant, const store::ConnectionRecord& record,
       std::string_view service, store::SyncTrigger trigger, const audit::Context& ctx);
+  // After a caller's transaction with RequestRunIn committed: the job runner polls now rather
+  // than at its next idle poll (a push's run starts at once).
+  void WakeJobs() const {
+    if (wake_jobs_) wake_jobs_();
+  }
 
   Result<std::optional<store::SyncRunRecord>> GetRun(const TenantId& tenant, const SyncRunId& id);
   Result<std::vector<store::SyncStateRecord>> States(const TenantId& tenant,

@@ -444,6 +444,8 @@ Result<PushVerdict> CalendarPush::Accept(const TenantId& tenant,
     if (!run.ok() && run.status().code() != StatusCode::kFailedPrecondition) return run.status();
     return OkStatus();
   }));
+  // The run is committed: start it now, not at the job runner's next idle poll.
+  if (verdict == PushVerdict::kAccepted) engine_.WakeJobs();
   return verdict;
 }
 
