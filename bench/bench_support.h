@@ -14,6 +14,7 @@
 #include "sb/base/encoding.h"
 #include "sb/base/json.h"
 #include "sb/net/http_client.h"
+#include "sb/net/testing/browser.h"
 
 namespace sb::bench {
 
@@ -80,6 +81,31 @@ inline Result<net::HttpResponse> ExchangeCode(net::HttpClient& http, const std::
                              {"client_secret", kSecret},
                              {"code_verifier", verifier}});
   return http.Send(request);
+}
+
+// `email`'s Google account connected through the hosted connect page (the sandbox consents by
+// itself), granting `service` ("calendar:read", ...): the connection id.
+inline std::string ConnectGoogle(app::testing::TestHttpClient& api, const std::string& key,
+                                 const std::string& ca_file, const std::string& email,
+                                 const std::string& end_user, const std::string& service) {
+  auto session = api.Send(
+      "POST", "/v1/connect/sessions",
+      Json{{"end_user", {{"id", end_user}, {"email", email}}}, {"return_url", kReturnUrl}}.dump(),
+      key);
+  if (session.status != 201) Die("session: " + session.body);
+  const std::string url = session.JsonBody()["url"];
+  net::testing::Browser browser({ca_file});
+  browser.StopAt([](std::string_view u) { return u.starts_with(kReturnUrl); });
+  auto page = Must(browser.Get(url), "connect page");
+  auto done = Must(browser.PostForm(url + "/start",
+                                    {{"provider", "google"},
+                                     {"service", service},
+                                     {"csrf", app::testing::HiddenFieldValue(page.body, "csrf")}}),
+                   "connect");
+  for (const auto& [name, value] : Must(net::testing::ParseQuery(done.url), "return url")) {
+    if (name == "connection_id") return value;
+  }
+  Die("connect did not finish: " + done.url + " " + std::to_string(done.status) + " " + done.body.substr(0, 300));
 }
 
 }  // namespace sb::bench

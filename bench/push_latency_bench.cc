@@ -52,31 +52,6 @@ std::string ProviderId(const Json& j) {
   return "";
 }
 
-// The hosted connect flow for `email`: the connection id.
-std::string Connect(sb::app::testing::TestHttpClient& api, const std::string& key,
-                    const std::string& ca_file, const std::string& email, int n) {
-  auto session = api.Send("POST", "/v1/connect/sessions",
-                          Json{{"end_user", {{"id", "u" + std::to_string(n)}, {"email", email}}},
-                               {"return_url", kReturnUrl}}
-                              .dump(),
-                          key);
-  if (session.status != 201) Die("session: " + session.body);
-  const std::string url = session.JsonBody()["url"];
-  sb::net::testing::Browser browser({ca_file});
-  browser.StopAt([](std::string_view u) { return u.starts_with(kReturnUrl); });
-  auto page = Must(browser.Get(url), "connect page");
-  auto done =
-      Must(browser.PostForm(url + "/start",
-                            {{"provider", "google"},
-                             {"service", "calendar:read"},
-                             {"csrf", sb::app::testing::HiddenFieldValue(page.body, "csrf")}}),
-           "connect");
-  for (const auto& [name, value] : Must(sb::net::testing::ParseQuery(done.url), "return url")) {
-    if (name == "connection_id") return value;
-  }
-  Die("connect did not finish: " + done.url);
-}
-
 double Percentile(std::vector<double> v, double p) {
   std::sort(v.begin(), v.end());
   const size_t i = std::min(v.size() - 1, static_cast<size_t>(p * static_cast<double>(v.size())));
@@ -157,8 +132,9 @@ int main(int argc, char** argv) {
 
   std::vector<std::string> ids;
   for (int i = 0; i < connections; ++i) {
-    ids.push_back(
-        Connect(api, key, sandbox->ca_file(), "push" + std::to_string(i) + "@example.com", i));
+    ids.push_back(ConnectGoogle(api, key, sandbox->ca_file(),
+                                "push" + std::to_string(i) + "@example.com",
+                                "u" + std::to_string(i), "calendar:read"));
   }
   // Every connection's channel open (one events.watch each), and the initial webhooks in.
   for (int i = 0;; ++i) {

@@ -172,26 +172,8 @@ int main(int argc, char** argv) {
   sb::app::testing::TestHttpClient api(port);
 
   // Connect the seeded account through the hosted page.
-  auto session = api.Send(
-      "POST", "/v1/connect/sessions",
-      Json{{"end_user", {{"id", "u1"}, {"email", kEmail}}}, {"return_url", kReturnUrl}}.dump(),
-      key);
-  if (session.status != 201) Die("session: " + session.body);
-  const std::string url = session.JsonBody()["url"];
-  sb::net::testing::Browser browser({sandbox->ca_file()});
-  browser.StopAt([](std::string_view u) { return u.starts_with(kReturnUrl); });
-  auto page = Must(browser.Get(url), "connect page");
-  auto done =
-      Must(browser.PostForm(url + "/start",
-                            {{"provider", "google"},
-                             {"service", "calendar:read_write"},
-                             {"csrf", sb::app::testing::HiddenFieldValue(page.body, "csrf")}}),
-           "connect");
-  std::string connection;
-  for (const auto& [n, v] : Must(sb::net::testing::ParseQuery(done.url), "return url")) {
-    if (n == "connection_id") connection = v;
-  }
-  if (connection.empty()) Die("connect did not finish: " + done.url);
+  const std::string connection =
+      ConnectGoogle(api, key, sandbox->ca_file(), kEmail, "u1", "calendar:read_write");
 
   // ---- The provider's share alone. ----
   sb::net::CurlHttpClient curl({.ca_file = sandbox->ca_file()});

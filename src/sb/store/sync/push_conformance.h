@@ -387,9 +387,20 @@ TYPED_TEST_P(PushConformanceTest, MaintenanceListsExpiringActiveChannelsSoonestF
     if (entry.first == x || entry.first == y) ours.push_back(entry);
   }
   EXPECT_EQ(ours, (Pairs{{x, soonest}, {y, middle}, {x, late}}));
-  // A limit keeps the soonest (an earlier run's rows in the same database may come first).
-  ASSERT_GE(all.size(), 2u);
+  // A limit keeps the soonest (an earlier run's rows in the same database may come first);
+  // an offset pages on from there.
+  ASSERT_GE(all.size(), 3u);
   EXPECT_EQ(expiring(2), (Pairs{all[0], all[1]}));
+  auto page = this->Maintenance([&](Transaction& tx) {
+    return this->repo_.MaintenanceListExpiring(tx, base + std::chrono::seconds(40), 2, 1);
+  });
+  ASSERT_TRUE(page.ok()) << page.status().ToString();
+  EXPECT_EQ(*page, (Pairs{all[1], all[2]}));
+  EXPECT_EQ(this->Maintenance([&](Transaction& tx) {
+                  return this->repo_.MaintenanceListExpiring(tx, base, 2, -1).status();
+                })
+                .code(),
+            StatusCode::kInvalidArgument);
 
   EXPECT_EQ(this->Call(x,
                        [&](Transaction& tx) {

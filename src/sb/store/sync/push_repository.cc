@@ -221,17 +221,18 @@ Result<std::vector<PushChannelRecord>> PushRepository::ListForConnection(
 }
 
 Result<std::vector<std::pair<TenantId, ConnectionId>>> PushRepository::MaintenanceListExpiring(
-    Transaction& tx, Timestamp before, int limit) {
+    Transaction& tx, Timestamp before, int limit, int64_t offset) {
   SB_RETURN_IF_ERROR(internal::RequireUnscoped(tx, "push channel"));
   SB_RETURN_IF_ERROR(CheckLimit(limit));
+  if (offset < 0) return InvalidArgumentError("push channel: offset must not be negative");
   // The conditions repeat push_channels_expiring's predicate, so that both backends use that
   // index; a connection with several expiring channels is listed once, at its soonest.
   SB_ASSIGN_OR_RETURN(
       auto rows,
       tx.Query("SELECT tenant_id, connection_id FROM push_channels "
                "WHERE status = 'active' AND expires_at < $1 GROUP BY tenant_id, connection_id "
-               "ORDER BY MIN(expires_at), tenant_id, connection_id LIMIT $2",
-               {ToUnixMicros(before), int64_t{limit}}));
+               "ORDER BY MIN(expires_at), tenant_id, connection_id LIMIT $2 OFFSET $3",
+               {ToUnixMicros(before), int64_t{limit}, offset}));
   std::vector<std::pair<TenantId, ConnectionId>> out;
   out.reserve(rows.size());
   for (const Row& row : rows) {

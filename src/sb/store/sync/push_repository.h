@@ -71,10 +71,9 @@ class PushRepository {
                                                            const ConnectionId& connection);
   // Maintenance: up to `limit` (tenant, connection) pairs with an active channel expiring
   // before `before`, the soonest first, for the renewal scheduler; each pair once (ordered by
-  // its soonest-expiring channel).
-  Result<std::vector<std::pair<TenantId, ConnectionId>>> MaintenanceListExpiring(Transaction& tx,
-                                                                                 Timestamp before,
-                                                                                 int limit);
+  // its soonest-expiring channel), after skipping the first `offset` (paging through a pass).
+  Result<std::vector<std::pair<TenantId, ConnectionId>>> MaintenanceListExpiring(
+      Transaction& tx, Timestamp before, int limit, int64_t offset = 0);
 
   // Records a notification in the inbox: true when it is new, false when `message_key` (the
   // provider's message number, or a digest of the notification) was seen for the channel.

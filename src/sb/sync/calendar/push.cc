@@ -123,7 +123,7 @@ CalendarPush::CalendarPush(PushDeps deps, PushOptions options)
       log::Warn("push.renewal_pass_failed", {{"error", n.status().ToString()}});
       return false;
     }
-    return *n >= options_.renew_batch;
+    return false;  // a pass queues every due connection (RequestRenewals pages)
   });
 }
 
@@ -171,29 +171,36 @@ Status CalendarPush::RequestEnsureIn(store::Transaction& tx, const TenantId& ten
 }
 
 Result<int> CalendarPush::RequestRenewals() {
-  std::vector<std::pair<TenantId, ConnectionId>> due;
-  const Timestamp before = clock_.Now() + duration_cast<microseconds>(options_.renew_margin);
-  SB_RETURN_IF_ERROR(
-      maintenance_.RunUnscoped(store::TxMode::kReadOnly, [&](store::Transaction& tx) -> Status {
-        SB_ASSIGN_OR_RETURN(due, repo_.MaintenanceListExpiring(tx, before, options_.renew_batch));
-        return OkStatus();
-      }));
   // The inbox only has to remember notifications as long as a provider may redeliver them.
   SB_RETURN_IF_ERROR(maintenance_.RunUnscoped([&](store::Transaction& tx) -> Status {
     return repo_
         .MaintenancePruneInbox(tx, clock_.Now() - duration_cast<microseconds>(options_.inbox_ttl))
         .status();
   }));
+  // Every due connection in one pass, a page at a time: the channels stay due until their
+  // ensure jobs have run, so a pass that stopped at a page would find the same page again.
+  const Timestamp before = clock_.Now() + duration_cast<microseconds>(options_.renew_margin);
   int queued = 0;
-  for (const auto& entry : due) {
-    // Named references, not a structured binding: the lambda captures them (clang < 16).
-    const TenantId& tenant = entry.first;
-    const ConnectionId& connection = entry.second;
-    Status s = db_.RunInTenant(tenant, [&](store::Transaction& tx) -> Status {
-      return RequestEnsureIn(tx, tenant, connection);
-    });
-    if (s.ok()) ++queued;
+  for (int64_t offset = 0;; offset += options_.renew_batch) {
+    std::vector<std::pair<TenantId, ConnectionId>> due;
+    SB_RETURN_IF_ERROR(
+        maintenance_.RunUnscoped(store::TxMode::kReadOnly, [&](store::Transaction& tx) -> Status {
+          SB_ASSIGN_OR_RETURN(
+              due, repo_.MaintenanceListExpiring(tx, before, options_.renew_batch, offset));
+          return OkStatus();
+        }));
+    for (const auto& entry : due) {
+      // Named references, not a structured binding: the lambda captures them (clang < 16).
+      const TenantId& tenant = entry.first;
+      const ConnectionId& connection = entry.second;
+      Status s = db_.RunInTenant(tenant, [&](store::Transaction& tx) -> Status {
+        return RequestEnsureIn(tx, tenant, connection);
+      });
+      if (s.ok()) ++queued;
+    }
+    if (due.size() < static_cast<size_t>(options_.renew_batch)) break;
   }
+  if (queued > 0) engine_.WakeJobs();
   return queued;
 }
 

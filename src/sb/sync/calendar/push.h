@@ -53,8 +53,8 @@ struct PushOptions {
   std::chrono::minutes graph_ttl{4'230};         // Graph's documented maximum for events
   std::chrono::seconds renew_margin{6 * 3'600};  // renew channels expiring within this
   std::chrono::milliseconds renew_poll{60'000};  // the renewal scheduler's pass interval
-  int renew_batch = 200;
-  std::chrono::hours inbox_ttl{7 * 24};  // notifications remembered this long (duplicates)
+  int renew_batch = 200;                         // due connections read per page of a renewal pass
+  std::chrono::hours inbox_ttl{7 * 24};          // notifications remembered this long (duplicates)
 };
 
 struct PushDeps {
@@ -112,7 +112,8 @@ class CalendarPush {
   // One item of a Graph notification's `value` array (change or lifecycle notification).
   Result<PushVerdict> OnGraph(const TenantId& tenant, const Json& item);
 
-  // The renewal scheduler: queues the ensure job of connections with channels expiring soon.
+  // The renewal scheduler's pass: queues the ensure job of every connection with a channel
+  // expiring within the margin (already queued ones are deduplicated); how many.
   Result<int> RequestRenewals();
   void Start();
   void Stop();
