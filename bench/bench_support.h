@@ -5,16 +5,20 @@
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
+#include <filesystem>
 #include <string>
 
 #include <errno.h>
 
 #include "sb/app/server_app.h"
+#include "sb/app/testing/sandbox_process.h"
 #include "sb/app/testing/test_http_client.h"
 #include "sb/base/encoding.h"
 #include "sb/base/json.h"
 #include "sb/net/http_client.h"
 #include "sb/net/testing/browser.h"
+#include "sb/store/migrations/migrator.h"
+#include "sb/store/open_database.h"
 
 namespace sb::bench {
 
@@ -66,6 +70,34 @@ inline BenchTenant CreateTenant(app::ServerApp& app, uint16_t port,
   return t;
 }
 
+// A server configuration on a migrated SQLite file in `dir`, the sandbox as its providers, and
+// no rate limit or connect-session quota in the way of a bench that does everything from
+// 127.0.0.1 at once.
+inline config::Config SandboxedSqliteConfig(const std::filesystem::path& dir,
+                                            const app::testing::SandboxProcess& sandbox,
+                                            const Clock& clock) {
+  const std::string db_url = "sqlite:" + (dir / "sb.db").string();
+  {
+    auto db = Must(store::OpenDatabase({.url = db_url}), "database");
+    Must(store::Migrator(*db, clock).Up(), "migrate");
+  }
+  config::Config config;
+  config.server.listen_address = "127.0.0.1";
+  config.server.port = 0;
+  config.database.url = config.database.migration_url = db_url;
+  config.vault.key_file = (dir / "master.key").string();
+  config.audit.key_file = (dir / "audit.key").string();
+  config.providers.google_url = sandbox.google_url();
+  config.providers.microsoft_url = sandbox.microsoft_url();
+  config.providers.ca_file = sandbox.ca_file();
+  config.limits.requests_per_second = 1e9;
+  config.limits.burst = 1'000'000'000;
+  config.public_limits.requests_per_second = 1e9;  // connect pages, provider notifications
+  config.public_limits.burst = 1'000'000'000;
+  config.quotas.connect_sessions_per_minute = 100'000;
+  return config;
+}
+
 // The code exchange (authorization_code with PKCE, the bench client) at the Google sandbox.
 inline Result<net::HttpResponse> ExchangeCode(net::HttpClient& http, const std::string& google_url,
                                               const std::string& code, const std::string& redirect,
@@ -105,7 +137,8 @@ inline std::string ConnectGoogle(app::testing::TestHttpClient& api, const std::s
   for (const auto& [name, value] : Must(net::testing::ParseQuery(done.url), "return url")) {
     if (name == "connection_id") return value;
   }
-  Die("connect did not finish: " + done.url + " " + std::to_string(done.status) + " " + done.body.substr(0, 300));
+  Die("connect did not finish: " + done.url + " " + std::to_string(done.status) + " " +
+      done.body.substr(0, 300));
 }
 
 }  // namespace sb::bench

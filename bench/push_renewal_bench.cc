@@ -26,8 +26,6 @@
 #include "sb/app/testing/test_http_client.h"
 #include "sb/base/logging.h"
 #include "sb/base/testing/fake_clock.h"
-#include "sb/store/migrations/migrator.h"
-#include "sb/store/open_database.h"
 
 namespace {
 
@@ -86,29 +84,11 @@ int main(int argc, char** argv) {
          "seed");
   }
 
-  const std::string db_url = "sqlite:" + (dir / "sb.db").string();
   sb::testing::FakeClock clock;
   clock.Set(
       std::chrono::time_point_cast<std::chrono::microseconds>(std::chrono::system_clock::now()));
-  {
-    auto db = Must(sb::store::OpenDatabase({.url = db_url}), "database");
-    Must(sb::store::Migrator(*db, clock).Up(), "migrate");
-  }
-  sb::config::Config config;
-  config.server.listen_address = "127.0.0.1";
-  config.server.port = 0;
-  config.database.url = config.database.migration_url = db_url;
-  config.vault.key_file = (dir / "master.key").string();
-  config.audit.key_file = (dir / "audit.key").string();
-  config.providers.google_url = sandbox->google_url();
-  config.providers.microsoft_url = sandbox->microsoft_url();
-  config.providers.ca_file = sandbox->ca_file();
-  config.limits.requests_per_second = 1e9;
-  config.limits.burst = 1'000'000'000;
-  config.public_limits.requests_per_second = 1e9;  // the connect pages, all from 127.0.0.1
-  config.public_limits.burst = 1'000'000'000;
-  config.quotas.connect_sessions_per_minute = 100'000;  // all connections made at once
-  config.sync.interval = std::chrono::seconds(0);       // no scheduled runs: renewal alone is timed
+  sb::config::Config config = SandboxedSqliteConfig(dir, *sandbox, clock);
+  config.sync.interval = std::chrono::seconds(0);  // no scheduled runs: renewal alone is timed
   config.sync.push_renew_interval = std::chrono::milliseconds(100);
   sb::SystemRandom random;
   auto app = Must(sb::app::ServerApp::Create(config, clock, random), "server");
