@@ -216,6 +216,9 @@ void GoogleSandbox::RegisterControl() {
   add("GET", "/_sandbox/stats", [this](Request&) {
     return Response::Json(200, {{"identity", identity_.Stats()}, {"push", push_.Stats()}});
   });
+  add("GET", "/_sandbox/channels", [this](Request&) {
+    return Response::Json(200, {{"channels", push_.Channels()}});
+  });
 }
 
 }  // namespace sandbox::google

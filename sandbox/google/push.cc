@@ -78,6 +78,21 @@ void PushSender::Reset() {
   queue_.clear();
 }
 
+sb::Json PushSender::Channels() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  sb::Json out = sb::Json::array();
+  for (const auto& [id, c] : channels_) {
+    if (c.stopped) continue;
+    out.push_back({{"id", c.id},
+                   {"resource_id", c.resource_id},
+                   {"account_id", c.account_id},
+                   {"address", c.address},
+                   {"token", c.token},
+                   {"expiration_ms", c.expiration_ms}});
+  }
+  return out;
+}
+
 sb::Json PushSender::Stats() const {
   std::lock_guard<std::mutex> lock(mu_);
   size_t live = 0;

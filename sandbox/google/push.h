@@ -59,6 +59,8 @@ class PushSender {
   void Reset();
 
   sb::Json Stats() const;
+  // The live channels, tokens included (what Google knows of each): for tests.
+  sb::Json Channels() const;
 
  private:
   struct Delivery {

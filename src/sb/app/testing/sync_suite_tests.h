@@ -104,15 +104,19 @@ class SyncSuite : public ConnectSuite<Backend> {
     return AwaitRun(r.JsonBody().value("id", ""));
   }
 
+  // `key`, or the tenant's own key when empty.
+  const std::string& KeyOr(const std::string& key) const { return key.empty() ? this->key_ : key; }
+
   // provider id -> title of every stored event of the connection.
-  std::map<std::string, std::string> StoredEvents(const std::string& connection) {
+  std::map<std::string, std::string> StoredEvents(const std::string& connection,
+                                                  const std::string& key = "") {
     std::map<std::string, std::string> out;
     std::string cursor;
     for (int page = 0; page < 100; ++page) {
       TestResponse r = this->Call("GET",
                                   "/v1/connections/" + connection + "/events?limit=1000" +
                                       (cursor.empty() ? "" : "&cursor=" + cursor),
-                                  "", this->key_);
+                                  "", KeyOr(key));
       EXPECT_EQ(r.status, 200) << r.body;
       const Json body = r.JsonBody();
       for (const Json& e : body["data"]) {
@@ -126,7 +130,8 @@ class SyncSuite : public ConnectSuite<Backend> {
 
   // provider id -> title of every live event at the Google sandbox (masters, exceptions and
   // singles, as Switchboard stores them), read through the proxy.
-  std::map<std::string, std::string> GoogleEvents(const std::string& connection) {
+  std::map<std::string, std::string> GoogleEvents(const std::string& connection,
+                                                  const std::string& key = "") {
     std::map<std::string, std::string> out;
     std::map<std::string, std::string> exception_masters;  // exception id -> master id
     std::string token;
@@ -136,7 +141,7 @@ class SyncSuite : public ConnectSuite<Backend> {
                      "/v1/proxy/" + connection +
                          "/calendar/v3/calendars/primary/events?maxResults=2500&showDeleted=true" +
                          (token.empty() ? "" : "&pageToken=" + PercentEncode(token)),
-                     "", this->key_);
+                     "", KeyOr(key));
       EXPECT_EQ(r.status, 200) << r.body;
       const Json body = r.JsonBody();
       for (const Json& e : body["items"]) {
@@ -156,10 +161,10 @@ class SyncSuite : public ConnectSuite<Backend> {
   }
 
   // The change feed's entries after `cursor`, in order; sets `cursor` to the end.
-  std::vector<Json> ChangeList(std::string& cursor) {
+  std::vector<Json> ChangeList(std::string& cursor, const std::string& key = "") {
     std::vector<Json> out;
     for (int page = 0; page < 1000; ++page) {
-      TestResponse r = this->Call("GET", "/v1/changes?limit=1000&cursor=" + cursor, "", this->key_);
+      TestResponse r = this->Call("GET", "/v1/changes?limit=1000&cursor=" + cursor, "", KeyOr(key));
       EXPECT_EQ(r.status, 200) << r.body;
       const Json body = r.JsonBody();
       for (const Json& c : body["data"]) out.push_back(c);
@@ -626,6 +631,102 @@ TYPED_TEST_P(SyncSuite, GraphLifecycleEventsRenewRecreateAndResync) {
   EXPECT_EQ(this->AwaitChanges(cursor, "event.created", 2)["event.created"], 2);
 }
 
+// Two tenants sync at once, by push and on schedule: each tenant's feed, store and webhooks hold
+// only its own events, and a notification naming one tenant's channel with the other's token
+// (or at the other's endpoint) is refused.
+TYPED_TEST_P(SyncSuite, TwoTenantsPushAndScheduledSyncApart) {
+  const auto kG = SandboxOrigin::kGoogle;
+  const std::string a_id = this->ConnectWatched(15);
+  ASSERT_FALSE(a_id.empty());
+  // Tenant B: its own integration, and Bob's account.
+  auto [b_tenant, b_key] = this->NewTenantWithKey(R"(["read","write"])");
+  this->AllowReturnOrigin(b_tenant, b_key);
+  this->PutIntegration(kG, b_key);
+  auto bob = this->sandbox_->CreateAccount(kG, {{"email", "bob@example.com"}});
+  ASSERT_TRUE(bob.ok());
+  const std::string bob_account = (*bob).value("id", "");
+  ASSERT_TRUE(this->sandbox_
+                  ->Control(kG, "POST", "/_sandbox/accounts/" + bob_account + "/seed",
+                            Json{{"events", 12}, {"seed", 9}})
+                  .ok());
+  auto browser = this->NewBrowser();
+  auto done =
+      ConnectSuite<TypeParam>::Connect(*browser, this->NewSession(b_key, "bob@example.com"), kG);
+  ASSERT_TRUE(done.ok()) << done.status().ToString();
+  const std::string b_id = this->ConnectionIdFrom(*done);
+  ASSERT_FALSE(b_id.empty());
+  ASSERT_EQ(this->AwaitRequests(2, kG, "POST", "/calendar/v3/calendars", "/events/watch"), 2);
+  std::string a_cursor = "0", b_cursor = "0";
+  for (int i = 0; i < 100 && this->StoredEvents(b_id, b_key) != this->GoogleEvents(b_id, b_key);
+       ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  this->ChangeList(a_cursor);
+  this->ChangeList(b_cursor, b_key);
+
+  // Both users change their calendars at the same time (pushes), then the schedule comes due.
+  std::thread alice([&] {
+    for (int round = 0; round < 3; ++round) this->Mutate(kG, 2, 1, 0, 40 + round);
+  });
+  std::thread bobs([&] {
+    for (int round = 0; round < 3; ++round) {
+      EXPECT_TRUE(
+          this->sandbox_
+              ->Control(kG, "POST", "/_sandbox/accounts/" + bob_account + "/mutate",
+                        Json{{"creates", 2}, {"updates", 1}, {"deletes", 0}, {"seed", 50 + round}})
+              .ok());
+    }
+  });
+  alice.join();
+  bobs.join();
+  this->clock_.Advance(std::chrono::seconds(901));
+
+  // Each store catches up with its own provider account, and nothing else.
+  bool a_done = false, b_done = false;
+  for (int i = 0; i < 200 && !(a_done && b_done); ++i) {
+    a_done = this->StoredEvents(a_id) == this->GoogleEvents(a_id);
+    b_done = this->StoredEvents(b_id, b_key) == this->GoogleEvents(b_id, b_key);
+    if (!(a_done && b_done)) std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  EXPECT_TRUE(a_done);
+  EXPECT_TRUE(b_done);
+  // Each feed: only its own connection, six creations.
+  auto own = [&](std::string& cursor, const std::string& key, const std::string& connection) {
+    int created = 0;
+    for (const Json& c : this->ChangeList(cursor, key)) {
+      EXPECT_EQ(c.value("connection_id", ""), connection) << c.dump();
+      created += c.value("type", "") == "event.created";
+    }
+    return created;
+  };
+  EXPECT_EQ(own(a_cursor, "", a_id), 6);
+  EXPECT_EQ(own(b_cursor, b_key, b_id), 6);
+
+  // A's channel with B's token: forged at A's endpoint; B's channel at A's endpoint: unknown.
+  auto channels = this->sandbox_->Control(kG, "GET", "/_sandbox/channels");
+  ASSERT_TRUE(channels.ok());
+  Json a_channel, b_channel;
+  for (const Json& c : (*channels)["channels"]) {
+    (c.value("account_id", "") == bob_account ? b_channel : a_channel) = c;
+  }
+  ASSERT_TRUE(a_channel.is_object() && b_channel.is_object()) << *channels;
+  auto notify = [&](const std::string& tenant, const Json& channel, const std::string& token) {
+    return this
+        ->CallFrom("127.0.0.1", "POST", "/push/google/" + tenant, "", "",
+                   {{"X-Goog-Channel-ID", channel.value("id", "")},
+                    {"X-Goog-Channel-Token", token},
+                    {"X-Goog-Resource-ID", channel.value("resource_id", "")},
+                    {"X-Goog-Resource-State", "exists"},
+                    {"X-Goog-Message-Number", "999"}})
+        .status;
+  };
+  EXPECT_EQ(notify(this->tenant_, a_channel, b_channel.value("token", "")), 403);
+  EXPECT_EQ(notify(this->tenant_, b_channel, b_channel.value("token", "")), 404);
+  EXPECT_EQ(notify(b_tenant, a_channel, a_channel.value("token", "")), 404);
+  // The real thing is accepted.
+  EXPECT_EQ(notify(b_tenant, b_channel, b_channel.value("token", "")), 200);
+}
+
 // Another tenant sees nothing of it: not the run, the events, the calendars or the changes.
 TYPED_TEST_P(SyncSuite, OtherTenantsSeeNothing) {
   this->Seed(SandboxOrigin::kGoogle, 10);
@@ -842,9 +943,9 @@ TYPED_TEST_P(SyncSuite, DroppedPushesAreCaughtUpByScheduledSync) {
 REGISTER_TYPED_TEST_SUITE_P(
     SyncSuite, InitialSyncStoresTheProvidersEvents, IncrementalSyncBringsOnlyRealChanges,
     DeletedSeriesTakesItsExceptions, PushChannelsRenewBeforeExpiry,
-    GraphLifecycleEventsRenewRecreateAndResync, ExpiredSyncTokenResyncsWithoutDuplicates,
-    RevokedGrantPausesUntilReconnect, GraphCalendarSyncs, OtherTenantsSeeNothing,
-    BadQueriesAreRefused, PushBringsChangesAndForgeriesAreRefused,
+    TwoTenantsPushAndScheduledSyncApart, GraphLifecycleEventsRenewRecreateAndResync,
+    ExpiredSyncTokenResyncsWithoutDuplicates, RevokedGrantPausesUntilReconnect, GraphCalendarSyncs,
+    OtherTenantsSeeNothing, BadQueriesAreRefused, PushBringsChangesAndForgeriesAreRefused,
     DuplicatedPushesPublishEachChangeOnce, DroppedPushesAreCaughtUpByScheduledSync);
 
 }  // namespace sb::app::testing
