@@ -569,6 +569,22 @@ TYPED_TEST_P(SyncSuite, PushChannelsRenewBeforeExpiry) {
   EXPECT_EQ(this->StoredEvents(google), this->GoogleEvents(google));
 }
 
+// A provider that grants channels for less than the renewal margin (one hour here, against six)
+// gets them renewed at half their life, not on every renewal pass (every 50 ms here).
+TYPED_TEST_P(SyncSuite, ShortLivedChannelsRenewAtHalfLife) {
+  const auto kG = SandboxOrigin::kGoogle;
+  ASSERT_TRUE(this->sandbox_->PutSettings(kG, Json{{"channel_max_ttl_seconds", 3600}}).ok());
+  const std::string id = this->ConnectWatched(5);
+  ASSERT_FALSE(id.empty());
+  std::this_thread::sleep_for(std::chrono::milliseconds(600));
+  EXPECT_EQ(this->CountRequests(kG, "POST", "/calendar/v3/calendars", "/events/watch"), 1);
+  this->AdvanceClocks(std::chrono::minutes(31));
+  EXPECT_EQ(this->AwaitRequests(2, kG, "POST", "/calendar/v3/calendars", "/events/watch"), 2);
+  std::this_thread::sleep_for(std::chrono::milliseconds(600));
+  EXPECT_EQ(this->CountRequests(kG, "POST", "/calendar/v3/calendars", "/events/watch"), 2);
+  EXPECT_EQ(this->CountRequests(kG, "POST", "/calendar/v3/channels/stop"), 1);
+}
+
 // Graph lifecycle notifications: reauthorizationRequired renews the subscription,
 // subscriptionRemoved makes a new one, missed starts a resync; then notifications on the new
 // subscription bring changes again.
@@ -943,9 +959,10 @@ TYPED_TEST_P(SyncSuite, DroppedPushesAreCaughtUpByScheduledSync) {
 REGISTER_TYPED_TEST_SUITE_P(
     SyncSuite, InitialSyncStoresTheProvidersEvents, IncrementalSyncBringsOnlyRealChanges,
     DeletedSeriesTakesItsExceptions, PushChannelsRenewBeforeExpiry,
-    TwoTenantsPushAndScheduledSyncApart, GraphLifecycleEventsRenewRecreateAndResync,
-    ExpiredSyncTokenResyncsWithoutDuplicates, RevokedGrantPausesUntilReconnect, GraphCalendarSyncs,
-    OtherTenantsSeeNothing, BadQueriesAreRefused, PushBringsChangesAndForgeriesAreRefused,
+    ShortLivedChannelsRenewAtHalfLife, TwoTenantsPushAndScheduledSyncApart,
+    GraphLifecycleEventsRenewRecreateAndResync, ExpiredSyncTokenResyncsWithoutDuplicates,
+    RevokedGrantPausesUntilReconnect, GraphCalendarSyncs, OtherTenantsSeeNothing,
+    BadQueriesAreRefused, PushBringsChangesAndForgeriesAreRefused,
     DuplicatedPushesPublishEachChangeOnce, DroppedPushesAreCaughtUpByScheduledSync);
 
 }  // namespace sb::app::testing

@@ -259,13 +259,23 @@ Status CalendarPush::Ensure(const TenantId& tenant, const ConnectionId& connecti
   return OkStatus();
 }
 
+// Due within the margin; but a channel the provider granted for less than twice the margin
+// (a provider's cap) is renewed at half its life, not on every pass. After a failed renewal
+// the margin alone counts, so retries go on.
+bool CalendarPush::RenewalDue(const store::PushChannelRecord& channel, Timestamp now) const {
+  auto margin = duration_cast<microseconds>(options_.renew_margin);
+  if (channel.renew_failures == 0 && channel.expires_at > channel.updated_at) {
+    margin = std::min(margin, (channel.expires_at - channel.updated_at) / 2);
+  }
+  return channel.expires_at <= now + margin;
+}
+
 Status CalendarPush::EnsureCalendar(const TenantId& tenant,
                                     const store::ConnectionRecord& connection,
                                     const store::CalendarRecord& calendar,
                                     std::optional<store::PushChannelRecord> current) {
   const Timestamp now = clock_.Now();
-  const Timestamp renew_before = now + duration_cast<microseconds>(options_.renew_margin);
-  if (current && current->expires_at > renew_before) return OkStatus();
+  if (current && !RenewalDue(*current, now)) return OkStatus();
   std::optional<ProviderError> failure;
   // Graph: move the subscription's expiry; Google channels cannot be renewed.
   if (current && connection.provider == "microsoft") {

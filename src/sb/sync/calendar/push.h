@@ -133,6 +133,7 @@ class CalendarPush {
                              const std::string& message_key, store::SyncTrigger trigger);
   void Count(std::string_view provider, PushVerdict verdict);
   void CountRenewal(std::string_view provider, std::string_view outcome);
+  bool RenewalDue(const store::PushChannelRecord& channel, Timestamp now) const;
 
   store::Database& db_;
   store::Database& maintenance_;
