@@ -94,14 +94,10 @@ TEST_F(RefreshRaceTest, TwoProcessesRefreshingTheSameConnectionsLoseNothing) {
 
   // A tenant and an API key through the CLI, as an operator would.
   SwitchboardProcesses& p = *processes_;
-  ASSERT_EQ(p.Run("tenant", {"tenant", "create", "--name", "race", "--quiet"}), 0)
-      << p.Read("tenant.err");
-  const std::string tenant = SwitchboardProcesses::Trim(p.Read("tenant.out"));
-  ASSERT_EQ(p.Run("apikey", {"apikey", "create", "--tenant", tenant, "--name", "k", "--scopes",
-                             "read,write", "--quiet"}),
-            0)
-      << p.Read("apikey.err");
-  const std::string key = SwitchboardProcesses::Trim(p.Read("apikey.out"));
+  const SwitchboardProcesses::TenantKey made = p.CreateTenant("race");
+  ASSERT_FALSE(made.key.empty()) << p.ErrTails(2000);
+  const std::string& tenant = made.tenant;
+  const std::string& key = made.key;
 
   const uint16_t port_a = p.Serve("serve-a");
   const uint16_t port_b = p.Serve("serve-b");

@@ -70,18 +70,14 @@ class SyncResumeTest : public ::testing::Test {
     std::filesystem::remove_all(dir_);
   }
 
-  // A tenant whose Google integration syncs calendars; its API key.
+  // The database migrated, a tenant and its API key (the tenant's id in tenant_).
   std::string TenantKey() {
     SwitchboardProcesses& p = *processes_;
     EXPECT_EQ(p.Run("migrate", {"migrate", "up"}), 0) << p.Read("migrate.err");
-    EXPECT_EQ(p.Run("tenant", {"tenant", "create", "--name", "resume", "--quiet"}), 0)
-        << p.Read("tenant.err");
-    tenant_ = SwitchboardProcesses::Trim(p.Read("tenant.out"));
-    EXPECT_EQ(p.Run("apikey", {"apikey", "create", "--tenant", tenant_, "--name", "k", "--scopes",
-                               "read,write", "--quiet"}),
-              0)
-        << p.Read("apikey.err");
-    return SwitchboardProcesses::Trim(p.Read("apikey.out"));
+    auto made = p.CreateTenant("resume");
+    EXPECT_FALSE(made.key.empty()) << p.ErrTails(2000);
+    tenant_ = made.tenant;
+    return made.key;
   }
 
   // Connects the sandbox's Google account through the real connect flow: the connection id.

@@ -60,6 +60,16 @@ uint16_t SwitchboardProcesses::Serve(const std::string& name) {
   return 0;
 }
 
+SwitchboardProcesses::TenantKey SwitchboardProcesses::CreateTenant(const std::string& name) {
+  if (Run("tenant", {"tenant", "create", "--name", name, "--quiet"}) != 0) return {};
+  const std::string tenant = Trim(Read("tenant.out"));
+  if (Run("apikey", {"apikey", "create", "--tenant", tenant, "--name", "k", "--scopes",
+                     "read,write", "--quiet"}) != 0) {
+    return {};
+  }
+  return {tenant, Trim(Read("apikey.out"))};
+}
+
 void SwitchboardProcesses::Kill(const std::string& name) {
   for (auto it = nodes_.begin(); it != nodes_.end(); ++it) {
     if (it->name != name) continue;

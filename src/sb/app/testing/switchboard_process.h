@@ -31,6 +31,14 @@ class SwitchboardProcesses {
   // Starts `switchboard serve` as `name` and waits for its "serving on" line: the port it
   // listens on, or 0 (with the reason in `{name}.err`) after 20 s.
   uint16_t Serve(const std::string& name);
+  // A tenant named `name` and a read/write API key for it, made with the CLI as an operator
+  // would (`tenant create`, `apikey create`); both empty when a command failed (its `.err`
+  // file says why).
+  struct TenantKey {
+    std::string tenant;
+    std::string key;
+  };
+  TenantKey CreateTenant(const std::string& name);
   // Ends a node at once, as a crash or power loss would (SIGKILL), and reaps it.
   void Kill(const std::string& name);
 
