@@ -4,6 +4,7 @@
 #include <charconv>
 
 #include "sb/store/sqlite/sqlite_connection.h"
+#include "sb/store/sqlite/wal_checkpointer.h"
 
 namespace sb::store {
 
@@ -138,9 +139,18 @@ Result<std::unique_ptr<SqliteDatabase>> SqliteDatabase::Open(const SqliteOptions
   if (options.path.empty()) return InvalidArgumentError("sqlite: empty database path");
   if (options.pool_size < 1) return InvalidArgumentError("sqlite: pool_size must be >= 1");
   std::unique_ptr<SqliteDatabase> db(new SqliteDatabase(options));
-  const int size = options.path == ":memory:" ? 1 : options.pool_size;
+  const bool in_memory = options.path == ":memory:";
+  const int size = in_memory ? 1 : options.pool_size;
+  if (!in_memory) {
+    SB_ASSIGN_OR_RETURN(db->checkpointer_,
+                        sqlite_internal::WalCheckpointer::Start(
+                            options.path, options.busy_timeout,
+                            {.background_pages = options.wal_checkpoint_pages,
+                             .inline_pages = options.wal_inline_checkpoint_pages}));
+  }
   for (int i = 0; i < size; ++i) {
     SB_ASSIGN_OR_RETURN(auto conn, SqliteConnection::Open(options.path, options.busy_timeout));
+    if (db->checkpointer_) db->checkpointer_->Attach(conn->handle());
     db->free_.push_back(conn.get());
     db->connections_.push_back(std::move(conn));
   }
@@ -212,6 +222,12 @@ void SqliteDatabase::Release(Connection* conn) {
 Status SqliteDatabase::Ping() {
   return RunUnscoped(TxMode::kReadOnly,
                      [](Transaction& tx) { return tx.Query("SELECT 1").status(); });
+}
+
+WalCheckpointStats SqliteDatabase::WalCheckpoints() const {
+  if (!checkpointer_) return {};
+  return {.background = checkpointer_->background_checkpoints(),
+          .inline_commit = checkpointer_->inline_checkpoints()};
 }
 
 PoolStats SqliteDatabase::Stats() const {

@@ -7,8 +7,9 @@
 // concurrently with each other and with the writer. busy_timeout only matters for other
 // processes that open the same file. SQLite has no row-level security: RunInTenant only opens
 // the transaction and records the tenant; the repositories' tenant filters enforce isolation
-// (RLS-09). Do not nest transactions on one thread (the inner one waits for the writer lock
-// until the acquire timeout and fails with UNAVAILABLE). Thread-safe.
+// (RLS-09). The write-ahead log is checkpointed on a thread of its own (WalCheckpointer) rather
+// than inside the commit that fills it. Do not nest transactions on one thread (the inner one waits
+// for the writer lock until the acquire timeout and fails with UNAVAILABLE). Thread-safe.
 #pragma once
 
 #include <chrono>
@@ -25,6 +26,7 @@ namespace sb::store {
 
 namespace sqlite_internal {
 class SqliteConnection;
+class WalCheckpointer;
 }  // namespace sqlite_internal
 
 struct SqliteOptions {
@@ -36,6 +38,16 @@ struct SqliteOptions {
   std::chrono::milliseconds busy_timeout{5000};
   // How long a transaction waits for a free connection or for the writer lock.
   std::chrono::milliseconds acquire_timeout{5000};
+  // The log's size in pages at which the checkpoint thread is woken, and at which a committing
+  // connection checkpoints itself instead (the bound on the log's size).
+  int wal_checkpoint_pages = 1000;
+  int wal_inline_checkpoint_pages = 10000;
+};
+
+// Checkpoints so far, by who ran them (tests and diagnostics).
+struct WalCheckpointStats {
+  int64_t background = 0;
+  int64_t inline_commit = 0;
 };
 
 class SqliteDatabase final : public Database {
@@ -52,6 +64,7 @@ class SqliteDatabase final : public Database {
   Status RunUnscoped(TxMode mode, const TransactionFn& fn) override;
   Status Ping() override;
   PoolStats Stats() const override;
+  WalCheckpointStats WalCheckpoints() const;
 
  private:
   using Connection = sqlite_internal::SqliteConnection;
@@ -64,6 +77,9 @@ class SqliteDatabase final : public Database {
   void Release(Connection* conn);
 
   const SqliteOptions options_;
+  // Declared before the connections, so it outlives them (their commit hooks point at it).
+  // Null for ":memory:", which has no log.
+  std::unique_ptr<sqlite_internal::WalCheckpointer> checkpointer_;
   std::vector<std::unique_ptr<Connection>> connections_;  // immutable after Open
   std::timed_mutex writer_mu_;  // held for the whole of each read-write transaction
 

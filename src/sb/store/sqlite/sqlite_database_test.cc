@@ -2,7 +2,9 @@
 #include "sb/store/sqlite/sqlite_database.h"
 
 #include <atomic>
+#include <filesystem>
 #include <future>
+#include <string>
 #include <thread>
 
 #include <gtest/gtest.h>
@@ -109,6 +111,74 @@ TEST(SqliteDatabase, ConcurrentWritersAndReadersNeitherFailNorLoseWrites) {
   for (auto& t : threads) t.join();
   EXPECT_EQ(failures.load(), 0);
   EXPECT_EQ(QueryText(**db, "SELECT count(*) FROM t"), "200");
+}
+
+// Writes `commits` transactions of one 4 KiB blob each (a page or two of the log apiece).
+void WriteBlobs(Database& db, int commits) {
+  ASSERT_TRUE(db.RunUnscoped([](Transaction& tx) {
+                  return tx.ExecuteScript("CREATE TABLE IF NOT EXISTS blobs (b BLOB NOT NULL)");
+                }).ok());
+  const std::string blob(4096, 'x');
+  for (int i = 0; i < commits; ++i) {
+    ASSERT_TRUE(db.RunUnscoped([&](Transaction& tx) {
+                    return tx.Execute("INSERT INTO blobs (b) VALUES ($1)", {blob}).status();
+                  }).ok());
+  }
+}
+
+uintmax_t WalBytes(const SqliteTestBackend& backend) {
+  std::error_code ec;
+  const uintmax_t size = std::filesystem::file_size(backend.path().string() + "-wal", ec);
+  return ec ? 0 : size;
+}
+
+TEST(SqliteDatabase, WalIsCheckpointedByItsOwnThread) {
+  SqliteTestBackend backend;
+  auto db = SqliteDatabase::Open({.path = backend.path().string(),
+                                  .pool_size = 2,
+                                  .wal_checkpoint_pages = 8,
+                                  .wal_inline_checkpoint_pages = 1000000});
+  ASSERT_TRUE(db.ok()) << db.status().ToString();
+  WriteBlobs(**db, 40);
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  while ((*db)->WalCheckpoints().background == 0 && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  EXPECT_GT((*db)->WalCheckpoints().background, 0);
+  EXPECT_EQ((*db)->WalCheckpoints().inline_commit, 0);
+  EXPECT_EQ(QueryText(**db, "SELECT count(*) FROM blobs"), "40");
+}
+
+// Whatever the thread does, the log stays bounded: past the inline threshold the committing
+// connection checkpoints, and the next writer starts the log over. Without the bound, 400
+// commits of a blob leave a log of at least 400 pages.
+TEST(SqliteDatabase, WalStaysBoundedWhenTheThreadFallsBehind) {
+  SqliteTestBackend backend;
+  constexpr int kBound = 32;
+  auto db = SqliteDatabase::Open({.path = backend.path().string(),
+                                  .pool_size = 2,
+                                  .wal_checkpoint_pages = kBound,
+                                  .wal_inline_checkpoint_pages = kBound});
+  ASSERT_TRUE(db.ok()) << db.status().ToString();
+  WriteBlobs(**db, 400);
+  EXPECT_GT((*db)->WalCheckpoints().inline_commit, 0);
+  const uintmax_t page = std::stoull(QueryText(**db, "PRAGMA page_size"));
+  EXPECT_LT(WalBytes(backend), (kBound + 8) * (page + 24) + 32);
+  EXPECT_EQ(QueryText(**db, "SELECT count(*) FROM blobs"), "400");
+}
+
+TEST(SqliteDatabase, CheckpointThresholdsAreValidated) {
+  SqliteTestBackend backend;
+  EXPECT_EQ(SqliteDatabase::Open({.path = backend.path().string(), .wal_checkpoint_pages = 0})
+                .status()
+                .code(),
+            StatusCode::kInvalidArgument);
+  EXPECT_EQ(SqliteDatabase::Open({.path = backend.path().string(),
+                                  .wal_checkpoint_pages = 100,
+                                  .wal_inline_checkpoint_pages = 10})
+                .status()
+                .code(),
+            StatusCode::kInvalidArgument);
 }
 
 // Not a benchmark (see bench/), but catches an accidental slow path such as re-preparing
