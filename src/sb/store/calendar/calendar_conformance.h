@@ -254,6 +254,44 @@ TYPED_TEST_P(CalendarConformanceTest, EventsRoundTripReplaceFindAndDelete) {
   EXPECT_EQ(this->Get(a, master.id), std::nullopt);
 }
 
+// PutEvents: every record written as PutEvent would (across statement batches of several
+// sizes and two calendars), replacing by id; one bad record and nothing is written.
+TYPED_TEST_P(CalendarConformanceTest, PutEventsWritesAllOrNothing) {
+  const TenantId a = this->a_;
+  const ConnectionId c = this->PutConnection(a);
+  const CalendarRecord one = this->PutCalendar(a, c);
+  const CalendarRecord two = this->PutCalendar(a, c, "two");
+  std::vector<EventRecord> records;
+  for (int i = 0; i < 45; ++i) {
+    records.push_back(this->Event(i % 3 == 0 ? two : one, "e" + std::to_string(i)));
+  }
+  auto put = [&](const std::vector<EventRecord>& batch) {
+    return this->InTenant(a, [&](Transaction& tx) { return this->cals_.PutEvents(tx, a, batch); });
+  };
+  ASSERT_TRUE(put(records).ok());
+  for (const EventRecord& r : records) EXPECT_EQ(this->Get(a, r.id), r);
+  records[7].data = Json{{"title", "changed"}};
+  records[7].content_hash = std::string(64, 'c');
+  records[30].end_ms = *records[30].start_ms + kDayMs;
+  ASSERT_TRUE(put({records[7], records[30]}).ok());
+  EXPECT_EQ(this->Get(a, records[7].id), records[7]);
+  EXPECT_EQ(this->Get(a, records[30].id), records[30]);
+
+  std::vector<EventRecord> refused{this->Event(one, "fresh1"), this->Event(one, "fresh2")};
+  refused.back().version = std::string("bad\nversion");
+  EXPECT_EQ(put(refused).code(), StatusCode::kInvalidArgument);
+  std::vector<EventRecord> repeated{this->Event(one, "fresh3")};
+  repeated.push_back(repeated.front());
+  EXPECT_EQ(put(repeated).code(), StatusCode::kInvalidArgument);
+  std::vector<EventRecord> mixed{this->Event(one, "fresh4"), this->Event(two, "fresh5")};
+  mixed.back().connection_id = this->PutConnection(a);
+  EXPECT_EQ(put(mixed).code(), StatusCode::kInvalidArgument);
+  for (const auto* batch : {&refused, &repeated, &mixed}) {
+    for (const EventRecord& r : *batch) EXPECT_EQ(this->Get(a, r.id), std::nullopt);
+  }
+  EXPECT_TRUE(put({}).ok());
+}
+
 TYPED_TEST_P(CalendarConformanceTest, WindowQueriesCoverTimedAllDayAndUnboundedEvents) {
   const TenantId a = this->a_;
   const ConnectionId c = this->PutConnection(a);
@@ -726,7 +764,7 @@ TYPED_TEST_P(CalendarConformanceTest, CorruptRowsAreDataLoss) {
   EXPECT_EQ(event_code(), StatusCode::kOk);  // repaired: the checks above were the cause
 }
 
-REGISTER_TYPED_TEST_SUITE_P(CalendarConformanceTest,
+REGISTER_TYPED_TEST_SUITE_P(CalendarConformanceTest, PutEventsWritesAllOrNothing,
                             CalendarsUpsertByProviderIdKeepingIdAndCreation,
                             EventsRoundTripReplaceFindAndDelete,
                             WindowQueriesCoverTimedAllDayAndUnboundedEvents,

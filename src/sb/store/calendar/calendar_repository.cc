@@ -1,6 +1,8 @@
 #include "sb/store/calendar/calendar_repository.h"
 
 #include <algorithm>
+#include <map>
+#include <set>
 #include <utility>
 
 #include "sb/store/internal/repository_helpers.h"
@@ -15,6 +17,7 @@ using internal::ParseFirst;
 using internal::CheckTenantScope;
 using internal::Corrupt;
 using internal::IsCleanText;
+using internal::NextBatch;
 using internal::OptionalMicros;
 using internal::ReadInt;
 using internal::ReadObject;
@@ -24,6 +27,7 @@ using internal::ReadText;
 using internal::ReadTimestamp;
 using internal::ReadUuid;
 using internal::SerializeObject;
+using internal::ValuesPlaceholders;
 
 constexpr std::string_view kCalendars = "calendars";
 constexpr std::string_view kEvents = "calendar_events";
@@ -191,6 +195,51 @@ Value OptionalInt(const std::optional<int64_t>& n) {
   return n ? Value(*n) : Value(std::monostate());
 }
 
+// Rows per INSERT of PutEvents (18 parameters each).
+constexpr size_t kMaxEventRowsPerPut = 16;
+constexpr size_t kEventColumns = 18;
+
+// One multi-row upsert; `json` holds each record's serialized data and raw payload. Another row
+// of the calendar with the provider id violates calendar_events_by_provider_id: ALREADY_EXISTS
+// on both backends (the conflict target is the primary key only).
+Status UpsertEvents(Transaction& tx, const TenantId& tenant, std::span<const EventRecord> records,
+                    std::span<std::pair<std::string, std::string>> json) {
+  std::vector<Value> params;
+  params.reserve(records.size() * kEventColumns);
+  for (size_t i = 0; i < records.size(); ++i) {
+    const EventRecord& r = records[i];
+    for (const std::string* text :
+         {&tenant.value(), &r.id.value(), &r.connection_id.value(), &r.calendar_id.value(),
+          &r.provider_id, &r.version, &r.ical_uid, &r.series_master_provider_id, &r.status}) {
+      params.emplace_back(*text);
+    }
+    params.push_back(OptionalInt(r.start_ms));
+    params.push_back(OptionalInt(r.end_ms));
+    params.push_back(OptionalMicros(r.provider_updated_at));
+    params.emplace_back(std::move(json[i].first));
+    params.emplace_back(std::move(json[i].second));
+    params.emplace_back(r.content_hash);
+    params.push_back(r.seen_in_run ? Value(r.seen_in_run->value()) : Value(std::monostate()));
+    params.emplace_back(ToUnixMicros(r.created_at));
+    params.emplace_back(ToUnixMicros(r.updated_at));
+  }
+  return tx
+      .Execute("INSERT INTO calendar_events (" SB_EVENT_COLUMNS ") VALUES " +
+                   ValuesPlaceholders(records.size(), kEventColumns) +
+                   " ON CONFLICT (tenant_id, id) DO UPDATE SET "
+                   "connection_id = excluded.connection_id, calendar_id = excluded.calendar_id, "
+                   "provider_id = excluded.provider_id, version = excluded.version, "
+                   "ical_uid = excluded.ical_uid, "
+                   "series_master_provider_id = excluded.series_master_provider_id, "
+                   "status = excluded.status, start_ms = excluded.start_ms, "
+                   "end_ms = excluded.end_ms, provider_updated_at = excluded.provider_updated_at, "
+                   "data = excluded.data, raw = excluded.raw, "
+                   "content_hash = excluded.content_hash, seen_in_run = excluded.seen_in_run, "
+                   "created_at = excluded.created_at, updated_at = excluded.updated_at",
+               params)
+      .status();
+}
+
 // Appends the EventQuery's conditions (values bound, only placeholders in the text).
 Status AppendEventFilters(const EventQuery& q, std::string& sql, std::vector<Value>& params) {
   auto add = [&](std::string_view before, Value value, std::string_view after = "") {
@@ -312,35 +361,41 @@ Result<std::optional<EventRecord>> CalendarRepository::GetEvent(Transaction& tx,
 }
 
 Status CalendarRepository::PutEvent(Transaction& tx, const TenantId& tenant, const EventRecord& r) {
+  return PutEvents(tx, tenant, std::span<const EventRecord>(&r, 1));
+}
+
+Status CalendarRepository::PutEvents(Transaction& tx, const TenantId& tenant,
+                                     std::span<const EventRecord> records) {
   SB_RETURN_IF_ERROR(CheckTenantScope(tx, tenant));
-  if (r.tenant_id != tenant) return InvalidArgumentError("event tenant_id != tenant");
-  SB_RETURN_IF_ERROR(ValidateEvent(r));
-  SB_ASSIGN_OR_RETURN(std::string data, SerializeObject(r.data, kMaxEventJsonBytes, "event data"));
-  SB_ASSIGN_OR_RETURN(std::string raw, SerializeObject(r.raw, kMaxEventJsonBytes, "raw event"));
-  SB_RETURN_IF_ERROR(RequireCalendarOf(tx, tenant, r));
-  // Another row of the calendar with the provider id violates calendar_events_by_provider_id:
-  // ALREADY_EXISTS on both backends (the conflict target is the primary key only).
-  return tx
-      .Execute(
-          "INSERT INTO calendar_events (" SB_EVENT_COLUMNS
-          ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, "
-          "$18) ON CONFLICT (tenant_id, id) DO UPDATE SET "
-          "connection_id = excluded.connection_id, calendar_id = excluded.calendar_id, "
-          "provider_id = excluded.provider_id, version = excluded.version, "
-          "ical_uid = excluded.ical_uid, "
-          "series_master_provider_id = excluded.series_master_provider_id, "
-          "status = excluded.status, start_ms = excluded.start_ms, end_ms = excluded.end_ms, "
-          "provider_updated_at = excluded.provider_updated_at, data = excluded.data, "
-          "raw = excluded.raw, content_hash = excluded.content_hash, "
-          "seen_in_run = excluded.seen_in_run, created_at = excluded.created_at, "
-          "updated_at = excluded.updated_at",
-          {tenant.value(), r.id.value(), r.connection_id.value(), r.calendar_id.value(),
-           r.provider_id, r.version, r.ical_uid, r.series_master_provider_id, r.status,
-           OptionalInt(r.start_ms), OptionalInt(r.end_ms), OptionalMicros(r.provider_updated_at),
-           std::move(data), std::move(raw), r.content_hash,
-           r.seen_in_run ? Value(r.seen_in_run->value()) : Value(std::monostate()),
-           ToUnixMicros(r.created_at), ToUnixMicros(r.updated_at)})
-      .status();
+  std::vector<std::pair<std::string, std::string>> json;  // data, raw
+  json.reserve(records.size());
+  std::set<std::string_view> ids;
+  std::map<std::string_view, std::string_view> calendars;  // calendar -> connection
+  for (const EventRecord& r : records) {
+    if (r.tenant_id != tenant) return InvalidArgumentError("event tenant_id != tenant");
+    SB_RETURN_IF_ERROR(ValidateEvent(r));
+    if (!ids.insert(r.id.value()).second) return InvalidArgumentError("event ids repeat");
+    SB_ASSIGN_OR_RETURN(std::string data,
+                        SerializeObject(r.data, kMaxEventJsonBytes, "event data"));
+    SB_ASSIGN_OR_RETURN(std::string raw, SerializeObject(r.raw, kMaxEventJsonBytes, "raw event"));
+    json.emplace_back(std::move(data), std::move(raw));
+    auto [known, inserted] = calendars.emplace(r.calendar_id.value(), r.connection_id.value());
+    if (!inserted && known->second != r.connection_id.value()) {
+      return InvalidArgumentError("the event's connection is not its calendar's");
+    }
+  }
+  for (const EventRecord& r : records) {
+    if (calendars.erase(r.calendar_id.value()) != 0) {
+      SB_RETURN_IF_ERROR(RequireCalendarOf(tx, tenant, r));
+    }
+  }
+  for (size_t done = 0; done < records.size();) {
+    const size_t batch = NextBatch(records.size() - done, kMaxEventRowsPerPut);
+    SB_RETURN_IF_ERROR(UpsertEvents(tx, tenant, records.subspan(done, batch),
+                                    std::span(json).subspan(done, batch)));
+    done += batch;
+  }
+  return OkStatus();
 }
 
 Result<bool> CalendarRepository::DeleteEvent(Transaction& tx, const TenantId& tenant,

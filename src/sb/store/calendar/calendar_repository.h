@@ -13,6 +13,7 @@
 
 #include <cstdint>
 #include <optional>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -99,6 +100,9 @@ class CalendarRepository {
   // does not exist; ALREADY_EXISTS when another row of the calendar has the provider id;
   // INVALID_ARGUMENT when the event's connection is not its calendar's, or end_ms < start_ms.
   Status PutEvent(Transaction& tx, const TenantId& tenant, const EventRecord& record);
+  // PutEvent for many: each record's calendar checked once, then a few multi-row statements.
+  // All are validated before anything is written. The ids must be distinct (INVALID_ARGUMENT).
+  Status PutEvents(Transaction& tx, const TenantId& tenant, std::span<const EventRecord> records);
   Result<bool> DeleteEvent(Transaction& tx, const TenantId& tenant, const EventId& id);
   // Id order. With a window: (end_ms IS NULL OR end_ms > window_start) AND
   // start_ms < window_end, so an event without start_ms is outside every window with an end.

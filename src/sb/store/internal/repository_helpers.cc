@@ -99,6 +99,27 @@ std::string ServicesJson(const std::vector<ServiceGrant>& services) {
   return out.dump();
 }
 
+std::string ValuesPlaceholders(size_t rows, size_t columns) {
+  std::string out;
+  size_t n = 0;
+  for (size_t r = 0; r < rows; ++r) {
+    out.append(r == 0 ? "(" : ", (");
+    for (size_t c = 0; c < columns; ++c) {
+      if (c != 0) out.append(", ");
+      out.push_back('$');
+      out.append(std::to_string(++n));
+    }
+    out.push_back(')');
+  }
+  return out;
+}
+
+size_t NextBatch(size_t remaining, size_t max_rows) {
+  size_t n = 1;
+  while (n * 2 <= remaining && n * 2 <= max_rows) n *= 2;
+  return n;
+}
+
 Status Corrupt(std::string_view table) {
   return DataLossError("corrupt row in " + std::string(table));
 }

@@ -55,6 +55,12 @@ Value OptionalMicros(const std::optional<Timestamp>& t);
 std::string StringsJson(const std::vector<std::string>& strings);
 std::string ServicesJson(const std::vector<ServiceGrant>& services);  // [{"service","write"}]
 
+// Multi-row statements: "($1, $2), ($3, $4)" for rows=2, columns=2.
+std::string ValuesPlaceholders(size_t rows, size_t columns);
+// How many of `remaining` rows the next multi-row statement takes: the largest power of two
+// up to `max_rows`, so a table's statements come in a handful of shapes (and cached plans).
+size_t NextBatch(size_t remaining, size_t max_rows);
+
 // DATA_LOSS naming the table (never the value).
 Status Corrupt(std::string_view table);
 Result<int64_t> ReadInt(const Row& row, size_t i, std::string_view table);

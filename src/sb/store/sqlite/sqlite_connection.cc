@@ -1,6 +1,7 @@
 #include "sb/store/sqlite/sqlite_connection.h"
 
 #include <cctype>
+#include <charconv>
 #include <string>
 
 namespace sb::store::sqlite_internal {
@@ -46,6 +47,22 @@ bool IsBlank(std::string_view s) {
   return true;
 }
 
+// indexes[N - 1]: SQLite's index of the placeholder "$N", for N in 1..parameter count.
+std::vector<int> PlaceholderIndexes(sqlite3_stmt* stmt) {
+  const int count = sqlite3_bind_parameter_count(stmt);
+  std::vector<int> indexes(static_cast<size_t>(count), 0);
+  for (int i = 1; i <= count; ++i) {
+    const char* name = sqlite3_bind_parameter_name(stmt, i);
+    if (name == nullptr || name[0] != '$') continue;
+    const std::string_view digits(name + 1);
+    int n = 0;
+    auto [end, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), n);
+    if (ec != std::errc() || end != digits.data() + digits.size() || n < 1 || n > count) continue;
+    indexes[static_cast<size_t>(n - 1)] = i;
+  }
+  return indexes;
+}
+
 }  // namespace
 
 Status SqliteError(sqlite3* db, int rc, std::string_view what) {
@@ -84,12 +101,12 @@ SqliteConnection::~SqliteConnection() {
 }
 
 void SqliteConnection::ClearCache() {
-  for (auto& [sql, stmt] : stmts_) sqlite3_finalize(stmt);
+  for (auto& [sql, cached] : stmts_) sqlite3_finalize(cached.stmt);
   stmts_.clear();
 }
 
-Result<sqlite3_stmt*> SqliteConnection::Prepare(std::string_view sql) {
-  if (auto it = stmts_.find(sql); it != stmts_.end()) return it->second;
+Result<const CachedStatement*> SqliteConnection::Prepare(std::string_view sql) {
+  if (auto it = stmts_.find(sql); it != stmts_.end()) return &it->second;
   if (stmts_.size() >= kMaxCached) ClearCache();
   sqlite3_stmt* stmt = nullptr;
   const char* tail = nullptr;
@@ -101,8 +118,9 @@ Result<sqlite3_stmt*> SqliteConnection::Prepare(std::string_view sql) {
     sqlite3_finalize(stmt);
     return InvalidArgumentError("sqlite prepare: more than one statement");
   }
-  stmts_.emplace(std::string(sql), stmt);
-  return stmt;
+  auto [it, inserted] =
+      stmts_.emplace(std::string(sql), CachedStatement{stmt, PlaceholderIndexes(stmt)});
+  return &it->second;
 }
 
 Status SqliteConnection::ExecScript(std::string_view sql) {
@@ -113,7 +131,8 @@ Status SqliteConnection::ExecScript(std::string_view sql) {
 }
 
 Status SqliteConnection::ExecSimple(std::string_view sql) {
-  SB_ASSIGN_OR_RETURN(sqlite3_stmt * stmt, Prepare(sql));
+  SB_ASSIGN_OR_RETURN(const CachedStatement* cached, Prepare(sql));
+  sqlite3_stmt* stmt = cached->stmt;
   int rc = sqlite3_step(stmt);
   sqlite3_reset(stmt);
   if (rc != SQLITE_DONE && rc != SQLITE_ROW) return SqliteError(db_, rc, sql);

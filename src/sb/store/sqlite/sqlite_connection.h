@@ -8,6 +8,7 @@
 #include <string>
 #include <string_view>
 #include <unordered_map>
+#include <vector>
 
 #include <sqlite3.h>
 
@@ -18,6 +19,13 @@ namespace sb::store::sqlite_internal {
 // Maps a SQLite result code to a Status. The message names the operation and SQLite's error
 // text (which names constraints and columns, never bound values).
 Status SqliteError(sqlite3* db, int rc, std::string_view what);
+
+// A prepared statement and where its "$N" placeholders are: indexes[N - 1] is SQLite's index of
+// "$N" (0 when the text has no "$N"), so binding needs no lookup by name.
+struct CachedStatement {
+  sqlite3_stmt* stmt = nullptr;
+  std::vector<int> indexes;
+};
 
 class SqliteConnection {
  public:
@@ -31,7 +39,7 @@ class SqliteConnection {
   // Returns the cached statement for `sql`, preparing it on first use. The statement stays
   // owned by the connection; callers reset it after use. INVALID_ARGUMENT for more than one
   // statement in `sql`.
-  Result<sqlite3_stmt*> Prepare(std::string_view sql);
+  Result<const CachedStatement*> Prepare(std::string_view sql);
   // Runs a parameterless script (sqlite3_exec).
   Status ExecScript(std::string_view sql);
   // Runs a cached parameterless statement to completion (BEGIN, COMMIT, ...).
@@ -50,7 +58,7 @@ class SqliteConnection {
   static constexpr size_t kMaxCached = 512;
 
   sqlite3* db_;
-  std::unordered_map<std::string, sqlite3_stmt*, StringHash, std::equal_to<>> stmts_;
+  std::unordered_map<std::string, CachedStatement, StringHash, std::equal_to<>> stmts_;
 };
 
 }  // namespace sb::store::sqlite_internal

@@ -8,6 +8,7 @@
 
 namespace sb::store {
 
+using sqlite_internal::CachedStatement;
 using sqlite_internal::SqliteConnection;
 using sqlite_internal::SqliteError;
 
@@ -39,17 +40,14 @@ int BindOne(sqlite3_stmt* stmt, int index, const Value& value) {
   return sqlite3_bind_null(stmt, index);
 }
 
-Status Bind(sqlite3* db, sqlite3_stmt* stmt, std::span<const Value> params) {
-  if (static_cast<size_t>(sqlite3_bind_parameter_count(stmt)) != params.size()) {
+Status Bind(sqlite3* db, const CachedStatement& cached, std::span<const Value> params) {
+  if (cached.indexes.size() != params.size()) {
     return InvalidArgumentError("sqlite bind: parameter count does not match the statement");
   }
-  std::array<char, 24> name{'$'};
   for (size_t i = 0; i < params.size(); ++i) {
-    auto end = std::to_chars(name.data() + 1, name.data() + name.size() - 1, i + 1).ptr;
-    *end = '\0';
-    int index = sqlite3_bind_parameter_index(stmt, name.data());
+    const int index = cached.indexes[i];
     if (index == 0) return InvalidArgumentError("sqlite bind: statement lacks a placeholder");
-    int rc = BindOne(stmt, index, params[i]);
+    int rc = BindOne(cached.stmt, index, params[i]);
     if (rc != SQLITE_OK) return SqliteError(db, rc, "bind");
   }
   return OkStatus();
@@ -116,11 +114,12 @@ class SqliteTransaction final : public Transaction {
 
  private:
   Result<sqlite3_stmt*> Start(std::string_view sql, std::span<const Value> params) {
-    SB_ASSIGN_OR_RETURN(sqlite3_stmt * stmt, conn_.Prepare(sql));
+    SB_ASSIGN_OR_RETURN(const CachedStatement* cached, conn_.Prepare(sql));
+    sqlite3_stmt* stmt = cached->stmt;
     if (read_only_ && sqlite3_stmt_readonly(stmt) == 0) {
       return FailedPreconditionError("sqlite: write in a read-only transaction");
     }
-    Status bound = Bind(conn_.handle(), stmt, params);
+    Status bound = Bind(conn_.handle(), *cached, params);
     if (!bound.ok()) {
       sqlite3_clear_bindings(stmt);
       return bound;

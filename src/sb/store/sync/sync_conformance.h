@@ -303,6 +303,38 @@ TYPED_TEST_P(SyncConformanceTest, ChangeSeqsIncreasePerTenantAndRoundTrip) {
   for (const ChangeRecord& r : *b_all) EXPECT_EQ(r.tenant_id, b);
 }
 
+// AppendChanges: consecutive seqs in order after what is there, over statement batches of
+// several sizes; one invalid record and nothing is appended (nor a seq used).
+TYPED_TEST_P(SyncConformanceTest, AppendChangesTakesConsecutiveSeqs) {
+  const TenantId a = this->a_;
+  const ConnectionId c = this->PutConnection(a);
+  ASSERT_TRUE(this->Append(a, this->Change("sync.started", std::nullopt)).ok());
+  std::vector<ChangeRecord> batch;
+  for (int i = 0; i < 75; ++i) {
+    batch.push_back(this->Change(i % 2 == 0 ? "event.created" : "event.deleted", c));
+    batch.back().data = Json{{"n", i}};
+  }
+  auto append = [&](std::vector<ChangeRecord>& records) {
+    return this->InTenant(
+        a, [&](Transaction& tx) { return this->repo_.AppendChanges(tx, a, records); });
+  };
+  ASSERT_TRUE(append(batch).ok());
+  for (size_t i = 0; i < batch.size(); ++i) {
+    EXPECT_EQ(batch[i].seq, static_cast<int64_t>(i) + 2);
+    EXPECT_EQ(batch[i].tenant_id, a);
+  }
+  std::vector<ChangeRecord> bad{this->Change("event.created", c), this->Change("Bad Type", c)};
+  EXPECT_EQ(append(bad).code(), StatusCode::kInvalidArgument);
+  std::vector<ChangeRecord> none;
+  EXPECT_TRUE(append(none).ok());
+  auto all = this->Changes(a, 1, {}, 1000);
+  ASSERT_TRUE(all.ok()) << all.status().ToString();
+  EXPECT_EQ(*all, batch);
+  auto next = this->Append(a, this->Change("sync.completed", std::nullopt));
+  ASSERT_TRUE(next.ok());
+  EXPECT_EQ(*next, 77);
+}
+
 TYPED_TEST_P(SyncConformanceTest, ListChangesFiltersByCursorTypesAndLimit) {
   const TenantId a = this->a_;
   const std::vector<std::string> types = {"event.created", "event.updated", "event.deleted",
@@ -697,8 +729,8 @@ TYPED_TEST_P(SyncConformanceTest, EnumNamesRoundTrip) {
 REGISTER_TYPED_TEST_SUITE_P(
     SyncConformanceTest, StatesRoundTripReplaceAndList, RunsRoundTripUpdateListAndFindOpen,
     AtMostOneOpenRunPerConnectionAndService, ChangeSeqsIncreasePerTenantAndRoundTrip,
-    ListChangesFiltersByCursorTypesAndLimit, ConcurrentAppendsGetDistinctSeqs,
-    MaintenanceListsDueStatesLongestWaitingFirstWithoutPaused, CrossTenantAccessIsRefused,
-    RejectsMalformedInput, CorruptRowsAreDataLoss, EnumNamesRoundTrip);
+    ListChangesFiltersByCursorTypesAndLimit, AppendChangesTakesConsecutiveSeqs,
+    ConcurrentAppendsGetDistinctSeqs, MaintenanceListsDueStatesLongestWaitingFirstWithoutPaused,
+    CrossTenantAccessIsRefused, RejectsMalformedInput, CorruptRowsAreDataLoss, EnumNamesRoundTrip);
 
 }  // namespace sb::store::testing

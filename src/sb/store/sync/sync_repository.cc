@@ -30,6 +30,8 @@ constexpr size_t kMaxServiceBytes = 32;
 constexpr size_t kMaxPhaseBytes = 32;
 constexpr size_t kMaxTypeBytes = 64;
 constexpr size_t kMaxChangeDataBytes = size_t{256} * 1024;
+// Rows per INSERT of AppendChanges (7 parameters each).
+constexpr size_t kMaxChangeRowsPerInsert = 32;
 
 constexpr std::array<std::pair<SyncStatus, std::string_view>, 4> kStatusNames = {{
     {SyncStatus::kIdle, "idle"},
@@ -463,29 +465,57 @@ Result<std::optional<SyncRunRecord>> SyncRepository::FindOpenRun(Transaction& tx
 
 Result<int64_t> SyncRepository::AppendChange(Transaction& tx, const TenantId& tenant,
                                              ChangeRecord record) {
+  SB_RETURN_IF_ERROR(AppendChanges(tx, tenant, std::span<ChangeRecord>(&record, 1)));
+  return record.seq;
+}
+
+Status SyncRepository::AppendChanges(Transaction& tx, const TenantId& tenant,
+                                     std::span<ChangeRecord> records) {
   SB_RETURN_IF_ERROR(CheckTenantScope(tx, tenant));
-  record.tenant_id = tenant;
-  SB_RETURN_IF_ERROR(ValidateChange(record));
-  SB_ASSIGN_OR_RETURN(std::string data,
-                      internal::SerializeObject(record.data, kMaxChangeDataBytes, "change data"));
+  if (records.empty()) return OkStatus();
+  std::vector<std::string> data;
+  data.reserve(records.size());
+  for (ChangeRecord& record : records) {
+    record.tenant_id = tenant;
+    SB_RETURN_IF_ERROR(ValidateChange(record));
+    SB_ASSIGN_OR_RETURN(data.emplace_back(), internal::SerializeObject(record.data,
+                                                                       kMaxChangeDataBytes,
+                                                                       "change data"));
+  }
   // The counter row: its update holds the row lock until commit, so a tenant's appenders take
   // seqs one after the other and a reader that saw seq n has seen every committed one below.
+  const auto n = static_cast<int64_t>(records.size());
   SB_ASSIGN_OR_RETURN(auto rows,
-                      tx.Query("INSERT INTO change_sequences (tenant_id, last_seq) VALUES ($1, 1) "
+                      tx.Query("INSERT INTO change_sequences (tenant_id, last_seq) VALUES ($1, $2) "
                                "ON CONFLICT (tenant_id) DO UPDATE SET "
-                               "last_seq = change_sequences.last_seq + 1 RETURNING last_seq",
-                               {tenant.value()}));
+                               "last_seq = change_sequences.last_seq + $2 RETURNING last_seq",
+                               {tenant.value(), n}));
   if (rows.size() != 1) return InternalError("change counter returned no row");
-  SB_ASSIGN_OR_RETURN(int64_t seq, ReadInt(rows.front(), 0, "change_sequences"));
-  if (seq < 1) return Corrupt("change_sequences");
-  std::optional<std::string> connection;
-  if (record.connection_id) connection = record.connection_id->value();
-  SB_RETURN_IF_ERROR(
-      tx.Execute("INSERT INTO changes (" SB_CHANGE_COLUMNS ") VALUES ($1, $2, $3, $4, $5, $6, $7)",
-                 {tenant.value(), seq, record.type, record.resource_id, OptionalId(connection),
-                  std::move(data), ToUnixMicros(record.created_at)})
-          .status());
-  return seq;
+  SB_ASSIGN_OR_RETURN(int64_t last, ReadInt(rows.front(), 0, "change_sequences"));
+  if (last < n) return Corrupt("change_sequences");
+  for (int64_t i = 0; i < n; ++i) records[static_cast<size_t>(i)].seq = last - n + 1 + i;
+  constexpr size_t kColumns = 7;
+  for (size_t done = 0; done < records.size();) {
+    const size_t batch = internal::NextBatch(records.size() - done, kMaxChangeRowsPerInsert);
+    std::vector<Value> params;
+    params.reserve(batch * kColumns);
+    for (size_t i = done; i < done + batch; ++i) {
+      const ChangeRecord& r = records[i];
+      params.emplace_back(tenant.value());
+      params.emplace_back(r.seq);
+      params.emplace_back(r.type);
+      params.emplace_back(r.resource_id);
+      params.push_back(r.connection_id ? Value(r.connection_id->value()) : Value(std::monostate()));
+      params.emplace_back(std::move(data[i]));
+      params.emplace_back(ToUnixMicros(r.created_at));
+    }
+    SB_RETURN_IF_ERROR(tx.Execute("INSERT INTO changes (" SB_CHANGE_COLUMNS ") VALUES " +
+                                      internal::ValuesPlaceholders(batch, kColumns),
+                                  params)
+                           .status());
+    done += batch;
+  }
+  return OkStatus();
 }
 
 Result<std::vector<ChangeRecord>> SyncRepository::ListChanges(Transaction& tx,

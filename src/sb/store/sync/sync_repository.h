@@ -11,6 +11,7 @@
 
 #include <cstdint>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -146,6 +147,10 @@ class SyncRepository {
 
   // Appends `record` (its seq and tenant set here) and returns the seq it got.
   Result<int64_t> AppendChange(Transaction& tx, const TenantId& tenant, ChangeRecord record);
+  // Appends `records` in order with consecutive seqs (each record's seq and tenant set here):
+  // one counter update and a few multi-row inserts. All are validated before anything is
+  // written; on an error none is appended.
+  Status AppendChanges(Transaction& tx, const TenantId& tenant, std::span<ChangeRecord> records);
   // Changes with seq > `after`, in seq order, of the given types (empty: all), at most `limit`.
   // INVALID_ARGUMENT for more than kMaxChangeTypes types, a malformed type or a negative
   // `after`.
