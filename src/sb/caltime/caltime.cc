@@ -4,7 +4,10 @@
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
+#include <mutex>
 #include <optional>
+#include <string>
+#include <unordered_map>
 
 #include <libical/ical.h>
 
@@ -91,12 +94,25 @@ struct Zone {
   icaltimezone* tz = nullptr;
 };
 
+// libical finds a builtin zone by a linear scan of its ~600 names; a recurring series asks for
+// its zone once per occurrence. The zones found are remembered (at most libical's builtin
+// set, so the map is bounded whatever names are asked for); guarded by LibicalMutex.
+std::unordered_map<std::string, icaltimezone*>& FoundZones() {
+  static auto* zones = new std::unordered_map<std::string, icaltimezone*>();
+  return *zones;
+}
+
 sb::Result<Zone> LookupZone(std::string_view name) {
   if (IsUtcAlias(name)) return Zone{};
   if (IsPlausibleZoneName(name)) {
-    const std::string location(name);
+    std::string location(name);
     std::lock_guard<std::mutex> lock(internal::LibicalMutex());
-    if (icaltimezone* tz = icaltimezone_get_builtin_timezone(location.c_str())) return Zone{tz};
+    auto& found = FoundZones();
+    if (auto it = found.find(location); it != found.end()) return Zone{it->second};
+    if (icaltimezone* tz = icaltimezone_get_builtin_timezone(location.c_str())) {
+      found.emplace(std::move(location), tz);
+      return Zone{tz};
+    }
   }
   return sb::InvalidArgumentError("unknown time zone \"" + std::string(name) + "\"");
 }

@@ -101,18 +101,34 @@ Json ChangeJson(const store::ChangeRecord& change) {
 Status ChangePublisher::Publish(store::Transaction& tx, const TenantId& tenant,
                                 std::string_view type, const std::string& resource_id,
                                 const std::optional<ConnectionId>& connection, Json data) {
+  std::vector<store::ChangeRecord> one;
+  one.push_back(Pending(type, resource_id, connection, std::move(data)));
+  return PublishAll(tx, tenant, std::move(one));
+}
+
+store::ChangeRecord ChangePublisher::Pending(std::string_view type, const std::string& resource_id,
+                                             const std::optional<ConnectionId>& connection,
+                                             Json data) const {
   store::ChangeRecord change;
-  change.tenant_id = tenant;
   change.type = std::string(type);
   change.resource_id = resource_id;
   change.connection_id = connection;
   change.data = std::move(data);
   change.created_at = clock_.Now();
-  SB_ASSIGN_OR_RETURN(int64_t seq, repo_.AppendChange(tx, tenant, change));
+  return change;
+}
+
+Status ChangePublisher::PublishAll(store::Transaction& tx, const TenantId& tenant,
+                                   std::vector<store::ChangeRecord> changes) {
+  SB_RETURN_IF_ERROR(repo_.AppendChanges(tx, tenant, changes));
   if (webhooks_ == nullptr) return OkStatus();
-  Json event = change.data;
-  event["change_seq"] = seq;
-  return webhooks_->Emit(tx, tenant, type, event);
+  std::vector<connections::Announcement> events;
+  events.reserve(changes.size());
+  for (store::ChangeRecord& change : changes) {
+    change.data["change_seq"] = change.seq;
+    events.push_back({std::move(change.type), std::move(change.data)});
+  }
+  return webhooks_->EmitAll(tx, tenant, events);
 }
 
 Status RunContext::Commit(const std::function<Status(store::Transaction&)>& work) {

@@ -73,6 +73,13 @@ class ChangePublisher {
   Status Publish(store::Transaction& tx, const TenantId& tenant, std::string_view type,
                  const std::string& resource_id, const std::optional<ConnectionId>& connection,
                  Json data);
+  // A change to publish later with PublishAll (created_at is set here).
+  store::ChangeRecord Pending(std::string_view type, const std::string& resource_id,
+                              const std::optional<ConnectionId>& connection, Json data) const;
+  // Publishes `changes` in order: consecutive seqs, one counter update, the webhook endpoints
+  // read once.
+  Status PublishAll(store::Transaction& tx, const TenantId& tenant,
+                    std::vector<store::ChangeRecord> changes);
 
  private:
   connections::ConnectionEvents* webhooks_;

@@ -69,38 +69,55 @@ jobs::JobSpec DeliverySpec(const store::WebhookEndpointRecord& endpoint,
 
 Status Dispatcher::Emit(store::Transaction& tx, const TenantId& tenant, std::string_view type,
                         const Json& data) {
-  store::WebhookEndpointRepository endpoints;
-  store::WebhookDeliveryRepository deliveries;
+  const connections::Announcement event{std::string(type), data};
+  return EmitAll(tx, tenant, std::span(&event, 1));
+}
+
+Status Dispatcher::EmitAll(store::Transaction& tx, const TenantId& tenant,
+                           std::span<const connections::Announcement> events) {
+  if (events.empty()) return OkStatus();
+  store::WebhookEndpointRepository repository;
+  std::vector<store::WebhookEndpointRecord> endpoints;
   std::optional<WebhookEndpointId> after;
-  const Timestamp now = clock_.Now();
   while (true) {
-    SB_ASSIGN_OR_RETURN(auto page, endpoints.List(tx, tenant, after, 1000));
-    for (const auto& endpoint : page) {
-      if (!endpoint.enabled) continue;
-      const auto& types = endpoint.event_types;
-      if (!types.empty() && std::find(types.begin(), types.end(), type) == types.end()) continue;
-      const std::string event_id = NewMessageId(random_);
-      store::WebhookDeliveryRecord delivery;
-      delivery.tenant_id = tenant;
-      delivery.id = WebhookDeliveryId(ids_.NewUuid());
-      delivery.endpoint_id = endpoint.id;
-      delivery.event_id = event_id;
-      delivery.event_type = std::string(type);
-      // The Standard Webhooks payload shape: type, timestamp, data. These exact bytes are signed
-      // on every attempt.
-      delivery.payload =
-          Json{{"type", type}, {"timestamp", FormatRfc3339(now)}, {"data", data}}.dump();
-      delivery.created_at = delivery.updated_at = now;
-      delivery.next_attempt_at = now;
-      const jobs::JobSpec spec = DeliverySpec(endpoint, delivery.id, max_in_flight_);
-      SB_ASSIGN_OR_RETURN(auto job, jobs::Enqueue(tx, tenant, spec, clock_, ids_));
-      delivery.job_id = job.id;
-      SB_RETURN_IF_ERROR(deliveries.Insert(tx, tenant, delivery));
+    SB_ASSIGN_OR_RETURN(auto page, repository.List(tx, tenant, after, 1000));
+    for (auto& endpoint : page) {
+      if (endpoint.enabled) endpoints.push_back(std::move(endpoint));
     }
     if (page.size() < 1000) break;
     after = page.back().id;
   }
+  const Timestamp now = clock_.Now();
+  for (const connections::Announcement& event : events) {
+    for (const auto& endpoint : endpoints) {
+      const auto& types = endpoint.event_types;
+      if (!types.empty() && std::find(types.begin(), types.end(), event.type) == types.end()) {
+        continue;
+      }
+      SB_RETURN_IF_ERROR(Queue(tx, tenant, endpoint, event.type, event.data, now));
+    }
+  }
   return OkStatus();
+}
+
+Status Dispatcher::Queue(store::Transaction& tx, const TenantId& tenant,
+                         const store::WebhookEndpointRecord& endpoint, std::string_view type,
+                         const Json& data, Timestamp now) {
+  store::WebhookDeliveryRecord delivery;
+  delivery.tenant_id = tenant;
+  delivery.id = WebhookDeliveryId(ids_.NewUuid());
+  delivery.endpoint_id = endpoint.id;
+  delivery.event_id = NewMessageId(random_);
+  delivery.event_type = std::string(type);
+  // The Standard Webhooks payload shape: type, timestamp, data. These exact bytes are signed on
+  // every attempt.
+  delivery.payload = Json{{"type", type}, {"timestamp", FormatRfc3339(now)}, {"data", data}}.dump();
+  delivery.created_at = delivery.updated_at = now;
+  delivery.next_attempt_at = now;
+  const jobs::JobSpec spec = DeliverySpec(endpoint, delivery.id, max_in_flight_);
+  SB_ASSIGN_OR_RETURN(auto job, jobs::Enqueue(tx, tenant, spec, clock_, ids_));
+  delivery.job_id = job.id;
+  return store::WebhookDeliveryRepository().Insert(tx, tenant, delivery);
 }
 
 // ---- Deliverer ----

@@ -72,8 +72,16 @@ class Dispatcher final : public connections::ConnectionEvents {
 
   Status Emit(store::Transaction& tx, const TenantId& tenant, std::string_view type,
               const Json& data) override;
+  // The tenant's endpoints are read once for all of `events`.
+  Status EmitAll(store::Transaction& tx, const TenantId& tenant,
+                 std::span<const connections::Announcement> events) override;
 
  private:
+  // Queues the delivery of one event to one endpoint.
+  Status Queue(store::Transaction& tx, const TenantId& tenant,
+               const store::WebhookEndpointRecord& endpoint, std::string_view type,
+               const Json& data, Timestamp now);
+
   const Clock& clock_;
   Random& random_;
   IdGenerator& ids_;

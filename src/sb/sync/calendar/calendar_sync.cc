@@ -73,7 +73,9 @@ Json EventRef(const store::EventRecord& e) {
           {"provider_id", e.provider_id}};
 }
 
-// Applies one page's items to a calendar in `tx`, publishing real changes.
+// Applies one page's items to a calendar in `tx`, publishing real changes. Upserts are
+// gathered and written a batch at a time (before anything that reads or deletes events, and at
+// Finish); the page's changes are published together at Finish, in the order they happened.
 class PageApplier {
  public:
   PageApplier(RunContext& context, store::Transaction& tx, const CalendarId& calendar, bool full,
@@ -103,7 +105,28 @@ class PageApplier {
     }
   }
 
+  // The end of a full round: what it did not see is gone at the provider.
+  Status RemoveUnseen() {
+    SB_RETURN_IF_ERROR(FlushPuts());
+    const SyncRunId& run = context_.run().id;
+    while (true) {
+      SB_ASSIGN_OR_RETURN(auto stale, Repo().ListNotSeenIn(tx_, context_.tenant(), calendar_, run,
+                                                           kReconcileBatch));
+      for (const auto& e : stale) SB_RETURN_IF_ERROR(Remove(e));
+      if (stale.size() < static_cast<size_t>(kReconcileBatch)) return OkStatus();
+    }
+  }
+
+  // Writes what is gathered and publishes the page's changes.
+  Status Finish() {
+    SB_RETURN_IF_ERROR(FlushPuts());
+    return context_.changes().PublishAll(tx_, context_.tenant(), std::move(changes_));
+  }
+
+ private:
   Status ApplyOne(const EventChange& change) {
+    // The same item twice on a page: the second sees the first as stored.
+    if (pending_.contains(change.provider_id)) SB_RETURN_IF_ERROR(FlushPuts());
     SB_ASSIGN_OR_RETURN(auto existing,
                         Repo().FindEvent(tx_, context_.tenant(), calendar_, change.provider_id));
     if (!change.event) return existing ? RemoveSeries(*existing) : OkStatus();
@@ -119,6 +142,7 @@ class PageApplier {
   // Removes an event; a series master takes its stored exceptions with it (Google re-sends them
   // as cancelled, or not at all: either way they are gone).
   Status RemoveSeries(const store::EventRecord& existing) {
+    SB_RETURN_IF_ERROR(FlushPuts());
     if (existing.series_master_provider_id.empty()) {
       while (true) {
         SB_ASSIGN_OR_RETURN(auto exceptions,
@@ -132,16 +156,18 @@ class PageApplier {
   }
 
   Status Remove(const store::EventRecord& existing) {
+    SB_RETURN_IF_ERROR(FlushPuts());
     SB_RETURN_IF_ERROR(Repo().DeleteEvent(tx_, context_.tenant(), existing.id).status());
     ++context_.run().items_deleted;
-    return context_.changes().Publish(tx_, context_.tenant(), "event.deleted", existing.id.value(),
-                                      existing.connection_id, Json{{"event", EventRef(existing)}});
+    changes_.push_back(context_.changes().Pending("event.deleted", existing.id.value(),
+                                                  existing.connection_id,
+                                                  Json{{"event", EventRef(existing)}}));
+    return OkStatus();
   }
 
- private:
   Status Upsert(const Event& event, std::optional<store::EventRecord> existing) {
-    const Json data = EventToJson(event);
-    const std::string hash = HexEncode(vault::Sha256(data.dump()));
+    Json data = EventToJson(event);
+    std::string hash = HexEncode(vault::Sha256(data.dump()));
     const SyncRunId& run = context_.run().id;
     if (existing && existing->content_hash == hash) {
       if (full_ && existing->seen_in_run != run) {
@@ -150,8 +176,8 @@ class PageApplier {
       return OkStatus();
     }
     const Timestamp now = context_.clock().Now();
-    const bool created = !existing;
     store::EventRecord record;
+    const bool created = !existing;
     if (existing) {
       record = std::move(*existing);
     } else {
@@ -162,14 +188,44 @@ class PageApplier {
       record.provider_id = event.provider_id;
       record.created_at = now;
     }
-    Fill(record, event, data, hash);
+    Fill(record, event, std::move(data), std::move(hash));
     if (full_) record.seen_in_run = run;
     record.updated_at = now;
-    SB_RETURN_IF_ERROR(Repo().PutEvent(tx_, context_.tenant(), record));
-    ++(created ? context_.run().items_created : context_.run().items_updated);
-    return context_.changes().Publish(
-        tx_, context_.tenant(), created ? "event.created" : "event.updated", record.id.value(),
-        record.connection_id, Json{{"event", EventApiJson(record)}});
+    pending_.insert(record.provider_id);
+    puts_.push_back(std::move(record));
+    created_.push_back(created);
+    if (puts_.size() >= kPutBatch) return FlushPuts();
+    return OkStatus();
+  }
+
+  // Writes the gathered upserts; when the store refuses the batch (validated before any
+  // statement), each is tried alone and the refused ones are skipped.
+  Status FlushPuts() {
+    if (puts_.empty()) return OkStatus();
+    const Status stored = Repo().PutEvents(tx_, context_.tenant(), puts_);
+    for (size_t i = 0; i < puts_.size(); ++i) {
+      if (stored.code() == StatusCode::kInvalidArgument) {
+        const Status alone = Repo().PutEvent(tx_, context_.tenant(), puts_[i]);
+        if (alone.code() == StatusCode::kInvalidArgument) {
+          ++skipped_;
+          continue;
+        }
+        SB_RETURN_IF_ERROR(alone);
+      } else {
+        SB_RETURN_IF_ERROR(stored);
+      }
+      ++(created_[i] ? context_.run().items_created : context_.run().items_updated);
+      store::EventRecord& record = puts_[i];
+      const std::string id = record.id.value();
+      const ConnectionId connection = record.connection_id;
+      changes_.push_back(
+          context_.changes().Pending(created_[i] ? "event.created" : "event.updated", id,
+                                     connection, Json{{"event", EventApiJson(std::move(record))}}));
+    }
+    puts_.clear();
+    created_.clear();
+    pending_.clear();
+    return OkStatus();
   }
 
   // Whether an exception belongs to a series that still exists. Cancelled means deleted for an
@@ -185,8 +241,7 @@ class PageApplier {
     return full_ || exception.status != EventStatus::kCancelled;
   }
 
-  static void Fill(store::EventRecord& record, const Event& event, const Json& data,
-                   const std::string& hash) {
+  static void Fill(store::EventRecord& record, const Event& event, Json data, std::string hash) {
     record.version = event.version;
     record.ical_uid = event.ical_uid;
     record.series_master_provider_id = event.series_master_provider_id;
@@ -203,9 +258,12 @@ class PageApplier {
     if (event.updated_ms) {
       record.provider_updated_at = Timestamp(std::chrono::milliseconds(*event.updated_ms));
     }
-    record.data = data;
-    record.content_hash = hash;
+    record.data = std::move(data);
+    record.content_hash = std::move(hash);
   }
+
+  // Upserts written per statement batch; a page holds at most a few hundred.
+  static constexpr size_t kPutBatch = 128;
 
   RunContext& context_;
   store::Transaction& tx_;
@@ -215,6 +273,10 @@ class PageApplier {
   int skipped_ = 0;
   std::set<std::string> removed_masters_;
   std::set<std::string> live_masters_;
+  std::vector<store::EventRecord> puts_;  // gathered upserts
+  std::vector<bool> created_;             // per upsert: a new event
+  std::set<std::string> pending_;         // provider ids in puts_
+  std::vector<store::ChangeRecord> changes_;
 };
 
 bool Selected(const Calendar& c) {
@@ -234,7 +296,18 @@ Json CalendarApiJson(const store::CalendarRecord& record) {
 }
 
 Json EventApiJson(const store::EventRecord& record) {
-  Json j = record.data;
+  store::EventRecord copy;
+  copy.data = record.data;
+  copy.id = record.id;
+  copy.connection_id = record.connection_id;
+  copy.calendar_id = record.calendar_id;
+  copy.updated_at = record.updated_at;
+  return EventApiJson(std::move(copy));
+}
+
+Json EventApiJson(store::EventRecord&& record) {
+  Json j = std::move(record.data);
+  record.data = Json::object();
   if (!j.is_object()) j = Json::object();
   j["id"] = record.id.value();
   j["connection_id"] = record.connection_id.value();
@@ -379,20 +452,13 @@ Result<Fetched<bool>> CalendarSync::SyncEvents(RunContext& context, CalendarSour
       Pending next = p;
       next.page = page.next_page;
       checkpoint["current"] = PendingJson(next);
-      return OkStatus();
+      return applier.Finish();
     }
     // The round's last page: what a full round did not see is gone at the provider.
-    if (p.full) {
-      while (true) {
-        SB_ASSIGN_OR_RETURN(auto stale, Repo().ListNotSeenIn(tx, context.tenant(), calendar_id,
-                                                             run.id, kReconcileBatch));
-        for (const auto& e : stale) SB_RETURN_IF_ERROR(applier.Remove(e));
-        if (stale.size() < static_cast<size_t>(kReconcileBatch)) break;
-      }
-    }
+    if (p.full) SB_RETURN_IF_ERROR(applier.RemoveUnseen());
     SetCursor(context.state(), p.provider_id, page.cursor);
     checkpoint.erase("current");
-    return OkStatus();
+    return applier.Finish();
   }));
   return Fetched<bool>(false);
 }

@@ -52,5 +52,7 @@ class CalendarSync final : public ServiceSync {
 // The API's view of a stored calendar and event (the unified JSON plus Switchboard's ids).
 Json CalendarApiJson(const store::CalendarRecord& record);
 Json EventApiJson(const store::EventRecord& record);
+// The same, taking the record's unified JSON instead of copying it (record.data is left empty).
+Json EventApiJson(store::EventRecord&& record);
 
 }  // namespace sb::sync::calendar
