@@ -8,6 +8,7 @@
 
 #include <algorithm>
 #include <functional>
+#include <map>
 
 #include <gtest/gtest.h>
 
@@ -290,6 +291,38 @@ TYPED_TEST_P(CalendarConformanceTest, PutEventsWritesAllOrNothing) {
     for (const EventRecord& r : *batch) EXPECT_EQ(this->Get(a, r.id), std::nullopt);
   }
   EXPECT_TRUE(put({}).ok());
+}
+
+// FindEvents: the calendar's events among the ids (over statement batches of several sizes),
+// none of another calendar or tenant, and no error for ids no event could have.
+TYPED_TEST_P(CalendarConformanceTest, FindEventsReadsAPageOfIds) {
+  const TenantId a = this->a_;
+  const ConnectionId c = this->PutConnection(a);
+  const CalendarRecord one = this->PutCalendar(a, c);
+  const CalendarRecord two = this->PutCalendar(a, c, "two");
+  std::vector<EventRecord> stored;
+  for (int i = 0; i < 300; ++i) {
+    stored.push_back(this->Event(one, "e" + std::to_string(i)));
+    ASSERT_TRUE(this->Put(stored.back()).ok());
+  }
+  ASSERT_TRUE(this->Put(this->Event(two, "e1")).ok());
+  std::vector<std::string> ids;
+  for (int i = 0; i < 600; i += 2) ids.push_back("e" + std::to_string(i));  // 150 stored
+  ids.push_back("");
+  ids.push_back(std::string(2000, 'x'));
+  ids.push_back("bad\nid");
+  auto found =
+      this->Call(a, [&](Transaction& tx) { return this->cals_.FindEvents(tx, a, one.id, ids); });
+  ASSERT_TRUE(found.ok()) << found.status().ToString();
+  std::map<std::string, EventRecord> by_id;
+  for (const EventRecord& r : *found) by_id.emplace(r.provider_id, r);
+  EXPECT_EQ(found->size(), 150u);
+  for (int i = 0; i < 300; i += 2) EXPECT_EQ(by_id.at("e" + std::to_string(i)), stored[i]);
+  EXPECT_FALSE(by_id.contains("e1"));  // in calendar two only
+  auto other_tenant = this->Call(
+      this->b_, [&](Transaction& tx) { return this->cals_.FindEvents(tx, this->b_, one.id, ids); });
+  ASSERT_TRUE(other_tenant.ok()) << other_tenant.status().ToString();
+  EXPECT_TRUE(other_tenant->empty());
 }
 
 TYPED_TEST_P(CalendarConformanceTest, WindowQueriesCoverTimedAllDayAndUnboundedEvents) {
@@ -764,13 +797,11 @@ TYPED_TEST_P(CalendarConformanceTest, CorruptRowsAreDataLoss) {
   EXPECT_EQ(event_code(), StatusCode::kOk);  // repaired: the checks above were the cause
 }
 
-REGISTER_TYPED_TEST_SUITE_P(CalendarConformanceTest, PutEventsWritesAllOrNothing,
-                            CalendarsUpsertByProviderIdKeepingIdAndCreation,
-                            EventsRoundTripReplaceFindAndDelete,
-                            WindowQueriesCoverTimedAllDayAndUnboundedEvents,
-                            UpdatedSinceAndPagingInIdOrder, MarkSeenAndListNotSeenIn,
-                            ListExceptionsOfASeries, ConnectionDeleteCascadesButChangesStay,
-                            CrossTenantAccessIsRefused, RejectsMalformedInput,
-                            CorruptRowsAreDataLoss);
+REGISTER_TYPED_TEST_SUITE_P(
+    CalendarConformanceTest, PutEventsWritesAllOrNothing, FindEventsReadsAPageOfIds,
+    CalendarsUpsertByProviderIdKeepingIdAndCreation, EventsRoundTripReplaceFindAndDelete,
+    WindowQueriesCoverTimedAllDayAndUnboundedEvents, UpdatedSinceAndPagingInIdOrder,
+    MarkSeenAndListNotSeenIn, ListExceptionsOfASeries, ConnectionDeleteCascadesButChangesStay,
+    CrossTenantAccessIsRefused, RejectsMalformedInput, CorruptRowsAreDataLoss);
 
 }  // namespace sb::store::testing

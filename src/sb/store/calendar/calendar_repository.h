@@ -94,6 +94,12 @@ class CalendarRepository {
   Result<std::optional<EventRecord>> FindEvent(Transaction& tx, const TenantId& tenant,
                                                const CalendarId& calendar,
                                                const std::string& provider_id);
+  // The calendar's events with any of `provider_ids`, in no particular order: a few statements
+  // for a page of lookups. An id without an event is left out, and so is one no event could
+  // have (empty, too long, control characters).
+  Result<std::vector<EventRecord>> FindEvents(Transaction& tx, const TenantId& tenant,
+                                              const CalendarId& calendar,
+                                              std::span<const std::string> provider_ids);
   Result<std::optional<EventRecord>> GetEvent(Transaction& tx, const TenantId& tenant,
                                               const EventId& id);
   // Inserts, or replaces the row with the same id (every field). NOT_FOUND when the calendar

@@ -1,7 +1,10 @@
 #include "sb/sync/calendar/calendar_sync.h"
 
+#include <functional>
+#include <future>
 #include <map>
 #include <set>
+#include <system_error>
 #include <utility>
 
 #include "sb/base/encoding.h"
@@ -93,16 +96,24 @@ class PageApplier {
   }
   int skipped() const { return skipped_; }
 
-  // Notes which series the page removes and which it keeps, before any item is applied: an
-  // exception may come before or after its master's removal.
-  void Begin(const std::vector<EventChange>& items) {
+  // Notes which series the page removes and which it keeps, before any item is applied (an
+  // exception may come before or after its master's removal), and reads what is stored for the
+  // page's items and their series in a few statements rather than one per item.
+  Status Begin(const std::vector<EventChange>& items) {
+    std::vector<std::string> ids;
     for (const EventChange& change : items) {
       if (!change.event) {
         removed_masters_.insert(change.provider_id);
       } else if (change.event->kind == EventKind::kSeriesMaster) {
         live_masters_.insert(change.provider_id);
+      } else if (change.event->kind == EventKind::kException) {
+        AddLookup(change.event->series_master_provider_id, ids);
       }
+      AddLookup(change.provider_id, ids);
     }
+    SB_ASSIGN_OR_RETURN(auto stored, Repo().FindEvents(tx_, context_.tenant(), calendar_, ids));
+    for (store::EventRecord& e : stored) known_.insert_or_assign(e.provider_id, std::move(e));
+    return OkStatus();
   }
 
   // The end of a full round: what it did not see is gone at the provider.
@@ -124,11 +135,24 @@ class PageApplier {
   }
 
  private:
+  void AddLookup(const std::string& provider_id, std::vector<std::string>& ids) {
+    if (looked_up_.insert(provider_id).second) ids.push_back(provider_id);
+  }
+
+  // What is stored for an item: from Begin's read the first time, from the store (after
+  // writing what is gathered) when the page names the item again.
+  Result<std::optional<store::EventRecord>> Stored(const std::string& provider_id) {
+    if (!used_.insert(provider_id).second || !looked_up_.contains(provider_id)) {
+      SB_RETURN_IF_ERROR(FlushPuts());
+      return Repo().FindEvent(tx_, context_.tenant(), calendar_, provider_id);
+    }
+    auto node = known_.extract(provider_id);
+    if (node.empty()) return std::optional<store::EventRecord>();
+    return std::optional<store::EventRecord>(std::move(node.mapped()));
+  }
+
   Status ApplyOne(const EventChange& change) {
-    // The same item twice on a page: the second sees the first as stored.
-    if (pending_.contains(change.provider_id)) SB_RETURN_IF_ERROR(FlushPuts());
-    SB_ASSIGN_OR_RETURN(auto existing,
-                        Repo().FindEvent(tx_, context_.tenant(), calendar_, change.provider_id));
+    SB_ASSIGN_OR_RETURN(auto existing, Stored(change.provider_id));
     if (!change.event) return existing ? RemoveSeries(*existing) : OkStatus();
     // Graph's occurrences follow from their master; they are not stored.
     if (change.event->kind == EventKind::kOccurrence) return OkStatus();
@@ -157,6 +181,7 @@ class PageApplier {
 
   Status Remove(const store::EventRecord& existing) {
     SB_RETURN_IF_ERROR(FlushPuts());
+    known_.erase(existing.provider_id);  // so that a later item does not find it stored
     SB_RETURN_IF_ERROR(Repo().DeleteEvent(tx_, context_.tenant(), existing.id).status());
     ++context_.run().items_deleted;
     changes_.push_back(context_.changes().Pending("event.deleted", existing.id.value(),
@@ -191,7 +216,6 @@ class PageApplier {
     Fill(record, event, std::move(data), std::move(hash));
     if (full_) record.seen_in_run = run;
     record.updated_at = now;
-    pending_.insert(record.provider_id);
     puts_.push_back(std::move(record));
     created_.push_back(created);
     if (puts_.size() >= kPutBatch) return FlushPuts();
@@ -224,7 +248,6 @@ class PageApplier {
     }
     puts_.clear();
     created_.clear();
-    pending_.clear();
     return OkStatus();
   }
 
@@ -236,7 +259,11 @@ class PageApplier {
     const std::string& master = exception.series_master_provider_id;
     if (live_masters_.contains(master)) return true;
     if (removed_masters_.contains(master)) return false;
-    SB_ASSIGN_OR_RETURN(auto stored, Repo().FindEvent(tx_, context_.tenant(), calendar_, master));
+    bool stored = known_.contains(master);
+    if (!looked_up_.contains(master)) {
+      SB_ASSIGN_OR_RETURN(auto found, Repo().FindEvent(tx_, context_.tenant(), calendar_, master));
+      stored = found.has_value();
+    }
     if (stored) return true;
     return full_ || exception.status != EventStatus::kCancelled;
   }
@@ -273,9 +300,11 @@ class PageApplier {
   int skipped_ = 0;
   std::set<std::string> removed_masters_;
   std::set<std::string> live_masters_;
+  std::map<std::string, store::EventRecord> known_;  // Begin's read, less what was used
+  std::set<std::string> looked_up_;       // the provider ids Begin read (known_ or not stored)
+  std::set<std::string> used_;            // the provider ids items have taken from known_
   std::vector<store::EventRecord> puts_;  // gathered upserts
   std::vector<bool> created_;             // per upsert: a new event
-  std::set<std::string> pending_;         // provider ids in puts_
   std::vector<store::ChangeRecord> changes_;
 };
 
@@ -408,6 +437,59 @@ Result<Fetched<bool>> CalendarSync::SyncCalendars(RunContext& context, CalendarS
   return Fetched<bool>(false);
 }
 
+namespace {
+
+// Runs `fetch` on a thread of its own, so the next page travels while this one is stored; on
+// the caller's thread when no thread can be started.
+std::future<Fetched<EventPage>> FetchAhead(std::function<Fetched<EventPage>()> fetch) {
+  try {
+    return std::async(std::launch::async, fetch);
+  } catch (const std::system_error&) {
+    return std::async(std::launch::deferred, std::move(fetch));
+  }
+}
+
+// A rejected cursor (or page of the round) means the calendar again, in full, a few times at
+// most; any other failure ends the step.
+Result<Fetched<bool>> Restart(RunContext& context, Pending& p, const ProviderError& error) {
+  if (error.kind != ProviderFailure::kGone || p.restarts >= kMaxRestarts) {
+    return Fetched<bool>(error);
+  }
+  p.full = true;
+  p.page.clear();
+  ++p.restarts;
+  context.run().checkpoint["current"] = PendingJson(p);
+  SB_RETURN_IF_ERROR(context.Commit([](store::Transaction&) { return OkStatus(); }));
+  return Fetched<bool>(false);
+}
+
+// Stores one page of the calendar `p` with the run's checkpoint: the next page, or, after the
+// round's last, the new cursor (and for a full round, the removal of what it did not see).
+Status ApplyPage(RunContext& context, const Pending& p, const EventPage& page, IdGenerator& ids) {
+  store::SyncRunRecord& run = context.run();
+  Json& checkpoint = run.checkpoint;
+  const CalendarId calendar_id(p.uuid);
+  return context.Commit([&](store::Transaction& tx) -> Status {
+    PageApplier applier(context, tx, calendar_id, p.full, ids);
+    SB_RETURN_IF_ERROR(applier.Begin(page.items));
+    for (const EventChange& change : page.items) SB_RETURN_IF_ERROR(applier.Apply(change));
+    ++run.pages;
+    if (!page.next_page.empty()) {
+      Pending next = p;
+      next.page = page.next_page;
+      checkpoint["current"] = PendingJson(next);
+      return applier.Finish();
+    }
+    // The round's last page: what a full round did not see is gone at the provider.
+    if (p.full) SB_RETURN_IF_ERROR(applier.RemoveUnseen());
+    SetCursor(context.state(), p.provider_id, page.cursor);
+    checkpoint.erase("current");
+    return applier.Finish();
+  });
+}
+
+}  // namespace
+
 Result<Fetched<bool>> CalendarSync::SyncEvents(RunContext& context, CalendarSource& source) {
   store::SyncRunRecord& run = context.run();
   run.phase = "events";
@@ -426,41 +508,28 @@ Result<Fetched<bool>> CalendarSync::SyncEvents(RunContext& context, CalendarSour
   Calendar calendar;
   calendar.provider_id = p.provider_id;
   calendar.time_zone = p.time_zone;
-  const PagePosition position{p.full ? "" : CursorOf(context.state(), p.provider_id), p.page};
+  const std::string cursor = p.full ? "" : CursorOf(context.state(), p.provider_id);
+  const TenantId tenant = context.tenant();
+  const ConnectionId connection = context.connection().id;
   Fetched<EventPage> fetched =
-      source.FetchEvents(context.tenant(), context.connection().id, calendar, position);
-  if (const ProviderError* e = FailureOf(fetched)) {
-    if (e->kind != ProviderFailure::kGone || p.restarts >= kMaxRestarts) {
-      return Fetched<bool>(*e);
-    }
-    // The cursor (or a page of the round) was rejected: the calendar again, in full.
-    p.full = true;
-    p.page.clear();
-    ++p.restarts;
-    checkpoint["current"] = PendingJson(p);
-    SB_RETURN_IF_ERROR(context.Commit([](store::Transaction&) { return OkStatus(); }));
-    return Fetched<bool>(false);
-  }
-  const EventPage& page = std::get<EventPage>(fetched);
-  const CalendarId calendar_id(p.uuid);
-  SB_RETURN_IF_ERROR(context.Commit([&](store::Transaction& tx) -> Status {
-    PageApplier applier(context, tx, calendar_id, p.full, ids_);
-    applier.Begin(page.items);
-    for (const EventChange& change : page.items) SB_RETURN_IF_ERROR(applier.Apply(change));
-    ++run.pages;
+      source.FetchEvents(tenant, connection, calendar, PagePosition{cursor, p.page});
+  // The calendar's pages one after the other, each committed with its checkpoint; the next page
+  // is fetched while the current one is stored.
+  while (true) {
+    if (const ProviderError* e = FailureOf(fetched)) return Restart(context, p, *e);
+    EventPage page = std::move(std::get<EventPage>(fetched));
+    std::future<Fetched<EventPage>> next;
     if (!page.next_page.empty()) {
-      Pending next = p;
-      next.page = page.next_page;
-      checkpoint["current"] = PendingJson(next);
-      return applier.Finish();
+      next = FetchAhead(
+          [&source, tenant, connection, calendar, position = PagePosition{cursor, page.next_page}] {
+            return source.FetchEvents(tenant, connection, calendar, position);
+          });
     }
-    // The round's last page: what a full round did not see is gone at the provider.
-    if (p.full) SB_RETURN_IF_ERROR(applier.RemoveUnseen());
-    SetCursor(context.state(), p.provider_id, page.cursor);
-    checkpoint.erase("current");
-    return applier.Finish();
-  }));
-  return Fetched<bool>(false);
+    SB_RETURN_IF_ERROR(ApplyPage(context, p, page, ids_));
+    if (page.next_page.empty()) return Fetched<bool>(false);
+    p.page = page.next_page;
+    fetched = next.get();
+  }
 }
 
 }  // namespace sb::sync::calendar
