@@ -478,9 +478,8 @@ Status SyncRepository::AppendChanges(Transaction& tx, const TenantId& tenant,
   for (ChangeRecord& record : records) {
     record.tenant_id = tenant;
     SB_RETURN_IF_ERROR(ValidateChange(record));
-    SB_ASSIGN_OR_RETURN(data.emplace_back(), internal::SerializeObject(record.data,
-                                                                       kMaxChangeDataBytes,
-                                                                       "change data"));
+    SB_ASSIGN_OR_RETURN(data.emplace_back(),
+                        internal::SerializeObject(record.data, kMaxChangeDataBytes, "change data"));
   }
   // The counter row: its update holds the row lock until commit, so a tenant's appenders take
   // seqs one after the other and a reader that saw seq n has seen every committed one below.
