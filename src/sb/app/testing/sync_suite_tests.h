@@ -17,6 +17,7 @@
 #include "sb/app/testing/connect_suite_tests.h"
 #include "sb/base/time_format.h"
 #include "sb/store/sync/push_repository.h"
+#include "sb/webhooks/testing/standard_webhooks.h"
 
 namespace sb::app::testing {
 
@@ -855,8 +856,9 @@ TYPED_TEST_P(SyncSuite, PushBringsChangesAndForgeriesAreRefused) {
 }
 
 // Every notification delivered twice (the sandbox duplicates each push): the change is
-// published once, in the feed and as one signed Standard Webhook per change, and a duplicate
-// that finds nothing new publishes nothing.
+// published once, in the feed and as one signed Standard Webhook per change (verified by our
+// own code and by the standardwebhooks npm library), and a duplicate that finds nothing new
+// publishes nothing.
 TYPED_TEST_P(SyncSuite, DuplicatedPushesPublishEachChangeOnce) {
   std::mutex mu;
   std::vector<net::testing::ServedRequest> received;
@@ -917,6 +919,20 @@ TYPED_TEST_P(SyncSuite, DuplicatedPushesPublishEachChangeOnce) {
     seqs.insert(body["data"].value("change_seq", int64_t{0}));
   }
   EXPECT_EQ(seqs.size(), expected) << "a change was delivered twice";
+
+  // And as a host app checks them: the real standardwebhooks library, at the server's clock.
+  std::vector<webhooks::testing::ReceivedDelivery> deliveries;
+  for (const auto& r : received) {
+    deliveries.push_back({secret, std::string(r.Header("webhook-id").value_or("")),
+                          std::string(r.Header("webhook-timestamp").value_or("")),
+                          std::string(r.Header("webhook-signature").value_or("")), r.body});
+  }
+  auto verdicts = webhooks::testing::VerifyWithStandardWebhooks(
+      deliveries,
+      std::chrono::floor<std::chrono::seconds>(this->clock_.Now().time_since_epoch()).count());
+  ASSERT_TRUE(verdicts.ok()) << verdicts.status().ToString();
+  EXPECT_EQ(verdicts->exit_code, 0);
+  EXPECT_EQ(verdicts->lines, std::vector<std::string>(expected, "ok"));
 }
 
 // Every push lost (the sandbox drops each notification): nothing arrives until the fallback
