@@ -47,10 +47,11 @@ struct BenchTenant {
   std::string key;  // read and write
 };
 
-// Tenant "bench" (return URLs on https://app.example), a read/write API key, and its Google
-// integration with the bench client (and `services` when not null).
-inline BenchTenant CreateTenant(app::ServerApp& app, uint16_t port,
-                                const Json& services = nullptr) {
+// Tenant "bench" (return URLs on https://app.example), a read/write API key, and its
+// integration of `provider` ("google", "microsoft") with the bench client (and `services` when
+// not null).
+inline BenchTenant CreateTenant(app::ServerApp& app, uint16_t port, const Json& services = nullptr,
+                                const std::string& provider = "google") {
   audit::Context ctx;
   ctx.actor.kind = audit::ActorKind::kCli;
   ctx.actor.id = "bench";
@@ -65,7 +66,7 @@ inline BenchTenant CreateTenant(app::ServerApp& app, uint16_t port,
   Json integration{{"client_id", kClientId}, {"client_secret", kSecret}};
   if (!services.is_null()) integration["services"] = services;
   app::testing::TestHttpClient api(port);
-  auto put = api.Send("PUT", "/v1/integrations/google", integration.dump(), t.key);
+  auto put = api.Send("PUT", "/v1/integrations/" + provider, integration.dump(), t.key);
   if (put.status != 201) Die("integration: " + put.body);
   return t;
 }
@@ -115,11 +116,13 @@ inline Result<net::HttpResponse> ExchangeCode(net::HttpClient& http, const std::
   return http.Send(request);
 }
 
-// `email`'s Google account connected through the hosted connect page (the sandbox consents by
-// itself), granting `service` ("calendar:read", ...): the connection id.
-inline std::string ConnectGoogle(app::testing::TestHttpClient& api, const std::string& key,
-                                 const std::string& ca_file, const std::string& email,
-                                 const std::string& end_user, const std::string& service) {
+// `email`'s account at `provider` ("google", "microsoft") connected through the hosted connect
+// page (the sandbox consents by itself), granting `service` ("calendar:read", ...): the
+// connection id.
+inline std::string ConnectAccount(app::testing::TestHttpClient& api, const std::string& key,
+                                  const std::string& ca_file, const std::string& provider,
+                                  const std::string& email, const std::string& end_user,
+                                  const std::string& service) {
   auto session = api.Send(
       "POST", "/v1/connect/sessions",
       Json{{"end_user", {{"id", end_user}, {"email", email}}}, {"return_url", kReturnUrl}}.dump(),
@@ -130,7 +133,7 @@ inline std::string ConnectGoogle(app::testing::TestHttpClient& api, const std::s
   browser.StopAt([](std::string_view u) { return u.starts_with(kReturnUrl); });
   auto page = Must(browser.Get(url), "connect page");
   auto done = Must(browser.PostForm(url + "/start",
-                                    {{"provider", "google"},
+                                    {{"provider", provider},
                                      {"service", service},
                                      {"csrf", app::testing::HiddenFieldValue(page.body, "csrf")}}),
                    "connect");
@@ -139,6 +142,12 @@ inline std::string ConnectGoogle(app::testing::TestHttpClient& api, const std::s
   }
   Die("connect did not finish: " + done.url + " " + std::to_string(done.status) + " " +
       done.body.substr(0, 300));
+}
+
+inline std::string ConnectGoogle(app::testing::TestHttpClient& api, const std::string& key,
+                                 const std::string& ca_file, const std::string& email,
+                                 const std::string& end_user, const std::string& service) {
+  return ConnectAccount(api, key, ca_file, "google", email, end_user, service);
 }
 
 }  // namespace sb::bench
