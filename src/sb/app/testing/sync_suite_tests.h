@@ -389,6 +389,54 @@ TYPED_TEST_P(SyncSuite, IncrementalSyncBringsOnlyRealChanges) {
   EXPECT_GE(changes["sync.completed"], 1);
 }
 
+// A provider item the store refuses (here an iCalUID with a control character, which the
+// model keeps as the provider sent it) is skipped alone: the page's upserts are written in one
+// batch, and when the store refuses the batch each is written by itself. The run succeeds,
+// the other items of the page are stored and announced.
+TYPED_TEST_P(SyncSuite, AnItemTheStoreRefusesIsSkippedAlone) {
+  const std::string id = this->ConnectWatched(10);
+  ASSERT_FALSE(id.empty());
+  ASSERT_TRUE(
+      this->sandbox_->PutSettings(SandboxOrigin::kGoogle, Json{{"push_drop_rate", 1.0}}).ok());
+  std::string cursor = "0";
+  this->Changes(cursor);
+  auto insert = [&](const Json& event) {
+    const TestResponse r =
+        this->Call("POST", "/v1/proxy/" + id + "/calendar/v3/calendars/primary/events",
+                   event.dump(), this->key_);
+    EXPECT_EQ(r.status, 200) << r.body;
+    return r.status == 200 ? r.JsonBody().value("id", "") : std::string();
+  };
+  auto event = [](const std::string& title, const std::string& day) {
+    return Json{{"summary", title},
+                {"start", {{"dateTime", day + "T10:00:00Z"}}},
+                {"end", {{"dateTime", day + "T11:00:00Z"}}}};
+  };
+  const std::string good1 = insert(event("Good one", "2026-12-10"));
+  Json hostile = event("Control character in its UID", "2026-12-11");
+  hostile["iCalUID"] = std::string("bad\x07uid@example.com");
+  const std::string bad = insert(hostile);
+  const std::string good2 = insert(event("Good two", "2026-12-12"));
+  ASSERT_FALSE(good1.empty() || bad.empty() || good2.empty());
+
+  const Json run = this->SyncNow(id);
+  EXPECT_EQ(run["status"], "succeeded") << run;
+  const auto stored = this->StoredEvents(id);
+  EXPECT_TRUE(stored.contains(good1));
+  EXPECT_TRUE(stored.contains(good2));
+  EXPECT_FALSE(stored.contains(bad));
+  auto provider = this->GoogleEvents(id);
+  provider.erase(bad);
+  EXPECT_EQ(stored, provider);
+  std::set<std::string> created;
+  for (const Json& c : this->ChangeList(cursor)) {
+    if (c.value("type", "") == "event.created") {
+      created.insert(c["data"]["event"].value("provider_id", ""));
+    }
+  }
+  EXPECT_EQ(created, (std::set<std::string>{good1, good2}));
+}
+
 // A deleted series takes its exceptions (moved and cancelled occurrences) with it: Google
 // re-sends them as cancelled, and the host is told each is deleted, nothing else.
 TYPED_TEST_P(SyncSuite, DeletedSeriesTakesItsExceptions) {
@@ -963,11 +1011,11 @@ TYPED_TEST_P(SyncSuite, DroppedPushesAreCaughtUpByScheduledSync) {
 
 REGISTER_TYPED_TEST_SUITE_P(
     SyncSuite, InitialSyncStoresTheProvidersEvents, IncrementalSyncBringsOnlyRealChanges,
-    DeletedSeriesTakesItsExceptions, PushChannelsRenewBeforeExpiry,
-    ShortLivedChannelsRenewAtHalfLife, TwoTenantsPushAndScheduledSyncApart,
-    GraphLifecycleEventsRenewRecreateAndResync, ExpiredSyncTokenResyncsWithoutDuplicates,
-    RevokedGrantPausesUntilReconnect, GraphCalendarSyncs, OtherTenantsSeeNothing,
-    BadQueriesAreRefused, PushBringsChangesAndForgeriesAreRefused,
+    AnItemTheStoreRefusesIsSkippedAlone, DeletedSeriesTakesItsExceptions,
+    PushChannelsRenewBeforeExpiry, ShortLivedChannelsRenewAtHalfLife,
+    TwoTenantsPushAndScheduledSyncApart, GraphLifecycleEventsRenewRecreateAndResync,
+    ExpiredSyncTokenResyncsWithoutDuplicates, RevokedGrantPausesUntilReconnect, GraphCalendarSyncs,
+    OtherTenantsSeeNothing, BadQueriesAreRefused, PushBringsChangesAndForgeriesAreRefused,
     DuplicatedPushesPublishEachChangeOnce, DroppedPushesAreCaughtUpByScheduledSync);
 
 }  // namespace sb::app::testing
