@@ -253,6 +253,22 @@ class SyncSuite : public ConnectSuite<Backend> {
 
   // A Google account seeded with `events`, connected, its initial run succeeded and its push
   // channel open; the connection id ("" after a failure).
+  // ConnectWatched, then every push dropped at the sandbox, so that only the test's own runs
+  // bring changes; `cursor` is moved past what the initial sync published. Empty on failure.
+  std::string ConnectUnpushed(int events, std::string& cursor) {
+    const std::string id = ConnectWatched(events);
+    if (id.empty()) return "";
+    auto dropped =
+        this->sandbox_->PutSettings(SandboxOrigin::kGoogle, Json{{"push_drop_rate", 1.0}});
+    if (!dropped.ok()) {
+      ADD_FAILURE() << "push_drop_rate: " << dropped.status().ToString();
+      return "";
+    }
+    cursor = "0";
+    Changes(cursor);
+    return id;
+  }
+
   std::string ConnectWatched(int events) {
     Seed(SandboxOrigin::kGoogle, events);
     const std::string id = Connect(SandboxOrigin::kGoogle);
@@ -394,12 +410,9 @@ TYPED_TEST_P(SyncSuite, IncrementalSyncBringsOnlyRealChanges) {
 // batch, and when the store refuses the batch each is written by itself. The run succeeds,
 // the other items of the page are stored and announced.
 TYPED_TEST_P(SyncSuite, AnItemTheStoreRefusesIsSkippedAlone) {
-  const std::string id = this->ConnectWatched(10);
+  std::string cursor;
+  const std::string id = this->ConnectUnpushed(10, cursor);
   ASSERT_FALSE(id.empty());
-  ASSERT_TRUE(
-      this->sandbox_->PutSettings(SandboxOrigin::kGoogle, Json{{"push_drop_rate", 1.0}}).ok());
-  std::string cursor = "0";
-  this->Changes(cursor);
   auto insert = [&](const Json& event) {
     const TestResponse r =
         this->Call("POST", "/v1/proxy/" + id + "/calendar/v3/calendars/primary/events",
@@ -440,12 +453,9 @@ TYPED_TEST_P(SyncSuite, AnItemTheStoreRefusesIsSkippedAlone) {
 // A deleted series takes its exceptions (moved and cancelled occurrences) with it: Google
 // re-sends them as cancelled, and the host is told each is deleted, nothing else.
 TYPED_TEST_P(SyncSuite, DeletedSeriesTakesItsExceptions) {
-  const std::string id = this->ConnectWatched(60);
+  std::string cursor;
+  const std::string id = this->ConnectUnpushed(60, cursor);
   ASSERT_FALSE(id.empty());
-  ASSERT_TRUE(
-      this->sandbox_->PutSettings(SandboxOrigin::kGoogle, Json{{"push_drop_rate", 1.0}}).ok());
-  std::string cursor = "0";
-  this->Changes(cursor);
   const auto stored = this->StoredEvents(id);
   std::string master;
   std::set<std::string> exceptions;
@@ -986,12 +996,9 @@ TYPED_TEST_P(SyncSuite, DuplicatedPushesPublishEachChangeOnce) {
 // Every push lost (the sandbox drops each notification): nothing arrives until the fallback
 // interval has passed on the server's clock; then the scheduled run brings exactly the changes.
 TYPED_TEST_P(SyncSuite, DroppedPushesAreCaughtUpByScheduledSync) {
-  const std::string id = this->ConnectWatched(10);
+  std::string cursor;
+  const std::string id = this->ConnectUnpushed(10, cursor);
   ASSERT_FALSE(id.empty());
-  ASSERT_TRUE(
-      this->sandbox_->PutSettings(SandboxOrigin::kGoogle, Json{{"push_drop_rate", 1.0}}).ok());
-  std::string cursor = "0";
-  this->Changes(cursor);
 
   this->Mutate(SandboxOrigin::kGoogle, 3, 0, 0, 77);
   std::this_thread::sleep_for(std::chrono::milliseconds(500));

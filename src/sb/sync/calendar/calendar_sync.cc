@@ -90,11 +90,8 @@ class PageApplier {
   // stays usable, and one hostile item cannot hold up the calendar's sync.
   Status Apply(const EventChange& change) {
     Status s = ApplyOne(change);
-    if (s.code() != StatusCode::kInvalidArgument) return s;
-    ++skipped_;
-    return OkStatus();
+    return s.code() == StatusCode::kInvalidArgument ? OkStatus() : s;
   }
-  int skipped() const { return skipped_; }
 
   // Notes which series the page removes and which it keeps, before any item is applied (an
   // exception may come before or after its master's removal), and reads what is stored for the
@@ -142,7 +139,7 @@ class PageApplier {
   // What is stored for an item: from Begin's read the first time, from the store (after
   // writing what is gathered) when the page names the item again.
   Result<std::optional<store::EventRecord>> Stored(const std::string& provider_id) {
-    if (!used_.insert(provider_id).second || !looked_up_.contains(provider_id)) {
+    if (looked_up_.erase(provider_id) == 0) {
       SB_RETURN_IF_ERROR(FlushPuts());
       return Repo().FindEvent(tx_, context_.tenant(), calendar_, provider_id);
     }
@@ -230,10 +227,7 @@ class PageApplier {
     for (size_t i = 0; i < puts_.size(); ++i) {
       if (stored.code() == StatusCode::kInvalidArgument) {
         const Status alone = Repo().PutEvent(tx_, context_.tenant(), puts_[i]);
-        if (alone.code() == StatusCode::kInvalidArgument) {
-          ++skipped_;
-          continue;
-        }
+        if (alone.code() == StatusCode::kInvalidArgument) continue;
         SB_RETURN_IF_ERROR(alone);
       } else {
         SB_RETURN_IF_ERROR(stored);
@@ -297,12 +291,10 @@ class PageApplier {
   const CalendarId calendar_;
   const bool full_;
   IdGenerator& ids_;
-  int skipped_ = 0;
   std::set<std::string> removed_masters_;
   std::set<std::string> live_masters_;
   std::map<std::string, store::EventRecord> known_;  // Begin's read, less what was used
-  std::set<std::string> looked_up_;       // the provider ids Begin read (known_ or not stored)
-  std::set<std::string> used_;            // the provider ids items have taken from known_
+  std::set<std::string> looked_up_;       // ids Begin read (in known_ or not stored), not yet used
   std::vector<store::EventRecord> puts_;  // gathered upserts
   std::vector<bool> created_;             // per upsert: a new event
   std::vector<store::ChangeRecord> changes_;
