@@ -7,6 +7,7 @@
 // one translation unit per test binary.
 #pragma once
 
+#include <algorithm>
 #include <functional>
 #include <string>
 #include <utility>
@@ -376,7 +377,7 @@ TYPED_TEST_P(PushConformanceTest, MaintenanceListsExpiringActiveChannelsSoonestF
   using Pairs = std::vector<std::pair<TenantId, ConnectionId>>;
   auto expiring = [&](int limit) {
     auto listed = this->Maintenance([&](Transaction& tx) {
-      return this->repo_.MaintenanceListExpiring(tx, base + std::chrono::seconds(40), limit);
+      return this->repo_.MaintenanceListExpiring(tx, base, std::chrono::seconds(40), limit);
     });
     EXPECT_TRUE(listed.ok()) << listed.status().ToString();
     return listed.ok() ? *listed : Pairs();
@@ -392,25 +393,51 @@ TYPED_TEST_P(PushConformanceTest, MaintenanceListsExpiringActiveChannelsSoonestF
   ASSERT_GE(all.size(), 3u);
   EXPECT_EQ(expiring(2), (Pairs{all[0], all[1]}));
   auto page = this->Maintenance([&](Transaction& tx) {
-    return this->repo_.MaintenanceListExpiring(tx, base + std::chrono::seconds(40), 2, 1);
+    return this->repo_.MaintenanceListExpiring(tx, base, std::chrono::seconds(40), 2, 1);
   });
   ASSERT_TRUE(page.ok()) << page.status().ToString();
   EXPECT_EQ(*page, (Pairs{all[1], all[2]}));
+
+  // Without a failed renewal a channel is due only past half its life: granted for 30 s and 25 s
+  // into it, due; granted for 10 s and 5 s before its half, not yet, though inside the margin.
+  auto short_lived = [&](std::chrono::seconds granted_before, std::chrono::seconds expires) {
+    const ConnectionId c = this->PutConnection(x);
+    PushChannelRecord r = this->Channel(x, c);
+    r.renew_failures = 0;
+    r.updated_at = base - granted_before;
+    r.expires_at = base + expires;
+    EXPECT_TRUE(this->Insert(r).ok());
+    return c;
+  };
+  const ConnectionId half_gone = short_lived(std::chrono::seconds(25), std::chrono::seconds(5));
+  const ConnectionId fresh = short_lived(std::chrono::seconds(0), std::chrono::seconds(10));
+  const Pairs now_due = expiring(PushRepository::kMaxListLimit);
+  auto listed = [&](const ConnectionId& c) {
+    return std::find(now_due.begin(), now_due.end(), std::make_pair(x, c)) != now_due.end();
+  };
+  EXPECT_TRUE(listed(half_gone));
+  EXPECT_FALSE(listed(fresh));
   EXPECT_EQ(this->Maintenance([&](Transaction& tx) {
-                  return this->repo_.MaintenanceListExpiring(tx, base, 2, -1).status();
+                  return this->repo_
+                      .MaintenanceListExpiring(tx, base, std::chrono::seconds(0), 2, -1)
+                      .status();
                 })
                 .code(),
             StatusCode::kInvalidArgument);
 
   EXPECT_EQ(this->Call(x,
                        [&](Transaction& tx) {
-                         return this->repo_.MaintenanceListExpiring(tx, base, 10).status();
+                         return this->repo_
+                             .MaintenanceListExpiring(tx, base, std::chrono::seconds(0), 10)
+                             .status();
                        })
                 .code(),
             StatusCode::kFailedPrecondition);
   for (int limit : {0, -1, PushRepository::kMaxListLimit + 1}) {
     EXPECT_EQ(this->Maintenance([&](Transaction& tx) {
-                    return this->repo_.MaintenanceListExpiring(tx, base, limit).status();
+                    return this->repo_
+                        .MaintenanceListExpiring(tx, base, std::chrono::seconds(0), limit)
+                        .status();
                   })
                   .code(),
               StatusCode::kInvalidArgument);

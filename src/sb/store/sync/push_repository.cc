@@ -221,7 +221,7 @@ Result<std::vector<PushChannelRecord>> PushRepository::ListForConnection(
 }
 
 Result<std::vector<std::pair<TenantId, ConnectionId>>> PushRepository::MaintenanceListExpiring(
-    Transaction& tx, Timestamp before, int limit, int64_t offset) {
+    Transaction& tx, Timestamp now, std::chrono::microseconds margin, int limit, int64_t offset) {
   SB_RETURN_IF_ERROR(internal::RequireUnscoped(tx, "push channel"));
   SB_RETURN_IF_ERROR(CheckLimit(limit));
   if (offset < 0) return InvalidArgumentError("push channel: offset must not be negative");
@@ -230,9 +230,11 @@ Result<std::vector<std::pair<TenantId, ConnectionId>>> PushRepository::Maintenan
   SB_ASSIGN_OR_RETURN(
       auto rows,
       tx.Query("SELECT tenant_id, connection_id FROM push_channels "
-               "WHERE status = 'active' AND expires_at < $1 GROUP BY tenant_id, connection_id "
+               "WHERE status = 'active' AND expires_at < $1 "
+               "AND (renew_failures > 0 OR expires_at + updated_at <= $4) "
+               "GROUP BY tenant_id, connection_id "
                "ORDER BY MIN(expires_at), tenant_id, connection_id LIMIT $2 OFFSET $3",
-               {ToUnixMicros(before), int64_t{limit}, offset}));
+               {ToUnixMicros(now + margin), int64_t{limit}, offset, 2 * ToUnixMicros(now)}));
   std::vector<std::pair<TenantId, ConnectionId>> out;
   out.reserve(rows.size());
   for (const Row& row : rows) {

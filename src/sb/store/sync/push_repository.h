@@ -12,6 +12,7 @@
 // codes as in admin_repository.h.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -69,11 +70,15 @@ class PushRepository {
   // A connection's channels (every status), oldest first.
   Result<std::vector<PushChannelRecord>> ListForConnection(Transaction& tx, const TenantId& tenant,
                                                            const ConnectionId& connection);
-  // Maintenance: up to `limit` (tenant, connection) pairs with an active channel expiring
-  // before `before`, the soonest first, for the renewal scheduler; each pair once (ordered by
+  // Maintenance: up to `limit` (tenant, connection) pairs with an active channel due for
+  // renewal at `now`, the soonest first, for the renewal scheduler; each pair once (ordered by
   // its soonest-expiring channel), after skipping the first `offset` (paging through a pass).
+  // Due: expiring before now + `margin` and, unless its last renewal failed, past half its life
+  // (expires_at + updated_at <= 2 * now), so that a channel the provider granted for less than
+  // twice the margin is renewed at half its life rather than listed on every pass.
   Result<std::vector<std::pair<TenantId, ConnectionId>>> MaintenanceListExpiring(
-      Transaction& tx, Timestamp before, int limit, int64_t offset = 0);
+      Transaction& tx, Timestamp now, std::chrono::microseconds margin, int limit,
+      int64_t offset = 0);
 
   // Records a notification in the inbox: true when it is new, false when `message_key` (the
   // provider's message number, or a digest of the notification) was seen for the channel.

@@ -179,14 +179,15 @@ Result<int> CalendarPush::RequestRenewals() {
   }));
   // Every due connection in one pass, a page at a time: the channels stay due until their
   // ensure jobs have run, so a pass that stopped at a page would find the same page again.
-  const Timestamp before = clock_.Now() + duration_cast<microseconds>(options_.renew_margin);
+  const Timestamp now = clock_.Now();
+  const auto margin = duration_cast<microseconds>(options_.renew_margin);
   int queued = 0;
   for (int64_t offset = 0;; offset += options_.renew_batch) {
     std::vector<std::pair<TenantId, ConnectionId>> due;
     SB_RETURN_IF_ERROR(
         maintenance_.RunUnscoped(store::TxMode::kReadOnly, [&](store::Transaction& tx) -> Status {
           SB_ASSIGN_OR_RETURN(
-              due, repo_.MaintenanceListExpiring(tx, before, options_.renew_batch, offset));
+              due, repo_.MaintenanceListExpiring(tx, now, margin, options_.renew_batch, offset));
           return OkStatus();
         }));
     for (const auto& entry : due) {
