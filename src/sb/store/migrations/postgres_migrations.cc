@@ -631,6 +631,64 @@ constexpr std::string_view kV14Down = R"sql(
 DROP INDEX switchboard.calendar_events_by_series;
 )sql";
 
+// Migration 15: event mappings and Idempotency-Key results (see the SQLite variant). Tenant
+// tables like the others; the app role deletes mappings and releases keys, so both are
+// read-write.
+constexpr std::string_view kV15Up = R"sql(
+CREATE TABLE switchboard.event_mappings (
+  tenant_id        uuid   NOT NULL,
+  id               uuid   NOT NULL,
+  connection_id    uuid   NOT NULL,  -- the calendar's (checked on write)
+  calendar_id      uuid   NOT NULL,
+  external_id      text   NOT NULL,  -- the host's id
+  event_id         uuid,             -- the unified event, once stored; no foreign key
+  provider_id      text   NOT NULL,  -- '' until known
+  provider_version text   NOT NULL,  -- etag / changeKey
+  host_version     bigint NOT NULL CHECK (host_version >= 0),
+  state            text   NOT NULL CHECK (state IN ('synced', 'pending', 'conflict', 'error')),
+  last_error       text   NOT NULL,  -- never a token
+  pending          text,             -- JSON object, the event awaiting its write; or NULL
+  created_at       bigint NOT NULL,
+  updated_at       bigint NOT NULL,
+  PRIMARY KEY (tenant_id, id),
+  UNIQUE (tenant_id, connection_id, external_id),
+  FOREIGN KEY (tenant_id, connection_id) REFERENCES switchboard.connections (tenant_id, id)
+    ON DELETE CASCADE,
+  FOREIGN KEY (tenant_id, calendar_id) REFERENCES switchboard.calendars (tenant_id, id)
+    ON DELETE CASCADE
+);
+CREATE INDEX event_mappings_by_event ON switchboard.event_mappings (tenant_id, event_id)
+  WHERE event_id IS NOT NULL;
+CREATE INDEX event_mappings_by_provider_id
+  ON switchboard.event_mappings (tenant_id, calendar_id, provider_id) WHERE provider_id <> '';
+CREATE INDEX event_mappings_by_connection
+  ON switchboard.event_mappings (tenant_id, connection_id, id);
+
+CREATE TABLE switchboard.idempotency_keys (
+  tenant_id    uuid    NOT NULL REFERENCES switchboard.tenants (id),
+  key          text    NOT NULL,  -- the client's Idempotency-Key
+  fingerprint  text    NOT NULL,  -- hex SHA-256 of the request
+  status       integer NOT NULL CHECK (status = 0 OR status BETWEEN 100 AND 599),  -- 0: running
+  headers      text    NOT NULL,  -- JSON object, the answer's headers to replay
+  body         bytea   NOT NULL,  -- the answer's body
+  created_at   bigint  NOT NULL,
+  locked_until bigint  NOT NULL,
+  expires_at   bigint  NOT NULL,
+  PRIMARY KEY (tenant_id, key)
+);
+CREATE INDEX idempotency_keys_expires ON switchboard.idempotency_keys (expires_at);
+)sql";
+
+constexpr std::string_view kV15Down = R"sql(
+DROP TABLE switchboard.idempotency_keys;
+DROP TABLE switchboard.event_mappings;
+)sql";
+
+constexpr TenantTable kV15Tables[] = {
+    {"event_mappings"},
+    {"idempotency_keys"},
+};
+
 constexpr Migration kMigrations[] = {
     {1, "tenants_and_api_keys", kV1Up, kV1Down, kV1Tables},
     {2, "audit_log", kV2Up, kV2Down, kV2Tables},
@@ -646,6 +704,7 @@ constexpr Migration kMigrations[] = {
     {12, "sync_and_calendar", kV12Up, kV12Down, kV12Tables},
     {13, "push_channels", kV13Up, kV13Down, kV13Tables},
     {14, "calendar_series_index", kV14Up, kV14Down},
+    {15, "event_mappings_and_idempotency", kV15Up, kV15Down, kV15Tables},
 };
 
 }  // namespace

@@ -610,6 +610,64 @@ constexpr std::string_view kV14Down = R"sql(
 DROP INDEX calendar_events_by_series;
 )sql";
 
+// Migration 15: the host's event mappings and Idempotency-Key results (issue 16;
+// event_mapping_repository.h, idempotency_repository.h). event_mappings is one row per
+// (connection, external id) the host named, tying it to the calendar, the provider's event and
+// Switchboard's unified event; `pending` is the event (JSON object) a write could not deliver
+// yet, NULL otherwise. event_id is no foreign key: a sync may replace or remove the event while
+// the mapping stays. Mappings go with their connection and with their calendar.
+// event_mappings_by_event and event_mappings_by_provider_id serve the lookups from a stored
+// event and from a sync page's items (mappings without a provider id yet left out);
+// event_mappings_by_connection serves a connection's list in id order. idempotency_keys is one
+// row per (tenant, key) a client sent with a write, the answer's body stored as bytes;
+// idempotency_keys_expires serves the cross-tenant expiry sweep.
+constexpr std::string_view kV15Up = R"sql(
+CREATE TABLE event_mappings (
+  tenant_id        TEXT    NOT NULL,
+  id               TEXT    NOT NULL,
+  connection_id    TEXT    NOT NULL,  -- the calendar's (checked on write)
+  calendar_id      TEXT    NOT NULL,
+  external_id      TEXT    NOT NULL,  -- the host's id
+  event_id         TEXT,              -- the unified event, once stored; no foreign key
+  provider_id      TEXT    NOT NULL,  -- '' until known
+  provider_version TEXT    NOT NULL,  -- etag / changeKey
+  host_version     INTEGER NOT NULL CHECK (host_version >= 0),
+  state            TEXT    NOT NULL CHECK (state IN ('synced', 'pending', 'conflict', 'error')),
+  last_error       TEXT    NOT NULL,  -- never a token
+  pending          TEXT,              -- JSON object, the event awaiting its write; or NULL
+  created_at       INTEGER NOT NULL,
+  updated_at       INTEGER NOT NULL,
+  PRIMARY KEY (tenant_id, id),
+  UNIQUE (tenant_id, connection_id, external_id),
+  FOREIGN KEY (tenant_id, connection_id) REFERENCES connections (tenant_id, id) ON DELETE CASCADE,
+  FOREIGN KEY (tenant_id, calendar_id) REFERENCES calendars (tenant_id, id) ON DELETE CASCADE
+) WITHOUT ROWID;
+CREATE INDEX event_mappings_by_event ON event_mappings (tenant_id, event_id)
+  WHERE event_id IS NOT NULL;
+CREATE INDEX event_mappings_by_provider_id ON event_mappings (tenant_id, calendar_id, provider_id)
+  WHERE provider_id <> '';
+CREATE INDEX event_mappings_by_connection ON event_mappings (tenant_id, connection_id, id);
+
+CREATE TABLE idempotency_keys (
+  tenant_id    TEXT    NOT NULL REFERENCES tenants (id),
+  key          TEXT    NOT NULL,  -- the client's Idempotency-Key
+  fingerprint  TEXT    NOT NULL,  -- hex SHA-256 of the request
+  status       INTEGER NOT NULL CHECK (status = 0 OR status BETWEEN 100 AND 599),  -- 0: running
+  headers      TEXT    NOT NULL,  -- JSON object, the answer's headers to replay
+  body         BLOB    NOT NULL,  -- the answer's body
+  created_at   INTEGER NOT NULL,
+  locked_until INTEGER NOT NULL,
+  expires_at   INTEGER NOT NULL,
+  PRIMARY KEY (tenant_id, key)
+) WITHOUT ROWID;
+CREATE INDEX idempotency_keys_expires ON idempotency_keys (expires_at);
+)sql";
+
+constexpr std::string_view kV15Down = R"sql(
+DROP TABLE idempotency_keys;
+DROP TABLE event_mappings;
+)sql";
+
 constexpr Migration kMigrations[] = {
     {1, "tenants_and_api_keys", kV1Up, kV1Down},
     {2, "audit_log", kV2Up, kV2Down},
@@ -625,6 +683,7 @@ constexpr Migration kMigrations[] = {
     {12, "sync_and_calendar", kV12Up, kV12Down},
     {13, "push_channels", kV13Up, kV13Down},
     {14, "calendar_series_index", kV14Up, kV14Down},
+    {15, "event_mappings_and_idempotency", kV15Up, kV15Down},
 };
 
 }  // namespace
