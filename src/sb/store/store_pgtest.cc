@@ -5,6 +5,7 @@
 #include "sb/base/encoding.h"
 #include "sb/store/admin/admin_conformance.h"
 #include "sb/store/calendar/calendar_conformance.h"
+#include "sb/store/calendar/event_mapping_conformance.h"
 #include "sb/store/connections/connect_conformance.h"
 #include "sb/store/jobs/job_conformance.h"
 #include "sb/store/oauth/integration_conformance.h"
@@ -41,6 +42,8 @@ INSTANTIATE_TYPED_TEST_SUITE_P(Postgres, SyncConformanceTest,
 INSTANTIATE_TYPED_TEST_SUITE_P(Postgres, CalendarConformanceTest,
                                ::testing::Types<PostgresTestBackend>);
 INSTANTIATE_TYPED_TEST_SUITE_P(Postgres, PushConformanceTest,
+                               ::testing::Types<PostgresTestBackend>);
+INSTANTIATE_TYPED_TEST_SUITE_P(Postgres, EventMappingConformanceTest,
                                ::testing::Types<PostgresTestBackend>);
 }  // namespace sb::store::testing
 
