@@ -14,6 +14,7 @@
 #include "sb/store/sync/push_conformance.h"
 #include "sb/store/sync/sync_conformance.h"
 #include "sb/store/sync/sync_repository.h"
+#include "sb/store/tenancy/idempotency_conformance.h"
 #include "sb/store/testing/migration_conformance.h"
 #include "sb/store/testing/postgres_environment.h"
 #include "sb/store/testing/repository_conformance.h"
@@ -44,6 +45,8 @@ INSTANTIATE_TYPED_TEST_SUITE_P(Postgres, CalendarConformanceTest,
 INSTANTIATE_TYPED_TEST_SUITE_P(Postgres, PushConformanceTest,
                                ::testing::Types<PostgresTestBackend>);
 INSTANTIATE_TYPED_TEST_SUITE_P(Postgres, EventMappingConformanceTest,
+                               ::testing::Types<PostgresTestBackend>);
+INSTANTIATE_TYPED_TEST_SUITE_P(Postgres, IdempotencyConformanceTest,
                                ::testing::Types<PostgresTestBackend>);
 }  // namespace sb::store::testing
 
