@@ -112,18 +112,21 @@ Result<WindowEvents> ReadWindowEvents(store::Transaction& tx, const TenantId& te
   for (size_t i = 0; i < out.rows.size(); ++i) {
     const auto& r = out.rows[i];
     auto event = EventFromJson(r.data);
-    if (!event.ok()) continue;  // a row that does not read is left out, not fatal
-    if (event->kind == EventKind::kException) {
-      exceptions[{r.calendar_id.value(), event->series_master_provider_id}].push_back(*event);
+    if (!event.ok()) continue;                   // a row that does not read is left out, not fatal
+    if (event->kind == EventKind::kException) {  // merged into their series below
+      exceptions[{r.calendar_id.value(), event->series_master_provider_id}].push_back(
+          std::move(*event));
+      continue;
     }
     parsed.emplace_back(i, std::move(*event));
   }
   std::vector<std::pair<int64_t, WindowEvents::Item>> listed;
+  // Items are moved in (a braced pair would copy them: pair's const& constructor).
   for (auto& [row, event] : parsed) {
-    if (event.kind == EventKind::kException) continue;  // merged into their series below
     if (event.kind != EventKind::kSeriesMaster) {
       auto span = EventSpan(event);
-      listed.push_back({span.ok() ? span->start_ms : 0, {row, std::move(event), false}});
+      const int64_t start = span.ok() ? span->start_ms : 0;
+      listed.emplace_back(start, WindowEvents::Item{row, std::move(event), false});
       continue;
     }
     const auto& own = exceptions[{out.rows[row].calendar_id.value(), event.provider_id}];
@@ -132,7 +135,8 @@ Result<WindowEvents> ReadWindowEvents(store::Transaction& tx, const TenantId& te
     if (!occurrences.ok()) continue;  // an unsupported rule: the series is left out
     for (auto& o : *occurrences) {
       auto span = EventSpan(o);
-      listed.push_back({span.ok() ? span->start_ms : 0, {row, std::move(o), true}});
+      listed.emplace_back(span.ok() ? span->start_ms : 0,
+                          WindowEvents::Item{row, std::move(o), true});
     }
   }
   std::stable_sort(listed.begin(), listed.end(),
