@@ -70,10 +70,11 @@ class AvailabilityReaderTest : public store::testing::ConnectedConformanceTest<S
     declined.attendees.push_back(
         Attendee{.email = "me@example.com", .response = ResponseStatus::kDeclined, .self = true});
     PutEvent(c1_, primary1, declined);
-    // Mondays and Tuesdays 15:00-16:00 CET since 23 February; Tuesday 3 March cancelled.
+    // Mondays to Wednesdays 15:00-16:00 CET since 23 February; Tuesday 3 March cancelled,
+    // Wednesday 4 March moved out of the window (to 20 March).
     Event series = Timed("weekly", "2026-02-23T14:00:00Z", "2026-02-23T15:00:00Z");
     series.kind = EventKind::kSeriesMaster;
-    series.recurrence = {"RRULE:FREQ=WEEKLY;BYDAY=MO,TU"};
+    series.recurrence = {"RRULE:FREQ=WEEKLY;BYDAY=MO,TU,WE"};
     PutEvent(c1_, primary1, series);
     Event skipped =
         Timed("weekly_20260303T140000Z", "2026-03-03T14:00:00Z", "2026-03-03T15:00:00Z");
@@ -82,6 +83,11 @@ class AvailabilityReaderTest : public store::testing::ConnectedConformanceTest<S
     skipped.original_start = skipped.start;
     skipped.status = EventStatus::kCancelled;
     PutEvent(c1_, primary1, skipped);
+    Event moved = Timed("weekly_20260304T140000Z", "2026-03-20T14:00:00Z", "2026-03-20T15:00:00Z");
+    moved.kind = EventKind::kException;
+    moved.series_master_provider_id = "weekly";
+    moved.original_start = Timed("", "2026-03-04T14:00:00Z", "2026-03-04T15:00:00Z").start;
+    PutEvent(c1_, primary1, moved);
     PutEvent(c1_, holidays, Timed("not-synced", "2026-03-03T10:00:00Z", "2026-03-03T12:00:00Z"));
 
     PutEvent(c2_, primary2, Timed("overlap", "2026-03-02T09:30:00Z", "2026-03-02T10:30:00Z"));

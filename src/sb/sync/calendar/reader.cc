@@ -1,7 +1,6 @@
 #include "sb/sync/calendar/reader.h"
 
 #include <algorithm>
-#include <map>
 #include <utility>
 
 #include "sb/store/connections/connect_repository.h"
@@ -22,6 +21,25 @@ Json OccurrenceJson(const store::EventRecord& master, const sync::calendar::Even
   j["connection_id"] = master.connection_id.value();
   j["calendar_id"] = master.calendar_id.value();
   return j;
+}
+
+// Every stored exception of the series `master_provider_id` in `calendar` (at most a list
+// page; `truncated` is set when there may be more).
+Result<std::vector<sync::calendar::Event>> SeriesExceptions(store::Transaction& tx,
+                                                            const TenantId& tenant,
+                                                            const CalendarId& calendar,
+                                                            const std::string& master_provider_id,
+                                                            bool& truncated) {
+  constexpr int kLimit = store::CalendarRepository::kMaxListLimit;
+  SB_ASSIGN_OR_RETURN(auto rows, store::CalendarRepository().ListExceptions(
+                                     tx, tenant, calendar, master_provider_id, kLimit));
+  if (static_cast<int>(rows.size()) == kLimit) truncated = true;
+  std::vector<sync::calendar::Event> out;
+  for (const auto& r : rows) {
+    auto event = EventFromJson(r.data);
+    if (event.ok() && event->kind == EventKind::kException) out.push_back(std::move(*event));
+  }
+  return out;
 }
 
 }  // namespace
@@ -107,17 +125,13 @@ Result<WindowEvents> ReadWindowEvents(store::Transaction& tx, const TenantId& te
     query.after = out.rows.back().id;
     out.truncated = out.rows.size() >= max_rows;
   }
-  std::map<std::pair<std::string, std::string>, std::vector<sync::calendar::Event>> exceptions;
   std::vector<std::pair<size_t, sync::calendar::Event>> parsed;
   for (size_t i = 0; i < out.rows.size(); ++i) {
-    const auto& r = out.rows[i];
-    auto event = EventFromJson(r.data);
-    if (!event.ok()) continue;                   // a row that does not read is left out, not fatal
-    if (event->kind == EventKind::kException) {  // merged into their series below
-      exceptions[{r.calendar_id.value(), event->series_master_provider_id}].push_back(
-          std::move(*event));
-      continue;
-    }
+    auto event = EventFromJson(out.rows[i].data);
+    if (!event.ok()) continue;  // a row that does not read is left out, not fatal
+    // Exceptions are read with their series below: the window's rows lack those moved out of
+    // the window whose slot lies in it.
+    if (event->kind == EventKind::kException) continue;
     parsed.emplace_back(i, std::move(*event));
   }
   std::vector<std::pair<int64_t, WindowEvents::Item>> listed;
@@ -129,7 +143,8 @@ Result<WindowEvents> ReadWindowEvents(store::Transaction& tx, const TenantId& te
       listed.emplace_back(start, WindowEvents::Item{row, std::move(event), false});
       continue;
     }
-    const auto& own = exceptions[{out.rows[row].calendar_id.value(), event.provider_id}];
+    SB_ASSIGN_OR_RETURN(auto own, SeriesExceptions(tx, tenant, out.rows[row].calendar_id,
+                                                   event.provider_id, out.truncated));
     auto occurrences =
         ExpandSeries(event, own, *query.window_start_ms, *query.window_end_ms, max_rows);
     if (!occurrences.ok()) continue;  // an unsupported rule: the series is left out
