@@ -1,7 +1,6 @@
 #include "sb/sync/calendar/reader.h"
 
 #include <algorithm>
-#include <map>
 #include <utility>
 
 #include "sb/store/connections/connect_repository.h"
@@ -22,6 +21,25 @@ Json OccurrenceJson(const store::EventRecord& master, const sync::calendar::Even
   j["connection_id"] = master.connection_id.value();
   j["calendar_id"] = master.calendar_id.value();
   return j;
+}
+
+// Every stored exception of the series `master_provider_id` in `calendar` (at most a list
+// page; `truncated` is set when there may be more).
+Result<std::vector<sync::calendar::Event>> SeriesExceptions(store::Transaction& tx,
+                                                            const TenantId& tenant,
+                                                            const CalendarId& calendar,
+                                                            const std::string& master_provider_id,
+                                                            bool& truncated) {
+  constexpr int kLimit = store::CalendarRepository::kMaxListLimit;
+  SB_ASSIGN_OR_RETURN(auto rows, store::CalendarRepository().ListExceptions(
+                                     tx, tenant, calendar, master_provider_id, kLimit));
+  if (static_cast<int>(rows.size()) == kLimit) truncated = true;
+  std::vector<sync::calendar::Event> out;
+  for (const auto& r : rows) {
+    auto event = EventFromJson(r.data);
+    if (event.ok() && event->kind == EventKind::kException) out.push_back(std::move(*event));
+  }
+  return out;
 }
 
 }  // namespace
@@ -90,56 +108,74 @@ Result<EventListing> CalendarReader::Events(const TenantId& tenant, const EventL
   return out;
 }
 
+Result<WindowEvents> ReadWindowEvents(store::Transaction& tx, const TenantId& tenant,
+                                      store::EventQuery query, size_t max_rows) {
+  if (!query.window_start_ms || !query.window_end_ms) {
+    return InvalidArgumentError("reading a window needs both of its ends");
+  }
+  // Every stored event overlapping the window, in pages: masters, exceptions, singles.
+  WindowEvents out;
+  store::CalendarRepository repo;
+  query.after.reset();
+  query.limit = store::CalendarRepository::kMaxListLimit;
+  while (out.rows.size() < max_rows) {
+    SB_ASSIGN_OR_RETURN(auto page, repo.ListEvents(tx, tenant, query));
+    for (auto& r : page) out.rows.push_back(std::move(r));
+    if (static_cast<int>(page.size()) < query.limit) break;
+    query.after = out.rows.back().id;
+    out.truncated = out.rows.size() >= max_rows;
+  }
+  std::vector<std::pair<size_t, sync::calendar::Event>> parsed;
+  for (size_t i = 0; i < out.rows.size(); ++i) {
+    auto event = EventFromJson(out.rows[i].data);
+    if (!event.ok()) continue;  // a row that does not read is left out, not fatal
+    // Exceptions are read with their series below: the window's rows lack those moved out of
+    // the window whose slot lies in it.
+    if (event->kind == EventKind::kException) continue;
+    parsed.emplace_back(i, std::move(*event));
+  }
+  std::vector<std::pair<int64_t, WindowEvents::Item>> listed;
+  // Items are moved in (a braced pair would copy them: pair's const& constructor).
+  for (auto& [row, event] : parsed) {
+    if (event.kind != EventKind::kSeriesMaster) {
+      auto span = EventSpan(event);
+      const int64_t start = span.ok() ? span->start_ms : 0;
+      listed.emplace_back(start, WindowEvents::Item{row, std::move(event), false});
+      continue;
+    }
+    SB_ASSIGN_OR_RETURN(auto own, SeriesExceptions(tx, tenant, out.rows[row].calendar_id,
+                                                   event.provider_id, out.truncated));
+    auto occurrences =
+        ExpandSeries(event, own, *query.window_start_ms, *query.window_end_ms, max_rows);
+    if (!occurrences.ok()) continue;  // an unsupported rule: the series is left out
+    for (auto& o : *occurrences) {
+      auto span = EventSpan(o);
+      listed.emplace_back(span.ok() ? span->start_ms : 0,
+                          WindowEvents::Item{row, std::move(o), true});
+    }
+  }
+  std::stable_sort(listed.begin(), listed.end(),
+                   [](const auto& a, const auto& b) { return a.first < b.first; });
+  out.items.reserve(listed.size());
+  for (auto& entry : listed) out.items.push_back(std::move(entry.second));
+  return out;
+}
+
 Result<EventListing> CalendarReader::Expanded(store::Transaction& tx, const TenantId& tenant,
                                               const EventListQuery& query) {
-  // Every stored event overlapping the window, in pages: masters, exceptions, singles.
-  std::vector<store::EventRecord> rows;
   store::EventQuery q;
   q.connection_id = query.connection;
   q.calendar_id = query.calendar;
   q.window_start_ms = query.window_start_ms;
   q.window_end_ms = query.window_end_ms;
   q.updated_since = query.updated_since;
-  q.limit = store::CalendarRepository::kMaxListLimit;
-  while (static_cast<int>(rows.size()) < kMaxExpandedEvents) {
-    SB_ASSIGN_OR_RETURN(auto page, repo_.ListEvents(tx, tenant, q));
-    for (auto& r : page) rows.push_back(std::move(r));
-    if (static_cast<int>(page.size()) < q.limit) break;
-    q.after = rows.back().id;
-  }
-  std::map<std::pair<std::string, std::string>, std::vector<sync::calendar::Event>> exceptions;
-  std::vector<std::pair<const store::EventRecord*, sync::calendar::Event>> parsed;
-  for (const auto& r : rows) {
-    auto event = EventFromJson(r.data);
-    if (!event.ok()) continue;  // a row that does not read is left out, not fatal
-    if (event->kind == EventKind::kException) {
-      exceptions[{r.calendar_id.value(), event->series_master_provider_id}].push_back(*event);
-    }
-    parsed.emplace_back(&r, std::move(*event));
-  }
-  std::vector<std::pair<int64_t, Json>> listed;
-  for (const auto& [record, event] : parsed) {
-    if (event.kind == EventKind::kException) continue;  // merged into their series below
-    if (event.kind != EventKind::kSeriesMaster) {
-      auto span = EventSpan(event);
-      listed.emplace_back(span.ok() ? span->start_ms : 0, EventApiJson(*record));
-      continue;
-    }
-    const auto& own = exceptions[{record->calendar_id.value(), event.provider_id}];
-    auto occurrences =
-        ExpandSeries(event, own, *query.window_start_ms, *query.window_end_ms, kMaxExpandedEvents);
-    if (!occurrences.ok()) continue;  // an unsupported rule: the series is left out
-    for (const auto& o : *occurrences) {
-      auto span = EventSpan(o);
-      listed.emplace_back(span.ok() ? span->start_ms : 0, OccurrenceJson(*record, o));
-    }
-  }
-  std::stable_sort(listed.begin(), listed.end(),
-                   [](const auto& a, const auto& b) { return a.first < b.first; });
+  SB_ASSIGN_OR_RETURN(auto window, ReadWindowEvents(tx, tenant, q, kMaxExpandedEvents));
   EventListing out;
-  for (auto& [start, json] : listed) {
+  for (const auto& item : window.items) {
     if (static_cast<int>(out.events.size()) >= query.limit) break;
-    out.events.push_back(std::move(json));
+    const store::EventRecord& record = window.rows[item.row];
+    out.events.push_back(item.occurrence ? OccurrenceJson(record, item.event)
+                                         : EventApiJson(record));
   }
   return out;
 }

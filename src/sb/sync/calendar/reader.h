@@ -11,6 +11,7 @@
 #include "sb/base/json.h"
 #include "sb/store/calendar/calendar_repository.h"
 #include "sb/store/database.h"
+#include "sb/sync/calendar/model.h"
 
 namespace sb::sync::calendar {
 
@@ -31,6 +32,28 @@ struct EventListQuery {
   // kMaxExpandDays apart); the answer then has no next cursor.
   bool expand_recurring = false;
 };
+
+// The stored events of `query` (its connection, calendar, updated_since; both window ends
+// required, its cursor and limit ignored) with series expanded for the window: singles and
+// occurrences overlapping it, sorted by start. Each series in the window is expanded with all
+// its stored exceptions (also those moved out of the window, whose slot they still take), read
+// per series; exceptions are not items of their own (a series whose rule caltime cannot expand,
+// and a row whose JSON does not read, are left out). Reads at most `max_rows` rows, up to
+// kMaxListLimit exceptions per series, and expands each series to at most `max_rows`
+// occurrences; `truncated`: reading stopped at one of the row limits (there may be more). Shared by
+// CalendarReader's expanded listing and AvailabilityReader (availability_reader.h).
+struct WindowEvents {
+  struct Item {
+    size_t row;  // index into rows: the event's own row, or an occurrence's series master
+    Event event;
+    bool occurrence = false;
+  };
+  std::vector<store::EventRecord> rows;
+  std::vector<Item> items;
+  bool truncated = false;
+};
+Result<WindowEvents> ReadWindowEvents(store::Transaction& tx, const TenantId& tenant,
+                                      store::EventQuery query, size_t max_rows);
 
 class CalendarReader {
  public:
