@@ -290,10 +290,7 @@ Result<CalendarRecord> CalendarRepository::UpsertCalendar(Transaction& tx, const
   SB_RETURN_IF_ERROR(ValidateCalendar(r));
   SB_ASSIGN_OR_RETURN(std::string data,
                       SerializeObject(r.data, kMaxCalendarJsonBytes, "calendar data"));
-  SB_ASSIGN_OR_RETURN(auto exists,
-                      tx.Query("SELECT 1 FROM connections WHERE tenant_id = $1 AND id = $2",
-                               {tenant.value(), r.connection_id.value()}));
-  if (exists.empty()) return NotFoundError("connection not found");
+  SB_RETURN_IF_ERROR(internal::RequireConnection(tx, tenant, r.connection_id));
   // One statement: an existing row (same connection and provider id) keeps its id and
   // created_at; RETURNING gives what is stored either way.
   SB_ASSIGN_OR_RETURN(

@@ -9,6 +9,8 @@
 namespace sb::store {
 namespace {
 
+using internal::RequireConnection;
+
 using internal::CheckTenantScope;
 using internal::Corrupt;
 using internal::IsCleanText;
@@ -97,14 +99,6 @@ Status RequireCalendarOf(Transaction& tx, const TenantId& tenant, const Calendar
   return OkStatus();
 }
 
-Status RequireConnection(Transaction& tx, const TenantId& tenant, const ConnectionId& id) {
-  SB_ASSIGN_OR_RETURN(auto rows,
-                      tx.Query("SELECT 1 FROM connections WHERE tenant_id = $1 AND id = $2",
-                               {tenant.value(), id.value()}));
-  if (rows.empty()) return NotFoundError("connection not found");
-  return OkStatus();
-}
-
 // ---- Decoding: anything unexpected is DATA_LOSS ----
 
 #define SB_MAPPING_COLUMNS                                                          \
@@ -174,17 +168,11 @@ Result<Value> CheckRecord(const Transaction& tx, const TenantId& tenant,
 }  // namespace
 
 std::string_view MappingStateName(MappingState state) {
-  for (const auto& [value, name] : kStateNames) {
-    if (value == state) return name;
-  }
-  return "";
+  return internal::EnumName(kStateNames, state);
 }
 
 std::optional<MappingState> ParseMappingState(std::string_view name) {
-  for (const auto& [value, known] : kStateNames) {
-    if (known == name) return value;
-  }
-  return std::nullopt;
+  return internal::ParseEnum(kStateNames, name);
 }
 
 Status EventMappingRepository::Insert(Transaction& tx, const TenantId& tenant,

@@ -333,17 +333,11 @@ void AppendMutableColumns(const ConnectionRecord& r, std::vector<Value>& out) {
 }  // namespace
 
 std::string_view ConnectionStatusName(ConnectionStatus status) {
-  for (const auto& [value, name] : kStatusNames) {
-    if (value == status) return name;
-  }
-  return "";
+  return internal::EnumName(kStatusNames, status);
 }
 
 std::optional<ConnectionStatus> ParseConnectionStatus(std::string_view name) {
-  for (const auto& [value, known] : kStatusNames) {
-    if (known == name) return value;
-  }
-  return std::nullopt;
+  return internal::ParseEnum(kStatusNames, name);
 }
 
 std::string ConnectionSecretOwner(const ConnectionId& id) { return "connection:" + id.value(); }

@@ -74,10 +74,7 @@ Status ConnectionHealthRepository::Put(Transaction& tx, const TenantId& tenant,
   SB_RETURN_IF_ERROR(CheckTenantScope(tx, tenant));
   if (r.tenant_id != tenant) return InvalidArgumentError("connection health tenant_id != tenant");
   SB_RETURN_IF_ERROR(Validate(r));
-  SB_ASSIGN_OR_RETURN(auto exists,
-                      tx.Query("SELECT 1 FROM connections WHERE tenant_id = $1 AND id = $2",
-                               {tenant.value(), r.connection_id.value()}));
-  if (exists.empty()) return NotFoundError("connection not found");
+  SB_RETURN_IF_ERROR(internal::RequireConnection(tx, tenant, r.connection_id));
   return tx
       .Execute("INSERT INTO connection_health (" SB_HEALTH_FIELDS
                ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) "

@@ -85,6 +85,14 @@ Status RequireUnscoped(const Transaction& tx, std::string_view what) {
   return OkStatus();
 }
 
+Status RequireConnection(Transaction& tx, const TenantId& tenant, const ConnectionId& id) {
+  SB_ASSIGN_OR_RETURN(auto rows,
+                      tx.Query("SELECT 1 FROM connections WHERE tenant_id = $1 AND id = $2",
+                               {tenant.value(), id.value()}));
+  if (rows.empty()) return NotFoundError("connection not found");
+  return OkStatus();
+}
+
 Value OptionalMicros(const std::optional<Timestamp>& t) {
   return t ? Value(ToUnixMicros(*t)) : Value(std::monostate());
 }

@@ -3,9 +3,11 @@
 // thread-safe.
 #pragma once
 
+#include <array>
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "sb/base/clock.h"
@@ -50,6 +52,31 @@ Result<std::string> StorableError(const std::string& error, size_t max_bytes);
 // OK for an unscoped (or system-tenant) transaction; FAILED_PRECONDITION naming `what`
 // ("connection", "job") otherwise.
 Status RequireUnscoped(const Transaction& tx, std::string_view what);
+
+// OK when the tenant has the connection; NOT_FOUND "connection not found" otherwise.
+Status RequireConnection(Transaction& tx, const TenantId& tenant, const ConnectionId& id);
+
+// A repository's enum stored as a name: a table of (value, name) pairs.
+template <typename Enum, size_t N>
+using EnumNames = std::array<std::pair<Enum, std::string_view>, N>;
+
+// The name of `e` ("" when the table lacks it).
+template <typename Enum, size_t N>
+std::string_view EnumName(const EnumNames<Enum, N>& names, Enum e) {
+  for (const auto& [value, name] : names) {
+    if (value == e) return name;
+  }
+  return "";
+}
+
+// The value named `name`; nullopt for an unknown name.
+template <typename Enum, size_t N>
+std::optional<Enum> ParseEnum(const EnumNames<Enum, N>& names, std::string_view name) {
+  for (const auto& [value, known] : names) {
+    if (known == name) return value;
+  }
+  return std::nullopt;
+}
 
 Value OptionalMicros(const std::optional<Timestamp>& t);
 std::string StringsJson(const std::vector<std::string>& strings);

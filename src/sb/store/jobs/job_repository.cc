@@ -466,18 +466,10 @@ Result<std::vector<Row>> LeaseSqlite(Transaction& tx, const std::string& owner, 
 
 }  // namespace
 
-std::string_view JobStateName(JobState state) {
-  for (const auto& [value, name] : kStateNames) {
-    if (value == state) return name;
-  }
-  return {};
-}
+std::string_view JobStateName(JobState state) { return internal::EnumName(kStateNames, state); }
 
 std::optional<JobState> ParseJobState(std::string_view name) {
-  for (const auto& [value, known] : kStateNames) {
-    if (known == name) return value;
-  }
-  return std::nullopt;
+  return internal::ParseEnum(kStateNames, name);
 }
 
 Result<EnqueueResult> JobRepository::Enqueue(Transaction& tx, const TenantId& tenant,

@@ -10,6 +10,8 @@
 namespace sb::store {
 namespace {
 
+using internal::RequireConnection;
+
 using internal::CheckTenantScope;
 using internal::Corrupt;
 using internal::IsCleanText;
@@ -87,14 +89,6 @@ Status ValidateChannel(const PushChannelRecord& r) {
   return OkStatus();
 }
 
-Status RequireConnection(Transaction& tx, const TenantId& tenant, const ConnectionId& id) {
-  SB_ASSIGN_OR_RETURN(auto rows,
-                      tx.Query("SELECT 1 FROM connections WHERE tenant_id = $1 AND id = $2",
-                               {tenant.value(), id.value()}));
-  if (rows.empty()) return NotFoundError("connection not found");
-  return OkStatus();
-}
-
 // ---- Decoding: anything unexpected is DATA_LOSS ----
 
 #define SB_CHANNEL_COLUMNS                                                                \
@@ -130,17 +124,11 @@ Result<PushChannelRecord> ParseChannel(const Row& row, const TenantId& tenant) {
 }  // namespace
 
 std::string_view PushChannelStatusName(PushChannelStatus status) {
-  for (const auto& [value, name] : kStatusNames) {
-    if (value == status) return name;
-  }
-  return "";
+  return internal::EnumName(kStatusNames, status);
 }
 
 std::optional<PushChannelStatus> ParsePushChannelStatus(std::string_view name) {
-  for (const auto& [value, known] : kStatusNames) {
-    if (known == name) return value;
-  }
-  return std::nullopt;
+  return internal::ParseEnum(kStatusNames, name);
 }
 
 // ---- Channels ----

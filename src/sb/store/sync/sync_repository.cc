@@ -10,6 +10,8 @@
 namespace sb::store {
 namespace {
 
+using internal::RequireConnection;
+
 using internal::ParseAll;
 using internal::ParseFirst;
 
@@ -55,23 +57,6 @@ constexpr std::array<std::pair<SyncRunOutcome, std::string_view>, 5> kOutcomeNam
     {SyncRunOutcome::kFailed, "failed"},
     {SyncRunOutcome::kCancelled, "cancelled"},
 }};
-
-template <typename Enum, size_t N>
-std::string_view NameOf(const std::array<std::pair<Enum, std::string_view>, N>& names, Enum e) {
-  for (const auto& [value, name] : names) {
-    if (value == e) return name;
-  }
-  return "";
-}
-
-template <typename Enum, size_t N>
-std::optional<Enum> Parse(const std::array<std::pair<Enum, std::string_view>, N>& names,
-                          std::string_view name) {
-  for (const auto& [value, known] : names) {
-    if (known == name) return value;
-  }
-  return std::nullopt;
-}
 
 // ---- Field rules ----
 
@@ -147,14 +132,6 @@ Status ValidateChange(const ChangeRecord& r) {
   return OkStatus();
 }
 
-Status RequireConnection(Transaction& tx, const TenantId& tenant, const ConnectionId& id) {
-  SB_ASSIGN_OR_RETURN(auto rows,
-                      tx.Query("SELECT 1 FROM connections WHERE tenant_id = $1 AND id = $2",
-                               {tenant.value(), id.value()}));
-  if (rows.empty()) return NotFoundError("connection not found");
-  return OkStatus();
-}
-
 Value OptionalId(const std::optional<std::string>& id) {
   return id ? Value(*id) : Value(std::monostate());
 }
@@ -165,7 +142,7 @@ template <typename Enum, size_t N>
 Result<Enum> ReadEnum(const Row& row, size_t i, std::string_view table,
                       const std::array<std::pair<Enum, std::string_view>, N>& names) {
   SB_ASSIGN_OR_RETURN(std::string name, internal::ReadText(row, i, table));
-  std::optional<Enum> e = Parse(names, name);
+  std::optional<Enum> e = internal::ParseEnum(names, name);
   if (!e) return Corrupt(table);
   return *e;
 }
@@ -274,21 +251,25 @@ Result<ChangeRecord> ParseChange(const Row& row, const TenantId& tenant) {
 
 }  // namespace
 
-std::string_view SyncStatusName(SyncStatus status) { return NameOf(kStatusNames, status); }
+std::string_view SyncStatusName(SyncStatus status) {
+  return internal::EnumName(kStatusNames, status);
+}
 std::optional<SyncStatus> ParseSyncStatus(std::string_view name) {
-  return Parse(kStatusNames, name);
+  return internal::ParseEnum(kStatusNames, name);
 }
 
-std::string_view SyncTriggerName(SyncTrigger trigger) { return NameOf(kTriggerNames, trigger); }
+std::string_view SyncTriggerName(SyncTrigger trigger) {
+  return internal::EnumName(kTriggerNames, trigger);
+}
 std::optional<SyncTrigger> ParseSyncTrigger(std::string_view name) {
-  return Parse(kTriggerNames, name);
+  return internal::ParseEnum(kTriggerNames, name);
 }
 
 std::string_view SyncRunOutcomeName(SyncRunOutcome outcome) {
-  return NameOf(kOutcomeNames, outcome);
+  return internal::EnumName(kOutcomeNames, outcome);
 }
 std::optional<SyncRunOutcome> ParseSyncRunOutcome(std::string_view name) {
-  return Parse(kOutcomeNames, name);
+  return internal::ParseEnum(kOutcomeNames, name);
 }
 
 // ---- States ----

@@ -31,7 +31,7 @@ bool IsHexSha256(std::string_view s) {
          });
 }
 
-bool IsAnswerStatus(int status) { return status >= 100 && status <= 599; }
+bool IsAnswerStatus(int64_t status) { return status >= 100 && status <= 599; }
 
 // An object of string values (header name -> value), at most 64 KiB serialized.
 Result<std::string> SerializeHeaders(const Json& headers) {
@@ -83,7 +83,7 @@ Result<IdempotencyRecord> ParseKey(const Row& row, const TenantId& tenant) {
   SB_ASSIGN_OR_RETURN(r.key, ReadText(row, 1, kKeys));
   SB_ASSIGN_OR_RETURN(r.fingerprint, ReadText(row, 2, kKeys));
   SB_ASSIGN_OR_RETURN(int64_t status, ReadInt(row, 3, kKeys));
-  if (status != 0 && (status < 100 || status > 599)) return Corrupt(kKeys);
+  if (status != 0 && !IsAnswerStatus(status)) return Corrupt(kKeys);
   r.status = static_cast<int>(status);
   SB_ASSIGN_OR_RETURN(r.headers, internal::ReadObject(row, 4, kMaxHeadersBytes, kKeys));
   SB_ASSIGN_OR_RETURN(r.body, ReadBody(row, 5));

@@ -304,17 +304,11 @@ std::string WebhookEndpointSecretOwner(const WebhookEndpointId& id) {
 }
 
 std::string_view WebhookDeliveryStateName(WebhookDeliveryState state) {
-  for (const auto& [value, name] : kStateNames) {
-    if (value == state) return name;
-  }
-  return {};
+  return internal::EnumName(kStateNames, state);
 }
 
 std::optional<WebhookDeliveryState> ParseWebhookDeliveryState(std::string_view name) {
-  for (const auto& [value, known] : kStateNames) {
-    if (known == name) return value;
-  }
-  return std::nullopt;
+  return internal::ParseEnum(kStateNames, name);
 }
 
 // ---- WebhookEndpointRepository ----

@@ -37,14 +37,7 @@ Result<int64_t> LocalDate(int64_t utc_ms, std::string_view zone) {
 
 Status CheckWindow(int64_t start_ms, int64_t end_ms, std::string_view zone,
                    const WorkingHours& hours) {
-  if (start_ms < internal::kMinInstantMs || end_ms > internal::kMaxInstantMs) {
-    return InvalidArgumentError("the window must lie within the years 1..9999");
-  }
-  if (end_ms <= start_ms) return InvalidArgumentError("the window's end must be after its start");
-  if (end_ms - start_ms > kMaxAvailabilityDays * kDayMs) {
-    return InvalidArgumentError("the window must be at most 62 days long");
-  }
-  if (!caltime::IsKnownZone(zone)) return InvalidArgumentError("unknown time zone");
+  SB_RETURN_IF_ERROR(CheckAvailabilityWindow(start_ms, end_ms, zone));
   if (hours.start_minute < 0 || hours.end_minute > 1440 || hours.start_minute >= hours.end_minute) {
     return InvalidArgumentError("working hours must satisfy 0 <= start < end <= 1440 minutes");
   }
@@ -65,6 +58,18 @@ bool DeclinedBySelf(const Event& e) {
 }
 
 }  // namespace
+
+Status CheckAvailabilityWindow(int64_t start_ms, int64_t end_ms, std::string_view iana_zone) {
+  if (start_ms < internal::kMinInstantMs || end_ms > internal::kMaxInstantMs) {
+    return InvalidArgumentError("the window must lie within the years 1..9999");
+  }
+  if (end_ms <= start_ms) return InvalidArgumentError("the window's end must be after its start");
+  if (end_ms - start_ms > kMaxAvailabilityDays * kDayMs) {
+    return InvalidArgumentError("the window must be at most 62 days long");
+  }
+  if (!caltime::IsKnownZone(iana_zone)) return InvalidArgumentError("unknown time zone");
+  return OkStatus();
+}
 
 std::vector<Interval> MergeIntervals(std::vector<Interval> intervals) {
   std::erase_if(intervals, [](const Interval& i) { return i.end_ms <= i.start_ms; });

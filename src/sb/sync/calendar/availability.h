@@ -39,6 +39,10 @@ struct WorkingHours {
 inline constexpr int64_t kMaxAvailabilityDays = 62;
 inline constexpr size_t kMaxSlots = 10'000;
 
+// OK for a query window [start_ms, end_ms) in `iana_zone`: within the model's years, not
+// empty, at most kMaxAvailabilityDays, a known zone; INVALID_ARGUMENT naming the rule otherwise.
+Status CheckAvailabilityWindow(int64_t start_ms, int64_t end_ms, std::string_view iana_zone);
+
 // The working periods of each local day in `iana_zone` clipped to [start_ms, end_ms), merged.
 // Each day's bounds are that day's wall times converted with caltime::LocalToUtc, so a period
 // follows the offset of its own day across DST changes. A bound that falls into a DST gap is

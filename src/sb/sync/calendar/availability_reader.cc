@@ -31,12 +31,7 @@ Status CheckQuery(const AvailabilityQuery& q) {
       q.end_ms > internal::kMaxInstantMs - kDayMs) {
     return InvalidArgumentError("the window must lie within the years 1..9999");
   }
-  if (q.end_ms <= q.start_ms)
-    return InvalidArgumentError("the window's end must be after its start");
-  if (q.end_ms - q.start_ms > kMaxAvailabilityDays * kDayMs) {
-    return InvalidArgumentError("the window must be at most 62 days long");
-  }
-  if (!caltime::IsKnownZone(q.time_zone)) return InvalidArgumentError("unknown time zone");
+  SB_RETURN_IF_ERROR(CheckAvailabilityWindow(q.start_ms, q.end_ms, q.time_zone));
   if (q.slot_ms != 0 &&
       (q.slot_ms < AvailabilityReader::kMinSlotMs || q.slot_ms > AvailabilityReader::kMaxSlotMs)) {
     return InvalidArgumentError("slots must last between 5 minutes and 1 day");
