@@ -19,6 +19,19 @@ std::string TypeName(const Json& v) { return v.type_name(); }
 
 Result<Json> ParseJsonObject(const http::Request& request,
                              std::initializer_list<std::string_view> allowed) {
+  SB_ASSIGN_OR_RETURN(Json body, ParseJsonObject(request));
+  for (const auto& [key, value] : body.items()) {
+    bool known = false;
+    for (std::string_view a : allowed) known = known || key == a;
+    if (!known) {
+      std::string shown = key.size() > 64 ? key.substr(0, 64) + "..." : key;
+      return InvalidArgumentError("unknown field '" + shown + "'");
+    }
+  }
+  return body;
+}
+
+Result<Json> ParseJsonObject(const http::Request& request) {
   auto content_type = request.Header("Content-Type");
   if (!content_type || !IsJsonMediaType(*content_type)) {
     return InvalidArgumentError("request body must be application/json");
@@ -30,14 +43,6 @@ Result<Json> ParseJsonObject(const http::Request& request,
   Json body = std::move(*parsed);
   if (!body.is_object()) {
     return InvalidArgumentError("request body must be a JSON object, got " + TypeName(body));
-  }
-  for (const auto& [key, value] : body.items()) {
-    bool known = false;
-    for (std::string_view a : allowed) known = known || key == a;
-    if (!known) {
-      std::string shown = key.size() > 64 ? key.substr(0, 64) + "..." : key;
-      return InvalidArgumentError("unknown field '" + shown + "'");
-    }
   }
   return body;
 }

@@ -30,6 +30,8 @@ inline constexpr JsonLimits kApiJsonLimits{.max_bytes = 1 << 20,
 // not in `allowed`. Messages never echo the body.
 Result<Json> ParseJsonObject(const http::Request& request,
                              std::initializer_list<std::string_view> allowed);
+// The same without the member check, for bodies whose reader checks members itself.
+Result<Json> ParseJsonObject(const http::Request& request);
 
 // A required string member of at most `max_len` bytes; names the field on error.
 Result<std::string> RequiredString(const Json& object, std::string_view field, size_t max_len);

@@ -140,6 +140,20 @@ Status RegisterRoutes(http::Router& router, const Handlers& h) {
       "GET", "/v1/events/{id}", [&sy](Request& r) { return sy.GetEvent(r); }, kAuthed));
   SB_RETURN_IF_ERROR(router.Add(
       "GET", "/v1/changes", [&sy](Request& r) { return sy.ListChanges(r); }, kAuthed));
+  auto& ev = h.events;
+  SB_RETURN_IF_ERROR(router.Add(
+      "POST", "/v1/connections/{id}/events", [&ev](Request& r) { return ev.Create(r); }, kAuthed));
+  SB_RETURN_IF_ERROR(router.Add(
+      "PATCH", "/v1/events/{id}", [&ev](Request& r) { return ev.Patch(r); }, kAuthed));
+  SB_RETURN_IF_ERROR(router.Add(
+      "DELETE", "/v1/events/{id}", [&ev](Request& r) { return ev.Delete(r); }, kAuthed));
+  constexpr char kByExternalId[] = "/v1/connections/{id}/events/by-external-id/{external_id}";
+  SB_RETURN_IF_ERROR(router.Add(
+      "PUT", kByExternalId, [&ev](Request& r) { return ev.Put(r); }, kAuthed));
+  SB_RETURN_IF_ERROR(router.Add(
+      "GET", kByExternalId, [&ev](Request& r) { return ev.Get(r); }, kAuthed));
+  SB_RETURN_IF_ERROR(router.Add(
+      "DELETE", kByExternalId, [&ev](Request& r) { return ev.DeleteByExternalId(r); }, kAuthed));
   // Provider push deliveries: public, rate limited per client host before any database work.
   auto& pu = h.push;
   constexpr PublicAnswer kProblem = PublicAnswer::kProblem;

@@ -6,6 +6,7 @@
 #include "sb/api/audit_handlers.h"
 #include "sb/api/auth.h"
 #include "sb/api/connect_handlers.h"
+#include "sb/api/event_handlers.h"
 #include "sb/api/integration_handlers.h"
 #include "sb/api/proxy_handlers.h"
 #include "sb/api/public_limit.h"
@@ -30,6 +31,7 @@ struct Handlers {
   AdminHandlers& admin;
   HealthHandlers& health;
   SyncHandlers& sync;
+  EventHandlers& events;
   PushHandlers& push;
   AuthMiddleware& auth;
   TenantConcurrencyLimiter& concurrency;  // runs right after auth

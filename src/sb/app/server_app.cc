@@ -288,6 +288,15 @@ struct ServerApp::Parts {
         calendar_reader(*db),
         sync_handlers(sync_engine, calendar_reader),
         push_handlers(calendar_push),
+        write_changes(&dispatcher, clock),
+        event_writer(sync::calendar::EventWriterDeps{.db = *db,
+                                                     .provider = sync_provider,
+                                                     .clock = clock,
+                                                     .ids = ids,
+                                                     .changes = write_changes},
+                     sync::calendar::EventWriterOptions{}),
+        idempotent_writes(*db, maintenance_db ? *maintenance_db : *db, clock),
+        event_handlers(event_writer, idempotent_writes),
         webhook_endpoints(webhooks::EndpointDeps{.db = *db,
                                                  .secrets = *security.secrets,
                                                  .audit = *security.audit,
@@ -332,6 +341,8 @@ struct ServerApp::Parts {
                         [this](jobs::JobContext& job) { return sync_engine.Handle(job); });
     job_runner.Register(sync::kSyncFollowUpJob,
                         [this](jobs::JobContext& job) { return sync_engine.HandleFollowUp(job); });
+    job_runner.Register(sync::calendar::kEventWriteJob,
+                        [this](jobs::JobContext& job) { return event_writer.HandleWrite(job); });
     connection_events.SetSync(&sync_engine);
     if (c.health.check_interval.count() > 0) {
       health_scheduler = std::make_unique<connections::HealthScheduler>(
@@ -405,6 +416,10 @@ struct ServerApp::Parts {
   sync::calendar::CalendarReader calendar_reader;
   api::SyncHandlers sync_handlers;
   api::PushHandlers push_handlers;
+  sync::ChangePublisher write_changes;  // what host writes publish (failures, conflicts)
+  sync::calendar::EventWriter event_writer;
+  api::IdempotentWrites idempotent_writes;
+  api::EventHandlers event_handlers;
   webhooks::EndpointService webhook_endpoints;
   webhooks::DeliveryLog delivery_log;
   api::WebhookHandlers webhook_handlers;
@@ -530,8 +545,8 @@ Result<std::unique_ptr<ServerApp>> ServerApp::Create(const config::Config& confi
       api::Handlers{parts->system, parts->tenant_handlers, parts->audit_handlers,
                     parts->integration_handlers, parts->connect_handlers, parts->proxy_handlers,
                     parts->webhook_handlers, parts->admin_handlers, parts->health_handlers,
-                    parts->sync_handlers, parts->push_handlers, parts->auth, parts->concurrency,
-                    parts->public_limit}));
+                    parts->sync_handlers, parts->event_handlers, parts->push_handlers, parts->auth,
+                    parts->concurrency, parts->public_limit}));
   parts->server = std::make_unique<http::Server>(ServerOptionsFrom(config.server), parts->router,
                                                  parts->metrics, clock);
   SB_ASSIGN_OR_RETURN(

@@ -2,11 +2,13 @@
 #include "sb/app/testing/api_suite_tests.h"
 #include "sb/app/testing/connect_suite_tests.h"
 #include "sb/app/testing/sync_suite_tests.h"
+#include "sb/app/testing/write_suite_tests.h"
 
 namespace sb::app::testing {
 INSTANTIATE_TYPED_TEST_SUITE_P(Sqlite, ApiSuite, store::testing::SqliteTestBackend);
 INSTANTIATE_TYPED_TEST_SUITE_P(Sqlite, ConnectSuite, store::testing::SqliteTestBackend);
 INSTANTIATE_TYPED_TEST_SUITE_P(Sqlite, SyncSuite, store::testing::SqliteTestBackend);
+INSTANTIATE_TYPED_TEST_SUITE_P(Sqlite, WriteSuite, store::testing::SqliteTestBackend);
 }  // namespace sb::app::testing
 
 namespace sb::app {

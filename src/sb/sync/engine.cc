@@ -535,6 +535,9 @@ jobs::JobResult SyncEngine::OnFailure(RunContext& context, const ProviderError& 
       break;
     case ProviderFailure::kGone:
     case ProviderFailure::kNotFound:
+    case ProviderFailure::kConflict:
+    case ProviderFailure::kPrecondition:
+    case ProviderFailure::kRejected:
     case ProviderFailure::kBadAnswer:
       break;
   }

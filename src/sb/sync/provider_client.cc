@@ -18,6 +18,24 @@ ProviderError Failure(ProviderFailure kind, std::string message,
 
 bool IsSuccess(int status) { return status >= 200 && status < 300; }
 
+// The provider's error.message (Google and Graph both answer {"error": {"message": ...}}),
+// printable ASCII only and bounded: it reaches mappings, webhooks and logs.
+std::string ErrorReason(const std::string& body) {
+  constexpr size_t kMaxReason = 300;
+  auto parsed = ParseJson(body, JsonLimits{.max_bytes = 64u << 10});
+  if (!parsed.ok() || !parsed->is_object()) return "";
+  const auto error = parsed->find("error");
+  if (error == parsed->end() || !error->is_object()) return "";
+  const auto message = error->find("message");
+  if (message == error->end() || !message->is_string()) return "";
+  std::string reason;
+  for (char c : message->get_ref<const std::string&>()) {
+    if (reason.size() == kMaxReason) break;
+    reason.push_back(c >= 0x20 && c < 0x7f ? c : ' ');
+  }
+  return reason;
+}
+
 }  // namespace
 
 std::string_view ProviderFailureName(ProviderFailure failure) {
@@ -34,6 +52,12 @@ std::string_view ProviderFailureName(ProviderFailure failure) {
       return "disabled";
     case ProviderFailure::kNotFound:
       return "not_found";
+    case ProviderFailure::kConflict:
+      return "conflict";
+    case ProviderFailure::kPrecondition:
+      return "precondition_failed";
+    case ProviderFailure::kRejected:
+      return "rejected";
     case ProviderFailure::kBadAnswer:
       return "bad_answer";
   }
@@ -72,10 +96,11 @@ Fetched<Json> ProviderClient::Get(const TenantId& tenant, const ConnectionId& co
 
 Fetched<Json> ProviderClient::Send(const TenantId& tenant, const ConnectionId& connection,
                                    const std::string& method, const std::string& url,
-                                   const Json& body) {
+                                   const Json& body, const net::HeaderList& headers) {
   net::HttpRequest request;
   request.method = method;
   request.url = url;
+  request.headers = headers;
   request.timeout = options_.timeout;
   if (!body.is_null()) {
     request.body = body.dump();
@@ -168,7 +193,13 @@ Fetched<Json> ProviderClient::Classify(const TenantId& tenant, const ConnectionI
   if (status >= 500) return Failure(ProviderFailure::kUnavailable, what, after);
   if (status == 404) return Failure(ProviderFailure::kNotFound, what);
   if (status == 401) return Failure(ProviderFailure::kUnavailable, what + " after a refresh");
-  return Failure(ProviderFailure::kBadAnswer, what);
+  ProviderFailure kind = ProviderFailure::kBadAnswer;
+  if (status == 409) kind = ProviderFailure::kConflict;
+  if (status == 412) kind = ProviderFailure::kPrecondition;
+  if (status == 400 || status == 403 || status == 422) kind = ProviderFailure::kRejected;
+  ProviderError error{kind, what, std::nullopt};
+  if (kind != ProviderFailure::kBadAnswer) error.reason = ErrorReason(response.body);
+  return error;
 }
 
 void ProviderClient::Record(const TenantId& tenant, const ConnectionId& connection,

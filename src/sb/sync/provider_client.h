@@ -13,6 +13,9 @@
 //   the grant is gone (refresh answered invalid_grant), the connection is disabled or the
 //   provider switched off
 //                kReauthorize / kDisabled: the run stops and the sync state is paused
+//   409, 412   kConflict, kPrecondition (writes: the id exists, the version is stale)
+//   400, 403, 422
+//                kRejected with the provider's reason (a write the provider refuses)
 //   anything else
 //                kBadAnswer (a 4xx the request did not expect, a body that does not parse)
 // Each outcome is recorded as the connection's health (connections::ConnectionHealth), like the
@@ -37,13 +40,16 @@
 namespace sb::sync {
 
 enum class ProviderFailure {
-  kGone,         // 410: the cursor is no longer valid
-  kRateLimited,  // 429, 503, rate-limit 403: try again after retry_after
-  kUnavailable,  // 5xx, network: try again with backoff
-  kReauthorize,  // the user must connect again
-  kDisabled,     // the connection is disabled or the provider switched off
-  kNotFound,     // 404: the resource is gone
-  kBadAnswer,    // an unexpected status or a body that does not parse
+  kGone,          // 410: the cursor is no longer valid
+  kRateLimited,   // 429, 503, rate-limit 403: try again after retry_after
+  kUnavailable,   // 5xx, network: try again with backoff
+  kReauthorize,   // the user must connect again
+  kDisabled,      // the connection is disabled or the provider switched off
+  kNotFound,      // 404: the resource is gone
+  kConflict,      // 409: the resource exists already (a write's own id, sent again)
+  kPrecondition,  // 412: If-Match named a version the provider no longer has
+  kRejected,      // 400, 403 (not a rate limit), 422: the provider refused the write
+  kBadAnswer,     // an unexpected status or a body that does not parse
 };
 std::string_view ProviderFailureName(ProviderFailure failure);  // "gone", "rate_limited", ...
 
@@ -51,6 +57,9 @@ struct ProviderError {
   ProviderFailure kind = ProviderFailure::kBadAnswer;
   std::string message;  // for people and logs; never a token or a response body
   std::optional<std::chrono::milliseconds> retry_after;
+  // The provider's own reason for a refused write (its error.message, printable, at most 300
+  // bytes); "" when it gave none. Provider text, never a token.
+  std::string reason;
 };
 
 // A successful answer or a classified failure.
@@ -92,10 +101,11 @@ class ProviderClient {
   // points elsewhere is refused as kBadAnswer, so a hostile answer cannot send the token away).
   Fetched<Json> Get(const TenantId& tenant, const ConnectionId& connection, const std::string& url,
                     const net::HeaderList& headers = {});
-  // `method` (POST, PATCH, DELETE) with a JSON body (none when null); a 204 or an empty 2xx
-  // answer is an empty object.
+  // `method` (POST, PUT, PATCH, DELETE) with a JSON body (none when null) and `headers`
+  // (If-Match, Prefer); a 204 or an empty 2xx answer is an empty object.
   Fetched<Json> Send(const TenantId& tenant, const ConnectionId& connection,
-                     const std::string& method, const std::string& url, const Json& body);
+                     const std::string& method, const std::string& url, const Json& body,
+                     const net::HeaderList& headers = {});
 
  private:
   Fetched<net::HttpResponse> Authorized(const TenantId& tenant, const ConnectionId& connection,

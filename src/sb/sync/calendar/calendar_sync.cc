@@ -1,16 +1,18 @@
 #include "sb/sync/calendar/calendar_sync.h"
 
+#include <algorithm>
 #include <functional>
 #include <future>
 #include <map>
 #include <set>
+#include <span>
 #include <system_error>
 #include <utility>
 
-#include "sb/base/encoding.h"
 #include "sb/base/time_format.h"
+#include "sb/store/calendar/event_mapping_repository.h"
+#include "sb/sync/calendar/event_record.h"
 #include "sb/sync/calendar/push.h"
-#include "sb/vault/digest.h"
 
 namespace sb::sync::calendar {
 namespace {
@@ -21,6 +23,11 @@ constexpr int kExceptionBatch = 500;  // exceptions removed per query with their
 
 store::CalendarRepository& Repo() {
   static store::CalendarRepository repo;
+  return repo;
+}
+
+store::EventMappingRepository& Mappings() {
+  static store::EventMappingRepository repo;
   return repo;
 }
 
@@ -110,7 +117,7 @@ class PageApplier {
     }
     SB_ASSIGN_OR_RETURN(auto stored, Repo().FindEvents(tx_, context_.tenant(), calendar_, ids));
     for (store::EventRecord& e : stored) known_.insert_or_assign(e.provider_id, std::move(e));
-    return OkStatus();
+    return ReadMappings(ids);
   }
 
   // The end of a full round: what it did not see is gone at the provider.
@@ -132,6 +139,37 @@ class PageApplier {
   }
 
  private:
+  // The host's mappings of the page's events (writer.h): a write in flight holds its event
+  // back, Switchboard's own write comes back silently, and the host's entries are named in
+  // what is published.
+  Status ReadMappings(const std::vector<std::string>& ids) {
+    constexpr size_t kChunk = store::EventMappingRepository::kMaxLookup;
+    for (size_t i = 0; i < ids.size(); i += kChunk) {
+      const size_t n = std::min(kChunk, ids.size() - i);
+      SB_ASSIGN_OR_RETURN(auto found,
+                          Mappings().FindByProviderIds(tx_, context_.tenant(), calendar_,
+                                                       std::span(ids).subspan(i, n)));
+      for (auto& m : found) mappings_.insert_or_assign(m.provider_id, std::move(m));
+    }
+    return OkStatus();
+  }
+
+  store::EventMappingRecord* MappingOf(const std::string& provider_id) {
+    auto it = mappings_.find(provider_id);
+    return it == mappings_.end() ? nullptr : &it->second;
+  }
+
+  // A provider change to a mapped event: the mapping follows the provider's version (only
+  // while synced: a conflict or an error keeps the version it is about). A host write that
+  // raced in meanwhile wins the compare-and-set; its own write then meets the new version.
+  Status FollowMapping(store::EventMappingRecord& m, const store::EventRecord& record) {
+    if (m.state != store::MappingState::kSynced) return OkStatus();
+    m.provider_version = record.version;
+    m.event_id = record.id;
+    m.updated_at = context_.clock().Now();
+    return Mappings().Update(tx_, context_.tenant(), m, m.host_version).status();
+  }
+
   void AddLookup(const std::string& provider_id, std::vector<std::string>& ids) {
     if (looked_up_.insert(provider_id).second) ids.push_back(provider_id);
   }
@@ -181,16 +219,33 @@ class PageApplier {
     known_.erase(existing.provider_id);  // so that a later item does not find it stored
     SB_RETURN_IF_ERROR(Repo().DeleteEvent(tx_, context_.tenant(), existing.id).status());
     ++context_.run().items_deleted;
+    Json data{{"event", EventRef(existing)}};
+    // The host's entry goes with it, unless a host write is on its way (it meets the deletion).
+    if (store::EventMappingRecord* m = MappingOf(existing.provider_id)) {
+      data["external_id"] = m->external_id;
+      if (m->state != store::MappingState::kPending) {
+        SB_RETURN_IF_ERROR(Mappings().Delete(tx_, context_.tenant(), m->id).status());
+      }
+      mappings_.erase(existing.provider_id);
+    }
     changes_.push_back(context_.changes().Pending("event.deleted", existing.id.value(),
-                                                  existing.connection_id,
-                                                  Json{{"event", EventRef(existing)}}));
+                                                  existing.connection_id, std::move(data)));
     return OkStatus();
   }
 
   Status Upsert(const Event& event, std::optional<store::EventRecord> existing) {
-    Json data = EventToJson(event);
-    std::string hash = HexEncode(vault::Sha256(data.dump()));
     const SyncRunId& run = context_.run().id;
+    store::EventMappingRecord* mapping = MappingOf(event.provider_id);
+    // A host write of this event is on its way: it settles the event (or meets this change
+    // as a conflict at the provider), so the sync leaves it alone.
+    if (mapping != nullptr && mapping->state == store::MappingState::kPending) {
+      if (existing && full_ && existing->seen_in_run != run) {
+        SB_RETURN_IF_ERROR(Repo().MarkSeen(tx_, context_.tenant(), existing->id, run));
+      }
+      return OkStatus();
+    }
+    Json data = EventToJson(event);
+    std::string hash = ContentHash(data);
     if (existing && existing->content_hash == hash) {
       if (full_ && existing->seen_in_run != run) {
         SB_RETURN_IF_ERROR(Repo().MarkSeen(tx_, context_.tenant(), existing->id, run));
@@ -210,11 +265,18 @@ class PageApplier {
       record.provider_id = event.provider_id;
       record.created_at = now;
     }
-    Fill(record, event, std::move(data), std::move(hash));
+    FillEventRecord(record, event, std::move(data), std::move(hash));
     if (full_) record.seen_in_run = run;
     record.updated_at = now;
+    Put put{created, false, ""};
+    if (mapping != nullptr) {
+      // Switchboard's own write, back before the writer stored its answer: no echo.
+      put.silent = mapping->provider_version == event.version;
+      put.external_id = mapping->external_id;
+      SB_RETURN_IF_ERROR(FollowMapping(*mapping, record));
+    }
     puts_.push_back(std::move(record));
-    created_.push_back(created);
+    created_.push_back(std::move(put));
     if (puts_.size() >= kPutBatch) return FlushPuts();
     return OkStatus();
   }
@@ -232,13 +294,16 @@ class PageApplier {
       } else {
         SB_RETURN_IF_ERROR(stored);
       }
-      ++(created_[i] ? context_.run().items_created : context_.run().items_updated);
+      const Put& put = created_[i];
+      if (put.silent) continue;
+      ++(put.created ? context_.run().items_created : context_.run().items_updated);
       store::EventRecord& record = puts_[i];
       const std::string id = record.id.value();
       const ConnectionId connection = record.connection_id;
-      changes_.push_back(
-          context_.changes().Pending(created_[i] ? "event.created" : "event.updated", id,
-                                     connection, Json{{"event", EventApiJson(std::move(record))}}));
+      Json data{{"event", EventApiJson(std::move(record))}};
+      if (!put.external_id.empty()) data["external_id"] = put.external_id;
+      changes_.push_back(context_.changes().Pending(put.created ? "event.created" : "event.updated",
+                                                    id, connection, std::move(data)));
     }
     puts_.clear();
     created_.clear();
@@ -262,27 +327,6 @@ class PageApplier {
     return full_ || exception.status != EventStatus::kCancelled;
   }
 
-  static void Fill(store::EventRecord& record, const Event& event, Json data, std::string hash) {
-    record.version = event.version;
-    record.ical_uid = event.ical_uid;
-    record.series_master_provider_id = event.series_master_provider_id;
-    record.status = std::string(EventStatusName(event.status));
-    record.start_ms.reset();
-    record.end_ms.reset();
-    if (auto span = EventSpan(event); span.ok()) {
-      record.start_ms = span->start_ms;
-      record.end_ms = span->end_ms;
-      // An end before the start (the provider's data) is read as a point in time.
-      if (record.end_ms && *record.end_ms < *record.start_ms) record.end_ms = record.start_ms;
-    }
-    record.provider_updated_at.reset();
-    if (event.updated_ms) {
-      record.provider_updated_at = Timestamp(std::chrono::milliseconds(*event.updated_ms));
-    }
-    record.data = std::move(data);
-    record.content_hash = std::move(hash);
-  }
-
   // Upserts written per statement batch; a page holds at most a few hundred.
   static constexpr size_t kPutBatch = 128;
 
@@ -296,7 +340,13 @@ class PageApplier {
   std::map<std::string, store::EventRecord> known_;  // Begin's read, less what was used
   std::set<std::string> looked_up_;       // ids Begin read (in known_ or not stored), not yet used
   std::vector<store::EventRecord> puts_;  // gathered upserts
-  std::vector<bool> created_;             // per upsert: a new event
+  struct Put {
+    bool created = false;     // a new event
+    bool silent = false;      // Switchboard's own write: nothing to publish
+    std::string external_id;  // the host's entry, when mapped
+  };
+  std::vector<Put> created_;                                   // per upsert
+  std::map<std::string, store::EventMappingRecord> mappings_;  // by provider id
   std::vector<store::ChangeRecord> changes_;
 };
 

@@ -36,4 +36,14 @@ Result<std::string> GraphRecurrenceZone(const Json& recurrence, std::string_view
 Result<std::string> GraphRecurrenceToRrule(const Json& recurrence, std::string_view zone,
                                            bool all_day);
 
+// The Graph patternedRecurrence ({pattern, range}) of an "RRULE:..." line, for an event that
+// starts at `start_date` ("yyyy-mm-dd", the first occurrence's local date in `zone`) in the IANA
+// zone `zone` (written as range.recurrenceTimeZone). The inverse of GraphRecurrenceToRrule for
+// every rule it produces. INVALID_ARGUMENT naming the rule part for what Graph cannot express
+// (FREQ other than DAILY/WEEKLY/MONTHLY/YEARLY, BYHOUR/BYMINUTE/BYSECOND/BYWEEKNO/BYYEARDAY,
+// several BYMONTHDAY values, BYSETPOS with a single BYDAY with its own ordinal, COUNT with
+// UNTIL, malformed values).
+Result<Json> RruleToGraphRecurrence(std::string_view rrule_line, std::string_view start_date,
+                                    std::string_view zone);
+
 }  // namespace sb::sync::calendar

@@ -214,3 +214,96 @@ TEST(GraphRecurrence, HugeStringsAreRefused) {
 
 }  // namespace
 }  // namespace sb::sync::calendar
+
+namespace sb::sync::calendar {
+namespace {
+
+// Graph patterns through an RRULE and back: the same pattern and range.
+TEST(RruleToGraphRecurrence, RoundTripsEveryPatternGraphWrites) {
+  const char* cases[] = {
+      R"j({"pattern": {"type": "daily", "interval": 2}, "range": {"type": "noEnd"}})j",
+      R"j({"pattern": {"type": "weekly", "interval": 1, "daysOfWeek": ["monday", "thursday"],
+           "firstDayOfWeek": "monday"}, "range": {"type": "numbered", "numberOfOccurrences": 10}})j",
+      R"j({"pattern": {"type": "absoluteMonthly", "interval": 1, "dayOfMonth": 15},
+           "range": {"type": "endDate", "endDate": "2027-12-31"}})j",
+      R"j({"pattern": {"type": "relativeMonthly", "interval": 1, "daysOfWeek": ["friday"],
+           "index": "last"}, "range": {"type": "noEnd"}})j",
+      R"j({"pattern": {"type": "relativeMonthly", "interval": 3, "daysOfWeek": ["monday",
+           "tuesday"], "index": "second"}, "range": {"type": "noEnd"}})j",
+      R"j({"pattern": {"type": "absoluteYearly", "interval": 1, "month": 3, "dayOfMonth": 27},
+           "range": {"type": "noEnd"}})j",
+      R"j({"pattern": {"type": "relativeYearly", "interval": 1, "month": 11,
+           "daysOfWeek": ["thursday"], "index": "fourth"}, "range": {"type": "numbered",
+           "numberOfOccurrences": 5}})j",
+  };
+  for (const char* zone : {"Asia/Tokyo", "America/Los_Angeles", "UTC"}) {
+    for (const char* text : cases) {
+      const Json graph = Json::parse(text);
+      auto rule = GraphRecurrenceToRrule(graph, zone, false);
+      ASSERT_TRUE(rule.ok()) << text;
+      auto back = RruleToGraphRecurrence(*rule, "2027-01-15", zone);
+      ASSERT_TRUE(back.ok()) << *rule << " " << back.status().ToString();
+      const Json& p = (*back)["pattern"];
+      for (const auto& [name, value] : graph["pattern"].items()) {
+        EXPECT_EQ(p[name], value) << *rule << " " << name;
+      }
+      const Json& r = (*back)["range"];
+      EXPECT_EQ(r["type"], graph["range"]["type"]) << *rule;
+      EXPECT_EQ(r["recurrenceTimeZone"], zone);
+      EXPECT_EQ(r["startDate"], "2027-01-15");
+      if (graph["range"].contains("endDate")) {
+        EXPECT_EQ(r["endDate"], "2027-12-31") << *rule;
+      }
+      if (graph["range"].contains("numberOfOccurrences")) {
+        EXPECT_EQ(r["numberOfOccurrences"], graph["range"]["numberOfOccurrences"]);
+      }
+    }
+  }
+}
+
+TEST(RruleToGraphRecurrence, DefaultsFollowTheStartDate) {
+  auto weekly = RruleToGraphRecurrence("RRULE:FREQ=WEEKLY", "2027-01-12", "UTC");  // a Tuesday
+  ASSERT_TRUE(weekly.ok()) << weekly.status().ToString();
+  EXPECT_EQ((*weekly)["pattern"]["daysOfWeek"], Json::array({"tuesday"}));
+  auto monthly = RruleToGraphRecurrence("RRULE:FREQ=MONTHLY", "2027-01-12", "UTC");
+  ASSERT_TRUE(monthly.ok());
+  EXPECT_EQ((*monthly)["pattern"]["type"], "absoluteMonthly");
+  EXPECT_EQ((*monthly)["pattern"]["dayOfMonth"], 12);
+  auto yearly = RruleToGraphRecurrence("rrule:freq=YEARLY", "2027-03-05", "UTC");
+  ASSERT_TRUE(yearly.ok());
+  EXPECT_EQ((*yearly)["pattern"]["month"], 3);
+  EXPECT_EQ((*yearly)["pattern"]["dayOfMonth"], 5);
+  // UNTIL in UTC is the local date in the series' zone: 2027-06-30T20:00Z is July 1 in Tokyo.
+  auto until =
+      RruleToGraphRecurrence("RRULE:FREQ=DAILY;UNTIL=20270630T200000Z", "2027-01-12", "Asia/Tokyo");
+  ASSERT_TRUE(until.ok());
+  EXPECT_EQ((*until)["range"]["endDate"], "2027-07-01");
+}
+
+TEST(RruleToGraphRecurrence, RefusesWhatGraphCannotExpress) {
+  const std::string too_long = "RRULE:FREQ=DAILY;X-A=" + std::string(2000, 'a');
+  const char* bad[] = {"RRULE:FREQ=HOURLY",
+                       "RRULE:FREQ=DAILY;BYHOUR=9",
+                       "RRULE:FREQ=DAILY;COUNT=3;UNTIL=20270101",
+                       "RRULE:FREQ=DAILY;INTERVAL=0",
+                       "RRULE:FREQ=DAILY;COUNT=0",
+                       "RRULE:FREQ=DAILY;FREQ=DAILY",
+                       "RRULE:FREQ=MONTHLY;BYMONTHDAY=1,15",
+                       "RRULE:FREQ=MONTHLY;BYDAY=2TU;BYSETPOS=1",
+                       "RRULE:FREQ=WEEKLY;BYDAY=XX",
+                       "RRULE:FREQ=DAILY;UNTIL=2027",
+                       "EXDATE:20270101",
+                       "RRULE:",
+                       "",
+                       "garbage"};
+  for (const char* line : bad) {
+    auto r = RruleToGraphRecurrence(line, "2027-01-12", "UTC");
+    EXPECT_FALSE(r.ok()) << line;
+  }
+  EXPECT_FALSE(RruleToGraphRecurrence(too_long, "2027-01-12", "UTC").ok());
+  EXPECT_FALSE(RruleToGraphRecurrence("RRULE:FREQ=DAILY", "2027-13-45", "UTC").ok());
+  EXPECT_FALSE(RruleToGraphRecurrence("RRULE:FREQ=DAILY", "2027-01-12", "Mars/Base").ok());
+}
+
+}  // namespace
+}  // namespace sb::sync::calendar

@@ -6,6 +6,8 @@
 //   2  Google calendarList entry (CalendarFromGoogle)
 //   3  Graph calendar (CalendarFromGraph)
 //   4  the model's own event JSON (EventFromJson)
+//   5  a host's event (HostEventFromJson, ApplyHostPatch onto a fixed event) and its Google and
+//      Graph bodies (outbound.h)
 // Whatever is read must round-trip through the model's JSON exactly and serialize; events
 // are then given to EventSpan and ExpandSeries over a small window. A crash, a sanitizer
 // report, an escaping exception or a failed SB_CHECK fails the run.
@@ -18,6 +20,7 @@
 #include "sb/base/json.h"
 #include "sb/sync/calendar/expand.h"
 #include "sb/sync/calendar/model.h"
+#include "sb/sync/calendar/outbound.h"
 
 namespace {
 
@@ -61,6 +64,29 @@ void CheckChange(const sb::Result<cal::EventChange>& change) {
   if (change->event) CheckEvent(*change->event);
 }
 
+// A host's event must be writable wherever it was accepted: Google's body always, Graph's or a
+// named refusal; a patch of a valid event with the same members gives the same event.
+void CheckHostEvent(const sb::Json& json) {
+  const auto event = cal::HostEventFromJson(json);
+  if (!event.ok()) {
+    SB_CHECK(event.status().code() == sb::StatusCode::kInvalidArgument);
+  } else {
+    CheckEvent(*event);
+    (void)cal::EventToGoogle(*event, "sbabc").dump();
+    const auto graph = cal::EventToGraph(*event);
+    SB_CHECK(graph.ok() || graph.status().code() == sb::StatusCode::kInvalidArgument);
+    const auto again = cal::ApplyHostPatch(*event, json);
+    SB_CHECK(again.ok() && *again == *event);
+  }
+  cal::Event base;
+  base.provider_id = "p";
+  base.start.instant_ms = 0;
+  base.end.instant_ms = 3'600'000;
+  base.start.time_zone = base.end.time_zone = "UTC";
+  const auto patched = cal::ApplyHostPatch(base, json);
+  SB_CHECK(patched.ok() || patched.status().code() == sb::StatusCode::kInvalidArgument);
+}
+
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
@@ -68,7 +94,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const std::string_view text(reinterpret_cast<const char*>(data) + 1, size - 1);
   const auto json = sb::ParseJson(text, sb::JsonLimits{});
   if (!json.ok()) return 0;
-  switch (data[0] % 5) {
+  switch (data[0] % 6) {
     case 0:
       CheckChange(cal::EventFromGoogle(*json, "Europe/Zurich"));
       break;
@@ -81,11 +107,14 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     case 3:
       CheckCalendar(cal::CalendarFromGraph(*json));
       break;
-    default: {
+    case 4: {
       const auto event = cal::EventFromJson(*json);
       if (event.ok()) CheckEvent(*event);
       break;
     }
+    default:
+      CheckHostEvent(*json);
+      break;
   }
   return 0;
 }

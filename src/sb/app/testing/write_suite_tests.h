@@ -1,0 +1,378 @@
+// Calendar writes from the host end to end (issue 16), once per storage backend: the real
+// server and the real switchboard-sandbox, a host app that keeps its own schedule entries
+// (external ids) and writes them through /v1, the provider's side changed through the proxy
+// as the user's own calendar client would, and what each side then sees. Include after
+// sync_suite_tests.h.
+#pragma once
+
+#include <chrono>
+#include <string>
+#include <thread>
+
+#include <gtest/gtest.h>
+
+#include "sb/app/testing/sync_suite_tests.h"
+
+namespace sb::app::testing {
+
+template <typename Backend>
+class WriteSuite : public SyncSuite<Backend> {
+ protected:
+  using Headers = std::vector<std::pair<std::string, std::string>>;
+
+  TestResponse Send(const std::string& method, const std::string& target, const Json& body,
+                    const Headers& headers = {}, const std::string& key = "") {
+    TestHttpClient client(this->port_);
+    return client.Send(method, target, body.is_null() ? "" : body.dump(), this->KeyOr(key),
+                       headers);
+  }
+
+  std::string EntryPath(const std::string& connection, const std::string& external_id) {
+    return "/v1/connections/" + connection + "/events/by-external-id/" + external_id;
+  }
+
+  // A connected account with a few events, its initial sync done.
+  std::string ConnectSynced(SandboxOrigin origin) {
+    this->Seed(origin, 5);
+    const std::string id = this->Connect(origin);
+    EXPECT_FALSE(id.empty());
+    if (id.empty()) return id;
+    EXPECT_EQ(this->AwaitInitialRun(id)["status"], "succeeded");
+    return id;
+  }
+
+  // A job for a field technician: an hour on 2027-01-12 in Zurich with a customer invited.
+  static Json Job(const std::string& title) {
+    return Json{
+        {"title", title},
+        {"location", "Bahnhofstrasse 1, Zurich"},
+        {"description_text", "Replace the boiler valve"},
+        {"start", {{"instant", "2027-01-12T09:00:00+01:00"}, {"time_zone", "Europe/Zurich"}}},
+        {"end", {{"instant", "2027-01-12T10:00:00+01:00"}, {"time_zone", "Europe/Zurich"}}},
+        {"attendees", {{{"email", "customer@example.com"}, {"name", "A Customer"}}}},
+        {"reminders",
+         {{"use_default", false}, {"overrides", {{{"method", "popup"}, {"minutes", 30}}}}}}};
+  }
+
+  // The event as the Google sandbox has it, read through the proxy.
+  Json GoogleEvent(const std::string& connection, const std::string& provider_id) {
+    TestResponse r = this->Call(
+        "GET", "/v1/proxy/" + connection + "/calendar/v3/calendars/primary/events/" + provider_id,
+        "", this->key_);
+    return r.status == 200 ? r.JsonBody() : Json{{"status", r.status}};
+  }
+
+  // The user changes the event in their own calendar (through the proxy, as any client would).
+  void GoogleUserPatch(const std::string& connection, const std::string& provider_id,
+                       const Json& patch) {
+    TestResponse r = this->Call(
+        "PATCH", "/v1/proxy/" + connection + "/calendar/v3/calendars/primary/events/" + provider_id,
+        patch.dump(), this->key_);
+    ASSERT_EQ(r.status, 200) << r.body;
+  }
+
+  // The entry until its mapping leaves `pending` (the job has sent it), or the last one seen.
+  Json AwaitSettled(const std::string& connection, const std::string& external_id) {
+    Json entry;
+    for (int i = 0; i < 500; ++i) {
+      entry = this->Send("GET", EntryPath(connection, external_id), Json()).JsonBody();
+      if (entry.contains("mapping") && entry["mapping"].value("state", "") != "pending") break;
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+    return entry;
+  }
+};
+
+TYPED_TEST_SUITE_P(WriteSuite);
+
+// Seed "job assignment": a host entry appears at the provider with the right metadata, comes
+// back through sync without an echo, a provider-side change and delete reach the entry, and a
+// retry after a timeout (same Idempotency-Key) never makes a second event.
+TYPED_TEST_P(WriteSuite, HostEntryRoundTripsThroughGoogle) {
+  const std::string id = this->ConnectSynced(SandboxOrigin::kGoogle);
+  ASSERT_FALSE(id.empty());
+  std::string cursor = "0";
+  this->Changes(cursor);
+  const typename TestFixture::Headers once = {{"Idempotency-Key", "job-1-create"}};
+  TestResponse created = this->Send("PUT", this->EntryPath(id, "job-1"), this->Job("Boiler"), once);
+  ASSERT_EQ(created.status, 201) << created.body;
+  const Json entry = created.JsonBody();
+  EXPECT_EQ(entry["mapping"]["state"], "synced") << entry;
+  EXPECT_EQ(entry["mapping"]["external_id"], "job-1");
+  EXPECT_EQ(entry["title"], "Boiler");
+  EXPECT_EQ(entry["start"]["time_zone"], "Europe/Zurich");
+  const std::string provider_id = entry["provider_id"].get<std::string>();
+  EXPECT_FALSE(created.Header("etag").empty());
+
+  const Json at_google = this->GoogleEvent(id, provider_id);
+  EXPECT_EQ(at_google["summary"], "Boiler") << at_google;
+  EXPECT_EQ(at_google["location"], "Bahnhofstrasse 1, Zurich");
+  EXPECT_EQ(at_google["start"]["timeZone"], "Europe/Zurich");
+  EXPECT_EQ(at_google["attendees"][0]["email"], "customer@example.com");
+  EXPECT_EQ(at_google["reminders"]["overrides"][0]["minutes"], 30);
+
+  // The retry replays the answer; the provider saw one insert.
+  TestResponse again = this->Send("PUT", this->EntryPath(id, "job-1"), this->Job("Boiler"), once);
+  EXPECT_EQ(again.status, 201) << again.body;
+  EXPECT_EQ(again.Header("idempotent-replayed"), "true");
+  EXPECT_EQ(
+      this->CountRequests(SandboxOrigin::kGoogle, "POST", "/calendar/v3/calendars", "/events"), 1);
+
+  // Syncing brings Switchboard's own write back: nothing is published for it.
+  EXPECT_EQ(this->SyncNow(id)["status"], "succeeded");
+  auto changes = this->Changes(cursor);
+  EXPECT_EQ(changes["event.created"] + changes["event.updated"], 0) << "an echo";
+
+  // The host moves the job; the provider follows, the version changes.
+  Json moved = this->Job("Boiler (moved)");
+  TestResponse updated = this->Send("PUT", this->EntryPath(id, "job-1"), moved,
+                                    {{"If-Match", created.Header("etag")}});
+  ASSERT_EQ(updated.status, 200) << updated.body;
+  EXPECT_EQ(updated.JsonBody()["mapping"]["host_version"], 2);
+  EXPECT_NE(updated.Header("etag"), created.Header("etag"));
+  EXPECT_EQ(this->GoogleEvent(id, provider_id)["summary"], "Boiler (moved)");
+  EXPECT_EQ(this->SyncNow(id)["status"], "succeeded");
+  changes = this->Changes(cursor);
+  EXPECT_EQ(changes["event.updated"], 0) << "an echo";
+
+  // The user renames it in their calendar: the host hears of its entry.
+  this->GoogleUserPatch(id, provider_id, Json{{"summary", "Boiler, customer moved it"}});
+  EXPECT_EQ(this->SyncNow(id)["status"], "succeeded");
+  const auto list = this->ChangeList(cursor);
+  int event_changes = 0;
+  for (const Json& c : list) event_changes += c.value("type", "").starts_with("event.") ? 1 : 0;
+  EXPECT_EQ(event_changes, 1) << Json(list).dump();
+  bool heard = false;
+  for (const Json& c : list) {
+    if (c.value("type", "") != "event.updated") continue;
+    heard = true;
+    EXPECT_EQ(c["data"]["external_id"], "job-1");
+    EXPECT_EQ(c["data"]["event"]["title"], "Boiler, customer moved it");
+  }
+  EXPECT_TRUE(heard);
+  const Json read = this->Send("GET", this->EntryPath(id, "job-1"), Json()).JsonBody();
+  EXPECT_EQ(read["title"], "Boiler, customer moved it");
+  EXPECT_EQ(read["mapping"]["state"], "synced");
+
+  // The user deletes it: the entry's mapping goes, the host hears of it.
+  TestResponse gone = this->Call(
+      "DELETE", "/v1/proxy/" + id + "/calendar/v3/calendars/primary/events/" + provider_id, "",
+      this->key_);
+  ASSERT_EQ(gone.status, 204) << gone.body;
+  EXPECT_EQ(this->SyncNow(id)["status"], "succeeded");
+  bool deleted = false;
+  for (const Json& c : this->ChangeList(cursor)) {
+    if (c.value("type", "") != "event.deleted") continue;
+    deleted = true;
+    EXPECT_EQ(c["data"]["external_id"], "job-1");
+  }
+  EXPECT_TRUE(deleted);
+  EXPECT_EQ(this->Send("GET", this->EntryPath(id, "job-1"), Json()).status, 404);
+}
+
+// All-day and zoned events read back through the provider exactly as written.
+TYPED_TEST_P(WriteSuite, AllDayAndZonedEventsRoundTripWithoutDrift) {
+  const std::string id = this->ConnectSynced(SandboxOrigin::kGoogle);
+  ASSERT_FALSE(id.empty());
+  const Json all_day{{"title", "Inventory"},
+                     {"all_day", true},
+                     {"start", {{"date", "2027-03-27"}}},
+                     {"end", {{"date", "2027-03-29"}}}};
+  // Across the night Europe/Zurich moves to summer time.
+  const Json zoned{
+      {"title", "Night shift"},
+      {"start", {{"instant", "2027-03-28T00:30:00+01:00"}, {"time_zone", "Europe/Zurich"}}},
+      {"end", {{"instant", "2027-03-28T04:30:00+02:00"}, {"time_zone", "Europe/Zurich"}}}};
+  for (const Json& body : {all_day, zoned}) {
+    TestResponse r = this->Send("POST", "/v1/connections/" + id + "/events", body);
+    ASSERT_EQ(r.status, 201) << r.body;
+    const std::string event = r.JsonBody()["id"].get<std::string>();
+    // A full resync reads the event back from the provider.
+    EXPECT_EQ(this->SyncNow(id, R"({"full":true})")["status"], "succeeded");
+    const Json back = this->Call("GET", "/v1/events/" + event, "", this->key_).JsonBody();
+    EXPECT_EQ(back["start"], r.JsonBody()["start"]) << back;
+    EXPECT_EQ(back["end"], r.JsonBody()["end"]) << back;
+    EXPECT_EQ(back["all_day"], body.value("all_day", false));
+    if (!body.value("all_day", false)) {
+      EXPECT_EQ(back["start"]["instant"], "2027-03-27T23:30:00.000Z");
+      EXPECT_EQ(back["end"]["instant"], "2027-03-28T02:30:00.000Z");
+    }
+  }
+}
+
+// Seed "conflict handling": a host write against a version the user has since changed is not
+// applied; the mapping says conflict, both versions are kept, nothing is lost. A write naming
+// a version we no longer have is refused before it reaches the provider.
+TYPED_TEST_P(WriteSuite, StaleWritesAreConflictsNotOverwrites) {
+  const std::string id = this->ConnectSynced(SandboxOrigin::kGoogle);
+  ASSERT_FALSE(id.empty());
+  TestResponse created = this->Send("PUT", this->EntryPath(id, "job-2"), this->Job("Valve"));
+  ASSERT_EQ(created.status, 201) << created.body;
+  const std::string provider_id = created.JsonBody()["provider_id"].get<std::string>();
+  const std::string event = created.JsonBody()["id"].get<std::string>();
+
+  TestResponse stale = this->Send("PATCH", "/v1/events/" + event, Json{{"title", "x"}},
+                                  {{"If-Match", "\"not-the-version\""}});
+  EXPECT_EQ(stale.status, 412) << stale.body;
+
+  // The user changes it; the host, not yet synced, writes against the version it has.
+  this->GoogleUserPatch(id, provider_id, Json{{"summary", "Valve (user)"}});
+  TestResponse racing = this->Send("PATCH", "/v1/events/" + event, Json{{"title", "Valve (host)"}},
+                                   {{"If-Match", created.Header("etag")}});
+  EXPECT_EQ(racing.status, 409) << racing.body;
+  EXPECT_EQ(racing.JsonBody()["mapping"]["state"], "conflict") << racing.body;
+  EXPECT_EQ(this->GoogleEvent(id, provider_id)["summary"], "Valve (user)");
+  const Json entry = this->Send("GET", this->EntryPath(id, "job-2"), Json()).JsonBody();
+  EXPECT_EQ(entry["mapping"]["state"], "conflict");
+  std::string cursor = "0";
+  EXPECT_EQ(this->Changes(cursor)["event.conflict_detected"], 1);
+}
+
+// A provider that is rate limited or down: the write is accepted (202), kept pending, and the
+// job sends it once the provider answers again; still exactly one event.
+TYPED_TEST_P(WriteSuite, WritesDuringAnOutageAreSentLater) {
+  const std::string id = this->ConnectSynced(SandboxOrigin::kGoogle);
+  ASSERT_FALSE(id.empty());
+  ASSERT_TRUE(this->AwaitGoogleWatch());
+  ASSERT_TRUE(this->sandbox_
+                  ->Control(SandboxOrigin::kGoogle, "POST", "/_sandbox/faults",
+                            {{"method", "POST"},
+                             {"path", "/calendar/v3/calendars/"},
+                             {"kind", "status"},
+                             {"status", 503},
+                             {"count", 2}})
+                  .ok());
+  TestResponse queued = this->Send("PUT", this->EntryPath(id, "job-3"), this->Job("Pump"));
+  ASSERT_EQ(queued.status, 202) << queued.body;
+  EXPECT_EQ(queued.JsonBody()["mapping"]["state"], "pending");
+  // A second write while the first is pending only replaces what is pending.
+  TestResponse newer = this->Send("PUT", this->EntryPath(id, "job-3"), this->Job("Pump v2"));
+  ASSERT_EQ(newer.status, 202) << newer.body;
+  // The job's first attempt meets the second 503, its retry gets through.
+  for (int i = 0; i < 5; ++i) {
+    this->clock_.Advance(std::chrono::seconds(30));
+    const Json entry = this->AwaitSettled(id, "job-3");
+    if (entry["mapping"].value("state", "") == "synced") break;
+  }
+  const Json entry = this->AwaitSettled(id, "job-3");
+  EXPECT_EQ(entry["mapping"]["state"], "synced") << entry;
+  EXPECT_EQ(entry["title"], "Pump v2");
+  EXPECT_EQ(this->GoogleEvent(id, entry["provider_id"].get<std::string>())["summary"], "Pump v2");
+}
+
+// Graph: a weekly series written, read back through sync without an echo, then deleted.
+TYPED_TEST_P(WriteSuite, GraphWritesRoundTrip) {
+  const std::string id = this->ConnectSynced(SandboxOrigin::kMicrosoft);
+  ASSERT_FALSE(id.empty());
+  std::string cursor = "0";
+  this->Changes(cursor);
+  Json weekly = this->Job("Weekly check");
+  weekly["recurrence"] = {"RRULE:FREQ=WEEKLY;BYDAY=TU,TH;COUNT=6"};
+  TestResponse created = this->Send("POST", "/v1/connections/" + id + "/events", weekly);
+  ASSERT_EQ(created.status, 201) << created.body;
+  const Json event = created.JsonBody();
+  EXPECT_EQ(event["kind"], "series_master") << event;
+  // As Graph keeps it: the same occurrences, with Graph's default week start spelled out.
+  EXPECT_EQ(event["recurrence"][0], "RRULE:FREQ=WEEKLY;BYDAY=TU,TH;WKST=SU;COUNT=6") << event;
+  EXPECT_EQ(
+      this->CountRequests(SandboxOrigin::kMicrosoft, "POST", "/v1.0/me/calendars/", "/events"), 1);
+  EXPECT_EQ(this->SyncNow(id)["status"], "succeeded");
+  auto changes = this->Changes(cursor);
+  EXPECT_EQ(changes["event.created"] + changes["event.updated"], 0) << "an echo";
+
+  TestResponse patched = this->Send("PATCH", "/v1/events/" + event["id"].get<std::string>(),
+                                    Json{{"title", "Weekly check (2)"}});
+  ASSERT_EQ(patched.status, 200) << patched.body;
+  EXPECT_EQ(patched.JsonBody()["title"], "Weekly check (2)");
+  TestResponse removed =
+      this->Send("DELETE", "/v1/events/" + event["id"].get<std::string>(), Json());
+  EXPECT_EQ(removed.status, 204) << removed.body;
+  EXPECT_EQ(
+      this->Call("GET", "/v1/events/" + event["id"].get<std::string>(), "", this->key_).status,
+      404);
+  EXPECT_EQ(this->SyncNow(id)["status"], "succeeded");
+  changes = this->Changes(cursor);
+  EXPECT_EQ(changes["event.created"] + changes["event.updated"] + changes["event.deleted"], 0);
+}
+
+// Another tenant reaches none of the entries, events or mappings; disconnecting leaves the
+// provider's events where they are.
+TYPED_TEST_P(WriteSuite, TenantsNeverSeeEachOthersEntries) {
+  const std::string id = this->ConnectSynced(SandboxOrigin::kGoogle);
+  ASSERT_FALSE(id.empty());
+  TestResponse created = this->Send("PUT", this->EntryPath(id, "job-4"), this->Job("Tap"));
+  ASSERT_EQ(created.status, 201) << created.body;
+  const std::string event = created.JsonBody()["id"].get<std::string>();
+  auto [other_tenant, other] = this->NewTenantWithKey(R"(["read","write"])");
+  (void)other_tenant;
+  EXPECT_EQ(this->Send("GET", this->EntryPath(id, "job-4"), Json(), {}, other).status, 404);
+  EXPECT_EQ(this->Send("PUT", this->EntryPath(id, "job-4"), this->Job("x"), {}, other).status, 404);
+  EXPECT_EQ(this->Send("DELETE", this->EntryPath(id, "job-4"), Json(), {}, other).status, 404);
+  EXPECT_EQ(this->Send("PATCH", "/v1/events/" + event, Json{{"title", "x"}}, {}, other).status,
+            404);
+  EXPECT_EQ(this->Send("DELETE", "/v1/events/" + event, Json(), {}, other).status, 404);
+  EXPECT_EQ(
+      this->Send("POST", "/v1/connections/" + id + "/events", this->Job("x"), {}, other).status,
+      404);
+  // The same Idempotency-Key in another tenant is another key.
+  const typename TestFixture::Headers key = {{"Idempotency-Key", "shared-key"}};
+  EXPECT_EQ(this->Send("PUT", this->EntryPath(id, "job-5"), this->Job("Sink"), key).status, 201);
+  EXPECT_EQ(this->Send("PUT", this->EntryPath(id, "job-5"), this->Job("Sink"), key, other).status,
+            404);
+
+  const std::string provider_id = created.JsonBody()["provider_id"].get<std::string>();
+  ASSERT_EQ(this->Call("DELETE", "/v1/connections/" + id, "", this->key_).status, 204);
+  // Nothing was deleted at the provider.
+  EXPECT_EQ(
+      this->CountRequests(SandboxOrigin::kGoogle, "DELETE", "/calendar/v3/calendars", provider_id),
+      0);
+}
+
+// Malformed writes are refused with a clear error and write nothing.
+TYPED_TEST_P(WriteSuite, BadWritesAreRefused) {
+  const std::string id = this->ConnectSynced(SandboxOrigin::kGoogle);
+  ASSERT_FALSE(id.empty());
+  Json unknown = this->Job("x");
+  unknown["colour"] = "red";
+  Json backwards = this->Job("x");
+  backwards["end"] = {{"instant", "2027-01-12T08:00:00+01:00"}};
+  Json bad_zone = this->Job("x");
+  bad_zone["start"]["time_zone"] = "Mars/Olympus";
+  Json mixed = this->Job("x");
+  mixed["all_day"] = true;
+  Json bad_rule = this->Job("x");
+  bad_rule["recurrence"] = {"RRULE:FREQ=SOMETIMES"};
+  Json cancelled = this->Job("x");
+  cancelled["status"] = "cancelled";
+  for (const Json& body : {unknown, backwards, bad_zone, mixed, bad_rule, cancelled, Json(3)}) {
+    TestResponse r = this->Send("PUT", this->EntryPath(id, "bad"), body);
+    EXPECT_EQ(r.status, 400) << body.dump() << " " << r.body;
+  }
+  std::string too_long(300, 'a');
+  EXPECT_EQ(this->Send("PUT", this->EntryPath(id, too_long), this->Job("x")).status, 400);
+  EXPECT_EQ(this->Send("PUT", this->EntryPath(id, "a%20b"), this->Job("x")).status, 400);
+  EXPECT_EQ(this->Send("GET", this->EntryPath(id, "never-written"), Json()).status, 404);
+  EXPECT_EQ(this->Send("PATCH", "/v1/events/not-an-id", Json{{"title", "x"}}).status, 404);
+  EXPECT_EQ(this->Send("PUT", this->EntryPath(id, "ok"), this->Job("x"),
+                       {{"Idempotency-Key", std::string(300, 'k')}})
+                .status,
+            400);
+  // One key names one request.
+  const typename TestFixture::Headers key = {{"Idempotency-Key", "k-1"}};
+  EXPECT_EQ(this->Send("PUT", this->EntryPath(id, "ok"), this->Job("x"), key).status, 201);
+  EXPECT_EQ(this->Send("PUT", this->EntryPath(id, "ok"), this->Job("y"), key).status, 422);
+  // A read-only key cannot write.
+  auto [tenant, reader] = this->NewTenantWithKey(R"(["read"])");
+  (void)tenant;
+  EXPECT_EQ(this->Send("PUT", this->EntryPath(id, "ok"), this->Job("x"), {}, reader).status, 403);
+  EXPECT_EQ(
+      this->CountRequests(SandboxOrigin::kGoogle, "POST", "/calendar/v3/calendars", "/events"), 1);
+}
+
+REGISTER_TYPED_TEST_SUITE_P(WriteSuite, HostEntryRoundTripsThroughGoogle,
+                            AllDayAndZonedEventsRoundTripWithoutDrift,
+                            StaleWritesAreConflictsNotOverwrites, WritesDuringAnOutageAreSentLater,
+                            GraphWritesRoundTrip, TenantsNeverSeeEachOthersEntries,
+                            BadWritesAreRefused);
+
+}  // namespace sb::app::testing

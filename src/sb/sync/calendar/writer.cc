@@ -1,0 +1,614 @@
+#include "sb/sync/calendar/writer.h"
+
+#include <utility>
+#include <variant>
+
+#include "sb/base/encoding.h"
+#include "sb/base/time_format.h"
+#include "sb/sync/calendar/calendar_sync.h"
+#include "sb/sync/calendar/event_record.h"
+#include "sb/sync/calendar/outbound.h"
+
+namespace sb::sync::calendar {
+namespace {
+
+using store::EventMappingRecord;
+using store::MappingState;
+
+constexpr char kUpsert[] = "upsert";
+constexpr char kDelete[] = "delete";
+constexpr int kMaxExternalIdBytes = 256;
+
+// The pending member of a mapping: {"op": "upsert", "event": <unified JSON>} or {"op":
+// "delete"}. A stored row is untrusted: anything else reads as nothing pending.
+struct PendingWrite {
+  bool remove = false;
+  Event event;
+};
+
+std::optional<PendingWrite> PendingOf(const EventMappingRecord& m) {
+  if (!m.pending.is_object() || !m.pending.contains("op")) return std::nullopt;
+  const Json& op = m.pending["op"];
+  if (op == kDelete) return PendingWrite{true, {}};
+  if (op != kUpsert || !m.pending.contains("event") || !m.pending["event"].is_object()) {
+    return std::nullopt;
+  }
+  // A new event has no provider id yet; the model's reader wants one.
+  Json json = m.pending["event"];
+  const bool fresh = json.value("provider_id", "").empty();
+  if (fresh) json["provider_id"] = "new";
+  auto event = EventFromJson(json);
+  if (!event.ok()) return std::nullopt;
+  if (fresh) event->provider_id.clear();
+  return PendingWrite{false, std::move(*event)};
+}
+
+// An If-Match value or a version without W/ and quotes, so that `"abc"`, W/"abc" and abc match.
+std::string BareVersion(std::string_view v) {
+  if (v.starts_with("W/")) v.remove_prefix(2);
+  if (v.size() >= 2 && v.front() == '"' && v.back() == '"') v = v.substr(1, v.size() - 2);
+  return std::string(v);
+}
+
+Status CheckIfMatch(const std::optional<std::string>& if_match, const std::string& version) {
+  if (!if_match || *if_match == "*") return OkStatus();
+  if (BareVersion(*if_match) == BareVersion(version)) return OkStatus();
+  return AbortedError("the event changed since the version in If-Match");
+}
+
+Status CheckExternalId(std::string_view id) {
+  if (id.empty() || id.size() > kMaxExternalIdBytes) {
+    return InvalidArgumentError("external_id: 1..256 bytes");
+  }
+  for (char c : id) {
+    if (c <= 0x20 || c >= 0x7f) return InvalidArgumentError("external_id: visible ASCII only");
+  }
+  return OkStatus();
+}
+
+// Google event ids are 5..1024 characters of base32hex (0-9, a-v): "sb" and the mapping id's
+// hex digits, so a retried insert names the same event.
+std::string GoogleEventIdFor(const std::string& mapping_id) {
+  std::string id = "sb";
+  for (char c : mapping_id) {
+    if (c != '-') id.push_back(c);
+  }
+  return id;
+}
+
+bool Transient(ProviderFailure kind) {
+  return kind == ProviderFailure::kRateLimited || kind == ProviderFailure::kUnavailable;
+}
+
+std::string ReasonOf(const ProviderError& e) {
+  return e.reason.empty() ? e.message : e.message + ": " + e.reason;
+}
+
+}  // namespace
+
+// Where a mapping's event lives at the provider.
+struct EventWriter::Target {
+  std::string provider;  // "google", "microsoft"
+  store::CalendarRecord calendar;
+  std::string zone;  // the calendar's zone, for Google's all-day and floating times
+  std::string base;  // the provider's API base URL
+
+  bool google() const { return provider == "google"; }
+  std::string Collection() const {
+    if (google()) {
+      return base + "/calendar/v3/calendars/" + PercentEncode(calendar.provider_id) + "/events";
+    }
+    return base + "/v1.0/me/calendars/" + PercentEncode(calendar.provider_id) + "/events";
+  }
+  std::string Item(const std::string& provider_id) const {
+    if (google()) return Collection() + "/" + PercentEncode(provider_id);
+    return base + "/v1.0/me/events/" + PercentEncode(provider_id);
+  }
+  std::string IfMatch(const std::string& version) const {
+    if (google()) return version;
+    return "W/\"" + BareVersion(version) + "\"";
+  }
+  Result<Event> Parse(const Json& answer) const {
+    SB_ASSIGN_OR_RETURN(EventChange change,
+                        google() ? EventFromGoogle(answer, zone) : EventFromGraph(answer));
+    if (!change.event) return InvalidArgumentError("the provider answered with a removal");
+    return std::move(*change.event);
+  }
+};
+
+// A write recorded in its mapping, ready to send.
+struct EventWriter::Prepared {
+  EventMappingRecord mapping;
+  bool queued_behind = false;  // an earlier write of the mapping is still pending: the job sends
+};
+
+EventWriter::EventWriter(EventWriterDeps deps, EventWriterOptions options)
+    : db_(deps.db),
+      provider_(deps.provider),
+      clock_(deps.clock),
+      ids_(deps.ids),
+      changes_(deps.changes),
+      options_(options) {}
+
+Result<EventWriter::Target> EventWriter::TargetOf(const TenantId& tenant,
+                                                  const EventMappingRecord& mapping) {
+  Target target;
+  SB_RETURN_IF_ERROR(db_.RunInTenant(tenant, store::TxMode::kReadOnly, [&](store::Transaction& tx) {
+    SB_ASSIGN_OR_RETURN(auto connection, connections_.Get(tx, tenant, mapping.connection_id));
+    if (!connection) return NotFoundError("connection not found");
+    target.provider = connection->provider;
+    SB_ASSIGN_OR_RETURN(auto calendar, calendars_.GetCalendar(tx, tenant, mapping.calendar_id));
+    if (!calendar) return NotFoundError("calendar not found");
+    target.calendar = std::move(*calendar);
+    return OkStatus();
+  }));
+  if (target.calendar.data.is_object() && target.calendar.data.contains("time_zone") &&
+      target.calendar.data["time_zone"].is_string()) {
+    target.zone = target.calendar.data["time_zone"].get<std::string>();
+  }
+  SB_ASSIGN_OR_RETURN(target.base, provider_.BaseUrl(target.provider));
+  return target;
+}
+
+// Records the write in the mapping (inserted when new) with its job, in the caller's
+// transaction.
+Result<EventWriter::Prepared> EventWriter::PrepareIn(store::Transaction& tx, const TenantId& tenant,
+                                                     EventMappingRecord mapping,
+                                                     const Json& pending) {
+  const bool fresh = mapping.host_version == 0 && mapping.created_at == Timestamp{};
+  Prepared prepared;
+  prepared.queued_behind = !fresh && mapping.state == MappingState::kPending;
+  const int64_t expected = mapping.host_version;
+  const Timestamp now = clock_.Now();
+  mapping.pending = pending;
+  mapping.state = MappingState::kPending;
+  mapping.last_error.clear();
+  ++mapping.host_version;
+  mapping.updated_at = now;
+  if (fresh) {
+    mapping.created_at = now;
+    SB_RETURN_IF_ERROR(mappings_.Insert(tx, tenant, mapping));
+  } else {
+    SB_ASSIGN_OR_RETURN(const bool updated, mappings_.Update(tx, tenant, mapping, expected));
+    if (!updated) return AbortedError("the entry is being written by another request");
+  }
+  jobs::JobSpec spec;
+  spec.kind = kEventWriteJob;
+  spec.payload = Json{{"mapping_id", mapping.id}};
+  spec.run_at = now + std::chrono::duration_cast<std::chrono::microseconds>(options_.job_delay);
+  spec.dedupe_key = mapping.id;
+  spec.concurrency_key = "event_write:" + mapping.id;
+  spec.concurrency_limit = 1;
+  spec.max_attempts = options_.job_max_attempts;
+  SB_RETURN_IF_ERROR(jobs::Enqueue(tx, tenant, spec, clock_, ids_).status());
+  prepared.mapping = std::move(mapping);
+  return prepared;
+}
+
+Result<WriteResult> EventWriter::Write(const TenantId& tenant, Prepared prepared) {
+  if (prepared.queued_behind) {
+    return WriteResult{WriteResult::Kind::kQueued, std::move(prepared.mapping), std::nullopt};
+  }
+  return Send(tenant, prepared.mapping, nullptr);
+}
+
+Result<WriteResult> EventWriter::Create(const TenantId& tenant, const ConnectionId& connection,
+                                        const std::optional<CalendarId>& calendar,
+                                        const Json& body) {
+  const std::string id = ids_.NewUuid();
+  return Put(tenant, connection, id, calendar, body, std::nullopt);
+}
+
+namespace {
+
+// The calendar a new entry goes to: the one named (the connection's) or the primary.
+Result<store::CalendarRecord> CalendarFor(store::Transaction& tx, const TenantId& tenant,
+                                          const ConnectionId& connection,
+                                          const std::optional<CalendarId>& calendar,
+                                          store::CalendarRepository& repo) {
+  SB_ASSIGN_OR_RETURN(auto calendars, repo.ListCalendars(tx, tenant, connection));
+  for (auto& c : calendars) {
+    const bool primary = c.data.is_object() && c.data.value("primary", false);
+    if (calendar ? c.id == *calendar : primary) {
+      const std::string role = c.data.is_object() ? c.data.value("access_role", "") : "";
+      if (role != "owner" && role != "writer") {
+        return FailedPreconditionError("the calendar is not writable for this connection");
+      }
+      return std::move(c);
+    }
+  }
+  return NotFoundError(calendar ? "calendar not found"
+                                : "the connection has no synced primary calendar yet");
+}
+
+}  // namespace
+
+Result<WriteResult> EventWriter::Put(const TenantId& tenant, const ConnectionId& connection,
+                                     const std::string& external_id,
+                                     const std::optional<CalendarId>& calendar, const Json& body,
+                                     const std::optional<std::string>& if_match) {
+  SB_RETURN_IF_ERROR(CheckExternalId(external_id));
+  SB_ASSIGN_OR_RETURN(Event desired, HostEventFromJson(body));
+  Prepared prepared;
+  SB_RETURN_IF_ERROR(db_.RunInTenant(tenant, [&](store::Transaction& tx) -> Status {
+    SB_ASSIGN_OR_RETURN(auto conn, connections_.Get(tx, tenant, connection));
+    if (!conn) return NotFoundError("connection not found");
+    SB_ASSIGN_OR_RETURN(auto existing,
+                        mappings_.FindByExternalId(tx, tenant, connection, external_id));
+    EventMappingRecord mapping;
+    if (existing) {
+      SB_RETURN_IF_ERROR(CheckIfMatch(if_match, existing->provider_version));
+      mapping = std::move(*existing);
+    } else {
+      SB_ASSIGN_OR_RETURN(auto target, CalendarFor(tx, tenant, connection, calendar, calendars_));
+      mapping.tenant_id = tenant;
+      mapping.id = ids_.NewUuid();
+      mapping.connection_id = connection;
+      mapping.calendar_id = target.id;
+      mapping.external_id = external_id;
+    }
+    desired.provider_id = mapping.provider_id;
+    SB_ASSIGN_OR_RETURN(
+        prepared,
+        PrepareIn(tx, tenant, mapping, Json{{"op", kUpsert}, {"event", EventToJson(desired)}}));
+    return OkStatus();
+  }));
+  return Write(tenant, std::move(prepared));
+}
+
+namespace {
+
+// The mapping of a stored event: its own, or a new one under the event's id (events the host
+// did not create are mapped on their first write).
+Result<EventMappingRecord> MappingForEvent(store::Transaction& tx, const TenantId& tenant,
+                                           const store::EventRecord& event,
+                                           store::EventMappingRepository& repo, IdGenerator& ids) {
+  SB_ASSIGN_OR_RETURN(auto found, repo.FindByEvent(tx, tenant, event.id));
+  if (found) return std::move(*found);
+  EventMappingRecord m;
+  m.tenant_id = tenant;
+  m.id = ids.NewUuid();
+  m.connection_id = event.connection_id;
+  m.calendar_id = event.calendar_id;
+  m.external_id = event.id.value();
+  m.event_id = event.id;
+  m.provider_id = event.provider_id;
+  m.provider_version = event.version;
+  m.state = MappingState::kSynced;
+  return m;
+}
+
+// The event as the host last asked for it (pending) or as it is stored.
+Result<Event> CurrentEvent(const EventMappingRecord& mapping, const store::EventRecord& stored) {
+  if (auto pending = PendingOf(mapping); pending && !pending->remove) return pending->event;
+  return EventFromJson(stored.data);
+}
+
+}  // namespace
+
+Result<WriteResult> EventWriter::Update(const TenantId& tenant, const EventId& event,
+                                        const Json& patch,
+                                        const std::optional<std::string>& if_match) {
+  Prepared prepared;
+  SB_RETURN_IF_ERROR(db_.RunInTenant(tenant, [&](store::Transaction& tx) -> Status {
+    SB_ASSIGN_OR_RETURN(auto stored, calendars_.GetEvent(tx, tenant, event));
+    if (!stored) return NotFoundError("event not found");
+    SB_RETURN_IF_ERROR(CheckIfMatch(if_match, stored->version));
+    SB_ASSIGN_OR_RETURN(auto mapping, MappingForEvent(tx, tenant, *stored, mappings_, ids_));
+    SB_ASSIGN_OR_RETURN(const Event base, CurrentEvent(mapping, *stored));
+    SB_ASSIGN_OR_RETURN(const Event desired, ApplyHostPatch(base, patch));
+    SB_ASSIGN_OR_RETURN(
+        prepared,
+        PrepareIn(tx, tenant, mapping, Json{{"op", kUpsert}, {"event", EventToJson(desired)}}));
+    return OkStatus();
+  }));
+  return Write(tenant, std::move(prepared));
+}
+
+Result<WriteResult> EventWriter::Delete(const TenantId& tenant, const EventId& event,
+                                        const std::optional<std::string>& if_match) {
+  Prepared prepared;
+  SB_RETURN_IF_ERROR(db_.RunInTenant(tenant, [&](store::Transaction& tx) -> Status {
+    SB_ASSIGN_OR_RETURN(auto stored, calendars_.GetEvent(tx, tenant, event));
+    if (!stored) return NotFoundError("event not found");
+    SB_RETURN_IF_ERROR(CheckIfMatch(if_match, stored->version));
+    SB_ASSIGN_OR_RETURN(auto mapping, MappingForEvent(tx, tenant, *stored, mappings_, ids_));
+    SB_ASSIGN_OR_RETURN(prepared, PrepareIn(tx, tenant, mapping, Json{{"op", kDelete}}));
+    return OkStatus();
+  }));
+  return Write(tenant, std::move(prepared));
+}
+
+Result<WriteResult> EventWriter::DeleteByExternalId(const TenantId& tenant,
+                                                    const ConnectionId& connection,
+                                                    const std::string& external_id,
+                                                    const std::optional<std::string>& if_match) {
+  SB_RETURN_IF_ERROR(CheckExternalId(external_id));
+  Prepared prepared;
+  SB_RETURN_IF_ERROR(db_.RunInTenant(tenant, [&](store::Transaction& tx) -> Status {
+    SB_ASSIGN_OR_RETURN(auto mapping,
+                        mappings_.FindByExternalId(tx, tenant, connection, external_id));
+    if (!mapping) return NotFoundError("no entry with this external id");
+    SB_RETURN_IF_ERROR(CheckIfMatch(if_match, mapping->provider_version));
+    SB_ASSIGN_OR_RETURN(prepared, PrepareIn(tx, tenant, *mapping, Json{{"op", kDelete}}));
+    return OkStatus();
+  }));
+  return Write(tenant, std::move(prepared));
+}
+
+Result<WriteResult> EventWriter::Get(const TenantId& tenant, const ConnectionId& connection,
+                                     const std::string& external_id) {
+  SB_RETURN_IF_ERROR(CheckExternalId(external_id));
+  WriteResult result;
+  SB_RETURN_IF_ERROR(db_.RunInTenant(tenant, store::TxMode::kReadOnly, [&](store::Transaction& tx) {
+    SB_ASSIGN_OR_RETURN(auto mapping,
+                        mappings_.FindByExternalId(tx, tenant, connection, external_id));
+    if (!mapping) return NotFoundError("no entry with this external id");
+    result.mapping = std::move(*mapping);
+    if (result.mapping.event_id) {
+      SB_ASSIGN_OR_RETURN(result.event, calendars_.GetEvent(tx, tenant, *result.mapping.event_id));
+    }
+    return OkStatus();
+  }));
+  result.kind = result.mapping.state == MappingState::kPending ? WriteResult::Kind::kQueued
+                                                               : WriteResult::Kind::kWritten;
+  return result;
+}
+
+Result<WriteResult> EventWriter::Send(const TenantId& tenant, const EventMappingRecord& mapping,
+                                      ProviderError* transient) {
+  const std::optional<PendingWrite> pending = PendingOf(mapping);
+  if (!pending) {
+    return MarkFailed(tenant, mapping, MappingState::kError, "the pending write is unreadable");
+  }
+  SB_ASSIGN_OR_RETURN(const Target target, TargetOf(tenant, mapping));
+  if (pending->remove) return SendDelete(tenant, mapping, target, transient);
+  return SendUpsert(tenant, mapping, target, pending->event, transient);
+}
+
+Result<WriteResult> EventWriter::SendUpsert(const TenantId& tenant,
+                                            const EventMappingRecord& mapping, const Target& target,
+                                            const Event& event, ProviderError* transient) {
+  const bool create = mapping.provider_id.empty();
+  Json body;
+  if (target.google()) {
+    body = EventToGoogle(event, create ? GoogleEventIdFor(mapping.id) : "");
+  } else {
+    auto graph = EventToGraph(event);
+    if (!graph.ok()) {
+      SB_RETURN_IF_ERROR(
+          MarkFailed(tenant, mapping, MappingState::kError, graph.status().message()).status());
+      return graph.status();
+    }
+    body = std::move(*graph);
+    if (create) body["transactionId"] = mapping.id;
+  }
+  net::HeaderList headers;
+  if (!create && !mapping.provider_version.empty()) {
+    headers.emplace_back("If-Match", target.IfMatch(mapping.provider_version));
+  }
+  Fetched<Json> answer =
+      create ? provider_.Send(tenant, mapping.connection_id, "POST", target.Collection(), body)
+             : provider_.Send(tenant, mapping.connection_id, "PATCH",
+                              target.Item(mapping.provider_id), body, headers);
+  // A retried Google insert: the event exists under the id this mapping chose.
+  if (const ProviderError* e = FailureOf(answer);
+      e && create && target.google() && e->kind == ProviderFailure::kConflict) {
+    answer =
+        provider_.Get(tenant, mapping.connection_id, target.Item(GoogleEventIdFor(mapping.id)));
+  }
+  if (const ProviderError* e = FailureOf(answer)) return Failed(tenant, mapping, *e, transient);
+  auto written = target.Parse(std::get<Json>(answer));
+  if (!written.ok()) {
+    return MarkFailed(tenant, mapping, MappingState::kError,
+                      "the provider's answer is not an event: " + written.status().message());
+  }
+  return Settle(tenant, mapping, std::move(*written));
+}
+
+Result<WriteResult> EventWriter::SendDelete(const TenantId& tenant,
+                                            const EventMappingRecord& mapping, const Target& target,
+                                            ProviderError* transient) {
+  if (mapping.provider_id.empty()) return Settle(tenant, mapping, std::nullopt);
+  net::HeaderList headers;
+  if (!mapping.provider_version.empty()) {
+    headers.emplace_back("If-Match", target.IfMatch(mapping.provider_version));
+  }
+  Fetched<Json> answer = provider_.Send(tenant, mapping.connection_id, "DELETE",
+                                        target.Item(mapping.provider_id), Json(), headers);
+  if (const ProviderError* e = FailureOf(answer)) {
+    // Gone already (Google answers 410 for a deleted event): what the host asked for.
+    if (e->kind != ProviderFailure::kNotFound && e->kind != ProviderFailure::kGone) {
+      return Failed(tenant, mapping, *e, transient);
+    }
+  }
+  return Settle(tenant, mapping, std::nullopt);
+}
+
+Result<WriteResult> EventWriter::Failed(const TenantId& tenant, const EventMappingRecord& mapping,
+                                        const ProviderError& error, ProviderError* transient) {
+  if (Transient(error.kind)) {
+    if (transient != nullptr) *transient = error;
+    return WriteResult{WriteResult::Kind::kQueued, mapping, std::nullopt};
+  }
+  if (error.kind == ProviderFailure::kPrecondition) {
+    return MarkFailed(tenant, mapping, MappingState::kConflict,
+                      "the provider's event changed since version " + mapping.provider_version);
+  }
+  return MarkFailed(tenant, mapping, MappingState::kError, ReasonOf(error));
+}
+
+namespace {
+
+// Removes a stored event, and a series master's exceptions with it.
+Status RemoveStored(store::Transaction& tx, const TenantId& tenant, const store::EventRecord& event,
+                    store::CalendarRepository& repo) {
+  if (event.series_master_provider_id.empty()) {
+    constexpr int kBatch = 500;
+    while (true) {
+      SB_ASSIGN_OR_RETURN(auto exceptions, repo.ListExceptions(tx, tenant, event.calendar_id,
+                                                               event.provider_id, kBatch));
+      for (const auto& e : exceptions)
+        SB_RETURN_IF_ERROR(repo.DeleteEvent(tx, tenant, e.id).status());
+      if (exceptions.size() < static_cast<size_t>(kBatch)) break;
+    }
+  }
+  return repo.DeleteEvent(tx, tenant, event.id).status();
+}
+
+}  // namespace
+
+// Stores what the provider answered (or the deletion) and, when no newer host write came in
+// meanwhile, ends the mapping's pending state.
+Result<WriteResult> EventWriter::Settle(const TenantId& tenant, const EventMappingRecord& sent,
+                                        const std::optional<Event>& written) {
+  WriteResult result;
+  SB_RETURN_IF_ERROR(db_.RunInTenant(tenant, [&](store::Transaction& tx) -> Status {
+    SB_ASSIGN_OR_RETURN(auto found, mappings_.Get(tx, tenant, sent.id));
+    if (!found) return NotFoundError("the entry was removed while it was written");
+    EventMappingRecord m = std::move(*found);
+    const int64_t seen = m.host_version;
+    const bool current = seen == sent.host_version;
+    std::optional<store::EventRecord> stored;
+    if (m.event_id) {
+      SB_ASSIGN_OR_RETURN(stored, calendars_.GetEvent(tx, tenant, *m.event_id));
+    }
+    if (!written) {
+      if (stored) SB_RETURN_IF_ERROR(RemoveStored(tx, tenant, *stored, calendars_));
+      result.kind = WriteResult::Kind::kDeleted;
+      if (current) return mappings_.Delete(tx, tenant, m.id).status();
+      m.event_id.reset();
+      m.provider_id.clear();
+      m.provider_version.clear();
+    } else {
+      if (!stored) {
+        SB_ASSIGN_OR_RETURN(stored,
+                            calendars_.FindEvent(tx, tenant, m.calendar_id, written->provider_id));
+      }
+      const Timestamp now = clock_.Now();
+      if (!stored) {
+        stored = store::EventRecord{.tenant_id = tenant,
+                                    .id = EventId(ids_.NewUuid()),
+                                    .connection_id = m.connection_id,
+                                    .calendar_id = m.calendar_id,
+                                    .provider_id = written->provider_id,
+                                    .created_at = now};
+      }
+      FillEventRecord(*stored, *written);
+      stored->updated_at = now;
+      SB_RETURN_IF_ERROR(calendars_.PutEvent(tx, tenant, *stored));
+      m.event_id = stored->id;
+      m.provider_id = written->provider_id;
+      m.provider_version = written->version;
+      result.kind = WriteResult::Kind::kWritten;
+      result.event = std::move(stored);
+    }
+    if (current) {
+      m.state = MappingState::kSynced;
+      m.pending = nullptr;
+      m.last_error.clear();
+    } else {
+      result.kind = WriteResult::Kind::kQueued;
+    }
+    m.updated_at = clock_.Now();
+    SB_ASSIGN_OR_RETURN(const bool updated, mappings_.Update(tx, tenant, m, seen));
+    if (!updated) return AbortedError("the entry changed while it was settled");
+    result.mapping = std::move(m);
+    return OkStatus();
+  }));
+  return result;
+}
+
+Result<WriteResult> EventWriter::MarkFailed(const TenantId& tenant, const EventMappingRecord& sent,
+                                            MappingState state, const std::string& reason) {
+  WriteResult result;
+  result.kind =
+      state == MappingState::kConflict ? WriteResult::Kind::kConflict : WriteResult::Kind::kQueued;
+  SB_RETURN_IF_ERROR(db_.RunInTenant(tenant, [&](store::Transaction& tx) -> Status {
+    SB_ASSIGN_OR_RETURN(auto found, mappings_.Get(tx, tenant, sent.id));
+    if (!found) return NotFoundError("the entry was removed while it was written");
+    EventMappingRecord m = std::move(*found);
+    result.mapping = m;
+    // A newer host write is pending: it is sent next, this outcome no longer matters.
+    if (m.host_version != sent.host_version) return OkStatus();
+    m.state = state;
+    m.last_error = reason.substr(0, 1024);
+    m.updated_at = clock_.Now();
+    SB_ASSIGN_OR_RETURN(const bool updated, mappings_.Update(tx, tenant, m, m.host_version));
+    if (!updated) return AbortedError("the entry changed while it was settled");
+    if (m.event_id) {
+      SB_ASSIGN_OR_RETURN(result.event, calendars_.GetEvent(tx, tenant, *m.event_id));
+    }
+    result.mapping = m;
+    const char* type =
+        state == MappingState::kConflict ? "event.conflict_detected" : "event.write_failed";
+    return changes_.Publish(tx, tenant, type, m.id, m.connection_id,
+                            Json{{"mapping", MappingJson(m)}, {"reason", m.last_error}});
+  }));
+  if (state == MappingState::kError && result.mapping.state == MappingState::kError) {
+    return InvalidArgumentError("the provider refused the write: " + result.mapping.last_error);
+  }
+  return result;
+}
+
+jobs::JobResult EventWriter::HandleWrite(jobs::JobContext& job) {
+  const Json& payload = job.job().payload;
+  if (!payload.is_object() || !payload.contains("mapping_id") ||
+      !payload["mapping_id"].is_string() ||
+      !IsCanonicalUuid(payload["mapping_id"].get<std::string>())) {
+    return jobs::JobResult::Fail("malformed payload");
+  }
+  const TenantId& tenant = job.job().tenant_id;
+  const std::string id = payload["mapping_id"].get<std::string>();
+  std::optional<EventMappingRecord> mapping;
+  const Status read =
+      db_.RunInTenant(tenant, store::TxMode::kReadOnly, [&](store::Transaction& tx) {
+        SB_ASSIGN_OR_RETURN(mapping, mappings_.Get(tx, tenant, id));
+        return OkStatus();
+      });
+  if (!read.ok()) return jobs::JobResult::Retry(read.ToString());
+  // Settled inline, removed, or waiting for a person (conflict, error): nothing to send.
+  if (!mapping || mapping->state != MappingState::kPending) return jobs::JobResult::Done();
+  ProviderError transient{ProviderFailure::kBadAnswer, "", std::nullopt};
+  auto sent = Send(tenant, *mapping, &transient);
+  if (sent.ok() && sent->kind == WriteResult::Kind::kQueued && !transient.message.empty()) {
+    if (job.job().attempts < job.job().max_attempts) {
+      return jobs::JobResult::Retry(ReasonOf(transient), transient.retry_after);
+    }
+    (void)MarkFailed(tenant, *mapping, MappingState::kError,
+                     "gave up after " + std::to_string(job.job().attempts) +
+                         " attempts: " + ReasonOf(transient));
+    return jobs::JobResult::Done();
+  }
+  // A newer host write came in while this one was sent: send that one next.
+  if (sent.ok() && sent->mapping.state == MappingState::kPending) {
+    return jobs::JobResult::Retry("a newer write is pending", std::chrono::milliseconds(100));
+  }
+  if (!sent.ok() && sent.status().code() != StatusCode::kInvalidArgument) {
+    return jobs::JobResult::Retry(sent.status().ToString());
+  }
+  return jobs::JobResult::Done();
+}
+
+Json MappingJson(const EventMappingRecord& m) {
+  return {{"id", m.id},
+          {"external_id", m.external_id},
+          {"connection_id", m.connection_id.value()},
+          {"calendar_id", m.calendar_id.value()},
+          {"event_id", m.event_id ? Json(m.event_id->value()) : Json(nullptr)},
+          {"provider_id", m.provider_id},
+          {"version", m.provider_version},
+          {"host_version", m.host_version},
+          {"state", store::MappingStateName(m.state)},
+          {"error", m.last_error.empty() ? Json(nullptr) : Json(m.last_error)},
+          {"updated_at", FormatRfc3339(m.updated_at)}};
+}
+
+Json WriteResultJson(const WriteResult& result) {
+  if (!result.event) return {{"mapping", MappingJson(result.mapping)}, {"event", nullptr}};
+  Json j = EventApiJson(*result.event);
+  j["mapping"] = MappingJson(result.mapping);
+  return j;
+}
+
+}  // namespace sb::sync::calendar

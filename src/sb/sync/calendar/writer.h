@@ -1,0 +1,151 @@
+// EventWriter: the host's writes to a connection's calendar (issue 16), through to Google
+// Calendar and Microsoft Graph.
+//
+// Every write goes through the host's mapping (store/calendar/event_mapping_repository.h): the
+// host's external id (or, for a write without one, the mapping's own id) tied to the provider's
+// event. A write first records what the host asked for in the mapping (state `pending`, the
+// event in `pending`, host_version + 1) together with a `calendar.event_write` job, in one
+// transaction; then it sends it to the provider and settles the answer (the stored event as
+// the provider has it now, the mapping `synced` with the provider's version). The job is the
+// safety net: when the provider is rate limited or down, or this node dies mid-write, the job
+// sends the latest pending event later, with retries, one at a time per mapping (its
+// concurrency key), so writes keep their order. A write while one of the same mapping is still
+// pending only replaces the pending event (202): the job sends the latest.
+//
+// Retries never make a second event: a Google event is created under an id derived from the
+// mapping's id (a repeated insert answers 409 and the event is read instead), a Graph event
+// with the mapping's id as transactionId.
+//
+// Versions, not timing: a host write names the version it was based on (If-Match, the event's
+// `version`); a stale one is refused (ABORTED, the API's 412). Every provider write carries
+// the provider version the mapping last saw; when the provider's event changed since, the
+// write is not applied (the mapping becomes `conflict`, the host's event kept in `pending`).
+// What the writer stores is exactly what the sync stores for the same provider version, so a
+// sync that brings Switchboard's own write back finds it unchanged and publishes nothing.
+//
+// A write the provider refuses for good (400/403/404/422, or the retries run out) marks the
+// mapping `error` with the provider's reason and publishes `event.write_failed`.
+//
+// Thread-safe.
+#pragma once
+
+#include <optional>
+#include <string>
+
+#include "sb/base/clock.h"
+#include "sb/base/ids.h"
+#include "sb/base/json.h"
+#include "sb/jobs/runner.h"
+#include "sb/store/calendar/calendar_repository.h"
+#include "sb/store/calendar/event_mapping_repository.h"
+#include "sb/store/connections/connect_repository.h"
+#include "sb/store/database.h"
+#include "sb/sync/calendar/model.h"
+#include "sb/sync/engine.h"
+#include "sb/sync/provider_client.h"
+
+namespace sb::sync::calendar {
+
+inline constexpr char kEventWriteJob[] = "calendar.event_write";
+
+struct EventWriterDeps {
+  store::Database& db;
+  ProviderClient& provider;
+  const Clock& clock;
+  IdGenerator& ids;
+  ChangePublisher& changes;
+};
+
+struct EventWriterOptions {
+  // The job that backs every write runs no sooner than this (the write is sent inline first).
+  std::chrono::milliseconds job_delay{5'000};
+  int job_max_attempts = 10;
+};
+
+// The outcome of a write.
+struct WriteResult {
+  enum class Kind {
+    kWritten,   // the provider has it; `event` is the stored event
+    kQueued,    // recorded; the job sends it (provider busy, or an earlier write pending)
+    kDeleted,   // gone at the provider and here
+    kConflict,  // the provider's event changed since the mapping's version: not applied
+  };
+  Kind kind = Kind::kWritten;
+  store::EventMappingRecord mapping;
+  std::optional<store::EventRecord> event;
+};
+
+class EventWriter {
+ public:
+  EventWriter(EventWriterDeps deps, EventWriterOptions options);
+
+  // A new event from the host's JSON (outbound.h) in `calendar` (nullopt: the primary).
+  // NOT_FOUND for an unknown connection or calendar; INVALID_ARGUMENT for a malformed event or
+  // one the provider refuses (with its reason); FAILED_PRECONDITION when the calendar is not
+  // writable or the connection not usable.
+  Result<WriteResult> Create(const TenantId& tenant, const ConnectionId& connection,
+                             const std::optional<CalendarId>& calendar, const Json& body);
+  // A JSON merge patch of the event's writable members. `if_match`: the version the host based
+  // it on (ABORTED when the event has another).
+  Result<WriteResult> Update(const TenantId& tenant, const EventId& event, const Json& patch,
+                             const std::optional<std::string>& if_match);
+  Result<WriteResult> Delete(const TenantId& tenant, const EventId& event,
+                             const std::optional<std::string>& if_match);
+
+  // The host's entry `external_id`: created the first time, replaced afterwards (the body is
+  // the whole event; `calendar` is used on creation only).
+  Result<WriteResult> Put(const TenantId& tenant, const ConnectionId& connection,
+                          const std::string& external_id, const std::optional<CalendarId>& calendar,
+                          const Json& body, const std::optional<std::string>& if_match);
+  // The mapping and its event (NOT_FOUND when there is no such entry).
+  Result<WriteResult> Get(const TenantId& tenant, const ConnectionId& connection,
+                          const std::string& external_id);
+  Result<WriteResult> DeleteByExternalId(const TenantId& tenant, const ConnectionId& connection,
+                                         const std::string& external_id,
+                                         const std::optional<std::string>& if_match);
+
+  // The job handler of kEventWriteJob.
+  jobs::JobResult HandleWrite(jobs::JobContext& job);
+
+ private:
+  struct Target;
+  struct Prepared;
+  Result<WriteResult> Write(const TenantId& tenant, Prepared prepared);
+  Result<Prepared> PrepareIn(store::Transaction& tx, const TenantId& tenant,
+                             store::EventMappingRecord mapping, const Json& pending);
+  // Sends the mapping's pending write. A transient provider failure leaves it pending (kQueued)
+  // and, when `transient` is not null, is stored there for the job's retry.
+  Result<WriteResult> Send(const TenantId& tenant, const store::EventMappingRecord& mapping,
+                           ProviderError* transient);
+  Result<WriteResult> SendUpsert(const TenantId& tenant, const store::EventMappingRecord& mapping,
+                                 const Target& target, const Event& event,
+                                 ProviderError* transient);
+  Result<WriteResult> SendDelete(const TenantId& tenant, const store::EventMappingRecord& mapping,
+                                 const Target& target, ProviderError* transient);
+  // A provider failure of a write: queued (transient), conflict (412), or error.
+  Result<WriteResult> Failed(const TenantId& tenant, const store::EventMappingRecord& mapping,
+                             const ProviderError& error, ProviderError* transient);
+  Result<WriteResult> Settle(const TenantId& tenant, const store::EventMappingRecord& sent,
+                             const std::optional<Event>& written);
+  Result<WriteResult> MarkFailed(const TenantId& tenant, const store::EventMappingRecord& sent,
+                                 store::MappingState state, const std::string& reason);
+  Result<Target> TargetOf(const TenantId& tenant, const store::EventMappingRecord& mapping);
+
+  store::Database& db_;
+  ProviderClient& provider_;
+  const Clock& clock_;
+  IdGenerator& ids_;
+  ChangePublisher& changes_;
+  const EventWriterOptions options_;
+  store::CalendarRepository calendars_;
+  store::EventMappingRepository mappings_;
+  store::ConnectionRepository connections_;
+};
+
+// The API's view of a mapping, and of a write's outcome: the stored event (EventApiJson) with
+// its mapping as `mapping`, or {"mapping", "event": null} when the provider does not have it
+// yet.
+Json MappingJson(const store::EventMappingRecord& mapping);
+Json WriteResultJson(const WriteResult& result);
+
+}  // namespace sb::sync::calendar
