@@ -54,16 +54,14 @@ double DirectInserts(sb::app::testing::SandboxProcess& sandbox, sb::net::HttpCli
     sb::net::HttpRequest request;
     request.method = "POST";
     request.url = sandbox.google_url() + "/calendar/v3/calendars/primary/events";
-    request.headers = {{"Authorization", "Bearer " + token},
-                       {"Content-Type", "application/json"}};
-    request.body = Json{{"summary", body["title"]},
-                        {"location", body["location"]},
-                        {"start", {{"dateTime", body["start"]["instant"]},
-                                   {"timeZone", "Europe/Zurich"}}},
-                        {"end", {{"dateTime", body["end"]["instant"]},
-                                 {"timeZone", "Europe/Zurich"}}},
-                        {"attendees", {{{"email", "customer@example.com"}}}}}
-                       .dump();
+    request.headers = {{"Authorization", "Bearer " + token}, {"Content-Type", "application/json"}};
+    request.body =
+        Json{{"summary", body["title"]},
+             {"location", body["location"]},
+             {"start", {{"dateTime", body["start"]["instant"]}, {"timeZone", "Europe/Zurich"}}},
+             {"end", {{"dateTime", body["end"]["instant"]}, {"timeZone", "Europe/Zurich"}}},
+             {"attendees", {{{"email", "customer@example.com"}}}}}
+            .dump();
     auto response = Must(http.Send(request), "events.insert");
     if (response.status != 200) Die("events.insert: " + response.body);
   }
@@ -74,10 +72,9 @@ double HostUpserts(sb::app::testing::TestHttpClient& api, const std::string& key
                    const std::string& connection, int first, int n) {
   const auto t0 = SteadyClock::now();
   for (int i = first; i < first + n; ++i) {
-    auto r = api.Send("PUT",
-                      "/v1/connections/" + connection + "/events/by-external-id/job-" +
-                          std::to_string(i),
-                      Entry(i).dump(), key);
+    auto r = api.Send(
+        "PUT", "/v1/connections/" + connection + "/events/by-external-id/job-" + std::to_string(i),
+        Entry(i).dump(), key);
     if (r.status != 201) Die("upsert: " + std::to_string(r.status) + " " + r.body);
   }
   return Seconds(SteadyClock::now() - t0);
@@ -158,9 +155,8 @@ int main(int argc, char** argv) {
   NextFinishedRun(api, key, connection, "");
   for (int i = 0;; ++i) {
     auto log = Must(sandbox->Requests(SandboxOrigin::kGoogle, "/calendar/v3/calendars"), "log");
-    if (std::any_of(log.begin(), log.end(), [](const Json& e) {
-          return e.value("path", "").ends_with("/events/watch");
-        })) {
+    if (std::any_of(log.begin(), log.end(),
+                    [](const Json& e) { return e.value("path", "").ends_with("/events/watch"); })) {
       break;
     }
     if (i > 1200) Die("no push channel");
