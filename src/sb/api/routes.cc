@@ -147,6 +147,9 @@ Status RegisterRoutes(http::Router& router, const Handlers& h) {
       "PATCH", "/v1/events/{id}", [&ev](Request& r) { return ev.Patch(r); }, kAuthed));
   SB_RETURN_IF_ERROR(router.Add(
       "DELETE", "/v1/events/{id}", [&ev](Request& r) { return ev.Delete(r); }, kAuthed));
+  auto& av = h.availability;
+  SB_RETURN_IF_ERROR(router.Add(
+      "POST", "/v1/availability", [&av](Request& r) { return av.Post(r); }, kAuthed));
   constexpr char kByExternalId[] = "/v1/connections/{id}/events/by-external-id/{external_id}";
   SB_RETURN_IF_ERROR(router.Add(
       "PUT", kByExternalId, [&ev](Request& r) { return ev.Put(r); }, kAuthed));

@@ -5,6 +5,7 @@
 #include "sb/api/admin_handlers.h"
 #include "sb/api/audit_handlers.h"
 #include "sb/api/auth.h"
+#include "sb/api/availability_handlers.h"
 #include "sb/api/connect_handlers.h"
 #include "sb/api/event_handlers.h"
 #include "sb/api/integration_handlers.h"
@@ -32,6 +33,7 @@ struct Handlers {
   HealthHandlers& health;
   SyncHandlers& sync;
   EventHandlers& events;
+  AvailabilityHandlers& availability;
   PushHandlers& push;
   AuthMiddleware& auth;
   TenantConcurrencyLimiter& concurrency;  // runs right after auth

@@ -297,6 +297,8 @@ struct ServerApp::Parts {
                      sync::calendar::EventWriterOptions{}),
         idempotent_writes(*db, maintenance_db ? *maintenance_db : *db, clock),
         event_handlers(event_writer, idempotent_writes),
+        availability_reader(*db),
+        availability_handlers(availability_reader),
         webhook_endpoints(webhooks::EndpointDeps{.db = *db,
                                                  .secrets = *security.secrets,
                                                  .audit = *security.audit,
@@ -420,6 +422,8 @@ struct ServerApp::Parts {
   sync::calendar::EventWriter event_writer;
   api::IdempotentWrites idempotent_writes;
   api::EventHandlers event_handlers;
+  sync::calendar::AvailabilityReader availability_reader;
+  api::AvailabilityHandlers availability_handlers;
   webhooks::EndpointService webhook_endpoints;
   webhooks::DeliveryLog delivery_log;
   api::WebhookHandlers webhook_handlers;
@@ -545,8 +549,8 @@ Result<std::unique_ptr<ServerApp>> ServerApp::Create(const config::Config& confi
       api::Handlers{parts->system, parts->tenant_handlers, parts->audit_handlers,
                     parts->integration_handlers, parts->connect_handlers, parts->proxy_handlers,
                     parts->webhook_handlers, parts->admin_handlers, parts->health_handlers,
-                    parts->sync_handlers, parts->event_handlers, parts->push_handlers, parts->auth,
-                    parts->concurrency, parts->public_limit}));
+                    parts->sync_handlers, parts->event_handlers, parts->availability_handlers,
+                    parts->push_handlers, parts->auth, parts->concurrency, parts->public_limit}));
   parts->server = std::make_unique<http::Server>(ServerOptionsFrom(config.server), parts->router,
                                                  parts->metrics, clock);
   SB_ASSIGN_OR_RETURN(

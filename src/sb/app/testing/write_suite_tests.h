@@ -369,7 +369,65 @@ TYPED_TEST_P(WriteSuite, BadWritesAreRefused) {
       this->CountRequests(SandboxOrigin::kGoogle, "POST", "/calendar/v3/calendars", "/events"), 1);
 }
 
-REGISTER_TYPED_TEST_SUITE_P(WriteSuite, HostEntryRoundTripsThroughGoogle,
+// Free/busy over the synced store: the host's jobs (written through Switchboard) are busy time,
+// free time is what is left of the working hours, slots fill it; another tenant's connection is
+// not found, and malformed queries are refused.
+TYPED_TEST_P(WriteSuite, AvailabilityComesFromTheSyncedStore) {
+  const std::string id = this->ConnectSynced(SandboxOrigin::kGoogle);
+  ASSERT_FALSE(id.empty());
+  // Tuesday 12 January 2027, 09:00-10:00 and 14:00-15:30 in Zurich.
+  ASSERT_EQ(this->Send("PUT", this->EntryPath(id, "a"), this->Job("A")).status, 201);
+  Json b = this->Job("B");
+  b["start"]["instant"] = "2027-01-12T14:00:00+01:00";
+  b["end"]["instant"] = "2027-01-12T15:30:00+01:00";
+  ASSERT_EQ(this->Send("PUT", this->EntryPath(id, "b"), b).status, 201);
+  Json free_time = this->Job("Lunch (free)");
+  free_time["transparency"] = "transparent";
+  free_time["start"]["instant"] = "2027-01-12T12:00:00+01:00";
+  free_time["end"]["instant"] = "2027-01-12T13:00:00+01:00";
+  ASSERT_EQ(this->Send("PUT", this->EntryPath(id, "c"), free_time).status, 201);
+  const Json query{{"connection_ids", {id}},
+                   {"time_min", "2027-01-12T00:00:00+01:00"},
+                   {"time_max", "2027-01-13T00:00:00+01:00"},
+                   {"time_zone", "Europe/Zurich"},
+                   {"working_hours", {{"start", "09:00"}, {"end", "17:00"}}},
+                   {"slot_minutes", 60}};
+  TestResponse r = this->Send("POST", "/v1/availability", query);
+  ASSERT_EQ(r.status, 200) << r.body;
+  const Json a = r.JsonBody();
+  EXPECT_EQ(a["busy"],
+            (Json{{{"start", "2027-01-12T08:00:00.000Z"}, {"end", "2027-01-12T09:00:00.000Z"}},
+                  {{"start", "2027-01-12T13:00:00.000Z"}, {"end", "2027-01-12T14:30:00.000Z"}}}))
+      << a;
+  EXPECT_EQ(a["free"],
+            (Json{{{"start", "2027-01-12T09:00:00.000Z"}, {"end", "2027-01-12T13:00:00.000Z"}},
+                  {{"start", "2027-01-12T14:30:00.000Z"}, {"end", "2027-01-12T16:00:00.000Z"}}}))
+      << a;
+  EXPECT_EQ(a["slots"].size(), 5u) << a;  // four from 10:00 to 14:00, one from 15:30 (Zurich)
+  EXPECT_EQ(a["busy_by_connection"][0]["connection_id"], id);
+
+  auto [other_tenant, other] = this->NewTenantWithKey(R"(["read","write"])");
+  (void)other_tenant;
+  EXPECT_EQ(this->Send("POST", "/v1/availability", query, {}, other).status, 404);
+  Json bad = query;
+  bad["time_max"] = "2027-05-13T00:00:00+01:00";  // beyond 62 days
+  EXPECT_EQ(this->Send("POST", "/v1/availability", bad).status, 400);
+  bad = query;
+  bad["working_hours"]["start"] = "9am";
+  EXPECT_EQ(this->Send("POST", "/v1/availability", bad).status, 400);
+  bad = query;
+  bad["connection_ids"] = {id, id};
+  EXPECT_EQ(this->Send("POST", "/v1/availability", bad).status, 400);
+  bad = query;
+  bad["time_zone"] = "Mars/Base";
+  EXPECT_EQ(this->Send("POST", "/v1/availability", bad).status, 400);
+  bad = query;
+  bad["slot_minutes"] = 1;
+  EXPECT_EQ(this->Send("POST", "/v1/availability", bad).status, 400);
+}
+
+REGISTER_TYPED_TEST_SUITE_P(WriteSuite, AvailabilityComesFromTheSyncedStore,
+                            HostEntryRoundTripsThroughGoogle,
                             AllDayAndZonedEventsRoundTripWithoutDrift,
                             StaleWritesAreConflictsNotOverwrites, WritesDuringAnOutageAreSentLater,
                             GraphWritesRoundTrip, TenantsNeverSeeEachOthersEntries,
