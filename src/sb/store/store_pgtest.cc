@@ -5,6 +5,7 @@
 #include "sb/base/encoding.h"
 #include "sb/store/admin/admin_conformance.h"
 #include "sb/store/calendar/calendar_conformance.h"
+#include "sb/store/calendar/conflict_conformance.h"
 #include "sb/store/calendar/event_mapping_conformance.h"
 #include "sb/store/connections/connect_conformance.h"
 #include "sb/store/jobs/job_conformance.h"
@@ -44,6 +45,7 @@ INSTANTIATE_TYPED_TEST_SUITE_P(Postgres, CalendarConformanceTest,
                                ::testing::Types<PostgresTestBackend>);
 INSTANTIATE_TYPED_TEST_SUITE_P(Postgres, PushConformanceTest,
                                ::testing::Types<PostgresTestBackend>);
+INSTANTIATE_TYPED_TEST_SUITE_P(Postgres, ConflictConformanceTest, PostgresTestBackend);
 INSTANTIATE_TYPED_TEST_SUITE_P(Postgres, EventMappingConformanceTest,
                                ::testing::Types<PostgresTestBackend>);
 INSTANTIATE_TYPED_TEST_SUITE_P(Postgres, IdempotencyConformanceTest,

@@ -4,6 +4,7 @@
 
 #include "sb/store/admin/admin_conformance.h"
 #include "sb/store/calendar/calendar_conformance.h"
+#include "sb/store/calendar/conflict_conformance.h"
 #include "sb/store/calendar/event_mapping_conformance.h"
 #include "sb/store/connections/connect_conformance.h"
 #include "sb/store/jobs/job_conformance.h"
@@ -35,6 +36,7 @@ INSTANTIATE_TYPED_TEST_SUITE_P(Sqlite, SyncConformanceTest, ::testing::Types<Sql
 INSTANTIATE_TYPED_TEST_SUITE_P(Sqlite, CalendarConformanceTest,
                                ::testing::Types<SqliteTestBackend>);
 INSTANTIATE_TYPED_TEST_SUITE_P(Sqlite, PushConformanceTest, ::testing::Types<SqliteTestBackend>);
+INSTANTIATE_TYPED_TEST_SUITE_P(Sqlite, ConflictConformanceTest, SqliteTestBackend);
 INSTANTIATE_TYPED_TEST_SUITE_P(Sqlite, EventMappingConformanceTest,
                                ::testing::Types<SqliteTestBackend>);
 INSTANTIATE_TYPED_TEST_SUITE_P(Sqlite, IdempotencyConformanceTest,

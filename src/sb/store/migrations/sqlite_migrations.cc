@@ -668,6 +668,44 @@ DROP TABLE idempotency_keys;
 DROP TABLE event_mappings;
 )sql";
 
+// Migration 16: conflicts between the host's writes and provider changes (issue 16;
+// conflict_repository.h). One row per conflict: the host's entry (mapping id, external id),
+// both versions of the event as unified JSON (`provider_event` NULL when the provider deleted
+// it), the policy that applied, and, once resolved, which side won and who decided.
+// mapping_id and event_id are no foreign keys: the record outlives a mapping or an event the
+// resolution removes. Conflicts go with their connection. event_conflicts_by_status serves the
+// tenant's queue in id order; event_conflicts_open_by_mapping finds a mapping's open conflict.
+constexpr std::string_view kV16Up = R"sql(
+CREATE TABLE event_conflicts (
+  tenant_id      TEXT    NOT NULL,
+  id             TEXT    NOT NULL,
+  connection_id  TEXT    NOT NULL,
+  mapping_id     TEXT    NOT NULL,
+  external_id    TEXT    NOT NULL,
+  event_id       TEXT,
+  policy         TEXT    NOT NULL
+    CHECK (policy IN ('last_modified_wins', 'provider_wins', 'host_wins', 'manual')),
+  status         TEXT    NOT NULL CHECK (status IN ('open', 'resolved')),
+  resolution     TEXT    NOT NULL CHECK (resolution IN ('', 'provider', 'host', 'merged')),
+  host_event     TEXT    NOT NULL,  -- JSON object
+  provider_event TEXT,              -- JSON object, NULL when deleted at the provider
+  resolved_event TEXT,              -- JSON object of a merged resolution, else NULL
+  resolved_by    TEXT    NOT NULL,  -- '' while open; 'policy' or the actor
+  detected_at    INTEGER NOT NULL,
+  resolved_at    INTEGER,
+  PRIMARY KEY (tenant_id, id),
+  FOREIGN KEY (tenant_id, connection_id) REFERENCES connections (tenant_id, id) ON DELETE CASCADE
+) WITHOUT ROWID;
+CREATE INDEX event_conflicts_by_status ON event_conflicts (tenant_id, status, id);
+CREATE INDEX event_conflicts_open_by_mapping ON event_conflicts (tenant_id, mapping_id)
+  WHERE status = 'open';
+CREATE INDEX event_conflicts_by_connection ON event_conflicts (tenant_id, connection_id, id);
+)sql";
+
+constexpr std::string_view kV16Down = R"sql(
+DROP TABLE event_conflicts;
+)sql";
+
 constexpr Migration kMigrations[] = {
     {1, "tenants_and_api_keys", kV1Up, kV1Down},
     {2, "audit_log", kV2Up, kV2Down},
@@ -684,6 +722,7 @@ constexpr Migration kMigrations[] = {
     {13, "push_channels", kV13Up, kV13Down},
     {14, "calendar_series_index", kV14Up, kV14Down},
     {15, "event_mappings_and_idempotency", kV15Up, kV15Down},
+    {16, "event_conflicts", kV16Up, kV16Down},
 };
 
 }  // namespace
