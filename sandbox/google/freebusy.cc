@@ -59,8 +59,8 @@ void AddInstances(const Event& series, const CalendarStore::Data& data, int64_t 
   const int64_t duration = series.end.utc_ms - series.start.utc_ms;
   // A day of slack each side: all-day slots are UTC midnights, the zone moves them.
   const int64_t from = std::max(from_ms - duration - kDayMs, series.start.utc_ms);
-  auto starts = sb::caltime::ExpandRecurrence(series.start, series.recurrence, from,
-                                              to_ms + kDayMs, kMaxInstancesPerSeries);
+  auto starts = sb::caltime::ExpandRecurrence(series.start, series.recurrence, from, to_ms + kDayMs,
+                                              kMaxInstancesPerSeries);
   if (!starts.ok()) return;
   const std::string& zone = data.info.time_zone;
   for (const sb::caltime::EventTime& slot : *starts) {
@@ -78,9 +78,8 @@ std::vector<BusyInterval> Merge(std::vector<BusyInterval> spans, int64_t from_ms
     span.end_ms = std::min(span.end_ms, to_ms);
   }
   std::erase_if(spans, [](const BusyInterval& span) { return span.end_ms <= span.start_ms; });
-  std::sort(spans.begin(), spans.end(), [](const BusyInterval& a, const BusyInterval& b) {
-    return a.start_ms < b.start_ms;
-  });
+  std::sort(spans.begin(), spans.end(),
+            [](const BusyInterval& a, const BusyInterval& b) { return a.start_ms < b.start_ms; });
   std::vector<BusyInterval> merged;
   for (const BusyInterval& span : spans) {
     if (!merged.empty() && span.start_ms <= merged.back().end_ms) {
@@ -99,12 +98,20 @@ struct FreeBusyQuery {
   std::vector<std::string> ids;  // as requested ("primary" stays "primary")
 };
 
+GoogleError ParameterError(std::string domain, std::string reason, std::string message,
+                           std::string name) {
+  GoogleError error{400, std::move(domain), std::move(reason), std::move(message)};
+  error.location_type = "parameter";
+  error.location = std::move(name);
+  return error;
+}
+
 GoogleError Required(const std::string& name) {
-  return {400, "global", "required", "Missing " + name + " parameter.", "parameter", name};
+  return ParameterError("global", "required", "Missing " + name + " parameter.", name);
 }
 
 GoogleError InvalidValue(const std::string& name) {
-  return {400, "global", "invalid", "Invalid value for: " + name, "parameter", name};
+  return ParameterError("global", "invalid", "Invalid value for: " + name, name);
 }
 
 GoogleError TooManyCalendars() {
@@ -158,13 +165,13 @@ std::variant<FreeBusyQuery, GoogleError> ParseQuery(const sb::Json& body) {
   query.min_ms = std::get<int64_t>(min);
   query.max_ms = std::get<int64_t>(max);
   if (query.max_ms <= query.min_ms) {
-    return GoogleError{400,         "calendar", "timeRangeEmpty", "The specified time range is empty.",
-                       "parameter", "timeMax"};
+    return ParameterError("calendar", "timeRangeEmpty", "The specified time range is empty.",
+                          "timeMax");
   }
   if (const auto zone = body.find("timeZone"); zone != body.end() && !zone->is_null()) {
     if (!zone->is_string() || !sb::caltime::IsKnownZone(zone->get_ref<const std::string&>())) {
-      return GoogleError{400,         "calendar", "timeZoneInvalid", "Invalid time zone definition.",
-                         "parameter", "timeZone"};
+      return ParameterError("calendar", "timeZoneInvalid", "Invalid time zone definition.",
+                            "timeZone");
     }
     query.time_zone = zone->get<std::string>();
   }
@@ -187,7 +194,8 @@ std::string FormatIn(int64_t utc_ms, const std::string& zone) {
 sb::Json BusyJson(const std::vector<BusyInterval>& spans, const std::string& zone) {
   sb::Json busy = sb::Json::array();
   for (const BusyInterval& span : spans) {
-    busy.push_back({{"start", FormatIn(span.start_ms, zone)}, {"end", FormatIn(span.end_ms, zone)}});
+    busy.push_back(
+        {{"start", FormatIn(span.start_ms, zone)}, {"end", FormatIn(span.end_ms, zone)}});
   }
   return busy;
 }
@@ -210,8 +218,8 @@ std::vector<BusyInterval> CalendarStore::Busy(const CalendarInfo& calendar, int6
     if (event.master) {
       AddInstances(event, *data, from_ms, to_ms, spans);
     } else {
-      spans.push_back(
-          {InstantOf(event.start, data->info.time_zone), InstantOf(event.end, data->info.time_zone)});
+      spans.push_back({InstantOf(event.start, data->info.time_zone),
+                       InstantOf(event.end, data->info.time_zone)});
     }
   }
   return Merge(std::move(spans), from_ms, to_ms);
@@ -228,10 +236,12 @@ Response GoogleSandbox::FreeBusy(const Request& request, const AccessToken& toke
   sb::Json calendars = sb::Json::object();
   for (const std::string& id : query.ids) {
     const auto calendar = calendar_.Calendar(account->id, id == "primary" ? account->email : id);
-    calendars[id] = calendar ? sb::Json{{"busy", BusyJson(calendar_.Busy(*calendar, query.min_ms,
-                                                                         query.max_ms),
-                                                          query.time_zone)}}
-                             : NotFoundEntry();
+    if (!calendar) {
+      calendars[id] = NotFoundEntry();
+      continue;
+    }
+    const auto busy = calendar_.Busy(*calendar, query.min_ms, query.max_ms);
+    calendars[id] = {{"busy", BusyJson(busy, query.time_zone)}};
   }
   const sb::Json out = {{"kind", "calendar#freeBusy"},
                         {"timeMin", sb::caltime::FormatUtcMillis(query.min_ms)},

@@ -634,11 +634,12 @@ TEST_F(GoogleSandboxTest, FreeBusyExpandsSeriesClipsAndMergesBusyTime) {
   sb::Json transparent = Timed("free", "2026-03-03T09:00:00", "2026-03-03T10:00:00");
   transparent["transparency"] = "transparent";
   Insert(transparent);
-  const std::string deleted = Insert(Timed("deleted", "2026-03-03T12:00:00", "2026-03-03T13:00:00"));
+  const std::string deleted =
+      Insert(Timed("deleted", "2026-03-03T12:00:00", "2026-03-03T13:00:00"));
   ASSERT_EQ(Api("DELETE", Events("/" + deleted)).status, 204);
   sb::Json declined = Timed("declined", "2026-03-03T15:00:00", "2026-03-03T16:00:00");
-  declined["attendees"] = {{{"email", "alice@example.com"}, {"self", true},
-                            {"responseStatus", "declined"}}};
+  declined["attendees"] = {
+      {{"email", "alice@example.com"}, {"self", true}, {"responseStatus", "declined"}}};
   Insert(declined);
   sb::Json series = Timed("daily", "2026-03-04T14:00:00", "2026-03-04T14:30:00");
   series["recurrence"] = {"RRULE:FREQ=DAILY;COUNT=4"};
@@ -731,10 +732,11 @@ TEST_F(GoogleSandboxTest, FreeBusyRefusesBadQueries) {
       google_->identity()
           .IssueAccessToken("ya29.", alice_.id, "client-1", {"openid"}, NowMillis(clock_) + 60'000)
           .token;
-  EXPECT_EQ(Call("POST", "/calendar/v3/freeBusy", FreeBusyBody({"primary"}).dump(),
-                 {{"Authorization", "Bearer " + profile_only}, {"Content-Type", "application/json"}})
-                .status,
-            403);
+  EXPECT_EQ(
+      Call("POST", "/calendar/v3/freeBusy", FreeBusyBody({"primary"}).dump(),
+           {{"Authorization", "Bearer " + profile_only}, {"Content-Type", "application/json"}})
+          .status,
+      403);
   ASSERT_EQ(Call("POST", "/_sandbox/faults",
                  R"({"path":"/calendar/v3/freeBusy","status":503,"method":"POST"})")
                 .status,
