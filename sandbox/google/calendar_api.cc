@@ -1,4 +1,5 @@
-// Google Calendar v3 routes (provider-protocols.md section 3) over CalendarStore.
+// Google Calendar v3 routes (provider-protocols.md section 3) over CalendarStore; freeBusy is
+// answered in freebusy.cc.
 #include <charconv>
 
 #include "sandbox/core/identity.h"
@@ -123,6 +124,13 @@ void GoogleSandbox::RegisterCalendar() {
                                 {"etag", "\"p33f0000000000\""},
                                 {"nextSyncToken", sb::Base64UrlEncode("calendarList")},
                                 {"items", items}});
+  });
+  add("POST", "/calendar/v3/freeBusy", [this](Request& request) -> Response {
+    auto auth = Authenticate(request);
+    if (auto* error = std::get_if<Response>(&auth)) return *error;
+    const AccessToken& token = std::get<AccessToken>(auth);
+    if (!CanRead(token)) return InsufficientPermissions();
+    return FreeBusy(request, token);
   });
   add("GET", "/calendar/v3/users/me/calendarList/{calendarId}",
       [this, resolve](Request& request) -> Response {

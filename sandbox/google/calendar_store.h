@@ -62,6 +62,13 @@ struct ListQuery {
 
 using StoreResult = std::variant<std::string, GoogleError>;  // serialized JSON or an error
 
+// A busy span of freeBusy, [start_ms, end_ms).
+struct BusyInterval {
+  int64_t start_ms = 0;
+  int64_t end_ms = 0;
+  friend bool operator==(const BusyInterval&, const BusyInterval&) = default;
+};
+
 class CalendarStore {
  public:
   void Reset();
@@ -92,6 +99,12 @@ class CalendarStore {
   // Makes tombstones older than now visible-only-once: drops cancelled events whose last change
   // is older than `before_ms` (Google eventually forgets deletions).
   size_t PurgeTombstones(int64_t before_ms);
+
+  // The calendar's busy time in [from_ms, to_ms), as freeBusy reports it (freebusy.cc): live,
+  // opaque events and expanded series instances, all-day events as their days in the
+  // calendar's zone, clipped to the window, sorted, overlapping and touching spans merged.
+  std::vector<BusyInterval> Busy(const CalendarInfo& calendar, int64_t from_ms,
+                                 int64_t to_ms) const;
 
   size_t EventCount(const CalendarInfo& calendar) const;
   // Event ids of a calendar that are live (not cancelled), for random user-side changes.

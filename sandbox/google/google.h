@@ -1,6 +1,7 @@
 // GoogleSandbox: the emulated Google origin: OAuth 2.0 + OpenID Connect (oauth.cc), Calendar
-// v3 with push channels (calendar_api.cc over calendar_store.h), and the control routes under
-// /_sandbox/ for accounts, clients, seeding, user-side changes and fault actions (control.cc).
+// v3 with push channels (calendar_api.cc over calendar_store.h) and freeBusy (freebusy.cc),
+// and the control routes under /_sandbox/ for accounts, clients, seeding, user-side changes
+// and fault actions (control.cc).
 // Wire behaviour follows provider-protocols.md sections 1-3 and 12.1-12.2.
 #pragma once
 
@@ -43,6 +44,8 @@ class GoogleSandbox {
   void RegisterOAuth();
   void RegisterCalendar();
   void RegisterControl();
+  // POST /calendar/v3/freeBusy once authenticated (freebusy.cc).
+  sb::http::Response FreeBusy(const sb::http::Request& request, const AccessToken& token);
 
   // The bearer token's grant, or the 401 to answer with.
   std::variant<AccessToken, sb::http::Response> Authenticate(const sb::http::Request& request);

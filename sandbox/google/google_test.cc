@@ -615,5 +615,135 @@ TEST_F(GoogleSandboxTest, SeedMakesRealisticVarietyAndHundredThousandEventsWork)
   EXPECT_THAT(page.body, HasSubstr("RRULE"));
 }
 
+// freeBusy over the week of 2026-03-02 (Zurich is UTC+1 then).
+sb::Json FreeBusyBody(std::vector<std::string> ids, std::string zone = "") {
+  sb::Json body = {{"timeMin", "2026-03-02T00:00:00Z"},
+                   {"timeMax", "2026-03-09T00:00:00Z"},
+                   {"items", sb::Json::array()}};
+  for (const std::string& id : ids) body["items"].push_back({{"id", id}});
+  if (!zone.empty()) body["timeZone"] = zone;
+  return body;
+}
+
+sb::Json Span(std::string start, std::string end) { return {{"start", start}, {"end", end}}; }
+
+TEST_F(GoogleSandboxTest, FreeBusyExpandsSeriesClipsAndMergesBusyTime) {
+  Insert(Timed("straddles timeMin", "2026-03-01T23:00:00", "2026-03-02T02:00:00"));
+  Insert(Timed("a", "2026-03-02T09:00:00", "2026-03-02T10:00:00"));
+  Insert(Timed("overlaps a", "2026-03-02T09:30:00", "2026-03-02T11:00:00"));
+  sb::Json transparent = Timed("free", "2026-03-03T09:00:00", "2026-03-03T10:00:00");
+  transparent["transparency"] = "transparent";
+  Insert(transparent);
+  const std::string deleted =
+      Insert(Timed("deleted", "2026-03-03T12:00:00", "2026-03-03T13:00:00"));
+  ASSERT_EQ(Api("DELETE", Events("/" + deleted)).status, 204);
+  sb::Json declined = Timed("declined", "2026-03-03T15:00:00", "2026-03-03T16:00:00");
+  declined["attendees"] = {
+      {{"email", "alice@example.com"}, {"self", true}, {"responseStatus", "declined"}}};
+  Insert(declined);
+  sb::Json series = Timed("daily", "2026-03-04T14:00:00", "2026-03-04T14:30:00");
+  series["recurrence"] = {"RRULE:FREQ=DAILY;COUNT=4"};
+  const std::string daily = Insert(series);
+  // The 5th moves to 16:00, the 6th is cancelled.
+  ASSERT_EQ(Api("PATCH", Events("/" + daily + "_20260305T130000Z"),
+                R"({"start":{"dateTime":"2026-03-05T16:00:00+01:00"},)"
+                R"("end":{"dateTime":"2026-03-05T16:30:00+01:00"}})")
+                .status,
+            200);
+  ASSERT_EQ(Api("DELETE", Events("/" + daily + "_20260306T130000Z")).status, 204);
+  Insert({{"summary", "all day"},
+          {"start", {{"date", "2026-03-08"}}},
+          {"end", {{"date", "2026-03-09"}}}});
+  Insert(Timed("straddles timeMax", "2026-03-09T00:30:00", "2026-03-09T01:30:00"));
+  Insert(Timed("outside", "2026-03-10T09:00:00", "2026-03-10T10:00:00"));
+
+  const auto response =
+      Api("POST", "/calendar/v3/freeBusy",
+          FreeBusyBody({"primary", "alice@example.com", "nobody@example.com"}).dump());
+  ASSERT_EQ(response.status, 200) << response.body;
+  const sb::Json body = J(response);
+  EXPECT_EQ(body["kind"], "calendar#freeBusy");
+  EXPECT_EQ(body["timeMin"], "2026-03-02T00:00:00.000Z");
+  EXPECT_EQ(body["timeMax"], "2026-03-09T00:00:00.000Z");
+  const sb::Json expected = {
+      Span("2026-03-02T00:00:00Z", "2026-03-02T01:00:00Z"),
+      Span("2026-03-02T08:00:00Z", "2026-03-02T10:00:00Z"),
+      Span("2026-03-04T13:00:00Z", "2026-03-04T13:30:00Z"),
+      Span("2026-03-05T15:00:00Z", "2026-03-05T15:30:00Z"),
+      Span("2026-03-07T13:00:00Z", "2026-03-07T13:30:00Z"),
+      Span("2026-03-07T23:00:00Z", "2026-03-08T23:00:00Z"),  // the all-day in Zurich
+      Span("2026-03-08T23:30:00Z", "2026-03-09T00:00:00Z")};
+  EXPECT_EQ(body["calendars"]["primary"]["busy"], expected) << body.dump(1);
+  EXPECT_EQ(body["calendars"]["alice@example.com"]["busy"], expected);
+  EXPECT_EQ(body["calendars"]["nobody@example.com"],
+            sb::Json({{"errors", {{{"domain", "global"}, {"reason", "notFound"}}}},
+                      {"busy", sb::Json::array()}}));
+
+  // timeZone renders the spans in that zone; no items, no calendars.
+  const sb::Json zoned =
+      J(Api("POST", "/calendar/v3/freeBusy", FreeBusyBody({"primary"}, "Europe/Zurich").dump()));
+  EXPECT_EQ(zoned["calendars"]["primary"]["busy"][1],
+            Span("2026-03-02T09:00:00+01:00", "2026-03-02T11:00:00+01:00"));
+  const sb::Json none = J(Api("POST", "/calendar/v3/freeBusy", FreeBusyBody({}).dump()));
+  EXPECT_EQ(none["calendars"], sb::Json::object());
+}
+
+TEST_F(GoogleSandboxTest, FreeBusyRefusesBadQueries) {
+  auto reason = [&](const std::string& body) {
+    const auto response = Api("POST", "/calendar/v3/freeBusy", body);
+    EXPECT_EQ(response.status, 400) << body << " -> " << response.body;
+    const sb::Json json = J(response);
+    return json.is_object() && json.contains("error")
+               ? json["error"]["errors"][0].value("reason", "")
+               : std::string("no error body");
+  };
+  auto with = [](const char* key, sb::Json value) {
+    sb::Json body = FreeBusyBody({"primary"});
+    body[key] = std::move(value);
+    return body.dump();
+  };
+  EXPECT_EQ(reason("{}"), "required");
+  EXPECT_EQ(reason(R"({"timeMin":"2026-03-02T00:00:00Z"})"), "required");
+  EXPECT_EQ(reason("not json"), "parseError");
+  EXPECT_EQ(reason("[1,2]"), "parseError");
+  EXPECT_EQ(reason(with("timeMin", 5)), "invalid");
+  EXPECT_EQ(reason(with("timeMax", "tomorrow")), "invalid");
+  EXPECT_EQ(reason(with("timeMax", "2026-03-02T00:00:00Z")), "timeRangeEmpty");
+  EXPECT_EQ(reason(with("timeMax", "2026-03-01T00:00:00Z")), "timeRangeEmpty");
+  EXPECT_EQ(reason(with("timeZone", "Mars/Olympus")), "timeZoneInvalid");
+  EXPECT_EQ(reason(with("timeZone", sb::Json::array())), "timeZoneInvalid");
+  EXPECT_EQ(reason(with("items", "primary")), "invalid");
+  EXPECT_EQ(reason(with("items", {nullptr})), "invalid");
+  EXPECT_EQ(reason(with("items", {{{"id", 7}}})), "required");
+  EXPECT_EQ(reason(with("calendarExpansionMax", 51)), "invalid");
+  EXPECT_EQ(reason(with("calendarExpansionMax", "5")), "invalid");
+  EXPECT_EQ(reason(with("groupExpansionMax", 101)), "invalid");
+  sb::Json two = FreeBusyBody({"primary", "x@example.com"});
+  two["calendarExpansionMax"] = 1;
+  EXPECT_EQ(reason(two.dump()), "tooManyCalendarsRequested");
+  std::vector<std::string> many(51, "primary");
+  EXPECT_EQ(reason(FreeBusyBody(many).dump()), "tooManyCalendarsRequested");
+  many.resize(50);
+  EXPECT_EQ(Api("POST", "/calendar/v3/freeBusy", FreeBusyBody(many).dump()).status, 200);
+
+  // The same auth as the other calendar routes, and the fault rules apply.
+  EXPECT_EQ(Call("POST", "/calendar/v3/freeBusy", FreeBusyBody({"primary"}).dump()).status, 401);
+  const std::string profile_only =
+      google_->identity()
+          .IssueAccessToken("ya29.", alice_.id, "client-1", {"openid"}, NowMillis(clock_) + 60'000)
+          .token;
+  EXPECT_EQ(
+      Call("POST", "/calendar/v3/freeBusy", FreeBusyBody({"primary"}).dump(),
+           {{"Authorization", "Bearer " + profile_only}, {"Content-Type", "application/json"}})
+          .status,
+      403);
+  ASSERT_EQ(Call("POST", "/_sandbox/faults",
+                 R"({"path":"/calendar/v3/freeBusy","status":503,"method":"POST"})")
+                .status,
+            201);
+  EXPECT_EQ(Api("POST", "/calendar/v3/freeBusy", FreeBusyBody({"primary"}).dump()).status, 503);
+  EXPECT_EQ(Api("POST", "/calendar/v3/freeBusy", FreeBusyBody({"primary"}).dump()).status, 200);
+}
+
 }  // namespace
 }  // namespace sandbox::google

@@ -54,6 +54,16 @@ struct Page {
   bool more = false;               // there are items after this page
 };
 
+// An event or series occurrence as getSchedule lists it.
+struct ScheduleItem {
+  int64_t start_ms = 0;
+  int64_t end_ms = 0;
+  std::string show_as;
+  std::string subject;
+  std::string location;  // location.displayName
+  bool is_private = false;
+};
+
 // Where a delta round stands: events with sequence in (since, snapshot], resuming at the
 // entry with sequence >= pos_seq (and, when it is exactly pos_seq, at its item pos_sub).
 struct DeltaCursor {
@@ -100,6 +110,11 @@ class EventStore {
   // One page of a delta round; advances `cursor`. `more` false means the round is complete.
   Page Delta(const std::string& account_id, DeltaCursor& cursor, size_t max_items,
              const RenderZone& zone) const;
+
+  // getSchedule (schedule.cc): the default calendar's live events and series occurrences
+  // overlapping [start, end) whose showAs is not free, sorted by start.
+  std::vector<ScheduleItem> ScheduleItems(const std::string& account_id, int64_t start_ms,
+                                          int64_t end_ms) const;
 
   int64_t CurrentSeq() const;
   // The snapshot a delta round may report when changes need `lag` to show up: the newest

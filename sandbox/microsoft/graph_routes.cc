@@ -1,5 +1,6 @@
 // Graph user, calendars, events, calendarView and calendarView delta (provider-protocols.md
-// 7-8), registered for /v1.0/me/... and /v1.0/users/{user}/....
+// 7-8) and calendar/getSchedule (answered in schedule.cc), registered for /v1.0/me/... and
+// /v1.0/users/{user}/....
 #include <algorithm>
 #include <charconv>
 #include <map>
@@ -373,6 +374,18 @@ void MicrosoftSandbox::RegisterGraph() {
              Notify(changes);
              return Response::Empty(204);
            });
+  // Graph paths are case-insensitive; clients send both spellings (Microsoft's own guide uses
+  // the lower-case one).
+  for (const char* path : {"/me/calendar/getSchedule", "/me/calendar/getschedule"}) {
+    AddGraph("POST", path, Need::kCalendarRead,
+             [this](Request& request, const Principal& principal) {
+               Response headers;
+               const RenderZone zone = ZoneFor(request, &headers);
+               Response out = GetSchedule(request, principal, zone);
+               for (const auto& [name, value] : headers.headers) out.SetHeader(name, value);
+               return out;
+             });
+  }
   auto delta = [this](Request& request, const Principal& principal) {
     return Delta(request, principal);
   };

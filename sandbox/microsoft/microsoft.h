@@ -1,9 +1,10 @@
 // MicrosoftSandbox: the emulated Microsoft origin: the identity platform v2.0 (OAuth 2.0 +
 // OpenID Connect, identity_routes.cc), Microsoft Graph calendars, events, calendarView and its
-// delta (graph_routes.cc over event_store.h), change notifications (subscriptions.cc over
-// notifier.h), JSON batching (batch.cc), and the control routes under /_sandbox/ for accounts,
-// clients, tokens, seeding, user-side changes and fault actions (control.cc). Wire behaviour
-// follows provider-protocols.md sections 0.4, 6-8, 11, 12.5-12.6 and 13.
+// delta (graph_routes.cc over event_store.h), getSchedule (schedule.cc), change notifications
+// (subscriptions.cc over notifier.h), JSON batching (batch.cc), and the control routes under
+// /_sandbox/ for accounts, clients, tokens, seeding, user-side changes and fault actions
+// (control.cc). Wire behaviour follows provider-protocols.md sections 0.4, 6-8, 11, 12.5-12.6
+// and 13.
 //
 // Thread safety: routes run concurrently on the origin's pool; every store guards itself and
 // the sandbox's own state (subscriptions, delta epochs, pending refresh failures) is guarded
@@ -114,6 +115,10 @@ class MicrosoftSandbox {
   sb::http::Response Delta(sb::http::Request& request, const Principal& principal);
   sb::http::Response CreateEvent(sb::http::Request& request, const Principal& principal,
                                  const std::string& calendar_id);
+
+  // schedule.cc: calendar getSchedule once authenticated; times rendered in `zone`.
+  sb::http::Response GetSchedule(const sb::http::Request& request, const Principal& principal,
+                                 const RenderZone& zone) const;
 
   // subscriptions.cc
   void RegisterSubscriptions();

@@ -880,5 +880,189 @@ TEST_F(MicrosoftSandboxTest, LargeAccountPagesWork) {
   EXPECT_TRUE(page.contains("@odata.nextLink"));
 }
 
+// getSchedule fixtures: events in UTC with a showAs.
+Json UtcEvent(const std::string& subject, const std::string& show_as, const std::string& start,
+              const std::string& end) {
+  return {{"subject", subject},
+          {"showAs", show_as},
+          {"location", {{"displayName", "Room " + subject}}},
+          {"start", {{"dateTime", start}, {"timeZone", "UTC"}}},
+          {"end", {{"dateTime", end}, {"timeZone", "UTC"}}}};
+}
+
+Json ScheduleBody(std::vector<std::string> schedules, const std::string& start,
+                  const std::string& end, Json interval = 30, const std::string& zone = "UTC") {
+  return {{"schedules", schedules},
+          {"startTime", {{"dateTime", start}, {"timeZone", zone}}},
+          {"endTime", {{"dateTime", end}, {"timeZone", zone}}},
+          {"availabilityViewInterval", interval}};
+}
+
+TEST_F(MicrosoftSandboxTest, GetScheduleGivesTheAvailabilityViewAndItems) {
+  const std::string token = Token();
+  for (const Json& event :
+       {UtcEvent("G", "busy", "2026-12-07T08:00:00", "2026-12-07T09:05:00"),
+        UtcEvent("A", "busy", "2026-12-07T09:00:00", "2026-12-07T10:00:00"),
+        UtcEvent("B", "tentative", "2026-12-07T09:30:00", "2026-12-07T10:30:00"),
+        UtcEvent("C", "oof", "2026-12-07T11:00:00", "2026-12-07T11:15:00"),
+        UtcEvent("D", "workingElsewhere", "2026-12-07T11:00:00", "2026-12-07T12:00:00"),
+        UtcEvent("E", "free", "2026-12-07T12:00:00", "2026-12-07T13:00:00"),
+        UtcEvent("F", "busy", "2026-12-07T12:40:00", "2026-12-07T12:50:00"),
+        UtcEvent("late", "busy", "2026-12-07T13:00:00", "2026-12-07T14:00:00")}) {
+    ASSERT_EQ(Graph("POST", "/me/events", token, event).status, 201);
+  }
+  const HttpResponse response = Graph("POST", "/me/calendar/getSchedule", token,
+                                      ScheduleBody({"megan@contoso.com", "nobody@contoso.com"},
+                                                   "2026-12-07T09:00:00", "2026-12-07T13:00:00"));
+  ASSERT_EQ(response.status, 200) << response.body;
+  const Json value = Json::parse(response.body)["value"];
+  ASSERT_EQ(value.size(), 2u);
+  EXPECT_EQ(value[0]["scheduleId"], "megan@contoso.com");
+  // 09:00 A, 09:30 A+B, 10:00 B, 10:30 -, 11:00 C over D, 11:30 D, 12:00 free E, 12:30 F.
+  EXPECT_EQ(value[0]["availabilityView"], "22103402");
+  const Json items = value[0]["scheduleItems"];
+  ASSERT_EQ(items.size(), 6u) << items.dump(1);
+  EXPECT_EQ(items[0],
+            Json({{"isPrivate", false},
+                  {"status", "busy"},
+                  {"subject", "G"},
+                  {"location", "Room G"},
+                  {"start", {{"dateTime", "2026-12-07T08:00:00.0000000"}, {"timeZone", "UTC"}}},
+                  {"end", {{"dateTime", "2026-12-07T09:05:00.0000000"}, {"timeZone", "UTC"}}}}));
+  std::vector<std::string> statuses;
+  for (const Json& item : items) statuses.push_back(item["status"]);
+  EXPECT_EQ(statuses, (std::vector<std::string>{"busy", "busy", "tentative", "oof",
+                                                "workingElsewhere", "busy"}));
+  EXPECT_EQ(value[0]["workingHours"]["daysOfWeek"].size(), 5u);
+  EXPECT_EQ(value[0]["workingHours"]["timeZone"]["name"], "UTC");
+  EXPECT_EQ(value[1], Json({{"scheduleId", "nobody@contoso.com"},
+                            {"error",
+                             {{"message", "The SMTP address has no mailbox associated with it."},
+                              {"responseCode", "ErrorMailRecipientNotFound"}}}}));
+
+  // The window in a Windows zone, the interval as a string, the users/{upn} path and the
+  // lower-case spelling give the same view.
+  const HttpResponse windows =
+      Graph("POST", "/users/megan@contoso.com/calendar/getschedule", Token({"Calendars.Read"}),
+            ScheduleBody({"Megan@Contoso.com"}, "2026-12-07T10:00:00", "2026-12-07T14:00:00", "30",
+                         "W. Europe Standard Time"));
+  ASSERT_EQ(windows.status, 200) << windows.body;
+  EXPECT_EQ(Json::parse(windows.body)["value"][0]["availabilityView"], "22103402");
+
+  // A window that is not a whole number of intervals ends with a partial one.
+  const Json partial = Json::parse(
+      Graph("POST", "/me/calendar/getSchedule", token,
+            ScheduleBody({"megan@contoso.com"}, "2026-12-07T09:00:00", "2026-12-07T10:10:00", 60))
+          .body);
+  EXPECT_EQ(partial["value"][0]["availabilityView"], "21");
+}
+
+TEST_F(MicrosoftSandboxTest, GetScheduleExpandsSeriesAndHonoursPreferTimeZone) {
+  const std::string token = Token();
+  Json series = UtcEvent("Daily", "busy", "2026-12-08T10:00:00", "2026-12-08T11:00:00");
+  series["recurrence"] = {
+      {"pattern", {{"type", "daily"}, {"interval", 1}}},
+      {"range", {{"type", "numbered"}, {"startDate", "2026-12-08"}, {"numberOfOccurrences", 3}}}};
+  ASSERT_EQ(Graph("POST", "/me/events", token, series).status, 201);
+  const Json view = Json::parse(
+      Graph("GET",
+            "/me/calendarView?startDateTime=2026-12-08T00:00:00Z&endDateTime=2026-12-11T00:00:00Z",
+            token)
+          .body);
+  ASSERT_EQ(view["value"].size(), 3u) << view.dump();
+  EXPECT_EQ(
+      Graph("DELETE", "/me/events/" + view["value"][1]["id"].get<std::string>(), token).status,
+      204);
+  ASSERT_EQ(Graph("PATCH", "/me/events/" + view["value"][2]["id"].get<std::string>(), token,
+                  {{"showAs", "tentative"}})
+                .status,
+            200);
+  const Json body =
+      ScheduleBody({"megan@contoso.com"}, "2026-12-08T00:00:00", "2026-12-11T00:00:00", 1440);
+  const Json utc = Json::parse(Graph("POST", "/me/calendar/getSchedule", token, body).body);
+  EXPECT_EQ(utc["value"][0]["availabilityView"], "201");
+  ASSERT_EQ(utc["value"][0]["scheduleItems"].size(), 2u);
+
+  const HttpResponse pacific = Graph("POST", "/me/calendar/getSchedule", token, body,
+                                     {{"Prefer", "outlook.timezone=\"Pacific Standard Time\""}});
+  ASSERT_EQ(pacific.status, 200) << pacific.body;
+  EXPECT_EQ(pacific.Header("Preference-Applied").value_or(""),
+            "outlook.timezone=\"Pacific Standard Time\"");
+  const Json item = Json::parse(pacific.body)["value"][0]["scheduleItems"][0];
+  EXPECT_EQ(item["start"], Json({{"dateTime", "2026-12-08T02:00:00.0000000"},
+                                 {"timeZone", "Pacific Standard Time"}}));
+  const Json zurich = Json::parse(Graph("POST", "/me/calendar/getSchedule", token, body,
+                                        {{"Prefer", "outlook.timezone=\"Europe/Zurich\""}})
+                                      .body)["value"][0]["scheduleItems"][1];
+  EXPECT_EQ(zurich["status"], "tentative");
+  EXPECT_EQ(zurich["end"],
+            Json({{"dateTime", "2026-12-10T12:00:00.0000000"}, {"timeZone", "Europe/Zurich"}}));
+}
+
+TEST_F(MicrosoftSandboxTest, GetScheduleRefusesBadRequests) {
+  const std::string token = Token();
+  auto code = [&](const std::string& body) {
+    sb::net::HttpRequest request;
+    request.method = "POST";
+    request.url = origin_->base_url() + "/v1.0/me/calendar/getSchedule";
+    request.body = body;
+    request.headers = {{"Authorization", "Bearer " + token}, {"Content-Type", "application/json"}};
+    const auto response = http_->Send(request);
+    EXPECT_TRUE(response.ok());
+    if (!response.ok()) return std::string();
+    EXPECT_EQ(response->status, 400) << body << " -> " << response->body;
+    const Json json = Json::parse(response->body, nullptr, false);
+    return json.is_object() && json.contains("error") ? json["error"].value("code", "")
+                                                      : std::string("no error body");
+  };
+  const std::string start = "2026-12-07T09:00:00";
+  const std::string end = "2026-12-07T10:00:00";
+  auto with = [&](const char* key, Json value) {
+    Json body = ScheduleBody({"megan@contoso.com"}, start, end);
+    body[key] = std::move(value);
+    return body.dump();
+  };
+  EXPECT_EQ(code("not json"), "RequestBodyRead");
+  EXPECT_EQ(code("[]"), "RequestBodyRead");
+  EXPECT_EQ(code(""), "RequestBodyRead");
+  EXPECT_EQ(code("{}"), "ErrorInvalidParameter");
+  EXPECT_EQ(code(with("schedules", "megan@contoso.com")), "ErrorInvalidParameter");
+  EXPECT_EQ(code(with("schedules", Json::array())), "ErrorInvalidParameter");
+  EXPECT_EQ(code(with("schedules", {1})), "ErrorInvalidParameter");
+  EXPECT_EQ(code(with("startTime", "2026-12-07T09:00:00")), "ErrorInvalidParameter");
+  EXPECT_EQ(code(with("startTime", {{"dateTime", 5}})), "ErrorInvalidParameter");
+  EXPECT_EQ(code(with("startTime", {{"dateTime", start}, {"timeZone", "Mars"}})),
+            "ErrorInvalidParameter");
+  EXPECT_EQ(code(with("endTime", {{"dateTime", start}, {"timeZone", "UTC"}})),
+            "ErrorInvalidParameter");
+  EXPECT_EQ(code(with("endTime", {{"dateTime", "2026-12-07T08:00:00"}})), "ErrorInvalidParameter");
+  EXPECT_EQ(code(with("endTime", {{"dateTime", "2027-02-08T09:00:00"}})), "ErrorInvalidParameter");
+  for (const Json& interval : {Json(4), Json(1441), Json("abc"), Json(30.5), Json(true)}) {
+    EXPECT_EQ(code(with("availabilityViewInterval", interval)), "ErrorInvalidParameter")
+        << interval.dump();
+  }
+  std::vector<std::string> many(21, "megan@contoso.com");
+  EXPECT_EQ(code(ScheduleBody(many, start, end).dump()), "ErrorInvalidParameter");
+  many.resize(20);
+  const HttpResponse twenty =
+      Graph("POST", "/me/calendar/getSchedule", token, ScheduleBody(many, start, end, 5));
+  ASSERT_EQ(twenty.status, 200) << twenty.body;
+  EXPECT_EQ(Json::parse(twenty.body)["value"].size(), 20u);
+  EXPECT_EQ(Json::parse(twenty.body)["value"][19]["availabilityView"], "000000000000");
+
+  // Authentication and scopes as the other calendar routes; fault rules apply.
+  const Json ok = ScheduleBody({"megan@contoso.com"}, start, end);
+  EXPECT_EQ(Graph("POST", "/me/calendar/getSchedule", "nope", ok).status, 401);
+  EXPECT_EQ(Graph("POST", "/me/calendar/getSchedule", Token({"User.Read"}), ok).status, 403);
+  EXPECT_EQ(Graph("POST", "/users/someone-else@contoso.com/calendar/getSchedule", token, ok).status,
+            403);
+  ASSERT_EQ(Send("POST", "/_sandbox/faults",
+                 Json{{"path", "/v1.0/me/calendar/getSchedule"}, {"status", 503}}.dump())
+                .status,
+            201);
+  EXPECT_EQ(Graph("POST", "/me/calendar/getSchedule", token, ok).status, 503);
+  EXPECT_EQ(Graph("POST", "/me/calendar/getSchedule", token, ok).status, 200);
+}
+
 }  // namespace
 }  // namespace sandbox::microsoft
