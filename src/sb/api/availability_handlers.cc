@@ -22,8 +22,19 @@ constexpr std::array<std::string_view, 7> kDays = {"monday", "tuesday",  "wednes
 Result<int64_t> Instant(const Json& body, std::string_view field) {
   SB_ASSIGN_OR_RETURN(const std::string text, RequiredString(body, field, 64));
   const auto t = ParseRfc3339(text);
-  if (!t) return InvalidArgumentError(std::string(field) + ": an RFC 3339 time with an offset");
+  if (!t) {
+    std::string message(field);
+    message += ": an RFC 3339 time with an offset";
+    return InvalidArgumentError(message);
+  }
   return std::chrono::duration_cast<std::chrono::milliseconds>(t->time_since_epoch()).count();
+}
+
+Status FieldFormatError(std::string_view field) {
+  std::string message = "working_hours.";
+  message += field;
+  message += ": \"hh:mm\"";
+  return InvalidArgumentError(message);
 }
 
 // "hh:mm" as minutes of the day; "24:00" is the end of the day.
@@ -31,12 +42,12 @@ Result<int> Minute(const Json& hours, std::string_view field) {
   SB_ASSIGN_OR_RETURN(const std::string text, RequiredString(hours, field, 5));
   const auto digit = [&](size_t i) { return text[i] >= '0' && text[i] <= '9'; };
   if (text.size() != 5 || text[2] != ':' || !digit(0) || !digit(1) || !digit(3) || !digit(4)) {
-    return InvalidArgumentError("working_hours." + std::string(field) + ": \"hh:mm\"");
+    return FieldFormatError(field);
   }
   const int h = (text[0] - '0') * 10 + (text[1] - '0');
   const int m = (text[3] - '0') * 10 + (text[4] - '0');
   if (m > 59 || h > 24 || (h == 24 && m != 0)) {
-    return InvalidArgumentError("working_hours." + std::string(field) + ": \"hh:mm\"");
+    return FieldFormatError(field);
   }
   return h * 60 + m;
 }
@@ -45,7 +56,10 @@ Result<WorkingHours> HoursFrom(const Json& json) {
   if (!json.is_object()) return InvalidArgumentError("working_hours: an object");
   for (const auto& [name, value] : json.items()) {
     if (name != "start" && name != "end" && name != "days") {
-      return InvalidArgumentError("working_hours: unknown field '" + name.substr(0, 64) + "'");
+      std::string message = "working_hours: unknown field '";
+      message += name.substr(0, 64);
+      message += '\'';
+      return InvalidArgumentError(message);
     }
   }
   WorkingHours hours;

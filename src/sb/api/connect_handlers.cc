@@ -7,6 +7,7 @@
 #include "sb/base/encoding.h"
 #include "sb/base/time_format.h"
 #include "sb/http/problem.h"
+#include "sb/store/calendar/conflict_repository.h"
 
 namespace sb::api {
 namespace {
@@ -273,6 +274,28 @@ Result<http::Response> ConnectHandlers::DoGetConnection(http::Request& request) 
   return http::Response::Json(200, ConnectionJson(*record));
 }
 
+namespace {
+
+// settings.conflict_policies, when present: {"<service>": "<policy>"} with known policies
+// (sync/calendar/conflicts.h), so a typo does not silently fall back to the default.
+Status CheckConflictPolicies(const Json& settings) {
+  const auto it = settings.find("conflict_policies");
+  if (it == settings.end()) return OkStatus();
+  if (!it->is_object()) return InvalidArgumentError("settings.conflict_policies: an object");
+  for (const auto& [service, policy] : it->items()) {
+    if (service != "calendar" && service != "email" && service != "contacts") {
+      return InvalidArgumentError("settings.conflict_policies: unknown service");
+    }
+    if (!policy.is_string() || !store::ParseConflictPolicy(policy.get<std::string>())) {
+      return InvalidArgumentError(
+          "settings.conflict_policies: last_modified_wins, provider_wins, host_wins or manual");
+    }
+  }
+  return OkStatus();
+}
+
+}  // namespace
+
 Result<http::Response> ConnectHandlers::DoPatchConnection(http::Request& request) {
   const Principal& p = PrincipalOf(request);
   SB_RETURN_IF_ERROR(RequireScope(p, Scope::kWrite));
@@ -286,6 +309,7 @@ Result<http::Response> ConnectHandlers::DoPatchConnection(http::Request& request
     if (!body["settings"].is_object()) {
       return InvalidArgumentError("field 'settings' must be an object");
     }
+    SB_RETURN_IF_ERROR(CheckConflictPolicies(body["settings"]));
     patch.settings = body["settings"];
   }
   if (body.contains("enabled")) {

@@ -7,6 +7,7 @@
 #include "sb/api/tenant_handlers.h"
 #include "sb/base/encoding.h"
 #include "sb/http/problem.h"
+#include "sb/sync/calendar/conflicts.h"
 
 namespace sb::api {
 namespace {
@@ -39,7 +40,12 @@ std::string EtagOf(std::string_view version) {
   if (version.size() >= 2 && version.front() == '"' && version.back() == '"') {
     return std::string(version);
   }
-  return "\"" + std::string(version) + "\"";
+  std::string etag;
+  etag.reserve(version.size() + 2);
+  etag.push_back('"');
+  etag.append(version);
+  etag.push_back('"');
+  return etag;
 }
 
 std::optional<std::string> IfMatch(const http::Request& request) {
@@ -84,6 +90,7 @@ http::Response Answer(const http::Request& request, const Result<WriteResult>& r
       Json body = Json::parse(conflict.body, nullptr, /*allow_exceptions=*/false);
       if (body.is_object()) {
         body["mapping"] = sync::calendar::MappingJson(r.mapping);
+        if (r.conflict) body["conflict"] = sync::calendar::ConflictJson(*r.conflict, false);
         conflict.body = body.dump(-1, ' ', false, Json::error_handler_t::replace);
       }
       return conflict;
@@ -96,7 +103,78 @@ http::Response Answer(const http::Request& request, const Result<WriteResult>& r
   return response;
 }
 
+Result<std::string> ConflictParam(const http::Request& request) {
+  const auto id = request.PathParam("id");
+  if (!id || !IsCanonicalUuid(*id)) return NotFoundError("conflict not found");
+  return std::string(*id);
+}
+
+Result<store::ConflictFilter> ConflictQuery(const http::Request& request) {
+  store::ConflictFilter filter;
+  if (auto status = request.Query("status")) {
+    filter.status = store::ParseConflictStatus(*status);
+    if (!filter.status) return InvalidArgumentError("status: open or resolved");
+  }
+  if (auto connection = request.Query("connection_id")) {
+    if (!IsCanonicalUuid(*connection)) return InvalidArgumentError("connection_id: not an id");
+    filter.connection = ConnectionId(std::string(*connection));
+  }
+  if (auto cursor = request.Query("cursor")) {
+    if (!IsCanonicalUuid(*cursor)) return InvalidArgumentError("cursor: not a cursor");
+    filter.after = std::string(*cursor);
+  }
+  SB_ASSIGN_OR_RETURN(filter.limit, PageLimit(request, 100, 1000));
+  return filter;
+}
+
 }  // namespace
+
+http::Response EventHandlers::ListConflicts(http::Request& r) {
+  return Respond(r, DoListConflicts(r));
+}
+http::Response EventHandlers::GetConflict(http::Request& r) { return Respond(r, DoGetConflict(r)); }
+http::Response EventHandlers::ResolveConflict(http::Request& r) {
+  return idempotent_.Run(r, [this](http::Request& q) { return Respond(q, DoResolveConflict(q)); });
+}
+
+Result<http::Response> EventHandlers::DoListConflicts(http::Request& request) {
+  const tenancy::Principal& p = PrincipalOf(request);
+  SB_RETURN_IF_ERROR(RequireScope(p, Scope::kRead));
+  SB_ASSIGN_OR_RETURN(const store::ConflictFilter filter, ConflictQuery(request));
+  SB_ASSIGN_OR_RETURN(auto conflicts, writer_.Conflicts(p.tenant_id, filter));
+  Json data = Json::array();
+  for (const auto& c : conflicts) data.push_back(sync::calendar::ConflictJson(c, false));
+  const bool more = static_cast<int>(conflicts.size()) == filter.limit;
+  return http::Response::Json(
+      200, Json{{"data", data}, {"next_cursor", more ? Json(conflicts.back().id) : Json(nullptr)}});
+}
+
+Result<http::Response> EventHandlers::DoGetConflict(http::Request& request) {
+  const tenancy::Principal& p = PrincipalOf(request);
+  SB_RETURN_IF_ERROR(RequireScope(p, Scope::kRead));
+  SB_ASSIGN_OR_RETURN(const std::string id, ConflictParam(request));
+  SB_ASSIGN_OR_RETURN(auto conflict, writer_.Conflict(p.tenant_id, id));
+  return http::Response::Json(200, sync::calendar::ConflictJson(conflict, true));
+}
+
+Result<http::Response> EventHandlers::DoResolveConflict(http::Request& request) {
+  const tenancy::Principal& p = PrincipalOf(request);
+  SB_RETURN_IF_ERROR(RequireScope(p, Scope::kWrite));
+  SB_ASSIGN_OR_RETURN(const std::string id, ConflictParam(request));
+  SB_ASSIGN_OR_RETURN(const Json body, ParseJsonObject(request, {"choose", "event"}));
+  SB_ASSIGN_OR_RETURN(const std::string choose, RequiredString(body, "choose", 16));
+  const auto choice = store::ParseConflictResolution(choose);
+  if (!choice || *choice == store::ConflictResolution::kNone) {
+    return InvalidArgumentError("choose: provider, host or merged");
+  }
+  const Json merged = body.contains("event") ? body["event"] : Json(nullptr);
+  if ((*choice == store::ConflictResolution::kMerged) != merged.is_object()) {
+    return InvalidArgumentError("event: an object exactly when choose is merged");
+  }
+  SB_ASSIGN_OR_RETURN(auto conflict,
+                      writer_.Resolve(p.tenant_id, id, *choice, merged, AuditContextOf(request)));
+  return http::Response::Json(200, sync::calendar::ConflictJson(conflict, true));
+}
 
 http::Response EventHandlers::Create(http::Request& r) {
   return idempotent_.Run(r, [this](http::Request& q) { return Respond(q, DoCreate(q)); });

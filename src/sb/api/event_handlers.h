@@ -8,6 +8,10 @@
 //                                           the host's entry: created (201) or replaced (200)
 //   GET    /v1/connections/{id}/events/by-external-id/{external_id}
 //   DELETE /v1/connections/{id}/events/by-external-id/{external_id}   -> 204
+//   GET    /v1/conflicts                    status (open, resolved), connection_id, cursor, limit
+//   GET    /v1/conflicts/{id}               both versions and their field-level differences
+//   POST   /v1/conflicts/{id}/resolve       {"choose": "provider" | "host" | "merged",
+//                                            "event": {...} (merged: a patch of the host's)}
 //
 // Answers carry the stored event with its `mapping` (state, provider ids and version) and an
 // ETag of the event's version; a write the provider cannot take now is 202 with the mapping
@@ -34,6 +38,9 @@ class EventHandlers {
   http::Response Put(http::Request& request);
   http::Response Get(http::Request& request);
   http::Response DeleteByExternalId(http::Request& request);
+  http::Response ListConflicts(http::Request& request);
+  http::Response GetConflict(http::Request& request);
+  http::Response ResolveConflict(http::Request& request);
 
  private:
   Result<http::Response> DoCreate(http::Request& request);
@@ -42,6 +49,9 @@ class EventHandlers {
   Result<http::Response> DoPut(http::Request& request);
   Result<http::Response> DoGet(http::Request& request);
   Result<http::Response> DoDeleteByExternalId(http::Request& request);
+  Result<http::Response> DoListConflicts(http::Request& request);
+  Result<http::Response> DoGetConflict(http::Request& request);
+  Result<http::Response> DoResolveConflict(http::Request& request);
 
   sync::calendar::EventWriter& writer_;
   IdempotentWrites& idempotent_;

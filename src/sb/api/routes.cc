@@ -150,6 +150,13 @@ Status RegisterRoutes(http::Router& router, const Handlers& h) {
   auto& av = h.availability;
   SB_RETURN_IF_ERROR(router.Add(
       "POST", "/v1/availability", [&av](Request& r) { return av.Post(r); }, kAuthed));
+  SB_RETURN_IF_ERROR(router.Add(
+      "GET", "/v1/conflicts", [&ev](Request& r) { return ev.ListConflicts(r); }, kAuthed));
+  SB_RETURN_IF_ERROR(router.Add(
+      "GET", "/v1/conflicts/{id}", [&ev](Request& r) { return ev.GetConflict(r); }, kAuthed));
+  SB_RETURN_IF_ERROR(router.Add(
+      "POST", "/v1/conflicts/{id}/resolve", [&ev](Request& r) { return ev.ResolveConflict(r); },
+      kAuthed));
   constexpr char kByExternalId[] = "/v1/connections/{id}/events/by-external-id/{external_id}";
   SB_RETURN_IF_ERROR(router.Add(
       "PUT", kByExternalId, [&ev](Request& r) { return ev.Put(r); }, kAuthed));

@@ -692,6 +692,29 @@ CallAccess ClassifyCall(const ProviderEntry& entry, std::string_view method,
   return method == "GET" || method == "HEAD" ? CallAccess::kRead : CallAccess::kWrite;
 }
 
+namespace {
+
+// Whether `scope` is among `granted`, as itself or, as Microsoft's token endpoint answers, as a
+// resource URI ending in it ("https://graph.microsoft.com/Calendars.ReadWrite"); scope names
+// compare without case, as Microsoft's do.
+bool Granted(const std::vector<std::string>& granted, const std::string& scope) {
+  auto same = [](std::string_view a, std::string_view b) {
+    return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
+             return std::tolower(static_cast<unsigned char>(x)) ==
+                    std::tolower(static_cast<unsigned char>(y));
+           });
+  };
+  return std::any_of(granted.begin(), granted.end(), [&](const std::string& g) {
+    if (same(g, scope)) return true;
+    const size_t slash = g.rfind('/');
+    return g.starts_with("https://") && slash != std::string::npos &&
+           scope.find('/') == std::string::npos &&
+           same(std::string_view(g).substr(slash + 1), scope);
+  });
+}
+
+}  // namespace
+
 Status CheckScopesForCall(const ProviderEntry& entry, const std::vector<std::string>& granted,
                           std::string_view method, std::string_view path) {
   std::string lower(path);
@@ -699,9 +722,8 @@ Status CheckScopesForCall(const ProviderEntry& entry, const std::vector<std::str
                  [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
   const bool reading = ClassifyCall(entry, method, path) == CallAccess::kRead;
   auto held = [&](const std::vector<std::string>& scopes) {
-    return std::all_of(scopes.begin(), scopes.end(), [&](const std::string& scope) {
-      return std::find(granted.begin(), granted.end(), scope) != granted.end();
-    });
+    return std::all_of(scopes.begin(), scopes.end(),
+                       [&](const std::string& scope) { return Granted(granted, scope); });
   };
   for (const auto& [service, scopes] : entry.services) {
     const bool matches = std::any_of(scopes.api_paths.begin(), scopes.api_paths.end(),
@@ -710,7 +732,7 @@ Status CheckScopesForCall(const ProviderEntry& entry, const std::vector<std::str
     if (held(scopes.read_write) || (reading && held(scopes.read))) return OkStatus();
     std::string missing;
     for (const std::string& scope : reading ? scopes.read : scopes.read_write) {
-      if (std::find(granted.begin(), granted.end(), scope) != granted.end()) continue;
+      if (Granted(granted, scope)) continue;
       missing += (missing.empty() ? "" : " ") + scope;
     }
     return PermissionDeniedError("the connection was not granted " +

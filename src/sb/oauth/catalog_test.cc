@@ -487,6 +487,27 @@ TEST(CatalogCalls, ScopeCheckUsesTheClassification) {
             StatusCode::kPermissionDenied);
 }
 
+// Microsoft's token endpoint names the granted scopes as resource URIs, in its own case.
+TEST(CatalogCalls, MicrosoftScopesMatchAsResourceUris) {
+  const ProviderCatalog catalog = BuiltIn();
+  const ProviderEntry& graph = *catalog.Find("microsoft");
+  const std::vector<std::string> uris = {"https://graph.microsoft.com/Calendars.ReadWrite",
+                                         "openid"};
+  EXPECT_TRUE(CheckScopesForCall(graph, uris, "PATCH", "v1.0/me/events/abc").ok());
+  EXPECT_TRUE(CheckScopesForCall(graph, {"https://graph.microsoft.com/calendars.readwrite"}, "POST",
+                                 "v1.0/me/events")
+                  .ok());
+  const std::vector<std::string> read = {"https://graph.microsoft.com/Calendars.Read"};
+  EXPECT_TRUE(CheckScopesForCall(graph, read, "GET", "v1.0/me/events").ok());
+  EXPECT_EQ(CheckScopesForCall(graph, read, "PATCH", "v1.0/me/events/abc").code(),
+            StatusCode::kPermissionDenied);
+  // A URI names its own scope only: not one that merely ends the same way.
+  EXPECT_EQ(CheckScopesForCall(graph, {"https://evil.example/x/Calendars.ReadWrite.Shared"},
+                               "PATCH", "v1.0/me/events/abc")
+                .code(),
+            StatusCode::kPermissionDenied);
+}
+
 TEST_F(CatalogOverrides, CallRulesAreValidated) {
   EXPECT_THAT(Reject("google.json", R"({"call_rules": {}})"),
               HasSubstr("'call_rules': must be an array"));

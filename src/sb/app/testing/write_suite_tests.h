@@ -6,6 +6,9 @@
 #pragma once
 
 #include <chrono>
+#include <cstdlib>
+#include <map>
+#include <random>
 #include <string>
 #include <thread>
 
@@ -38,6 +41,11 @@ class WriteSuite : public SyncSuite<Backend> {
     EXPECT_FALSE(id.empty());
     if (id.empty()) return id;
     EXPECT_EQ(this->AwaitInitialRun(id)["status"], "succeeded");
+    // Syncs run by hand only: a push after a provider-side change would race the test's own
+    // writes against the version it holds.
+    const char* drop =
+        origin == SandboxOrigin::kGoogle ? "push_drop_rate" : "notification_drop_rate";
+    EXPECT_TRUE(this->sandbox_->PutSettings(origin, Json{{drop, 1.0}}).ok());
     return id;
   }
 
@@ -69,6 +77,27 @@ class WriteSuite : public SyncSuite<Backend> {
         "PATCH", "/v1/proxy/" + connection + "/calendar/v3/calendars/primary/events/" + provider_id,
         patch.dump(), this->key_);
     ASSERT_EQ(r.status, 200) << r.body;
+  }
+
+  void SetPolicy(const std::string& connection, const std::string& policy) {
+    TestResponse r =
+        this->Send("PATCH", "/v1/connections/" + connection,
+                   Json{{"settings", {{"conflict_policies", {{"calendar", policy}}}}}});
+    ASSERT_EQ(r.status, 200) << r.body;
+  }
+
+  // The user changes the entry's event at the provider, then the host writes against the
+  // version it has: the answer to the host's write.
+  TestResponse RacingWrite(const std::string& connection, const std::string& external_id,
+                           const std::string& user_title, const std::string& host_title) {
+    TestResponse created =
+        this->Send("PUT", this->EntryPath(connection, external_id), this->Job("Original"));
+    EXPECT_EQ(created.status, 201) << created.body;
+    const Json entry = created.JsonBody();
+    this->GoogleUserPatch(connection, entry.value("provider_id", ""),
+                          Json{{"summary", user_title}});
+    return this->Send("PATCH", "/v1/events/" + entry.value("id", ""), Json{{"title", host_title}},
+                      {{"If-Match", created.Header("etag")}});
   }
 
   // The entry until its mapping leaves `pending` (the job has sent it), or the last one seen.
@@ -200,32 +229,130 @@ TYPED_TEST_P(WriteSuite, AllDayAndZonedEventsRoundTripWithoutDrift) {
   }
 }
 
-// Seed "conflict handling": a host write against a version the user has since changed is not
-// applied; the mapping says conflict, both versions are kept, nothing is lost. A write naming
-// a version we no longer have is refused before it reaches the provider.
+// Seed "conflict handling", manual policy: a host write against a version the user has since
+// changed is not applied; both versions are kept in the conflict, which an operator resolves
+// through the API with a merged event. A write naming a version we no longer have is refused
+// before it reaches the provider.
 TYPED_TEST_P(WriteSuite, StaleWritesAreConflictsNotOverwrites) {
   const std::string id = this->ConnectSynced(SandboxOrigin::kGoogle);
   ASSERT_FALSE(id.empty());
-  TestResponse created = this->Send("PUT", this->EntryPath(id, "job-2"), this->Job("Valve"));
-  ASSERT_EQ(created.status, 201) << created.body;
-  const std::string provider_id = created.JsonBody()["provider_id"].get<std::string>();
-  const std::string event = created.JsonBody()["id"].get<std::string>();
-
-  TestResponse stale = this->Send("PATCH", "/v1/events/" + event, Json{{"title", "x"}},
-                                  {{"If-Match", "\"not-the-version\""}});
-  EXPECT_EQ(stale.status, 412) << stale.body;
-
-  // The user changes it; the host, not yet synced, writes against the version it has.
-  this->GoogleUserPatch(id, provider_id, Json{{"summary", "Valve (user)"}});
-  TestResponse racing = this->Send("PATCH", "/v1/events/" + event, Json{{"title", "Valve (host)"}},
-                                   {{"If-Match", created.Header("etag")}});
+  this->SetPolicy(id, "manual");
+  TestResponse stale = this->Send("PATCH", "/v1/events/00000000-0000-7000-8000-000000000001",
+                                  Json{{"title", "x"}}, {{"If-Match", "\"v\""}});
+  EXPECT_EQ(stale.status, 404) << stale.body;
+  TestResponse racing = this->RacingWrite(id, "job-2", "Valve (user)", "Valve (host)");
   EXPECT_EQ(racing.status, 409) << racing.body;
-  EXPECT_EQ(racing.JsonBody()["mapping"]["state"], "conflict") << racing.body;
+  const Json answer = racing.JsonBody();
+  EXPECT_EQ(answer["mapping"]["state"], "conflict") << racing.body;
+  EXPECT_EQ(answer["conflict"]["status"], "open");
+  const std::string provider_id = answer["mapping"]["provider_id"].get<std::string>();
   EXPECT_EQ(this->GoogleEvent(id, provider_id)["summary"], "Valve (user)");
   const Json entry = this->Send("GET", this->EntryPath(id, "job-2"), Json()).JsonBody();
   EXPECT_EQ(entry["mapping"]["state"], "conflict");
+  TestResponse with_old = this->Send("PATCH", "/v1/events/" + entry["id"].get<std::string>(),
+                                     Json{{"title", "x"}}, {{"If-Match", "\"not-the-version\""}});
+  EXPECT_EQ(with_old.status, 412) << with_old.body;
+
+  // The queue holds it, with both versions and what differs.
+  const Json queue = this->Send("GET", "/v1/conflicts?status=open", Json()).JsonBody();
+  ASSERT_EQ(queue["data"].size(), 1u) << queue;
+  const std::string conflict = queue["data"][0]["id"].get<std::string>();
+  const Json detail = this->Send("GET", "/v1/conflicts/" + conflict, Json()).JsonBody();
+  EXPECT_EQ(detail["host_event"]["title"], "Valve (host)") << detail;
+  EXPECT_EQ(detail["provider_event"]["title"], "Valve (user)");
+  ASSERT_EQ(detail["differences"].size(), 1u) << detail;
+  EXPECT_EQ(detail["differences"][0]["field"], "title");
   std::string cursor = "0";
-  EXPECT_EQ(this->Changes(cursor)["event.conflict_detected"], 1);
+  auto changes = this->Changes(cursor);
+  EXPECT_EQ(changes["event.conflict_detected"], 1);
+
+  // Resolved with a merge: the provider gets it, the entry is synced again, once only.
+  TestResponse resolved =
+      this->Send("POST", "/v1/conflicts/" + conflict + "/resolve",
+                 Json{{"choose", "merged"}, {"event", {{"title", "Valve (agreed)"}}}});
+  ASSERT_EQ(resolved.status, 200) << resolved.body;
+  EXPECT_EQ(resolved.JsonBody()["resolution"], "merged");
+  EXPECT_EQ(resolved.JsonBody()["resolved_event"]["title"], "Valve (agreed)");
+  EXPECT_EQ(this->GoogleEvent(id, provider_id)["summary"], "Valve (agreed)");
+  const Json after = this->Send("GET", this->EntryPath(id, "job-2"), Json()).JsonBody();
+  EXPECT_EQ(after["mapping"]["state"], "synced") << after;
+  EXPECT_EQ(after["title"], "Valve (agreed)");
+  EXPECT_EQ(
+      this->Send("POST", "/v1/conflicts/" + conflict + "/resolve", Json{{"choose", "host"}}).status,
+      409);
+  EXPECT_EQ(this->Changes(cursor)["event.conflict_resolved"], 1);
+  EXPECT_TRUE(this->Send("GET", "/v1/conflicts?status=open", Json()).JsonBody()["data"].empty());
+  TestResponse audit = this->Send("GET", "/v1/audit?limit=1000", Json());
+  EXPECT_NE(audit.body.find("calendar.conflict.resolve"), std::string::npos);
+
+  // Other tenants see nothing of it; bad resolutions are refused.
+  auto [other_tenant, other] = this->NewTenantWithKey(R"(["read","write"])");
+  (void)other_tenant;
+  EXPECT_EQ(this->Send("GET", "/v1/conflicts/" + conflict, Json(), {}, other).status, 404);
+  EXPECT_TRUE(this->Send("GET", "/v1/conflicts", Json(), {}, other).JsonBody()["data"].empty());
+  EXPECT_EQ(this->Send("POST", "/v1/conflicts/" + conflict + "/resolve", Json{{"choose", "host"}},
+                       {}, other)
+                .status,
+            404);
+  EXPECT_EQ(
+      this->Send("POST", "/v1/conflicts/" + conflict + "/resolve", Json{{"choose", "both"}}).status,
+      400);
+  EXPECT_EQ(this->Send("POST", "/v1/conflicts/" + conflict + "/resolve", Json{{"choose", "merged"}})
+                .status,
+            400);
+  EXPECT_EQ(this->Send("GET", "/v1/conflicts?status=maybe", Json()).status, 400);
+  EXPECT_EQ(this->Send("PATCH", "/v1/connections/" + id,
+                       Json{{"settings", {{"conflict_policies", {{"calendar", "coin_flip"}}}}}})
+                .status,
+            400);
+}
+
+// Automatic policies apply the winner at once and keep the loser in a resolved conflict:
+// provider_wins keeps the user's change, host_wins writes the host's over it, and the default
+// (last_modified_wins) picks the side changed last (here the provider: its clock is years ahead
+// of the test server's).
+TYPED_TEST_P(WriteSuite, AutomaticPoliciesApplyTheWinnerAndKeepTheLoser) {
+  const std::string id = this->ConnectSynced(SandboxOrigin::kGoogle);
+  ASSERT_FALSE(id.empty());
+  struct Case {
+    std::string policy;
+    std::string winner;
+  };
+  for (const Case& c :
+       {Case{"provider_wins", "provider"}, Case{"host_wins", "host"}, Case{"", "provider"}}) {
+    if (!c.policy.empty()) this->SetPolicy(id, c.policy);
+    if (c.policy.empty()) {
+      ASSERT_EQ(
+          this->Send("PATCH", "/v1/connections/" + id, Json{{"settings", Json::object()}}).status,
+          200);
+    }
+    const std::string external = "job-" + (c.policy.empty() ? std::string("default") : c.policy);
+    TestResponse r = this->RacingWrite(id, external, "by the user", "by the host");
+    const bool host = c.winner == "host";
+    EXPECT_EQ(r.status, host ? 200 : 409) << c.policy << " " << r.body;
+    const Json answer = r.JsonBody();
+    ASSERT_TRUE(answer.contains("conflict")) << answer;
+    EXPECT_EQ(answer["conflict"]["status"], "resolved") << answer;
+    EXPECT_EQ(answer["conflict"]["resolution"], c.winner) << answer;
+    EXPECT_EQ(answer["conflict"]["policy"], c.policy.empty() ? "last_modified_wins" : c.policy);
+    const Json entry = this->Send("GET", this->EntryPath(id, external), Json()).JsonBody();
+    EXPECT_EQ(entry["mapping"]["state"], "synced") << entry;
+    EXPECT_EQ(entry["title"], host ? "by the host" : "by the user") << c.policy;
+    EXPECT_EQ(this->GoogleEvent(id, entry["provider_id"].get<std::string>())["summary"],
+              host ? "by the host" : "by the user");
+    const Json detail =
+        this->Send("GET", "/v1/conflicts/" + answer["conflict"]["id"].get<std::string>(), Json())
+            .JsonBody();
+    // Nothing lost: the losing version is in the conflict.
+    EXPECT_EQ(detail[host ? "provider_event" : "host_event"]["title"],
+              host ? "by the user" : "by the host");
+  }
+  std::string cursor = "0";
+  auto changes = this->Changes(cursor);
+  EXPECT_EQ(changes["event.conflict_detected"], 3);
+  EXPECT_EQ(changes["event.conflict_resolved"], 3);
+  EXPECT_GE(this->Counter("sb_calendar_conflicts_total{policy=\"host_wins\",resolution=\"host\"}"),
+            1);
 }
 
 // A provider that is rate limited or down: the write is accepted (202), kept pending, and the
@@ -426,7 +553,117 @@ TYPED_TEST_P(WriteSuite, AvailabilityComesFromTheSyncedStore) {
   EXPECT_EQ(this->Send("POST", "/v1/availability", bad).status, 400);
 }
 
-REGISTER_TYPED_TEST_SUITE_P(WriteSuite, AvailabilityComesFromTheSyncedStore,
+// The soak (issue 16): random host writes and deletes and provider-side edits on both
+// providers, with pushes dropped and duplicated, end with the host's entries, the store and the
+// providers equal to an oracle; no change published for Switchboard's own writes (no echo) and
+// no provider write without a host write (no ping-pong). Host writes win conflicts here
+// (host_wins), so the oracle is exact. SB_SOAK_OPS sets the size (default 40 per provider).
+TYPED_TEST_P(WriteSuite, SoakBothWaysEndsEqualWithoutEchoes) {
+  const char* env = std::getenv("SB_SOAK_OPS");
+  const int ops = env != nullptr ? std::max(1, std::atoi(env)) : 40;
+  for (const SandboxOrigin origin : {SandboxOrigin::kGoogle, SandboxOrigin::kMicrosoft}) {
+    const bool google = origin == SandboxOrigin::kGoogle;
+    const std::string id = this->ConnectSynced(origin);
+    ASSERT_FALSE(id.empty());
+    this->SetPolicy(id, "host_wins");
+    ASSERT_TRUE(
+        this->sandbox_
+            ->PutSettings(origin, google ? Json{{"push_drop_rate", 0.3}, {"push_duplicate", true}}
+                                         : Json{{"notification_drop_rate", 0.3},
+                                                {"notification_duplicate", true}})
+            .ok());
+    const std::string events_path =
+        google ? "/calendar/v3/calendars/primary/events/" : "/v1.0/me/events/";
+    // Writes to events at the provider (push channel calls left out).
+    auto provider_writes = [&] {
+      auto log = this->sandbox_->Requests(origin, google ? "/calendar/v3/calendars" : "/v1.0/me");
+      EXPECT_TRUE(log.ok());
+      int n = 0;
+      for (const Json& entry : log.ok() ? *log : Json::array()) {
+        const std::string method = entry.value("method", "");
+        const std::string path = entry.value("path", "");
+        if (method != "GET" && path.find("/events") != std::string::npos &&
+            !path.ends_with("/watch")) {
+          ++n;
+        }
+      }
+      return n;
+    };
+    std::string cursor = "0";
+    this->Changes(cursor);
+    const int writes_before = provider_writes();
+    std::mt19937 random(google ? 7 : 11);
+    std::map<std::string, std::string> oracle;  // external id -> title
+    std::map<std::string, std::string> provider_ids;
+    int host_ops = 0;
+    int user_ops = 0;
+    for (int op = 0; op < ops; ++op) {
+      const std::string ext = "soak-" + std::to_string(random() % 6);
+      const int kind = static_cast<int>(random() % 10);
+      const std::string title = (kind < 3 ? "p-" : "h-") + std::to_string(op);
+      if (kind < 3) {  // the user edits the event at the provider
+        if (!oracle.contains(ext)) continue;
+        const Json patch = google ? Json{{"summary", title}} : Json{{"subject", title}};
+        TestResponse r = this->Call("PATCH", "/v1/proxy/" + id + events_path + provider_ids[ext],
+                                    patch.dump(), this->key_);
+        ASSERT_EQ(r.status, 200) << r.body << this->Call("GET", "/v1/connections/" + id, "", this->key_).body;
+        oracle[ext] = title;
+        ++user_ops;
+      } else if (kind < 5) {  // the host deletes its entry
+        if (!oracle.contains(ext)) continue;
+        TestResponse r = this->Send("DELETE", this->EntryPath(id, ext), Json());
+        ASSERT_EQ(r.status, 204) << ext << " " << r.body;
+        oracle.erase(ext);
+        ++host_ops;
+      } else {  // the host writes its entry
+        Json job = this->Job(title);
+        job["start"]["instant"] = "2027-02-0" + std::to_string(1 + op % 9) + "T09:00:00+01:00";
+        job["end"]["instant"] = "2027-02-0" + std::to_string(1 + op % 9) + "T10:00:00+01:00";
+        TestResponse r = this->Send("PUT", this->EntryPath(id, ext), job);
+        ASSERT_TRUE(r.status == 200 || r.status == 201) << ext << " " << r.body;
+        provider_ids[ext] = r.JsonBody()["provider_id"].get<std::string>();
+        oracle[ext] = title;
+        ++host_ops;
+      }
+    }
+    // Whatever the pushes brought, a last sync brings the rest.
+    EXPECT_EQ(this->SyncNow(id)["status"], "succeeded");
+    for (int i = 0; i < 6; ++i) {
+      const std::string ext = "soak-" + std::to_string(i);
+      TestResponse entry = this->Send("GET", this->EntryPath(id, ext), Json());
+      if (!oracle.contains(ext)) {
+        EXPECT_EQ(entry.status, 404) << ext << " " << entry.body;
+        continue;
+      }
+      ASSERT_EQ(entry.status, 200) << ext << " " << entry.body;
+      const Json e = entry.JsonBody();
+      EXPECT_EQ(e["title"], oracle[ext]) << ext;
+      EXPECT_EQ(e["mapping"]["state"], "synced") << ext;
+      TestResponse at =
+          this->Call("GET", "/v1/proxy/" + id + events_path + e["provider_id"].get<std::string>(),
+                     "", this->key_);
+      ASSERT_EQ(at.status, 200) << at.body;
+      EXPECT_EQ(at.JsonBody()[google ? "summary" : "subject"], oracle[ext]) << ext;
+    }
+    // No echo: every event change published carries a provider-side title, none a host's.
+    for (const Json& c : this->ChangeList(cursor)) {
+      const std::string type = c.value("type", "");
+      if (type != "event.created" && type != "event.updated") continue;
+      EXPECT_TRUE(c["data"]["event"].value("title", "").starts_with("p-")) << c.dump().substr(0, 600);
+    }
+    // No ping-pong: besides the user's edits, the providers saw at most one write per host
+    // write (two after a conflict the host won), and none once both stopped.
+    const int writes = provider_writes() - writes_before;
+    EXPECT_GE(writes, host_ops + user_ops);
+    EXPECT_LE(writes, 2 * host_ops + user_ops);
+    std::this_thread::sleep_for(std::chrono::milliseconds(500));
+    EXPECT_EQ(provider_writes() - writes_before, writes);
+  }
+}
+
+REGISTER_TYPED_TEST_SUITE_P(WriteSuite, SoakBothWaysEndsEqualWithoutEchoes,
+                            AvailabilityComesFromTheSyncedStore,
+                            AutomaticPoliciesApplyTheWinnerAndKeepTheLoser,
                             HostEntryRoundTripsThroughGoogle,
                             AllDayAndZonedEventsRoundTripWithoutDrift,
                             StaleWritesAreConflictsNotOverwrites, WritesDuringAnOutageAreSentLater,

@@ -117,7 +117,8 @@ class PageApplier {
     }
     SB_ASSIGN_OR_RETURN(auto stored, Repo().FindEvents(tx_, context_.tenant(), calendar_, ids));
     for (store::EventRecord& e : stored) known_.insert_or_assign(e.provider_id, std::move(e));
-    return ReadMappings(ids);
+    SB_RETURN_IF_ERROR(ReadMappings(ids));
+    return ReadCreations(items);
   }
 
   // The end of a full round: what it did not see is gone at the provider.
@@ -150,6 +151,20 @@ class PageApplier {
                           Mappings().FindByProviderIds(tx_, context_.tenant(), calendar_,
                                                        std::span(ids).subspan(i, n)));
       for (auto& m : found) mappings_.insert_or_assign(m.provider_id, std::move(m));
+    }
+    return OkStatus();
+  }
+
+  // Graph events Switchboard is still creating: new to the store and to the mappings, with a
+  // transactionId naming a mapping of this calendar (writer.h sends the mapping's id).
+  Status ReadCreations(const std::vector<EventChange>& items) {
+    for (const EventChange& change : items) {
+      if (!change.event || !IsCanonicalUuid(change.transaction_id) ||
+          known_.contains(change.provider_id) || mappings_.contains(change.provider_id)) {
+        continue;
+      }
+      SB_ASSIGN_OR_RETURN(auto m, Mappings().Get(tx_, context_.tenant(), change.transaction_id));
+      if (m && m->calendar_id == calendar_) mappings_.insert_or_assign(change.provider_id, *m);
     }
     return OkStatus();
   }
@@ -240,6 +255,15 @@ class PageApplier {
     // as a conflict at the provider), so the sync leaves it alone.
     if (mapping != nullptr && mapping->state == store::MappingState::kPending) {
       if (existing && full_ && existing->seen_in_run != run) {
+        SB_RETURN_IF_ERROR(Repo().MarkSeen(tx_, context_.tenant(), existing->id, run));
+      }
+      return OkStatus();
+    }
+    // An older version than the one stored for a host's entry (a page fetched before the
+    // writer settled a newer write) does not go back over it.
+    if (mapping != nullptr && existing && existing->provider_updated_at && event.updated_ms &&
+        Timestamp(std::chrono::milliseconds(*event.updated_ms)) < *existing->provider_updated_at) {
+      if (full_ && existing->seen_in_run != run) {
         SB_RETURN_IF_ERROR(Repo().MarkSeen(tx_, context_.tenant(), existing->id, run));
       }
       return OkStatus();

@@ -291,6 +291,8 @@ Result<EventChange> EventFromGraph(const Json& item) {
   EventChange change;
   SB_ASSIGN_OR_RETURN(change.provider_id, internal::RequiredString(item, "id", kMaxIdBytes, "id"));
   if (item.contains("@removed")) return change;
+  SB_ASSIGN_OR_RETURN(change.transaction_id,
+                      StringMember(item, "transactionId", kMaxIdBytes, "transactionId"));
   Event e;
   e.provider_id = change.provider_id;
   SB_ASSIGN_OR_RETURN(e.kind, GraphKind(item));

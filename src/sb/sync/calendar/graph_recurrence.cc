@@ -4,7 +4,7 @@
 #include <array>
 #include <cctype>
 #include <cstdio>
-#include <cstdlib>
+#include <initializer_list>
 #include <optional>
 #include <vector>
 
@@ -28,6 +28,10 @@ constexpr std::array<std::pair<std::string_view, std::string_view>, 7> kDays = {
      {"thursday", "TH"},
      {"friday", "FR"},
      {"saturday", "SA"}}};
+
+// pattern.index values and their RRULE positions (BYDAY ordinal or BYSETPOS).
+constexpr std::array<std::pair<std::string_view, int>, 5> kPositions = {
+    {{"first", 1}, {"second", 2}, {"third", 3}, {"fourth", 4}, {"last", -1}}};
 
 std::string Lower(std::string_view text) {
   std::string out(text);
@@ -74,11 +78,10 @@ Result<int> Position(const Json& pattern) {
   SB_ASSIGN_OR_RETURN(const std::string index,
                       StringMember(pattern, "index", kMaxIdBytes, "pattern.index"));
   const std::string lower = Lower(index);
-  if (lower.empty() || lower == "first") return 1;
-  if (lower == "second") return 2;
-  if (lower == "third") return 3;
-  if (lower == "fourth") return 4;
-  if (lower == "last") return -1;
+  if (lower.empty()) return 1;
+  for (const auto& [name, position] : kPositions) {
+    if (name == lower) return position;
+  }
   return FieldError("pattern.index", "unknown value");
 }
 
@@ -197,6 +200,403 @@ Result<std::string> RangeParts(const Json& range, std::string_view zone, bool al
   return FieldError("range.type", "unknown value");
 }
 
+// The reverse direction: RRULE parts into a Graph patternedRecurrence.
+
+constexpr size_t kMaxRruleBytes = 1024;
+constexpr int kMaxInterval = 1000;
+constexpr int kMaxCount = 10'000;
+
+// Rule parts that RFC 5545 defines but Graph has no member for.
+constexpr std::array<std::string_view, 5> kInexpressibleParts = {"BYHOUR", "BYMINUTE", "BYSECOND",
+                                                                 "BYWEEKNO", "BYYEARDAY"};
+
+std::string Upper(std::string_view text) {
+  std::string out(text);
+  for (char& c : out) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+  return out;
+}
+
+// A rule part's name for an error message: hostile text, so short and printable.
+std::string PartName(std::string_view name) {
+  std::string out = "RRULE ";
+  for (const char c : name.substr(0, 32)) {
+    out += std::isgraph(static_cast<unsigned char>(c)) ? c : '?';
+  }
+  return out;
+}
+
+Status PartError(std::string_view name, std::string_view what) {
+  return FieldError(PartName(name), what);
+}
+
+// One BYDAY entry: ordinal 0 when none, day as Graph names it.
+struct WeekdayNum {
+  int ordinal = 0;
+  std::string_view day;
+
+  friend bool operator==(const WeekdayNum&, const WeekdayNum&) = default;
+};
+
+// The parts of an RRULE that Graph can express.
+struct RuleParts {
+  std::string freq;
+  int interval = 1;
+  std::optional<int> count;
+  std::optional<std::string> until;
+  std::vector<WeekdayNum> days;  // BYDAY; empty when absent
+  std::optional<int> month_day;  // BYMONTHDAY
+  std::optional<int> month;      // BYMONTH
+  std::optional<int> set_position;
+  std::string_view first_day = "sunday";  // WKST
+};
+
+// 1*DIGIT within [min, max].
+std::optional<int> ParseUnsigned(std::string_view text, int min, int max) {
+  if (text.empty() || text.size() > 6) return std::nullopt;
+  int value = 0;
+  for (const char c : text) {
+    if (c < '0' || c > '9') return std::nullopt;
+    value = value * 10 + (c - '0');
+  }
+  if (value < min || value > max) return std::nullopt;
+  return value;
+}
+
+// [+/-]1*DIGIT, nonzero and within [-max, max].
+std::optional<int> ParseSigned(std::string_view text, int max) {
+  const bool negative = !text.empty() && text[0] == '-';
+  if (!text.empty() && (text[0] == '-' || text[0] == '+')) text.remove_prefix(1);
+  const std::optional<int> value = ParseUnsigned(text, 1, max);
+  if (!value) return std::nullopt;
+  return negative ? -*value : *value;
+}
+
+std::optional<std::string_view> DayName(std::string_view code) {
+  for (const auto& [name, day_code] : kDays) {
+    if (day_code == code) return name;
+  }
+  return std::nullopt;
+}
+
+// Graph's index for an ordinal or BYSETPOS value: 1..4 or -1.
+std::optional<std::string_view> IndexName(int position) {
+  for (const auto& [name, value] : kPositions) {
+    if (value == position) return name;
+  }
+  return std::nullopt;
+}
+
+// "2TU", "-1FR", "MO".
+Result<WeekdayNum> ParseWeekdayNum(std::string_view text) {
+  const std::optional<std::string_view> day =
+      text.size() >= 2 ? DayName(text.substr(text.size() - 2)) : std::nullopt;
+  if (!day) return PartError("BYDAY", "malformed day");
+  WeekdayNum out{.ordinal = 0, .day = *day};
+  const std::string_view ordinal = text.substr(0, text.size() - 2);
+  if (ordinal.empty()) return out;
+  const std::optional<int> value = ParseSigned(ordinal, 53);
+  if (!value) return PartError("BYDAY", "malformed ordinal");
+  if (!IndexName(*value)) return PartError("BYDAY", "Graph has only ordinals 1..4 and -1");
+  out.ordinal = *value;
+  return out;
+}
+
+// BYDAY's comma-separated days in the order given, without repeats.
+Status ParseByDay(std::string_view value, RuleParts& rule) {
+  while (true) {
+    const size_t end = std::min(value.find(','), value.size());
+    SB_ASSIGN_OR_RETURN(const WeekdayNum day, ParseWeekdayNum(value.substr(0, end)));
+    if (std::find(rule.days.begin(), rule.days.end(), day) == rule.days.end()) {
+      rule.days.push_back(day);
+    }
+    if (end == value.size()) return OkStatus();
+    value.remove_prefix(end + 1);
+  }
+}
+
+Status ParseFreq(std::string_view value, RuleParts& rule) {
+  if (value == "DAILY" || value == "WEEKLY" || value == "MONTHLY" || value == "YEARLY") {
+    rule.freq = std::string(value);
+    return OkStatus();
+  }
+  if (value == "HOURLY" || value == "MINUTELY" || value == "SECONDLY") {
+    return PartError("FREQ", "Graph has no sub-daily recurrence");
+  }
+  return PartError("FREQ", "unknown value");
+}
+
+// UNTIL's shape: DATE "yyyymmdd" or UTC DATE-TIME "yyyymmddThhmmssZ" (checked when placed).
+Status ParseUntil(std::string_view value, RuleParts& rule) {
+  const bool date_time = value.size() == 16 && value[8] == 'T' && value[15] == 'Z';
+  if (value.size() != 8 && !date_time) {
+    return PartError("UNTIL", "want yyyymmdd or yyyymmddThhmmssZ");
+  }
+  rule.until = std::string(value);
+  return OkStatus();
+}
+
+// A single integer value of `name` within [min, max] (signed when min < 0).
+Result<int> SingleInt(std::string_view name, std::string_view value, int min, int max) {
+  if (value.find(',') != std::string_view::npos) {
+    return PartError(name, "Graph takes only one value");
+  }
+  const std::optional<int> number =
+      min < 0 ? ParseSigned(value, std::max(-min, max)) : ParseUnsigned(value, min, max);
+  if (!number || *number < min || *number > max) {
+    return PartError(name, "malformed or out of range for Graph");
+  }
+  return *number;
+}
+
+Status ParseWkst(std::string_view value, RuleParts& rule) {
+  const std::optional<std::string_view> day = DayName(value);
+  if (!day) return PartError("WKST", "unknown day");
+  rule.first_day = *day;
+  return OkStatus();
+}
+
+Status ParseValue(std::string_view name, std::string_view value, RuleParts& rule) {
+  if (name == "FREQ") return ParseFreq(value, rule);
+  if (name == "UNTIL") return ParseUntil(value, rule);
+  if (name == "BYDAY") return ParseByDay(value, rule);
+  if (name == "WKST") return ParseWkst(value, rule);
+  if (name == "INTERVAL") {
+    SB_ASSIGN_OR_RETURN(rule.interval, SingleInt(name, value, 1, kMaxInterval));
+  } else if (name == "COUNT") {
+    SB_ASSIGN_OR_RETURN(rule.count, SingleInt(name, value, 1, kMaxCount));
+  } else if (name == "BYMONTHDAY") {
+    // Graph has no day counted from the month's end.
+    SB_ASSIGN_OR_RETURN(rule.month_day, SingleInt(name, value, 1, 31));
+  } else if (name == "BYMONTH") {
+    SB_ASSIGN_OR_RETURN(rule.month, SingleInt(name, value, 1, 12));
+  } else if (name == "BYSETPOS") {
+    SB_ASSIGN_OR_RETURN(rule.set_position, SingleInt(name, value, -1, 4));
+  } else if (std::find(kInexpressibleParts.begin(), kInexpressibleParts.end(), name) !=
+             kInexpressibleParts.end()) {
+    return PartError(name, "Graph cannot express it");
+  } else {
+    return PartError(name, "unknown rule part");
+  }
+  return OkStatus();
+}
+
+// One "NAME=VALUE" part; `seen` collects the names to refuse repeats.
+Status ParsePart(std::string_view part, std::vector<std::string_view>& seen, RuleParts& rule) {
+  const size_t equals = part.find('=');
+  if (equals == std::string_view::npos || equals == 0) return PartError(part, "malformed part");
+  const std::string_view name = part.substr(0, equals);
+  const std::string_view value = part.substr(equals + 1);
+  if (std::find(seen.begin(), seen.end(), name) != seen.end()) {
+    return PartError(name, "given twice");
+  }
+  seen.push_back(name);
+  if (value.empty()) return PartError(name, "empty value");
+  return ParseValue(name, value, rule);
+}
+
+Result<RuleParts> ParseRrule(std::string_view line) {
+  if (line.size() > kMaxRruleBytes) return FieldError("RRULE", "longer than 1024 bytes");
+  const std::string upper = Upper(line);
+  constexpr std::string_view kPrefix = "RRULE:";
+  if (!std::string_view(upper).starts_with(kPrefix)) {
+    return FieldError("RRULE", "line must start with RRULE:");
+  }
+  std::string_view rest = std::string_view(upper).substr(kPrefix.size());
+  RuleParts rule;
+  std::vector<std::string_view> seen;
+  while (true) {
+    const size_t end = std::min(rest.find(';'), rest.size());
+    SB_RETURN_IF_ERROR(ParsePart(rest.substr(0, end), seen, rule));
+    if (end == rest.size()) break;
+    rest.remove_prefix(end + 1);
+  }
+  if (rule.freq.empty()) return PartError("FREQ", "missing");
+  if (rule.count && rule.until) return PartError("COUNT", "Graph cannot have it with UNTIL");
+  return rule;
+}
+
+// The first occurrence's date, split up.
+struct StartDay {
+  int month = 1;
+  int day = 1;
+  int weekday = 0;  // 0 = Sunday, as kDays
+};
+
+Result<StartDay> ParseStartDay(std::string_view start_date) {
+  SB_ASSIGN_OR_RETURN(const std::string date, internal::CheckDate(start_date, "start_date"));
+  const int64_t utc_ms = *caltime::ParseDate(date);
+  const caltime::LocalDateTime civil = caltime::UtcMillisToCivil(utc_ms);
+  constexpr int64_t kMsPerDay = 86'400'000;
+  const int64_t days = utc_ms / kMsPerDay - (utc_ms % kMsPerDay < 0 ? 1 : 0);
+  // 1970-01-01 was a Thursday.
+  const int weekday = static_cast<int>(((days + 4) % 7 + 7) % 7);
+  return StartDay{.month = civil.month, .day = civil.day, .weekday = weekday};
+}
+
+// The members Graph always has, set to their unused values.
+Json BasePattern(std::string_view type, const RuleParts& rule) {
+  Json pattern = Json::object();
+  pattern["type"] = std::string(type);
+  pattern["interval"] = rule.interval;
+  pattern["month"] = 0;
+  pattern["dayOfMonth"] = 0;
+  pattern["daysOfWeek"] = Json::array();
+  pattern["firstDayOfWeek"] = std::string(rule.first_day);
+  pattern["index"] = "first";
+  return pattern;
+}
+
+// Refuses each of BYDAY, BYMONTHDAY, BYMONTH, BYSETPOS given that `allowed` does not name.
+Status OnlyParts(const RuleParts& rule, std::initializer_list<std::string_view> allowed) {
+  const std::pair<std::string_view, bool> given[] = {{"BYDAY", !rule.days.empty()},
+                                                     {"BYMONTHDAY", rule.month_day.has_value()},
+                                                     {"BYMONTH", rule.month.has_value()},
+                                                     {"BYSETPOS", rule.set_position.has_value()}};
+  for (const auto& [name, present] : given) {
+    if (present && std::find(allowed.begin(), allowed.end(), name) == allowed.end()) {
+      return PartError(name, "Graph cannot express it with FREQ=" + rule.freq);
+    }
+  }
+  return OkStatus();
+}
+
+Status SetDays(const RuleParts& rule, Json& pattern) {
+  for (const WeekdayNum& day : rule.days) {
+    if (day.ordinal != 0) return PartError("BYDAY", "an ordinal needs FREQ=MONTHLY or YEARLY");
+    pattern["daysOfWeek"].push_back(std::string(day.day));
+  }
+  return OkStatus();
+}
+
+Result<Json> WeeklyPattern(const RuleParts& rule, const StartDay& start) {
+  SB_RETURN_IF_ERROR(OnlyParts(rule, {"BYDAY"}));
+  Json pattern = BasePattern("weekly", rule);
+  if (rule.days.empty()) {
+    pattern["daysOfWeek"].push_back(std::string(kDays[start.weekday].first));
+  }
+  SB_RETURN_IF_ERROR(SetDays(rule, pattern));
+  return pattern;
+}
+
+// FREQ=DAILY;BYDAY=... ("every weekday") is Graph's weekly pattern when every day counts.
+Result<Json> DailyPattern(const RuleParts& rule, const StartDay& start) {
+  SB_RETURN_IF_ERROR(OnlyParts(rule, {"BYDAY"}));
+  if (rule.days.empty()) return BasePattern("daily", rule);
+  if (rule.interval != 1) return PartError("BYDAY", "Graph cannot express it with INTERVAL");
+  return WeeklyPattern(rule, start);
+}
+
+// daysOfWeek and index of a relative pattern: BYDAY=2TU or BYDAY=MO,TU;BYSETPOS=2.
+Status SetRelativeDays(const RuleParts& rule, Json& pattern) {
+  const bool any_ordinal = std::any_of(rule.days.begin(), rule.days.end(),
+                                       [](const WeekdayNum& day) { return day.ordinal != 0; });
+  if (any_ordinal && rule.days.size() > 1) {
+    return PartError("BYDAY", "Graph cannot express several days with ordinals");
+  }
+  const int ordinal = rule.days.front().ordinal;
+  if (ordinal != 0 && rule.set_position) {
+    return PartError("BYSETPOS", "Graph cannot express it with an ordinal BYDAY");
+  }
+  if (ordinal == 0 && !rule.set_position) {
+    return PartError("BYDAY", "Graph needs an ordinal or BYSETPOS");
+  }
+  pattern["index"] = std::string(*IndexName(ordinal != 0 ? ordinal : *rule.set_position));
+  for (const WeekdayNum& day : rule.days) pattern["daysOfWeek"].push_back(std::string(day.day));
+  return OkStatus();
+}
+
+// The day-in-month part of a monthly or yearly pattern: "absolute<kind>" on BYMONTHDAY (or
+// the start's day), "relative<kind>" on BYDAY.
+Result<Json> DayInMonthPattern(const RuleParts& rule, std::string_view kind, int start_day) {
+  if (!rule.days.empty()) {
+    if (rule.month_day) return PartError("BYMONTHDAY", "Graph cannot express it with BYDAY");
+    std::string type = "relative";
+    type += kind;
+    Json pattern = BasePattern(type, rule);
+    SB_RETURN_IF_ERROR(SetRelativeDays(rule, pattern));
+    return pattern;
+  }
+  if (rule.set_position) return PartError("BYSETPOS", "Graph needs it with BYDAY");
+  std::string type = "absolute";
+  type += kind;
+  Json pattern = BasePattern(type, rule);
+  pattern["dayOfMonth"] = rule.month_day.value_or(start_day);
+  return pattern;
+}
+
+Result<Json> MonthlyPattern(const RuleParts& rule, const StartDay& start) {
+  SB_RETURN_IF_ERROR(OnlyParts(rule, {"BYDAY", "BYMONTHDAY", "BYSETPOS"}));
+  return DayInMonthPattern(rule, "Monthly", start.day);
+}
+
+Result<Json> YearlyPattern(const RuleParts& rule, const StartDay& start) {
+  if (!rule.month && (!rule.days.empty() || rule.month_day || rule.set_position)) {
+    return PartError("BYMONTH", "Graph needs it with FREQ=YEARLY and a day rule");
+  }
+  const int month = rule.month.value_or(start.month);
+  // Days no year has (February 30th): RFC 5545 skips them, Graph refuses them.
+  constexpr std::array<int, 12> kMaxDays = {31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+  if (rule.days.empty() && rule.month_day.value_or(start.day) > kMaxDays[month - 1]) {
+    return PartError(rule.month_day ? "BYMONTHDAY" : "BYMONTH", "no such day in that month");
+  }
+  SB_ASSIGN_OR_RETURN(Json pattern, DayInMonthPattern(rule, "Yearly", start.day));
+  pattern["month"] = month;
+  return pattern;
+}
+
+Result<Json> GraphPattern(const RuleParts& rule, const StartDay& start) {
+  if (rule.freq == "DAILY") return DailyPattern(rule, start);
+  if (rule.freq == "WEEKLY") return WeeklyPattern(rule, start);
+  if (rule.freq == "MONTHLY") return MonthlyPattern(rule, start);
+  return YearlyPattern(rule, start);
+}
+
+// "yyyy-mm-dd" from "yyyymmdd" (not checked).
+std::string DashedDate(std::string_view compact) {
+  std::string out(compact.substr(0, 4));
+  out += '-';
+  out += compact.substr(4, 2);
+  out += '-';
+  out += compact.substr(6, 2);
+  return out;
+}
+
+// UNTIL's local date in `zone`: a DATE as is, a UTC DATE-TIME converted.
+Result<std::string> UntilDate(std::string_view until, std::string_view zone) {
+  const std::string date = DashedDate(until);
+  if (until.size() == 8) return internal::CheckDate(date, "RRULE UNTIL");
+  std::string utc_text = date;
+  utc_text.append("T").append(until.substr(9, 2));
+  utc_text.append(":").append(until.substr(11, 2));
+  utc_text.append(":").append(until.substr(13, 2));
+  const Result<int64_t> utc_ms = caltime::LocalToUtc(utc_text, "UTC");
+  if (!utc_ms.ok()) return PartError("UNTIL", "malformed date-time");
+  const Result<caltime::LocalDateTime> local = caltime::UtcToLocal(*utc_ms, zone);
+  if (!local.ok() || local->year < 1 || local->year > 9999) {
+    return PartError("UNTIL", "out of range");
+  }
+  char buf[32];
+  std::snprintf(buf, sizeof(buf), "%04d-%02d-%02d", local->year, local->month, local->day);
+  return std::string(buf);
+}
+
+Result<Json> GraphRange(const RuleParts& rule, std::string_view start_date, std::string_view zone) {
+  Json range = Json::object();
+  if (rule.count) {
+    range["type"] = "numbered";
+    range["numberOfOccurrences"] = *rule.count;
+  } else if (rule.until) {
+    SB_ASSIGN_OR_RETURN(const std::string end_date, UntilDate(*rule.until, zone));
+    range["type"] = "endDate";
+    range["endDate"] = end_date;
+  } else {
+    range["type"] = "noEnd";
+  }
+  range["startDate"] = std::string(start_date);
+  range["recurrenceTimeZone"] = std::string(zone);
+  return range;
+}
+
 }  // namespace
 
 Result<std::string> GraphRecurrenceZone(const Json& recurrence, std::string_view fallback) {
@@ -241,228 +641,17 @@ Result<std::string> GraphRecurrenceToRrule(const Json& recurrence, std::string_v
   return rule;
 }
 
-namespace {
-
-constexpr size_t kMaxRuleBytes = 1024;
-constexpr std::array<std::string_view, 5> kIndexes = {"last", "first", "second", "third", "fourth"};
-
-// The parts of an RRULE line by upper-case name; INVALID_ARGUMENT for a malformed or repeated
-// part.
-Result<std::vector<std::pair<std::string, std::string>>> RuleParts(std::string_view line) {
-  if (line.size() > kMaxRuleBytes) return FieldError("recurrence", "rule too long");
-  if (line.size() < 6 || Lower(line.substr(0, 6)) != "rrule:") {
-    return FieldError("recurrence", "not an RRULE line");
-  }
-  std::vector<std::pair<std::string, std::string>> parts;
-  std::string_view rest = line.substr(6);
-  while (!rest.empty()) {
-    const size_t end = std::min(rest.find(';'), rest.size());
-    const std::string_view part = rest.substr(0, end);
-    rest.remove_prefix(std::min(end + 1, rest.size()));
-    const size_t eq = part.find('=');
-    if (eq == std::string_view::npos || eq == 0 || eq + 1 == part.size()) {
-      return FieldError("recurrence", "malformed rule part");
-    }
-    std::string name = Lower(part.substr(0, eq));
-    for (char& c : name) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
-    for (const auto& [seen, value] : parts) {
-      if (seen == name) return FieldError("recurrence", "repeated rule part " + name.substr(0, 16));
-    }
-    parts.emplace_back(std::move(name), std::string(part.substr(eq + 1)));
-  }
-  return parts;
-}
-
-std::optional<std::string_view> PartOf(
-    const std::vector<std::pair<std::string, std::string>>& parts, std::string_view name) {
-  for (const auto& [n, v] : parts) {
-    if (n == name) return v;
-  }
-  return std::nullopt;
-}
-
-Result<int> IntPart(std::string_view text, int min, int max, std::string_view name) {
-  int value = 0;
-  if (text.empty() || text.size() > 6) return FieldError(name, "not a number in range");
-  bool negative = text.front() == '-';
-  if (negative || text.front() == '+') text.remove_prefix(1);
-  if (text.empty()) return FieldError(name, "not a number in range");
-  for (char c : text) {
-    if (c < '0' || c > '9') return FieldError(name, "not a number in range");
-    value = value * 10 + (c - '0');
-  }
-  if (negative) value = -value;
-  if (value < min || value > max) return FieldError(name, "not a number in range");
-  return value;
-}
-
-std::optional<std::string_view> DayName(std::string_view code) {
-  for (const auto& [name, c] : kDays) {
-    if (c == code) return name;
-  }
-  return std::nullopt;
-}
-
-// BYDAY as Graph day names and the one ordinal they carry (0: none).
-struct Days {
-  Json names = Json::array();
-  int ordinal = 0;
-};
-
-Result<Days> ByDay(std::string_view text) {
-  Days days;
-  bool first = true;
-  while (!text.empty()) {
-    const size_t end = std::min(text.find(','), text.size());
-    std::string_view item = text.substr(0, end);
-    text.remove_prefix(std::min(end + 1, text.size()));
-    if (item.size() < 2) return FieldError("BYDAY", "unknown day");
-    const std::optional<std::string_view> name = DayName(item.substr(item.size() - 2));
-    if (!name) return FieldError("BYDAY", "unknown day");
-    int ordinal = 0;
-    if (item.size() > 2) {
-      SB_ASSIGN_OR_RETURN(ordinal, IntPart(item.substr(0, item.size() - 2), -1, 4, "BYDAY"));
-    }
-    if (ordinal == 0 && item.size() > 2) return FieldError("BYDAY", "ordinal 0");
-    if (!first && ordinal != days.ordinal) return FieldError("BYDAY", "mixed ordinals");
-    days.ordinal = ordinal;
-    first = false;
-    days.names.push_back(*name);
-  }
-  if (days.names.empty()) return FieldError("BYDAY", "no day");
-  return days;
-}
-
-// The weekday name of a "yyyy-mm-dd" date.
-Result<std::string_view> WeekdayOf(std::string_view date) {
-  SB_ASSIGN_OR_RETURN(const int64_t ms, caltime::ParseDate(date));
-  const int64_t days = ms / 86'400'000;
-  return kDays[static_cast<size_t>(((days % 7) + 11) % 7)].first;  // 1970-01-01: Thursday
-}
-
-Result<Json> PatternOf(const std::vector<std::pair<std::string, std::string>>& parts,
-                       std::string_view start_date) {
-  const auto freq = PartOf(parts, "FREQ");
-  if (!freq) return FieldError("FREQ", "missing");
-  Json p = {{"type", ""},
-            {"interval", 1},
-            {"month", 0},
-            {"dayOfMonth", 0},
-            {"daysOfWeek", Json::array()},
-            {"firstDayOfWeek", "sunday"},
-            {"index", "first"}};
-  if (auto interval = PartOf(parts, "INTERVAL")) {
-    SB_ASSIGN_OR_RETURN(p["interval"], IntPart(*interval, 1, 1000, "INTERVAL"));
-  }
-  std::optional<Days> days;
-  if (auto byday = PartOf(parts, "BYDAY")) {
-    SB_ASSIGN_OR_RETURN(days, ByDay(*byday));
-  }
-  int setpos = 0;
-  if (auto pos = PartOf(parts, "BYSETPOS")) {
-    SB_ASSIGN_OR_RETURN(setpos, IntPart(*pos, -1, 4, "BYSETPOS"));
-  }
-  if (setpos == 0 && PartOf(parts, "BYSETPOS")) return FieldError("BYSETPOS", "0");
-  int monthday = 0;
-  if (auto md = PartOf(parts, "BYMONTHDAY")) {
-    SB_ASSIGN_OR_RETURN(monthday, IntPart(*md, 1, 31, "BYMONTHDAY"));
-  }
-  int month = 0;
-  if (auto m = PartOf(parts, "BYMONTH")) {
-    SB_ASSIGN_OR_RETURN(month, IntPart(*m, 1, 12, "BYMONTH"));
-  }
-  if (auto wkst = PartOf(parts, "WKST")) {
-    const auto name = DayName(*wkst);
-    if (!name) return FieldError("WKST", "unknown day");
-    p["firstDayOfWeek"] = *name;
-  }
-  if (setpos != 0 && (!days || days->ordinal != 0)) {
-    return FieldError("BYSETPOS", "needs BYDAY without ordinals");
-  }
-  const int position = setpos != 0 ? setpos : days ? days->ordinal : 0;
-  if (position != 0) p["index"] = kIndexes[static_cast<size_t>(position < 0 ? 0 : position)];
-  const int start_day = std::atoi(std::string(start_date.substr(8, 2)).c_str());
-  const int start_month = std::atoi(std::string(start_date.substr(5, 2)).c_str());
-  if (*freq == "DAILY" && !days && !monthday && !month) {
-    p["type"] = "daily";
-  } else if (*freq == "WEEKLY" && !monthday && !month && position == 0) {
-    p["type"] = "weekly";
-    if (days) {
-      p["daysOfWeek"] = days->names;
-    } else {
-      SB_ASSIGN_OR_RETURN(const std::string_view day, WeekdayOf(start_date));
-      p["daysOfWeek"] = Json::array({day});
-    }
-  } else if ((*freq == "MONTHLY" && !month) || *freq == "YEARLY") {
-    const bool yearly = *freq == "YEARLY";
-    if (yearly) p["month"] = month != 0 ? month : start_month;
-    if (days && position != 0 && !monthday) {
-      p["type"] = yearly ? "relativeYearly" : "relativeMonthly";
-      p["daysOfWeek"] = days->names;
-    } else if (!days) {
-      p["type"] = yearly ? "absoluteYearly" : "absoluteMonthly";
-      p["dayOfMonth"] = monthday != 0 ? monthday : start_day;
-    } else {
-      return FieldError("BYDAY", "Microsoft calendars cannot hold this rule");
-    }
-  } else {
-    return FieldError("FREQ", "Microsoft calendars cannot hold this rule");
-  }
-  return p;
-}
-
-// range: numbered (COUNT), endDate (UNTIL's local date in `zone`) or noEnd.
-Result<Json> RangeOf(const std::vector<std::pair<std::string, std::string>>& parts,
-                     std::string_view start_date, std::string_view zone) {
-  Json range = {{"type", "noEnd"},
-                {"startDate", std::string(start_date)},
-                {"recurrenceTimeZone", std::string(zone)}};
-  const auto count = PartOf(parts, "COUNT");
-  const auto until = PartOf(parts, "UNTIL");
-  if (count && until) return FieldError("COUNT", "with UNTIL");
-  if (count) {
-    range["type"] = "numbered";
-    SB_ASSIGN_OR_RETURN(range["numberOfOccurrences"], IntPart(*count, 1, 10'000, "COUNT"));
-  } else if (until) {
-    const std::string_view u = *until;
-    if (u.size() < 8) return FieldError("UNTIL", "malformed");
-    const std::string date = std::string(u.substr(0, 4)) + "-" + std::string(u.substr(4, 2)) + "-" +
-                             std::string(u.substr(6, 2));
-    SB_RETURN_IF_ERROR(caltime::ParseDate(date).status());
-    range["type"] = "endDate";
-    range["endDate"] = date;
-    if (u.size() == 16 && u[8] == 'T' && u[15] == 'Z') {
-      SB_ASSIGN_OR_RETURN(
-          const int64_t utc,
-          caltime::LocalToUtc(date + "T" + std::string(u.substr(9, 2)) + ":" +
-                                  std::string(u.substr(11, 2)) + ":" + std::string(u.substr(13, 2)),
-                              "UTC"));
-      SB_ASSIGN_OR_RETURN(const std::string local, caltime::FormatGraphDateTime(utc, zone));
-      range["endDate"] = local.substr(0, 10);
-    } else if (u.size() != 8) {
-      return FieldError("UNTIL", "malformed");
-    }
-  }
-  return range;
-}
-
-}  // namespace
-
 Result<Json> RruleToGraphRecurrence(std::string_view rrule_line, std::string_view start_date,
                                     std::string_view zone) {
-  SB_ASSIGN_OR_RETURN(auto parts, RuleParts(rrule_line));
-  static constexpr std::array<std::string_view, 9> kKnown = {
-      "FREQ", "INTERVAL", "BYDAY", "BYMONTHDAY", "BYMONTH", "BYSETPOS", "WKST", "COUNT", "UNTIL"};
-  for (const auto& [name, value] : parts) {
-    if (std::find(kKnown.begin(), kKnown.end(), name) == kKnown.end()) {
-      return FieldError(name.substr(0, 16), "Microsoft calendars cannot hold this rule part");
-    }
+  SB_ASSIGN_OR_RETURN(const RuleParts rule, ParseRrule(rrule_line));
+  SB_ASSIGN_OR_RETURN(const StartDay start, ParseStartDay(start_date));
+  if (zone.size() > kMaxIdBytes || !caltime::IsKnownZone(zone)) {
+    return FieldError("zone", "unknown time zone");
   }
-  SB_RETURN_IF_ERROR(internal::CheckDate(start_date, "start").status());
-  if (!caltime::IsKnownZone(zone)) return FieldError("time_zone", "unknown time zone");
-  SB_ASSIGN_OR_RETURN(Json pattern, PatternOf(parts, start_date));
-  SB_ASSIGN_OR_RETURN(Json range, RangeOf(parts, start_date, zone));
-  return Json{{"pattern", std::move(pattern)}, {"range", std::move(range)}};
+  Json recurrence = Json::object();
+  SB_ASSIGN_OR_RETURN(recurrence["pattern"], GraphPattern(rule, start));
+  SB_ASSIGN_OR_RETURN(recurrence["range"], GraphRange(rule, start_date, zone));
+  return recurrence;
 }
 
 }  // namespace sb::sync::calendar

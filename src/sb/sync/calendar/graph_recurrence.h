@@ -1,5 +1,6 @@
 // Microsoft Graph's patternedRecurrence ({pattern, range}, provider-protocols.md 8.3) as an
-// RFC 5545 RRULE line, so that Graph series are stored and expanded like Google's.
+// RFC 5545 RRULE line, so that Graph series are stored and expanded like Google's, and back,
+// so that recurring events can be written to Graph.
 //
 //   daily              FREQ=DAILY
 //   weekly             FREQ=WEEKLY;BYDAY=<daysOfWeek>;WKST=<firstDayOfWeek>
@@ -42,7 +43,8 @@ Result<std::string> GraphRecurrenceToRrule(const Json& recurrence, std::string_v
 // every rule it produces. INVALID_ARGUMENT naming the rule part for what Graph cannot express
 // (FREQ other than DAILY/WEEKLY/MONTHLY/YEARLY, BYHOUR/BYMINUTE/BYSECOND/BYWEEKNO/BYYEARDAY,
 // several BYMONTHDAY values, BYSETPOS with a single BYDAY with its own ordinal, COUNT with
-// UNTIL, malformed values).
+// UNTIL, malformed values). FREQ=DAILY with BYDAY and no INTERVAL ("every weekday") becomes
+// Graph's weekly pattern.
 Result<Json> RruleToGraphRecurrence(std::string_view rrule_line, std::string_view start_date,
                                     std::string_view zone);
 

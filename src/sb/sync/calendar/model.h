@@ -110,6 +110,9 @@ struct Event {
 struct EventChange {
   std::string provider_id;
   std::optional<Event> event;  // nullopt: removed at the provider
+  // Graph: the transactionId the creating client sent (Switchboard's writes send their
+  // mapping's id), so the sync recognises an event whose creation is still being settled.
+  std::string transaction_id;
   friend bool operator==(const EventChange&, const EventChange&) = default;
 };
 

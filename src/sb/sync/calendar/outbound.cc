@@ -52,7 +52,10 @@ Result<Json> WritableMembers(const Json& body) {
     if (Listed(name, kWritable)) {
       out[name] = value;
     } else if (!Listed(name, kReadOnly)) {
-      return InvalidArgumentError("unknown member '" + name.substr(0, 64) + "'");
+      std::string message = "unknown member '";
+      message += name.substr(0, 64);
+      message += '\'';
+      return InvalidArgumentError(message);
     }
   }
   return out;

@@ -6,6 +6,7 @@
 #include "sb/base/encoding.h"
 #include "sb/base/time_format.h"
 #include "sb/sync/calendar/calendar_sync.h"
+#include "sb/sync/calendar/conflicts.h"
 #include "sb/sync/calendar/event_record.h"
 #include "sb/sync/calendar/outbound.h"
 
@@ -43,10 +44,14 @@ std::optional<PendingWrite> PendingOf(const EventMappingRecord& m) {
   return PendingWrite{false, std::move(*event)};
 }
 
-// An If-Match value or a version without W/ and quotes, so that `"abc"`, W/"abc" and abc match.
+// An If-Match value or a version without W/"..." or quotes, so that `"abc"`, W/"abc" and abc
+// match.
 std::string BareVersion(std::string_view v) {
-  if (v.starts_with("W/")) v.remove_prefix(2);
-  if (v.size() >= 2 && v.front() == '"' && v.back() == '"') v = v.substr(1, v.size() - 2);
+  // Only a quoted value is a weak one: a Graph changeKey is base64 and may begin with "W/".
+  if (v.size() >= 4 && v.starts_with("W/\"") && v.back() == '"')
+    return std::string(v.substr(3, v.size() - 4));
+  if (v.size() >= 2 && v.front() == '"' && v.back() == '"')
+    return std::string(v.substr(1, v.size() - 2));
   return std::string(v);
 }
 
@@ -106,7 +111,10 @@ struct EventWriter::Target {
   }
   std::string IfMatch(const std::string& version) const {
     if (google()) return version;
-    return "W/\"" + BareVersion(version) + "\"";
+    std::string etag = "W/\"";
+    etag += BareVersion(version);
+    etag += '"';
+    return etag;
   }
   Result<Event> Parse(const Json& answer) const {
     SB_ASSIGN_OR_RETURN(EventChange change,
@@ -128,7 +136,15 @@ EventWriter::EventWriter(EventWriterDeps deps, EventWriterOptions options)
       clock_(deps.clock),
       ids_(deps.ids),
       changes_(deps.changes),
-      options_(options) {}
+      options_(options),
+      audit_(deps.audit) {
+  if (deps.metrics != nullptr) {
+    conflicts_total_ = &deps.metrics->AddCounter(
+        "sb_calendar_conflicts_total",
+        "Conflicts between host writes and provider changes, by policy and resolution.",
+        {"policy", "resolution"});
+  }
+}
 
 Result<EventWriter::Target> EventWriter::TargetOf(const TenantId& tenant,
                                                   const EventMappingRecord& mapping) {
@@ -246,6 +262,9 @@ Result<WriteResult> EventWriter::Put(const TenantId& tenant, const ConnectionId&
       mapping.connection_id = connection;
       mapping.calendar_id = target.id;
       mapping.external_id = external_id;
+      // Google takes the id of a new event from the client: known before the write, so a
+      // sync that meets the event while the write is in flight finds its mapping.
+      if (conn->provider == "google") mapping.provider_id = GoogleEventIdFor(mapping.id);
     }
     desired.provider_id = mapping.provider_id;
     SB_ASSIGN_OR_RETURN(
@@ -368,8 +387,10 @@ Result<WriteResult> EventWriter::Send(const TenantId& tenant, const EventMapping
 
 Result<WriteResult> EventWriter::SendUpsert(const TenantId& tenant,
                                             const EventMappingRecord& mapping, const Target& target,
-                                            const Event& event, ProviderError* transient) {
-  const bool create = mapping.provider_id.empty();
+                                            const Event& event, ProviderError* transient,
+                                            bool retried) {
+  const bool create =
+      mapping.provider_version.empty() && (mapping.provider_id.empty() || target.google());
   Json body;
   if (target.google()) {
     body = EventToGoogle(event, create ? GoogleEventIdFor(mapping.id) : "");
@@ -397,7 +418,12 @@ Result<WriteResult> EventWriter::SendUpsert(const TenantId& tenant,
     answer =
         provider_.Get(tenant, mapping.connection_id, target.Item(GoogleEventIdFor(mapping.id)));
   }
-  if (const ProviderError* e = FailureOf(answer)) return Failed(tenant, mapping, *e, transient);
+  if (const ProviderError* e = FailureOf(answer)) {
+    if (e->kind == ProviderFailure::kPrecondition && !retried) {
+      return OnPrecondition(tenant, mapping, target, event, transient);
+    }
+    return Failed(tenant, mapping, *e, transient);
+  }
   auto written = target.Parse(std::get<Json>(answer));
   if (!written.ok()) {
     return MarkFailed(tenant, mapping, MappingState::kError,
@@ -408,7 +434,7 @@ Result<WriteResult> EventWriter::SendUpsert(const TenantId& tenant,
 
 Result<WriteResult> EventWriter::SendDelete(const TenantId& tenant,
                                             const EventMappingRecord& mapping, const Target& target,
-                                            ProviderError* transient) {
+                                            ProviderError* transient, bool retried) {
   if (mapping.provider_id.empty()) return Settle(tenant, mapping, std::nullopt);
   net::HeaderList headers;
   if (!mapping.provider_version.empty()) {
@@ -417,6 +443,9 @@ Result<WriteResult> EventWriter::SendDelete(const TenantId& tenant,
   Fetched<Json> answer = provider_.Send(tenant, mapping.connection_id, "DELETE",
                                         target.Item(mapping.provider_id), Json(), headers);
   if (const ProviderError* e = FailureOf(answer)) {
+    if (e->kind == ProviderFailure::kPrecondition && !retried) {
+      return OnPrecondition(tenant, mapping, target, std::nullopt, transient);
+    }
     // Gone already (Google answers 410 for a deleted event): what the host asked for.
     if (e->kind != ProviderFailure::kNotFound && e->kind != ProviderFailure::kGone) {
       return Failed(tenant, mapping, *e, transient);
@@ -551,6 +580,221 @@ Result<WriteResult> EventWriter::MarkFailed(const TenantId& tenant, const EventM
   return result;
 }
 
+Result<WriteResult> EventWriter::OnPrecondition(const TenantId& tenant,
+                                                const EventMappingRecord& mapping,
+                                                const Target& target,
+                                                const std::optional<Event>& host,
+                                                ProviderError* transient) {
+  // The provider's version now: an event, or gone.
+  std::optional<Event> theirs;
+  Fetched<Json> current =
+      provider_.Get(tenant, mapping.connection_id, target.Item(mapping.provider_id));
+  if (const ProviderError* e = FailureOf(current)) {
+    if (e->kind != ProviderFailure::kNotFound && e->kind != ProviderFailure::kGone) {
+      return Failed(tenant, mapping, *e, transient);
+    }
+  } else {
+    auto parsed = target.Parse(std::get<Json>(current));
+    if (!parsed.ok()) {
+      return MarkFailed(tenant, mapping, MappingState::kError,
+                        "the provider's answer is not an event: " + parsed.status().message());
+    }
+    theirs = std::move(*parsed);
+  }
+  store::ConflictPolicy policy = options_.default_policy;
+  SB_RETURN_IF_ERROR(db_.RunInTenant(tenant, store::TxMode::kReadOnly, [&](store::Transaction& tx) {
+    SB_ASSIGN_OR_RETURN(auto connection, connections_.Get(tx, tenant, mapping.connection_id));
+    if (connection) policy = PolicyFromSettings(connection->settings, "calendar", policy);
+    return OkStatus();
+  }));
+  const Timestamp now = clock_.Now();
+  store::EventConflictRecord conflict{
+      .tenant_id = tenant,
+      .id = ids_.NewUuid(),
+      .connection_id = mapping.connection_id,
+      .mapping_id = mapping.id,
+      .external_id = mapping.external_id,
+      .event_id = mapping.event_id,
+      .policy = policy,
+      .host_event = host ? EventToJson(*host) : Json{{"deleted", true}},
+      .provider_event = theirs ? EventToJson(*theirs) : Json(nullptr),
+      .detected_at = now};
+  const auto winner = AutomaticWinner(policy, theirs, mapping.updated_at, now);
+  if (winner != store::ConflictResolution::kNone) {
+    conflict.status = store::ConflictStatus::kResolved;
+    conflict.resolution = winner;
+    conflict.resolved_by = "policy";
+    conflict.resolved_at = now;
+  }
+  SB_ASSIGN_OR_RETURN(WriteResult recorded, RecordConflict(tenant, mapping, conflict, theirs));
+  if (winner != store::ConflictResolution::kHost) return recorded;
+  // The host won: its write again, against the provider's version now (or anew if deleted).
+  EventMappingRecord again = mapping;
+  again.provider_version = theirs ? theirs->version : "";
+  if (!theirs) again.provider_id.clear();
+  auto sent = host ? SendUpsert(tenant, again, target, *host, transient, /*retried=*/true)
+                   : Settle(tenant, again, std::nullopt);
+  if (sent.ok()) sent->conflict = conflict;
+  return sent;
+}
+
+Status EventWriter::PublishConflict(store::Transaction& tx, const TenantId& tenant,
+                                    const store::EventConflictRecord& c,
+                                    const audit::Context& ctx) {
+  const bool resolved = c.status == store::ConflictStatus::kResolved;
+  const char* type = resolved ? "event.conflict_resolved" : "event.conflict_detected";
+  SB_RETURN_IF_ERROR(changes_.Publish(tx, tenant, type, c.id, c.connection_id,
+                                      Json{{"conflict", ConflictJson(c, false)}}));
+  // Counted once when automatic (resolved at once), twice when manual (open, then resolved).
+  if (conflicts_total_ != nullptr && (resolved || c.policy == store::ConflictPolicy::kManual)) {
+    conflicts_total_
+        ->WithLabels({std::string(store::ConflictPolicyName(c.policy)),
+                      resolved ? std::string(store::ConflictResolutionName(c.resolution))
+                               : std::string("open")})
+        .Increment();
+  }
+  if (audit_ == nullptr) return OkStatus();
+  return audit_->Append(
+      tx, tenant,
+      audit::Event{ctx.actor, resolved ? "calendar.conflict.resolve" : "calendar.conflict.detect",
+                   "conflict:" + c.id, audit::Outcome::kSuccess, "", ConflictJson(c, false)});
+}
+
+Result<WriteResult> EventWriter::RecordConflict(const TenantId& tenant,
+                                                const EventMappingRecord& sent,
+                                                const store::EventConflictRecord& conflict,
+                                                const std::optional<Event>& provider) {
+  WriteResult result;
+  result.kind = WriteResult::Kind::kConflict;
+  result.conflict = conflict;
+  SB_RETURN_IF_ERROR(db_.RunInTenant(tenant, [&](store::Transaction& tx) -> Status {
+    SB_ASSIGN_OR_RETURN(auto found, mappings_.Get(tx, tenant, sent.id));
+    if (!found) return NotFoundError("the entry was removed while it was written");
+    EventMappingRecord m = std::move(*found);
+    result.mapping = m;
+    // A newer host write is pending: it meets the provider's version itself.
+    if (m.host_version != sent.host_version) return OkStatus();
+    SB_RETURN_IF_ERROR(conflicts_.Insert(tx, tenant, conflict));
+    store::EventConflictRecord detected = conflict;
+    detected.status = store::ConflictStatus::kOpen;
+    detected.resolution = store::ConflictResolution::kNone;
+    detected.resolved_by.clear();
+    detected.resolved_at.reset();
+    SB_RETURN_IF_ERROR(PublishConflict(tx, tenant, detected, SyncAuditContext()));
+    if (conflict.resolution != store::ConflictResolution::kNone) {
+      return PublishConflict(tx, tenant, conflict, SyncAuditContext());
+    }
+    m.state = MappingState::kConflict;
+    m.last_error = "the provider's event changed since version " + sent.provider_version;
+    m.updated_at = clock_.Now();
+    SB_ASSIGN_OR_RETURN(const bool updated, mappings_.Update(tx, tenant, m, m.host_version));
+    if (!updated) return AbortedError("the entry changed while its conflict was recorded");
+    result.mapping = m;
+    return OkStatus();
+  }));
+  if (conflict.resolution == store::ConflictResolution::kHost) {
+    result.kind = WriteResult::Kind::kWritten;
+    return result;
+  }
+  if (conflict.resolution != store::ConflictResolution::kProvider) return result;
+  // The provider won: its version is stored and the host's pending write ends.
+  auto settled = Settle(tenant, sent, provider);
+  if (!settled.ok()) return settled.status();
+  settled->kind = WriteResult::Kind::kConflict;
+  settled->conflict = conflict;
+  return settled;
+}
+
+Result<std::vector<store::EventConflictRecord>> EventWriter::Conflicts(
+    const TenantId& tenant, const store::ConflictFilter& filter) {
+  std::vector<store::EventConflictRecord> out;
+  SB_RETURN_IF_ERROR(db_.RunInTenant(tenant, store::TxMode::kReadOnly, [&](store::Transaction& tx) {
+    SB_ASSIGN_OR_RETURN(out, conflicts_.List(tx, tenant, filter));
+    return OkStatus();
+  }));
+  return out;
+}
+
+Result<store::EventConflictRecord> EventWriter::Conflict(const TenantId& tenant,
+                                                         const std::string& id) {
+  std::optional<store::EventConflictRecord> found;
+  SB_RETURN_IF_ERROR(db_.RunInTenant(tenant, store::TxMode::kReadOnly, [&](store::Transaction& tx) {
+    SB_ASSIGN_OR_RETURN(found, conflicts_.Get(tx, tenant, id));
+    return OkStatus();
+  }));
+  if (!found) return NotFoundError("conflict not found");
+  return std::move(*found);
+}
+
+Result<store::EventConflictRecord> EventWriter::Resolve(const TenantId& tenant,
+                                                        const std::string& id,
+                                                        store::ConflictResolution choice,
+                                                        const Json& merged,
+                                                        const audit::Context& ctx) {
+  SB_ASSIGN_OR_RETURN(store::EventConflictRecord c, Conflict(tenant, id));
+  if (c.status != store::ConflictStatus::kOpen) {
+    return FailedPreconditionError("the conflict is resolved already");
+  }
+  std::optional<EventMappingRecord> mapping;
+  SB_RETURN_IF_ERROR(db_.RunInTenant(tenant, store::TxMode::kReadOnly, [&](store::Transaction& tx) {
+    SB_ASSIGN_OR_RETURN(mapping, mappings_.Get(tx, tenant, c.mapping_id));
+    return OkStatus();
+  }));
+  if (!mapping || mapping->state != MappingState::kConflict) {
+    return FailedPreconditionError("the entry has moved on since the conflict");
+  }
+  // The event to write: none (the provider's stays), the host's, or the host's merged.
+  std::optional<Event> write;
+  Json merged_event = nullptr;
+  const bool host_deleted = c.host_event.value("deleted", false);
+  if (choice == store::ConflictResolution::kHost && !host_deleted) {
+    SB_ASSIGN_OR_RETURN(write, HostEventFromJson(c.host_event));
+  } else if (choice == store::ConflictResolution::kMerged) {
+    if (host_deleted) return InvalidArgumentError("the host deleted the event: nothing to merge");
+    SB_ASSIGN_OR_RETURN(const Event base, HostEventFromJson(c.host_event));
+    SB_ASSIGN_OR_RETURN(write, ApplyHostPatch(base, merged));
+    merged_event = EventToJson(*write);
+  }
+  SB_ASSIGN_OR_RETURN(const Target target, TargetOf(tenant, *mapping));
+  // The provider's version now, for If-Match (the conflict's may be older still).
+  std::optional<Event> theirs;
+  if (!mapping->provider_id.empty()) {
+    Fetched<Json> current =
+        provider_.Get(tenant, mapping->connection_id, target.Item(mapping->provider_id));
+    if (const ProviderError* e = FailureOf(current)) {
+      if (e->kind != ProviderFailure::kNotFound && e->kind != ProviderFailure::kGone) {
+        return UnavailableError("the provider could not be read: " + e->message);
+      }
+    } else {
+      SB_ASSIGN_OR_RETURN(theirs, target.Parse(std::get<Json>(current)));
+    }
+  }
+  EventMappingRecord sent = *mapping;
+  sent.provider_version = theirs ? theirs->version : "";
+  if (!theirs) sent.provider_id.clear();
+  Result<WriteResult> outcome =
+      choice == store::ConflictResolution::kProvider
+          ? Settle(tenant, sent, theirs)
+          : (write ? SendUpsert(tenant, sent, target, *write, nullptr, /*retried=*/true)
+                   : (theirs ? SendDelete(tenant, sent, target, nullptr, /*retried=*/true)
+                             : Settle(tenant, sent, std::nullopt)));
+  SB_RETURN_IF_ERROR(outcome.status());
+  if (outcome->kind == WriteResult::Kind::kConflict ||
+      outcome->kind == WriteResult::Kind::kQueued) {
+    return AbortedError("the provider's event changed again; try again");
+  }
+  const std::string actor = ctx.actor.id.empty() ? std::string("api") : ctx.actor.id;
+  SB_RETURN_IF_ERROR(db_.RunInTenant(tenant, [&](store::Transaction& tx) -> Status {
+    SB_ASSIGN_OR_RETURN(const bool done, conflicts_.Resolve(tx, tenant, id, choice, merged_event,
+                                                            actor.substr(0, 200), clock_.Now()));
+    if (!done) return FailedPreconditionError("the conflict is resolved already");
+    SB_ASSIGN_OR_RETURN(auto stored, conflicts_.Get(tx, tenant, id));
+    if (stored) c = std::move(*stored);
+    return PublishConflict(tx, tenant, c, ctx);
+  }));
+  return c;
+}
+
 jobs::JobResult EventWriter::HandleWrite(jobs::JobContext& job) {
   const Json& payload = job.job().payload;
   if (!payload.is_object() || !payload.contains("mapping_id") ||
@@ -575,9 +819,11 @@ jobs::JobResult EventWriter::HandleWrite(jobs::JobContext& job) {
     if (job.job().attempts < job.job().max_attempts) {
       return jobs::JobResult::Retry(ReasonOf(transient), transient.retry_after);
     }
-    (void)MarkFailed(tenant, *mapping, MappingState::kError,
-                     "gave up after " + std::to_string(job.job().attempts) +
-                         " attempts: " + ReasonOf(transient));
+    std::string reason = "gave up after ";
+    reason += std::to_string(job.job().attempts);
+    reason += " attempts: ";
+    reason += ReasonOf(transient);
+    (void)MarkFailed(tenant, *mapping, MappingState::kError, reason);
     return jobs::JobResult::Done();
   }
   // A newer host write came in while this one was sent: send that one next.
@@ -605,9 +851,10 @@ Json MappingJson(const EventMappingRecord& m) {
 }
 
 Json WriteResultJson(const WriteResult& result) {
-  if (!result.event) return {{"mapping", MappingJson(result.mapping)}, {"event", nullptr}};
-  Json j = EventApiJson(*result.event);
+  Json j =
+      result.event ? EventApiJson(*result.event) : Json{{"mapping", nullptr}, {"event", nullptr}};
   j["mapping"] = MappingJson(result.mapping);
+  if (result.conflict) j["conflict"] = ConflictJson(*result.conflict, false);
   return j;
 }
 

@@ -32,11 +32,15 @@
 #include <optional>
 #include <string>
 
+#include "sb/audit/audit_log.h"
+#include "sb/audit/context.h"
 #include "sb/base/clock.h"
 #include "sb/base/ids.h"
 #include "sb/base/json.h"
+#include "sb/base/metrics.h"
 #include "sb/jobs/runner.h"
 #include "sb/store/calendar/calendar_repository.h"
+#include "sb/store/calendar/conflict_repository.h"
 #include "sb/store/calendar/event_mapping_repository.h"
 #include "sb/store/connections/connect_repository.h"
 #include "sb/store/database.h"
@@ -54,12 +58,16 @@ struct EventWriterDeps {
   const Clock& clock;
   IdGenerator& ids;
   ChangePublisher& changes;
+  audit::AuditLog* audit = nullptr;  // conflicts and their resolutions; null: not audited
+  metrics::MetricsRegistry* metrics = nullptr;
 };
 
 struct EventWriterOptions {
   // The job that backs every write runs no sooner than this (the write is sent inline first).
   std::chrono::milliseconds job_delay{5'000};
   int job_max_attempts = 10;
+  // The policy where neither the connection nor the integration names one (conflicts.h).
+  store::ConflictPolicy default_policy = store::ConflictPolicy::kLastModifiedWins;
 };
 
 // The outcome of a write.
@@ -73,6 +81,7 @@ struct WriteResult {
   Kind kind = Kind::kWritten;
   store::EventMappingRecord mapping;
   std::optional<store::EventRecord> event;
+  std::optional<store::EventConflictRecord> conflict;  // the conflict the write met, if any
 };
 
 class EventWriter {
@@ -104,6 +113,18 @@ class EventWriter {
                                          const std::string& external_id,
                                          const std::optional<std::string>& if_match);
 
+  // The tenant's conflicts (oldest first) and one of them.
+  Result<std::vector<store::EventConflictRecord>> Conflicts(const TenantId& tenant,
+                                                            const store::ConflictFilter& filter);
+  Result<store::EventConflictRecord> Conflict(const TenantId& tenant, const std::string& id);
+  // Resolves an open conflict by a person: kProvider keeps the provider's version (the host's
+  // pending write is dropped), kHost writes the host's version over it, kMerged writes `merged`
+  // (a merge patch of the host's version, outbound.h). NOT_FOUND; FAILED_PRECONDITION when it
+  // is resolved already or its entry has moved on (a newer host write).
+  Result<store::EventConflictRecord> Resolve(const TenantId& tenant, const std::string& id,
+                                             store::ConflictResolution choice, const Json& merged,
+                                             const audit::Context& ctx);
+
   // The job handler of kEventWriteJob.
   jobs::JobResult HandleWrite(jobs::JobContext& job);
 
@@ -117,11 +138,13 @@ class EventWriter {
   // and, when `transient` is not null, is stored there for the job's retry.
   Result<WriteResult> Send(const TenantId& tenant, const store::EventMappingRecord& mapping,
                            ProviderError* transient);
+  // `retried`: sent again after a conflict the host won (a second 412 is left as a conflict).
   Result<WriteResult> SendUpsert(const TenantId& tenant, const store::EventMappingRecord& mapping,
-                                 const Target& target, const Event& event,
-                                 ProviderError* transient);
+                                 const Target& target, const Event& event, ProviderError* transient,
+                                 bool retried = false);
   Result<WriteResult> SendDelete(const TenantId& tenant, const store::EventMappingRecord& mapping,
-                                 const Target& target, ProviderError* transient);
+                                 const Target& target, ProviderError* transient,
+                                 bool retried = false);
   // A provider failure of a write: queued (transient), conflict (412), or error.
   Result<WriteResult> Failed(const TenantId& tenant, const store::EventMappingRecord& mapping,
                              const ProviderError& error, ProviderError* transient);
@@ -129,6 +152,19 @@ class EventWriter {
                              const std::optional<Event>& written);
   Result<WriteResult> MarkFailed(const TenantId& tenant, const store::EventMappingRecord& sent,
                                  store::MappingState state, const std::string& reason);
+  // A provider write refused for a stale version (412): the conflict is recorded and the
+  // policy applied. `host`: the host's event (nullopt: a deletion).
+  Result<WriteResult> OnPrecondition(const TenantId& tenant,
+                                     const store::EventMappingRecord& mapping, const Target& target,
+                                     const std::optional<Event>& host, ProviderError* transient);
+  // Records `conflict` with its changes, audit and metric; for a provider win also stores the
+  // provider's version and ends the mapping's pending write, for manual marks it `conflict`.
+  Result<WriteResult> RecordConflict(const TenantId& tenant,
+                                     const store::EventMappingRecord& mapping,
+                                     const store::EventConflictRecord& conflict,
+                                     const std::optional<Event>& provider);
+  Status PublishConflict(store::Transaction& tx, const TenantId& tenant,
+                         const store::EventConflictRecord& conflict, const audit::Context& ctx);
   Result<Target> TargetOf(const TenantId& tenant, const store::EventMappingRecord& mapping);
 
   store::Database& db_;
@@ -140,6 +176,9 @@ class EventWriter {
   store::CalendarRepository calendars_;
   store::EventMappingRepository mappings_;
   store::ConnectionRepository connections_;
+  store::ConflictRepository conflicts_;
+  audit::AuditLog* audit_;
+  metrics::CounterFamily* conflicts_total_ = nullptr;
 };
 
 // The API's view of a mapping, and of a write's outcome: the stored event (EventApiJson) with
