@@ -155,18 +155,36 @@ class PageApplier {
     return OkStatus();
   }
 
-  // Graph events Switchboard is still creating: new to the store and to the mappings, with a
-  // transactionId naming a mapping of this calendar (writer.h sends the mapping's id).
+  // Events Switchboard created, new to the store and to the page's mappings: their mapping's
+  // id is in the event (Graph's transactionId, writer.h; the Google id "sb" + the mapping id's
+  // hex digits). A mapping still being written holds the event back like any pending write;
+  // no mapping at all means the host has deleted the entry since this page was fetched, and
+  // the event is not brought back.
   Status ReadCreations(const std::vector<EventChange>& items) {
     for (const EventChange& change : items) {
-      if (!change.event || !IsCanonicalUuid(change.transaction_id) ||
-          known_.contains(change.provider_id) || mappings_.contains(change.provider_id)) {
+      if (!change.event || known_.contains(change.provider_id) ||
+          mappings_.contains(change.provider_id)) {
         continue;
       }
-      SB_ASSIGN_OR_RETURN(auto m, Mappings().Get(tx_, context_.tenant(), change.transaction_id));
-      if (m && m->calendar_id == calendar_) mappings_.insert_or_assign(change.provider_id, *m);
+      const std::string mapping_id = CreatingMappingId(change);
+      if (mapping_id.empty()) continue;
+      SB_ASSIGN_OR_RETURN(auto m, Mappings().Get(tx_, context_.tenant(), mapping_id));
+      if (!m) {
+        deleted_by_host_.insert(change.provider_id);
+      } else if (m->calendar_id == calendar_) {
+        mappings_.insert_or_assign(change.provider_id, *m);
+      }
     }
     return OkStatus();
+  }
+
+  static std::string CreatingMappingId(const EventChange& change) {
+    if (IsCanonicalUuid(change.transaction_id)) return change.transaction_id;
+    const std::string& id = change.provider_id;
+    if (id.size() != 34 || !id.starts_with("sb")) return "";
+    std::string uuid = id.substr(2, 8) + "-" + id.substr(10, 4) + "-" + id.substr(14, 4) + "-" +
+                       id.substr(18, 4) + "-" + id.substr(22);
+    return IsCanonicalUuid(uuid) ? uuid : "";
   }
 
   store::EventMappingRecord* MappingOf(const std::string& provider_id) {
@@ -250,6 +268,7 @@ class PageApplier {
 
   Status Upsert(const Event& event, std::optional<store::EventRecord> existing) {
     const SyncRunId& run = context_.run().id;
+    if (!existing && deleted_by_host_.contains(event.provider_id)) return OkStatus();
     store::EventMappingRecord* mapping = MappingOf(event.provider_id);
     // A host write of this event is on its way: it settles the event (or meets this change
     // as a conflict at the provider), so the sync leaves it alone.
@@ -371,6 +390,7 @@ class PageApplier {
   };
   std::vector<Put> created_;                                   // per upsert
   std::map<std::string, store::EventMappingRecord> mappings_;  // by provider id
+  std::set<std::string> deleted_by_host_;  // provider ids of entries the host has deleted
   std::vector<store::ChangeRecord> changes_;
 };
 
