@@ -2,21 +2,23 @@
 // Switchboard in process on SQLite:
 //
 //   baseline    in the same run, the provider's share alone: N events.insert calls straight to
-//               the sandbox with an access token of the same account, one after the other.
-//   upserts     N PUT /v1/connections/{id}/events/by-external-id/{n} from one client, one after
-//               the other: the mapping recorded with its job, the provider write, the answer
-//               settled in the store.
+//               the sandbox with an access token of the same account, from C clients at once.
+//   upserts     N PUT /v1/connections/{id}/events/by-external-id/{n} from C clients at once:
+//               the mapping recorded with its job, the provider write, the answer settled in
+//               the store.
 //   echo        M host writes one at a time, each timed from the PUT until the push-triggered
 //               sync run that brings the provider's change back has finished having published
 //               nothing (Switchboard recognised its own write): p50 / p90 / p99, and the number
 //               of echoes (event changes published for the host's own writes; must be 0).
 //
-//   write_bench [writes=300] [echo_writes=30]
+//   write_bench [writes=300] [echo_writes=30] [clients=1]
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
+#include <functional>
+#include <memory>
 #include <string>
 #include <thread>
 #include <vector>
@@ -45,39 +47,32 @@ Json Entry(int n) {
               {"attendees", {{{"email", "customer@example.com"}}}}};
 }
 
-// N events.insert calls straight to the sandbox; returns the seconds they took.
-double DirectInserts(sb::app::testing::SandboxProcess& sandbox, sb::net::HttpClient& http,
-                     const std::string& token, int n) {
-  const auto t0 = SteadyClock::now();
-  for (int i = 0; i < n; ++i) {
-    Json body = Entry(i);
-    sb::net::HttpRequest request;
-    request.method = "POST";
-    request.url = sandbox.google_url() + "/calendar/v3/calendars/primary/events";
-    request.headers = {{"Authorization", "Bearer " + token}, {"Content-Type", "application/json"}};
-    request.body =
-        Json{{"summary", body["title"]},
-             {"location", body["location"]},
-             {"start", {{"dateTime", body["start"]["instant"]}, {"timeZone", "Europe/Zurich"}}},
-             {"end", {{"dateTime", body["end"]["instant"]}, {"timeZone", "Europe/Zurich"}}},
-             {"attendees", {{{"email", "customer@example.com"}}}}}
-            .dump();
-    auto response = Must(http.Send(request), "events.insert");
-    if (response.status != 200) Die("events.insert: " + response.body);
-  }
-  return Seconds(SteadyClock::now() - t0);
+// One events.insert straight to the sandbox.
+void DirectInsert(sb::app::testing::SandboxProcess& sandbox, sb::net::HttpClient& http,
+                  const std::string& token, int i) {
+  const Json body = Entry(i);
+  sb::net::HttpRequest request;
+  request.method = "POST";
+  request.url = sandbox.google_url() + "/calendar/v3/calendars/primary/events";
+  request.headers = {{"Authorization", "Bearer " + token}, {"Content-Type", "application/json"}};
+  request.body =
+      Json{{"summary", body["title"]},
+           {"location", body["location"]},
+           {"start", {{"dateTime", body["start"]["instant"]}, {"timeZone", "Europe/Zurich"}}},
+           {"end", {{"dateTime", body["end"]["instant"]}, {"timeZone", "Europe/Zurich"}}},
+           {"attendees", {{{"email", "customer@example.com"}}}}}
+          .dump();
+  auto response = Must(http.Send(request), "events.insert");
+  if (response.status != 200) Die("events.insert: " + response.body);
 }
 
-double HostUpserts(sb::app::testing::TestHttpClient& api, const std::string& key,
-                   const std::string& connection, int first, int n) {
-  const auto t0 = SteadyClock::now();
-  for (int i = first; i < first + n; ++i) {
-    auto r = api.Send(
-        "PUT", "/v1/connections/" + connection + "/events/by-external-id/job-" + std::to_string(i),
-        Entry(i).dump(), key);
-    if (r.status != 201) Die("upsert: " + std::to_string(r.status) + " " + r.body);
-  }
-  return Seconds(SteadyClock::now() - t0);
+// One PUT of the host's entry job-<i>.
+void HostUpsert(sb::app::testing::TestHttpClient& api, const std::string& key,
+                const std::string& connection, int i) {
+  auto r = api.Send(
+      "PUT", "/v1/connections/" + connection + "/events/by-external-id/job-" + std::to_string(i),
+      Entry(i).dump(), key);
+  if (r.status != 201) Die("upsert: " + std::to_string(r.status) + " " + r.body);
 }
 
 Json SyncState(sb::app::testing::TestHttpClient& api, const std::string& key,
@@ -116,6 +111,19 @@ int EventChanges(sb::app::testing::TestHttpClient& api, const std::string& key,
   }
 }
 
+// Runs `write(i)` for i in [0, n) from `clients` threads; returns the seconds it took.
+double Concurrently(int n, int clients, const std::function<void(int, int)>& write) {
+  const auto t0 = SteadyClock::now();
+  std::vector<std::thread> threads;
+  for (int c = 0; c < clients; ++c) {
+    threads.emplace_back([&, c] {
+      for (int i = c; i < n; i += clients) write(c, i);
+    });
+  }
+  for (auto& t : threads) t.join();
+  return Seconds(SteadyClock::now() - t0);
+}
+
 double Percentile(std::vector<double> v, double p) {
   std::sort(v.begin(), v.end());
   return v[std::min(v.size() - 1, static_cast<size_t>(p * static_cast<double>(v.size())))];
@@ -126,7 +134,10 @@ double Percentile(std::vector<double> v, double p) {
 int main(int argc, char** argv) {
   const int writes = argc > 1 ? std::atoi(argv[1]) : 300;
   const int echo_writes = argc > 2 ? std::atoi(argv[2]) : 30;
-  if (writes < 1 || echo_writes < 1) Die("usage: write_bench [writes] [echo_writes]");
+  const int clients = argc > 3 ? std::atoi(argv[3]) : 1;
+  if (writes < 1 || echo_writes < 1 || clients < 1 || clients > 64) {
+    Die("usage: write_bench [writes] [echo_writes] [clients]");
+  }
   sb::log::SetLevel(sb::log::Level::kWarn);
   const std::filesystem::path dir =
       std::filesystem::temp_directory_path() / ("sb-write-bench-" + std::to_string(::getpid()));
@@ -169,9 +180,17 @@ int main(int argc, char** argv) {
                             "/_sandbox/accounts/" + account + "/tokens", Json::object()),
            "token")
           .value("access_token", "");
-  sb::net::CurlHttpClient curl({.ca_file = sandbox->ca_file()});
-  const double direct = DirectInserts(*sandbox, curl, token, writes);
-  const double hosted = HostUpserts(api, key, connection, 0, writes);
+  std::vector<std::unique_ptr<sb::net::CurlHttpClient>> curls;
+  std::vector<std::unique_ptr<sb::app::testing::TestHttpClient>> apis;
+  for (int c = 0; c < clients; ++c) {
+    curls.push_back(std::make_unique<sb::net::CurlHttpClient>(
+        sb::net::CurlHttpClientOptions{.ca_file = sandbox->ca_file()}));
+    apis.push_back(std::make_unique<sb::app::testing::TestHttpClient>(port));
+  }
+  const double direct = Concurrently(
+      writes, clients, [&](int c, int i) { DirectInsert(*sandbox, *curls[c], token, i); });
+  const double hosted = Concurrently(
+      writes, clients, [&](int c, int i) { HostUpsert(*apis[c], key, connection, i); });
   // Let the pushes those writes caused settle before the echo timing.
   std::this_thread::sleep_for(std::chrono::seconds(3));
 
@@ -182,7 +201,7 @@ int main(int argc, char** argv) {
   for (int i = 0; i < echo_writes; ++i) {
     const std::string before = SyncState(api, key, connection).value("last_run_id", "");
     const auto t0 = SteadyClock::now();
-    HostUpserts(api, key, connection, writes + i, 1);
+    HostUpsert(api, key, connection, writes + i);
     const Json run = NextFinishedRun(api, key, connection, before);
     ms.push_back(std::chrono::duration<double, std::milli>(SteadyClock::now() - t0).count());
     if (run.value("status", "") != "succeeded") Die("push run: " + run.dump());
@@ -191,13 +210,13 @@ int main(int argc, char** argv) {
   const int echoes = EventChanges(api, key, cursor);
 
   std::printf(
-      "host writes, %d each:\n"
+      "host writes, %d each from %d clients:\n"
       "  direct events.insert baseline: %.2f s, %.0f writes/s\n"
       "  host upserts through Switchboard: %.2f s, %.0f writes/s; ratio to baseline %.2f\n"
       "  echo round trip (%d writes, write to its push run finished): p50 %.1f ms, p90 %.1f ms, "
       "p99 %.1f ms; echoes published: %d\n",
-      writes, direct, writes / direct, hosted, writes / hosted, direct / hosted, echo_writes,
-      Percentile(ms, 0.5), Percentile(ms, 0.9), Percentile(ms, 0.99), echoes);
+      writes, clients, direct, writes / direct, hosted, writes / hosted, direct / hosted,
+      echo_writes, Percentile(ms, 0.5), Percentile(ms, 0.9), Percentile(ms, 0.99), echoes);
   app->Stop(std::chrono::milliseconds(2000));
   std::filesystem::remove_all(dir);
   return echoes == 0 ? 0 : 1;
