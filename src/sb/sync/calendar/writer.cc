@@ -297,6 +297,23 @@ Result<EventMappingRecord> MappingForEvent(store::Transaction& tx, const TenantI
   return m;
 }
 
+// A stored event the host writes to, checked against its If-Match, with its mapping.
+struct MappedEvent {
+  store::EventRecord stored;
+  EventMappingRecord mapping;
+};
+
+Result<MappedEvent> MappedEventFor(store::Transaction& tx, const TenantId& tenant,
+                                   const EventId& event, const std::optional<std::string>& if_match,
+                                   store::CalendarRepository& calendars,
+                                   store::EventMappingRepository& mappings, IdGenerator& ids) {
+  SB_ASSIGN_OR_RETURN(auto stored, calendars.GetEvent(tx, tenant, event));
+  if (!stored) return NotFoundError("event not found");
+  SB_RETURN_IF_ERROR(CheckIfMatch(if_match, stored->version));
+  SB_ASSIGN_OR_RETURN(auto mapping, MappingForEvent(tx, tenant, *stored, mappings, ids));
+  return MappedEvent{std::move(*stored), std::move(mapping)};
+}
+
 // The event as the host last asked for it (pending) or as it is stored.
 Result<Event> CurrentEvent(const EventMappingRecord& mapping, const store::EventRecord& stored) {
   if (auto pending = PendingOf(mapping); pending && !pending->remove) return pending->event;
@@ -310,15 +327,13 @@ Result<WriteResult> EventWriter::Update(const TenantId& tenant, const EventId& e
                                         const std::optional<std::string>& if_match) {
   Prepared prepared;
   SB_RETURN_IF_ERROR(db_.RunInTenant(tenant, [&](store::Transaction& tx) -> Status {
-    SB_ASSIGN_OR_RETURN(auto stored, calendars_.GetEvent(tx, tenant, event));
-    if (!stored) return NotFoundError("event not found");
-    SB_RETURN_IF_ERROR(CheckIfMatch(if_match, stored->version));
-    SB_ASSIGN_OR_RETURN(auto mapping, MappingForEvent(tx, tenant, *stored, mappings_, ids_));
-    SB_ASSIGN_OR_RETURN(const Event base, CurrentEvent(mapping, *stored));
+    SB_ASSIGN_OR_RETURN(auto mapped,
+                        MappedEventFor(tx, tenant, event, if_match, calendars_, mappings_, ids_));
+    SB_ASSIGN_OR_RETURN(const Event base, CurrentEvent(mapped.mapping, mapped.stored));
     SB_ASSIGN_OR_RETURN(const Event desired, ApplyHostPatch(base, patch));
-    SB_ASSIGN_OR_RETURN(
-        prepared,
-        PrepareIn(tx, tenant, mapping, Json{{"op", kUpsert}, {"event", EventToJson(desired)}}));
+    SB_ASSIGN_OR_RETURN(prepared,
+                        PrepareIn(tx, tenant, mapped.mapping,
+                                  Json{{"op", kUpsert}, {"event", EventToJson(desired)}}));
     return OkStatus();
   }));
   return Write(tenant, std::move(prepared));
@@ -328,11 +343,9 @@ Result<WriteResult> EventWriter::Delete(const TenantId& tenant, const EventId& e
                                         const std::optional<std::string>& if_match) {
   Prepared prepared;
   SB_RETURN_IF_ERROR(db_.RunInTenant(tenant, [&](store::Transaction& tx) -> Status {
-    SB_ASSIGN_OR_RETURN(auto stored, calendars_.GetEvent(tx, tenant, event));
-    if (!stored) return NotFoundError("event not found");
-    SB_RETURN_IF_ERROR(CheckIfMatch(if_match, stored->version));
-    SB_ASSIGN_OR_RETURN(auto mapping, MappingForEvent(tx, tenant, *stored, mappings_, ids_));
-    SB_ASSIGN_OR_RETURN(prepared, PrepareIn(tx, tenant, mapping, Json{{"op", kDelete}}));
+    SB_ASSIGN_OR_RETURN(auto mapped,
+                        MappedEventFor(tx, tenant, event, if_match, calendars_, mappings_, ids_));
+    SB_ASSIGN_OR_RETURN(prepared, PrepareIn(tx, tenant, mapped.mapping, Json{{"op", kDelete}}));
     return OkStatus();
   }));
   return Write(tenant, std::move(prepared));
