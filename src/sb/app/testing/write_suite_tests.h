@@ -650,7 +650,10 @@ TYPED_TEST_P(WriteSuite, SoakBothWaysEndsEqualWithoutEchoes) {
       const std::string type = c.value("type", "");
       if (type != "event.created" && type != "event.updated") continue;
       EXPECT_TRUE(c["data"]["event"].value("title", "").starts_with("p-"))
-          << c["type"] << " " << c["data"].value("external_id", "") << " " << c["data"]["event"].value("title", "") << " v=" << c["data"]["event"].value("version", "") << " at " << c.value("created_at", "");
+          << c["type"] << " " << c["data"].value("external_id", "") << " "
+          << c["data"]["event"].value("title", "")
+          << " v=" << c["data"]["event"].value("version", "") << " at "
+          << c.value("created_at", "");
     }
     // No ping-pong: besides the user's edits, the providers saw at most one write per host
     // write (two after a conflict the host won), and none once both stopped.
