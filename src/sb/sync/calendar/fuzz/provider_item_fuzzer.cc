@@ -71,7 +71,10 @@ void CheckHostEvent(const sb::Json& json) {
   if (!event.ok()) {
     SB_CHECK(event.status().code() == sb::StatusCode::kInvalidArgument);
   } else {
-    CheckEvent(*event);
+    // A host's event has no provider id yet; the model's own JSON wants one.
+    cal::Event named = *event;
+    named.provider_id = "p";
+    CheckEvent(named);
     (void)cal::EventToGoogle(*event, "sbabc").dump();
     const auto graph = cal::EventToGraph(*event);
     SB_CHECK(graph.ok() || graph.status().code() == sb::StatusCode::kInvalidArgument);
