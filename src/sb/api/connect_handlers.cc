@@ -43,12 +43,6 @@ Json ConnectionJson(const store::ConnectionRecord& r) {
           {"updated_at", FormatRfc3339(r.updated_at)}};
 }
 
-Result<ConnectionId> ConnectionParam(const http::Request& request) {
-  const auto id = request.PathParam("id");
-  if (!id || !IsCanonicalUuid(*id)) return NotFoundError("connection not found");
-  return ConnectionId(std::string(*id));
-}
-
 bool SecureCookies(const connections::ConnectService& connect) {
   return connect.PublicUrl().starts_with("https://");
 }

@@ -15,12 +15,6 @@ namespace {
 using sync::calendar::WriteResult;
 using tenancy::Scope;
 
-Result<ConnectionId> ConnectionParam(const http::Request& request) {
-  const auto id = request.PathParam("id");
-  if (!id || !IsCanonicalUuid(*id)) return NotFoundError("connection not found");
-  return ConnectionId(std::string(*id));
-}
-
 Result<EventId> EventParam(const http::Request& request) {
   const auto id = request.PathParam("id");
   if (!id || !IsCanonicalUuid(*id)) return NotFoundError("event not found");

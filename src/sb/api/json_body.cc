@@ -89,6 +89,12 @@ Result<std::vector<std::string>> RequiredStringArray(const Json& object, std::st
   return out;
 }
 
+Result<ConnectionId> ConnectionParam(const http::Request& request) {
+  const auto id = request.PathParam("id");
+  if (!id || !IsCanonicalUuid(*id)) return NotFoundError("connection not found");
+  return ConnectionId(std::string(*id));
+}
+
 Result<int> PageLimit(const http::Request& request, int default_limit, int max_limit) {
   auto text = request.Query("limit");
   if (!text) return default_limit;

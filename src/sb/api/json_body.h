@@ -8,6 +8,7 @@
 #include <string_view>
 #include <vector>
 
+#include "sb/base/ids.h"
 #include "sb/base/json.h"
 #include "sb/base/status.h"
 #include "sb/http/request.h"
@@ -40,6 +41,10 @@ Result<std::optional<std::string>> OptionalString(const Json& object, std::strin
                                                   size_t max_len);
 // A required non-empty array of strings.
 Result<std::vector<std::string>> RequiredStringArray(const Json& object, std::string_view field);
+
+// The {id} path parameter as a connection id: NOT_FOUND "connection not found" unless it is a
+// canonical UUID (no lookup: the caller's repository call finds it or not).
+Result<ConnectionId> ConnectionParam(const http::Request& request);
 
 // Parses the `limit` query parameter: default when absent, error unless 1..max.
 Result<int> PageLimit(const http::Request& request, int default_limit, int max_limit);

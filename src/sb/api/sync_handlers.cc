@@ -18,12 +18,6 @@ constexpr int kDefaultLimit = 100;
 constexpr int kMaxLimit = 1000;
 constexpr size_t kMaxTypes = 20;
 
-Result<ConnectionId> ConnectionParam(const http::Request& request) {
-  const auto id = request.PathParam("id");
-  if (!id || !IsCanonicalUuid(*id)) return NotFoundError("connection not found");
-  return ConnectionId(std::string(*id));
-}
-
 // An RFC 3339 query parameter as UTC milliseconds.
 Result<std::optional<Timestamp>> TimeParam(const http::Request& request, std::string_view name) {
   const auto text = request.Query(name);
