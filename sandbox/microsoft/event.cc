@@ -381,6 +381,11 @@ sb::Json RenderEvent(const Event& event, const RenderZone& zone, bool with_type)
       {"attendees", event.attendees},
       {"organizer", event.organizer},
       {"onlineMeeting", nullptr}};
+  // The slot an occurrence or exception stands for (timed series; all-day slots are left to
+  // their start, which the sandbox's clients read as the date).
+  if ((event.type == "occurrence" || event.type == "exception") && !event.all_day) {
+    json["originalStart"] = FormatOffsetDateTime(event.original_start_ms);
+  }
   if (with_type) json["@odata.type"] = "#microsoft.graph.event";
   return json;
 }
@@ -404,6 +409,7 @@ sb::Json RenderOccurrence(const Event& master, int64_t start_ms, const RenderZon
   occurrence.series_master_id = master.id;
   occurrence.start_ms = start_ms;
   occurrence.end_ms = end_ms;
+  occurrence.original_start_ms = start_ms;
   occurrence.recurrence = nullptr;
   occurrence.ical_uid = master.ical_uid + id.substr(master.id.size() + 1);
   return RenderEvent(occurrence, zone, false);

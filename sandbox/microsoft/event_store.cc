@@ -354,7 +354,7 @@ Page EventStore::List(const std::string& account_id, const std::string& calendar
 
 Page EventStore::View(const std::string& account_id, const std::string& calendar_id,
                       int64_t start_ms, int64_t end_ms, size_t skip, size_t top,
-                      const RenderZone& zone) const {
+                      const RenderZone& zone, const std::string& series_master_id) const {
   std::lock_guard<std::mutex> lock(mu_);
   Page page;
   const AccountData* data = Find(account_id);
@@ -367,6 +367,10 @@ Page EventStore::View(const std::string& account_id, const std::string& calendar
   std::vector<Instance> instances;
   for (const auto& [id, event] : data->events) {
     if (event.deleted || (!calendar_id.empty() && event.calendar_id != calendar_id)) continue;
+    if (!series_master_id.empty() && id != series_master_id &&
+        event.series_master_id != series_master_id) {
+      continue;
+    }
     if (event.type == "seriesMaster") {
       for (int64_t slot : Slots(*data, event, start_ms, end_ms, kMaxSlots)) {
         instances.push_back({slot, &event, true});

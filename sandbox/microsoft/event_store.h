@@ -104,9 +104,11 @@ class EventStore {
   // /me/events: single instances and series masters in creation order.
   Page List(const std::string& account_id, const std::string& calendar_id, size_t skip, size_t top,
             const RenderZone& zone) const;
-  // /me/calendarView: instances overlapping [start, end) sorted by start.
+  // /me/calendarView: instances overlapping [start, end) sorted by start; with
+  // `series_master_id`, only that series' occurrences and exceptions (/events/{id}/instances).
   Page View(const std::string& account_id, const std::string& calendar_id, int64_t start_ms,
-            int64_t end_ms, size_t skip, size_t top, const RenderZone& zone) const;
+            int64_t end_ms, size_t skip, size_t top, const RenderZone& zone,
+            const std::string& series_master_id = "") const;
   // One page of a delta round; advances `cursor`. `more` false means the round is complete.
   Page Delta(const std::string& account_id, DeltaCursor& cursor, size_t max_items,
              const RenderZone& zone) const;

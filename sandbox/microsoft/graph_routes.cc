@@ -285,7 +285,8 @@ void MicrosoftSandbox::RegisterGraph() {
     const RenderZone zone = ZoneFor(request, &response);
     std::string path_name = "events";
     Page page;
-    if (request.path.ends_with("/calendarView")) {
+    const bool instances = request.path.ends_with("/instances");
+    if (request.path.ends_with("/calendarView") || instances) {
       const auto start = ParseQueryTime(std::string(request.Query("startDateTime").value_or("")));
       const auto end = ParseQueryTime(std::string(request.Query("endDateTime").value_or("")));
       if (!start || !end) {
@@ -293,8 +294,19 @@ void MicrosoftSandbox::RegisterGraph() {
                           "This request requires a time window specified by the query string "
                           "parameters StartDateTime and EndDateTime.");
       }
-      page = events_.View(principal.account.id, calendar, *start, *end, skip, top, zone);
-      path_name = "calendarView";
+      std::string series;
+      if (instances) {
+        series = std::string(*request.PathParam("id"));
+        auto master = events_.Get(principal.account.id, series);
+        if (auto* failure = std::get_if<Failure>(&master))
+          return FailureResponse(request, *failure);
+        if (std::get<Event>(master).type != "seriesMaster") {
+          return GraphError(request, 400, "ErrorInvalidRequest",
+                            "The event is not the master of a recurring series.");
+        }
+      }
+      page = events_.View(principal.account.id, calendar, *start, *end, skip, top, zone, series);
+      path_name = instances ? "events('" + series + "')/instances" : "calendarView";
     } else {
       page = events_.List(principal.account.id, calendar, skip, top, zone);
     }
@@ -318,6 +330,7 @@ void MicrosoftSandbox::RegisterGraph() {
   AddGraph("GET", "/me/calendars/{calendar}/events", Need::kCalendarRead, list);
   AddGraph("GET", "/me/calendarView", Need::kCalendarRead, list);
   AddGraph("GET", "/me/calendars/{calendar}/calendarView", Need::kCalendarRead, list);
+  AddGraph("GET", "/me/events/{id}/instances", Need::kCalendarRead, list);
   AddGraph("POST", "/me/events", Need::kCalendarWrite,
            [this](Request& request, const Principal& principal) {
              return CreateEvent(request, principal, "");

@@ -275,17 +275,11 @@ namespace {
 Status CheckConflictPolicies(const Json& settings) {
   const auto it = settings.find("conflict_policies");
   if (it == settings.end()) return OkStatus();
-  if (!it->is_object()) return InvalidArgumentError("settings.conflict_policies: an object");
-  for (const auto& [service, policy] : it->items()) {
-    if (service != "calendar" && service != "email" && service != "contacts") {
-      return InvalidArgumentError("settings.conflict_policies: unknown service");
-    }
-    if (!policy.is_string() || !store::ParseConflictPolicy(policy.get<std::string>())) {
-      return InvalidArgumentError(
-          "settings.conflict_policies: last_modified_wins, provider_wins, host_wins or manual");
-    }
-  }
-  return OkStatus();
+  Status checked = store::CheckConflictPolicies(*it);
+  if (checked.ok()) return checked;
+  std::string message = "settings.";
+  message += checked.message();
+  return InvalidArgumentError(message);
 }
 
 }  // namespace

@@ -8,6 +8,7 @@
 #include "sb/base/encoding.h"
 #include "sb/http/problem.h"
 #include "sb/sync/calendar/conflicts.h"
+#include "sb/sync/calendar/occurrences.h"
 
 namespace sb::api {
 namespace {
@@ -95,6 +96,14 @@ http::Response Answer(const http::Request& request, const Result<WriteResult>& r
   http::Response response = http::Response::Json(done, sync::calendar::WriteResultJson(r));
   if (r.event) response.SetHeader("ETag", EtagOf(r.event->version));
   return response;
+}
+
+Result<sync::calendar::EventTime> OriginalStartParam(const http::Request& request) {
+  const auto raw = request.PathParam("original_start");
+  if (!raw) return NotFoundError("occurrence not found");
+  auto decoded = PercentDecodeBytes(*raw);
+  if (!decoded) return InvalidArgumentError("original_start: malformed percent-encoding");
+  return sync::calendar::ParseOriginalStart(*decoded);
 }
 
 Result<std::string> ConflictParam(const http::Request& request) {
@@ -210,6 +219,50 @@ Result<http::Response> EventHandlers::DoDelete(http::Request& request) {
   SB_RETURN_IF_ERROR(RequireScope(p, Scope::kWrite));
   SB_ASSIGN_OR_RETURN(const EventId event, EventParam(request));
   return Answer(request, writer_.Delete(p.tenant_id, event, IfMatch(request)), 204);
+}
+
+http::Response EventHandlers::PatchOccurrence(http::Request& r) {
+  return idempotent_.Run(r,
+                         [this](http::Request& q) { return Respond(q, DoOccurrence(q, false)); });
+}
+http::Response EventHandlers::CancelOccurrence(http::Request& r) {
+  return idempotent_.Run(r, [this](http::Request& q) { return Respond(q, DoOccurrence(q, true)); });
+}
+http::Response EventHandlers::Split(http::Request& r) {
+  return idempotent_.Run(r, [this](http::Request& q) { return Respond(q, DoSplit(q)); });
+}
+
+Result<http::Response> EventHandlers::DoOccurrence(http::Request& request, bool cancel) {
+  const tenancy::Principal& p = PrincipalOf(request);
+  SB_RETURN_IF_ERROR(RequireScope(p, Scope::kWrite));
+  SB_ASSIGN_OR_RETURN(const EventId event, EventParam(request));
+  SB_ASSIGN_OR_RETURN(const auto slot, OriginalStartParam(request));
+  std::optional<Json> patch;
+  if (!cancel) {
+    SB_ASSIGN_OR_RETURN(patch, ParseJsonObject(request));
+  }
+  return Answer(request, writer_.WriteOccurrence(p.tenant_id, event, slot, patch, IfMatch(request)),
+                200);
+}
+
+Result<http::Response> EventHandlers::DoSplit(http::Request& request) {
+  const tenancy::Principal& p = PrincipalOf(request);
+  SB_RETURN_IF_ERROR(RequireScope(p, Scope::kWrite));
+  SB_ASSIGN_OR_RETURN(const EventId event, EventParam(request));
+  SB_ASSIGN_OR_RETURN(const Json body,
+                      ParseJsonObject(request, {"from", "changes", "external_id"}));
+  SB_ASSIGN_OR_RETURN(const std::string from_text, RequiredString(body, "from", 64));
+  SB_ASSIGN_OR_RETURN(const auto from, sync::calendar::ParseOriginalStart(from_text));
+  const Json changes = body.contains("changes") ? body["changes"] : Json::object();
+  if (!changes.is_object()) return InvalidArgumentError("changes: an object");
+  SB_ASSIGN_OR_RETURN(const auto external_id, OptionalString(body, "external_id", 256));
+  SB_ASSIGN_OR_RETURN(
+      auto split, writer_.Split(p.tenant_id, event, from, changes, external_id, IfMatch(request)));
+  const bool queued = split.ended.kind == WriteResult::Kind::kQueued ||
+                      split.following.kind == WriteResult::Kind::kQueued;
+  return http::Response::Json(
+      queued ? 202 : 200, Json{{"series", sync::calendar::WriteResultJson(split.ended)},
+                               {"following", sync::calendar::WriteResultJson(split.following)}});
 }
 
 Result<http::Response> EventHandlers::DoPut(http::Request& request) {

@@ -4,6 +4,14 @@
 //                                           default the primary calendar) -> 201
 //   PATCH  /v1/events/{id}                  a merge patch of the event's writable members -> 200
 //   DELETE /v1/events/{id}                  -> 204
+//   PATCH  /v1/events/{id}/occurrences/{original_start}
+//                                           one occurrence of a series changed (an exception)
+//   DELETE /v1/events/{id}/occurrences/{original_start}
+//                                           one occurrence cancelled -> 200 (the cancelled
+//                                           exception)
+//   POST   /v1/events/{id}/split            {"from": original start, "changes": {...},
+//                                            "external_id": optional} the series from that
+//                                           occurrence on: {"series", "following"} -> 200
 //   PUT    /v1/connections/{id}/events/by-external-id/{external_id}
 //                                           the host's entry: created (201) or replaced (200)
 //   GET    /v1/connections/{id}/events/by-external-id/{external_id}
@@ -35,6 +43,9 @@ class EventHandlers {
   http::Response Create(http::Request& request);
   http::Response Patch(http::Request& request);
   http::Response Delete(http::Request& request);
+  http::Response PatchOccurrence(http::Request& request);
+  http::Response CancelOccurrence(http::Request& request);
+  http::Response Split(http::Request& request);
   http::Response Put(http::Request& request);
   http::Response Get(http::Request& request);
   http::Response DeleteByExternalId(http::Request& request);
@@ -46,6 +57,8 @@ class EventHandlers {
   Result<http::Response> DoCreate(http::Request& request);
   Result<http::Response> DoPatch(http::Request& request);
   Result<http::Response> DoDelete(http::Request& request);
+  Result<http::Response> DoOccurrence(http::Request& request, bool cancel);
+  Result<http::Response> DoSplit(http::Request& request);
   Result<http::Response> DoPut(http::Request& request);
   Result<http::Response> DoGet(http::Request& request);
   Result<http::Response> DoDeleteByExternalId(http::Request& request);

@@ -7,6 +7,7 @@
 #include "sb/api/tenant_handlers.h"
 #include "sb/base/time_format.h"
 #include "sb/http/problem.h"
+#include "sb/store/calendar/conflict_repository.h"
 
 namespace sb::api {
 namespace {
@@ -23,6 +24,7 @@ Json IntegrationJson(const oauth::IntegrationView& view) {
           {"extra_scopes", r.extra_scopes},
           {"enabled", r.enabled},
           {"allow_reassignment", r.allow_reassignment},
+          {"conflict_policies", r.conflict_policies},
           {"version", r.version},
           {"created_at", FormatRfc3339(r.created_at)},
           {"updated_at", FormatRfc3339(r.updated_at)}};
@@ -106,7 +108,7 @@ Result<http::Response> IntegrationHandlers::DoPutIntegration(http::Request& requ
   SB_ASSIGN_OR_RETURN(std::string provider, ProviderParam(request));
   SB_ASSIGN_OR_RETURN(
       Json body, ParseJsonObject(request, {"client_id", "client_secret", "services", "extra_scopes",
-                                           "enabled", "allow_reassignment"}));
+                                           "enabled", "allow_reassignment", "conflict_policies"}));
   oauth::IntegrationInput input;
   input.provider = provider;
   SB_ASSIGN_OR_RETURN(input.client_id, RequiredString(body, "client_id", 512));
@@ -125,6 +127,10 @@ Result<http::Response> IntegrationHandlers::DoPutIntegration(http::Request& requ
       return InvalidArgumentError("field 'allow_reassignment' must be a boolean");
     }
     input.allow_reassignment = body["allow_reassignment"].get<bool>();
+  }
+  if (body.contains("conflict_policies")) {
+    SB_RETURN_IF_ERROR(store::CheckConflictPolicies(body["conflict_policies"]));
+    input.conflict_policies = body["conflict_policies"];
   }
   SB_ASSIGN_OR_RETURN(input.expected_version, IfMatchVersion(request));
   Result<oauth::IntegrationView> view = service_.Put(p.tenant_id, input, AuditContextOf(request));

@@ -147,6 +147,13 @@ Status RegisterRoutes(http::Router& router, const Handlers& h) {
       "PATCH", "/v1/events/{id}", [&ev](Request& r) { return ev.Patch(r); }, kAuthed));
   SB_RETURN_IF_ERROR(router.Add(
       "DELETE", "/v1/events/{id}", [&ev](Request& r) { return ev.Delete(r); }, kAuthed));
+  constexpr char kOccurrence[] = "/v1/events/{id}/occurrences/{original_start}";
+  SB_RETURN_IF_ERROR(router.Add(
+      "PATCH", kOccurrence, [&ev](Request& r) { return ev.PatchOccurrence(r); }, kAuthed));
+  SB_RETURN_IF_ERROR(router.Add(
+      "DELETE", kOccurrence, [&ev](Request& r) { return ev.CancelOccurrence(r); }, kAuthed));
+  SB_RETURN_IF_ERROR(router.Add(
+      "POST", "/v1/events/{id}/split", [&ev](Request& r) { return ev.Split(r); }, kAuthed));
   auto& av = h.availability;
   SB_RETURN_IF_ERROR(router.Add(
       "POST", "/v1/availability", [&av](Request& r) { return av.Post(r); }, kAuthed));

@@ -45,6 +45,7 @@ Result<IntegrationView> IntegrationService::Put(const TenantId& tenant,
   record.extra_scopes = input.extra_scopes;
   record.enabled = input.enabled;
   record.allow_reassignment = input.allow_reassignment;
+  record.conflict_policies = input.conflict_policies;
   IntegrationView view;
   SB_RETURN_IF_ERROR(db_.RunInTenant(tenant, [&](store::Transaction& tx) -> Status {
     SB_ASSIGN_OR_RETURN(auto existing, repo_.Get(tx, tenant, input.provider));
@@ -59,6 +60,7 @@ Result<IntegrationView> IntegrationService::Put(const TenantId& tenant,
                     {"extra_scopes", input.extra_scopes},
                     {"enabled", input.enabled},
                     {"allow_reassignment", input.allow_reassignment},
+                    {"conflict_policies", input.conflict_policies},
                     {"version", view.record.version}};
     if (input.client_secret) {
       SB_RETURN_IF_ERROR(secrets_.Put(tx, SecretOf(tenant, input.provider), *input.client_secret));

@@ -16,6 +16,7 @@
 #include "sb/audit/context.h"
 #include "sb/base/clock.h"
 #include "sb/base/ids.h"
+#include "sb/base/json.h"
 #include "sb/oauth/catalog.h"
 #include "sb/store/database.h"
 #include "sb/store/oauth/integration_repository.h"
@@ -31,6 +32,7 @@ struct IntegrationInput {
   std::vector<std::string> extra_scopes;
   bool enabled = true;
   bool allow_reassignment = false;          // see store::IntegrationRecord
+  Json conflict_policies = Json::object();  // see store::IntegrationRecord
   std::optional<int64_t> expected_version;  // If-Match: replace only this version
 };
 

@@ -127,6 +127,18 @@ TEST_F(IntegrationServiceTest, CreateNeedsASecretAndUpdateMayKeepIt) {
   EXPECT_THAT(AllStoredText(a_), HasSubstr("integration.update"));
 }
 
+TEST_F(IntegrationServiceTest, ConflictPoliciesAreKeptPerServiceAndChecked) {
+  IntegrationInput input = Google();
+  input.conflict_policies = Json{{"calendar", "manual"}, {"contacts", "provider_wins"}};
+  ASSERT_TRUE(service_->Put(a_, input, ctx_).ok());
+  EXPECT_EQ((*service_->Get(a_, "google"))->record.conflict_policies, input.conflict_policies);
+  for (const Json& bad : {Json{{"calendar", "coin_flip"}}, Json{{"drive", "manual"}},
+                          Json{{"calendar", 3}}, Json::array(), Json("manual")}) {
+    input.conflict_policies = bad;
+    EXPECT_EQ(service_->Put(a_, input, ctx_).status().code(), StatusCode::kInvalidArgument) << bad;
+  }
+}
+
 TEST_F(IntegrationServiceTest, ProviderAndServicesAreCheckedAgainstTheCatalog) {
   IntegrationInput input = Google();
   input.provider = "no-such-provider";

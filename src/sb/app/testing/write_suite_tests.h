@@ -310,7 +310,7 @@ TYPED_TEST_P(WriteSuite, StaleWritesAreConflictsNotOverwrites) {
 // Automatic policies apply the winner at once and keep the loser in a resolved conflict:
 // provider_wins keeps the user's change, host_wins writes the host's over it, and the default
 // (last_modified_wins) picks the side changed last (here the provider: its clock is years ahead
-// of the test server's).
+// of the test server's). A policy comes from the connection, else its integration.
 TYPED_TEST_P(WriteSuite, AutomaticPoliciesApplyTheWinnerAndKeepTheLoser) {
   const std::string id = this->ConnectSynced(SandboxOrigin::kGoogle);
   ASSERT_FALSE(id.empty());
@@ -353,6 +353,29 @@ TYPED_TEST_P(WriteSuite, AutomaticPoliciesApplyTheWinnerAndKeepTheLoser) {
   EXPECT_EQ(changes["event.conflict_resolved"], 3);
   EXPECT_GE(this->Counter("sb_calendar_conflicts_total{policy=\"host_wins\",resolution=\"host\"}"),
             1);
+
+  // The integration's policy applies where the connection names none; the connection's wins.
+  auto integration = [&](const Json& policies) {
+    TestResponse r = this->Send(
+        "PUT", "/v1/integrations/google",
+        Json{{"client_id", this->ClientId(SandboxOrigin::kGoogle)},
+             {"services", Json::array({{{"service", "calendar"}, {"access", "read_write"}}})},
+             {"conflict_policies", policies}});
+    return r.status;
+  };
+  ASSERT_EQ(integration(Json{{"calendar", "host_wins"}}), 200);
+  EXPECT_EQ(this->Send("GET", "/v1/integrations/google", Json()).JsonBody()["conflict_policies"],
+            (Json{{"calendar", "host_wins"}}));
+  TestResponse by_integration = this->RacingWrite(id, "job-integration", "user", "host");
+  EXPECT_EQ(by_integration.status, 200) << by_integration.body;
+  EXPECT_EQ(by_integration.JsonBody()["conflict"]["policy"], "host_wins") << by_integration.body;
+  this->SetPolicy(id, "provider_wins");
+  TestResponse by_connection = this->RacingWrite(id, "job-override", "user", "host");
+  EXPECT_EQ(by_connection.status, 409) << by_connection.body;
+  EXPECT_EQ(by_connection.JsonBody()["conflict"]["policy"], "provider_wins");
+  EXPECT_EQ(integration(Json{{"calendar", "coin_flip"}}), 400);
+  EXPECT_EQ(integration(Json{{"weather", "manual"}}), 400);
+  EXPECT_EQ(integration(Json::array()), 400);
 }
 
 // A provider that is rate limited or down: the write is accepted (202), kept pending, and the
@@ -385,6 +408,44 @@ TYPED_TEST_P(WriteSuite, WritesDuringAnOutageAreSentLater) {
   EXPECT_EQ(entry["mapping"]["state"], "synced") << entry;
   EXPECT_EQ(entry["title"], "Pump v2");
   EXPECT_EQ(this->GoogleEvent(id, entry["provider_id"].get<std::string>())["summary"], "Pump v2");
+}
+
+// A write the provider refuses for good: the entry's mapping is `error` with the provider's
+// reason, the host hears of it (event.write_failed), and a later write of the entry is sent
+// again.
+TYPED_TEST_P(WriteSuite, RefusedWritesMarkTheEntryAndArePublished) {
+  const std::string id = this->ConnectSynced(SandboxOrigin::kGoogle);
+  ASSERT_FALSE(id.empty());
+  std::string cursor = "0";
+  this->Changes(cursor);
+  ASSERT_TRUE(this->sandbox_
+                  ->Control(SandboxOrigin::kGoogle, "POST", "/_sandbox/faults",
+                            {{"method", "POST"},
+                             {"path", "/calendar/v3/calendars/"},
+                             {"kind", "status"},
+                             {"status", 403},
+                             {"count", 1}})
+                  .ok());
+  TestResponse refused = this->Send("PUT", this->EntryPath(id, "job-9"), this->Job("Gate"));
+  EXPECT_EQ(refused.status, 400) << refused.body;
+  EXPECT_NE(refused.body.find("refused"), std::string::npos) << refused.body;
+  const Json entry = this->Send("GET", this->EntryPath(id, "job-9"), Json()).JsonBody();
+  EXPECT_EQ(entry["mapping"]["state"], "error") << entry;
+  EXPECT_FALSE(entry["mapping"]["error"].get<std::string>().empty()) << entry;
+  bool published = false;
+  for (const Json& c : this->ChangeList(cursor)) {
+    if (c.value("type", "") != "event.write_failed") continue;
+    published = true;
+    EXPECT_EQ(c["data"]["mapping"]["external_id"], "job-9") << c;
+    EXPECT_EQ(c["data"]["mapping"]["state"], "error");
+  }
+  EXPECT_TRUE(published);
+  // The job that backed the write does not send it again by itself.
+  this->clock_.Advance(std::chrono::seconds(30));
+  EXPECT_EQ(this->AwaitSettled(id, "job-9")["mapping"]["state"], "error");
+  TestResponse again = this->Send("PUT", this->EntryPath(id, "job-9"), this->Job("Gate"));
+  EXPECT_EQ(again.status, 200) << again.body;
+  EXPECT_EQ(again.JsonBody()["mapping"]["state"], "synced") << again.body;
 }
 
 // Graph: a weekly series written, read back through sync without an echo, then deleted.
@@ -665,8 +726,106 @@ TYPED_TEST_P(WriteSuite, SoakBothWaysEndsEqualWithoutEchoes) {
   }
 }
 
-REGISTER_TYPED_TEST_SUITE_P(WriteSuite, SoakBothWaysEndsEqualWithoutEchoes,
-                            AvailabilityComesFromTheSyncedStore,
+// Seed "job assignment", recurring jobs: a weekly series is split from its fourth occurrence
+// on (the series ends before it, a new one carries the change), one occurrence of the first
+// part is moved and one of the second cancelled; each provider has each change, the host's
+// expanded view shows exactly the slots that remain, and syncing brings nothing back as a
+// provider change.
+TYPED_TEST_P(WriteSuite, OccurrencesAndSplitsReachTheProviderWithoutEchoes) {
+  for (const SandboxOrigin origin : {SandboxOrigin::kGoogle, SandboxOrigin::kMicrosoft}) {
+    const bool google = origin == SandboxOrigin::kGoogle;
+    SCOPED_TRACE(google ? "google" : "microsoft");
+    const std::string id = this->ConnectSynced(origin);
+    ASSERT_FALSE(id.empty());
+    std::string cursor = "0";
+    this->Changes(cursor);
+    Json series = this->Job("Standup");
+    series["attendees"] = Json::array();
+    series["recurrence"] = {"RRULE:FREQ=WEEKLY;COUNT=6"};  // Tuesdays 2027-01-12 .. 02-16
+    TestResponse created = this->Send("POST", "/v1/connections/" + id + "/events", series);
+    ASSERT_EQ(created.status, 201) << created.body;
+    const std::string master = created.JsonBody()["id"].get<std::string>();
+
+    TestResponse split = this->Send("POST", "/v1/events/" + master + "/split",
+                                    Json{{"from", "2027-02-02T08:00:00Z"},
+                                         {"changes", {{"title", "Standup v2"}}},
+                                         {"external_id", "standup-v2"}});
+    ASSERT_EQ(split.status, 200) << split.body;
+    const Json parts = split.JsonBody();
+    // Graph keeps a date-only end: the day before, to the end of its local day.
+    EXPECT_NE(parts["series"]["recurrence"][0].get<std::string>().find(
+                  google ? "UNTIL=20270202T075959Z" : "UNTIL=20270201"),
+              std::string::npos)
+        << parts;
+    EXPECT_NE(parts["following"]["recurrence"][0].get<std::string>().find("COUNT=3"),
+              std::string::npos)
+        << parts;
+    EXPECT_EQ(parts["following"]["title"], "Standup v2");
+    EXPECT_EQ(parts["following"]["mapping"]["external_id"], "standup-v2");
+    const std::string following = parts["following"]["id"].get<std::string>();
+
+    const std::string first_part = "/v1/events/" + master + "/occurrences/";
+    TestResponse moved = this->Send(
+        "PATCH", first_part + "2027-01-19T08:00:00Z",
+        Json{{"title", "Standup (moved)"},
+             {"start", {{"instant", "2027-01-19T11:00:00+01:00"}, {"time_zone", "Europe/Zurich"}}},
+             {"end", {{"instant", "2027-01-19T11:30:00+01:00"}, {"time_zone", "Europe/Zurich"}}}});
+    ASSERT_EQ(moved.status, 200) << moved.body;
+    EXPECT_EQ(moved.JsonBody()["kind"], "exception") << moved.body;
+    EXPECT_EQ(moved.JsonBody()["mapping"]["state"], "synced");
+    const std::string moved_at = moved.JsonBody()["provider_id"].get<std::string>();
+    TestResponse cancelled = this->Send(
+        "DELETE", "/v1/events/" + following + "/occurrences/2027-02-09T08:00:00Z", Json());
+    ASSERT_EQ(cancelled.status, 200) << cancelled.body;
+    EXPECT_EQ(cancelled.JsonBody()["status"], "cancelled") << cancelled.body;
+    EXPECT_EQ(this->Send("PATCH", first_part + "2027-01-20T08:00:00Z", Json{{"title", "x"}}).status,
+              404);
+    EXPECT_EQ(this->Send("PATCH", first_part + "yesterday", Json{{"title", "x"}}).status, 400);
+    EXPECT_EQ(this->Send("PATCH", first_part + "2027-01-26T08:00:00Z",
+                         Json{{"recurrence", {"RRULE:FREQ=DAILY;COUNT=2"}}})
+                  .status,
+              400);
+
+    // The provider has the moved occurrence where the host put it.
+    const std::string read = google ? "/calendar/v3/calendars/primary/events/" + moved_at
+                                    : "/v1.0/me/events/" + moved_at;
+    const Json there = this->Call("GET", "/v1/proxy/" + id + read, "", this->key_).JsonBody();
+    EXPECT_EQ(there[google ? "summary" : "subject"], "Standup (moved)") << there;
+
+    // The host's view of the weeks: two of the first part, the moved one, two of the second.
+    auto titles = [&] {
+      std::map<std::string, int> count;
+      const Json listing =
+          this->Call("GET",
+                     "/v1/connections/" + id +
+                         "/events?time_min=2027-01-01T00:00:00Z&time_max=2027-03-01T00:00:00Z"
+                         "&expand_recurring=true&limit=100",
+                     "", this->key_)
+              .JsonBody();
+      for (const Json& e : listing["data"]) {
+        if (e.value("status", "") != "cancelled") ++count[e.value("title", "")];
+      }
+      return count;
+    };
+    const std::map<std::string, int> expected{
+        {"Standup", 2}, {"Standup (moved)", 1}, {"Standup v2", 2}};
+    std::map<std::string, int> seen = titles();
+    for (const auto& [title, n] : expected) EXPECT_EQ(seen[title], n) << title;
+
+    // Syncing brings Switchboard's own writes back: nothing published, nothing changed.
+    EXPECT_EQ(this->SyncNow(id)["status"], "succeeded");
+    auto changes = this->Changes(cursor);
+    EXPECT_EQ(changes["event.created"] + changes["event.updated"] + changes["event.deleted"], 0)
+        << "an echo";
+    seen = titles();
+    for (const auto& [title, n] : expected) EXPECT_EQ(seen[title], n) << title << " after sync";
+    EXPECT_EQ(this->Send("GET", this->EntryPath(id, "standup-v2"), Json()).status, 200);
+  }
+}
+
+REGISTER_TYPED_TEST_SUITE_P(WriteSuite, OccurrencesAndSplitsReachTheProviderWithoutEchoes,
+                            RefusedWritesMarkTheEntryAndArePublished,
+                            SoakBothWaysEndsEqualWithoutEchoes, AvailabilityComesFromTheSyncedStore,
                             AutomaticPoliciesApplyTheWinnerAndKeepTheLoser,
                             HostEntryRoundTripsThroughGoogle,
                             AllDayAndZonedEventsRoundTripWithoutDrift,

@@ -154,6 +154,19 @@ std::string_view ConflictPolicyName(ConflictPolicy v) { return internal::EnumNam
 std::optional<ConflictPolicy> ParseConflictPolicy(std::string_view name) {
   return internal::ParseEnum(kPolicies, name);
 }
+Status CheckConflictPolicies(const Json& policies) {
+  if (!policies.is_object()) return InvalidArgumentError("conflict_policies: an object");
+  for (const auto& [service, policy] : policies.items()) {
+    if (service != "calendar" && service != "email" && service != "contacts") {
+      return InvalidArgumentError("conflict_policies: unknown service (calendar, email, contacts)");
+    }
+    if (!policy.is_string() || !ParseConflictPolicy(policy.get<std::string>())) {
+      return InvalidArgumentError(
+          "conflict_policies: last_modified_wins, provider_wins, host_wins or manual");
+    }
+  }
+  return OkStatus();
+}
 std::string_view ConflictStatusName(ConflictStatus v) { return internal::EnumName(kStatuses, v); }
 std::optional<ConflictStatus> ParseConflictStatus(std::string_view name) {
   return internal::ParseEnum(kStatuses, name);

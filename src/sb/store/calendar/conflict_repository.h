@@ -27,6 +27,9 @@ enum class ConflictResolution { kNone, kProvider, kHost, kMerged };
 
 std::string_view ConflictPolicyName(ConflictPolicy v);  // "last_modified_wins", ...
 std::optional<ConflictPolicy> ParseConflictPolicy(std::string_view name);
+// A map of policies by service, as integrations and connection settings name them:
+// {"calendar" | "email" | "contacts": "<policy>"}. INVALID_ARGUMENT naming what is wrong.
+Status CheckConflictPolicies(const Json& policies);
 std::string_view ConflictStatusName(ConflictStatus v);  // "open", "resolved"
 std::optional<ConflictStatus> ParseConflictStatus(std::string_view name);
 std::string_view ConflictResolutionName(ConflictResolution v);  // "", "provider", "host", ...

@@ -732,6 +732,17 @@ constexpr TenantTable kV16Tables[] = {
     {"event_conflicts"},
 };
 
+// Migration 17: conflict policies per integration (see the SQLite variant). The table keeps its
+// row-level security and grants: only a column is added.
+constexpr std::string_view kV17Up = R"sql(
+ALTER TABLE switchboard.integrations
+  ADD COLUMN conflict_policies text NOT NULL DEFAULT '{}';  -- JSON object service -> policy
+)sql";
+
+constexpr std::string_view kV17Down = R"sql(
+ALTER TABLE switchboard.integrations DROP COLUMN conflict_policies;
+)sql";
+
 constexpr Migration kMigrations[] = {
     {1, "tenants_and_api_keys", kV1Up, kV1Down, kV1Tables},
     {2, "audit_log", kV2Up, kV2Down, kV2Tables},
@@ -749,6 +760,7 @@ constexpr Migration kMigrations[] = {
     {14, "calendar_series_index", kV14Up, kV14Down},
     {15, "event_mappings_and_idempotency", kV15Up, kV15Down, kV15Tables},
     {16, "event_conflicts", kV16Up, kV16Down, kV16Tables},
+    {17, "integration_conflict_policies", kV17Up, kV17Down},
 };
 
 }  // namespace

@@ -706,6 +706,17 @@ constexpr std::string_view kV16Down = R"sql(
 DROP TABLE event_conflicts;
 )sql";
 
+// Migration 17: conflict policies per integration and service (issue 16; conflicts.h).
+// integrations.conflict_policies is a JSON object {"<service>": "<policy>"}; a connection's
+// settings.conflict_policies overrides it, and where neither names one the default applies.
+constexpr std::string_view kV17Up = R"sql(
+ALTER TABLE integrations ADD COLUMN conflict_policies TEXT NOT NULL DEFAULT '{}';
+)sql";
+
+constexpr std::string_view kV17Down = R"sql(
+ALTER TABLE integrations DROP COLUMN conflict_policies;
+)sql";
+
 constexpr Migration kMigrations[] = {
     {1, "tenants_and_api_keys", kV1Up, kV1Down},
     {2, "audit_log", kV2Up, kV2Down},
@@ -723,6 +734,7 @@ constexpr Migration kMigrations[] = {
     {14, "calendar_series_index", kV14Up, kV14Down},
     {15, "event_mappings_and_idempotency", kV15Up, kV15Down},
     {16, "event_conflicts", kV16Up, kV16Down},
+    {17, "integration_conflict_policies", kV17Up, kV17Down},
 };
 
 }  // namespace

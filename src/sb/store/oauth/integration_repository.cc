@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "sb/base/json.h"
+#include "sb/store/calendar/conflict_repository.h"
 #include "sb/store/internal/repository_helpers.h"
 #include "sb/store/internal/row_reader.h"
 
@@ -17,7 +18,7 @@ constexpr std::string_view kTable = "integrations";
 
 #define SB_INTEGRATION_COLUMNS                                                           \
   "SELECT tenant_id, provider, client_id, services, extra_scopes, enabled, created_at, " \
-  "updated_at, version, allow_reassignment FROM integrations "
+  "updated_at, version, allow_reassignment, conflict_policies FROM integrations "
 
 bool IsValidProvider(std::string_view s) {
   return !s.empty() && s.size() <= 64 && std::all_of(s.begin(), s.end(), [](char c) {
@@ -47,6 +48,7 @@ Status Validate(const IntegrationRecord& r) {
       return InvalidArgumentError("service listed twice: " + grant.service);
     }
   }
+  SB_RETURN_IF_ERROR(CheckConflictPolicies(r.conflict_policies));
   if (r.extra_scopes.size() > IntegrationRepository::kMaxScopes) {
     return InvalidArgumentError("too many extra scopes");
   }
@@ -77,6 +79,7 @@ Result<IntegrationRecord> Parse(const Row& row, const TenantId& tenant) {
   SB_ASSIGN_OR_RETURN(r.updated_at, internal::ReadTimestamp(row, 7, kTable));
   SB_ASSIGN_OR_RETURN(r.version, ReadInt(row, 8));
   SB_ASSIGN_OR_RETURN(int64_t allow_reassignment, ReadInt(row, 9));
+  SB_ASSIGN_OR_RETURN(r.conflict_policies, internal::ReadJson(row, 10, kTable));
   if (!services_json.is_array() || !scopes_json.is_array() || (enabled != 0 && enabled != 1) ||
       r.version < 1 || (allow_reassignment != 0 && allow_reassignment != 1)) {
     return DataLossError("corrupt row in integrations");
@@ -119,16 +122,18 @@ Result<IntegrationRecord> IntegrationRepository::Upsert(Transaction& tx, const T
   stored.updated_at = at;
   const std::string services = ServicesJson(record.services);
   const std::string scopes = Json(record.extra_scopes).dump();
+  const std::string policies = record.conflict_policies.dump();
   if (!existing) {
     stored.created_at = at;
     stored.version = 1;
     SB_RETURN_IF_ERROR(
         tx.Execute("INSERT INTO integrations (tenant_id, provider, client_id, "
                    "services, extra_scopes, enabled, created_at, updated_at, "
-                   "version, allow_reassignment) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 1, $9)",
+                   "version, allow_reassignment, conflict_policies) "
+                   "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 1, $9, $10)",
                    {tenant.value(), record.provider, record.client_id, services, scopes,
                     int64_t{record.enabled ? 1 : 0}, ToUnixMicros(at), ToUnixMicros(at),
-                    int64_t{record.allow_reassignment ? 1 : 0}})
+                    int64_t{record.allow_reassignment ? 1 : 0}, policies})
             .status());
     return stored;
   }
@@ -139,11 +144,11 @@ Result<IntegrationRecord> IntegrationRepository::Upsert(Transaction& tx, const T
   SB_ASSIGN_OR_RETURN(
       int64_t changed,
       tx.Execute("UPDATE integrations SET client_id = $3, services = $4, extra_scopes = $5, "
-                 "enabled = $6, updated_at = $7, version = $8, allow_reassignment = $10 WHERE "
-                 "tenant_id = $1 AND provider = $2 AND version = $9",
+                 "enabled = $6, updated_at = $7, version = $8, allow_reassignment = $10, "
+                 "conflict_policies = $11 WHERE tenant_id = $1 AND provider = $2 AND version = $9",
                  {tenant.value(), record.provider, record.client_id, services, scopes,
                   int64_t{record.enabled ? 1 : 0}, ToUnixMicros(at), stored.version,
-                  existing->version, int64_t{record.allow_reassignment ? 1 : 0}}));
+                  existing->version, int64_t{record.allow_reassignment ? 1 : 0}, policies}));
   if (changed != 1) return AbortedError("the integration changed meanwhile");
   return stored;
 }

@@ -13,6 +13,7 @@
 
 #include "sb/base/clock.h"
 #include "sb/base/ids.h"
+#include "sb/base/json.h"
 #include "sb/base/status.h"
 #include "sb/store/database.h"
 
@@ -35,6 +36,9 @@ struct IntegrationRecord {
   // Whether a provider account connected for one end user may be moved to another end user of
   // the tenant by a later connect flow (migration 10; default false: refused and audited).
   bool allow_reassignment = false;
+  // The conflict policy per service (migration 17): {"calendar": "manual"}; a connection's
+  // settings.conflict_policies override it (sync/calendar/conflicts.h).
+  Json conflict_policies = Json::object();
   Timestamp created_at;
   Timestamp updated_at;
   int64_t version = 0;  // 1 on creation, +1 on every change

@@ -221,7 +221,15 @@ class PageApplier {
 
   Status ApplyOne(const EventChange& change) {
     SB_ASSIGN_OR_RETURN(auto existing, Stored(change.provider_id));
-    if (!change.event) return existing ? RemoveSeries(*existing) : OkStatus();
+    if (!change.event) {
+      // Graph reports an occurrence the host cancelled through Switchboard as removed: the
+      // cancelled exception stored for it stays (the series' slot stays cancelled).
+      if (existing && !existing->series_master_provider_id.empty() &&
+          existing->status == "cancelled") {
+        return OkStatus();
+      }
+      return existing ? RemoveSeries(*existing) : OkStatus();
+    }
     // Graph's occurrences follow from their master; they are not stored.
     if (change.event->kind == EventKind::kOccurrence) return OkStatus();
     if (change.event->kind == EventKind::kException) {

@@ -561,8 +561,11 @@ std::string DashedDate(std::string_view compact) {
   return out;
 }
 
-// UNTIL's local date in `zone`: a DATE as is, a UTC DATE-TIME converted.
-Result<std::string> UntilDate(std::string_view until, std::string_view zone) {
+// UNTIL's local date in `zone`: a DATE as is, a UTC DATE-TIME converted. Graph's endDate
+// takes that whole day, so an UNTIL earlier in the day than the series' local `start_time`
+// ("hh:mm:ss"; "" when unknown) ends the range the day before.
+Result<std::string> UntilDate(std::string_view until, std::string_view zone,
+                              std::string_view start_time) {
   const std::string date = DashedDate(until);
   if (until.size() == 8) return internal::CheckDate(date, "RRULE UNTIL");
   std::string utc_text = date;
@@ -575,18 +578,21 @@ Result<std::string> UntilDate(std::string_view until, std::string_view zone) {
   if (!local.ok() || local->year < 1 || local->year > 9999) {
     return PartError("UNTIL", "out of range");
   }
-  char buf[32];
-  std::snprintf(buf, sizeof(buf), "%04d-%02d-%02d", local->year, local->month, local->day);
-  return std::string(buf);
+  char time[16];
+  std::snprintf(time, sizeof(time), "%02d:%02d:%02d", local->hour, local->minute, local->second);
+  int64_t day_ms = caltime::CivilToUtcMillis({local->year, local->month, local->day});
+  if (!start_time.empty() && std::string_view(time) < start_time) day_ms -= 86'400'000;
+  return caltime::FormatDate(day_ms);
 }
 
-Result<Json> GraphRange(const RuleParts& rule, std::string_view start_date, std::string_view zone) {
+Result<Json> GraphRange(const RuleParts& rule, std::string_view start_date, std::string_view zone,
+                        std::string_view start_time) {
   Json range = Json::object();
   if (rule.count) {
     range["type"] = "numbered";
     range["numberOfOccurrences"] = *rule.count;
   } else if (rule.until) {
-    SB_ASSIGN_OR_RETURN(const std::string end_date, UntilDate(*rule.until, zone));
+    SB_ASSIGN_OR_RETURN(const std::string end_date, UntilDate(*rule.until, zone, start_time));
     range["type"] = "endDate";
     range["endDate"] = end_date;
   } else {
@@ -641,8 +647,11 @@ Result<std::string> GraphRecurrenceToRrule(const Json& recurrence, std::string_v
   return rule;
 }
 
-Result<Json> RruleToGraphRecurrence(std::string_view rrule_line, std::string_view start_date,
+Result<Json> RruleToGraphRecurrence(std::string_view rrule_line, std::string_view local_start,
                                     std::string_view zone) {
+  const std::string_view start_date = local_start.substr(0, 10);
+  const std::string_view start_time =
+      local_start.size() >= 19 ? local_start.substr(11, 8) : std::string_view();
   SB_ASSIGN_OR_RETURN(const RuleParts rule, ParseRrule(rrule_line));
   SB_ASSIGN_OR_RETURN(const StartDay start, ParseStartDay(start_date));
   if (zone.size() > kMaxIdBytes || !caltime::IsKnownZone(zone)) {
@@ -650,7 +659,7 @@ Result<Json> RruleToGraphRecurrence(std::string_view rrule_line, std::string_vie
   }
   Json recurrence = Json::object();
   SB_ASSIGN_OR_RETURN(recurrence["pattern"], GraphPattern(rule, start));
-  SB_ASSIGN_OR_RETURN(recurrence["range"], GraphRange(rule, start_date, zone));
+  SB_ASSIGN_OR_RETURN(recurrence["range"], GraphRange(rule, start_date, zone, start_time));
   return recurrence;
 }
 

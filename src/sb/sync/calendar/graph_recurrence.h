@@ -38,14 +38,16 @@ Result<std::string> GraphRecurrenceToRrule(const Json& recurrence, std::string_v
                                            bool all_day);
 
 // The Graph patternedRecurrence ({pattern, range}) of an "RRULE:..." line, for an event that
-// starts at `start_date` ("yyyy-mm-dd", the first occurrence's local date in `zone`) in the IANA
-// zone `zone` (written as range.recurrenceTimeZone). The inverse of GraphRecurrenceToRrule for
+// starts at `start` (the first occurrence's local date in `zone`, "yyyy-mm-dd", or its local
+// date-time "yyyy-mm-ddThh:mm:ss...", so that an UNTIL earlier in its day than the series'
+// time ends Graph's date-only range the day before) in the IANA zone `zone` (written as
+// range.recurrenceTimeZone). The inverse of GraphRecurrenceToRrule for
 // every rule it produces. INVALID_ARGUMENT naming the rule part for what Graph cannot express
 // (FREQ other than DAILY/WEEKLY/MONTHLY/YEARLY, BYHOUR/BYMINUTE/BYSECOND/BYWEEKNO/BYYEARDAY,
 // several BYMONTHDAY values, BYSETPOS with a single BYDAY with its own ordinal, COUNT with
 // UNTIL, malformed values). FREQ=DAILY with BYDAY and no INTERVAL ("every weekday") becomes
 // Graph's weekly pattern.
-Result<Json> RruleToGraphRecurrence(std::string_view rrule_line, std::string_view start_date,
+Result<Json> RruleToGraphRecurrence(std::string_view rrule_line, std::string_view start,
                                     std::string_view zone);
 
 }  // namespace sb::sync::calendar

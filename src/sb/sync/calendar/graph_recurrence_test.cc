@@ -339,6 +339,19 @@ TEST(RruleToGraphRecurrence, UtcUntilIsItsLocalDateInTheZone) {
   EXPECT_EQ(end_date("20250110T230000Z", "Europe/Zurich"), "2025-01-11");
 }
 
+// A series split at an occurrence ends a second before it: Graph's date-only range must not
+// take that day's occurrence (09:00 Zurich) when UNTIL falls earlier in the day.
+TEST(RruleToGraphRecurrence, UntilBeforeTheSeriesTimeEndsTheDayBefore) {
+  const auto end_date = [](const char* start) {
+    auto r =
+        RruleToGraphRecurrence("RRULE:FREQ=WEEKLY;UNTIL=20270202T075959Z", start, "Europe/Zurich");
+    return r.ok() ? (*r)["range"].value("endDate", "") : r.status().ToString();
+  };
+  EXPECT_EQ(end_date("2027-01-12T09:00:00.0000000"), "2027-02-01");
+  EXPECT_EQ(end_date("2027-01-12T08:00:00.0000000"), "2027-02-02");
+  EXPECT_EQ(end_date("2027-01-12"), "2027-02-02");
+}
+
 struct RoundTrip {
   const char* pattern;
   const char* range;

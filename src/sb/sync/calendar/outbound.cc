@@ -236,12 +236,11 @@ Json GraphAttendees(const Event& e) {
   return out;
 }
 
-// The series' first local date, for the recurrence range.
-Result<std::string> LocalStartDate(const Event& e) {
+// The series' first local date (all-day) or date-time, for the recurrence range.
+Result<std::string> LocalStart(const Event& e) {
   if (e.all_day) return e.start.date;
   const std::string zone = e.start.time_zone.empty() ? "UTC" : e.start.time_zone;
-  SB_ASSIGN_OR_RETURN(std::string local, caltime::FormatGraphDateTime(*e.start.instant_ms, zone));
-  return local.substr(0, 10);
+  return caltime::FormatGraphDateTime(*e.start.instant_ms, zone);
 }
 
 Result<Json> GraphRecurrence(const Event& e) {
@@ -253,9 +252,9 @@ Result<Json> GraphRecurrence(const Event& e) {
                         "of EXDATE or RDATE lines");
     }
   }
-  SB_ASSIGN_OR_RETURN(const std::string start_date, LocalStartDate(e));
+  SB_ASSIGN_OR_RETURN(const std::string start, LocalStart(e));
   const std::string zone = e.start.time_zone.empty() ? "UTC" : e.start.time_zone;
-  return RruleToGraphRecurrence(e.recurrence.front(), start_date, zone);
+  return RruleToGraphRecurrence(e.recurrence.front(), start, zone);
 }
 
 }  // namespace

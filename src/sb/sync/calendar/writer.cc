@@ -5,9 +5,11 @@
 
 #include "sb/base/encoding.h"
 #include "sb/base/time_format.h"
+#include "sb/caltime/caltime.h"
 #include "sb/sync/calendar/calendar_sync.h"
 #include "sb/sync/calendar/conflicts.h"
 #include "sb/sync/calendar/event_record.h"
+#include "sb/sync/calendar/occurrences.h"
 #include "sb/sync/calendar/outbound.h"
 
 namespace sb::sync::calendar {
@@ -79,6 +81,22 @@ std::string GoogleEventIdFor(const std::string& mapping_id) {
     if (c != '-') id.push_back(c);
   }
   return id;
+}
+
+// A new entry of the host in `calendar`. Google takes the id of a new event from the client:
+// known before the write, so a sync that meets the event while the write is in flight finds
+// its mapping.
+EventMappingRecord NewMapping(const TenantId& tenant, IdGenerator& ids,
+                              const ConnectionId& connection, const CalendarId& calendar,
+                              std::string external_id, bool google) {
+  EventMappingRecord m;
+  m.tenant_id = tenant;
+  m.id = ids.NewUuid();
+  m.connection_id = connection;
+  m.calendar_id = calendar;
+  m.external_id = std::move(external_id);
+  if (google) m.provider_id = GoogleEventIdFor(m.id);
+  return m;
 }
 
 bool Transient(ProviderFailure kind) {
@@ -257,14 +275,8 @@ Result<WriteResult> EventWriter::Put(const TenantId& tenant, const ConnectionId&
       mapping = std::move(*existing);
     } else {
       SB_ASSIGN_OR_RETURN(auto target, CalendarFor(tx, tenant, connection, calendar, calendars_));
-      mapping.tenant_id = tenant;
-      mapping.id = ids_.NewUuid();
-      mapping.connection_id = connection;
-      mapping.calendar_id = target.id;
-      mapping.external_id = external_id;
-      // Google takes the id of a new event from the client: known before the write, so a
-      // sync that meets the event while the write is in flight finds its mapping.
-      if (conn->provider == "google") mapping.provider_id = GoogleEventIdFor(mapping.id);
+      mapping =
+          NewMapping(tenant, ids_, connection, target.id, external_id, conn->provider == "google");
     }
     desired.provider_id = mapping.provider_id;
     SB_ASSIGN_OR_RETURN(
@@ -368,6 +380,131 @@ Result<WriteResult> EventWriter::DeleteByExternalId(const TenantId& tenant,
   return Write(tenant, std::move(prepared));
 }
 
+namespace {
+
+// The stored exception of `master` at `slot`, if any (among its first kMaxListLimit: a series
+// with more has its later exceptions changed through the provider's own instance).
+Result<std::optional<store::EventRecord>> StoredException(store::Transaction& tx,
+                                                          const TenantId& tenant,
+                                                          const store::EventRecord& master,
+                                                          const EventTime& slot,
+                                                          store::CalendarRepository& repo) {
+  SB_ASSIGN_OR_RETURN(auto exceptions,
+                      repo.ListExceptions(tx, tenant, master.calendar_id, master.provider_id,
+                                          store::CalendarRepository::kMaxListLimit));
+  for (auto& e : exceptions) {
+    auto parsed = EventFromJson(e.data);
+    if (parsed.ok() && parsed->original_start && SameSlot(*parsed->original_start, slot)) {
+      return std::optional<store::EventRecord>(std::move(e));
+    }
+  }
+  return std::optional<store::EventRecord>();
+}
+
+// An occurrence cancelled: the exception that says so.
+Event CancelledOccurrence(const Event& master, Event base, const EventTime& slot) {
+  base.kind = EventKind::kException;
+  base.series_master_provider_id = master.provider_id;
+  base.original_start = slot;
+  if (base.original_start->time_zone.empty())
+    base.original_start->time_zone = master.start.time_zone;
+  base.recurrence.clear();
+  base.status = EventStatus::kCancelled;
+  return base;
+}
+
+}  // namespace
+
+Result<WriteResult> EventWriter::WriteOccurrence(const TenantId& tenant, const EventId& series,
+                                                 const EventTime& original_start,
+                                                 const std::optional<Json>& patch,
+                                                 const std::optional<std::string>& if_match) {
+  Prepared prepared;
+  SB_RETURN_IF_ERROR(db_.RunInTenant(tenant, [&](store::Transaction& tx) -> Status {
+    SB_ASSIGN_OR_RETURN(auto stored, calendars_.GetEvent(tx, tenant, series));
+    if (!stored) return NotFoundError("event not found");
+    SB_ASSIGN_OR_RETURN(const Event master, EventFromJson(stored->data));
+    SB_ASSIGN_OR_RETURN(auto exception,
+                        StoredException(tx, tenant, *stored, original_start, calendars_));
+    EventMappingRecord mapping;
+    Event base;
+    if (exception) {
+      SB_RETURN_IF_ERROR(CheckIfMatch(if_match, exception->version));
+      SB_ASSIGN_OR_RETURN(mapping, MappingForEvent(tx, tenant, *exception, mappings_, ids_));
+      SB_ASSIGN_OR_RETURN(base, CurrentEvent(mapping, *exception));
+    } else {
+      SB_RETURN_IF_ERROR(CheckIfMatch(if_match, stored->version));
+      SB_ASSIGN_OR_RETURN(base, OccurrenceAt(master, original_start));
+      std::string external = series.value();
+      external += '@';
+      external += FormatOriginalStart(original_start);
+      SB_ASSIGN_OR_RETURN(auto found,
+                          mappings_.FindByExternalId(tx, tenant, stored->connection_id, external));
+      SB_ASSIGN_OR_RETURN(auto conn, connections_.Get(tx, tenant, stored->connection_id));
+      if (!conn) return NotFoundError("connection not found");
+      if (found) {
+        mapping = std::move(*found);
+        if (auto pending = PendingOf(mapping); pending && !pending->remove) base = pending->event;
+      } else {
+        // Google names an occurrence "<series id>_<slot>"; Graph's id is looked up on sending.
+        mapping =
+            NewMapping(tenant, ids_, stored->connection_id, stored->calendar_id, external, false);
+        if (conn->provider == "google") mapping.provider_id = base.provider_id;
+      }
+    }
+    Event desired;
+    if (patch) {
+      SB_ASSIGN_OR_RETURN(desired, PatchedOccurrence(master, base, original_start, *patch));
+    } else {
+      desired = CancelledOccurrence(master, std::move(base), original_start);
+    }
+    desired.provider_id = mapping.provider_id;
+    SB_ASSIGN_OR_RETURN(
+        prepared,
+        PrepareIn(tx, tenant, mapping, Json{{"op", kUpsert}, {"event", EventToJson(desired)}}));
+    return OkStatus();
+  }));
+  return Write(tenant, std::move(prepared));
+}
+
+Result<EventWriter::SplitResult> EventWriter::Split(const TenantId& tenant, const EventId& series,
+                                                    const EventTime& from, const Json& patch,
+                                                    const std::optional<std::string>& external_id,
+                                                    const std::optional<std::string>& if_match) {
+  if (external_id) SB_RETURN_IF_ERROR(CheckExternalId(*external_id));
+  Prepared ended;
+  Prepared following;
+  SB_RETURN_IF_ERROR(db_.RunInTenant(tenant, [&](store::Transaction& tx) -> Status {
+    SB_ASSIGN_OR_RETURN(auto mapped,
+                        MappedEventFor(tx, tenant, series, if_match, calendars_, mappings_, ids_));
+    SB_ASSIGN_OR_RETURN(const Event base, CurrentEvent(mapped.mapping, mapped.stored));
+    SB_ASSIGN_OR_RETURN(const Event at, OccurrenceAt(base, from));
+    SB_ASSIGN_OR_RETURN(SplitSeries split, SplitAt(base, at));
+    SB_ASSIGN_OR_RETURN(Event next, ApplyHostPatch(split.following, patch));
+    SB_ASSIGN_OR_RETURN(auto conn, connections_.Get(tx, tenant, mapped.stored.connection_id));
+    if (!conn) return NotFoundError("connection not found");
+    if (external_id) {
+      SB_ASSIGN_OR_RETURN(auto taken, mappings_.FindByExternalId(
+                                          tx, tenant, mapped.stored.connection_id, *external_id));
+      if (taken) return AlreadyExistsError("an entry with this external id exists");
+    }
+    EventMappingRecord m =
+        NewMapping(tenant, ids_, mapped.stored.connection_id, mapped.stored.calendar_id,
+                   external_id.value_or(ids_.NewUuid()), conn->provider == "google");
+    next.provider_id = m.provider_id;
+    SB_ASSIGN_OR_RETURN(ended,
+                        PrepareIn(tx, tenant, mapped.mapping,
+                                  Json{{"op", kUpsert}, {"event", EventToJson(split.ended)}}));
+    SB_ASSIGN_OR_RETURN(
+        following, PrepareIn(tx, tenant, m, Json{{"op", kUpsert}, {"event", EventToJson(next)}}));
+    return OkStatus();
+  }));
+  SplitResult result;
+  SB_ASSIGN_OR_RETURN(result.ended, Write(tenant, std::move(ended)));
+  SB_ASSIGN_OR_RETURN(result.following, Write(tenant, std::move(following)));
+  return result;
+}
+
 Result<WriteResult> EventWriter::Get(const TenantId& tenant, const ConnectionId& connection,
                                      const std::string& external_id) {
   SB_RETURN_IF_ERROR(CheckExternalId(external_id));
@@ -402,8 +539,22 @@ Result<WriteResult> EventWriter::SendUpsert(const TenantId& tenant,
                                             const EventMappingRecord& mapping, const Target& target,
                                             const Event& event, ProviderError* transient,
                                             bool retried) {
-  const bool create =
-      mapping.provider_version.empty() && (mapping.provider_id.empty() || target.google());
+  const bool occurrence = event.kind == EventKind::kException;
+  if (occurrence && !target.google()) {
+    if (mapping.provider_id.empty()) {
+      Fetched<std::string> id = GraphOccurrenceId(tenant, mapping, target, event);
+      if (const ProviderError* e = FailureOf(id)) return Failed(tenant, mapping, *e, transient);
+      EventMappingRecord found = mapping;
+      found.provider_id = std::get<std::string>(std::move(id));
+      return SendUpsert(tenant, found, target, event, transient, retried);
+    }
+    if (event.status == EventStatus::kCancelled) {
+      return SendGraphCancel(tenant, mapping, target, event, transient);
+    }
+  }
+  // An occurrence is changed where it is (the provider makes it an exception), never created.
+  const bool create = !occurrence && mapping.provider_version.empty() &&
+                      (mapping.provider_id.empty() || target.google());
   Json body;
   if (target.google()) {
     body = EventToGoogle(event, create ? GoogleEventIdFor(mapping.id) : "");
@@ -443,6 +594,64 @@ Result<WriteResult> EventWriter::SendUpsert(const TenantId& tenant,
                       "the provider's answer is not an event: " + written.status().message());
   }
   return Settle(tenant, mapping, std::move(*written));
+}
+
+Fetched<std::string> EventWriter::GraphOccurrenceId(const TenantId& tenant,
+                                                    const EventMappingRecord& mapping,
+                                                    const Target& target, const Event& exception) {
+  const EventTime slot = exception.original_start.value_or(exception.start);
+  constexpr int64_t kDayMs = 86'400'000;
+  int64_t at = slot.instant_ms.value_or(0);
+  if (!slot.instant_ms) {
+    auto day = caltime::ParseDate(slot.date);
+    if (!day.ok()) return ProviderError{ProviderFailure::kNotFound, "no such occurrence", {}, ""};
+    at = *day;
+  }
+  std::string url = target.base;
+  url += "/v1.0/me/events/";
+  url += PercentEncode(exception.series_master_provider_id);
+  url += "/instances?startDateTime=";
+  url += PercentEncode(FormatOriginalStart(EventTime{at - kDayMs, "", ""}));
+  url += "&endDateTime=";
+  url += PercentEncode(FormatOriginalStart(EventTime{at + 2 * kDayMs, "", ""}));
+  url += "&$top=100";
+  Fetched<Json> answer = provider_.Get(tenant, mapping.connection_id, url);
+  if (const ProviderError* e = FailureOf(answer)) return *e;
+  const Json& page = std::get<Json>(answer);
+  if (page.is_object() && page.contains("value") && page["value"].is_array()) {
+    for (const Json& item : page["value"]) {
+      auto change = EventFromGraph(item);
+      if (change.ok() && change->event && change->event->original_start &&
+          SameSlot(*change->event->original_start, slot)) {
+        return change->provider_id;
+      }
+    }
+  }
+  std::string message = "the series has no occurrence at ";
+  message += FormatOriginalStart(slot);
+  return ProviderError{ProviderFailure::kNotFound, message, std::nullopt, ""};
+}
+
+Result<WriteResult> EventWriter::SendGraphCancel(const TenantId& tenant,
+                                                 const EventMappingRecord& mapping,
+                                                 const Target& target, const Event& cancelled,
+                                                 ProviderError* transient) {
+  net::HeaderList headers;
+  if (!mapping.provider_version.empty()) {
+    headers.emplace_back("If-Match", target.IfMatch(mapping.provider_version));
+  }
+  Fetched<Json> answer = provider_.Send(tenant, mapping.connection_id, "DELETE",
+                                        target.Item(mapping.provider_id), Json(), headers);
+  if (const ProviderError* e = FailureOf(answer);
+      e && e->kind != ProviderFailure::kNotFound && e->kind != ProviderFailure::kGone) {
+    return Failed(tenant, mapping, *e, transient);
+  }
+  // Graph keeps no item for a cancelled occurrence (its delta reports it removed): what is
+  // stored is the cancelled exception, so that the series shows it and the sync keeps it.
+  Event stored = cancelled;
+  stored.provider_id = mapping.provider_id;
+  stored.version.clear();
+  return Settle(tenant, mapping, stored);
 }
 
 Result<WriteResult> EventWriter::SendDelete(const TenantId& tenant,
@@ -593,6 +802,24 @@ Result<WriteResult> EventWriter::MarkFailed(const TenantId& tenant, const EventM
   return result;
 }
 
+// The connection's own policy for calendars, else its integration's, else the default.
+Result<store::ConflictPolicy> EventWriter::PolicyOf(const TenantId& tenant,
+                                                    const EventMappingRecord& mapping) {
+  store::ConflictPolicy policy = options_.default_policy;
+  SB_RETURN_IF_ERROR(db_.RunInTenant(tenant, store::TxMode::kReadOnly, [&](store::Transaction& tx) {
+    SB_ASSIGN_OR_RETURN(auto connection, connections_.Get(tx, tenant, mapping.connection_id));
+    if (!connection) return OkStatus();
+    SB_ASSIGN_OR_RETURN(auto integration, integrations_.Get(tx, tenant, connection->provider));
+    if (integration) {
+      policy = PolicyFromSettings(Json{{"conflict_policies", integration->conflict_policies}},
+                                  "calendar", policy);
+    }
+    policy = PolicyFromSettings(connection->settings, "calendar", policy);
+    return OkStatus();
+  }));
+  return policy;
+}
+
 Result<WriteResult> EventWriter::OnPrecondition(const TenantId& tenant,
                                                 const EventMappingRecord& mapping,
                                                 const Target& target,
@@ -614,12 +841,7 @@ Result<WriteResult> EventWriter::OnPrecondition(const TenantId& tenant,
     }
     theirs = std::move(*parsed);
   }
-  store::ConflictPolicy policy = options_.default_policy;
-  SB_RETURN_IF_ERROR(db_.RunInTenant(tenant, store::TxMode::kReadOnly, [&](store::Transaction& tx) {
-    SB_ASSIGN_OR_RETURN(auto connection, connections_.Get(tx, tenant, mapping.connection_id));
-    if (connection) policy = PolicyFromSettings(connection->settings, "calendar", policy);
-    return OkStatus();
-  }));
+  SB_ASSIGN_OR_RETURN(const store::ConflictPolicy policy, PolicyOf(tenant, mapping));
   const Timestamp now = clock_.Now();
   store::EventConflictRecord conflict{
       .tenant_id = tenant,

@@ -44,6 +44,7 @@
 #include "sb/store/calendar/event_mapping_repository.h"
 #include "sb/store/connections/connect_repository.h"
 #include "sb/store/database.h"
+#include "sb/store/oauth/integration_repository.h"
 #include "sb/sync/calendar/model.h"
 #include "sb/sync/engine.h"
 #include "sb/sync/provider_client.h"
@@ -113,6 +114,28 @@ class EventWriter {
                                          const std::string& external_id,
                                          const std::optional<std::string>& if_match);
 
+  // One occurrence of the series `series` (a stored series master), named by its original
+  // start (occurrences.h): changed by `patch` (it becomes an exception at the provider) or,
+  // with `patch` nullopt, cancelled. `if_match`: the version of the occurrence's exception
+  // when it has one, else the series'. Until the provider's exception is stored, the
+  // occurrence's mapping has the external id "<series id>@<original start>". NOT_FOUND for no
+  // such series or occurrence; INVALID_ARGUMENT for a malformed patch or a single event.
+  Result<WriteResult> WriteOccurrence(const TenantId& tenant, const EventId& series,
+                                      const EventTime& original_start,
+                                      const std::optional<Json>& patch,
+                                      const std::optional<std::string>& if_match);
+
+  // The series changed by `patch` from its occurrence at `from` on: the series ends before it
+  // and a new series (the host's entry `external_id`, or a new one) starts there. Both writes
+  // are recorded in one transaction and sent like any other (each with its job).
+  struct SplitResult {
+    WriteResult ended;
+    WriteResult following;
+  };
+  Result<SplitResult> Split(const TenantId& tenant, const EventId& series, const EventTime& from,
+                            const Json& patch, const std::optional<std::string>& external_id,
+                            const std::optional<std::string>& if_match);
+
   // The tenant's conflicts (oldest first) and one of them.
   Result<std::vector<store::EventConflictRecord>> Conflicts(const TenantId& tenant,
                                                             const store::ConflictFilter& filter);
@@ -142,6 +165,15 @@ class EventWriter {
   Result<WriteResult> SendUpsert(const TenantId& tenant, const store::EventMappingRecord& mapping,
                                  const Target& target, const Event& event, ProviderError* transient,
                                  bool retried = false);
+  // Graph names an occurrence by an id of its own: found among the series' instances.
+  Fetched<std::string> GraphOccurrenceId(const TenantId& tenant,
+                                         const store::EventMappingRecord& mapping,
+                                         const Target& target, const Event& exception);
+  // Graph cancels an occurrence by deleting it: stored as the cancelled exception it is.
+  Result<WriteResult> SendGraphCancel(const TenantId& tenant,
+                                      const store::EventMappingRecord& mapping,
+                                      const Target& target, const Event& cancelled,
+                                      ProviderError* transient);
   Result<WriteResult> SendDelete(const TenantId& tenant, const store::EventMappingRecord& mapping,
                                  const Target& target, ProviderError* transient,
                                  bool retried = false);
@@ -166,6 +198,8 @@ class EventWriter {
   Status PublishConflict(store::Transaction& tx, const TenantId& tenant,
                          const store::EventConflictRecord& conflict, const audit::Context& ctx);
   Result<Target> TargetOf(const TenantId& tenant, const store::EventMappingRecord& mapping);
+  Result<store::ConflictPolicy> PolicyOf(const TenantId& tenant,
+                                         const store::EventMappingRecord& mapping);
 
   store::Database& db_;
   ProviderClient& provider_;
@@ -177,6 +211,7 @@ class EventWriter {
   store::EventMappingRepository mappings_;
   store::ConnectionRepository connections_;
   store::ConflictRepository conflicts_;
+  store::IntegrationRepository integrations_;
   audit::AuditLog* audit_;
   metrics::CounterFamily* conflicts_total_ = nullptr;
 };
