@@ -9,7 +9,8 @@
 //   5  a host's event (HostEventFromJson, ApplyHostPatch onto a fixed event) and its Google and
 //      Graph bodies (outbound.h)
 // Whatever is read must round-trip through the model's JSON exactly and serialize; events
-// are then given to EventSpan and ExpandSeries over a small window. A crash, a sanitizer
+// are then given to EventSpan and ExpandSeries over a small window, and a series' first
+// occurrences to OccurrenceAt and SplitAt (occurrences.h). A crash, a sanitizer
 // report, an escaping exception or a failed SB_CHECK fails the run.
 #include <cstddef>
 #include <cstdint>
@@ -20,6 +21,7 @@
 #include "sb/base/json.h"
 #include "sb/sync/calendar/expand.h"
 #include "sb/sync/calendar/model.h"
+#include "sb/sync/calendar/occurrences.h"
 #include "sb/sync/calendar/outbound.h"
 
 namespace {
@@ -52,7 +54,22 @@ void CheckEvent(const cal::Event& event) {
   std::vector<cal::Event> exceptions;
   if (event.original_start) exceptions.push_back(event);
   const auto instances = cal::ExpandSeries(event, exceptions, start, start + 4 * kWeekMs, 20);
-  if (instances.ok()) SB_CHECK(instances->size() <= 20);
+  if (!instances.ok()) return;
+  SB_CHECK(instances->size() <= 20);
+  for (size_t i = 0; i < instances->size() && i < 3; ++i) {
+    const cal::Event& instance = (*instances)[i];
+    if (!instance.original_start) continue;
+    const auto slot = cal::ParseOriginalStart(cal::FormatOriginalStart(*instance.original_start));
+    if (!slot.ok()) continue;
+    const auto occurrence = cal::OccurrenceAt(event, *slot);
+    if (!occurrence.ok()) {
+      SB_CHECK(occurrence.status().code() == sb::StatusCode::kInvalidArgument ||
+               occurrence.status().code() == sb::StatusCode::kNotFound);
+      continue;
+    }
+    const auto split = cal::SplitAt(event, *occurrence);
+    if (!split.ok()) SB_CHECK(split.status().code() == sb::StatusCode::kInvalidArgument);
+  }
 }
 
 void CheckChange(const sb::Result<cal::EventChange>& change) {
