@@ -29,6 +29,9 @@ struct PendingWrite {
   Event event;
 };
 
+// The pending member of a write of `event`.
+Json UpsertOf(const Event& event) { return Json{{"op", kUpsert}, {"event", EventToJson(event)}}; }
+
 std::optional<PendingWrite> PendingOf(const EventMappingRecord& m) {
   if (!m.pending.is_object() || !m.pending.contains("op")) return std::nullopt;
   const Json& op = m.pending["op"];
@@ -279,9 +282,7 @@ Result<WriteResult> EventWriter::Put(const TenantId& tenant, const ConnectionId&
           NewMapping(tenant, ids_, connection, target.id, external_id, conn->provider == "google");
     }
     desired.provider_id = mapping.provider_id;
-    SB_ASSIGN_OR_RETURN(
-        prepared,
-        PrepareIn(tx, tenant, mapping, Json{{"op", kUpsert}, {"event", EventToJson(desired)}}));
+    SB_ASSIGN_OR_RETURN(prepared, PrepareIn(tx, tenant, mapping, UpsertOf(desired)));
     return OkStatus();
   }));
   return Write(tenant, std::move(prepared));
@@ -343,9 +344,7 @@ Result<WriteResult> EventWriter::Update(const TenantId& tenant, const EventId& e
                         MappedEventFor(tx, tenant, event, if_match, calendars_, mappings_, ids_));
     SB_ASSIGN_OR_RETURN(const Event base, CurrentEvent(mapped.mapping, mapped.stored));
     SB_ASSIGN_OR_RETURN(const Event desired, ApplyHostPatch(base, patch));
-    SB_ASSIGN_OR_RETURN(prepared,
-                        PrepareIn(tx, tenant, mapped.mapping,
-                                  Json{{"op", kUpsert}, {"event", EventToJson(desired)}}));
+    SB_ASSIGN_OR_RETURN(prepared, PrepareIn(tx, tenant, mapped.mapping, UpsertOf(desired)));
     return OkStatus();
   }));
   return Write(tenant, std::move(prepared));
@@ -459,9 +458,7 @@ Result<WriteResult> EventWriter::WriteOccurrence(const TenantId& tenant, const E
       desired = CancelledOccurrence(master, std::move(base), original_start);
     }
     desired.provider_id = mapping.provider_id;
-    SB_ASSIGN_OR_RETURN(
-        prepared,
-        PrepareIn(tx, tenant, mapping, Json{{"op", kUpsert}, {"event", EventToJson(desired)}}));
+    SB_ASSIGN_OR_RETURN(prepared, PrepareIn(tx, tenant, mapping, UpsertOf(desired)));
     return OkStatus();
   }));
   return Write(tenant, std::move(prepared));
@@ -492,11 +489,8 @@ Result<EventWriter::SplitResult> EventWriter::Split(const TenantId& tenant, cons
         NewMapping(tenant, ids_, mapped.stored.connection_id, mapped.stored.calendar_id,
                    external_id.value_or(ids_.NewUuid()), conn->provider == "google");
     next.provider_id = m.provider_id;
-    SB_ASSIGN_OR_RETURN(ended,
-                        PrepareIn(tx, tenant, mapped.mapping,
-                                  Json{{"op", kUpsert}, {"event", EventToJson(split.ended)}}));
-    SB_ASSIGN_OR_RETURN(
-        following, PrepareIn(tx, tenant, m, Json{{"op", kUpsert}, {"event", EventToJson(next)}}));
+    SB_ASSIGN_OR_RETURN(ended, PrepareIn(tx, tenant, mapped.mapping, UpsertOf(split.ended)));
+    SB_ASSIGN_OR_RETURN(following, PrepareIn(tx, tenant, m, UpsertOf(next)));
     return OkStatus();
   }));
   SplitResult result;
