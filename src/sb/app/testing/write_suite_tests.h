@@ -253,18 +253,27 @@ TYPED_TEST_P(WriteSuite, StaleWritesAreConflictsNotOverwrites) {
                                      Json{{"title", "x"}}, {{"If-Match", "\"not-the-version\""}});
   EXPECT_EQ(with_old.status, 412) << with_old.body;
 
-  // The queue holds it, with both versions and what differs.
+  // The host writes again: its newer version supersedes the open conflict and meets the
+  // user's itself; the queue holds one conflict, with both versions and what differs.
+  TestResponse again = this->Send("PATCH", "/v1/events/" + entry["id"].get<std::string>(),
+                                  Json{{"title", "Valve (host, again)"}},
+                                  {{"If-Match", entry["version"].get<std::string>()}});
+  EXPECT_EQ(again.status, 409) << again.body;
   const Json queue = this->Send("GET", "/v1/conflicts?status=open", Json()).JsonBody();
   ASSERT_EQ(queue["data"].size(), 1u) << queue;
   const std::string conflict = queue["data"][0]["id"].get<std::string>();
   const Json detail = this->Send("GET", "/v1/conflicts/" + conflict, Json()).JsonBody();
-  EXPECT_EQ(detail["host_event"]["title"], "Valve (host)") << detail;
+  EXPECT_EQ(detail["host_event"]["title"], "Valve (host, again)") << detail;
   EXPECT_EQ(detail["provider_event"]["title"], "Valve (user)");
   ASSERT_EQ(detail["differences"].size(), 1u) << detail;
   EXPECT_EQ(detail["differences"][0]["field"], "title");
+  const Json first = this->Send("GET", "/v1/conflicts?status=resolved", Json()).JsonBody();
+  ASSERT_EQ(first["data"].size(), 1u) << first;
+  EXPECT_EQ(first["data"][0]["resolution"], "host");
   std::string cursor = "0";
   auto changes = this->Changes(cursor);
-  EXPECT_EQ(changes["event.conflict_detected"], 1);
+  EXPECT_EQ(changes["event.conflict_detected"], 2);
+  EXPECT_EQ(changes["event.conflict_resolved"], 1);
 
   // Resolved with a merge: the provider gets it, the entry is synced again, once only.
   TestResponse resolved =

@@ -197,6 +197,9 @@ Result<EventWriter::Prepared> EventWriter::PrepareIn(store::Transaction& tx, con
   prepared.queued_behind = !fresh && mapping.state == MappingState::kPending;
   const int64_t expected = mapping.host_version;
   const Timestamp now = clock_.Now();
+  if (!fresh && mapping.state == MappingState::kConflict) {
+    SB_RETURN_IF_ERROR(SupersedeConflict(tx, tenant, mapping.id));
+  }
   mapping.pending = pending;
   mapping.state = MappingState::kPending;
   mapping.last_error.clear();
@@ -220,6 +223,22 @@ Result<EventWriter::Prepared> EventWriter::PrepareIn(store::Transaction& tx, con
   SB_RETURN_IF_ERROR(jobs::Enqueue(tx, tenant, spec, clock_, ids_).status());
   prepared.mapping = std::move(mapping);
   return prepared;
+}
+
+// A host write to an entry in conflict is the host choosing again: the open conflict is
+// resolved for the host (published and audited), and the newer write meets the provider's
+// version itself (a conflict of its own if they still differ).
+Status EventWriter::SupersedeConflict(store::Transaction& tx, const TenantId& tenant,
+                                      const std::string& mapping_id) {
+  SB_ASSIGN_OR_RETURN(auto open, conflicts_.FindOpen(tx, tenant, mapping_id));
+  if (!open) return OkStatus();
+  SB_ASSIGN_OR_RETURN(const bool done,
+                      conflicts_.Resolve(tx, tenant, open->id, store::ConflictResolution::kHost,
+                                         Json(nullptr), "superseded-by-host-write", clock_.Now()));
+  if (!done) return OkStatus();
+  SB_ASSIGN_OR_RETURN(auto resolved, conflicts_.Get(tx, tenant, open->id));
+  if (!resolved) return OkStatus();
+  return PublishConflict(tx, tenant, *resolved, SyncAuditContext());
 }
 
 Result<WriteResult> EventWriter::Write(const TenantId& tenant, Prepared prepared) {

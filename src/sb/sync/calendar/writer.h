@@ -195,6 +195,8 @@ class EventWriter {
                                      const store::EventMappingRecord& mapping,
                                      const store::EventConflictRecord& conflict,
                                      const std::optional<Event>& provider);
+  Status SupersedeConflict(store::Transaction& tx, const TenantId& tenant,
+                           const std::string& mapping_id);
   Status PublishConflict(store::Transaction& tx, const TenantId& tenant,
                          const store::EventConflictRecord& conflict, const audit::Context& ctx);
   Result<Target> TargetOf(const TenantId& tenant, const store::EventMappingRecord& mapping);
