@@ -15,6 +15,8 @@ namespace {
 using sync::calendar::AvailabilityQuery;
 using sync::calendar::WorkingHours;
 
+constexpr int64_t kMaxStalenessSeconds = 7 * 86'400;
+
 // Monday first, as WorkingHours::days.
 constexpr std::array<std::string_view, 7> kDays = {"monday", "tuesday",  "wednesday", "thursday",
                                                    "friday", "saturday", "sunday"};
@@ -113,6 +115,20 @@ Result<AvailabilityQuery> QueryFrom(const Json& body) {
     }
     query.slot_ms = minutes.get<int64_t>() * 60'000;
   }
+  SB_ASSIGN_OR_RETURN(const auto source, OptionalString(body, "source", 16));
+  if (source) {
+    const auto parsed = sync::calendar::ParseAvailabilitySource(*source);
+    if (!parsed) return InvalidArgumentError("source: auto, store or provider");
+    query.source = *parsed;
+  }
+  if (body.contains("max_staleness_seconds") && !body["max_staleness_seconds"].is_null()) {
+    const Json& seconds = body["max_staleness_seconds"];
+    if (!seconds.is_number_integer() || seconds.get<int64_t>() < 0 ||
+        seconds.get<int64_t>() > kMaxStalenessSeconds) {
+      return InvalidArgumentError("max_staleness_seconds: 0..604800");
+    }
+    query.max_staleness = std::chrono::seconds(seconds.get<int64_t>());
+  }
   return query;
 }
 
@@ -125,7 +141,8 @@ Result<http::Response> AvailabilityHandlers::DoPost(http::Request& request) {
   SB_RETURN_IF_ERROR(RequireScope(p, tenancy::Scope::kRead));
   SB_ASSIGN_OR_RETURN(const Json body,
                       ParseJsonObject(request, {"connection_ids", "time_min", "time_max",
-                                                "time_zone", "working_hours", "slot_minutes"}));
+                                                "time_zone", "working_hours", "slot_minutes",
+                                                "source", "max_staleness_seconds"}));
   SB_ASSIGN_OR_RETURN(const AvailabilityQuery query, QueryFrom(body));
   SB_ASSIGN_OR_RETURN(const auto availability, reader_.Compute(p.tenant_id, query));
   return http::Response::Json(200, sync::calendar::AvailabilityJson(availability));

@@ -299,7 +299,7 @@ struct ServerApp::Parts {
                      sync::calendar::EventWriterOptions{}),
         idempotent_writes(*db, maintenance_db ? *maintenance_db : *db, clock),
         event_handlers(event_writer, idempotent_writes),
-        availability_reader(*db),
+        availability_reader(*db, clock, &sync_provider),
         availability_handlers(availability_reader),
         webhook_endpoints(webhooks::EndpointDeps{.db = *db,
                                                  .secrets = *security.secrets,

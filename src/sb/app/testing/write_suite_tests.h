@@ -567,9 +567,10 @@ TYPED_TEST_P(WriteSuite, BadWritesAreRefused) {
 }
 
 // Free/busy over the synced store: the host's jobs (written through Switchboard) are busy time,
-// free time is what is left of the working hours, slots fill it; another tenant's connection is
-// not found, and malformed queries are refused.
-TYPED_TEST_P(WriteSuite, AvailabilityComesFromTheSyncedStore) {
+// free time is what is left of the working hours, slots fill it; the providers' own free/busy
+// (Google freeBusy, Graph getSchedule) agree, and answer when the store is not fresh; another
+// tenant's connection is not found, and malformed queries are refused.
+TYPED_TEST_P(WriteSuite, AvailabilityComesFromTheStoreOrTheProvider) {
   const std::string id = this->ConnectSynced(SandboxOrigin::kGoogle);
   ASSERT_FALSE(id.empty());
   // Tuesday 12 January 2027, 09:00-10:00 and 14:00-15:30 in Zurich.
@@ -602,6 +603,57 @@ TYPED_TEST_P(WriteSuite, AvailabilityComesFromTheSyncedStore) {
       << a;
   EXPECT_EQ(a["slots"].size(), 5u) << a;  // four from 10:00 to 14:00, one from 15:30 (Zurich)
   EXPECT_EQ(a["busy_by_connection"][0]["connection_id"], id);
+  EXPECT_EQ(a["busy_by_connection"][0]["source"], "store");
+  EXPECT_EQ(a["busy_by_connection"][0]["stale"], false);
+
+  // Google's freeBusy, asked directly or because the store is older than max_staleness, gives
+  // the same busy time; when it cannot answer, the store's answer stands, flagged stale.
+  auto ask = [&](const Json& changes) {
+    Json body = query;
+    body.update(changes);
+    return this->Send("POST", "/v1/availability", body);
+  };
+  const Json direct = ask(Json{{"source", "provider"}}).JsonBody();
+  EXPECT_EQ(direct["busy"], a["busy"]) << direct;
+  EXPECT_EQ(direct["slots"], a["slots"]);
+  EXPECT_EQ(direct["busy_by_connection"][0]["source"], "provider") << direct;
+  this->clock_.Advance(std::chrono::seconds(2));
+  const Json refreshed = ask(Json{{"max_staleness_seconds", 1}}).JsonBody();
+  EXPECT_EQ(refreshed["busy_by_connection"][0]["source"], "provider") << refreshed;
+  EXPECT_EQ(refreshed["busy"], a["busy"]);
+  ASSERT_TRUE(this->sandbox_
+                  ->Control(SandboxOrigin::kGoogle, "POST", "/_sandbox/faults",
+                            {{"method", "POST"},
+                             {"path", "/calendar/v3/freeBusy"},
+                             {"kind", "status"},
+                             {"status", 500},
+                             {"count", 2}})
+                  .ok());
+  const Json fallback = ask(Json{{"max_staleness_seconds", 1}}).JsonBody();
+  EXPECT_EQ(fallback["busy_by_connection"][0]["source"], "store") << fallback;
+  EXPECT_EQ(fallback["busy_by_connection"][0]["stale"], true);
+  EXPECT_EQ(fallback["busy"], a["busy"]);
+  EXPECT_EQ(ask(Json{{"source", "provider"}}).status, 503);
+  EXPECT_EQ(ask(Json{{"source", "cache"}}).status, 400);
+  EXPECT_EQ(ask(Json{{"max_staleness_seconds", -1}}).status, 400);
+
+  // Graph's getSchedule for the account's mailbox agrees with the store too.
+  const std::string graph = this->ConnectSynced(SandboxOrigin::kMicrosoft);
+  ASSERT_FALSE(graph.empty());
+  ASSERT_EQ(this->Send("PUT", this->EntryPath(graph, "g"), this->Job("G")).status, 201);
+  auto graph_busy = [&](const char* source) {
+    Json body = query;
+    body["connection_ids"] = {graph};
+    body["source"] = source;
+    TestResponse r = this->Send("POST", "/v1/availability", body);
+    EXPECT_EQ(r.status, 200) << r.body;
+    return r.JsonBody();
+  };
+  const Json stored = graph_busy("store");
+  const Json asked = graph_busy("provider");
+  EXPECT_EQ(asked["busy_by_connection"][0]["source"], "provider") << asked;
+  EXPECT_EQ(asked["busy"], stored["busy"]) << asked << stored;
+  EXPECT_FALSE(asked["busy"].empty());
 
   auto [other_tenant, other] = this->NewTenantWithKey(R"(["read","write"])");
   (void)other_tenant;
@@ -832,14 +884,12 @@ TYPED_TEST_P(WriteSuite, OccurrencesAndSplitsReachTheProviderWithoutEchoes) {
   }
 }
 
-REGISTER_TYPED_TEST_SUITE_P(WriteSuite, OccurrencesAndSplitsReachTheProviderWithoutEchoes,
-                            RefusedWritesMarkTheEntryAndArePublished,
-                            SoakBothWaysEndsEqualWithoutEchoes, AvailabilityComesFromTheSyncedStore,
-                            AutomaticPoliciesApplyTheWinnerAndKeepTheLoser,
-                            HostEntryRoundTripsThroughGoogle,
-                            AllDayAndZonedEventsRoundTripWithoutDrift,
-                            StaleWritesAreConflictsNotOverwrites, WritesDuringAnOutageAreSentLater,
-                            GraphWritesRoundTrip, TenantsNeverSeeEachOthersEntries,
-                            BadWritesAreRefused);
+REGISTER_TYPED_TEST_SUITE_P(
+    WriteSuite, OccurrencesAndSplitsReachTheProviderWithoutEchoes,
+    RefusedWritesMarkTheEntryAndArePublished, SoakBothWaysEndsEqualWithoutEchoes,
+    AvailabilityComesFromTheStoreOrTheProvider, AutomaticPoliciesApplyTheWinnerAndKeepTheLoser,
+    HostEntryRoundTripsThroughGoogle, AllDayAndZonedEventsRoundTripWithoutDrift,
+    StaleWritesAreConflictsNotOverwrites, WritesDuringAnOutageAreSentLater, GraphWritesRoundTrip,
+    TenantsNeverSeeEachOthersEntries, BadWritesAreRefused);
 
 }  // namespace sb::app::testing

@@ -1,9 +1,11 @@
 #include "sb/sync/calendar/availability.h"
 
 #include <algorithm>
+#include <cstdio>
 #include <string>
 #include <utility>
 
+#include "sb/base/time_format.h"
 #include "sb/caltime/caltime.h"
 #include "sb/sync/calendar/fields.h"
 
@@ -154,6 +156,113 @@ std::optional<Interval> BusyInterval(const Event& e, std::string_view all_day_zo
   }
   if (out.end_ms <= out.start_ms) return std::nullopt;
   return out;
+}
+
+namespace {
+
+// A busy span clipped to the window [from, to); nullopt when it lies outside it.
+std::optional<Interval> Clipped(int64_t start, int64_t end, int64_t from, int64_t to) {
+  start = std::max(start, from);
+  end = std::min(end, to);
+  if (start >= end) return std::nullopt;
+  return Interval{start, end};
+}
+
+std::optional<int64_t> Rfc3339Ms(const Json& value) {
+  if (!value.is_string()) return std::nullopt;
+  const auto t = ParseRfc3339(value.get_ref<const std::string&>());
+  if (!t) return std::nullopt;
+  return std::chrono::duration_cast<std::chrono::milliseconds>(t->time_since_epoch()).count();
+}
+
+Status BadAnswer(std::string_view message) { return InvalidArgumentError(std::string(message)); }
+
+// A member of a provider's object: the value, or null when absent.
+const Json& Member(const Json& object, const char* key) {
+  static const Json kNull;
+  const auto it = object.find(key);
+  return it == object.end() ? kNull : *it;
+}
+
+// A string member, or `fallback` when absent or not a string.
+std::string StringMember(const Json& object, const char* key, const char* fallback) {
+  const Json& v = Member(object, key);
+  return v.is_string() ? v.get<std::string>() : std::string(fallback);
+}
+
+}  // namespace
+
+Result<std::vector<Interval>> FreeBusyFromGoogle(const Json& answer,
+                                                 const std::vector<std::string>& calendars,
+                                                 int64_t from, int64_t to) {
+  if (!answer.is_object() || !answer.contains("calendars") || !answer["calendars"].is_object()) {
+    return BadAnswer("freeBusy: no calendars in the answer");
+  }
+  const Json& all = answer["calendars"];
+  std::vector<Interval> busy;
+  for (const std::string& id : calendars) {
+    const auto it = all.find(id);
+    if (it == all.end() || !it->is_object()) return BadAnswer("freeBusy: a calendar is missing");
+    if (it->contains("errors") && (*it)["errors"].is_array() && !(*it)["errors"].empty()) {
+      return BadAnswer("freeBusy: a calendar could not be read");
+    }
+    if (!it->contains("busy")) continue;
+    if (!(*it)["busy"].is_array()) return BadAnswer("freeBusy: busy is not a list");
+    for (const Json& span : (*it)["busy"]) {
+      if (!span.is_object()) return BadAnswer("freeBusy: a malformed busy span");
+      const auto start = Rfc3339Ms(Member(span, "start"));
+      const auto end = Rfc3339Ms(Member(span, "end"));
+      if (!start || !end) return BadAnswer("freeBusy: a malformed busy span");
+      if (auto clipped = Clipped(*start, *end, from, to)) busy.push_back(*clipped);
+    }
+  }
+  return MergeIntervals(std::move(busy));
+}
+
+std::string GraphLocalUtc(int64_t ms) {
+  const caltime::LocalDateTime t = caltime::UtcMillisToCivil(ms);
+  char buf[32];
+  std::snprintf(buf, sizeof(buf), "%04d-%02d-%02dT%02d:%02d:%02d", t.year, t.month, t.day, t.hour,
+                t.minute, t.second);
+  return buf;
+}
+
+namespace {
+
+std::optional<int64_t> GraphTimeMs(const Json& time) {
+  if (!time.is_object() || !time.contains("dateTime") || !time["dateTime"].is_string()) {
+    return std::nullopt;
+  }
+  const std::string zone = StringMember(time, "timeZone", "UTC");
+  const auto ms = caltime::LocalToUtc(time["dateTime"].get_ref<const std::string&>(),
+                                      zone.empty() ? "UTC" : zone);
+  if (!ms.ok()) return std::nullopt;
+  return *ms;
+}
+
+}  // namespace
+
+Result<std::vector<Interval>> FreeBusyFromGraph(const Json& answer, int64_t from, int64_t to) {
+  if (!answer.is_object() || !answer.contains("value") || !answer["value"].is_array() ||
+      answer["value"].size() != 1 || !answer["value"][0].is_object()) {
+    return BadAnswer("getSchedule: not one schedule in the answer");
+  }
+  const Json& schedule = answer["value"][0];
+  if (schedule.contains("error")) return BadAnswer("getSchedule: the mailbox could not be read");
+  if (!schedule.contains("scheduleItems") || !schedule["scheduleItems"].is_array()) {
+    return BadAnswer("getSchedule: no scheduleItems");
+  }
+  std::vector<Interval> busy;
+  for (const Json& item : schedule["scheduleItems"]) {
+    if (!item.is_object()) return BadAnswer("getSchedule: a malformed item");
+    const std::string status = StringMember(item, "status", "busy");
+    if (status == "free" || status == "workingElsewhere") continue;
+    const auto start = GraphTimeMs(Member(item, "start"));
+    const auto end = GraphTimeMs(Member(item, "end"));
+    if (!start || !end) return BadAnswer("getSchedule: a malformed item");
+    if (auto clipped = Clipped(*start, *end, from, to)) busy.push_back(*clipped);
+  }
+  return MergeIntervals(std::move(busy));
 }
 
 }  // namespace sb::sync::calendar

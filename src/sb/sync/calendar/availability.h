@@ -10,9 +10,11 @@
 #include <cstddef>
 #include <cstdint>
 #include <optional>
+#include <string>
 #include <string_view>
 #include <vector>
 
+#include "sb/base/json.h"
 #include "sb/base/status.h"
 #include "sb/sync/calendar/model.h"
 
@@ -70,5 +72,16 @@ std::vector<Interval> Slots(const std::vector<Interval>& free, int64_t slot_ms,
 // `all_day_zone` (caltime::LocalToUtc), or from midnight UTC as EventSpan places them when the
 // zone is empty or unknown (callers validate it: an all-day event is never dropped for it).
 std::optional<Interval> BusyInterval(const Event& e, std::string_view all_day_zone = "");
+
+// Providers' own free/busy answers read into busy time within [from, to), merged:
+// Google's calendar.freebusy.query answer for `calendars` (a calendar missing or with errors
+// fails the answer), and Graph's getSchedule answer for one mailbox (its busy, tentative and
+// out-of-office items). The answers are hostile: INVALID_ARGUMENT naming what is wrong.
+Result<std::vector<Interval>> FreeBusyFromGoogle(const Json& answer,
+                                                 const std::vector<std::string>& calendars,
+                                                 int64_t from, int64_t to);
+Result<std::vector<Interval>> FreeBusyFromGraph(const Json& answer, int64_t from, int64_t to);
+// Graph's dateTime for a UTC instant: "yyyy-mm-ddThh:mm:ss" (with timeZone "UTC").
+std::string GraphLocalUtc(int64_t utc_ms);
 
 }  // namespace sb::sync::calendar

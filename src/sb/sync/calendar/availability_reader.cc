@@ -1,12 +1,14 @@
 #include "sb/sync/calendar/availability_reader.h"
 
 #include <algorithm>
+#include <array>
 #include <set>
 #include <string_view>
 
 #include "sb/caltime/caltime.h"
 #include "sb/store/calendar/calendar_repository.h"
 #include "sb/store/connections/connect_repository.h"
+#include "sb/store/sync/sync_repository.h"
 #include "sb/sync/calendar/fields.h"
 #include "sb/sync/calendar/reader.h"
 
@@ -58,7 +60,41 @@ Json IntervalsJson(const std::vector<Interval>& intervals) {
   return out;
 }
 
+constexpr size_t kMaxFreeBusyCalendars = 50;  // Google's calendarExpansionMax
+
+ProviderError BadAnswer(std::string message) {
+  return ProviderError{ProviderFailure::kBadAnswer, std::move(message), std::nullopt, ""};
+}
+
+// A provider's free/busy answer read, or a bad answer.
+Fetched<std::vector<Interval>> Busy(Result<std::vector<Interval>> read) {
+  if (!read.ok()) return BadAnswer(read.status().message());
+  return std::move(*read);
+}
+
+constexpr std::array<std::string_view, 3> kSources = {"auto", "store", "provider"};
+
 }  // namespace
+
+std::string_view AvailabilitySourceName(AvailabilitySource source) {
+  return kSources[static_cast<size_t>(source)];
+}
+
+std::optional<AvailabilitySource> ParseAvailabilitySource(std::string_view name) {
+  for (size_t i = 0; i < kSources.size(); ++i) {
+    if (kSources[i] == name) return static_cast<AvailabilitySource>(i);
+  }
+  return std::nullopt;
+}
+
+// What the provider is asked for one connection.
+struct AvailabilityReader::ProviderAsk {
+  size_t index = 0;  // in the query's connections
+  ConnectionId connection;
+  std::string provider;                // catalog id
+  std::vector<std::string> calendars;  // Google: the selected calendars' ids
+  std::string mailbox;                 // Graph: the account's address
+};
 
 Result<Availability> AvailabilityReader::Compute(const TenantId& tenant,
                                                  const AvailabilityQuery& query) {
@@ -69,18 +105,39 @@ Result<Availability> AvailabilityReader::Compute(const TenantId& tenant,
         base, WorkingWindows(query.start_ms, query.end_ms, query.time_zone, *query.hours));
   }
   Availability out;
+  std::vector<ProviderAsk> asks;
   SB_RETURN_IF_ERROR(
       db_.RunInTenant(tenant, store::TxMode::kReadOnly, [&](store::Transaction& tx) -> Status {
         out.busy_by_connection.clear();
+        asks.clear();
         for (const ConnectionId& connection : query.connections) {
-          SB_ASSIGN_OR_RETURN(auto busy, ConnectionBusy(tx, tenant, connection, query));
-          out.busy_by_connection.emplace_back(connection, std::move(busy));
+          std::optional<ProviderAsk> ask;
+          SB_ASSIGN_OR_RETURN(auto entry, FromStore(tx, tenant, connection, query, ask));
+          if (ask) {
+            ask->index = out.busy_by_connection.size();
+            asks.push_back(std::move(*ask));
+          }
+          out.busy_by_connection.push_back(std::move(entry));
         }
         return OkStatus();
       }));
+  // The providers are asked outside the transaction.
+  for (const ProviderAsk& ask : asks) {
+    Fetched<std::vector<Interval>> busy = ProviderBusy(tenant, ask, query);
+    if (const ProviderError* e = FailureOf(busy)) {
+      if (query.source != AvailabilitySource::kProvider) continue;
+      std::string message = "the provider could not be asked: ";
+      message += e->message;
+      return UnavailableError(message);
+    }
+    ConnectionAvailability& entry = out.busy_by_connection[ask.index];
+    entry.busy = std::get<std::vector<Interval>>(std::move(busy));
+    entry.source = AvailabilitySource::kProvider;
+    entry.stale = false;
+  }
   std::vector<Interval> all;
   for (const auto& entry : out.busy_by_connection) {
-    all.insert(all.end(), entry.second.begin(), entry.second.end());
+    all.insert(all.end(), entry.busy.begin(), entry.busy.end());
   }
   out.busy = MergeIntervals(std::move(all));
   out.free = Subtract(base, out.busy);
@@ -88,22 +145,87 @@ Result<Availability> AvailabilityReader::Compute(const TenantId& tenant,
   return out;
 }
 
-Result<std::vector<Interval>> AvailabilityReader::ConnectionBusy(store::Transaction& tx,
-                                                                 const TenantId& tenant,
-                                                                 const ConnectionId& connection,
-                                                                 const AvailabilityQuery& query) {
+Result<ConnectionAvailability> AvailabilityReader::FromStore(store::Transaction& tx,
+                                                             const TenantId& tenant,
+                                                             const ConnectionId& connection,
+                                                             const AvailabilityQuery& query,
+                                                             std::optional<ProviderAsk>& ask) {
   if (!connection.valid()) return NotFoundError("connection not found");
   SB_ASSIGN_OR_RETURN(auto record, store::ConnectionRepository().Get(tx, tenant, connection));
   if (!record) return NotFoundError("connection not found");
   SB_ASSIGN_OR_RETURN(auto calendars,
                       store::CalendarRepository().ListCalendars(tx, tenant, connection));
+  ConnectionAvailability entry;
+  entry.connection = connection;
+  SB_ASSIGN_OR_RETURN(entry.busy, ConnectionBusy(tx, tenant, calendars, query));
+  SB_ASSIGN_OR_RETURN(auto state,
+                      store::SyncRepository().GetState(tx, tenant, connection, "calendar"));
+  entry.stale = !state || !state->last_success_at ||
+                clock_.Now() - *state->last_success_at > query.max_staleness;
+  const bool asked = query.source == AvailabilitySource::kProvider ||
+                     (query.source == AvailabilitySource::kAuto && entry.stale);
+  if (!asked) return entry;
+  if (provider_ == nullptr) {
+    if (query.source == AvailabilitySource::kProvider) {
+      return UnavailableError("no provider client to ask");
+    }
+    return entry;
+  }
+  ProviderAsk wanted;
+  wanted.connection = connection;
+  wanted.provider = record->provider;
+  wanted.mailbox = record->account_email;
+  for (const store::CalendarRecord& calendar : calendars) {
+    if (calendar.selected) wanted.calendars.push_back(calendar.provider_id);
+  }
+  ask = std::move(wanted);
+  return entry;
+}
+
+Fetched<std::vector<Interval>> AvailabilityReader::ProviderBusy(const TenantId& tenant,
+                                                                const ProviderAsk& ask,
+                                                                const AvailabilityQuery& query) {
+  const Result<std::string> base = provider_->BaseUrl(ask.provider);
+  if (!base.ok()) return BadAnswer("the provider has no API base");
+  if (ask.provider == "google") {
+    if (ask.calendars.empty()) return std::vector<Interval>();
+    if (ask.calendars.size() > kMaxFreeBusyCalendars) return BadAnswer("too many calendars");
+    Json items = Json::array();
+    for (const std::string& id : ask.calendars) items.push_back(Json{{"id", id}});
+    const Json body{{"timeMin", caltime::FormatUtcMillis(query.start_ms)},
+                    {"timeMax", caltime::FormatUtcMillis(query.end_ms)},
+                    {"items", std::move(items)}};
+    Fetched<Json> answer =
+        provider_->Send(tenant, ask.connection, "POST", *base + "/calendar/v3/freeBusy", body);
+    if (const ProviderError* e = FailureOf(answer)) return *e;
+    return Busy(
+        FreeBusyFromGoogle(std::get<Json>(answer), ask.calendars, query.start_ms, query.end_ms));
+  }
+  if (ask.provider == "microsoft") {
+    if (ask.mailbox.empty()) return BadAnswer("the account has no mailbox address");
+    const Json body{
+        {"schedules", Json::array({ask.mailbox})},
+        {"startTime", {{"dateTime", GraphLocalUtc(query.start_ms)}, {"timeZone", "UTC"}}},
+        {"endTime", {{"dateTime", GraphLocalUtc(query.end_ms)}, {"timeZone", "UTC"}}},
+        {"availabilityViewInterval", 30}};
+    Fetched<Json> answer = provider_->Send(tenant, ask.connection, "POST",
+                                           *base + "/v1.0/me/calendar/getSchedule", body);
+    if (const ProviderError* e = FailureOf(answer)) return *e;
+    return Busy(FreeBusyFromGraph(std::get<Json>(answer), query.start_ms, query.end_ms));
+  }
+  return BadAnswer("the provider has no free/busy query");
+}
+
+Result<std::vector<Interval>> AvailabilityReader::ConnectionBusy(
+    store::Transaction& tx, const TenantId& tenant,
+    const std::vector<store::CalendarRecord>& calendars, const AvailabilityQuery& query) {
   std::vector<Interval> busy;
   for (const store::CalendarRecord& calendar : calendars) {
     if (!calendar.selected) continue;
     // A day of margin on both sides: all-day events are stored at UTC midnights but count
     // from local midnight, up to 14 hours away.
     store::EventQuery q;
-    q.connection_id = connection;
+    q.connection_id = calendar.connection_id;
     q.calendar_id = calendar.id;
     q.window_start_ms = query.start_ms - kDayMs;
     q.window_end_ms = query.end_ms + kDayMs;
@@ -125,8 +247,10 @@ Result<std::vector<Interval>> AvailabilityReader::ConnectionBusy(store::Transact
 Json AvailabilityJson(const Availability& availability) {
   Json by_connection = Json::array();
   for (const auto& entry : availability.busy_by_connection) {
-    by_connection.push_back(
-        Json{{"connection_id", entry.first.value()}, {"busy", IntervalsJson(entry.second)}});
+    by_connection.push_back(Json{{"connection_id", entry.connection.value()},
+                                 {"busy", IntervalsJson(entry.busy)},
+                                 {"source", AvailabilitySourceName(entry.source)},
+                                 {"stale", entry.stale}});
   }
   return Json{{"busy_by_connection", std::move(by_connection)},
               {"busy", IntervalsJson(availability.busy)},

@@ -9,6 +9,7 @@
 
 #include "sb/caltime/caltime.h"
 #include "sb/store/calendar/calendar_repository.h"
+#include "sb/store/sync/sync_repository.h"
 #include "sb/store/testing/connected_fixture.h"
 #include "sb/sync/calendar/model.h"
 
@@ -158,7 +159,7 @@ class AvailabilityReaderTest : public store::testing::ConnectedConformanceTest<S
 };
 
 TEST_F(AvailabilityReaderTest, BusyFreeAndSlotsWithinWorkingHours) {
-  AvailabilityReader reader(*db_);
+  AvailabilityReader reader(*db_, clock_);
   AvailabilityQuery q = Query();
   q.hours = WorkingHours{};  // 09:00-17:00 CET: 08:00Z-16:00Z
   q.slot_ms = 30 * kMinute;
@@ -166,12 +167,12 @@ TEST_F(AvailabilityReaderTest, BusyFreeAndSlotsWithinWorkingHours) {
   ASSERT_TRUE(got.ok()) << got.status().ToString();
 
   ASSERT_EQ(got->busy_by_connection.size(), 2u);
-  EXPECT_EQ(got->busy_by_connection[0].first, c1_);
-  EXPECT_EQ(got->busy_by_connection[0].second,
+  EXPECT_EQ(got->busy_by_connection[0].connection, c1_);
+  EXPECT_EQ(got->busy_by_connection[0].busy,
             (Intervals{Iv("2026-03-02T09:00:00Z", "2026-03-02T10:00:00Z"),
                        Iv("2026-03-02T14:00:00Z", "2026-03-02T15:00:00Z")}));
-  EXPECT_EQ(got->busy_by_connection[1].first, c2_);
-  EXPECT_EQ(got->busy_by_connection[1].second,
+  EXPECT_EQ(got->busy_by_connection[1].connection, c2_);
+  EXPECT_EQ(got->busy_by_connection[1].busy,
             (Intervals{Iv("2026-03-02T09:30:00Z", "2026-03-02T10:30:00Z"),
                        Iv("2026-03-03T23:00:00Z", "2026-03-04T23:00:00Z")}));
   EXPECT_EQ(got->busy, (Intervals{Iv("2026-03-02T09:00:00Z", "2026-03-02T10:30:00Z"),
@@ -198,7 +199,7 @@ TEST_F(AvailabilityReaderTest, BusyFreeAndSlotsWithinWorkingHours) {
 }
 
 TEST_F(AvailabilityReaderTest, WithoutHoursTheWholeWindowAndBusyClippedToIt) {
-  AvailabilityReader reader(*db_);
+  AvailabilityReader reader(*db_, clock_);
   AvailabilityQuery q = Query();
   q.connections = {c2_};
   q.start_ms = At("2026-03-02T10:00:00Z");
@@ -212,7 +213,7 @@ TEST_F(AvailabilityReaderTest, WithoutHoursTheWholeWindowAndBusyClippedToIt) {
 }
 
 TEST_F(AvailabilityReaderTest, AnotherTenantsOrUnknownConnectionIsNotFound) {
-  AvailabilityReader reader(*db_);
+  AvailabilityReader reader(*db_, clock_);
   AvailabilityQuery q = Query();
   EXPECT_EQ(reader.Compute(b_, q).status().code(), StatusCode::kNotFound);
   q.connections = {c1_, ConnectionId(ids_.NewUuid())};
@@ -229,8 +230,47 @@ TEST_F(AvailabilityReaderTest, AnotherTenantsOrUnknownConnectionIsNotFound) {
   EXPECT_EQ(reader.Compute(a_, q).status().code(), StatusCode::kNotFound);
 }
 
+// A store is fresh while its last successful calendar sync is within max_staleness; without a
+// provider to ask, a stale store still answers, flagged; a query for the provider fails.
+TEST_F(AvailabilityReaderTest, StoresNotFreshAreFlaggedStale) {
+  AvailabilityReader reader(*db_, clock_);
+  AvailabilityQuery q = Query();
+  q.connections = {c1_};
+  auto stale = [&]() {
+    auto got = reader.Compute(a_, q);
+    EXPECT_TRUE(got.ok()) << got.status().ToString();
+    if (!got.ok()) return false;
+    EXPECT_EQ(got->busy_by_connection[0].source, AvailabilitySource::kStore);
+    return got->busy_by_connection[0].stale;
+  };
+  EXPECT_TRUE(stale());  // never synced
+  ASSERT_TRUE(InTenant(a_, [&](store::Transaction& tx) {
+                return store::SyncRepository().PutState(
+                    tx, a_,
+                    store::SyncStateRecord{.tenant_id = a_,
+                                           .connection_id = c1_,
+                                           .service = "calendar",
+                                           .last_success_at = clock_.Now(),
+                                           .created_at = clock_.Now(),
+                                           .updated_at = clock_.Now()});
+              }).ok());
+  EXPECT_FALSE(stale());
+  clock_.Advance(std::chrono::minutes(16));
+  EXPECT_TRUE(stale());
+  q.max_staleness = std::chrono::hours(1);
+  EXPECT_FALSE(stale());
+  q.source = AvailabilitySource::kStore;
+  q.max_staleness = std::chrono::seconds(0);
+  EXPECT_TRUE(stale());
+  q.source = AvailabilitySource::kProvider;
+  EXPECT_EQ(reader.Compute(a_, q).status().code(), StatusCode::kUnavailable);
+  EXPECT_EQ(ParseAvailabilitySource("provider"), AvailabilitySource::kProvider);
+  EXPECT_FALSE(ParseAvailabilitySource("cache").has_value());
+  EXPECT_EQ(AvailabilitySourceName(AvailabilitySource::kAuto), "auto");
+}
+
 TEST_F(AvailabilityReaderTest, RefusesHostileQueries) {
-  AvailabilityReader reader(*db_);
+  AvailabilityReader reader(*db_, clock_);
   auto code = [&](const AvailabilityQuery& q) { return reader.Compute(a_, q).status().code(); };
   AvailabilityQuery q = Query();
   q.end_ms = q.start_ms + 62 * kDay;
@@ -272,7 +312,7 @@ TEST_F(AvailabilityReaderTest, RefusesHostileQueries) {
 }
 
 TEST_F(AvailabilityReaderTest, SlotsStayBoundedOverTheLongestWindow) {
-  AvailabilityReader reader(*db_);
+  AvailabilityReader reader(*db_, clock_);
   AvailabilityQuery q = Query();
   q.connections = {PutConnection(a_)};  // nothing busy
   q.end_ms = q.start_ms + 62 * kDay;

@@ -306,5 +306,60 @@ TEST(BusyIntervalTest, AllDayDatesAtMidnightOfTheZone) {
   EXPECT_EQ(BusyInterval(AllDay("2026-02-30", "2026-03-01"), "UTC"), std::nullopt);
 }
 
+// Google's freeBusy answer: every asked calendar's spans, in any offset, clipped and merged;
+// a calendar missing or with errors fails the answer (the store's is used instead).
+TEST(FreeBusyFromGoogle, ReadsEveryAskedCalendar) {
+  const Json answer = Json::parse(R"j({"calendars": {
+    "primary": {"busy": [{"start": "2026-03-02T08:00:00Z", "end": "2026-03-02T09:00:00Z"},
+                         {"start": "2026-03-02T09:30:00+01:00", "end": "2026-03-02T11:00:00+01:00"}]},
+    "team": {"busy": [{"start": "2026-03-01T23:00:00Z", "end": "2026-03-02T01:00:00Z"}]},
+    "other": {"errors": [{"domain": "global", "reason": "notFound"}]}}})j");
+  const int64_t from = At("2026-03-02T00:00:00Z");
+  const int64_t to = At("2026-03-03T00:00:00Z");
+  auto busy = FreeBusyFromGoogle(answer, {"primary", "team"}, from, to);
+  ASSERT_TRUE(busy.ok()) << busy.status().ToString();
+  EXPECT_EQ(*busy, (std::vector<Interval>{Iv("2026-03-02T00:00:00Z", "2026-03-02T01:00:00Z"),
+                                          Iv("2026-03-02T08:00:00Z", "2026-03-02T10:00:00Z")}));
+  EXPECT_FALSE(FreeBusyFromGoogle(answer, {"primary", "other"}, from, to).ok());
+  EXPECT_FALSE(FreeBusyFromGoogle(answer, {"missing"}, from, to).ok());
+  for (const char* bad : {R"j([])j", R"j({"calendars": 3})j",
+                          R"j({"calendars": {"primary": {"busy": [{"start": 1}]}}})j",
+                          R"j({"calendars": {"primary": {"busy": {}}}})j"}) {
+    EXPECT_EQ(FreeBusyFromGoogle(Json::parse(bad), {"primary"}, from, to).status().code(),
+              StatusCode::kInvalidArgument)
+        << bad;
+  }
+}
+
+// Graph's getSchedule answer: busy, tentative and out-of-office items; free and
+// working-elsewhere ones are not busy time.
+TEST(FreeBusyFromGraph, ReadsTheScheduleItemsThatTakeTime) {
+  const Json answer = Json::parse(R"j({"value": [{"scheduleId": "a@example.com",
+    "scheduleItems": [
+      {"status": "busy", "start": {"dateTime": "2026-03-02T08:00:00.0000000", "timeZone": "UTC"},
+       "end": {"dateTime": "2026-03-02T09:00:00.0000000", "timeZone": "UTC"}},
+      {"status": "tentative", "start": {"dateTime": "2026-03-02T09:00:00", "timeZone": "UTC"},
+       "end": {"dateTime": "2026-03-02T09:30:00", "timeZone": "UTC"}},
+      {"status": "workingElsewhere", "start": {"dateTime": "2026-03-02T12:00:00", "timeZone": "UTC"},
+       "end": {"dateTime": "2026-03-02T13:00:00", "timeZone": "UTC"}},
+      {"status": "oof", "start": {"dateTime": "2026-03-02T16:00:00", "timeZone": "Europe/Zurich"},
+       "end": {"dateTime": "2026-03-02T17:00:00", "timeZone": "Europe/Zurich"}}]}]})j");
+  auto busy = FreeBusyFromGraph(answer, At("2026-03-02T00:00:00Z"), At("2026-03-03T00:00:00Z"));
+  ASSERT_TRUE(busy.ok()) << busy.status().ToString();
+  EXPECT_EQ(*busy, (std::vector<Interval>{Iv("2026-03-02T08:00:00Z", "2026-03-02T09:30:00Z"),
+                                          Iv("2026-03-02T15:00:00Z", "2026-03-02T16:00:00Z")}));
+  EXPECT_EQ(GraphLocalUtc(At("2026-03-02T08:05:09Z")), "2026-03-02T08:05:09");
+  for (const char* bad :
+       {R"j({"value": []})j",
+        R"j({"value": [{"error": {"responseCode": "ErrorMailRecipientNotFound"}}]})j",
+        R"j({"value": [{"scheduleItems": [{"status": 3, "start": 1, "end": 2}]}]})j",
+        R"j({"value": [{"scheduleItems": [{"start": {"dateTime": "x", "timeZone": "UTC"},
+             "end": {"dateTime": "2026-03-02T09:00:00", "timeZone": "UTC"}}]}]})j"}) {
+    EXPECT_EQ(FreeBusyFromGraph(Json::parse(bad), 0, At("2027-01-01T00:00:00Z")).status().code(),
+              StatusCode::kInvalidArgument)
+        << bad;
+  }
+}
+
 }  // namespace
 }  // namespace sb::sync::calendar

@@ -8,6 +8,7 @@
 //   4  the model's own event JSON (EventFromJson)
 //   5  a host's event (HostEventFromJson, ApplyHostPatch onto a fixed event) and its Google and
 //      Graph bodies (outbound.h)
+//   6  a provider's free/busy answer (FreeBusyFromGoogle, FreeBusyFromGraph; availability.h)
 // Whatever is read must round-trip through the model's JSON exactly and serialize; events
 // are then given to EventSpan and ExpandSeries over a small window, and a series' first
 // occurrences to OccurrenceAt and SplitAt (occurrences.h). A crash, a sanitizer
@@ -19,6 +20,7 @@
 
 #include "sb/base/check.h"
 #include "sb/base/json.h"
+#include "sb/sync/calendar/availability.h"
 #include "sb/sync/calendar/expand.h"
 #include "sb/sync/calendar/model.h"
 #include "sb/sync/calendar/occurrences.h"
@@ -107,6 +109,25 @@ void CheckHostEvent(const sb::Json& json) {
   SB_CHECK(patched.ok() || patched.status().code() == sb::StatusCode::kInvalidArgument);
 }
 
+// Busy time read from a provider's answer lies within the window, sorted and disjoint.
+void CheckFreeBusy(const sb::Json& json) {
+  constexpr int64_t kFrom = 1'767'225'600'000;  // 2026-01-01
+  constexpr int64_t kTo = kFrom + 62 * 86'400'000LL;
+  for (const auto& busy :
+       {cal::FreeBusyFromGoogle(json, {"primary", "team@example.com"}, kFrom, kTo),
+        cal::FreeBusyFromGraph(json, kFrom, kTo)}) {
+    if (!busy.ok()) {
+      SB_CHECK(busy.status().code() == sb::StatusCode::kInvalidArgument);
+      continue;
+    }
+    int64_t last = kFrom;
+    for (const cal::Interval& i : *busy) {
+      SB_CHECK(i.start_ms >= last && i.start_ms < i.end_ms && i.end_ms <= kTo);
+      last = i.end_ms;
+    }
+  }
+}
+
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
@@ -114,7 +135,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const std::string_view text(reinterpret_cast<const char*>(data) + 1, size - 1);
   const auto json = sb::ParseJson(text, sb::JsonLimits{});
   if (!json.ok()) return 0;
-  switch (data[0] % 6) {
+  switch (data[0] % 7) {
     case 0:
       CheckChange(cal::EventFromGoogle(*json, "Europe/Zurich"));
       break;
@@ -132,8 +153,11 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       if (event.ok()) CheckEvent(*event);
       break;
     }
-    default:
+    case 5:
       CheckHostEvent(*json);
+      break;
+    default:
+      CheckFreeBusy(*json);
       break;
   }
   return 0;
