@@ -419,6 +419,37 @@ TYPED_TEST_P(WriteSuite, WritesDuringAnOutageAreSentLater) {
   EXPECT_EQ(this->GoogleEvent(id, entry["provider_id"].get<std::string>())["summary"], "Pump v2");
 }
 
+// A connection made for read-only calendar access is refused before anything is recorded or
+// sent.
+TYPED_TEST_P(WriteSuite, ReadOnlyConnectionsRefuseWritesUpFront) {
+  const SandboxOrigin google = SandboxOrigin::kGoogle;
+  this->Seed(google, 2);
+  TestResponse integration =
+      this->Send("PUT", "/v1/integrations/google",
+                 Json{{"client_id", this->ClientId(google)},
+                      {"client_secret", kClientSecret},
+                      {"services", Json::array({{{"service", "calendar"}, {"access", "read"}}})}});
+  ASSERT_TRUE(integration.status == 200 || integration.status == 201) << integration.body;
+  auto browser = this->NewBrowser();
+  auto done = ConnectSuite<TypeParam>::Connect(
+      *browser, this->NewSession(this->key_, this->Email(google)), google);
+  ASSERT_TRUE(done.ok()) << done.status().ToString();
+  const std::string id = this->ConnectionIdFrom(*done);
+  ASSERT_EQ(this->AwaitInitialRun(id)["status"], "succeeded");
+  TestResponse refused = this->Send("PUT", this->EntryPath(id, "job-ro"), this->Job("Read only"));
+  EXPECT_EQ(refused.status, 409) << refused.body;
+  EXPECT_NE(refused.body.find("read-only"), std::string::npos) << refused.body;
+  EXPECT_EQ(this->Send("GET", this->EntryPath(id, "job-ro"), Json()).status, 404);
+  const Json listing =
+      this->Call("GET", "/v1/connections/" + id + "/events", "", this->key_).JsonBody();
+  ASSERT_FALSE(listing["data"].empty()) << listing;
+  const std::string event = listing["data"][0]["id"].get<std::string>();
+  EXPECT_EQ(this->Send("PATCH", "/v1/events/" + event, Json{{"title", "x"}}).status, 409);
+  EXPECT_EQ(this->Send("DELETE", "/v1/events/" + event, Json()).status, 409);
+  EXPECT_EQ(
+      this->CountRequests(SandboxOrigin::kGoogle, "POST", "/calendar/v3/calendars", "/events"), 0);
+}
+
 // A write the provider refuses for good: the entry's mapping is `error` with the provider's
 // reason, the host hears of it (event.write_failed), and a later write of the entry is sent
 // again.
@@ -890,6 +921,6 @@ REGISTER_TYPED_TEST_SUITE_P(
     AvailabilityComesFromTheStoreOrTheProvider, AutomaticPoliciesApplyTheWinnerAndKeepTheLoser,
     HostEntryRoundTripsThroughGoogle, AllDayAndZonedEventsRoundTripWithoutDrift,
     StaleWritesAreConflictsNotOverwrites, WritesDuringAnOutageAreSentLater, GraphWritesRoundTrip,
-    TenantsNeverSeeEachOthersEntries, BadWritesAreRefused);
+    TenantsNeverSeeEachOthersEntries, BadWritesAreRefused, ReadOnlyConnectionsRefuseWritesUpFront);
 
 }  // namespace sb::app::testing

@@ -187,12 +187,25 @@ Result<EventWriter::Target> EventWriter::TargetOf(const TenantId& tenant,
   return target;
 }
 
+// Whether the connection may write calendars: it was connected for read-write calendar
+// access (a read-only one would only meet the provider's 403).
+Status CheckWriteGrant(const store::ConnectionRecord& connection) {
+  for (const store::ServiceGrant& grant : connection.services) {
+    if (grant.service == "calendar" && grant.write) return OkStatus();
+  }
+  return FailedPreconditionError(
+      "the connection has read-only calendar access: connect it again with read-write access");
+}
+
 // Records the write in the mapping (inserted when new) with its job, in the caller's
 // transaction.
 Result<EventWriter::Prepared> EventWriter::PrepareIn(store::Transaction& tx, const TenantId& tenant,
                                                      EventMappingRecord mapping,
                                                      const Json& pending) {
   const bool fresh = mapping.host_version == 0 && mapping.created_at == Timestamp{};
+  SB_ASSIGN_OR_RETURN(auto connection, connections_.Get(tx, tenant, mapping.connection_id));
+  if (!connection) return NotFoundError("connection not found");
+  SB_RETURN_IF_ERROR(CheckWriteGrant(*connection));
   Prepared prepared;
   prepared.queued_behind = !fresh && mapping.state == MappingState::kPending;
   const int64_t expected = mapping.host_version;

@@ -92,7 +92,8 @@ class EventWriter {
   // A new event from the host's JSON (outbound.h) in `calendar` (nullopt: the primary).
   // NOT_FOUND for an unknown connection or calendar; INVALID_ARGUMENT for a malformed event or
   // one the provider refuses (with its reason); FAILED_PRECONDITION when the calendar is not
-  // writable or the connection not usable.
+  // writable or the connection has read-only calendar access (every write checks it before
+  // anything is recorded).
   Result<WriteResult> Create(const TenantId& tenant, const ConnectionId& connection,
                              const std::optional<CalendarId>& calendar, const Json& body);
   // A JSON merge patch of the event's writable members. `if_match`: the version the host based
