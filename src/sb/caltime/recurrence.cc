@@ -326,14 +326,6 @@ sb::Status ExpandRule(const Series& series, const Rule& rule, int64_t window_sta
   return sb::OkStatus();
 }
 
-std::string FormatCompactUtc(int64_t utc_ms) {
-  const LocalDateTime t = UtcMillisToCivil(utc_ms);
-  char buf[64];
-  std::snprintf(buf, sizeof(buf), "%04d%02d%02dT%02d%02d%02dZ", t.year, t.month, t.day, t.hour,
-                t.minute, t.second);
-  return buf;
-}
-
 }  // namespace
 
 sb::Result<std::vector<EventTime>> ExpandRecurrence(
@@ -394,6 +386,14 @@ sb::Result<std::vector<EventTime>> ExpandRecurrence(
     out.push_back(std::move(t));
   }
   return out;
+}
+
+std::string FormatCompactUtc(int64_t utc_ms) {
+  const LocalDateTime t = UtcMillisToCivil(utc_ms);
+  char buf[64];
+  std::snprintf(buf, sizeof(buf), "%04d%02d%02dT%02d%02d%02dZ", t.year, t.month, t.day, t.hour,
+                t.minute, t.second);
+  return buf;
 }
 
 std::string InstanceIdSuffix(const EventTime& original_start) {

@@ -55,6 +55,9 @@ sb::Result<std::vector<EventTime>> ExpandRecurrence(
     const EventTime& series_start, const std::vector<std::string>& recurrence_lines,
     int64_t window_start_utc_ms, int64_t window_end_utc_ms, size_t max_count);
 
+// An instant as an RFC 5545 UTC DATE-TIME: "20240513T080000Z" (seconds; milliseconds dropped).
+std::string FormatCompactUtc(int64_t utc_ms);
+
 // The instance-id suffix Google uses for a slot: "20240513T080000Z" (UTC) for timed slots,
 // "20240513" for all-day ones. Instance ids are "<masterId>_<suffix>".
 std::string InstanceIdSuffix(const EventTime& original_start);

@@ -1,7 +1,6 @@
 #include "sb/sync/calendar/availability.h"
 
 #include <algorithm>
-#include <cstdio>
 #include <string>
 #include <utility>
 
@@ -217,14 +216,6 @@ Result<std::vector<Interval>> FreeBusyFromGoogle(const Json& answer,
     }
   }
   return MergeIntervals(std::move(busy));
-}
-
-std::string GraphLocalUtc(int64_t ms) {
-  const caltime::LocalDateTime t = caltime::UtcMillisToCivil(ms);
-  char buf[32];
-  std::snprintf(buf, sizeof(buf), "%04d-%02d-%02dT%02d:%02d:%02d", t.year, t.month, t.day, t.hour,
-                t.minute, t.second);
-  return buf;
 }
 
 namespace {

@@ -81,7 +81,5 @@ Result<std::vector<Interval>> FreeBusyFromGoogle(const Json& answer,
                                                  const std::vector<std::string>& calendars,
                                                  int64_t from, int64_t to);
 Result<std::vector<Interval>> FreeBusyFromGraph(const Json& answer, int64_t from, int64_t to);
-// Graph's dateTime for a UTC instant: "yyyy-mm-ddThh:mm:ss" (with timeZone "UTC").
-std::string GraphLocalUtc(int64_t utc_ms);
 
 }  // namespace sb::sync::calendar

@@ -203,11 +203,13 @@ Fetched<std::vector<Interval>> AvailabilityReader::ProviderBusy(const TenantId& 
   }
   if (ask.provider == "microsoft") {
     if (ask.mailbox.empty()) return BadAnswer("the account has no mailbox address");
-    const Json body{
-        {"schedules", Json::array({ask.mailbox})},
-        {"startTime", {{"dateTime", GraphLocalUtc(query.start_ms)}, {"timeZone", "UTC"}}},
-        {"endTime", {{"dateTime", GraphLocalUtc(query.end_ms)}, {"timeZone", "UTC"}}},
-        {"availabilityViewInterval", 30}};
+    const auto start = caltime::FormatGraphDateTime(query.start_ms, "UTC");
+    const auto end = caltime::FormatGraphDateTime(query.end_ms, "UTC");
+    if (!start.ok() || !end.ok()) return BadAnswer("the window is out of range");
+    const Json body{{"schedules", Json::array({ask.mailbox})},
+                    {"startTime", {{"dateTime", *start}, {"timeZone", "UTC"}}},
+                    {"endTime", {{"dateTime", *end}, {"timeZone", "UTC"}}},
+                    {"availabilityViewInterval", 30}};
     Fetched<Json> answer = provider_->Send(tenant, ask.connection, "POST",
                                            *base + "/v1.0/me/calendar/getSchedule", body);
     if (const ProviderError* e = FailureOf(answer)) return *e;

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "sb/caltime/caltime.h"
+#include "sb/caltime/recurrence.h"
 #include "sb/caltime/windows_zones.h"
 #include "sb/sync/calendar/fields.h"
 
@@ -156,15 +157,6 @@ Result<std::string> PatternParts(const Json& pattern, std::string_view type) {
   return FieldError("pattern.type", "unknown value");
 }
 
-// "yyyymmddThhmmssZ" of an instant.
-std::string RruleUtc(int64_t utc_ms) {
-  const caltime::LocalDateTime t = caltime::UtcMillisToCivil(utc_ms);
-  char buf[32];
-  std::snprintf(buf, sizeof(buf), "%04d%02d%02dT%02d%02d%02dZ", t.year, t.month, t.day, t.hour,
-                t.minute, t.second);
-  return buf;
-}
-
 // ";UNTIL=..." at the end of the local day `date` (all-day series: the date itself).
 Result<std::string> Until(const std::string& date, std::string_view zone, bool all_day) {
   std::string out = ";UNTIL=";
@@ -178,7 +170,7 @@ Result<std::string> Until(const std::string& date, std::string_view zone, bool a
   local += "T23:59:59";
   const Result<int64_t> utc = caltime::LocalToUtc(local, zone.empty() ? "UTC" : zone);
   if (!utc.ok()) return FieldError("range.recurrenceTimeZone", "unknown time zone");
-  out += RruleUtc(*utc);
+  out += caltime::FormatCompactUtc(*utc);
   return out;
 }
 

@@ -6,6 +6,7 @@
 
 #include "sb/base/time_format.h"
 #include "sb/caltime/caltime.h"
+#include "sb/caltime/recurrence.h"
 #include "sb/sync/calendar/expand.h"
 #include "sb/sync/calendar/outbound.h"
 
@@ -22,16 +23,11 @@ Result<int64_t> SlotMs(const EventTime& slot) {
   return caltime::ParseDate(slot.date);
 }
 
-std::string Basic(int64_t utc_ms, bool date_only) {
-  const caltime::LocalDateTime t = caltime::UtcMillisToCivil(utc_ms);
-  char buf[32];
-  if (date_only) {
-    std::snprintf(buf, sizeof(buf), "%04d%02d%02d", t.year, t.month, t.day);
-  } else {
-    std::snprintf(buf, sizeof(buf), "%04d%02d%02dT%02d%02d%02dZ", t.year, t.month, t.day, t.hour,
-                  t.minute, t.second);
-  }
-  return buf;
+// An RRULE UNTIL: a UTC DATE-TIME, or a DATE ("yyyymmdd") for all-day series.
+std::string Until(int64_t utc_ms, bool date_only) {
+  std::string text = caltime::FormatCompactUtc(utc_ms);
+  if (date_only) text.resize(8);
+  return text;
 }
 
 // The RRULE line of a series with one rule, split into its parts ("FREQ=WEEKLY", ...).
@@ -188,7 +184,7 @@ Result<SplitSeries> SplitAt(const Event& master, const Event& occurrence) {
   SplitSeries split{master, master};
   const bool all_day = !slot.instant_ms;
   std::string ended_end = "UNTIL=";
-  ended_end += Basic(all_day ? slot_ms - kDayMs : slot_ms - 1000, all_day);
+  ended_end += Until(all_day ? slot_ms - kDayMs : slot_ms - 1000, all_day);
   for (std::string& line : split.ended.recurrence) {
     if (line.starts_with("RRULE:")) line = JoinRule(kept, ended_end);
   }
