@@ -4,6 +4,7 @@
 // runs, the change feed). Include after connect_suite_tests.h.
 #pragma once
 
+#include <algorithm>
 #include <chrono>
 #include <map>
 #include <mutex>
@@ -68,16 +69,25 @@ class SyncSuite : public ConnectSuite<Backend> {
     return done.ok() ? this->ConnectionIdFrom(*done) : "";
   }
 
-  // Waits until the run has finished; returns it.
+  // Waits until the run has finished (up to a minute); returns it. Polls like a well-behaved
+  // client: more slowly as the wait grows, and after a 429 (a long soak's polling can reach the
+  // key's rate limit, above all on a loaded machine) it waits and asks again.
   Json AwaitRun(const std::string& run_id) {
     Json run;
-    for (int i = 0; i < 1000; ++i) {
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::minutes(1);
+    auto pause = std::chrono::milliseconds(10);
+    while (std::chrono::steady_clock::now() < deadline) {
       TestResponse r = this->Call("GET", "/v1/sync-runs/" + run_id, "", this->key_);
+      if (r.status == 429) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(500));
+        continue;
+      }
       EXPECT_EQ(r.status, 200) << r.body;
       run = r.JsonBody();
-      const std::string status = run.value("status", "");
-      if (status != "queued" && status != "running") return run;
-      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+      const Json& status = run.contains("status") ? run["status"] : Json();
+      if (!status.is_string() || (status != "queued" && status != "running")) return run;
+      std::this_thread::sleep_for(pause);
+      pause = std::min(pause * 2, std::chrono::milliseconds(100));
     }
     ADD_FAILURE() << "the run did not finish: " << run.dump();
     return run;
