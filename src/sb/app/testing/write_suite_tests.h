@@ -542,6 +542,35 @@ TYPED_TEST_P(WriteSuite, TenantsNeverSeeEachOthersEntries) {
   EXPECT_EQ(
       this->Send("POST", "/v1/connections/" + id + "/events", this->Job("x"), {}, other).status,
       404);
+  // A series' occurrences and splits, and the providers' free/busy, are the owner's only.
+  Json series = this->Job("Rounds");
+  series["attendees"] = Json::array();
+  series["recurrence"] = {"RRULE:FREQ=WEEKLY;COUNT=4"};
+  TestResponse rounds = this->Send("PUT", this->EntryPath(id, "rounds"), series);
+  ASSERT_EQ(rounds.status, 201) << rounds.body;
+  const std::string occurrences =
+      "/v1/events/" + rounds.JsonBody()["id"].get<std::string>() + "/occurrences/";
+  EXPECT_EQ(
+      this->Send("PATCH", occurrences + "2027-01-19T08:00:00Z", Json{{"title", "x"}}, {}, other)
+          .status,
+      404);
+  EXPECT_EQ(this->Send("DELETE", occurrences + "2027-01-19T08:00:00Z", Json(), {}, other).status,
+            404);
+  EXPECT_EQ(
+      this->Send("POST", "/v1/events/" + rounds.JsonBody()["id"].get<std::string>() + "/split",
+                 Json{{"from", "2027-01-26T08:00:00Z"}}, {}, other)
+          .status,
+      404);
+  EXPECT_EQ(this->Send("POST", "/v1/availability",
+                       Json{{"connection_ids", {id}},
+                            {"time_min", "2027-01-12T00:00:00Z"},
+                            {"time_max", "2027-01-13T00:00:00Z"},
+                            {"source", "provider"}},
+                       {}, other)
+                .status,
+            404);
+  EXPECT_EQ(this->CountRequests(SandboxOrigin::kGoogle, "PATCH", "/calendar/v3/calendars"), 0);
+  EXPECT_EQ(this->CountRequests(SandboxOrigin::kGoogle, "POST", "/calendar/v3/freeBusy"), 0);
   // The same Idempotency-Key in another tenant is another key.
   const typename TestFixture::Headers key = {{"Idempotency-Key", "shared-key"}};
   EXPECT_EQ(this->Send("PUT", this->EntryPath(id, "job-5"), this->Job("Sink"), key).status, 201);
