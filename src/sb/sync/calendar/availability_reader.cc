@@ -157,7 +157,10 @@ Result<ConnectionAvailability> AvailabilityReader::FromStore(store::Transaction&
                       store::CalendarRepository().ListCalendars(tx, tenant, connection));
   ConnectionAvailability entry;
   entry.connection = connection;
-  SB_ASSIGN_OR_RETURN(entry.busy, ConnectionBusy(tx, tenant, calendars, query));
+  // A query for the provider only has no use for the store's answer (a failure is an error).
+  if (query.source != AvailabilitySource::kProvider) {
+    SB_ASSIGN_OR_RETURN(entry.busy, ConnectionBusy(tx, tenant, calendars, query));
+  }
   SB_ASSIGN_OR_RETURN(auto state,
                       store::SyncRepository().GetState(tx, tenant, connection, "calendar"));
   entry.stale = !state || !state->last_success_at ||
