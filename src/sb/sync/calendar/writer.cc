@@ -148,7 +148,8 @@ struct EventWriter::Target {
 // A write recorded in its mapping, ready to send.
 struct EventWriter::Prepared {
   EventMappingRecord mapping;
-  bool queued_behind = false;  // an earlier write of the mapping is still pending: the job sends
+  bool queued_behind = false;    // an earlier write of the mapping is still pending: the job sends
+  std::optional<Target> target;  // read with the write, for the inline send (not when queued)
 };
 
 EventWriter::EventWriter(EventWriterDeps deps, EventWriterOptions options)
@@ -167,24 +168,32 @@ EventWriter::EventWriter(EventWriterDeps deps, EventWriterOptions options)
   }
 }
 
-Result<EventWriter::Target> EventWriter::TargetOf(const TenantId& tenant,
-                                                  const EventMappingRecord& mapping) {
+Result<EventWriter::Target> EventWriter::TargetIn(store::Transaction& tx, const TenantId& tenant,
+                                                  const store::ConnectionRecord& connection,
+                                                  const CalendarId& calendar_id) {
   Target target;
-  SB_RETURN_IF_ERROR(db_.RunInTenant(tenant, store::TxMode::kReadOnly, [&](store::Transaction& tx) {
-    SB_ASSIGN_OR_RETURN(auto connection, connections_.Get(tx, tenant, mapping.connection_id));
-    if (!connection) return NotFoundError("connection not found");
-    target.provider = connection->provider;
-    SB_ASSIGN_OR_RETURN(auto calendar, calendars_.GetCalendar(tx, tenant, mapping.calendar_id));
-    if (!calendar) return NotFoundError("calendar not found");
-    target.calendar = std::move(*calendar);
-    return OkStatus();
-  }));
+  target.provider = connection.provider;
+  SB_ASSIGN_OR_RETURN(auto calendar, calendars_.GetCalendar(tx, tenant, calendar_id));
+  if (!calendar) return NotFoundError("calendar not found");
+  target.calendar = std::move(*calendar);
   if (target.calendar.data.is_object() && target.calendar.data.contains("time_zone") &&
       target.calendar.data["time_zone"].is_string()) {
     target.zone = target.calendar.data["time_zone"].get<std::string>();
   }
   SB_ASSIGN_OR_RETURN(target.base, provider_.BaseUrl(target.provider));
   return target;
+}
+
+Result<EventWriter::Target> EventWriter::TargetOf(const TenantId& tenant,
+                                                  const EventMappingRecord& mapping) {
+  std::optional<Target> target;
+  SB_RETURN_IF_ERROR(db_.RunInTenant(tenant, store::TxMode::kReadOnly, [&](store::Transaction& tx) {
+    SB_ASSIGN_OR_RETURN(auto connection, connections_.Get(tx, tenant, mapping.connection_id));
+    if (!connection) return NotFoundError("connection not found");
+    SB_ASSIGN_OR_RETURN(target, TargetIn(tx, tenant, *connection, mapping.calendar_id));
+    return OkStatus();
+  }));
+  return std::move(*target);
 }
 
 // Whether the connection may write calendars: it was connected for read-write calendar
@@ -198,13 +207,18 @@ Status CheckWriteGrant(const store::ConnectionRecord& connection) {
 }
 
 // Records the write in the mapping (inserted when new) with its job, in the caller's
-// transaction.
+// transaction, and reads where it goes for the inline send.
 Result<EventWriter::Prepared> EventWriter::PrepareIn(store::Transaction& tx, const TenantId& tenant,
                                                      EventMappingRecord mapping,
-                                                     const Json& pending) {
+                                                     const Json& pending,
+                                                     const store::ConnectionRecord* connection) {
   const bool fresh = mapping.host_version == 0 && mapping.created_at == Timestamp{};
-  SB_ASSIGN_OR_RETURN(auto connection, connections_.Get(tx, tenant, mapping.connection_id));
-  if (!connection) return NotFoundError("connection not found");
+  std::optional<store::ConnectionRecord> read;
+  if (connection == nullptr) {
+    SB_ASSIGN_OR_RETURN(read, connections_.Get(tx, tenant, mapping.connection_id));
+    if (!read) return NotFoundError("connection not found");
+    connection = &*read;
+  }
   SB_RETURN_IF_ERROR(CheckWriteGrant(*connection));
   Prepared prepared;
   prepared.queued_behind = !fresh && mapping.state == MappingState::kPending;
@@ -234,6 +248,9 @@ Result<EventWriter::Prepared> EventWriter::PrepareIn(store::Transaction& tx, con
   spec.concurrency_limit = 1;
   spec.max_attempts = options_.job_max_attempts;
   SB_RETURN_IF_ERROR(jobs::Enqueue(tx, tenant, spec, clock_, ids_).status());
+  if (!prepared.queued_behind) {
+    SB_ASSIGN_OR_RETURN(prepared.target, TargetIn(tx, tenant, *connection, mapping.calendar_id));
+  }
   prepared.mapping = std::move(mapping);
   return prepared;
 }
@@ -258,7 +275,7 @@ Result<WriteResult> EventWriter::Write(const TenantId& tenant, Prepared prepared
   if (prepared.queued_behind) {
     return WriteResult{WriteResult::Kind::kQueued, std::move(prepared.mapping), std::nullopt};
   }
-  return Send(tenant, prepared.mapping, nullptr);
+  return Send(tenant, prepared.mapping, nullptr, prepared.target ? &*prepared.target : nullptr);
 }
 
 Result<WriteResult> EventWriter::Create(const TenantId& tenant, const ConnectionId& connection,
@@ -314,7 +331,7 @@ Result<WriteResult> EventWriter::Put(const TenantId& tenant, const ConnectionId&
           NewMapping(tenant, ids_, connection, target.id, external_id, conn->provider == "google");
     }
     desired.provider_id = mapping.provider_id;
-    SB_ASSIGN_OR_RETURN(prepared, PrepareIn(tx, tenant, mapping, UpsertOf(desired)));
+    SB_ASSIGN_OR_RETURN(prepared, PrepareIn(tx, tenant, mapping, UpsertOf(desired), &*conn));
     return OkStatus();
   }));
   return Write(tenant, std::move(prepared));
@@ -551,14 +568,18 @@ Result<WriteResult> EventWriter::Get(const TenantId& tenant, const ConnectionId&
 }
 
 Result<WriteResult> EventWriter::Send(const TenantId& tenant, const EventMappingRecord& mapping,
-                                      ProviderError* transient) {
+                                      ProviderError* transient, const Target* target) {
   const std::optional<PendingWrite> pending = PendingOf(mapping);
   if (!pending) {
     return MarkFailed(tenant, mapping, MappingState::kError, "the pending write is unreadable");
   }
-  SB_ASSIGN_OR_RETURN(const Target target, TargetOf(tenant, mapping));
-  if (pending->remove) return SendDelete(tenant, mapping, target, transient);
-  return SendUpsert(tenant, mapping, target, pending->event, transient);
+  std::optional<Target> read;
+  if (target == nullptr) {
+    SB_ASSIGN_OR_RETURN(read, TargetOf(tenant, mapping));
+    target = &*read;
+  }
+  if (pending->remove) return SendDelete(tenant, mapping, *target, transient);
+  return SendUpsert(tenant, mapping, *target, pending->event, transient);
 }
 
 Result<WriteResult> EventWriter::SendUpsert(const TenantId& tenant,

@@ -156,12 +156,15 @@ class EventWriter {
   struct Target;
   struct Prepared;
   Result<WriteResult> Write(const TenantId& tenant, Prepared prepared);
+  // `connection`: the mapping's, when the caller has read it in `tx` (null: read here).
   Result<Prepared> PrepareIn(store::Transaction& tx, const TenantId& tenant,
-                             store::EventMappingRecord mapping, const Json& pending);
-  // Sends the mapping's pending write. A transient provider failure leaves it pending (kQueued)
-  // and, when `transient` is not null, is stored there for the job's retry.
+                             store::EventMappingRecord mapping, const Json& pending,
+                             const store::ConnectionRecord* connection = nullptr);
+  // Sends the mapping's pending write to `target` (null: read it). A transient provider failure
+  // leaves it pending (kQueued) and, when `transient` is not null, is stored there for the
+  // job's retry.
   Result<WriteResult> Send(const TenantId& tenant, const store::EventMappingRecord& mapping,
-                           ProviderError* transient);
+                           ProviderError* transient, const Target* target = nullptr);
   // `retried`: sent again after a conflict the host won (a second 412 is left as a conflict).
   Result<WriteResult> SendUpsert(const TenantId& tenant, const store::EventMappingRecord& mapping,
                                  const Target& target, const Event& event, ProviderError* transient,
@@ -201,6 +204,8 @@ class EventWriter {
   Status PublishConflict(store::Transaction& tx, const TenantId& tenant,
                          const store::EventConflictRecord& conflict, const audit::Context& ctx);
   Result<Target> TargetOf(const TenantId& tenant, const store::EventMappingRecord& mapping);
+  Result<Target> TargetIn(store::Transaction& tx, const TenantId& tenant,
+                          const store::ConnectionRecord& connection, const CalendarId& calendar_id);
   Result<store::ConflictPolicy> PolicyOf(const TenantId& tenant,
                                          const store::EventMappingRecord& mapping);
 
