@@ -8,6 +8,8 @@ Status RegisterRoutes(http::Router& router, const Handlers& h) {
   const http::RouteOptions kPublicInline{/*authenticated=*/false, Execution::kInline};
   const http::RouteOptions kPublicPool{/*authenticated=*/false, Execution::kBlockingPool};
   const http::RouteOptions kAuthed{/*authenticated=*/true, Execution::kBlockingPool};
+  // Writes sent through to a provider wait on it: they run apart from the database workers.
+  const http::RouteOptions kAuthedOutbound{/*authenticated=*/true, Execution::kOutboundPool};
   // Hosted connect pages: the session token is in the path, so it stays out of the access log.
   const http::RouteOptions kPublicSecretPath{/*authenticated=*/false, Execution::kBlockingPool,
                                              /*log_path=*/false};
@@ -142,35 +144,38 @@ Status RegisterRoutes(http::Router& router, const Handlers& h) {
       "GET", "/v1/changes", [&sy](Request& r) { return sy.ListChanges(r); }, kAuthed));
   auto& ev = h.events;
   SB_RETURN_IF_ERROR(router.Add(
-      "POST", "/v1/connections/{id}/events", [&ev](Request& r) { return ev.Create(r); }, kAuthed));
+      "POST", "/v1/connections/{id}/events", [&ev](Request& r) { return ev.Create(r); },
+      kAuthedOutbound));
   SB_RETURN_IF_ERROR(router.Add(
-      "PATCH", "/v1/events/{id}", [&ev](Request& r) { return ev.Patch(r); }, kAuthed));
+      "PATCH", "/v1/events/{id}", [&ev](Request& r) { return ev.Patch(r); }, kAuthedOutbound));
   SB_RETURN_IF_ERROR(router.Add(
-      "DELETE", "/v1/events/{id}", [&ev](Request& r) { return ev.Delete(r); }, kAuthed));
+      "DELETE", "/v1/events/{id}", [&ev](Request& r) { return ev.Delete(r); }, kAuthedOutbound));
   constexpr char kOccurrence[] = "/v1/events/{id}/occurrences/{original_start}";
   SB_RETURN_IF_ERROR(router.Add(
-      "PATCH", kOccurrence, [&ev](Request& r) { return ev.PatchOccurrence(r); }, kAuthed));
+      "PATCH", kOccurrence, [&ev](Request& r) { return ev.PatchOccurrence(r); }, kAuthedOutbound));
   SB_RETURN_IF_ERROR(router.Add(
-      "DELETE", kOccurrence, [&ev](Request& r) { return ev.CancelOccurrence(r); }, kAuthed));
+      "DELETE", kOccurrence, [&ev](Request& r) { return ev.CancelOccurrence(r); },
+      kAuthedOutbound));
   SB_RETURN_IF_ERROR(router.Add(
-      "POST", "/v1/events/{id}/split", [&ev](Request& r) { return ev.Split(r); }, kAuthed));
+      "POST", "/v1/events/{id}/split", [&ev](Request& r) { return ev.Split(r); }, kAuthedOutbound));
   auto& av = h.availability;
   SB_RETURN_IF_ERROR(router.Add(
-      "POST", "/v1/availability", [&av](Request& r) { return av.Post(r); }, kAuthed));
+      "POST", "/v1/availability", [&av](Request& r) { return av.Post(r); }, kAuthedOutbound));
   SB_RETURN_IF_ERROR(router.Add(
       "GET", "/v1/conflicts", [&ev](Request& r) { return ev.ListConflicts(r); }, kAuthed));
   SB_RETURN_IF_ERROR(router.Add(
       "GET", "/v1/conflicts/{id}", [&ev](Request& r) { return ev.GetConflict(r); }, kAuthed));
   SB_RETURN_IF_ERROR(router.Add(
       "POST", "/v1/conflicts/{id}/resolve", [&ev](Request& r) { return ev.ResolveConflict(r); },
-      kAuthed));
+      kAuthedOutbound));
   constexpr char kByExternalId[] = "/v1/connections/{id}/events/by-external-id/{external_id}";
   SB_RETURN_IF_ERROR(router.Add(
-      "PUT", kByExternalId, [&ev](Request& r) { return ev.Put(r); }, kAuthed));
+      "PUT", kByExternalId, [&ev](Request& r) { return ev.Put(r); }, kAuthedOutbound));
   SB_RETURN_IF_ERROR(router.Add(
       "GET", kByExternalId, [&ev](Request& r) { return ev.Get(r); }, kAuthed));
   SB_RETURN_IF_ERROR(router.Add(
-      "DELETE", kByExternalId, [&ev](Request& r) { return ev.DeleteByExternalId(r); }, kAuthed));
+      "DELETE", kByExternalId, [&ev](Request& r) { return ev.DeleteByExternalId(r); },
+      kAuthedOutbound));
   // Provider push deliveries: public, rate limited per client host before any database work.
   auto& pu = h.push;
   constexpr PublicAnswer kProblem = PublicAnswer::kProblem;

@@ -23,7 +23,11 @@ namespace sb::http {
 // Where a route's handler (with its middlewares) runs.
 enum class Execution {
   kBlockingPool,  // the default: anything that may block (database, crypto on big payloads)
-  kInline,        // on the I/O thread: only cheap, non-blocking handlers such as /healthz
+  // Handlers that wait for a provider's answer (a calendar write sent through): the pool of
+  // streamed-body routes (ServerOptions::upload_pool), so that a slow provider never holds
+  // one of the threads that database routes need.
+  kOutboundPool,
+  kInline,  // on the I/O thread: only cheap, non-blocking handlers such as /healthz
 };
 
 // Per-route attributes, fixed at registration; middlewares read them from the Request.

@@ -73,6 +73,16 @@ class ServerLimitsTest : public ::testing::Test {
                                   std::make_shared<EndlessSource>(produced_, 4096));
         },
         {});
+    Add("POST", "/v1/outbound",
+        [this](Request&) {
+          ++outbound_started_;
+          const auto give_up = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+          while (!outbound_released_.load() && std::chrono::steady_clock::now() < give_up) {
+            std::this_thread::sleep_for(milliseconds(5));
+          }
+          return Response::Text(200, "sent");
+        },
+        {.execution = Execution::kOutboundPool});
     RouteOptions secret;
     secret.authenticated = false;
     secret.log_path = false;
@@ -111,6 +121,8 @@ class ServerLimitsTest : public ::testing::Test {
   SystemClock clock_;
   std::unique_ptr<Server> server_;
   std::atomic<int> uploads_started_{0};
+  std::atomic<int> outbound_started_{0};
+  std::atomic<bool> outbound_released_{false};
   std::atomic<int> produced_{0};
 };
 
@@ -138,6 +150,31 @@ TEST_F(ServerLimitsTest, TricklingUploadsNeverHoldTheBlockingPool) {
     const auto done = trickle->Read();
     ASSERT_TRUE(done);
     EXPECT_EQ(done->body, "100");
+  }
+}
+
+// Handlers that wait on a provider run on the upload pool as well: while they wait, the one
+// blocking-pool thread stays free for database routes.
+TEST_F(ServerLimitsTest, ProviderBoundRoutesNeverHoldTheBlockingPool) {
+  Start({.pool = {.threads = 1, .max_queue = 4},
+         .upload_pool = {.threads = 4, .max_queue = 4},
+         .access_log = false});
+  std::vector<std::unique_ptr<RawClient>> waiting;
+  for (int i = 0; i < 3; ++i) {
+    waiting.push_back(std::make_unique<RawClient>(port()));
+    ASSERT_TRUE(waiting.back()->Send("POST /v1/outbound HTTP/1.1\r\nHost: t\r\n\r\n"));
+  }
+  ASSERT_TRUE(Eventually([&] { return outbound_started_.load() == 3; }));
+  RawClient other(port());
+  const auto answer = other.Get("/v1/db");
+  ASSERT_TRUE(answer) << "a database route waited behind provider-bound handlers";
+  EXPECT_EQ(answer->status, 200);
+  EXPECT_TRUE(MetricsShow("sb_http_upload_busy_threads 3"));
+  outbound_released_ = true;
+  for (auto& client : waiting) {
+    const auto done = client->Read();
+    ASSERT_TRUE(done);
+    EXPECT_EQ(done->body, "sent");
   }
 }
 

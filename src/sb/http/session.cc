@@ -353,11 +353,13 @@ asio::awaitable<Response> Session<Stream>::Handle(Request& request) {
   co_return std::move(*response);
 }
 
-// A handler that reads its body as it arrives waits on the client: it runs on the upload pool,
-// never on the pool that database work needs. Its streamed answer is pulled there too.
+// A handler that reads its body as it arrives waits on the client, and one that sends a write
+// to a provider waits on the provider: both run on the upload pool, never on the pool that
+// database work needs. A streamed answer is pulled there too.
 template <class Stream>
 BlockingPool& Session<Stream>::PoolFor(const RouteOptions& options) const {
-  return options.stream_request_body ? context_.upload_pool : context_.pool;
+  const bool waits = options.stream_request_body || options.execution == Execution::kOutboundPool;
+  return waits ? context_.upload_pool : context_.pool;
 }
 
 // A connection over max_connections_per_ip: 503 at once, nothing of its request is parsed.
