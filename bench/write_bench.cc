@@ -11,7 +11,11 @@
 //               nothing (Switchboard recognised its own write): p50 / p90 / p99, and the number
 //               of echoes (event changes published for the host's own writes; must be 0).
 //
-//   write_bench [writes=300] [echo_writes=30] [clients=1]
+//   provider latency  optional: every events.insert answers this many ms later (a sandbox fault
+//               rule, in both the baseline and the upserts), standing in for a provider across a
+//               network rather than in-memory on the same machine.
+//
+//   write_bench [writes=300] [echo_writes=30] [clients=1] [provider_latency_ms=0]
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
@@ -135,8 +139,9 @@ int main(int argc, char** argv) {
   const int writes = argc > 1 ? std::atoi(argv[1]) : 300;
   const int echo_writes = argc > 2 ? std::atoi(argv[2]) : 30;
   const int clients = argc > 3 ? std::atoi(argv[3]) : 1;
-  if (writes < 1 || echo_writes < 1 || clients < 1 || clients > 64) {
-    Die("usage: write_bench [writes] [echo_writes] [clients]");
+  const int latency_ms = argc > 4 ? std::atoi(argv[4]) : 0;
+  if (writes < 1 || echo_writes < 1 || clients < 1 || clients > 64 || latency_ms < 0) {
+    Die("usage: write_bench [writes] [echo_writes] [clients] [provider_latency_ms]");
   }
   sb::log::SetLevel(sb::log::Level::kWarn);
   const std::filesystem::path dir =
@@ -187,10 +192,32 @@ int main(int argc, char** argv) {
         sb::net::CurlHttpClientOptions{.ca_file = sandbox->ca_file()}));
     apis.push_back(std::make_unique<sb::app::testing::TestHttpClient>(port));
   }
+  if (latency_ms > 0) {
+    Must(sandbox->Control(SandboxOrigin::kGoogle, "POST", "/_sandbox/faults",
+                          Json{{"method", "POST"},
+                               {"path", "/calendar/v3/calendars/"},
+                               {"kind", "latency"},
+                               {"latency_ms", latency_ms},
+                               {"count", -1}}),
+         "latency rule");
+  }
   const double direct = Concurrently(
       writes, clients, [&](int c, int i) { DirectInsert(*sandbox, *curls[c], token, i); });
+  // The pushes of the baseline's writes make sync runs: they finish before the upserts start,
+  // so that neither phase pays for the other's.
+  std::this_thread::sleep_for(std::chrono::seconds(3));
   const double hosted = Concurrently(
       writes, clients, [&](int c, int i) { HostUpsert(*apis[c], key, connection, i); });
+  std::printf(
+      "host writes, %d each from %d clients, provider latency %d ms:\n"
+      "  direct events.insert baseline: %.2f s, %.0f writes/s\n"
+      "  host upserts through Switchboard: %.2f s, %.0f writes/s; ratio to baseline %.2f\n",
+      writes, clients, latency_ms, direct, writes / direct, hosted, writes / hosted,
+      direct / hosted);
+  std::fflush(stdout);
+  if (latency_ms > 0) {
+    Must(sandbox->Control(SandboxOrigin::kGoogle, "DELETE", "/_sandbox/faults", Json()), "faults");
+  }
   // Let the pushes those writes caused settle before the echo timing.
   std::this_thread::sleep_for(std::chrono::seconds(3));
 
@@ -210,12 +237,8 @@ int main(int argc, char** argv) {
   const int echoes = EventChanges(api, key, cursor);
 
   std::printf(
-      "host writes, %d each from %d clients:\n"
-      "  direct events.insert baseline: %.2f s, %.0f writes/s\n"
-      "  host upserts through Switchboard: %.2f s, %.0f writes/s; ratio to baseline %.2f\n"
       "  echo round trip (%d writes, write to its push run finished): p50 %.1f ms, p90 %.1f ms, "
       "p99 %.1f ms; echoes published: %d\n",
-      writes, clients, direct, writes / direct, hosted, writes / hosted, direct / hosted,
       echo_writes, Percentile(ms, 0.5), Percentile(ms, 0.9), Percentile(ms, 0.99), echoes);
   app->Stop(std::chrono::milliseconds(2000));
   std::filesystem::remove_all(dir);
