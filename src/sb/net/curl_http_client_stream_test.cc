@@ -169,7 +169,8 @@ TEST_F(CurlStreamTest, ResponseOverTheLimitFailsMidStream) {
   CurlHttpClient client({.max_response_bytes = 1 << 20});
   Result<std::unique_ptr<HttpResponseStream>> stream = client.Open(Get("/huge"));
   ASSERT_TRUE(stream.ok()) << stream.status().ToString();
-  EXPECT_EQ(Drain(**stream).status().code(), StatusCode::kResourceExhausted);
+  const Result<size_t> drained = Drain(**stream);
+  EXPECT_EQ(drained.status().code(), StatusCode::kResourceExhausted) << drained.status().ToString();
   // An announced length over the limit fails before the head is handed out.
   EXPECT_EQ(client.Open(Get("/huge?length")).status().code(), StatusCode::kResourceExhausted);
 }
