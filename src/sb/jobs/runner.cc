@@ -260,6 +260,11 @@ void JobRunner::Settle(const store::JobRecord& job, const JobResult& result,
              (result.kind == JobResult::Kind::kFail || job.attempts >= job.max_attempts)) {
     outcome = "dead";
     log::Warn("jobs.dead", {{"job", job.id.value()}, {"kind", job.kind}, {"error", result.error}});
+  } else if (result.kind == JobResult::Kind::kRetry) {
+    log::Info("jobs.retry", {{"job", job.id.value()},
+                             {"kind", job.kind},
+                             {"attempts", job.attempts},
+                             {"error", result.error}});
   }
   if (counter_ != nullptr) counter_->WithLabels({job.kind, outcome}).Increment();
 }
@@ -277,7 +282,7 @@ Status JobRunner::Finish(const store::JobRecord& job, const JobResult& result) {
   const Timestamp now = clock_.Now();
   std::optional<Timestamp> retry_at;  // none: the job is dead
   if (result.kind == JobResult::Kind::kRetry) {
-    milliseconds delay = Backoff(job.attempts);
+    milliseconds delay = result.at_once ? milliseconds(0) : Backoff(job.attempts);
     if (result.after) delay = std::max(delay, *result.after);
     retry_at = now + std::chrono::duration_cast<std::chrono::microseconds>(delay);
   }

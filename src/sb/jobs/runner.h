@@ -79,6 +79,16 @@ struct JobResult {
   }
   // Permanent: dead-lettered at once.
   static JobResult Fail(std::string error) { return {Kind::kFail, std::move(error), {}}; }
+  // Another attempt, due at once: the handler lost a race with a concurrent writer (a unique
+  // key or a serialization failure), and the next attempt reads what the winner committed.
+  // Handlers use it for their first few attempts only, then back off as usual.
+  static JobResult RetryAtOnce(std::string error) {
+    JobResult result{Kind::kRetry, std::move(error), {}};
+    result.at_once = true;
+    return result;
+  }
+
+  bool at_once = false;  // kRetry: no backoff
 };
 
 class JobContext {

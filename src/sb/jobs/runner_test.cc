@@ -165,6 +165,25 @@ TEST_F(JobRunnerTest, RetryAfterWinsAndPermanentFailuresDeadLetterAtOnce) {
   EXPECT_EQ(Get(broken).last_error, "410 Gone");
 }
 
+// A handler that lost a race with a concurrent writer asks for its next attempt at once: due
+// now, with no backoff, so the next poll runs it.
+TEST_F(JobRunnerTest, ARetryAtOnceIsDueWithoutBackoff) {
+  JobRunner runner(*db_, *db_, clock_, random_, Options());
+  std::atomic<int> runs{0};
+  runner.Register("test.raced", [&](JobContext&) {
+    return ++runs == 1 ? JobResult::RetryAtOnce("SQLSTATE 23505") : JobResult::Done();
+  });
+  const JobId id = Add("test.raced");
+  ASSERT_EQ(*runner.RunOnce(), 1);
+  store::JobRecord job = Get(id);
+  EXPECT_EQ(job.state, store::JobState::kQueued);
+  EXPECT_EQ(job.attempts, 1);
+  EXPECT_EQ(job.run_at, clock_.Now());
+  ASSERT_EQ(*runner.RunOnce(), 1);  // the clock has not moved
+  EXPECT_EQ(Get(id).state, store::JobState::kDone);
+  EXPECT_EQ(runs.load(), 2);
+}
+
 // A handler's database work and the job's completion commit together; when the lease was lost
 // (another node took the job after it ran out) the work is rolled back.
 TEST_F(JobRunnerTest, CompleteWithIsAtomicAndRefusesALostLease) {

@@ -498,6 +498,15 @@ jobs::JobResult SyncEngine::RunSteps(RunContext& context, ServiceSync& service,
 }
 
 jobs::JobResult SyncEngine::LocalFailure(RunContext& context, const Status& status, int attempts) {
+  // A commit that lost a race with a concurrent writer (a host write settling the same provider
+  // event, a serialization failure on PostgreSQL): the next attempt resumes from the last
+  // checkpoint and finds the winner's rows, so it runs at once rather than after a backoff.
+  constexpr int kRaceAttempts = 3;
+  const bool raced =
+      status.code() == StatusCode::kAlreadyExists || status.code() == StatusCode::kAborted;
+  if (raced && attempts < std::min(kRaceAttempts, options_.job_max_attempts)) {
+    return jobs::JobResult::RetryAtOnce(status.ToString());
+  }
   if (attempts < options_.job_max_attempts) return jobs::JobResult::Retry(status.ToString());
   // The job's last attempt: the run must not stay open, or it would coalesce every later
   // request into a run that never runs. Its state is reloaded, since the failed commit may
