@@ -756,64 +756,80 @@ Status RemoveStored(store::Transaction& tx, const TenantId& tenant, const store:
 
 }  // namespace
 
-// Stores what the provider answered (or the deletion) and, when no newer host write came in
-// meanwhile, ends the mapping's pending state.
+// Stores what the provider answered (or the deletion) in `tx` and, when no newer host write
+// came in meanwhile, ends the mapping's pending state.
+Status EventWriter::SettleIn(store::Transaction& tx, const TenantId& tenant,
+                             const EventMappingRecord& sent, const std::optional<Event>& written,
+                             WriteResult& result) {
+  SB_ASSIGN_OR_RETURN(auto found, mappings_.Get(tx, tenant, sent.id));
+  if (!found) return NotFoundError("the entry was removed while it was written");
+  EventMappingRecord m = std::move(*found);
+  const int64_t seen = m.host_version;
+  const bool current = seen == sent.host_version;
+  std::optional<store::EventRecord> stored;
+  if (m.event_id) {
+    SB_ASSIGN_OR_RETURN(stored, calendars_.GetEvent(tx, tenant, *m.event_id));
+  }
+  if (!written) {
+    if (stored) SB_RETURN_IF_ERROR(RemoveStored(tx, tenant, *stored, calendars_));
+    result.kind = WriteResult::Kind::kDeleted;
+    if (current) return mappings_.Delete(tx, tenant, m.id).status();
+    m.event_id.reset();
+    m.provider_id.clear();
+    m.provider_version.clear();
+  } else {
+    if (!stored) {
+      SB_ASSIGN_OR_RETURN(stored,
+                          calendars_.FindEvent(tx, tenant, m.calendar_id, written->provider_id));
+    }
+    const Timestamp now = clock_.Now();
+    if (!stored) {
+      stored = store::EventRecord{.tenant_id = tenant,
+                                  .id = EventId(ids_.NewUuid()),
+                                  .connection_id = m.connection_id,
+                                  .calendar_id = m.calendar_id,
+                                  .provider_id = written->provider_id,
+                                  .created_at = now};
+    }
+    FillEventRecord(*stored, *written);
+    stored->updated_at = now;
+    SB_RETURN_IF_ERROR(calendars_.PutEvent(tx, tenant, *stored));
+    m.event_id = stored->id;
+    m.provider_id = written->provider_id;
+    m.provider_version = written->version;
+    result.kind = WriteResult::Kind::kWritten;
+    result.event = std::move(stored);
+  }
+  if (current) {
+    m.state = MappingState::kSynced;
+    m.pending = nullptr;
+    m.last_error.clear();
+  } else {
+    result.kind = WriteResult::Kind::kQueued;
+  }
+  m.updated_at = clock_.Now();
+  SB_ASSIGN_OR_RETURN(const bool updated, mappings_.Update(tx, tenant, m, seen));
+  if (!updated) return AbortedError("the entry changed while it was settled");
+  result.mapping = std::move(m);
+  return OkStatus();
+}
+
+// Settles a write the provider has taken (SettleIn). A sync run bringing the write's echo may
+// store the same provider event at the same moment (or change the mapping): the loser of that
+// race reads the winner's rows and settles again.
 Result<WriteResult> EventWriter::Settle(const TenantId& tenant, const EventMappingRecord& sent,
                                         const std::optional<Event>& written) {
   WriteResult result;
-  SB_RETURN_IF_ERROR(db_.RunInTenant(tenant, [&](store::Transaction& tx) -> Status {
-    SB_ASSIGN_OR_RETURN(auto found, mappings_.Get(tx, tenant, sent.id));
-    if (!found) return NotFoundError("the entry was removed while it was written");
-    EventMappingRecord m = std::move(*found);
-    const int64_t seen = m.host_version;
-    const bool current = seen == sent.host_version;
-    std::optional<store::EventRecord> stored;
-    if (m.event_id) {
-      SB_ASSIGN_OR_RETURN(stored, calendars_.GetEvent(tx, tenant, *m.event_id));
-    }
-    if (!written) {
-      if (stored) SB_RETURN_IF_ERROR(RemoveStored(tx, tenant, *stored, calendars_));
-      result.kind = WriteResult::Kind::kDeleted;
-      if (current) return mappings_.Delete(tx, tenant, m.id).status();
-      m.event_id.reset();
-      m.provider_id.clear();
-      m.provider_version.clear();
-    } else {
-      if (!stored) {
-        SB_ASSIGN_OR_RETURN(stored,
-                            calendars_.FindEvent(tx, tenant, m.calendar_id, written->provider_id));
-      }
-      const Timestamp now = clock_.Now();
-      if (!stored) {
-        stored = store::EventRecord{.tenant_id = tenant,
-                                    .id = EventId(ids_.NewUuid()),
-                                    .connection_id = m.connection_id,
-                                    .calendar_id = m.calendar_id,
-                                    .provider_id = written->provider_id,
-                                    .created_at = now};
-      }
-      FillEventRecord(*stored, *written);
-      stored->updated_at = now;
-      SB_RETURN_IF_ERROR(calendars_.PutEvent(tx, tenant, *stored));
-      m.event_id = stored->id;
-      m.provider_id = written->provider_id;
-      m.provider_version = written->version;
-      result.kind = WriteResult::Kind::kWritten;
-      result.event = std::move(stored);
-    }
-    if (current) {
-      m.state = MappingState::kSynced;
-      m.pending = nullptr;
-      m.last_error.clear();
-    } else {
-      result.kind = WriteResult::Kind::kQueued;
-    }
-    m.updated_at = clock_.Now();
-    SB_ASSIGN_OR_RETURN(const bool updated, mappings_.Update(tx, tenant, m, seen));
-    if (!updated) return AbortedError("the entry changed while it was settled");
-    result.mapping = std::move(m);
-    return OkStatus();
-  }));
+  Status settled;
+  for (int attempt = 0; attempt < 3; ++attempt) {
+    result = WriteResult{};
+    settled = db_.RunInTenant(tenant, [&](store::Transaction& tx) {
+      return SettleIn(tx, tenant, sent, written, result);
+    });
+    const StatusCode code = settled.code();
+    if (code != StatusCode::kAlreadyExists && code != StatusCode::kAborted) break;
+  }
+  SB_RETURN_IF_ERROR(settled);
   return result;
 }
 

@@ -186,6 +186,9 @@ class EventWriter {
                              const ProviderError& error, ProviderError* transient);
   Result<WriteResult> Settle(const TenantId& tenant, const store::EventMappingRecord& sent,
                              const std::optional<Event>& written);
+  Status SettleIn(store::Transaction& tx, const TenantId& tenant,
+                  const store::EventMappingRecord& sent, const std::optional<Event>& written,
+                  WriteResult& result);
   Result<WriteResult> MarkFailed(const TenantId& tenant, const store::EventMappingRecord& sent,
                                  store::MappingState state, const std::string& reason);
   // A provider write refused for a stale version (412): the conflict is recorded and the
