@@ -941,6 +941,15 @@ TYPED_TEST_P(WriteSuite, OccurrencesAndSplitsReachTheProviderWithoutEchoes) {
     seen = titles();
     for (const auto& [title, n] : expected) EXPECT_EQ(seen[title], n) << title << " after sync";
     EXPECT_EQ(this->Send("GET", this->EntryPath(id, "standup-v2"), Json()).status, 200);
+
+    // A full resync keeps what the host cancelled (Graph lists a deleted occurrence no more).
+    EXPECT_EQ(this->SyncNow(id, R"({"full": true})")["status"], "succeeded");
+    changes = this->Changes(cursor);
+    EXPECT_EQ(changes["event.deleted"], 0) << "the resync dropped the cancelled occurrence";
+    seen = titles();
+    for (const auto& [title, n] : expected) {
+      EXPECT_EQ(seen[title], n) << title << " after a full resync";
+    }
   }
 }
 

@@ -121,16 +121,33 @@ class PageApplier {
     return ReadCreations(items);
   }
 
-  // The end of a full round: what it did not see is gone at the provider.
+  // The end of a full round: what it did not see is gone at the provider (but for the
+  // cancelled occurrences KeepsCancelledSlot keeps).
   Status RemoveUnseen() {
     SB_RETURN_IF_ERROR(FlushPuts());
     const SyncRunId& run = context_.run().id;
     while (true) {
       SB_ASSIGN_OR_RETURN(auto stale, Repo().ListNotSeenIn(tx_, context_.tenant(), calendar_, run,
                                                            kReconcileBatch));
-      for (const auto& e : stale) SB_RETURN_IF_ERROR(Remove(e));
+      for (const auto& e : stale) {
+        SB_ASSIGN_OR_RETURN(const bool keep, KeepsCancelledSlot(e));
+        SB_RETURN_IF_ERROR(keep ? Repo().MarkSeen(tx_, context_.tenant(), e.id, run) : Remove(e));
+      }
       if (stale.size() < static_cast<size_t>(kReconcileBatch)) return OkStatus();
     }
+  }
+
+  // Graph deletes an occurrence the host cancelled and lists it no more, while Google lists
+  // its cancelled occurrences: on Graph the cancelled exception stored for it stays as long as
+  // its series was seen in this round, or the slot would come back to life in the host's view.
+  Result<bool> KeepsCancelledSlot(const store::EventRecord& e) {
+    if (context_.connection().provider == "google" || e.series_master_provider_id.empty() ||
+        e.status != "cancelled") {
+      return false;
+    }
+    SB_ASSIGN_OR_RETURN(auto master, Repo().FindEvent(tx_, context_.tenant(), calendar_,
+                                                      e.series_master_provider_id));
+    return master && master->seen_in_run == context_.run().id;
   }
 
   // Writes what is gathered and publishes the page's changes.
