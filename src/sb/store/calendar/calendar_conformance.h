@@ -529,6 +529,60 @@ TYPED_TEST_P(CalendarConformanceTest, ListExceptionsOfASeries) {
             StatusCode::kInvalidArgument);
 }
 
+// Occurrence ids are kept per calendar, replaced when seen again, forgotten with their series
+// or their calendar, and only within the tenant.
+TYPED_TEST_P(CalendarConformanceTest, OccurrenceIdsPerCalendar) {
+  const TenantId a = this->a_;
+  const ConnectionId c = this->PutConnection(a);
+  CalendarRecord cal = this->PutCalendar(a, c);
+  CalendarRecord other_cal = this->PutCalendar(a, c, "other");
+  auto put = [&](const CalendarRecord& on, std::vector<OccurrenceRef> refs) {
+    return this->Call(
+        a, [&](Transaction& tx) { return this->cals_.PutOccurrences(tx, a, on.id, refs); });
+  };
+  auto find = [&](const TenantId& t, const CalendarRecord& on, const std::string& id) {
+    auto got = this->Call(
+        t, [&](Transaction& tx) { return this->cals_.FindOccurrence(tx, t, on.id, id); });
+    EXPECT_TRUE(got.ok()) << got.status().ToString();
+    return got.ok() ? *got : std::nullopt;
+  };
+  const OccurrenceRef first{"occ-1", "m", "2027-01-05T08:00:00Z"};
+  const OccurrenceRef second{"occ-2", "m", "2027-01-06T08:00:00Z"};
+  const OccurrenceRef all_day{"occ-3", "n", "2027-01-05"};
+  ASSERT_TRUE(put(cal, {first, second, all_day}).ok());
+  EXPECT_EQ(find(a, cal, "occ-1"), first);
+  EXPECT_EQ(find(a, cal, "occ-3"), all_day);
+  EXPECT_EQ(find(a, other_cal, "occ-1"), std::nullopt);
+  EXPECT_EQ(find(a, cal, "unknown"), std::nullopt);
+  // Seen again with another start (the series moved): replaced.
+  const OccurrenceRef moved{"occ-1", "m", "2027-01-05T09:00:00Z"};
+  ASSERT_TRUE(put(cal, {moved}).ok());
+  EXPECT_EQ(find(a, cal, "occ-1"), moved);
+  // Malformed refs write nothing.
+  EXPECT_EQ(
+      put(cal, {OccurrenceRef{"occ-4", "m", "2027-01-07"}, OccurrenceRef{"", "m", "x"}}).code(),
+      StatusCode::kInvalidArgument);
+  EXPECT_EQ(find(a, cal, "occ-4"), std::nullopt);
+  EXPECT_EQ(put(cal, {OccurrenceRef{"occ-5", "m", ""}}).code(), StatusCode::kInvalidArgument);
+  // Another tenant finds nothing.
+  EXPECT_EQ(find(this->b_, cal, "occ-1"), std::nullopt);
+  // Gone with the series, then with the calendar.
+  ASSERT_TRUE(this->Call(a,
+                         [&](Transaction& tx) {
+                           return this->cals_.DeleteOccurrencesOf(tx, a, cal.id, "m");
+                         })
+                  .ok());
+  EXPECT_EQ(find(a, cal, "occ-1"), std::nullopt);
+  EXPECT_EQ(find(a, cal, "occ-2"), std::nullopt);
+  EXPECT_EQ(find(a, cal, "occ-3"), all_day);
+  ASSERT_TRUE(
+      this->Call(a, [&](Transaction& tx) { return this->cals_.DeleteCalendar(tx, a, cal.id); })
+          .ok());
+  ASSERT_TRUE(put(other_cal, {all_day}).ok());
+  EXPECT_EQ(find(a, cal, "occ-3"), std::nullopt);
+  EXPECT_EQ(find(a, other_cal, "occ-3"), all_day);
+}
+
 // Every table of migration 12 but the change feed goes with its connection.
 TYPED_TEST_P(CalendarConformanceTest, ConnectionDeleteCascadesButChangesStay) {
   const TenantId a = this->a_;
@@ -797,11 +851,14 @@ TYPED_TEST_P(CalendarConformanceTest, CorruptRowsAreDataLoss) {
   EXPECT_EQ(event_code(), StatusCode::kOk);  // repaired: the checks above were the cause
 }
 
-REGISTER_TYPED_TEST_SUITE_P(
-    CalendarConformanceTest, PutEventsWritesAllOrNothing, FindEventsReadsAPageOfIds,
-    CalendarsUpsertByProviderIdKeepingIdAndCreation, EventsRoundTripReplaceFindAndDelete,
-    WindowQueriesCoverTimedAllDayAndUnboundedEvents, UpdatedSinceAndPagingInIdOrder,
-    MarkSeenAndListNotSeenIn, ListExceptionsOfASeries, ConnectionDeleteCascadesButChangesStay,
-    CrossTenantAccessIsRefused, RejectsMalformedInput, CorruptRowsAreDataLoss);
+REGISTER_TYPED_TEST_SUITE_P(CalendarConformanceTest, PutEventsWritesAllOrNothing,
+                            FindEventsReadsAPageOfIds,
+                            CalendarsUpsertByProviderIdKeepingIdAndCreation,
+                            EventsRoundTripReplaceFindAndDelete,
+                            WindowQueriesCoverTimedAllDayAndUnboundedEvents,
+                            UpdatedSinceAndPagingInIdOrder, MarkSeenAndListNotSeenIn,
+                            ListExceptionsOfASeries, ConnectionDeleteCascadesButChangesStay,
+                            CrossTenantAccessIsRefused, RejectsMalformedInput,
+                            CorruptRowsAreDataLoss, OccurrenceIdsPerCalendar);
 
 }  // namespace sb::store::testing

@@ -509,4 +509,79 @@ Result<std::vector<EventRecord>> CalendarRepository::ListExceptions(
 #undef SB_CALENDAR_COLUMNS
 #undef SB_EVENT_COLUMNS
 
+// ---- Occurrence ids ----
+
+namespace {
+
+constexpr std::string_view kOccurrences = "calendar_occurrences";
+constexpr size_t kMaxOriginalStartBytes = 64;
+
+Status CheckOccurrence(const OccurrenceRef& r) {
+  if (!IsProviderId(r.provider_id) || !IsProviderId(r.master_provider_id)) {
+    return InvalidArgumentError("invalid occurrence provider id");
+  }
+  if (!IsCleanText(r.original_start, 1, kMaxOriginalStartBytes)) {
+    return InvalidArgumentError("invalid occurrence original start");
+  }
+  return OkStatus();
+}
+
+Result<OccurrenceRef> ParseOccurrence(const Row& row, const TenantId&) {
+  OccurrenceRef r;
+  SB_ASSIGN_OR_RETURN(r.provider_id, ReadText(row, 0, kOccurrences));
+  SB_ASSIGN_OR_RETURN(r.master_provider_id, ReadText(row, 1, kOccurrences));
+  SB_ASSIGN_OR_RETURN(r.original_start, ReadText(row, 2, kOccurrences));
+  if (!CheckOccurrence(r).ok()) return Corrupt(kOccurrences);
+  return r;
+}
+
+}  // namespace
+
+Status CalendarRepository::PutOccurrences(Transaction& tx, const TenantId& tenant,
+                                          const CalendarId& calendar,
+                                          std::span<const OccurrenceRef> refs) {
+  SB_RETURN_IF_ERROR(CheckTenantScope(tx, tenant));
+  SB_RETURN_IF_ERROR(RequireValidId(calendar.valid()));
+  for (const OccurrenceRef& r : refs) SB_RETURN_IF_ERROR(CheckOccurrence(r));
+  for (const OccurrenceRef& r : refs) {
+    SB_RETURN_IF_ERROR(
+        tx.Execute("INSERT INTO calendar_occurrences (tenant_id, calendar_id, provider_id, "
+                   "master_provider_id, original_start) VALUES ($1, $2, $3, $4, $5) "
+                   "ON CONFLICT (tenant_id, calendar_id, provider_id) DO UPDATE SET "
+                   "master_provider_id = excluded.master_provider_id, "
+                   "original_start = excluded.original_start",
+                   {tenant.value(), calendar.value(), r.provider_id, r.master_provider_id,
+                    r.original_start})
+            .status());
+  }
+  return OkStatus();
+}
+
+Result<std::optional<OccurrenceRef>> CalendarRepository::FindOccurrence(
+    Transaction& tx, const TenantId& tenant, const CalendarId& calendar,
+    const std::string& provider_id) {
+  SB_RETURN_IF_ERROR(CheckTenantScope(tx, tenant));
+  SB_RETURN_IF_ERROR(RequireValidId(calendar.valid()));
+  if (!IsProviderId(provider_id)) return std::optional<OccurrenceRef>();
+  SB_ASSIGN_OR_RETURN(auto rows,
+                      tx.Query("SELECT provider_id, master_provider_id, original_start FROM "
+                               "calendar_occurrences WHERE tenant_id = $1 AND calendar_id = $2 "
+                               "AND provider_id = $3",
+                               {tenant.value(), calendar.value(), provider_id}));
+  return ParseFirst(rows, tenant, &ParseOccurrence);
+}
+
+Status CalendarRepository::DeleteOccurrencesOf(Transaction& tx, const TenantId& tenant,
+                                               const CalendarId& calendar,
+                                               const std::string& master_provider_id) {
+  SB_RETURN_IF_ERROR(CheckTenantScope(tx, tenant));
+  SB_RETURN_IF_ERROR(RequireValidId(calendar.valid()));
+  return tx
+      .Execute(
+          "DELETE FROM calendar_occurrences WHERE tenant_id = $1 AND calendar_id = $2 AND "
+          "master_provider_id = $3",
+          {tenant.value(), calendar.value(), master_provider_id})
+      .status();
+}
+
 }  // namespace sb::store

@@ -66,6 +66,17 @@ struct EventRecord {
   friend bool operator==(const EventRecord&, const EventRecord&) = default;
 };
 
+// An occurrence that its provider names by an id of its own (Graph), tied to its series: the
+// sync stores series and exceptions and expands occurrences itself, so a removal of such an id
+// is only understood through this.
+struct OccurrenceRef {
+  std::string provider_id;         // the occurrence's
+  std::string master_provider_id;  // its series'
+  std::string original_start;      // occurrences.h's text form: RFC 3339, or yyyy-mm-dd
+
+  friend bool operator==(const OccurrenceRef&, const OccurrenceRef&) = default;
+};
+
 struct EventQuery {
   std::optional<ConnectionId> connection_id;
   std::optional<CalendarId> calendar_id;
@@ -129,6 +140,17 @@ class CalendarRepository {
   Result<std::vector<EventRecord>> ListNotSeenIn(Transaction& tx, const TenantId& tenant,
                                                  const CalendarId& calendar, const SyncRunId& run,
                                                  int limit);
+
+  // Records the calendar's occurrence ids (an id seen again is replaced). INVALID_ARGUMENT for
+  // an empty or malformed field (nothing is written).
+  Status PutOccurrences(Transaction& tx, const TenantId& tenant, const CalendarId& calendar,
+                        std::span<const OccurrenceRef> refs);
+  Result<std::optional<OccurrenceRef>> FindOccurrence(Transaction& tx, const TenantId& tenant,
+                                                      const CalendarId& calendar,
+                                                      const std::string& provider_id);
+  // Forgets the occurrence ids of the series `master_provider_id` (it is gone).
+  Status DeleteOccurrencesOf(Transaction& tx, const TenantId& tenant, const CalendarId& calendar,
+                             const std::string& master_provider_id);
 };
 
 }  // namespace sb::store

@@ -743,6 +743,30 @@ constexpr std::string_view kV17Down = R"sql(
 ALTER TABLE switchboard.integrations DROP COLUMN conflict_policies;
 )sql";
 
+// Migration 18: the occurrence ids a provider names (see the SQLite variant).
+constexpr std::string_view kV18Up = R"sql(
+CREATE TABLE switchboard.calendar_occurrences (
+  tenant_id          uuid NOT NULL,
+  calendar_id        uuid NOT NULL,
+  provider_id        text NOT NULL,
+  master_provider_id text NOT NULL,
+  original_start     text NOT NULL,
+  PRIMARY KEY (tenant_id, calendar_id, provider_id),
+  FOREIGN KEY (tenant_id, calendar_id) REFERENCES switchboard.calendars (tenant_id, id)
+    ON DELETE CASCADE
+);
+CREATE INDEX calendar_occurrences_by_master
+  ON switchboard.calendar_occurrences (tenant_id, calendar_id, master_provider_id);
+)sql";
+
+constexpr std::string_view kV18Down = R"sql(
+DROP TABLE switchboard.calendar_occurrences;
+)sql";
+
+constexpr TenantTable kV18Tables[] = {
+    {"calendar_occurrences"},
+};
+
 constexpr Migration kMigrations[] = {
     {1, "tenants_and_api_keys", kV1Up, kV1Down, kV1Tables},
     {2, "audit_log", kV2Up, kV2Down, kV2Tables},
@@ -761,6 +785,7 @@ constexpr Migration kMigrations[] = {
     {15, "event_mappings_and_idempotency", kV15Up, kV15Down, kV15Tables},
     {16, "event_conflicts", kV16Up, kV16Down, kV16Tables},
     {17, "integration_conflict_policies", kV17Up, kV17Down},
+    {18, "calendar_occurrences", kV18Up, kV18Down, kV18Tables},
 };
 
 }  // namespace

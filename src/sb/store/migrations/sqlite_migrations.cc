@@ -717,6 +717,28 @@ constexpr std::string_view kV17Down = R"sql(
 ALTER TABLE integrations DROP COLUMN conflict_policies;
 )sql";
 
+// Migration 18: the occurrences a provider names by ids of their own (Graph; calendar_repository.h
+// OccurrenceRef). The sync stores series and exceptions and expands occurrences itself, so a
+// provider's removal of one occurrence id would name nothing it knows: this table ties each
+// occurrence id seen to its series and original start. Rows go with their calendar.
+constexpr std::string_view kV18Up = R"sql(
+CREATE TABLE calendar_occurrences (
+  tenant_id          TEXT NOT NULL,
+  calendar_id        TEXT NOT NULL,
+  provider_id        TEXT NOT NULL,  -- the provider's id of the occurrence
+  master_provider_id TEXT NOT NULL,  -- its series
+  original_start     TEXT NOT NULL,  -- RFC 3339 instant, or yyyy-mm-dd for an all-day series
+  PRIMARY KEY (tenant_id, calendar_id, provider_id),
+  FOREIGN KEY (tenant_id, calendar_id) REFERENCES calendars (tenant_id, id) ON DELETE CASCADE
+);
+CREATE INDEX calendar_occurrences_by_master
+  ON calendar_occurrences (tenant_id, calendar_id, master_provider_id);
+)sql";
+
+constexpr std::string_view kV18Down = R"sql(
+DROP TABLE calendar_occurrences;
+)sql";
+
 constexpr Migration kMigrations[] = {
     {1, "tenants_and_api_keys", kV1Up, kV1Down},
     {2, "audit_log", kV2Up, kV2Down},
@@ -735,6 +757,7 @@ constexpr Migration kMigrations[] = {
     {15, "event_mappings_and_idempotency", kV15Up, kV15Down},
     {16, "event_conflicts", kV16Up, kV16Down},
     {17, "integration_conflict_policies", kV17Up, kV17Down},
+    {18, "calendar_occurrences", kV18Up, kV18Down},
 };
 
 }  // namespace
