@@ -950,6 +950,28 @@ TYPED_TEST_P(WriteSuite, OccurrencesAndSplitsReachTheProviderWithoutEchoes) {
     for (const auto& [title, n] : expected) {
       EXPECT_EQ(seen[title], n) << title << " after a full resync";
     }
+
+    // The user deletes the last occurrence at the provider: the host's series loses it too.
+    const std::string following_at = parts["following"]["provider_id"].get<std::string>();
+    const std::string window = google ? "/instances?timeMin=2027-02-15T00:00:00Z"
+                                        "&timeMax=2027-02-17T00:00:00Z"
+                                      : "/instances?startDateTime=2027-02-15T00:00:00Z"
+                                        "&endDateTime=2027-02-17T00:00:00Z";
+    const std::string events_at = google
+                                      ? "/v1/proxy/" + id + "/calendar/v3/calendars/primary/events/"
+                                      : "/v1/proxy/" + id + "/v1.0/me/events/";
+    const Json listed =
+        this->Call("GET", events_at + following_at + window, "", this->key_).JsonBody();
+    const Json& instances = listed[google ? "items" : "value"];
+    ASSERT_EQ(instances.size(), 1u) << listed;
+    const std::string last = instances[0]["id"].get<std::string>();
+    EXPECT_EQ(this->Call("DELETE", events_at + last, "", this->key_).status, 204);
+    EXPECT_EQ(this->SyncNow(id)["status"], "succeeded");
+    changes = this->Changes(cursor);
+    EXPECT_EQ(changes["event.created"] + changes["event.updated"] + changes["event.deleted"], 1);
+    seen = titles();
+    EXPECT_EQ(seen["Standup v2"], 1) << "the occurrence the user deleted is still there";
+    EXPECT_EQ(seen["Standup"], 2);
   }
 }
 

@@ -12,6 +12,7 @@
 #include "sb/base/time_format.h"
 #include "sb/store/calendar/event_mapping_repository.h"
 #include "sb/sync/calendar/event_record.h"
+#include "sb/sync/calendar/occurrences.h"
 #include "sb/sync/calendar/push.h"
 
 namespace sb::sync::calendar {
@@ -245,10 +246,16 @@ class PageApplier {
           existing->status == "cancelled") {
         return OkStatus();
       }
-      return existing ? RemoveSeries(*existing) : OkStatus();
+      return existing ? RemoveSeries(*existing) : CancelOccurrence(change.provider_id);
     }
-    // Graph's occurrences follow from their master; they are not stored.
-    if (change.event->kind == EventKind::kOccurrence) return OkStatus();
+    // Graph's occurrences follow from their master; they are not stored, only their ids are.
+    if (change.event->kind == EventKind::kOccurrence) {
+      if (change.event->original_start && !change.event->series_master_provider_id.empty()) {
+        occurrences_.push_back({change.provider_id, change.event->series_master_provider_id,
+                                FormatOriginalStart(*change.event->original_start)});
+      }
+      return OkStatus();
+    }
     if (change.event->kind == EventKind::kException) {
       SB_ASSIGN_OR_RETURN(const bool live, SeriesLive(*change.event));
       if (!live) return existing ? Remove(*existing) : OkStatus();
@@ -256,11 +263,34 @@ class PageApplier {
     return Upsert(*change.event, std::move(existing));
   }
 
+  // Graph reports an occurrence the user deleted as the removal of the occurrence's own id,
+  // which is not stored: a known one becomes the cancelled exception of its series' slot (as
+  // Google reports it), so that the host's series loses that occurrence too.
+  Status CancelOccurrence(const std::string& provider_id) {
+    SB_RETURN_IF_ERROR(FlushPuts());
+    SB_ASSIGN_OR_RETURN(auto ref,
+                        Repo().FindOccurrence(tx_, context_.tenant(), calendar_, provider_id));
+    if (!ref) return OkStatus();
+    SB_ASSIGN_OR_RETURN(
+        auto master, Repo().FindEvent(tx_, context_.tenant(), calendar_, ref->master_provider_id));
+    if (!master) return OkStatus();
+    auto series = EventFromJson(master->data);
+    auto slot = ParseOriginalStart(ref->original_start);
+    if (!series.ok() || !slot.ok()) return OkStatus();  // an unreadable row: nothing to cancel
+    auto occurrence = OccurrenceAt(*series, *slot);
+    if (!occurrence.ok()) return OkStatus();  // the rule has no such slot (any more)
+    Event cancelled = CancelledOccurrence(*series, std::move(*occurrence), *slot);
+    cancelled.provider_id = provider_id;
+    return Upsert(cancelled, std::nullopt);
+  }
+
   // Removes an event; a series master takes its stored exceptions with it (Google re-sends them
   // as cancelled, or not at all: either way they are gone).
   Status RemoveSeries(const store::EventRecord& existing) {
     SB_RETURN_IF_ERROR(FlushPuts());
     if (existing.series_master_provider_id.empty()) {
+      SB_RETURN_IF_ERROR(
+          Repo().DeleteOccurrencesOf(tx_, context_.tenant(), calendar_, existing.provider_id));
       while (true) {
         SB_ASSIGN_OR_RETURN(auto exceptions,
                             Repo().ListExceptions(tx_, context_.tenant(), calendar_,
@@ -351,7 +381,25 @@ class PageApplier {
 
   // Writes the gathered upserts; when the store refuses the batch (validated before any
   // statement), each is tried alone and the refused ones are skipped.
+  // Writes the gathered occurrence ids; one a provider sent malformed is left out.
+  Status FlushOccurrences() {
+    if (occurrences_.empty()) return OkStatus();
+    const TenantId& tenant = context_.tenant();
+    const Status stored = Repo().PutOccurrences(tx_, tenant, calendar_, occurrences_);
+    if (stored.code() == StatusCode::kInvalidArgument) {  // nothing written: each alone
+      for (const store::OccurrenceRef& ref : occurrences_) {
+        const Status alone = Repo().PutOccurrences(tx_, tenant, calendar_, {&ref, 1});
+        if (alone.code() != StatusCode::kInvalidArgument) SB_RETURN_IF_ERROR(alone);
+      }
+    } else {
+      SB_RETURN_IF_ERROR(stored);
+    }
+    occurrences_.clear();
+    return OkStatus();
+  }
+
   Status FlushPuts() {
+    SB_RETURN_IF_ERROR(FlushOccurrences());
     if (puts_.empty()) return OkStatus();
     const Status stored = Repo().PutEvents(tx_, context_.tenant(), puts_);
     for (size_t i = 0; i < puts_.size(); ++i) {
@@ -408,6 +456,7 @@ class PageApplier {
   std::map<std::string, store::EventRecord> known_;  // Begin's read, less what was used
   std::set<std::string> looked_up_;       // ids Begin read (in known_ or not stored), not yet used
   std::vector<store::EventRecord> puts_;  // gathered upserts
+  std::vector<store::OccurrenceRef> occurrences_;  // gathered occurrence ids (Graph)
   struct Put {
     bool created = false;     // a new event
     bool silent = false;      // Switchboard's own write: nothing to publish

@@ -201,4 +201,16 @@ Result<SplitSeries> SplitAt(const Event& master, const Event& occurrence) {
   return split;
 }
 
+Event CancelledOccurrence(const Event& master, Event base, const EventTime& slot) {
+  base.kind = EventKind::kException;
+  base.series_master_provider_id = master.provider_id;
+  base.original_start = slot;
+  if (base.original_start->time_zone.empty()) {
+    base.original_start->time_zone = master.start.time_zone;
+  }
+  base.recurrence.clear();
+  base.status = EventStatus::kCancelled;
+  return base;
+}
+
 }  // namespace sb::sync::calendar

@@ -27,6 +27,10 @@ bool SameSlot(const EventTime& a, const EventTime& b);
 // rule has no occurrence there; INVALID_ARGUMENT when `master` is not a series.
 Result<Event> OccurrenceAt(const Event& master, const EventTime& slot);
 
+// `base` (the occurrence, or its exception) cancelled: a cancelled exception of `master` at
+// `slot`, as Google reports a deleted occurrence.
+Event CancelledOccurrence(const Event& master, Event base, const EventTime& slot);
+
 // The host's version of one occurrence: `base` (the occurrence, or its exception) with `patch`
 // (a merge patch of the writable members, outbound.h; no recurrence), as an exception of
 // `master` at `slot`.

@@ -450,17 +450,6 @@ Result<std::optional<store::EventRecord>> StoredException(store::Transaction& tx
 }
 
 // An occurrence cancelled: the exception that says so.
-Event CancelledOccurrence(const Event& master, Event base, const EventTime& slot) {
-  base.kind = EventKind::kException;
-  base.series_master_provider_id = master.provider_id;
-  base.original_start = slot;
-  if (base.original_start->time_zone.empty())
-    base.original_start->time_zone = master.start.time_zone;
-  base.recurrence.clear();
-  base.status = EventStatus::kCancelled;
-  return base;
-}
-
 }  // namespace
 
 Result<WriteResult> EventWriter::WriteOccurrence(const TenantId& tenant, const EventId& series,
