@@ -558,6 +558,13 @@ TYPED_TEST_P(CalendarConformanceTest, OccurrenceIdsPerCalendar) {
   const OccurrenceRef moved{"occ-1", "m", "2027-01-05T09:00:00Z"};
   ASSERT_TRUE(put(cal, {moved}).ok());
   EXPECT_EQ(find(a, cal, "occ-1"), moved);
+  // Many at once (several statements), an id twice: the last one wins.
+  std::vector<OccurrenceRef> many;
+  for (int i = 0; i < 100; ++i) many.push_back({"bulk-" + std::to_string(i), "m", "2027-02-01"});
+  many.push_back({"bulk-7", "m", "2027-02-08"});
+  ASSERT_TRUE(put(cal, many).ok());
+  EXPECT_EQ(find(a, cal, "bulk-99"), many[99]);
+  EXPECT_EQ(find(a, cal, "bulk-7"), many.back());
   // Malformed refs write nothing.
   EXPECT_EQ(
       put(cal, {OccurrenceRef{"occ-4", "m", "2027-01-07"}, OccurrenceRef{"", "m", "x"}}).code(),

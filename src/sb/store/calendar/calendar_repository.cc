@@ -515,6 +515,8 @@ namespace {
 
 constexpr std::string_view kOccurrences = "calendar_occurrences";
 constexpr size_t kMaxOriginalStartBytes = 64;
+constexpr size_t kOccurrenceColumns = 5;
+constexpr size_t kMaxOccurrenceRowsPerPut = 64;  // a master's occurrences come in bulk
 
 Status CheckOccurrence(const OccurrenceRef& r) {
   if (!IsProviderId(r.provider_id) || !IsProviderId(r.master_provider_id)) {
@@ -543,16 +545,33 @@ Status CalendarRepository::PutOccurrences(Transaction& tx, const TenantId& tenan
   SB_RETURN_IF_ERROR(CheckTenantScope(tx, tenant));
   SB_RETURN_IF_ERROR(RequireValidId(calendar.valid()));
   for (const OccurrenceRef& r : refs) SB_RETURN_IF_ERROR(CheckOccurrence(r));
-  for (const OccurrenceRef& r : refs) {
+  // One row per id, the last one winning: a statement may not upsert a row twice.
+  std::map<std::string_view, const OccurrenceRef*> unique;
+  for (const OccurrenceRef& r : refs) unique[r.provider_id] = &r;
+  std::vector<const OccurrenceRef*> rows;
+  rows.reserve(unique.size());
+  for (const auto& [id, r] : unique) rows.push_back(r);
+  for (size_t done = 0; done < rows.size();) {
+    const size_t batch = NextBatch(rows.size() - done, kMaxOccurrenceRowsPerPut);
+    std::vector<Value> params;
+    params.reserve(batch * kOccurrenceColumns);
+    for (size_t i = done; i < done + batch; ++i) {
+      params.emplace_back(tenant.value());
+      params.emplace_back(calendar.value());
+      params.emplace_back(rows[i]->provider_id);
+      params.emplace_back(rows[i]->master_provider_id);
+      params.emplace_back(rows[i]->original_start);
+    }
     SB_RETURN_IF_ERROR(
         tx.Execute("INSERT INTO calendar_occurrences (tenant_id, calendar_id, provider_id, "
-                   "master_provider_id, original_start) VALUES ($1, $2, $3, $4, $5) "
-                   "ON CONFLICT (tenant_id, calendar_id, provider_id) DO UPDATE SET "
-                   "master_provider_id = excluded.master_provider_id, "
-                   "original_start = excluded.original_start",
-                   {tenant.value(), calendar.value(), r.provider_id, r.master_provider_id,
-                    r.original_start})
+                   "master_provider_id, original_start) VALUES " +
+                       ValuesPlaceholders(batch, kOccurrenceColumns) +
+                       " ON CONFLICT (tenant_id, calendar_id, provider_id) DO UPDATE SET "
+                       "master_provider_id = excluded.master_provider_id, "
+                       "original_start = excluded.original_start",
+                   params)
             .status());
+    done += batch;
   }
   return OkStatus();
 }

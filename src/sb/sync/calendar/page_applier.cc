@@ -35,13 +35,15 @@ Json EventRef(const store::EventRecord& e) {
           {"provider_id", e.provider_id}};
 }
 
+}  // namespace
+
 // Applies one page's items to a calendar in `tx`, publishing real changes. Upserts are
 // gathered and written a batch at a time (before anything that reads or deletes events, and at
 // Finish); the page's changes are published together at Finish, in the order they happened.
-class Applier {
+class PageApplier::Impl {
  public:
-  Applier(RunContext& context, store::Transaction& tx, const CalendarId& calendar, bool full,
-          IdGenerator& ids)
+  Impl(RunContext& context, store::Transaction& tx, const CalendarId& calendar, bool full,
+       IdGenerator& ids)
       : context_(context), tx_(tx), calendar_(calendar), full_(full), ids_(ids) {}
 
   // A provider item the store refuses (an id too long, control characters in a version) is
@@ -217,11 +219,15 @@ class Applier {
   // Graph reports an occurrence the user deleted as the removal of the occurrence's own id,
   // which is not stored: a known one becomes the cancelled exception of its series' slot (as
   // Google reports it), so that the host's series loses that occurrence too.
+  // Most removals of unknown ids are not occurrences (Graph also reports events outside the
+  // window): those cost one lookup, and the gathered upserts stay gathered.
   Status CancelOccurrence(const std::string& provider_id) {
-    SB_RETURN_IF_ERROR(FlushPuts());
+    if (context_.connection().provider == "google") return OkStatus();  // it sends cancellations
+    SB_RETURN_IF_ERROR(FlushOccurrences());
     SB_ASSIGN_OR_RETURN(auto ref,
                         Repo().FindOccurrence(tx_, context_.tenant(), calendar_, provider_id));
     if (!ref) return OkStatus();
+    SB_RETURN_IF_ERROR(FlushPuts());  // the series may be among them
     SB_ASSIGN_OR_RETURN(
         auto master, Repo().FindEvent(tx_, context_.tenant(), calendar_, ref->master_provider_id));
     if (!master) return OkStatus();
@@ -417,13 +423,6 @@ class Applier {
   std::map<std::string, store::EventMappingRecord> mappings_;  // by provider id
   std::set<std::string> deleted_by_host_;  // provider ids of entries the host has deleted
   std::vector<store::ChangeRecord> changes_;
-};
-
-}  // namespace
-
-class PageApplier::Impl : public Applier {
- public:
-  using Applier::Applier;
 };
 
 PageApplier::PageApplier(RunContext& context, store::Transaction& tx, const CalendarId& calendar,
