@@ -200,20 +200,21 @@ bool IsValidId(std::string_view id) {
          id.find_first_not_of("abcdefghijklmnopqrstuvwxyz0123456789-") == std::string_view::npos;
 }
 
-Status ParseUrls(const Members& m, ProviderEntry& e) {
+Status ParseUrls(const Members& m, ProviderEntry& e, bool oauth) {
+  const Need oauth_need = oauth ? Need::kRequired : Need::kOptional;
   const struct {
     std::string_view name;
     Need need;
     std::string* out;
   } urls[] = {{"docs_url", Need::kRequired, &e.docs_url},
-              {"authorization_url", Need::kRequired, &e.authorization_url},
-              {"token_url", Need::kRequired, &e.token_url},
+              {"authorization_url", oauth_need, &e.authorization_url},
+              {"token_url", oauth_need, &e.token_url},
               {"revocation_url", Need::kOptional, &e.revocation_url},
               {"userinfo_url", Need::kOptional, &e.userinfo_url},
               {"discovery_url", Need::kOptional, &e.discovery_url},
               {"issuer", Need::kOptional, &e.issuer},
               {"jwks_url", Need::kOptional, &e.jwks_url},
-              {"api_base_url", Need::kOptional, &e.api_base_url},
+              {"api_base_url", oauth ? Need::kOptional : Need::kRequired, &e.api_base_url},
               {"identity_check_url", Need::kOptional, &e.identity_check_url}};
   for (const auto& url : urls) SB_RETURN_IF_ERROR(m.String(url.name, url.need, *url.out));
   SB_RETURN_IF_ERROR(m.StringMap("url_parameters", e.url_parameters, /*allow_empty_values=*/true));
@@ -425,8 +426,42 @@ constexpr std::string_view kTopLevelMembers[] = {
     "url_parameters",
     "id_token_algorithms", "scope_separator", "pkce", "client_auth", "refresh_token",
     "authorization_params", "identity_scopes", "default_scopes", "issuer_supports_iss_parameter",
-    "services", "call_rules"};
+    "services", "call_rules", "auth"};
 // clang-format on
+
+// Members that only mean something for OAuth; an entry with `auth` must not have them.
+constexpr std::string_view kOAuthOnlyMembers[] = {"authorization_url",
+                                                  "token_url",
+                                                  "revocation_url",
+                                                  "userinfo_url",
+                                                  "discovery_url",
+                                                  "issuer",
+                                                  "issuer_aliases",
+                                                  "jwks_url",
+                                                  "identity_check_url",
+                                                  "id_token_algorithms",
+                                                  "scope_separator",
+                                                  "pkce",
+                                                  "client_auth",
+                                                  "refresh_token",
+                                                  "authorization_params",
+                                                  "identity_scopes",
+                                                  "default_scopes",
+                                                  "issuer_supports_iss_parameter",
+                                                  "services"};
+
+Result<ProviderEntry> ParseCredentialEntry(const Members& m, const Json& auth, ProviderEntry e) {
+  for (std::string_view member : kOAuthOnlyMembers) {
+    if (m.Get(member) != nullptr) {
+      return MemberError(member, "is for OAuth providers, and this one has auth");
+    }
+  }
+  SB_RETURN_IF_ERROR(ParseUrls(m, e, /*oauth=*/false));
+  SB_ASSIGN_OR_RETURN(e.credentials, ParseCredentialAuth(auth));
+  e.refresh.issued = false;
+  SB_RETURN_IF_ERROR(ParseCallRules(m, e));
+  return e;
+}
 
 Result<ProviderEntry> ParseEntry(const Json& source) {
   const Members m(source, "");
@@ -435,7 +470,10 @@ Result<ProviderEntry> ParseEntry(const Json& source) {
   SB_RETURN_IF_ERROR(m.String("id", Need::kRequired, e.id));
   SB_RETURN_IF_ERROR(m.String("display_name", Need::kRequired, e.display_name));
   SB_RETURN_IF_ERROR(m.String("notes", Need::kOptional, e.notes));
-  SB_RETURN_IF_ERROR(ParseUrls(m, e));
+  if (const Json* auth = m.Get("auth"); auth != nullptr) {
+    return ParseCredentialEntry(m, *auth, std::move(e));
+  }
+  SB_RETURN_IF_ERROR(ParseUrls(m, e, /*oauth=*/true));
   SB_RETURN_IF_ERROR(ParseProtocol(m, e));
   SB_RETURN_IF_ERROR(ParseRefresh(m, e.refresh));
   SB_RETURN_IF_ERROR(ParseAuthorizationParams(m, e));
@@ -616,6 +654,24 @@ Status ProviderCatalog::OverrideOrigin(std::string_view id,
     return InvalidArgumentError("no URL of provider '" + std::string(id) +
                                 "' points at the given hosts");
   }
+  Result<ProviderEntry> entry = ParseEntry(source);
+  if (!entry.ok()) return entry.status().WithContext("provider " + std::string(id));
+  slot->second = Slot{std::move(source), std::move(*entry)};
+  return OkStatus();
+}
+
+Status ProviderCatalog::OverrideApiBase(std::string_view id, std::string_view base_url) {
+  auto slot = providers_.find(id);
+  if (slot == providers_.end()) {
+    return NotFoundError("no provider '" + std::string(id) + "' in the catalog");
+  }
+  if (slot->second.entry.uses_oauth()) {
+    return FailedPreconditionError("provider '" + std::string(id) + "' uses OAuth");
+  }
+  std::string_view base = base_url;
+  while (base.ends_with('/')) base.remove_suffix(1);
+  Json source = slot->second.source;
+  source["api_base_url"] = std::string(base);
   Result<ProviderEntry> entry = ParseEntry(source);
   if (!entry.ok()) return entry.status().WithContext("provider " + std::string(id));
   slot->second = Slot{std::move(source), std::move(*entry)};

@@ -17,6 +17,7 @@
 #include <cstddef>
 #include <functional>
 #include <map>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -24,6 +25,7 @@
 
 #include "sb/base/json.h"
 #include "sb/base/status.h"
+#include "sb/oauth/credential_auth.h"
 
 namespace sb::oauth {
 
@@ -94,6 +96,12 @@ struct ProviderEntry {
   std::map<std::string, ServiceScopes, std::less<>> services;  // "calendar", "email", "contacts"
   // How the proxy classifies calls (first matching rule wins; see ClassifyCall).
   std::vector<CallRule> call_rules;
+  // Set for providers that take an API key, basic credentials or named fields instead of an
+  // OAuth grant (the `auth` member; credential_auth.h): they have no OAuth members, no services
+  // and no refresh, and api_base_url is required.
+  std::optional<CredentialAuth> credentials;
+
+  bool uses_oauth() const { return !credentials.has_value(); }
 };
 
 class ProviderCatalog {
@@ -117,6 +125,11 @@ class ProviderCatalog {
   // unknown id; INVALID_ARGUMENT for a bad base_url or when no URL matched.
   Status OverrideOrigin(std::string_view id, const std::vector<std::string>& real_hosts,
                         std::string_view base_url, bool rewrite_issuer);
+
+  // Sets the api_base_url of the credential provider `id` to `base_url` (an http(s) URL that
+  // may have a path: a stand-in serving several providers under one origin). NOT_FOUND for an
+  // unknown id, FAILED_PRECONDITION for an OAuth provider, INVALID_ARGUMENT for a bad URL.
+  Status OverrideApiBase(std::string_view id, std::string_view base_url);
 
   // nullptr when there is no such provider.
   const ProviderEntry* Find(std::string_view id) const;

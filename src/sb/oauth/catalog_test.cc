@@ -50,7 +50,8 @@ TEST(CatalogBuiltIn, EveryEmbeddedFileLoadsWithItsDocumentation) {
   EXPECT_GE(all.size(), 22u);
   for (const ProviderEntry* entry : all) {
     EXPECT_TRUE(entry->docs_url.starts_with("https://")) << entry->id;
-    EXPECT_TRUE(entry->token_url.starts_with("https://")) << entry->id;
+    const std::string& endpoint = entry->uses_oauth() ? entry->token_url : entry->api_base_url;
+    EXPECT_TRUE(endpoint.starts_with("https://")) << entry->id;
     EXPECT_FALSE(entry->display_name.empty()) << entry->id;
   }
 }
