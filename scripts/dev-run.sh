@@ -31,7 +31,7 @@ fi
 
 # The provider sandbox (Google on :8081, Microsoft on https://127.0.0.1:8443) with a seeded
 # demo account on each; the dev config points Switchboard's provider endpoints at it.
-"$SANDBOX_BIN" --state-dir var/sandbox --google-port 8081 --microsoft-port 8443 --demo \
+"$SANDBOX_BIN" --state-dir var/sandbox --google-port 8081 --microsoft-port 8443 --keyed-port 8082 --demo \
   >var/sandbox.log 2>&1 &
 sandbox_pid=$!
 trap 'kill $sandbox_pid 2>/dev/null || true' EXIT INT TERM

@@ -1,11 +1,12 @@
-// switchboard-sandbox: the Google and Microsoft emulators (see sandbox/README.md).
+// switchboard-sandbox: the Google and Microsoft emulators and the keyed (API-key) providers
+// (see sandbox/README.md).
 //
-//   switchboard-sandbox [--address A] [--google-port N] [--microsoft-port N]
+//   switchboard-sandbox [--address A] [--google-port N] [--microsoft-port N] [--keyed-port N]
 //                       [--state-dir DIR] [--demo] [--demo-events N] [--auto-consent]
 //                       [--google-tls]
 //
-// Prints one JSON line {"google_url","microsoft_url","ca_file"} when both origins listen
-// (also written to DIR/sandbox.json), then serves until SIGINT or SIGTERM.
+// Prints one JSON line {"google_url","microsoft_url","keyed_url","ca_file"} when every origin
+// listens (also written to DIR/sandbox.json), then serves until SIGINT or SIGTERM.
 #include <csignal>
 #include <cstdio>
 #include <cstring>
@@ -29,7 +30,8 @@ bool ParsePort(const char* text, uint16_t& port) {
 int Usage() {
   std::fprintf(stderr,
                "usage: switchboard-sandbox [--address A] [--google-port N] [--microsoft-port N] "
-               "[--state-dir DIR] [--demo] [--demo-events N] [--auto-consent] [--google-tls]\n");
+               "[--keyed-port N] [--state-dir DIR] [--demo] [--demo-events N] [--auto-consent] "
+               "[--google-tls]\n");
   return 2;
 }
 
@@ -39,6 +41,7 @@ int main(int argc, char** argv) {
   sandbox::SandboxOptions options;
   options.google_port = 8081;
   options.microsoft_port = 8443;
+  options.keyed_port = 8082;
   for (int i = 1; i < argc; ++i) {
     const std::string arg = argv[i];
     const bool has_value = i + 1 < argc;
@@ -48,6 +51,8 @@ int main(int argc, char** argv) {
       if (!ParsePort(argv[++i], options.google_port)) return Usage();
     } else if (arg == "--microsoft-port" && has_value) {
       if (!ParsePort(argv[++i], options.microsoft_port)) return Usage();
+    } else if (arg == "--keyed-port" && has_value) {
+      if (!ParsePort(argv[++i], options.keyed_port)) return Usage();
     } else if (arg == "--state-dir" && has_value) {
       options.state_dir = argv[++i];
     } else if (arg == "--demo") {

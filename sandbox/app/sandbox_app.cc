@@ -65,15 +65,30 @@ sb::Result<std::unique_ptr<SandboxApp>> SandboxApp::Create(SandboxOptions option
   app->microsoft_ = std::make_unique<microsoft::MicrosoftSandbox>(
       *app->microsoft_origin_, *app->microsoft_key_, *app->http_);
   app->microsoft_->Register();
+  app->CreateKeyed();
   app->AddClockRoute(*app->google_origin_);
   app->AddClockRoute(*app->microsoft_origin_);
+  app->AddClockRoute(*app->keyed_origin_);
   if (options.demo) app->SeedDemo();
   return app;
 }
 
 SandboxApp::~SandboxApp() { Stop(); }
 
-// POST /_sandbox/clock {"advance_seconds": N}: moves the providers' time forward (both origins
+// The keyed origin, on plain HTTP: the providers that use API keys, HTTP Basic or named
+// credential fields (sandbox/keyed/).
+void SandboxApp::CreateKeyed() {
+  OriginOptions keyed_options;
+  keyed_options.name = "keyed";
+  keyed_options.address = options_.address;
+  keyed_options.port = options_.keyed_port;
+  keyed_origin_ = std::make_unique<Origin>(keyed_options, *clock_, keyed::DefaultSettings(),
+                                           keyed::FaultResponse);
+  keyed_ = std::make_unique<keyed::KeyedSandbox>(*keyed_origin_, random_);
+  keyed_->Register();
+}
+
+// POST /_sandbox/clock {"advance_seconds": N}: moves the providers' time forward (all origins
 // share one clock), for tests whose Switchboard clock moved by as much.
 void SandboxApp::AddClockRoute(Origin& origin) {
   const sb::http::RouteOptions open{.authenticated = false};
@@ -117,12 +132,19 @@ void SandboxApp::SeedDemo() {
   microsoft_->identity().PutClient(
       {"5b7e1a9c-0000-4000-8000-00000000de00", "sandbox-demo-secret", {}});
   microsoft_->Seed(microsoft_demo.id, static_cast<size_t>(options_.demo_events), 1);
+  const sb::Status keyed_demo = keyed_->AddDemoAccounts();
+  SB_CHECK(keyed_demo.ok());  // a fresh store accepts the fixed demo sets
 }
 
 sb::Status SandboxApp::Start() {
   if (sb::Status started = google_origin_->Start(); !started.ok()) return started;
   if (sb::Status started = microsoft_origin_->Start(); !started.ok()) {
     google_origin_->Stop();
+    return started;
+  }
+  if (sb::Status started = keyed_origin_->Start(); !started.ok()) {
+    google_origin_->Stop();
+    microsoft_origin_->Stop();
     return started;
   }
   const std::string path =
@@ -133,10 +155,14 @@ sb::Status SandboxApp::Start() {
 void SandboxApp::Stop() {
   if (google_origin_) google_origin_->Stop();
   if (microsoft_origin_) microsoft_origin_->Stop();
+  if (keyed_origin_) keyed_origin_->Stop();
 }
 
 sb::Json SandboxApp::Describe() const {
-  return {{"google_url", google_url()}, {"microsoft_url", microsoft_url()}, {"ca_file", ca_file_}};
+  return {{"google_url", google_url()},
+          {"microsoft_url", microsoft_url()},
+          {"keyed_url", keyed_url()},
+          {"ca_file", ca_file_}};
 }
 
 }  // namespace sandbox

@@ -1,6 +1,6 @@
 // The assembled sandbox as `switchboard-sandbox --demo` runs it: the CA file is written and
-// trusted for the HTTPS Microsoft origin, plain http there gets no answer, and each provider
-// has its seeded demo account and OAuth client.
+// trusted for the HTTPS Microsoft origin, plain http there gets no answer, each OAuth provider
+// has its seeded demo account and OAuth client, and the keyed origin its demo credential sets.
 #include "sandbox/app/sandbox_app.h"
 
 #include <filesystem>
@@ -46,6 +46,8 @@ TEST_F(SandboxAppTest, WritesCaAndDescriptionAndServesBothOriginsWithDemoData) {
   EXPECT_EQ(described["microsoft_url"], app_->microsoft_url());
   EXPECT_TRUE(app_->microsoft_url().starts_with("https://127.0.0.1:"));
   EXPECT_TRUE(app_->google_url().starts_with("http://127.0.0.1:"));
+  EXPECT_EQ(described["keyed_url"], app_->keyed_url());
+  EXPECT_TRUE(app_->keyed_url().starts_with("http://127.0.0.1:"));
 
   sb::net::CurlHttpClient trusting({.ca_file = app_->ca_file()});
   auto google = trusting.Send({.url = app_->google_url() + "/_sandbox/accounts"});
@@ -63,6 +65,15 @@ TEST_F(SandboxAppTest, WritesCaAndDescriptionAndServesBothOriginsWithDemoData) {
   ASSERT_TRUE(discovery.ok());
   EXPECT_THAT(discovery->body, HasSubstr(app_->microsoft_url() + "/common/oauth2/v2.0/token"));
 
+  auto keyed = trusting.Send({.url = app_->keyed_url() + "/_sandbox/keyed/accounts"});
+  ASSERT_TRUE(keyed.ok());
+  EXPECT_EQ(sb::Json::parse(keyed->body)["accounts"].size(), 7u);
+  auto stripe = trusting.Send(
+      {.url = app_->keyed_url() + "/stripe/v1/account",
+       .headers = {{"Authorization", "Bearer sk_test_sandboxdemo4eC39HqLyjWDarjtT1zdp7dc"}}});
+  ASSERT_TRUE(stripe.ok());
+  EXPECT_EQ(sb::Json::parse(stripe->body)["id"], "acct_SandboxDemo00001") << stripe->body;
+
   // Without the CA the certificate is not trusted; plain http gets no HTTP answer.
   sb::net::CurlHttpClient untrusting({.ca_file = "/dev/null"});
   EXPECT_FALSE(untrusting.Send({.url = app_->microsoft_url() + "/_sandbox/health"}).ok());
@@ -71,9 +82,9 @@ TEST_F(SandboxAppTest, WritesCaAndDescriptionAndServesBothOriginsWithDemoData) {
   EXPECT_FALSE(trusting.Send({.url = plain + "/_sandbox/health"}).ok());
 }
 
-// POST /_sandbox/clock moves both providers' time forward (never back), for tests whose
+// POST /_sandbox/clock moves every provider's time forward (never back), for tests whose
 // Switchboard clock moved too.
-TEST_F(SandboxAppTest, ClockAdvancesBothOriginsAndRefusesBadInput) {
+TEST_F(SandboxAppTest, ClockAdvancesEveryOriginAndRefusesBadInput) {
   sb::net::CurlHttpClient http({.ca_file = app_->ca_file()});
   auto post = [&](const std::string& body) {
     auto r = http.Send({.method = "POST",
@@ -100,6 +111,13 @@ TEST_F(SandboxAppTest, ClockAdvancesBothOriginsAndRefusesBadInput) {
   const int64_t logged = entries.back()["time_ms"].get<int64_t>();
   EXPECT_GE(logged, day_ahead_ms - 60'000);
   EXPECT_LE(logged, day_ahead_ms + 60'000);
+  // The keyed origin shares the clock and has the route too.
+  auto keyed = http.Send({.method = "POST",
+                          .url = app_->keyed_url() + "/_sandbox/clock",
+                          .headers = {{"Content-Type", "application/json"}},
+                          .body = R"({"advance_seconds":0})"});
+  ASSERT_TRUE(keyed.ok());
+  EXPECT_EQ(sb::Json::parse(keyed->body)["offset_seconds"], 86'400) << keyed->body;
 }
 
 }  // namespace

@@ -12,7 +12,9 @@ std::string Redact(std::string_view name, std::string_view value) {
            " [redacted]";
   }
   if (sb::http::EqualsIgnoreCase(name, "Cookie") ||
-      sb::http::EqualsIgnoreCase(name, "X-Goog-Channel-Token")) {
+      sb::http::EqualsIgnoreCase(name, "X-Goog-Channel-Token") ||
+      sb::http::EqualsIgnoreCase(name, "X-Postmark-Server-Token") ||
+      sb::http::EqualsIgnoreCase(name, "X-Postmark-Account-Token")) {
     return "[redacted]";
   }
   return std::string(value);
@@ -21,7 +23,7 @@ std::string Redact(std::string_view name, std::string_view value) {
 bool IsSecretQueryName(std::string_view name) {
   return name == "client_secret" || name == "code" || name == "code_verifier" ||
          name == "refresh_token" || name == "token" || name == "access_token" ||
-         name == "client_assertion" || name == "validationToken";
+         name == "client_assertion" || name == "validationToken" || name == "key";
 }
 
 }  // namespace

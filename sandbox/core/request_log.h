@@ -1,8 +1,10 @@
 // RequestLog: the last N requests an emulated provider received, for tests that assert what
 // Switchboard sent (GET /_sandbox/requests). Credentials are redacted before they are stored:
-// Authorization and Cookie values keep only their scheme, and form fields that carry secrets
-// (client_secret, code, code_verifier, refresh_token, assertion) keep only their name.
-// Thread-safe.
+// Authorization values keep only their scheme (Bearer, Basic); Cookie, X-Goog-Channel-Token and
+// Postmark's X-Postmark-Server-Token / X-Postmark-Account-Token become "[redacted]", and so do
+// the query parameters that carry secrets (client_secret, code, code_verifier, refresh_token,
+// token, access_token, client_assertion, validationToken, Trello's key); of form-encoded bodies
+// only the field names are kept. Thread-safe.
 #pragma once
 
 #include <cstdint>

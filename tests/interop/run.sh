@@ -11,7 +11,7 @@ fi
 work="$(mktemp -d)"
 cleanup() { [ -n "${pid:-}" ] && kill "$pid" 2>/dev/null; wait 2>/dev/null || true; rm -rf "$work"; }
 trap cleanup EXIT
-"$sandbox_bin" --google-port 0 --microsoft-port 0 --state-dir "$work" --auto-consent \
+"$sandbox_bin" --google-port 0 --microsoft-port 0 --keyed-port 0 --state-dir "$work" --auto-consent \
   >"$work/out" 2>"$work/err" &
 pid=$!
 for _ in $(seq 1 100); do

@@ -77,9 +77,9 @@ Result<std::unique_ptr<SandboxProcess>> SandboxProcess::Start(SandboxOptions opt
 
 Status SandboxProcess::Launch(const SandboxOptions& options) {
   const std::string binary = options.binary.empty() ? SB_SANDBOX_BINARY : options.binary;
-  std::vector<std::string> args = {binary,        "--address",        "127.0.0.1", "--google-port",
-                                   "0",           "--microsoft-port", "0",         "--state-dir",
-                                   dir_.string(), "--auto-consent"};
+  std::vector<std::string> args = {binary, "--address",        "127.0.0.1",   "--google-port",
+                                   "0",    "--microsoft-port", "0",           "--keyed-port",
+                                   "0",    "--state-dir",      dir_.string(), "--auto-consent"};
   args.insert(args.end(), options.extra_args.begin(), options.extra_args.end());
   std::vector<char*> argv;
   for (std::string& arg : args) argv.push_back(arg.data());
@@ -136,8 +136,9 @@ Status SandboxProcess::ReadDescription(milliseconds timeout) {
   const Json description = Json::parse(output, nullptr, /*allow_exceptions=*/false);
   google_url_ = StringField(description, "google_url");
   microsoft_url_ = StringField(description, "microsoft_url");
+  keyed_url_ = StringField(description, "keyed_url");
   ca_file_ = StringField(description, "ca_file");
-  if (google_url_.empty() || microsoft_url_.empty() || ca_file_.empty()) {
+  if (google_url_.empty() || microsoft_url_.empty() || keyed_url_.empty() || ca_file_.empty()) {
     return InternalError("unexpected first line from switchboard-sandbox: " + output);
   }
   return OkStatus();
@@ -163,7 +164,15 @@ SandboxProcess::~SandboxProcess() {
 }
 
 const std::string& SandboxProcess::url(SandboxOrigin origin) const {
-  return origin == SandboxOrigin::kGoogle ? google_url_ : microsoft_url_;
+  switch (origin) {
+    case SandboxOrigin::kGoogle:
+      return google_url_;
+    case SandboxOrigin::kMicrosoft:
+      return microsoft_url_;
+    case SandboxOrigin::kKeyed:
+      return keyed_url_;
+  }
+  return google_url_;
 }
 
 std::string SandboxProcess::Stderr() const {

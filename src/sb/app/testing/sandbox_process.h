@@ -2,9 +2,9 @@
 // sandbox/README.md) as a child process of a test, with a client for its control API.
 //
 // Start runs `switchboard-sandbox --address 127.0.0.1 --google-port 0 --microsoft-port 0
-// --state-dir <fresh temp dir> --auto-consent [extra args]`, reads the JSON line it prints once
-// both origins listen and returns. The sandbox's stderr goes to a file in the temp dir
-// (stderr_path(), Stderr()) for a test to print on failure. The destructor sends SIGTERM,
+// --keyed-port 0 --state-dir <fresh temp dir> --auto-consent [extra args]`, reads the JSON line
+// it prints once every origin listens and returns. The sandbox's stderr goes to a file in the temp
+// dir (stderr_path(), Stderr()) for a test to print on failure. The destructor sends SIGTERM,
 // SIGKILL after stop_timeout, reaps the child and removes the temp dir. The child also gets
 // SIGKILL when the thread that called Start exits (PR_SET_PDEATHSIG), so a crashed test leaves
 // no sandbox behind: start it from a thread that outlives the SandboxProcess.
@@ -30,7 +30,9 @@
 
 namespace sb::app::testing {
 
-enum class SandboxOrigin { kGoogle, kMicrosoft };
+// kKeyed: the stand-in for every credential provider (API key, basic, fields), each under
+// /<provider id>/.
+enum class SandboxOrigin { kGoogle, kMicrosoft, kKeyed };
 
 struct SandboxOptions {
   std::vector<std::string> extra_args;              // appended to the command line, e.g. {"--demo"}
@@ -51,6 +53,7 @@ class SandboxProcess {
 
   const std::string& google_url() const { return google_url_; }        // http://127.0.0.1:N
   const std::string& microsoft_url() const { return microsoft_url_; }  // https://127.0.0.1:N
+  const std::string& keyed_url() const { return keyed_url_; }          // http://127.0.0.1:N
   const std::string& ca_file() const { return ca_file_; }  // PEM of the sandbox's local CA
   const std::string& url(SandboxOrigin origin) const;
   pid_t pid() const { return pid_; }
@@ -95,6 +98,7 @@ class SandboxProcess {
   int stdout_fd_ = -1;  // read end of the child's stdout, open until the child is reaped
   std::string google_url_;
   std::string microsoft_url_;
+  std::string keyed_url_;
   std::string ca_file_;
   std::unique_ptr<net::HttpClient> http_;
 };
