@@ -8,6 +8,7 @@
 #include "sb/base/time_format.h"
 #include "sb/http/problem.h"
 #include "sb/store/calendar/conflict_repository.h"
+#include "sb/vault/secure_buffer.h"
 
 namespace sb::api {
 namespace {
@@ -198,6 +199,74 @@ http::Response ConnectHandlers::Start(http::Request& request) {
                        "; Path=/connect/callback; Max-Age=600; HttpOnly; SameSite=Lax";
   if (SecureCookies(connect_)) cookie += "; Secure";
   response.SetHeader("Set-Cookie", cookie);
+  return response;
+}
+
+http::Response ConnectHandlers::SubmitCredentials(http::Request& request) {
+  if (!SameOriginPost(request, connect_.PublicUrl())) return ForbiddenPage();
+  connections::CredentialSubmission submission;
+  submission.token = std::string(request.PathParam("token").value_or(""));
+  submission.request_id = request.request_id;
+  auto form = http::ParseForm(request.body);
+  bool malformed = !form.ok();
+  if (form.ok()) {
+    for (auto& [name, value] : *form) {
+      if (name == "provider") submission.provider = value;
+      if (name == kCsrfField) submission.csrf_token = value;
+      if (!name.starts_with("field.")) continue;
+      // A field named twice is refused rather than resolved one way or the other.
+      malformed |= !submission.values.emplace(name.substr(6), std::move(value)).second;
+    }
+  }
+  if (malformed || submission.provider.empty()) {
+    return HtmlPage(400, RenderProblemPage("Please fill in the form",
+                                           "The form was incomplete. Go back and fill in the "
+                                           "provider's fields.",
+                                           "invalid_request", ""));
+  }
+  auto connected = connect_.ConnectWithCredentials(submission);
+  http::Response response;
+  if (connected.ok()) {
+    response = HtmlPage(303, "");
+    response.SetHeader("Location", AppendQuery(connected->return_url,
+                                               {{"status", "connected"},
+                                                {"connection_id", connected->connection.id.value()},
+                                                {"provider", connected->connection.provider}}));
+  } else {
+    response = CredentialFailurePage(submission, connected.status());
+  }
+  for (auto& [name, value] : submission.values) vault::Wipe(value);
+  return response;
+}
+
+http::Response ConnectHandlers::CredentialFailurePage(
+    const connections::CredentialSubmission& submission, const Status& status) {
+  const StatusCode code = status.code();
+  if (code == StatusCode::kPermissionDenied) return ForbiddenPage();
+  if (code == StatusCode::kNotFound) {
+    return HtmlPage(404, RenderProblemPage("This link does not work",
+                                           "This connect link is not valid or has expired. Go "
+                                           "back to the app and start again.",
+                                           "invalid_session", ""));
+  }
+  const bool retry = code == StatusCode::kInvalidArgument ||
+                     code == StatusCode::kFailedPrecondition || code == StatusCode::kUnavailable ||
+                     code == StatusCode::kResourceExhausted;
+  auto page =
+      retry ? connect_.OpenSession(submission.token) : Result<connections::SessionPage>(status);
+  if (!page.ok()) {
+    return HtmlPage(503, RenderProblemPage("Please try again", "Something went wrong on our side.",
+                                           "unavailable", ""));
+  }
+  CredentialFormState failed{submission.provider, status.message(), {}};
+  for (const auto& [name, value] : submission.values) failed.values.emplace(name, value);
+  const int http_status = code == StatusCode::kUnavailable          ? 503
+                          : code == StatusCode::kResourceExhausted  ? 422
+                          : code == StatusCode::kFailedPrecondition ? 422
+                                                                    : 400;
+  http::Response response =
+      HtmlPage(http_status, RenderConnectPage(*page, submission.token, &failed));
+  for (auto& [name, value] : failed.values) vault::Wipe(value);
   return response;
 }
 

@@ -29,6 +29,10 @@ class ConnectHandlers {
   http::Response CreateSession(http::Request& request);
   http::Response Page(http::Request& request);
   http::Response Start(http::Request& request);
+  // POST /connect/{token}/credentials: a credential provider's form (provider, csrf and
+  // field.<name> values); on success to the return URL as a callback goes, on a failure the
+  // page again with the error above the provider's fields.
+  http::Response SubmitCredentials(http::Request& request);
   http::Response Callback(http::Request& request);
 
   http::Response ListConnections(http::Request& request);
@@ -38,6 +42,8 @@ class ConnectHandlers {
   http::Response RefreshConnection(http::Request& request);
 
  private:
+  http::Response CredentialFailurePage(const connections::CredentialSubmission& submission,
+                                       const Status& status);
   Result<http::Response> DoCreateSession(http::Request& request);
   Result<http::Response> DoListConnections(http::Request& request);
   Result<http::Response> DoGetConnection(http::Request& request);

@@ -10,7 +10,9 @@ constexpr std::string_view kStyle =
     "color:#1d2433}h1{font-size:1.4rem}form{border:1px solid #d5d9e0;border-radius:8px;"
     "padding:1rem;margin:1rem 0}button{font-size:1rem;padding:.5rem 1rem;border-radius:6px;"
     "border:0;background:#2454d6;color:#fff;cursor:pointer}label{display:block;margin:.3rem 0}"
-    ".muted{color:#5b6475;font-size:.9rem}";
+    ".muted{color:#5b6475;font-size:.9rem}input[type=text],input[type=password]{display:block;"
+    "width:100%;box-sizing:border-box;font-size:1rem;padding:.4rem;margin:.2rem 0 .6rem}"
+    ".error{color:#a1261b;border-left:3px solid #a1261b;padding-left:.6rem}";
 
 std::string Head(std::string_view title) {
   std::string out = "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\">";
@@ -29,9 +31,70 @@ std::string ServiceLabel(const store::ServiceGrant& grant) {
   return name + (grant.write ? " (read and write)" : " (read only)");
 }
 
+std::string Hidden(std::string_view name, std::string_view value) {
+  return "<input type=\"hidden\" name=\"" + HtmlEscape(name) + "\" value=\"" + HtmlEscape(value) +
+         "\">";
+}
+
+// An OAuth provider's card: its services, and a button that goes to the provider.
+std::string OAuthCard(const connections::ProviderChoice& choice, const std::string& token,
+                      const std::string& csrf) {
+  std::string out = "<form method=\"post\" action=\"/connect/" + HtmlEscape(token) + "/start\">";
+  out += Hidden("provider", choice.id) + Hidden(kCsrfField, csrf);
+  out += "<strong>" + HtmlEscape(choice.display_name) + "</strong>";
+  for (const auto& grant : choice.services) {
+    const std::string value = grant.service + (grant.write ? ":read_write" : ":read");
+    out += "<label><input type=\"checkbox\" name=\"service\" value=\"" + HtmlEscape(value) +
+           "\" checked> " + HtmlEscape(ServiceLabel(grant)) + "</label>";
+  }
+  return out + "<p><button type=\"submit\">Connect " + HtmlEscape(choice.display_name) +
+         "</button></p></form>";
+}
+
+// A credential provider's card: one input per catalog field (secrets as password inputs,
+// never filled back in), what the app will be able to do, and the error of a failed attempt.
+std::string CredentialCard(const connections::ProviderChoice& choice, const std::string& token,
+                           const std::string& csrf, const CredentialFormState* failed) {
+  const std::string id = "connect-" + choice.id;
+  std::string out = "<form method=\"post\" action=\"/connect/" + HtmlEscape(token) +
+                    "/credentials\" id=\"" + HtmlEscape(id) + "\" autocomplete=\"off\">";
+  out += Hidden("provider", choice.id) + Hidden(kCsrfField, csrf);
+  out += "<strong>" + HtmlEscape(choice.display_name) + "</strong>";
+  out += "<p class=\"muted\">The app will call " + HtmlEscape(choice.display_name) +
+         " on your behalf with these credentials. They are checked with " +
+         HtmlEscape(choice.display_name) + " first and stored encrypted.</p>";
+  const bool mine = failed != nullptr && failed->provider == choice.id;
+  if (mine) {
+    out += "<p class=\"error\" role=\"alert\" id=\"" + HtmlEscape(id) + "-error\">" +
+           HtmlEscape(failed->error) + "</p>";
+  }
+  for (const oauth::CredentialField& field : choice.credentials->fields) {
+    const std::string input = id + "-" + field.name;
+    std::string value;
+    if (mine && !field.secret) {
+      auto typed = failed->values.find(field.name);
+      if (typed != failed->values.end()) value = typed->second;
+    }
+    out += "<label for=\"" + HtmlEscape(input) + "\">" + HtmlEscape(field.label) + "</label>";
+    out += "<input id=\"" + HtmlEscape(input) + "\" name=\"field." + HtmlEscape(field.name) +
+           "\" type=\"" + (field.secret ? "password" : "text") +
+           "\" required spellcheck=\"false\" autocapitalize=\"off\" value=\"" + HtmlEscape(value) +
+           "\"";
+    if (!field.help.empty()) out += " aria-describedby=\"" + HtmlEscape(input) + "-help\"";
+    out += ">";
+    if (!field.help.empty()) {
+      out += "<span class=\"muted\" id=\"" + HtmlEscape(input) + "-help\">" +
+             HtmlEscape(field.help) + "</span>";
+    }
+  }
+  return out + "<p><button type=\"submit\" id=\"" + HtmlEscape(id) + "-submit\">Connect " +
+         HtmlEscape(choice.display_name) + "</button></p></form>";
+}
+
 }  // namespace
 
-std::string RenderConnectPage(const connections::SessionPage& page, const std::string& token) {
+std::string RenderConnectPage(const connections::SessionPage& page, const std::string& token,
+                              const CredentialFormState* failed) {
   std::string out = Head("Connect an account");
   out += "<h1>Connect an account</h1>";
   if (page.providers.empty()) {
@@ -40,22 +103,12 @@ std::string RenderConnectPage(const connections::SessionPage& page, const std::s
         "to set one up.</p>";
   }
   for (const auto& choice : page.providers) {
-    out += "<form method=\"post\" action=\"/connect/" + HtmlEscape(token) + "/start\">";
-    out += "<input type=\"hidden\" name=\"provider\" value=\"" + HtmlEscape(choice.id) + "\">";
-    out += "<input type=\"hidden\" name=\"" + std::string(kCsrfField) + "\" value=\"" +
-           HtmlEscape(page.csrf_token) + "\">";
-    out += "<strong>" + HtmlEscape(choice.display_name) + "</strong>";
-    for (const auto& grant : choice.services) {
-      const std::string value = grant.service + (grant.write ? ":read_write" : ":read");
-      out += "<label><input type=\"checkbox\" name=\"service\" value=\"" + HtmlEscape(value) +
-             "\" checked> " + HtmlEscape(ServiceLabel(grant)) + "</label>";
-    }
-    out += "<p><button type=\"submit\">Connect " + HtmlEscape(choice.display_name) +
-           "</button></p></form>";
+    out += choice.credentials != nullptr ? CredentialCard(choice, token, page.csrf_token, failed)
+                                         : OAuthCard(choice, token, page.csrf_token);
   }
   out +=
-      "<p class=\"muted\">You will sign in at the provider and choose what to share. "
-      "Your password is never shared with this app.</p>";
+      "<p class=\"muted\">For providers with a Connect button only, you sign in at the "
+      "provider and choose what to share: your password is never shared with this app.</p>";
   out += "<p class=\"muted\"><a href=\"" +
          HtmlEscape(AppendQuery(page.session.return_url, {{"status", "cancelled"}})) +
          "\">Cancel and go back</a></p></body></html>";
@@ -147,6 +200,12 @@ CallbackPage DescribeCallbackFailure(const connections::CallbackFailure& failure
     case E::kStoreFailed:
       return {503, "The connection could not be saved",
               "The connection could not be saved. Please try again."};
+    case E::kCredentialsRejected:
+      return {422, "The provider did not accept these credentials",
+              "Check the credentials and try again."};
+    case E::kCredentialsUnverified:
+      return {422, "The credentials could not be checked",
+              "The provider's answer did not say which account this is. Try again."};
   }
   return {500, our_side, "The connection could not be completed. Please try again."};
 }

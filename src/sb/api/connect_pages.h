@@ -13,9 +13,20 @@ namespace sb::api {
 // The form field that carries the session's CSRF token back to POST /connect/{token}/start.
 inline constexpr std::string_view kCsrfField = "csrf";
 
+// What a credential form said when it failed: shown above that provider's fields, which keep
+// the values the user typed except secret ones.
+struct CredentialFormState {
+  std::string provider;
+  std::string error;
+  oauth::CredentialValues values;  // only non-secret fields are rendered back
+};
+
 // The provider and service choice for the session behind `token`; every form carries
-// page.csrf_token in the hidden field kCsrfField.
-std::string RenderConnectPage(const connections::SessionPage& page, const std::string& token);
+// page.csrf_token in the hidden field kCsrfField. OAuth providers post to
+// /connect/{token}/start; credential providers show their fields and post to
+// /connect/{token}/credentials.
+std::string RenderConnectPage(const connections::SessionPage& page, const std::string& token,
+                              const CredentialFormState* failed = nullptr);
 
 // A page that explains what went wrong; links back to `return_url` (with status=error and the
 // code) when it is known.

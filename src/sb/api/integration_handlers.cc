@@ -30,19 +30,32 @@ Json IntegrationJson(const oauth::IntegrationView& view) {
           {"updated_at", FormatRfc3339(r.updated_at)}};
 }
 
+// What an end user types in to connect a credential provider (never a value).
+Json CredentialFieldsJson(const oauth::CredentialAuth& auth) {
+  Json fields = Json::array();
+  for (const oauth::CredentialField& f : auth.fields) {
+    fields.push_back(
+        {{"name", f.name}, {"label", f.label}, {"help", f.help}, {"secret", f.secret}});
+  }
+  return fields;
+}
+
 Json ProviderJson(const oauth::ProviderEntry& e) {
   Json services = Json::object();
   for (const auto& [name, scopes] : e.services) {
     services[name] = {{"read", scopes.read}, {"read_write", scopes.read_write}};
   }
-  return {{"id", e.id},
-          {"display_name", e.display_name},
-          {"docs_url", e.docs_url},
-          {"pkce", e.pkce == oauth::PkceMethod::kS256 ? "S256" : "none"},
-          {"openid", !e.issuer.empty()},
-          {"revocation", !e.revocation_url.empty()},
-          {"refresh_tokens_rotate", e.refresh.rotates},
-          {"services", services}};
+  Json out = {{"id", e.id},
+              {"display_name", e.display_name},
+              {"docs_url", e.docs_url},
+              {"auth", e.credentials ? oauth::CredentialModeName(e.credentials->mode) : "oauth2"},
+              {"pkce", e.pkce == oauth::PkceMethod::kS256 && e.uses_oauth() ? "S256" : "none"},
+              {"openid", !e.issuer.empty()},
+              {"revocation", !e.revocation_url.empty()},
+              {"refresh_tokens_rotate", e.refresh.rotates},
+              {"services", services}};
+  if (e.credentials) out["credential_fields"] = CredentialFieldsJson(*e.credentials);
+  return out;
 }
 
 Result<std::string> ProviderParam(const http::Request& request) {
@@ -111,7 +124,8 @@ Result<http::Response> IntegrationHandlers::DoPutIntegration(http::Request& requ
                                            "enabled", "allow_reassignment", "conflict_policies"}));
   oauth::IntegrationInput input;
   input.provider = provider;
-  SB_ASSIGN_OR_RETURN(input.client_id, RequiredString(body, "client_id", 512));
+  SB_ASSIGN_OR_RETURN(std::optional<std::string> client_id, OptionalString(body, "client_id", 512));
+  input.client_id = client_id.value_or("");
   SB_ASSIGN_OR_RETURN(input.client_secret, OptionalString(body, "client_secret", 4096));
   SB_ASSIGN_OR_RETURN(input.services, ParseServiceGrants(body));
   if (body.contains("extra_scopes")) {

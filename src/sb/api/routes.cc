@@ -74,6 +74,14 @@ Status RegisterRoutes(http::Router& router, const Handlers& h) {
   SB_RETURN_IF_ERROR(router.Add("POST", "/connect/{token}/start",
                                 limited.Wrap(kPage, [&c](Request& r) { return c.Start(r); }),
                                 kPublicSecretPath));
+  // A credential provider's form waits on the provider's verification call.
+  const http::RouteOptions kPublicSecretPathOutbound{/*authenticated=*/false,
+                                                     Execution::kOutboundPool,
+                                                     /*log_path=*/false};
+  SB_RETURN_IF_ERROR(
+      router.Add("POST", "/connect/{token}/credentials",
+                 limited.Wrap(kPage, [&c](Request& r) { return c.SubmitCredentials(r); }),
+                 kPublicSecretPathOutbound));
   SB_RETURN_IF_ERROR(router.Add("GET", "/connect/callback",
                                 limited.Wrap(kPage, [&c](Request& r) { return c.Callback(r); }),
                                 kPublicPool));

@@ -508,6 +508,18 @@ Result<oauth::ProviderCatalog> LoadProviderCatalog(const config::ProvidersConfig
                                            providers.microsoft_url, /*rewrite_issuer=*/true)
                            .WithContext("providers.microsoft_url"));
   }
+  if (!providers.keyed_url.empty()) {
+    std::string_view base = providers.keyed_url;
+    while (base.ends_with('/')) base.remove_suffix(1);
+    std::vector<std::string> keyed;  // ids first: an override replaces the entry
+    for (const oauth::ProviderEntry* entry : catalog.All()) {
+      if (!entry->uses_oauth()) keyed.push_back(entry->id);
+    }
+    for (const std::string& id : keyed) {
+      SB_RETURN_IF_ERROR(catalog.OverrideApiBase(id, std::string(base) + "/" + id)
+                             .WithContext("providers.keyed_url"));
+    }
+  }
   return catalog;
 }
 

@@ -1,12 +1,14 @@
 // The API conformance suite on SQLite.
 #include "sb/app/testing/api_suite_tests.h"
 #include "sb/app/testing/connect_suite_tests.h"
+#include "sb/app/testing/credential_suite_tests.h"
 #include "sb/app/testing/sync_suite_tests.h"
 #include "sb/app/testing/write_suite_tests.h"
 
 namespace sb::app::testing {
 INSTANTIATE_TYPED_TEST_SUITE_P(Sqlite, ApiSuite, store::testing::SqliteTestBackend);
 INSTANTIATE_TYPED_TEST_SUITE_P(Sqlite, ConnectSuite, store::testing::SqliteTestBackend);
+INSTANTIATE_TYPED_TEST_SUITE_P(Sqlite, CredentialSuite, store::testing::SqliteTestBackend);
 INSTANTIATE_TYPED_TEST_SUITE_P(Sqlite, SyncSuite, store::testing::SqliteTestBackend);
 INSTANTIATE_TYPED_TEST_SUITE_P(Sqlite, WriteSuite, store::testing::SqliteTestBackend);
 }  // namespace sb::app::testing
@@ -19,6 +21,7 @@ TEST(LoadProviderCatalogTest, PointsGoogleAndMicrosoftAtTheConfiguredOrigins) {
   config::ProvidersConfig providers;
   providers.google_url = "http://127.0.0.1:8081";
   providers.microsoft_url = "https://127.0.0.1:8443";
+  providers.keyed_url = "http://127.0.0.1:8082/";
   auto catalog = LoadProviderCatalog(providers);
   ASSERT_TRUE(catalog.ok()) << catalog.status().ToString();
   const oauth::ProviderEntry* google = catalog->Find("google");
@@ -32,10 +35,14 @@ TEST(LoadProviderCatalogTest, PointsGoogleAndMicrosoftAtTheConfiguredOrigins) {
   EXPECT_EQ(microsoft->token_url, "https://127.0.0.1:8443/{tenant}/oauth2/v2.0/token");
   EXPECT_EQ(microsoft->api_base_url, "https://127.0.0.1:8443");
   EXPECT_EQ(microsoft->issuer, "https://127.0.0.1:8443/{tenantid}/v2.0");
+  // Every credential provider moves under the stand-in, each below its own id.
+  EXPECT_EQ(catalog->Find("twilio")->api_base_url, "http://127.0.0.1:8082/twilio");
+  EXPECT_EQ(catalog->Find("stripe")->api_base_url, "http://127.0.0.1:8082/stripe");
   // Without overrides the real services stay.
   auto real = LoadProviderCatalog({});
   ASSERT_TRUE(real.ok());
   EXPECT_EQ(real->Find("google")->token_url, "https://oauth2.googleapis.com/token");
+  EXPECT_EQ(real->Find("twilio")->api_base_url, "https://api.twilio.com");
   providers.catalog_dir = "/nonexistent/catalog";
   auto missing = LoadProviderCatalog(providers);
   ASSERT_FALSE(missing.ok());

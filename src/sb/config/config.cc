@@ -268,6 +268,15 @@ const std::vector<KeySpec>& Keys() {  // NOLINT(readability-function-size)
          return OkStatus();
        },
        [](const Config& c) { return c.providers.microsoft_url; }},
+      {"providers.keyed_url",
+       [](Config& c, const std::string& v) -> Status {
+         if (!v.empty() && !v.starts_with("http://") && !v.starts_with("https://")) {
+           return Bad("providers.keyed_url", "expected an http(s) URL");
+         }
+         c.providers.keyed_url = v;
+         return OkStatus();
+       },
+       [](const Config& c) { return c.providers.keyed_url; }},
       {"providers.catalog_dir",
        [](Config& c, const std::string& v) -> Status {
          c.providers.catalog_dir = v;

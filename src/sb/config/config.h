@@ -88,8 +88,11 @@ struct AuditConfig {
 struct ProvidersConfig {
   std::string google_url;     // providers.google_url, e.g. http://127.0.0.1:8081
   std::string microsoft_url;  // providers.microsoft_url, e.g. https://127.0.0.1:8443
-  std::string ca_file;        // providers.ca_file: extra CA (PEM) to trust for provider calls
-  std::string catalog_dir;    // providers.catalog_dir: JSON files merged over the built-in catalog
+  // providers.keyed_url: a stand-in for every credential provider (API key, basic, fields):
+  // each one's API base becomes <keyed_url>/<provider id>, e.g. http://127.0.0.1:8082
+  std::string keyed_url;
+  std::string ca_file;      // providers.ca_file: extra CA (PEM) to trust for provider calls
+  std::string catalog_dir;  // providers.catalog_dir: JSON files merged over the built-in catalog
 };
 
 // Token refresh (connections::RefreshOptions).

@@ -39,12 +39,17 @@ requests_per_second = 12.5
 TEST(Config, ProviderEndpointsPointAtTheSandbox) {
   auto c = ParseConfig(
       "[providers]\ngoogle_url = \"http://127.0.0.1:8081\"\nmicrosoft_url = "
-      "\"https://127.0.0.1:8443\"\nca_file = \"var/sandbox/ca.pem\"\n",
+      "\"https://127.0.0.1:8443\"\nkeyed_url = \"http://127.0.0.1:8082\"\nca_file = "
+      "\"var/sandbox/ca.pem\"\n",
       "sb.toml", {});
   ASSERT_TRUE(c.ok()) << c.status().ToString();
   EXPECT_EQ(c->providers.google_url, "http://127.0.0.1:8081");
   EXPECT_EQ(c->providers.microsoft_url, "https://127.0.0.1:8443");
+  EXPECT_EQ(c->providers.keyed_url, "http://127.0.0.1:8082");
   EXPECT_EQ(c->providers.ca_file, "var/sandbox/ca.pem");
+  auto ftp = ParseConfig("", "x", {{"SWITCHBOARD_PROVIDERS_KEYED_URL", "ftp://h"}});
+  ASSERT_FALSE(ftp.ok());
+  EXPECT_NE(ftp.status().message().find("providers.keyed_url"), std::string::npos);
   // The Graph client needs HTTPS: a plain-http Microsoft endpoint is refused.
   auto plain = ParseConfig("", "x", {{"SWITCHBOARD_PROVIDERS_MICROSOFT_URL", "http://h"}});
   ASSERT_FALSE(plain.ok());

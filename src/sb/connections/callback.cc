@@ -46,6 +46,8 @@ constexpr ErrorInfo kErrors[] = {
     {CallbackError::kConnectionQuotaExceeded,  "connection_quota_exceeded", false},
     {CallbackError::kConcurrentConnect,        "store_failed",              false},
     {CallbackError::kStoreFailed,              "store_failed",              false},
+    {CallbackError::kCredentialsRejected,      "credentials_rejected",      false},
+    {CallbackError::kCredentialsUnverified,    "credentials_unverified",    false},
 };
 // clang-format on
 
@@ -54,7 +56,7 @@ constexpr bool RowsInOrder() {
   for (size_t i = 0; i < std::size(kErrors); ++i) {
     if (static_cast<size_t>(kErrors[i].error) != i) return false;
   }
-  return std::size(kErrors) == static_cast<size_t>(CallbackError::kStoreFailed) + 1;
+  return std::size(kErrors) == static_cast<size_t>(CallbackError::kCredentialsUnverified) + 1;
 }
 static_assert(RowsInOrder(), "kErrors needs one row per CallbackError, in order");
 
@@ -346,9 +348,12 @@ void ConnectService::AuditFailure(const std::optional<TenantId>& tenant, const s
   const audit::Outcome outcome =
       IsSuspicious(error) ? audit::Outcome::kDenied : audit::Outcome::kFailure;
   const Status written = db_.RunInTenant(*tenant, [&](store::Transaction& tx) -> Status {
-    return audit_.Append(tx, *tenant,
-                         audit::Event{Anonymous(), "oauth.callback", target, outcome, request_id,
-                                      std::move(details)});
+    const bool credentials = error == CallbackError::kCredentialsRejected ||
+                             error == CallbackError::kCredentialsUnverified;
+    return audit_.Append(
+        tx, *tenant,
+        audit::Event{Anonymous(), credentials ? "connect.credentials" : "oauth.callback", target,
+                     outcome, request_id, std::move(details)});
   });
   if (!written.ok()) {
     log::Warn("oauth.callback_audit_failed", {{"code", code}, {"error", written.message()}});

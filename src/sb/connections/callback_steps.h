@@ -48,6 +48,8 @@ enum class CallbackError {
   kConnectionQuotaExceeded,   // quotas.connections
   kConcurrentConnect,         // the same account was being connected twice at once
   kStoreFailed,               // the connection could not be saved
+  kCredentialsRejected,       // a credential provider refused what the user typed in
+  kCredentialsUnverified,     // its verification call answered unexpectedly or not at all
 };
 
 // The machine-readable code of a failure, shown on the page, audited and counted:

@@ -230,17 +230,19 @@ Result<std::vector<ProviderChoice>> ConnectService::Choices(const Session& sessi
   std::vector<ProviderChoice> out;
   for (const auto& view : integrations) {
     const store::IntegrationRecord& integration = view.record;
-    if (!integration.enabled || !view.has_client_secret) continue;
+    const oauth::ProviderEntry* entry = catalog_.Find(integration.provider);
+    if (entry == nullptr) continue;
+    // An OAuth app needs its secret; a credential provider takes the end user's own.
+    if (!integration.enabled || (entry->uses_oauth() && !view.has_client_secret)) continue;
     const auto& allowed = session.record.allowed_providers;
     if (!allowed.empty() &&
         std::find(allowed.begin(), allowed.end(), integration.provider) == allowed.end()) {
       continue;
     }
-    const oauth::ProviderEntry* entry = catalog_.Find(integration.provider);
-    if (entry == nullptr) continue;
     // A provider under a kill switch is not offered.
     if (switches_ != nullptr && !switches_->Enabled(session.tenant, entry->id)) continue;
-    ProviderChoice choice{entry->id, entry->display_name, {}};
+    ProviderChoice choice{
+        entry->id, entry->display_name, {}, entry->credentials ? &*entry->credentials : nullptr};
     // The session's services where the provider offers them, else the integration's.
     const auto& wanted =
         session.record.services.empty() ? integration.services : session.record.services;
@@ -260,6 +262,15 @@ std::string ConnectService::CsrfToken(const Session& session) const {
       "switchboard connect start\n" + session.tenant.value() + "\n" + session.record.id.value()));
 }
 
+Result<ConnectService::Session> ConnectService::FormSession(const std::string& token,
+                                                            const std::string& csrf_token) {
+  SB_ASSIGN_OR_RETURN(Session session, FindSession(token));
+  if (csrf_token.empty() || !vault::ConstantTimeEquals(csrf_token, CsrfToken(session))) {
+    return PermissionDeniedError("the form did not come from this connect page");
+  }
+  return session;
+}
+
 Result<SessionPage> ConnectService::OpenSession(const std::string& token) {
   SB_ASSIGN_OR_RETURN(Session session, FindSession(token));
   SB_ASSIGN_OR_RETURN(auto providers, Choices(session));
@@ -274,10 +285,7 @@ Result<AuthorizationStart> ConnectService::Start(const std::string& token,
                                                  const std::vector<ServiceGrant>& services,
                                                  const std::string& csrf_token,
                                                  const std::string& request_id) {
-  SB_ASSIGN_OR_RETURN(Session session, FindSession(token));
-  if (csrf_token.empty() || !vault::ConstantTimeEquals(csrf_token, CsrfToken(session))) {
-    return PermissionDeniedError("the form did not come from this connect page");
-  }
+  SB_ASSIGN_OR_RETURN(Session session, FormSession(token, csrf_token));
   SB_ASSIGN_OR_RETURN(auto choices, Choices(session));
   auto choice = std::find_if(choices.begin(), choices.end(),
                              [&](const ProviderChoice& c) { return c.id == provider; });
@@ -300,6 +308,9 @@ Result<AuthorizationStart> ConnectService::Start(const std::string& token,
     }
   }
   const oauth::ProviderEntry& entry = *catalog_.Find(provider);
+  if (!entry.uses_oauth()) {
+    return InvalidArgumentError(entry.display_name + " is connected with credentials, not OAuth");
+  }
   SB_ASSIGN_OR_RETURN(auto integration, integrations_.Get(session.tenant, provider));
   if (!integration) return InvalidArgumentError("this connect session does not offer " + provider);
   SB_ASSIGN_OR_RETURN(auto scopes, catalog_.ScopesFor(provider, ServicePairs(chosen),

@@ -87,6 +87,17 @@ struct ProviderChoice {
   std::string id;
   std::string display_name;
   std::vector<store::ServiceGrant> services;  // what will be requested
+  // Set for a credential provider: the page asks for these fields instead of redirecting.
+  const oauth::CredentialAuth* credentials = nullptr;
+};
+
+// What the hosted page posts for a credential provider.
+struct CredentialSubmission {
+  std::string token;  // the session's
+  std::string provider;
+  oauth::CredentialValues values;
+  std::string csrf_token;
+  std::string request_id;
 };
 
 struct SessionPage {
@@ -153,6 +164,18 @@ class ConnectService {
   // the failure code).
   std::variant<CallbackSuccess, CallbackFailure> Callback(const CallbackParams& params);
 
+  // Connects a credential provider: checks the session and its CSRF token as Start() does,
+  // checks the values against the catalog, makes the provider's verification call and, when
+  // it names the account, stores the connection with its credentials in the vault (one
+  // transaction, audited and announced). Errors, each safe to show on the page:
+  //   NOT_FOUND, PERMISSION_DENIED as Start(); INVALID_ARGUMENT for a provider the session does
+  //   not offer, one without credentials, or bad values (naming the field, never its value);
+  //   FAILED_PRECONDITION when the provider refused the credentials or its answer named no
+  //   account, or the account belongs to another end user; UNAVAILABLE when the provider could
+  //   not be reached; RESOURCE_EXHAUSTED (quotas.connections).
+  // Counted in sb_connect_callbacks_total like callbacks.
+  Result<CallbackSuccess> ConnectWithCredentials(const CredentialSubmission& submission);
+
   // Where browsers reach the hub; settable once the listening port is known (before serving
   // matters, but it is safe at any time).
   std::string PublicUrl() const;
@@ -210,6 +233,21 @@ class ConnectService {
                        StepFailure failure);
   // The CSRF token of the session's page.
   std::string CsrfToken(const Session& session) const;
+  // The session of a posted form: known, unexpired, and the page's CSRF token.
+  Result<Session> FormSession(const std::string& token, const std::string& csrf_token);
+  // ConnectWithCredentials's steps (credential_connect.cc).
+  Result<oauth::VerifiedAccount> VerifyCredentials(const Session& session,
+                                                   const oauth::ProviderEntry& entry,
+                                                   const CredentialSubmission& submission);
+  Result<CallbackSuccess> StoreCredentials(const Session& session,
+                                           const oauth::ProviderEntry& entry,
+                                           const CredentialSubmission& submission,
+                                           const oauth::VerifiedAccount& account);
+  Status WriteCredentialConnection(store::Transaction& tx, const Session& session,
+                                   const oauth::ProviderEntry& entry,
+                                   const CredentialSubmission& submission,
+                                   const oauth::VerifiedAccount& account, CallbackSuccess& out,
+                                   bool& refused);
   // Audits a failed callback in `tenant` when that tenant exists and FailureSummary grants the
   // window (best effort); otherwise counts it in sb_connect_callback_failures_unaudited_total.
   void AuditFailure(const std::optional<TenantId>& tenant, const std::string& target,

@@ -313,16 +313,33 @@ Result<bool> ConnectionService::Delete(const TenantId& tenant, const ConnectionI
 
 Result<AccessToken> ConnectionService::StoredToken(const TenantId& tenant,
                                                    const ConnectionRecord& record) {
-  std::optional<vault::SecretBytes> token;
+  std::optional<AccessToken> out;
   SB_RETURN_IF_ERROR(
       db_.RunInTenant(tenant, store::TxMode::kReadOnly, [&](store::Transaction& tx) -> Status {
-        SB_ASSIGN_OR_RETURN(token,
-                            secrets_.Get(tx, TokenSecret(tenant, record.id, kAccessTokenField)));
+        SB_ASSIGN_OR_RETURN(out, ReadSecret(tx, tenant, record));
         return OkStatus();
       }));
+  return std::move(*out);
+}
+
+Result<AccessToken> ConnectionService::ReadSecret(store::Transaction& tx, const TenantId& tenant,
+                                                  const ConnectionRecord& record) {
+  AccessToken out{vault::SecretBytes(), record.access_expires_at, record.token_version, false,
+                  record.provider,      record.granted_scopes};
+  const oauth::ProviderEntry* entry = catalog_.Find(record.provider);
+  if (entry != nullptr && entry->credentials) {
+    SB_ASSIGN_OR_RETURN(auto stored,
+                        secrets_.Get(tx, TokenSecret(tenant, record.id, kCredentialsField)));
+    if (!stored) return DataLossError("the connection has no stored credentials");
+    SB_ASSIGN_OR_RETURN(out.credentials,
+                        oauth::ParseCredentials(*entry->credentials, stored->view()));
+    return out;
+  }
+  SB_ASSIGN_OR_RETURN(auto token,
+                      secrets_.Get(tx, TokenSecret(tenant, record.id, kAccessTokenField)));
   if (!token) return DataLossError("the connection has no stored access token");
-  return AccessToken{std::move(*token), record.access_expires_at, record.token_version, false,
-                     record.provider,   record.granted_scopes};
+  out.token = std::move(*token);
+  return out;
 }
 
 Result<bool> ConnectionService::NeedsRefresh(const ConnectionRecord& record,
@@ -355,12 +372,7 @@ Result<AccessToken> ConnectionService::Token(const TenantId& tenant, const Conne
           SB_RETURN_IF_ERROR(Usable(*seen));
           SB_ASSIGN_OR_RETURN(bool needed, NeedsRefresh(*seen, mode));
           if (needed) return OkStatus();
-          SB_ASSIGN_OR_RETURN(auto token,
-                              secrets_.Get(tx, TokenSecret(tenant, id, kAccessTokenField)));
-          if (!token) return DataLossError("the connection has no stored access token");
-          fresh =
-              AccessToken{std::move(*token), seen->access_expires_at, seen->token_version, false,
-                          seen->provider,    seen->granted_scopes};
+          SB_ASSIGN_OR_RETURN(fresh, ReadSecret(tx, tenant, *seen));
           return OkStatus();
         }));
     if (fresh) return std::move(*fresh);
@@ -370,7 +382,9 @@ Result<AccessToken> ConnectionService::Token(const TenantId& tenant, const Conne
     SB_ASSIGN_OR_RETURN(ConnectionRecord record, Read(tenant, id));
     SB_RETURN_IF_ERROR(CheckUsable(tenant, record, mode));
     SB_ASSIGN_OR_RETURN(bool needed, NeedsRefresh(record, mode));
-    if (!needed) return StoredToken(tenant, record);
+    // Credentials have nothing to refresh: a forced refresh gets them as they are.
+    const oauth::ProviderEntry* entry = catalog_.Find(record.provider);
+    if (!needed || (entry != nullptr && entry->credentials)) return StoredToken(tenant, record);
     if (!record.has_refresh_token) {
       const bool expired = record.access_expires_at && *record.access_expires_at <= clock_.Now();
       if (!expired && mode != RefreshMode::kForce) return StoredToken(tenant, record);

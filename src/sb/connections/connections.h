@@ -84,13 +84,16 @@ enum class RefreshMode {
   kForce,     // always refresh (API, tests); a concurrent refresh by another node counts
 };
 
+// What a call to the provider authenticates with: an OAuth access token, or for a credential
+// provider (catalog `auth`) the end user's credentials, which never expire or refresh.
 struct AccessToken {
-  vault::SecretBytes token;
+  vault::SecretBytes token;  // empty for a credential provider
   std::optional<Timestamp> expires_at;
   int64_t token_version = 0;
   bool refreshed = false;  // this call refreshed it (false: stored token, or the winner's)
   std::string provider;    // the connection's provider
-  std::vector<std::string> granted_scopes;  // what the user granted
+  std::vector<std::string> granted_scopes;             // what the user granted
+  std::optional<oauth::CredentialValues> credentials;  // set for a credential provider
 };
 
 struct ConnectionPatch {
@@ -159,6 +162,9 @@ class ConnectionService {
  private:
   Result<store::ConnectionRecord> Read(const TenantId& tenant, const ConnectionId& id);
   Result<AccessToken> StoredToken(const TenantId& tenant, const store::ConnectionRecord& record);
+  // The stored access token, or the credentials of a credential provider, in `tx`.
+  Result<AccessToken> ReadSecret(store::Transaction& tx, const TenantId& tenant,
+                                 const store::ConnectionRecord& record);
   Result<bool> NeedsRefresh(const store::ConnectionRecord& record, RefreshMode mode) const;
   // Takes the lease and marks the row refreshing. nullopt when another node holds the lease;
   // the row as it is (lease released) when its token_version moved past `expected_version`.
@@ -214,6 +220,8 @@ Json ConnectionEventData(const store::ConnectionRecord& record);
 // Vault fields of a connection.
 inline constexpr char kAccessTokenField[] = "access_token";
 inline constexpr char kRefreshTokenField[] = "refresh_token";
+// The vault field of a credential provider's connection: its values as a JSON object.
+inline constexpr char kCredentialsField[] = "credentials";
 // The vault field of a connect attempt's PKCE verifier (owner: TransactionSecretOwner).
 inline constexpr char kVerifierField[] = "code_verifier";
 

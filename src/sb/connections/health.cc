@@ -280,6 +280,9 @@ CallOutcome ConnectionHealth::LiveCall(const TenantId& tenant, const ConnectionI
     return {};
   }
   const oauth::ProviderEntry* entry = catalog_.Find(token->provider);
+  if (entry != nullptr && entry->credentials && token->credentials) {
+    return VerificationCall(*entry, *token->credentials, skipped, skip_reason);
+  }
   const std::string& url_template =
       entry == nullptr
           ? std::string()
@@ -326,6 +329,39 @@ CallOutcome ConnectionHealth::LiveCall(const TenantId& tenant, const ConnectionI
                      oauth::IsRateLimit403(response->status, response->body));
   }
   return {};
+}
+
+CallOutcome ConnectionHealth::VerificationCall(const oauth::ProviderEntry& entry,
+                                               const oauth::CredentialValues& credentials,
+                                               bool* skipped, std::string* skip_reason) {
+  auto base = oauth::ExpandUrl(entry, entry.api_base_url);
+  auto request = base.ok() ? oauth::VerificationRequest(*entry.credentials, *base, credentials)
+                           : Result<net::HttpRequest>(base.status());
+  if (!request.ok()) {
+    *skipped = true;
+    *skip_reason = request.status().message();
+    return {};
+  }
+  request->timeout = options_.timeout;
+  auto response = http_.Send(*request);
+  for (auto& [name, value] : request->headers) vault::Wipe(value);
+  vault::Wipe(request->url);
+  if (!response.ok()) {
+    return {false, HealthErrorKind::kProviderUnavailable,
+            "the provider could not be reached: " + response.status().message(), std::nullopt,
+            false};
+  }
+  if (response->status == 401 || response->status == 403) {
+    return {false, HealthErrorKind::kTokenRejected,
+            "the provider no longer accepts the connection's credentials (HTTP " +
+                std::to_string(response->status) + "); the user must connect again",
+            std::nullopt, true};
+  }
+  std::optional<Timestamp> retry_at;
+  if (auto header = response->Header("Retry-After")) {
+    if (auto wait = oauth::ParseRetryAfter(*header, clock_.Now())) retry_at = clock_.Now() + *wait;
+  }
+  return OutcomeOf(response->status, retry_at, false);
 }
 
 Result<HealthView> ConnectionHealth::Check(const TenantId& tenant, const ConnectionId& id,

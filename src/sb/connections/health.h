@@ -123,6 +123,10 @@ class ConnectionHealth {
                std::optional<Timestamp> checked_at, std::optional<Timestamp> next_check_at);
   // The identity call. `skipped` when no call said anything about the connection (disabled,
   // switched off, no identity endpoint), with the reason.
+  // The catalog's verification call of a credential provider, as a health probe.
+  CallOutcome VerificationCall(const oauth::ProviderEntry& entry,
+                               const oauth::CredentialValues& credentials, bool* skipped,
+                               std::string* skip_reason);
   CallOutcome LiveCall(const TenantId& tenant, const ConnectionId& id, const audit::Context& ctx,
                        bool* skipped, std::string* skip_reason);
   // The definitive failure when a token could not be had because the user must reconnect.

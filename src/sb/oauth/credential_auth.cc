@@ -329,6 +329,28 @@ Status ApplyCredentials(const CredentialAuth& auth, const CredentialValues& valu
   return OkStatus();
 }
 
+bool IsPlacedHeader(const CredentialAuth& auth, std::string_view name) {
+  if (auth.basic && net::EqualsIgnoreCase(name, "Authorization")) return true;
+  return std::any_of(auth.headers.begin(), auth.headers.end(),
+                     [&](const auto& header) { return net::EqualsIgnoreCase(header.first, name); });
+}
+
+std::string WithoutPlacedParams(const CredentialAuth& auth, std::string_view query) {
+  std::string out;
+  while (!query.empty()) {
+    const size_t end = std::min(query.find('&'), query.size());
+    const std::string_view pair = query.substr(0, end);
+    const std::optional<std::string> name =
+        PercentDecodeBytes(pair.substr(0, pair.find('=')), /*plus_as_space=*/true);
+    const bool placed = std::any_of(auth.query.begin(), auth.query.end(), [&](const auto& param) {
+      return !name || param.first == *name;  // an undecodable name is dropped too
+    });
+    if (!placed && !pair.empty()) out.append(out.empty() ? "" : "&").append(pair);
+    query.remove_prefix(std::min(end + 1, query.size()));
+  }
+  return out;
+}
+
 Result<net::HttpRequest> VerificationRequest(const CredentialAuth& auth,
                                              std::string_view api_base_url,
                                              const CredentialValues& values) {

@@ -73,6 +73,12 @@ Status CheckCredentialValues(const CredentialAuth& auth, const CredentialValues&
 Status ApplyCredentials(const CredentialAuth& auth, const CredentialValues& values,
                         net::HttpRequest& request);
 
+// Whether `name` (any case) is a header the credentials are placed in, so that a caller's own
+// header of that name is never sent beside them.
+bool IsPlacedHeader(const CredentialAuth& auth, std::string_view name);
+// `query` without the parameters the credentials are placed in (names compared decoded).
+std::string WithoutPlacedParams(const CredentialAuth& auth, std::string_view query);
+
 // The verification call against `api_base_url` (no trailing '/'), credentials applied.
 Result<net::HttpRequest> VerificationRequest(const CredentialAuth& auth,
                                              std::string_view api_base_url,

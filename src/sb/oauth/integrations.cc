@@ -24,6 +24,17 @@ Json ServicesJson(const std::vector<store::ServiceGrant>& services) {
 Status IntegrationService::Validate(const IntegrationInput& input) const {
   const ProviderEntry* entry = catalog_.Find(input.provider);
   if (entry == nullptr) return NotFoundError("unknown provider: " + input.provider);
+  if (!entry->uses_oauth()) {
+    // End users bring their own credentials; the tenant only chooses to offer the provider.
+    if (!input.client_id.empty() || input.client_secret || !input.services.empty() ||
+        !input.extra_scopes.empty()) {
+      return InvalidArgumentError("provider '" + input.provider +
+                                  "' takes its end users' own credentials: an integration has no "
+                                  "client_id, client_secret, services or extra_scopes");
+    }
+    return OkStatus();
+  }
+  if (input.client_id.empty()) return InvalidArgumentError("client_id is required");
   if (input.client_secret && (input.client_secret->empty() || input.client_secret->size() > 4096)) {
     return InvalidArgumentError("client_secret must be 1 to 4096 bytes");
   }
@@ -49,7 +60,8 @@ Result<IntegrationView> IntegrationService::Put(const TenantId& tenant,
   IntegrationView view;
   SB_RETURN_IF_ERROR(db_.RunInTenant(tenant, [&](store::Transaction& tx) -> Status {
     SB_ASSIGN_OR_RETURN(auto existing, repo_.Get(tx, tenant, input.provider));
-    if (!existing && !input.client_secret) {
+    const bool oauth = catalog_.Find(input.provider)->uses_oauth();
+    if (!existing && !input.client_secret && oauth) {
       return InvalidArgumentError("client_secret is required when creating an integration");
     }
     SB_ASSIGN_OR_RETURN(view.record,
@@ -66,7 +78,7 @@ Result<IntegrationView> IntegrationService::Put(const TenantId& tenant,
       SB_RETURN_IF_ERROR(secrets_.Put(tx, SecretOf(tenant, input.provider), *input.client_secret));
       details["client_secret"] = audit_.HmacSecret(*input.client_secret);
     }
-    view.has_client_secret = true;
+    view.has_client_secret = oauth;
     return audit_.Append(
         tx, tenant,
         audit::Event{ctx.actor, existing ? "integration.update" : "integration.create",

@@ -243,6 +243,27 @@ bool IsForwardableRequestHeader(std::string_view name) {
          lower != "x-request-id" && !lower.starts_with("x-sb-");
 }
 
+// Puts the token or the credentials on `out` (the headers from `auth_index` on belong to them).
+Status Authorize(net::HttpRequest& out, size_t auth_index, const connections::AccessToken& token,
+                 const oauth::CredentialAuth* keyed) {
+  if (keyed == nullptr) {
+    out.headers[auth_index].second = "Bearer " + std::string(token.token.view());
+    return OkStatus();
+  }
+  if (!token.credentials) return InternalError("the connection's credentials were not read");
+  return oauth::ApplyCredentials(*keyed, *token.credentials, out);
+}
+
+// Wipes what Authorize put on `out` and takes the credentials off again.
+void ForgetAuthorization(net::HttpRequest& out, size_t auth_index,
+                         const oauth::CredentialAuth* keyed, const std::string& plain_url) {
+  for (size_t i = auth_index; i < out.headers.size(); ++i) vault::Wipe(out.headers[i].second);
+  if (keyed == nullptr) return;
+  out.headers.resize(auth_index);
+  vault::Wipe(out.url);
+  out.url = plain_url;
+}
+
 bool IsForwardableResponseHeader(std::string_view name) {
   const std::string lower = Lower(name);
   return !IsHopByHop(lower) && lower != "set-cookie" && lower != "set-cookie2";
@@ -442,9 +463,15 @@ Result<ProxyResponse> ProxyService::Call(const TenantId& tenant, const Connectio
                                          const std::shared_ptr<std::atomic<bool>>& cancel) {
   const std::string& provider = entry.id;
   SB_ASSIGN_OR_RETURN(std::string base, oauth::ExpandUrl(entry, entry.api_base_url));
+  // A credential provider's credentials go where its catalog entry places them; a caller's
+  // header or parameter of the same name never travels beside them.
+  const oauth::CredentialAuth* keyed = entry.credentials ? &*entry.credentials : nullptr;
+  const std::string query =
+      keyed ? oauth::WithoutPlacedParams(*keyed, request.query) : request.query;
   net::HttpRequest out;
   out.method = request.method;
-  out.url = base + "/" + path + (request.query.empty() ? "" : "?" + request.query);
+  out.url = base + "/" + path + (query.empty() ? "" : "?" + query);
+  const std::string plain_url = out.url;
   out.timeout = options_.timeout;
   out.cancel = cancel;
   std::shared_ptr<const std::string> shared_body;
@@ -459,12 +486,14 @@ Result<ProxyResponse> ProxyService::Call(const TenantId& tenant, const Connectio
     out.body = request.body;
   }
   for (const auto& [name, value] : request.headers) {
-    if (IsForwardableRequestHeader(name)) out.headers.emplace_back(name, value);
+    if (IsForwardableRequestHeader(name) && !(keyed && oauth::IsPlacedHeader(*keyed, name))) {
+      out.headers.emplace_back(name, value);
+    }
   }
   const size_t auth_index = out.headers.size();
-  out.headers.emplace_back("Authorization", "");
+  if (keyed == nullptr) out.headers.emplace_back("Authorization", "");
 
-  bool refreshed = false;
+  bool refreshed = keyed != nullptr;  // credentials do not refresh: their 401 is the answer
   int retries = 0;
   int attempts = 0;
   connections::RefreshMode mode = connections::RefreshMode::kIfNeeded;
@@ -477,11 +506,11 @@ Result<ProxyResponse> ProxyService::Call(const TenantId& tenant, const Connectio
       Count(tenant, provider, 0);
       return token.status();
     }
-    out.headers[auth_index].second = "Bearer " + std::string(token->token.view());
+    SB_RETURN_IF_ERROR(Authorize(out, auth_index, *token, keyed));
     if (shared_body) out.body_source = std::make_shared<SharedBodySource>(shared_body);
     if (once) out.body_source = request.body_stream;
     auto opened = http_.Open(out);
-    vault::Wipe(out.headers[auth_index].second);
+    ForgetAuthorization(out, auth_index, keyed, plain_url);
     ++attempts;
     if (!opened.ok()) {
       Count(tenant, provider, 0);

@@ -41,6 +41,7 @@ class ConnectSuite : public ApiSuite<Backend> {
     sandbox_ = std::move(*sandbox);
     this->config_.providers.google_url = sandbox_->google_url();
     this->config_.providers.microsoft_url = sandbox_->microsoft_url();
+    this->config_.providers.keyed_url = sandbox_->keyed_url();
     this->config_.providers.ca_file = sandbox_->ca_file();
     this->config_.refresh.interval = std::chrono::milliseconds(0);  // tests drive RunDueRefreshes
     this->config_.webhooks.allow_http = true;  // the test receiver is plain http on loopback
@@ -93,7 +94,7 @@ class ConnectSuite : public ApiSuite<Backend> {
     // Global kill switches live in the database, which the PostgreSQL suites share: whatever a
     // test left switched off is switched on again.
     if (this->app_) {
-      for (const char* provider : {"google", "microsoft"}) {
+      for (const char* provider : {"google", "microsoft", "twilio"}) {
         this->Call("PUT", std::string("/v1/admin/providers/") + provider, R"({"enabled":true})",
                    this->admin_key_);
       }

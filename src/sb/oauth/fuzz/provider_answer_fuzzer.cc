@@ -4,6 +4,8 @@
 //   1  JWKS (JwksCache::Get through a FakeHttpClient, then JsonWebKeySet::Parse)
 //   2  ID token: compact JWS (vault::ParseCompactJws), verified against a fixed key set
 //   3  userinfo (ParseUserinfo)
+//   4  a credential provider's verification answer (ReadVerification, Twilio's entry)
+//   5  a credential connection's stored credentials, as a hostile database row could hold them
 // Each must end in a value or a classified error; a crash or sanitizer report fails the run.
 #include <cstddef>
 #include <cstdint>
@@ -14,6 +16,8 @@
 #include "sb/base/check.h"
 #include "sb/base/testing/fake_clock.h"
 #include "sb/net/testing/fake_http_client.h"
+#include "sb/oauth/catalog.h"
+#include "sb/oauth/credential_auth.h"
 #include "sb/oauth/jwks_cache.h"
 #include "sb/oauth/provider_json.h"
 #include "sb/oauth/token_client.h"
@@ -72,13 +76,40 @@ void IdToken(std::string_view token) {
   (void)FixedKeys().Verify(*jws, {"RS256", "ES256", "PS256"});
 }
 
+const sb::oauth::CredentialAuth& TwilioAuth() {
+  static const auto* catalog =
+      new sb::oauth::ProviderCatalog(sb::oauth::ProviderCatalog::LoadBuiltIn().value());
+  return *catalog->Find("twilio")->credentials;
+}
+
+void Verification(int status, std::string body) {
+  const sb::oauth::CredentialValues values{{"account_sid", "AC42"}, {"auth_token", "secret"}};
+  const auto verified = sb::oauth::ReadVerification(
+      TwilioAuth(), "twilio", values, sb::net::HttpResponse{.status = status, .body = body});
+  if (verified.outcome == sb::oauth::VerificationOutcome::kVerified) {
+    SB_CHECK(status >= 200 && status < 300 && !verified.account.id.empty() &&
+             verified.account.id.size() <= 256);
+  }
+}
+
+void StoredCredentials(std::string_view text) {
+  const auto values = sb::oauth::ParseCredentials(TwilioAuth(), text);
+  if (!values.ok()) return;
+  SB_CHECK(sb::oauth::CheckCredentialValues(TwilioAuth(), *values).ok());
+  sb::net::HttpRequest request{.url = "https://api.twilio.com/x"};
+  SB_CHECK(sb::oauth::ApplyCredentials(TwilioAuth(), *values, request).ok());
+  for (const auto& [name, value] : request.headers) {
+    SB_CHECK(value.find_first_of("\r\n") == std::string::npos);
+  }
+}
+
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (size < 2) return 0;
   const int status = kStatuses[data[1] % std::size(kStatuses)];
   std::string body(reinterpret_cast<const char*>(data) + 2, size - 2);
-  switch (data[0] % 4) {
+  switch (data[0] % 6) {
     case 0:
       TokenAnswer(status, std::move(body));
       break;
@@ -88,8 +119,14 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     case 2:
       IdToken(body);
       break;
-    default:
+    case 3:
       (void)sb::oauth::ParseUserinfo(body);
+      break;
+    case 4:
+      Verification(status, std::move(body));
+      break;
+    default:
+      StoredCredentials(body);
       break;
   }
   return 0;

@@ -100,6 +100,16 @@ TYPED_TEST_P(IntegrationConformanceTest, ExpectedVersionMakesReplacementACompare
             StatusCode::kAborted);  // nothing to replace
 }
 
+// A credential provider's integration has no OAuth app: an empty client id is kept as such.
+TYPED_TEST_P(IntegrationConformanceTest, ACredentialProviderHasNoClientId) {
+  IntegrationRecord r = this->Make(this->a_, "twilio");
+  r.client_id = "";
+  r.services = {};
+  auto stored = this->Put(r);
+  ASSERT_TRUE(stored.ok()) << stored.status().ToString();
+  EXPECT_EQ(stored->client_id, "");
+}
+
 TYPED_TEST_P(IntegrationConformanceTest, RejectsMalformedRecords) {
   auto expect_invalid = [&](IntegrationRecord r, const char* what) {
     EXPECT_EQ(this->Put(r).status().code(), StatusCode::kInvalidArgument) << what;
@@ -109,8 +119,8 @@ TYPED_TEST_P(IntegrationConformanceTest, RejectsMalformedRecords) {
   r = this->Make(this->a_, std::string(65, 'a'));
   expect_invalid(r, "long provider");
   r = this->Make(this->a_, "google");
-  r.client_id = "";
-  expect_invalid(r, "empty client id");
+  r.client_id = std::string(513, 'c');
+  expect_invalid(r, "long client id");
   r = this->Make(this->a_, "google");
   r.client_id = "has space";
   expect_invalid(r, "client id with a space");
@@ -161,7 +171,8 @@ TYPED_TEST_P(IntegrationConformanceTest, CorruptRowsAreDataLoss) {
 }
 
 REGISTER_TYPED_TEST_SUITE_P(IntegrationConformanceTest, CreateReplaceListAndDelete,
-                            ExpectedVersionMakesReplacementACompareAndSet, RejectsMalformedRecords,
+                            ExpectedVersionMakesReplacementACompareAndSet,
+                            ACredentialProviderHasNoClientId, RejectsMalformedRecords,
                             CrossTenantAccessIsRefused, CorruptRowsAreDataLoss);
 
 }  // namespace sb::store::testing

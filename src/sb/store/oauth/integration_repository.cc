@@ -37,7 +37,10 @@ bool IsValidService(std::string_view s) {
 
 Status Validate(const IntegrationRecord& r) {
   if (!IsValidProvider(r.provider)) return InvalidArgumentError("invalid provider id");
-  if (!IsPrintable(r.client_id, 512)) return InvalidArgumentError("invalid client_id");
+  // Empty for a credential provider, whose end users bring their own credentials.
+  if (!r.client_id.empty() && !IsPrintable(r.client_id, 512)) {
+    return InvalidArgumentError("invalid client_id");
+  }
   for (const ServiceGrant& grant : r.services) {
     if (!IsValidService(grant.service)) {
       return InvalidArgumentError("unknown service: must be calendar, email or contacts");

@@ -29,7 +29,7 @@ struct ServiceGrant {
 struct IntegrationRecord {
   TenantId tenant_id;
   std::string provider;   // catalog id: 1..64 of [a-z0-9-]
-  std::string client_id;  // 1..512 printable bytes
+  std::string client_id;  // 1..512 printable bytes; empty for a credential provider
   std::vector<ServiceGrant> services;
   std::vector<std::string> extra_scopes;
   bool enabled = true;
