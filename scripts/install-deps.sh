@@ -22,20 +22,32 @@ for p in "${PACKAGES[@]}"; do
   fi
 done
 
-# Node.js runs the interop tests (tests/interop) with the providers' official npm clients.
+# Node.js runs the interop tests (tests/interop) with the providers' official npm clients, and
+# generates, type-checks and tests the TypeScript API client (web/client).
 command -v node >/dev/null 2>&1 || missing+=(nodejs npm)
 
-install_interop() {
-  # The interop tests' npm packages, pinned by tests/interop/package-lock.json; installed again
-  # when the lock file is newer than what npm last installed.
-  local installed=tests/interop/node_modules/.package-lock.json
-  if [ ! -f "$installed" ] || [ tests/interop/package-lock.json -nt "$installed" ]; then
-    (cd tests/interop && npm ci --no-audit --no-fund >/dev/null)
+# The folders with npm packages, each pinned by its package-lock.json.
+NPM_FOLDERS=(tests/interop web/client)
+
+npm_ci() {
+  # Installs a folder's npm packages again when its lock file is newer than what npm last
+  # installed there.
+  local dir="$1"
+  local installed="$dir/node_modules/.package-lock.json"
+  if [ ! -f "$installed" ] || [ "$dir/package-lock.json" -nt "$installed" ]; then
+    (cd "$dir" && npm ci --no-audit --no-fund >/dev/null)
   fi
 }
 
+install_npm_packages() {
+  local dir
+  for dir in "${NPM_FOLDERS[@]}"; do
+    npm_ci "$dir"
+  done
+}
+
 if [ ${#missing[@]} -eq 0 ]; then
-  install_interop
+  install_npm_packages
   exit 0
 fi
 
@@ -47,4 +59,4 @@ fi
 export DEBIAN_FRONTEND=noninteractive
 $SUDO apt-get update -qq
 $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
-install_interop
+install_npm_packages
