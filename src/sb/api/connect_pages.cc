@@ -1,5 +1,7 @@
 #include "sb/api/connect_pages.h"
 
+#include <algorithm>
+
 #include "sb/base/encoding.h"
 
 namespace sb::api {
@@ -17,11 +19,13 @@ constexpr std::string_view kStyle =
 std::string Head(std::string_view title) {
   std::string out = "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\">";
   out += "<meta name=\"viewport\" content=\"width=device-width,initial-scale=1\">";
-  out += "<meta name=\"referrer\" content=\"no-referrer\"><title>";
+  // same-origin: the page's own form posts carry its Origin (under no-referrer Chromium sends
+  // "Origin: null", which the posts' origin check refuses), and nothing leaves for other sites.
+  out += "<meta name=\"referrer\" content=\"same-origin\"><title>";
   out += HtmlEscape(title);
   out += "</title><style>";
   out += kStyle;
-  out += "</style></head><body>";
+  out += "</style></head><body><main>";
   return out;
 }
 
@@ -31,6 +35,16 @@ std::string ServiceLabel(const store::ServiceGrant& grant) {
   return name + (grant.write ? " (read and write)" : " (read only)");
 }
 
+// "connect-<name>" with '_' as '-' (UI.md: ids are lower case with hyphens); catalog ids and
+// field names are [a-z0-9_-], so nothing else needs escaping.
+std::string Hyphenated(std::string_view name) {
+  std::string out(name);
+  std::replace(out.begin(), out.end(), '_', '-');
+  return out;
+}
+
+std::string ElementId(std::string_view name) { return "connect-" + Hyphenated(name); }
+
 std::string Hidden(std::string_view name, std::string_view value) {
   return "<input type=\"hidden\" name=\"" + HtmlEscape(name) + "\" value=\"" + HtmlEscape(value) +
          "\">";
@@ -39,23 +53,26 @@ std::string Hidden(std::string_view name, std::string_view value) {
 // An OAuth provider's card: its services, and a button that goes to the provider.
 std::string OAuthCard(const connections::ProviderChoice& choice, const std::string& token,
                       const std::string& csrf) {
-  std::string out = "<form method=\"post\" action=\"/connect/" + HtmlEscape(token) + "/start\">";
+  const std::string id = ElementId(choice.id);
+  std::string out = "<form method=\"post\" action=\"/connect/" + HtmlEscape(token) +
+                    "/start\" id=\"" + id + "\">";
   out += Hidden("provider", choice.id) + Hidden(kCsrfField, csrf);
   out += "<strong>" + HtmlEscape(choice.display_name) + "</strong>";
   for (const auto& grant : choice.services) {
     const std::string value = grant.service + (grant.write ? ":read_write" : ":read");
-    out += "<label><input type=\"checkbox\" name=\"service\" value=\"" + HtmlEscape(value) +
-           "\" checked> " + HtmlEscape(ServiceLabel(grant)) + "</label>";
+    out += "<label><input type=\"checkbox\" name=\"service\" id=\"" + id + "-service-" +
+           Hyphenated(grant.service) + "\" value=\"" + HtmlEscape(value) + "\" checked> " +
+           HtmlEscape(ServiceLabel(grant)) + "</label>";
   }
-  return out + "<p><button type=\"submit\">Connect " + HtmlEscape(choice.display_name) +
-         "</button></p></form>";
+  return out + "<p><button type=\"submit\" id=\"" + id + "-submit\">Connect " +
+         HtmlEscape(choice.display_name) + "</button></p></form>";
 }
 
 // A credential provider's card: one input per catalog field (secrets as password inputs,
 // never filled back in), what the app will be able to do, and the error of a failed attempt.
 std::string CredentialCard(const connections::ProviderChoice& choice, const std::string& token,
                            const std::string& csrf, const CredentialFormState* failed) {
-  const std::string id = "connect-" + choice.id;
+  const std::string id = ElementId(choice.id);
   std::string out = "<form method=\"post\" action=\"/connect/" + HtmlEscape(token) +
                     "/credentials\" id=\"" + HtmlEscape(id) + "\" autocomplete=\"off\">";
   out += Hidden("provider", choice.id) + Hidden(kCsrfField, csrf);
@@ -69,7 +86,7 @@ std::string CredentialCard(const connections::ProviderChoice& choice, const std:
            HtmlEscape(failed->error) + "</p>";
   }
   for (const oauth::CredentialField& field : choice.credentials->fields) {
-    const std::string input = id + "-" + field.name;
+    const std::string input = id + "-" + Hyphenated(field.name);
     std::string value;
     if (mine && !field.secret) {
       auto typed = failed->values.find(field.name);
@@ -111,7 +128,7 @@ std::string RenderConnectPage(const connections::SessionPage& page, const std::s
       "provider and choose what to share: your password is never shared with this app.</p>";
   out += "<p class=\"muted\"><a href=\"" +
          HtmlEscape(AppendQuery(page.session.return_url, {{"status", "cancelled"}})) +
-         "\">Cancel and go back</a></p></body></html>";
+         "\" id=\"connect-cancel\">Cancel and go back</a></p></main></body></html>";
   return out;
 }
 
@@ -220,7 +237,7 @@ std::string RenderProblemPage(const std::string& title, const std::string& messa
            HtmlEscape(AppendQuery(return_url, {{"status", "error"}, {"error", code}})) +
            "\">Back to the app</a></p>";
   }
-  out += "</body></html>";
+  out += "</main></body></html>";
   return out;
 }
 
@@ -228,7 +245,7 @@ http::Response HtmlPage(int status, std::string html) {
   http::Response response =
       http::Response::Text(status, std::move(html), "text/html; charset=utf-8");
   response.SetHeader("Cache-Control", "no-store");
-  response.SetHeader("Referrer-Policy", "no-referrer");
+  response.SetHeader("Referrer-Policy", "same-origin");
   response.SetHeader("X-Content-Type-Options", "nosniff");
   response.SetHeader("X-Frame-Options", "DENY");
   response.SetHeader("Content-Security-Policy",

@@ -296,7 +296,7 @@ TYPED_TEST_P(ConnectSuite, FullFlowCreatesOneConnectionPerAccount) {
     ASSERT_TRUE(done.ok()) << done.status().ToString();
     EXPECT_EQ(done->status, 303) << done->body;
     EXPECT_TRUE(done->url.starts_with(kReturnUrl)) << done->url;
-    EXPECT_EQ(done->Header("referrer-policy"), "no-referrer");
+    EXPECT_EQ(done->Header("referrer-policy"), "same-origin");
     EXPECT_EQ(done->Header("cache-control"), "no-store");
     // The authorization request carried PKCE S256 and a state (OA-01, OA-03).
     bool saw_authorize = false;
@@ -419,7 +419,7 @@ TYPED_TEST_P(ConnectSuite, StateAttacksEndOnAPageAndAnAuditEntry) {
     ASSERT_TRUE(r.ok()) << r.status().ToString();
     EXPECT_EQ(r->status, status) << r->body;
     EXPECT_NE(r->body.find(code_name), std::string::npos) << r->body;
-    EXPECT_EQ(r->Header("referrer-policy"), "no-referrer");
+    EXPECT_EQ(r->Header("referrer-policy"), "same-origin");
     EXPECT_EQ(r->body.find(code), std::string::npos);  // the code is never echoed
   };
 

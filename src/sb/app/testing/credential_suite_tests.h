@@ -80,7 +80,7 @@ TYPED_TEST_P(CredentialSuite, TheWizardVerifiesCredentialsBeforeSavingThem) {
   ASSERT_TRUE(page.ok());
   EXPECT_NE(page->body.find("action=\"/connect/"), std::string::npos);
   EXPECT_NE(page->body.find("/credentials\" id=\"connect-twilio\""), std::string::npos);
-  EXPECT_NE(page->body.find("id=\"connect-twilio-auth_token\" name=\"field.auth_token\" "
+  EXPECT_NE(page->body.find("id=\"connect-twilio-auth-token\" name=\"field.auth_token\" "
                             "type=\"password\""),
             std::string::npos)
       << page->body;

@@ -1,0 +1,137 @@
+#!/usr/bin/env bash
+# Browser tests of the hosted Connect wizard (connect.test.mjs): a fresh switchboard-sandbox and a
+# fresh Switchboard (SQLite, keys and config in a temporary directory, free ports on 127.0.0.1),
+# then Node's test runner driving Debian's Chromium through playwright-core.
+# Usage: run.sh <path to switchboard> <path to switchboard-sandbox>
+# Environment: CHROMIUM (default /usr/bin/chromium), SCREENSHOT_DIR (default docs/screenshots).
+set -euo pipefail
+here="$(cd "$(dirname "$0")" && pwd)"
+if [ $# -ne 2 ]; then
+  echo "usage: $0 <switchboard> <switchboard-sandbox>" >&2
+  exit 2
+fi
+sb_bin="$(realpath "$1")"
+sandbox_bin="$(realpath "$2")"
+chromium="${CHROMIUM:-/usr/bin/chromium}"
+for f in "$sb_bin" "$sandbox_bin" "$chromium"; do
+  [ -x "$f" ] || { echo "browser: $f is not an executable (scripts/install-deps.sh)" >&2; exit 2; }
+done
+if [ ! -f "$here/node_modules/.package-lock.json" ] ||
+   [ "$here/package-lock.json" -nt "$here/node_modules/.package-lock.json" ]; then
+  (cd "$here" && npm ci --no-audit --no-fund >/dev/null)
+fi
+
+# Hermetic: no SWITCHBOARD_* variable of the caller overrides the config written below.
+while read -r name; do unset "$name"; done < <(compgen -e | grep '^SWITCHBOARD_' || true)
+
+work="$(mktemp -d)"
+sandbox_pid="" server_pid=""
+stop() {  # stop PID: SIGTERM, up to 10 s, then SIGKILL
+  local pid="$1"
+  [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null || return 0
+  kill "$pid" 2>/dev/null || true
+  for _ in $(seq 1 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+  kill -9 "$pid" 2>/dev/null || true
+  wait "$pid" 2>/dev/null || true
+}
+show_logs() {
+  for log in sandbox.out sandbox.err server.log; do
+    [ -s "$work/$log" ] || continue
+    echo "---- $log (last 80 lines) ----"
+    tail -n 80 "$work/$log"
+  done
+}
+cleanup() {
+  local status=$?
+  stop "$server_pid"
+  stop "$sandbox_pid"
+  [ "$status" -ne 0 ] && show_logs
+  rm -rf "$work"
+  exit "$status"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+fail() { echo "browser: $*" >&2; exit 1; }
+
+# The provider sandbox on free ports; it writes its URLs to sandbox.json once every origin listens.
+"$sandbox_bin" --google-port 0 --microsoft-port 0 --keyed-port 0 --state-dir "$work" \
+  --auto-consent --demo >"$work/sandbox.out" 2>"$work/sandbox.err" &
+sandbox_pid=$!
+for _ in $(seq 1 300); do
+  [ -s "$work/sandbox.json" ] && grep -q keyed_url "$work/sandbox.json" && break
+  kill -0 "$sandbox_pid" 2>/dev/null || fail "the sandbox exited at start"
+  sleep 0.1
+done
+[ -s "$work/sandbox.json" ] || fail "the sandbox did not write sandbox.json within 30 s"
+sandbox() { node -e "process.stdout.write(require(process.argv[1])[process.argv[2]])" \
+  "$work/sandbox.json" "$1"; }
+google_url="$(sandbox google_url)"
+microsoft_url="$(sandbox microsoft_url)"
+keyed_url="$(sandbox keyed_url)"
+ca_file="$(sandbox ca_file)"
+
+# A free port for Switchboard: public_url must name it before the server starts.
+port="$(node -e "const s=require('net').createServer().listen(0,'127.0.0.1',()=>{
+  process.stdout.write(String(s.address().port)); s.close();})")"
+base_url="http://127.0.0.1:$port"
+config="$work/switchboard.toml"
+cat >"$config" <<EOF
+mode = "development"
+
+[server]
+listen = "127.0.0.1:$port"
+public_url = "$base_url"
+io_threads = 2
+worker_threads = 4
+shutdown_grace_ms = 2000
+
+[database]
+url = "sqlite:$work/switchboard.db"
+
+[vault]
+key_file = "$work/master.key"
+
+[audit]
+key_file = "$work/audit.key"
+
+[providers]
+google_url = "$google_url"
+microsoft_url = "$microsoft_url"
+keyed_url = "$keyed_url"
+ca_file = "$ca_file"
+
+# [webhooks]: the defaults (these tests add no endpoint).
+
+[log]
+level = "info"
+EOF
+
+sb() { timeout 60 "$sb_bin" --config "$config" "$@" 2>>"$work/server.log"; }
+sb migrate up >/dev/null || fail "migrate up failed"
+tenant_id="$(sb tenant create --name Acme --quiet)" || fail "tenant create failed"
+api_key="$(sb apikey create --tenant "$tenant_id" --name browser-tests --scopes read,write \
+  --quiet)" || fail "apikey create failed"
+[ -n "$tenant_id" ] && [ -n "$api_key" ] || fail "no tenant id or API key printed"
+
+"$sb_bin" --config "$config" serve >>"$work/server.log" 2>&1 &
+server_pid=$!
+healthy='fetch(process.argv[1], {signal: AbortSignal.timeout(2000)})
+  .then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))'
+ready=""
+for _ in $(seq 1 300); do
+  kill -0 "$server_pid" 2>/dev/null || fail "switchboard serve exited at start"
+  if node -e "$healthy" "$base_url/healthz" 2>/dev/null; then
+    ready=1
+    break
+  fi
+  sleep 0.1
+done
+[ -n "$ready" ] || fail "$base_url/healthz did not answer 200 within 300 tries (about 60 s)"
+
+export SB_BASE_URL="$base_url" SB_API_KEY="$api_key" SB_TENANT_ID="$tenant_id"
+export SANDBOX_GOOGLE_URL="$google_url" SANDBOX_MICROSOFT_URL="$microsoft_url"
+export SANDBOX_KEYED_URL="$keyed_url" CHROMIUM="$chromium"
+export SCREENSHOT_DIR="${SCREENSHOT_DIR:-$(dirname "$(dirname "$here")")/docs/screenshots}"
+export NODE_EXTRA_CA_CERTS="$ca_file"
+cd "$here"
+timeout 240 node --test --test-reporter=spec connect.test.mjs || fail "connect.test.mjs failed"
