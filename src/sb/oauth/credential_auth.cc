@@ -280,7 +280,8 @@ Result<CredentialAuth> ParseCredentialAuth(const Json& auth) {
 }
 
 Status CheckCredentialValues(const CredentialAuth& auth, const CredentialValues& values) {
-  for (const auto& [name, value] : values) {
+  for (const auto& entry : values) {
+    const std::string& name = entry.first;
     const bool known = std::any_of(auth.fields.begin(), auth.fields.end(),
                                    [&](const CredentialField& f) { return f.name == name; });
     if (!known) return InvalidArgumentError("unknown credential field '" + name + "'");
