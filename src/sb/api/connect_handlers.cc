@@ -48,6 +48,13 @@ bool SecureCookies(const connections::ConnectService& connect) {
   return connect.PublicUrl().starts_with("https://");
 }
 
+http::Response InvalidSessionPage() {
+  return HtmlPage(404, RenderProblemPage("This link does not work",
+                                         "This connect link is not valid or has expired. Go back "
+                                         "to the app and start again.",
+                                         "invalid_session", ""));
+}
+
 http::Response ForbiddenPage() {
   return HtmlPage(403, RenderProblemPage("This form was not sent from the connect page",
                                          "For your safety, connecting only works from the page "
@@ -180,12 +187,7 @@ http::Response ConnectHandlers::Start(http::Request& request) {
   if (!start.ok()) {
     const StatusCode code = start.status().code();
     if (code == StatusCode::kPermissionDenied) return ForbiddenPage();
-    if (code == StatusCode::kNotFound) {
-      return HtmlPage(404, RenderProblemPage("This link does not work",
-                                             "This connect link is not valid or has expired. Go "
-                                             "back to the app and start again.",
-                                             "invalid_session", ""));
-    }
+    if (code == StatusCode::kNotFound) return InvalidSessionPage();
     if (code == StatusCode::kInvalidArgument) {
       return HtmlPage(400, RenderProblemPage("That choice is not available",
                                              start.status().message(), "invalid_choice", ""));
@@ -243,12 +245,7 @@ http::Response ConnectHandlers::CredentialFailurePage(
     const connections::CredentialSubmission& submission, const Status& status) {
   const StatusCode code = status.code();
   if (code == StatusCode::kPermissionDenied) return ForbiddenPage();
-  if (code == StatusCode::kNotFound) {
-    return HtmlPage(404, RenderProblemPage("This link does not work",
-                                           "This connect link is not valid or has expired. Go "
-                                           "back to the app and start again.",
-                                           "invalid_session", ""));
-  }
+  if (code == StatusCode::kNotFound) return InvalidSessionPage();
   const bool retry = code == StatusCode::kInvalidArgument ||
                      code == StatusCode::kFailedPrecondition || code == StatusCode::kUnavailable ||
                      code == StatusCode::kResourceExhausted;

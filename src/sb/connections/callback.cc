@@ -228,24 +228,11 @@ Status ConnectService::WriteConnection(store::Transaction& tx, const PendingCall
   const bool moves = existing && session && existing->end_user_id != session->end_user_id;
   if (moves && !fresh.allow_reassignment) {
     refused = true;
-    return audit_.Append(
-        tx, tenant,
-        audit::Event{Anonymous(), "connection.reassignment_refused",
-                     "connections/" + existing->id.value(), audit::Outcome::kDenied, request_id,
-                     Json{{"provider", existing->provider},
-                          {"session", pending.transaction.session_id.value()},
-                          {"end_user_id", existing->end_user_id},
-                          {"requested_end_user_id", session->end_user_id}}});
+    return RefuseReassignment(tx, tenant, *existing, pending.transaction.session_id,
+                              session->end_user_id, request_id);
   }
   ConnectionRecord r = Connected(existing, pending, fresh, clock_.Now());
-  if (existing) {
-    SB_ASSIGN_OR_RETURN(bool updated,
-                        connections_.UpdateIf(tx, tenant, r, existing->token_version));
-    if (!updated) return AbortedError("the connection changed meanwhile");
-  } else {
-    SB_RETURN_IF_ERROR(CheckConnectionCount(tx, tenant));
-    SB_RETURN_IF_ERROR(connections_.Insert(tx, tenant, r));
-  }
+  SB_RETURN_IF_ERROR(SaveConnection(tx, tenant, r, existing));
   const std::string owner = store::ConnectionSecretOwner(r.id);
   const oauth::TokenResponse& tokens = fresh.tokens;
   SB_RETURN_IF_ERROR(
@@ -262,6 +249,40 @@ Status ConnectService::WriteConnection(store::Transaction& tx, const PendingCall
                   {"missing_scopes", r.missing_scopes},
                   {"refresh_token", tokens.refresh_token.has_value()}};
   if (existing) details["from"] = std::string(store::ConnectionStatusName(existing->status));
+  return AnnounceConnected(tx, std::move(r), existing, moves, std::move(details), request_id, out);
+}
+
+Status ConnectService::RefuseReassignment(store::Transaction& tx, const TenantId& tenant,
+                                          const ConnectionRecord& existing,
+                                          const ConnectSessionId& session,
+                                          const std::string& requested_end_user,
+                                          const std::string& request_id) {
+  return audit_.Append(
+      tx, tenant,
+      audit::Event{Anonymous(), "connection.reassignment_refused",
+                   "connections/" + existing.id.value(), audit::Outcome::kDenied, request_id,
+                   Json{{"provider", existing.provider},
+                        {"session", session.value()},
+                        {"end_user_id", existing.end_user_id},
+                        {"requested_end_user_id", requested_end_user}}});
+}
+
+Status ConnectService::SaveConnection(store::Transaction& tx, const TenantId& tenant,
+                                      const ConnectionRecord& r,
+                                      const std::optional<ConnectionRecord>& existing) {
+  if (!existing) {
+    SB_RETURN_IF_ERROR(CheckConnectionCount(tx, tenant));
+    return connections_.Insert(tx, tenant, r);
+  }
+  SB_ASSIGN_OR_RETURN(bool updated, connections_.UpdateIf(tx, tenant, r, existing->token_version));
+  return updated ? OkStatus() : AbortedError("the connection changed meanwhile");
+}
+
+Status ConnectService::AnnounceConnected(store::Transaction& tx, ConnectionRecord r,
+                                         const std::optional<ConnectionRecord>& existing,
+                                         bool moves, Json details, const std::string& request_id,
+                                         CallbackSuccess& out) {
+  const TenantId tenant = r.tenant_id;
   if (moves) details["previous_end_user_id"] = existing->end_user_id;
   const char* action = moves      ? "connection.reassign"
                        : existing ? "connection.reconnect"

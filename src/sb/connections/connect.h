@@ -246,8 +246,21 @@ class ConnectService {
   Status WriteCredentialConnection(store::Transaction& tx, const Session& session,
                                    const oauth::ProviderEntry& entry,
                                    const CredentialSubmission& submission,
-                                   const oauth::VerifiedAccount& account, CallbackSuccess& out,
-                                   bool& refused);
+                                   const oauth::VerifiedAccount& account, bool allow_reassignment,
+                                   CallbackSuccess& out, bool& refused);
+  // What storing a connection involves for both flows: the audited refusal to move an account
+  // to another end user, the insert (within quotas.connections) or compare-and-set update, and
+  // the audit entry and announcement of the stored connection.
+  Status RefuseReassignment(store::Transaction& tx, const TenantId& tenant,
+                            const store::ConnectionRecord& existing,
+                            const ConnectSessionId& session, const std::string& requested_end_user,
+                            const std::string& request_id);
+  Status SaveConnection(store::Transaction& tx, const TenantId& tenant,
+                        const store::ConnectionRecord& r,
+                        const std::optional<store::ConnectionRecord>& existing);
+  Status AnnounceConnected(store::Transaction& tx, store::ConnectionRecord r,
+                           const std::optional<store::ConnectionRecord>& existing, bool moves,
+                           Json details, const std::string& request_id, CallbackSuccess& out);
   // Audits a failed callback in `tenant` when that tenant exists and FailureSummary grants the
   // window (best effort); otherwise counts it in sb_connect_callback_failures_unaudited_total.
   void AuditFailure(const std::optional<TenantId>& tenant, const std::string& target,

@@ -17,8 +17,6 @@ using store::ConnectionRecord;
 
 constexpr std::chrono::seconds kVerificationTimeout{10};
 
-audit::Actor EndUser() { return audit::Actor{audit::ActorKind::kAnonymous, ""}; }
-
 std::string SessionTarget(const store::ConnectSessionRecord& session) {
   return "connect_sessions/" + session.id.value();
 }
@@ -100,8 +98,12 @@ Result<CallbackSuccess> ConnectService::StoreCredentials(const Session& session,
   CallbackSuccess success;
   success.return_url = session.record.return_url;
   bool refused = false;
+  // Read before the transaction: IntegrationService opens its own.
+  SB_ASSIGN_OR_RETURN(auto integration, integrations_.Get(session.tenant, entry.id));
+  const bool allow_reassignment = integration && integration->record.allow_reassignment;
   const Status store = db_.RunInTenant(session.tenant, [&](store::Transaction& tx) -> Status {
-    return WriteCredentialConnection(tx, session, entry, in, account, success, refused);
+    return WriteCredentialConnection(tx, session, entry, in, account, allow_reassignment, success,
+                                     refused);
   });
   if (store.ok() && refused) {
     return FailedPreconditionError("this " + entry.display_name +
@@ -120,22 +122,16 @@ Status ConnectService::WriteCredentialConnection(store::Transaction& tx, const S
                                                  const oauth::ProviderEntry& entry,
                                                  const CredentialSubmission& in,
                                                  const oauth::VerifiedAccount& account,
-                                                 CallbackSuccess& out, bool& refused) {
+                                                 bool allow_reassignment, CallbackSuccess& out,
+                                                 bool& refused) {
   const TenantId& tenant = session.tenant;
   SB_ASSIGN_OR_RETURN(auto existing,
                       connections_.FindByAccount(tx, tenant, entry.id, "", account.id));
   const bool moves = existing && existing->end_user_id != session.record.end_user_id;
-  SB_ASSIGN_OR_RETURN(auto integration, integrations_.Get(session.tenant, entry.id));
-  if (moves && !(integration && integration->record.allow_reassignment)) {
+  if (moves && !allow_reassignment) {
     refused = true;
-    return audit_.Append(
-        tx, tenant,
-        audit::Event{EndUser(), "connection.reassignment_refused",
-                     "connections/" + existing->id.value(), audit::Outcome::kDenied, in.request_id,
-                     Json{{"provider", entry.id},
-                          {"session", session.record.id.value()},
-                          {"end_user_id", existing->end_user_id},
-                          {"requested_end_user_id", session.record.end_user_id}}});
+    return RefuseReassignment(tx, tenant, *existing, session.record.id, session.record.end_user_id,
+                              in.request_id);
   }
   const Timestamp now = clock_.Now();
   ConnectionRecord r;
@@ -156,14 +152,7 @@ Status ConnectService::WriteCredentialConnection(store::Transaction& tx, const S
   r.status_reason = existing ? "reconnected" : "connected";
   r.refresh_failures = 0;
   r.updated_at = now;
-  if (existing) {
-    SB_ASSIGN_OR_RETURN(bool updated,
-                        connections_.UpdateIf(tx, tenant, r, existing->token_version));
-    if (!updated) return AbortedError("the connection changed meanwhile");
-  } else {
-    SB_RETURN_IF_ERROR(CheckConnectionCount(tx, tenant));
-    SB_RETURN_IF_ERROR(connections_.Insert(tx, tenant, r));
-  }
+  SB_RETURN_IF_ERROR(SaveConnection(tx, tenant, r, existing));
   std::string serialized = oauth::SerializeCredentials(in.values);
   const Status put =
       secrets_.Put(tx, {tenant, store::ConnectionSecretOwner(r.id), kCredentialsField}, serialized);
@@ -174,22 +163,8 @@ Status ConnectService::WriteCredentialConnection(store::Transaction& tx, const S
                   {"end_user_id", r.end_user_id},
                   {"auth", oauth::CredentialModeName(entry.credentials->mode)},
                   {"account", account.id}};
-  if (moves) details["previous_end_user_id"] = existing->end_user_id;
-  const char* action = moves      ? "connection.reassign"
-                       : existing ? "connection.reconnect"
-                                  : "connection.create";
-  SB_RETURN_IF_ERROR(
-      audit_.Append(tx, tenant,
-                    audit::Event{EndUser(), action, "connections/" + r.id.value(),
-                                 audit::Outcome::kSuccess, in.request_id, std::move(details)}));
-  if (events_ != nullptr) {
-    SB_RETURN_IF_ERROR(events_->Emit(tx, tenant,
-                                     existing ? "connection.updated" : "connection.created",
-                                     ConnectionEventData(r)));
-  }
-  out.created = !existing;
-  out.connection = std::move(r);
-  return OkStatus();
+  return AnnounceConnected(tx, std::move(r), existing, moves, std::move(details), in.request_id,
+                           out);
 }
 
 }  // namespace sb::connections
