@@ -71,12 +71,9 @@ inline BenchTenant CreateTenant(app::ServerApp& app, uint16_t port, const Json& 
   return t;
 }
 
-// A server configuration on a migrated SQLite file in `dir`, the sandbox as its providers, and
-// no rate limit or connect-session quota in the way of a bench that does everything from
-// 127.0.0.1 at once.
-inline config::Config SandboxedSqliteConfig(const std::filesystem::path& dir,
-                                            const app::testing::SandboxProcess& sandbox,
-                                            const Clock& clock) {
+// A server configuration on a migrated SQLite file in `dir` (keys there too), listening on a
+// free loopback port, with no rate limit in the way of a bench that calls from 127.0.0.1.
+inline config::Config SqliteConfig(const std::filesystem::path& dir, const Clock& clock) {
   const std::string db_url = "sqlite:" + (dir / "sb.db").string();
   {
     auto db = Must(store::OpenDatabase({.url = db_url}), "database");
@@ -88,11 +85,21 @@ inline config::Config SandboxedSqliteConfig(const std::filesystem::path& dir,
   config.database.url = config.database.migration_url = db_url;
   config.vault.key_file = (dir / "master.key").string();
   config.audit.key_file = (dir / "audit.key").string();
-  config.providers.google_url = sandbox.google_url();
-  config.providers.microsoft_url = sandbox.microsoft_url();
-  config.providers.ca_file = sandbox.ca_file();
   config.limits.requests_per_second = 1e9;
   config.limits.burst = 1'000'000'000;
+  return config;
+}
+
+// SqliteConfig with the sandbox as its providers, and no public rate limit or connect-session
+// quota either.
+inline config::Config SandboxedSqliteConfig(const std::filesystem::path& dir,
+                                            const app::testing::SandboxProcess& sandbox,
+                                            const Clock& clock) {
+  config::Config config = SqliteConfig(dir, clock);
+  config.providers.google_url = sandbox.google_url();
+  config.providers.microsoft_url = sandbox.microsoft_url();
+  config.providers.keyed_url = sandbox.keyed_url();
+  config.providers.ca_file = sandbox.ca_file();
   config.public_limits.requests_per_second = 1e9;  // connect pages, provider notifications
   config.public_limits.burst = 1'000'000'000;
   config.quotas.connect_sessions_per_minute = 100'000;

@@ -13,6 +13,7 @@
 #include <string>
 #include <vector>
 
+#include "bench_support.h"
 #include <unistd.h>
 
 #include "sb/app/server_app.h"
@@ -21,8 +22,6 @@
 #include "sb/base/logging.h"
 #include "sb/base/random.h"
 #include "sb/store/connections/connect_repository.h"
-#include "sb/store/migrations/migrator.h"
-#include "sb/store/open_database.h"
 
 namespace {
 
@@ -117,22 +116,10 @@ int main(int argc, char** argv) {
   const auto dir =
       std::filesystem::temp_directory_path() / ("sb-dashboard-bench-" + std::to_string(::getpid()));
   std::filesystem::create_directories(dir);
-  sb::config::Config config;
-  config.database.url = "sqlite:" + (dir / "sb.db").string();
-  config.vault.key_file = (dir / "master.key").string();
-  config.audit.key_file = (dir / "audit.key").string();
-  config.server.port = 0;
-  config.limits.requests_per_second = 100'000;  // the bench measures latency, not the limiter
-  config.limits.burst = 100'000;
-  {
-    auto owner = sb::store::OpenDatabase({.url = config.database.url});
-    if (!owner.ok()) return Fail("open", owner.status());
-    sb::store::Migrator migrator(**owner, sb::SystemClock());
-    if (auto up = migrator.Up(); !up.ok()) return Fail("migrate", up.status());
-  }
   sb::SystemClock clock;
   sb::SystemRandom random;
   sb::IdGenerator ids(clock, random);
+  const sb::config::Config config = sb::bench::SqliteConfig(dir, clock);
   auto app = sb::app::ServerApp::Create(config, clock, random);
   if (!app.ok()) return Fail("create", app.status());
   auto port = (*app)->Start();
