@@ -256,8 +256,9 @@ TYPED_TEST_P(CredentialSuite, HealthUsesTheVerificationCallAndTheKillSwitchAppli
   EXPECT_EQ(this->ProxyMessages(id).status, 200);
 }
 
-// Another tenant sees nothing of the connection and cannot call through it.
-TYPED_TEST_P(CredentialSuite, AnotherTenantCannotUseTheCredentials) {
+// Another tenant sees nothing of the connection and cannot call or delete it; its own tenant's
+// delete forgets the credentials.
+TYPED_TEST_P(CredentialSuite, AnotherTenantCannotUseTheCredentialsAndDeleteForgetsThem) {
   const std::string id = this->ConnectTwilio();
   ASSERT_FALSE(id.empty());
   auto [other_tenant, other_key] = this->NewTenantWithKey(R"(["read","write"])");
@@ -269,12 +270,23 @@ TYPED_TEST_P(CredentialSuite, AnotherTenantCannotUseTheCredentials) {
       404);
   TestResponse listed = this->Call("GET", "/v1/connections", "", other_key);
   EXPECT_EQ(listed.JsonBody()["data"].size(), 0u);
+  EXPECT_EQ(this->Call("DELETE", "/v1/connections/" + id, "", other_key).status, 404);
+
+  // Deleting it forgets the credentials: nothing can call through it afterwards, and the same
+  // account connects again as a new connection.
+  EXPECT_EQ(this->Call("DELETE", "/v1/connections/" + id, "", this->key_).status, 204);
+  EXPECT_EQ(this->ProxyMessages(id).status, 404);
+  EXPECT_EQ(this->CountAudit("connection.delete"), 1);
+  const std::string again = this->ConnectTwilio();
+  ASSERT_FALSE(again.empty());
+  EXPECT_NE(again, id);
+  EXPECT_EQ(this->ProxyMessages(again).status, 200);
 }
 
 REGISTER_TYPED_TEST_SUITE_P(CredentialSuite, TheWizardVerifiesCredentialsBeforeSavingThem,
                             TheCredentialFormAcceptsOnlyItsOwnPage,
                             TheProxyInjectsTheStoredCredentials,
                             HealthUsesTheVerificationCallAndTheKillSwitchApplies,
-                            AnotherTenantCannotUseTheCredentials);
+                            AnotherTenantCannotUseTheCredentialsAndDeleteForgetsThem);
 
 }  // namespace sb::app::testing
