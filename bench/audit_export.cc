@@ -13,6 +13,7 @@
 #include <string>
 #include <thread>
 
+#include "bench_support.h"
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
@@ -22,8 +23,6 @@
 #include "sb/base/clock.h"
 #include "sb/base/logging.h"
 #include "sb/base/random.h"
-#include "sb/store/migrations/migrator.h"
-#include "sb/store/open_database.h"
 
 namespace {
 
@@ -48,19 +47,9 @@ int main(int argc, char** argv) {
   const auto dir =
       std::filesystem::temp_directory_path() / ("sb-audit-export-" + std::to_string(::getpid()));
   std::filesystem::create_directories(dir);
-  sb::config::Config config;
-  config.database.url = "sqlite:" + (dir / "sb.db").string();
-  config.vault.key_file = (dir / "master.key").string();
-  config.audit.key_file = (dir / "audit.key").string();
-  config.server.port = 0;
-  {
-    auto owner = sb::store::OpenDatabase({.url = config.database.url});
-    if (!owner.ok()) return Fail("open", owner.status());
-    sb::store::Migrator migrator(**owner, sb::SystemClock());
-    if (auto up = migrator.Up(); !up.ok()) return Fail("migrate", up.status());
-  }
   sb::SystemClock clock;
   sb::SystemRandom random;
+  const sb::config::Config config = sb::bench::SqliteConfig(dir, clock);
   auto app = sb::app::ServerApp::Create(config, clock, random);
   if (!app.ok()) return Fail("create", app.status());
   auto port = (*app)->Start();

@@ -146,6 +146,15 @@ CallOutcome ConnectionHealth::OutcomeOf(int status, std::optional<Timestamp> ret
   return {};
 }
 
+CallOutcome ConnectionHealth::OutcomeOfResponse(const net::HttpResponse& response,
+                                                bool rate_limit_403) {
+  std::optional<Timestamp> retry_at;
+  if (auto header = response.Header("Retry-After")) {
+    if (auto wait = oauth::ParseRetryAfter(*header, clock_.Now())) retry_at = clock_.Now() + *wait;
+  }
+  return OutcomeOf(response.status, retry_at, rate_limit_403);
+}
+
 Status ConnectionHealth::Record(const TenantId& tenant, const ConnectionId& id,
                                 const CallOutcome& outcome) {
   const std::string key = tenant.value() + "/" + id.value();
@@ -320,13 +329,7 @@ CallOutcome ConnectionHealth::LiveCall(const TenantId& tenant, const ConnectionI
       }
       continue;
     }
-    std::optional<Timestamp> retry_at;
-    if (auto header = response->Header("Retry-After")) {
-      if (auto wait = oauth::ParseRetryAfter(*header, clock_.Now()))
-        retry_at = clock_.Now() + *wait;
-    }
-    return OutcomeOf(response->status, retry_at,
-                     oauth::IsRateLimit403(response->status, response->body));
+    return OutcomeOfResponse(*response, oauth::IsRateLimit403(response->status, response->body));
   }
   return {};
 }
@@ -357,11 +360,7 @@ CallOutcome ConnectionHealth::VerificationCall(const oauth::ProviderEntry& entry
                 std::to_string(response->status) + "); the user must connect again",
             std::nullopt, true};
   }
-  std::optional<Timestamp> retry_at;
-  if (auto header = response->Header("Retry-After")) {
-    if (auto wait = oauth::ParseRetryAfter(*header, clock_.Now())) retry_at = clock_.Now() + *wait;
-  }
-  return OutcomeOf(response->status, retry_at, false);
+  return OutcomeOfResponse(*response, false);
 }
 
 Result<HealthView> ConnectionHealth::Check(const TenantId& tenant, const ConnectionId& id,

@@ -116,6 +116,8 @@ class ConnectionHealth {
   // The outcome of a provider answer to a call made with a valid token (after the proxy's own
   // refresh and retries): 2xx-4xx other than 401 and 429 mean the token works.
   static CallOutcome OutcomeOf(int status, std::optional<Timestamp> retry_at, bool rate_limit_403);
+  // OutcomeOf a provider's answer, with its Retry-After read against the clock.
+  CallOutcome OutcomeOfResponse(const net::HttpResponse& response, bool rate_limit_403);
 
  private:
   // Records `outcome` (nullptr: only the check times) in one transaction with its event.

@@ -355,7 +355,6 @@ std::string WithoutPlacedParams(const CredentialAuth& auth, std::string_view que
 Result<net::HttpRequest> VerificationRequest(const CredentialAuth& auth,
                                              std::string_view api_base_url,
                                              const CredentialValues& values) {
-  SB_RETURN_IF_ERROR(CheckCredentialValues(auth, values));
   net::HttpRequest request;
   request.method = auth.verify.method;
   request.url = std::string(api_base_url) + "/" + Fill(auth.verify.path, values, /*encode=*/true);

@@ -79,7 +79,8 @@ bool IsPlacedHeader(const CredentialAuth& auth, std::string_view name);
 // `query` without the parameters the credentials are placed in (names compared decoded).
 std::string WithoutPlacedParams(const CredentialAuth& auth, std::string_view query);
 
-// The verification call against `api_base_url` (no trailing '/'), credentials applied.
+// The verification call against `api_base_url` (no trailing '/'), credentials applied;
+// INVALID_ARGUMENT (from ApplyCredentials) for values that fail CheckCredentialValues.
 Result<net::HttpRequest> VerificationRequest(const CredentialAuth& auth,
                                              std::string_view api_base_url,
                                              const CredentialValues& values);
