@@ -404,9 +404,11 @@ class CurlHttpClient::Stream final : public HttpResponseStream {
     if (transfer_.buffer.empty()) {
       if (transfer_.paused && !done_) {
         transfer_.paused = false;
-        // Offers the held data again, from inside this call, to OnBodyData.
-        if (curl_easy_pause(handles_.easy, CURLPAUSE_CONT) != CURLE_OK) {
-          return Fail(UnavailableError(prefix_ + "cannot resume the transfer"));
+        // Offers the held data again, from inside this call, to OnBodyData, which may refuse
+        // it (over the limit, cancelled): the transfer's own error then says why.
+        const CURLcode resumed = curl_easy_pause(handles_.easy, CURLPAUSE_CONT);
+        if (resumed != CURLE_OK) {
+          return Fail(TransferError(resumed, transfer_, error_buffer_, prefix_));
         }
       }
       SB_RETURN_IF_ERROR(Drive([this] { return !transfer_.buffer.empty(); }));

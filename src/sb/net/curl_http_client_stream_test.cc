@@ -175,6 +175,17 @@ TEST_F(CurlStreamTest, ResponseOverTheLimitFailsMidStream) {
   EXPECT_EQ(client.Open(Get("/huge?length")).status().code(), StatusCode::kResourceExhausted);
 }
 
+TEST_F(CurlStreamTest, ResponseOverTheLimitFailsWhenAPausedTransferResumes) {
+  // A one-byte buffer pauses the transfer after every write, so the write that crosses the
+  // limit is the one libcurl offers again when Next resumes it: still the limit, not a
+  // failure to resume.
+  CurlHttpClient client({.max_response_bytes = 1 << 20, .max_buffered_bytes = 1});
+  Result<std::unique_ptr<HttpResponseStream>> stream = client.Open(Get("/huge"));
+  ASSERT_TRUE(stream.ok()) << stream.status().ToString();
+  const Result<size_t> drained = Drain(**stream);
+  EXPECT_EQ(drained.status().code(), StatusCode::kResourceExhausted) << drained.status().ToString();
+}
+
 TEST_F(CurlStreamTest, AbandonedStreamClosesItsConnection) {
   CurlHttpClient client({.max_response_bytes = kHuge + 4096});
   {
