@@ -7,7 +7,7 @@ cd "$(dirname "$0")/.."
 PACKAGES=(
   build-essential cmake ninja-build pkg-config git
   libboost-dev libboost-system-dev libboost-coroutine-dev
-  libssl-dev libcurl4-openssl-dev libsqlite3-dev libpq-dev
+  libssl-dev libargon2-dev libcurl4-openssl-dev libsqlite3-dev libpq-dev
   nlohmann-json3-dev libspdlog-dev libfmt-dev libtomlplusplus-dev libical-dev tzdata
   libgtest-dev libgmock-dev libbenchmark-dev
   clang libclang-rt-14-dev clang-format clang-tidy

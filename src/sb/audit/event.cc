@@ -12,13 +12,15 @@ std::string_view ActorKindName(ActorKind kind) {
       return "cli";
     case ActorKind::kAnonymous:
       return "anonymous";
+    case ActorKind::kUser:
+      return "user";
   }
   return "";
 }
 
 std::optional<ActorKind> ParseActorKind(std::string_view name) {
-  for (ActorKind k :
-       {ActorKind::kApiKey, ActorKind::kSystem, ActorKind::kCli, ActorKind::kAnonymous}) {
+  for (ActorKind k : {ActorKind::kApiKey, ActorKind::kSystem, ActorKind::kCli,
+                      ActorKind::kAnonymous, ActorKind::kUser}) {
     if (ActorKindName(k) == name) return k;
   }
   return std::nullopt;

@@ -16,6 +16,7 @@ enum class ActorKind {
   kSystem,     // "system": the hub itself (background jobs); id names the component
   kCli,        // "cli": an operator on the command line; id is the OS user
   kAnonymous,  // "anonymous": an unauthenticated caller (e.g. a failed authentication)
+  kUser,       // "user": a dashboard user signed in with a session; id is the user id
 };
 
 enum class Outcome {

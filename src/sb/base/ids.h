@@ -42,6 +42,8 @@ struct WebhookDeliveryTag {};
 struct SyncRunTag {};
 struct CalendarTag {};
 struct EventTag {};
+struct DashboardUserTag {};
+struct DashboardSessionTag {};
 using TenantId = StrongId<TenantTag>;
 using ApiKeyId = StrongId<ApiKeyTag>;
 using ConnectSessionId = StrongId<ConnectSessionTag>;
@@ -52,6 +54,8 @@ using WebhookDeliveryId = StrongId<WebhookDeliveryTag>;
 using SyncRunId = StrongId<SyncRunTag>;
 using CalendarId = StrongId<CalendarTag>;  // a synced calendar (Switchboard's id)
 using EventId = StrongId<EventTag>;        // a synced event (Switchboard's id)
+using DashboardUserId = StrongId<DashboardUserTag>;
+using DashboardSessionId = StrongId<DashboardSessionTag>;
 
 class IdGenerator {
  public:

@@ -15,6 +15,7 @@
 #include "sb/store/sync/push_conformance.h"
 #include "sb/store/sync/sync_conformance.h"
 #include "sb/store/sync/sync_repository.h"
+#include "sb/store/tenancy/dashboard_user_conformance.h"
 #include "sb/store/tenancy/idempotency_conformance.h"
 #include "sb/store/testing/migration_conformance.h"
 #include "sb/store/testing/postgres_environment.h"
@@ -47,6 +48,8 @@ INSTANTIATE_TYPED_TEST_SUITE_P(Postgres, PushConformanceTest,
                                ::testing::Types<PostgresTestBackend>);
 INSTANTIATE_TYPED_TEST_SUITE_P(Postgres, ConflictConformanceTest, PostgresTestBackend);
 INSTANTIATE_TYPED_TEST_SUITE_P(Postgres, EventMappingConformanceTest,
+                               ::testing::Types<PostgresTestBackend>);
+INSTANTIATE_TYPED_TEST_SUITE_P(Postgres, DashboardUserConformanceTest,
                                ::testing::Types<PostgresTestBackend>);
 INSTANTIATE_TYPED_TEST_SUITE_P(Postgres, IdempotencyConformanceTest,
                                ::testing::Types<PostgresTestBackend>);

@@ -13,6 +13,7 @@
 #include "sb/store/sync/push_conformance.h"
 #include "sb/store/sync/sync_conformance.h"
 #include "sb/store/tenancy/api_key_repository.h"
+#include "sb/store/tenancy/dashboard_user_conformance.h"
 #include "sb/store/tenancy/idempotency_conformance.h"
 #include "sb/store/testing/migration_conformance.h"
 #include "sb/store/testing/repository_conformance.h"
@@ -38,6 +39,8 @@ INSTANTIATE_TYPED_TEST_SUITE_P(Sqlite, CalendarConformanceTest,
 INSTANTIATE_TYPED_TEST_SUITE_P(Sqlite, PushConformanceTest, ::testing::Types<SqliteTestBackend>);
 INSTANTIATE_TYPED_TEST_SUITE_P(Sqlite, ConflictConformanceTest, SqliteTestBackend);
 INSTANTIATE_TYPED_TEST_SUITE_P(Sqlite, EventMappingConformanceTest,
+                               ::testing::Types<SqliteTestBackend>);
+INSTANTIATE_TYPED_TEST_SUITE_P(Sqlite, DashboardUserConformanceTest,
                                ::testing::Types<SqliteTestBackend>);
 INSTANTIATE_TYPED_TEST_SUITE_P(Sqlite, IdempotencyConformanceTest,
                                ::testing::Types<SqliteTestBackend>);

@@ -40,8 +40,10 @@ std::string_view ScopeName(Scope scope);
 // Who is calling: the result of a successful authentication.
 struct Principal {
   TenantId tenant_id;
-  ApiKeyId key_id;
+  ApiKeyId key_id;  // empty for a dashboard user
   std::set<Scope> scopes;
+  // Set for a dashboard user signed in with a session (DashboardUserService).
+  std::optional<DashboardUserId> user_id;
 
   bool Has(Scope s) const { return scopes.count(s) > 0; }
   // The deployment operator: the operator scope on a key of the system tenant.

@@ -783,6 +783,50 @@ DROP INDEX switchboard.audit_entries_by_action;
 CREATE INDEX audit_entries_by_action ON switchboard.audit_entries (tenant_id, action);
 )sql";
 
+// Migration 20: dashboard users and sessions (see the SQLite variant), both under row-level
+// security: a sign-in names its tenant, so nothing is looked up across tenants.
+constexpr std::string_view kV20Up = R"sql(
+CREATE TABLE switchboard.dashboard_users (
+  tenant_id     uuid    NOT NULL REFERENCES switchboard.tenants (id),
+  id            uuid    NOT NULL,
+  email         text    NOT NULL,
+  name          text    NOT NULL,
+  role          text    NOT NULL CHECK (role IN ('operator', 'admin', 'viewer')),
+  password_hash text,
+  failed_logins bigint  NOT NULL CHECK (failed_logins >= 0),
+  locked_until  bigint,
+  disabled      integer NOT NULL CHECK (disabled IN (0, 1)),
+  created_at    bigint  NOT NULL,
+  updated_at    bigint  NOT NULL,
+  PRIMARY KEY (tenant_id, id),
+  UNIQUE (tenant_id, email)
+);
+
+CREATE TABLE switchboard.dashboard_sessions (
+  tenant_id    uuid   NOT NULL,
+  id           uuid   NOT NULL,
+  user_id      uuid   NOT NULL,
+  token_hash   text   NOT NULL,
+  created_at   bigint NOT NULL,
+  expires_at   bigint NOT NULL,
+  last_seen_at bigint NOT NULL,
+  PRIMARY KEY (tenant_id, id),
+  UNIQUE (tenant_id, token_hash),
+  FOREIGN KEY (tenant_id, user_id) REFERENCES switchboard.dashboard_users (tenant_id, id)
+    ON DELETE CASCADE
+);
+)sql";
+
+constexpr std::string_view kV20Down = R"sql(
+DROP TABLE switchboard.dashboard_sessions;
+DROP TABLE switchboard.dashboard_users;
+)sql";
+
+constexpr TenantTable kV20Tables[] = {
+    {"dashboard_users"},
+    {"dashboard_sessions"},
+};
+
 constexpr Migration kMigrations[] = {
     {1, "tenants_and_api_keys", kV1Up, kV1Down, kV1Tables},
     {2, "audit_log", kV2Up, kV2Down, kV2Tables},
@@ -803,6 +847,7 @@ constexpr Migration kMigrations[] = {
     {17, "integration_conflict_policies", kV17Up, kV17Down},
     {18, "calendar_occurrences", kV18Up, kV18Down, kV18Tables},
     {19, "audit_filter_indexes", kV19Up, kV19Down},
+    {20, "dashboard_users", kV20Up, kV20Down, kV20Tables},
 };
 
 }  // namespace

@@ -755,6 +755,47 @@ DROP INDEX audit_entries_by_action;
 CREATE INDEX audit_entries_by_action ON audit_entries (tenant_id, action);
 )sql";
 
+// Migration 20: dashboard users and their sessions. A user belongs to one tenant (operators to
+// the system tenant, the nil id) with a role; the password is an Argon2id PHC string (NULL: the
+// user signs in with OpenID Connect only); failed sign-ins in a row lock the user for a while.
+// A session is known by the SHA-256 of its token and dies with its user. A sign-in names its
+// tenant (workspace-style), so no table maps addresses to tenants across tenants.
+constexpr std::string_view kV20Up = R"sql(
+CREATE TABLE dashboard_users (
+  tenant_id     TEXT    NOT NULL REFERENCES tenants (id),
+  id            TEXT    NOT NULL,
+  email         TEXT    NOT NULL,  -- lower case
+  name          TEXT    NOT NULL,
+  role          TEXT    NOT NULL CHECK (role IN ('operator', 'admin', 'viewer')),
+  password_hash TEXT,
+  failed_logins INTEGER NOT NULL CHECK (failed_logins >= 0),
+  locked_until  INTEGER,
+  disabled      INTEGER NOT NULL CHECK (disabled IN (0, 1)),
+  created_at    INTEGER NOT NULL,
+  updated_at    INTEGER NOT NULL,
+  PRIMARY KEY (tenant_id, id),
+  UNIQUE (tenant_id, email)
+) WITHOUT ROWID;
+
+CREATE TABLE dashboard_sessions (
+  tenant_id    TEXT    NOT NULL,
+  id           TEXT    NOT NULL,
+  user_id      TEXT    NOT NULL,
+  token_hash   TEXT    NOT NULL,  -- hex SHA-256 of the whole session token
+  created_at   INTEGER NOT NULL,
+  expires_at   INTEGER NOT NULL,
+  last_seen_at INTEGER NOT NULL,
+  PRIMARY KEY (tenant_id, id),
+  UNIQUE (tenant_id, token_hash),
+  FOREIGN KEY (tenant_id, user_id) REFERENCES dashboard_users (tenant_id, id) ON DELETE CASCADE
+) WITHOUT ROWID;
+)sql";
+
+constexpr std::string_view kV20Down = R"sql(
+DROP TABLE dashboard_sessions;
+DROP TABLE dashboard_users;
+)sql";
+
 constexpr Migration kMigrations[] = {
     {1, "tenants_and_api_keys", kV1Up, kV1Down},
     {2, "audit_log", kV2Up, kV2Down},
@@ -775,6 +816,7 @@ constexpr Migration kMigrations[] = {
     {17, "integration_conflict_policies", kV17Up, kV17Down},
     {18, "calendar_occurrences", kV18Up, kV18Down},
     {19, "audit_filter_indexes", kV19Up, kV19Down},
+    {20, "dashboard_users", kV20Up, kV20Down},
 };
 
 }  // namespace

@@ -1,0 +1,337 @@
+#include "sb/tenancy/dashboard_users.h"
+
+#include <algorithm>
+
+#include "sb/base/encoding.h"
+#include "sb/base/logging.h"
+#include "sb/base/text.h"
+#include "sb/vault/digest.h"
+
+namespace sb::tenancy {
+namespace {
+
+using store::DashboardRole;
+using store::DashboardSessionRecord;
+using store::DashboardUserRecord;
+
+constexpr std::string_view kPrefix = "sbs_";
+constexpr size_t kTenantHexLen = 32;
+constexpr size_t kSecretBytes = 32;  // 256 bits
+constexpr size_t kSecretB64Len = 43;
+constexpr std::string_view kCsrfLabel = "switchboard dashboard csrf v1";
+
+Status BadSignIn() { return UnauthenticatedError("wrong workspace, e-mail address or password"); }
+Status NoSession() { return UnauthenticatedError("not signed in, or the session ended"); }
+
+std::string HashToken(std::string_view token) { return HexEncode(vault::Sha256(token)); }
+
+std::string TenantHex(const TenantId& tenant) {
+  std::string hex;
+  for (char c : tenant.value()) {
+    if (c != '-') hex += c;
+  }
+  return hex;
+}
+
+std::string Lowercase(std::string_view text) {
+  std::string out(text);
+  std::transform(out.begin(), out.end(), out.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  return out;
+}
+
+audit::Actor UserActor(const DashboardUserId& id) {
+  return audit::Actor{audit::ActorKind::kUser, id.value()};
+}
+
+Json UserDetails(const DashboardUserRecord& user) {
+  return Json{{"email", user.email},
+              {"name", user.name},
+              {"role", std::string(store::DashboardRoleName(user.role))}};
+}
+
+Status CheckNewUser(const TenantId& tenant, const NewDashboardUser& user, size_t min_password) {
+  if (user.role == DashboardRole::kOperator && tenant != audit::SystemTenant()) {
+    return InvalidArgumentError("the operator role is only for users of the system tenant " +
+                                audit::SystemTenant().value());
+  }
+  if (user.name.size() > DashboardUserRecord::kMaxNameBytes || !IsValidUtf8(user.name)) {
+    return InvalidArgumentError("name must be at most 200 bytes of UTF-8");
+  }
+  if (user.password &&
+      (user.password->size() < min_password || user.password->size() > vault::kMaxPasswordBytes)) {
+    return InvalidArgumentError("password must be " + std::to_string(min_password) + " to " +
+                                std::to_string(vault::kMaxPasswordBytes) + " bytes");
+  }
+  return OkStatus();
+}
+
+}  // namespace
+
+DashboardUserService::DashboardUserService(DashboardUserDeps deps, DashboardUserOptions options)
+    : db_(deps.db),
+      clock_(deps.clock),
+      random_(deps.random),
+      ids_(deps.ids),
+      audit_(deps.audit),
+      options_(options) {
+  // A hash of a random password under the configured parameters: verifying against it costs
+  // what a real verification costs.
+  Result<std::string> dummy =
+      vault::HashPassword(Base64UrlEncode(random_.Bytes(24)), random_, options_.hash_params);
+  if (dummy.ok()) dummy_hash_ = std::move(*dummy);
+}
+
+std::set<Scope> DashboardUserService::ScopesOf(DashboardRole role) {
+  switch (role) {
+    case DashboardRole::kOperator:
+      return {Scope::kOperator, Scope::kAdmin, Scope::kRead, Scope::kWrite};
+    case DashboardRole::kAdmin:
+      return {Scope::kAdmin, Scope::kRead, Scope::kWrite};
+    case DashboardRole::kViewer:
+      return {Scope::kRead};
+  }
+  return {Scope::kRead};
+}
+
+std::optional<TenantId> DashboardUserService::TenantOfSession(std::string_view token) {
+  if (token.size() != kPrefix.size() + kTenantHexLen + 1 + kSecretB64Len) return std::nullopt;
+  if (token.substr(0, kPrefix.size()) != kPrefix) return std::nullopt;
+  if (token[kPrefix.size() + kTenantHexLen] != '_') return std::nullopt;
+  const std::string_view hex = token.substr(kPrefix.size(), kTenantHexLen);
+  std::string uuid = std::string(hex.substr(0, 8)) + "-" + std::string(hex.substr(8, 4)) + "-" +
+                     std::string(hex.substr(12, 4)) + "-" + std::string(hex.substr(16, 4)) + "-" +
+                     std::string(hex.substr(20, 12));
+  if (!IsCanonicalUuid(uuid)) return std::nullopt;
+  return TenantId(std::move(uuid));
+}
+
+std::string DashboardUserService::CsrfTokenOf(std::string_view session_token) {
+  return Base64UrlEncode(vault::HmacSha256(session_token, kCsrfLabel));
+}
+
+Result<DashboardUserRecord> DashboardUserService::Create(const audit::Context& ctx,
+                                                         const TenantId& tenant,
+                                                         const NewDashboardUser& user) {
+  if (!tenant.valid()) return InvalidArgumentError("tenant id is not a valid id");
+  SB_RETURN_IF_ERROR(CheckNewUser(tenant, user, options_.min_password_bytes));
+  DashboardUserRecord record;
+  record.tenant_id = tenant;
+  record.id = DashboardUserId(ids_.NewUuid());
+  record.email = Lowercase(user.email);
+  record.name = user.name;
+  record.role = user.role;
+  if (user.password) {
+    SB_ASSIGN_OR_RETURN(record.password_hash,
+                        vault::HashPassword(*user.password, random_, options_.hash_params));
+  }
+  record.created_at = record.updated_at = clock_.Now();
+  SB_RETURN_IF_ERROR(db_.RunInTenant(tenant, [&](store::Transaction& tx) -> Status {
+    SB_ASSIGN_OR_RETURN(auto existing, tenants_.Get(tx, tenant));
+    if (!existing) return NotFoundError("tenant " + tenant.value() + " does not exist");
+    SB_RETURN_IF_ERROR(users_.Insert(tx, tenant, record));
+    return audit_.Append(
+        tx, tenant,
+        audit::Event{ctx.actor, "dashboard_user.create", "dashboard_users/" + record.id.value(),
+                     audit::Outcome::kSuccess, ctx.request_id, UserDetails(record)});
+  }));
+  return record;
+}
+
+Result<std::vector<DashboardUserRecord>> DashboardUserService::List(
+    const TenantId& tenant, const std::optional<DashboardUserId>& after, int limit) {
+  if (!tenant.valid()) return InvalidArgumentError("tenant id is not a valid id");
+  std::vector<DashboardUserRecord> users;
+  SB_RETURN_IF_ERROR(db_.RunInTenant(tenant, [&](store::Transaction& tx) -> Status {
+    SB_ASSIGN_OR_RETURN(users, users_.List(tx, tenant, after, limit));
+    return OkStatus();
+  }));
+  return users;
+}
+
+Status DashboardUserService::Delete(const audit::Context& ctx, const TenantId& tenant,
+                                    const DashboardUserId& id) {
+  return db_.RunInTenant(tenant, [&](store::Transaction& tx) -> Status {
+    SB_ASSIGN_OR_RETURN(auto user, users_.Get(tx, tenant, id));
+    if (!user) return NotFoundError("no dashboard user " + id.value());
+    SB_RETURN_IF_ERROR(users_.Delete(tx, tenant, id).status());
+    return audit_.Append(
+        tx, tenant,
+        audit::Event{ctx.actor, "dashboard_user.delete", "dashboard_users/" + id.value(),
+                     audit::Outcome::kSuccess, ctx.request_id, UserDetails(*user)});
+  });
+}
+
+std::chrono::seconds DashboardUserService::LockFor(int64_t failures) const {
+  const int64_t over = failures - options_.max_failures;
+  if (over < 0) return std::chrono::seconds(0);
+  std::chrono::seconds lock = options_.first_lock;
+  for (int64_t i = 0; i < over && lock < options_.max_lock; ++i) lock *= 2;
+  return std::min(lock, options_.max_lock);
+}
+
+Status DashboardUserService::CountFailure(store::Transaction& tx, DashboardUserRecord user) {
+  user.failed_logins += 1;
+  const std::chrono::seconds lock = LockFor(user.failed_logins);
+  if (lock.count() > 0) user.locked_until = clock_.Now() + lock;
+  user.updated_at = clock_.Now();
+  return users_.Update(tx, user.tenant_id, user);
+}
+
+Result<DashboardSession> DashboardUserService::SignIn(const SignInRequest& request,
+                                                      std::chrono::seconds* retry_after) {
+  if (!request.tenant.valid() || request.password.size() > vault::kMaxPasswordBytes ||
+      request.email.size() > DashboardUserRecord::kMaxEmailBytes) {
+    return BadSignIn();
+  }
+  const std::string email = Lowercase(request.email);
+  std::string failure;  // the audited cause; the caller hears BadSignIn only
+  std::optional<std::chrono::seconds> locked;
+  Result<DashboardSession> session = BadSignIn();
+  const Status s = db_.RunInTenant(request.tenant, [&](store::Transaction& tx) -> Status {
+    SB_ASSIGN_OR_RETURN(auto tenant, tenants_.Get(tx, request.tenant));
+    SB_ASSIGN_OR_RETURN(auto user, tenant
+                                       ? users_.FindByEmail(tx, request.tenant, email)
+                                       : Result<std::optional<DashboardUserRecord>>(std::nullopt));
+    const std::string& stored = user && user->password_hash ? *user->password_hash : dummy_hash_;
+    SB_ASSIGN_OR_RETURN(const bool match, vault::VerifyPassword(request.password, stored));
+    if (!user || !user->password_hash) {
+      failure = !tenant ? "unknown tenant" : !user ? "unknown user" : "no password";
+      return OkStatus();
+    }
+    const Timestamp now = clock_.Now();
+    if (user->locked_until && *user->locked_until > now) {
+      locked = std::chrono::ceil<std::chrono::seconds>(*user->locked_until - now);
+      failure = "locked";
+      return OkStatus();
+    }
+    if (user->disabled || !match) {
+      failure = user->disabled ? "disabled" : "wrong password";
+      return CountFailure(tx, *user);
+    }
+    session = StartSession(tx, *user, request);
+    if (!session.ok()) return session.status();
+    session->tenant_name = tenant->name;
+    return OkStatus();
+  });
+  SB_RETURN_IF_ERROR(s);
+  if (failure.empty()) return session;
+  if (Status audited = RecordFailedSignIn(request, failure); !audited.ok()) {
+    log::Error("dashboard.sign_in_audit_failed", {{"error", audited.ToString()}});
+  }
+  if (locked) {
+    if (retry_after != nullptr) *retry_after = *locked;
+    return ResourceExhaustedError("too many failed sign-ins: try again in " +
+                                  std::to_string(locked->count()) + " s");
+  }
+  return BadSignIn();
+}
+
+Result<DashboardSession> DashboardUserService::StartSession(store::Transaction& tx,
+                                                            const DashboardUserRecord& user,
+                                                            const SignInRequest& request) {
+  DashboardUserRecord updated = user;
+  updated.failed_logins = 0;
+  updated.locked_until.reset();
+  updated.updated_at = clock_.Now();
+  if (vault::NeedsRehash(*user.password_hash, options_.hash_params)) {
+    SB_ASSIGN_OR_RETURN(updated.password_hash,
+                        vault::HashPassword(request.password, random_, options_.hash_params));
+  }
+  if (updated != user) SB_RETURN_IF_ERROR(users_.Update(tx, user.tenant_id, updated));
+  DashboardSession session;
+  session.token = std::string(kPrefix) + TenantHex(user.tenant_id) + "_" +
+                  Base64UrlEncode(random_.Bytes(kSecretBytes));
+  session.csrf_token = CsrfTokenOf(session.token);
+  DashboardSessionRecord record;
+  record.tenant_id = user.tenant_id;
+  record.id = DashboardSessionId(ids_.NewUuid());
+  record.user_id = user.id;
+  record.token_hash = HashToken(session.token);
+  record.created_at = record.last_seen_at = clock_.Now();
+  record.expires_at = record.created_at + options_.lifetime;
+  SB_RETURN_IF_ERROR(users_.InsertSession(tx, user.tenant_id, record));
+  session.principal = Principal{user.tenant_id, ApiKeyId(), ScopesOf(user.role), user.id};
+  session.user = std::move(updated);
+  session.expires_at = record.expires_at;
+  SB_RETURN_IF_ERROR(audit_.Append(
+      tx, user.tenant_id,
+      audit::Event{
+          UserActor(user.id), "dashboard.sign_in", "dashboard_users/" + user.id.value(),
+          audit::Outcome::kSuccess, request.attempt.request_id,
+          Json{{"remote", request.attempt.remote_address}, {"session", record.id.value()}}}));
+  return session;
+}
+
+Status DashboardUserService::RecordFailedSignIn(const SignInRequest& request,
+                                                std::string_view reason) {
+  audit::Event event{audit::Actor{audit::ActorKind::kAnonymous, ""},
+                     "dashboard.sign_in",
+                     "dashboard_users",
+                     audit::Outcome::kDenied,
+                     request.attempt.request_id,
+                     Json{{"reason", reason},
+                          {"remote", request.attempt.remote_address},
+                          {"email", audit_.HmacSecret(Lowercase(request.email))}}};
+  // The named tenant gets the entry when it exists; otherwise the system chain does, so that
+  // made-up tenant ids cannot create chains.
+  bool recorded = false;
+  SB_RETURN_IF_ERROR(db_.RunInTenant(request.tenant, [&](store::Transaction& tx) -> Status {
+    SB_ASSIGN_OR_RETURN(auto existing, tenants_.Get(tx, request.tenant));
+    if (!existing) return OkStatus();
+    recorded = true;
+    return audit_.Append(tx, request.tenant, event);
+  }));
+  if (recorded) return OkStatus();
+  event.details["tenant"] = request.tenant.value();
+  return db_.RunInTenant(audit::SystemTenant(), [&](store::Transaction& tx) {
+    return audit_.Append(tx, audit::SystemTenant(), event);
+  });
+}
+
+Result<DashboardSession> DashboardUserService::Authenticate(std::string_view token) {
+  const std::optional<TenantId> tenant = TenantOfSession(token);
+  if (!tenant) return NoSession();
+  DashboardSession session;
+  bool found = false;
+  SB_RETURN_IF_ERROR(db_.RunInTenant(*tenant, [&](store::Transaction& tx) -> Status {
+    SB_ASSIGN_OR_RETURN(auto record, users_.FindSession(tx, *tenant, HashToken(token)));
+    const Timestamp now = clock_.Now();
+    if (!record || record->expires_at <= now || record->last_seen_at + options_.idle <= now) {
+      return OkStatus();
+    }
+    SB_ASSIGN_OR_RETURN(auto user, users_.Get(tx, *tenant, record->user_id));
+    if (!user || user->disabled) return OkStatus();
+    SB_ASSIGN_OR_RETURN(auto owner, tenants_.Get(tx, *tenant));
+    if (!owner) return OkStatus();
+    if (now - record->last_seen_at >= options_.touch_resolution) {
+      SB_RETURN_IF_ERROR(users_.TouchSession(tx, *tenant, record->id, now));
+    }
+    found = true;
+    session.principal = Principal{*tenant, ApiKeyId(), ScopesOf(user->role), user->id};
+    session.user = std::move(*user);
+    session.tenant_name = owner->name;
+    session.csrf_token = CsrfTokenOf(token);
+    session.expires_at = std::min(record->expires_at, now + options_.idle);
+    return OkStatus();
+  }));
+  if (!found) return NoSession();
+  return session;
+}
+
+Status DashboardUserService::SignOut(const audit::Context& ctx, std::string_view token) {
+  const std::optional<TenantId> tenant = TenantOfSession(token);
+  if (!tenant) return OkStatus();
+  return db_.RunInTenant(*tenant, [&](store::Transaction& tx) -> Status {
+    SB_ASSIGN_OR_RETURN(auto record, users_.FindSession(tx, *tenant, HashToken(token)));
+    if (!record) return OkStatus();
+    SB_RETURN_IF_ERROR(users_.DeleteSession(tx, *tenant, record->id).status());
+    return audit_.Append(
+        tx, *tenant,
+        audit::Event{ctx.actor, "dashboard.sign_out", "dashboard_users/" + record->user_id.value(),
+                     audit::Outcome::kSuccess, ctx.request_id,
+                     Json{{"session", record->id.value()}}});
+  });
+}
+
+}  // namespace sb::tenancy
