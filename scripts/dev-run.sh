@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # `make run`: initialises ./var/ on first use and starts Switchboard on 127.0.0.1:8080.
 # Also starts switchboard-sandbox (the Google and Microsoft emulators) beside it.
-# Creates: the SQLite database (migrated) and the system tenant with an operator API key that
-# is printed once. The first command that needs them generates the development master key
+# Creates: the SQLite database (migrated) and the system tenant with an operator API key and an
+# operator dashboard user (operator@localhost) whose password is printed once. The first command that needs them generates the development master key
 # (var/master.key) and audit keys (var/audit.key), mode 0600, with a loud warning.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -27,6 +27,19 @@ if [ ! -f var/operator.done ]; then
     --scopes operator,admin,read,write --quiet
   echo
   touch var/operator.done
+fi
+
+# A dashboard user for the operator (the system tenant's workspace). A ./var/ made before the
+# dashboard existed gets one on its next start.
+if [ ! -f var/dashboard-user.done ]; then
+  system=00000000-0000-0000-0000-000000000000
+  echo
+  echo "Dashboard sign-in (http://127.0.0.1:8080/dashboard/): workspace $system,"
+  echo "e-mail operator@localhost, password (shown once, store it now):"
+  "$BIN" --config "$CONFIG" user create --tenant "$system" --email operator@localhost \
+    --name Operator --role operator --quiet
+  echo
+  touch var/dashboard-user.done
 fi
 
 # The provider sandbox (Google on :8081, Microsoft on https://127.0.0.1:8443) with a seeded

@@ -8,6 +8,7 @@
 #include "sb/base/check.h"
 #include "sb/base/logging.h"
 #include "sb/http/problem.h"
+#include "sb/vault/digest.h"
 
 namespace sb::api {
 namespace {
@@ -44,6 +45,13 @@ http::Response AuthMiddleware::operator()(
     http::Request& request, const std::function<http::Response(http::Request&)>& next) {
   if (!request.route_options.authenticated) return next(request);
   std::optional<std::string_view> token = BearerToken(request);
+  if (!token && users_ != nullptr && !request.Header("Authorization")) {
+    if (auto cookie = http::CookieValue(request, kSessionCookie)) {
+      auto admitted = SessionPrincipal(request, *cookie);
+      if (auto* refused = std::get_if<http::Response>(&admitted)) return std::move(*refused);
+      return Admit(request, std::get<tenancy::Principal>(std::move(admitted)), next);
+    }
+  }
   if (!token) {
     return Unauthenticated(request, "missing 'Authorization: Bearer <API key>' header");
   }
@@ -68,10 +76,45 @@ http::Response AuthMiddleware::operator()(
     keys_.RecordFailure(*token, {request.request_id, request.remote_address}, failure_reason);
     return Unauthenticated(request, principal.status().message());
   }
-  const http::RateDecision decision = limiter_.Acquire(principal->key_id.value());
+  return Admit(request, std::move(*principal), next);
+}
+
+std::variant<tenancy::Principal, http::Response> AuthMiddleware::SessionPrincipal(
+    const http::Request& request, std::string_view token) {
+  const std::string client = ClientHost(request.remote_address);
+  if (const http::RateDecision budget = failures_.Check(client); !budget.allowed) {
+    return RateLimited(budget, request);
+  }
+  Result<tenancy::DashboardSession> session = users_->Authenticate(token);
+  if (!session.ok()) {
+    if (session.status().code() != StatusCode::kUnauthenticated) {
+      return http::StatusToProblem(session.status(), request.request_id);
+    }
+    const http::RateDecision failed = failures_.Acquire(client);
+    if (!failed.allowed) return RateLimited(failed, request);
+    return Unauthenticated(request, session.status().message());
+  }
+  if (request.method != "GET" && request.method != "HEAD") {
+    const std::string_view sent = request.Header(kCsrfHeader).value_or("");
+    if (!vault::ConstantTimeEquals(sent, session->csrf_token)) {
+      return http::MakeProblem(403, "csrf",
+                               "a request signed in with a session cookie needs the session's "
+                               "CSRF token in the X-CSRF-Token header",
+                               request.request_id);
+    }
+  }
+  return std::move(session->principal);
+}
+
+http::Response AuthMiddleware::Admit(http::Request& request, tenancy::Principal principal,
+                                     const std::function<http::Response(http::Request&)>& next) {
+  // Keys and users have buckets of their own (ids are UUIDs, so the prefix keeps them apart).
+  const std::string bucket =
+      principal.user_id ? "user:" + principal.user_id->value() : principal.key_id.value();
+  const http::RateDecision decision = limiter_.Acquire(bucket);
   if (!decision.allowed) return RateLimited(decision, request);
-  if (usage_ != nullptr) usage_->Add(principal->tenant_id, store::UsageMetric::kApiCalls);
-  request.principal = std::move(*principal);
+  if (usage_ != nullptr) usage_->Add(principal.tenant_id, store::UsageMetric::kApiCalls);
+  request.principal = std::move(principal);
   return next(request);
 }
 
@@ -82,9 +125,13 @@ const tenancy::Principal& PrincipalOf(const http::Request& request) {
 }
 
 audit::Context AuditContextOf(const http::Request& request) {
-  return audit::Context{
-      audit::Actor{audit::ActorKind::kApiKey, PrincipalOf(request).key_id.value()},
-      request.request_id};
+  const tenancy::Principal& principal = PrincipalOf(request);
+  if (principal.user_id) {
+    return audit::Context{audit::Actor{audit::ActorKind::kUser, principal.user_id->value()},
+                          request.request_id};
+  }
+  return audit::Context{audit::Actor{audit::ActorKind::kApiKey, principal.key_id.value()},
+                        request.request_id};
 }
 
 Status RequireOperator(const tenancy::Principal& principal, std::string_view what) {

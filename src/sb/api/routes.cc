@@ -44,6 +44,21 @@ Status RegisterRoutes(http::Router& router, const Handlers& h) {
       "GET", "/v1/api-keys/{id}", [&t](Request& r) { return t.GetApiKey(r); }, kAuthed));
   SB_RETURN_IF_ERROR(router.Add(
       "DELETE", "/v1/api-keys/{id}", [&t](Request& r) { return t.RevokeApiKey(r); }, kAuthed));
+  auto& se = h.sessions;
+  // Sign-in is public; it charges failures to the client's budget itself.
+  SB_RETURN_IF_ERROR(router.Add(
+      "POST", "/v1/session", [&se](Request& r) { return se.SignIn(r); }, kPublicPool));
+  SB_RETURN_IF_ERROR(router.Add(
+      "GET", "/v1/session", [&se](Request& r) { return se.GetSession(r); }, kAuthed));
+  SB_RETURN_IF_ERROR(router.Add(
+      "DELETE", "/v1/session", [&se](Request& r) { return se.SignOut(r); }, kAuthed));
+  SB_RETURN_IF_ERROR(router.Add(
+      "GET", "/v1/dashboard-users", [&se](Request& r) { return se.ListUsers(r); }, kAuthed));
+  SB_RETURN_IF_ERROR(router.Add(
+      "POST", "/v1/dashboard-users", [&se](Request& r) { return se.CreateUser(r); }, kAuthed));
+  SB_RETURN_IF_ERROR(router.Add(
+      "DELETE", "/v1/dashboard-users/{id}", [&se](Request& r) { return se.DeleteUser(r); },
+      kAuthed));
   auto& audit = h.audit;
   SB_RETURN_IF_ERROR(router.Add(
       "GET", "/v1/audit", [&audit](Request& r) { return audit.List(r); }, kAuthed));

@@ -12,6 +12,7 @@
 #include "sb/api/proxy_handlers.h"
 #include "sb/api/public_limit.h"
 #include "sb/api/push_handlers.h"
+#include "sb/api/session_handlers.h"
 #include "sb/api/sync_handlers.h"
 #include "sb/api/system_handlers.h"
 #include "sb/api/tenant_concurrency.h"
@@ -35,6 +36,7 @@ struct Handlers {
   EventHandlers& events;
   AvailabilityHandlers& availability;
   PushHandlers& push;
+  SessionHandlers& sessions;
   AuthMiddleware& auth;
   TenantConcurrencyLimiter& concurrency;  // runs right after auth
   // Wraps every public route that can reach the database (connect pages, OAuth callback, and

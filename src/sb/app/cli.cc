@@ -11,6 +11,7 @@
 #include "sb/app/security.h"
 #include "sb/app/server_app.h"
 #include "sb/base/clock.h"
+#include "sb/base/encoding.h"
 #include "sb/base/ids.h"
 #include "sb/base/logging.h"
 #include "sb/base/random.h"
@@ -18,6 +19,7 @@
 #include "sb/store/migrations/migrator.h"
 #include "sb/store/open_database.h"
 #include "sb/tenancy/api_keys.h"
+#include "sb/tenancy/dashboard_users.h"
 #include "sb/tenancy/tenants.h"
 
 namespace sb::app {
@@ -35,6 +37,10 @@ commands:
                                           operator: only for the system tenant
   apikey list --tenant ID
   apikey revoke --tenant ID --id KEY_ID
+  user create --tenant ID --email ADDRESS --role operator|admin|viewer [--name NAME] [--quiet]
+                                          create a dashboard user with a generated password,
+                                          printed once; operator: only for the system tenant
+  user list --tenant ID
   keys rotate                             make a new master key version the write version
   keys rewrap [--batch N]                 re-encrypt every secret to the write version
   keys status                             key versions and secrets per version
@@ -235,6 +241,58 @@ int ApiKeyCommand(Context& ctx, const Args& args, std::ostream& out, std::ostrea
   return 2;
 }
 
+// `user create`: a generated password (192 random bits), so that none passes through argv.
+int UserCreate(Context& ctx, tenancy::DashboardUserService& users, const TenantId& tenant,
+               const Args& args, std::ostream& out, std::ostream& err) {
+  auto email = Flag(args, "--email", err);
+  auto role_text = Flag(args, "--role", err);
+  if (!email || !role_text) return 2;
+  const std::optional<store::DashboardRole> role = store::ParseDashboardRole(*role_text);
+  if (!role) {
+    err << "switchboard: --role must be operator, admin or viewer\n";
+    return 2;
+  }
+  const auto name = args.flags.find("--name");
+  const std::string password = Base64UrlEncode(ctx.random.Bytes(24));
+  auto user = users.Create(ctx.Audit(), tenant,
+                           {*email, name == args.flags.end() ? "" : name->second, *role, password});
+  if (!user.ok()) return Fail(err, user.status());
+  if (!args.switches.count("--quiet")) {
+    out << "Dashboard user " << user->id.value() << " (" << user->email
+        << ") created; sign in to workspace " << tenant.value()
+        << " with this password, shown once:\n";
+  }
+  out << password << "\n";
+  return 0;
+}
+
+int UserCommand(Context& ctx, const Args& args, std::ostream& out, std::ostream& err) {
+  const std::string sub = args.words.size() > 1 ? args.words[1] : "";
+  auto tenant_text = Flag(args, "--tenant", err);
+  if (!tenant_text) return 2;
+  const TenantId tenant(*tenant_text);
+  if (!tenant.valid()) {
+    err << "switchboard: --tenant is not a valid tenant id\n";
+    return 2;
+  }
+  tenancy::DashboardUserService users(tenancy::DashboardUserDeps{.db = *ctx.db,
+                                                                 .clock = ctx.clock,
+                                                                 .random = ctx.random,
+                                                                 .ids = ctx.ids,
+                                                                 .audit = *ctx.security.audit});
+  if (sub == "create") return UserCreate(ctx, users, tenant, args, out, err);
+  if (sub == "list") {
+    auto list = users.List(tenant, std::nullopt, store::DashboardUserRepository::kMaxListLimit);
+    if (!list.ok()) return Fail(err, list.status());
+    for (const auto& u : *list) {
+      out << u.id.value() << "  " << u.email << "  " << store::DashboardRoleName(u.role) << "\n";
+    }
+    return 0;
+  }
+  err << "switchboard: user needs create or list\n";
+  return 2;
+}
+
 int ConfigCheck(const config::Config& c, std::ostream& out) {
   for (const auto& [key, value] : config::Describe(c)) out << key << " = " << value << "\n";
   out << "config: ok\n";
@@ -292,7 +350,7 @@ int RunCli(const std::vector<std::string>& argv, const config::Environment& env,
   if (command == "keys") {
     return KeysCommand(ctx.config, ctx.user, args->words, args->flags, args->switches, out, err);
   }
-  if (command != "tenant" && command != "apikey") {
+  if (command != "tenant" && command != "apikey" && command != "user") {
     err << "switchboard: unknown command '" << command << "'\n" << kUsage;
     return 2;
   }
@@ -302,6 +360,7 @@ int RunCli(const std::vector<std::string>& argv, const config::Environment& env,
   auto security = SetUpSecurity(ctx.config, ctx.clock, ctx.random, ctx.ids, err);
   if (!security.ok()) return Fail(err, security.status());
   ctx.security = std::move(*security);
+  if (command == "user") return UserCommand(ctx, *args, out, err);
   return command == "tenant" ? TenantCommand(ctx, *args, out, err)
                              : ApiKeyCommand(ctx, *args, out, err);
 }

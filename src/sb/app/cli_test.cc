@@ -75,6 +75,37 @@ TEST_F(CliTest, MigrateUpStatusDown) {
   EXPECT_EQ(Cli({"migrate", "sideways"}).code, 2);
 }
 
+TEST_F(CliTest, UserCommandsCreateDashboardUsersWithAPasswordShownOnce) {
+  ASSERT_EQ(Cli({"migrate", "up"}).code, 0);
+  CliRun tenant = Cli({"tenant", "create", "--name", "Acme", "--quiet"});
+  ASSERT_EQ(tenant.code, 0) << tenant.err;
+  const std::string id = tenant.out.substr(0, tenant.out.find('\n'));
+  CliRun created = Cli({"user", "create", "--tenant", id, "--email", "Ops@Example.com", "--role",
+                        "admin", "--quiet"});
+  ASSERT_EQ(created.code, 0) << created.err;
+  const std::string password = created.out.substr(0, created.out.find('\n'));
+  EXPECT_EQ(password.size(), 32u);  // 192 bits in base64url
+  CliRun second =
+      Cli({"user", "create", "--tenant", id, "--email", "viewer@example.com", "--role", "viewer"});
+  ASSERT_EQ(second.code, 0) << second.err;
+  EXPECT_NE(second.out.find("shown once"), std::string::npos);
+  EXPECT_EQ(second.out.find(password), std::string::npos);
+  CliRun list = Cli({"user", "list", "--tenant", id});
+  ASSERT_EQ(list.code, 0) << list.err;
+  EXPECT_NE(list.out.find("ops@example.com  admin"), std::string::npos) << list.out;
+  EXPECT_NE(list.out.find("viewer@example.com  viewer"), std::string::npos) << list.out;
+  EXPECT_EQ(list.out.find(password), std::string::npos);
+  // Operators belong to the system tenant; unknown roles and missing flags are usage errors.
+  EXPECT_EQ(
+      Cli({"user", "create", "--tenant", id, "--email", "o@example.com", "--role", "operator"})
+          .code,
+      1);
+  EXPECT_EQ(
+      Cli({"user", "create", "--tenant", id, "--email", "o@example.com", "--role", "root"}).code,
+      2);
+  EXPECT_EQ(Cli({"user", "create", "--tenant", id, "--role", "admin"}).code, 2);
+}
+
 TEST_F(CliTest, TenantAndApiKeyCommands) {
   ASSERT_EQ(Cli({"migrate", "up"}).code, 0);
   CliRun tenant = Cli({"tenant", "create", "--name", "Acme", "--quiet"});

@@ -220,6 +220,8 @@ struct ServerApp::Parts {
             tenancy::TenantDeps{.db = *db, .clock = clock, .ids = ids, .audit = *security.audit}),
         keys(tenancy::ApiKeyDeps{
             .db = *db, .clock = clock, .random = random, .ids = ids, .audit = *security.audit}),
+        dashboard_users(tenancy::DashboardUserDeps{
+            .db = *db, .clock = clock, .random = random, .ids = ids, .audit = *security.audit}),
         limiter(clock, http::RateLimiterOptions{c.limits.requests_per_second,
                                                 static_cast<double>(c.limits.burst)}),
         // Failed authentications per client host: 20 at once, then one per second.
@@ -230,6 +232,8 @@ struct ServerApp::Parts {
         public_limit(public_requests),
         system(*db, metrics, c.metrics.token),
         tenant_handlers(tenants, keys),
+        session_handlers(dashboard_users, auth_failures,
+                         c.server.public_url.starts_with("https://")),
         audit_handlers(*db, *security.audit),
         integration_handlers(catalog, integrations),
         proxy_http(*outbound_clients.proxy),
@@ -330,7 +334,7 @@ struct ServerApp::Parts {
                                       .disable_after = c.webhooks.disable_after}),
         job_runner(*db, maintenance_db ? *maintenance_db : *db, clock, random,
                    JobRunnerOptionsFrom(c.jobs, random), &metrics),
-        auth(keys, limiter, auth_failures, &usage),
+        auth(keys, limiter, auth_failures, &usage, &dashboard_users),
         concurrency(api::TenantConcurrencyOptions{
             static_cast<size_t>(c.limits.max_concurrent_requests_per_tenant),
             static_cast<size_t>(c.limits.max_concurrent_uploads_per_tenant)}) {
@@ -399,12 +403,14 @@ struct ServerApp::Parts {
   connections::ConnectService connect;
   tenancy::TenantService tenants;
   tenancy::ApiKeyService keys;
+  tenancy::DashboardUserService dashboard_users;
   http::RateLimiter limiter;
   http::RateLimiter auth_failures;
   http::RateLimiter public_requests;  // per client host, on the public routes
   api::PublicRateLimit public_limit;
   api::SystemHandlers system;
   api::TenantHandlers tenant_handlers;
+  api::SessionHandlers session_handlers;
   api::AuditHandlers audit_handlers;
   api::IntegrationHandlers integration_handlers;
   net::HttpClient& proxy_http;
@@ -564,7 +570,8 @@ Result<std::unique_ptr<ServerApp>> ServerApp::Create(const config::Config& confi
                     parts->integration_handlers, parts->connect_handlers, parts->proxy_handlers,
                     parts->webhook_handlers, parts->admin_handlers, parts->health_handlers,
                     parts->sync_handlers, parts->event_handlers, parts->availability_handlers,
-                    parts->push_handlers, parts->auth, parts->concurrency, parts->public_limit}));
+                    parts->push_handlers, parts->session_handlers, parts->auth, parts->concurrency,
+                    parts->public_limit}));
   parts->server = std::make_unique<http::Server>(ServerOptionsFrom(config.server), parts->router,
                                                  parts->metrics, clock);
   SB_ASSIGN_OR_RETURN(
@@ -635,6 +642,7 @@ uint16_t ServerApp::metrics_port() const {
 store::Database& ServerApp::database() { return *parts_->db; }
 tenancy::TenantService& ServerApp::tenants() { return parts_->tenants; }
 tenancy::ApiKeyService& ServerApp::api_keys() { return parts_->keys; }
+tenancy::DashboardUserService& ServerApp::dashboard_users() { return parts_->dashboard_users; }
 vault::SecretStore& ServerApp::secrets() { return *parts_->security.secrets; }
 audit::AuditLog& ServerApp::audit_log() { return *parts_->security.audit; }
 connections::ConnectionService& ServerApp::connections() { return parts_->connections; }

@@ -20,6 +20,7 @@
 #include "sb/oauth/catalog.h"
 #include "sb/store/database.h"
 #include "sb/tenancy/api_keys.h"
+#include "sb/tenancy/dashboard_users.h"
 #include "sb/tenancy/tenants.h"
 #include "sb/vault/secret_store.h"
 
@@ -57,6 +58,7 @@ class ServerApp {
   store::Database& database();
   tenancy::TenantService& tenants();
   tenancy::ApiKeyService& api_keys();
+  tenancy::DashboardUserService& dashboard_users();
   vault::SecretStore& secrets();
   audit::AuditLog& audit_log();
   connections::ConnectionService& connections();

@@ -2,6 +2,7 @@
 #include "sb/app/testing/api_suite_tests.h"
 #include "sb/app/testing/connect_suite_tests.h"
 #include "sb/app/testing/credential_suite_tests.h"
+#include "sb/app/testing/session_suite_tests.h"
 #include "sb/app/testing/sync_suite_tests.h"
 #include "sb/app/testing/write_suite_tests.h"
 
@@ -9,6 +10,7 @@ namespace sb::app::testing {
 INSTANTIATE_TYPED_TEST_SUITE_P(Sqlite, ApiSuite, store::testing::SqliteTestBackend);
 INSTANTIATE_TYPED_TEST_SUITE_P(Sqlite, ConnectSuite, store::testing::SqliteTestBackend);
 INSTANTIATE_TYPED_TEST_SUITE_P(Sqlite, CredentialSuite, store::testing::SqliteTestBackend);
+INSTANTIATE_TYPED_TEST_SUITE_P(Sqlite, SessionSuite, store::testing::SqliteTestBackend);
 INSTANTIATE_TYPED_TEST_SUITE_P(Sqlite, SyncSuite, store::testing::SqliteTestBackend);
 INSTANTIATE_TYPED_TEST_SUITE_P(Sqlite, WriteSuite, store::testing::SqliteTestBackend);
 }  // namespace sb::app::testing

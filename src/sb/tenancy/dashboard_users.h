@@ -89,6 +89,9 @@ class DashboardUserService {
  public:
   explicit DashboardUserService(DashboardUserDeps deps, DashboardUserOptions options = {});
 
+  // How long a session lives at most (the cookie's Max-Age).
+  std::chrono::seconds lifetime() const { return options_.lifetime; }
+
   // The scopes of a role.
   static std::set<Scope> ScopesOf(store::DashboardRole role);
   // The tenant named by a session token; nullopt when the token is malformed.

@@ -1,9 +1,9 @@
 #include "sb/vault/password_hash.h"
 
-#include <argon2.h>
-
 #include <charconv>
 #include <optional>
+
+#include <argon2.h>
 
 namespace sb::vault {
 namespace {
@@ -16,9 +16,8 @@ constexpr size_t kHashBytes = 32;
 constexpr size_t kMaxEncodedBytes = 256;
 
 bool WithinBounds(const PasswordHashParams& p) {
-  return p.memory_kib >= 8 * p.parallelism && p.memory_kib <= kMaxMemoryKib &&
-         p.iterations >= 1 && p.iterations <= kMaxIterations && p.parallelism >= 1 &&
-         p.parallelism <= kMaxParallelism;
+  return p.memory_kib >= 8 * p.parallelism && p.memory_kib <= kMaxMemoryKib && p.iterations >= 1 &&
+         p.iterations <= kMaxIterations && p.parallelism >= 1 && p.parallelism <= kMaxParallelism;
 }
 
 // "m=19456,t=2,p=1" out of "$argon2id$v=19$m=19456,t=2,p=1$salt$hash".

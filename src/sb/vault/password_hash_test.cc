@@ -50,7 +50,8 @@ TEST(PasswordHashTest, RefusesBadInputAndHostileStoredHashes) {
         // four GiB of memory or a million passes in a tampered row: refused before any work
         std::string("$argon2id$v=19$m=4194304,t=1,p=1") + salt_and_hash,
         std::string("$argon2id$v=19$m=64,t=1000000,p=1") + salt_and_hash,
-        std::string("$argon2id$v=19$m=64,t=1,p=1$$"), std::string("$argon2id$v=19$m=,t=1,p=1$a$b")}) {
+        std::string("$argon2id$v=19$m=64,t=1,p=1$$"),
+        std::string("$argon2id$v=19$m=,t=1,p=1$a$b")}) {
     EXPECT_EQ(VerifyPassword("pw", stored).status().code(), StatusCode::kDataLoss) << stored;
   }
 }

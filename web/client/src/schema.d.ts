@@ -826,6 +826,60 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/session": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The signed-in user of the session cookie, the tenant's name and the session's CSRF token. 404 for an API key (it has no session). */
+        get: operations["getSession"];
+        put?: never;
+        /** Sign in to the dashboard: names the tenant (workspace), e-mail address and password. Sets the HttpOnly, SameSite=Strict session cookie sb_session (Secure behind https; 12 h at most, 2 h idle). Every failure is the same 401; after 5 wrong passwords in a row the user is locked for 60 s, doubling up to 15 min (429 with Retry-After); failures also count against the client's failed-authentication budget. Audited as dashboard.sign_in. */
+        post: operations["signIn"];
+        /** Sign out: ends the session and clears the cookie. Audited as dashboard.sign_out. */
+        delete: operations["signOut"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/dashboard-users": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The tenant's dashboard users, by id (admin). */
+        get: operations["listDashboardUsers"];
+        put?: never;
+        /** Create a dashboard user (admin). Only the operator creates operators (in the system tenant) or users of other tenants. The password is stored as Argon2id and never returned. Audited as dashboard_user.create. */
+        post: operations["createDashboardUser"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/dashboard-users/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /** Delete a dashboard user of the tenant and end their sessions (admin; not oneself). Audited as dashboard_user.delete. */
+        delete: operations["deleteDashboardUser"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -1605,6 +1659,61 @@ export interface components {
             csrf: string;
         } & {
             [key: string]: string;
+        };
+        SignIn: {
+            /** @description The tenant (workspace) id the user belongs to; the system tenant 00000000-0000-0000-0000-000000000000 for operators */
+            tenant: string;
+            email: string;
+            password: string;
+        };
+        /**
+         * @description operator: the deployment operator (system tenant only; scopes operator, admin, read, write); admin: everything in the tenant (admin, read, write); viewer: reads (read)
+         * @enum {string}
+         */
+        DashboardRole: "operator" | "admin" | "viewer";
+        DashboardUser: {
+            /** Format: uuid */
+            id: string;
+            /** Format: uuid */
+            tenant_id: string;
+            email: string;
+            name: string;
+            role: components["schemas"]["DashboardRole"];
+            /** @description false: the user signs in with OpenID Connect only */
+            password_set: boolean;
+            disabled: boolean;
+            /**
+             * Format: date-time
+             * @description set while the user is locked after repeated failed sign-ins
+             */
+            locked_until: string | null;
+            /** Format: date-time */
+            created_at: string;
+        };
+        DashboardUserCreate: {
+            email: string;
+            name?: string;
+            role: components["schemas"]["DashboardRole"];
+            /** @description absent: OpenID Connect sign-in only */
+            password?: string;
+            /**
+             * Format: uuid
+             * @description operators only: create the user in this tenant
+             */
+            tenant_id?: string;
+        };
+        DashboardUserList: {
+            data: components["schemas"]["DashboardUser"][];
+            next_cursor: string | null;
+        };
+        DashboardSession: {
+            user: components["schemas"]["DashboardUser"] & {
+                tenant_name: string;
+            };
+            /** @description send as X-CSRF-Token on every unsafe request of this session */
+            csrf_token: string;
+            /** Format: date-time */
+            expires_at: string;
         };
     };
     responses: {
@@ -3960,6 +4069,162 @@ export interface operations {
             409: components["responses"]["Problem"];
             412: components["responses"]["Problem"];
             422: components["responses"]["Problem"];
+            429: components["responses"]["Problem"];
+        };
+    };
+    getSession: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The session */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DashboardSession"];
+                };
+            };
+            401: components["responses"]["Problem"];
+            404: components["responses"]["Problem"];
+            429: components["responses"]["Problem"];
+        };
+    };
+    signIn: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["SignIn"];
+            };
+        };
+        responses: {
+            /** @description Signed in; the cookie is set */
+            200: {
+                headers: {
+                    "Set-Cookie"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DashboardSession"];
+                };
+            };
+            400: components["responses"]["Problem"];
+            401: components["responses"]["Problem"];
+            429: components["responses"]["Problem"];
+        };
+    };
+    signOut: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Signed out */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            401: components["responses"]["Problem"];
+            403: components["responses"]["Problem"];
+            404: components["responses"]["Problem"];
+            429: components["responses"]["Problem"];
+        };
+    };
+    listDashboardUsers: {
+        parameters: {
+            query?: {
+                limit?: number;
+                /** @description next_cursor of the previous page */
+                cursor?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of users */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DashboardUserList"];
+                };
+            };
+            400: components["responses"]["Problem"];
+            401: components["responses"]["Problem"];
+            403: components["responses"]["Problem"];
+            429: components["responses"]["Problem"];
+        };
+    };
+    createDashboardUser: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["DashboardUserCreate"];
+            };
+        };
+        responses: {
+            /** @description Created */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DashboardUser"];
+                };
+            };
+            400: components["responses"]["Problem"];
+            401: components["responses"]["Problem"];
+            403: components["responses"]["Problem"];
+            404: components["responses"]["Problem"];
+            409: components["responses"]["Problem"];
+            429: components["responses"]["Problem"];
+        };
+    };
+    deleteDashboardUser: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Deleted */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            401: components["responses"]["Problem"];
+            403: components["responses"]["Problem"];
+            404: components["responses"]["Problem"];
+            409: components["responses"]["Problem"];
             429: components["responses"]["Problem"];
         };
     };

@@ -2,7 +2,9 @@
 // `switchboard serve` wires it), in-process: SQLite in a temp directory, a fake provider behind
 // net::HttpClient, a seeded tenant with an admin key and a read/write key (security.md TST-F1).
 //
-// Input: byte 0 picks the method, byte 1 the credentials and content type; the rest is the
+// Input: byte 0 picks the method, byte 1 the credentials and content type (bits 0-1: the
+// tenant's key, the operator's, a wrong key, none; with none, bit 3 adds a dashboard session
+// cookie and bit 4 its CSRF token; bit 2 drops the JSON content type); the rest is the
 // request target, then header lines, then (after an empty line) the body, each line ending in
 // '\n'. "$T" in the target or body becomes the seeded tenant's id. The request is serialized and
 // parsed by http::ParseRequest (the server's parser), then dispatched by ServerApp::Dispatch.
@@ -55,6 +57,8 @@ struct World {
   std::string tenant_id;
   std::string admin_key;
   std::string tenant_key;
+  std::string session_token;  // a dashboard admin of the seeded tenant, signed in
+  std::string csrf_token;
   int inputs = 0;
 
   World() {
@@ -113,6 +117,17 @@ struct World {
     SB_CHECK(admin.ok() && writer.ok());
     admin_key = admin->plaintext;
     tenant_key = writer->plaintext;
+    auto& users = app->dashboard_users();
+    SB_CHECK(users
+                 .Create(setup, tenant->id,
+                         {"fuzz@example.com", "Fuzz", sb::store::DashboardRole::kAdmin,
+                          std::string("fuzzing password")})
+                 .ok());
+    auto session =
+        users.SignIn({tenant->id, "fuzz@example.com", "fuzzing password", {"fuzz", "127.0.0.1:1"}});
+    SB_CHECK(session.ok());
+    session_token = session->token;
+    csrf_token = session->csrf_token;
   }
 };
 
@@ -166,7 +181,9 @@ std::string RawRequest(const World& world, const uint8_t* data, size_t size) {
     case 2:
       raw += "Authorization: Bearer " + world.tenant_key + "x\r\n";
       break;
-    default:
+    default:  // no key: a dashboard session cookie when bit 3 is set, its CSRF token on bit 4
+      if ((flags & 8) != 0) raw += "Cookie: sb_session=" + world.session_token + "\r\n";
+      if ((flags & 16) != 0) raw += "X-CSRF-Token: " + world.csrf_token + "\r\n";
       break;
   }
   if ((flags & 4) == 0) raw += "Content-Type: application/json\r\n";
