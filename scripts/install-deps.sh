@@ -24,13 +24,14 @@ for p in "${PACKAGES[@]}"; do
 done
 
 # Node.js runs the interop tests (tests/interop) with the providers' official npm clients,
-# generates, type-checks and tests the TypeScript API client (web/client), and drives Debian's
+# generates, type-checks and tests the TypeScript API client (web/client), builds the operator
+# dashboard (web/dashboard: Vite, React, Vitest), and drives Debian's
 # chromium (/usr/bin/chromium) in the browser tests (tests/browser, playwright-core: it downloads
 # no browser of its own).
 command -v node >/dev/null 2>&1 || missing+=(nodejs npm)
 
 # The folders with npm packages, each pinned by its package-lock.json.
-NPM_FOLDERS=(tests/interop web/client tests/browser)
+NPM_FOLDERS=(tests/interop web/client web/dashboard tests/browser)
 
 npm_ci() {
   # Installs a folder's npm packages again when its lock file is newer than what npm last

@@ -20,5 +20,7 @@ export default defineConfig({
   test: {
     environment: "happy-dom",
     include: ["test/**/*.test.{ts,tsx}"],
+    // Through Vite (with preserveSymlinks), not Node, so that openapi-fetch resolves from here.
+    server: { deps: { inline: ["@switchboard/client"] } },
   },
 });

@@ -16,8 +16,9 @@ if (!existsSync(kInstalled) || statSync("package-lock.json").mtimeMs > statSync(
 }
 const require = createRequire(import.meta.url);
 const tsc = require.resolve("typescript/bin/tsc");
-const vitest = require.resolve("vitest/vitest.mjs");
-const vite = require.resolve("vite/bin/vite.js");
+// Their command-line entry points (not in the packages' exports).
+const vitest = "node_modules/vitest/vitest.mjs";
+const vite = "node_modules/vite/bin/vite.js";
 
 function run(args) {
   return spawnSync(process.execPath, args, { stdio: "inherit" }).status === 0;

@@ -90,7 +90,9 @@ function Incidents() {
       must(sb.GET("/v1/connections", { params: { query: { status: "error", limit: 10 } } })),
       must(sb.GET("/v1/connections", { params: { query: { status: "reauthorization_required", limit: 10 } } })),
     ]);
-    return { list: [...err.data, ...reauth.data], more: !!err.next_cursor || !!reauth.next_cursor };
+    // a connection whose status changed between the two calls appears once
+    const list = [...err.data, ...reauth.data].filter((c, i, all) => all.findIndex((x) => x.id === c.id) === i);
+    return { list, more: !!err.next_cursor || !!reauth.next_cursor };
   }, []);
   return (
     <section className="card" aria-labelledby="overview-incidents-title">

@@ -1,0 +1,125 @@
+// Renders every page against a fake API (signed in as the operator) and checks the dashboard's
+// rules that unit tests can see: each interactive element has a unique, hyphenated id, every
+// input has a label, and there is one <main>.
+import { afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { act } from "react";
+import { createRoot, type Root } from "react-dom/client";
+
+const C1 = "11111111-1111-1111-1111-111111111111";
+const connection = {
+  id: C1, provider: "google", end_user_id: "user-1",
+  account: { subject: "sub", email: "a@example.com", provider_tenant_id: "" },
+  status: "error", status_reason: "refresh failed", services: [{ service: "calendar", access: "read" }],
+  granted_scopes: ["openid"], missing_scopes: [], settings: {},
+  token: { access_token_expires_at: "2030-01-01T00:00:00Z", refresh_token_present: true, version: 3, next_refresh_at: null, consecutive_refresh_failures: 1 },
+  created_at: "2024-01-01T00:00:00Z", updated_at: "2024-01-02T00:00:00Z",
+};
+const routes: [RegExp, unknown][] = [
+  [/^\/v1\/session$/, { user: { id: "u1", email: "op@example.com", name: "Op", role: "operator", tenant_id: "00000000-0000-0000-0000-000000000000", tenant_name: "System" }, csrf_token: "t", expires_at: "2030-01-01T00:00:00Z" }],
+  [/^\/v1\/connections\/[^/]+\/health/, { connection_id: C1, status: "unhealthy", connection_status: "error", suggestion: "Reconnect" }],
+  [/^\/v1\/connections\/[^/]+\/sync/, { data: [{ service: "calendar", status: "idle", last_success_at: "2024-01-01T00:00:00Z", last_run_id: "r1" }] }],
+  [/^\/v1\/connections\/[^/?]+$/, connection],
+  [/^\/v1\/connections/, { data: [connection], next_cursor: "n1" }],
+  [/^\/v1\/sync-runs\//, { id: "r1", connection_id: C1, status: "succeeded", trigger: "manual", pages: 2, items: { created: 1 } }],
+  [/^\/v1\/admin\/usage/, { from: "2024-01-01", to: "2024-01-30", data: [{ tenant_id: "t1", connections: { active: 5, error: 1, total: 6 }, days: [{ day: "2024-01-01", api_calls: 3, proxied_calls: 1, refreshes: 2 }, { day: "2024-01-02", api_calls: 5, proxied_calls: 0, refreshes: 1 }], api_calls: 8 }] }],
+  [/^\/v1\/admin\/providers/, { data: [{ provider: "google", enabled: true, switches: [] }] }],
+  [/^\/v1\/providers/, { data: [{ id: "google", display_name: "Google", auth: "oauth2", services: { calendar: { read: ["a"], read_write: ["b"] } } }, { id: "stripe", display_name: "Stripe", auth: "api_key", services: {} }] }],
+  [/^\/v1\/integrations/, { data: [{ provider: "google", client_id: "cid", client_secret_set: true, services: [], extra_scopes: [], enabled: true, allow_reassignment: false, version: 1, created_at: "2024-01-01T00:00:00Z", updated_at: "2024-01-01T00:00:00Z", conflict_policies: {} }] }],
+  [/^\/v1\/conflicts\/[^/?]+$/, { id: "k1", connection_id: C1, external_id: "ev1", status: "open", policy: "manual", host_event: { title: "A", start: { date_time: "1" } }, provider_event: { title: "B", start: { date_time: "1" } }, differences: [{ field: "title" }] }],
+  [/^\/v1\/conflicts/, { data: [{ id: "k1", connection_id: C1, external_id: "ev1", status: "open", host_event: { title: "A" }, differences: [{ field: "title" }] }], next_cursor: null }],
+  [/^\/v1\/webhook-endpoints/, { data: [{ id: "e1", url: "https://x.example/h", description: "", event_types: [], enabled: true, disabled_reason: null, max_concurrency: 4, failing_since: null, last_success_at: null, secret_version: 1, previous_secret_signs_until: null, version: 1, created_at: "2024-01-01T00:00:00Z", updated_at: "2024-01-01T00:00:00Z" }], next_cursor: null }],
+  [/^\/v1\/webhook-deliveries/, { data: [{ id: "d1", endpoint_id: "e1", event_type: "event.created", state: "failed", attempts: 2, last_status_code: 500, last_error: "boom", created_at: "2024-01-01T00:00:00Z" }], next_cursor: null }],
+  [/^\/v1\/audit/, { data: [{ tenant_id: "t", seq: 1, id: "a1", occurred_at: "2024-01-01T00:00:00Z", actor: { kind: "api_key", id: "k" }, action: "api_key.create", target: "api_keys/k", outcome: "success", request_id: "r", details: {}, leaf_hash: "l", chain_hash: "c" }], next_cursor: "x" }],
+  [/^\/v1\/api-keys/, { data: [{ id: "k1", tenant_id: "t", name: "backend", scopes: ["read"], created_at: "2024-01-01T00:00:00Z" }], next_cursor: null }],
+  [/^\/v1\/dashboard-users/, { data: [{ id: "u2", email: "v@example.com", name: "V", role: "viewer", created_at: "2024-01-01T00:00:00Z", locked_until: null }] }],
+];
+
+function fakeFetch(input: RequestInfo | URL): Promise<Response> {
+  const url = new URL(typeof input === "string" ? input : input instanceof URL ? input.href : input.url, "http://localhost");
+  const hit = routes.find(([re]) => re.test(url.pathname + url.search));
+  const body = hit ? hit[1] : { type: "about:blank", title: "Not Found", status: 404 };
+  return Promise.resolve(new Response(JSON.stringify(body), { status: hit ? 200 : 404, headers: { "Content-Type": "application/json" } }));
+}
+
+(globalThis as { IS_REACT_ACT_ENVIRONMENT?: boolean }).IS_REACT_ACT_ENVIRONMENT = true;
+
+const kInteractive = 'button, a, input, select, textarea, summary, [role="button"], [tabindex]';
+
+async function settle() {
+  for (let i = 0; i < 8; i++) await act(async () => new Promise((r) => setTimeout(r, 5)));
+}
+
+// openapi-fetch takes globalThis.fetch when the client is created: import the app after faking it.
+let App: typeof import("../src/App").App;
+beforeAll(async () => {
+  globalThis.fetch = fakeFetch as typeof fetch;
+  ({ App } = await import("../src/App"));
+});
+
+let root: Root;
+let container: HTMLElement;
+beforeEach(() => {
+  globalThis.fetch = fakeFetch as typeof fetch;
+  container = document.createElement("div");
+  document.body.appendChild(container);
+  root = createRoot(container);
+});
+afterEach(() => {
+  act(() => root.unmount());
+  container.remove();
+});
+
+// An element each page shows once its data has loaded.
+const kPages: [string, string][] = [
+  ["/", "overview-incident-" + C1],
+  ["/connections", `connections-row-${C1}-disconnect`],
+  [`/connections/${C1}`, "connection-detail-sync-button"],
+  ["/integrations", "integrations-row-google-edit"],
+  ["/conflicts", "conflicts-row-k1-open"],
+  ["/conflicts/k1", "conflict-resolve-provider"],
+  ["/webhooks", "webhooks-delivery-d1-retry"],
+  ["/audit", "audit-export-csv"],
+  ["/admin", "admin-user-u2-delete"],
+  ["/nope", "notfound-home"],
+];
+
+describe("pages", () => {
+  for (const [page, expected] of kPages) {
+    it(`${page}: unique hyphenated ids on interactive elements, labelled inputs, one main`, async () => {
+      window.history.replaceState(null, "", `${import.meta.env.BASE_URL.replace(/\/$/, "")}${page}`);
+      await act(async () => root.render(<App />));
+      await settle();
+      expect(document.getElementById(expected), `#${expected} in ${document.body.innerHTML.slice(0, 1500)}`).not.toBeNull();
+      const ids = new Set<string>();
+      const elements = [...document.querySelectorAll<HTMLElement>(kInteractive)];
+      expect(elements.length).toBeGreaterThan(3);
+      for (const el of elements) {
+        expect(el.id, el.outerHTML.slice(0, 120)).toMatch(/^[a-z0-9]+(-[a-z0-9]+)*$/);
+        expect(ids.has(el.id), `duplicate id ${el.id}`).toBe(false);
+        ids.add(el.id);
+      }
+      for (const input of document.querySelectorAll("input, select, textarea")) {
+        expect(document.querySelector(`label[for="${input.id}"]`), `label for ${input.id}`).not.toBeNull();
+      }
+      expect(document.querySelectorAll("main")).toHaveLength(1);
+      expect(document.querySelector("h1")).not.toBeNull();
+    });
+  }
+});
+
+describe("dialogs", () => {
+  it("the disconnect dialog names the account, closes on Escape and gives focus back", async () => {
+    window.history.replaceState(null, "", `${import.meta.env.BASE_URL.replace(/\/$/, "")}/connections`);
+    await act(async () => root.render(<App />));
+    await settle();
+    const opener = document.getElementById(`connections-row-${C1}-disconnect`)!;
+    opener.focus();
+    await act(async () => opener.click());
+    const dialog = document.getElementById("dialog-disconnect")!;
+    expect(dialog.textContent).toContain("a@example.com");
+    expect(document.activeElement?.id).toBe("dialog-disconnect-cancel");
+    await act(async () => dialog.dispatchEvent(new KeyboardEvent("keydown", { key: "Escape", bubbles: true })));
+    expect(document.getElementById("dialog-disconnect")).toBeNull();
+    expect(document.activeElement).toBe(opener);
+  });
+});
