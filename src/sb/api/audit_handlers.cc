@@ -142,7 +142,9 @@ Result<http::Response> AuditHandlers::Export(const http::Request& /*request*/,
 
 http::Response AuditHandlers::List(http::Request& r) { return Respond(r, DoList(r)); }
 
-Result<http::Response> AuditHandlers::DoList(http::Request& request) {
+http::Response AuditHandlers::Verify(http::Request& r) { return Respond(r, DoVerify(r)); }
+
+Result<TenantId> AuditHandlers::ReadTenant(const http::Request& request) {
   const Principal& p = PrincipalOf(request);
   if (!p.Has(Scope::kRead) && !p.Has(Scope::kAdmin) && !p.IsOperator()) {
     return PermissionDeniedError("this API key lacks the 'read' scope");
@@ -153,6 +155,31 @@ Result<http::Response> AuditHandlers::DoList(http::Request& request) {
     tenant = TenantId(std::string(*other));
     if (!tenant.valid()) return InvalidArgumentError("query parameter 'tenant_id' is not valid");
   }
+  return tenant;
+}
+
+Result<http::Response> AuditHandlers::DoVerify(http::Request& request) {
+  SB_ASSIGN_OR_RETURN(TenantId tenant, ReadTenant(request));
+  SB_ASSIGN_OR_RETURN(audit::VerifyReport report, log_.Verify(db_, tenant));
+  Json findings = Json::array();
+  for (const audit::Finding& f : report.findings) {
+    findings.push_back({{"seq", f.seq},
+                        {"entry_id", f.entry_id},
+                        {"reason", std::string(audit::ReasonName(f.reason))},
+                        {"detail", f.detail},
+                        {"verified_through", f.verified_through}});
+  }
+  http::Response response = http::Response::Json(200, {{"tenant_id", tenant.value()},
+                                                       {"ok", report.ok()},
+                                                       {"entries", report.entries},
+                                                       {"checkpoints", report.checkpoints},
+                                                       {"findings", findings}});
+  response.SetHeader("Cache-Control", "no-store");
+  return response;
+}
+
+Result<http::Response> AuditHandlers::DoList(http::Request& request) {
+  SB_ASSIGN_OR_RETURN(TenantId tenant, ReadTenant(request));
   SB_ASSIGN_OR_RETURN(audit::Filter filter, ParseFilter(request));
   SB_ASSIGN_OR_RETURN(std::optional<int64_t> after, ParseCursor(request));
   const std::string format =

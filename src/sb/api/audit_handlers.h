@@ -19,9 +19,17 @@ class AuditHandlers {
   AuditHandlers(store::Database& db, audit::AuditLog& log) : db_(db), log_(log) {}
 
   http::Response List(http::Request& request);  // GET /v1/audit (read)
+  // GET /v1/audit/verification (read): verifies the tenant's chain now (operators: any tenant's
+  // with tenant_id) and reports the entries and checkpoints verified and the first bad entry.
+  // It reads the whole chain (about a second per million entries), so it is asked for, never
+  // polled.
+  http::Response Verify(http::Request& request);
 
  private:
   Result<http::Response> DoList(http::Request& request);
+  Result<http::Response> DoVerify(http::Request& request);
+  // The tenant a request reads: its own, or (operators) the one named by ?tenant_id.
+  Result<TenantId> ReadTenant(const http::Request& request);
   Result<http::Response> Export(const http::Request& request, const TenantId& tenant,
                                 const audit::Filter& filter, std::optional<int64_t> after,
                                 const std::string& format);

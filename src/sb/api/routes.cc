@@ -62,6 +62,8 @@ Status RegisterRoutes(http::Router& router, const Handlers& h) {
   auto& audit = h.audit;
   SB_RETURN_IF_ERROR(router.Add(
       "GET", "/v1/audit", [&audit](Request& r) { return audit.List(r); }, kAuthed));
+  SB_RETURN_IF_ERROR(router.Add(
+      "GET", "/v1/audit/verification", [&audit](Request& r) { return audit.Verify(r); }, kAuthed));
   auto& in = h.integrations;
   SB_RETURN_IF_ERROR(router.Add(
       "GET", "/v1/providers", [&in](Request& r) { return in.ListProviders(r); }, kAuthed));
@@ -153,6 +155,9 @@ Status RegisterRoutes(http::Router& router, const Handlers& h) {
       "POST", "/v1/connections/{id}/sync", [&sy](Request& r) { return sy.StartSync(r); }, kAuthed));
   SB_RETURN_IF_ERROR(router.Add(
       "GET", "/v1/connections/{id}/sync", [&sy](Request& r) { return sy.ListStates(r); }, kAuthed));
+  SB_RETURN_IF_ERROR(router.Add(
+      "GET", "/v1/connections/{id}/sync-runs", [&sy](Request& r) { return sy.ListRuns(r); },
+      kAuthed));
   SB_RETURN_IF_ERROR(router.Add(
       "GET", "/v1/sync-runs/{id}", [&sy](Request& r) { return sy.GetRun(r); }, kAuthed));
   SB_RETURN_IF_ERROR(router.Add(

@@ -115,6 +115,30 @@ Result<http::Response> SyncHandlers::DoListStates(http::Request& request) {
   return http::Response::Json(200, Json{{"data", data}});
 }
 
+http::Response SyncHandlers::ListRuns(http::Request& r) { return Respond(r, DoListRuns(r)); }
+
+Result<http::Response> SyncHandlers::DoListRuns(http::Request& request) {
+  const tenancy::Principal& p = PrincipalOf(request);
+  SB_RETURN_IF_ERROR(RequireScope(p, Scope::kRead));
+  SB_ASSIGN_OR_RETURN(ConnectionId connection, ConnectionParam(request));
+  SB_ASSIGN_OR_RETURN(int limit, PageLimit(request, 50, 200));
+  std::optional<SyncRunId> before;
+  if (auto cursor = request.Query("cursor")) {
+    if (!IsCanonicalUuid(*cursor))
+      return InvalidArgumentError("query parameter 'cursor' is not valid");
+    before = SyncRunId(std::string(*cursor));
+  }
+  // The calendars listing checks that the connection is the tenant's.
+  SB_RETURN_IF_ERROR(calendars_.Calendars(p.tenant_id, connection).status());
+  SB_ASSIGN_OR_RETURN(auto runs, engine_.Runs(p.tenant_id, connection, before, limit + 1));
+  const bool more = static_cast<int>(runs.size()) > limit;
+  if (more) runs.resize(limit);
+  Json data = Json::array();
+  for (const auto& run : runs) data.push_back(sync::SyncRunJson(run));
+  Json next = more ? Json(runs.back().id.value()) : Json(nullptr);
+  return http::Response::Json(200, Json{{"data", data}, {"next_cursor", next}});
+}
+
 Result<http::Response> SyncHandlers::DoGetRun(http::Request& request) {
   const tenancy::Principal& p = PrincipalOf(request);
   SB_RETURN_IF_ERROR(RequireScope(p, Scope::kRead));

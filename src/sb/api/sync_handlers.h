@@ -28,6 +28,8 @@ class SyncHandlers {
   http::Response ListStates(http::Request& request);
   http::Response GetRun(http::Request& request);
   http::Response ListCalendars(http::Request& request);
+  // GET /v1/connections/{id}/sync-runs (read): the connection's runs, newest first.
+  http::Response ListRuns(http::Request& request);
   http::Response ListEvents(http::Request& request);
   http::Response GetEvent(http::Request& request);
   http::Response ListChanges(http::Request& request);
@@ -37,6 +39,7 @@ class SyncHandlers {
   Result<http::Response> DoListStates(http::Request& request);
   Result<http::Response> DoGetRun(http::Request& request);
   Result<http::Response> DoListCalendars(http::Request& request);
+  Result<http::Response> DoListRuns(http::Request& request);
   Result<http::Response> DoListEvents(http::Request& request);
   Result<http::Response> DoGetEvent(http::Request& request);
   Result<http::Response> DoListChanges(http::Request& request);

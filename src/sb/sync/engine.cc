@@ -338,6 +338,19 @@ Result<std::optional<store::SyncRunRecord>> SyncEngine::GetRun(const TenantId& t
   return out;
 }
 
+Result<std::vector<store::SyncRunRecord>> SyncEngine::Runs(const TenantId& tenant,
+                                                           const ConnectionId& connection,
+                                                           const std::optional<SyncRunId>& before,
+                                                           int limit) {
+  std::vector<store::SyncRunRecord> out;
+  SB_RETURN_IF_ERROR(
+      db_.RunInTenant(tenant, store::TxMode::kReadOnly, [&](store::Transaction& tx) -> Status {
+        SB_ASSIGN_OR_RETURN(out, repo_.ListRuns(tx, tenant, connection, before, limit));
+        return OkStatus();
+      }));
+  return out;
+}
+
 Result<std::vector<store::SyncStateRecord>> SyncEngine::States(const TenantId& tenant,
                                                                const ConnectionId& connection) {
   std::vector<store::SyncStateRecord> out;

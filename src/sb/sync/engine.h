@@ -195,6 +195,10 @@ class SyncEngine {
   }
 
   Result<std::optional<store::SyncRunRecord>> GetRun(const TenantId& tenant, const SyncRunId& id);
+  // The connection's runs, newest first, before the run `before` (exclusive) when given.
+  Result<std::vector<store::SyncRunRecord>> Runs(const TenantId& tenant,
+                                                 const ConnectionId& connection,
+                                                 const std::optional<SyncRunId>& before, int limit);
   Result<std::vector<store::SyncStateRecord>> States(const TenantId& tenant,
                                                      const ConnectionId& connection);
 

@@ -880,6 +880,40 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/connections/{id}/sync-runs": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The connection's sync runs, newest first (read). */
+        get: operations["listSyncRuns"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/audit/verification": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Verifies the caller's tenant's audit chain now (operators: any tenant's with tenant_id): every entry's hash and link, and the signed checkpoints. Reads the whole chain (about a second per million entries); ask for it, do not poll it. */
+        get: operations["verifyAuditChain"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -1714,6 +1748,29 @@ export interface components {
             csrf_token: string;
             /** Format: date-time */
             expires_at: string;
+        };
+        SyncRunList: {
+            data: components["schemas"]["SyncRun"][];
+            /** @description pass as cursor for older runs */
+            next_cursor: string | null;
+        };
+        AuditVerification: {
+            /** Format: uuid */
+            tenant_id: string;
+            /** @description every entry and checkpoint verified */
+            ok: boolean;
+            entries: number;
+            checkpoints: number;
+            /** @description the first bad entry, if any */
+            findings: {
+                seq: number;
+                entry_id: string;
+                /** @description modified, deleted, reordered, inserted, body missing, hash present, checkpoint signature invalid, checkpoint does not match chain */
+                reason: string;
+                detail: string;
+                /** @description the highest seq a matching checkpoint proved before the problem */
+                verified_through: number;
+            }[];
         };
     };
     responses: {
@@ -4225,6 +4282,64 @@ export interface operations {
             403: components["responses"]["Problem"];
             404: components["responses"]["Problem"];
             409: components["responses"]["Problem"];
+            429: components["responses"]["Problem"];
+        };
+    };
+    listSyncRuns: {
+        parameters: {
+            query?: {
+                limit?: number;
+                /** @description next_cursor of the previous page */
+                cursor?: string;
+            };
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of runs */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SyncRunList"];
+                };
+            };
+            400: components["responses"]["Problem"];
+            401: components["responses"]["Problem"];
+            403: components["responses"]["Problem"];
+            404: components["responses"]["Problem"];
+            429: components["responses"]["Problem"];
+        };
+    };
+    verifyAuditChain: {
+        parameters: {
+            query?: {
+                /** @description operators only */
+                tenant_id?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The verification */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AuditVerification"];
+                };
+            };
+            400: components["responses"]["Problem"];
+            401: components["responses"]["Problem"];
+            403: components["responses"]["Problem"];
             429: components["responses"]["Problem"];
         };
     };

@@ -422,6 +422,18 @@ TYPED_TEST_P(ApiSuite, AuditLogRecordsChangesAndPagesWithFilters) {
   TestResponse as_admin = this->Call("GET", "/v1/audit?tenant_id=" + tenant, "", this->admin_key_);
   ASSERT_EQ(as_admin.status, 200);
   EXPECT_EQ(as_admin.JsonBody()["data"].size(), 6u);
+  // The chain verifies on request: the caller's own, or (operators) any tenant's.
+  TestResponse verified = this->Call("GET", "/v1/audit/verification", "", key);
+  ASSERT_EQ(verified.status, 200) << verified.body;
+  EXPECT_EQ(verified.JsonBody()["ok"], true);
+  EXPECT_EQ(verified.JsonBody()["entries"], 6);
+  EXPECT_TRUE(verified.JsonBody()["findings"].empty());
+  EXPECT_EQ(
+      this->Call("GET", "/v1/audit/verification?tenant_id=" + this->admin_tenant_, "", key).status,
+      403);
+  EXPECT_EQ(this->Call("GET", "/v1/audit/verification?tenant_id=" + tenant, "", this->admin_key_)
+                .JsonBody()["tenant_id"],
+            tenant);
   // There is no way to change or delete entries.
   EXPECT_EQ(this->Call("DELETE", "/v1/audit", "", this->admin_key_).status, 405);
   EXPECT_EQ(this->Call("POST", "/v1/audit", "{}", this->admin_key_).status, 405);

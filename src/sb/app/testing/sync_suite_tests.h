@@ -413,6 +413,31 @@ TYPED_TEST_P(SyncSuite, IncrementalSyncBringsOnlyRealChanges) {
   auto changes = this->Changes(cursor);
   EXPECT_EQ(changes["event.created"] + changes["event.updated"] + changes["event.deleted"], 0);
   EXPECT_GE(changes["sync.completed"], 1);
+
+  // The connection's runs, a page at a time, each once: the initial run and the two asked for
+  // (newest first by id; under the test's frozen clock ids of one millisecond are unordered).
+  TestResponse page =
+      this->Call("GET", "/v1/connections/" + id + "/sync-runs?limit=2", "", this->key_);
+  ASSERT_EQ(page.status, 200) << page.body;
+  const Json first = page.JsonBody();
+  ASSERT_EQ(first["data"].size(), 2u);
+  ASSERT_TRUE(first["next_cursor"].is_string());
+  page = this->Call("GET",
+                    "/v1/connections/" + id +
+                        "/sync-runs?limit=2&cursor=" + first["next_cursor"].get<std::string>(),
+                    "", this->key_);
+  ASSERT_EQ(page.status, 200) << page.body;
+  std::multiset<std::string> triggers;
+  std::set<std::string> ids;
+  for (const Json& listed : {first["data"], page.JsonBody()["data"]}) {
+    for (const Json& r : listed) {
+      triggers.insert(r.value("trigger", ""));
+      ids.insert(r.value("id", ""));
+    }
+  }
+  EXPECT_EQ(triggers, (std::multiset<std::string>{"initial", "manual", "manual"}));
+  EXPECT_EQ(ids.size(), 3u);
+  EXPECT_EQ(ids.count(run.value("id", "")), 1u);
 }
 
 // A provider item the store refuses (here an iCalUID with a control character, which the
@@ -826,7 +851,7 @@ TYPED_TEST_P(SyncSuite, OtherTenantsSeeNothing) {
   for (const std::string& path :
        {"/v1/sync-runs/" + run.value("id", ""), "/v1/connections/" + id + "/events",
         "/v1/connections/" + id + "/calendars", "/v1/connections/" + id + "/sync",
-        "/v1/events/" + event_id}) {
+        "/v1/connections/" + id + "/sync-runs", "/v1/events/" + event_id}) {
     EXPECT_EQ(this->Call("GET", path, "", other_key).status, 404) << path;
   }
   EXPECT_EQ(this->Call("POST", "/v1/connections/" + id + "/sync", "", other_key).status, 404);
@@ -855,6 +880,9 @@ TYPED_TEST_P(SyncSuite, BadQueriesAreRefused) {
           .status,
       400);
   EXPECT_EQ(this->Call("GET", "/v1/sync-runs/not-a-run", "", this->key_).status, 404);
+  EXPECT_EQ(
+      this->Call("GET", "/v1/connections/" + id + "/sync-runs?cursor=x", "", this->key_).status,
+      400);
 }
 
 // Push: a change at the provider reaches the host without asking (a channel per synced
