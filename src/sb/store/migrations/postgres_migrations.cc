@@ -783,6 +783,22 @@ DROP INDEX switchboard.audit_entries_by_action;
 CREATE INDEX audit_entries_by_action ON switchboard.audit_entries (tenant_id, action);
 )sql";
 
+// Migration 21: live updates (GET /v1/live) ask each poll what changed since a keyset position
+// (updated_at, id) of the tenant's sync runs, connection health rows and webhook deliveries
+// (UpdatedCursor); these indexes answer that without scanning the tenant's rows. Numbered 21:
+// 20 is taken by another change in flight; the migrator applies versions in order, gaps allowed.
+constexpr std::string_view kV21Up = R"sql(
+CREATE INDEX sync_runs_by_update ON switchboard.sync_runs (tenant_id, updated_at, id);
+CREATE INDEX connection_health_by_update ON switchboard.connection_health (tenant_id, updated_at, connection_id);
+CREATE INDEX webhook_deliveries_by_update ON switchboard.webhook_deliveries (tenant_id, updated_at, id);
+)sql";
+
+constexpr std::string_view kV21Down = R"sql(
+DROP INDEX switchboard.webhook_deliveries_by_update;
+DROP INDEX switchboard.connection_health_by_update;
+DROP INDEX switchboard.sync_runs_by_update;
+)sql";
+
 constexpr Migration kMigrations[] = {
     {1, "tenants_and_api_keys", kV1Up, kV1Down, kV1Tables},
     {2, "audit_log", kV2Up, kV2Down, kV2Tables},
@@ -803,6 +819,7 @@ constexpr Migration kMigrations[] = {
     {17, "integration_conflict_policies", kV17Up, kV17Down},
     {18, "calendar_occurrences", kV18Up, kV18Down, kV18Tables},
     {19, "audit_filter_indexes", kV19Up, kV19Down},
+    {21, "live_update_indexes", kV21Up, kV21Down},
 };
 
 }  // namespace
