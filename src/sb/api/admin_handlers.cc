@@ -4,6 +4,7 @@
 
 #include "sb/api/auth.h"
 #include "sb/api/json_body.h"
+#include "sb/api/resource_json.h"
 #include "sb/api/tenant_handlers.h"
 #include "sb/audit/audit_log.h"
 #include "sb/base/time_format.h"
@@ -18,10 +19,6 @@ using tenancy::Scope;
 constexpr size_t kMaxReasonBytes = 1024;
 constexpr int kDefaultUsageDays = 30;
 constexpr int kMaxUsageDays = 366;
-
-Json OptionalTime(const std::optional<Timestamp>& t) {
-  return t ? Json(FormatRfc3339(*t)) : Json();
-}
 
 Json SwitchJson(const store::ProviderSwitchRecord& s) {
   const bool global = s.tenant_id == audit::SystemTenant();
@@ -206,25 +203,7 @@ Result<http::Response> HealthHandlers::DoGet(http::Request& request) {
   } else {
     SB_ASSIGN_OR_RETURN(view, health_.Get(p.tenant_id, connection));
   }
-  const auto& h = view.record;
-  Json body = {
-      {"connection_id", connection.value()},
-      {"status", std::string(connections::HealthStatusName(view.status))},
-      {"connection_status", std::string(store::ConnectionStatusName(view.connection.status))},
-      {"last_success_at", OptionalTime(h.last_success_at)},
-      {"last_error", h.last_error_at ? Json{{"at", FormatRfc3339(*h.last_error_at)},
-                                            {"kind", h.last_error_kind},
-                                            {"message", h.last_error}}
-                                     : Json()},
-      {"consecutive_failures", h.consecutive_failures},
-      {"incident_since", OptionalTime(h.incident_since)},
-      {"retry_at", OptionalTime(h.retry_at)},
-      {"last_checked_at", OptionalTime(h.last_checked_at)},
-      {"next_check_at", OptionalTime(h.next_check_at)},
-      {"provider_disabled", view.provider_disabled.empty() ? Json() : Json(view.provider_disabled)},
-      {"suggestion", view.suggestion.empty() ? Json() : Json(view.suggestion)}};
-  if (view.live_ok) body["live_check"] = {{"ok", *view.live_ok}};
-  return http::Response::Json(200, body);
+  return http::Response::Json(200, HealthJson(connection, view));
 }
 
 }  // namespace sb::api

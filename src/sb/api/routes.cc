@@ -221,6 +221,22 @@ Status RegisterRoutes(http::Router& router, const Handlers& h) {
       kAuthed));
   SB_RETURN_IF_ERROR(router.Add(
       "GET", "/v1/admin/usage", [&ad](Request& r) { return ad.Usage(r); }, kAuthed));
+  // Server-sent events: the stream waits between polls on the upload pool, never on the
+  // database workers (live_handlers.h).
+  auto& live = h.live;
+  SB_RETURN_IF_ERROR(router.Add(
+      "GET", "/v1/live", [&live](Request& r) { return live.Open(r); }, kAuthedOutbound));
+  auto& dash = h.dashboard;
+  for (const char* method : {"GET", "HEAD"}) {
+    SB_RETURN_IF_ERROR(router.Add(
+        method, "/dashboard", [&dash](Request& r) { return dash.Redirect(r); }, kPublicInline));
+    // Files are read from disk: on the pool, never on an I/O thread.
+    SB_RETURN_IF_ERROR(router.Add(
+        method, "/dashboard/", [&dash](Request& r) { return dash.Serve(r); }, kPublicPool));
+    SB_RETURN_IF_ERROR(router.Add(
+        method, "/dashboard/{path...}", [&dash](Request& r) { return dash.Serve(r); },
+        kPublicPool));
+  }
   return OkStatus();
 }
 

@@ -7,8 +7,10 @@
 #include "sb/api/auth.h"
 #include "sb/api/availability_handlers.h"
 #include "sb/api/connect_handlers.h"
+#include "sb/api/dashboard_handlers.h"
 #include "sb/api/event_handlers.h"
 #include "sb/api/integration_handlers.h"
+#include "sb/api/live_handlers.h"
 #include "sb/api/proxy_handlers.h"
 #include "sb/api/public_limit.h"
 #include "sb/api/push_handlers.h"
@@ -42,6 +44,8 @@ struct Handlers {
   // Wraps every public route that can reach the database (connect pages, OAuth callback, and
   // the provider push endpoints to come).
   const PublicRateLimit& public_limit;
+  DashboardHandlers& dashboard;
+  LiveHandlers& live;
 };
 
 // Errors: INTERNAL when a route is registered twice (a programming error caught by tests).

@@ -2,6 +2,7 @@
 
 #include "sb/api/auth.h"
 #include "sb/api/json_body.h"
+#include "sb/api/resource_json.h"
 #include "sb/api/tenant_handlers.h"
 #include "sb/base/time_format.h"
 #include "sb/http/problem.h"
@@ -75,28 +76,6 @@ http::Response WithSecret(int status, const webhooks::EndpointWithSecret& create
   response.SetHeader("Cache-Control", "no-store");
   response.SetHeader("ETag", Etag(created.record.version));
   return response;
-}
-
-// A delivery's payload as stored (a JSON object the store validated on write); null if a row
-// holds anything else, so a bad row cannot break the listing.
-Json StoredPayload(const std::string& payload) {
-  Result<Json> parsed = ParseJson(payload, JsonLimits{});
-  return parsed.ok() ? std::move(*parsed) : Json();
-}
-
-Json DeliveryJson(const store::WebhookDeliveryRecord& r) {
-  return {{"id", r.id.value()},
-          {"endpoint_id", r.endpoint_id.value()},
-          {"event_id", r.event_id},
-          {"event_type", r.event_type},
-          {"state", std::string(store::WebhookDeliveryStateName(r.state))},
-          {"attempts", r.attempts},
-          {"last_status_code", r.last_status_code ? Json(*r.last_status_code) : Json()},
-          {"last_error", r.last_error},
-          {"next_attempt_at", r.next_attempt_at ? Json(FormatRfc3339(*r.next_attempt_at)) : Json()},
-          {"payload", StoredPayload(r.payload)},
-          {"created_at", FormatRfc3339(r.created_at)},
-          {"updated_at", FormatRfc3339(r.updated_at)}};
 }
 
 Result<WebhookDeliveryId> DeliveryParam(const http::Request& request) {

@@ -1,5 +1,6 @@
 #include "sb/app/server_app.h"
 
+#include <algorithm>
 #include <array>
 #include <atomic>
 #include <ostream>
@@ -28,6 +29,7 @@
 #include "sb/http/rate_limiter.h"
 #include "sb/http/router.h"
 #include "sb/http/server.h"
+#include "sb/http/static_files.h"
 #include "sb/jobs/runner.h"
 #include "sb/net/curl_http_client.h"
 #include "sb/oauth/jwks_cache.h"
@@ -132,6 +134,30 @@ struct OutboundClients {
   net::HttpClient* proxy;     // larger answers than token calls
   net::HttpClient* webhooks;  // deliveries: no redirects, small answers
 };
+
+// Every open stream keeps about one upload-pool thread busy: at most half of them stream.
+api::LiveOptions LiveOptionsFrom(const config::LiveConfig& l, const config::ServerConfig& s) {
+  api::LiveOptions o;
+  o.poll_interval = l.poll_interval;
+  o.max_lifetime = l.max_lifetime;
+  o.max_streams_per_tenant = static_cast<size_t>(l.max_streams_per_tenant);
+  o.max_streams = static_cast<size_t>(std::min(l.max_streams, std::max(1, s.upload_threads / 2)));
+  return o;
+}
+
+// The dashboard's files, or null when dashboard.assets_dir is empty or not a directory (a
+// development checkout before the first dashboard build): the server still starts, /dashboard
+// answers 404, and the reason is logged.
+std::unique_ptr<http::StaticFiles> OpenDashboard(const config::DashboardConfig& d) {
+  if (d.assets_dir.empty()) return nullptr;
+  auto files = http::StaticFiles::Open({.root = d.assets_dir});
+  if (!files.ok()) {
+    log::Warn("dashboard.unavailable",
+              {{"assets_dir", d.assets_dir}, {"error", files.status().ToString()}});
+    return nullptr;
+  }
+  return std::move(files).value();
+}
 
 }  // namespace
 
@@ -337,7 +363,10 @@ struct ServerApp::Parts {
         auth(keys, limiter, auth_failures, &usage, &dashboard_users),
         concurrency(api::TenantConcurrencyOptions{
             static_cast<size_t>(c.limits.max_concurrent_requests_per_tenant),
-            static_cast<size_t>(c.limits.max_concurrent_uploads_per_tenant)}) {
+            static_cast<size_t>(c.limits.max_concurrent_uploads_per_tenant)}),
+        dashboard_files(OpenDashboard(c.dashboard)),
+        dashboard_handlers(dashboard_files.get()),
+        live_handlers(*db, health, clock, LiveOptionsFrom(c.live, c.server)) {
     job_runner.Register(webhooks::kDeliverJob,
                         [this](jobs::JobContext& job) { return deliverer.Handle(job); });
     auto calendar_sync = std::make_unique<sync::calendar::CalendarSync>(sync_provider, clock, ids);
@@ -439,7 +468,10 @@ struct ServerApp::Parts {
   webhooks::Deliverer deliverer;
   jobs::JobRunner job_runner;
   api::AuthMiddleware auth;
-  api::TenantConcurrencyLimiter concurrency;  // outlives the server's streams
+  api::TenantConcurrencyLimiter concurrency;           // outlives the server's streams
+  std::unique_ptr<http::StaticFiles> dashboard_files;  // null: no dashboard
+  api::DashboardHandlers dashboard_handlers;
+  api::LiveHandlers live_handlers;  // outlives the server's streams
   std::unique_ptr<connections::RefreshScheduler> refresh_scheduler;
   std::atomic<bool> started{false};  // the job runner and schedulers run (Start)
   std::unique_ptr<connections::HealthScheduler> health_scheduler;
@@ -571,7 +603,7 @@ Result<std::unique_ptr<ServerApp>> ServerApp::Create(const config::Config& confi
                     parts->webhook_handlers, parts->admin_handlers, parts->health_handlers,
                     parts->sync_handlers, parts->event_handlers, parts->availability_handlers,
                     parts->push_handlers, parts->session_handlers, parts->auth, parts->concurrency,
-                    parts->public_limit}));
+                    parts->public_limit, parts->dashboard_handlers, parts->live_handlers}));
   parts->server = std::make_unique<http::Server>(ServerOptionsFrom(config.server), parts->router,
                                                  parts->metrics, clock);
   SB_ASSIGN_OR_RETURN(

@@ -283,6 +283,12 @@ const std::vector<KeySpec>& Keys() {  // NOLINT(readability-function-size)
          return OkStatus();
        },
        [](const Config& c) { return c.providers.catalog_dir; }},
+      {"dashboard.assets_dir",
+       [](Config& c, const std::string& v) -> Status {
+         c.dashboard.assets_dir = v;
+         return OkStatus();
+       },
+       [](const Config& c) { return c.dashboard.assets_dir; }},
       {"providers.ca_file",
        [](Config& c, const std::string& v) -> Status {
          c.providers.ca_file = v;
@@ -324,6 +330,22 @@ const std::vector<KeySpec>& Keys() {  // NOLINT(readability-function-size)
        IntField("health.check_interval_seconds", &Config::health, 0, 30 * 86'400,
                 [](HealthConfig& h, int64_t v) { h.check_interval = std::chrono::seconds(v); }),
        [](const Config& c) { return std::to_string(c.health.check_interval.count()); }},
+      {"live.poll_interval_ms",
+       IntField("live.poll_interval_ms", &Config::live, 10, 10'000,
+                [](LiveConfig& l, int64_t v) { l.poll_interval = milliseconds(v); }),
+       [](const Config& c) { return Ms(c.live.poll_interval); }},
+      {"live.max_streams_per_tenant",
+       IntField("live.max_streams_per_tenant", &Config::live, 1, 1000,
+                [](LiveConfig& l, int64_t v) { l.max_streams_per_tenant = int(v); }),
+       [](const Config& c) { return std::to_string(c.live.max_streams_per_tenant); }},
+      {"live.max_streams",
+       IntField("live.max_streams", &Config::live, 1, 1000,
+                [](LiveConfig& l, int64_t v) { l.max_streams = int(v); }),
+       [](const Config& c) { return std::to_string(c.live.max_streams); }},
+      {"live.max_lifetime_seconds",
+       IntField("live.max_lifetime_seconds", &Config::live, 10, 86'400,
+                [](LiveConfig& l, int64_t v) { l.max_lifetime = std::chrono::seconds(v); }),
+       [](const Config& c) { return std::to_string(c.live.max_lifetime.count()); }},
       {"health.scheduler_interval_ms",
        IntField("health.scheduler_interval_ms", &Config::health, 10, 3'600'000,
                 [](HealthConfig& h, int64_t v) { h.scheduler_interval = milliseconds(v); }),

@@ -187,6 +187,24 @@ struct QuotasConfig {
   int webhook_deliveries_in_flight = 16;  // quotas.webhook_deliveries_in_flight: per tenant
 };
 
+// Live updates (GET /v1/live, api::LiveOptions): server-sent events of a tenant's sync runs,
+// connection health and webhook deliveries. Each open stream keeps about one upload-pool thread
+// busy (it waits there between polls): the server opens at most half of server.upload_threads
+// (at least one) whatever live.max_streams says.
+struct LiveConfig {
+  std::chrono::milliseconds poll_interval{1'000};  // live.poll_interval_ms: 10..10000
+  int max_streams_per_tenant = 4;                  // live.max_streams_per_tenant: over it 429
+  int max_streams = 8;                             // live.max_streams: all tenants; over it 429
+  std::chrono::seconds max_lifetime{600};  // live.max_lifetime_seconds: then clients reconnect
+};
+
+// The dashboard's built files (a Vite SPA), served under /dashboard by http::StaticFiles.
+struct DashboardConfig {
+  // dashboard.assets_dir: the directory of the build (index.html, assets/); relative paths are
+  // relative to the working directory. Empty: no dashboard (/dashboard answers 404).
+  std::string assets_dir;
+};
+
 struct LogConfig {
   std::string level = "info";  // log.level: debug | info | warn | error
 };
@@ -209,6 +227,8 @@ struct Config {
   ProxyConfig proxy;
   MetricsConfig metrics;
   QuotasConfig quotas;
+  LiveConfig live;
+  DashboardConfig dashboard;
   LogConfig log;
 };
 

@@ -97,6 +97,29 @@ TEST(Config, MetricsExposureKeys) {
 }
 
 // Issue 13: upload pool, per-IP connection cap and per-tenant concurrency caps.
+TEST(Config, LiveStreamSettings) {
+  auto defaults = ParseConfig("", "x", {});
+  ASSERT_TRUE(defaults.ok());
+  EXPECT_EQ(defaults->live.poll_interval, std::chrono::milliseconds(1000));
+  EXPECT_EQ(defaults->live.max_streams_per_tenant, 4);
+  EXPECT_EQ(defaults->live.max_streams, 8);
+  EXPECT_EQ(defaults->live.max_lifetime, std::chrono::seconds(600));
+  EXPECT_EQ(defaults->dashboard.assets_dir, "");
+  auto c = ParseConfig(
+      "[live]\npoll_interval_ms = 50\nmax_streams = 3\n[dashboard]\n"
+      "assets_dir = \"web/dashboard/dist\"\n",
+      "sb.toml",
+      {{"SWITCHBOARD_LIVE_MAX_STREAMS_PER_TENANT", "2"},
+       {"SWITCHBOARD_DASHBOARD_ASSETS_DIR", "/srv/dashboard"}});
+  ASSERT_TRUE(c.ok()) << c.status().ToString();
+  EXPECT_EQ(c->live.poll_interval, std::chrono::milliseconds(50));
+  EXPECT_EQ(c->live.max_streams, 3);
+  EXPECT_EQ(c->live.max_streams_per_tenant, 2);
+  EXPECT_EQ(c->dashboard.assets_dir, "/srv/dashboard");  // the environment wins
+  EXPECT_FALSE(ParseConfig("[live]\npoll_interval_ms = 5\n", "sb.toml", {}).ok());
+  EXPECT_FALSE(ParseConfig("[live]\nmax_streams_per_tenant = 0\n", "sb.toml", {}).ok());
+}
+
 TEST(Config, SlowClientAndConcurrencyLimits) {
   auto defaults = ParseConfig("", "x", {});
   ASSERT_TRUE(defaults.ok());

@@ -94,7 +94,11 @@ Status Router::Add(std::string_view method, std::string_view pattern, Handler ha
       if (!node->param) node->param = std::make_unique<Node>();
       node = node->param.get();
     } else {
-      if (!IsValidLiteral(segment)) return InvalidArgumentError("invalid pattern segment");
+      // An empty last segment is a trailing slash ("/dashboard/"), a path of its own.
+      const bool trailing_slash = segment.empty() && i > 0 && i + 1 == segments.size();
+      if (!IsValidLiteral(segment) && !trailing_slash) {
+        return InvalidArgumentError("invalid pattern segment");
+      }
       auto& child = node->literals[std::string(segment)];
       if (!child) child = std::make_unique<Node>();
       node = child.get();

@@ -2,7 +2,8 @@
 //
 // Patterns are absolute paths whose segments are literals or `{name}` parameters, e.g.
 // "/v1/tenants/{id}"; a last segment `{name...}` matches the rest of the path (one or more
-// segments) and keeps it raw, still percent-encoded, e.g. "/v1/proxy/{id}/{path...}". A literal
+// segments) and keeps it raw, still percent-encoded, e.g. "/v1/proxy/{id}/{path...}". A pattern
+// may end in a slash ("/dashboard/"), which then matches only that path with its slash. A literal
 // segment wins over a parameter at the same position (with backtracking, so "/a/b/c" and "/a/{x}/d"
 // both match what they should). Unknown paths give 404; a known path with another method gives 405
 // with an Allow header. A route's name is its pattern: the metrics label, never the raw path, which

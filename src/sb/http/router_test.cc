@@ -103,6 +103,22 @@ TEST(Router, UnknownPathIs404AndWrongMethodIs405WithAllow) {
   EXPECT_EQ(router.Dispatch(missing).status, 404);
 }
 
+TEST(Router, ATrailingSlashPatternIsAPathOfItsOwn) {
+  Router router;
+  ASSERT_TRUE(router.Add("GET", "/app", Named("bare")).ok());
+  ASSERT_TRUE(router.Add("GET", "/app/", Named("slash")).ok());
+  ASSERT_TRUE(router.Add("GET", "/app/{path...}", Named("rest")).ok());
+  Request bare = Make("GET", "/app");
+  EXPECT_EQ(router.Dispatch(bare).body, "bare");
+  Request slash = Make("GET", "/app/");
+  EXPECT_EQ(router.Dispatch(slash).body, "slash");
+  Request rest = Make("GET", "/app/a/b.js");
+  EXPECT_EQ(router.Dispatch(rest).body, "rest");
+  EXPECT_EQ(router.Match("GET", "/app//").kind, MatchKind::kNotFound);
+  EXPECT_EQ(router.Add("GET", "/", Named("root")).code(), StatusCode::kOk);
+  EXPECT_EQ(router.Add("GET", "/x//", Named("x")).code(), StatusCode::kInvalidArgument);
+}
+
 TEST(Router, RejectsBadAndDuplicatePatterns) {
   Router router;
   EXPECT_EQ(router.Add("GET", "no-slash", Named("x")).code(), StatusCode::kInvalidArgument);

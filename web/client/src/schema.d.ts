@@ -914,6 +914,80 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/dashboard": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Redirects to the dashboard's entry point /dashboard/. Public; 404 problem+json when dashboard.assets_dir is not set. */
+        get: operations["dashboardRedirect"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        /** As GET /dashboard, without a body. */
+        head: operations["dashboardRedirectHead"];
+        patch?: never;
+        trace?: never;
+    };
+    "/dashboard/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The dashboard (a single-page app): its index.html. Public; 404 problem+json when dashboard.assets_dir is not set. */
+        get: operations["dashboardIndex"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        /** As GET /dashboard/, without a body. */
+        head: operations["dashboardIndexHead"];
+        patch?: never;
+        trace?: never;
+    };
+    "/dashboard/{path...}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A file of the dashboard's build (dashboard.assets_dir), or index.html for a client-side route. Public; 404 problem+json when dashboard.assets_dir is not set. */
+        get: operations["dashboardFile"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        /** As GET /dashboard/{path...}, without a body. */
+        head: operations["dashboardFileHead"];
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/live": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Live updates of the tenant's sync runs, connection health and webhook deliveries (server-sent events).
+         * @description Server-sent events (text/event-stream) of what changes in the caller's tenant: `event: sync_run` (data: the run as GET /v1/sync-runs/{id} answers it) when a sync run is created or updated, `event: health` (data: the connection's health as GET /v1/connections/{id}/health answers it, with connection_id) when a connection's health changes, and `event: delivery` (data: the delivery as GET /v1/webhook-deliveries/{id} answers it) when a webhook delivery is created or updated. The stream opens with `retry: 2000`; every event has an `id:` (a cursor: `<us>_<uuid>~<us>_<uuid>~<us>_<uuid>`, where sync runs, health and deliveries stand) and a client that reconnects with Last-Event-ID (EventSource does so itself) gets everything that changed since; without one the stream starts now. Each poll sends at most 100 rows per kind (more follow on the next poll); event data over 64 KiB is replaced by {"id" (or "connection_id"), "truncated": true}. A `: keep-alive` comment follows 15 s of silence. The stream ends after live.max_lifetime_seconds (10 minutes by default); reconnect with the last id. Needs the read scope. A tenant may hold live.max_streams_per_tenant streams (4 by default) and the server live.max_streams (8): over either, 429.
+         */
+        get: operations["liveEvents"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -4335,6 +4409,178 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["AuditVerification"];
+                };
+            };
+            400: components["responses"]["Problem"];
+            401: components["responses"]["Problem"];
+            403: components["responses"]["Problem"];
+            429: components["responses"]["Problem"];
+        };
+    };
+    dashboardRedirect: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Permanent redirect to /dashboard/ (the query string kept) */
+            308: {
+                headers: {
+                    Location?: string;
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            404: components["responses"]["Problem"];
+        };
+    };
+    dashboardRedirectHead: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Permanent redirect to /dashboard/ (the query string kept) */
+            308: {
+                headers: {
+                    Location?: string;
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            404: components["responses"]["Problem"];
+        };
+    };
+    dashboardIndex: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The file. Cache-Control is `public, max-age=31536000, immutable` under assets/ and `no-cache` otherwise; HTML answers carry a strict Content-Security-Policy, `X-Content-Type-Options: nosniff` and `Referrer-Policy: same-origin`. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/html": string;
+                    "text/javascript": string;
+                    "text/css": string;
+                    "application/octet-stream": string;
+                };
+            };
+            404: components["responses"]["Problem"];
+        };
+    };
+    dashboardIndexHead: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The file. Cache-Control is `public, max-age=31536000, immutable` under assets/ and `no-cache` otherwise; HTML answers carry a strict Content-Security-Policy, `X-Content-Type-Options: nosniff` and `Referrer-Policy: same-origin`. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/html": string;
+                    "text/javascript": string;
+                    "text/css": string;
+                    "application/octet-stream": string;
+                };
+            };
+            404: components["responses"]["Problem"];
+        };
+    };
+    dashboardFile: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The file's path inside the dashboard build, e.g. `assets/index-3f2a1b.js`. A path without an extension that names no file answers index.html (a client-side route of the app); `..`, dotfiles, backslashes, NUL and files outside the build answer 404. */
+                path: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The file. Cache-Control is `public, max-age=31536000, immutable` under assets/ and `no-cache` otherwise; HTML answers carry a strict Content-Security-Policy, `X-Content-Type-Options: nosniff` and `Referrer-Policy: same-origin`. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/html": string;
+                    "text/javascript": string;
+                    "text/css": string;
+                    "application/octet-stream": string;
+                };
+            };
+            404: components["responses"]["Problem"];
+        };
+    };
+    dashboardFileHead: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The file's path inside the dashboard build, e.g. `assets/index-3f2a1b.js`. A path without an extension that names no file answers index.html (a client-side route of the app); `..`, dotfiles, backslashes, NUL and files outside the build answer 404. */
+                path: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The file. Cache-Control is `public, max-age=31536000, immutable` under assets/ and `no-cache` otherwise; HTML answers carry a strict Content-Security-Policy, `X-Content-Type-Options: nosniff` and `Referrer-Policy: same-origin`. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/html": string;
+                    "text/javascript": string;
+                    "text/css": string;
+                    "application/octet-stream": string;
+                };
+            };
+            404: components["responses"]["Problem"];
+        };
+    };
+    liveEvents: {
+        parameters: {
+            query?: {
+                /** @description As the Last-Event-ID header (for clients that cannot set it); the header wins. */
+                last_event_id?: string;
+            };
+            header?: {
+                /** @description The id of the last event received: resume after it. */
+                "Last-Event-ID"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The event stream (chunked; Cache-Control: no-store, X-Accel-Buffering: no) */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/event-stream": string;
                 };
             };
             400: components["responses"]["Problem"];

@@ -17,6 +17,7 @@
 #include <cstdint>
 #include <cstdlib>
 #include <filesystem>
+#include <fstream>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -90,6 +91,12 @@ struct World {
     config.public_limits.burst = 1'000'000'000;
     config.refresh.interval = std::chrono::seconds(0);
     config.health.check_interval = std::chrono::seconds(0);
+    // A small dashboard build, so that /dashboard/... reaches the file checks (the key files
+    // beside it are outside the build).
+    std::filesystem::create_directories(dir / "dashboard" / "assets");
+    std::ofstream(dir / "dashboard" / "index.html") << "<!doctype html>";
+    std::ofstream(dir / "dashboard" / "assets" / "index.js") << "export {};";
+    config.dashboard.assets_dir = (dir / "dashboard").string();
     {
       auto owner = sb::store::OpenDatabase({.url = config.database.url, .pool_size = 1});
       SB_CHECK(owner.ok());

@@ -70,6 +70,9 @@ class ConnectSuite : public ApiSuite<Backend> {
     if (test_name.find("Renew") != std::string::npos) {
       this->config_.sync.push_renew_interval = std::chrono::milliseconds(50);
     }
+    if (test_name.find("Live") != std::string::npos) {
+      this->config_.live.poll_interval = std::chrono::milliseconds(10);
+    }
     if (test_name.find("ConnectionQuota") != std::string::npos) {
       this->config_.quotas.connections = 1;
     }

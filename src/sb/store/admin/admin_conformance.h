@@ -376,11 +376,54 @@ TYPED_TEST_P(AdminConformanceTest, CorruptRowsAreDataLoss) {
       StatusCode::kDataLoss);
 }
 
+// Live updates: health rows updated after a keyset position (updated_at, connection_id).
+TYPED_TEST_P(AdminConformanceTest, HealthUpdatedSinceInKeysetOrder) {
+  const TenantId a = this->a_;
+  const Timestamp at = this->clock_.Now() + std::chrono::hours(1);
+  std::vector<ConnectionId> ids;
+  for (int i = 0; i < 2; ++i) {
+    ConnectionRecord c = this->PutConnection(a, ConnectionStatus::kActive);
+    ConnectionHealthRecord h;
+    h.tenant_id = a;
+    h.connection_id = c.id;
+    h.consecutive_failures = i;
+    h.updated_at = at;
+    ASSERT_TRUE(this->Call(a, [&](Transaction& tx) { return this->health_.Put(tx, a, h); }).ok());
+    ids.push_back(c.id);
+  }
+  std::sort(ids.begin(), ids.end(),
+            [](const auto& x, const auto& y) { return x.value() < y.value(); });
+  ConnectionRecord foreign = this->PutConnection(this->b_, ConnectionStatus::kActive);
+  ConnectionHealthRecord fh;
+  fh.tenant_id = this->b_;
+  fh.connection_id = foreign.id;
+  fh.updated_at = at;
+  ASSERT_TRUE(
+      this->Call(this->b_, [&](Transaction& tx) { return this->health_.Put(tx, this->b_, fh); })
+          .ok());
+  auto since = [&](const UpdatedCursor& cursor, int limit) {
+    return this->Call(
+        a, [&](Transaction& tx) { return this->health_.ListUpdatedSince(tx, a, cursor, limit); });
+  };
+  auto all = since(UpdatedCursor::At(at), 10);
+  ASSERT_TRUE(all.ok()) << all.status().ToString();
+  ASSERT_EQ(all->size(), 2u);  // the rows the connections got on insert are older
+  EXPECT_EQ((*all)[0].connection_id, ids[0]);
+  EXPECT_EQ((*all)[1].connection_id, ids[1]);
+  EXPECT_EQ((*all)[0].updated_at, at);
+  auto rest = since(UpdatedCursor{at, ids[0].value()}, 10);
+  ASSERT_TRUE(rest.ok());
+  ASSERT_EQ(rest->size(), 1u);
+  EXPECT_EQ((*rest)[0].connection_id, ids[1]);
+  EXPECT_EQ(since(UpdatedCursor::At(at), 1001).status().code(), StatusCode::kInvalidArgument);
+}
+
 REGISTER_TYPED_TEST_SUITE_P(AdminConformanceTest, SwitchesUpsertListDeleteAndGlobalScope,
                             SwitchesRefuseOtherTenantsAndBadInput,
                             UsageCountersAddUpPerDayAndMetric,
                             HealthRoundTripsAndGoesWithItsConnection,
                             DueChecksAndStatusCountsSpanTenants,
-                            TheMigrationGivesExistingConnectionsAHealthRow, CorruptRowsAreDataLoss);
+                            TheMigrationGivesExistingConnectionsAHealthRow, CorruptRowsAreDataLoss,
+                            HealthUpdatedSinceInKeysetOrder);
 
 }  // namespace sb::store::testing

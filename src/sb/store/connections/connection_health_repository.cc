@@ -69,6 +69,15 @@ Result<std::optional<ConnectionHealthRecord>> ConnectionHealthRepository::Get(
   return std::optional<ConnectionHealthRecord>(std::move(r));
 }
 
+Result<std::vector<ConnectionHealthRecord>> ConnectionHealthRepository::ListUpdatedSince(
+    Transaction& tx, const TenantId& tenant, const UpdatedCursor& after, int limit) {
+  SB_ASSIGN_OR_RETURN(
+      auto rows,
+      internal::QueryUpdatedSince(tx, tenant, "SELECT " SB_HEALTH_FIELDS " FROM connection_health ",
+                                  "connection_id", after, limit, kMaxListLimit));
+  return internal::ParseAll(rows, tenant, &Parse);
+}
+
 Status ConnectionHealthRepository::Put(Transaction& tx, const TenantId& tenant,
                                        const ConnectionHealthRecord& r) {
   SB_RETURN_IF_ERROR(CheckTenantScope(tx, tenant));

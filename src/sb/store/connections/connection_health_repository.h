@@ -17,6 +17,7 @@
 #include "sb/base/ids.h"
 #include "sb/base/status.h"
 #include "sb/store/database.h"
+#include "sb/store/updated_cursor.h"
 
 namespace sb::store {
 
@@ -45,6 +46,14 @@ class ConnectionHealthRepository {
                                                     const ConnectionId& id);
   // Inserts or replaces the row. NOT_FOUND when the connection does not exist.
   Status Put(Transaction& tx, const TenantId& tenant, const ConnectionHealthRecord& record);
+
+  // Up to `limit` (1..kMaxListLimit) of the tenant's rows updated after `after`, in
+  // (updated_at, connection_id) order (connection_health_by_update); see updated_cursor.h, whose
+  // key is the connection id here.
+  Result<std::vector<ConnectionHealthRecord>> ListUpdatedSince(Transaction& tx,
+                                                               const TenantId& tenant,
+                                                               const UpdatedCursor& after,
+                                                               int limit);
 
   // Maintenance: up to `limit` connections whose health check is due at `due`, the
   // longest-waiting first, for the health scheduler. A new connection's row is due at once.

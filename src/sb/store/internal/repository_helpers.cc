@@ -195,4 +195,18 @@ Status ReadTenant(const Row& row, const TenantId& tenant, std::string_view table
   return OkStatus();
 }
 
+Result<std::vector<Row>> QueryUpdatedSince(Transaction& tx, const TenantId& tenant,
+                                           std::string_view select_from,
+                                           std::string_view key_column, const UpdatedCursor& after,
+                                           int limit, int max_limit) {
+  SB_RETURN_IF_ERROR(CheckTenantScope(tx, tenant));
+  if (!IsCanonicalUuid(after.key)) return InvalidArgumentError("invalid cursor key");
+  if (limit < 1 || limit > max_limit) return InvalidArgumentError("list limit out of range");
+  // A row-value comparison, so that both backends walk the (tenant_id, updated_at, key) index.
+  const std::string key(key_column);
+  const std::string sql = std::string(select_from) + "WHERE tenant_id = $1 AND (updated_at, " +
+                          key + ") > ($2, $3) ORDER BY updated_at, " + key + " LIMIT $4";
+  return tx.Query(sql, {tenant.value(), ToUnixMicros(after.updated_at), after.key, int64_t{limit}});
+}
+
 }  // namespace sb::store::internal

@@ -16,6 +16,7 @@
 #include "sb/base/status.h"
 #include "sb/store/database.h"
 #include "sb/store/oauth/integration_repository.h"
+#include "sb/store/updated_cursor.h"
 
 namespace sb::store::internal {
 
@@ -100,6 +101,15 @@ Result<std::vector<std::string>> ReadStrings(const Row& row, size_t i, std::stri
 Result<std::vector<ServiceGrant>> ReadServices(const Row& row, size_t i, std::string_view table);
 // Reads column 0 and checks it is `tenant`: the SQL filtered by it, so anything else is a bug.
 Status ReadTenant(const Row& row, const TenantId& tenant, std::string_view table);
+
+// The rows of a ListUpdatedSince read (updated_cursor.h): `select_from` ("SELECT ... FROM t ")
+// followed by the keyset condition on (updated_at, `key_column`) and its order, with $1 the
+// tenant, $2 the cursor's updated_at, $3 its key and $4 the limit. INVALID_ARGUMENT for a
+// cursor key that is not a UUID or a limit outside 1..max_limit.
+Result<std::vector<Row>> QueryUpdatedSince(Transaction& tx, const TenantId& tenant,
+                                           std::string_view select_from,
+                                           std::string_view key_column, const UpdatedCursor& after,
+                                           int limit, int max_limit);
 
 // Every row parsed with `parse` (a row that does not parse fails the whole read), or the first.
 template <typename Record>

@@ -827,6 +827,21 @@ constexpr TenantTable kV20Tables[] = {
     {"dashboard_sessions"},
 };
 
+// Migration 21: live updates (GET /v1/live) ask each poll what changed since a keyset position
+// (updated_at, id) of the tenant's sync runs, connection health rows and webhook deliveries
+// (UpdatedCursor); these indexes answer that without scanning the tenant's rows.
+constexpr std::string_view kV21Up = R"sql(
+CREATE INDEX sync_runs_by_update ON switchboard.sync_runs (tenant_id, updated_at, id);
+CREATE INDEX connection_health_by_update ON switchboard.connection_health (tenant_id, updated_at, connection_id);
+CREATE INDEX webhook_deliveries_by_update ON switchboard.webhook_deliveries (tenant_id, updated_at, id);
+)sql";
+
+constexpr std::string_view kV21Down = R"sql(
+DROP INDEX switchboard.webhook_deliveries_by_update;
+DROP INDEX switchboard.connection_health_by_update;
+DROP INDEX switchboard.sync_runs_by_update;
+)sql";
+
 constexpr Migration kMigrations[] = {
     {1, "tenants_and_api_keys", kV1Up, kV1Down, kV1Tables},
     {2, "audit_log", kV2Up, kV2Down, kV2Tables},
@@ -848,6 +863,7 @@ constexpr Migration kMigrations[] = {
     {18, "calendar_occurrences", kV18Up, kV18Down, kV18Tables},
     {19, "audit_filter_indexes", kV19Up, kV19Down},
     {20, "dashboard_users", kV20Up, kV20Down, kV20Tables},
+    {21, "live_update_indexes", kV21Up, kV21Down},
 };
 
 }  // namespace

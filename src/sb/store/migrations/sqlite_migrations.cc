@@ -796,6 +796,21 @@ DROP TABLE dashboard_sessions;
 DROP TABLE dashboard_users;
 )sql";
 
+// Migration 21: live updates (GET /v1/live) ask each poll what changed since a keyset position
+// (updated_at, id) of the tenant's sync runs, connection health rows and webhook deliveries
+// (UpdatedCursor); these indexes answer that without scanning the tenant's rows.
+constexpr std::string_view kV21Up = R"sql(
+CREATE INDEX sync_runs_by_update ON sync_runs (tenant_id, updated_at, id);
+CREATE INDEX connection_health_by_update ON connection_health (tenant_id, updated_at, connection_id);
+CREATE INDEX webhook_deliveries_by_update ON webhook_deliveries (tenant_id, updated_at, id);
+)sql";
+
+constexpr std::string_view kV21Down = R"sql(
+DROP INDEX webhook_deliveries_by_update;
+DROP INDEX connection_health_by_update;
+DROP INDEX sync_runs_by_update;
+)sql";
+
 constexpr Migration kMigrations[] = {
     {1, "tenants_and_api_keys", kV1Up, kV1Down},
     {2, "audit_log", kV2Up, kV2Down},
@@ -817,6 +832,7 @@ constexpr Migration kMigrations[] = {
     {18, "calendar_occurrences", kV18Up, kV18Down},
     {19, "audit_filter_indexes", kV19Up, kV19Down},
     {20, "dashboard_users", kV20Up, kV20Down},
+    {21, "live_update_indexes", kV21Up, kV21Down},
 };
 
 }  // namespace

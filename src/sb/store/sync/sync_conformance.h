@@ -726,11 +726,74 @@ TYPED_TEST_P(SyncConformanceTest, EnumNamesRoundTrip) {
   EXPECT_EQ(SyncStatusName(static_cast<SyncStatus>(42)), "");
 }
 
+// Live updates (GET /v1/live) read what changed since a keyset position: (updated_at, id)
+// order, ties kept apart by the id, strictly after the cursor, only the tenant's runs.
+TYPED_TEST_P(SyncConformanceTest, RunsUpdatedSinceInKeysetOrder) {
+  const TenantId a = this->a_;
+  const ConnectionId c = this->PutConnection(a);
+  const ConnectionId other = this->PutConnection(this->b_);
+  const Timestamp at = this->clock_.Now() + std::chrono::hours(1);
+  std::vector<SyncRunRecord> runs;
+  for (int i = 0; i < 3; ++i) {
+    SyncRunRecord r = this->Run(a, c, SyncRunOutcome::kSucceeded);
+    r.updated_at = at;  // a tie: the id orders them
+    runs.push_back(r);
+  }
+  SyncRunRecord foreign = this->Run(this->b_, other, SyncRunOutcome::kSucceeded);
+  foreign.updated_at = at;
+  for (const SyncRunRecord& r : runs) {
+    ASSERT_TRUE(
+        this->Call(a, [&](Transaction& tx) { return this->repo_.InsertRun(tx, a, r); }).ok());
+  }
+  ASSERT_TRUE(
+      this->Call(this->b_,
+                 [&](Transaction& tx) { return this->repo_.InsertRun(tx, this->b_, foreign); })
+          .ok());
+  auto since = [&](const UpdatedCursor& cursor, int limit) {
+    return this->Call(
+        a, [&](Transaction& tx) { return this->repo_.ListRunsUpdatedSince(tx, a, cursor, limit); });
+  };
+  auto first = since(UpdatedCursor::At(at), 2);
+  ASSERT_TRUE(first.ok()) << first.status().ToString();
+  ASSERT_EQ(first->size(), 2u);
+  EXPECT_EQ((*first)[0], runs[0]);
+  EXPECT_EQ((*first)[1], runs[1]);
+  auto rest = since(UpdatedCursor{at, runs[1].id.value()}, 10);
+  ASSERT_TRUE(rest.ok());
+  ASSERT_EQ(rest->size(), 1u);
+  EXPECT_EQ((*rest)[0], runs[2]);
+  EXPECT_TRUE(since(UpdatedCursor{at, runs[2].id.value()}, 10)->empty());
+  EXPECT_TRUE(since(UpdatedCursor::At(at + std::chrono::microseconds(1)), 10)->empty());
+
+  // An update moves the run after the cursor again.
+  SyncRunRecord moved = runs[0];
+  moved.pages = 5;
+  moved.updated_at = at + std::chrono::seconds(1);
+  ASSERT_TRUE(
+      this->Call(a, [&](Transaction& tx) { return this->repo_.UpdateRun(tx, a, moved); }).ok());
+  auto after = since(UpdatedCursor{at, runs[2].id.value()}, 10);
+  ASSERT_TRUE(after.ok());
+  ASSERT_EQ(after->size(), 1u);
+  EXPECT_EQ((*after)[0], moved);
+
+  EXPECT_EQ(since(UpdatedCursor{at, "not-a-uuid"}, 10).status().code(),
+            StatusCode::kInvalidArgument);
+  EXPECT_EQ(since(UpdatedCursor::At(at), 0).status().code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(this->Call(this->b_,
+                       [&](Transaction& tx) {
+                         return this->repo_.ListRunsUpdatedSince(tx, a, UpdatedCursor::At(at), 10);
+                       })
+                .status()
+                .code(),
+            StatusCode::kPermissionDenied);
+}
+
 REGISTER_TYPED_TEST_SUITE_P(
     SyncConformanceTest, StatesRoundTripReplaceAndList, RunsRoundTripUpdateListAndFindOpen,
     AtMostOneOpenRunPerConnectionAndService, ChangeSeqsIncreasePerTenantAndRoundTrip,
     ListChangesFiltersByCursorTypesAndLimit, AppendChangesTakesConsecutiveSeqs,
     ConcurrentAppendsGetDistinctSeqs, MaintenanceListsDueStatesLongestWaitingFirstWithoutPaused,
-    CrossTenantAccessIsRefused, RejectsMalformedInput, CorruptRowsAreDataLoss, EnumNamesRoundTrip);
+    CrossTenantAccessIsRefused, RejectsMalformedInput, CorruptRowsAreDataLoss, EnumNamesRoundTrip,
+    RunsUpdatedSinceInKeysetOrder);
 
 }  // namespace sb::store::testing

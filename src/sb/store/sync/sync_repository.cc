@@ -405,6 +405,16 @@ Result<std::optional<SyncRunRecord>> SyncRepository::GetRun(Transaction& tx, con
   return ParseFirst(rows, tenant, &ParseRun);
 }
 
+Result<std::vector<SyncRunRecord>> SyncRepository::ListRunsUpdatedSince(Transaction& tx,
+                                                                        const TenantId& tenant,
+                                                                        const UpdatedCursor& after,
+                                                                        int limit) {
+  SB_ASSIGN_OR_RETURN(auto rows, internal::QueryUpdatedSince(
+                                     tx, tenant, "SELECT " SB_RUN_COLUMNS " FROM sync_runs ", "id",
+                                     after, limit, kMaxListLimit));
+  return ParseAll(rows, tenant, &ParseRun);
+}
+
 Result<std::vector<SyncRunRecord>> SyncRepository::ListRuns(Transaction& tx, const TenantId& tenant,
                                                             const ConnectionId& connection,
                                                             const std::optional<SyncRunId>& before,

@@ -22,6 +22,7 @@
 #include "sb/base/json.h"
 #include "sb/base/status.h"
 #include "sb/store/database.h"
+#include "sb/store/updated_cursor.h"
 
 namespace sb::store {
 
@@ -140,6 +141,10 @@ class SyncRepository {
   Result<std::vector<SyncRunRecord>> ListRuns(Transaction& tx, const TenantId& tenant,
                                               const ConnectionId& connection,
                                               const std::optional<SyncRunId>& before, int limit);
+  // Up to `limit` (1..kMaxListLimit) of the tenant's runs created or updated after `after`,
+  // in (updated_at, id) order (sync_runs_by_update); see updated_cursor.h.
+  Result<std::vector<SyncRunRecord>> ListRunsUpdatedSince(Transaction& tx, const TenantId& tenant,
+                                                          const UpdatedCursor& after, int limit);
   // The connection's run of `service` that is queued or running, if any (at most one is).
   Result<std::optional<SyncRunRecord>> FindOpenRun(Transaction& tx, const TenantId& tenant,
                                                    const ConnectionId& connection,

@@ -825,12 +825,52 @@ TYPED_TEST_P(WebhookConformanceTest, StateNamesRoundTrip) {
   EXPECT_EQ(ParseWebhookDeliveryState(""), std::nullopt);
 }
 
+// Live updates: deliveries created or updated after a keyset position, the tenant's only.
+TYPED_TEST_P(WebhookConformanceTest, DeliveriesUpdatedSinceInKeysetOrder) {
+  const TenantId a = this->a_;
+  const WebhookEndpointRecord endpoint = this->Endpoint(a);
+  const WebhookEndpointRecord foreign_endpoint = this->Endpoint(this->b_);
+  ASSERT_TRUE(this->PutEndpoint(endpoint).ok());
+  ASSERT_TRUE(this->PutEndpoint(foreign_endpoint).ok());
+  const Timestamp at = this->clock_.Now() + std::chrono::hours(1);
+  std::vector<WebhookDeliveryRecord> put;
+  for (int i = 0; i < 3; ++i) {
+    WebhookDeliveryRecord d = this->Delivery(a, endpoint.id);
+    d.updated_at = at + std::chrono::seconds(i == 2 ? 1 : 0);
+    ASSERT_TRUE(this->PutDelivery(d).ok());
+    put.push_back(d);
+  }
+  WebhookDeliveryRecord foreign = this->Delivery(this->b_, foreign_endpoint.id);
+  foreign.updated_at = at;
+  ASSERT_TRUE(this->PutDelivery(foreign).ok());
+  std::sort(put.begin(), put.begin() + 2,
+            [](const auto& x, const auto& y) { return x.id.value() < y.id.value(); });
+  auto since = [&](const UpdatedCursor& cursor, int limit) {
+    return this->Call(a, [&](Transaction& tx) {
+      return this->deliveries_.ListUpdatedSince(tx, a, cursor, limit);
+    });
+  };
+  auto first = since(UpdatedCursor::At(at), 1);
+  ASSERT_TRUE(first.ok()) << first.status().ToString();
+  ASSERT_EQ(first->size(), 1u);
+  EXPECT_EQ((*first)[0].id, put[0].id);
+  auto rest = since(UpdatedCursor{at, put[0].id.value()}, 10);
+  ASSERT_TRUE(rest.ok());
+  ASSERT_EQ(rest->size(), 2u);
+  EXPECT_EQ((*rest)[0].id, put[1].id);
+  EXPECT_EQ((*rest)[1].id, put[2].id);
+  EXPECT_EQ((*rest)[1].payload, put[2].payload);
+  EXPECT_TRUE(since(UpdatedCursor{put[2].updated_at, put[2].id.value()}, 10)->empty());
+  EXPECT_EQ(since(UpdatedCursor{at, ""}, 10).status().code(), StatusCode::kInvalidArgument);
+}
+
 REGISTER_TYPED_TEST_SUITE_P(WebhookConformanceTest, EndpointsInsertGetListAndDelete,
                             UpdateComparesAndIncrementsTheVersion, DeliveriesGoWithTheirEndpoint,
                             DeliveriesListByEndpointStateAndEventTypeInIdOrder,
                             OneDeliveryPerEventAndEndpoint, InsertIsPartOfTheCallersTransaction,
                             AttemptsRetriesAndManualRetry, CrossTenantAccessIsRefused,
                             RejectsMalformedInput, CorruptRowsAreDataLoss,
-                            EndpointHealthAndConcurrency, StateNamesRoundTrip);
+                            EndpointHealthAndConcurrency, StateNamesRoundTrip,
+                            DeliveriesUpdatedSinceInKeysetOrder);
 
 }  // namespace sb::store::testing

@@ -500,6 +500,13 @@ Result<std::vector<WebhookDeliveryRecord>> WebhookDeliveryRepository::List(
   return ParseAll(rows, tenant, &ParseDelivery);
 }
 
+Result<std::vector<WebhookDeliveryRecord>> WebhookDeliveryRepository::ListUpdatedSince(
+    Transaction& tx, const TenantId& tenant, const UpdatedCursor& after, int limit) {
+  SB_ASSIGN_OR_RETURN(auto rows, internal::QueryUpdatedSince(tx, tenant, SB_DELIVERY_COLUMNS, "id",
+                                                             after, limit, kMaxListLimit));
+  return ParseAll(rows, tenant, &ParseDelivery);
+}
+
 Result<bool> WebhookDeliveryRepository::RecordAttempt(Transaction& tx, const TenantId& tenant,
                                                       const WebhookDeliveryId& id,
                                                       const WebhookAttempt& attempt,

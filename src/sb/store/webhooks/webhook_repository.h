@@ -27,6 +27,7 @@
 #include "sb/base/ids.h"
 #include "sb/base/status.h"
 #include "sb/store/database.h"
+#include "sb/store/updated_cursor.h"
 
 namespace sb::store {
 
@@ -175,6 +176,12 @@ class WebhookDeliveryRepository {
                                                   const WebhookDeliveryFilter& filter,
                                                   const std::optional<WebhookDeliveryId>& after,
                                                   int limit);
+  // Up to `limit` (1..kMaxListLimit) of the tenant's deliveries created or updated after
+  // `after`, in (updated_at, id) order (webhook_deliveries_by_update); see updated_cursor.h.
+  Result<std::vector<WebhookDeliveryRecord>> ListUpdatedSince(Transaction& tx,
+                                                              const TenantId& tenant,
+                                                              const UpdatedCursor& after,
+                                                              int limit);
   // Records an attempt on a pending delivery: attempts + 1, state, last_status_code,
   // last_error (cut to kMaxErrorBytes at a character boundary; INVALID_ARGUMENT when it is not
   // UTF-8), next_attempt_at and updated_at = `now`. False when the delivery is unknown or no
