@@ -6,7 +6,7 @@
 JOBS ?= $(shell nproc)
 FUZZ_SECONDS ?= 30
 
-.PHONY: run test deps build-release build-debug fuzz-smoke lint-layers format-check format bench clean
+.PHONY: run test deps build-release build-debug build-dashboard fuzz-smoke lint-layers format-check format bench clean
 
 deps:
 	@./scripts/install-deps.sh
@@ -19,7 +19,11 @@ build-debug: deps
 	@cmake --preset debug >/dev/null
 	@cmake --build --preset debug -j $(JOBS)
 
-run: build-release
+# The operator dashboard (web/dashboard/dist, served under /dashboard by the dev config).
+build-dashboard: deps
+	@cd web/dashboard && npm run --silent build >/dev/null
+
+run: build-release build-dashboard
 	@./scripts/dev-run.sh
 
 # The Release build of the two programs is part of the test: it is what `make run` uses, and g++
