@@ -14,7 +14,9 @@ constexpr std::string_view kStyle =
     "border:0;background:#2454d6;color:#fff;cursor:pointer}label{display:block;margin:.3rem 0}"
     ".muted{color:#5b6475;font-size:.9rem}input[type=text],input[type=password]{display:block;"
     "width:100%;box-sizing:border-box;font-size:1rem;padding:.4rem;margin:.2rem 0 .6rem}"
-    ".error{color:#a1261b;border-left:3px solid #a1261b;padding-left:.6rem}";
+    ".error{color:#a1261b;border-left:3px solid #a1261b;padding-left:.6rem}"
+    ".brand{display:flex;align-items:center;gap:.75rem}.brand img{object-fit:contain}"
+    ".brand-name{font-weight:600;margin:0}";
 
 std::string Head(std::string_view title) {
   std::string out = "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\">";
@@ -113,7 +115,20 @@ std::string CredentialCard(const connections::ProviderChoice& choice, const std:
 std::string RenderConnectPage(const connections::SessionPage& page, const std::string& token,
                               const CredentialFormState* failed) {
   std::string out = Head("Connect an account");
-  out += "<h1>Connect an account</h1>";
+  out += "<header class=\"brand\">";
+  // The logo is a data: URI checked at upload (tenancy::CanonicalLogo): nothing is loaded from
+  // elsewhere, and the name beside it is its text alternative.
+  if (page.tenant_logo.starts_with("data:image/")) {
+    out += "<img src=\"" + HtmlEscape(page.tenant_logo) + "\" alt=\"\" width=\"48\" height=\"48\">";
+  }
+  if (!page.tenant_name.empty()) {
+    out += "<p class=\"brand-name\">" + HtmlEscape(page.tenant_name) + "</p>";
+  }
+  out += "</header><h1>Connect an account</h1>";
+  if (!page.tenant_name.empty()) {
+    out += "<p>" + HtmlEscape(page.tenant_name) +
+           " asks to connect one of your accounts. Choose the provider and what to share.</p>";
+  }
   if (page.providers.empty()) {
     out +=
         "<p>No provider is available for this connection yet. Ask the app's administrator "
@@ -249,8 +264,8 @@ http::Response HtmlPage(int status, std::string html) {
   response.SetHeader("X-Content-Type-Options", "nosniff");
   response.SetHeader("X-Frame-Options", "DENY");
   response.SetHeader("Content-Security-Policy",
-                     "default-src 'none'; style-src 'unsafe-inline'; base-uri 'none'; "
-                     "frame-ancestors 'none'");
+                     "default-src 'none'; style-src 'unsafe-inline'; img-src data:; "
+                     "base-uri 'none'; frame-ancestors 'none'");
   return response;
 }
 

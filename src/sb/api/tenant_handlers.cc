@@ -16,6 +16,7 @@ Json TenantJson(const store::TenantRecord& t) {
   return {{"id", t.id.value()},
           {"name", t.name},
           {"return_url_origins", t.return_url_origins},
+          {"logo", t.logo},
           {"created_at", FormatRfc3339(t.created_at)}};
 }
 
@@ -108,8 +109,14 @@ Result<http::Response> TenantHandlers::DoPatchTenant(http::Request& request) {
   // The operator may change any tenant; write keys only their own; others see the same 404.
   if (id != p.tenant_id && !p.IsOperator()) return NotFoundError("tenant not found");
   SB_RETURN_IF_ERROR(RequireScope(p, Scope::kWrite));
-  SB_ASSIGN_OR_RETURN(Json body, ParseJsonObject(request, {"return_url_origins"}));
+  SB_ASSIGN_OR_RETURN(Json body, ParseJsonObject(request, {"return_url_origins", "logo"}));
   tenancy::TenantPatch patch;
+  // null removes the logo.
+  if (body.contains("logo") && body["logo"].is_null()) {
+    patch.logo = "";
+  } else {
+    SB_ASSIGN_OR_RETURN(patch.logo, OptionalString(body, "logo", 64 * 1024));
+  }
   if (body.contains("return_url_origins")) {
     SB_ASSIGN_OR_RETURN(patch.return_url_origins, RequiredStringArray(body, "return_url_origins"));
   }

@@ -275,7 +275,16 @@ Result<SessionPage> ConnectService::OpenSession(const std::string& token) {
   SB_ASSIGN_OR_RETURN(Session session, FindSession(token));
   SB_ASSIGN_OR_RETURN(auto providers, Choices(session));
   std::string csrf = CsrfToken(session);
-  return SessionPage{std::move(session.record), std::move(providers), std::move(csrf)};
+  SessionPage page{std::move(session.record), std::move(providers), std::move(csrf)};
+  SB_RETURN_IF_ERROR(db_.RunInTenant(
+      session.tenant, store::TxMode::kReadOnly, [&](store::Transaction& tx) -> Status {
+        SB_ASSIGN_OR_RETURN(auto tenant, tenants_.Get(tx, session.tenant));
+        if (!tenant) return OkStatus();
+        page.tenant_name = std::move(tenant->name);
+        page.tenant_logo = std::move(tenant->logo);
+        return OkStatus();
+      }));
+  return page;
 }
 
 // ---- Authorization request. ----

@@ -103,7 +103,9 @@ struct CredentialSubmission {
 struct SessionPage {
   store::ConnectSessionRecord session;
   std::vector<ProviderChoice> providers;
-  std::string csrf_token;  // for the form's hidden field; Start() wants it back
+  std::string csrf_token;   // for the form's hidden field; Start() wants it back
+  std::string tenant_name;  // who asks: the host app's tenant, shown on the page
+  std::string tenant_logo;  // its logo as a checked data: URI, or ""
 };
 
 struct AuthorizationStart {

@@ -3,8 +3,57 @@
 #include <algorithm>
 
 #include "sb/base/encoding.h"
+#include "sb/vault/digest.h"
 
 namespace sb::tenancy {
+namespace {
+
+struct ImageType {
+  std::string_view media_type;
+  std::string_view magic;  // the image's first bytes
+};
+
+// The image formats every browser shows. No SVG: it is a document that can carry scripts.
+constexpr ImageType kLogoTypes[] = {
+    {"image/png", "\x89PNG\r\n\x1a\n"},
+    {"image/jpeg", "\xff\xd8\xff"},
+    {"image/gif", "GIF8"},
+    {"image/webp", "RIFF"},  // then 4 size bytes and "WEBP", checked below
+};
+
+bool LooksLike(const ImageType& type, std::string_view bytes) {
+  if (!bytes.starts_with(type.magic)) return false;
+  return type.media_type != "image/webp" || (bytes.size() >= 12 && bytes.substr(8, 4) == "WEBP");
+}
+
+}  // namespace
+
+Result<std::string> CanonicalLogo(std::string_view data_uri) {
+  if (data_uri.empty()) return std::string();
+  constexpr std::string_view kScheme = "data:";
+  constexpr std::string_view kBase64 = ";base64,";
+  const size_t comma = data_uri.find(kBase64);
+  if (!data_uri.starts_with(kScheme) || comma == std::string_view::npos) {
+    return InvalidArgumentError("logo must be a data: URI with base64 content");
+  }
+  const std::string_view media_type = data_uri.substr(kScheme.size(), comma - kScheme.size());
+  const auto type = std::find_if(std::begin(kLogoTypes), std::end(kLogoTypes),
+                                 [&](const ImageType& t) { return t.media_type == media_type; });
+  if (type == std::end(kLogoTypes)) {
+    return InvalidArgumentError("logo must be a PNG, JPEG, GIF or WebP image");
+  }
+  const std::optional<std::string> bytes = Base64Decode(data_uri.substr(comma + kBase64.size()));
+  if (!bytes || bytes->empty()) return InvalidArgumentError("logo is not valid base64");
+  if (bytes->size() > kMaxLogoBytes) {
+    return InvalidArgumentError("logo must be at most " + std::to_string(kMaxLogoBytes / 1024) +
+                                " KiB");
+  }
+  if (!LooksLike(*type, *bytes)) {
+    return InvalidArgumentError("logo content is not a " + std::string(media_type) + " image");
+  }
+  return std::string(kScheme) + std::string(media_type) + std::string(kBase64) +
+         Base64Encode(*bytes);
+}
 
 Result<store::TenantRecord> TenantService::Create(const audit::Context& ctx,
                                                   const std::string& name) {
@@ -63,11 +112,22 @@ Result<store::TenantRecord> TenantService::Update(const audit::Context& ctx, con
   if (patch.return_url_origins) {
     SB_ASSIGN_OR_RETURN(origins, NormaliseOrigins(*patch.return_url_origins));
   }
+  std::optional<std::string> logo;
+  if (patch.logo) {
+    SB_ASSIGN_OR_RETURN(logo, CanonicalLogo(*patch.logo));
+  }
   std::optional<store::TenantRecord> out;
   SB_RETURN_IF_ERROR(db_.RunInTenant(id, [&](store::Transaction& tx) -> Status {
     SB_ASSIGN_OR_RETURN(out, tenants_.Get(tx, id));
     if (!out) return OkStatus();
     Json details = Json::object();
+    if (logo) {
+      SB_RETURN_IF_ERROR(tenants_.SetLogo(tx, id, *logo).status());
+      // The image itself is not audited: its size and digest say what changed.
+      details["logo_bytes"] = logo->size();
+      details["logo_sha256"] = logo->empty() ? "" : HexEncode(vault::Sha256(*logo));
+      out->logo = *logo;
+    }
     if (origins) {
       SB_RETURN_IF_ERROR(tenants_.SetReturnUrlOrigins(tx, id, *origins).status());
       details["return_url_origins"] = *origins;

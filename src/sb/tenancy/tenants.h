@@ -19,7 +19,16 @@ namespace sb::tenancy {
 struct TenantPatch {
   // Origins ("https://app.example[:port]") a connect session's return_url may use (OA-06).
   std::optional<std::vector<std::string>> return_url_origins;
+  // The logo on the hosted connect page: a data: URI ("data:image/png;base64,...") of a PNG,
+  // JPEG, GIF or WebP image of at most kMaxLogoBytes, or "" to remove it.
+  std::optional<std::string> logo;
 };
+
+inline constexpr size_t kMaxLogoBytes = 32 * 1024;  // its base64 fits a JSON string (64 KiB)
+
+// The canonical form of a logo data: URI (its base64 re-encoded), after checking the media type
+// against the image's own first bytes; "" stays "". INVALID_ARGUMENT otherwise.
+Result<std::string> CanonicalLogo(std::string_view data_uri);
 
 // What TenantService works with.
 struct TenantDeps {

@@ -1014,6 +1014,8 @@ export interface components {
             return_url_origins: string[];
             /** Format: date-time */
             created_at: string;
+            /** @description data: URI of the logo, or empty */
+            logo: string;
         };
         ApiKeyCreate: {
             name: string;
@@ -1418,6 +1420,8 @@ export interface components {
         TenantPatch: {
             /** @description Replaces the list. Each entry a bare http(s) origin such as `https://app.example` or `http://localhost:3000` (no path, query or userinfo); stored lower-case without default ports, duplicates removed. */
             return_url_origins?: string[];
+            /** @description The logo on the hosted connect page: a data: URI (data:image/png;base64,...) of a PNG, JPEG, GIF or WebP image of at most 32 KiB, checked against the image's own first bytes (no SVG). null removes it. Audited by size and SHA-256, not the image. */
+            logo?: string | null;
         };
         SyncStart: {
             /**

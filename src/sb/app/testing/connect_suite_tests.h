@@ -1253,16 +1253,52 @@ TYPED_TEST_P(ConnectSuite, ConnectionQuotaEndsTheCallbackOnAClearPage) {
   EXPECT_EQ(this->ConnectionIdFrom(*again), id);
 }
 
+// The hosted page names the tenant that asks and shows its logo, set through the API as a
+// checked data: URI (nothing is loaded from elsewhere); bad logos are refused.
+TYPED_TEST_P(ConnectSuite, ThePageShowsTheTenantsNameAndLogo) {
+  const std::string png = Base64Encode(std::string("\x89PNG\r\n\x1a\n", 8) + "pixels");
+  const std::string logo = "data:image/png;base64," + png;
+  TestResponse patched =
+      this->Call("PATCH", "/v1/tenants/" + this->tenant_, Json{{"logo", logo}}.dump(), this->key_);
+  ASSERT_EQ(patched.status, 200) << patched.body;
+  EXPECT_EQ(patched.JsonBody()["logo"], logo);
+  for (const std::string& bad :
+       {std::string("https://cdn.example/logo.png"),
+        std::string("data:image/svg+xml;base64,PHN2Zz4="), "data:image/gif;base64," + png}) {
+    TestResponse refused =
+        this->Call("PATCH", "/v1/tenants/" + this->tenant_, Json{{"logo", bad}}.dump(), this->key_);
+    EXPECT_EQ(refused.status, 400) << bad;
+  }
+  auto browser = this->NewBrowser();
+  auto page = browser->Get(this->NewSession(this->key_, "alice@example.com"));
+  ASSERT_TRUE(page.ok());
+  EXPECT_NE(page->body.find("<img src=\"" + logo + "\""), std::string::npos);
+  EXPECT_NE(page->body.find("T asks to connect"), std::string::npos);
+  // Removing it.
+  ASSERT_EQ(
+      this->Call("PATCH", "/v1/tenants/" + this->tenant_, R"({"logo":null})", this->key_).status,
+      200);
+  page = browser->Get(this->NewSession(this->key_, "alice@example.com"));
+  ASSERT_TRUE(page.ok());
+  EXPECT_EQ(page->body.find("<img"), std::string::npos);
+  // Audited by size and digest, not the image.
+  TestResponse audit = this->Call("GET", "/v1/audit?action=tenant.update", "", this->key_);
+  ASSERT_EQ(audit.status, 200) << audit.body;
+  EXPECT_NE(audit.body.find("logo_sha256"), std::string::npos);
+  EXPECT_EQ(audit.body.find(png), std::string::npos);
+}
+
 REGISTER_TYPED_TEST_SUITE_P(
-    ConnectSuite, FullFlowCreatesOneConnectionPerAccount, ScopesTheUserDidNotGrantAreReported,
-    StateAttacksEndOnAPageAndAnAuditEntry, IssuerMismatchIsRefused,
-    RefreshRotatesAndARevokedGrantNeedsReauthorization, PatchAndDeleteWithRevocation,
-    ConnectionEventsAreDeliveredSigned, KillSwitchStopsCallsToAProvider,
-    KillSwitchStopsACallInFlight, ALargeUploadStreamsThroughTheProxy,
-    TricklingUploadsDoNotStarveOtherTenants, HealthAlertsOncePerIncident,
-    ARejectedTokenIsAnIncidentAtOnce, ScheduledHealthChecksRunOnTheJobQueue,
-    UsageCountsCallsPerTenant, RequestsFromOutsideCannotGrowTheDatabase,
-    StartAcceptsOnlyTheFormOfItsOwnPage, AnAccountIsNeverSilentlyMovedToAnotherEndUser,
-    AReadOnlyKeyCannotWriteThroughTheProxy, ConnectionQuotaEndsTheCallbackOnAClearPage);
+    ConnectSuite, ThePageShowsTheTenantsNameAndLogo, FullFlowCreatesOneConnectionPerAccount,
+    ScopesTheUserDidNotGrantAreReported, StateAttacksEndOnAPageAndAnAuditEntry,
+    IssuerMismatchIsRefused, RefreshRotatesAndARevokedGrantNeedsReauthorization,
+    PatchAndDeleteWithRevocation, ConnectionEventsAreDeliveredSigned,
+    KillSwitchStopsCallsToAProvider, KillSwitchStopsACallInFlight,
+    ALargeUploadStreamsThroughTheProxy, TricklingUploadsDoNotStarveOtherTenants,
+    HealthAlertsOncePerIncident, ARejectedTokenIsAnIncidentAtOnce,
+    ScheduledHealthChecksRunOnTheJobQueue, UsageCountsCallsPerTenant,
+    RequestsFromOutsideCannotGrowTheDatabase, StartAcceptsOnlyTheFormOfItsOwnPage,
+    AnAccountIsNeverSilentlyMovedToAnotherEndUser, AReadOnlyKeyCannotWriteThroughTheProxy,
+    ConnectionQuotaEndsTheCallbackOnAClearPage);
 
 }  // namespace sb::app::testing

@@ -842,6 +842,15 @@ DROP INDEX switchboard.connection_health_by_update;
 DROP INDEX switchboard.sync_runs_by_update;
 )sql";
 
+// Migration 22: a tenant's logo for the hosted connect page (see the SQLite variant).
+constexpr std::string_view kV22Up = R"sql(
+ALTER TABLE switchboard.tenants ADD COLUMN logo text NOT NULL DEFAULT '';
+)sql";
+
+constexpr std::string_view kV22Down = R"sql(
+ALTER TABLE switchboard.tenants DROP COLUMN logo;
+)sql";
+
 constexpr Migration kMigrations[] = {
     {1, "tenants_and_api_keys", kV1Up, kV1Down, kV1Tables},
     {2, "audit_log", kV2Up, kV2Down, kV2Tables},
@@ -864,6 +873,7 @@ constexpr Migration kMigrations[] = {
     {19, "audit_filter_indexes", kV19Up, kV19Down},
     {20, "dashboard_users", kV20Up, kV20Down, kV20Tables},
     {21, "live_update_indexes", kV21Up, kV21Down},
+    {22, "tenant_logo", kV22Up, kV22Down},
 };
 
 }  // namespace

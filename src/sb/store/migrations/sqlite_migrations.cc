@@ -811,6 +811,16 @@ DROP INDEX connection_health_by_update;
 DROP INDEX sync_runs_by_update;
 )sql";
 
+// Migration 22: a tenant's logo for the hosted connect page, as a data: URI of a PNG, JPEG,
+// GIF or WebP image of at most 32 KiB ('' for none), so the page loads nothing from elsewhere.
+constexpr std::string_view kV22Up = R"sql(
+ALTER TABLE tenants ADD COLUMN logo TEXT NOT NULL DEFAULT '';
+)sql";
+
+constexpr std::string_view kV22Down = R"sql(
+ALTER TABLE tenants DROP COLUMN logo;
+)sql";
+
 constexpr Migration kMigrations[] = {
     {1, "tenants_and_api_keys", kV1Up, kV1Down},
     {2, "audit_log", kV2Up, kV2Down},
@@ -833,6 +843,7 @@ constexpr Migration kMigrations[] = {
     {19, "audit_filter_indexes", kV19Up, kV19Down},
     {20, "dashboard_users", kV20Up, kV20Down},
     {21, "live_update_indexes", kV21Up, kV21Down},
+    {22, "tenant_logo", kV22Up, kV22Down},
 };
 
 }  // namespace

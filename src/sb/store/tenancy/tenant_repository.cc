@@ -23,7 +23,7 @@ Result<std::optional<TenantRecord>> TenantRepository::Get(Transaction& tx, const
   SB_RETURN_IF_ERROR(CheckTenantScope(tx, tenant));
   SB_ASSIGN_OR_RETURN(
       std::vector<Row> rows,
-      tx.Query("SELECT id, name, created_at, return_url_origins FROM tenants WHERE id = $1",
+      tx.Query("SELECT id, name, created_at, return_url_origins, logo FROM tenants WHERE id = $1",
                {tenant.value()}));
   if (rows.empty()) return std::optional<TenantRecord>();
   const Row& row = rows.front();
@@ -39,6 +39,7 @@ Result<std::optional<TenantRecord>> TenantRepository::Get(Transaction& tx, const
     if (!origin.is_string()) return DataLossError("corrupt row in tenants");
     record.return_url_origins.push_back(origin.get<std::string>());
   }
+  SB_ASSIGN_OR_RETURN(record.logo, internal::ReadText(row, 4, "tenants"));
   return std::optional<TenantRecord>(std::move(record));
 }
 
@@ -48,6 +49,14 @@ Result<bool> TenantRepository::SetReturnUrlOrigins(Transaction& tx, const Tenant
   SB_ASSIGN_OR_RETURN(int64_t n,
                       tx.Execute("UPDATE tenants SET return_url_origins = $2 WHERE id = $1",
                                  {tenant.value(), Json(origins).dump()}));
+  return n > 0;
+}
+
+Result<bool> TenantRepository::SetLogo(Transaction& tx, const TenantId& tenant,
+                                       const std::string& logo) {
+  SB_RETURN_IF_ERROR(CheckTenantScope(tx, tenant));
+  SB_ASSIGN_OR_RETURN(
+      int64_t n, tx.Execute("UPDATE tenants SET logo = $2 WHERE id = $1", {tenant.value(), logo}));
   return n > 0;
 }
 

@@ -21,6 +21,8 @@ struct TenantRecord {
   // Normalised origins ("https://app.example[:port]") a connect session's return_url may use
   // (OA-06; migration 10). Empty: none yet.
   std::vector<std::string> return_url_origins;
+  // The logo on the hosted connect page: a data: URI of an image (migration 22), '' for none.
+  std::string logo;
 
   friend bool operator==(const TenantRecord&, const TenantRecord&) = default;
 };
@@ -41,6 +43,8 @@ class TenantRepository {
   // Serializes quota checks of `tenant` until `tx` ends: count-then-insert of two transactions
   // cannot both pass a quota. PostgreSQL locks the tenant's row (FOR UPDATE); SQLite needs
   // nothing (one writer at a time).
+  // Sets the logo (checked by the caller). Returns false when there is no such tenant.
+  Result<bool> SetLogo(Transaction& tx, const TenantId& tenant, const std::string& logo);
   Status LockForQuota(Transaction& tx, const TenantId& tenant);
 };
 
