@@ -465,6 +465,11 @@ describe('dashboard', { timeout: 300_000 }, () => {
     const page = await signIn(t, OPERATOR);
     await visit(page, '/admin');
     await screenshot(page, 'dashboard-admin.png');
+    await t.test('the operator\'s admin page (with tenants) passes the page checks', async (t) => {
+      assert.deepEqual(await idProblems(page), [], 'every interactive element has a unique id');
+      assert.deepEqual(await seriousAxeViolations(t, page), []);
+      assert.equal(await narrowOverflow(page), 0, 'no horizontal scrolling at 360 px');
+    });
     const toggle = page.locator('#admin-provider-twilio-toggle');
     assert.equal(await toggle.innerText(), 'Disable');
     await toggle.click();
