@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
-# Browser tests of the hosted Connect wizard (connect.test.mjs): a fresh switchboard-sandbox and a
-# fresh Switchboard (SQLite, keys and config in a temporary directory, free ports on 127.0.0.1),
-# then Node's test runner driving Debian's Chromium through playwright-core.
+# Browser tests of the hosted Connect wizard (connect.test.mjs) and of the operator dashboard
+# (dashboard.test.mjs): a fresh switchboard-sandbox and a fresh Switchboard (SQLite, keys, config
+# and a dashboard build in a temporary directory, free ports on 127.0.0.1), then Node's test
+# runner driving Debian's Chromium through playwright-core.
 # Usage: run.sh <path to switchboard> <path to switchboard-sandbox>
-# Environment: CHROMIUM (default /usr/bin/chromium), SCREENSHOT_DIR (default docs/screenshots).
+# Environment: CHROMIUM (default /usr/bin/chromium), SCREENSHOT_DIR (default docs/screenshots),
+# BROWSER_TESTS (default "connect.test.mjs dashboard.test.mjs").
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 if [ $# -ne 2 ]; then
@@ -19,6 +21,11 @@ done
 if [ ! -f "$here/node_modules/.package-lock.json" ] ||
    [ "$here/package-lock.json" -nt "$here/node_modules/.package-lock.json" ]; then
   (cd "$here" && npm ci --no-audit --no-fund >/dev/null)
+fi
+dashboard_src="$(dirname "$(dirname "$here")")/web/dashboard"
+if [ ! -f "$dashboard_src/node_modules/.package-lock.json" ] ||
+   [ "$dashboard_src/package-lock.json" -nt "$dashboard_src/node_modules/.package-lock.json" ]; then
+  (cd "$dashboard_src" && npm ci --no-audit --no-fund >/dev/null)
 fi
 
 # Hermetic: no SWITCHBOARD_* variable of the caller overrides the config written below.
@@ -52,6 +59,11 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 fail() { echo "browser: $*" >&2; exit 1; }
+
+# The dashboard, built into the temporary directory (not dist/, which ctest web_dashboard builds).
+(cd "$dashboard_src" && npm run --silent build-client >/dev/null &&
+  npx vite build --outDir "$work/dashboard" --emptyOutDir --logLevel error >/dev/null) ||
+  fail "the dashboard build failed"
 
 # The provider sandbox on free ports; it writes its URLs to sandbox.json once every origin listens.
 "$sandbox_bin" --google-port 0 --microsoft-port 0 --keyed-port 0 --state-dir "$work" \
@@ -100,7 +112,17 @@ microsoft_url = "$microsoft_url"
 keyed_url = "$keyed_url"
 ca_file = "$ca_file"
 
-# [webhooks]: the defaults (these tests add no endpoint).
+[webhooks]
+# dashboard.test.mjs delivers to a local failing endpoint.
+allow_http = true
+allow_private_targets = true
+
+[live]
+# Closed browser contexts' streams linger until the server's next write to them.
+max_streams_per_tenant = 8
+
+[dashboard]
+assets_dir = "$work/dashboard"
 
 [log]
 level = "info"
@@ -111,7 +133,24 @@ sb migrate up >/dev/null || fail "migrate up failed"
 tenant_id="$(sb tenant create --name Acme --quiet)" || fail "tenant create failed"
 api_key="$(sb apikey create --tenant "$tenant_id" --name browser-tests --scopes read,write \
   --quiet)" || fail "apikey create failed"
-[ -n "$tenant_id" ] && [ -n "$api_key" ] || fail "no tenant id or API key printed"
+admin_api_key="$(sb apikey create --tenant "$tenant_id" --name browser-tests-admin \
+  --scopes read,admin --quiet)" || fail "apikey create (admin) failed"
+[ -n "$tenant_id" ] && [ -n "$api_key" ] && [ -n "$admin_api_key" ] ||
+  fail "no tenant id or API key printed"
+system_tenant="00000000-0000-0000-0000-000000000000"
+[ "$(sb tenant create --system --name Operator --quiet)" = "$system_tenant" ] ||
+  fail "tenant create --system failed"
+# Dashboard users: the tenant's admin and viewer, and an operator of the system tenant.
+admin_email="admin@acme.example" viewer_email="viewer@acme.example"
+operator_email="operator@switchboard.example"
+admin_password="$(sb user create --tenant "$tenant_id" --email "$admin_email" --role admin \
+  --quiet)" || fail "user create (admin) failed"
+viewer_password="$(sb user create --tenant "$tenant_id" --email "$viewer_email" --role viewer \
+  --quiet)" || fail "user create (viewer) failed"
+operator_password="$(sb user create --tenant "$system_tenant" --email "$operator_email" \
+  --role operator --quiet)" || fail "user create (operator) failed"
+[ -n "$admin_password" ] && [ -n "$viewer_password" ] && [ -n "$operator_password" ] ||
+  fail "user create printed no password"
 
 "$sb_bin" --config "$config" serve >>"$work/server.log" 2>&1 &
 server_pid=$!
@@ -129,9 +168,17 @@ done
 [ -n "$ready" ] || fail "$base_url/healthz did not answer 200 within 300 tries (about 60 s)"
 
 export SB_BASE_URL="$base_url" SB_API_KEY="$api_key" SB_TENANT_ID="$tenant_id"
+export SB_ADMIN_API_KEY="$admin_api_key" SB_SYSTEM_TENANT_ID="$system_tenant"
+export SB_ADMIN_EMAIL="$admin_email" SB_ADMIN_PASSWORD="$admin_password"
+export SB_VIEWER_EMAIL="$viewer_email" SB_VIEWER_PASSWORD="$viewer_password"
+export SB_OPERATOR_EMAIL="$operator_email" SB_OPERATOR_PASSWORD="$operator_password"
 export SANDBOX_GOOGLE_URL="$google_url" SANDBOX_MICROSOFT_URL="$microsoft_url"
 export SANDBOX_KEYED_URL="$keyed_url" CHROMIUM="$chromium"
 export SCREENSHOT_DIR="${SCREENSHOT_DIR:-$(dirname "$(dirname "$here")")/docs/screenshots}"
 export NODE_EXTRA_CA_CERTS="$ca_file"
 cd "$here"
-timeout 240 node --test --test-reporter=spec connect.test.mjs || fail "connect.test.mjs failed"
+# One file after the other (--test-concurrency=1): both use the one server and sandbox.
+# BROWSER_TESTS (default: both) picks the files, e.g. BROWSER_TESTS=dashboard.test.mjs.
+read -r -a files <<<"${BROWSER_TESTS:-connect.test.mjs dashboard.test.mjs}"
+timeout 420 node --test --test-concurrency=1 --test-reporter=spec "${files[@]}" ||
+  fail "the browser tests failed"

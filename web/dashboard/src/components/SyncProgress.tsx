@@ -6,11 +6,12 @@ import { Badge } from "./ui";
 export function SyncProgress({ run }: { run: SyncRun | undefined }) {
   if (!run) return null;
   const items = itemCounts(run.items);
+  const pages = run.pages ?? 0;
   return (
     <span className="sync-progress" role="status" aria-live="polite">
       <Badge value={run.status} /> {run.phase ? <span className="small">{run.phase}</span> : null}{" "}
       <span className="small">
-        {run.pages ?? 0} pages{items ? `, ${items}` : ""}
+        {pages} {pages === 1 ? "page" : "pages"}{items ? `, ${items}` : ""}
       </span>
       {run.error ? <span className="small bad-text"> {run.error}</span> : null}
     </span>
