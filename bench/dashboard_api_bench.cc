@@ -19,6 +19,7 @@
 #include "sb/app/server_app.h"
 #include "sb/app/testing/test_http_client.h"
 #include "sb/base/clock.h"
+#include "sb/base/encoding.h"
 #include "sb/base/logging.h"
 #include "sb/base/random.h"
 #include "sb/store/connections/connect_repository.h"
@@ -119,7 +120,13 @@ int main(int argc, char** argv) {
   sb::SystemClock clock;
   sb::SystemRandom random;
   sb::IdGenerator ids(clock, random);
-  const sb::config::Config config = sb::bench::SqliteConfig(dir, clock);
+  sb::config::Config config = sb::bench::SqliteConfig(dir, clock);
+  // With SB_BENCH_DASHBOARD_DIST (a dashboard build), the program also serves the dashboard and,
+  // after its own timings, prints "READY <port> <tenant> <email> <password>" and keeps serving
+  // until its standard input closes, for bench/dashboard_render.mjs to time the pages' first
+  // render in a browser against the same data.
+  const char* dist = std::getenv("SB_BENCH_DASHBOARD_DIST");
+  if (dist != nullptr) config.dashboard.assets_dir = dist;
   auto app = sb::app::ServerApp::Create(config, clock, random);
   if (!app.ok()) return Fail("create", app.status());
   auto port = (*app)->Start();
@@ -141,6 +148,14 @@ int main(int argc, char** argv) {
   const double fill_s = std::chrono::duration<double>(Clock::now() - fill_start).count();
   std::printf("filled %ld connections and %ld audit entries in %.1f s\n\n", connections, entries,
               fill_s);
+
+  constexpr char kEmail[] = "bench@example.com";
+  const std::string password = "bench-" + sb::HexEncode(random.Bytes(12));
+  if (dist != nullptr) {
+    auto user = (*app)->dashboard_users().Create(
+        ctx, tenant->id, {kEmail, "Bench", sb::store::DashboardRole::kViewer, password});
+    if (!user.ok()) return Fail("dashboard user", user.status());
+  }
 
   const std::string& some = connection_ids[connection_ids.size() / 2];
   const std::vector<std::pair<std::string, std::string>> calls_to_time = {
@@ -164,6 +179,13 @@ int main(int argc, char** argv) {
     if (baseline_p99 == 0) baseline_p99 = t.p99_ms;
     std::printf("| %s | %.2f | %.2f | %.1f | %d |\n", name.c_str(), t.p50_ms, t.p99_ms,
                 t.p99_ms / baseline_p99, t.failures);
+  }
+  if (dist != nullptr) {
+    std::printf("READY %d %s %s %s\n", static_cast<int>(*port), tenant->id.value().c_str(), kEmail,
+                password.c_str());
+    std::fflush(stdout);
+    for (std::string line; std::getline(std::cin, line);) {
+    }
   }
   (*app)->Stop(std::chrono::milliseconds(1000));
   std::error_code ignored;
