@@ -2,27 +2,17 @@
 
 #include "sb/base/encoding.h"
 #include "sb/base/logging.h"
+#include "sb/tenancy/tenant_token.h"
 #include "sb/vault/digest.h"
 
 namespace sb::tenancy {
 namespace {
 
 constexpr std::string_view kPrefix = "sb_live_";
-constexpr size_t kTenantHexLen = 32;
-constexpr size_t kSecretBytes = 32;  // 256 bits
-constexpr size_t kSecretB64Len = 43;
 
 Status InvalidKey() { return UnauthenticatedError("invalid or revoked API key"); }
 
 std::string HashKey(std::string_view token) { return HexEncode(vault::Sha256(token)); }
-
-std::string TenantHex(const TenantId& tenant) {
-  std::string hex;
-  for (char c : tenant.value()) {
-    if (c != '-') hex += c;
-  }
-  return hex;
-}
 
 std::set<Scope> ScopesOf(const std::vector<std::string>& names) {
   std::set<Scope> scopes;
@@ -65,15 +55,7 @@ ApiKeyService::ApiKeyService(ApiKeyDeps deps, ApiKeyServiceOptions options)
       options_(options) {}
 
 std::optional<TenantId> ApiKeyService::TenantOfKey(std::string_view token) {
-  if (token.size() != kPrefix.size() + kTenantHexLen + 1 + kSecretB64Len) return std::nullopt;
-  if (token.substr(0, kPrefix.size()) != kPrefix) return std::nullopt;
-  std::string_view hex = token.substr(kPrefix.size(), kTenantHexLen);
-  if (token[kPrefix.size() + kTenantHexLen] != '_') return std::nullopt;
-  std::string uuid = std::string(hex.substr(0, 8)) + "-" + std::string(hex.substr(8, 4)) + "-" +
-                     std::string(hex.substr(12, 4)) + "-" + std::string(hex.substr(16, 4)) + "-" +
-                     std::string(hex.substr(20, 12));
-  if (!IsCanonicalUuid(uuid)) return std::nullopt;
-  return TenantId(uuid);
+  return TenantOfToken(kPrefix, token);
 }
 
 Result<IssuedKey> ApiKeyService::Create(const audit::Context& ctx, const TenantId& tenant,
@@ -88,8 +70,7 @@ Result<IssuedKey> ApiKeyService::Create(const audit::Context& ctx, const TenantI
     return InvalidArgumentError("name must be 1 to 200 characters of UTF-8");
   }
   IssuedKey issued;
-  issued.plaintext =
-      std::string(kPrefix) + TenantHex(tenant) + "_" + Base64UrlEncode(random_.Bytes(kSecretBytes));
+  issued.plaintext = NewTenantToken(kPrefix, tenant, random_);
   store::ApiKeyRecord& r = issued.record;
   r.tenant_id = tenant;
   r.id = ApiKeyId(ids_.NewUuid());

@@ -5,6 +5,7 @@
 #include "sb/base/encoding.h"
 #include "sb/base/logging.h"
 #include "sb/base/text.h"
+#include "sb/tenancy/tenant_token.h"
 #include "sb/vault/digest.h"
 
 namespace sb::tenancy {
@@ -15,23 +16,12 @@ using store::DashboardSessionRecord;
 using store::DashboardUserRecord;
 
 constexpr std::string_view kPrefix = "sbs_";
-constexpr size_t kTenantHexLen = 32;
-constexpr size_t kSecretBytes = 32;  // 256 bits
-constexpr size_t kSecretB64Len = 43;
 constexpr std::string_view kCsrfLabel = "switchboard dashboard csrf v1";
 
 Status BadSignIn() { return UnauthenticatedError("wrong workspace, e-mail address or password"); }
 Status NoSession() { return UnauthenticatedError("not signed in, or the session ended"); }
 
 std::string HashToken(std::string_view token) { return HexEncode(vault::Sha256(token)); }
-
-std::string TenantHex(const TenantId& tenant) {
-  std::string hex;
-  for (char c : tenant.value()) {
-    if (c != '-') hex += c;
-  }
-  return hex;
-}
 
 std::string Lowercase(std::string_view text) {
   std::string out(text);
@@ -95,15 +85,7 @@ std::set<Scope> DashboardUserService::ScopesOf(DashboardRole role) {
 }
 
 std::optional<TenantId> DashboardUserService::TenantOfSession(std::string_view token) {
-  if (token.size() != kPrefix.size() + kTenantHexLen + 1 + kSecretB64Len) return std::nullopt;
-  if (token.substr(0, kPrefix.size()) != kPrefix) return std::nullopt;
-  if (token[kPrefix.size() + kTenantHexLen] != '_') return std::nullopt;
-  const std::string_view hex = token.substr(kPrefix.size(), kTenantHexLen);
-  std::string uuid = std::string(hex.substr(0, 8)) + "-" + std::string(hex.substr(8, 4)) + "-" +
-                     std::string(hex.substr(12, 4)) + "-" + std::string(hex.substr(16, 4)) + "-" +
-                     std::string(hex.substr(20, 12));
-  if (!IsCanonicalUuid(uuid)) return std::nullopt;
-  return TenantId(std::move(uuid));
+  return TenantOfToken(kPrefix, token);
 }
 
 std::string DashboardUserService::CsrfTokenOf(std::string_view session_token) {
@@ -240,8 +222,7 @@ Result<DashboardSession> DashboardUserService::StartSession(store::Transaction& 
   }
   if (updated != user) SB_RETURN_IF_ERROR(users_.Update(tx, user.tenant_id, updated));
   DashboardSession session;
-  session.token = std::string(kPrefix) + TenantHex(user.tenant_id) + "_" +
-                  Base64UrlEncode(random_.Bytes(kSecretBytes));
+  session.token = NewTenantToken(kPrefix, user.tenant_id, random_);
   session.csrf_token = CsrfTokenOf(session.token);
   DashboardSessionRecord record;
   record.tenant_id = user.tenant_id;
