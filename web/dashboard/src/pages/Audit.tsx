@@ -104,9 +104,7 @@ export function AuditPage() {
         <a id="audit-export-csv" className="button" href={auditExportUrl(filters, "csv")} download="audit.csv">CSV</a>
         <a id="audit-export-jsonl" className="button" href={auditExportUrl(filters, "jsonl")} download="audit.jsonl">JSON lines</a>
       </div>
-      <p className="muted small">
-        Entries are hash-chained per tenant (each row shows its chain hash). The API does not offer chain verification; verify an export with the command-line tool.
-      </p>
+      <ChainVerification tenantId={filters.tenant_id} />
       <ProblemBox problem={list.error} />
       {list.loading && !list.data && <Loading label="Loading the audit log…" />}
       {list.data && rows.length === 0 && <Empty>No entries match these filters. Widen the time range or clear a filter.</Empty>}
@@ -144,5 +142,36 @@ export function AuditPage() {
           onNext={(n) => { cursors.push(cursor); update({ cursor: n }); }} />
       )}
     </>
+  );
+}
+
+// Verifies the tenant's hash chain on request (it reads the whole log, so never on page load).
+function ChainVerification({ tenantId }: { tenantId?: string }) {
+  const [state, setState] = useState<{ busy: boolean; text?: string; ok?: boolean; error?: string }>({ busy: false });
+  const verify = async () => {
+    setState({ busy: true });
+    const { data, error } = await sb.GET("/v1/audit/verification", { params: { query: tenantId ? { tenant_id: tenantId } : {} } });
+    if (!data) {
+      setState({ busy: false, error: (error as { detail?: string } | undefined)?.detail ?? "The verification failed." });
+      return;
+    }
+    const first = data.findings[0];
+    setState({
+      busy: false,
+      ok: data.ok,
+      text: data.ok
+        ? `Chain verified: ${data.entries} entries and ${data.checkpoints} checkpoints are intact.`
+        : `Chain broken at entry ${first?.seq}: ${first?.reason}. ${first?.detail ?? ""}`,
+    });
+  };
+  return (
+    <div className="toolbar" aria-live="polite">
+      <span className="muted small">Entries are hash-chained per tenant.</span>
+      <button type="button" id="audit-verify-chain" onClick={verify} disabled={state.busy}>
+        {state.busy ? "Verifying…" : "Verify chain"}
+      </button>
+      {state.text && <span id="audit-verify-result" className={state.ok ? "" : "error"}>{state.text}</span>}
+      {state.error && <span role="alert">{state.error}</span>}
+    </div>
   );
 }

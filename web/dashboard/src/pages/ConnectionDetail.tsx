@@ -22,10 +22,9 @@ export function ConnectionDetailPage({ id }: { id: string }) {
   const health = useLoad(() => must(sb.GET("/v1/connections/{id}/health", { params: { path: { id } } })), [id]);
   const sync = useLoad(async () => {
     const states = (await must(sb.GET("/v1/connections/{id}/sync", { params: { path: { id } } }))).data ?? [];
-    const lastRuns = await Promise.all(
-      states.filter((s) => s.last_run_id).map((s) => sb.GET("/v1/sync-runs/{id}", { params: { path: { id: s.last_run_id! } } }).then((r) => r.data)),
-    );
-    return { states, lastRuns: lastRuns.filter((r): r is SyncRun => !!r) };
+    // The connection's 20 most recent runs, newest first.
+    const runs = (await must(sb.GET("/v1/connections/{id}/sync-runs", { params: { path: { id }, query: { limit: 20 } } }))).data ?? [];
+    return { states, lastRuns: runs as SyncRun[] };
   }, [id]);
   const [healthLog, setHealthLog] = useState<{ at: string; status: string; detail: string }[]>([]);
   useLive("health", (h) => {
@@ -174,7 +173,7 @@ export function ConnectionDetailPage({ id }: { id: string }) {
           </div>
         )}
         <h3>Runs</h3>
-        <p className="muted small">The last run of each service, and runs seen while this page is open.</p>
+        <p className="muted small">The connection's most recent runs, and runs seen while this page is open.</p>
         {allRuns.length === 0 ? <Empty>No runs yet. Start one with “Sync now”.</Empty> : (
           <div className="table-wrap" tabIndex={0} id="cd-runs-scroll" role="region" aria-label="Sync runs">
             <table>
