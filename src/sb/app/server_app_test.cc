@@ -2,9 +2,9 @@
 #include "sb/app/testing/api_suite_tests.h"
 #include "sb/app/testing/connect_suite_tests.h"
 #include "sb/app/testing/credential_suite_tests.h"
-#include "sb/app/testing/session_suite_tests.h"
 #include "sb/app/testing/dashboard_suite_tests.h"
 #include "sb/app/testing/live_suite_tests.h"
+#include "sb/app/testing/session_suite_tests.h"
 #include "sb/app/testing/sync_suite_tests.h"
 #include "sb/app/testing/write_suite_tests.h"
 
