@@ -10,8 +10,8 @@ import { randomBytes } from 'node:crypto';
 import { mkdir } from 'node:fs/promises';
 import http from 'node:http';
 import path from 'node:path';
-import AxeBuilder from '@axe-core/playwright';
 import { chromium } from 'playwright-core';
+import { seriousAxeViolations } from './checks.mjs';
 
 const env = (name) => {
   const value = process.env[name];
@@ -103,16 +103,6 @@ async function returned(page) {
   await page.waitForURL((url) => url.origin === returnOrigin);
   await page.locator('#return-status').waitFor();
   return new URL(page.url()).searchParams;
-}
-
-// axe-core's violations of serious or critical impact; the others become diagnostics of `t`.
-async function seriousAxeViolations(t, page) {
-  const results = await new AxeBuilder({ page }).analyze();
-  const describe = (v) =>
-    `${v.id} (${v.impact}): ${v.help} at ${v.nodes.map((n) => n.target).join(', ')}`;
-  const serious = (v) => v.impact === 'serious' || v.impact === 'critical';
-  for (const v of results.violations.filter((v) => !serious(v))) t.diagnostic(describe(v));
-  return results.violations.filter(serious).map(describe);
 }
 
 // Interactive elements that have an id, whose id another element also has.

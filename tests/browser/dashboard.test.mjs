@@ -12,8 +12,8 @@ import assert from 'node:assert/strict';
 import { mkdir, readFile } from 'node:fs/promises';
 import http from 'node:http';
 import path from 'node:path';
-import AxeBuilder from '@axe-core/playwright';
 import { chromium } from 'playwright-core';
+import { seriousAxeViolations } from './checks.mjs';
 
 const env = (name) => {
   const value = process.env[name];
@@ -126,15 +126,6 @@ async function settled(page) {
 
 async function screenshot(page, name) {
   await page.screenshot({ path: path.join(SCREENSHOT_DIR, name) });
-}
-
-async function seriousAxeViolations(t, page) {
-  const results = await new AxeBuilder({ page }).analyze();
-  const describe = (v) =>
-    `${v.id} (${v.impact}): ${v.help} at ${v.nodes.map((n) => n.target).join(', ')}`;
-  const serious = (v) => v.impact === 'serious' || v.impact === 'critical';
-  for (const v of results.violations.filter((v) => !serious(v))) t.diagnostic(describe(v));
-  return results.violations.filter(serious).map(describe);
 }
 
 // Interactive elements without an id, or whose id another element also has (UI.md).
