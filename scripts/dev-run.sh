@@ -41,6 +41,14 @@ if [ ! -f var/dashboard-user.done ]; then
   echo
   touch var/dashboard-user.done
 fi
+# The sandbox's Google demo account signs in with "Sign in with Google" as an operator too (its
+# generated password is not needed and not shown).
+if [ ! -f var/dashboard-oidc-user.done ]; then
+  "$BIN" --config "$CONFIG" user create --tenant 00000000-0000-0000-0000-000000000000 \
+    --email demo@example.com --name "Demo (Google)" --role operator --quiet >/dev/null
+  echo "Dashboard: demo@example.com signs in with Google (the sandbox) in the same workspace."
+  touch var/dashboard-oidc-user.done
+fi
 
 # The provider sandbox (Google on :8081, Microsoft on https://127.0.0.1:8443) with a seeded
 # demo account on each; the dev config points Switchboard's provider endpoints at it.

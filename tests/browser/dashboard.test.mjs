@@ -258,6 +258,40 @@ describe('dashboard', { timeout: 300_000 }, () => {
     assert.equal(me, 401, 'the session is gone at the server');
   });
 
+  test('1b. sign-in with Google (OpenID Connect): a user of another workspace is refused, the '
+       + 'right workspace signs in', async (t) => {
+    // The sandbox's demo Google account; the user has no password of their own to type.
+    const email = 'demo@example.com';
+    await apiOk('POST', '/v1/dashboard-users', { email, name: 'Demo', role: 'viewer' },
+                { Authorization: `Bearer ${ADMIN_API_KEY}` });
+    const context = await newContext(t);
+    const page = await context.newPage();
+    page.setDefaultTimeout(STEP_MS);
+    const signInWithGoogle = async (tenant) => {
+      await page.goto(`${DASHBOARD}/`);
+      await page.locator('#signin-tenant').fill(tenant);
+      await page.locator('#signin-email').fill(email);
+      await page.locator('#signin-oidc-google').click();
+    };
+    // The operator's workspace has no such user: back on the sign-in page, with the reason.
+    await signInWithGoogle(SYSTEM_TENANT_ID);
+    const error = page.locator('#signin-error [role=alert]');
+    await error.waitFor();
+    assert.match(await error.innerText(), /No dashboard user of this workspace/);
+    assert.equal(new URL(page.url()).search, '', 'the error code leaves the address bar');
+
+    await signInWithGoogle(TENANT_ID);
+    await page.locator('#nav-overview').waitFor();
+    assert.equal(new URL(page.url()).pathname, '/dashboard/', 'code and state are not in the URL');
+    const me = await page.evaluate(async () => (await fetch('/v1/session')).json());
+    assert.equal(me.user.email, email);
+    assert.equal(me.user.oidc_provider, 'google');
+    const audit = await apiOk('GET', '/v1/audit?action=dashboard.sign_in', undefined,
+                              { Authorization: `Bearer ${ADMIN_API_KEY}` });
+    assert.ok(audit.data.some((e) => e.details.method === 'oidc' && e.actor.id === me.user.id),
+              'the sign-in is audited with the user as actor');
+  });
+
   test('a viewer signs in and sees no write actions', async (t) => {
     const page = await signIn(t, VIEWER);
     await visit(page, '/webhooks');

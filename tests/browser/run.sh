@@ -123,6 +123,9 @@ max_streams_per_tenant = 8
 
 [dashboard]
 assets_dir = "$work/dashboard"
+# Sign-in with Google through the sandbox's demo OAuth app (any redirect URI).
+google_client_id = "switchboard-demo.apps.googleusercontent.com"
+google_client_secret = "sandbox-demo-secret"
 
 [log]
 level = "info"

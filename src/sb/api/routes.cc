@@ -50,6 +50,20 @@ Status RegisterRoutes(http::Router& router, const Handlers& h) {
       "POST", "/v1/session", [&se](Request& r) { return se.SignIn(r); }, kPublicPool));
   SB_RETURN_IF_ERROR(router.Add(
       "GET", "/v1/session", [&se](Request& r) { return se.GetSession(r); }, kAuthed));
+  // Sign-in with OpenID Connect: public, rate limited per client host before any database work.
+  {
+    const PublicRateLimit& limited = h.public_limit;
+    constexpr PublicAnswer kProblem = PublicAnswer::kProblem;
+    SB_RETURN_IF_ERROR(router.Add(
+        "GET", "/v1/session/oidc", [&se](Request& r) { return se.OidcProviders(r); },
+        kPublicInline));
+    SB_RETURN_IF_ERROR(router.Add(
+        "GET", "/v1/session/oidc/{provider}",
+        limited.Wrap(kProblem, [&se](Request& r) { return se.OidcStart(r); }), kPublicPool));
+    SB_RETURN_IF_ERROR(router.Add(
+        "GET", "/v1/session/oidc/callback",
+        limited.Wrap(kProblem, [&se](Request& r) { return se.OidcCallback(r); }), kPublicPool));
+  }
   SB_RETURN_IF_ERROR(router.Add(
       "DELETE", "/v1/session", [&se](Request& r) { return se.SignOut(r); }, kAuthed));
   SB_RETURN_IF_ERROR(router.Add(

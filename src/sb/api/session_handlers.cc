@@ -21,6 +21,7 @@ Json UserJson(const store::DashboardUserRecord& u) {
           {"name", u.name},
           {"role", std::string(store::DashboardRoleName(u.role))},
           {"password_set", u.password_hash.has_value()},
+          {"oidc_provider", u.oidc_provider.empty() ? Json(nullptr) : Json(u.oidc_provider)},
           {"disabled", u.disabled},
           {"locked_until", u.locked_until ? Json(FormatRfc3339(*u.locked_until)) : Json(nullptr)},
           {"created_at", FormatRfc3339(u.created_at)}};
@@ -49,6 +50,19 @@ Result<TenantId> TargetTenant(const Principal& p, const std::optional<std::strin
   return tenant;
 }
 
+constexpr std::string_view kOidcCookie = "sb_oidc";
+constexpr std::string_view kDashboardPath = "/dashboard/";
+
+// Where a failed OpenID Connect sign-in sends the browser: the dashboard's sign-in page, with
+// the reason as a code it explains.
+http::Response SignInPageWithError(std::string_view code) {
+  http::Response response = http::Response::Empty(303);
+  response.SetHeader("Location",
+                     std::string(kDashboardPath) + "?sign_in_error=" + std::string(code));
+  response.SetHeader("Cache-Control", "no-store");
+  return response;
+}
+
 }  // namespace
 
 http::Response SessionHandlers::SignIn(http::Request& r) { return Respond(r, DoSignIn(r)); }
@@ -64,6 +78,75 @@ std::string SessionHandlers::Cookie(std::string_view value, int64_t max_age_seco
                        "; HttpOnly; SameSite=Strict";
   if (secure_cookies_) cookie += "; Secure";
   return cookie;
+}
+
+std::string SessionHandlers::OidcCookie(std::string_view value, int64_t max_age_seconds) const {
+  std::string cookie = std::string(kOidcCookie) + "=" + std::string(value) +
+                       "; Path=/v1/session/oidc; Max-Age=" + std::to_string(max_age_seconds) +
+                       "; HttpOnly; SameSite=Lax";
+  if (secure_cookies_) cookie += "; Secure";
+  return cookie;
+}
+
+http::Response SessionHandlers::OidcProviders(http::Request& request) {
+  Json data = Json::array();
+  if (oidc_ != nullptr) {
+    for (const auto& choice : oidc_->Providers()) {
+      data.push_back({{"provider", choice.provider},
+                      {"name", choice.display_name},
+                      {"start_url", "/v1/session/oidc/" + choice.provider}});
+    }
+  }
+  http::Response response = http::Response::Json(200, {{"data", data}});
+  response.SetHeader("Cache-Control", "no-store");
+  return Respond(request, std::move(response));
+}
+
+http::Response SessionHandlers::OidcStart(http::Request& r) { return Respond(r, DoOidcStart(r)); }
+
+Result<http::Response> SessionHandlers::DoOidcStart(http::Request& request) {
+  if (oidc_ == nullptr) return NotFoundError("sign-in with a provider is not configured");
+  const std::string tenant(request.Query("tenant").value_or(""));
+  if (tenant.empty() || tenant.size() > 64) {
+    return InvalidArgumentError("query parameter 'tenant' must name the workspace");
+  }
+  const std::string hint(request.Query("login_hint").value_or(""));
+  if (hint.size() > 254) return InvalidArgumentError("query parameter 'login_hint' is too long");
+  SB_ASSIGN_OR_RETURN(
+      connections::OidcStart start,
+      oidc_->Start(TenantId(tenant), request.PathParam("provider").value_or(""), hint));
+  http::Response response = http::Response::Empty(303);
+  response.SetHeader("Location", start.authorization_url);
+  response.SetHeader("Cache-Control", "no-store");
+  response.SetHeader("Set-Cookie", OidcCookie(start.browser_binding, 600));
+  return response;
+}
+
+http::Response SessionHandlers::OidcCallback(http::Request& request) {
+  if (oidc_ == nullptr) return SignInPageWithError("not_configured");
+  const std::string client = ClientHost(request.remote_address);
+  connections::OidcCallback callback;
+  callback.state = std::string(request.Query("state").value_or(""));
+  callback.code = std::string(request.Query("code").value_or(""));
+  callback.error = std::string(request.Query("error").value_or(""));
+  if (auto iss = request.Query("iss")) callback.iss = std::string(*iss);
+  callback.browser_binding = std::string(http::CookieValue(request, kOidcCookie).value_or(""));
+  auto outcome = oidc_->Callback(callback, {request.request_id, request.remote_address});
+  http::Response response;
+  if (auto* session = std::get_if<tenancy::DashboardSession>(&outcome)) {
+    // Straight on to a clean URL: code and state leave the address bar (OA-07).
+    response = http::Response::Empty(303);
+    response.SetHeader("Location", kDashboardPath);
+    response.SetHeader("Cache-Control", "no-store");
+    response.SetHeader("Set-Cookie", Cookie(session->token, users_.lifetime().count()));
+  } else {
+    failures_.Acquire(client);  // failed sign-ins count against the client's budget
+    response =
+        SignInPageWithError(connections::OidcErrorCode(std::get<connections::OidcError>(outcome)));
+  }
+  // The binding is single use, like the state.
+  response.headers.emplace_back("Set-Cookie", OidcCookie("", 0));
+  return response;
 }
 
 Result<http::Response> SessionHandlers::DoSignIn(http::Request& request) {

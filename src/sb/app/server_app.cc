@@ -22,6 +22,7 @@
 #include "sb/config/config.h"
 #include "sb/connections/connect.h"
 #include "sb/connections/connections.h"
+#include "sb/connections/dashboard_oidc.h"
 #include "sb/connections/health.h"
 #include "sb/connections/health_scheduler.h"
 #include "sb/connections/provider_switches.h"
@@ -71,6 +72,20 @@ connections::ConnectOptions ConnectOptionsFrom(const config::Config& c, const Se
   o.csrf_key = std::string(security.connect_csrf_key.view());
   o.sessions_per_minute = c.quotas.connect_sessions_per_minute;
   o.max_connections = c.quotas.connections;
+  return o;
+}
+
+connections::DashboardOidcOptions DashboardOidcOptionsFrom(const config::Config& c) {
+  connections::DashboardOidcOptions o;
+  o.public_url = c.server.public_url;
+  const config::DashboardConfig& d = c.dashboard;
+  if (!d.google_client_id.empty()) {
+    o.providers.push_back({"google", d.google_client_id, d.google_client_secret, {}});
+  }
+  if (!d.microsoft_client_id.empty()) {
+    o.providers.push_back(
+        {"microsoft", d.microsoft_client_id, d.microsoft_client_secret, d.microsoft_tenants});
+  }
   return o;
 }
 
@@ -248,6 +263,16 @@ struct ServerApp::Parts {
             .db = *db, .clock = clock, .random = random, .ids = ids, .audit = *security.audit}),
         dashboard_users(tenancy::DashboardUserDeps{
             .db = *db, .clock = clock, .random = random, .ids = ids, .audit = *security.audit}),
+        dashboard_oidc(connections::DashboardOidcDeps{.db = *db,
+                                                      .catalog = catalog,
+                                                      .tokens = token_client,
+                                                      .jwks = jwks,
+                                                      .http = http_client,
+                                                      .secrets = *security.secrets,
+                                                      .users = dashboard_users,
+                                                      .clock = clock,
+                                                      .random = random},
+                       DashboardOidcOptionsFrom(c)),
         limiter(clock, http::RateLimiterOptions{c.limits.requests_per_second,
                                                 static_cast<double>(c.limits.burst)}),
         // Failed authentications per client host: 20 at once, then one per second.
@@ -259,7 +284,7 @@ struct ServerApp::Parts {
         system(*db, metrics, c.metrics.token),
         tenant_handlers(tenants, keys),
         session_handlers(dashboard_users, auth_failures,
-                         c.server.public_url.starts_with("https://")),
+                         c.server.public_url.starts_with("https://"), &dashboard_oidc),
         audit_handlers(*db, *security.audit),
         integration_handlers(catalog, integrations),
         proxy_http(*outbound_clients.proxy),
@@ -433,6 +458,7 @@ struct ServerApp::Parts {
   tenancy::TenantService tenants;
   tenancy::ApiKeyService keys;
   tenancy::DashboardUserService dashboard_users;
+  connections::DashboardOidc dashboard_oidc;
   http::RateLimiter limiter;
   http::RateLimiter auth_failures;
   http::RateLimiter public_requests;  // per client host, on the public routes
@@ -636,6 +662,7 @@ Result<uint16_t> ServerApp::Start() {
     const std::string local =
         "http://" + parts_->config.server.listen_address + ":" + std::to_string(port);
     parts_->connect.SetPublicUrl(local);
+    parts_->dashboard_oidc.SetPublicUrl(local);
     // Push needs an address the provider reaches: only the local sandbox reaches this one.
     const auto& providers = parts_->config.providers;
     if (!providers.google_url.empty() || !providers.microsoft_url.empty()) {

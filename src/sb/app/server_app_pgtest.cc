@@ -17,6 +17,7 @@ std::string ApiSuite<store::testing::PostgresTestBackend>::MaintenanceUrl() {
 #include "sb/app/testing/connect_suite_tests.h"
 #include "sb/app/testing/credential_suite_tests.h"
 #include "sb/app/testing/live_suite_tests.h"
+#include "sb/app/testing/oidc_suite_tests.h"
 #include "sb/app/testing/session_suite_tests.h"
 #include "sb/app/testing/sync_suite_tests.h"
 #include "sb/app/testing/write_suite_tests.h"
@@ -26,6 +27,7 @@ INSTANTIATE_TYPED_TEST_SUITE_P(Postgres, ApiSuite, store::testing::PostgresTestB
 INSTANTIATE_TYPED_TEST_SUITE_P(Postgres, ConnectSuite, store::testing::PostgresTestBackend);
 INSTANTIATE_TYPED_TEST_SUITE_P(Postgres, CredentialSuite, store::testing::PostgresTestBackend);
 INSTANTIATE_TYPED_TEST_SUITE_P(Postgres, SessionSuite, store::testing::PostgresTestBackend);
+INSTANTIATE_TYPED_TEST_SUITE_P(Postgres, OidcSuite, store::testing::PostgresTestBackend);
 INSTANTIATE_TYPED_TEST_SUITE_P(Postgres, SyncSuite, store::testing::PostgresTestBackend);
 INSTANTIATE_TYPED_TEST_SUITE_P(Postgres, LiveSuite, store::testing::PostgresTestBackend);
 INSTANTIATE_TYPED_TEST_SUITE_P(Postgres, WriteSuite, store::testing::PostgresTestBackend);

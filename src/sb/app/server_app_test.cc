@@ -4,6 +4,7 @@
 #include "sb/app/testing/credential_suite_tests.h"
 #include "sb/app/testing/dashboard_suite_tests.h"
 #include "sb/app/testing/live_suite_tests.h"
+#include "sb/app/testing/oidc_suite_tests.h"
 #include "sb/app/testing/session_suite_tests.h"
 #include "sb/app/testing/sync_suite_tests.h"
 #include "sb/app/testing/write_suite_tests.h"
@@ -13,6 +14,7 @@ INSTANTIATE_TYPED_TEST_SUITE_P(Sqlite, ApiSuite, store::testing::SqliteTestBacke
 INSTANTIATE_TYPED_TEST_SUITE_P(Sqlite, ConnectSuite, store::testing::SqliteTestBackend);
 INSTANTIATE_TYPED_TEST_SUITE_P(Sqlite, CredentialSuite, store::testing::SqliteTestBackend);
 INSTANTIATE_TYPED_TEST_SUITE_P(Sqlite, SessionSuite, store::testing::SqliteTestBackend);
+INSTANTIATE_TYPED_TEST_SUITE_P(Sqlite, OidcSuite, store::testing::SqliteTestBackend);
 // No database work: SQLite only.
 INSTANTIATE_TYPED_TEST_SUITE_P(Sqlite, DashboardSuite, store::testing::SqliteTestBackend);
 INSTANTIATE_TYPED_TEST_SUITE_P(Sqlite, SyncSuite, store::testing::SqliteTestBackend);

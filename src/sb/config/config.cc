@@ -1,5 +1,6 @@
 #include "sb/config/config.h"
 
+#include <algorithm>
 #include <charconv>
 #include <fstream>
 #include <functional>
@@ -82,6 +83,40 @@ Status ApplyMetricsListen(Config& c, const std::string& text) {
   SB_ASSIGN_OR_RETURN(int64_t port, ParseInt("metrics.listen", text.substr(colon + 1), 0, 65535));
   c.metrics.listen_address = text.substr(0, colon);
   c.metrics.port = static_cast<uint16_t>(port);
+  return OkStatus();
+}
+
+std::string SetOrNot(const std::string& secret) { return secret.empty() ? "(not set)" : "(set)"; }
+
+// An OAuth client id or secret: printable ASCII without spaces, at most 512 bytes.
+std::function<Status(Config&, const std::string&)> OidcText(const char* key,
+                                                            std::string DashboardConfig::*field) {
+  return [=](Config& c, const std::string& text) -> Status {
+    if (text.size() > 512) return Bad(key, "must be at most 512 bytes");
+    for (const char ch : text) {
+      if (ch <= ' ' || ch > '~') return Bad(key, "must be printable ASCII without spaces");
+    }
+    c.dashboard.*field = text;
+    return OkStatus();
+  };
+}
+
+Status ApplyMicrosoftTenants(Config& c, const std::string& text) {
+  c.dashboard.microsoft_tenants.clear();
+  size_t start = 0;
+  while (start <= text.size() && !text.empty()) {
+    const size_t comma = std::min(text.find(',', start), text.size());
+    std::string id = text.substr(start, comma - start);
+    id.erase(0, id.find_first_not_of(' '));
+    id.erase(id.find_last_not_of(' ') + 1);
+    const bool guid = id.size() == 36 && std::all_of(id.begin(), id.end(), [](char ch) {
+                        return std::isxdigit(static_cast<unsigned char>(ch)) || ch == '-';
+                      });
+    if (!guid)
+      return Bad("dashboard.microsoft_tenants", "expected directory ids (GUIDs), comma-separated");
+    c.dashboard.microsoft_tenants.push_back(id);
+    start = comma + 1;
+  }
   return OkStatus();
 }
 
@@ -289,6 +324,24 @@ const std::vector<KeySpec>& Keys() {  // NOLINT(readability-function-size)
          return OkStatus();
        },
        [](const Config& c) { return c.dashboard.assets_dir; }},
+      {"dashboard.google_client_id", OidcText("dashboard.google_client_id",
+                                              &DashboardConfig::google_client_id),
+       [](const Config& c) { return c.dashboard.google_client_id; }},
+      {"dashboard.google_client_secret", OidcText("dashboard.google_client_secret",
+                                                  &DashboardConfig::google_client_secret),
+       [](const Config& c) { return SetOrNot(c.dashboard.google_client_secret); }},
+      {"dashboard.microsoft_client_id", OidcText("dashboard.microsoft_client_id",
+                                                 &DashboardConfig::microsoft_client_id),
+       [](const Config& c) { return c.dashboard.microsoft_client_id; }},
+      {"dashboard.microsoft_client_secret", OidcText("dashboard.microsoft_client_secret",
+                                                     &DashboardConfig::microsoft_client_secret),
+       [](const Config& c) { return SetOrNot(c.dashboard.microsoft_client_secret); }},
+      {"dashboard.microsoft_tenants", ApplyMicrosoftTenants,
+       [](const Config& c) {
+         std::string out;
+         for (const auto& t : c.dashboard.microsoft_tenants) out += (out.empty() ? "" : ",") + t;
+         return out;
+       }},
       {"providers.ca_file",
        [](Config& c, const std::string& v) -> Status {
          c.providers.ca_file = v;
@@ -532,6 +585,13 @@ Status ValidateWhole(const Config& c) {
     // Allowed: a single-node production deployment on SQLite is a supported setup.
   }
   if (c.limits.burst < 1) return Bad("limits.burst", "must be at least 1");
+  if (c.dashboard.google_client_id.empty() != c.dashboard.google_client_secret.empty()) {
+    return Bad("dashboard.google_client_id", "needs dashboard.google_client_secret, and back");
+  }
+  if (c.dashboard.microsoft_client_id.empty() != c.dashboard.microsoft_client_secret.empty()) {
+    return Bad("dashboard.microsoft_client_id",
+               "needs dashboard.microsoft_client_secret, and back");
+  }
   return OkStatus();
 }
 

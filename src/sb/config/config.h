@@ -203,6 +203,16 @@ struct DashboardConfig {
   // dashboard.assets_dir: the directory of the build (index.html, assets/); relative paths are
   // relative to the working directory. Empty: no dashboard (/dashboard answers 404).
   std::string assets_dir;
+  // Sign-in with OpenID Connect (connections::DashboardOidc): the deployment's own OAuth app per
+  // provider, with the redirect URI <server.public_url>/v1/session/oidc/callback registered at
+  // the provider. A provider is offered when its client id and secret are both set.
+  std::string google_client_id;         // dashboard.google_client_id
+  std::string google_client_secret;     // dashboard.google_client_secret (never printed)
+  std::string microsoft_client_id;      // dashboard.microsoft_client_id
+  std::string microsoft_client_secret;  // dashboard.microsoft_client_secret (never printed)
+  // dashboard.microsoft_tenants: comma-separated directory ids (tid) whose users may sign in;
+  // empty: any directory, linking accounts only by addresses the provider verified.
+  std::vector<std::string> microsoft_tenants;
 };
 
 struct LogConfig {

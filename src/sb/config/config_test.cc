@@ -240,5 +240,31 @@ TEST(Config, MasterKeysComeOnlyFromTheEnvironmentAndAreNeverDescribed) {
   EXPECT_EQ(in_file.status().message().find("AAECAwQF"), std::string::npos);
 }
 
+TEST(Config, DashboardSignInProvidersNeedIdAndSecretAndNeverShowTheSecret) {
+  auto c = ParseConfig(
+      "[dashboard]\ngoogle_client_id = \"hub.apps.googleusercontent.com\"\n"
+      "microsoft_client_id = \"0d6c1e7a-1111-4000-8000-00000000c0de\"\n"
+      "microsoft_tenants = \"72f988bf-86f1-41af-91ab-2d7cd011db47, "
+      "00000000-0000-4000-8000-0000000000aa\"\n",
+      "sb.toml",
+      {{"SWITCHBOARD_DASHBOARD_GOOGLE_CLIENT_SECRET", "g-secret-value"},
+       {"SWITCHBOARD_DASHBOARD_MICROSOFT_CLIENT_SECRET", "m-secret-value"}});
+  ASSERT_TRUE(c.ok()) << c.status().ToString();
+  EXPECT_EQ(c->dashboard.google_client_secret, "g-secret-value");
+  EXPECT_EQ(c->dashboard.microsoft_tenants,
+            (std::vector<std::string>{"72f988bf-86f1-41af-91ab-2d7cd011db47",
+                                      "00000000-0000-4000-8000-0000000000aa"}));
+  for (const auto& [k, v] : Describe(*c)) {
+    EXPECT_EQ(v.find("secret-value"), std::string::npos) << k;
+  }
+  // An id without its secret (or the reverse) is refused, naming the key.
+  auto half = ParseConfig("[dashboard]\ngoogle_client_id = \"x\"\n", "sb.toml", {});
+  ASSERT_FALSE(half.ok());
+  EXPECT_NE(half.status().message().find("dashboard.google_client_id"), std::string::npos);
+  auto bad = ParseConfig("[dashboard]\nmicrosoft_tenants = \"common\"\n", "sb.toml", {});
+  ASSERT_FALSE(bad.ok());
+  EXPECT_NE(bad.status().message().find("dashboard.microsoft_tenants"), std::string::npos);
+}
+
 }  // namespace
 }  // namespace sb::config

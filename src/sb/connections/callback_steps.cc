@@ -98,6 +98,7 @@ StepResult<Identity> IdentityFromIdToken(const IdentityDeps& deps,
   const bool work_account = !claims->tenant_id.empty() && !claims->object_id.empty();
   identity.subject = work_account ? claims->object_id : claims->subject;
   identity.email = !claims->email.empty() ? claims->email : claims->preferred_username;
+  identity.email_verified = !claims->email.empty() && claims->email_verified;
   return identity;
 }
 
@@ -117,7 +118,7 @@ Identity IdentityFromUserinfo(net::HttpClient& http, const oauth::ProviderEntry&
     return {};
   }
   oauth::UserinfoIdentity found = oauth::ParseUserinfo(response->body);
-  return Identity{std::move(found.subject), std::move(found.email), ""};
+  return Identity{std::move(found.subject), std::move(found.email), "", false};
 }
 
 }  // namespace

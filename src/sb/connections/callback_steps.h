@@ -104,6 +104,7 @@ struct Identity {
   std::string subject;  // the object id for Microsoft work accounts, else `sub`
   std::string email;
   std::string provider_tenant;  // Microsoft's tid; empty elsewhere
+  bool email_verified = false;  // the ID token says the provider verified `email`
 };
 
 struct IdentityDeps {

@@ -19,6 +19,9 @@ constexpr std::string_view kPrefix = "sbs_";
 constexpr std::string_view kCsrfLabel = "switchboard dashboard csrf v1";
 
 Status BadSignIn() { return UnauthenticatedError("wrong workspace, e-mail address or password"); }
+Status BadOidcSignIn() {
+  return UnauthenticatedError("no dashboard user of this workspace signs in with this account");
+}
 Status NoSession() { return UnauthenticatedError("not signed in, or the session ended"); }
 
 std::string HashToken(std::string_view token) { return HexEncode(vault::Sha256(token)); }
@@ -64,12 +67,17 @@ DashboardUserService::DashboardUserService(DashboardUserDeps deps, DashboardUser
       random_(deps.random),
       ids_(deps.ids),
       audit_(deps.audit),
-      options_(options) {
+      options_(options) {}
+
+const std::string& DashboardUserService::DummyHash() {
   // A hash of a random password under the configured parameters: verifying against it costs
-  // what a real verification costs.
-  Result<std::string> dummy =
-      vault::HashPassword(Base64UrlEncode(random_.Bytes(24)), random_, options_.hash_params);
-  if (dummy.ok()) dummy_hash_ = std::move(*dummy);
+  // what a real verification costs. Made on first use: it takes as long as a sign-in.
+  std::call_once(dummy_once_, [this] {
+    Result<std::string> dummy =
+        vault::HashPassword(Base64UrlEncode(random_.Bytes(24)), random_, options_.hash_params);
+    if (dummy.ok()) dummy_hash_ = std::move(*dummy);
+  });
+  return dummy_hash_;
 }
 
 std::set<Scope> DashboardUserService::ScopesOf(DashboardRole role) {
@@ -175,7 +183,7 @@ Result<DashboardSession> DashboardUserService::SignIn(const SignInRequest& reque
     SB_ASSIGN_OR_RETURN(auto user, tenant
                                        ? users_.FindByEmail(tx, request.tenant, email)
                                        : Result<std::optional<DashboardUserRecord>>(std::nullopt));
-    const std::string& stored = user && user->password_hash ? *user->password_hash : dummy_hash_;
+    const std::string& stored = user && user->password_hash ? *user->password_hash : DummyHash();
     SB_ASSIGN_OR_RETURN(const bool match, vault::VerifyPassword(request.password, stored));
     if (!user || !user->password_hash) {
       failure = !tenant ? "unknown tenant" : !user ? "unknown user" : "no password";
@@ -191,14 +199,18 @@ Result<DashboardSession> DashboardUserService::SignIn(const SignInRequest& reque
       failure = user->disabled ? "disabled" : "wrong password";
       return CountFailure(tx, *user);
     }
-    session = StartSession(tx, *user, request);
+    session =
+        StartSession(tx, *user, request.attempt, &request.password, Json{{"method", "password"}});
     if (!session.ok()) return session.status();
     session->tenant_name = tenant->name;
     return OkStatus();
   });
   SB_RETURN_IF_ERROR(s);
   if (failure.empty()) return session;
-  if (Status audited = RecordFailedSignIn(request, failure); !audited.ok()) {
+  const Json details{
+      {"method", "password"}, {"reason", failure}, {"email", audit_.HmacSecret(email)}};
+  if (Status audited = RecordFailedSignIn(request.tenant, request.attempt, details);
+      !audited.ok()) {
     log::Error("dashboard.sign_in_audit_failed", {{"error", audited.ToString()}});
   }
   if (locked) {
@@ -211,14 +223,16 @@ Result<DashboardSession> DashboardUserService::SignIn(const SignInRequest& reque
 
 Result<DashboardSession> DashboardUserService::StartSession(store::Transaction& tx,
                                                             const DashboardUserRecord& user,
-                                                            const SignInRequest& request) {
+                                                            const AuthAttempt& attempt,
+                                                            const std::string* password, Json how) {
   DashboardUserRecord updated = user;
   updated.failed_logins = 0;
   updated.locked_until.reset();
   updated.updated_at = clock_.Now();
-  if (vault::NeedsRehash(*user.password_hash, options_.hash_params)) {
+  if (password != nullptr && user.password_hash &&
+      vault::NeedsRehash(*user.password_hash, options_.hash_params)) {
     SB_ASSIGN_OR_RETURN(updated.password_hash,
-                        vault::HashPassword(request.password, random_, options_.hash_params));
+                        vault::HashPassword(*password, random_, options_.hash_params));
   }
   if (updated != user) SB_RETURN_IF_ERROR(users_.Update(tx, user.tenant_id, updated));
   DashboardSession session;
@@ -235,36 +249,102 @@ Result<DashboardSession> DashboardUserService::StartSession(store::Transaction& 
   session.principal = Principal{user.tenant_id, ApiKeyId(), ScopesOf(user.role), user.id};
   session.user = std::move(updated);
   session.expires_at = record.expires_at;
+  how["remote"] = attempt.remote_address;
+  how["session"] = record.id.value();
   SB_RETURN_IF_ERROR(audit_.Append(
       tx, user.tenant_id,
-      audit::Event{
-          UserActor(user.id), "dashboard.sign_in", "dashboard_users/" + user.id.value(),
-          audit::Outcome::kSuccess, request.attempt.request_id,
-          Json{{"remote", request.attempt.remote_address}, {"session", record.id.value()}}}));
+      audit::Event{UserActor(user.id), "dashboard.sign_in", "dashboard_users/" + user.id.value(),
+                   audit::Outcome::kSuccess, attempt.request_id, std::move(how)}));
   return session;
 }
 
-Status DashboardUserService::RecordFailedSignIn(const SignInRequest& request,
-                                                std::string_view reason) {
+Result<std::optional<DashboardUserRecord>> DashboardUserService::FindOidcUser(
+    store::Transaction& tx, const OidcSignInRequest& request, std::string& failure) {
+  SB_ASSIGN_OR_RETURN(auto linked,
+                      users_.FindByOidc(tx, request.tenant, request.provider, request.subject));
+  if (linked) return linked;
+  if (!request.email_trusted || request.email.empty()) {
+    failure = "no linked user";
+    return std::optional<DashboardUserRecord>();
+  }
+  SB_ASSIGN_OR_RETURN(auto by_email,
+                      users_.FindByEmail(tx, request.tenant, Lowercase(request.email)));
+  if (!by_email) {
+    failure = "unknown user";
+    return std::optional<DashboardUserRecord>();
+  }
+  if (!by_email->oidc_subject.empty()) {
+    failure = "linked to another account";
+    return std::optional<DashboardUserRecord>();
+  }
+  return by_email;  // to be linked
+}
+
+Result<DashboardSession> DashboardUserService::SignInWithOidc(const OidcSignInRequest& request) {
+  if (!request.tenant.valid() || request.provider.empty() || request.subject.empty() ||
+      request.email.size() > 320) {
+    return BadOidcSignIn();
+  }
+  std::string failure;
+  Result<DashboardSession> session = BadOidcSignIn();
+  SB_RETURN_IF_ERROR(db_.RunInTenant(request.tenant, [&](store::Transaction& tx) -> Status {
+    SB_ASSIGN_OR_RETURN(auto tenant, tenants_.Get(tx, request.tenant));
+    if (!tenant) {
+      failure = "unknown tenant";
+      return OkStatus();
+    }
+    SB_ASSIGN_OR_RETURN(auto user, FindOidcUser(tx, request, failure));
+    if (!user) return OkStatus();
+    if (user->disabled) {
+      failure = "disabled";
+      return OkStatus();
+    }
+    const bool linking = user->oidc_subject.empty();
+    if (linking) {
+      user->oidc_provider = request.provider;
+      user->oidc_subject = request.subject;
+      user->updated_at = clock_.Now();
+      SB_RETURN_IF_ERROR(users_.Update(tx, request.tenant, *user));
+    }
+    session =
+        StartSession(tx, *user, request.attempt, nullptr,
+                     Json{{"method", "oidc"}, {"provider", request.provider}, {"linked", linking}});
+    if (!session.ok()) return session.status();
+    session->tenant_name = tenant->name;
+    return OkStatus();
+  }));
+  if (failure.empty()) return session;
+  const Json details{{"method", "oidc"},
+                     {"provider", request.provider},
+                     {"reason", failure},
+                     {"email", audit_.HmacSecret(Lowercase(request.email))}};
+  if (Status audited = RecordFailedSignIn(request.tenant, request.attempt, details);
+      !audited.ok()) {
+    log::Error("dashboard.sign_in_audit_failed", {{"error", audited.ToString()}});
+  }
+  return BadOidcSignIn();
+}
+
+Status DashboardUserService::RecordFailedSignIn(const TenantId& tenant, const AuthAttempt& attempt,
+                                                Json details) {
+  details["remote"] = attempt.remote_address;
   audit::Event event{audit::Actor{audit::ActorKind::kAnonymous, ""},
                      "dashboard.sign_in",
                      "dashboard_users",
                      audit::Outcome::kDenied,
-                     request.attempt.request_id,
-                     Json{{"reason", reason},
-                          {"remote", request.attempt.remote_address},
-                          {"email", audit_.HmacSecret(Lowercase(request.email))}}};
+                     attempt.request_id,
+                     std::move(details)};
   // The named tenant gets the entry when it exists; otherwise the system chain does, so that
   // made-up tenant ids cannot create chains.
   bool recorded = false;
-  SB_RETURN_IF_ERROR(db_.RunInTenant(request.tenant, [&](store::Transaction& tx) -> Status {
-    SB_ASSIGN_OR_RETURN(auto existing, tenants_.Get(tx, request.tenant));
+  SB_RETURN_IF_ERROR(db_.RunInTenant(tenant, [&](store::Transaction& tx) -> Status {
+    SB_ASSIGN_OR_RETURN(auto existing, tenants_.Get(tx, tenant));
     if (!existing) return OkStatus();
     recorded = true;
-    return audit_.Append(tx, request.tenant, event);
+    return audit_.Append(tx, tenant, event);
   }));
   if (recorded) return OkStatus();
-  event.details["tenant"] = request.tenant.value();
+  event.details["tenant"] = tenant.value();
   return db_.RunInTenant(audit::SystemTenant(), [&](store::Transaction& tx) {
     return audit_.Append(tx, audit::SystemTenant(), event);
   });

@@ -22,6 +22,7 @@
 #pragma once
 
 #include <chrono>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <vector>
@@ -75,6 +76,19 @@ struct SignInRequest {
   AuthAttempt attempt;
 };
 
+// An account an OpenID Connect provider vouched for (connections::DashboardOidc checked the ID
+// token).
+struct OidcSignInRequest {
+  TenantId tenant;
+  std::string provider;  // catalog id, e.g. "google"
+  std::string subject;   // the provider's stable account id (sub, Microsoft's oid)
+  std::string email;     // may be empty
+  // The provider vouches for `email` (a verified address, or an allowed Microsoft directory):
+  // only then may a sign-in link the account to the user with that address.
+  bool email_trusted = false;
+  AuthAttempt attempt;
+};
+
 // A signed-in user: what a sign-in returns and what a session token resolves to.
 struct DashboardSession {
   Principal principal;
@@ -115,16 +129,29 @@ class DashboardUserService {
   // (success with the user as actor; failures anonymous, in the tenant when it exists).
   Result<DashboardSession> SignIn(const SignInRequest& request,
                                   std::chrono::seconds* retry_after = nullptr);
+  // Signs in the user linked to the provider account; else, when the address is trusted, the
+  // user with that address and no linked account, linking this one to them (so that a later
+  // change of address at the provider changes nothing). Nobody is created: an admin adds users
+  // first. UNAUTHENTICATED (one message) for no such user, a user linked to another account, or
+  // a disabled user. A lock from wrong passwords does not apply (the provider authenticated the
+  // user) and is lifted. Audited as "dashboard.sign_in" with the method and provider.
+  Result<DashboardSession> SignInWithOidc(const OidcSignInRequest& request);
   // Resolves a session token. UNAUTHENTICATED for a malformed, unknown or expired one.
   Result<DashboardSession> Authenticate(std::string_view token);
   // Ends the session of `token` (audited as "dashboard.sign_out"); OK when it had ended.
   Status SignOut(const audit::Context& ctx, std::string_view token);
 
  private:
+  // `password`: the one just verified, to rehash under new parameters; none for OIDC. `how`:
+  // audit details of the method.
   Result<DashboardSession> StartSession(store::Transaction& tx,
                                         const store::DashboardUserRecord& user,
-                                        const SignInRequest& request);
-  Status RecordFailedSignIn(const SignInRequest& request, std::string_view reason);
+                                        const AuthAttempt& attempt, const std::string* password,
+                                        Json how);
+  Result<std::optional<store::DashboardUserRecord>> FindOidcUser(store::Transaction& tx,
+                                                                 const OidcSignInRequest& request,
+                                                                 std::string& failure);
+  Status RecordFailedSignIn(const TenantId& tenant, const AuthAttempt& attempt, Json details);
   Status CountFailure(store::Transaction& tx, store::DashboardUserRecord user);
   std::chrono::seconds LockFor(int64_t failures) const;
 
@@ -134,6 +161,8 @@ class DashboardUserService {
   IdGenerator& ids_;
   audit::AuditLog& audit_;
   DashboardUserOptions options_;
+  const std::string& DummyHash();
+  std::once_flag dummy_once_;
   std::string dummy_hash_;  // verified against for unknown users, so that timing says nothing
   store::DashboardUserRepository users_;
   store::TenantRepository tenants_;

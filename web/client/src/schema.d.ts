@@ -845,6 +845,57 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/session/oidc": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The OpenID Connect providers the dashboard offers for sign-in (dashboard.<provider>_client_id and _client_secret set); empty when none. */
+        get: operations["listSignInProviders"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/session/oidc/{provider}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Starts signing in to the dashboard with an OpenID Connect provider: a browser navigation. Answers 303 to the provider's authorization page (PKCE S256, state and nonce) and sets the single-use HttpOnly cookie sb_oidc (Path=/v1/session/oidc, SameSite=Lax, 10 min). The provider returns to /v1/session/oidc/callback, which must be registered as the OAuth app's redirect URI. Rate limited per client host. */
+        get: operations["startProviderSignIn"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/session/oidc/callback": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Where the provider returns the browser. Checks the state (known, unexpired, same browser by the sb_oidc cookie, single use) and the issuer, exchanges the code, validates the ID token and signs in the dashboard user linked to the account, or the first time the user whose address the provider vouches for (Google: email_verified; Microsoft: only from the directories in dashboard.microsoft_tenants). Answers 303 to /dashboard/ with the session cookie, or to /dashboard/?sign_in_error=<code> (invalid_state, cancelled, provider_error, token_exchange_failed, invalid_id_token, directory_refused, no_user, unavailable, not_configured). Audited as dashboard.sign_in with method oidc. */
+        get: operations["finishProviderSignIn"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/dashboard-users": {
         parameters: {
             query?: never;
@@ -1793,6 +1844,8 @@ export interface components {
             role: components["schemas"]["DashboardRole"];
             /** @description false: the user signs in with OpenID Connect only */
             password_set: boolean;
+            /** @description The OpenID Connect provider the user signs in with (linked at the first such sign-in); null when none */
+            oidc_provider: string | null;
             disabled: boolean;
             /**
              * Format: date-time
@@ -1849,6 +1902,12 @@ export interface components {
                 /** @description the highest seq a matching checkpoint proved before the problem */
                 verified_through: number;
             }[];
+        };
+        SignInProvider: {
+            provider: string;
+            name: string;
+            /** @description Relative URL to navigate to, with ?tenant=<workspace id> */
+            start_url: string;
         };
     };
     responses: {
@@ -4277,6 +4336,87 @@ export interface operations {
             401: components["responses"]["Problem"];
             403: components["responses"]["Problem"];
             404: components["responses"]["Problem"];
+            429: components["responses"]["Problem"];
+        };
+    };
+    listSignInProviders: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The providers */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        data: components["schemas"]["SignInProvider"][];
+                    };
+                };
+            };
+            429: components["responses"]["Problem"];
+        };
+    };
+    startProviderSignIn: {
+        parameters: {
+            query: {
+                /** @description The workspace (tenant) to sign in to */
+                tenant: string;
+                /** @description An address to suggest to the provider */
+                login_hint?: string;
+            };
+            header?: never;
+            path: {
+                /** @description A provider of GET /v1/session/oidc, e.g. google */
+                provider: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description To the provider */
+            303: {
+                headers: {
+                    Location?: string;
+                    "Set-Cookie"?: string;
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            400: components["responses"]["Problem"];
+            404: components["responses"]["Problem"];
+            429: components["responses"]["Problem"];
+            503: components["responses"]["Problem"];
+        };
+    };
+    finishProviderSignIn: {
+        parameters: {
+            query?: {
+                state?: string;
+                code?: string;
+                error?: string;
+                iss?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description To the dashboard, signed in or with the reason */
+            303: {
+                headers: {
+                    Location?: string;
+                    "Set-Cookie"?: string;
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
             429: components["responses"]["Problem"];
         };
     };

@@ -15,6 +15,7 @@ const connection = {
   created_at: "2024-01-01T00:00:00Z", updated_at: "2024-01-02T00:00:00Z",
 };
 const routes: [RegExp, unknown][] = [
+  [/^\/v1\/session\/oidc$/, { data: [{ provider: "google", name: "Google", start_url: "/v1/session/oidc/google" }, { provider: "microsoft", name: "Microsoft", start_url: "/v1/session/oidc/microsoft" }] }],
   [/^\/v1\/session$/, { user: { id: "u1", email: "op@example.com", name: "Op", role: "operator", tenant_id: "00000000-0000-0000-0000-000000000000", tenant_name: "System" }, csrf_token: "t", expires_at: "2030-01-01T00:00:00Z" }],
   [/^\/v1\/connections\/[^/]+\/health/, { connection_id: C1, status: "unhealthy", connection_status: "error", suggestion: "Reconnect" }],
   [/^\/v1\/connections\/[^/]+\/sync/, { data: [{ service: "calendar", status: "idle", last_success_at: "2024-01-01T00:00:00Z", last_run_id: "r1" }] }],
@@ -81,6 +82,7 @@ const kPages: [string, string][] = [
   ["/audit", "audit-export-csv"],
   ["/admin", "admin-user-u2-delete"],
   ["/nope", "notfound-home"],
+  ["/sign-in", "signin-oidc-microsoft"],
 ];
 
 describe("pages", () => {
@@ -105,6 +107,18 @@ describe("pages", () => {
       expect(document.querySelector("h1")).not.toBeNull();
     });
   }
+});
+
+describe("sign-in with a provider", () => {
+  it("offers the configured providers and explains a failed provider sign-in once", async () => {
+    const base = import.meta.env.BASE_URL.replace(/\/$/, "");
+    window.history.replaceState(null, "", `${base}/sign-in?sign_in_error=no_user`);
+    await act(async () => root.render(<App />));
+    await settle();
+    expect(document.getElementById("signin-oidc-google")?.textContent).toBe("Sign in with Google");
+    expect(document.getElementById("signin-error")?.textContent).toContain("No dashboard user of this workspace");
+    expect(window.location.search).toBe("");
+  });
 });
 
 describe("dialogs", () => {

@@ -97,6 +97,10 @@ struct World {
     std::ofstream(dir / "dashboard" / "index.html") << "<!doctype html>";
     std::ofstream(dir / "dashboard" / "assets" / "index.js") << "export {};";
     config.dashboard.assets_dir = (dir / "dashboard").string();
+    // Sign-in with a provider, so that /v1/session/oidc/... reaches its checks and the store
+    // (no provider is ever called: no fuzzed state is known).
+    config.dashboard.google_client_id = "fuzz.apps.googleusercontent.com";
+    config.dashboard.google_client_secret = "fuzz-secret";
     {
       auto owner = sb::store::OpenDatabase({.url = config.database.url, .pool_size = 1});
       SB_CHECK(owner.ok());

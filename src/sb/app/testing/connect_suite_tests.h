@@ -76,6 +76,7 @@ class ConnectSuite : public ApiSuite<Backend> {
     if (test_name.find("ConnectionQuota") != std::string::npos) {
       this->config_.quotas.connections = 1;
     }
+    Configure(this->config_);
     // ID tokens carry the sandbox's (real) time.
     this->clock_.Set(
         std::chrono::time_point_cast<std::chrono::microseconds>(std::chrono::system_clock::now()));
@@ -108,6 +109,8 @@ class ConnectSuite : public ApiSuite<Backend> {
 
   bool HasFailure() const { return ::testing::Test::HasFailure(); }
   virtual bool SyncOnConnect() const { return false; }
+  // The configuration of a suite built on this one, before the server starts.
+  virtual void Configure(config::Config&) {}
 
   static std::string ClientId(SandboxOrigin origin) {
     return origin == SandboxOrigin::kGoogle ? "sb-test.apps.googleusercontent.com"

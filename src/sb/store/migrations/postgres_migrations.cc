@@ -851,6 +851,42 @@ constexpr std::string_view kV22Down = R"sql(
 ALTER TABLE switchboard.tenants DROP COLUMN logo;
 )sql";
 
+// Migration 23: dashboard sign-in with OpenID Connect (see the SQLite variant), under row-level
+// security like every tenant table.
+constexpr std::string_view kV23Up = R"sql(
+ALTER TABLE switchboard.dashboard_users ADD COLUMN oidc_provider text NOT NULL DEFAULT '';
+ALTER TABLE switchboard.dashboard_users ADD COLUMN oidc_subject text NOT NULL DEFAULT '';
+CREATE UNIQUE INDEX dashboard_users_by_oidc
+  ON switchboard.dashboard_users (tenant_id, oidc_provider, oidc_subject) WHERE oidc_subject <> '';
+
+CREATE TABLE switchboard.dashboard_sign_ins (
+  tenant_id       uuid   NOT NULL REFERENCES switchboard.tenants (id),
+  state_hash      text   NOT NULL,
+  provider        text   NOT NULL,
+  redirect_uri    text   NOT NULL,
+  issuer          text   NOT NULL,
+  nonce_hash      text   NOT NULL,
+  browser_binding text   NOT NULL,
+  created_at      bigint NOT NULL,
+  expires_at      bigint NOT NULL,
+  consumed_at     bigint,
+  PRIMARY KEY (tenant_id, state_hash)
+);
+CREATE INDEX dashboard_sign_ins_by_expiry
+  ON switchboard.dashboard_sign_ins (tenant_id, expires_at);
+)sql";
+
+constexpr std::string_view kV23Down = R"sql(
+DROP TABLE switchboard.dashboard_sign_ins;
+DROP INDEX switchboard.dashboard_users_by_oidc;
+ALTER TABLE switchboard.dashboard_users DROP COLUMN oidc_subject;
+ALTER TABLE switchboard.dashboard_users DROP COLUMN oidc_provider;
+)sql";
+
+constexpr TenantTable kV23Tables[] = {
+    {"dashboard_sign_ins"},
+};
+
 constexpr Migration kMigrations[] = {
     {1, "tenants_and_api_keys", kV1Up, kV1Down, kV1Tables},
     {2, "audit_log", kV2Up, kV2Down, kV2Tables},
@@ -874,6 +910,7 @@ constexpr Migration kMigrations[] = {
     {20, "dashboard_users", kV20Up, kV20Down, kV20Tables},
     {21, "live_update_indexes", kV21Up, kV21Down},
     {22, "tenant_logo", kV22Up, kV22Down},
+    {23, "dashboard_oidc", kV23Up, kV23Down, kV23Tables},
 };
 
 }  // namespace

@@ -821,6 +821,40 @@ constexpr std::string_view kV22Down = R"sql(
 ALTER TABLE tenants DROP COLUMN logo;
 )sql";
 
+// Migration 23: dashboard sign-in with OpenID Connect. A user may be linked to one provider
+// account (oidc_provider, oidc_subject: '' when not linked), unique per tenant. A sign-in attempt
+// is keyed by the SHA-256 of its `state` like an OAuth transaction (OA-03): the expected issuer,
+// the nonce's hash, the hash of the browser cookie, single use, at most 10 minutes; its PKCE
+// verifier lives in vault_secrets (owner "dashboard_sign_in:<state hash>").
+constexpr std::string_view kV23Up = R"sql(
+ALTER TABLE dashboard_users ADD COLUMN oidc_provider TEXT NOT NULL DEFAULT '';
+ALTER TABLE dashboard_users ADD COLUMN oidc_subject TEXT NOT NULL DEFAULT '';
+CREATE UNIQUE INDEX dashboard_users_by_oidc
+  ON dashboard_users (tenant_id, oidc_provider, oidc_subject) WHERE oidc_subject <> '';
+
+CREATE TABLE dashboard_sign_ins (
+  tenant_id       TEXT    NOT NULL REFERENCES tenants (id),
+  state_hash      TEXT    NOT NULL,  -- hex SHA-256 of `state`
+  provider        TEXT    NOT NULL,
+  redirect_uri    TEXT    NOT NULL,
+  issuer          TEXT    NOT NULL,
+  nonce_hash      TEXT    NOT NULL,
+  browser_binding TEXT    NOT NULL,  -- hex SHA-256 of the browser cookie value
+  created_at      INTEGER NOT NULL,
+  expires_at      INTEGER NOT NULL,
+  consumed_at     INTEGER,
+  PRIMARY KEY (tenant_id, state_hash)
+) WITHOUT ROWID;
+CREATE INDEX dashboard_sign_ins_by_expiry ON dashboard_sign_ins (tenant_id, expires_at);
+)sql";
+
+constexpr std::string_view kV23Down = R"sql(
+DROP TABLE dashboard_sign_ins;
+DROP INDEX dashboard_users_by_oidc;
+ALTER TABLE dashboard_users DROP COLUMN oidc_subject;
+ALTER TABLE dashboard_users DROP COLUMN oidc_provider;
+)sql";
+
 constexpr Migration kMigrations[] = {
     {1, "tenants_and_api_keys", kV1Up, kV1Down},
     {2, "audit_log", kV2Up, kV2Down},
@@ -844,6 +878,7 @@ constexpr Migration kMigrations[] = {
     {20, "dashboard_users", kV20Up, kV20Down},
     {21, "live_update_indexes", kV21Up, kV21Down},
     {22, "tenant_logo", kV22Up, kV22Down},
+    {23, "dashboard_oidc", kV23Up, kV23Down},
 };
 
 }  // namespace

@@ -12,6 +12,7 @@
 #include <gtest/gtest.h>
 
 #include "sb/base/encoding.h"
+#include "sb/store/tenancy/dashboard_sign_in_repository.h"
 #include "sb/store/tenancy/dashboard_user_repository.h"
 #include "sb/store/testing/conformance_fixture.h"
 
@@ -56,7 +57,27 @@ class DashboardUserConformanceTest : public RepositoryConformanceTest<TestBacken
     return s;
   }
 
+  DashboardSignInRecord MakeSignIn(const TenantId& tenant) {
+    DashboardSignInRecord r;
+    r.tenant_id = tenant;
+    r.state_hash = HexEncode(this->random_.Bytes(32));
+    r.provider = "google";
+    r.redirect_uri = "https://hub.example/v1/session/oidc/callback";
+    r.issuer = "https://accounts.google.com";
+    r.nonce_hash = HexEncode(this->random_.Bytes(32));
+    r.browser_binding = HexEncode(this->random_.Bytes(32));
+    r.created_at = this->clock_.Now();
+    r.expires_at = r.created_at + std::chrono::minutes(10);
+    return r;
+  }
+
+  Status InsertSignIn(const DashboardSignInRecord& r) {
+    return this->Call(r.tenant_id,
+                      [&](Transaction& tx) { return sign_ins_.Insert(tx, r.tenant_id, r); });
+  }
+
   DashboardUserRepository users_;
+  DashboardSignInRepository sign_ins_;
 };
 
 TYPED_TEST_SUITE_P(DashboardUserConformanceTest);
@@ -162,7 +183,92 @@ TYPED_TEST_P(DashboardUserConformanceTest, MalformedRecordsAndOtherTenantsAreRef
   EXPECT_FALSE(this->Get(this->a_, b_user.id).has_value());
 }
 
-REGISTER_TYPED_TEST_SUITE_P(DashboardUserConformanceTest,
+TYPED_TEST_P(DashboardUserConformanceTest, OidcAccountsLinkToOneUserPerTenant) {
+  DashboardUserRecord u = this->MakeUser(this->a_, "ada@example.com");
+  ASSERT_TRUE(this->Insert(u).ok());
+  u.oidc_provider = "google";
+  u.oidc_subject = "1108";
+  ASSERT_TRUE(
+      this->Call(this->a_, [&](Transaction& tx) { return this->users_.Update(tx, this->a_, u); })
+          .ok());
+  auto find = [&](const TenantId& tenant, const char* provider, const char* subject) {
+    auto found = this->Call(tenant, [&](Transaction& tx) {
+      return this->users_.FindByOidc(tx, tenant, provider, subject);
+    });
+    EXPECT_TRUE(found.ok()) << found.status().ToString();
+    return found.ok() ? *found : std::nullopt;
+  };
+  EXPECT_EQ(find(this->a_, "google", "1108"), u);
+  EXPECT_FALSE(find(this->a_, "microsoft", "1108").has_value());
+  EXPECT_FALSE(find(this->b_, "google", "1108").has_value());
+  EXPECT_FALSE(find(this->a_, "", "").has_value());  // unlinked users are never found
+  // A second user of the tenant cannot take the same account; a user of another tenant can.
+  DashboardUserRecord other = this->MakeUser(this->a_, "grace@example.com");
+  other.oidc_provider = "google";
+  other.oidc_subject = "1108";
+  EXPECT_EQ(this->Insert(other).code(), StatusCode::kAlreadyExists);
+  other.tenant_id = this->b_;
+  EXPECT_TRUE(this->Insert(other).ok());
+  // A provider without a subject (or the reverse) is malformed.
+  DashboardUserRecord half = this->MakeUser(this->a_, "half@example.com");
+  half.oidc_provider = "google";
+  EXPECT_EQ(this->Insert(half).code(), StatusCode::kInvalidArgument);
+}
+
+TYPED_TEST_P(DashboardUserConformanceTest, SignInsAreSingleUseAndExpire) {
+  DashboardSignInRecord r = this->MakeSignIn(this->a_);
+  ASSERT_TRUE(this->InsertSignIn(r).ok());
+  EXPECT_EQ(this->InsertSignIn(r).code(), StatusCode::kAlreadyExists);
+  auto got = this->Call(
+      this->a_, [&](Transaction& tx) { return this->sign_ins_.Get(tx, this->a_, r.state_hash); });
+  ASSERT_TRUE(got.ok());
+  EXPECT_EQ(*got, r);
+  // Another tenant finds nothing by the same hash.
+  auto other = this->Call(
+      this->b_, [&](Transaction& tx) { return this->sign_ins_.Get(tx, this->b_, r.state_hash); });
+  ASSERT_TRUE(other.ok());
+  EXPECT_FALSE(other->has_value());
+  auto consume = [&] {
+    auto won = this->Call(this->a_, [&](Transaction& tx) {
+      return this->sign_ins_.Consume(tx, this->a_, r.state_hash, this->clock_.Now());
+    });
+    EXPECT_TRUE(won.ok());
+    return won.ok() && *won;
+  };
+  EXPECT_TRUE(consume());
+  EXPECT_FALSE(consume());  // single use
+  auto live = [&] {
+    auto n = this->Call(this->a_, [&](Transaction& tx) {
+      return this->sign_ins_.CountLive(tx, this->a_, this->clock_.Now());
+    });
+    EXPECT_TRUE(n.ok());
+    return n.ok() ? *n : -1;
+  };
+  EXPECT_EQ(live(), 1);
+  DashboardSignInRecord old = this->MakeSignIn(this->a_);
+  old.expires_at = old.created_at;
+  ASSERT_TRUE(this->InsertSignIn(old).ok());
+  EXPECT_EQ(live(), 1);
+  auto deleted = this->Call(this->a_, [&](Transaction& tx) {
+    return this->sign_ins_.DeleteExpired(tx, this->a_,
+                                         this->clock_.Now() + std::chrono::seconds(1));
+  });
+  ASSERT_TRUE(deleted.ok());
+  EXPECT_EQ(*deleted, 1);
+  // Malformed records are refused.
+  DashboardSignInRecord bad = this->MakeSignIn(this->a_);
+  bad.nonce_hash = "not hex";
+  EXPECT_EQ(this->InsertSignIn(bad).code(), StatusCode::kInvalidArgument);
+  bad = this->MakeSignIn(this->a_);
+  bad.tenant_id = this->b_;
+  EXPECT_NE(this->Call(this->a_,
+                       [&](Transaction& tx) { return this->sign_ins_.Insert(tx, this->a_, bad); })
+                .code(),
+            StatusCode::kOk);
+}
+
+REGISTER_TYPED_TEST_SUITE_P(DashboardUserConformanceTest, OidcAccountsLinkToOneUserPerTenant,
+                            SignInsAreSingleUseAndExpire,
                             UsersRoundTripAndAddressesAreUniquePerTenant,
                             SessionsAreFoundByHashAndDieWithTheirUser,
                             MalformedRecordsAndOtherTenantsAreRefused);

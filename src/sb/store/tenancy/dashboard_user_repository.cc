@@ -14,7 +14,7 @@ constexpr std::string_view kSessions = "dashboard_sessions";
 
 #define SB_USER_COLUMNS                                                                   \
   "SELECT tenant_id, id, email, name, role, password_hash, failed_logins, locked_until, " \
-  "disabled, created_at, updated_at FROM dashboard_users "
+  "disabled, created_at, updated_at, oidc_provider, oidc_subject FROM dashboard_users "
 #define SB_SESSION_COLUMNS                                                                \
   "SELECT tenant_id, id, user_id, token_hash, created_at, expires_at, last_seen_at FROM " \
   "dashboard_sessions "
@@ -49,6 +49,10 @@ Status Validate(const TenantId& tenant, const DashboardUserRecord& u) {
     return InvalidArgumentError("invalid password hash");
   }
   if (u.failed_logins < 0) return InvalidArgumentError("negative failed_logins");
+  if (u.oidc_provider.empty() != u.oidc_subject.empty() || !IsText(u.oidc_provider, 64) ||
+      !IsText(u.oidc_subject, 255)) {
+    return InvalidArgumentError("invalid OpenID Connect account");
+  }
   return OkStatus();
 }
 
@@ -88,6 +92,8 @@ Result<DashboardUserRecord> ParseUser(const Row& row, const TenantId& tenant) {
   u.disabled = disabled != 0;
   SB_ASSIGN_OR_RETURN(u.created_at, internal::ReadTimestamp(row, 9, kUsers));
   SB_ASSIGN_OR_RETURN(u.updated_at, internal::ReadTimestamp(row, 10, kUsers));
+  SB_ASSIGN_OR_RETURN(u.oidc_provider, internal::ReadText(row, 11, kUsers));
+  SB_ASSIGN_OR_RETURN(u.oidc_subject, internal::ReadText(row, 12, kUsers));
   if (!Validate(tenant, u).ok() || (disabled != 0 && disabled != 1)) {
     return DataLossError("corrupt row in dashboard_users");
   }
@@ -150,11 +156,12 @@ Status DashboardUserRepository::Insert(Transaction& tx, const TenantId& tenant,
   return tx
       .Execute(
           "INSERT INTO dashboard_users (tenant_id, id, email, name, role, password_hash, "
-          "failed_logins, locked_until, disabled, created_at, updated_at) VALUES ($1, $2, $3, "
-          "$4, $5, $6, $7, $8, $9, $10, $11)",
+          "failed_logins, locked_until, disabled, created_at, updated_at, oidc_provider, "
+          "oidc_subject) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
           {tenant.value(), u.id.value(), u.email, u.name, std::string(DashboardRoleName(u.role)),
            OptionalText(u.password_hash), u.failed_logins, OptionalMicros(u.locked_until),
-           int64_t{u.disabled ? 1 : 0}, ToUnixMicros(u.created_at), ToUnixMicros(u.updated_at)})
+           int64_t{u.disabled ? 1 : 0}, ToUnixMicros(u.created_at), ToUnixMicros(u.updated_at),
+           u.oidc_provider, u.oidc_subject})
       .status();
 }
 
@@ -173,6 +180,17 @@ Result<std::optional<DashboardUserRecord>> DashboardUserRepository::FindByEmail(
   SB_RETURN_IF_ERROR(CheckTenantScope(tx, tenant));
   SB_ASSIGN_OR_RETURN(auto rows, tx.Query(SB_USER_COLUMNS "WHERE tenant_id = $1 AND email = $2",
                                           {tenant.value(), std::string(email)}));
+  return First<DashboardUserRecord>(rows, tenant, ParseUser);
+}
+
+Result<std::optional<DashboardUserRecord>> DashboardUserRepository::FindByOidc(
+    Transaction& tx, const TenantId& tenant, std::string_view provider, std::string_view subject) {
+  SB_RETURN_IF_ERROR(CheckTenantScope(tx, tenant));
+  if (provider.empty() || subject.empty()) return std::optional<DashboardUserRecord>();
+  SB_ASSIGN_OR_RETURN(auto rows,
+                      tx.Query(SB_USER_COLUMNS "WHERE tenant_id = $1 AND "
+                                               "oidc_provider = $2 AND oidc_subject = $3",
+                               {tenant.value(), std::string(provider), std::string(subject)}));
   return First<DashboardUserRecord>(rows, tenant, ParseUser);
 }
 
@@ -204,11 +222,12 @@ Status DashboardUserRepository::Update(Transaction& tx, const TenantId& tenant,
   SB_ASSIGN_OR_RETURN(
       int64_t n,
       tx.Execute("UPDATE dashboard_users SET name = $3, role = $4, password_hash = $5, "
-                 "failed_logins = $6, locked_until = $7, disabled = $8, updated_at = $9 "
-                 "WHERE tenant_id = $1 AND id = $2",
+                 "failed_logins = $6, locked_until = $7, disabled = $8, updated_at = $9, "
+                 "oidc_provider = $10, oidc_subject = $11 WHERE tenant_id = $1 AND id = $2",
                  {tenant.value(), u.id.value(), u.name, std::string(DashboardRoleName(u.role)),
                   OptionalText(u.password_hash), u.failed_logins, OptionalMicros(u.locked_until),
-                  int64_t{u.disabled ? 1 : 0}, ToUnixMicros(u.updated_at)}));
+                  int64_t{u.disabled ? 1 : 0}, ToUnixMicros(u.updated_at), u.oidc_provider,
+                  u.oidc_subject}));
   if (n == 0) return NotFoundError("dashboard user not found");
   return OkStatus();
 }

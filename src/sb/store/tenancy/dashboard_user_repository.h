@@ -37,6 +37,10 @@ struct DashboardUserRecord {
   int64_t failed_logins = 0;                 // failed sign-ins in a row
   std::optional<Timestamp> locked_until;
   bool disabled = false;
+  // The OpenID Connect account the user signs in with (catalog provider id and the provider's
+  // stable subject); both empty until the first such sign-in links one.
+  std::string oidc_provider;
+  std::string oidc_subject;
   Timestamp created_at;
   Timestamp updated_at;
 
@@ -66,12 +70,17 @@ class DashboardUserRepository {
                                                  const DashboardUserId& id);
   Result<std::optional<DashboardUserRecord>> FindByEmail(Transaction& tx, const TenantId& tenant,
                                                          std::string_view email);
+  // The user linked to this OpenID Connect account.
+  Result<std::optional<DashboardUserRecord>> FindByOidc(Transaction& tx, const TenantId& tenant,
+                                                        std::string_view provider,
+                                                        std::string_view subject);
   // Up to `limit` (1..kMaxListLimit) users ordered by id, after `after` when given.
   Result<std::vector<DashboardUserRecord>> List(Transaction& tx, const TenantId& tenant,
                                                 const std::optional<DashboardUserId>& after,
                                                 int limit);
-  // Writes every mutable column (name, role, password, sign-in counters, disabled,
-  // updated_at). NOT_FOUND when there is no such user.
+  // Writes every mutable column (name, role, password, sign-in counters, disabled, the linked
+  // OpenID Connect account, updated_at). NOT_FOUND when there is no such user; ALREADY_EXISTS
+  // when another user of the tenant is linked to the same account.
   Status Update(Transaction& tx, const TenantId& tenant, const DashboardUserRecord& user);
   // Deletes the user and (cascade) their sessions; false when there was none.
   Result<bool> Delete(Transaction& tx, const TenantId& tenant, const DashboardUserId& id);

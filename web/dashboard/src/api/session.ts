@@ -27,13 +27,18 @@ export interface DashboardUser {
   role: Role;
   created_at: string;
   locked_until: string | null;
+  /** Optional in older servers' answers. */
+  password_set?: boolean;
+  /** The OpenID Connect provider the user signs in with; null until a first such sign-in. */
+  oidc_provider?: string | null;
 }
 
 export interface NewDashboardUser {
   email: string;
   name: string;
   role: Role;
-  password: string;
+  /** Left out: the user signs in with an OpenID Connect provider only. */
+  password?: string;
 }
 
 /** A failed call: the problem+json body, and for 429 the seconds Retry-After asks to wait. */

@@ -315,13 +315,14 @@ function Users() {
       {rows.length > 0 && (
         <div className="table-wrap" tabIndex={0} id="admin-users-scroll" role="region" aria-label="Dashboard users">
           <table>
-            <thead><tr><th scope="col">Name</th><th scope="col">Email</th><th scope="col">Role</th><th scope="col">Created</th><th scope="col">Locked</th><th scope="col">Actions</th></tr></thead>
+            <thead><tr><th scope="col">Name</th><th scope="col">Email</th><th scope="col">Role</th><th scope="col">Signs in with</th><th scope="col">Created</th><th scope="col">Locked</th><th scope="col">Actions</th></tr></thead>
             <tbody>
               {rows.map((u) => (
                 <tr key={u.id} id={`admin-user-${u.id}`}>
                   <td>{u.name}</td>
                   <td>{u.email}</td>
                   <td>{u.role}</td>
+                  <td>{signInMethods(u)}</td>
                   <td><Time iso={u.created_at} /></td>
                   <td>{u.locked_until && Date.parse(u.locked_until) > Date.now() ? <>until <Time iso={u.locked_until} /></> : "no"}</td>
                   <td>{u.id !== me.id && <button type="button" id={`admin-user-${u.id}-delete`} className="danger-outline" onClick={() => setRemove(u)}>Delete</button>}</td>
@@ -346,6 +347,14 @@ function Users() {
   );
 }
 
+/** "password", "google", "password, google", or the provider still to be linked. */
+function signInMethods(u: DashboardUser): string {
+  const methods: string[] = [];
+  if (u.password_set !== false) methods.push("password");
+  if (u.oidc_provider) methods.push(u.oidc_provider);
+  return methods.length > 0 ? methods.join(", ") : "a provider (not linked yet)";
+}
+
 function UserDialog({ onClose, onCreated }: { onClose: () => void; onCreated: () => void }) {
   const { isOperator } = useSession();
   const id = "dialog-user";
@@ -358,7 +367,7 @@ function UserDialog({ onClose, onCreated }: { onClose: () => void; onCreated: ()
     <Dialog id={id} title="Add a dashboard user" onClose={onClose}>
       <form className="dialog-body form" onSubmit={async (e) => {
         e.preventDefault();
-        const u = await action.run(() => sessionApi.createUser({ email: email.trim(), name: name.trim(), role, password }).catch((err) => { setPassword(""); throw err; }));
+        const u = await action.run(() => sessionApi.createUser({ email: email.trim(), name: name.trim(), role, ...(password !== "" ? { password } : {}) }).catch((err) => { setPassword(""); throw err; }));
         if (u) onCreated();
       }}>
         <div className="field"><label htmlFor={`${id}-email`}>Email</label><input id={`${id}-email`} type="email" required value={email} onChange={(e) => setEmail(e.target.value)} autoComplete="off" /></div>
@@ -371,7 +380,11 @@ function UserDialog({ onClose, onCreated }: { onClose: () => void; onCreated: ()
             {isOperator && <option value="operator">operator</option>}
           </select>
         </div>
-        <div className="field"><label htmlFor={`${id}-password`}>Initial password</label><input id={`${id}-password`} type="password" required value={password} onChange={(e) => setPassword(e.target.value)} autoComplete="new-password" /></div>
+        <div className="field">
+          <label htmlFor={`${id}-password`}>Initial password</label>
+          <input id={`${id}-password`} type="password" aria-describedby={`${id}-password-hint`} value={password} onChange={(e) => setPassword(e.target.value)} autoComplete="new-password" />
+          <p id={`${id}-password-hint`} className="muted small">Leave empty for a user who signs in with Google or Microsoft only.</p>
+        </div>
         <ProblemBox problem={action.error} />
         <div className="dialog-actions">
           <button type="button" id={`${id}-cancel`} onClick={onClose}>Cancel</button>

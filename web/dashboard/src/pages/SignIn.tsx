@@ -1,5 +1,6 @@
-import { useState, type FormEvent } from "react";
+import { useEffect, useState, type FormEvent } from "react";
 import type { Problem } from "@switchboard/client";
+import { must, sb } from "../api/client";
 import { ApiError, sessionApi, type Session } from "../api/session";
 import { ProblemBox } from "../components/ui";
 import { formatDuration, formatTime } from "../lib/format";
@@ -8,6 +9,42 @@ import { useTitle } from "../lib/router";
 /** Only the workspace (tenant id) is remembered; never a secret. */
 export const kTenantKey = "switchboard.tenant";
 export const kSystemTenant = "00000000-0000-0000-0000-000000000000";
+
+interface SignInProvider {
+  provider: string;
+  name: string;
+  start_url: string;
+}
+
+/** What /v1/session/oidc/callback's `sign_in_error` codes mean to the person signing in. */
+const kProviderErrors: Record<string, string> = {
+  no_user:
+    "No dashboard user of this workspace signs in with that account. Ask an admin of the workspace to add you with the same email address.",
+  invalid_state: "The sign-in took too long, or it was started in another browser or tab. Try again.",
+  cancelled: "The sign-in was cancelled at the provider.",
+  directory_refused: "Accounts of that Microsoft directory may not sign in to this deployment.",
+  provider_error: "The provider did not complete the sign-in. Try again.",
+  token_exchange_failed: "The provider's answer could not be used. Try again; if it keeps failing, tell your operator.",
+  invalid_id_token: "The provider's answer could not be verified. Try again; if it keeps failing, tell your operator.",
+  not_configured: "Sign-in with a provider is not set up on this deployment.",
+  unavailable: "Something went wrong on our side. Try again in a moment.",
+};
+
+/** The problem a `?sign_in_error=` in the address names, if any. */
+export function providerSignInProblem(search: string): Problem | undefined {
+  const code = new URLSearchParams(search).get("sign_in_error");
+  if (code === null) return undefined;
+  const detail = kProviderErrors[code] ?? kProviderErrors.provider_error;
+  return { type: "about:blank", title: "Sign-in with the provider failed", status: 401, detail };
+}
+
+function rememberTenant(tenant: string) {
+  try {
+    localStorage.setItem(kTenantKey, tenant);
+  } catch {
+    // storage may be unavailable; nothing else is stored
+  }
+}
 
 function rememberedTenant(): string {
   try {
@@ -23,8 +60,39 @@ export function SignInPage({ onSignedIn, problem: initial }: { onSignedIn: (s: S
   const [email, setEmail] = useState("");
   const [password, setPassword] = useState("");
   const [busy, setBusy] = useState(false);
-  const [problem, setProblem] = useState<Problem | undefined>(initial);
+  const [problem, setProblem] = useState<Problem | undefined>(
+    () => providerSignInProblem(window.location.search) ?? initial,
+  );
   const [lockedUntil, setLockedUntil] = useState<number | null>(null);
+  const [providers, setProviders] = useState<SignInProvider[]>([]);
+
+  useEffect(() => {
+    // The provider's error is shown once: it leaves the address bar.
+    if (new URLSearchParams(window.location.search).has("sign_in_error")) {
+      window.history.replaceState(null, "", window.location.pathname);
+    }
+    let live = true;
+    must(sb.GET("/v1/session/oidc")).then(
+      (r) => live && setProviders(r.data),
+      () => live && setProviders([]),
+    );
+    return () => {
+      live = false;
+    };
+  }, []);
+
+  function signInWith(p: SignInProvider) {
+    const t = tenant.trim();
+    if (t === "") {
+      setProblem({ type: "about:blank", title: "Which workspace?", status: 400, detail: "Enter the workspace (tenant id) first." });
+      document.getElementById("signin-tenant")?.focus();
+      return;
+    }
+    rememberTenant(t);
+    const query = new URLSearchParams({ tenant: t });
+    if (email.trim() !== "") query.set("login_hint", email.trim());
+    window.location.assign(`${p.start_url}?${query.toString()}`);
+  }
 
   async function submit(e: FormEvent) {
     e.preventDefault();
@@ -34,11 +102,7 @@ export function SignInPage({ onSignedIn, problem: initial }: { onSignedIn: (s: S
     try {
       const t = tenant.trim();
       const session = await sessionApi.signIn(t, email.trim(), password);
-      try {
-        localStorage.setItem(kTenantKey, t);
-      } catch {
-        // storage may be unavailable; nothing else is stored
-      }
+      rememberTenant(t);
       setPassword("");
       onSignedIn(session);
     } catch (err) {
@@ -108,6 +172,24 @@ export function SignInPage({ onSignedIn, problem: initial }: { onSignedIn: (s: S
         <button type="submit" id="signin-submit" className="primary" disabled={busy}>
           {busy ? "Signing in…" : "Sign in"}
         </button>
+        {providers.length > 0 && (
+          <div className="signin-providers" role="group" aria-labelledby="signin-providers-label">
+            <p id="signin-providers-label" className="muted small">
+              Or sign in with your account at a provider (the workspace above, no password):
+            </p>
+            {providers.map((p) => (
+              <button
+                type="button"
+                key={p.provider}
+                id={`signin-oidc-${p.provider}`}
+                disabled={busy}
+                onClick={() => signInWith(p)}
+              >
+                Sign in with {p.name}
+              </button>
+            ))}
+          </div>
+        )}
       </form>
     </main>
   );
