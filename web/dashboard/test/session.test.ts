@@ -3,10 +3,14 @@ import { ApiError, createSessionApi, currentCsrfToken, parseRetryAfter, setCsrfT
 
 type Call = { url: string; method: string; headers: Headers; body?: string };
 
+// openapi-fetch calls fetch with a Request; `url` keeps only path and query.
 function fakeFetch(responses: Response[]) {
   const calls: Call[] = [];
-  const fn = (async (input: string, init: RequestInit) => {
-    calls.push({ url: input, method: init.method ?? "GET", headers: new Headers(init.headers), body: init.body as string | undefined });
+  const fn = (async (input: Request | string, init?: RequestInit) => {
+    const request = typeof input === "string" ? new Request(new URL(input, "http://localhost"), init) : input;
+    const url = new URL(request.url);
+    const body = request.method === "GET" || request.method === "HEAD" ? "" : await request.text();
+    calls.push({ url: url.pathname + url.search, method: request.method, headers: request.headers, body: body || undefined });
     const r = responses.shift();
     if (!r) throw new Error("no more responses");
     return r;
@@ -23,7 +27,7 @@ const session = {
   expires_at: "2030-01-01T00:00:00Z",
 };
 
-describe("session wrapper", () => {
+describe("session calls over the generated client", () => {
   beforeEach(() => setCsrfToken(undefined));
 
   it("signs in, keeps the CSRF token in memory and sends it on unsafe methods only", async () => {

@@ -1,45 +1,19 @@
-// The session and dashboard-user routes, which openapi.json does not describe yet: a small typed
-// wrapper over fetch. Everything else goes through @switchboard/client (api/client.ts).
-// The CSRF token lives only in memory (never in storage); unsafe methods send it.
-import { kCsrfHeader, problemOf, type Problem } from "@switchboard/client";
+// The session and dashboard-user calls over the generated client (@switchboard/client), with
+// the CSRF token of the session kept in memory only (never in storage) and sent on unsafe
+// methods by the client's middleware.
+import {
+  createSwitchboardClient,
+  problemOf,
+  type components,
+  type Problem,
+} from "@switchboard/client";
 
-export type Role = "operator" | "admin" | "viewer";
-
-export interface SessionUser {
-  id: string;
-  email: string;
-  name: string;
-  role: Role;
-  tenant_id: string;
-  tenant_name: string;
-}
-
-export interface Session {
-  user: SessionUser;
-  csrf_token: string;
-  expires_at: string;
-}
-
-export interface DashboardUser {
-  id: string;
-  email: string;
-  name: string;
-  role: Role;
-  created_at: string;
-  locked_until: string | null;
-  /** Optional in older servers' answers. */
-  password_set?: boolean;
-  /** The OpenID Connect provider the user signs in with; null until a first such sign-in. */
-  oidc_provider?: string | null;
-}
-
-export interface NewDashboardUser {
-  email: string;
-  name: string;
-  role: Role;
-  /** Left out: the user signs in with an OpenID Connect provider only. */
-  password?: string;
-}
+type Schemas = components["schemas"];
+export type Role = Schemas["DashboardRole"];
+export type SessionUser = Schemas["DashboardSession"]["user"];
+export type Session = Schemas["DashboardSession"];
+export type DashboardUser = Schemas["DashboardUser"];
+export type NewDashboardUser = Schemas["DashboardUserCreate"];
 
 /** A failed call: the problem+json body, and for 429 the seconds Retry-After asks to wait. */
 export class ApiError extends Error {
@@ -81,44 +55,34 @@ export interface SessionApiOptions {
 
 /** The session and dashboard-user calls; `sessionApi` below is the app's instance. */
 export function createSessionApi(options: SessionApiOptions = {}) {
-  const baseUrl = options.baseUrl ?? "";
-  const doFetch = (input: string, init: RequestInit) => (options.fetch ?? globalThis.fetch)(input, init);
+  const client = createSwitchboardClient({
+    baseUrl: options.baseUrl ?? "",
+    csrfToken: () => csrfToken,
+    // openapi-fetch keeps the fetch it is given: look the global one up per call instead, so
+    // that tests (and polyfills) installed later are used.
+    fetch: options.fetch ?? ((input: RequestInfo | URL, init?: RequestInit) => globalThis.fetch(input, init)),
+  });
 
-  async function call<T>(method: string, path: string, body?: unknown): Promise<T> {
-    const headers = new Headers({ Accept: "application/json, application/problem+json" });
-    if (body !== undefined) headers.set("Content-Type", "application/json");
-    if (method !== "GET" && method !== "HEAD" && csrfToken) headers.set(kCsrfHeader, csrfToken);
-    const response = await doFetch(baseUrl + path, {
-      method,
-      headers,
-      credentials: "same-origin",
-      ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
-    });
-    if (response.status === 204) return undefined as T;
-    const text = await response.text();
-    let parsed: unknown = text;
-    try {
-      parsed = text === "" ? undefined : JSON.parse(text);
-    } catch {
-      // not JSON: problemOf keeps the text as detail
+  /** The data of a 2xx answer; otherwise ApiError with the problem and any Retry-After. */
+  async function unwrap<T>(call: Promise<{ data?: T; error?: unknown; response: Response }>): Promise<T> {
+    const { data, error, response } = await call;
+    if (!response.ok || error !== undefined) {
+      throw new ApiError(problemOf(error, response), parseRetryAfter(response.headers.get("Retry-After")));
     }
-    if (!response.ok) {
-      throw new ApiError(problemOf(parsed, response), parseRetryAfter(response.headers.get("Retry-After")));
-    }
-    return parsed as T;
+    return data as T;
   }
 
   return {
     /** Signs in; keeps the CSRF token in memory. Throws ApiError (401, or 429 with retryAfterSeconds). */
     async signIn(tenant: string, email: string, password: string): Promise<Session> {
-      const session = await call<Session>("POST", "/v1/session", { tenant, email, password });
+      const session = await unwrap(client.POST("/v1/session", { body: { tenant, email, password } }));
       csrfToken = session.csrf_token;
       return session;
     },
     /** The current session, or null when signed out (401). */
     async current(): Promise<Session | null> {
       try {
-        const session = await call<Session>("GET", "/v1/session");
+        const session = await unwrap(client.GET("/v1/session"));
         csrfToken = session.csrf_token;
         return session;
       } catch (e) {
@@ -131,20 +95,20 @@ export function createSessionApi(options: SessionApiOptions = {}) {
     },
     async signOut(): Promise<void> {
       try {
-        await call<void>("DELETE", "/v1/session");
+        await unwrap(client.DELETE("/v1/session"));
       } finally {
         csrfToken = undefined;
       }
     },
     async listUsers(): Promise<DashboardUser[]> {
-      const page = await call<{ data: DashboardUser[] }>("GET", "/v1/dashboard-users");
+      const page = await unwrap(client.GET("/v1/dashboard-users"));
       return page.data;
     },
     createUser(user: NewDashboardUser): Promise<DashboardUser> {
-      return call<DashboardUser>("POST", "/v1/dashboard-users", user);
+      return unwrap(client.POST("/v1/dashboard-users", { body: user }));
     },
-    deleteUser(id: string): Promise<void> {
-      return call<void>("DELETE", `/v1/dashboard-users/${encodeURIComponent(id)}`);
+    async deleteUser(id: string): Promise<void> {
+      await unwrap(client.DELETE("/v1/dashboard-users/{id}", { params: { path: { id } } }));
     },
   };
 }
