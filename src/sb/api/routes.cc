@@ -35,6 +35,8 @@ Status RegisterRoutes(http::Router& router, const Handlers& h) {
   SB_RETURN_IF_ERROR(router.Add(
       "GET", "/v1/tenants/{id}", [&t](Request& r) { return t.GetTenant(r); }, kAuthed));
   SB_RETURN_IF_ERROR(router.Add(
+      "GET", "/v1/tenants", [&t](Request& r) { return t.ListTenants(r); }, kAuthed));
+  SB_RETURN_IF_ERROR(router.Add(
       "PATCH", "/v1/tenants/{id}", [&t](Request& r) { return t.PatchTenant(r); }, kAuthed));
   SB_RETURN_IF_ERROR(router.Add(
       "POST", "/v1/api-keys", [&t](Request& r) { return t.CreateApiKey(r); }, kAuthed));

@@ -65,6 +65,9 @@ http::Response QuotaProblem(const http::Request& request, const Status& status,
 http::Response TenantHandlers::CreateTenant(http::Request& r) {
   return Respond(r, DoCreateTenant(r));
 }
+http::Response TenantHandlers::ListTenants(http::Request& r) {
+  return Respond(r, DoListTenants(r));
+}
 http::Response TenantHandlers::GetTenant(http::Request& r) { return Respond(r, DoGetTenant(r)); }
 http::Response TenantHandlers::PatchTenant(http::Request& r) {
   return Respond(r, DoPatchTenant(r));
@@ -87,6 +90,34 @@ Result<http::Response> TenantHandlers::DoCreateTenant(http::Request& request) {
   SB_ASSIGN_OR_RETURN(std::string name, RequiredString(body, "name", 200));
   SB_ASSIGN_OR_RETURN(store::TenantRecord tenant, tenants_.Create(AuditContextOf(request), name));
   return http::Response::Json(201, TenantJson(tenant));
+}
+
+Result<http::Response> TenantHandlers::DoListTenants(http::Request& request) {
+  const Principal& p = PrincipalOf(request);
+  SB_RETURN_IF_ERROR(RequireScope(p, Scope::kRead));
+  SB_ASSIGN_OR_RETURN(int limit, PageLimit(request, 50, 100));
+  std::optional<TenantId> after;
+  if (auto cursor = request.Query("cursor")) {
+    after = TenantId(std::string(*cursor));
+    if (!after->valid()) return InvalidArgumentError("query parameter 'cursor' is not valid");
+  }
+  // Everyone but the operator sees the one tenant of their key or session.
+  if (!p.IsOperator()) {
+    Json data = Json::array();
+    if (!after) {
+      SB_ASSIGN_OR_RETURN(store::TenantRecord own, tenants_.Get(p.tenant_id));
+      data.push_back(TenantJson(own));
+    }
+    return http::Response::Json(200, {{"data", data}, {"next_cursor", nullptr}});
+  }
+  // One extra row tells whether another page exists.
+  SB_ASSIGN_OR_RETURN(auto tenants, tenants_.List(after, limit + 1));
+  const bool more = static_cast<int>(tenants.size()) > limit;
+  if (more) tenants.resize(limit);
+  Json data = Json::array();
+  for (const auto& t : tenants) data.push_back(TenantJson(t));
+  Json next = more ? Json(tenants.back().id.value()) : Json(nullptr);
+  return http::Response::Json(200, {{"data", data}, {"next_cursor", next}});
 }
 
 Result<http::Response> TenantHandlers::DoGetTenant(http::Request& request) {

@@ -16,6 +16,7 @@ class TenantHandlers {
       : tenants_(tenants), keys_(keys) {}
 
   http::Response CreateTenant(http::Request& request);  // POST /v1/tenants (admin)
+  http::Response ListTenants(http::Request& request);   // GET /v1/tenants
   http::Response GetTenant(http::Request& request);     // GET /v1/tenants/{id}
   // PATCH /v1/tenants/{id} (admin, or write on its own tenant): return_url_origins.
   http::Response PatchTenant(http::Request& request);
@@ -26,6 +27,7 @@ class TenantHandlers {
 
  private:
   Result<http::Response> DoCreateTenant(http::Request& request);
+  Result<http::Response> DoListTenants(http::Request& request);
   Result<http::Response> DoGetTenant(http::Request& request);
   Result<http::Response> DoPatchTenant(http::Request& request);
   Result<http::Response> DoCreateApiKey(http::Request& request);

@@ -257,8 +257,11 @@ struct ServerApp::Parts {
                                          .events = &connection_events,
                                          .switches = &switches},
                 ConnectOptionsFrom(c, security), refresh_options),
-        tenants(
-            tenancy::TenantDeps{.db = *db, .clock = clock, .ids = ids, .audit = *security.audit}),
+        tenants(tenancy::TenantDeps{.db = *db,
+                                    .clock = clock,
+                                    .ids = ids,
+                                    .audit = *security.audit,
+                                    .maintenance = maintenance_db.get()}),
         keys(tenancy::ApiKeyDeps{
             .db = *db, .clock = clock, .random = random, .ids = ids, .audit = *security.audit}),
         dashboard_users(tenancy::DashboardUserDeps{

@@ -155,4 +155,15 @@ Result<store::TenantRecord> TenantService::Get(const TenantId& id) {
   return *out;
 }
 
+Result<std::vector<store::TenantRecord>> TenantService::List(const std::optional<TenantId>& after,
+                                                             int limit) {
+  std::vector<store::TenantRecord> out;
+  SB_RETURN_IF_ERROR(
+      maintenance_.RunUnscoped(store::TxMode::kReadOnly, [&](store::Transaction& tx) -> Status {
+        SB_ASSIGN_OR_RETURN(out, tenants_.MaintenanceList(tx, after, limit));
+        return OkStatus();
+      }));
+  return out;
+}
+
 }  // namespace sb::tenancy

@@ -36,6 +36,8 @@ struct TenantDeps {
   const Clock& clock;
   IdGenerator& ids;
   audit::AuditLog& audit;
+  // Where List() reads across tenants (PostgreSQL: database.maintenance_url); null: `db`.
+  store::Database* maintenance = nullptr;
 };
 
 class TenantService {
@@ -43,7 +45,11 @@ class TenantService {
   static constexpr size_t kMaxReturnUrlOrigins = 20;
 
   explicit TenantService(TenantDeps deps)
-      : db_(deps.db), clock_(deps.clock), ids_(deps.ids), audit_(deps.audit) {}
+      : db_(deps.db),
+        maintenance_(deps.maintenance != nullptr ? *deps.maintenance : deps.db),
+        clock_(deps.clock),
+        ids_(deps.ids),
+        audit_(deps.audit) {}
 
   // Errors: INVALID_ARGUMENT (name empty, longer than 200 characters or not UTF-8).
   // The tenant and its "tenant.create" audit entry commit together (AUD-03).
@@ -54,6 +60,9 @@ class TenantService {
   Result<store::TenantRecord> CreateSystem(const audit::Context& ctx, const std::string& name);
   // Errors: NOT_FOUND.
   Result<store::TenantRecord> Get(const TenantId& id);
+  // Every tenant, ordered by id: up to `limit` after `after` (the deployment operator's list;
+  // callers check who asks). INVALID_ARGUMENT for a bad limit or cursor.
+  Result<std::vector<store::TenantRecord>> List(const std::optional<TenantId>& after, int limit);
   // Applies `patch`; origins are normalised (lower case, default port dropped, duplicates
   // removed). Errors: INVALID_ARGUMENT naming the field (an entry that is not a bare http(s)
   // origin, more than kMaxReturnUrlOrigins), NOT_FOUND. The change and its "tenant.update"
@@ -65,6 +74,7 @@ class TenantService {
   Result<store::TenantRecord> Insert(const audit::Context& ctx, store::TenantRecord record);
 
   store::Database& db_;
+  store::Database& maintenance_;
   const Clock& clock_;
   IdGenerator& ids_;
   audit::AuditLog& audit_;

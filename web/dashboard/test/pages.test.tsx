@@ -31,6 +31,7 @@ const routes: [RegExp, unknown][] = [
   [/^\/v1\/webhook-endpoints/, { data: [{ id: "e1", url: "https://x.example/h", description: "", event_types: [], enabled: true, disabled_reason: null, max_concurrency: 4, failing_since: null, last_success_at: null, secret_version: 1, previous_secret_signs_until: null, version: 1, created_at: "2024-01-01T00:00:00Z", updated_at: "2024-01-01T00:00:00Z" }], next_cursor: null }],
   [/^\/v1\/webhook-deliveries/, { data: [{ id: "d1", endpoint_id: "e1", event_type: "event.created", state: "failed", attempts: 2, last_status_code: 500, last_error: "boom", created_at: "2024-01-01T00:00:00Z" }], next_cursor: null }],
   [/^\/v1\/audit/, { data: [{ tenant_id: "t", seq: 1, id: "a1", occurred_at: "2024-01-01T00:00:00Z", actor: { kind: "api_key", id: "k" }, action: "api_key.create", target: "api_keys/k", outcome: "success", request_id: "r", details: {}, leaf_hash: "l", chain_hash: "c" }], next_cursor: "x" }],
+  [/^\/v1\/tenants/, { data: [{ id: "t1", name: "Acme", return_url_origins: [], created_at: "2024-01-01T00:00:00Z", logo: null }], next_cursor: null }],
   [/^\/v1\/api-keys/, { data: [{ id: "k1", tenant_id: "t", name: "backend", scopes: ["read"], created_at: "2024-01-01T00:00:00Z" }], next_cursor: null }],
   [/^\/v1\/dashboard-users/, { data: [{ id: "u2", email: "v@example.com", name: "V", role: "viewer", created_at: "2024-01-01T00:00:00Z", locked_until: null }] }],
 ];

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <chrono>
+#include <set>
 #include <sstream>
 #include <thread>
 
@@ -80,6 +81,49 @@ TYPED_TEST_P(ApiSuite, TenantLifecycleThroughTheApi) {
   TestResponse denied = this->Call("POST", "/v1/tenants", R"({"name":"X"})", key);
   EXPECT_EQ(denied.status, 403);
   EXPECT_EQ(denied.Header("content-type"), "application/problem+json");
+}
+
+TYPED_TEST_P(ApiSuite, TheOperatorListsEveryTenantOthersOnlyTheirOwn) {
+  this->Boot();
+  auto [a, a_key] = this->NewTenantWithKey(R"(["read"])");
+  auto [b, b_key] = this->NewTenantWithKey(R"(["read"])");
+  // The operator pages through every tenant (the PostgreSQL suites share one database, so there
+  // may be more than these), in id order, each once.
+  std::set<std::string> seen;
+  std::string last;
+  std::string cursor;
+  for (int page = 0; page < 1000; ++page) {
+    TestResponse r =
+        this->Call("GET", "/v1/tenants?limit=100" + (cursor.empty() ? "" : "&cursor=" + cursor), "",
+                   this->admin_key_);
+    ASSERT_EQ(r.status, 200) << r.body;
+    const Json body = r.JsonBody();
+    for (const Json& t : body["data"]) {
+      const std::string id = t.value("id", "");
+      EXPECT_GT(id, last);
+      last = id;
+      EXPECT_TRUE(seen.insert(id).second) << id;
+    }
+    if (body["next_cursor"].is_null()) break;
+    cursor = body["next_cursor"].get<std::string>();
+  }
+  EXPECT_TRUE(seen.count(a) == 1 && seen.count(b) == 1);
+  EXPECT_TRUE(seen.count(this->admin_tenant_) == 1);
+  TestResponse one = this->Call("GET", "/v1/tenants?limit=1", "", this->admin_key_);
+  ASSERT_EQ(one.status, 200);
+  EXPECT_EQ(one.JsonBody()["data"].size(), 1u);
+  EXPECT_FALSE(one.JsonBody()["next_cursor"].is_null());
+  // A tenant's key sees its own tenant and nothing else, whatever it asks for.
+  TestResponse own = this->Call("GET", "/v1/tenants?limit=100", "", a_key);
+  ASSERT_EQ(own.status, 200) << own.body;
+  ASSERT_EQ(own.JsonBody()["data"].size(), 1u);
+  EXPECT_EQ(own.JsonBody()["data"][0]["id"], a);
+  EXPECT_TRUE(own.JsonBody()["next_cursor"].is_null());
+  TestResponse later = this->Call("GET", "/v1/tenants?cursor=" + a, "", a_key);
+  ASSERT_EQ(later.status, 200);
+  EXPECT_TRUE(later.JsonBody()["data"].empty());
+  EXPECT_EQ(this->Call("GET", "/v1/tenants?cursor=nope", "", this->admin_key_).status, 400);
+  EXPECT_EQ(this->Call("GET", "/v1/tenants?limit=101", "", this->admin_key_).status, 400);
 }
 
 TYPED_TEST_P(ApiSuite, MissingOrWrongCredentialsAre401) {
@@ -815,7 +859,8 @@ TYPED_TEST_P(ApiSuite, JsonBodyLimitsAreEnforcedAndNamed) {
 
 REGISTER_TYPED_TEST_SUITE_P(
     ApiSuite, HealthReadinessAndMetrics, MetricsNeedTheTokenOnTheApiListener,
-    MetricsListenerOfItsOwn, TenantLifecycleThroughTheApi, MissingOrWrongCredentialsAre401,
+    MetricsListenerOfItsOwn, TenantLifecycleThroughTheApi,
+    TheOperatorListsEveryTenantOthersOnlyTheirOwn, MissingOrWrongCredentialsAre401,
     ApiKeysCreateListPaginateRevoke, RevocationTakesEffectOnTheNextRequest,
     CrossTenantAccessIsImpossible, ScopesCannotBeEscalated, BadInputGetsPreciseProblems,
     OversizeBodiesAndHeaderFloodsAreRefused, RateLimitAnswers429WithRetryAfter,

@@ -19,17 +19,14 @@ Status TenantRepository::Insert(Transaction& tx, const TenantId& tenant,
       .status();
 }
 
-Result<std::optional<TenantRecord>> TenantRepository::Get(Transaction& tx, const TenantId& tenant) {
-  SB_RETURN_IF_ERROR(CheckTenantScope(tx, tenant));
-  SB_ASSIGN_OR_RETURN(
-      std::vector<Row> rows,
-      tx.Query("SELECT id, name, created_at, return_url_origins, logo FROM tenants WHERE id = $1",
-               {tenant.value()}));
-  if (rows.empty()) return std::optional<TenantRecord>();
-  const Row& row = rows.front();
+namespace {
+
+constexpr char kTenantColumns[] =
+    "SELECT id, name, created_at, return_url_origins, logo FROM tenants ";
+
+Result<TenantRecord> ParseTenant(const Row& row) {
   TenantRecord record;
   SB_ASSIGN_OR_RETURN(std::string id, internal::ReadUuid(row, 0, "tenants"));
-  if (id != tenant.value()) return InternalError("tenants: row of another tenant returned");
   record.id = TenantId(std::move(id));
   SB_ASSIGN_OR_RETURN(record.name, internal::ReadText(row, 1, "tenants"));
   SB_ASSIGN_OR_RETURN(record.created_at, internal::ReadTimestamp(row, 2, "tenants"));
@@ -40,7 +37,39 @@ Result<std::optional<TenantRecord>> TenantRepository::Get(Transaction& tx, const
     record.return_url_origins.push_back(origin.get<std::string>());
   }
   SB_ASSIGN_OR_RETURN(record.logo, internal::ReadText(row, 4, "tenants"));
+  return record;
+}
+
+}  // namespace
+
+Result<std::optional<TenantRecord>> TenantRepository::Get(Transaction& tx, const TenantId& tenant) {
+  SB_RETURN_IF_ERROR(CheckTenantScope(tx, tenant));
+  SB_ASSIGN_OR_RETURN(std::vector<Row> rows,
+                      tx.Query(std::string(kTenantColumns) + "WHERE id = $1", {tenant.value()}));
+  if (rows.empty()) return std::optional<TenantRecord>();
+  SB_ASSIGN_OR_RETURN(TenantRecord record, ParseTenant(rows.front()));
+  if (record.id != tenant) return InternalError("tenants: row of another tenant returned");
   return std::optional<TenantRecord>(std::move(record));
+}
+
+Result<std::vector<TenantRecord>> TenantRepository::MaintenanceList(
+    Transaction& tx, const std::optional<TenantId>& after, int limit) {
+  SB_RETURN_IF_ERROR(internal::RequireUnscoped(tx, "tenant"));
+  if (limit < 1 || limit > kMaxListLimit) return InvalidArgumentError("list limit out of range");
+  if (after && !after->valid()) return InvalidArgumentError("invalid list cursor");
+  // PostgreSQL compares ids as uuid, so the first page has no lower bound rather than ''.
+  SB_ASSIGN_OR_RETURN(
+      std::vector<Row> rows,
+      after ? tx.Query(std::string(kTenantColumns) + "WHERE id > $1 ORDER BY id LIMIT $2",
+                       {after->value(), int64_t{limit}})
+            : tx.Query(std::string(kTenantColumns) + "ORDER BY id LIMIT $1", {int64_t{limit}}));
+  std::vector<TenantRecord> out;
+  out.reserve(rows.size());
+  for (const Row& row : rows) {
+    SB_ASSIGN_OR_RETURN(TenantRecord record, ParseTenant(row));
+    out.push_back(std::move(record));
+  }
+  return out;
 }
 
 Result<bool> TenantRepository::SetReturnUrlOrigins(Transaction& tx, const TenantId& tenant,

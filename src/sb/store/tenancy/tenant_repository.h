@@ -29,12 +29,20 @@ struct TenantRecord {
 
 class TenantRepository {
  public:
+  static constexpr int kMaxListLimit = 1000;
+
   // Inserts `record`. REQUIRES record.id == tenant. Errors: INVALID_ARGUMENT (mismatch, empty
   // name), ALREADY_EXISTS, PERMISSION_DENIED (transaction scope).
   Status Insert(Transaction& tx, const TenantId& tenant, const TenantRecord& record);
 
   // The tenant's row, or nullopt. DATA_LOSS for a malformed row.
   Result<std::optional<TenantRecord>> Get(Transaction& tx, const TenantId& tenant);
+
+  // Maintenance (unscoped transactions only, the deployment operator's view): up to `limit`
+  // (1..kMaxListLimit) tenants ordered by id, after `after` when given; the system tenant too.
+  Result<std::vector<TenantRecord>> MaintenanceList(Transaction& tx,
+                                                    const std::optional<TenantId>& after,
+                                                    int limit);
 
   // Replaces the tenant's return_url_origins (stored as given). False when there is no such
   // tenant.

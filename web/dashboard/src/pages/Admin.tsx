@@ -44,19 +44,21 @@ export function AdminPage() {
 
 function Tenants() {
   const [name, setName] = useState("");
-  const [created, setCreated] = useState<Tenant[]>([]);
   const [lookupId, setLookupId] = useState("");
   const [found, setFound] = useState<Tenant | null>(null);
+  const [cursor, setCursor] = useState("");
+  const cursors = useCursorStack();
+  const list = useLoad(() => must(sb.GET("/v1/tenants", { params: { query: { limit: 50, ...(cursor ? { cursor } : {}) } } })), [cursor]);
   const create = useAction();
   const lookup = useAction();
+  const rows = list.data?.data ?? [];
   return (
     <section id="tenants" aria-labelledby="admin-tenants-title" className="card">
       <h2 id="admin-tenants-title">Tenants</h2>
-      <p className="muted small">The API lists no tenants; create one, or look one up by id.</p>
       <form className="filters" onSubmit={async (e) => {
         e.preventDefault();
         const t = await create.run(() => must(sb.POST("/v1/tenants", { body: { name: name.trim() } })));
-        if (t) { setCreated((c) => [t, ...c]); setName(""); }
+        if (t) { setName(""); list.reload(); }
       }}>
         <div className="field grow">
           <label htmlFor="admin-tenant-name">New tenant name</label>
@@ -78,19 +80,31 @@ function Tenants() {
         <button type="submit" id="admin-tenant-lookup" disabled={lookup.running}>Look up</button>
       </form>
       <ProblemBox problem={lookup.error} />
-      {[...(found ? [found] : []), ...created].length > 0 && (
-        <div className="table-wrap" tabIndex={0} id="admin-tenants-scroll" role="region" aria-label="Tenants">
-          <table>
-            <thead><tr><th scope="col">Name</th><th scope="col">Id</th><th scope="col">Return URL origins</th><th scope="col">Created</th></tr></thead>
-            <tbody>
-              {[...(found ? [found] : []), ...created].map((t, i) => (
-                <tr key={`${t.id}-${i}`}><td>{t.name}</td><td className="mono small">{t.id}</td><td className="small">{t.return_url_origins.join(", ") || "—"}</td><td><Time iso={t.created_at} /></td></tr>
-              ))}
-            </tbody>
-          </table>
-        </div>
+      {found && <TenantTable id="admin-tenant-found" label="Tenant found" tenants={[found]} />}
+      <ProblemBox problem={list.error} />
+      {list.loading && !list.data && <Loading />}
+      {rows.length > 0 && <TenantTable id="admin-tenants" label="Tenants" tenants={rows} />}
+      {list.data && (
+        <Pager id="admin-tenants-pager" count={rows.length} hasPrev={cursors.hasPrev} nextCursor={list.data.next_cursor}
+          onFirst={() => { cursors.reset(); setCursor(""); }} onPrev={() => setCursor(cursors.pop())}
+          onNext={(n) => { cursors.push(cursor); setCursor(n); }} />
       )}
     </section>
+  );
+}
+
+function TenantTable({ id, label, tenants }: { id: string; label: string; tenants: Tenant[] }) {
+  return (
+    <div className="table-wrap" tabIndex={0} id={`${id}-scroll`} role="region" aria-label={label}>
+      <table>
+        <thead><tr><th scope="col">Name</th><th scope="col">Id</th><th scope="col">Return URL origins</th><th scope="col">Created</th></tr></thead>
+        <tbody>
+          {tenants.map((t) => (
+            <tr key={t.id} id={`${id}-${t.id}`}><td>{t.name}</td><td className="mono small">{t.id}</td><td className="small">{t.return_url_origins.join(", ") || "—"}</td><td><Time iso={t.created_at} /></td></tr>
+          ))}
+        </tbody>
+      </table>
+    </div>
   );
 }
 
