@@ -182,7 +182,9 @@ Result<http::Response> SessionHandlers::DoGetSession(http::Request& request) {
   if (!PrincipalOf(request).user_id || !token) {
     return NotFoundError("this request is authenticated by an API key, not a session");
   }
-  SB_ASSIGN_OR_RETURN(tenancy::DashboardSession session, users_.Authenticate(*token));
+  SB_ASSIGN_OR_RETURN(
+      tenancy::DashboardSession session,
+      users_.Authenticate(*token, tenancy::DashboardUserService::SessionDetail::kWithTenantName));
   http::Response response = http::Response::Json(200, SessionJson(session));
   response.SetHeader("Cache-Control", "no-store");
   return response;

@@ -350,7 +350,8 @@ Status DashboardUserService::RecordFailedSignIn(const TenantId& tenant, const Au
   });
 }
 
-Result<DashboardSession> DashboardUserService::Authenticate(std::string_view token) {
+Result<DashboardSession> DashboardUserService::Authenticate(std::string_view token,
+                                                            SessionDetail detail) {
   const std::optional<TenantId> tenant = TenantOfSession(token);
   if (!tenant) return NoSession();
   DashboardSession session;
@@ -363,15 +364,16 @@ Result<DashboardSession> DashboardUserService::Authenticate(std::string_view tok
     }
     SB_ASSIGN_OR_RETURN(auto user, users_.Get(tx, *tenant, record->user_id));
     if (!user || user->disabled) return OkStatus();
-    SB_ASSIGN_OR_RETURN(auto owner, tenants_.Get(tx, *tenant));
-    if (!owner) return OkStatus();
+    if (detail == SessionDetail::kWithTenantName) {
+      SB_ASSIGN_OR_RETURN(auto owner, tenants_.Get(tx, *tenant));
+      if (owner) session.tenant_name = std::move(owner->name);
+    }
     if (now - record->last_seen_at >= options_.touch_resolution) {
       SB_RETURN_IF_ERROR(users_.TouchSession(tx, *tenant, record->id, now));
     }
     found = true;
     session.principal = Principal{*tenant, ApiKeyId(), ScopesOf(user->role), user->id};
     session.user = std::move(*user);
-    session.tenant_name = owner->name;
     session.csrf_token = CsrfTokenOf(token);
     session.expires_at = std::min(record->expires_at, now + options_.idle);
     return OkStatus();

@@ -136,8 +136,12 @@ class DashboardUserService {
   // a disabled user. A lock from wrong passwords does not apply (the provider authenticated the
   // user) and is lifted. Audited as "dashboard.sign_in" with the method and provider.
   Result<DashboardSession> SignInWithOidc(const OidcSignInRequest& request);
+  // What Authenticate reads: the principal (every request: the session and its user), or also
+  // the tenant's name (GET /v1/session), which costs one more read.
+  enum class SessionDetail { kPrincipal, kWithTenantName };
   // Resolves a session token. UNAUTHENTICATED for a malformed, unknown or expired one.
-  Result<DashboardSession> Authenticate(std::string_view token);
+  Result<DashboardSession> Authenticate(std::string_view token,
+                                        SessionDetail detail = SessionDetail::kPrincipal);
   // Ends the session of `token` (audited as "dashboard.sign_out"); OK when it had ended.
   Status SignOut(const audit::Context& ctx, std::string_view token);
 

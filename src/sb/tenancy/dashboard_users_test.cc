@@ -96,6 +96,11 @@ TEST_F(DashboardUserServiceTest, SignInGivesASessionWithTheRolesScopesAndIsAudit
   EXPECT_EQ(again->user.id, user.id);
   EXPECT_EQ(again->csrf_token, session->csrf_token);
   EXPECT_TRUE(again->token.empty());  // the token is handed out once, at sign-in
+  EXPECT_TRUE(again->tenant_name.empty());  // a request's principal does not read the tenant
+  Result<DashboardSession> named =
+      users_->Authenticate(session->token, DashboardUserService::SessionDetail::kWithTenantName);
+  ASSERT_TRUE(named.ok());
+  EXPECT_EQ(named->tenant_name, "Acme");
 
   const std::vector<audit::Entry> entries = Entries(tenant_);
   ASSERT_FALSE(entries.empty());
