@@ -95,7 +95,7 @@ TEST_F(DashboardUserServiceTest, SignInGivesASessionWithTheRolesScopesAndIsAudit
   ASSERT_TRUE(again.ok()) << again.status().ToString();
   EXPECT_EQ(again->user.id, user.id);
   EXPECT_EQ(again->csrf_token, session->csrf_token);
-  EXPECT_TRUE(again->token.empty());  // the token is handed out once, at sign-in
+  EXPECT_TRUE(again->token.empty());        // the token is handed out once, at sign-in
   EXPECT_TRUE(again->tenant_name.empty());  // a request's principal does not read the tenant
   Result<DashboardSession> named =
       users_->Authenticate(session->token, DashboardUserService::SessionDetail::kWithTenantName);
