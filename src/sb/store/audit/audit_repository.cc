@@ -2,10 +2,13 @@
 
 #include <algorithm>
 
+#include "sb/store/internal/repository_helpers.h"
 #include "sb/store/internal/row_reader.h"
 
 namespace sb::store {
 namespace {
+
+using internal::IsHexSha256;
 
 using internal::CheckTenantScope;
 
@@ -22,12 +25,6 @@ constexpr std::string_view kCheckpoints = "audit_checkpoints";
 
 constexpr size_t kBodyFirst = 2;  // columns 2..10 of SB_AUDIT_ENTRY_COLUMNS are the body
 constexpr size_t kBodyLast = 10;
-
-bool IsHexSha256(std::string_view s) {
-  return s.size() == 64 && std::all_of(s.begin(), s.end(), [](char c) {
-           return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f');
-         });
-}
 
 Status Corrupt(std::string_view table, std::string_view what) {
   return DataLossError("corrupt row in " + std::string(table) + ": " + std::string(what));

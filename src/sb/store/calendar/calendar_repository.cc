@@ -11,6 +11,8 @@
 namespace sb::store {
 namespace {
 
+using internal::IsHexSha256;
+
 using internal::ParseAll;
 using internal::ParseFirst;
 
@@ -39,12 +41,6 @@ constexpr size_t kMaxCalendarJsonBytes = size_t{64} * 1024;
 constexpr size_t kMaxEventJsonBytes = size_t{1024} * 1024;
 
 // ---- Field rules ----
-
-bool IsHexSha256(std::string_view s) {
-  return s.size() == 64 && std::all_of(s.begin(), s.end(), [](char c) {
-           return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f');
-         });
-}
 
 bool IsProviderId(std::string_view s) { return IsCleanText(s, 1, kMaxProviderIdBytes); }
 

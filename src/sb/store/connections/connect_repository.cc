@@ -29,6 +29,8 @@ using internal::StringsJson;
 
 namespace {
 
+using internal::IsHexSha256;
+
 using internal::CheckTenantScope;
 
 constexpr std::string_view kSessions = "connect_sessions";
@@ -74,12 +76,6 @@ constexpr std::array<std::pair<ConnectionStatus, std::string_view>, 6> kStatusNa
   "lease_owner, lease_until, next_refresh_at, refresh_failures, updated_at FROM connections "
 
 // ---- Field rules ----
-
-bool IsHexSha256(std::string_view s) {
-  return s.size() == 64 && std::all_of(s.begin(), s.end(), [](char c) {
-           return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f');
-         });
-}
 
 bool IsValidProvider(std::string_view s) {
   return !s.empty() && s.size() <= 64 && std::all_of(s.begin(), s.end(), [](char c) {

@@ -27,6 +27,12 @@ bool IsStorableJsonAt(const Json& j, int depth, int max_depth) {
 
 }  // namespace
 
+bool IsHexSha256(std::string_view s) {
+  return s.size() == 64 && std::all_of(s.begin(), s.end(), [](char c) {
+           return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f');
+         });
+}
+
 bool IsControl(char c) {
   const auto u = static_cast<unsigned char>(c);
   return u < 0x20 || u == 0x7f;

@@ -21,6 +21,8 @@
 namespace sb::store::internal {
 
 bool IsControl(char c);  // ASCII control characters, DEL included
+// Lowercase hex of a SHA-256 (64 characters): how tokens, states and keys are stored.
+bool IsHexSha256(std::string_view s);
 // 1..max bytes of visible ASCII (no spaces).
 bool IsPrintable(std::string_view s, size_t max);
 // min..max bytes of UTF-8 without control characters.

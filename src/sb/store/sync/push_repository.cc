@@ -10,6 +10,8 @@
 namespace sb::store {
 namespace {
 
+using internal::IsHexSha256;
+
 using internal::RequireConnection;
 
 using internal::CheckTenantScope;
@@ -49,12 +51,6 @@ bool IsProvider(std::string_view s) {
 }
 
 bool IsExternalId(std::string_view s) { return IsCleanText(s, 1, kMaxExternalIdBytes); }
-
-bool IsHexSha256(std::string_view s) {
-  return s.size() == 64 && std::all_of(s.begin(), s.end(), [](char c) {
-           return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f');
-         });
-}
 
 Status CheckLimit(int limit) {
   if (limit < 1 || limit > PushRepository::kMaxListLimit) {

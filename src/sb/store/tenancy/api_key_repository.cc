@@ -2,10 +2,13 @@
 
 #include <algorithm>
 
+#include "sb/store/internal/repository_helpers.h"
 #include "sb/store/internal/row_reader.h"
 
 namespace sb::store {
 namespace {
+
+using internal::IsHexSha256;
 
 using internal::CheckTenantScope;
 
@@ -13,12 +16,6 @@ constexpr std::string_view kTable = "api_keys";
 #define SB_API_KEY_COLUMNS                                                                   \
   "SELECT tenant_id, id, name, key_hash, scopes, created_at, last_used_at, revoked_at FROM " \
   "api_keys "
-
-bool IsHexSha256(std::string_view s) {
-  return s.size() == 64 && std::all_of(s.begin(), s.end(), [](char c) {
-           return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f');
-         });
-}
 
 bool IsValidScope(std::string_view s) {
   return !s.empty() &&

@@ -2,10 +2,13 @@
 
 #include <algorithm>
 
+#include "sb/store/internal/repository_helpers.h"
 #include "sb/store/internal/row_reader.h"
 
 namespace sb::store {
 namespace {
+
+using internal::IsHexSha256;
 
 using internal::CheckTenantScope;
 
@@ -15,12 +18,6 @@ constexpr std::string_view kOwnerPrefix = "dashboard_sign_in:";
 #define SB_SIGN_IN_COLUMNS                                                     \
   "SELECT tenant_id, state_hash, provider, redirect_uri, issuer, nonce_hash, " \
   "browser_binding, created_at, expires_at, consumed_at FROM dashboard_sign_ins "
-
-bool IsHexSha256(std::string_view s) {
-  return s.size() == 64 && std::all_of(s.begin(), s.end(), [](char c) {
-           return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f');
-         });
-}
 
 bool IsProviderId(std::string_view s) {
   return !s.empty() && s.size() <= 64 && std::all_of(s.begin(), s.end(), [](char c) {

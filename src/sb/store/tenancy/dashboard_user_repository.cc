@@ -2,10 +2,13 @@
 
 #include <algorithm>
 
+#include "sb/store/internal/repository_helpers.h"
 #include "sb/store/internal/row_reader.h"
 
 namespace sb::store {
 namespace {
+
+using internal::IsHexSha256;
 
 using internal::CheckTenantScope;
 
@@ -18,12 +21,6 @@ constexpr std::string_view kSessions = "dashboard_sessions";
 #define SB_SESSION_COLUMNS                                                                \
   "SELECT tenant_id, id, user_id, token_hash, created_at, expires_at, last_seen_at FROM " \
   "dashboard_sessions "
-
-bool IsHexSha256(std::string_view s) {
-  return s.size() == 64 && std::all_of(s.begin(), s.end(), [](char c) {
-           return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f');
-         });
-}
 
 bool IsText(std::string_view s, size_t max) {
   return s.size() <= max && std::none_of(s.begin(), s.end(), [](char c) {

@@ -9,6 +9,8 @@
 namespace sb::store {
 namespace {
 
+using internal::IsHexSha256;
+
 using internal::CheckTenantScope;
 using internal::Corrupt;
 using internal::ReadInt;
@@ -24,12 +26,6 @@ constexpr int kMaxDeleteLimit = 10000;
 // ---- Field rules ----
 
 bool IsKey(std::string_view s) { return internal::IsPrintable(s, kMaxKeyBytes); }
-
-bool IsHexSha256(std::string_view s) {
-  return s.size() == 64 && std::all_of(s.begin(), s.end(), [](char c) {
-           return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f');
-         });
-}
 
 bool IsAnswerStatus(int64_t status) { return status >= 100 && status <= 599; }
 
