@@ -279,6 +279,7 @@ describe('dashboard', { timeout: 300_000 }, () => {
     await error.waitFor();
     assert.match(await error.innerText(), /No dashboard user of this workspace/);
     assert.equal(new URL(page.url()).search, '', 'the error code leaves the address bar');
+    await screenshot(page, 'dashboard-sign-in.png');
 
     await signInWithGoogle(TENANT_ID);
     await page.locator('#nav-overview').waitFor();

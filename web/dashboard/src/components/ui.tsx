@@ -86,13 +86,15 @@ export function CopyField({ id, label, value }: { id: string; label: string; val
 
 /** Cursor pagination: first page and next page. */
 export function Pager({
-  id, hasPrev, nextCursor, onFirst, onPrev, onNext, count,
+  id, hasPrev, nextCursor, onFirst, onPrev, onNext, count, label = "Pages",
 }: {
   id: string; hasPrev: boolean; nextCursor: string | null | undefined; count: number;
   onFirst: () => void; onPrev: () => void; onNext: (cursor: string) => void;
+  /** The navigation's name: unique on the page (landmarks need distinct names). */
+  label?: string;
 }) {
   return (
-    <nav className="pager" aria-label="Pages">
+    <nav className="pager" aria-label={label}>
       <button type="button" id={`${id}-first`} disabled={!hasPrev} onClick={onFirst}>First page</button>
       <button type="button" id={`${id}-prev`} disabled={!hasPrev} onClick={onPrev}>Previous</button>
       <span className="muted small">{count} shown</span>

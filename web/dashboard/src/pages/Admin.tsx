@@ -85,7 +85,7 @@ function Tenants() {
       {list.loading && !list.data && <Loading />}
       {rows.length > 0 && <TenantTable id="admin-tenants" label="Tenants" tenants={rows} />}
       {list.data && (
-        <Pager id="admin-tenants-pager" count={rows.length} hasPrev={cursors.hasPrev} nextCursor={list.data.next_cursor}
+        <Pager id="admin-tenants-pager" label="Tenant pages" count={rows.length} hasPrev={cursors.hasPrev} nextCursor={list.data.next_cursor}
           onFirst={() => { cursors.reset(); setCursor(""); }} onPrev={() => setCursor(cursors.pop())}
           onNext={(n) => { cursors.push(cursor); setCursor(n); }} />
       )}
@@ -95,7 +95,7 @@ function Tenants() {
 
 function TenantTable({ id, label, tenants }: { id: string; label: string; tenants: Tenant[] }) {
   return (
-    <div className="table-wrap" tabIndex={0} id={`${id}-scroll`} role="region" aria-label={label}>
+    <div className="table-wrap" tabIndex={0} id={`${id}-scroll`} role="region" aria-label={`${label} table`}>
       <table>
         <thead><tr><th scope="col">Name</th><th scope="col">Id</th><th scope="col">Return URL origins</th><th scope="col">Created</th></tr></thead>
         <tbody>
@@ -128,7 +128,7 @@ function ApiKeys() {
       {list.loading && !list.data && <Loading />}
       {list.data && rows.length === 0 && <Empty>No API keys. Create one for your app's backend.</Empty>}
       {rows.length > 0 && (
-        <div className="table-wrap" tabIndex={0} id="admin-keys-scroll" role="region" aria-label="API keys">
+        <div className="table-wrap" tabIndex={0} id="admin-keys-scroll" role="region" aria-label="API keys table">
           <table>
             <thead><tr><th scope="col">Name</th><th scope="col">Scopes</th><th scope="col">Created</th><th scope="col">Last used</th><th scope="col">State</th><th scope="col">Actions</th></tr></thead>
             <tbody>
@@ -147,7 +147,7 @@ function ApiKeys() {
         </div>
       )}
       {list.data && (
-        <Pager id="admin-keys-pager" count={rows.length} hasPrev={cursors.hasPrev} nextCursor={list.data.next_cursor}
+        <Pager id="admin-keys-pager" label="API key pages" count={rows.length} hasPrev={cursors.hasPrev} nextCursor={list.data.next_cursor}
           onFirst={() => { cursors.reset(); setCursor(""); }} onPrev={() => setCursor(cursors.pop())}
           onNext={(n) => { cursors.push(cursor); setCursor(n); }} />
       )}
@@ -226,7 +226,7 @@ function Providers() {
       {list.loading && !list.data && <Loading />}
       {list.data && rows.length === 0 && <Empty>No providers.</Empty>}
       {rows.length > 0 && (
-        <div className="table-wrap" tabIndex={0} id="admin-providers-scroll" role="region" aria-label="Providers">
+        <div className="table-wrap" tabIndex={0} id="admin-providers-scroll" role="region" aria-label="Providers table">
           <table>
             <thead><tr><th scope="col">Provider</th><th scope="col">State</th><th scope="col">Switches</th><th scope="col">Action</th></tr></thead>
             <tbody>
@@ -289,7 +289,7 @@ function UsageTable() {
       {usage.loading && !usage.data && <Loading />}
       {usage.data && rows.length === 0 && <Empty>No usage in this period.</Empty>}
       {rows.length > 0 && (
-        <div className="table-wrap" tabIndex={0} id="admin-usage-scroll" role="region" aria-label="Usage per tenant">
+        <div className="table-wrap" tabIndex={0} id="admin-usage-scroll" role="region" aria-label="Usage per tenant table">
           <table>
             <thead><tr><th scope="col">Tenant</th><th scope="col">Connections</th><th scope="col">API calls</th><th scope="col">Proxied calls</th><th scope="col">Token refreshes</th></tr></thead>
             <tbody>
@@ -327,7 +327,7 @@ function Users() {
       {list.loading && !list.data && <Loading />}
       {list.data && rows.length === 0 && <Empty>No dashboard users.</Empty>}
       {rows.length > 0 && (
-        <div className="table-wrap" tabIndex={0} id="admin-users-scroll" role="region" aria-label="Dashboard users">
+        <div className="table-wrap" tabIndex={0} id="admin-users-scroll" role="region" aria-label="Dashboard users table">
           <table>
             <thead><tr><th scope="col">Name</th><th scope="col">Email</th><th scope="col">Role</th><th scope="col">Signs in with</th><th scope="col">Created</th><th scope="col">Locked</th><th scope="col">Actions</th></tr></thead>
             <tbody>

@@ -109,7 +109,7 @@ export function AuditPage() {
       {list.loading && !list.data && <Loading label="Loading the audit log…" />}
       {list.data && rows.length === 0 && <Empty>No entries match these filters. Widen the time range or clear a filter.</Empty>}
       {rows.length > 0 && (
-        <div className="table-wrap" tabIndex={0} id="audit-table-scroll" role="region" aria-label="Audit entries">
+        <div className="table-wrap" tabIndex={0} id="audit-table-scroll" role="region" aria-label="Audit entries table">
           <table>
             <thead><tr><th scope="col">#</th><th scope="col">When</th><th scope="col">Action</th><th scope="col">Actor</th><th scope="col">Target</th><th scope="col">Outcome</th><th scope="col">Details</th></tr></thead>
             <tbody>

@@ -63,7 +63,7 @@ export function ConflictsPage({ selected }: { selected?: string }) {
         <div className="split-list">
           {list.data && rows.length === 0 && <Empty>{status === "open" ? "No open conflicts: nothing needs a decision." : "No conflicts match these filters."}</Empty>}
           {rows.length > 0 && (
-            <div className="table-wrap" tabIndex={0} id="conflicts-table-scroll" role="region" aria-label="Conflicts">
+            <div className="table-wrap" tabIndex={0} id="conflicts-table-scroll" role="region" aria-label="Conflicts table">
               <table>
                 <thead><tr><th scope="col">Event</th><th scope="col">Status</th><th scope="col">Detected</th></tr></thead>
                 <tbody>
@@ -117,7 +117,7 @@ function ConflictDetail({ id, onResolved }: { id: string; onResolved: () => void
         {c.resolution && <> · resolved with the {c.resolution} version by {c.resolved_by ?? "?"} <Time iso={c.resolved_at} /></>}
       </p>
       {c.provider_event === null && <p className="muted">The provider deleted the event.</p>}
-      <div className="table-wrap" tabIndex={0} id="conflict-diff-scroll" role="region" aria-label="Versions side by side">
+      <div className="table-wrap" tabIndex={0} id="conflict-diff-scroll" role="region" aria-label="Versions side by side table">
         <table className="diff">
           <caption className="sr-only">Provider version and host version; differing fields are marked “differs”.</caption>
           <thead><tr><th scope="col">Field</th><th scope="col">Provider version</th><th scope="col">Host version</th></tr></thead>

@@ -154,7 +154,7 @@ export function ConnectionDetailPage({ id }: { id: string }) {
         {sync.loading && !sync.data && <Loading />}
         {sync.data && sync.data.states.length === 0 && <Empty>This connection has no synced services.</Empty>}
         {sync.data && sync.data.states.length > 0 && (
-          <div className="table-wrap" tabIndex={0} id="cd-sync-state-scroll" role="region" aria-label="Sync state">
+          <div className="table-wrap" tabIndex={0} id="cd-sync-state-scroll" role="region" aria-label="Sync state table">
             <table>
               <thead><tr><th scope="col">Service</th><th scope="col">State</th><th scope="col">Last success</th><th scope="col">Last error</th><th scope="col">Items</th><th scope="col">Next run</th></tr></thead>
               <tbody>
@@ -175,7 +175,7 @@ export function ConnectionDetailPage({ id }: { id: string }) {
         <h3>Runs</h3>
         <p className="muted small">The connection's most recent runs, and runs seen while this page is open.</p>
         {allRuns.length === 0 ? <Empty>No runs yet. Start one with “Sync now”.</Empty> : (
-          <div className="table-wrap" tabIndex={0} id="cd-runs-scroll" role="region" aria-label="Sync runs">
+          <div className="table-wrap" tabIndex={0} id="cd-runs-scroll" role="region" aria-label="Sync runs table">
             <table>
               <thead><tr><th scope="col">Run</th><th scope="col">Trigger</th><th scope="col">Status</th><th scope="col">Progress</th><th scope="col">Started</th><th scope="col">Finished</th></tr></thead>
               <tbody>
@@ -233,7 +233,7 @@ function RecentChanges({ connectionId }: { connectionId: string }) {
       <ProblemBox problem={changes.error} />
       {changes.data && changes.data.found.length === 0 && <Empty>No changes of this connection in the {changes.data.scanned} changes read.</Empty>}
       {changes.data && changes.data.found.length > 0 && (
-        <div className="table-wrap" tabIndex={0} id="cd-changes-scroll" role="region" aria-label="Changes">
+        <div className="table-wrap" tabIndex={0} id="cd-changes-scroll" role="region" aria-label="Changes table">
           <table>
             <thead><tr><th scope="col">When</th><th scope="col">Type</th><th scope="col">Resource</th></tr></thead>
             <tbody>

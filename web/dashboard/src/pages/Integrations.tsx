@@ -27,7 +27,7 @@ export function IntegrationsPage() {
       <ProblemBox problem={load.error} />
       {load.data && load.data.providers.length === 0 && <Empty>The provider catalog is empty.</Empty>}
       {load.data && load.data.providers.length > 0 && (
-        <div className="table-wrap" tabIndex={0} id="integrations-table-scroll" role="region" aria-label="Integrations">
+        <div className="table-wrap" tabIndex={0} id="integrations-table-scroll" role="region" aria-label="Integrations table">
           <table>
             <thead>
               <tr><th scope="col">Provider</th><th scope="col">Sign-in</th><th scope="col">State</th><th scope="col">Client id</th><th scope="col">Services</th><th scope="col">Updated</th><th scope="col">Actions</th></tr>

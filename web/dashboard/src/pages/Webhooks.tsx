@@ -45,7 +45,7 @@ function Endpoints() {
       {list.loading && !list.data && <Loading />}
       {list.data && rows.length === 0 && <Empty>No endpoints. Add one to receive change events as signed webhooks.</Empty>}
       {rows.length > 0 && (
-        <div className="table-wrap" tabIndex={0} id="webhooks-endpoints-scroll" role="region" aria-label="Endpoints">
+        <div className="table-wrap" tabIndex={0} id="webhooks-endpoints-scroll" role="region" aria-label="Endpoints table">
           <table>
             <thead><tr><th scope="col">URL</th><th scope="col">Events</th><th scope="col">State</th><th scope="col">Last success</th><th scope="col">Secret</th><th scope="col">Actions</th></tr></thead>
             <tbody>
@@ -233,7 +233,7 @@ function Deliveries() {
       {list.loading && !list.data && <Loading />}
       {list.data && rows.length === 0 && <Empty>No deliveries{state ? ` in state ${state}` : ""}.</Empty>}
       {rows.length > 0 && (
-        <div className="table-wrap" tabIndex={0} id="webhooks-deliveries-scroll" role="region" aria-label="Deliveries">
+        <div className="table-wrap" tabIndex={0} id="webhooks-deliveries-scroll" role="region" aria-label="Deliveries table">
           <table>
             <thead><tr><th scope="col">Event</th><th scope="col">State</th><th scope="col">Attempts</th><th scope="col">Last answer</th><th scope="col">Next attempt</th><th scope="col">Created</th><th scope="col">Actions</th></tr></thead>
             <tbody>
