@@ -129,22 +129,30 @@ Result<OidcStart> DashboardOidc::Start(const TenantId& tenant, std::string_view 
     return InvalidArgumentError("the dashboard does not offer sign-in with this provider");
   }
   const oauth::ProviderEntry& entry = *catalog_.Find(provider);
-  const std::string state = tenant.value() + "." + oauth::NewOpaqueSecret(random_);
-  const std::string nonce = oauth::NewOpaqueSecret(random_);
-  const oauth::Pkce pkce = oauth::NewPkce(random_);
+  Request request{tenant.value() + "." + oauth::NewOpaqueSecret(random_),
+                  oauth::NewOpaqueSecret(random_), oauth::NewPkce(random_)};
   OidcStart out;
   out.browser_binding = oauth::NewOpaqueSecret(random_);
 
   store::DashboardSignInRecord record;
   record.tenant_id = tenant;
-  record.state_hash = HashHex(state);
+  record.state_hash = HashHex(request.state);
   record.provider = entry.id;
   record.redirect_uri = RedirectUri();
   record.issuer = entry.issuer;
-  record.nonce_hash = HashHex(nonce);
+  record.nonce_hash = HashHex(request.nonce);
   record.browser_binding = HashHex(out.browser_binding);
   record.created_at = clock_.Now();
   record.expires_at = record.created_at + std::min(options_.ttl, std::chrono::seconds(600));
+  SB_RETURN_IF_ERROR(Record(record, request.pkce.verifier));
+  SB_ASSIGN_OR_RETURN(out.authorization_url,
+                      AuthorizationUrl(entry, *configured, request, login_hint));
+  return out;
+}
+
+Status DashboardOidc::Record(const store::DashboardSignInRecord& record,
+                             const std::string& verifier) {
+  const TenantId& tenant = record.tenant_id;
   bool too_many = false;
   const Status stored = db_.RunInTenant(tenant, [&](store::Transaction& tx) -> Status {
     SB_ASSIGN_OR_RETURN(auto existing, tenants_.Get(tx, tenant));
@@ -158,12 +166,18 @@ Result<OidcStart> DashboardOidc::Start(const TenantId& tenant, std::string_view 
     SB_RETURN_IF_ERROR(sign_ins_.Insert(tx, tenant, record));
     return secrets_.Put(
         tx, {tenant, store::DashboardSignInSecretOwner(record.state_hash), kVerifierField},
-        pkce.verifier);
+        verifier);
   });
   // A workspace id that names no tenant reads as PERMISSION_DENIED under row-level security.
   if (!stored.ok() && stored.code() != StatusCode::kPermissionDenied) return stored;
   if (too_many) return ResourceExhaustedError("too many sign-ins in progress: try again later");
+  return OkStatus();
+}
 
+Result<std::string> DashboardOidc::AuthorizationUrl(const oauth::ProviderEntry& entry,
+                                                    const DashboardOidcProvider& provider,
+                                                    const Request& request,
+                                                    std::string_view login_hint) const {
   SB_ASSIGN_OR_RETURN(std::string url, oauth::ExpandUrl(entry, entry.authorization_url));
   std::string scopes;
   for (const auto& scope : entry.identity_scopes) {
@@ -171,20 +185,18 @@ Result<OidcStart> DashboardOidc::Start(const TenantId& tenant, std::string_view 
   }
   std::vector<std::pair<std::string, std::string>> query = {
       {"response_type", "code"},
-      {"client_id", configured->client_id},
+      {"client_id", provider.client_id},
       {"redirect_uri", RedirectUri()},
       {"scope", scopes},
-      {"state", state},
-      {"nonce", nonce},
-      {"code_challenge", pkce.challenge},
+      {"state", request.state},
+      {"nonce", request.nonce},
+      {"code_challenge", request.pkce.challenge},
       {"code_challenge_method", "S256"},
   };
   if (!login_hint.empty() && login_hint.size() <= kMaxLoginHintBytes) {
     query.emplace_back("login_hint", std::string(login_hint));
   }
-  out.authorization_url =
-      url + (url.find('?') == std::string::npos ? "?" : "&") + FormEncode(query);
-  return out;
+  return url + (url.find('?') == std::string::npos ? "?" : "&") + FormEncode(query);
 }
 
 std::variant<DashboardOidc::Pending, OidcError> DashboardOidc::TakeState(

@@ -37,6 +37,7 @@
 #include "sb/net/http_client.h"
 #include "sb/oauth/catalog.h"
 #include "sb/oauth/jwks_cache.h"
+#include "sb/oauth/pkce.h"
 #include "sb/oauth/token_client.h"
 #include "sb/store/database.h"
 #include "sb/store/tenancy/dashboard_sign_in_repository.h"
@@ -127,6 +128,17 @@ class DashboardOidc {
                                                               const tenancy::AuthAttempt& attempt);
 
  private:
+  // The secrets of one authorization request.
+  struct Request {
+    std::string state;  // "<tenant>.<secret>"
+    std::string nonce;
+    oauth::Pkce pkce;
+  };
+  // Stores the sign-in and its verifier, in a tenant that exists (else nothing).
+  Status Record(const store::DashboardSignInRecord& record, const std::string& verifier);
+  Result<std::string> AuthorizationUrl(const oauth::ProviderEntry& entry,
+                                       const DashboardOidcProvider& provider,
+                                       const Request& request, std::string_view login_hint) const;
   struct Pending {
     TenantId tenant;
     store::DashboardSignInRecord record;
