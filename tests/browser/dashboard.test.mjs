@@ -453,9 +453,18 @@ describe('dashboard', { timeout: 300_000 }, () => {
     });
   });
 
-  test('6. the audit log downloads as CSV', async (t) => {
+  test('6. the audit log shows the newest first and downloads as CSV', async (t) => {
     const page = await signIn(t, ADMIN);
     await visit(page, '/audit');
+    // Newest first: the sequence numbers of the table fall (the first cell of each row).
+    const seqs = await page.locator('tr[id^="audit-row-"] td:first-child').allInnerTexts();
+    assert.ok(seqs.length >= 2, `rows: ${seqs}`);
+    assert.ok(Number(seqs[0]) > Number(seqs[seqs.length - 1]), `newest first: ${seqs}`);
+    await page.locator('#audit-order').selectOption('asc');
+    await page.waitForFunction(() => {
+      const cells = [...document.querySelectorAll('tr[id^="audit-row-"] td:first-child')];
+      return cells.length >= 2 && Number(cells[0].textContent) < Number(cells[1].textContent);
+    });
     const [download] = await Promise.all([
       page.waitForEvent('download'),
       page.locator('#audit-export-csv').click(),

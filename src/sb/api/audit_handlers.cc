@@ -48,7 +48,7 @@ Result<audit::Filter> ParseFilter(const http::Request& request) {
     f.actor_kind = audit::ParseActorKind(*kind);
     if (!f.actor_kind) {
       return InvalidArgumentError(
-          "query parameter 'actor_kind' must be api_key, system, cli or anonymous");
+          "query parameter 'actor_kind' must be api_key, user, system, cli or anonymous");
     }
   }
   SB_ASSIGN_OR_RETURN(auto outcome, QueryText(request, "outcome", 32));
@@ -57,6 +57,12 @@ Result<audit::Filter> ParseFilter(const http::Request& request) {
     if (!f.outcome) {
       return InvalidArgumentError("query parameter 'outcome' must be success, failure or denied");
     }
+  }
+  if (auto order = request.Query("order")) {
+    if (*order != "asc" && *order != "desc") {
+      return InvalidArgumentError("query parameter 'order' must be asc or desc");
+    }
+    f.order = *order == "desc" ? audit::Order::kNewestFirst : audit::Order::kOldestFirst;
   }
   return f;
 }

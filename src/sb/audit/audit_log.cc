@@ -64,6 +64,8 @@ store::AuditEntryFilter ToStoreFilter(const Filter& f) {
   out.actor_id = f.actor_id;
   out.target = f.target;
   if (f.outcome) out.outcome = std::string(OutcomeName(*f.outcome));
+  out.order = f.order == Order::kNewestFirst ? store::AuditOrder::kNewestFirst
+                                             : store::AuditOrder::kOldestFirst;
   return out;
 }
 

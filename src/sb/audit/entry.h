@@ -37,6 +37,10 @@ struct Entry {
 };
 
 // Selects entries; unset fields do not filter. Erased entries match only the empty filter.
+// The order of List(): the chain's (oldest first) or the viewer's (newest first). A page's
+// next_after_seq continues in the same order.
+enum class Order { kOldestFirst, kNewestFirst };
+
 struct Filter {
   std::optional<Timestamp> from;  // occurred_at >= from
   std::optional<Timestamp> to;    // occurred_at < to
@@ -45,6 +49,7 @@ struct Filter {
   std::optional<std::string> actor_id;
   std::optional<std::string> target;
   std::optional<Outcome> outcome;
+  Order order = Order::kOldestFirst;
 };
 
 // One page of List() in seq order. next_after_seq is set when the page is full: pass it as

@@ -2274,7 +2274,7 @@ export interface operations {
                 /** @description exact action, e.g. api_key.create */
                 action?: string;
                 /** @description kind of actor */
-                actor_kind?: "api_key" | "system" | "cli" | "anonymous";
+                actor_kind?: "api_key" | "user" | "system" | "cli" | "anonymous";
                 /** @description exact actor id, e.g. an API key id */
                 actor_id?: string;
                 /** @description exact target, e.g. api_keys/<id> */
@@ -2289,6 +2289,8 @@ export interface operations {
                 limit?: number;
                 /** @description next_cursor of the previous page */
                 cursor?: string;
+                /** @description asc: oldest first, the chain's order (default); desc: newest first. The cursor continues in the same order. */
+                order?: "asc" | "desc";
             };
             header?: never;
             path?: never;

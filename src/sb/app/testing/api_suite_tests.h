@@ -452,6 +452,25 @@ TYPED_TEST_P(ApiSuite, AuditLogRecordsChangesAndPagesWithFilters) {
   EXPECT_EQ(
       this->Call("GET", "/v1/audit?from=2999-01-01T00:00:00Z", "", key).JsonBody()["data"].size(),
       0u);
+  // Newest first, the viewer's order: the same entries reversed, and the cursor goes on back.
+  std::vector<int64_t> forward;
+  const Json all_entries = all.JsonBody()["data"];
+  for (const Json& e : all_entries) forward.push_back(e["seq"].get<int64_t>());
+  std::vector<int64_t> backward;
+  std::string back_cursor;
+  for (int i = 0; i < 20; ++i) {
+    TestResponse r = this->Call(
+        "GET",
+        "/v1/audit?order=desc&limit=2" + (back_cursor.empty() ? "" : "&cursor=" + back_cursor), "",
+        key);
+    ASSERT_EQ(r.status, 200) << r.body;
+    const Json body = r.JsonBody();
+    for (const Json& e : body["data"]) backward.push_back(e["seq"].get<int64_t>());
+    if (body["next_cursor"].is_null()) break;
+    back_cursor = body["next_cursor"].get<std::string>();
+  }
+  EXPECT_EQ(backward, std::vector<int64_t>(forward.rbegin(), forward.rend()));
+  EXPECT_EQ(this->Call("GET", "/v1/audit?order=sideways", "", key).status, 400);
 
   // Bad parameters are precise 400s.
   for (const char* bad :

@@ -170,7 +170,8 @@ Result<std::vector<AuditEntryRecord>> AuditRepository::ListEntries(Transaction& 
   if (limit < 1 || limit > kMaxListLimit) return InvalidArgumentError("list limit out of range");
   std::string sql = SB_AUDIT_ENTRY_COLUMNS "WHERE tenant_id = $1";
   std::vector<Value> params = {tenant.value()};
-  if (after_seq) AddFilter(sql, params, "seq >", *after_seq);
+  const bool newest_first = f.order == AuditOrder::kNewestFirst;
+  if (after_seq) AddFilter(sql, params, newest_first ? "seq <" : "seq >", *after_seq);
   if (f.from) AddFilter(sql, params, "occurred_at >=", ToUnixMicros(*f.from));
   if (f.to) AddFilter(sql, params, "occurred_at <", ToUnixMicros(*f.to));
   // Without statistics SQLite walks the primary key in seq order for any filter, which scans
@@ -184,7 +185,8 @@ Result<std::vector<AuditEntryRecord>> AuditRepository::ListEntries(Transaction& 
   if (f.target) AddSelectiveFilter(sql, params, "target", *f.target, hint);
   if (f.outcome) AddFilter(sql, params, "outcome =", *f.outcome);
   params.push_back(int64_t{limit});
-  sql += " ORDER BY seq LIMIT $" + std::to_string(params.size());
+  sql += std::string(newest_first ? " ORDER BY seq DESC" : " ORDER BY seq") + " LIMIT $" +
+         std::to_string(params.size());
   SB_ASSIGN_OR_RETURN(auto rows, tx.Query(sql, params));
   return ParseAll<AuditEntryRecord>(rows, tenant, ParseEntry);
 }

@@ -71,6 +71,9 @@ struct AuditCheckpointRecord {
   friend bool operator==(const AuditCheckpointRecord&, const AuditCheckpointRecord&) = default;
 };
 
+// In which order ListEntries walks the chain; its cursor continues in that order.
+enum class AuditOrder { kOldestFirst, kNewestFirst };
+
 // Filters of ListEntries; unset fields do not filter. Erased entries match only the empty
 // filter.
 struct AuditEntryFilter {
@@ -81,6 +84,7 @@ struct AuditEntryFilter {
   std::optional<std::string> actor_id;
   std::optional<std::string> target;
   std::optional<std::string> outcome;
+  AuditOrder order = AuditOrder::kOldestFirst;
 };
 
 class AuditRepository {
@@ -92,8 +96,9 @@ class AuditRepository {
   // PERMISSION_DENIED.
   Status InsertEntry(Transaction& tx, const TenantId& tenant, const AuditEntryRecord& record);
 
-  // Up to `limit` (1..kMaxListLimit) entries of `tenant` matching `filter`, in seq order,
-  // with seq > `after_seq` when given.
+  // Up to `limit` (1..kMaxListLimit) entries of `tenant` matching `filter`, in seq order (or
+  // reverse seq order for kNewestFirst), after `after_seq` in that order when given (seq >
+  // after_seq, or seq < after_seq).
   Result<std::vector<AuditEntryRecord>> ListEntries(Transaction& tx, const TenantId& tenant,
                                                     const AuditEntryFilter& filter,
                                                     std::optional<int64_t> after_seq, int limit);

@@ -26,6 +26,8 @@ export function AuditPage() {
     if (v) filters[k] = v;
   }
   const cursor = query.get("cursor") ?? "";
+  // Newest first unless asked otherwise; the exports keep the chain's order.
+  const order = query.get("order") === "asc" ? "asc" : "desc";
   const cursors = useCursorStack();
   const [draft, setDraft] = useState<Filters>(filters);
   const [open, setOpen] = useState<string | null>(null);
@@ -36,12 +38,13 @@ export function AuditPage() {
         params: {
           query: {
             limit: 50,
+            order,
             ...(filters as Record<string, string>),
             ...(cursor ? { cursor } : {}),
           } as never,
         },
       }))) as AuditEntryList,
-    [key, cursor],
+    [key, cursor, order],
   );
   const rows: AuditEntry[] = list.data?.data ?? [];
   const set = (k: keyof Filters, v: string) => setDraft((d) => ({ ...d, [k]: v }));
@@ -64,7 +67,7 @@ export function AuditPage() {
           <label htmlFor="audit-filter-actor-kind">Actor kind</label>
           <select id="audit-filter-actor-kind" value={draft.actor_kind ?? ""} onChange={(e) => set("actor_kind", e.target.value)}>
             <option value="">any</option>
-            {["api_key", "system", "cli", "anonymous"].map((k) => <option key={k} value={k}>{k.replace("_", " ")}</option>)}
+            {["api_key", "user", "system", "cli", "anonymous"].map((k) => <option key={k} value={k}>{k.replace("_", " ")}</option>)}
           </select>
         </div>
         <div className="field">
@@ -96,6 +99,13 @@ export function AuditPage() {
             <input id="audit-filter-tenant" value={draft.tenant_id ?? ""} onChange={(e) => set("tenant_id", e.target.value)} spellCheck={false} />
           </div>
         )}
+        <div className="field">
+          <label htmlFor="audit-order">Order</label>
+          <select id="audit-order" value={order} onChange={(e) => { cursors.reset(); update({ order: e.target.value === "asc" ? "asc" : null, cursor: null }); }}>
+            <option value="desc">newest first</option>
+            <option value="asc">oldest first (the chain's order)</option>
+          </select>
+        </div>
         <button type="submit" id="audit-filter-apply" className="primary">Apply filters</button>
         <button type="button" id="audit-filter-clear" onClick={() => { setDraft({}); cursors.reset(); update(Object.fromEntries([...kFilterKeys, "cursor"].map((k) => [k, null]))); }}>Clear</button>
       </form>
