@@ -8,6 +8,9 @@
 
 #include <toml++/toml.h>
 
+#include "sb/base/ids.h"
+#include "sb/base/text.h"
+
 namespace sb::config {
 namespace {
 
@@ -103,19 +106,16 @@ std::function<Status(Config&, const std::string&)> OidcText(const char* key,
 
 Status ApplyMicrosoftTenants(Config& c, const std::string& text) {
   c.dashboard.microsoft_tenants.clear();
-  size_t start = 0;
-  while (start <= text.size() && !text.empty()) {
-    const size_t comma = std::min(text.find(',', start), text.size());
-    std::string id = text.substr(start, comma - start);
-    id.erase(0, id.find_first_not_of(' '));
-    id.erase(id.find_last_not_of(' ') + 1);
-    const bool guid = id.size() == 36 && std::all_of(id.begin(), id.end(), [](char ch) {
-                        return std::isxdigit(static_cast<unsigned char>(ch)) || ch == '-';
-                      });
-    if (!guid)
-      return Bad("dashboard.microsoft_tenants", "expected directory ids (GUIDs), comma-separated");
-    c.dashboard.microsoft_tenants.push_back(id);
-    start = comma + 1;
+  if (text.empty()) return OkStatus();
+  for (std::string_view id : Split(text, ',')) {
+    while (!id.empty() && id.front() == ' ') id.remove_prefix(1);
+    while (!id.empty() && id.back() == ' ') id.remove_suffix(1);
+    // Tokens carry `tid` as a lower-case GUID; anything else could never match one.
+    if (!IsCanonicalUuid(id)) {
+      return Bad("dashboard.microsoft_tenants",
+                 "expected directory ids (lower-case GUIDs), comma-separated");
+    }
+    c.dashboard.microsoft_tenants.emplace_back(id);
   }
   return OkStatus();
 }

@@ -94,10 +94,14 @@ DashboardOidc::DashboardOidc(DashboardOidcDeps deps, DashboardOidcOptions option
       clock_(deps.clock),
       random_(deps.random),
       options_(std::move(options)) {
-  for (const auto& p : options_.providers) {
+  // Only providers the catalog knows to speak OpenID Connect are kept, and offered.
+  auto& providers = options_.providers;
+  std::erase_if(providers, [&](const DashboardOidcProvider& p) {
     const oauth::ProviderEntry* entry = catalog_.Find(p.provider);
-    if (entry == nullptr || entry->issuer.empty() || p.client_id.empty()) continue;
-    choices_.push_back(OidcChoice{entry->id, entry->display_name});
+    return entry == nullptr || entry->issuer.empty() || p.client_id.empty();
+  });
+  for (const auto& p : providers) {
+    choices_.push_back(OidcChoice{p.provider, catalog_.Find(p.provider)->display_name});
   }
 }
 
@@ -112,9 +116,6 @@ void DashboardOidc::SetPublicUrl(std::string url) {
 }
 
 const DashboardOidcProvider* DashboardOidc::Configured(std::string_view provider) const {
-  const bool offered = std::any_of(choices_.begin(), choices_.end(),
-                                   [&](const OidcChoice& c) { return c.provider == provider; });
-  if (!offered) return nullptr;
   for (const auto& p : options_.providers) {
     if (p.provider == provider) return &p;
   }

@@ -160,7 +160,7 @@ class DashboardOidc {
   const Clock& clock_;
   Random& random_;
   mutable std::mutex mu_;
-  DashboardOidcOptions options_;  // public_url guarded by mu_
+  DashboardOidcOptions options_;  // public_url guarded by mu_; providers: the offered ones
   std::vector<OidcChoice> choices_;
   store::DashboardSignInRepository sign_ins_;
   store::TenantRepository tenants_;
