@@ -124,6 +124,20 @@ async function settled(page) {
   await page.waitForFunction(() => !document.body.innerText.includes('Loading…'));
 }
 
+// Waits until the audit table shows at least two rows in the given order of sequence numbers
+// (the first cell of each row); fails with the rows it last saw.
+async function waitForAuditOrder(page, order) {
+  await page.waitForFunction((order) => {
+    const cells = [...document.querySelectorAll('tr[id^="audit-row-"] td:first-child')];
+    const seqs = cells.map((cell) => Number(cell.textContent));
+    if (seqs.length < 2) return false;
+    return order === 'asc' ? seqs[0] < seqs[1] : seqs[0] > seqs[seqs.length - 1];
+  }, order).catch(async (error) => {
+    const seqs = await page.locator('tr[id^="audit-row-"] td:first-child').allInnerTexts();
+    throw new Error(`audit rows not in ${order} order: [${seqs}] (${error.message})`);
+  });
+}
+
 async function screenshot(page, name) {
   await page.screenshot({ path: path.join(SCREENSHOT_DIR, name) });
 }
@@ -456,15 +470,11 @@ describe('dashboard', { timeout: 300_000 }, () => {
   test('6. the audit log shows the newest first and downloads as CSV', async (t) => {
     const page = await signIn(t, ADMIN);
     await visit(page, '/audit');
-    // Newest first: the sequence numbers of the table fall (the first cell of each row).
-    const seqs = await page.locator('tr[id^="audit-row-"] td:first-child').allInnerTexts();
-    assert.ok(seqs.length >= 2, `rows: ${seqs}`);
-    assert.ok(Number(seqs[0]) > Number(seqs[seqs.length - 1]), `newest first: ${seqs}`);
+    // Newest first: the sequence numbers of the table fall (the first cell of each row). The
+    // rows arrive after the page's heading, so the check waits for them rather than reading once.
+    await waitForAuditOrder(page, 'desc');
     await page.locator('#audit-order').selectOption('asc');
-    await page.waitForFunction(() => {
-      const cells = [...document.querySelectorAll('tr[id^="audit-row-"] td:first-child')];
-      return cells.length >= 2 && Number(cells[0].textContent) < Number(cells[1].textContent);
-    });
+    await waitForAuditOrder(page, 'asc');
     const [download] = await Promise.all([
       page.waitForEvent('download'),
       page.locator('#audit-export-csv').click(),
