@@ -48,7 +48,7 @@ Result<store::EnqueueResult> Enqueue(store::Transaction& tx, const TenantId& ten
   job.concurrency_group = spec.concurrency_group;
   job.group_limit = spec.group_limit;
   job.created_at = job.updated_at = now;
-  return store::JobRepository().Enqueue(tx, tenant, job);
+  return store::JobRepository().Enqueue(tx, tenant, job, spec.while_running);
 }
 
 Status JobContext::CompleteWith(const std::function<Status(store::Transaction&)>& work) {

@@ -50,6 +50,9 @@ struct JobSpec {
   int priority = 0;
   std::optional<Timestamp> run_at;  // default: now
   std::string dedupe_key;           // "": none; else one live job per (tenant, kind, key)
+  // When the live job with that key is running: it stands for this request (kJoin), or it runs
+  // once more when it ends (kRunAgain: for a job whose handler reads state the request changed).
+  store::WhileRunning while_running = store::WhileRunning::kJoin;
   int max_attempts = 10;
   // "": none; else at most concurrency_limit (1..1000) jobs of the tenant with this key run at
   // once, across nodes. A job over the limit waits in the queue: it is not leased, so it uses

@@ -697,7 +697,9 @@ TYPED_TEST_P(JobConformanceTest, CorruptRowsAreDataLoss) {
         "UPDATE jobs SET payload = '[1]' WHERE tenant_id = $1 AND id = $2",
         "UPDATE jobs SET payload = '{}', lease_owner = 'node-1' WHERE tenant_id = $1 AND id = $2",
         "UPDATE jobs SET lease_owner = '', kind = 'UPPER' WHERE tenant_id = $1 AND id = $2",
-        "UPDATE jobs SET kind = 'ok', state = 'done' WHERE tenant_id = $1 AND id = $2"}) {
+        "UPDATE jobs SET kind = 'ok', state = 'done' WHERE tenant_id = $1 AND id = $2",
+        // Only a running job may be marked to run again.
+        "UPDATE jobs SET state = 'queued', run_again = 1 WHERE tenant_id = $1 AND id = $2"}) {
     Status s = this->InTenant(a, [&](Transaction& tx) {
       return tx.Execute(sql, {a.value(), r.id.value()}).status();
     });
@@ -804,6 +806,122 @@ TYPED_TEST_P(JobConformanceTest, ConcurrentLeasersNeverShareAJob) {
     EXPECT_EQ(total, enqueued.size());  // no job twice
     EXPECT_EQ(leased, enqueued);        // and every job once
     EXPECT_TRUE(this->Lease("node-x", now).empty());
+  }
+}
+
+// A request for a running job's key (WhileRunning::kRunAgain) marks it to run once more: it goes
+// back to queued, with its attempts reset, when it completes or dies; a retry is a run anyway.
+// kJoin, and a queued duplicate, leave the mark alone.
+TYPED_TEST_P(JobConformanceTest, ARequestWhileRunningRunsTheJobOnceMore) {
+  const TenantId& a = this->a_;
+  const auto request = [&](WhileRunning while_running) {
+    JobRecord r = this->Job(a);
+    r.dedupe_key = "push:7";
+    return this->Call(
+        a, [&](Transaction& tx) { return this->jobs_.Enqueue(tx, a, r, while_running); });
+  };
+  JobRecord first = this->Job(a);
+  first.dedupe_key = "push:7";
+  this->Put(first);
+  auto got = request(WhileRunning::kRunAgain);  // queued: it will read the change anyway
+  ASSERT_TRUE(got.ok()) << got.status().ToString();
+  EXPECT_EQ(*got, (EnqueueResult{first.id, false}));
+  EXPECT_FALSE(this->GetJob(a, first.id)->run_again);
+
+  Timestamp t = this->clock_.Now();
+  ASSERT_EQ(this->Ids(this->Lease("node-1", t)), std::vector<JobId>{first.id});
+  EXPECT_EQ(*request(WhileRunning::kJoin), (EnqueueResult{first.id, false}));
+  EXPECT_FALSE(this->GetJob(a, first.id)->run_again);
+  for (int i = 0; i < 2; ++i) {  // twice: still one more run
+    EXPECT_EQ(*request(WhileRunning::kRunAgain), (EnqueueResult{first.id, false}));
+  }
+  JobRecord marked = *this->GetJob(a, first.id);
+  EXPECT_TRUE(marked.run_again);
+  EXPECT_EQ(marked.state, JobState::kRunning);
+
+  // Complete: queued again at once, attempts reset, not finished.
+  t += std::chrono::seconds(3);
+  EXPECT_TRUE(this->Complete(a, first.id, "node-1", t));
+  JobRecord again = *this->GetJob(a, first.id);
+  EXPECT_EQ(again.state, JobState::kQueued);
+  EXPECT_EQ(again.run_at, t);
+  EXPECT_EQ(again.attempts, 0);
+  EXPECT_FALSE(again.run_again);
+  EXPECT_EQ(again.finished_at, std::nullopt);
+  EXPECT_EQ(again.lease_owner, "");
+
+  // A permanent failure with a request meanwhile runs again too; a retry clears the mark.
+  ASSERT_EQ(this->Ids(this->Lease("node-2", t)), std::vector<JobId>{first.id});
+  EXPECT_EQ(*request(WhileRunning::kRunAgain), (EnqueueResult{first.id, false}));
+  EXPECT_TRUE(this->Fail(a, first.id, "node-2", t, "gone", std::nullopt));
+  again = *this->GetJob(a, first.id);
+  EXPECT_EQ(again.state, JobState::kQueued);
+  EXPECT_EQ(again.attempts, 0);
+  EXPECT_EQ(again.last_error, "gone");
+  ASSERT_EQ(this->Ids(this->Lease("node-3", t)), std::vector<JobId>{first.id});
+  EXPECT_EQ(*request(WhileRunning::kRunAgain), (EnqueueResult{first.id, false}));
+  const Timestamp later = t + std::chrono::seconds(30);
+  EXPECT_TRUE(this->Fail(a, first.id, "node-3", t, "busy", later));
+  again = *this->GetJob(a, first.id);
+  EXPECT_EQ(again.state, JobState::kQueued);
+  EXPECT_EQ(again.run_at, later);
+  EXPECT_EQ(again.attempts, 1);
+  EXPECT_FALSE(again.run_again);
+
+  // Without a mark, the job ends and the key is free.
+  ASSERT_EQ(this->Ids(this->Lease("node-4", later)), std::vector<JobId>{first.id});
+  EXPECT_TRUE(this->Complete(a, first.id, "node-4", later));
+  EXPECT_EQ(this->GetJob(a, first.id)->state, JobState::kDone);
+  got = request(WhileRunning::kRunAgain);
+  ASSERT_TRUE(got.ok()) << got.status().ToString();
+  EXPECT_TRUE(got->created);
+}
+
+// PostgreSQL: a request racing with the running job's Complete is never lost: afterwards the
+// key has exactly one queued job (the old one queued again, or a new one).
+TYPED_TEST_P(JobConformanceTest, ARequestRacingTheEndOfARunIsNeverLost) {
+  if constexpr (TestFixture::kIsSqlite) {
+    GTEST_SKIP() << "PostgreSQL only (SQLite serializes writers)";
+  } else {
+    const TenantId& a = this->a_;
+    auto requester = this->backend_.OpenApp();
+    ASSERT_TRUE(requester.ok()) << requester.status().ToString();
+    constexpr int kRounds = 40;
+    int requeued = 0;
+    for (int round = 0; round < kRounds; ++round) {
+      JobRecord job = this->Job(a);
+      job.dedupe_key = "race:" + std::to_string(round);
+      this->Put(job);
+      const Timestamp t = this->clock_.Now();
+      ASSERT_EQ(this->Ids(this->Lease("node-1", t)), std::vector<JobId>{job.id});
+      std::barrier start(2);
+      Status enqueued;
+      std::thread request([&] {
+        JobRecord r = this->Job(a);
+        r.dedupe_key = job.dedupe_key;
+        start.arrive_and_wait();
+        enqueued = (*requester)->RunInTenant(a, [&](Transaction& tx) {
+          return this->jobs_.Enqueue(tx, a, r, WhileRunning::kRunAgain).status();
+        });
+      });
+      start.arrive_and_wait();
+      // Staggered so that the rounds cover the request before, during and after the end.
+      std::this_thread::sleep_for(std::chrono::microseconds(250 * (round % 20)));
+      EXPECT_TRUE(this->Complete(a, job.id, "node-1", t));
+      request.join();
+      ASSERT_TRUE(enqueued.ok()) << enqueued.ToString();
+      int queued = 0;
+      for (const JobRecord& r : this->ListAll(a, JobState::kQueued, this->kind_, 100)) {
+        if (r.dedupe_key == job.dedupe_key) ++queued;
+      }
+      EXPECT_EQ(queued, 1) << "round " << round;
+      if (this->GetJob(a, job.id)->state == JobState::kQueued) ++requeued;
+      // Leave nothing due for the next round's lease.
+      for (const JobRecord& r : this->Lease("node-2", t)) {
+        EXPECT_TRUE(this->Complete(a, r.id, "node-2", t));
+      }
+    }
+    this->RecordProperty("requeued", requeued);  // how often the request came before the end
   }
 }
 
@@ -1063,7 +1181,8 @@ TYPED_TEST_P(JobConformanceTest, ConcurrencyGroupCapsRunningLeasesAcrossKeys) {
 
 REGISTER_TYPED_TEST_SUITE_P(
     JobConformanceTest, EnqueueGetAndListInIdOrder, EnqueueIsPartOfTheCallersTransaction,
-    DedupeReturnsTheLiveJobUntilItFinishes, LeasesByPriorityThenRunAtAndNotBeforeDue,
+    DedupeReturnsTheLiveJobUntilItFinishes, ARequestWhileRunningRunsTheJobOnceMore,
+    ARequestRacingTheEndOfARunIsNeverLost, LeasesByPriorityThenRunAtAndNotBeforeDue,
     LeaseIsFairAcrossTenantsAndFiltersKinds, ExpiredLeaseIsTakenOverAndTheOldOwnerLosesIt,
     HeartbeatExtendsTheLease, FailRetriesUntilMaxAttemptsThenDies,
     ExpiredLeaseWithoutAttemptsLeftGoesDead, RequeueRevivesDoneAndDeadJobs,

@@ -55,7 +55,7 @@ constexpr std::array<std::pair<JobState, std::string_view>, 4> kStateNames = {{
 #define SB_JOB_FIELDS                                                                           \
   "tenant_id, id, kind, payload, priority, run_at, dedupe_key, attempts, max_attempts, state, " \
   "lease_owner, lease_until, last_error, created_at, updated_at, finished_at, "                 \
-  "concurrency_key, concurrency_limit, concurrency_group, group_limit"
+  "concurrency_key, concurrency_limit, concurrency_group, group_limit, run_again"
 
 #define SB_JOB_COLUMNS "SELECT " SB_JOB_FIELDS " FROM jobs "
 
@@ -64,6 +64,18 @@ constexpr std::array<std::pair<JobState, std::string_view>, 4> kStateNames = {{
 #define SB_JOB_DUE                                                                   \
   "((state = 'queued' AND run_at <= $1) OR (state = 'running' AND lease_until < $1 " \
   "AND attempts < max_attempts))"
+
+// The SET list that ends a run at `now` (a bound microsecond parameter) in `final_state`: or,
+// when a request came while it ran (run_again), back to queued at `now` with no attempts, so
+// that it runs once more. One statement, so that a concurrent Enqueue's mark is never lost.
+// clang-format off
+#define SB_JOB_FINISH(final_state, now)                                                  \
+  "state = CASE run_again WHEN 1 THEN 'queued' ELSE " final_state " END, "             \
+  "run_at = CASE run_again WHEN 1 THEN CAST(" now " AS BIGINT) ELSE run_at END, "      \
+  "attempts = CASE run_again WHEN 1 THEN 0 ELSE attempts END, "                        \
+  "finished_at = CASE run_again WHEN 1 THEN NULL ELSE CAST(" now " AS BIGINT) END, "   \
+  "run_again = 0, lease_owner = '', lease_until = NULL, updated_at = " now
+// clang-format on
 
 // The leasing order, and the per-tenant ranking of the fairness cap.
 #define SB_JOB_ORDER "priority DESC, run_at, id"
@@ -104,6 +116,7 @@ Status ValidateLifecycle(const JobRecord& r) {
   if (finished != r.finished_at.has_value()) {
     return InvalidArgumentError("finished_at must be set exactly when done or dead");
   }
+  if (r.run_again && !running) return InvalidArgumentError("only a running job runs again");
   return OkStatus();
 }
 
@@ -202,7 +215,7 @@ Result<Json> ReadPayload(const Row& row, size_t i) {
   return std::move(*j);
 }
 
-// Columns 2..19 of SB_JOB_FIELDS.
+// Columns 2..20 of SB_JOB_FIELDS.
 Status ParseJobBody(const Row& row, JobRecord& r) {
   SB_ASSIGN_OR_RETURN(r.kind, internal::ReadText(row, 2, kJobs));
   SB_ASSIGN_OR_RETURN(r.payload, ReadPayload(row, 3));
@@ -225,6 +238,9 @@ Status ParseJobBody(const Row& row, JobRecord& r) {
   SB_ASSIGN_OR_RETURN(r.concurrency_limit, ReadSmallInt(row, 17));
   SB_ASSIGN_OR_RETURN(r.concurrency_group, internal::ReadText(row, 18, kJobs));
   SB_ASSIGN_OR_RETURN(r.group_limit, ReadSmallInt(row, 19));
+  SB_ASSIGN_OR_RETURN(const int run_again, ReadSmallInt(row, 20));
+  if (run_again != 0 && run_again != 1) return Corrupt();
+  r.run_again = run_again == 1;
   return OkStatus();
 }
 
@@ -268,7 +284,7 @@ Result<bool> InsertUnlessLiveDuplicate(Transaction& tx, const JobRecord& r) {
       int64_t n,
       tx.Execute("INSERT INTO jobs (" SB_JOB_FIELDS
                  ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, "
-                 "$16, $17, $18, $19, $20) ON CONFLICT (tenant_id, kind, dedupe_key) WHERE "
+                 "$16, $17, $18, $19, $20, $21) ON CONFLICT (tenant_id, kind, dedupe_key) WHERE "
                  "dedupe_key <> '' AND "
                  "state IN ('queued', 'running') DO NOTHING",
                  {r.tenant_id.value(),
@@ -290,31 +306,44 @@ Result<bool> InsertUnlessLiveDuplicate(Transaction& tx, const JobRecord& r) {
                   r.concurrency_key,
                   int64_t{r.concurrency_limit},
                   r.concurrency_group,
-                  int64_t{r.group_limit}}));
+                  int64_t{r.group_limit},
+                  int64_t{r.run_again ? 1 : 0}}));
   return n == 1;
 }
 
-Result<std::optional<JobId>> FindLiveDuplicate(Transaction& tx, const JobRecord& r) {
-  SB_ASSIGN_OR_RETURN(auto rows, tx.Query("SELECT id FROM jobs WHERE tenant_id = $1 AND kind = $2 "
-                                          "AND dedupe_key = $3 AND dedupe_key <> '' AND "
+// The live duplicate of `r` that stands for it: a queued one; a running one with kJoin; with
+// kRunAgain a running one that is now marked to run again. Empty when none is live any more.
+Result<std::optional<JobId>> FindLiveDuplicate(Transaction& tx, const JobRecord& r,
+                                               WhileRunning while_running) {
+  SB_ASSIGN_OR_RETURN(auto rows, tx.Query("SELECT id, state FROM jobs WHERE tenant_id = $1 AND "
+                                          "kind = $2 AND dedupe_key = $3 AND dedupe_key <> '' AND "
                                           "state IN ('queued', 'running')",
                                           {r.tenant_id.value(), r.kind, r.dedupe_key}));
   if (rows.empty()) return std::optional<JobId>();
   SB_ASSIGN_OR_RETURN(std::string id, internal::ReadUuid(rows.front(), 0, kJobs));
+  SB_ASSIGN_OR_RETURN(std::string state, internal::ReadText(rows.front(), 1, kJobs));
+  if (state == "running" && while_running == WhileRunning::kRunAgain) {
+    // Conditional: on PostgreSQL a concurrent Complete may finish it first (then no row).
+    SB_ASSIGN_OR_RETURN(int64_t n, tx.Execute("UPDATE jobs SET run_again = 1 WHERE tenant_id = "
+                                              "$1 AND id = $2 AND state = 'running'",
+                                              {r.tenant_id.value(), id}));
+    if (n == 0) return std::optional<JobId>();
+  }
   return std::optional<JobId>(JobId(std::move(id)));
 }
 
 // ---- Leasing ----
 
 // Marks dead the running jobs whose lease expired at `now` after their last attempt, so that
-// a job that kills its node cannot be leased forever. Skips rows other transactions hold.
+// a job that kills its node cannot be leased forever (nor again for a request that came while
+// it ran: run_again is dropped). Skips rows other transactions hold.
 Status BuryExhausted(Transaction& tx, Timestamp now, const std::vector<std::string>& kinds) {
   std::vector<Value> params{ToUnixMicros(now)};
   const std::string kind_filter = KindFilter(kinds, params);
   const char* lock = tx.backend() == Backend::kPostgres ? " FOR UPDATE SKIP LOCKED" : "";
   return tx
       .Execute(
-          "UPDATE jobs SET state = 'dead', lease_owner = '', lease_until = NULL, "
+          "UPDATE jobs SET state = 'dead', lease_owner = '', lease_until = NULL, run_again = 0, "
           "finished_at = $1, updated_at = $1, last_error = 'lease expired after the last "
           "attempt' WHERE state = 'running' AND lease_until < $1 AND attempts >= max_attempts "
           "AND (tenant_id, id) IN (SELECT tenant_id, id FROM jobs WHERE state = 'running' AND "
@@ -473,17 +502,17 @@ std::optional<JobState> ParseJobState(std::string_view name) {
 }
 
 Result<EnqueueResult> JobRepository::Enqueue(Transaction& tx, const TenantId& tenant,
-                                             const JobRecord& job) {
+                                             const JobRecord& job, WhileRunning while_running) {
   SB_RETURN_IF_ERROR(CheckTenantScope(tx, tenant));
   if (job.tenant_id != tenant) return InvalidArgumentError("job tenant_id != tenant");
   SB_RETURN_IF_ERROR(ValidateJob(job));
-  if (job.state != JobState::kQueued || job.attempts != 0) {
+  if (job.state != JobState::kQueued || job.attempts != 0 || job.run_again) {
     return InvalidArgumentError("a new job is queued with no attempts");
   }
   for (int round = 0; round < kEnqueueRounds; ++round) {
     SB_ASSIGN_OR_RETURN(bool inserted, InsertUnlessLiveDuplicate(tx, job));
     if (inserted) return EnqueueResult{job.id, true};
-    SB_ASSIGN_OR_RETURN(std::optional<JobId> live, FindLiveDuplicate(tx, job));
+    SB_ASSIGN_OR_RETURN(std::optional<JobId> live, FindLiveDuplicate(tx, job, while_running));
     if (live) return EnqueueResult{*live, false};
     // The duplicate finished after the insert saw it (PostgreSQL, another transaction): retry.
   }
@@ -544,13 +573,13 @@ Result<bool> JobRepository::Complete(Transaction& tx, const TenantId& tenant, co
   SB_RETURN_IF_ERROR(CheckTenantScope(tx, tenant));
   SB_RETURN_IF_ERROR(RequireValidId(id));
   if (!IsValidOwner(owner)) return InvalidArgumentError("invalid lease owner");
-  // One conditional UPDATE: on PostgreSQL it waits for a concurrent leaser's row lock and then
-  // re-checks the owner; SQLite serializes writers.
-  SB_ASSIGN_OR_RETURN(
-      int64_t n, tx.Execute("UPDATE jobs SET state = 'done', lease_owner = '', lease_until = NULL, "
-                            "finished_at = $4, updated_at = $4 WHERE tenant_id = $1 AND id = $2 "
-                            "AND state = 'running' AND lease_owner = $3",
-                            {tenant.value(), id.value(), owner, ToUnixMicros(now)}));
+  // One conditional UPDATE: on PostgreSQL it waits for a concurrent leaser's (or Enqueue's
+  // run_again) row lock and then re-checks; SQLite serializes writers.
+  SB_ASSIGN_OR_RETURN(int64_t n,
+                      tx.Execute("UPDATE jobs SET " SB_JOB_FINISH(
+                                     "'done'", "$4") " WHERE tenant_id = $1 AND id = $2 "
+                                                     "AND state = 'running' AND lease_owner = $3",
+                                 {tenant.value(), id.value(), owner, ToUnixMicros(now)}));
   return n == 1;
 }
 
@@ -565,7 +594,8 @@ Result<bool> JobRepository::Fail(Transaction& tx, const TenantId& tenant, const 
     SB_ASSIGN_OR_RETURN(
         int64_t n,
         tx.Execute("UPDATE jobs SET state = 'queued', run_at = $5, lease_owner = '', "
-                   "lease_until = NULL, last_error = $6, updated_at = $4 WHERE tenant_id = $1 "
+                   "lease_until = NULL, last_error = $6, updated_at = $4, run_again = 0 WHERE "
+                   "tenant_id = $1 "
                    "AND id = $2 AND state = 'running' AND lease_owner = $3 AND "
                    "attempts < max_attempts",
                    {tenant.value(), id.value(), owner, ToUnixMicros(now), ToUnixMicros(*retry_at),
@@ -573,10 +603,12 @@ Result<bool> JobRepository::Fail(Transaction& tx, const TenantId& tenant, const 
     if (n == 1) return true;
   }
   SB_ASSIGN_OR_RETURN(
-      int64_t n, tx.Execute("UPDATE jobs SET state = 'dead', lease_owner = '', lease_until = NULL, "
-                            "finished_at = $4, last_error = $5, updated_at = $4 WHERE "
-                            "tenant_id = $1 AND id = $2 AND state = 'running' AND lease_owner = $3",
-                            {tenant.value(), id.value(), owner, ToUnixMicros(now), stored}));
+      int64_t n,
+      tx.Execute("UPDATE jobs SET " SB_JOB_FINISH(
+                     "'dead'", "$4") ", last_error = $5 "
+                                     "WHERE tenant_id = $1 AND id = $2 AND state = 'running' AND "
+                                     "lease_owner = $3",
+                 {tenant.value(), id.value(), owner, ToUnixMicros(now), stored}));
   return n == 1;
 }
 
@@ -637,5 +669,6 @@ Result<std::map<std::string, int64_t>> JobRepository::MaintenanceCountByState(Tr
 #undef SB_JOB_COLUMNS
 #undef SB_JOB_DUE
 #undef SB_JOB_ORDER
+#undef SB_JOB_FINISH
 
 }  // namespace sb::store

@@ -14,9 +14,11 @@
 //
 // Lifecycle: queued -> running (MaintenanceLease) -> done (Complete) | queued (Fail with a retry)
 // | dead (Fail without a retry or out of attempts); done and dead go back to queued through
-// Requeue. A running job whose lease expired (its node died) is leased again, unless it used
-// its last attempt, in which case MaintenanceLease marks it dead. A lease owner names one
-// leasing process instance (node id plus a boot nonce), never a whole node across restarts.
+// Requeue. A running job asked for again (Enqueue with WhileRunning::kRunAgain) goes back to
+// queued instead of done or dead when it ends, once, with its attempts reset. A running job
+// whose lease expired (its node died) is leased again, unless it used its last attempt, in
+// which case MaintenanceLease marks it dead. A lease owner names one leasing process instance
+// (node id plus a boot nonce), never a whole node across restarts.
 #pragma once
 
 #include <chrono>
@@ -36,6 +38,13 @@
 namespace sb::store {
 
 enum class JobState { kQueued, kRunning, kDone, kDead };
+
+// What Enqueue does when the live job with the same dedupe key is running: its handler may have
+// read its input before the change that asks for the job now.
+enum class WhileRunning {
+  kJoin,      // the running job stands for the request (the request is dropped)
+  kRunAgain,  // the running job runs once more when it ends (JobRecord::run_again)
+};
 std::string_view JobStateName(JobState state);  // "queued", "running", "done", "dead"
 std::optional<JobState> ParseJobState(std::string_view name);
 
@@ -66,6 +75,9 @@ struct JobRecord {
   Timestamp created_at;
   Timestamp updated_at;
   std::optional<Timestamp> finished_at;  // set exactly when done or dead
+  // Only while running: a request came meanwhile (WhileRunning::kRunAgain), so Complete and Fail
+  // put the job back to queued (run_at = now, attempts 0) instead of ending it.
+  bool run_again = false;
 
   friend bool operator==(const JobRecord&, const JobRecord&) = default;
 };
@@ -87,9 +99,11 @@ class JobRepository {
   // Inserts `job`, a new job: state queued, attempts 0, no lease, not finished, with a fresh
   // id. When `job.dedupe_key` is not empty and a live (queued or running) job of the same
   // tenant and kind has that key, inserts nothing and returns that job's id with
-  // created = false. ALREADY_EXISTS for a duplicate id; ABORTED when the live duplicate kept
-  // vanishing under concurrent updates (retry the transaction).
-  Result<EnqueueResult> Enqueue(Transaction& tx, const TenantId& tenant, const JobRecord& job);
+  // created = false; a running one is first marked run_again when `while_running` says so.
+  // ALREADY_EXISTS for a duplicate id; ABORTED when the live duplicate kept vanishing under
+  // concurrent updates (retry the transaction).
+  Result<EnqueueResult> Enqueue(Transaction& tx, const TenantId& tenant, const JobRecord& job,
+                                WhileRunning while_running = WhileRunning::kJoin);
 
   Result<std::optional<JobRecord>> Get(Transaction& tx, const TenantId& tenant, const JobId& id);
   // Up to `limit` (1..kMaxListLimit) jobs of `tenant`, optionally only in `state` and of `kind`,
@@ -102,14 +116,16 @@ class JobRepository {
   // Extends the lease to `until` while `owner` holds it (state running); false otherwise.
   Result<bool> Heartbeat(Transaction& tx, const TenantId& tenant, const JobId& id,
                          const std::string& owner, Timestamp until);
-  // Marks the job done (finished_at = now, lease cleared) if `owner` holds its lease; false
-  // when the lease was lost, in which case the caller must roll back its own work.
+  // Marks the job done (finished_at = now, lease cleared) if `owner` holds its lease, or queued
+  // again when run_again; false when the lease was lost, in which case the caller must roll
+  // back its own work.
   Result<bool> Complete(Transaction& tx, const TenantId& tenant, const JobId& id,
                         const std::string& owner, Timestamp now);
   // If `owner` holds the lease: with `retry_at` and attempts < max_attempts, back to queued
-  // with run_at = retry_at (attempts kept); otherwise dead (finished_at = now). Either way the
-  // lease is cleared and last_error = `error`, cut to kMaxErrorBytes at a character boundary
-  // (INVALID_ARGUMENT when it is not UTF-8). False when the lease was lost.
+  // with run_at = retry_at (attempts kept); otherwise dead (finished_at = now), or queued again
+  // at now with attempts 0 when run_again. Either way the lease and run_again are cleared and
+  // last_error = `error`, cut to kMaxErrorBytes at a character boundary (INVALID_ARGUMENT when
+  // it is not UTF-8). False when the lease was lost.
   Result<bool> Fail(Transaction& tx, const TenantId& tenant, const JobId& id,
                     const std::string& owner, Timestamp now, const std::string& error,
                     std::optional<Timestamp> retry_at);

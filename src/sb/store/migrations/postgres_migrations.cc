@@ -887,6 +887,16 @@ constexpr TenantTable kV23Tables[] = {
     {"dashboard_sign_ins"},
 };
 
+// Migration 24: a job asked for again while it runs runs once more (see the SQLite variant).
+constexpr std::string_view kV24Up = R"sql(
+ALTER TABLE switchboard.jobs
+  ADD COLUMN run_again integer NOT NULL DEFAULT 0 CHECK (run_again IN (0, 1));
+)sql";
+
+constexpr std::string_view kV24Down = R"sql(
+ALTER TABLE switchboard.jobs DROP COLUMN run_again;
+)sql";
+
 constexpr Migration kMigrations[] = {
     {1, "tenants_and_api_keys", kV1Up, kV1Down, kV1Tables},
     {2, "audit_log", kV2Up, kV2Down, kV2Tables},
@@ -911,6 +921,7 @@ constexpr Migration kMigrations[] = {
     {21, "live_update_indexes", kV21Up, kV21Down},
     {22, "tenant_logo", kV22Up, kV22Down},
     {23, "dashboard_oidc", kV23Up, kV23Down, kV23Tables},
+    {24, "job_run_again", kV24Up, kV24Down},
 };
 
 }  // namespace

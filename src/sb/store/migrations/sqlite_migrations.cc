@@ -855,6 +855,17 @@ ALTER TABLE dashboard_users DROP COLUMN oidc_subject;
 ALTER TABLE dashboard_users DROP COLUMN oidc_provider;
 )sql";
 
+// Migration 24: a job asked for again while it runs (its handler may already have read what the
+// request is about) runs once more when it finishes, instead of the request being dropped as a
+// duplicate (JobRepository::Enqueue with WhileRunning::kRunAgain).
+constexpr std::string_view kV24Up = R"sql(
+ALTER TABLE jobs ADD COLUMN run_again INTEGER NOT NULL DEFAULT 0 CHECK (run_again IN (0, 1));
+)sql";
+
+constexpr std::string_view kV24Down = R"sql(
+ALTER TABLE jobs DROP COLUMN run_again;
+)sql";
+
 constexpr Migration kMigrations[] = {
     {1, "tenants_and_api_keys", kV1Up, kV1Down},
     {2, "audit_log", kV2Up, kV2Down},
@@ -879,6 +890,7 @@ constexpr Migration kMigrations[] = {
     {21, "live_update_indexes", kV21Up, kV21Down},
     {22, "tenant_logo", kV22Up, kV22Down},
     {23, "dashboard_oidc", kV23Up, kV23Down},
+    {24, "job_run_again", kV24Up, kV24Down},
 };
 
 }  // namespace

@@ -166,6 +166,9 @@ Status CalendarPush::RequestEnsureIn(store::Transaction& tx, const TenantId& ten
   spec.kind = kPushEnsureJob;
   spec.payload = Json{{"connection_id", connection.value()}};
   spec.dedupe_key = "push:" + connection.value();
+  // A running ensure job may have read the channels before this request's change (a removed
+  // subscription, say): it runs again rather than standing for the request.
+  spec.while_running = store::WhileRunning::kRunAgain;
   spec.max_attempts = 8;
   return jobs::Enqueue(tx, tenant, spec, clock_, ids_).status();
 }
