@@ -99,6 +99,8 @@ TEST(TenantConcurrencyLimiter, BodilessCallsOnUploadRoutesAreNotUploads) {
 
 TEST(TenantConcurrencyLimiter, PublicRoutesAndZeroCapsPassUncounted) {
   TenantConcurrencyLimiter limiter({.max_requests = 1, .max_uploads = 1});
+  // Declared before the responses it admits, which hold their slots and outlive nothing else.
+  TenantConcurrencyLimiter off({.max_requests = 0, .max_uploads = 0});
   std::vector<http::Response> held;
   for (int i = 0; i < 3; ++i) {
     http::Request request;
@@ -106,7 +108,6 @@ TEST(TenantConcurrencyLimiter, PublicRoutesAndZeroCapsPassUncounted) {
     held.push_back(limiter(request, kStreamed));
     EXPECT_EQ(held.back().status, 200);
   }
-  TenantConcurrencyLimiter off({.max_requests = 0, .max_uploads = 0});
   for (int i = 0; i < 3; ++i) {
     http::Request request = RequestOf("t1", /*upload=*/true);
     held.push_back(off(request, kStreamed));

@@ -331,7 +331,8 @@ TYPED_TEST_P(ApiSuite, PublicRoutesAreRateLimitedPerClientAddress) {
 TYPED_TEST_P(ApiSuite, ReturnUrlMustUseAnAllowedOrigin) {
   this->Boot();
   auto [tenant, key] = this->NewTenantWithKey(R"(["read","write"])");
-  auto session = [&](const std::string& url) {
+  // `key` captured by an init-capture: clang < 16 cannot capture a structured binding.
+  auto session = [&, &key = key](const std::string& url) {
     return this->Call("POST", "/v1/connect/sessions",
                       Json{{"end_user", {{"id", "u1"}}}, {"return_url", url}}.dump(), key);
   };
@@ -817,8 +818,9 @@ TYPED_TEST_P(ApiSuite, PerTenantQuotasAnswer422Or429NamingTheQuota) {
 TYPED_TEST_P(ApiSuite, JsonBodyLimitsAreEnforcedAndNamed) {
   this->Boot();
   auto [tenant, key] = this->NewTenantWithKey(R"(["read","write"])");
-  auto expect_400 = [&](const std::string& method, const std::string& target,
-                        const std::string& body, const std::string& needle) {
+  // `key` captured by an init-capture: clang < 16 cannot capture a structured binding.
+  auto expect_400 = [&, &key = key](const std::string& method, const std::string& target,
+                                    const std::string& body, const std::string& needle) {
     TestResponse r = this->Call(method, target, body, key);
     EXPECT_EQ(r.status, 400) << method << " " << target << " -> " << r.body.substr(0, 200);
     EXPECT_EQ(r.Header("content-type"), "application/problem+json");

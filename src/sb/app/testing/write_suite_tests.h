@@ -703,7 +703,7 @@ TYPED_TEST_P(WriteSuite, AvailabilityComesFromTheStoreOrTheProvider) {
   ASSERT_EQ(this->Send("PUT", this->EntryPath(graph, "g"), this->Job("G")).status, 201);
   auto graph_busy = [&](const char* source) {
     Json body = query;
-    body["connection_ids"] = {graph};
+    body["connection_ids"] = Json::array({graph});
     body["source"] = source;
     TestResponse r = this->Send("POST", "/v1/availability", body);
     EXPECT_EQ(r.status, 200) << r.body;
@@ -725,7 +725,7 @@ TYPED_TEST_P(WriteSuite, AvailabilityComesFromTheStoreOrTheProvider) {
   bad["working_hours"]["start"] = "9am";
   EXPECT_EQ(this->Send("POST", "/v1/availability", bad).status, 400);
   bad = query;
-  bad["connection_ids"] = {id, id};
+  bad["connection_ids"] = Json::array({id, id});
   EXPECT_EQ(this->Send("POST", "/v1/availability", bad).status, 400);
   bad = query;
   bad["time_zone"] = "Mars/Base";

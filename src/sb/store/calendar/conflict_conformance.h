@@ -172,7 +172,10 @@ TYPED_TEST_P(ConflictConformanceTest, CorruptRowsAreDataLoss) {
       {"external_id", "has space"}, {"host_event", "[1]"},      {"host_event", "not json"},
       {"provider_event", "\"x\""},  {"resolved_by", "someone"}, {"resolved_event", "{}"},
   };
-  for (const auto& [column, value] : corruptions) {
+  for (const auto& corruption : corruptions) {
+    // Named references, not a structured binding: the lambda below uses them (clang < 16).
+    const auto& column = corruption.first;
+    const auto& value = corruption.second;
     std::string sql = "UPDATE event_conflicts SET ";
     sql.append(column).append(" = $2 WHERE tenant_id = $1");
     ASSERT_TRUE(this->InTenant(a,

@@ -393,7 +393,10 @@ TYPED_TEST_P(IdempotencyConformanceTest, CorruptRowsAreDataLoss) {
       {"headers", "{\"A\": 1}"},
       {"headers", "not json"},
   };
-  for (const auto& [column, value] : corruptions) {
+  for (const auto& corruption : corruptions) {
+    // Named references, not a structured binding: the lambda below uses them (clang < 16).
+    const auto& column = corruption.first;
+    const auto& value = corruption.second;
     std::string sql = "UPDATE idempotency_keys SET ";
     sql.append(column).append(" = $2 WHERE tenant_id = $1");
     ASSERT_TRUE(this->InTenant(a,
