@@ -311,9 +311,9 @@ Result<bool> InsertUnlessLiveDuplicate(Transaction& tx, const JobRecord& r) {
   return n == 1;
 }
 
-// The live duplicate of `r` that stands for it: a queued one; a running one with kJoin; with
-// kRunAgain a running one that is now marked to run again. Empty when none is live any more.
-Result<std::optional<JobId>> FindLiveDuplicate(Transaction& tx, const JobRecord& r,
+// Joins `r` to its live duplicate and returns that job: a queued one as it is; a running one as
+// it is with kJoin, or marked to run again with kRunAgain. Empty when none is live any more.
+Result<std::optional<JobId>> JoinLiveDuplicate(Transaction& tx, const JobRecord& r,
                                                WhileRunning while_running) {
   SB_ASSIGN_OR_RETURN(auto rows, tx.Query("SELECT id, state FROM jobs WHERE tenant_id = $1 AND "
                                           "kind = $2 AND dedupe_key = $3 AND dedupe_key <> '' AND "
@@ -322,7 +322,7 @@ Result<std::optional<JobId>> FindLiveDuplicate(Transaction& tx, const JobRecord&
   if (rows.empty()) return std::optional<JobId>();
   SB_ASSIGN_OR_RETURN(std::string id, internal::ReadUuid(rows.front(), 0, kJobs));
   SB_ASSIGN_OR_RETURN(std::string state, internal::ReadText(rows.front(), 1, kJobs));
-  if (state == "running" && while_running == WhileRunning::kRunAgain) {
+  if (ParseJobState(state) == JobState::kRunning && while_running == WhileRunning::kRunAgain) {
     // Conditional: on PostgreSQL a concurrent Complete may finish it first (then no row).
     SB_ASSIGN_OR_RETURN(int64_t n, tx.Execute("UPDATE jobs SET run_again = 1 WHERE tenant_id = "
                                               "$1 AND id = $2 AND state = 'running'",
@@ -512,7 +512,7 @@ Result<EnqueueResult> JobRepository::Enqueue(Transaction& tx, const TenantId& te
   for (int round = 0; round < kEnqueueRounds; ++round) {
     SB_ASSIGN_OR_RETURN(bool inserted, InsertUnlessLiveDuplicate(tx, job));
     if (inserted) return EnqueueResult{job.id, true};
-    SB_ASSIGN_OR_RETURN(std::optional<JobId> live, FindLiveDuplicate(tx, job, while_running));
+    SB_ASSIGN_OR_RETURN(std::optional<JobId> live, JoinLiveDuplicate(tx, job, while_running));
     if (live) return EnqueueResult{*live, false};
     // The duplicate finished after the insert saw it (PostgreSQL, another transaction): retry.
   }
