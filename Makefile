@@ -1,7 +1,7 @@
 # The two commands of the README. Both install missing system packages first.
 #   make run   build Release, initialise ./var/ on first run, start Switchboard on 127.0.0.1:8080
-#   make test  build the debug preset (ASan + UBSan) and Release, run every test, PostgreSQL suites
-#              included
+#   make test  build the debug preset (clang, ASan + UBSan, with the fuzz targets) and Release (g++),
+#              run every test, PostgreSQL suites included, and each fuzz target for FUZZ_SECONDS
 
 JOBS ?= $(shell nproc)
 FUZZ_SECONDS ?= 30
@@ -32,7 +32,7 @@ test: build-debug build-release lint-layers format-check fuzz-smoke
 	@ctest --preset debug -j $(JOBS)
 
 # libFuzzer targets (HTTP request parsing, the whole router with its handlers, provider answers),
-# each for FUZZ_SECONDS under ASan/UBSan (clang build of the fuzz targets only).
+# each for FUZZ_SECONDS under ASan/UBSan (built by the debug preset).
 fuzz-smoke: deps
 	@FUZZ_SECONDS=$(FUZZ_SECONDS) JOBS=$(JOBS) ./scripts/fuzz-smoke.sh
 

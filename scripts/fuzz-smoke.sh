@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Builds the libFuzzer targets with clang (preset `fuzz`) and runs each for a bounded time.
+# Builds the libFuzzer targets in the debug preset (clang, ASan + UBSan; `make test` has built them
+# already) and runs each for a bounded time.
 # A crash, leak or sanitizer report fails the run.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -18,16 +19,17 @@ if [ ${#targets[@]} -eq 0 ]; then
   exit 0
 fi
 
-cmake --preset fuzz >/dev/null
+build=build/debug
+cmake --preset debug >/dev/null
 for t in "${targets[@]}"; do
   name=${t%%:*}
   dir=${t#*:}
-  cmake --build --preset fuzz -j "$jobs" --target "$name"
-  corpus=build/fuzz/corpus/$name
+  cmake --build --preset debug -j "$jobs" --target "$name"
+  corpus=$build/corpus/$name
   mkdir -p "$corpus"
   [ -d "$dir/fuzz/corpus" ] && cp -n "$dir"/fuzz/corpus/* "$corpus"/ 2>/dev/null || true
   echo "fuzz-smoke: $name for ${seconds}s"
-  "build/fuzz/$dir/$name" -max_total_time="$seconds" -print_final_stats=1 "$corpus" \
-    > "build/fuzz/$name.log" 2>&1 || { tail -n 60 "build/fuzz/$name.log"; exit 1; }
-  grep -E '^stat::number_of_executed_units' "build/fuzz/$name.log" || true
+  "$build/$dir/$name" -max_total_time="$seconds" -print_final_stats=1 "$corpus" \
+    > "$build/$name.log" 2>&1 || { tail -n 60 "$build/$name.log"; exit 1; }
+  grep -E '^stat::number_of_executed_units' "$build/$name.log" || true
 done

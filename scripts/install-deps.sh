@@ -10,7 +10,7 @@ PACKAGES=(
   libssl-dev libargon2-dev libcurl4-openssl-dev libsqlite3-dev libpq-dev
   nlohmann-json3-dev libspdlog-dev libfmt-dev libtomlplusplus-dev libical-dev tzdata
   libgtest-dev libgmock-dev libbenchmark-dev
-  clang libclang-rt-14-dev clang-format clang-tidy
+  clang libclang-rt-14-dev lld clang-format clang-tidy
   postgresql-15 postgresql-client-15
   wrk curl ca-certificates
   chromium

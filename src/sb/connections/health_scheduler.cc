@@ -39,7 +39,7 @@ Result<int> HealthScheduler::EnqueueDue() {
         return OkStatus();
       }));
   int enqueued = 0;
-  // Not a structured binding: clang 14 (the fuzz preset) cannot capture one in a lambda.
+  // Not a structured binding: clang 14 (the debug preset) cannot capture one in a lambda.
   for (const auto& entry : due) {
     const auto& tenant = entry.first;
     const auto& id = entry.second;

@@ -140,7 +140,7 @@ void JobRunner::Heartbeats() {
     lock.unlock();
     const Timestamp until =
         clock_.Now() + std::chrono::duration_cast<std::chrono::microseconds>(options_.lease);
-    // Not a structured binding: clang 14 (the fuzz preset) cannot capture one in a lambda.
+    // Not a structured binding: clang 14 (the debug preset) cannot capture one in a lambda.
     for (const auto& entry : running) {
       const auto& key = entry.first;
       const auto& job = entry.second;

@@ -3,6 +3,10 @@
 // (external ids) and writes them through /v1, the provider's side changed through the proxy
 // as the user's own calendar client would, and what each side then sees. Include after
 // sync_suite_tests.h.
+//
+// A JSON member is replaced with a named type (`j["k"] = Json::object({...})`), never with a
+// bare braced list: in a template, clang 14 with nlohmann 3.11.2 then leaks the member's old
+// value (LeakSanitizer in the debug preset).
 #pragma once
 
 #include <chrono>
@@ -495,7 +499,7 @@ TYPED_TEST_P(WriteSuite, GraphWritesRoundTrip) {
   std::string cursor = "0";
   this->Changes(cursor);
   Json weekly = this->Job("Weekly check");
-  weekly["recurrence"] = {"RRULE:FREQ=WEEKLY;BYDAY=TU,TH;COUNT=6"};
+  weekly["recurrence"] = Json::array({"RRULE:FREQ=WEEKLY;BYDAY=TU,TH;COUNT=6"});
   TestResponse created = this->Send("POST", "/v1/connections/" + id + "/events", weekly);
   ASSERT_EQ(created.status, 201) << created.body;
   const Json event = created.JsonBody();
@@ -545,7 +549,7 @@ TYPED_TEST_P(WriteSuite, TenantsNeverSeeEachOthersEntries) {
   // A series' occurrences and splits, and the providers' free/busy, are the owner's only.
   Json series = this->Job("Rounds");
   series["attendees"] = Json::array();
-  series["recurrence"] = {"RRULE:FREQ=WEEKLY;COUNT=4"};
+  series["recurrence"] = Json::array({"RRULE:FREQ=WEEKLY;COUNT=4"});
   TestResponse rounds = this->Send("PUT", this->EntryPath(id, "rounds"), series);
   ASSERT_EQ(rounds.status, 201) << rounds.body;
   const std::string occurrences =
@@ -592,13 +596,13 @@ TYPED_TEST_P(WriteSuite, BadWritesAreRefused) {
   Json unknown = this->Job("x");
   unknown["colour"] = "red";
   Json backwards = this->Job("x");
-  backwards["end"] = {{"instant", "2027-01-12T08:00:00+01:00"}};
+  backwards["end"] = Json::object({{"instant", "2027-01-12T08:00:00+01:00"}});
   Json bad_zone = this->Job("x");
   bad_zone["start"]["time_zone"] = "Mars/Olympus";
   Json mixed = this->Job("x");
   mixed["all_day"] = true;
   Json bad_rule = this->Job("x");
-  bad_rule["recurrence"] = {"RRULE:FREQ=SOMETIMES"};
+  bad_rule["recurrence"] = Json::array({"RRULE:FREQ=SOMETIMES"});
   Json cancelled = this->Job("x");
   cancelled["status"] = "cancelled";
   for (const Json& body : {unknown, backwards, bad_zone, mixed, bad_rule, cancelled, Json(3)}) {
@@ -862,7 +866,8 @@ TYPED_TEST_P(WriteSuite, OccurrencesAndSplitsReachTheProviderWithoutEchoes) {
     this->Changes(cursor);
     Json series = this->Job("Standup");
     series["attendees"] = Json::array();
-    series["recurrence"] = {"RRULE:FREQ=WEEKLY;COUNT=6"};  // Tuesdays 2027-01-12 .. 02-16
+    // Tuesdays 2027-01-12 .. 02-16.
+    series["recurrence"] = Json::array({"RRULE:FREQ=WEEKLY;COUNT=6"});
     TestResponse created = this->Send("POST", "/v1/connections/" + id + "/events", series);
     ASSERT_EQ(created.status, 201) << created.body;
     const std::string master = created.JsonBody()["id"].get<std::string>();
