@@ -31,8 +31,8 @@ run: build-release build-dashboard
 test: build-debug build-release lint-layers format-check fuzz-smoke
 	@ctest --preset debug -j $(JOBS)
 
-# libFuzzer targets (HTTP request parsing, the whole router with its handlers, provider answers),
-# each for FUZZ_SECONDS under ASan/UBSan (built by the debug preset).
+# libFuzzer targets (HTTP request parsing, the whole router with its handlers, provider answers,
+# calendar provider items), each for FUZZ_SECONDS under ASan/UBSan (built by the debug preset).
 fuzz-smoke: deps
 	@FUZZ_SECONDS=$(FUZZ_SECONDS) JOBS=$(JOBS) ./scripts/fuzz-smoke.sh
 
