@@ -63,6 +63,23 @@ Result<std::vector<std::string>> TypesParam(const http::Request& request) {
   return types;
 }
 
+Result<store::ChangeFilter> ChangeFilterOf(const http::Request& request) {
+  store::ChangeFilter filter;
+  if (auto cursor = request.Query("cursor")) {
+    auto [end, ec] = std::from_chars(cursor->data(), cursor->data() + cursor->size(), filter.after);
+    if (ec != std::errc() || end != cursor->data() + cursor->size() || filter.after < 0) {
+      return InvalidArgumentError("cursor: not a change cursor");
+    }
+  }
+  SB_ASSIGN_OR_RETURN(filter.types, TypesParam(request));
+  if (auto connection = request.Query("connection_id")) {
+    if (!IsCanonicalUuid(*connection)) return InvalidArgumentError("connection_id: not an id");
+    filter.connection = ConnectionId(std::string(*connection));
+  }
+  SB_ASSIGN_OR_RETURN(filter.limit, PageLimit(request, kDefaultLimit, kMaxLimit));
+  return filter;
+}
+
 }  // namespace
 
 http::Response SyncHandlers::StartSync(http::Request& r) { return Respond(r, DoStartSync(r)); }
@@ -195,23 +212,16 @@ Result<http::Response> SyncHandlers::DoGetEvent(http::Request& request) {
 Result<http::Response> SyncHandlers::DoListChanges(http::Request& request) {
   const tenancy::Principal& p = PrincipalOf(request);
   SB_RETURN_IF_ERROR(RequireScope(p, Scope::kRead));
-  int64_t after = 0;
-  if (auto cursor = request.Query("cursor")) {
-    auto [end, ec] = std::from_chars(cursor->data(), cursor->data() + cursor->size(), after);
-    if (ec != std::errc() || end != cursor->data() + cursor->size() || after < 0) {
-      return InvalidArgumentError("cursor: not a change cursor");
-    }
-  }
-  SB_ASSIGN_OR_RETURN(auto types, TypesParam(request));
-  SB_ASSIGN_OR_RETURN(int limit, PageLimit(request, kDefaultLimit, kMaxLimit));
-  SB_ASSIGN_OR_RETURN(auto changes, engine_.Changes(p.tenant_id, after, types, limit));
+  SB_ASSIGN_OR_RETURN(store::ChangeFilter filter, ChangeFilterOf(request));
+  SB_ASSIGN_OR_RETURN(auto changes, engine_.Changes(p.tenant_id, filter));
   Json data = Json::array();
   for (const auto& c : changes) data.push_back(sync::ChangeJson(c));
   // The cursor to resume from: the last change's, or the one given when there was none.
-  const int64_t next = changes.empty() ? after : changes.back().seq;
-  return http::Response::Json(200, Json{{"data", data},
-                                        {"next_cursor", std::to_string(next)},
-                                        {"has_more", static_cast<int>(changes.size()) == limit}});
+  const int64_t next = changes.empty() ? filter.after : changes.back().seq;
+  return http::Response::Json(200,
+                              Json{{"data", data},
+                                   {"next_cursor", std::to_string(next)},
+                                   {"has_more", static_cast<int>(changes.size()) == filter.limit}});
 }
 
 }  // namespace sb::api

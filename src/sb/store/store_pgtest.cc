@@ -217,7 +217,7 @@ TEST_F(RowLevelSecurityTest, ChangeFeedIsAppendOnlyForTheAppRole) {
         InTenant(a_, [&](Transaction& tx) { return tx.Execute(sql, {a_.value()}).status(); });
     EXPECT_EQ(s.code(), StatusCode::kPermissionDenied) << sql << ": " << s.ToString();
   }
-  auto listed = Call(a_, [&](Transaction& tx) { return sync.ListChanges(tx, a_, 0, {}, 10); });
+  auto listed = Call(a_, [&](Transaction& tx) { return sync.ListChanges(tx, a_, {.limit = 10}); });
   ASSERT_TRUE(listed.ok()) << listed.status().ToString();
   ASSERT_EQ(listed->size(), 1u);
   EXPECT_EQ((*listed)[0].type, "event.created");

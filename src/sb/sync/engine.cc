@@ -362,13 +362,12 @@ Result<std::vector<store::SyncStateRecord>> SyncEngine::States(const TenantId& t
   return out;
 }
 
-Result<std::vector<store::ChangeRecord>> SyncEngine::Changes(const TenantId& tenant, int64_t after,
-                                                             const std::vector<std::string>& types,
-                                                             int limit) {
+Result<std::vector<store::ChangeRecord>> SyncEngine::Changes(const TenantId& tenant,
+                                                             const store::ChangeFilter& filter) {
   std::vector<store::ChangeRecord> out;
   SB_RETURN_IF_ERROR(
       db_.RunInTenant(tenant, store::TxMode::kReadOnly, [&](store::Transaction& tx) -> Status {
-        SB_ASSIGN_OR_RETURN(out, repo_.ListChanges(tx, tenant, after, types, limit));
+        SB_ASSIGN_OR_RETURN(out, repo_.ListChanges(tx, tenant, filter));
         return OkStatus();
       }));
   return out;

@@ -202,10 +202,9 @@ class SyncEngine {
   Result<std::vector<store::SyncStateRecord>> States(const TenantId& tenant,
                                                      const ConnectionId& connection);
 
-  // The tenant's change feed after `after` (a seq), of `types` (empty: all).
-  Result<std::vector<store::ChangeRecord>> Changes(const TenantId& tenant, int64_t after,
-                                                   const std::vector<std::string>& types,
-                                                   int limit);
+  // The tenant's change feed: the filter's changes in seq order.
+  Result<std::vector<store::ChangeRecord>> Changes(const TenantId& tenant,
+                                                   const store::ChangeFilter& filter);
 
   // The job handler of kSyncJob.
   jobs::JobResult Handle(jobs::JobContext& job);

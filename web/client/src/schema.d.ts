@@ -3948,6 +3948,8 @@ export interface operations {
                 cursor?: string;
                 /** @description Comma-separated change types (at most 20). */
                 types?: string;
+                /** @description Only this connection's changes (its events', calendars' and sync runs'). Changes outlive their connection, so a disconnected connection's feed can still be read; an id of no connection of the tenant finds nothing. */
+                connection_id?: string;
                 /** @description 1..1000, default 100. */
                 limit?: number;
             };

@@ -855,9 +855,22 @@ TYPED_TEST_P(SyncSuite, OtherTenantsSeeNothing) {
     EXPECT_EQ(this->Call("GET", path, "", other_key).status, 404) << path;
   }
   EXPECT_EQ(this->Call("POST", "/v1/connections/" + id + "/sync", "", other_key).status, 404);
-  TestResponse feed = this->Call("GET", "/v1/changes", "", other_key);
-  EXPECT_EQ(feed.status, 200);
-  EXPECT_TRUE(feed.JsonBody()["data"].empty()) << feed.body;
+  for (const std::string& query : std::vector<std::string>{"", "?connection_id=" + id}) {
+    TestResponse feed = this->Call("GET", "/v1/changes" + query, "", other_key);
+    EXPECT_EQ(feed.status, 200) << query;
+    EXPECT_TRUE(feed.JsonBody()["data"].empty()) << query << " " << feed.body;
+  }
+  // The owner's feed filtered by the connection: only its changes (the run's and its events').
+  TestResponse own =
+      this->Call("GET", "/v1/changes?limit=1000&connection_id=" + id, "", this->key_);
+  ASSERT_EQ(own.status, 200) << own.body;
+  const Json own_feed = own.JsonBody()["data"];
+  ASSERT_FALSE(own_feed.empty());
+  for (const Json& change : own_feed) EXPECT_EQ(change["connection_id"], id);
+  const std::string unknown = "01234567-89ab-7def-8123-456789abcdef";
+  TestResponse none = this->Call("GET", "/v1/changes?connection_id=" + unknown, "", this->key_);
+  EXPECT_EQ(none.status, 200);
+  EXPECT_TRUE(none.JsonBody()["data"].empty()) << none.body;
 }
 
 // Bad requests get a clear 400, never a crash.
@@ -872,7 +885,15 @@ TYPED_TEST_P(SyncSuite, BadQueriesAreRefused) {
         this->Call("GET", "/v1/connections/" + id + "/events?" + query, "", this->key_).status, 400)
         << query;
   }
-  for (const std::string query : {"cursor=-1", "cursor=x", "types=EVENT", "limit=0"}) {
+  const std::vector<std::string> bad_feeds = {"cursor=-1",
+                                              "cursor=x",
+                                              "types=EVENT",
+                                              "limit=0",
+                                              "connection_id=x",
+                                              "connection_id=",
+                                              "connection_id=" + id + "0",
+                                              "connection_id=01234567-89AB-7DEF-8123-456789ABCDEF"};
+  for (const std::string& query : bad_feeds) {
     EXPECT_EQ(this->Call("GET", "/v1/changes?" + query, "", this->key_).status, 400) << query;
   }
   EXPECT_EQ(

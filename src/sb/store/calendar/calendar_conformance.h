@@ -634,7 +634,7 @@ TYPED_TEST_P(CalendarConformanceTest, ConnectionDeleteCascadesButChangesStay) {
     EXPECT_EQ(got_cal, std::nullopt);
     SB_ASSIGN_OR_RETURN(auto got_event, this->cals_.GetEvent(tx, a, event.id));
     EXPECT_EQ(got_event, std::nullopt);
-    SB_ASSIGN_OR_RETURN(auto changes, this->sync_.ListChanges(tx, a, 0, {}, 10));
+    SB_ASSIGN_OR_RETURN(auto changes, this->sync_.ListChanges(tx, a, {.limit = 10}));
     EXPECT_EQ(changes.size(), 1u);
     if (!changes.empty()) {
       EXPECT_EQ(changes[0].connection_id, c);

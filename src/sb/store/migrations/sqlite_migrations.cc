@@ -866,6 +866,15 @@ constexpr std::string_view kV24Down = R"sql(
 ALTER TABLE jobs DROP COLUMN run_again;
 )sql";
 
+// Migration 25: the change feed filtered by connection (GET /v1/changes?connection_id=).
+constexpr std::string_view kV25Up = R"sql(
+CREATE INDEX changes_by_connection ON changes (tenant_id, connection_id, seq);
+)sql";
+
+constexpr std::string_view kV25Down = R"sql(
+DROP INDEX changes_by_connection;
+)sql";
+
 constexpr Migration kMigrations[] = {
     {1, "tenants_and_api_keys", kV1Up, kV1Down},
     {2, "audit_log", kV2Up, kV2Down},
@@ -891,6 +900,7 @@ constexpr Migration kMigrations[] = {
     {22, "tenant_logo", kV22Up, kV22Down},
     {23, "dashboard_oidc", kV23Up, kV23Down},
     {24, "job_run_again", kV24Up, kV24Down},
+    {25, "changes_by_connection", kV25Up, kV25Down},
 };
 
 }  // namespace

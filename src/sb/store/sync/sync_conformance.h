@@ -90,10 +90,11 @@ class SyncConformanceTest : public ConnectedConformanceTest<TestBackend> {
   }
 
   Result<std::vector<ChangeRecord>> Changes(const TenantId& tenant, int64_t after,
-                                            const std::vector<std::string>& types, int limit) {
-    return this->Call(tenant, [&](Transaction& tx) {
-      return repo_.ListChanges(tx, tenant, after, types, limit);
-    });
+                                            const std::vector<std::string>& types, int limit,
+                                            std::optional<ConnectionId> connection = {}) {
+    const ChangeFilter filter{after, types, std::move(connection), limit};
+    return this->Call(tenant,
+                      [&](Transaction& tx) { return repo_.ListChanges(tx, tenant, filter); });
   }
 
   // Runs `sql` with $1 = tenant (and $2 = `value`) to plant a malformed row.
@@ -372,6 +373,49 @@ TYPED_TEST_P(SyncConformanceTest, ListChangesFiltersByCursorTypesAndLimit) {
             StatusCode::kInvalidArgument);
 }
 
+// The feed of one connection: its changes only, in order, with the cursor, types and limit
+// applied as without it; another tenant's connection id finds nothing of it.
+TYPED_TEST_P(SyncConformanceTest, ListChangesFiltersByConnection) {
+  const TenantId a = this->a_;
+  const TenantId b = this->b_;
+  const ConnectionId c1 = this->PutConnection(a);
+  const ConnectionId c2 = this->PutConnection(a);
+  const ConnectionId theirs = this->PutConnection(b);
+  // Seqs 1, 4, 7, 10 are c1's, 2, 5, 8, 11 c2's, the others no connection's; 4-6 and 10-12 are
+  // deletions, the others creations.
+  const std::optional<ConnectionId> owners[] = {c1, c2, std::nullopt};
+  const std::string types[] = {"event.created", "event.deleted"};
+  for (int i = 0; i < 12; ++i) {
+    ASSERT_TRUE(this->Append(a, this->Change(types[(i / 3) % 2], owners[i % 3])).ok());
+  }
+  ASSERT_TRUE(this->Append(b, this->Change("event.created", theirs)).ok());
+  auto seqs = [&](int64_t after, const std::vector<std::string>& filter, int limit,
+                  const ConnectionId& connection) {
+    std::vector<int64_t> out;
+    auto got = this->Changes(a, after, filter, limit, connection);
+    EXPECT_TRUE(got.ok()) << got.status().ToString();
+    if (got.ok()) {
+      for (const auto& r : *got) {
+        EXPECT_EQ(r.connection_id, connection);
+        out.push_back(r.seq);
+      }
+    }
+    return out;
+  };
+  EXPECT_EQ(seqs(0, {}, 100, c1), (std::vector<int64_t>{1, 4, 7, 10}));
+  EXPECT_EQ(seqs(0, {}, 100, c2), (std::vector<int64_t>{2, 5, 8, 11}));
+  EXPECT_EQ(seqs(4, {}, 2, c1), (std::vector<int64_t>{7, 10}));
+  EXPECT_EQ(seqs(0, {"event.deleted"}, 100, c1), (std::vector<int64_t>{4, 10}));
+  EXPECT_EQ(seqs(0, {}, 100, theirs), std::vector<int64_t>());
+  auto b_feed = this->Changes(b, 0, {}, 100, theirs);
+  ASSERT_TRUE(b_feed.ok());
+  EXPECT_EQ(b_feed->size(), 1u);
+  EXPECT_EQ(this->Changes(a, 0, {}, 100, ConnectionId("not-a-uuid")).status().code(),
+            StatusCode::kInvalidArgument);
+  EXPECT_EQ(this->Changes(a, 0, {}, 100, ConnectionId("' OR '1'='1")).status().code(),
+            StatusCode::kInvalidArgument);
+}
+
 // Appenders of one tenant racing in their own transactions get distinct, gapless seqs: the
 // counter row serializes them (a backend may abort a loser, which then retries).
 TYPED_TEST_P(SyncConformanceTest, ConcurrentAppendsGetDistinctSeqs) {
@@ -487,7 +531,9 @@ TYPED_TEST_P(SyncConformanceTest, CrossTenantAccessIsRefused) {
            [&](Transaction& tx) {
              return this->repo_.AppendChange(tx, b, this->Change("event.created", cb)).status();
            },
-           [&](Transaction& tx) { return this->repo_.ListChanges(tx, b, 0, {}, 10).status(); }}) {
+           [&](Transaction& tx) {
+             return this->repo_.ListChanges(tx, b, {.limit = 10}).status();
+           }}) {
     EXPECT_EQ(this->InTenant(a, call).code(), StatusCode::kPermissionDenied);
     EXPECT_EQ(this->db_->RunUnscoped(call).code(), StatusCode::kPermissionDenied);
   }
@@ -503,7 +549,7 @@ TYPED_TEST_P(SyncConformanceTest, CrossTenantAccessIsRefused) {
     EXPECT_EQ(got_run, std::nullopt);
     SB_ASSIGN_OR_RETURN(auto runs, this->repo_.ListRuns(tx, a, cb, std::nullopt, 10));
     EXPECT_TRUE(runs.empty());
-    SB_ASSIGN_OR_RETURN(auto changes, this->repo_.ListChanges(tx, a, 0, {}, 10));
+    SB_ASSIGN_OR_RETURN(auto changes, this->repo_.ListChanges(tx, a, {.limit = 10}));
     EXPECT_TRUE(changes.empty());
     return OkStatus();
   });
@@ -788,12 +834,15 @@ TYPED_TEST_P(SyncConformanceTest, RunsUpdatedSinceInKeysetOrder) {
             StatusCode::kPermissionDenied);
 }
 
-REGISTER_TYPED_TEST_SUITE_P(
-    SyncConformanceTest, StatesRoundTripReplaceAndList, RunsRoundTripUpdateListAndFindOpen,
-    AtMostOneOpenRunPerConnectionAndService, ChangeSeqsIncreasePerTenantAndRoundTrip,
-    ListChangesFiltersByCursorTypesAndLimit, AppendChangesTakesConsecutiveSeqs,
-    ConcurrentAppendsGetDistinctSeqs, MaintenanceListsDueStatesLongestWaitingFirstWithoutPaused,
-    CrossTenantAccessIsRefused, RejectsMalformedInput, CorruptRowsAreDataLoss, EnumNamesRoundTrip,
-    RunsUpdatedSinceInKeysetOrder);
+REGISTER_TYPED_TEST_SUITE_P(SyncConformanceTest, StatesRoundTripReplaceAndList,
+                            RunsRoundTripUpdateListAndFindOpen,
+                            AtMostOneOpenRunPerConnectionAndService,
+                            ChangeSeqsIncreasePerTenantAndRoundTrip,
+                            ListChangesFiltersByCursorTypesAndLimit, ListChangesFiltersByConnection,
+                            AppendChangesTakesConsecutiveSeqs, ConcurrentAppendsGetDistinctSeqs,
+                            MaintenanceListsDueStatesLongestWaitingFirstWithoutPaused,
+                            CrossTenantAccessIsRefused, RejectsMalformedInput,
+                            CorruptRowsAreDataLoss, EnumNamesRoundTrip,
+                            RunsUpdatedSinceInKeysetOrder);
 
 }  // namespace sb::store::testing

@@ -107,6 +107,14 @@ struct ChangeRecord {
   friend bool operator==(const ChangeRecord&, const ChangeRecord&) = default;
 };
 
+// Which changes ListChanges reads.
+struct ChangeFilter {
+  int64_t after = 0;                       // seq > after
+  std::vector<std::string> types;          // empty: all
+  std::optional<ConnectionId> connection;  // none: every connection's and none's
+  int limit = 100;
+};
+
 class SyncRepository {
  public:
   static constexpr int kMaxListLimit = 1000;
@@ -156,12 +164,10 @@ class SyncRepository {
   // one counter update and a few multi-row inserts. All are validated before anything is
   // written; on an error none is appended.
   Status AppendChanges(Transaction& tx, const TenantId& tenant, std::span<ChangeRecord> records);
-  // Changes with seq > `after`, in seq order, of the given types (empty: all), at most `limit`.
-  // INVALID_ARGUMENT for more than kMaxChangeTypes types, a malformed type or a negative
-  // `after`.
+  // The filter's changes in seq order, at most `limit`. INVALID_ARGUMENT for more than
+  // kMaxChangeTypes types, a malformed type or connection id, or a negative `after`.
   Result<std::vector<ChangeRecord>> ListChanges(Transaction& tx, const TenantId& tenant,
-                                                int64_t after,
-                                                const std::vector<std::string>& types, int limit);
+                                                const ChangeFilter& filter);
 };
 
 }  // namespace sb::store

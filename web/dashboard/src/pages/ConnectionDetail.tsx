@@ -11,7 +11,7 @@ import { Link, navigate, useTitle } from "../lib/router";
 import { useSyncRuns } from "../lib/syncRuns";
 import { useSession } from "../session";
 
-// /v1/changes has no connection filter and reads oldest first: scan a bounded number of pages.
+// /v1/changes reads oldest first: read a bounded number of the connection's pages, show the last.
 const kChangePages = 3;
 const kChangePageSize = 1000;
 
@@ -209,29 +209,28 @@ function RecentChanges({ connectionId }: { connectionId: string }) {
     if (!requested) return null;
     const found: Change[] = [];
     let cursor: string | undefined;
-    let scanned = 0;
     let more = false;
     for (let i = 0; i < kChangePages; i++) {
-      const page = await must(sb.GET("/v1/changes", { params: { query: { limit: kChangePageSize, ...(cursor ? { cursor } : {}) } } }));
+      const query = { connection_id: connectionId, limit: kChangePageSize, ...(cursor ? { cursor } : {}) };
+      const page = await must(sb.GET("/v1/changes", { params: { query } }));
       const data = page.data ?? [];
-      scanned += data.length;
-      found.push(...data.filter((ch) => ch.connection_id === connectionId));
+      found.push(...data);
       more = !!page.has_more && !!page.next_cursor;
       if (!more) break;
       cursor = page.next_cursor;
     }
-    return { found: found.slice(-50).reverse(), scanned, more };
+    return { found: found.slice(-50).reverse(), more };
   }, [connectionId, requested]);
   return (
     <section aria-labelledby="cd-changes">
       <h2 id="cd-changes">Changes</h2>
       <p className="muted small">
-        From the tenant's change feed, which has no connection filter: the dashboard reads up to {kChangePages * kChangePageSize} changes and shows this connection's.
+        The connection's part of the change feed, oldest first: the dashboard reads up to {kChangePages * kChangePageSize} of its changes and shows the latest 50.
       </p>
       {!requested && <button type="button" id="connection-detail-load-changes" onClick={() => setRequested(true)}>Load changes</button>}
       {changes.loading && requested && <Loading />}
       <ProblemBox problem={changes.error} />
-      {changes.data && changes.data.found.length === 0 && <Empty>No changes of this connection in the {changes.data.scanned} changes read.</Empty>}
+      {changes.data && changes.data.found.length === 0 && <Empty>This connection has no changes yet.</Empty>}
       {changes.data && changes.data.found.length > 0 && (
         <div className="table-wrap" tabIndex={0} id="cd-changes-scroll" role="region" aria-label="Changes table">
           <table>
@@ -248,7 +247,7 @@ function RecentChanges({ connectionId }: { connectionId: string }) {
           </table>
         </div>
       )}
-      {changes.data?.more && <p className="muted small">The feed has more changes than were read.</p>}
+      {changes.data?.more && <p className="muted small">This connection has more changes than were read: the newest are not shown.</p>}
     </section>
   );
 }
