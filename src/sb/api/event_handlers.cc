@@ -118,10 +118,7 @@ Result<store::ConflictFilter> ConflictQuery(const http::Request& request) {
     filter.status = store::ParseConflictStatus(*status);
     if (!filter.status) return InvalidArgumentError("status: open or resolved");
   }
-  if (auto connection = request.Query("connection_id")) {
-    if (!IsCanonicalUuid(*connection)) return InvalidArgumentError("connection_id: not an id");
-    filter.connection = ConnectionId(std::string(*connection));
-  }
+  SB_ASSIGN_OR_RETURN(filter.connection, ConnectionFilterParam(request));
   if (auto cursor = request.Query("cursor")) {
     if (!IsCanonicalUuid(*cursor)) return InvalidArgumentError("cursor: not a cursor");
     filter.after = std::string(*cursor);

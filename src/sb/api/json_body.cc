@@ -95,6 +95,13 @@ Result<ConnectionId> ConnectionParam(const http::Request& request) {
   return ConnectionId(std::string(*id));
 }
 
+Result<std::optional<ConnectionId>> ConnectionFilterParam(const http::Request& request) {
+  const auto id = request.Query("connection_id");
+  if (!id) return std::optional<ConnectionId>();
+  if (!IsCanonicalUuid(*id)) return InvalidArgumentError("connection_id: not an id");
+  return std::optional<ConnectionId>(ConnectionId(std::string(*id)));
+}
+
 Result<int> PageLimit(const http::Request& request, int default_limit, int max_limit) {
   auto text = request.Query("limit");
   if (!text) return default_limit;

@@ -45,6 +45,8 @@ Result<std::vector<std::string>> RequiredStringArray(const Json& object, std::st
 // The {id} path parameter as a connection id: NOT_FOUND "connection not found" unless it is a
 // canonical UUID (no lookup: the caller's repository call finds it or not).
 Result<ConnectionId> ConnectionParam(const http::Request& request);
+// The optional `connection_id` query filter: INVALID_ARGUMENT unless it is a canonical UUID.
+Result<std::optional<ConnectionId>> ConnectionFilterParam(const http::Request& request);
 
 // Parses the `limit` query parameter: default when absent, error unless 1..max.
 Result<int> PageLimit(const http::Request& request, int default_limit, int max_limit);

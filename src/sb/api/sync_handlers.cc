@@ -72,10 +72,7 @@ Result<store::ChangeFilter> ChangeFilterOf(const http::Request& request) {
     }
   }
   SB_ASSIGN_OR_RETURN(filter.types, TypesParam(request));
-  if (auto connection = request.Query("connection_id")) {
-    if (!IsCanonicalUuid(*connection)) return InvalidArgumentError("connection_id: not an id");
-    filter.connection = ConnectionId(std::string(*connection));
-  }
+  SB_ASSIGN_OR_RETURN(filter.connection, ConnectionFilterParam(request));
   SB_ASSIGN_OR_RETURN(filter.limit, PageLimit(request, kDefaultLimit, kMaxLimit));
   return filter;
 }
