@@ -57,6 +57,12 @@ class PageApplier::Impl {
   // Notes which series the page removes and which it keeps, before any item is applied (an
   // exception may come before or after its master's removal), and reads what is stored for the
   // page's items and their series in a few statements rather than one per item.
+  // The host's mappings are read before the events: the writer settles a write (the event and
+  // its mapping) in one transaction, so events read after a settled mapping are at least as
+  // new as it. Read the other way round on PostgreSQL (each statement sees what was committed
+  // when it began), a settle between the two reads paired the new mapping with the old event,
+  // and a page fetched before the write went back over it: the mapping followed the page's
+  // older version, and the write itself came back later as a provider change (an echo).
   Status Begin(const std::vector<EventChange>& items) {
     std::vector<std::string> ids;
     for (const EventChange& change : items) {
@@ -69,10 +75,11 @@ class PageApplier::Impl {
       }
       AddLookup(change.provider_id, ids);
     }
+    SB_RETURN_IF_ERROR(ReadMappings(ids));
+    SB_RETURN_IF_ERROR(ReadCreations(items));
     SB_ASSIGN_OR_RETURN(auto stored, Repo().FindEvents(tx_, context_.tenant(), calendar_, ids));
     for (store::EventRecord& e : stored) known_.insert_or_assign(e.provider_id, std::move(e));
-    SB_RETURN_IF_ERROR(ReadMappings(ids));
-    return ReadCreations(items);
+    return OkStatus();
   }
 
   // The end of a full round: what it did not see is gone at the provider (but for the
@@ -126,15 +133,14 @@ class PageApplier::Impl {
     return OkStatus();
   }
 
-  // Events Switchboard created, new to the store and to the page's mappings: their mapping's
+  // Events Switchboard created that the page's mappings do not name: their mapping's
   // id is in the event (Graph's transactionId, writer.h; the Google id "sb" + the mapping id's
   // hex digits). A mapping still being written holds the event back like any pending write;
   // no mapping at all means the host has deleted the entry since this page was fetched, and
   // the event is not brought back.
   Status ReadCreations(const std::vector<EventChange>& items) {
     for (const EventChange& change : items) {
-      if (!change.event || known_.contains(change.provider_id) ||
-          mappings_.contains(change.provider_id)) {
+      if (!change.event || mappings_.contains(change.provider_id)) {
         continue;
       }
       const std::string mapping_id = CreatingMappingId(change);
@@ -166,12 +172,17 @@ class PageApplier::Impl {
   // A provider change to a mapped event: the mapping follows the provider's version (only
   // while synced: a conflict or an error keeps the version it is about). A host write that
   // raced in meanwhile wins the compare-and-set; its own write then meets the new version.
-  Status FollowMapping(store::EventMappingRecord& m, const store::EventRecord& record) {
-    if (m.state != store::MappingState::kSynced) return OkStatus();
+  // false when the host deleted the entry since Begin read it: the deletion is on its way to
+  // the provider, and the change is not applied.
+  Result<bool> FollowMapping(store::EventMappingRecord& m, const store::EventRecord& record) {
+    if (m.state != store::MappingState::kSynced) return true;
     m.provider_version = record.version;
     m.event_id = record.id;
     m.updated_at = context_.clock().Now();
-    return Mappings().Update(tx_, context_.tenant(), m, m.host_version).status();
+    const Result<bool> updated = Mappings().Update(tx_, context_.tenant(), m, m.host_version);
+    if (updated.status().code() == StatusCode::kNotFound) return false;
+    SB_RETURN_IF_ERROR(updated.status());
+    return true;
   }
 
   void AddLookup(const std::string& provider_id, std::vector<std::string>& ids) {
@@ -328,7 +339,11 @@ class PageApplier::Impl {
       // Switchboard's own write, back before the writer stored its answer: no echo.
       put.silent = mapping->provider_version == event.version;
       put.external_id = mapping->external_id;
-      SB_RETURN_IF_ERROR(FollowMapping(*mapping, record));
+      SB_ASSIGN_OR_RETURN(const bool mapped, FollowMapping(*mapping, record));
+      if (!mapped) {
+        mappings_.erase(event.provider_id);
+        return OkStatus();
+      }
     }
     puts_.push_back(std::move(record));
     created_.push_back(std::move(put));
