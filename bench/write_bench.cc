@@ -3,6 +3,8 @@
 //
 //   baseline    in the same run, the provider's share alone: N events.insert calls straight to
 //               the sandbox with an access token of the same account, from C clients at once.
+//   proxied     the same N events.insert calls through Switchboard's API proxy, nothing
+//               stored: what any write through Switchboard costs at least.
 //   upserts     N PUT /v1/connections/{id}/events/by-external-id/{n} from C clients at once:
 //               the mapping recorded with its job, the provider write, the answer settled in
 //               the store.
@@ -68,6 +70,23 @@ void DirectInsert(sb::app::testing::SandboxProcess& sandbox, sb::net::HttpClient
           .dump();
   auto response = Must(http.Send(request), "events.insert");
   if (response.status != 200) Die("events.insert: " + response.body);
+}
+
+// The same events.insert through Switchboard's API proxy (/v1/proxy): the request
+// authenticated, the account's token injected, the answer passed back; nothing stored. The
+// ceiling of any write that goes through Switchboard.
+void ProxiedInsert(sb::app::testing::TestHttpClient& api, const std::string& key,
+                   const std::string& connection, int i) {
+  const Json body = Entry(i);
+  const Json event{
+      {"summary", body["title"]},
+      {"location", body["location"]},
+      {"start", {{"dateTime", body["start"]["instant"]}, {"timeZone", "Europe/Zurich"}}},
+      {"end", {{"dateTime", body["end"]["instant"]}, {"timeZone", "Europe/Zurich"}}},
+      {"attendees", {{{"email", "customer@example.com"}}}}};
+  auto r = api.Send("POST", "/v1/proxy/" + connection + "/calendar/v3/calendars/primary/events",
+                    event.dump(), key);
+  if (r.status != 200) Die("proxied insert: " + std::to_string(r.status) + " " + r.body);
 }
 
 // One PUT of the host's entry job-<i>.
@@ -206,14 +225,18 @@ int main(int argc, char** argv) {
   // The pushes of the baseline's writes make sync runs: they finish before the upserts start,
   // so that neither phase pays for the other's.
   std::this_thread::sleep_for(std::chrono::seconds(3));
+  const double proxied = Concurrently(
+      writes, clients, [&](int c, int i) { ProxiedInsert(*apis[c], key, connection, i); });
+  std::this_thread::sleep_for(std::chrono::seconds(3));
   const double hosted = Concurrently(
       writes, clients, [&](int c, int i) { HostUpsert(*apis[c], key, connection, i); });
   std::printf(
       "host writes, %d each from %d clients, provider latency %d ms:\n"
       "  direct events.insert baseline: %.2f s, %.0f writes/s\n"
+      "  the same through the API proxy (nothing stored): %.2f s, %.0f writes/s; ratio %.2f\n"
       "  host upserts through Switchboard: %.2f s, %.0f writes/s; ratio to baseline %.2f\n",
-      writes, clients, latency_ms, direct, writes / direct, hosted, writes / hosted,
-      direct / hosted);
+      writes, clients, latency_ms, direct, writes / direct, proxied, writes / proxied,
+      direct / proxied, hosted, writes / hosted, direct / hosted);
   std::fflush(stdout);
   if (latency_ms > 0) {
     Must(sandbox->Control(SandboxOrigin::kGoogle, "DELETE", "/_sandbox/faults", Json()), "faults");

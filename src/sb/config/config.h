@@ -153,6 +153,9 @@ struct SyncConfig {
   // within this are renewed
   std::chrono::seconds push_renew_margin{6 * 3'600};
   std::chrono::milliseconds push_renew_interval{60'000};  // sync.push_renew_interval_ms
+  // sync.push_delay_ms: a push notification's run starts this much later, and the notifications
+  // meanwhile join it (a burst of changes makes one run); 0 = at once
+  std::chrono::milliseconds push_delay{250};
 };
 
 // The authenticated API proxy (proxy::ProxyOptions).

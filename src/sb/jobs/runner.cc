@@ -51,6 +51,11 @@ Result<store::EnqueueResult> Enqueue(store::Transaction& tx, const TenantId& ten
   return store::JobRepository().Enqueue(tx, tenant, job, spec.while_running);
 }
 
+Result<bool> RetireQueued(store::Transaction& tx, const TenantId& tenant, const std::string& kind,
+                          const std::string& dedupe_key, const Clock& clock) {
+  return store::JobRepository().CompleteQueued(tx, tenant, kind, dedupe_key, clock.Now());
+}
+
 Status JobContext::CompleteWith(const std::function<Status(store::Transaction&)>& work) {
   if (completed_) return FailedPreconditionError("the job was completed already");
   const Status s = db_.RunInTenant(job_.tenant_id, [&](store::Transaction& tx) -> Status {
@@ -115,17 +120,38 @@ void JobRunner::Loop() {
     // A poll that found work polls again at once: more may be waiting even when the batch was
     // not full (concurrency keys let through only so many of a key per poll). Only an empty
     // poll (or an error) waits.
-    if ((!ran.ok() || *ran == 0) && !woken_) {
-      wake_.wait_for(lock, options_.poll, [this] { return stopping_ || woken_; });
-    }
+    if ((!ran.ok() || *ran == 0) && !woken_) IdleWait(lock);
     woken_ = false;
   }
+}
+
+// Until options.poll has passed, Wake(), Stop(), or the earliest WakeIn() time, whichever comes
+// first (a WakeIn() during the wait shortens it).
+void JobRunner::IdleWait(std::unique_lock<std::mutex>& lock) {
+  using Steady = std::chrono::steady_clock;
+  const Steady::time_point until = Steady::now() + options_.poll;
+  while (!stopping_ && !woken_) {
+    const Steady::time_point deadline = wake_at_ ? std::min(until, *wake_at_) : until;
+    if (Steady::now() >= deadline) break;
+    wake_.wait_until(lock, deadline);
+  }
+  if (wake_at_ && *wake_at_ <= Steady::now()) wake_at_.reset();
 }
 
 void JobRunner::Wake() {
   {
     std::lock_guard lock(mu_);
     woken_ = true;
+  }
+  wake_.notify_all();
+}
+
+void JobRunner::WakeIn(milliseconds delay) {
+  if (delay <= milliseconds(0)) return Wake();
+  {
+    std::lock_guard lock(mu_);
+    const auto at = std::chrono::steady_clock::now() + delay;
+    if (!wake_at_ || at < *wake_at_) wake_at_ = at;
   }
   wake_.notify_all();
 }

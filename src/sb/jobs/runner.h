@@ -69,6 +69,12 @@ struct JobSpec {
 Result<store::EnqueueResult> Enqueue(store::Transaction& tx, const TenantId& tenant,
                                      const JobSpec& spec, const Clock& clock, IdGenerator& ids);
 
+// Retires the queued job of `kind` with `dedupe_key` (done at once, in `tx`): for a producer
+// that finished the work another way than the job it queued. False when none is queued (a
+// running one is left to finish).
+Result<bool> RetireQueued(store::Transaction& tx, const TenantId& tenant, const std::string& kind,
+                          const std::string& dedupe_key, const Clock& clock);
+
 // What a handler reports.
 struct JobResult {
   enum class Kind { kDone, kRetry, kFail };
@@ -145,6 +151,9 @@ class JobRunner {
   // Asks the running loop to poll now instead of after its idle wait (options.poll): for a
   // producer that has just queued work. A no-op before Start.
   void Wake();
+  // The same after `delay` (a producer that has queued work due then): the idle wait ends
+  // then at the latest. The earliest of several stands; a delay <= 0 is Wake().
+  void WakeIn(std::chrono::milliseconds delay);
 
   // One poll: leases due jobs of the registered kinds, runs them (options.threads at once) and
   // finishes them. Returns how many ran.
@@ -152,6 +161,7 @@ class JobRunner {
 
  private:
   void Loop();
+  void IdleWait(std::unique_lock<std::mutex>& lock);
   void Heartbeats();
   // Plain completions a worker commits in one transaction (fewer when the poll runs dry).
   static constexpr size_t kCompleteTogether = 8;
@@ -184,6 +194,8 @@ class JobRunner {
   std::condition_variable wake_;
   bool stopping_ = false;  // guarded by mu_
   bool woken_ = false;     // guarded by mu_; Wake() since the last idle wait began
+  // guarded by mu_; the earliest WakeIn() not yet reached
+  std::optional<std::chrono::steady_clock::time_point> wake_at_;
   struct Running {
     TenantId tenant;
     JobId id;

@@ -291,6 +291,34 @@ TEST_F(JobRunnerTest, WakeMakesAnIdleLoopPollAtOnce) {
   EXPECT_EQ(Get(second).state, store::JobState::kDone);
 }
 
+// WakeIn: an idle loop polls when the work queued for later is due, not at its next idle poll
+// (an hour here), and a later WakeIn does not push back an earlier one.
+TEST_F(JobRunnerTest, WakeInMakesAnIdleLoopPollWhenTheWorkIsDue) {
+  JobRunnerOptions options = Options();
+  options.poll = std::chrono::hours(1);
+  JobRunner runner(*db_, *db_, clock_, random_, options);
+  std::mutex mu;
+  std::condition_variable ran;
+  std::set<std::string> done;  // guarded by mu
+  runner.Register("test.ok", [&](JobContext& job) {
+    std::lock_guard lock(mu);
+    done.insert(job.job().id.value());
+    ran.notify_all();
+    return JobResult::Done();
+  });
+  runner.Start();
+  // Let the loop find the queue empty and begin its hour-long wait.
+  std::this_thread::sleep_for(milliseconds(200));
+  const JobId later = Add("test.ok");
+  runner.WakeIn(milliseconds(100));
+  runner.WakeIn(std::chrono::hours(2));
+  std::unique_lock lock(mu);
+  EXPECT_TRUE(ran.wait_for(lock, seconds(30), [&] { return done.contains(later.value()); }));
+  lock.unlock();
+  runner.Stop();
+  EXPECT_EQ(Get(later).state, store::JobState::kDone);
+}
+
 TEST_F(JobRunnerTest, DedupeKeepsOneLiveJobPerKey) {
   const JobId first = Add("test.ok", 3, "connection:1");
   EXPECT_EQ(Add("test.ok", 3, "connection:1"), first);

@@ -254,6 +254,7 @@ Result<std::optional<store::SyncRunRecord>> SyncEngine::RequestRunIn(
   spec.concurrency_key = "sync:" + record.id.value() + ":" + std::string(service);
   spec.concurrency_limit = 1;
   spec.max_attempts = options_.job_max_attempts;
+  spec.run_at = now + std::chrono::duration_cast<std::chrono::microseconds>(StartDelay(trigger));
   SB_RETURN_IF_ERROR(jobs::Enqueue(tx, tenant, spec, clock_, ids_).status());
   SB_RETURN_IF_ERROR(Audit(tx, tenant, "sync.request", run, audit::Outcome::kSuccess,
                            std::string(store::SyncTriggerName(trigger))));
@@ -323,7 +324,7 @@ Result<store::SyncRunRecord> SyncEngine::RequestRun(const TenantId& tenant,
     out = std::move(*run);
     return OkStatus();
   }));
-  if (created && wake_jobs_) wake_jobs_();
+  if (created) WakeJobs(trigger);
   return out;
 }
 

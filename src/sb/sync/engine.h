@@ -155,6 +155,10 @@ struct SyncOptions {
   int scheduler_batch = 200;
   int job_max_attempts = 10;
   bool on_connect = true;  // a new connection's services get their initial run at once
+  // A push-triggered run starts this much after the notification that asked for it: the
+  // notifications meanwhile (a host's burst of writes, each notified back) join it rather than
+  // each making a run of its own. 0: at once.
+  std::chrono::milliseconds push_delay{250};
 };
 
 struct SyncEngineDeps {
@@ -167,7 +171,8 @@ struct SyncEngineDeps {
   IdGenerator& ids;
   connections::ConnectionEvents* webhooks = nullptr;  // the outbox; null: no webhooks
   metrics::MetricsRegistry* metrics = nullptr;
-  std::function<void()> wake_jobs;  // asks the job runner to poll now; empty: nothing
+  // asks the job runner to poll after this long (0: now); empty: nothing
+  std::function<void(std::chrono::milliseconds)> wake_jobs;
 };
 
 class SyncEngine {
@@ -188,10 +193,15 @@ class SyncEngine {
   Result<std::optional<store::SyncRunRecord>> RequestRunIn(
       store::Transaction& tx, const TenantId& tenant, const store::ConnectionRecord& record,
       std::string_view service, store::SyncTrigger trigger, const audit::Context& ctx);
-  // After a caller's transaction with RequestRunIn committed: the job runner polls now rather
-  // than at its next idle poll (a push's run starts at once).
-  void WakeJobs() const {
-    if (wake_jobs_) wake_jobs_();
+  // After a caller's transaction with RequestRunIn committed: the job runner polls when the
+  // run is due (now, or options.push_delay after a push) rather than at its next idle poll.
+  void WakeJobs(store::SyncTrigger trigger = store::SyncTrigger::kManual) const {
+    if (wake_jobs_) wake_jobs_(StartDelay(trigger));
+  }
+  // How long after its request a run of `trigger` starts.
+  std::chrono::milliseconds StartDelay(store::SyncTrigger trigger) const {
+    return trigger == store::SyncTrigger::kPush ? options_.push_delay
+                                                : std::chrono::milliseconds(0);
   }
 
   Result<std::optional<store::SyncRunRecord>> GetRun(const TenantId& tenant, const SyncRunId& id);
@@ -245,7 +255,7 @@ class SyncEngine {
   const Clock& clock_;
   IdGenerator& ids_;
   ChangePublisher changes_;
-  std::function<void()> wake_jobs_;
+  std::function<void(std::chrono::milliseconds)> wake_jobs_;
   const SyncOptions options_;
   std::vector<std::unique_ptr<ServiceSync>> services_;
   store::SyncRepository repo_;

@@ -67,6 +67,11 @@ class ConnectSuite : public ApiSuite<Backend> {
       this->config_.limits.requests_per_second = 2'000;
       this->config_.limits.burst = 4'000;
     }
+    // The test clock stands still, and a push's run is due options.push_delay after it: pushes
+    // start their runs at once here, but for the test of the delay itself.
+    this->config_.sync.push_delay = test_name.find("PushBurst") != std::string::npos
+                                        ? std::chrono::milliseconds(1'000)
+                                        : std::chrono::milliseconds(0);
     if (test_name.find("Renew") != std::string::npos) {
       this->config_.sync.push_renew_interval = std::chrono::milliseconds(50);
     }

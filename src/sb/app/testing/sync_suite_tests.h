@@ -983,6 +983,38 @@ TYPED_TEST_P(SyncSuite, PushBringsChangesAndForgeriesAreRefused) {
 // published once, in the feed and as one signed Standard Webhook per change (verified by our
 // own code and by the standardwebhooks npm library), and a duplicate that finds nothing new
 // publishes nothing.
+// sync.push_delay_ms (1 s here): a push's run is due that long after the notification, and
+// the notifications meanwhile join it: four changes, each pushed on its own, make one run that
+// brings all four. (The test's clock stands still until the test moves it.)
+TYPED_TEST_P(SyncSuite, PushBurstMakesOneRun) {
+  const std::string id = this->ConnectWatched(5);
+  ASSERT_FALSE(id.empty());
+  std::string cursor = "0";
+  this->Changes(cursor);
+  auto push_runs = [&] {
+    TestResponse r =
+        this->Call("GET", "/v1/connections/" + id + "/sync-runs?limit=100", "", this->key_);
+    EXPECT_EQ(r.status, 200) << r.body;
+    const Json body = r.JsonBody();
+    int n = 0;
+    for (const Json& run : body["data"]) n += run.value("trigger", "") == "push" ? 1 : 0;
+    return n;
+  };
+  const char* accepted = "sb_push_notifications_total{provider=\"google\",verdict=\"accepted\"}";
+  const double accepted_before = this->Counter(accepted);
+  const int runs_before = push_runs();
+  for (uint64_t i = 0; i < 4; ++i) this->Mutate(SandboxOrigin::kGoogle, 1, 0, 0, 60 + i);
+  for (int i = 0; i < 500 && this->Counter(accepted) < accepted_before + 4; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  ASSERT_GE(this->Counter(accepted), accepted_before + 4);
+  EXPECT_EQ(this->Changes(cursor)["event.created"], 0);  // nothing ran yet
+  this->clock_.Advance(std::chrono::seconds(2));
+  EXPECT_EQ(this->AwaitChanges(cursor, "event.created", 4)["event.created"], 4);
+  EXPECT_EQ(push_runs() - runs_before, 1);
+  EXPECT_EQ(this->StoredEvents(id), this->GoogleEvents(id));
+}
+
 TYPED_TEST_P(SyncSuite, DuplicatedPushesPublishEachChangeOnce) {
   std::mutex mu;
   std::vector<net::testing::ServedRequest> received;
@@ -1089,6 +1121,7 @@ REGISTER_TYPED_TEST_SUITE_P(
     TwoTenantsPushAndScheduledSyncApart, GraphLifecycleEventsRenewRecreateAndResync,
     ExpiredSyncTokenResyncsWithoutDuplicates, RevokedGrantPausesUntilReconnect, GraphCalendarSyncs,
     OtherTenantsSeeNothing, BadQueriesAreRefused, PushBringsChangesAndForgeriesAreRefused,
-    DuplicatedPushesPublishEachChangeOnce, DroppedPushesAreCaughtUpByScheduledSync);
+    PushBurstMakesOneRun, DuplicatedPushesPublishEachChangeOnce,
+    DroppedPushesAreCaughtUpByScheduledSync);
 
 }  // namespace sb::app::testing

@@ -19,6 +19,8 @@
 #include <gtest/gtest.h>
 
 #include "sb/app/testing/sync_suite_tests.h"
+#include "sb/store/jobs/job_repository.h"
+#include "sb/sync/calendar/writer.h"
 
 namespace sb::app::testing {
 
@@ -36,6 +38,24 @@ class WriteSuite : public SyncSuite<Backend> {
 
   std::string EntryPath(const std::string& connection, const std::string& external_id) {
     return "/v1/connections/" + connection + "/events/by-external-id/" + external_id;
+  }
+
+  // How many of the tenant's write jobs (the safety net of each write, writer.h) are queued.
+  size_t QueuedWriteJobs() {
+    std::vector<store::JobRecord> jobs;
+    const TenantId tenant(this->tenant_);
+    EXPECT_TRUE(this->app_->database()
+                    .RunInTenant(tenant, store::TxMode::kReadOnly,
+                                 [&](store::Transaction& tx) -> Status {
+                                   SB_ASSIGN_OR_RETURN(
+                                       jobs, store::JobRepository().List(
+                                                 tx, tenant, store::JobState::kQueued,
+                                                 std::string(sync::calendar::kEventWriteJob),
+                                                 std::nullopt, 1000));
+                                   return OkStatus();
+                                 })
+                    .ok());
+    return jobs.size();
   }
 
   // A connected account with a few events, its initial sync done.
@@ -397,6 +417,9 @@ TYPED_TEST_P(WriteSuite, WritesDuringAnOutageAreSentLater) {
   const std::string id = this->ConnectSynced(SandboxOrigin::kGoogle);
   ASSERT_FALSE(id.empty());
   ASSERT_TRUE(this->AwaitGoogleWatch());
+  // A write the provider took at once retires its safety-net job.
+  ASSERT_EQ(this->Send("PUT", this->EntryPath(id, "job-2"), this->Job("Valve")).status, 201);
+  EXPECT_EQ(this->QueuedWriteJobs(), 0u);
   ASSERT_TRUE(this->sandbox_
                   ->Control(SandboxOrigin::kGoogle, "POST", "/_sandbox/faults",
                             {{"method", "POST"},
@@ -408,6 +431,7 @@ TYPED_TEST_P(WriteSuite, WritesDuringAnOutageAreSentLater) {
   TestResponse queued = this->Send("PUT", this->EntryPath(id, "job-3"), this->Job("Pump"));
   ASSERT_EQ(queued.status, 202) << queued.body;
   EXPECT_EQ(queued.JsonBody()["mapping"]["state"], "pending");
+  EXPECT_EQ(this->QueuedWriteJobs(), 1u);  // the job sends it later
   // A second write while the first is pending only replaces what is pending.
   TestResponse newer = this->Send("PUT", this->EntryPath(id, "job-3"), this->Job("Pump v2"));
   ASSERT_EQ(newer.status, 202) << newer.body;
@@ -421,6 +445,7 @@ TYPED_TEST_P(WriteSuite, WritesDuringAnOutageAreSentLater) {
   EXPECT_EQ(entry["mapping"]["state"], "synced") << entry;
   EXPECT_EQ(entry["title"], "Pump v2");
   EXPECT_EQ(this->GoogleEvent(id, entry["provider_id"].get<std::string>())["summary"], "Pump v2");
+  EXPECT_EQ(this->QueuedWriteJobs(), 0u);
 }
 
 // A connection made for read-only calendar access is refused before anything is recorded or

@@ -249,6 +249,44 @@ TYPED_TEST_P(JobConformanceTest, DedupeReturnsTheLiveJobUntilItFinishes) {
   EXPECT_EQ(this->GetJob(a, first.id)->state, JobState::kDone);
 }
 
+// CompleteQueued retires a queued job by kind and dedupe key (the calendar writer's safety net
+// once its inline send settled); a running one, another kind's or another tenant's stays.
+TYPED_TEST_P(JobConformanceTest, CompleteQueuedRetiresOnlyTheQueuedJobOfTheKey) {
+  const TenantId& a = this->a_;
+  const Timestamp now = this->clock_.Now();
+  auto keyed = [&](const TenantId& t, const std::string& key, std::string kind = "") {
+    JobRecord r = this->Job(t, std::move(kind));
+    r.dedupe_key = key;
+    return r;
+  };
+  auto retire = [&](const TenantId& t, const std::string& kind, const std::string& key) {
+    return this->Call(
+        t, [&](Transaction& tx) { return this->jobs_.CompleteQueued(tx, t, kind, key, now); });
+  };
+  const JobRecord queued = keyed(a, "mapping:1");
+  const JobRecord other_kind = keyed(a, "mapping:1", this->kind_ + ".other");
+  const JobRecord other_tenant = keyed(this->b_, "mapping:1");
+  for (const JobRecord& r : {queued, other_kind, other_tenant}) this->Put(r);
+  auto done = retire(a, this->kind_, "mapping:1");
+  ASSERT_TRUE(done.ok()) << done.status().ToString();
+  EXPECT_TRUE(*done);
+  EXPECT_EQ(this->GetJob(a, queued.id)->state, JobState::kDone);
+  EXPECT_EQ(this->GetJob(a, queued.id)->finished_at, now);
+  EXPECT_EQ(this->GetJob(a, other_kind.id)->state, JobState::kQueued);
+  EXPECT_EQ(this->GetJob(this->b_, other_tenant.id)->state, JobState::kQueued);
+  // Nothing queued any more: false. A running job of the key is left to finish.
+  EXPECT_FALSE(*retire(a, this->kind_, "mapping:1"));
+  JobRecord running = keyed(a, "mapping:2");
+  running.priority = 10;
+  this->Put(running);
+  ASSERT_EQ(this->Ids(this->Lease("node-1", now, 1)), std::vector<JobId>{running.id});
+  EXPECT_FALSE(*retire(a, this->kind_, "mapping:2"));
+  EXPECT_EQ(this->GetJob(a, running.id)->state, JobState::kRunning);
+  // No key, or a malformed one, is refused.
+  EXPECT_EQ(retire(a, this->kind_, "").status().code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(retire(a, "", "mapping:1").status().code(), StatusCode::kInvalidArgument);
+}
+
 TYPED_TEST_P(JobConformanceTest, LeasesByPriorityThenRunAtAndNotBeforeDue) {
   const TenantId& a = this->a_;
   const Timestamp t = this->clock_.Now();
@@ -1181,13 +1219,13 @@ TYPED_TEST_P(JobConformanceTest, ConcurrencyGroupCapsRunningLeasesAcrossKeys) {
 
 REGISTER_TYPED_TEST_SUITE_P(
     JobConformanceTest, EnqueueGetAndListInIdOrder, EnqueueIsPartOfTheCallersTransaction,
-    DedupeReturnsTheLiveJobUntilItFinishes, ARequestWhileRunningRunsTheJobOnceMore,
-    ARequestRacingTheEndOfARunIsNeverLost, LeasesByPriorityThenRunAtAndNotBeforeDue,
-    LeaseIsFairAcrossTenantsAndFiltersKinds, ExpiredLeaseIsTakenOverAndTheOldOwnerLosesIt,
-    HeartbeatExtendsTheLease, FailRetriesUntilMaxAttemptsThenDies,
-    ExpiredLeaseWithoutAttemptsLeftGoesDead, RequeueRevivesDoneAndDeadJobs,
-    MaintenanceCountsByStateAndNeedsAnUnscopedTransaction, CrossTenantAccessIsRefused,
-    RejectsMalformedInput, CorruptRowsAreDataLoss, StateNamesRoundTrip,
+    DedupeReturnsTheLiveJobUntilItFinishes, CompleteQueuedRetiresOnlyTheQueuedJobOfTheKey,
+    ARequestWhileRunningRunsTheJobOnceMore, ARequestRacingTheEndOfARunIsNeverLost,
+    LeasesByPriorityThenRunAtAndNotBeforeDue, LeaseIsFairAcrossTenantsAndFiltersKinds,
+    ExpiredLeaseIsTakenOverAndTheOldOwnerLosesIt, HeartbeatExtendsTheLease,
+    FailRetriesUntilMaxAttemptsThenDies, ExpiredLeaseWithoutAttemptsLeftGoesDead,
+    RequeueRevivesDoneAndDeadJobs, MaintenanceCountsByStateAndNeedsAnUnscopedTransaction,
+    CrossTenantAccessIsRefused, RejectsMalformedInput, CorruptRowsAreDataLoss, StateNamesRoundTrip,
     ConcurrentLeasersNeverShareAJob, ConcurrencyKeyCapsRunningLeases,
     ConcurrentLeasersRespectConcurrencyKeys, ConcurrencyGroupCapsRunningLeasesAcrossKeys);
 

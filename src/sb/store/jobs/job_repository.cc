@@ -583,6 +583,21 @@ Result<bool> JobRepository::Complete(Transaction& tx, const TenantId& tenant, co
   return n == 1;
 }
 
+Result<bool> JobRepository::CompleteQueued(Transaction& tx, const TenantId& tenant,
+                                           const std::string& kind, const std::string& dedupe_key,
+                                           Timestamp now) {
+  SB_RETURN_IF_ERROR(CheckTenantScope(tx, tenant));
+  if (kind.empty() || dedupe_key.empty() || !IsValidDedupeKey(dedupe_key)) {
+    return InvalidArgumentError("invalid kind or dedupe_key");
+  }
+  SB_ASSIGN_OR_RETURN(int64_t n,
+                      tx.Execute("UPDATE jobs SET state = 'done', finished_at = $4, updated_at = "
+                                 "$4 WHERE tenant_id = $1 AND kind = $2 AND dedupe_key = $3 AND "
+                                 "dedupe_key <> '' AND state = 'queued'",
+                                 {tenant.value(), kind, dedupe_key, ToUnixMicros(now)}));
+  return n > 0;
+}
+
 Result<bool> JobRepository::Fail(Transaction& tx, const TenantId& tenant, const JobId& id,
                                  const std::string& owner, Timestamp now, const std::string& error,
                                  std::optional<Timestamp> retry_at) {

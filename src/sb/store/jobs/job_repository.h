@@ -129,6 +129,11 @@ class JobRepository {
   Result<bool> Fail(Transaction& tx, const TenantId& tenant, const JobId& id,
                     const std::string& owner, Timestamp now, const std::string& error,
                     std::optional<Timestamp> retry_at);
+  // Marks the queued (not leased) job of `kind` with `dedupe_key` (not "") done at `now`: a
+  // producer that finished the work another way retires the job it queued as a safety net.
+  // False when there is none queued (never queued, done, or already leased and running).
+  Result<bool> CompleteQueued(Transaction& tx, const TenantId& tenant, const std::string& kind,
+                              const std::string& dedupe_key, Timestamp now);
   // A done or dead job back to queued with attempts = 0 and run_at = now (last_error kept);
   // false when the job is unknown or still live. ALREADY_EXISTS when a live job with the same
   // kind and dedupe key exists.

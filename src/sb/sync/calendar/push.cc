@@ -465,8 +465,9 @@ Result<PushVerdict> CalendarPush::Accept(const TenantId& tenant,
     if (!run.ok() && run.status().code() != StatusCode::kFailedPrecondition) return run.status();
     return OkStatus();
   }));
-  // The run is committed: start it now, not at the job runner's next idle poll.
-  if (verdict == PushVerdict::kAccepted) engine_.WakeJobs();
+  // The run is committed: the job runner polls when it is due (SyncOptions::push_delay), not
+  // at its next idle poll.
+  if (verdict == PushVerdict::kAccepted) engine_.WakeJobs(trigger);
   return verdict;
 }
 

@@ -762,7 +762,10 @@ Status EventWriter::SettleIn(store::Transaction& tx, const TenantId& tenant,
   if (!written) {
     if (stored) SB_RETURN_IF_ERROR(RemoveStored(tx, tenant, *stored, calendars_));
     result.kind = WriteResult::Kind::kDeleted;
-    if (current) return mappings_.Delete(tx, tenant, m.id).status();
+    if (current) {
+      SB_RETURN_IF_ERROR(jobs::RetireQueued(tx, tenant, kEventWriteJob, m.id, clock_).status());
+      return mappings_.Delete(tx, tenant, m.id).status();
+    }
     m.event_id.reset();
     m.provider_id.clear();
     m.provider_version.clear();
@@ -793,6 +796,9 @@ Status EventWriter::SettleIn(store::Transaction& tx, const TenantId& tenant,
     m.state = MappingState::kSynced;
     m.pending = nullptr;
     m.last_error.clear();
+    // Nothing left for the write's safety-net job (PrepareIn) to send: it is retired here
+    // rather than leased and run for nothing later. A running one finds the mapping synced.
+    SB_RETURN_IF_ERROR(jobs::RetireQueued(tx, tenant, kEventWriteJob, m.id, clock_).status());
   } else {
     result.kind = WriteResult::Kind::kQueued;
   }
