@@ -155,7 +155,7 @@ struct SyncConfig {
   std::chrono::milliseconds push_renew_interval{60'000};  // sync.push_renew_interval_ms
   // sync.push_delay_ms: a push notification's run starts this much later, and the notifications
   // meanwhile join it (a burst of changes makes one run); 0 = at once
-  std::chrono::milliseconds push_delay{250};
+  std::chrono::milliseconds push_delay{20};
 };
 
 // The authenticated API proxy (proxy::ProxyOptions).

@@ -158,7 +158,7 @@ struct SyncOptions {
   // A push-triggered run starts this much after the notification that asked for it: the
   // notifications meanwhile (a host's burst of writes, each notified back) join it rather than
   // each making a run of its own. 0: at once.
-  std::chrono::milliseconds push_delay{250};
+  std::chrono::milliseconds push_delay{20};
 };
 
 struct SyncEngineDeps {
