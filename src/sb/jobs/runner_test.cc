@@ -262,31 +262,42 @@ TEST_F(JobRunnerTest, AConcurrencyKeyLimitsJobsAtOnceAndTheBacklogDrains) {
 }
 
 // After an empty poll the loop waits options.poll (here an hour) unless a producer wakes it.
+// The jobs a "test.ok" handler has run, for tests of when the loop polls.
+class RanJobs {
+ public:
+  explicit RanJobs(JobRunner& runner) {
+    runner.Register("test.ok", [this](JobContext& job) {
+      std::lock_guard lock(mu_);
+      done_.insert(job.job().id.value());
+      ran_.notify_all();
+      return JobResult::Done();
+    });
+  }
+  // Whether `id` ran within 30 s.
+  bool Await(const JobId& id) {
+    std::unique_lock lock(mu_);
+    return ran_.wait_for(lock, seconds(30), [&] { return done_.contains(id.value()); });
+  }
+
+ private:
+  std::mutex mu_;
+  std::condition_variable ran_;
+  std::set<std::string> done_;  // guarded by mu_
+};
+
 TEST_F(JobRunnerTest, WakeMakesAnIdleLoopPollAtOnce) {
   JobRunnerOptions options = Options();
   options.poll = std::chrono::hours(1);
   JobRunner runner(*db_, *db_, clock_, random_, options);
-  std::mutex mu;
-  std::condition_variable ran;
-  std::set<std::string> done;  // guarded by mu
-  runner.Register("test.ok", [&](JobContext& job) {
-    std::lock_guard lock(mu);
-    done.insert(job.job().id.value());
-    ran.notify_all();
-    return JobResult::Done();
-  });
+  RanJobs ran(runner);
   const JobId first = Add("test.ok");
   runner.Start();
-  std::unique_lock lock(mu);
-  ASSERT_TRUE(ran.wait_for(lock, seconds(30), [&] { return done.contains(first.value()); }));
-  lock.unlock();
+  ASSERT_TRUE(ran.Await(first));
   // Let the loop find the queue empty and begin its hour-long wait.
   std::this_thread::sleep_for(milliseconds(200));
   const JobId second = Add("test.ok");
   runner.Wake();
-  lock.lock();
-  EXPECT_TRUE(ran.wait_for(lock, seconds(30), [&] { return done.contains(second.value()); }));
-  lock.unlock();
+  EXPECT_TRUE(ran.Await(second));
   runner.Stop();
   EXPECT_EQ(Get(second).state, store::JobState::kDone);
 }
@@ -297,24 +308,14 @@ TEST_F(JobRunnerTest, WakeInMakesAnIdleLoopPollWhenTheWorkIsDue) {
   JobRunnerOptions options = Options();
   options.poll = std::chrono::hours(1);
   JobRunner runner(*db_, *db_, clock_, random_, options);
-  std::mutex mu;
-  std::condition_variable ran;
-  std::set<std::string> done;  // guarded by mu
-  runner.Register("test.ok", [&](JobContext& job) {
-    std::lock_guard lock(mu);
-    done.insert(job.job().id.value());
-    ran.notify_all();
-    return JobResult::Done();
-  });
+  RanJobs ran(runner);
   runner.Start();
   // Let the loop find the queue empty and begin its hour-long wait.
   std::this_thread::sleep_for(milliseconds(200));
   const JobId later = Add("test.ok");
   runner.WakeIn(milliseconds(100));
   runner.WakeIn(std::chrono::hours(2));
-  std::unique_lock lock(mu);
-  EXPECT_TRUE(ran.wait_for(lock, seconds(30), [&] { return done.contains(later.value()); }));
-  lock.unlock();
+  EXPECT_TRUE(ran.Await(later));
   runner.Stop();
   EXPECT_EQ(Get(later).state, store::JobState::kDone);
 }
