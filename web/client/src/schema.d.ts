@@ -3944,8 +3944,10 @@ export interface operations {
     listChanges: {
         parameters: {
             query?: {
-                /** @description Changes after this cursor (0 or absent: from the start). */
+                /** @description Changes after this cursor (0 or absent: from the start); with order=desc, changes before it (absent: from the newest). */
                 cursor?: string;
+                /** @description asc: oldest first, the order to follow the feed in (default); desc: newest first, to show the latest changes. next_cursor continues in the same order. */
+                order?: "asc" | "desc";
                 /** @description Comma-separated change types (at most 20). */
                 types?: string;
                 /** @description Only this connection's changes (its events', calendars' and sync runs'). Changes outlive their connection, so a disconnected connection's feed can still be read; an id of no connection of the tenant finds nothing. */

@@ -867,6 +867,28 @@ TYPED_TEST_P(SyncSuite, OtherTenantsSeeNothing) {
   const Json own_feed = own.JsonBody()["data"];
   ASSERT_FALSE(own_feed.empty());
   for (const Json& change : own_feed) EXPECT_EQ(change["connection_id"], id);
+  // Newest first, two at a time: the same changes in reverse, each once, and the other tenant's
+  // key still reads nothing.
+  std::vector<Json> newest;
+  std::string before;
+  for (int page = 0; page < 1000; ++page) {
+    TestResponse r = this->Call("GET",
+                                "/v1/changes?order=desc&limit=2&connection_id=" + id +
+                                    (before.empty() ? "" : "&cursor=" + before),
+                                "", this->key_);
+    ASSERT_EQ(r.status, 200) << r.body;
+    const Json body = r.JsonBody();
+    for (const Json& change : body["data"]) newest.push_back(change);
+    before = body["next_cursor"].get<std::string>();
+    if (!body["has_more"].get<bool>()) break;
+  }
+  ASSERT_EQ(newest.size(), own_feed.size());
+  for (size_t i = 0; i < newest.size(); ++i) {
+    EXPECT_EQ(newest[i], own_feed[own_feed.size() - 1 - i]) << i;
+  }
+  TestResponse theirs = this->Call("GET", "/v1/changes?order=desc", "", other_key);
+  EXPECT_EQ(theirs.status, 200);
+  EXPECT_TRUE(theirs.JsonBody()["data"].empty()) << theirs.body;
   const std::string unknown = "01234567-89ab-7def-8123-456789abcdef";
   TestResponse none = this->Call("GET", "/v1/changes?connection_id=" + unknown, "", this->key_);
   EXPECT_EQ(none.status, 200);
@@ -887,6 +909,9 @@ TYPED_TEST_P(SyncSuite, BadQueriesAreRefused) {
   }
   const std::vector<std::string> bad_feeds = {"cursor=-1",
                                               "cursor=x",
+                                              "order=newest",
+                                              "order=",
+                                              "order=desc&cursor=-5",
                                               "types=EVENT",
                                               "limit=0",
                                               "connection_id=x",

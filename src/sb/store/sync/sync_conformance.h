@@ -97,6 +97,17 @@ class SyncConformanceTest : public ConnectedConformanceTest<TestBackend> {
                       [&](Transaction& tx) { return repo_.ListChanges(tx, tenant, filter); });
   }
 
+  Result<std::vector<ChangeRecord>> NewestChanges(const TenantId& tenant,
+                                                  std::optional<int64_t> before,
+                                                  const std::vector<std::string>& types, int limit,
+                                                  std::optional<ConnectionId> connection = {}) {
+    ChangeFilter filter{0, types, std::move(connection), limit};
+    filter.order = ChangeOrder::kNewestFirst;
+    filter.before = before;
+    return this->Call(tenant,
+                      [&](Transaction& tx) { return repo_.ListChanges(tx, tenant, filter); });
+  }
+
   // Runs `sql` with $1 = tenant (and $2 = `value`) to plant a malformed row.
   Status Exec(const TenantId& tenant, const std::string& sql, std::string value = "") {
     return this->InTenant(tenant, [&](Transaction& tx) {
@@ -414,6 +425,39 @@ TYPED_TEST_P(SyncConformanceTest, ListChangesFiltersByConnection) {
             StatusCode::kInvalidArgument);
   EXPECT_EQ(this->Changes(a, 0, {}, 100, ConnectionId("' OR '1'='1")).status().code(),
             StatusCode::kInvalidArgument);
+}
+
+// Newest first: from the newest, or before a cursor, with the same type, connection and limit
+// filters; another tenant's changes never show.
+TYPED_TEST_P(SyncConformanceTest, ListChangesNewestFirst) {
+  const TenantId a = this->a_;
+  const ConnectionId c1 = this->PutConnection(a);
+  const std::optional<ConnectionId> owners[] = {c1, std::nullopt};
+  for (int i = 0; i < 12; ++i) {  // seqs 1, 3, .., 11 are c1's; 7-12 are deletions
+    ASSERT_TRUE(
+        this->Append(a, this->Change(i < 6 ? "event.created" : "event.deleted", owners[i % 2]))
+            .ok());
+  }
+  ASSERT_TRUE(this->Append(this->b_, this->Change("event.created", std::nullopt)).ok());
+  auto seqs = [&](std::optional<int64_t> before, const std::vector<std::string>& types, int limit,
+                  std::optional<ConnectionId> connection = {}) {
+    std::vector<int64_t> out;
+    auto got = this->NewestChanges(a, before, types, limit, connection);
+    EXPECT_TRUE(got.ok()) << got.status().ToString();
+    for (const auto& r : got.ok() ? *got : std::vector<ChangeRecord>()) out.push_back(r.seq);
+    return out;
+  };
+  EXPECT_EQ(seqs(std::nullopt, {}, 3), (std::vector<int64_t>{12, 11, 10}));
+  EXPECT_EQ(seqs(10, {}, 3), (std::vector<int64_t>{9, 8, 7}));
+  EXPECT_EQ(seqs(3, {}, 100), (std::vector<int64_t>{2, 1}));
+  EXPECT_EQ(seqs(1, {}, 100), std::vector<int64_t>());
+  EXPECT_EQ(seqs(std::nullopt, {}, 100, c1), (std::vector<int64_t>{11, 9, 7, 5, 3, 1}));
+  EXPECT_EQ(seqs(7, {}, 2, c1), (std::vector<int64_t>{5, 3}));
+  EXPECT_EQ(seqs(std::nullopt, {"event.created"}, 2), (std::vector<int64_t>{6, 5}));
+  EXPECT_EQ(this->NewestChanges(a, -1, {}, 10).status().code(), StatusCode::kInvalidArgument);
+  auto theirs = this->NewestChanges(this->b_, std::nullopt, {}, 100);
+  ASSERT_TRUE(theirs.ok());
+  EXPECT_EQ(theirs->size(), 1u);
 }
 
 // Appenders of one tenant racing in their own transactions get distinct, gapless seqs: the
@@ -834,15 +878,13 @@ TYPED_TEST_P(SyncConformanceTest, RunsUpdatedSinceInKeysetOrder) {
             StatusCode::kPermissionDenied);
 }
 
-REGISTER_TYPED_TEST_SUITE_P(SyncConformanceTest, StatesRoundTripReplaceAndList,
-                            RunsRoundTripUpdateListAndFindOpen,
-                            AtMostOneOpenRunPerConnectionAndService,
-                            ChangeSeqsIncreasePerTenantAndRoundTrip,
-                            ListChangesFiltersByCursorTypesAndLimit, ListChangesFiltersByConnection,
-                            AppendChangesTakesConsecutiveSeqs, ConcurrentAppendsGetDistinctSeqs,
-                            MaintenanceListsDueStatesLongestWaitingFirstWithoutPaused,
-                            CrossTenantAccessIsRefused, RejectsMalformedInput,
-                            CorruptRowsAreDataLoss, EnumNamesRoundTrip,
-                            RunsUpdatedSinceInKeysetOrder);
+REGISTER_TYPED_TEST_SUITE_P(
+    SyncConformanceTest, StatesRoundTripReplaceAndList, RunsRoundTripUpdateListAndFindOpen,
+    AtMostOneOpenRunPerConnectionAndService, ChangeSeqsIncreasePerTenantAndRoundTrip,
+    ListChangesFiltersByCursorTypesAndLimit, ListChangesFiltersByConnection, ListChangesNewestFirst,
+    AppendChangesTakesConsecutiveSeqs, ConcurrentAppendsGetDistinctSeqs,
+    MaintenanceListsDueStatesLongestWaitingFirstWithoutPaused, CrossTenantAccessIsRefused,
+    RejectsMalformedInput, CorruptRowsAreDataLoss, EnumNamesRoundTrip,
+    RunsUpdatedSinceInKeysetOrder);
 
 }  // namespace sb::store::testing

@@ -512,7 +512,10 @@ Result<std::vector<ChangeRecord>> SyncRepository::ListChanges(Transaction& tx,
                                                               const TenantId& tenant,
                                                               const ChangeFilter& filter) {
   SB_RETURN_IF_ERROR(CheckTenantScope(tx, tenant));
-  if (filter.after < 0) return InvalidArgumentError("negative change cursor");
+  if (filter.after < 0 || filter.before.value_or(0) < 0) {
+    return InvalidArgumentError("negative change cursor");
+  }
+  const bool newest_first = filter.order == ChangeOrder::kNewestFirst;
   SB_RETURN_IF_ERROR(CheckLimit(filter.limit));
   if (filter.types.size() > kMaxChangeTypes) return InvalidArgumentError("too many change types");
   if (filter.connection && !filter.connection->valid()) {
@@ -525,12 +528,17 @@ Result<std::vector<ChangeRecord>> SyncRepository::ListChanges(Transaction& tx,
   if (filter.connection && tx.backend() == Backend::kSqlite) {
     sql += " INDEXED BY changes_by_connection";
   }
-  sql += " WHERE tenant_id = $1 AND seq > $2";
-  std::vector<Value> params{tenant.value(), filter.after};
+  sql += " WHERE tenant_id = $1";
+  std::vector<Value> params{tenant.value()};
   auto placeholder = [&] {  // of the value bound last
     sql += '$';
     sql += std::to_string(params.size());
   };
+  if (!newest_first || filter.before) {
+    params.push_back(newest_first ? *filter.before : filter.after);
+    sql += newest_first ? " AND seq < " : " AND seq > ";
+    placeholder();
+  }
   if (filter.connection) {
     params.push_back(filter.connection->value());
     sql += " AND connection_id = ";
@@ -544,7 +552,7 @@ Result<std::vector<ChangeRecord>> SyncRepository::ListChanges(Transaction& tx,
   }
   if (!filter.types.empty()) sql += ")";
   params.push_back(int64_t{filter.limit});
-  sql += " ORDER BY seq LIMIT ";
+  sql += newest_first ? " ORDER BY seq DESC LIMIT " : " ORDER BY seq LIMIT ";
   placeholder();
   SB_ASSIGN_OR_RETURN(auto rows, tx.Query(sql, params));
   return ParseAll(rows, tenant, &ParseChange);

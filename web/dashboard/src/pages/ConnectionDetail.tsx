@@ -11,9 +11,20 @@ import { Link, navigate, useTitle } from "../lib/router";
 import { useSyncRuns } from "../lib/syncRuns";
 import { useSession } from "../session";
 
-// /v1/changes reads oldest first: read a bounded number of the connection's pages, show the last.
-const kChangePages = 3;
-const kChangePageSize = 1000;
+// The connection's changes, newest first (/v1/changes?order=desc), a page at a time.
+const kChangePageSize = 50;
+
+interface ChangePage {
+  found: Change[];
+  cursor: string | undefined;
+  more: boolean;
+}
+
+async function readChanges(connectionId: string, cursor?: string): Promise<ChangePage> {
+  const query = { connection_id: connectionId, order: "desc" as const, limit: kChangePageSize, ...(cursor ? { cursor } : {}) };
+  const page = await must(sb.GET("/v1/changes", { params: { query } }));
+  return { found: page.data ?? [], cursor: page.next_cursor, more: !!page.has_more };
+}
 
 export function ConnectionDetailPage({ id }: { id: string }) {
   useTitle("Connection");
@@ -205,28 +216,17 @@ export function ConnectionDetailPage({ id }: { id: string }) {
 
 function RecentChanges({ connectionId }: { connectionId: string }) {
   const [requested, setRequested] = useState(false);
-  const changes = useLoad(async () => {
-    if (!requested) return null;
-    const found: Change[] = [];
-    let cursor: string | undefined;
-    let more = false;
-    for (let i = 0; i < kChangePages; i++) {
-      const query = { connection_id: connectionId, limit: kChangePageSize, ...(cursor ? { cursor } : {}) };
-      const page = await must(sb.GET("/v1/changes", { params: { query } }));
-      const data = page.data ?? [];
-      found.push(...data);
-      more = !!page.has_more && !!page.next_cursor;
-      if (!more) break;
-      cursor = page.next_cursor;
-    }
-    return { found: found.slice(-50).reverse(), more };
-  }, [connectionId, requested]);
+  const changes = useLoad(async () => (requested ? readChanges(connectionId) : null), [connectionId, requested]);
+  const older = useAction();
+  const loadOlder = () =>
+    older.run(async () => {
+      const next = await readChanges(connectionId, changes.data?.cursor);
+      changes.setData((old) => (old ? { found: [...old.found, ...next.found], cursor: next.cursor, more: next.more } : old));
+    });
   return (
     <section aria-labelledby="cd-changes">
       <h2 id="cd-changes">Changes</h2>
-      <p className="muted small">
-        The connection's part of the change feed, oldest first: the dashboard reads up to {kChangePages * kChangePageSize} of its changes and shows the latest 50.
-      </p>
+      <p className="muted small">The connection's part of the change feed, newest first, {kChangePageSize} at a time.</p>
       {!requested && <button type="button" id="connection-detail-load-changes" onClick={() => setRequested(true)}>Load changes</button>}
       {changes.loading && requested && <Loading />}
       <ProblemBox problem={changes.error} />
@@ -247,7 +247,12 @@ function RecentChanges({ connectionId }: { connectionId: string }) {
           </table>
         </div>
       )}
-      {changes.data?.more && <p className="muted small">This connection has more changes than were read: the newest are not shown.</p>}
+      {changes.data?.more && (
+        <button type="button" id="connection-detail-older-changes" disabled={older.running} onClick={loadOlder}>
+          Older changes
+        </button>
+      )}
+      <ProblemBox problem={older.error} />
     </section>
   );
 }
