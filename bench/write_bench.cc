@@ -53,21 +53,24 @@ Json Entry(int n) {
               {"attendees", {{{"email", "customer@example.com"}}}}};
 }
 
+// Entry(n) as a Google Calendar event resource, for events.insert.
+Json GoogleEvent(int n) {
+  const Json entry = Entry(n);
+  return Json{{"summary", entry["title"]},
+              {"location", entry["location"]},
+              {"start", {{"dateTime", entry["start"]["instant"]}, {"timeZone", "Europe/Zurich"}}},
+              {"end", {{"dateTime", entry["end"]["instant"]}, {"timeZone", "Europe/Zurich"}}},
+              {"attendees", {{{"email", "customer@example.com"}}}}};
+}
+
 // One events.insert straight to the sandbox.
 void DirectInsert(sb::app::testing::SandboxProcess& sandbox, sb::net::HttpClient& http,
                   const std::string& token, int i) {
-  const Json body = Entry(i);
   sb::net::HttpRequest request;
   request.method = "POST";
   request.url = sandbox.google_url() + "/calendar/v3/calendars/primary/events";
   request.headers = {{"Authorization", "Bearer " + token}, {"Content-Type", "application/json"}};
-  request.body =
-      Json{{"summary", body["title"]},
-           {"location", body["location"]},
-           {"start", {{"dateTime", body["start"]["instant"]}, {"timeZone", "Europe/Zurich"}}},
-           {"end", {{"dateTime", body["end"]["instant"]}, {"timeZone", "Europe/Zurich"}}},
-           {"attendees", {{{"email", "customer@example.com"}}}}}
-          .dump();
+  request.body = GoogleEvent(i).dump();
   auto response = Must(http.Send(request), "events.insert");
   if (response.status != 200) Die("events.insert: " + response.body);
 }
@@ -77,15 +80,8 @@ void DirectInsert(sb::app::testing::SandboxProcess& sandbox, sb::net::HttpClient
 // ceiling of any write that goes through Switchboard.
 void ProxiedInsert(sb::app::testing::TestHttpClient& api, const std::string& key,
                    const std::string& connection, int i) {
-  const Json body = Entry(i);
-  const Json event{
-      {"summary", body["title"]},
-      {"location", body["location"]},
-      {"start", {{"dateTime", body["start"]["instant"]}, {"timeZone", "Europe/Zurich"}}},
-      {"end", {{"dateTime", body["end"]["instant"]}, {"timeZone", "Europe/Zurich"}}},
-      {"attendees", {{{"email", "customer@example.com"}}}}};
   auto r = api.Send("POST", "/v1/proxy/" + connection + "/calendar/v3/calendars/primary/events",
-                    event.dump(), key);
+                    GoogleEvent(i).dump(), key);
   if (r.status != 200) Die("proxied insert: " + std::to_string(r.status) + " " + r.body);
 }
 

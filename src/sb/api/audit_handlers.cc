@@ -1,7 +1,5 @@
 #include "sb/api/audit_handlers.h"
 
-#include <charconv>
-
 #include "sb/api/auth.h"
 #include "sb/api/json_body.h"
 #include "sb/api/tenant_handlers.h"
@@ -58,25 +56,9 @@ Result<audit::Filter> ParseFilter(const http::Request& request) {
       return InvalidArgumentError("query parameter 'outcome' must be success, failure or denied");
     }
   }
-  if (auto order = request.Query("order")) {
-    if (*order != "asc" && *order != "desc") {
-      return InvalidArgumentError("query parameter 'order' must be asc or desc");
-    }
-    f.order = *order == "desc" ? audit::Order::kNewestFirst : audit::Order::kOldestFirst;
-  }
+  SB_ASSIGN_OR_RETURN(const bool newest_first, NewestFirstParam(request));
+  f.order = newest_first ? audit::Order::kNewestFirst : audit::Order::kOldestFirst;
   return f;
-}
-
-// Cursors are the last seq of the previous page, as an opaque decimal token.
-Result<std::optional<int64_t>> ParseCursor(const http::Request& request) {
-  auto cursor = request.Query("cursor");
-  if (!cursor) return std::optional<int64_t>();
-  int64_t seq = 0;
-  auto [end, ec] = std::from_chars(cursor->data(), cursor->data() + cursor->size(), seq);
-  if (ec != std::errc() || end != cursor->data() + cursor->size() || seq < 0) {
-    return InvalidArgumentError("query parameter 'cursor' is not valid");
-  }
-  return std::optional<int64_t>(seq);
 }
 
 // Produces the export one page at a time, each page read in its own read-only transaction when
@@ -187,7 +169,7 @@ Result<http::Response> AuditHandlers::DoVerify(http::Request& request) {
 Result<http::Response> AuditHandlers::DoList(http::Request& request) {
   SB_ASSIGN_OR_RETURN(TenantId tenant, ReadTenant(request));
   SB_ASSIGN_OR_RETURN(audit::Filter filter, ParseFilter(request));
-  SB_ASSIGN_OR_RETURN(std::optional<int64_t> after, ParseCursor(request));
+  SB_ASSIGN_OR_RETURN(std::optional<int64_t> after, SeqCursorParam(request));
   const std::string format =
       request.Query("format") ? std::string(*request.Query("format")) : std::string("json");
   if (format == "csv" || format == "jsonl") return Export(request, tenant, filter, after, format);

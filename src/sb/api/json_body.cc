@@ -102,6 +102,26 @@ Result<std::optional<ConnectionId>> ConnectionFilterParam(const http::Request& r
   return std::optional<ConnectionId>(ConnectionId(std::string(*id)));
 }
 
+Result<bool> NewestFirstParam(const http::Request& request) {
+  const auto order = request.Query("order");
+  if (!order) return false;
+  if (*order != "asc" && *order != "desc") {
+    return InvalidArgumentError("query parameter 'order' must be asc or desc");
+  }
+  return *order == "desc";
+}
+
+Result<std::optional<int64_t>> SeqCursorParam(const http::Request& request) {
+  const auto cursor = request.Query("cursor");
+  if (!cursor) return std::optional<int64_t>();
+  int64_t seq = 0;
+  auto [end, ec] = std::from_chars(cursor->data(), cursor->data() + cursor->size(), seq);
+  if (ec != std::errc() || end != cursor->data() + cursor->size() || seq < 0) {
+    return InvalidArgumentError("query parameter 'cursor' is not valid");
+  }
+  return std::optional<int64_t>(seq);
+}
+
 Result<int> PageLimit(const http::Request& request, int default_limit, int max_limit) {
   auto text = request.Query("limit");
   if (!text) return default_limit;

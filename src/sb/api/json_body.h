@@ -2,6 +2,7 @@
 // never echo a value. Every failure is INVALID_ARGUMENT (400). Pure functions; thread-safe.
 #pragma once
 
+#include <cstdint>
 #include <initializer_list>
 #include <optional>
 #include <string>
@@ -47,6 +48,13 @@ Result<std::vector<std::string>> RequiredStringArray(const Json& object, std::st
 Result<ConnectionId> ConnectionParam(const http::Request& request);
 // The optional `connection_id` query filter: INVALID_ARGUMENT unless it is a canonical UUID.
 Result<std::optional<ConnectionId>> ConnectionFilterParam(const http::Request& request);
+
+// The `order` query parameter: true for desc (newest first); false for asc or when absent;
+// INVALID_ARGUMENT otherwise.
+Result<bool> NewestFirstParam(const http::Request& request);
+// A `cursor` query parameter that is a sequence number (the last seq of the previous page):
+// none when absent; INVALID_ARGUMENT unless a non-negative decimal.
+Result<std::optional<int64_t>> SeqCursorParam(const http::Request& request);
 
 // Parses the `limit` query parameter: default when absent, error unless 1..max.
 Result<int> PageLimit(const http::Request& request, int default_limit, int max_limit);

@@ -1,6 +1,5 @@
 #include "sb/api/sync_handlers.h"
 
-#include <charconv>
 #include <utility>
 
 #include "sb/api/auth.h"
@@ -66,24 +65,9 @@ Result<std::vector<std::string>> TypesParam(const http::Request& request) {
 // `order=desc` reads newest first, and its cursor is the seq to read below.
 Result<store::ChangeFilter> ChangeFilterOf(const http::Request& request) {
   store::ChangeFilter filter;
-  if (auto order = request.Query("order")) {
-    if (*order != "asc" && *order != "desc") {
-      return InvalidArgumentError("query parameter 'order' must be asc or desc");
-    }
-    if (*order == "desc") filter.order = store::ChangeOrder::kNewestFirst;
-  }
-  if (auto cursor = request.Query("cursor")) {
-    int64_t seq = 0;
-    auto [end, ec] = std::from_chars(cursor->data(), cursor->data() + cursor->size(), seq);
-    if (ec != std::errc() || end != cursor->data() + cursor->size() || seq < 0) {
-      return InvalidArgumentError("cursor: not a change cursor");
-    }
-    if (filter.order == store::ChangeOrder::kNewestFirst) {
-      filter.before = seq;
-    } else {
-      filter.after = seq;
-    }
-  }
+  SB_ASSIGN_OR_RETURN(const bool newest_first, NewestFirstParam(request));
+  if (newest_first) filter.order = store::ChangeOrder::kNewestFirst;
+  SB_ASSIGN_OR_RETURN(filter.cursor, SeqCursorParam(request));
   SB_ASSIGN_OR_RETURN(filter.types, TypesParam(request));
   SB_ASSIGN_OR_RETURN(filter.connection, ConnectionFilterParam(request));
   SB_ASSIGN_OR_RETURN(filter.limit, PageLimit(request, kDefaultLimit, kMaxLimit));
@@ -226,11 +210,9 @@ Result<http::Response> SyncHandlers::DoListChanges(http::Request& request) {
   SB_ASSIGN_OR_RETURN(auto changes, engine_.Changes(p.tenant_id, filter));
   Json data = Json::array();
   for (const auto& c : changes) data.push_back(sync::ChangeJson(c));
-  // The cursor to resume from: the last change's, or the one given when there was none (newest
-  // first without one: 0, below which there is nothing).
-  const bool newest_first = filter.order == store::ChangeOrder::kNewestFirst;
-  const int64_t given = newest_first ? filter.before.value_or(0) : filter.after;
-  const int64_t next = changes.empty() ? given : changes.back().seq;
+  // The cursor to resume from: the last change's, or the one given when there was none (without
+  // one, 0: the start oldest first, and newest first nothing is below it).
+  const int64_t next = changes.empty() ? filter.cursor.value_or(0) : changes.back().seq;
   return http::Response::Json(200,
                               Json{{"data", data},
                                    {"next_cursor", std::to_string(next)},

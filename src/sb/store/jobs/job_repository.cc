@@ -590,10 +590,13 @@ Result<bool> JobRepository::CompleteQueued(Transaction& tx, const TenantId& tena
   if (kind.empty() || dedupe_key.empty() || !IsValidDedupeKey(dedupe_key)) {
     return InvalidArgumentError("invalid kind or dedupe_key");
   }
+  // The WHERE repeats jobs_dedupe's predicate word for word, so that SQLite reads the one row
+  // through that partial index rather than every queued job of the tenant (jobs_by_state).
   SB_ASSIGN_OR_RETURN(int64_t n,
                       tx.Execute("UPDATE jobs SET state = 'done', finished_at = $4, updated_at = "
                                  "$4 WHERE tenant_id = $1 AND kind = $2 AND dedupe_key = $3 AND "
-                                 "dedupe_key <> '' AND state = 'queued'",
+                                 "dedupe_key <> '' AND state IN ('queued', 'running') AND "
+                                 "state = 'queued'",
                                  {tenant.value(), kind, dedupe_key, ToUnixMicros(now)}));
   return n > 0;
 }

@@ -103,7 +103,7 @@ class SyncConformanceTest : public ConnectedConformanceTest<TestBackend> {
                                                   std::optional<ConnectionId> connection = {}) {
     ChangeFilter filter{0, types, std::move(connection), limit};
     filter.order = ChangeOrder::kNewestFirst;
-    filter.before = before;
+    filter.cursor = before;
     return this->Call(tenant,
                       [&](Transaction& tx) { return repo_.ListChanges(tx, tenant, filter); });
   }

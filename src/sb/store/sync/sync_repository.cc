@@ -512,9 +512,7 @@ Result<std::vector<ChangeRecord>> SyncRepository::ListChanges(Transaction& tx,
                                                               const TenantId& tenant,
                                                               const ChangeFilter& filter) {
   SB_RETURN_IF_ERROR(CheckTenantScope(tx, tenant));
-  if (filter.after < 0 || filter.before.value_or(0) < 0) {
-    return InvalidArgumentError("negative change cursor");
-  }
+  if (filter.cursor.value_or(0) < 0) return InvalidArgumentError("negative change cursor");
   const bool newest_first = filter.order == ChangeOrder::kNewestFirst;
   SB_RETURN_IF_ERROR(CheckLimit(filter.limit));
   if (filter.types.size() > kMaxChangeTypes) return InvalidArgumentError("too many change types");
@@ -534,8 +532,8 @@ Result<std::vector<ChangeRecord>> SyncRepository::ListChanges(Transaction& tx,
     sql += '$';
     sql += std::to_string(params.size());
   };
-  if (!newest_first || filter.before) {
-    params.push_back(newest_first ? *filter.before : filter.after);
+  if (filter.cursor) {
+    params.push_back(*filter.cursor);
     sql += newest_first ? " AND seq < " : " AND seq > ";
     placeholder();
   }

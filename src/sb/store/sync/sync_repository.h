@@ -111,12 +111,13 @@ struct ChangeRecord {
 enum class ChangeOrder { kOldestFirst, kNewestFirst };
 
 struct ChangeFilter {
-  int64_t after = 0;                       // seq > after (oldest first)
+  // The last seq read: oldest first, the changes after it; newest first, those before it.
+  // None: from the start (oldest first) or from the newest.
+  std::optional<int64_t> cursor;
   std::vector<std::string> types;          // empty: all
   std::optional<ConnectionId> connection;  // none: every connection's and none's
   int limit = 100;
   ChangeOrder order = ChangeOrder::kOldestFirst;
-  std::optional<int64_t> before;  // newest first: seq < before; none: from the newest
 };
 
 class SyncRepository {
@@ -168,9 +169,9 @@ class SyncRepository {
   // one counter update and a few multi-row inserts. All are validated before anything is
   // written; on an error none is appended.
   Status AppendChanges(Transaction& tx, const TenantId& tenant, std::span<ChangeRecord> records);
-  // The filter's changes in seq order (newest first: descending, below `before` when given),
-  // at most `limit`. INVALID_ARGUMENT for more than kMaxChangeTypes types, a malformed type or
-  // connection id, or a negative `after` or `before`.
+  // The filter's changes in seq order (newest first: descending), past the cursor, at most
+  // `limit`. INVALID_ARGUMENT for more than kMaxChangeTypes types, a malformed type or
+  // connection id, or a negative cursor.
   Result<std::vector<ChangeRecord>> ListChanges(Transaction& tx, const TenantId& tenant,
                                                 const ChangeFilter& filter);
 };
