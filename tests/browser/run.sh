@@ -117,10 +117,6 @@ ca_file = "$ca_file"
 allow_http = true
 allow_private_targets = true
 
-[live]
-# Closed browser contexts' streams linger until the server's next write to them.
-max_streams_per_tenant = 8
-
 [dashboard]
 assets_dir = "$work/dashboard"
 # Sign-in with Google through the sandbox's demo OAuth app (any redirect URI).

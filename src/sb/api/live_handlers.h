@@ -19,7 +19,9 @@
 // queue with other work. The route runs on the upload pool (Execution::kOutboundPool), never
 // on the database workers; max_streams (all tenants) keeps open streams below that pool's
 // threads and max_streams_per_tenant keeps one tenant from taking them all (429 over either).
-// A stream ends after max_lifetime (clients reconnect with their Last-Event-ID).
+// A stream ends after max_lifetime (clients reconnect with their Last-Event-ID), and when its
+// client closes the connection: the server checks the socket whenever Next has nothing to
+// send, so a closed browser gives its place back within a poll interval.
 //
 // Thread-safe; it must outlive every stream it opened (the server's streams).
 #pragma once

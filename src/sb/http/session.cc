@@ -25,6 +25,9 @@
 #include <boost/beast/http/error.hpp>
 #include <boost/beast/http/read.hpp>
 #include <boost/optional/optional.hpp>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/socket.h>
 
 #include "sb/base/logging.h"
 #include "sb/http/internal/beast_request.h"
@@ -84,6 +87,19 @@ void SerializeHead(const Response& response, bool keep_alive, std::string& out,
     out.append("Transfer-Encoding: chunked\r\n");
   }
   out.append(keep_alive ? "Connection: keep-alive\r\n\r\n" : "Connection: close\r\n\r\n");
+}
+
+// Whether the client has left a streamed response: it closed or reset the TCP connection
+// (CLOSE_WAIT or CLOSE). The kernel's socket state, not a read: for streams that write nothing
+// while idle and would otherwise notice only at their next keep-alive, and on TLS too, where a
+// close_notify may still wait unread in front of the peer's FIN.
+bool PeerLeft(beast::tcp_stream& stream) {
+  tcp_info info{};
+  socklen_t size = sizeof(info);
+  if (::getsockopt(stream.socket().native_handle(), IPPROTO_TCP, TCP_INFO, &info, &size) != 0) {
+    return true;
+  }
+  return info.tcpi_state == TCP_CLOSE_WAIT || info.tcpi_state == TCP_CLOSE;
 }
 
 // Runs `fn` on the pool and resumes the caller on its own executor with the result, or with
@@ -447,7 +463,12 @@ asio::awaitable<bool> Session<Stream>::FinishStream(const Request& request, Resp
       co_return false;
     }
     const std::optional<std::string>& chunk = next->value();
-    if (chunk && chunk->empty()) continue;  // an empty chunk would end the body
+    if (chunk && chunk->empty()) {  // nothing to send now (an empty chunk would end the body)
+      if (!PeerLeft(connection_->stream)) continue;
+      log::Debug("http_stream_client_left", {{"request_id", request.request_id}});
+      Record(request, response.status, start);
+      co_return false;
+    }
     std::string frame;
     if (!head_sent) {
       response.SetHeader("X-Request-Id", request.request_id);

@@ -247,6 +247,42 @@ TEST_F(StreamTest, SourceRunsOnAPoolThreadAndIsReleasedWhenTheClientLeaves) {
   EXPECT_EQ(probe_.destroyed.load(), 1) << "the source must be released";
 }
 
+TEST_F(StreamTest, AnIdleSourceIsReleasedWhenTheClientLeavesWithoutAWrite) {
+  // Like a live feed between events: one chunk, then nothing to send (empty chunks) for ever.
+  class IdleSource final : public BodySource {
+   public:
+    explicit IdleSource(Probe& probe) : probe_(probe) {}
+    ~IdleSource() override { ++probe_.destroyed; }
+    Result<std::optional<std::string>> Next() override {
+      std::this_thread::sleep_for(milliseconds(5));
+      ++probe_.produced;
+      return std::optional<std::string>(probe_.produced == 1 ? "ready" : "");
+    }
+
+   private:
+    Probe& probe_;
+  };
+  ASSERT_TRUE(router_
+                  .Add("GET", "/idle",
+                       [&](Request&) {
+                         return Response::Stream(200, "text/event-stream",
+                                                 std::make_shared<IdleSource>(probe_));
+                       })
+                  .ok());
+  Start();
+  {
+    auto stream = Connect();
+    SendGet(stream, "/idle");
+    beast::flat_buffer buffer;
+    bhttp::response_parser<bhttp::string_body> parser;
+    bhttp::read_header(stream, buffer, parser);
+    ASSERT_EQ(parser.get().result_int(), 200);
+    ASSERT_TRUE(Eventually([&] { return probe_.produced.load() > 3; }));
+  }  // the client closes while the source has nothing to write
+  EXPECT_TRUE(Eventually([&] { return probe_.destroyed.load() == 1; }))
+      << "an idle stream must end when its client leaves, not at its next write";
+}
+
 // Streamed request bodies (RouteOptions::stream_request_body): the handler pulls the body as
 // it arrives, so it runs before the client has sent the whole body.
 class StreamedRequestTest : public StreamTest {
