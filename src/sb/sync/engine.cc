@@ -215,6 +215,12 @@ Result<std::optional<store::SyncRunRecord>> SyncEngine::RequestRunIn(
     if (open->outcome == SyncRunOutcome::kRunning) {
       SB_RETURN_IF_ERROR(RequestFollowUp(tx, tenant, record.id, service, trigger));
     }
+    // Someone asked: on record, though the open run answers it. (Pushes and the schedule
+    // coalesce all the time and say nothing new.)
+    if (trigger == SyncTrigger::kManual || trigger == SyncTrigger::kResync) {
+      SB_RETURN_IF_ERROR(Audit(tx, tenant, ctx, "sync.request", *open, audit::Outcome::kSuccess,
+                               "joined the open run"));
+    }
     return open;  // coalesced
   }
   const Timestamp now = clock_.Now();
@@ -256,9 +262,8 @@ Result<std::optional<store::SyncRunRecord>> SyncEngine::RequestRunIn(
   spec.max_attempts = options_.job_max_attempts;
   spec.run_at = now + std::chrono::duration_cast<std::chrono::microseconds>(StartDelay(trigger));
   SB_RETURN_IF_ERROR(jobs::Enqueue(tx, tenant, spec, clock_, ids_).status());
-  SB_RETURN_IF_ERROR(Audit(tx, tenant, "sync.request", run, audit::Outcome::kSuccess,
+  SB_RETURN_IF_ERROR(Audit(tx, tenant, ctx, "sync.request", run, audit::Outcome::kSuccess,
                            std::string(store::SyncTriggerName(trigger))));
-  (void)ctx;
   return Out(std::move(run));
 }
 
@@ -598,11 +603,11 @@ Status SyncEngine::Finish(RunContext& context, SyncRunOutcome outcome, const std
     SB_RETURN_IF_ERROR(changes_.Publish(tx, context.tenant(), ok ? "sync.completed" : "sync.failed",
                                         run.id.value(), run.connection_id,
                                         Json{{"sync_run", SyncRunJson(run)}}));
-    SB_RETURN_IF_ERROR(Audit(tx, context.tenant(), "sync.run", run,
+    SB_RETURN_IF_ERROR(Audit(tx, context.tenant(), SyncAuditContext(), "sync.run", run,
                              ok ? audit::Outcome::kSuccess : audit::Outcome::kFailure, run.error));
     if (pause_reason) {
-      SB_RETURN_IF_ERROR(
-          Audit(tx, context.tenant(), "sync.pause", run, audit::Outcome::kSuccess, *pause_reason));
+      SB_RETURN_IF_ERROR(Audit(tx, context.tenant(), SyncAuditContext(), "sync.pause", run,
+                               audit::Outcome::kSuccess, *pause_reason));
     }
     if (ok && service != nullptr) SB_RETURN_IF_ERROR(service->OnSucceeded(tx, context));
     return OkStatus();
@@ -611,9 +616,9 @@ Status SyncEngine::Finish(RunContext& context, SyncRunOutcome outcome, const std
   return s;
 }
 
-Status SyncEngine::Audit(store::Transaction& tx, const TenantId& tenant, std::string_view action,
-                         const store::SyncRunRecord& run, audit::Outcome outcome,
-                         const std::string& detail) {
+Status SyncEngine::Audit(store::Transaction& tx, const TenantId& tenant, const audit::Context& ctx,
+                         std::string_view action, const store::SyncRunRecord& run,
+                         audit::Outcome outcome, const std::string& detail) {
   Json details{{"connection_id", run.connection_id.value()},
                {"service", run.service},
                {"trigger", store::SyncTriggerName(run.trigger)},
@@ -624,8 +629,8 @@ Status SyncEngine::Audit(store::Transaction& tx, const TenantId& tenant, std::st
                {"deleted", run.items_deleted}};
   if (!detail.empty()) details["detail"] = detail;
   return audit_.Append(tx, tenant,
-                       audit::Event{SyncAuditContext().actor, std::string(action), RunTarget(run),
-                                    outcome, "", std::move(details)});
+                       audit::Event{ctx.actor, std::string(action), RunTarget(run), outcome,
+                                    ctx.request_id, std::move(details)});
 }
 
 void SyncEngine::CountRun(const store::ConnectionRecord& connection,

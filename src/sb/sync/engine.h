@@ -244,8 +244,10 @@ class SyncEngine {
   jobs::JobResult OnFailure(RunContext& context, const ProviderError& error, int attempts);
   // A database failure: retried, and on the job's last attempt the run is closed as failed.
   jobs::JobResult LocalFailure(RunContext& context, const Status& status, int attempts);
-  Status Audit(store::Transaction& tx, const TenantId& tenant, std::string_view action,
-               const store::SyncRunRecord& run, audit::Outcome outcome, const std::string& detail);
+  // `ctx`: who asked (the API's caller for a request, SyncAuditContext() for the run's own steps).
+  Status Audit(store::Transaction& tx, const TenantId& tenant, const audit::Context& ctx,
+               std::string_view action, const store::SyncRunRecord& run, audit::Outcome outcome,
+               const std::string& detail);
   void CountRun(const store::ConnectionRecord& connection, const store::SyncRunRecord& run);
 
   store::Database& db_;

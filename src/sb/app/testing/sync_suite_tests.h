@@ -438,6 +438,17 @@ TYPED_TEST_P(SyncSuite, IncrementalSyncBringsOnlyRealChanges) {
   EXPECT_EQ(triggers, (std::multiset<std::string>{"initial", "manual", "manual"}));
   EXPECT_EQ(ids.size(), 3u);
   EXPECT_EQ(ids.count(run.value("id", "")), 1u);
+
+  // Each request is on record: the two by hand with the API key as actor, the initial one by
+  // the system.
+  const Json audit = this->Call("GET", "/v1/audit?action=sync.request", "", this->key_).JsonBody();
+  std::multiset<std::string> actors;
+  for (const Json& entry : audit["data"]) {
+    actors.insert(entry["details"].value("trigger", "") + ":" + entry["actor"].value("kind", ""));
+  }
+  EXPECT_EQ(actors,
+            (std::multiset<std::string>{"initial:system", "manual:api_key", "manual:api_key"}))
+      << audit;
 }
 
 // A provider item the store refuses (here an iCalUID with a control character, which the
@@ -1034,6 +1045,20 @@ TYPED_TEST_P(SyncSuite, PushBurstMakesOneRun) {
   }
   ASSERT_GE(this->Counter(accepted), accepted_before + 4);
   EXPECT_EQ(this->Changes(cursor)["event.created"], 0);  // nothing ran yet
+  // Asking by hand meanwhile joins the queued run, and is on record with the caller as actor.
+  TestResponse asked = this->Call("POST", "/v1/connections/" + id + "/sync",
+                                  R"({"service":"calendar"})", this->key_);
+  ASSERT_EQ(asked.status, 202) << asked.body;
+  const Json audit =
+      this->Call("GET", "/v1/audit?action=sync.request&order=desc&limit=1", "", this->key_)
+          .JsonBody();
+  ASSERT_EQ(audit["data"].size(), 1u) << audit;
+  const Json& entry = audit["data"][0];
+  EXPECT_EQ(entry["actor"]["kind"], "api_key") << entry;
+  EXPECT_EQ(entry["target"], "sync_runs/" + asked.JsonBody().value("id", "")) << entry;
+  EXPECT_EQ(entry["details"]["trigger"], "push") << entry;  // the run it joined
+  EXPECT_EQ(entry["details"]["detail"], "joined the open run") << entry;
+  EXPECT_FALSE(entry.value("request_id", "").empty()) << entry;
   this->clock_.Advance(std::chrono::seconds(2));
   EXPECT_EQ(this->AwaitChanges(cursor, "event.created", 4)["event.created"], 4);
   EXPECT_EQ(push_runs() - runs_before, 1);

@@ -315,8 +315,14 @@ TYPED_TEST_P(WriteSuite, StaleWritesAreConflictsNotOverwrites) {
       409);
   EXPECT_EQ(this->Changes(cursor)["event.conflict_resolved"], 1);
   EXPECT_TRUE(this->Send("GET", "/v1/conflicts?status=open", Json()).JsonBody()["data"].empty());
-  TestResponse audit = this->Send("GET", "/v1/audit?limit=1000", Json());
-  EXPECT_NE(audit.body.find("calendar.conflict.resolve"), std::string::npos);
+  // On record with the caller as actor and the request's id.
+  const Json audit =
+      this->Send("GET", "/v1/audit?action=calendar.conflict.resolve&order=desc&limit=1", Json())
+          .JsonBody();
+  ASSERT_EQ(audit["data"].size(), 1u) << audit;
+  EXPECT_EQ(audit["data"][0]["actor"]["kind"], "api_key");
+  EXPECT_EQ(audit["data"][0]["target"], "conflict:" + conflict);
+  EXPECT_EQ(audit["data"][0]["request_id"], resolved.Header("x-request-id"));
 
   // Other tenants see nothing of it; bad resolutions are refused.
   auto [other_tenant, other] = this->NewTenantWithKey(R"(["read","write"])");

@@ -950,7 +950,8 @@ Status EventWriter::PublishConflict(store::Transaction& tx, const TenantId& tena
   return audit_->Append(
       tx, tenant,
       audit::Event{ctx.actor, resolved ? "calendar.conflict.resolve" : "calendar.conflict.detect",
-                   "conflict:" + c.id, audit::Outcome::kSuccess, "", ConflictJson(c, false)});
+                   "conflict:" + c.id, audit::Outcome::kSuccess, ctx.request_id,
+                   ConflictJson(c, false)});
 }
 
 Result<WriteResult> EventWriter::RecordConflict(const TenantId& tenant,
