@@ -206,4 +206,30 @@ Result<http::Response> HealthHandlers::DoGet(http::Request& request) {
   return http::Response::Json(200, HealthJson(connection, view));
 }
 
+http::Response HealthHandlers::ListIncidents(http::Request& r) {
+  return Respond(r, DoListIncidents(r));
+}
+
+Result<http::Response> HealthHandlers::DoListIncidents(http::Request& request) {
+  const tenancy::Principal& p = PrincipalOf(request);
+  SB_RETURN_IF_ERROR(RequireScope(p, Scope::kRead));
+  SB_ASSIGN_OR_RETURN(ConnectionId connection, ConnectionParam(request));
+  SB_ASSIGN_OR_RETURN(std::optional<int64_t> before, SeqCursorParam(request));
+  SB_ASSIGN_OR_RETURN(int limit, PageLimit(request, 50, 200));
+  SB_ASSIGN_OR_RETURN(auto incidents,
+                      health_.Incidents(p.tenant_id, connection, before, limit + 1));
+  const bool more = static_cast<int>(incidents.size()) > limit;
+  if (more) incidents.resize(limit);
+  Json data = Json::array();
+  for (const store::HealthIncidentRecord& i : incidents) {
+    data.push_back(Json{{"seq", i.seq},
+                        {"opened_at", FormatRfc3339(i.opened_at)},
+                        {"closed_at", i.closed_at ? Json(FormatRfc3339(*i.closed_at)) : Json()},
+                        {"error_kind", i.error_kind},
+                        {"error", i.error}});
+  }
+  Json next = more ? Json(std::to_string(incidents.back().seq)) : Json(nullptr);
+  return http::Response::Json(200, Json{{"data", data}, {"next_cursor", next}});
+}
+
 }  // namespace sb::api

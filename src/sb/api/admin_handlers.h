@@ -53,9 +53,12 @@ class HealthHandlers {
   explicit HealthHandlers(connections::ConnectionHealth& health) : health_(health) {}
 
   http::Response Get(http::Request& request);
+  // GET /v1/connections/{id}/health/incidents: the health history, newest first.
+  http::Response ListIncidents(http::Request& request);
 
  private:
   Result<http::Response> DoGet(http::Request& request);
+  Result<http::Response> DoListIncidents(http::Request& request);
 
   connections::ConnectionHealth& health_;
 };

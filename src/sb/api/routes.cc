@@ -166,6 +166,9 @@ Status RegisterRoutes(http::Router& router, const Handlers& h) {
   auto& hl = h.health;
   SB_RETURN_IF_ERROR(router.Add(
       "GET", "/v1/connections/{id}/health", [&hl](Request& r) { return hl.Get(r); }, kAuthed));
+  SB_RETURN_IF_ERROR(router.Add(
+      "GET", "/v1/connections/{id}/health/incidents",
+      [&hl](Request& r) { return hl.ListIncidents(r); }, kAuthed));
   auto& sy = h.sync;
   SB_RETURN_IF_ERROR(router.Add(
       "POST", "/v1/connections/{id}/sync", [&sy](Request& r) { return sy.StartSync(r); }, kAuthed));

@@ -200,6 +200,7 @@ Status ConnectionHealth::Store(const TenantId& tenant, const ConnectionId& id,
       h.retry_at.reset();
       if (h.incident_since) {
         h.incident_since.reset();
+        SB_RETURN_IF_ERROR(repo_.CloseIncidents(tx, tenant, id, now));
         event = "connection.health_recovered";
         if (recoveries_ != nullptr) recoveries_->WithLabels({connection->provider}).Increment();
       }
@@ -212,6 +213,12 @@ Status ConnectionHealth::Store(const TenantId& tenant, const ConnectionId& id,
       if (!h.incident_since &&
           (outcome->definitive || h.consecutive_failures >= options_.alert_after_failures)) {
         h.incident_since = now;
+        SB_RETURN_IF_ERROR(
+            repo_
+                .OpenIncident(tx, tenant,
+                              store::HealthIncidentRecord{tenant, id, 0, now, std::nullopt,
+                                                          h.last_error_kind, h.last_error})
+                .status());
         event = "connection.health_alert";
         if (alerts_ != nullptr) {
           alerts_
@@ -235,6 +242,19 @@ Status ConnectionHealth::Store(const TenantId& tenant, const ConnectionId& id,
     }
     return OkStatus();
   });
+}
+
+Result<std::vector<store::HealthIncidentRecord>> ConnectionHealth::Incidents(
+    const TenantId& tenant, const ConnectionId& id, std::optional<int64_t> before, int limit) {
+  std::vector<store::HealthIncidentRecord> out;
+  SB_RETURN_IF_ERROR(
+      db_.RunInTenant(tenant, store::TxMode::kReadOnly, [&](store::Transaction& tx) -> Status {
+        SB_ASSIGN_OR_RETURN(auto connection, connections_repo_.Get(tx, tenant, id));
+        if (!connection) return NotFoundError("connection not found");
+        SB_ASSIGN_OR_RETURN(out, repo_.ListIncidents(tx, tenant, id, before, limit));
+        return OkStatus();
+      }));
+  return out;
 }
 
 Result<HealthView> ConnectionHealth::Get(const TenantId& tenant, const ConnectionId& id) {

@@ -10,7 +10,8 @@
 // refresh, or `alert_after_failures` transient ones in a row) opens an incident, emits one
 // `connection.health_alert` event (a webhook through the outbox, in the same transaction) and
 // increments sb_connection_health_alerts_total once; further failures only update the record.
-// The next success closes it with one `connection.health_recovered` event.
+// The next success closes it with one `connection.health_recovered` event. Each incident is kept
+// in the connection's health history (HealthIncidentRecord: opened, closed, what failed).
 //
 // Check runs a live check: a fresh token (refreshed if needed) and a cheap identity call
 // (the catalog's identity_check_url, else its userinfo_url), with one forced refresh and retry
@@ -25,6 +26,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "sb/audit/context.h"
 #include "sb/base/clock.h"
@@ -107,6 +109,12 @@ class ConnectionHealth {
   Status Record(const TenantId& tenant, const ConnectionId& id, const CallOutcome& outcome);
   // The stored health with a recovery suggestion. NOT_FOUND for an unknown connection.
   Result<HealthView> Get(const TenantId& tenant, const ConnectionId& id);
+  // The connection's incidents newest first (the health history): up to `limit` (1..1000) with
+  // seq below `before`. NOT_FOUND for an unknown connection.
+  Result<std::vector<store::HealthIncidentRecord>> Incidents(const TenantId& tenant,
+                                                             const ConnectionId& id,
+                                                             std::optional<int64_t> before,
+                                                             int limit);
   // A live check (see the header comment), recorded, then Get. `next_check_at`, when given, is
   // stored as the next scheduled check.
   Result<HealthView> Check(const TenantId& tenant, const ConnectionId& id,

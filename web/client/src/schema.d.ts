@@ -514,6 +514,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/connections/{id}/health/incidents": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The connection's health history, newest first: each incident (opened when the connection became unhealthy enough to alert, closed by the next success) with the failure that opened it. The newest 100 per connection are kept. Needs the read scope. */
+        get: operations["listHealthIncidents"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/admin/providers": {
         parameters: {
             query?: never;
@@ -1909,6 +1926,25 @@ export interface components {
             name: string;
             /** @description Relative URL to navigate to, with ?tenant=<workspace id> */
             start_url: string;
+        };
+        HealthIncident: {
+            /** @description Counts the connection's incidents from 1 */
+            seq: number;
+            /** Format: date-time */
+            opened_at: string;
+            /**
+             * Format: date-time
+             * @description null while the incident is open
+             */
+            closed_at: string | null;
+            /** @description The failure that opened it: token_rejected, reauthorization_required, rate_limited, provider_unavailable, refresh_failing or provider_error */
+            error_kind: string;
+            /** @description What happened, for people; never a token */
+            error: string;
+        };
+        HealthIncidentList: {
+            data: components["schemas"]["HealthIncident"][];
+            next_cursor: string | null;
         };
     };
     responses: {
@@ -3415,6 +3451,37 @@ export interface operations {
             401: components["responses"]["Problem"];
             403: components["responses"]["Problem"];
             404: components["responses"]["Problem"];
+        };
+    };
+    listHealthIncidents: {
+        parameters: {
+            query?: {
+                limit?: number;
+                /** @description next_cursor of the previous page (the seq to read below) */
+                cursor?: string;
+            };
+            header?: never;
+            path: {
+                id: components["parameters"]["Id"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of incidents */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HealthIncidentList"];
+                };
+            };
+            400: components["responses"]["Problem"];
+            401: components["responses"]["Problem"];
+            403: components["responses"]["Problem"];
+            404: components["responses"]["Problem"];
+            429: components["responses"]["Problem"];
         };
     };
     listProviderSwitches: {

@@ -17,6 +17,7 @@ const connection = {
 const routes: [RegExp, unknown][] = [
   [/^\/v1\/session\/oidc$/, { data: [{ provider: "google", name: "Google", start_url: "/v1/session/oidc/google" }, { provider: "microsoft", name: "Microsoft", start_url: "/v1/session/oidc/microsoft" }] }],
   [/^\/v1\/session$/, { user: { id: "u1", email: "op@example.com", name: "Op", role: "operator", tenant_id: "00000000-0000-0000-0000-000000000000", tenant_name: "System" }, csrf_token: "t", expires_at: "2030-01-01T00:00:00Z" }],
+  [/^\/v1\/connections\/[^/]+\/health\/incidents/, { data: [{ seq: 2, opened_at: "2024-01-03T00:00:00Z", closed_at: null, error_kind: "token_rejected", error: "the provider refused the token" }, { seq: 1, opened_at: "2024-01-01T00:00:00Z", closed_at: "2024-01-01T02:05:00Z", error_kind: "provider_unavailable", error: "503" }], next_cursor: "1" }],
   [/^\/v1\/connections\/[^/]+\/health/, { connection_id: C1, status: "unhealthy", connection_status: "error", suggestion: "Reconnect" }],
   [/^\/v1\/connections\/[^/]+\/sync/, { data: [{ service: "calendar", status: "idle", last_success_at: "2024-01-01T00:00:00Z", last_run_id: "r1" }] }],
   [/^\/v1\/connections\/[^/?]+$/, connection],
@@ -76,6 +77,7 @@ const kPages: [string, string][] = [
   ["/", "overview-incident-" + C1],
   ["/connections", `connections-row-${C1}-disconnect`],
   [`/connections/${C1}`, "connection-detail-sync-button"],
+  [`/connections/${C1}`, "connection-detail-older-incidents"],
   ["/integrations", "integrations-row-google-edit"],
   ["/conflicts", "conflicts-row-k1-open"],
   ["/conflicts/k1", "conflict-resolve-provider"],
@@ -108,6 +110,19 @@ describe("pages", () => {
       expect(document.querySelector("h1")).not.toBeNull();
     });
   }
+});
+
+describe("connection detail", () => {
+  it("shows the health history newest first, an open incident as ongoing", async () => {
+    window.history.replaceState(null, "", `${import.meta.env.BASE_URL.replace(/\/$/, "")}/connections/${C1}`);
+    await act(async () => root.render(<App />));
+    await settle();
+    const rows = [...document.querySelectorAll("#cd-health-history-scroll tbody tr")].map((r) => r.textContent);
+    expect(rows).toHaveLength(2);
+    expect(rows[0]).toContain("ongoing");
+    expect(rows[0]).toContain("token rejected: the provider refused the token");
+    expect(rows[1]).toContain("2 h 5 min");
+  });
 });
 
 describe("sign-in with a provider", () => {

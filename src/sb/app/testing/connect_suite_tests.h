@@ -1007,6 +1007,34 @@ TYPED_TEST_P(ConnectSuite, ARejectedTokenIsAnIncidentAtOnce) {
   EXPECT_NE(metrics.body.find(
                 R"(sb_connection_health_alerts_total{provider="google",kind="token_rejected"} 2)"),
             std::string::npos);
+
+  // The health history: both incidents, newest first, a page at a time; the first is closed.
+  const std::string history = "/v1/connections/" + id + "/health/incidents";
+  TestResponse page = this->Call("GET", history + "?limit=1", "", this->key_);
+  ASSERT_EQ(page.status, 200) << page.body;
+  const Json newest = page.JsonBody();
+  ASSERT_EQ(newest["data"].size(), 1u) << page.body;
+  EXPECT_EQ(newest["data"][0]["seq"], 2);
+  EXPECT_TRUE(newest["data"][0]["closed_at"].is_null());
+  EXPECT_EQ(newest["data"][0]["error_kind"], "token_rejected");
+  ASSERT_TRUE(newest["next_cursor"].is_string()) << page.body;
+  page = this->Call("GET", history + "?limit=1&cursor=" + newest["next_cursor"].get<std::string>(),
+                    "", this->key_);
+  ASSERT_EQ(page.status, 200) << page.body;
+  const Json older = page.JsonBody();
+  ASSERT_EQ(older["data"].size(), 1u) << page.body;
+  EXPECT_EQ(older["data"][0]["seq"], 1);
+  EXPECT_FALSE(older["data"][0]["closed_at"].is_null());
+  EXPECT_TRUE(older["next_cursor"].is_null());
+  EXPECT_EQ(page.body.find("access_token"), std::string::npos);
+  // Another tenant finds no such connection; bad queries are refused.
+  auto [other_tenant, other_key] = this->NewTenantWithKey(R"(["read"])");
+  (void)other_tenant;
+  EXPECT_EQ(this->Call("GET", history, "", other_key).status, 404);
+  EXPECT_EQ(this->Call("GET", history + "?cursor=-1", "", this->key_).status, 400);
+  EXPECT_EQ(this->Call("GET", history + "?limit=0", "", this->key_).status, 400);
+  EXPECT_EQ(this->Call("GET", "/v1/connections/not-a-uuid/health/incidents", "", this->key_).status,
+            404);
 }
 
 // Scheduled checks run through the job queue without anybody asking.

@@ -243,6 +243,92 @@ TYPED_TEST_P(AdminConformanceTest, HealthRoundTripsAndGoesWithItsConnection) {
             StatusCode::kInvalidArgument);
 }
 
+TYPED_TEST_P(AdminConformanceTest, IncidentsOpenCloseListNewestFirstAndGoWithTheirConnection) {
+  const TenantId a = this->a_;
+  ConnectionRecord c = this->PutConnection(a, ConnectionStatus::kActive);
+  ConnectionRecord other = this->PutConnection(a, ConnectionStatus::kActive);
+  auto open = [&](const ConnectionRecord& on, int minute) {
+    HealthIncidentRecord i;
+    i.tenant_id = a;
+    i.connection_id = on.id;
+    i.opened_at = this->clock_.Now() + std::chrono::minutes(minute);
+    i.error_kind = "rate_limited";
+    i.error = "Google answered 429 (" + std::to_string(minute) + ")";
+    return this->Call(a, [&](Transaction& tx) { return this->health_.OpenIncident(tx, a, i); });
+  };
+  auto list = [&](const ConnectionRecord& on, std::optional<int64_t> before, int limit) {
+    return this->Call(a, [&](Transaction& tx) {
+      return this->health_.ListIncidents(tx, a, on.id, before, limit);
+    });
+  };
+  auto first = open(c, 0);
+  ASSERT_TRUE(first.ok()) << first.status().ToString();
+  EXPECT_EQ(first->seq, 1);
+  ASSERT_TRUE(open(other, 1).ok());
+  const Timestamp closed = this->clock_.Now() + std::chrono::minutes(2);
+  ASSERT_TRUE(
+      this->Call(a,
+                 [&](Transaction& tx) { return this->health_.CloseIncidents(tx, a, c.id, closed); })
+          .ok());
+  auto second = open(c, 3);
+  ASSERT_TRUE(second.ok());
+  EXPECT_EQ(second->seq, 2);
+  auto got = list(c, std::nullopt, 10);
+  ASSERT_TRUE(got.ok()) << got.status().ToString();
+  ASSERT_EQ(got->size(), 2u);
+  EXPECT_EQ((*got)[0], *second);  // newest first, still open
+  HealthIncidentRecord closed_first = *first;
+  closed_first.closed_at = closed;
+  EXPECT_EQ((*got)[1], closed_first);
+  got = list(c, 2, 10);  // below seq 2
+  ASSERT_TRUE(got.ok());
+  ASSERT_EQ(got->size(), 1u);
+  EXPECT_EQ((*got)[0].seq, 1);
+  got = list(other, std::nullopt, 10);  // the other connection's incident stayed open
+  ASSERT_TRUE(got.ok());
+  ASSERT_EQ(got->size(), 1u);
+  EXPECT_FALSE((*got)[0].closed_at.has_value());
+
+  // The newest kIncidentsKept are kept.
+  for (int i = 0; i < ConnectionHealthRepository::kIncidentsKept; ++i)
+    ASSERT_TRUE(open(c, 10 + i).ok());
+  got = list(c, std::nullopt, 1000);
+  ASSERT_TRUE(got.ok());
+  ASSERT_EQ(got->size(), static_cast<size_t>(ConnectionHealthRepository::kIncidentsKept));
+  EXPECT_EQ(got->front().seq, ConnectionHealthRepository::kIncidentsKept + 2);
+  EXPECT_EQ(got->back().seq, 3);
+
+  // Another tenant reads nothing and writes nothing; bad input is refused.
+  auto theirs = this->Call(this->b_, [&](Transaction& tx) {
+    return this->health_.ListIncidents(tx, this->b_, c.id, std::nullopt, 10);
+  });
+  ASSERT_TRUE(theirs.ok());
+  EXPECT_TRUE(theirs->empty());
+  HealthIncidentRecord foreign = *first;
+  foreign.tenant_id = this->b_;
+  EXPECT_EQ(
+      this->Call(this->b_,
+                 [&](Transaction& tx) { return this->health_.OpenIncident(tx, this->b_, foreign); })
+          .status()
+          .code(),
+      StatusCode::kNotFound);
+  HealthIncidentRecord bad = *first;
+  bad.error_kind = "two\nlines";
+  EXPECT_EQ(this->Call(a, [&](Transaction& tx) { return this->health_.OpenIncident(tx, a, bad); })
+                .status()
+                .code(),
+            StatusCode::kInvalidArgument);
+  EXPECT_EQ(list(c, std::nullopt, 0).status().code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(list(c, std::nullopt, 1001).status().code(), StatusCode::kInvalidArgument);
+
+  // The incidents go with their connection.
+  ASSERT_TRUE(
+      this->Call(a, [&](Transaction& tx) { return this->connections_.Delete(tx, a, c.id); }).ok());
+  got = list(c, std::nullopt, 10);
+  ASSERT_TRUE(got.ok());
+  EXPECT_TRUE(got->empty());
+}
+
 TYPED_TEST_P(AdminConformanceTest, DueChecksAndStatusCountsSpanTenants) {
   const TenantId a = this->a_;
   const TenantId b = this->b_;
@@ -333,6 +419,25 @@ TYPED_TEST_P(AdminConformanceTest, TheMigrationGivesExistingConnectionsAHealthRo
   ASSERT_TRUE(got.ok()) << got.status().ToString();
   ASSERT_TRUE(got->has_value());
   EXPECT_EQ((*got)->next_check_at, r.created_at);
+
+  // Migration 26: an incident open at the upgrade becomes the first of the connection's history.
+  ConnectionHealthRecord h = **got;
+  h.incident_since = this->clock_.Now();
+  h.last_error_kind = "token_rejected";
+  h.last_error = "the provider refused the token";
+  ASSERT_TRUE(
+      this->Call(this->a_, [&](Transaction& tx) { return this->health_.Put(tx, this->a_, h); })
+          .ok());
+  ASSERT_TRUE(migrator.Down(1).ok());
+  ASSERT_TRUE(migrator.Up().ok());
+  auto incidents = this->Call(this->a_, [&](Transaction& tx) {
+    return this->health_.ListIncidents(tx, this->a_, r.id, std::nullopt, 10);
+  });
+  ASSERT_TRUE(incidents.ok()) << incidents.status().ToString();
+  ASSERT_EQ(incidents->size(), 1u);
+  EXPECT_EQ((*incidents)[0].opened_at, *h.incident_since);
+  EXPECT_EQ((*incidents)[0].error_kind, "token_rejected");
+  EXPECT_FALSE((*incidents)[0].closed_at.has_value());
 }
 
 TYPED_TEST_P(AdminConformanceTest, CorruptRowsAreDataLoss) {
@@ -422,6 +527,7 @@ REGISTER_TYPED_TEST_SUITE_P(AdminConformanceTest, SwitchesUpsertListDeleteAndGlo
                             SwitchesRefuseOtherTenantsAndBadInput,
                             UsageCountersAddUpPerDayAndMetric,
                             HealthRoundTripsAndGoesWithItsConnection,
+                            IncidentsOpenCloseListNewestFirstAndGoWithTheirConnection,
                             DueChecksAndStatusCountsSpanTenants,
                             TheMigrationGivesExistingConnectionsAHealthRow, CorruptRowsAreDataLoss,
                             HealthUpdatedSinceInKeysetOrder);

@@ -1,5 +1,6 @@
 #include "sb/store/connections/connection_health_repository.h"
 
+#include <limits>
 #include <utility>
 
 #include "sb/store/internal/repository_helpers.h"
@@ -126,5 +127,99 @@ ConnectionHealthRepository::MaintenanceListDue(Transaction& tx, Timestamp due, i
 }
 
 #undef SB_HEALTH_FIELDS
+
+namespace {
+
+constexpr std::string_view kIncidents = "connection_health_incidents";
+
+Status ValidateIncident(const HealthIncidentRecord& r) {
+  if (!r.tenant_id.valid() || !r.connection_id.valid()) return InvalidArgumentError("invalid id");
+  if (!internal::IsCleanText(r.error_kind, 0, kMaxKindBytes)) {
+    return InvalidArgumentError("invalid error kind");
+  }
+  if (r.error.size() > kMaxErrorBytes || !internal::IsStorableError(r.error)) {
+    return InvalidArgumentError("the error must be UTF-8 text of at most 1024 bytes");
+  }
+  if (r.seq < 1) return InvalidArgumentError("incident seq must be positive");
+  return OkStatus();
+}
+
+#define SB_INCIDENT_FIELDS "tenant_id, connection_id, seq, opened_at, closed_at, error_kind, error"
+
+Result<HealthIncidentRecord> ParseIncident(const Row& row, const TenantId& tenant) {
+  HealthIncidentRecord r;
+  SB_RETURN_IF_ERROR(internal::ReadTenant(row, tenant, kIncidents));
+  r.tenant_id = tenant;
+  SB_ASSIGN_OR_RETURN(std::string id, internal::ReadUuid(row, 1, kIncidents));
+  r.connection_id = ConnectionId(std::move(id));
+  SB_ASSIGN_OR_RETURN(r.seq, ReadInt(row, 2, kIncidents));
+  SB_ASSIGN_OR_RETURN(r.opened_at, internal::ReadTimestamp(row, 3, kIncidents));
+  SB_ASSIGN_OR_RETURN(r.closed_at, ReadOptionalTimestamp(row, 4, kIncidents));
+  SB_ASSIGN_OR_RETURN(r.error_kind, internal::ReadText(row, 5, kIncidents));
+  SB_ASSIGN_OR_RETURN(r.error, internal::ReadText(row, 6, kIncidents));
+  if (!ValidateIncident(r).ok()) return Corrupt(kIncidents);
+  return r;
+}
+
+}  // namespace
+
+Result<HealthIncidentRecord> ConnectionHealthRepository::OpenIncident(
+    Transaction& tx, const TenantId& tenant, const HealthIncidentRecord& record) {
+  SB_RETURN_IF_ERROR(CheckTenantScope(tx, tenant));
+  if (record.tenant_id != tenant) return InvalidArgumentError("incident tenant_id != tenant");
+  HealthIncidentRecord r = record;
+  r.seq = 1;
+  SB_RETURN_IF_ERROR(ValidateIncident(r));
+  SB_RETURN_IF_ERROR(internal::RequireConnection(tx, tenant, r.connection_id));
+  SB_ASSIGN_OR_RETURN(auto rows, tx.Query("SELECT COALESCE(MAX(seq), 0) FROM "
+                                          "connection_health_incidents WHERE tenant_id = $1 AND "
+                                          "connection_id = $2",
+                                          {tenant.value(), r.connection_id.value()}));
+  if (rows.size() != 1) return Corrupt(kIncidents);
+  SB_ASSIGN_OR_RETURN(const int64_t last, ReadInt(rows.front(), 0, kIncidents));
+  r.seq = last + 1;
+  SB_RETURN_IF_ERROR(
+      tx.Execute("INSERT INTO connection_health_incidents (" SB_INCIDENT_FIELDS
+                 ") VALUES ($1, $2, $3, $4, $5, $6, $7)",
+                 {tenant.value(), r.connection_id.value(), r.seq, ToUnixMicros(r.opened_at),
+                  OptionalMicros(r.closed_at), r.error_kind, r.error})
+          .status());
+  SB_RETURN_IF_ERROR(tx.Execute("DELETE FROM connection_health_incidents WHERE tenant_id = $1 AND "
+                                "connection_id = $2 AND seq <= $3",
+                                {tenant.value(), r.connection_id.value(), r.seq - kIncidentsKept})
+                         .status());
+  return r;
+}
+
+Status ConnectionHealthRepository::CloseIncidents(Transaction& tx, const TenantId& tenant,
+                                                  const ConnectionId& connection,
+                                                  Timestamp closed_at) {
+  SB_RETURN_IF_ERROR(CheckTenantScope(tx, tenant));
+  if (!connection.valid()) return InvalidArgumentError("invalid id");
+  return tx
+      .Execute(
+          "UPDATE connection_health_incidents SET closed_at = $3 WHERE tenant_id = $1 AND "
+          "connection_id = $2 AND closed_at IS NULL",
+          {tenant.value(), connection.value(), ToUnixMicros(closed_at)})
+      .status();
+}
+
+Result<std::vector<HealthIncidentRecord>> ConnectionHealthRepository::ListIncidents(
+    Transaction& tx, const TenantId& tenant, const ConnectionId& connection,
+    std::optional<int64_t> before, int limit) {
+  SB_RETURN_IF_ERROR(CheckTenantScope(tx, tenant));
+  if (!connection.valid()) return InvalidArgumentError("invalid id");
+  if (limit < 1 || limit > kMaxListLimit) return InvalidArgumentError("list limit out of range");
+  SB_ASSIGN_OR_RETURN(
+      auto rows,
+      tx.Query("SELECT " SB_INCIDENT_FIELDS " FROM connection_health_incidents "
+               "WHERE tenant_id = $1 AND connection_id = $2 AND seq < $3 ORDER BY seq DESC "
+               "LIMIT $4",
+               {tenant.value(), connection.value(),
+                before.value_or(std::numeric_limits<int64_t>::max()), int64_t{limit}}));
+  return internal::ParseAll(rows, tenant, &ParseIncident);
+}
+
+#undef SB_INCIDENT_FIELDS
 
 }  // namespace sb::store

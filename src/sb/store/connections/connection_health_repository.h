@@ -1,7 +1,8 @@
 // Storage of connection health (issue 6): one row per connection in `connection_health`
 // (inserted with the connection by ConnectionRepository::Insert), kept apart from the row so that
 // recording a call's outcome never races the refresh's compare-and-set on the connection. The row
-// goes with its connection (foreign key, cascade).
+// goes with its connection (foreign key, cascade), as do its incidents
+// (`connection_health_incidents`, the health history the dashboard shows).
 //
 // Stateless SQL over a Transaction, thread-safe; tenant scoping, maintenance calls and error
 // codes as in admin_repository.h.
@@ -38,9 +39,25 @@ struct ConnectionHealthRecord {
   friend bool operator==(const ConnectionHealthRecord&, const ConnectionHealthRecord&) = default;
 };
 
+// One incident of a connection (connection_health_incidents): opened when the connection became
+// unhealthy enough to alert, closed by the next success. `seq` counts the connection's
+// incidents from 1; the newest kIncidentsKept are kept.
+struct HealthIncidentRecord {
+  TenantId tenant_id;
+  ConnectionId connection_id;
+  int64_t seq = 0;
+  Timestamp opened_at;
+  std::optional<Timestamp> closed_at;  // nullopt while open
+  std::string error_kind;              // the failure that opened it, as last_error_kind
+  std::string error;                   // for people; never a token; <= 1024 bytes
+
+  friend bool operator==(const HealthIncidentRecord&, const HealthIncidentRecord&) = default;
+};
+
 class ConnectionHealthRepository {
  public:
   static constexpr int kMaxListLimit = 1000;
+  static constexpr int64_t kIncidentsKept = 100;
 
   Result<std::optional<ConnectionHealthRecord>> Get(Transaction& tx, const TenantId& tenant,
                                                     const ConnectionId& id);
@@ -54,6 +71,20 @@ class ConnectionHealthRepository {
                                                                const TenantId& tenant,
                                                                const UpdatedCursor& after,
                                                                int limit);
+
+  // Records an incident opened at record.opened_at with the next seq (record.seq is ignored)
+  // and returns it; drops the connection's incidents older than the newest kIncidentsKept.
+  // NOT_FOUND when the connection does not exist.
+  Result<HealthIncidentRecord> OpenIncident(Transaction& tx, const TenantId& tenant,
+                                            const HealthIncidentRecord& record);
+  // Closes the connection's open incidents at `closed_at` (none open: nothing happens).
+  Status CloseIncidents(Transaction& tx, const TenantId& tenant, const ConnectionId& connection,
+                        Timestamp closed_at);
+  // The connection's incidents newest first: up to `limit` (1..kMaxListLimit) with seq below
+  // `before` (nullopt: from the newest).
+  Result<std::vector<HealthIncidentRecord>> ListIncidents(Transaction& tx, const TenantId& tenant,
+                                                          const ConnectionId& connection,
+                                                          std::optional<int64_t> before, int limit);
 
   // Maintenance: up to `limit` connections whose health check is due at `due`, the
   // longest-waiting first, for the health scheduler. A new connection's row is due at once.

@@ -906,6 +906,37 @@ constexpr std::string_view kV25Down = R"sql(
 DROP INDEX switchboard.changes_by_connection;
 )sql";
 
+// Migration 26: a connection's health history (see the SQLite variant). The owner reads every
+// tenant's open incidents with row-level security lifted for this statement only.
+constexpr std::string_view kV26Up = R"sql(
+CREATE TABLE switchboard.connection_health_incidents (
+  tenant_id     uuid   NOT NULL,
+  connection_id uuid   NOT NULL,
+  seq           bigint NOT NULL CHECK (seq >= 1),
+  opened_at     bigint NOT NULL,
+  closed_at     bigint,
+  error_kind    text   NOT NULL,
+  error         text   NOT NULL,  -- never a token
+  PRIMARY KEY (tenant_id, connection_id, seq),
+  FOREIGN KEY (tenant_id, connection_id) REFERENCES switchboard.connections (tenant_id, id)
+    ON DELETE CASCADE
+);
+ALTER TABLE switchboard.connection_health NO FORCE ROW LEVEL SECURITY;
+INSERT INTO switchboard.connection_health_incidents (tenant_id, connection_id, seq, opened_at,
+                                                     error_kind, error)
+  SELECT tenant_id, connection_id, 1, incident_since, last_error_kind, last_error
+  FROM switchboard.connection_health WHERE incident_since IS NOT NULL;
+ALTER TABLE switchboard.connection_health FORCE ROW LEVEL SECURITY;
+)sql";
+
+constexpr std::string_view kV26Down = R"sql(
+DROP TABLE switchboard.connection_health_incidents;
+)sql";
+
+constexpr TenantTable kV26Tables[] = {
+    {"connection_health_incidents"},
+};
+
 constexpr Migration kMigrations[] = {
     {1, "tenants_and_api_keys", kV1Up, kV1Down, kV1Tables},
     {2, "audit_log", kV2Up, kV2Down, kV2Tables},
@@ -932,6 +963,7 @@ constexpr Migration kMigrations[] = {
     {23, "dashboard_oidc", kV23Up, kV23Down, kV23Tables},
     {24, "job_run_again", kV24Up, kV24Down},
     {25, "changes_by_connection", kV25Up, kV25Down},
+    {26, "connection_health_incidents", kV26Up, kV26Down, kV26Tables},
 };
 
 }  // namespace

@@ -875,6 +875,32 @@ constexpr std::string_view kV25Down = R"sql(
 DROP INDEX changes_by_connection;
 )sql";
 
+// Migration 26: a connection's health history (ConnectionHealthRepository::OpenIncident): one
+// row per incident, opened when the connection became unhealthy enough to alert and closed by
+// the next success; the newest 100 per connection are kept. An incident open at the upgrade
+// becomes the first row of its connection.
+constexpr std::string_view kV26Up = R"sql(
+CREATE TABLE connection_health_incidents (
+  tenant_id     TEXT    NOT NULL,
+  connection_id TEXT    NOT NULL,
+  seq           INTEGER NOT NULL CHECK (seq >= 1),
+  opened_at     INTEGER NOT NULL,
+  closed_at     INTEGER,
+  error_kind    TEXT    NOT NULL,
+  error         TEXT    NOT NULL,  -- never a token
+  PRIMARY KEY (tenant_id, connection_id, seq),
+  FOREIGN KEY (tenant_id, connection_id) REFERENCES connections (tenant_id, id) ON DELETE CASCADE
+) WITHOUT ROWID;
+INSERT INTO connection_health_incidents (tenant_id, connection_id, seq, opened_at, error_kind,
+                                         error)
+  SELECT tenant_id, connection_id, 1, incident_since, last_error_kind, last_error
+  FROM connection_health WHERE incident_since IS NOT NULL;
+)sql";
+
+constexpr std::string_view kV26Down = R"sql(
+DROP TABLE connection_health_incidents;
+)sql";
+
 constexpr Migration kMigrations[] = {
     {1, "tenants_and_api_keys", kV1Up, kV1Down},
     {2, "audit_log", kV2Up, kV2Down},
@@ -901,6 +927,7 @@ constexpr Migration kMigrations[] = {
     {23, "dashboard_oidc", kV23Up, kV23Down},
     {24, "job_run_again", kV24Up, kV24Down},
     {25, "changes_by_connection", kV25Up, kV25Down},
+    {26, "connection_health_incidents", kV26Up, kV26Down},
 };
 
 }  // namespace

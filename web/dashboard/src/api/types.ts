@@ -18,6 +18,7 @@ export type Integration = S["Integration"];
 export type Provider = S["Provider"];
 export type ProviderSwitchList = S["ProviderSwitchList"];
 export type Change = S["Change"];
+export type HealthIncident = S["HealthIncident"];
 export type ServiceGrant = S["ServiceGrant"];
 
 export const kConnectionStatuses: ConnectionStatus[] = [

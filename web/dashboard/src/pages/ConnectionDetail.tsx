@@ -1,11 +1,11 @@
 import { useState } from "react";
 import { must, sb } from "../api/client";
-import { itemCounts, runActive, type Change, type SyncRun } from "../api/types";
+import { itemCounts, runActive, type Change, type HealthIncident, type SyncRun } from "../api/types";
 import { DisconnectDialog, ReconnectDialog } from "../components/ConnectionDialogs";
 import { SyncProgress } from "../components/SyncProgress";
 import { Badge, Empty, Loading, ProblemBox, Time } from "../components/ui";
 import { useAction, useLoad } from "../lib/async";
-import { humanize } from "../lib/format";
+import { formatDuration, humanize } from "../lib/format";
 import { useLive } from "../lib/live";
 import { Link, navigate, useTitle } from "../lib/router";
 import { useSyncRuns } from "../lib/syncRuns";
@@ -37,11 +37,12 @@ export function ConnectionDetailPage({ id }: { id: string }) {
     const runs = (await must(sb.GET("/v1/connections/{id}/sync-runs", { params: { path: { id }, query: { limit: 20 } } }))).data ?? [];
     return { states, lastRuns: runs as SyncRun[] };
   }, [id]);
-  const [healthLog, setHealthLog] = useState<{ at: string; status: string; detail: string }[]>([]);
+  // Bumped when the health changes, so that the history reads its newest incidents again.
+  const [healthVersion, setHealthVersion] = useState(0);
   useLive("health", (h) => {
     if (h.connection_id !== id) return;
     health.setData(() => h);
-    setHealthLog((l) => [{ at: new Date().toISOString(), status: h.status, detail: h.last_error?.message ?? h.suggestion ?? "" }, ...l].slice(0, 20));
+    setHealthVersion((v) => v + 1);
   });
   const [seenRuns, setSeenRuns] = useState<SyncRun[]>([]);
   useLive("sync_run", (run) => {
@@ -144,6 +145,7 @@ export function ConnectionDetailPage({ id }: { id: string }) {
                 liveCheck.run(async () => {
                   const fresh = await must(sb.GET("/v1/connections/{id}/health", { params: { path: { id }, query: { live: "true" } } }));
                   health.setData(() => fresh);
+                  setHealthVersion((v) => v + 1);
                 })
               }
             >
@@ -151,12 +153,7 @@ export function ConnectionDetailPage({ id }: { id: string }) {
             </button>
           )}
           <ProblemBox problem={liveCheck.error} />
-          {healthLog.length > 0 && (
-            <>
-              <h3 className="h4">Changes seen while this page is open</h3>
-              <ul className="plain small">{healthLog.map((e, i) => <li key={i}><Time iso={e.at} /> <Badge value={e.status} /> {e.detail}</li>)}</ul>
-            </>
-          )}
+          <HealthHistory connectionId={id} version={healthVersion} />
         </section>
       </div>
       <section aria-labelledby="cd-sync">
@@ -210,6 +207,60 @@ export function ConnectionDetailPage({ id }: { id: string }) {
       {dialog === "disconnect" && (
         <DisconnectDialog id="dialog-disconnect" connection={c} onClose={() => setDialog(null)} onDone={() => navigate("/connections")} />
       )}
+    </>
+  );
+}
+
+// The connection's health incidents, newest first (/v1/connections/{id}/health/incidents).
+const kIncidentPageSize = 10;
+
+async function readIncidents(id: string, cursor?: string): Promise<{ found: HealthIncident[]; cursor: string | undefined }> {
+  const query = { limit: kIncidentPageSize, ...(cursor ? { cursor } : {}) };
+  const page = await must(sb.GET("/v1/connections/{id}/health/incidents", { params: { path: { id }, query } }));
+  return { found: page.data ?? [], cursor: page.next_cursor ?? undefined };
+}
+
+/** How long a closed incident lasted. */
+function lasted(incident: HealthIncident & { closed_at: string }): string {
+  return formatDuration(Date.parse(incident.closed_at) - Date.parse(incident.opened_at));
+}
+
+function HealthHistory({ connectionId, version }: { connectionId: string; version: number }) {
+  const incidents = useLoad(() => readIncidents(connectionId), [connectionId, version]);
+  const older = useAction();
+  const loadOlder = () =>
+    older.run(async () => {
+      const next = await readIncidents(connectionId, incidents.data?.cursor);
+      incidents.setData((old) => (old ? { found: [...old.found, ...next.found], cursor: next.cursor } : old));
+    });
+  return (
+    <>
+      <h3 className="h4" id="cd-health-history">Health history</h3>
+      {incidents.loading && !incidents.data && <Loading />}
+      <ProblemBox problem={incidents.error} />
+      {incidents.data && incidents.data.found.length === 0 && <p className="muted small">No incidents: the connection has not failed enough to raise an alert.</p>}
+      {incidents.data && incidents.data.found.length > 0 && (
+        <div className="table-wrap" tabIndex={0} id="cd-health-history-scroll" role="region" aria-labelledby="cd-health-history">
+          <table>
+            <thead><tr><th scope="col">Opened</th><th scope="col">Lasted</th><th scope="col">What failed</th></tr></thead>
+            <tbody>
+              {incidents.data.found.map((i) => (
+                <tr key={i.seq} id={`cd-incident-${i.seq}`}>
+                  <td><Time iso={i.opened_at} /></td>
+                  <td>{i.closed_at ? lasted({ ...i, closed_at: i.closed_at }) : <Badge value="ongoing" tone="bad" />}</td>
+                  <td className="small">{humanize(i.error_kind)}{i.error ? `: ${i.error}` : ""}</td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </div>
+      )}
+      {incidents.data?.cursor && (
+        <button type="button" id="connection-detail-older-incidents" disabled={older.running} onClick={loadOlder}>
+          {older.running ? "Loading…" : "Older incidents"}
+        </button>
+      )}
+      <ProblemBox problem={older.error} />
     </>
   );
 }
