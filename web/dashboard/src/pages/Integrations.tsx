@@ -5,6 +5,7 @@ import { Dialog } from "../components/Dialog";
 import { Badge, Empty, Loading, ProblemBox, Time } from "../components/ui";
 import { useAction, useLoad } from "../lib/async";
 import { idPart } from "../lib/format";
+import { integrationIfMatch, integrationPut } from "../lib/integration";
 import { useTitle } from "../lib/router";
 import { useSession } from "../session";
 
@@ -89,18 +90,19 @@ function IntegrationDialog({ provider, integration, onClose, onSaved }: { provid
   async function submit(e: FormEvent) {
     e.preventDefault();
     const services = Object.entries(access).filter(([, v]) => v).map(([service, v]) => ({ service, access: v }) as ServiceGrant);
-    const body = oauth
-      ? {
-          enabled,
-          allow_reassignment: reassign,
-          client_id: clientId.trim(),
-          ...(clientSecret ? { client_secret: clientSecret } : {}),
-          services,
-          extra_scopes: extraScopes.split(/\s+/).filter(Boolean),
-        }
-      : { enabled, allow_reassignment: reassign };
+    const body = integrationPut(provider, integration, {
+      enabled,
+      allowReassignment: reassign,
+      clientId,
+      clientSecret,
+      services,
+      extraScopes: extraScopes.split(/\s+/).filter(Boolean),
+    });
     const ok = await action.run(async () => {
-      await must(sb.PUT("/v1/integrations/{provider}", { params: { path: { provider: provider.id } }, body }));
+      await must(sb.PUT("/v1/integrations/{provider}", {
+        params: { path: { provider: provider.id }, header: integrationIfMatch(integration) },
+        body,
+      }));
       return true;
     });
     if (ok) onSaved();
