@@ -18,6 +18,7 @@ const routes: [RegExp, unknown][] = [
   [/^\/v1\/session\/oidc$/, { data: [{ provider: "google", name: "Google", start_url: "/v1/session/oidc/google" }, { provider: "microsoft", name: "Microsoft", start_url: "/v1/session/oidc/microsoft" }] }],
   [/^\/v1\/session$/, { user: { id: "u1", email: "op@example.com", name: "Op", role: "operator", tenant_id: "00000000-0000-0000-0000-000000000000", tenant_name: "System" }, csrf_token: "t", expires_at: "2030-01-01T00:00:00Z" }],
   [/^\/v1\/connections\/[^/]+\/health\/incidents/, { data: [{ seq: 2, opened_at: "2024-01-03T00:00:00Z", closed_at: null, error_kind: "token_rejected", error: "the provider refused the token" }, { seq: 1, opened_at: "2024-01-01T00:00:00Z", closed_at: "2024-01-01T02:05:00Z", error_kind: "provider_unavailable", error: "503" }], next_cursor: "1" }],
+  [/^\/v1\/connect\/sessions$/, { id: "s1", url: "http://localhost/connect/tok", expires_at: "2030-01-01T00:00:00Z" }],
   [/^\/v1\/connections\/[^/]+\/health/, { connection_id: C1, status: "unhealthy", connection_status: "error", suggestion: "Reconnect" }],
   [/^\/v1\/connections\/[^/]+\/sync/, { data: [{ service: "calendar", status: "idle", last_success_at: "2024-01-01T00:00:00Z", last_run_id: "r1" }] }],
   [/^\/v1\/connections\/[^/?]+$/, connection],
@@ -151,5 +152,17 @@ describe("dialogs", () => {
     await act(async () => dialog.dispatchEvent(new KeyboardEvent("keydown", { key: "Escape", bubbles: true })));
     expect(document.getElementById("dialog-disconnect")).toBeNull();
     expect(document.activeElement).toBe(opener);
+  });
+  it("the reconnect dialog gives the focus to the link it creates (the form that had it is gone)", async () => {
+    window.history.replaceState(null, "", `${import.meta.env.BASE_URL.replace(/\/$/, "")}/connections`);
+    await act(async () => root.render(<App />));
+    await settle();
+    await act(async () => document.getElementById(`connections-row-${C1}-reconnect`)!.click());
+    const create = document.getElementById("dialog-reconnect-create")!;
+    create.focus();
+    await act(async () => (document.getElementById("dialog-reconnect-form") as HTMLFormElement).requestSubmit());
+    await settle();
+    expect((document.getElementById("dialog-reconnect-link-value") as HTMLInputElement | null)?.value).toBe("http://localhost/connect/tok");
+    expect(document.activeElement?.id).toBe("dialog-reconnect-link-value");
   });
 });

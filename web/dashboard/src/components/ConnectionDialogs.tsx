@@ -1,6 +1,6 @@
 // Reconnect (a connect session for the same end user and provider, whose link the operator sends
 // them) and disconnect (with confirmation), shared by the list and the detail page.
-import { useState } from "react";
+import { useEffect, useState } from "react";
 import { must, sb } from "../api/client";
 import type { Connection } from "../api/types";
 import { useAction } from "../lib/async";
@@ -11,6 +11,11 @@ export function ReconnectDialog({ id, connection, onClose }: { id: string; conne
   const [returnUrl, setReturnUrl] = useState(`${window.location.origin}${import.meta.env.BASE_URL}connections/${connection.id}`);
   const [session, setSession] = useState<{ url: string; expires_at: string } | null>(null);
   const action = useAction();
+  // The form and its focused button are gone once the link is there: the link takes the focus
+  // (selected, ready to copy), or it would fall out of the dialog to the page behind.
+  useEffect(() => {
+    if (session) document.getElementById(`${id}-link-value`)?.focus();
+  }, [session, id]);
   return (
     <Dialog id={id} title={`Reconnect ${connection.provider} for ${connection.end_user_id}`} onClose={onClose}>
       <div className="dialog-body">
