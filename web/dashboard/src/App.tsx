@@ -81,7 +81,7 @@ export function App() {
 function LiveIndicator() {
   const state = useLiveState();
   return (
-    <span className="live-state" title="Live updates from the server">
+    <span id="live-state" className="live-state" title="Live updates from the server">
       Live: <Badge value={state === "open" ? "connected" : state} tone={state === "open" ? "ok" : state === "off" ? "neutral" : "warn"} />
     </span>
   );
