@@ -507,11 +507,8 @@ describe('dashboard', { timeout: 300_000 }, () => {
     assert.equal(await sync.isEnabled(), true, 'the button is free again');
     assert.equal((await apiOk('GET', `/v1/sync-runs/${run.id}`)).status, 'succeeded');
     await screenshot(page, 'dashboard-connections.png');
-    // Known gap: the sync engine audits every run request with its own actor (system "sync"),
-    // the context of the request that asked for it unused (src/sb/sync/engine.cc, RequestRunIn).
-    await t.test('the sync request is audited with the user as actor', {
-      todo: 'sync.request is audited with actor system/sync (src/sb/sync/engine.cc:259)',
-    }, () => assertAuditedAsUser(page, 'sync.request', `sync_runs/${run.id}`));
+    await t.test('the sync request is audited with the user as actor',
+                 () => assertAuditedAsUser(page, 'sync.request', `sync_runs/${run.id}`));
   });
 
   test('4. a conflict is resolved in the Conflicts page', async (t) => {
