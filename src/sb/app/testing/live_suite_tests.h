@@ -2,8 +2,10 @@
 // the real sandbox, a connection synced by hand while a tenant's stream is open (sync_run
 // events up to succeeded, the same JSON as GET /v1/sync-runs/{id}), another tenant's stream
 // that sees none of it, Last-Event-ID resuming, the per-tenant cap (429), a closed stream's
-// place given back, and the stream's end after its lifetime. The stream is read with the project's
-// streaming client (CurlHttpClient::Open). Include after sync_suite_tests.h.
+// place given back, and the stream's end after its lifetime; health events (a live check) and
+// delivery events (a webhook to a local receiver), the same JSON as their REST routes. The
+// stream is read with the project's streaming client (CurlHttpClient::Open). Include after
+// sync_suite_tests.h.
 #pragma once
 
 #include <atomic>
@@ -18,6 +20,7 @@
 #include "sb/app/testing/sync_suite_tests.h"
 #include "sb/base/testing/wait.h"
 #include "sb/net/curl_http_client.h"
+#include "sb/net/testing/loopback_http_server.h"
 #include "sb/store/updated_cursor.h"
 
 namespace sb::app::testing {
@@ -233,6 +236,60 @@ TYPED_TEST_P(LiveSuite, StreamsTheTenantsSyncRunsAndResumes) {
   }));
 }
 
-REGISTER_TYPED_TEST_SUITE_P(LiveSuite, StreamsTheTenantsSyncRunsAndResumes);
+// The two other kinds: a live health check's result (as GET .../health answers it) and a
+// webhook delivery (as GET /v1/webhook-deliveries/{id} answers it), each to its own tenant only.
+TYPED_TEST_P(LiveSuite, StreamsHealthAndDeliveries) {
+  net::testing::LoopbackHttpServer receiver([](const net::testing::ServedRequest&) {
+    return net::testing::ServedResponse{204, {}, "", false, ""};
+  });
+  ASSERT_TRUE(receiver.Start().ok());
+  ASSERT_EQ(
+      this->Call(
+              "POST", "/v1/webhook-endpoints",
+              Json{{"url", receiver.Url("/hooks")}, {"event_types", {"connection.updated"}}}.dump(),
+              this->key_)
+          .status,
+      201);
+  const std::string id = this->Connect(SandboxOrigin::kGoogle);
+  ASSERT_FALSE(id.empty());
+  auto [other_tenant, other_key] = this->NewTenantWithKey(R"(["read"])");
+  (void)other_tenant;
+  auto mine = this->Open(this->key_);
+  auto theirs = this->Open(other_key);
+  ASSERT_TRUE(mine && theirs);
+  ASSERT_EQ(mine->status(), 200);
+  this->StartTicking();
+
+  TestResponse checked =
+      this->Call("GET", "/v1/connections/" + id + "/health?live=true", "", this->key_);
+  ASSERT_EQ(checked.status, 200) << checked.body;
+  ASSERT_TRUE(mine->ReadUntil([&](const LiveEvent& e) {
+    return e.type == "health" && e.data.value("connection_id", "") == id &&
+           !e.data.value("last_checked_at", Json()).is_null();
+  })) << "no health event for the check";
+  EXPECT_EQ(mine->events().back().data["status"], "healthy") << mine->events().back().data;
+
+  TestResponse patched =
+      this->Call("PATCH", "/v1/connections/" + id, R"({"settings":{"note":"live"}})", this->key_);
+  ASSERT_EQ(patched.status, 200) << patched.body;
+  ASSERT_TRUE(mine->ReadUntil([&](const LiveEvent& e) {
+    return e.type == "delivery" && e.data.value("event_type", "") == "connection.updated" &&
+           e.data.value("state", "") == "succeeded";
+  })) << "no delivery event reached succeeded";
+  const Json delivery = mine->events().back().data;
+  TestResponse rest =
+      this->Call("GET", "/v1/webhook-deliveries/" + delivery.value("id", ""), "", this->key_);
+  ASSERT_EQ(rest.status, 200) << rest.body;
+  EXPECT_EQ(delivery, rest.JsonBody());  // the REST answer, field for field
+  this->StopTicking();
+
+  // The other tenant saw none of it by the end of its stream.
+  this->clock_.Advance(std::chrono::minutes(11));
+  EXPECT_FALSE(theirs->ReadUntil([](const LiveEvent&) { return true; }));
+  EXPECT_TRUE(theirs->events().empty());
+}
+
+REGISTER_TYPED_TEST_SUITE_P(LiveSuite, StreamsTheTenantsSyncRunsAndResumes,
+                            StreamsHealthAndDeliveries);
 
 }  // namespace sb::app::testing
