@@ -5,6 +5,7 @@
 #include "sb/api/tenant_handlers.h"
 #include "sb/audit/entry.h"
 #include "sb/base/time_format.h"
+#include "sb/http/problem.h"
 
 namespace sb::api {
 namespace {
@@ -148,6 +149,16 @@ Result<TenantId> AuditHandlers::ReadTenant(const http::Request& request) {
 
 Result<http::Response> AuditHandlers::DoVerify(http::Request& request) {
   SB_ASSIGN_OR_RETURN(TenantId tenant, ReadTenant(request));
+  const auto run = verifications_.Enter(tenant.value());
+  if (run == nullptr) {
+    http::Response busy = http::MakeProblem(
+        429, "verification-running",
+        "A verification of this audit chain, or too many of all chains, is running. Retry when "
+        "it has finished.",
+        request.request_id);
+    busy.SetHeader("Retry-After", "5");
+    return busy;
+  }
   SB_ASSIGN_OR_RETURN(audit::VerifyReport report, log_.Verify(db_, tenant));
   Json findings = Json::array();
   for (const audit::Finding& f : report.findings) {

@@ -5,6 +5,7 @@
 // chain, with `tenant_id`. Entries cannot be changed or deleted through any API. Thread-safe.
 #pragma once
 
+#include "sb/api/exclusive_runs.h"
 #include "sb/audit/audit_log.h"
 #include "sb/http/request.h"
 #include "sb/http/response.h"
@@ -16,13 +17,17 @@ class AuditHandlers {
  public:
   static constexpr int kExportPageSize = 500;
 
+  // Chains verified at once on this node (one per tenant at most): each holds a thread and a
+  // database connection for as long as re-hashing takes.
+  static constexpr size_t kMaxVerifications = 2;
+
   AuditHandlers(store::Database& db, audit::AuditLog& log) : db_(db), log_(log) {}
 
   http::Response List(http::Request& request);  // GET /v1/audit (read)
   // GET /v1/audit/verification (read): verifies the tenant's chain now (operators: any tenant's
   // with tenant_id) and reports the entries and checkpoints verified and the first bad entry.
-  // It reads the whole chain (about a second per million entries), so it is asked for, never
-  // polled.
+  // It reads and re-hashes the whole chain (seconds per million entries), so it is asked for,
+  // never polled: one at a time per tenant and kMaxVerifications on the node, else 429.
   http::Response Verify(http::Request& request);
 
  private:
@@ -36,6 +41,7 @@ class AuditHandlers {
 
   store::Database& db_;
   audit::AuditLog& log_;
+  ExclusiveRuns verifications_{kMaxVerifications};
 };
 
 }  // namespace sb::api

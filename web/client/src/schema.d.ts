@@ -973,7 +973,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Verifies the caller's tenant's audit chain now (operators: any tenant's with tenant_id): every entry's hash and link, and the signed checkpoints. Reads the whole chain (about a second per million entries); ask for it, do not poll it. */
+        /** Verifies the caller's tenant's audit chain now (operators: any tenant's with tenant_id): every entry's hash and link, and the signed checkpoints. Reads and re-hashes the whole chain (seconds per million entries; ask for it, do not poll it): one verification runs at a time per tenant, and two on a node; another asked for meanwhile gets 429 verification-running with Retry-After. */
         get: operations["verifyAuditChain"];
         put?: never;
         post?: never;
