@@ -13,6 +13,7 @@ namespace {
 
 constexpr size_t kMaxFileBytes = 1 << 20;
 constexpr size_t kMaxIdLength = 64;
+constexpr size_t kMaxExplanationBytes = 400;
 
 // Reading members, with errors that name the member.
 
@@ -292,6 +293,32 @@ Status CheckScopes(std::string_view path, const std::vector<std::string>& scopes
   return OkStatus();
 }
 
+// An explanation is a sentence or two shown to end users: plain text, at most
+// kMaxExplanationBytes, without control characters (it is HTML-escaped where it is shown).
+Status CheckExplanation(const std::string& path, std::string_view text) {
+  if (text.size() > kMaxExplanationBytes) {
+    return MemberError(path, "must be at most " + std::to_string(kMaxExplanationBytes) + " bytes");
+  }
+  const bool control = std::any_of(text.begin(), text.end(), [](char c) {
+    return std::iscntrl(static_cast<unsigned char>(c)) != 0;
+  });
+  return control ? MemberError(path, "must be plain text without control characters") : OkStatus();
+}
+
+// A service's optional `explanation`: {"read": ..., "read_write": ...}, both required.
+Status ParseServiceExplanation(const Members& s, ServiceScopes& out) {
+  const Json* object = nullptr;
+  SB_RETURN_IF_ERROR(s.Object("explanation", Need::kOptional, object));
+  if (object == nullptr) return OkStatus();
+  const Members e(*object, s.PathOf("explanation"));
+  constexpr std::string_view kKnown[] = {"read", "read_write"};
+  SB_RETURN_IF_ERROR(e.OnlyKnown(kKnown));
+  SB_RETURN_IF_ERROR(e.String("read", Need::kRequired, out.read_explanation));
+  SB_RETURN_IF_ERROR(e.String("read_write", Need::kRequired, out.read_write_explanation));
+  SB_RETURN_IF_ERROR(CheckExplanation(e.PathOf("read"), out.read_explanation));
+  return CheckExplanation(e.PathOf("read_write"), out.read_write_explanation);
+}
+
 Status ParseService(const Members& services, std::string_view name, const Json& value,
                     const std::string& separator, ServiceScopes& out) {
   const std::string path = services.PathOf(name);
@@ -300,8 +327,9 @@ Status ParseService(const Members& services, std::string_view name, const Json& 
   }
   if (!value.is_object()) return MemberError(path, "must be an object");
   const Members s(value, path);
-  constexpr std::string_view kKnown[] = {"read", "read_write", "api_paths"};
+  constexpr std::string_view kKnown[] = {"read", "read_write", "api_paths", "explanation"};
   SB_RETURN_IF_ERROR(s.OnlyKnown(kKnown));
+  SB_RETURN_IF_ERROR(ParseServiceExplanation(s, out));
   SB_RETURN_IF_ERROR(s.StringList("read", Need::kRequired, out.read));
   SB_RETURN_IF_ERROR(s.StringList("read_write", Need::kRequired, out.read_write));
   SB_RETURN_IF_ERROR(s.StringList("api_paths", Need::kOptional, out.api_paths));
@@ -421,7 +449,7 @@ Status ParseAuthorizationParams(const Members& m, ProviderEntry& e) {
 
 // clang-format off
 constexpr std::string_view kTopLevelMembers[] = {
-    "id", "display_name", "docs_url", "notes", "authorization_url", "token_url", "revocation_url",
+    "id", "display_name", "docs_url", "notes", "explanation", "authorization_url", "token_url", "revocation_url",
     "userinfo_url", "discovery_url", "issuer", "issuer_aliases", "jwks_url", "api_base_url", "identity_check_url",
     "url_parameters",
     "id_token_algorithms", "scope_separator", "pkce", "client_auth", "refresh_token",
@@ -470,6 +498,8 @@ Result<ProviderEntry> ParseEntry(const Json& source) {
   SB_RETURN_IF_ERROR(m.String("id", Need::kRequired, e.id));
   SB_RETURN_IF_ERROR(m.String("display_name", Need::kRequired, e.display_name));
   SB_RETURN_IF_ERROR(m.String("notes", Need::kOptional, e.notes));
+  SB_RETURN_IF_ERROR(m.String("explanation", Need::kOptional, e.explanation));
+  SB_RETURN_IF_ERROR(CheckExplanation("explanation", e.explanation));
   if (const Json* auth = m.Get("auth"); auth != nullptr) {
     return ParseCredentialEntry(m, *auth, std::move(e));
   }
@@ -733,6 +763,13 @@ Result<std::string> ExpandUrl(const ProviderEntry& entry, std::string_view url,
   }
   out.append(url.substr(done));
   return out;
+}
+
+std::string_view ServiceExplanation(const ProviderEntry& entry, std::string_view service,
+                                    bool write) {
+  const auto it = entry.services.find(service);
+  if (it == entry.services.end()) return {};
+  return write ? it->second.read_write_explanation : it->second.read_explanation;
 }
 
 CallAccess ClassifyCall(const ProviderEntry& entry, std::string_view method,

@@ -39,6 +39,10 @@ struct ServiceScopes {
   // Path prefixes below api_base_url that belong to the service (lower case, compared
   // case-insensitively), for the proxy's scope check; empty: not checked.
   std::vector<std::string> api_paths;
+  // What each access level lets the app see and do, in plain words for the end user who
+  // chooses it on the hosted connect page (`explanation`); empty when the entry has none.
+  std::string read_explanation;
+  std::string read_write_explanation;
 };
 
 // Whether a proxied call only reads at the provider or may change something there.
@@ -65,6 +69,9 @@ struct ProviderEntry {
   std::string display_name;
   std::string docs_url;  // the provider's own documentation this entry was written from
   std::string notes;     // quirks a client must know that have no member of their own
+  // What a connection gives the app access to, in plain words for the end user (the hosted
+  // connect page); for a credential provider, what the key or token reaches. May be empty.
+  std::string explanation;
 
   // Endpoints. URLs may hold {name} placeholders declared in url_parameters (fill them with
   // ExpandUrl); `issuer` may also hold {tenantid}, which ID-token validation resolves from the
@@ -175,6 +182,11 @@ struct EmbeddedProvider {
 extern const EmbeddedProvider kEmbeddedProviders[];
 extern const size_t kEmbeddedProviderCount;
 }  // namespace internal
+
+// The plain-words explanation of `service` at the read (write=false) or read-write level; empty
+// when the entry lacks the service or has no explanation for it.
+std::string_view ServiceExplanation(const ProviderEntry& entry, std::string_view service,
+                                    bool write);
 
 // Whether `method` `path` (decoded and normalized, below the API base, without a leading '/')
 // only reads at the provider: the first of entry.call_rules that matches decides; without one,

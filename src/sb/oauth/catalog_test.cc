@@ -85,6 +85,27 @@ TEST(CatalogBuiltIn, OnlyGoogleAndMicrosoftOfferServices) {
   }
 }
 
+// The hosted page says in plain words what each choice shares: every service at both levels,
+// and what a credential provider's key reaches.
+TEST(CatalogBuiltIn, ServicesAndCredentialProvidersExplainWhatIsShared) {
+  ProviderCatalog catalog = BuiltIn();
+  for (const ProviderEntry* entry : catalog.All()) {
+    for (const auto& [name, service] : entry->services) {
+      EXPECT_FALSE(service.read_explanation.empty()) << entry->id << " " << name;
+      EXPECT_FALSE(service.read_write_explanation.empty()) << entry->id << " " << name;
+      EXPECT_NE(service.read_explanation, service.read_write_explanation) << entry->id;
+    }
+    if (!entry->uses_oauth()) EXPECT_FALSE(entry->explanation.empty()) << entry->id;
+  }
+  const ProviderEntry& google = *catalog.Find("google");
+  EXPECT_EQ(ServiceExplanation(google, "calendar", false),
+            "The app can see your calendars and their events. It cannot change them.");
+  EXPECT_THAT(ServiceExplanation(google, "calendar", true),
+              HasSubstr("can also add, change and delete events"));
+  EXPECT_EQ(ServiceExplanation(google, "tasks", false), "");
+  EXPECT_THAT(catalog.Find("twilio")->explanation, HasSubstr("send messages and make calls"));
+}
+
 TEST(CatalogBuiltIn, Google) {
   ProviderCatalog catalog = BuiltIn();
   const ProviderEntry* google = catalog.Find("google");
@@ -351,6 +372,27 @@ TEST_F(CatalogOverrides, OtherMistakesAreNamed) {
               HasSubstr("'refresh_token.returned_on_refresh'"));
   EXPECT_THAT(Reject("google.json", R"({"default_scopes": ["a b"]})"),
               HasSubstr("'default_scopes'"));
+}
+
+TEST_F(CatalogOverrides, ExplanationsArePlainTextOfBothLevels) {
+  EXPECT_THAT(
+      Reject("google.json", R"({"services": {"calendar": {"explanation": {"read_write": null}}}})"),
+      HasSubstr("'services.calendar.explanation.read_write': is required"));
+  EXPECT_THAT(
+      Reject("google.json", R"({"services": {"calendar": {"explanation": {"write": "x"}}}})"),
+      HasSubstr("'services.calendar.explanation.write': unknown member"));
+  EXPECT_THAT(Reject("google.json", R"({"services": {"email": {"explanation": "x"}}})"),
+              HasSubstr("'services.email.explanation': must be an object"));
+  EXPECT_THAT(Reject("twilio.json", R"({"explanation": 5})"),
+              HasSubstr("'explanation': must be a string"));
+  EXPECT_THAT(Reject("twilio.json", R"({"explanation": "line\nbreak"})"),
+              HasSubstr("'explanation': must be plain text"));
+  EXPECT_THAT(Reject("twilio.json", Json{{"explanation", std::string(401, 'x')}}.dump()),
+              HasSubstr("'explanation': must be at most 400 bytes"));
+  EXPECT_EQ(Reject("google.json",
+                   R"({"services": {"calendar": {"explanation": {"read": "Sees events."}}}})"),
+            "");
+  EXPECT_EQ(ServiceExplanation(*catalog_.Find("google"), "calendar", false), "Sees events.");
 }
 
 TEST_F(CatalogOverrides, MissingDirectoryIsNotFound) {
