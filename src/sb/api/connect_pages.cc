@@ -250,7 +250,7 @@ std::string RenderProblemPage(const std::string& title, const std::string& messa
   if (!return_url.empty()) {
     out += "<p><a href=\"" +
            HtmlEscape(AppendQuery(return_url, {{"status", "error"}, {"error", code}})) +
-           "\">Back to the app</a></p>";
+           "\" id=\"connect-error-back\">Back to the app</a></p>";
   }
   out += "</main></body></html>";
   return out;

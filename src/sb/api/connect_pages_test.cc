@@ -82,3 +82,83 @@ TEST(HtmlPage, AllowsOnlyInlineStylesAndDataImages) {
 
 }  // namespace
 }  // namespace sb::api
+
+namespace sb::api {
+namespace {
+
+using ::testing::ElementsAre;
+using ::testing::IsEmpty;
+
+// The ids of the interactive elements of `html` (a, button, select, textarea, and inputs other
+// than hidden ones), in page order; "" for an element without one.
+std::vector<std::string> InteractiveIds(const std::string& html) {
+  std::vector<std::string> ids;
+  for (size_t open = html.find('<'); open != std::string::npos; open = html.find('<', open + 1)) {
+    const size_t end = html.find('>', open);
+    const std::string tag = html.substr(open + 1, end - open - 1);
+    const std::string name = tag.substr(0, tag.find_first_of(" >"));
+    const bool interactive = name == "a" || name == "button" || name == "select" ||
+                             name == "textarea" ||
+                             (name == "input" && tag.find("type=\"hidden\"") == std::string::npos);
+    if (!interactive) continue;
+    const size_t id = tag.find(" id=\"");
+    ids.push_back(id == std::string::npos ? ""
+                                          : tag.substr(id + 5, tag.find('"', id + 5) - id - 5));
+  }
+  return ids;
+}
+
+// Ids that are empty or that more than one interactive element carries.
+std::vector<std::string> MissingOrDuplicateIds(const std::string& html) {
+  std::vector<std::string> ids = InteractiveIds(html);
+  std::vector<std::string> bad;
+  std::sort(ids.begin(), ids.end());
+  for (size_t i = 0; i < ids.size(); ++i) {
+    if (ids[i].empty() || (i + 1 < ids.size() && ids[i] == ids[i + 1])) bad.push_back(ids[i]);
+  }
+  return bad;
+}
+
+// UI.md: every interactive element has a stable, unique id, on the error page too.
+TEST(RenderProblemPage, EveryLinkHasAStableUniqueId) {
+  const std::string html = RenderProblemPage("Access was not granted", "No.", "access_denied",
+                                             "https://app.example/done");
+  EXPECT_THAT(InteractiveIds(html), ElementsAre("connect-error-back"));
+  EXPECT_THAT(html, HasSubstr("href=\"https://app.example/done?status=error&amp;error=access_"
+                              "denied\" id=\"connect-error-back\">Back to the app</a>"));
+  for (int i = 0; i <= static_cast<int>(CallbackError::kCredentialsUnverified); ++i) {
+    const CallbackPage page = DescribeCallbackFailure(CallbackFailure{CallbackError(i)});
+    EXPECT_THAT(MissingOrDuplicateIds(
+                    RenderProblemPage(page.title, page.message, "code", "https://app.example/")),
+                IsEmpty())
+        << i;
+  }
+}
+
+// A page with an OAuth provider offering two services and a credential provider.
+struct ConnectFixture {
+  ConnectFixture() {
+    twilio.fields = {{"account_sid", "Account SID", "Top right.", false, "AC"},
+                     {"auth_token", "Auth Token", "", true, ""}};
+    page = PageOf("Acme", "");
+    page.providers.push_back({"google", "Google", {{"calendar", true}, {"email", false}}, nullptr});
+    page.providers.push_back({"twilio", "Twilio", {}, &twilio});
+  }
+  oauth::CredentialAuth twilio;
+  connections::SessionPage page;
+};
+
+TEST(RenderConnectPage, EveryInteractiveElementHasAStableUniqueId) {
+  ConnectFixture f;
+  const std::string html = RenderConnectPage(f.page, "tenant.session-token");
+  EXPECT_THAT(InteractiveIds(html),
+              ElementsAre("connect-google-service-calendar", "connect-google-service-email",
+                          "connect-google-submit", "connect-twilio-account-sid",
+                          "connect-twilio-auth-token", "connect-twilio-submit", "connect-cancel"));
+  EXPECT_THAT(MissingOrDuplicateIds(html), IsEmpty());
+  CredentialFormState failed{"twilio", "Refused.", {{"account_sid", "AC1"}}};
+  EXPECT_THAT(MissingOrDuplicateIds(RenderConnectPage(f.page, "t", &failed)), IsEmpty());
+}
+
+}  // namespace
+}  // namespace sb::api
