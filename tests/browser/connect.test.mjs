@@ -134,6 +134,22 @@ function unlabelledInputs(page) {
   });
 }
 
+// The checks every page gets: axe-core, unique ids, an id on every interactive element, labels.
+async function pageChecks(t, page) {
+  await t.test('no serious or critical axe-core violations', async (t) => {
+    assert.deepEqual(await seriousAxeViolations(t, page), []);
+  });
+  await t.test('interactive elements with an id have a unique one', async () => {
+    assert.deepEqual(await duplicateInteractiveIds(page), []);
+  });
+  await t.test('every interactive element has an id (UI.md)', async () => {
+    assert.deepEqual(await interactiveWithoutId(page), []);
+  });
+  await t.test('every input has a label', async () => {
+    assert.deepEqual(await unlabelledInputs(page), []);
+  });
+}
+
 async function registerTwilioAccount() {
   const sid = `AC${randomBytes(16).toString('hex')}`;
   const token = randomBytes(16).toString('hex');
@@ -208,19 +224,14 @@ describe('connect wizard', { timeout: 200_000 }, () => {
     const session = await newSession('user-oauth');
     const page = await openPage(t, session.url);
     await screenshot(page, 'connect-wizard.png');
-
-    await t.test('no serious or critical axe-core violations', async (t) => {
-      assert.deepEqual(await seriousAxeViolations(t, page), []);
-    });
-    await t.test('interactive elements with an id have a unique one', async () => {
-      assert.deepEqual(await duplicateInteractiveIds(page), []);
-    });
-    await t.test('every interactive element has an id (UI.md)', async () => {
-      assert.deepEqual(await interactiveWithoutId(page), []);
-    });
-    await t.test('every input has a label', async () => {
-      assert.deepEqual(await unlabelledInputs(page), []);
-    });
+    await pageChecks(t, page);
+    // The service choice says in plain words what it shares (the catalog's explanation).
+    const calendar = page.locator('#connect-google-service-calendar');
+    assert.equal(await calendar.getAttribute('aria-describedby'),
+                 'connect-google-service-calendar-explanation');
+    assert.match(await page.locator('#connect-google-service-calendar-explanation').innerText(),
+                 /see your calendars and their events, and can also add, change and delete/);
+    assert.match(await page.locator('#connect-twilio-explanation').innerText(), /Twilio account/);
 
     await page.getByRole('button', { name: 'Connect Google' }).click();
     const connection = await expectConnection(await returned(page), 'google', 'user-oauth');

@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "sb/base/encoding.h"
+#include "sb/oauth/catalog.h"
 
 namespace sb::api {
 namespace {
@@ -16,7 +17,7 @@ constexpr std::string_view kStyle =
     "width:100%;box-sizing:border-box;font-size:1rem;padding:.4rem;margin:.2rem 0 .6rem}"
     ".error{color:#a1261b;border-left:3px solid #a1261b;padding-left:.6rem}"
     ".brand{display:flex;align-items:center;gap:.75rem}.brand img{object-fit:contain}"
-    ".brand-name{font-weight:600;margin:0}";
+    ".brand-name{font-weight:600;margin:0}.explanation{margin:0 0 .6rem 1.6rem}";
 
 std::string Head(std::string_view title) {
   std::string out = "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\">";
@@ -52,6 +53,32 @@ std::string Hidden(std::string_view name, std::string_view value) {
          "\">";
 }
 
+// The catalog's plain-words sentence on what connecting `choice` gives the app, if it has one.
+std::string ProviderExplanation(const connections::ProviderChoice& choice, const std::string& id) {
+  if (choice.entry == nullptr || choice.entry->explanation.empty()) return "";
+  return "<p id=\"" + id + "-explanation\">" + HtmlEscape(choice.entry->explanation) + "</p>";
+}
+
+// One service's checkbox, described by the catalog's explanation of its access level.
+std::string ServiceCheckbox(const connections::ProviderChoice& choice, const std::string& id,
+                            const store::ServiceGrant& grant) {
+  const std::string input = id + "-service-" + Hyphenated(grant.service);
+  const std::string value = grant.service + (grant.write ? ":read_write" : ":read");
+  const std::string_view explanation =
+      choice.entry == nullptr
+          ? ""
+          : oauth::ServiceExplanation(*choice.entry, grant.service, grant.write);
+  std::string out = "<label><input type=\"checkbox\" name=\"service\" id=\"" + input +
+                    "\" value=\"" + HtmlEscape(value) + "\" checked";
+  if (!explanation.empty()) out += " aria-describedby=\"" + input + "-explanation\"";
+  out += "> " + HtmlEscape(ServiceLabel(grant)) + "</label>";
+  if (!explanation.empty()) {
+    out += "<p class=\"muted explanation\" id=\"" + input + "-explanation\">" +
+           HtmlEscape(explanation) + "</p>";
+  }
+  return out;
+}
+
 // An OAuth provider's card: its services, and a button that goes to the provider.
 std::string OAuthCard(const connections::ProviderChoice& choice, const std::string& token,
                       const std::string& csrf) {
@@ -60,12 +87,8 @@ std::string OAuthCard(const connections::ProviderChoice& choice, const std::stri
                     "/start\" id=\"" + id + "\">";
   out += Hidden("provider", choice.id) + Hidden(kCsrfField, csrf);
   out += "<strong>" + HtmlEscape(choice.display_name) + "</strong>";
-  for (const auto& grant : choice.services) {
-    const std::string value = grant.service + (grant.write ? ":read_write" : ":read");
-    out += "<label><input type=\"checkbox\" name=\"service\" id=\"" + id + "-service-" +
-           Hyphenated(grant.service) + "\" value=\"" + HtmlEscape(value) + "\" checked> " +
-           HtmlEscape(ServiceLabel(grant)) + "</label>";
-  }
+  out += ProviderExplanation(choice, id);
+  for (const auto& grant : choice.services) out += ServiceCheckbox(choice, id, grant);
   return out + "<p><button type=\"submit\" id=\"" + id + "-submit\">Connect " +
          HtmlEscape(choice.display_name) + "</button></p></form>";
 }
@@ -79,6 +102,7 @@ std::string CredentialCard(const connections::ProviderChoice& choice, const std:
                     "/credentials\" id=\"" + HtmlEscape(id) + "\" autocomplete=\"off\">";
   out += Hidden("provider", choice.id) + Hidden(kCsrfField, csrf);
   out += "<strong>" + HtmlEscape(choice.display_name) + "</strong>";
+  out += ProviderExplanation(choice, id);
   out += "<p class=\"muted\">The app will call " + HtmlEscape(choice.display_name) +
          " on your behalf with these credentials. They are checked with " +
          HtmlEscape(choice.display_name) + " first and stored encrypted.</p>";

@@ -138,13 +138,24 @@ TEST(RenderProblemPage, EveryLinkHasAStableUniqueId) {
 // A page with an OAuth provider offering two services and a credential provider.
 struct ConnectFixture {
   ConnectFixture() {
-    twilio.fields = {{"account_sid", "Account SID", "Top right.", false, "AC"},
-                     {"auth_token", "Auth Token", "", true, ""}};
+    google.id = "google";
+    google.explanation = "The app learns your <name>.";
+    google.services["calendar"].read_explanation = "Sees your calendars.";
+    google.services["calendar"].read_write_explanation = "Sees & changes your calendars.";
+    google.services["email"].read_explanation = "Reads your email.";
+    google.services["email"].read_write_explanation = "Reads and sends your email.";
+    twilio.id = "twilio";
+    twilio.explanation = "Full use of this Twilio account.";
+    twilio.credentials = oauth::CredentialAuth{};
+    twilio.credentials->fields = {{"account_sid", "Account SID", "Top right.", false, "AC"},
+                                  {"auth_token", "Auth Token", "", true, ""}};
     page = PageOf("Acme", "");
-    page.providers.push_back({"google", "Google", {{"calendar", true}, {"email", false}}, nullptr});
-    page.providers.push_back({"twilio", "Twilio", {}, &twilio});
+    page.providers.push_back(
+        {"google", "Google", {{"calendar", true}, {"email", false}}, nullptr, &google});
+    page.providers.push_back({"twilio", "Twilio", {}, &*twilio.credentials, &twilio});
   }
-  oauth::CredentialAuth twilio;
+  oauth::ProviderEntry google;
+  oauth::ProviderEntry twilio;
   connections::SessionPage page;
 };
 
@@ -158,6 +169,29 @@ TEST(RenderConnectPage, EveryInteractiveElementHasAStableUniqueId) {
   EXPECT_THAT(MissingOrDuplicateIds(html), IsEmpty());
   CredentialFormState failed{"twilio", "Refused.", {{"account_sid", "AC1"}}};
   EXPECT_THAT(MissingOrDuplicateIds(RenderConnectPage(f.page, "t", &failed)), IsEmpty());
+}
+
+// Issue: "service choice with plain-language explanations of what is shared", from the catalog.
+TEST(RenderConnectPage, ExplainsWhatEachChoiceSharesInPlainWords) {
+  ConnectFixture f;
+  const std::string html = RenderConnectPage(f.page, "tenant.session-token");
+  // Each service at the level offered, tied to its checkbox for screen readers.
+  EXPECT_THAT(html, HasSubstr("aria-describedby=\"connect-google-service-calendar-explanation\"> "
+                              "Calendar (read and write)</label><p class=\"muted explanation\" "
+                              "id=\"connect-google-service-calendar-explanation\">Sees &amp; "
+                              "changes your calendars.</p>"));
+  EXPECT_THAT(html, HasSubstr(">Reads your email.</p>"));
+  EXPECT_THAT(html, Not(HasSubstr("Reads and sends your email.")));
+  EXPECT_THAT(html, Not(HasSubstr("Sees your calendars.")));
+  // What the provider and the credential provider's key give access to, escaped.
+  EXPECT_THAT(html, HasSubstr("id=\"connect-google-explanation\">The app learns your "
+                              "&lt;name&gt;.</p>"));
+  EXPECT_THAT(html, HasSubstr("id=\"connect-twilio-explanation\">Full use of this Twilio "
+                              "account.</p>"));
+  // A service the catalog does not explain keeps its label alone.
+  f.google.services.erase("email");
+  EXPECT_THAT(RenderConnectPage(f.page, "t"),
+              Not(HasSubstr("connect-google-service-email-explanation")));
 }
 
 }  // namespace

@@ -241,8 +241,11 @@ Result<std::vector<ProviderChoice>> ConnectService::Choices(const Session& sessi
     }
     // A provider under a kill switch is not offered.
     if (switches_ != nullptr && !switches_->Enabled(session.tenant, entry->id)) continue;
-    ProviderChoice choice{
-        entry->id, entry->display_name, {}, entry->credentials ? &*entry->credentials : nullptr};
+    ProviderChoice choice{entry->id,
+                          entry->display_name,
+                          {},
+                          entry->credentials ? &*entry->credentials : nullptr,
+                          entry};
     // The session's services where the provider offers them, else the integration's.
     const auto& wanted =
         session.record.services.empty() ? integration.services : session.record.services;

@@ -89,6 +89,9 @@ struct ProviderChoice {
   std::vector<store::ServiceGrant> services;  // what will be requested
   // Set for a credential provider: the page asks for these fields instead of redirecting.
   const oauth::CredentialAuth* credentials = nullptr;
+  // The catalog's entry, for the page's plain-words explanations of what is shared
+  // (ProviderEntry::explanation, oauth::ServiceExplanation); null: none shown.
+  const oauth::ProviderEntry* entry = nullptr;
 };
 
 // What the hosted page posts for a credential provider.

@@ -18,6 +18,7 @@
 #include "sb/http/testing/raw_client.h"
 #include "sb/net/testing/browser.h"
 #include "sb/net/testing/loopback_http_server.h"
+#include "sb/oauth/catalog.h"
 #include "sb/webhooks/signature.h"
 
 namespace sb::app::testing {
@@ -181,6 +182,12 @@ class ConnectSuite : public ApiSuite<Backend> {
     EXPECT_TRUE(stopped.ok()) << stopped.status().ToString();
     browser.StopAt([](std::string_view url) { return url.starts_with(kReturnUrl); });
     return stopped.ok() ? stopped->url : "";
+  }
+
+  // The built-in catalog's entry `id`: the page's explanations come from it.
+  static const oauth::ProviderEntry& CatalogEntry(const std::string& id) {
+    static const oauth::ProviderCatalog catalog = *oauth::ProviderCatalog::LoadBuiltIn();
+    return *catalog.Find(id);
   }
 
   std::string ConnectionIdFrom(const BrowserResponse& response) {

@@ -85,6 +85,10 @@ TYPED_TEST_P(CredentialSuite, TheWizardVerifiesCredentialsBeforeSavingThem) {
             std::string::npos)
       << page->body;
   EXPECT_NE(page->body.find("Account SID"), std::string::npos);
+  // What the credentials give the app, in the catalog's words.
+  const std::string explained = "id=\"connect-twilio-explanation\">" +
+                                HtmlEscape(this->CatalogEntry("twilio").explanation) + "</p>";
+  EXPECT_NE(page->body.find(explained), std::string::npos) << page->body;
 
   const std::string wrong = "ffffffffffffffffffffffffffffffff";
   auto refused = this->SubmitCredentials(*browser, session, "twilio",
@@ -96,6 +100,7 @@ TYPED_TEST_P(CredentialSuite, TheWizardVerifiesCredentialsBeforeSavingThem) {
       << refused->body;
   EXPECT_NE(refused->body.find("value=\"" + std::string(kTwilioSid) + "\""), std::string::npos);
   EXPECT_EQ(refused->body.find(wrong), std::string::npos);  // a secret is never rendered back
+  EXPECT_NE(refused->body.find(explained), std::string::npos);
   EXPECT_TRUE(this->Connections().empty());
   EXPECT_EQ(this->CountAudit("connect.credentials", "credentials_rejected"), 1);
 
