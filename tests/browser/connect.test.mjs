@@ -22,6 +22,7 @@ const BASE_URL = env('SB_BASE_URL');
 const API_KEY = env('SB_API_KEY');
 const TENANT_ID = env('SB_TENANT_ID');
 const KEYED_URL = env('SANDBOX_KEYED_URL');
+const GOOGLE_URL = env('SANDBOX_GOOGLE_URL');
 const SCREENSHOT_DIR = env('SCREENSHOT_DIR');
 
 // The sandbox's --demo credentials (sandbox/README.md).
@@ -133,6 +134,20 @@ function unlabelledInputs(page) {
       .map((el) => el.outerHTML);
   });
 }
+
+// A call to the sandbox Google's control API (sandbox/README.md).
+async function googleControl(method, urlPath, body, expectedStatus) {
+  const response = await fetch(`${GOOGLE_URL}/_sandbox/${urlPath}`, {
+    method,
+    headers: { 'Content-Type': 'application/json' },
+    body: JSON.stringify(body),
+    signal: AbortSignal.timeout(STEP_MS),
+  });
+  assert.equal(response.status, expectedStatus, await response.text());
+}
+
+// Switches the sandbox Google's behaviour, e.g. its auto-consent answer.
+const googleSettings = (settings) => googleControl('PUT', 'settings', settings, 200);
 
 // The checks every page gets: axe-core, unique ids, an id on every interactive element, labels.
 async function pageChecks(t, page) {
@@ -303,5 +318,37 @@ describe('connect wizard', { timeout: 200_000 }, () => {
     const params = await returned(page);
     assert.equal(params.get('status'), 'cancelled');
     assert.equal(params.get('connection_id'), null);
+  });
+
+  test('f. refused consent: the error page passes its checks, Try again connects', async (t) => {
+    // An account of its own (the sign-in hint is the end user's address): the demo account
+    // belongs to user-oauth, and a Google account never silently moves to another end user.
+    await googleControl('POST', 'accounts', { email: 'user-retry@example.com', name: 'Retry' }, 201);
+    const session = await newSession('user-retry');
+    const page = await openPage(t, session.url);
+    await googleSettings({ consent_decision: 'deny' });
+    t.after(() => googleSettings({ consent_decision: 'allow' }));
+    await page.getByRole('button', { name: 'Connect Google' }).click();
+    const retry = page.locator('#connect-error-retry');
+    await retry.waitFor();
+    assert.equal(await page.title(), 'Access was not granted');
+    await pageChecks(t, page);
+    assert.equal(await retry.getAttribute('href'), new URL(session.url).pathname,
+                 'Try again goes back to the start of the same session');
+    assert.match(await page.locator('#connect-error-back').getAttribute('href'),
+                 /status=error&error=access_denied/);
+
+    await googleSettings({ consent_decision: 'allow' });
+    // Keyboard only: Tab to Try again, Enter.
+    let presses = 0;
+    while ((await page.evaluate(() => document.activeElement?.id ?? '')) !== 'connect-error-retry') {
+      assert.ok(++presses <= 10, 'Try again is reachable with Tab');
+      await page.keyboard.press('Tab');
+    }
+    await page.keyboard.press('Enter');
+    await page.waitForURL(session.url);
+    await page.getByRole('button', { name: 'Connect Google' }).click();
+    const connection = await expectConnection(await returned(page), 'google', 'user-retry');
+    assert.equal(connection.account.email, 'user-retry@example.com');
   });
 });

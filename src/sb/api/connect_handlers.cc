@@ -48,11 +48,22 @@ bool SecureCookies(const connections::ConnectService& connect) {
   return connect.PublicUrl().starts_with("https://");
 }
 
+// A cookie that only the callback gets back: HttpOnly, and SameSite=Lax because the provider
+// sends the browser there from another site. An empty value with max_age 0 clears it.
+std::string CallbackCookie(std::string_view name, std::string_view value, int64_t max_age,
+                           bool secure) {
+  std::string cookie = std::string(name) + "=" + std::string(value) +
+                       "; Path=/connect/callback; Max-Age=" + std::to_string(max_age) +
+                       "; HttpOnly; SameSite=Lax";
+  if (secure) cookie += "; Secure";
+  return cookie;
+}
+
 http::Response InvalidSessionPage() {
   return HtmlPage(404, RenderProblemPage("This link does not work",
                                          "This connect link is not valid or has expired. Go back "
                                          "to the app and start again.",
-                                         "invalid_session", ""));
+                                         "invalid_session"));
 }
 
 http::Response ForbiddenPage() {
@@ -60,7 +71,7 @@ http::Response ForbiddenPage() {
                                          "For your safety, connecting only works from the page "
                                          "the app sent you to. Go back to the app and start "
                                          "again.",
-                                         "forbidden_origin", ""));
+                                         "forbidden_origin"));
 }
 
 // The browser's own statements about where a form post comes from: Origin, when sent, must be
@@ -152,7 +163,7 @@ http::Response ConnectHandlers::Page(http::Request& request) {
                                       missing ? "This connect link is not valid or has expired. "
                                                 "Go back to the app and start again."
                                               : "Something went wrong on our side.",
-                                      missing ? "invalid_session" : "unavailable", ""));
+                                      missing ? "invalid_session" : "unavailable"));
   }
   return HtmlPage(200, RenderConnectPage(*page, token));
 }
@@ -181,7 +192,7 @@ http::Response ConnectHandlers::Start(http::Request& request) {
     return HtmlPage(400, RenderProblemPage("Please choose a provider",
                                            "The form was incomplete. Go back and choose a "
                                            "provider to connect.",
-                                           "invalid_request", ""));
+                                           "invalid_request"));
   }
   auto start = connect_.Start(token, provider, services, csrf, request.request_id);
   if (!start.ok()) {
@@ -190,17 +201,20 @@ http::Response ConnectHandlers::Start(http::Request& request) {
     if (code == StatusCode::kNotFound) return InvalidSessionPage();
     if (code == StatusCode::kInvalidArgument) {
       return HtmlPage(400, RenderProblemPage("That choice is not available",
-                                             start.status().message(), "invalid_choice", ""));
+                                             start.status().message(), "invalid_choice"));
     }
     return HtmlPage(503, RenderProblemPage("Please try again", "Something went wrong on our side.",
-                                           "unavailable", ""));
+                                           "unavailable"));
   }
   http::Response response = HtmlPage(303, "");
   response.SetHeader("Location", start->authorization_url);
-  std::string cookie = std::string(kConnectCookie) + "=" + start->browser_binding +
-                       "; Path=/connect/callback; Max-Age=600; HttpOnly; SameSite=Lax";
-  if (SecureCookies(connect_)) cookie += "; Secure";
-  response.SetHeader("Set-Cookie", cookie);
+  const bool secure = SecureCookies(connect_);
+  response.headers.emplace_back(
+      "Set-Cookie", CallbackCookie(kConnectCookie, start->browser_binding, 600, secure));
+  // The session's token goes back only to the callback, so that a failed one can offer "Try
+  // again" to the browser that holds it (RetryOf); it lives as long as the session.
+  response.headers.emplace_back("Set-Cookie", CallbackCookie(kConnectSessionCookie, token,
+                                                             start->session_left.count(), secure));
   return response;
 }
 
@@ -224,7 +238,7 @@ http::Response ConnectHandlers::SubmitCredentials(http::Request& request) {
     return HtmlPage(400, RenderProblemPage("Please fill in the form",
                                            "The form was incomplete. Go back and fill in the "
                                            "provider's fields.",
-                                           "invalid_request", ""));
+                                           "invalid_request"));
   }
   auto connected = connect_.ConnectWithCredentials(submission);
   http::Response response;
@@ -253,7 +267,7 @@ http::Response ConnectHandlers::CredentialFailurePage(
       retry ? connect_.OpenSession(submission.token) : Result<connections::SessionPage>(status);
   if (!page.ok()) {
     return HtmlPage(503, RenderProblemPage("Please try again", "Something went wrong on our side.",
-                                           "unavailable", ""));
+                                           "unavailable"));
   }
   CredentialFormState failed{submission.provider, status.message(), {}};
   for (const auto& [name, value] : submission.values) failed.values.emplace(name, value);
@@ -274,8 +288,11 @@ http::Response ConnectHandlers::Callback(http::Request& request) {
   params.error = std::string(request.Query("error").value_or(""));
   if (auto iss = request.Query("iss")) params.iss = std::string(*iss);
   params.browser_binding = std::string(http::CookieValue(request, kConnectCookie).value_or(""));
+  params.session_token =
+      std::string(http::CookieValue(request, kConnectSessionCookie).value_or(""));
   params.request_id = request.request_id;
   auto outcome = connect_.Callback(params);
+  const bool secure = SecureCookies(connect_);
   http::Response response;
   if (auto* ok = std::get_if<connections::CallbackSuccess>(&outcome)) {
     // Straight on to a clean URL: code and state leave the address bar (OA-07).
@@ -284,19 +301,16 @@ http::Response ConnectHandlers::Callback(http::Request& request) {
                        AppendQuery(ok->return_url, {{"status", "connected"},
                                                     {"connection_id", ok->connection.id.value()},
                                                     {"provider", ok->connection.provider}}));
+    response.headers.emplace_back("Set-Cookie",
+                                  CallbackCookie(kConnectSessionCookie, "", 0, secure));
   } else {
+    // The session cookie stays, so that reloading the page still offers "Try again".
     const auto& failure = std::get<connections::CallbackFailure>(outcome);
-    const CallbackPage page = DescribeCallbackFailure(failure);
     response =
-        HtmlPage(page.status, RenderProblemPage(page.title, page.message,
-                                                std::string(CallbackErrorCode(failure.error)),
-                                                failure.return_url));
+        HtmlPage(DescribeCallbackFailure(failure).status, RenderCallbackFailurePage(failure));
   }
   // The binding is single use, like the state.
-  std::string clear =
-      std::string(kConnectCookie) + "=; Path=/connect/callback; Max-Age=0; HttpOnly; SameSite=Lax";
-  if (SecureCookies(connect_)) clear += "; Secure";
-  response.SetHeader("Set-Cookie", clear);
+  response.headers.emplace_back("Set-Cookie", CallbackCookie(kConnectCookie, "", 0, secure));
   return response;
 }
 

@@ -3,8 +3,9 @@
 //   GET  /connect/{token}                   (public) the hosted page: pick provider, services
 //   POST /connect/{token}/start             (public) form post of the page itself (CSRF token,
 //                                            Origin, Sec-Fetch-Site): sets the browser-binding
-//                                            cookie and redirects to the provider
-//   GET  /connect/callback                  (public) the provider's redirect back
+//                                            and session cookies, redirects to the provider
+//   GET  /connect/callback                  (public) the provider's redirect back; a failure
+//                                            page offers "Try again" to the session's browser
 //   GET  /v1/connections                    (read) filter by provider, status, end_user_id
 //   GET|PATCH|DELETE /v1/connections/{id}   (read | write | write)
 //   POST /v1/connections/{id}/refresh       (write) refresh the access token now
@@ -20,6 +21,9 @@ namespace sb::api {
 
 // The browser-binding cookie of an authorization in flight (OA-03).
 inline constexpr char kConnectCookie[] = "sb_connect";
+// The token of the connect session an authorization started from, sent back only to the
+// callback: a failed callback links this browser back to the session's page ("Try again").
+inline constexpr char kConnectSessionCookie[] = "sb_connect_session";
 
 class ConnectHandlers {
  public:

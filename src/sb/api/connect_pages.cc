@@ -17,7 +17,10 @@ constexpr std::string_view kStyle =
     "width:100%;box-sizing:border-box;font-size:1rem;padding:.4rem;margin:.2rem 0 .6rem}"
     ".error{color:#a1261b;border-left:3px solid #a1261b;padding-left:.6rem}"
     ".brand{display:flex;align-items:center;gap:.75rem}.brand img{object-fit:contain}"
-    ".brand-name{font-weight:600;margin:0}.explanation{margin:0 0 .6rem 1.6rem}";
+    ".brand-name{font-weight:600;margin:0}.explanation{margin:0 0 .6rem 1.6rem}"
+    ".actions{display:flex;flex-wrap:wrap;align-items:center;gap:1rem}"
+    "a.button{font-size:1rem;padding:.5rem 1rem;border-radius:6px;background:#2454d6;color:#fff;"
+    "text-decoration:none}";
 
 std::string Head(std::string_view title) {
   std::string out = "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\">";
@@ -173,71 +176,62 @@ std::string RenderConnectPage(const connections::SessionPage& page, const std::s
 
 CallbackPage DescribeCallbackFailure(const connections::CallbackFailure& failure) {
   using E = connections::CallbackError;
-  const std::string again = " Start connecting again from the app.";
   const std::string not_valid = "This sign-in link is not valid";
   const std::string wrong_provider = "This sign-in came from the wrong provider";
   const std::string our_side = "Something went wrong on our side";
   const std::string unverified = "The provider's answer could not be verified";
-  const std::string used = "This sign-in response was already used once." + again;
+  const std::string not_saved = "The connection could not be saved";
   switch (failure.error) {
     case E::kMalformedState:
       return {400, not_valid,
-              "The sign-in response is missing its state or the state is malformed." + again};
+              "The sign-in response is missing its state or the state is malformed."};
     case E::kUnknownState:
       return {400, not_valid,
-              "The sign-in response does not belong to a connection attempt we started." + again};
+              "The sign-in response does not belong to a connection attempt we started."};
     case E::kUnavailable:
-      return {503, our_side, "The connection could not be completed. Please try again."};
+      return {503, our_side, "The connection could not be completed."};
     case E::kStateReplayed:
-      return {400, "This sign-in was already used", used};
+      return {400, "This sign-in was already used", "This sign-in response was already used once."};
     case E::kStateExpired:
-      return {400, "This sign-in took too long",
-              "The sign-in expired before it came back." + again};
+      return {400, "This sign-in took too long", "The sign-in expired before it came back."};
     case E::kBrowserMismatch:
       return {400, "This sign-in started in another browser",
               "The sign-in response came back to a different browser than the one that started "
-              "it. Start connecting again in this browser."};
+              "it."};
     case E::kProviderUnavailable:
-      return {400, "This provider is not available", "The provider is no longer offered."};
+      return {400, "This provider is not available", "The provider is no longer offered.", false};
     case E::kAccessDenied:
-      return {403, "Access was not granted",
-              "You did not allow access, so nothing was connected. You can try again from the "
-              "app."};
+      return {403, "Access was not granted", "You did not allow access, so nothing was connected."};
     case E::kProviderError:
       return {400, "The provider reported an error",
               "The provider could not complete the sign-in (" +
-                  (failure.provider_error.empty() ? "error" : failure.provider_error) +
-                  "). You can try again from the app."};
+                  (failure.provider_error.empty() ? "error" : failure.provider_error) + ")."};
     case E::kIssuerMismatch:
       return {400, wrong_provider,
               "The sign-in response names a different identity provider than the one we sent "
-              "you to." +
-                  again};
+              "you to."};
     case E::kIssuerMissing:
-      return {400, wrong_provider,
-              "The sign-in response does not name its identity provider." + again};
+      return {400, wrong_provider, "The sign-in response does not name its identity provider."};
     case E::kMissingCode:
       return {400, "The provider's answer is incomplete",
               "The sign-in response carries no authorization code."};
     case E::kVerifierLost:
-      return {500, our_side,
-              "The connection attempt lost its PKCE verifier. Start again from the app."};
+      return {500, our_side, "The connection attempt lost its PKCE verifier."};
     case E::kIntegrationUnavailable:
       return {400, "This provider is not set up",
-              "The app's connection to this provider is disabled or incomplete."};
+              "The app's connection to this provider is disabled or incomplete.", false};
     case E::kTokenExchangeUnavailable:
       return {503, "The provider did not complete the sign-in",
-              "The provider is temporarily unavailable. Please try again."};
+              "The provider is temporarily unavailable."};
     case E::kTokenExchangeRefused:
       return {400, "The provider did not complete the sign-in",
-              "The provider refused to issue tokens." + again};
+              "The provider refused to issue tokens."};
     case E::kMissingIdToken:
       return {400, unverified, "The provider sent no ID token."};
     case E::kInvalidIdToken:
-      return {400, unverified, "The identity token did not pass validation." + again};
+      return {400, unverified, "The identity token did not pass validation."};
     case E::kNonceMismatch:
-      return {400, unverified,
-              "The identity token was not issued for this sign-in (nonce)." + again};
+      return {400, unverified, "The identity token was not issued for this sign-in (nonce)."};
     case E::kNoIdentity:
       return {400, "We could not tell which account this is",
               "The provider did not say which account was connected."};
@@ -249,35 +243,62 @@ CallbackPage DescribeCallbackFailure(const connections::CallbackFailure& failure
     case E::kConnectionQuotaExceeded:
       return {422, "No more accounts can be connected",
               "This app has connected as many accounts as it may, so nothing was connected. Ask "
-              "the app's administrators to remove an unused connection, then try again."};
+              "the app's administrators to remove an unused connection, then try again.",
+              false};
     case E::kConcurrentConnect:
-      return {409, "The connection could not be saved",
-              "This account was being connected twice at once." + again};
+      return {409, not_saved, "This account was being connected twice at once."};
     case E::kStoreFailed:
-      return {503, "The connection could not be saved",
-              "The connection could not be saved. Please try again."};
+      return {503, not_saved, "The connection could not be saved."};
     case E::kCredentialsRejected:
       return {422, "The provider did not accept these credentials",
               "Check the credentials and try again."};
     case E::kCredentialsUnverified:
       return {422, "The credentials could not be checked",
-              "The provider's answer did not say which account this is. Try again."};
+              "The provider's answer did not say which account this is."};
   }
-  return {500, our_side, "The connection could not be completed. Please try again."};
+  return {500, our_side, "The connection could not be completed."};
 }
 
 std::string RenderProblemPage(const std::string& title, const std::string& message,
-                              const std::string& code, const std::string& return_url) {
+                              const std::string& code, const ProblemActions& actions) {
   std::string out = Head(title);
   out += "<h1>" + HtmlEscape(title) + "</h1><p>" + HtmlEscape(message) + "</p>";
-  out += "<p class=\"muted\">Error code: " + HtmlEscape(code) + "</p>";
-  if (!return_url.empty()) {
-    out += "<p><a href=\"" +
-           HtmlEscape(AppendQuery(return_url, {{"status", "error"}, {"error", code}})) +
-           "\" id=\"connect-error-back\">Back to the app</a></p>";
+  if (actions.session_expired) {
+    out +=
+        "<p id=\"connect-error-expired\">This connect link has expired, so it cannot be used to "
+        "try again. Start connecting again from the app.</p>";
   }
+  out += "<p class=\"muted\">Error code: " + HtmlEscape(code) + "</p>";
+  if (!actions.retry_url.empty() || !actions.return_url.empty()) out += "<p class=\"actions\">";
+  if (!actions.retry_url.empty()) {
+    out += "<a class=\"button\" href=\"" + HtmlEscape(actions.retry_url) +
+           "\" id=\"connect-error-retry\">Try again</a>";
+  }
+  if (!actions.return_url.empty()) {
+    out += "<a href=\"" +
+           HtmlEscape(AppendQuery(actions.return_url, {{"status", "error"}, {"error", code}})) +
+           "\" id=\"connect-error-back\">Back to the app</a>";
+  }
+  if (!actions.retry_url.empty() || !actions.return_url.empty()) out += "</p>";
   out += "</main></body></html>";
   return out;
+}
+
+std::string RenderCallbackFailurePage(const connections::CallbackFailure& failure) {
+  using connections::SessionRetry;
+  const CallbackPage page = DescribeCallbackFailure(failure);
+  ProblemActions actions{failure.return_url};
+  std::string message = page.message;
+  if (page.retry && failure.retry == SessionRetry::kUsable && !failure.session_token.empty()) {
+    // The token this browser sent in its session cookie, back to the page it came from.
+    actions.retry_url = "/connect/" + failure.session_token;
+  } else if (page.retry && failure.retry == SessionRetry::kExpired) {
+    actions.session_expired = true;
+  } else if (page.retry) {
+    message += " Start connecting again from the app.";
+  }
+  return RenderProblemPage(page.title, message,
+                           std::string(connections::CallbackErrorCode(failure.error)), actions);
 }
 
 http::Response HtmlPage(int status, std::string html) {

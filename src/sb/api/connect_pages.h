@@ -28,19 +28,38 @@ struct CredentialFormState {
 std::string RenderConnectPage(const connections::SessionPage& page, const std::string& token,
                               const CredentialFormState* failed = nullptr);
 
-// A page that explains what went wrong; links back to `return_url` (with status=error and the
-// code) when it is known.
+// Where a problem page lets the user go next; each link has a stable id (UI.md).
+struct ProblemActions {
+  // "Back to the app" (connect-error-back): the host app's return URL, given status=error and
+  // the code; "": no link.
+  std::string return_url;
+  // "Try again" (connect-error-retry), the page's primary action: the start of the same connect
+  // session, /connect/{token}; "": no link.
+  std::string retry_url;
+  // The session has expired: the page says so plainly (connect-error-expired) and offers only
+  // the way back.
+  bool session_expired = false;
+};
+
+// A page that explains what went wrong and offers `actions`.
 std::string RenderProblemPage(const std::string& title, const std::string& message,
-                              const std::string& code, const std::string& return_url);
+                              const std::string& code, const ProblemActions& actions = {});
 
 // How a failed OAuth callback is shown: its HTTP status, a short title for the page and what
-// happened and what the user can do (never a secret).
+// happened (never a secret), and whether starting the connect session again can help.
 struct CallbackPage {
   int status = 400;
   std::string title;
   std::string message;
+  bool retry = true;  // false: only the app's administrator can mend it
 };
 CallbackPage DescribeCallbackFailure(const connections::CallbackFailure& failure);
+
+// The page of a failed callback: "Try again" when the failure is worth retrying and the browser
+// can start the session again (failure.retry kUsable), a plain word when the session has
+// expired, else the advice to start again from the app; "Back to the app" when the session's
+// return URL is known.
+std::string RenderCallbackFailurePage(const connections::CallbackFailure& failure);
 
 // An HTML response with the headers every connect page carries: no caching, no referrer, a
 // Content-Security-Policy that allows nothing but inline styles, no framing.

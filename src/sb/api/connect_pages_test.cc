@@ -39,7 +39,7 @@ TEST(DescribeCallbackFailure, OnlyThePlainProviderCodeIsShown) {
   EXPECT_THAT(page.message, HasSubstr("(temporarily_unavailable)"));
   EXPECT_THAT(DescribeCallbackFailure({CallbackError::kProviderError}).message,
               HasSubstr("(error)"));
-  EXPECT_THAT(RenderProblemPage(page.title, "<b>x</b>", "provider_error", ""),
+  EXPECT_THAT(RenderProblemPage(page.title, "<b>x</b>", "provider_error"),
               Not(HasSubstr("<b>x</b>")));
 }
 
@@ -86,6 +86,7 @@ TEST(HtmlPage, AllowsOnlyInlineStylesAndDataImages) {
 namespace sb::api {
 namespace {
 
+using connections::SessionRetry;
 using ::testing::ElementsAre;
 using ::testing::IsEmpty;
 
@@ -119,20 +120,65 @@ std::vector<std::string> MissingOrDuplicateIds(const std::string& html) {
   return bad;
 }
 
+connections::CallbackFailure Failure(connections::CallbackError error, SessionRetry retry) {
+  connections::CallbackFailure failure{error, "", "https://app.example/done", retry, ""};
+  if (retry == SessionRetry::kUsable) failure.session_token = "tenant.session-token";
+  return failure;
+}
+
 // UI.md: every interactive element has a stable, unique id, on the error page too.
 TEST(RenderProblemPage, EveryLinkHasAStableUniqueId) {
-  const std::string html = RenderProblemPage("Access was not granted", "No.", "access_denied",
-                                             "https://app.example/done");
-  EXPECT_THAT(InteractiveIds(html), ElementsAre("connect-error-back"));
+  const std::string html =
+      RenderProblemPage("Access was not granted", "No.", "access_denied",
+                        {"https://app.example/done", "/connect/tenant.session-token", false});
+  EXPECT_THAT(InteractiveIds(html), ElementsAre("connect-error-retry", "connect-error-back"));
+  EXPECT_THAT(MissingOrDuplicateIds(html), IsEmpty());
   EXPECT_THAT(html, HasSubstr("href=\"https://app.example/done?status=error&amp;error=access_"
                               "denied\" id=\"connect-error-back\">Back to the app</a>"));
   for (int i = 0; i <= static_cast<int>(CallbackError::kCredentialsUnverified); ++i) {
-    const CallbackPage page = DescribeCallbackFailure(CallbackFailure{CallbackError(i)});
-    EXPECT_THAT(MissingOrDuplicateIds(
-                    RenderProblemPage(page.title, page.message, "code", "https://app.example/")),
-                IsEmpty())
-        << i;
+    for (SessionRetry retry :
+         {SessionRetry::kUnknown, SessionRetry::kUsable, SessionRetry::kExpired}) {
+      EXPECT_THAT(
+          MissingOrDuplicateIds(RenderCallbackFailurePage(Failure(CallbackError(i), retry))),
+          IsEmpty())
+          << i;
+    }
   }
+}
+
+TEST(RenderCallbackFailurePage, OffersTryAgainOnlyWhileTheSessionIsUsable) {
+  const std::string usable =
+      RenderCallbackFailurePage(Failure(CallbackError::kAccessDenied, SessionRetry::kUsable));
+  EXPECT_THAT(usable, HasSubstr("<a class=\"button\" href=\"/connect/tenant.session-token\" "
+                                "id=\"connect-error-retry\">Try again</a>"));
+  EXPECT_THAT(usable, HasSubstr("id=\"connect-error-back\""));
+  EXPECT_THAT(usable, Not(HasSubstr("Start connecting again from the app")));
+
+  // Expired: said plainly, and only the way back.
+  const std::string expired =
+      RenderCallbackFailurePage(Failure(CallbackError::kStateExpired, SessionRetry::kExpired));
+  EXPECT_THAT(InteractiveIds(expired), ElementsAre("connect-error-back"));
+  EXPECT_THAT(expired, HasSubstr("id=\"connect-error-expired\">This connect link has expired"));
+
+  // A browser that did not show the session's token (or an unknown session) gets no link to it.
+  const std::string unknown =
+      RenderCallbackFailurePage(Failure(CallbackError::kAccessDenied, SessionRetry::kUnknown));
+  EXPECT_THAT(InteractiveIds(unknown), ElementsAre("connect-error-back"));
+  EXPECT_THAT(unknown, HasSubstr("Start connecting again from the app."));
+  EXPECT_THAT(unknown, Not(HasSubstr("/connect/")));
+
+  // Failures that only an administrator can mend offer no retry, even with a usable session.
+  for (CallbackError error :
+       {CallbackError::kConnectionQuotaExceeded, CallbackError::kIntegrationUnavailable,
+        CallbackError::kProviderUnavailable}) {
+    const std::string html = RenderCallbackFailurePage(Failure(error, SessionRetry::kUsable));
+    EXPECT_THAT(InteractiveIds(html), ElementsAre("connect-error-back")) << html;
+    EXPECT_THAT(html, Not(HasSubstr("tenant.session-token")));
+  }
+  // Without a return URL there is no way back, but still a retry.
+  connections::CallbackFailure bare = Failure(CallbackError::kStoreFailed, SessionRetry::kUsable);
+  bare.return_url.clear();
+  EXPECT_THAT(InteractiveIds(RenderCallbackFailurePage(bare)), ElementsAre("connect-error-retry"));
 }
 
 // A page with an OAuth provider offering two services and a credential provider.

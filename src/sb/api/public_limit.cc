@@ -26,7 +26,7 @@ http::Response TooManyRequests(PublicAnswer answer, const http::RateDecision& de
       HtmlPage(429, RenderProblemPage("Too many requests",
                                       "This device sent too many requests. Wait a moment and "
                                       "try again.",
-                                      "rate_limited", ""));
+                                      "rate_limited"));
   page.SetHeader("Retry-After", std::to_string(retry_after.count()));
   return page;
 }

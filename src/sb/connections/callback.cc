@@ -159,6 +159,8 @@ std::variant<ConnectService::PendingCallback, CallbackFailure> ConnectService::L
   }
   pending.target = "connect_sessions/" + pending.transaction.session_id.value();
   pending.return_url = pending.session ? pending.session->return_url : "";
+  pending.retry = RetryOf(pending.session, p.session_token, clock_.Now());
+  if (pending.retry == SessionRetry::kUsable) pending.session_token = p.session_token;
   return pending;
 }
 
@@ -185,7 +187,13 @@ CallbackFailure ConnectService::Fail(const PendingCallback& pending, const std::
   failure.details["provider"] = pending.transaction.provider;
   AuditFailure(pending.tenant, pending.target, failure.error, request_id,
                std::move(failure.details));
-  return CallbackFailure{failure.error, std::move(failure.provider_error), pending.return_url};
+  return FailureOf(pending, failure.error, std::move(failure.provider_error));
+}
+
+CallbackFailure ConnectService::FailureOf(const PendingCallback& pending, CallbackError error,
+                                          std::string provider_error) {
+  return CallbackFailure{error, std::move(provider_error), pending.return_url, pending.retry,
+                         pending.session_token};
 }
 
 std::variant<CallbackSuccess, CallbackFailure> ConnectService::StoreConnection(
@@ -198,7 +206,7 @@ std::variant<CallbackSuccess, CallbackFailure> ConnectService::StoreConnection(
   });
   if (store.ok() && refused) {
     // Audited in WriteConnection (connection.reassignment_refused); the tokens are dropped.
-    return CallbackFailure{CallbackError::kReassignmentRefused, "", pending.return_url};
+    return FailureOf(pending, CallbackError::kReassignmentRefused);
   }
   if (QuotaOf(store)) {
     return Fail(pending, request_id,

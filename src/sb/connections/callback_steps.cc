@@ -139,6 +139,15 @@ std::optional<CallbackError> CheckPendingState(const store::OAuthTransactionReco
   return std::nullopt;
 }
 
+SessionRetry RetryOf(const std::optional<store::ConnectSessionRecord>& session,
+                     std::string_view session_token, Timestamp now) {
+  if (!session || session_token.empty() ||
+      !vault::ConstantTimeEquals(HashHex(session_token), session->token_hash)) {
+    return SessionRetry::kUnknown;
+  }
+  return session->expires_at > now ? SessionRetry::kUsable : SessionRetry::kExpired;
+}
+
 std::optional<StepFailure> CheckProviderAnswer(const oauth::ProviderEntry& entry,
                                                const CallbackParams& params,
                                                const store::OAuthTransactionRecord& transaction,

@@ -65,8 +65,23 @@ struct CallbackParams {
   std::string error;
   std::optional<std::string> iss;
   std::string browser_binding;  // the cookie value ("" when the browser sent none)
+  // The session cookie: the token of the connect session this browser started from ("" when
+  // it sent none). Only compared with the session's hash; shown back only to this browser.
+  std::string session_token;
   std::string request_id;
 };
+
+// Whether the browser of a failed callback can start the attempt's connect session again.
+enum class SessionRetry {
+  kUnknown,  // no session, or the browser did not show it holds the session's token
+  kUsable,   // it holds the token and the session has not expired
+  kExpired,  // it holds the token of a session that has expired
+};
+
+// kUsable or kExpired only when `session_token` hashes to the session's token hash (compared
+// in constant time), so that nothing about a session is told to a browser without its token.
+SessionRetry RetryOf(const std::optional<store::ConnectSessionRecord>& session,
+                     std::string_view session_token, Timestamp now);
 
 // Why a step failed, with what the audit entry should add (never a secret).
 struct StepFailure {

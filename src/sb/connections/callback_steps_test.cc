@@ -100,6 +100,22 @@ TEST(CheckPendingState, RefusesReplayExpiryAndAnotherBrowser) {
             CallbackError::kBrowserMismatch);
 }
 
+// ---- Whether a failed callback may start its session again. ----
+
+TEST(RetryOf, OnlyTheBrowserHoldingTheTokenOfAnUnexpiredSessionMayRetry) {
+  const Timestamp now = FromUnixMicros(1'700'000'000'000'000);
+  store::ConnectSessionRecord session;
+  session.token_hash = HashHex("tenant.session-token");
+  session.expires_at = now + std::chrono::minutes(1);
+  EXPECT_EQ(RetryOf(session, "tenant.session-token", now), SessionRetry::kUsable);
+  EXPECT_EQ(RetryOf(session, "tenant.session-token", session.expires_at), SessionRetry::kExpired);
+  // Without the token (another browser, or no cookie) nothing is told, expired or not.
+  EXPECT_EQ(RetryOf(session, "tenant.other-token", now), SessionRetry::kUnknown);
+  EXPECT_EQ(RetryOf(session, "", now), SessionRetry::kUnknown);
+  EXPECT_EQ(RetryOf(session, "tenant.other-token", session.expires_at), SessionRetry::kUnknown);
+  EXPECT_EQ(RetryOf(std::nullopt, "tenant.session-token", now), SessionRetry::kUnknown);
+}
+
 // ---- The provider's answer on the redirect. ----
 
 TEST(CheckProviderAnswer, ConsentRefusalsAreAccessDenied) {

@@ -397,6 +397,8 @@ Result<AuthorizationStart> ConnectService::Start(const std::string& token,
   for (const auto& [name, value] : entry.authorization_params) query.emplace_back(name, value);
   out.authorization_url =
       url + (url.find('?') == std::string::npos ? "?" : "&") + FormEncode(query);
+  out.session_left = std::chrono::duration_cast<std::chrono::seconds>(session.record.expires_at -
+                                                                      tx_record.created_at);
   return out;
 }
 

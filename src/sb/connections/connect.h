@@ -17,7 +17,9 @@
 // hash, so a state altered to name another tenant finds nothing there. Failures are audited
 // only in a tenant that exists, at most once per tenant, failure code and minute
 // (FailureSummary), so that requests from outside write nothing per request; each ends in a
-// CallbackFailure that the page shows without any secret. Thread-safe.
+// CallbackFailure that the page shows without any secret; it says whether the browser can start
+// the session again (SessionRetry), which only a browser that sent the session's token back in
+// its session cookie learns. Thread-safe.
 #pragma once
 
 #include <chrono>
@@ -114,12 +116,19 @@ struct SessionPage {
 struct AuthorizationStart {
   std::string authorization_url;
   std::string browser_binding;  // the cookie value; only its hash is stored
+  // How long the session has left: the life of the session cookie that lets a failed callback
+  // offer to start the session again (CallbackParams::session_token).
+  std::chrono::seconds session_left{0};
 };
 
 struct CallbackFailure {
   CallbackError error = CallbackError::kUnknownState;
   std::string provider_error;  // kProviderError: the provider's plain error code, else empty
   std::string return_url;      // the host app's return URL when the session is known
+  // Whether this browser can start the attempt's session again (RetryOf), and with kUsable the
+  // session token it sent, for a link to the session's page (/connect/{token}); else empty.
+  SessionRetry retry = SessionRetry::kUnknown;
+  std::string session_token;
 };
 
 struct CallbackSuccess {
@@ -206,8 +215,10 @@ class ConnectService {
     std::string state_hash;
     store::OAuthTransactionRecord transaction;
     std::optional<store::ConnectSessionRecord> session;
-    std::string target;      // the audit target: connect_sessions/<id>
-    std::string return_url;  // "" when the session is gone
+    std::string target;                           // the audit target: connect_sessions/<id>
+    std::string return_url;                       // "" when the session is gone
+    SessionRetry retry = SessionRetry::kUnknown;  // RetryOf the callback's session cookie
+    std::string session_token;                    // that cookie when retry is kUsable
   };
   struct NewConnection {
     oauth::TokenResponse tokens;
@@ -233,9 +244,12 @@ class ConnectService {
   store::ConnectionRecord Connected(const std::optional<store::ConnectionRecord>& existing,
                                     const PendingCallback& pending, const NewConnection& fresh,
                                     Timestamp now);
-  // Audits `failure` in the attempt's tenant and returns it with the attempt's return URL.
+  // Audits `failure` in the attempt's tenant and returns it (FailureOf).
   CallbackFailure Fail(const PendingCallback& pending, const std::string& request_id,
                        StepFailure failure);
+  // `error` with the attempt's return URL and whether its session can be started again.
+  static CallbackFailure FailureOf(const PendingCallback& pending, CallbackError error,
+                                   std::string provider_error = "");
   // The CSRF token of the session's page.
   std::string CsrfToken(const Session& session) const;
   // The session of a posted form: known, unexpired, and the page's CSRF token.

@@ -1331,17 +1331,97 @@ TYPED_TEST_P(ConnectSuite, ThePageShowsTheTenantsNameAndLogo) {
   EXPECT_EQ(audit.body.find(png), std::string::npos);
 }
 
+// A failed callback (the user said no) offers "Try again" to the browser that started the
+// session, while the session lasts. The retry is a new attempt (new state, PKCE verifier and
+// browser binding) that connects; the failed state stays used up, another browser gets no link,
+// and the token shows up nowhere new. Once the session has expired, the page says so instead.
+TYPED_TEST_P(ConnectSuite, TryAgainAfterAFailedCallbackConnects) {
+  const auto google = SandboxOrigin::kGoogle;
+  this->PutIntegration(google, this->key_);
+  const std::string session = this->NewSession(this->key_, "alice@example.com");
+  const std::string token = session.substr(session.rfind('/') + 1);
+  auto browser = this->NewBrowser();
+  // The page explains the service at the level offered, in the catalog's words.
+  auto page = browser->Get(session);
+  ASSERT_TRUE(page.ok());
+  EXPECT_NE(page->body.find(HtmlEscape(
+                oauth::ServiceExplanation(this->CatalogEntry("google"), "calendar", true))),
+            std::string::npos)
+      << page->body;
+
+  ASSERT_TRUE(this->sandbox_->PutSettings(google, {{"consent_decision", "deny"}}).ok());
+  browser->StopAt([](std::string_view url) { return url.find("/connect/callback") != url.npos; });
+  auto at_callback = this->Connect(*browser, session, google);
+  ASSERT_TRUE(at_callback.ok()) << at_callback.status().ToString();
+  const std::string callback = at_callback->url;
+  browser->StopAt([](std::string_view url) { return url.starts_with(kReturnUrl); });
+  const std::string retry_link = "href=\"/connect/" + token + "\" id=\"connect-error-retry\"";
+
+  // Another browser (no cookies) learns nothing of the session, and the state stays usable.
+  auto stranger = this->NewBrowser();
+  auto foreign = stranger->Get(callback);
+  ASSERT_TRUE(foreign.ok());
+  EXPECT_EQ(foreign->status, 400);
+  EXPECT_EQ(foreign->body.find(token), std::string::npos) << foreign->body;
+  EXPECT_EQ(foreign->body.find("connect-error-retry"), std::string::npos);
+
+  auto denied = browser->Get(callback);
+  ASSERT_TRUE(denied.ok());
+  EXPECT_EQ(denied->status, 403);
+  EXPECT_NE(denied->body.find("access_denied"), std::string::npos);
+  EXPECT_NE(denied->body.find(retry_link), std::string::npos) << denied->body;
+  EXPECT_NE(denied->body.find("id=\"connect-error-back\">Back to the app"), std::string::npos);
+  EXPECT_EQ(denied->Header("content-security-policy").find("http"), std::string::npos);
+  // Reloading the page: the state is used up, and the way back to the session remains.
+  auto reloaded = browser->Get(callback);
+  ASSERT_TRUE(reloaded.ok());
+  EXPECT_NE(reloaded->body.find("state_replayed"), std::string::npos);
+  EXPECT_NE(reloaded->body.find(retry_link), std::string::npos) << reloaded->body;
+
+  // "Try again": the session's page, a new authorization, a connection.
+  ASSERT_TRUE(this->sandbox_->PutSettings(google, {{"consent_decision", "allow"}}).ok());
+  auto done = this->Connect(*browser, this->PublicUrl() + "/connect/" + token, google);
+  ASSERT_TRUE(done.ok()) << done.status().ToString();
+  EXPECT_EQ(done->status, 303) << done->body;
+  const std::string id = this->ConnectionIdFrom(*done);
+  ASSERT_FALSE(id.empty()) << done->url;
+  EXPECT_EQ(this->Connection(id)["status"], "active");
+  EXPECT_EQ(this->CountAudit("oauth.authorize"), 2);
+  // The failed attempt's state cannot be used again.
+  auto replayed = browser->Get(callback);
+  ASSERT_TRUE(replayed.ok());
+  EXPECT_NE(replayed->body.find("state_replayed"), std::string::npos);
+  EXPECT_EQ(this->Connections().size(), 1u);
+  // The token is in no audit entry (its secret part, which follows the tenant id).
+  const std::string secret = token.substr(token.find('.') + 1);
+  EXPECT_EQ(this->Call("GET", "/v1/audit?limit=1000", "", this->key_).body.find(secret),
+            std::string::npos);
+
+  // An expired session: said plainly, and only the way back.
+  ASSERT_TRUE(this->sandbox_->PutSettings(google, {{"consent_decision", "deny"}}).ok());
+  auto browser2 = this->NewBrowser();
+  const std::string late = this->CallbackUrl(*browser2, google);
+  this->clock_.Advance(std::chrono::minutes(61));
+  auto expired = browser2->Get(late);
+  this->clock_.Advance(-std::chrono::minutes(61));
+  ASSERT_TRUE(expired.ok());
+  EXPECT_NE(expired->body.find("state_expired"), std::string::npos) << expired->body;
+  EXPECT_NE(expired->body.find("This connect link has expired"), std::string::npos);
+  EXPECT_EQ(expired->body.find("connect-error-retry"), std::string::npos);
+  EXPECT_NE(expired->body.find("connect-error-back"), std::string::npos);
+}
+
 REGISTER_TYPED_TEST_SUITE_P(
-    ConnectSuite, ThePageShowsTheTenantsNameAndLogo, FullFlowCreatesOneConnectionPerAccount,
-    ScopesTheUserDidNotGrantAreReported, StateAttacksEndOnAPageAndAnAuditEntry,
-    IssuerMismatchIsRefused, RefreshRotatesAndARevokedGrantNeedsReauthorization,
-    PatchAndDeleteWithRevocation, ConnectionEventsAreDeliveredSigned,
-    KillSwitchStopsCallsToAProvider, KillSwitchStopsACallInFlight,
-    ALargeUploadStreamsThroughTheProxy, TricklingUploadsDoNotStarveOtherTenants,
-    HealthAlertsOncePerIncident, ARejectedTokenIsAnIncidentAtOnce,
-    ScheduledHealthChecksRunOnTheJobQueue, UsageCountsCallsPerTenant,
-    RequestsFromOutsideCannotGrowTheDatabase, StartAcceptsOnlyTheFormOfItsOwnPage,
-    AnAccountIsNeverSilentlyMovedToAnotherEndUser, AReadOnlyKeyCannotWriteThroughTheProxy,
-    ConnectionQuotaEndsTheCallbackOnAClearPage);
+    ConnectSuite, ThePageShowsTheTenantsNameAndLogo, TryAgainAfterAFailedCallbackConnects,
+    FullFlowCreatesOneConnectionPerAccount, ScopesTheUserDidNotGrantAreReported,
+    StateAttacksEndOnAPageAndAnAuditEntry, IssuerMismatchIsRefused,
+    RefreshRotatesAndARevokedGrantNeedsReauthorization, PatchAndDeleteWithRevocation,
+    ConnectionEventsAreDeliveredSigned, KillSwitchStopsCallsToAProvider,
+    KillSwitchStopsACallInFlight, ALargeUploadStreamsThroughTheProxy,
+    TricklingUploadsDoNotStarveOtherTenants, HealthAlertsOncePerIncident,
+    ARejectedTokenIsAnIncidentAtOnce, ScheduledHealthChecksRunOnTheJobQueue,
+    UsageCountsCallsPerTenant, RequestsFromOutsideCannotGrowTheDatabase,
+    StartAcceptsOnlyTheFormOfItsOwnPage, AnAccountIsNeverSilentlyMovedToAnotherEndUser,
+    AReadOnlyKeyCannotWriteThroughTheProxy, ConnectionQuotaEndsTheCallbackOnAClearPage);
 
 }  // namespace sb::app::testing
