@@ -136,7 +136,8 @@ int main(int argc, char** argv) {
   ctx.actor.id = "bench";
   auto tenant = (*app)->tenants().Create(ctx, "dashboard");
   if (!tenant.ok()) return Fail("tenant", tenant.status());
-  auto key = (*app)->api_keys().Create(ctx, tenant->id, "k", {sb::tenancy::Scope::kRead});
+  auto key = (*app)->api_keys().Create(ctx, tenant->id, "k",
+                                       {sb::tenancy::Scope::kRead, sb::tenancy::Scope::kAdmin});
   if (!key.ok()) return Fail("key", key.status());
 
   const auto fill_start = Clock::now();
@@ -158,17 +159,33 @@ int main(int argc, char** argv) {
   }
 
   const std::string& some = connection_ids[connection_ids.size() / 2];
+  // Every call the pages make when they first render (web/dashboard/src/pages), with the
+  // parameters they send.
   const std::vector<std::pair<std::string, std::string>> calls_to_time = {
       {"baseline: GET /v1/tenants/{id}", "/v1/tenants/" + tenant->id.value()},
       {"connections, first page", "/v1/connections?limit=50"},
       {"connections, status filter", "/v1/connections?status=reauthorization_required&limit=50"},
       {"connections, provider filter", "/v1/connections?provider=twilio&limit=50"},
+      {"connections, one end user (search)", "/v1/connections?end_user_id=user-4242&limit=50"},
       {"connection detail", "/v1/connections/" + some},
       {"connection health", "/v1/connections/" + some + "/health"},
-      {"audit, first page", "/v1/audit?limit=50"},
-      {"audit, action filter", "/v1/audit?action=connection.create&limit=50"},
-      {"audit, action that never happened", "/v1/audit?action=tenant.delete&limit=50"},
-      {"audit, one target", "/v1/audit?target=connections/42&limit=50"},
+      {"connection health history", "/v1/connections/" + some + "/health/incidents?limit=10"},
+      {"connection sync states", "/v1/connections/" + some + "/sync"},
+      {"connection sync runs", "/v1/connections/" + some + "/sync-runs?limit=20"},
+      {"connection changes, newest first",
+       "/v1/changes?connection_id=" + some + "&order=desc&limit=50"},
+      {"audit, first page, newest first (the page's default)", "/v1/audit?order=desc&limit=50"},
+      {"audit, first page, oldest first", "/v1/audit?limit=50"},
+      {"audit, action filter, newest first",
+       "/v1/audit?action=connection.create&order=desc&limit=50"},
+      {"audit, action filter, oldest first", "/v1/audit?action=connection.create&limit=50"},
+      {"audit, action that never happened", "/v1/audit?action=tenant.delete&order=desc&limit=50"},
+      {"audit, one target", "/v1/audit?target=connections/42&order=desc&limit=50"},
+      {"overview: usage", "/v1/admin/usage"},
+      {"overview: connections in error", "/v1/connections?status=error&limit=10"},
+      {"overview: failed deliveries", "/v1/webhook-deliveries?state=failed&limit=1000"},
+      {"conflicts, open", "/v1/conflicts?status=open&limit=50"},
+      {"providers", "/v1/providers"},
   };
   std::printf(
       "| call | p50 ms | p99 ms | p99 / baseline p99 | non-200 |\n| --- | --- | --- | --- | --- "
@@ -180,6 +197,10 @@ int main(int argc, char** argv) {
     std::printf("| %s | %.2f | %.2f | %.1f | %d |\n", name.c_str(), t.p50_ms, t.p99_ms,
                 t.p99_ms / baseline_p99, t.failures);
   }
+  // Not a first-render call: the audit page's "Verify chain" button re-hashes the whole chain.
+  const Timing verify = Measure(*port, key->plaintext, "/v1/audit/verification", 3);
+  std::printf("| audit chain verification (on demand, 3 calls) | %.2f | %.2f | %.1f | %d |\n",
+              verify.p50_ms, verify.p99_ms, verify.p99_ms / baseline_p99, verify.failures);
   if (dist != nullptr) {
     std::printf("READY %d %s %s %s\n", static_cast<int>(*port), tenant->id.value().c_str(), kEmail,
                 password.c_str());
