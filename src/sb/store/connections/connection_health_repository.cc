@@ -19,14 +19,19 @@ constexpr std::string_view kHealth = "connection_health";
 constexpr size_t kMaxKindBytes = 64;
 constexpr size_t kMaxErrorBytes = 1024;
 
-Status Validate(const ConnectionHealthRecord& r) {
-  if (!r.tenant_id.valid() || !r.connection_id.valid()) return InvalidArgumentError("invalid id");
-  if (!internal::IsCleanText(r.last_error_kind, 0, kMaxKindBytes)) {
+// An error's kind and text, as the health row and an incident keep them.
+Status ValidateError(std::string_view kind, std::string_view error) {
+  if (!internal::IsCleanText(kind, 0, kMaxKindBytes))
     return InvalidArgumentError("invalid error kind");
-  }
-  if (r.last_error.size() > kMaxErrorBytes || !internal::IsStorableError(r.last_error)) {
+  if (error.size() > kMaxErrorBytes || !internal::IsStorableError(error)) {
     return InvalidArgumentError("the error must be UTF-8 text of at most 1024 bytes");
   }
+  return OkStatus();
+}
+
+Status Validate(const ConnectionHealthRecord& r) {
+  if (!r.tenant_id.valid() || !r.connection_id.valid()) return InvalidArgumentError("invalid id");
+  SB_RETURN_IF_ERROR(ValidateError(r.last_error_kind, r.last_error));
   if (r.consecutive_failures < 0) return InvalidArgumentError("negative failure count");
   return OkStatus();
 }
@@ -134,12 +139,7 @@ constexpr std::string_view kIncidents = "connection_health_incidents";
 
 Status ValidateIncident(const HealthIncidentRecord& r) {
   if (!r.tenant_id.valid() || !r.connection_id.valid()) return InvalidArgumentError("invalid id");
-  if (!internal::IsCleanText(r.error_kind, 0, kMaxKindBytes)) {
-    return InvalidArgumentError("invalid error kind");
-  }
-  if (r.error.size() > kMaxErrorBytes || !internal::IsStorableError(r.error)) {
-    return InvalidArgumentError("the error must be UTF-8 text of at most 1024 bytes");
-  }
+  SB_RETURN_IF_ERROR(ValidateError(r.error_kind, r.error));
   if (r.seq < 1) return InvalidArgumentError("incident seq must be positive");
   return OkStatus();
 }
