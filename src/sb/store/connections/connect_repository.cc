@@ -657,6 +657,26 @@ Result<int64_t> ConnectionRepository::Count(Transaction& tx, const TenantId& ten
   return ReadInt(rows.front(), 0, kConnections);
 }
 
+Result<std::vector<std::pair<ConnectionStatus, int64_t>>> ConnectionRepository::CountByStatus(
+    Transaction& tx, const TenantId& tenant) {
+  SB_RETURN_IF_ERROR(CheckTenantScope(tx, tenant));
+  SB_ASSIGN_OR_RETURN(auto rows, tx.Query("SELECT status, count(*) FROM connections WHERE "
+                                          "tenant_id = $1 GROUP BY status",
+                                          {tenant.value()}));
+  std::vector<std::pair<ConnectionStatus, int64_t>> out;
+  for (ConnectionStatus s : kConnectionStatuses) out.emplace_back(s, 0);
+  for (const Row& row : rows) {
+    SB_ASSIGN_OR_RETURN(std::string status, internal::ReadText(row, 0, kConnections));
+    auto parsed = ParseConnectionStatus(status);
+    if (!parsed) return Corrupt(kConnections);
+    SB_ASSIGN_OR_RETURN(const int64_t count, ReadInt(row, 1, kConnections));
+    for (auto& entry : out) {
+      if (entry.first == *parsed) entry.second = count;
+    }
+  }
+  return out;
+}
+
 #undef SB_SESSION_COLUMNS
 #undef SB_TRANSACTION_COLUMNS
 #undef SB_CONNECTION_COLUMNS

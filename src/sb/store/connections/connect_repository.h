@@ -106,6 +106,11 @@ enum class ConnectionStatus {
   kDisabled,
   kRevoked,
 };
+// Every status, in declaration order (counts list each one, zeros included).
+inline constexpr ConnectionStatus kConnectionStatuses[] = {
+    ConnectionStatus::kActive,   ConnectionStatus::kRefreshing,
+    ConnectionStatus::kError,    ConnectionStatus::kReauthorizationRequired,
+    ConnectionStatus::kDisabled, ConnectionStatus::kRevoked};
 std::string_view ConnectionStatusName(ConnectionStatus status);  // "active", ...
 std::optional<ConnectionStatus> ParseConnectionStatus(std::string_view name);
 
@@ -191,6 +196,10 @@ class ConnectionRepository {
   Result<std::vector<StatusCount>> MaintenanceCountByStatus(Transaction& tx);
   // How many connections the tenant has, whatever their status (a count quota).
   Result<int64_t> Count(Transaction& tx, const TenantId& tenant);
+  // How many connections the tenant has in each status, one entry per kConnectionStatuses
+  // element in that order (zeros included).
+  Result<std::vector<std::pair<ConnectionStatus, int64_t>>> CountByStatus(Transaction& tx,
+                                                                          const TenantId& tenant);
 };
 
 // Vault owner ids.

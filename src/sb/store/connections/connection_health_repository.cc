@@ -222,4 +222,62 @@ Result<std::vector<HealthIncidentRecord>> ConnectionHealthRepository::ListIncide
 
 #undef SB_INCIDENT_FIELDS
 
+namespace {
+
+// A row of ListOpenIncidents: connection_id, provider, end_user_id, incident_since,
+// last_error_kind, last_error.
+Result<OpenIncidentRecord> ParseOpenIncident(const Row& row) {
+  OpenIncidentRecord r;
+  SB_ASSIGN_OR_RETURN(std::string id, internal::ReadUuid(row, 0, kHealth));
+  r.connection_id = ConnectionId(std::move(id));
+  SB_ASSIGN_OR_RETURN(r.provider, internal::ReadText(row, 1, kHealth));
+  SB_ASSIGN_OR_RETURN(r.end_user_id, internal::ReadText(row, 2, kHealth));
+  SB_ASSIGN_OR_RETURN(r.incident_since, internal::ReadTimestamp(row, 3, kHealth));
+  SB_ASSIGN_OR_RETURN(r.last_error_kind, internal::ReadText(row, 4, kHealth));
+  SB_ASSIGN_OR_RETURN(r.last_error, internal::ReadText(row, 5, kHealth));
+  if (!internal::IsCleanText(r.last_error_kind, 0, kMaxKindBytes) ||
+      r.last_error.size() > kMaxErrorBytes || !internal::IsStorableError(r.last_error)) {
+    return Corrupt(kHealth);
+  }
+  return r;
+}
+
+}  // namespace
+
+Result<int64_t> ConnectionHealthRepository::CountOpenIncidents(Transaction& tx,
+                                                               const TenantId& tenant) {
+  SB_RETURN_IF_ERROR(CheckTenantScope(tx, tenant));
+  SB_ASSIGN_OR_RETURN(auto rows, tx.Query("SELECT count(*) FROM connection_health WHERE "
+                                          "tenant_id = $1 AND incident_since IS NOT NULL",
+                                          {tenant.value()}));
+  if (rows.size() != 1) return Corrupt(kHealth);
+  return ReadInt(rows.front(), 0, kHealth);
+}
+
+Result<std::vector<OpenIncidentRecord>> ConnectionHealthRepository::ListOpenIncidents(
+    Transaction& tx, const TenantId& tenant, int limit) {
+  SB_RETURN_IF_ERROR(CheckTenantScope(tx, tenant));
+  if (limit < 1 || limit > kMaxListLimit) return InvalidArgumentError("list limit out of range");
+  // SQLite without statistics could read the primary key's tenant prefix and sort; the partial
+  // index gives the rows in order.
+  const std::string indexed =
+      tx.backend() == Backend::kSqlite ? " INDEXED BY connection_health_open_incidents" : "";
+  SB_ASSIGN_OR_RETURN(
+      auto rows,
+      tx.Query("SELECT h.connection_id, c.provider, c.end_user_id, h.incident_since, "
+               "h.last_error_kind, h.last_error FROM connection_health h" +
+                   indexed +
+                   " JOIN connections c ON c.tenant_id = h.tenant_id AND c.id = h.connection_id "
+                   "WHERE h.tenant_id = $1 AND h.incident_since IS NOT NULL "
+                   "ORDER BY h.incident_since DESC, h.connection_id DESC LIMIT $2",
+               {tenant.value(), int64_t{limit}}));
+  std::vector<OpenIncidentRecord> out;
+  out.reserve(rows.size());
+  for (const Row& row : rows) {
+    SB_ASSIGN_OR_RETURN(OpenIncidentRecord r, ParseOpenIncident(row));
+    out.push_back(std::move(r));
+  }
+  return out;
+}
+
 }  // namespace sb::store

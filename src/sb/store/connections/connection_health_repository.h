@@ -54,6 +54,19 @@ struct HealthIncidentRecord {
   friend bool operator==(const HealthIncidentRecord&, const HealthIncidentRecord&) = default;
 };
 
+// A connection with an open incident (connection_health.incident_since set), with what the
+// overview shows of its connection: ConnectionHealthRepository::ListOpenIncidents.
+struct OpenIncidentRecord {
+  ConnectionId connection_id;
+  std::string provider;
+  std::string end_user_id;
+  Timestamp incident_since;
+  std::string last_error_kind;  // as ConnectionHealthRecord's
+  std::string last_error;       // for people; never a token
+
+  friend bool operator==(const OpenIncidentRecord&, const OpenIncidentRecord&) = default;
+};
+
 class ConnectionHealthRepository {
  public:
   static constexpr int kMaxListLimit = 1000;
@@ -85,6 +98,14 @@ class ConnectionHealthRepository {
   Result<std::vector<HealthIncidentRecord>> ListIncidents(Transaction& tx, const TenantId& tenant,
                                                           const ConnectionId& connection,
                                                           std::optional<int64_t> before, int limit);
+
+  // How many of the tenant's connections have an open incident.
+  Result<int64_t> CountOpenIncidents(Transaction& tx, const TenantId& tenant);
+  // Up to `limit` (1..kMaxListLimit) of the tenant's connections with an open incident, the
+  // newest incident first (ties by connection id, descending), through the partial index
+  // connection_health_open_incidents (migration 27).
+  Result<std::vector<OpenIncidentRecord>> ListOpenIncidents(Transaction& tx, const TenantId& tenant,
+                                                            int limit);
 
   // Maintenance: up to `limit` connections whose health check is due at `due`, the
   // longest-waiting first, for the health scheduler. A new connection's row is due at once.

@@ -937,6 +937,17 @@ constexpr TenantTable kV26Tables[] = {
     {"connection_health_incidents"},
 };
 
+// Migration 27: the open incidents of a tenant, newest first (see the SQLite variant).
+constexpr std::string_view kV27Up = R"sql(
+CREATE INDEX connection_health_open_incidents
+  ON switchboard.connection_health (tenant_id, incident_since, connection_id)
+  WHERE incident_since IS NOT NULL;
+)sql";
+
+constexpr std::string_view kV27Down = R"sql(
+DROP INDEX switchboard.connection_health_open_incidents;
+)sql";
+
 constexpr Migration kMigrations[] = {
     {1, "tenants_and_api_keys", kV1Up, kV1Down, kV1Tables},
     {2, "audit_log", kV2Up, kV2Down, kV2Tables},
@@ -964,6 +975,7 @@ constexpr Migration kMigrations[] = {
     {24, "job_run_again", kV24Up, kV24Down},
     {25, "changes_by_connection", kV25Up, kV25Down},
     {26, "connection_health_incidents", kV26Up, kV26Down, kV26Tables},
+    {27, "connection_health_open_incidents", kV27Up, kV27Down},
 };
 
 }  // namespace

@@ -901,6 +901,19 @@ constexpr std::string_view kV26Down = R"sql(
 DROP TABLE connection_health_incidents;
 )sql";
 
+// Migration 27: the overview's open incidents (ConnectionHealthRepository::ListOpenIncidents and
+// CountOpenIncidents) read the tenant's connections with an open incident, newest first, from
+// this partial index instead of scanning the tenant's health rows; it holds only those rows.
+constexpr std::string_view kV27Up = R"sql(
+CREATE INDEX connection_health_open_incidents
+  ON connection_health (tenant_id, incident_since, connection_id)
+  WHERE incident_since IS NOT NULL;
+)sql";
+
+constexpr std::string_view kV27Down = R"sql(
+DROP INDEX connection_health_open_incidents;
+)sql";
+
 constexpr Migration kMigrations[] = {
     {1, "tenants_and_api_keys", kV1Up, kV1Down},
     {2, "audit_log", kV2Up, kV2Down},
@@ -928,6 +941,7 @@ constexpr Migration kMigrations[] = {
     {24, "job_run_again", kV24Up, kV24Down},
     {25, "changes_by_connection", kV25Up, kV25Down},
     {26, "connection_health_incidents", kV26Up, kV26Down},
+    {27, "connection_health_open_incidents", kV27Up, kV27Down},
 };
 
 }  // namespace
