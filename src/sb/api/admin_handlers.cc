@@ -151,10 +151,7 @@ Result<http::Response> AdminHandlers::DoUsage(http::Request& request) {
     auto [it, added] = tenants.try_emplace(tenant);
     if (added) {
       Json connections = {{"total", 0}};
-      for (auto s :
-           {store::ConnectionStatus::kActive, store::ConnectionStatus::kRefreshing,
-            store::ConnectionStatus::kError, store::ConnectionStatus::kReauthorizationRequired,
-            store::ConnectionStatus::kDisabled, store::ConnectionStatus::kRevoked}) {
+      for (auto s : store::kConnectionStatuses) {
         connections[std::string(store::ConnectionStatusName(s))] = 0;
       }
       it->second = {{"tenant_id", tenant}, {"connections", connections}, {"days", Json::array()}};
@@ -230,6 +227,31 @@ Result<http::Response> HealthHandlers::DoListIncidents(http::Request& request) {
   }
   Json next = more ? Json(std::to_string(incidents.back().seq)) : Json(nullptr);
   return http::Response::Json(200, Json{{"data", data}, {"next_cursor", next}});
+}
+
+http::Response HealthHandlers::Summary(http::Request& r) { return Respond(r, DoSummary(r)); }
+
+Result<http::Response> HealthHandlers::DoSummary(http::Request& request) {
+  const tenancy::Principal& p = PrincipalOf(request);
+  SB_RETURN_IF_ERROR(RequireScope(p, Scope::kRead));
+  SB_ASSIGN_OR_RETURN(int limit, PageLimit(request, 20, 100));
+  SB_ASSIGN_OR_RETURN(connections::HealthSummary summary, health_.Summary(p.tenant_id, limit));
+  Json counts = {{"total", summary.total}};
+  for (const auto& entry : summary.by_status) {
+    counts[std::string(store::ConnectionStatusName(entry.first))] = entry.second;
+  }
+  Json incidents = Json::array();
+  for (const store::OpenIncidentRecord& i : summary.incidents) {
+    incidents.push_back(
+        Json{{"connection_id", i.connection_id.value()},
+             {"provider", i.provider},
+             {"end_user_id", i.end_user_id},
+             {"incident_since", FormatRfc3339(i.incident_since)},
+             {"last_error", Json{{"kind", i.last_error_kind}, {"message", i.last_error}}}});
+  }
+  return http::Response::Json(200, Json{{"connections", counts},
+                                        {"open_incidents", summary.open_incidents},
+                                        {"incidents", incidents}});
 }
 
 }  // namespace sb::api

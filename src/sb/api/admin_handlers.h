@@ -7,6 +7,8 @@
 //                                        calls and refreshes over [from, to] (UTC days)
 //   GET  /v1/connections/{id}/health     stored health and a recovery suggestion; ?live=true
 //                                        runs a live identity call first (read scope)
+//   GET  /v1/connections/summary         the tenant's connections by status and its open
+//                                        health incidents, newest first (read scope)
 //
 // Usage spans tenants, so it reads through the maintenance database (the BYPASSRLS role on
 // PostgreSQL). Thread-safe.
@@ -55,10 +57,14 @@ class HealthHandlers {
   http::Response Get(http::Request& request);
   // GET /v1/connections/{id}/health/incidents: the health history, newest first.
   http::Response ListIncidents(http::Request& request);
+  // GET /v1/connections/summary: the caller's tenant's connections by status and its open
+  // incidents, newest first (read scope).
+  http::Response Summary(http::Request& request);
 
  private:
   Result<http::Response> DoGet(http::Request& request);
   Result<http::Response> DoListIncidents(http::Request& request);
+  Result<http::Response> DoSummary(http::Request& request);
 
   connections::ConnectionHealth& health_;
 };

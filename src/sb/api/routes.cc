@@ -165,6 +165,9 @@ Status RegisterRoutes(http::Router& router, const Handlers& h) {
       kAuthed));
 
   auto& hl = h.health;
+  // A literal segment wins over {id}: "summary" is never a connection id (a UUID).
+  SB_RETURN_IF_ERROR(router.Add(
+      "GET", "/v1/connections/summary", [&hl](Request& r) { return hl.Summary(r); }, kAuthed));
   SB_RETURN_IF_ERROR(router.Add(
       "GET", "/v1/connections/{id}/health", [&hl](Request& r) { return hl.Get(r); }, kAuthed));
   SB_RETURN_IF_ERROR(router.Add(

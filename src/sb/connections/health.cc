@@ -257,6 +257,19 @@ Result<std::vector<store::HealthIncidentRecord>> ConnectionHealth::Incidents(
   return out;
 }
 
+Result<HealthSummary> ConnectionHealth::Summary(const TenantId& tenant, int limit) {
+  HealthSummary out;
+  SB_RETURN_IF_ERROR(
+      db_.RunInTenant(tenant, store::TxMode::kReadOnly, [&](store::Transaction& tx) -> Status {
+        SB_ASSIGN_OR_RETURN(out.by_status, connections_repo_.CountByStatus(tx, tenant));
+        SB_ASSIGN_OR_RETURN(out.open_incidents, repo_.CountOpenIncidents(tx, tenant));
+        SB_ASSIGN_OR_RETURN(out.incidents, repo_.ListOpenIncidents(tx, tenant, limit));
+        return OkStatus();
+      }));
+  for (const auto& entry : out.by_status) out.total += entry.second;
+  return out;
+}
+
 Result<HealthView> ConnectionHealth::Get(const TenantId& tenant, const ConnectionId& id) {
   HealthView view;
   SB_RETURN_IF_ERROR(

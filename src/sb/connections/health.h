@@ -26,6 +26,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "sb/audit/context.h"
@@ -88,6 +89,16 @@ struct HealthView {
   std::optional<bool> live_ok;           // set by Check
 };
 
+// A tenant's connections at a glance (the dashboard's overview): counts by status and the open
+// incidents.
+struct HealthSummary {
+  // One entry per store::kConnectionStatuses element, in that order, zeros included.
+  std::vector<std::pair<store::ConnectionStatus, int64_t>> by_status;
+  int64_t total = 0;
+  int64_t open_incidents = 0;                        // connections with an open incident
+  std::vector<store::OpenIncidentRecord> incidents;  // the newest first, up to the limit asked
+};
+
 // What ConnectionHealth works with; the pointers are optional (null: not used).
 struct HealthDeps {
   store::Database& db;
@@ -115,6 +126,9 @@ class ConnectionHealth {
                                                              const ConnectionId& id,
                                                              std::optional<int64_t> before,
                                                              int limit);
+  // The tenant's summary, read in one transaction: every count, and up to `limit` (1..1000) open
+  // incidents.
+  Result<HealthSummary> Summary(const TenantId& tenant, int limit);
   // A live check (see the header comment), recorded, then Get. `next_check_at`, when given, is
   // stored as the next scheduled check.
   Result<HealthView> Check(const TenantId& tenant, const ConnectionId& id,

@@ -335,6 +335,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/connections/summary": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The caller's tenant at a glance, for the dashboard's overview: its connections by status (every status, zeros included, and the total), how many have an open health incident, and those incidents, newest first (up to limit). Needs the read scope. */
+        get: operations["getConnectionSummary"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/connections/{id}": {
         parameters: {
             query?: never;
@@ -1946,6 +1963,38 @@ export interface components {
             data: components["schemas"]["HealthIncident"][];
             next_cursor: string | null;
         };
+        ConnectionSummary: {
+            /** @description The tenant's connections by status now, and their total */
+            connections: {
+                total: number;
+                active: number;
+                refreshing: number;
+                error: number;
+                reauthorization_required: number;
+                disabled: number;
+                revoked: number;
+            };
+            /** @description How many connections have an open health incident (may exceed the incidents listed) */
+            open_incidents: number;
+            incidents: components["schemas"]["OpenIncident"][];
+        };
+        OpenIncident: {
+            /** Format: uuid */
+            connection_id: string;
+            provider: string;
+            end_user_id: string;
+            /**
+             * Format: date-time
+             * @description When the open incident began
+             */
+            incident_since: string;
+            last_error: {
+                /** @description token_rejected, reauthorization_required, rate_limited, provider_unavailable, refresh_failing or provider_error */
+                kind: string;
+                /** @description What happened, for people; never a token */
+                message: string;
+            };
+        };
     };
     responses: {
         /** @description Error */
@@ -2712,6 +2761,33 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ConnectionList"];
+                };
+            };
+            400: components["responses"]["Problem"];
+            401: components["responses"]["Problem"];
+            403: components["responses"]["Problem"];
+            429: components["responses"]["Problem"];
+        };
+    };
+    getConnectionSummary: {
+        parameters: {
+            query?: {
+                /** @description How many open incidents to list */
+                limit?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The summary */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ConnectionSummary"];
                 };
             };
             400: components["responses"]["Problem"];

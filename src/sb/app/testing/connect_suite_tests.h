@@ -1044,6 +1044,68 @@ TYPED_TEST_P(ConnectSuite, ARejectedTokenIsAnIncidentAtOnce) {
             404);
 }
 
+// The overview's summary: a failing live check opens an incident that the summary lists, the
+// next success closes it; the counts are the caller's tenant's only.
+TYPED_TEST_P(ConnectSuite, TheSummaryListsOpenIncidentsOfItsTenant) {
+  auto summary = [&](const std::string& query, const std::string& key) {
+    TestResponse r = this->Call("GET", "/v1/connections/summary" + query, "", key);
+    EXPECT_EQ(r.status, 200) << r.body;
+    return r.status == 200 ? r.JsonBody() : Json::object();
+  };
+  const std::string id = this->ConnectGoogle();
+  ASSERT_FALSE(id.empty());
+  Json s = summary("", this->key_);
+  EXPECT_EQ(s["connections"]["total"], 1) << s.dump();
+  EXPECT_EQ(s["connections"]["active"], 1);
+  EXPECT_EQ(s["connections"]["revoked"], 0);  // every status, zeros included
+  EXPECT_EQ(s["open_incidents"], 0);
+  EXPECT_TRUE(s["incidents"].empty());
+
+  ASSERT_TRUE(this->sandbox_
+                  ->Control(SandboxOrigin::kGoogle, "POST", "/_sandbox/faults",
+                            {{"path", "/v1/userinfo"}, {"kind", "unauthorized"}, {"count", -1}})
+                  .ok());
+  Json h = this->Health(id, true);
+  ASSERT_EQ(h["status"], "unhealthy") << h.dump();
+  s = summary("?limit=1", this->key_);
+  EXPECT_EQ(s["open_incidents"], 1) << s.dump();
+  ASSERT_EQ(s["incidents"].size(), 1u) << s.dump();
+  const Json& incident = s["incidents"][0];
+  EXPECT_EQ(incident["connection_id"], id);
+  EXPECT_EQ(incident["provider"], "google");
+  EXPECT_FALSE(incident["end_user_id"].get<std::string>().empty());
+  EXPECT_EQ(incident["incident_since"], h["incident_since"]);
+  EXPECT_EQ(incident["last_error"]["kind"], "token_rejected");
+  EXPECT_FALSE(incident["last_error"]["message"].get<std::string>().empty());
+  EXPECT_EQ(s.dump().find("access_token"), std::string::npos);
+
+  // Another tenant's key sees its own (empty) tenant.
+  auto [other_tenant, other_key] = this->NewTenantWithKey(R"(["read"])");
+  (void)other_tenant;
+  Json theirs = summary("", other_key);
+  EXPECT_EQ(theirs["connections"]["total"], 0) << theirs.dump();
+  EXPECT_EQ(theirs["connections"]["active"], 0);
+  EXPECT_EQ(theirs["open_incidents"], 0);
+  EXPECT_TRUE(theirs["incidents"].empty());
+
+  // The next success closes the incident.
+  ASSERT_TRUE(this->sandbox_->Control(SandboxOrigin::kGoogle, "DELETE", "/_sandbox/faults").ok());
+  ASSERT_EQ(this->Health(id, true)["status"], "healthy");
+  s = summary("", this->key_);
+  EXPECT_EQ(s["open_incidents"], 0) << s.dump();
+  EXPECT_TRUE(s["incidents"].empty());
+  EXPECT_EQ(s["connections"]["active"], 1);
+
+  for (const char* bad : {"?limit=0", "?limit=101", "?limit=x"}) {
+    EXPECT_EQ(
+        this->Call("GET", std::string("/v1/connections/summary") + bad, "", this->key_).status, 400)
+        << bad;
+  }
+  EXPECT_EQ(this->Call("GET", "/v1/connections/summary", "", "").status, 401);
+  // The literal path wins over {id}; other methods on it find no connection.
+  EXPECT_EQ(this->Call("DELETE", "/v1/connections/summary", "", this->key_).status, 404);
+}
+
 // Scheduled checks run through the job queue without anybody asking.
 TYPED_TEST_P(ConnectSuite, ScheduledHealthChecksRunOnTheJobQueue) {
   const std::string id = this->ConnectGoogle();
@@ -1419,9 +1481,10 @@ REGISTER_TYPED_TEST_SUITE_P(
     ConnectionEventsAreDeliveredSigned, KillSwitchStopsCallsToAProvider,
     KillSwitchStopsACallInFlight, ALargeUploadStreamsThroughTheProxy,
     TricklingUploadsDoNotStarveOtherTenants, HealthAlertsOncePerIncident,
-    ARejectedTokenIsAnIncidentAtOnce, ScheduledHealthChecksRunOnTheJobQueue,
-    UsageCountsCallsPerTenant, RequestsFromOutsideCannotGrowTheDatabase,
-    StartAcceptsOnlyTheFormOfItsOwnPage, AnAccountIsNeverSilentlyMovedToAnotherEndUser,
-    AReadOnlyKeyCannotWriteThroughTheProxy, ConnectionQuotaEndsTheCallbackOnAClearPage);
+    ARejectedTokenIsAnIncidentAtOnce, TheSummaryListsOpenIncidentsOfItsTenant,
+    ScheduledHealthChecksRunOnTheJobQueue, UsageCountsCallsPerTenant,
+    RequestsFromOutsideCannotGrowTheDatabase, StartAcceptsOnlyTheFormOfItsOwnPage,
+    AnAccountIsNeverSilentlyMovedToAnotherEndUser, AReadOnlyKeyCannotWriteThroughTheProxy,
+    ConnectionQuotaEndsTheCallbackOnAClearPage);
 
 }  // namespace sb::app::testing
