@@ -21,6 +21,7 @@ const routes: [RegExp, unknown][] = [
   [/^\/v1\/connect\/sessions$/, { id: "s1", url: "http://localhost/connect/tok", expires_at: "2030-01-01T00:00:00Z" }],
   [/^\/v1\/connections\/[^/]+\/health/, { connection_id: C1, status: "unhealthy", connection_status: "error", suggestion: "Reconnect" }],
   [/^\/v1\/connections\/[^/]+\/sync/, { data: [{ service: "calendar", status: "idle", last_success_at: "2024-01-01T00:00:00Z", last_run_id: "r1" }] }],
+  [/^\/v1\/connections\/summary/, { connections: { total: 7, active: 5, refreshing: 0, error: 1, reauthorization_required: 1, disabled: 0, revoked: 0 }, open_incidents: 2, incidents: [{ connection_id: C1, provider: "google", end_user_id: "user-1", incident_since: "2024-01-03T00:00:00Z", last_error: { kind: "token_rejected", message: "the provider refused the token" } }] }],
   [/^\/v1\/connections\/[^/?]+$/, connection],
   [/^\/v1\/connections/, { data: [connection], next_cursor: "n1" }],
   [/^\/v1\/sync-runs\//, { id: "r1", connection_id: C1, status: "succeeded", trigger: "manual", pages: 2, items: { created: 1 } }],
@@ -38,8 +39,11 @@ const routes: [RegExp, unknown][] = [
   [/^\/v1\/dashboard-users/, { data: [{ id: "u2", email: "v@example.com", name: "V", role: "viewer", created_at: "2024-01-01T00:00:00Z", locked_until: null }] }],
 ];
 
+const requested: string[] = [];
+
 function fakeFetch(input: RequestInfo | URL): Promise<Response> {
   const url = new URL(typeof input === "string" ? input : input instanceof URL ? input.href : input.url, "http://localhost");
+  requested.push(url.pathname + url.search);
   const hit = routes.find(([re]) => re.test(url.pathname + url.search));
   const body = hit ? hit[1] : { type: "about:blank", title: "Not Found", status: 404 };
   return Promise.resolve(new Response(JSON.stringify(body), { status: hit ? 200 : 404, headers: { "Content-Type": "application/json" } }));
@@ -109,6 +113,41 @@ describe("pages", () => {
       }
       expect(document.querySelectorAll("main")).toHaveLength(1);
       expect(document.querySelector("h1")).not.toBeNull();
+    });
+  }
+});
+
+describe("overview", () => {
+  async function renderOverviewAs(role: string) {
+    const session = routes.find(([re]) => re.test("/v1/session"))!;
+    const saved = session[1];
+    session[1] = { ...(saved as object), user: { ...(saved as { user: object }).user, role } };
+    requested.length = 0;
+    try {
+      window.history.replaceState(null, "", `${import.meta.env.BASE_URL.replace(/\/$/, "")}/`);
+      await act(async () => root.render(<App />));
+      await settle();
+    } finally {
+      session[1] = saved;
+    }
+  }
+  for (const role of ["viewer", "operator"]) {
+    it(`shows a ${role} the connections by status and the open incidents from the summary`, async () => {
+      await renderOverviewAs(role);
+      expect(requested.some((u) => u.startsWith("/v1/connections/summary"))).toBe(true);
+      const chart = document.getElementById("overview-status-chart");
+      expect(chart, document.body.innerHTML.slice(0, 1500)).not.toBeNull();
+      expect(chart!.textContent).toContain("active 5");
+      expect(chart!.textContent).toContain("reauthorization required 1");
+      expect(document.getElementById("overview-connections-total")?.textContent).toBe("7 connections");
+      expect(document.getElementById("overview-incidents-count")?.textContent).toBe("2");
+      const incident = document.getElementById(`overview-incident-${C1}`) as HTMLAnchorElement | null;
+      expect(incident?.getAttribute("href")).toMatch(new RegExp(`/connections/${C1}$`));
+      expect(incident?.closest("li")?.textContent).toContain("token rejected: the provider refused the token");
+      expect(document.getElementById("overview-lag-chart")?.textContent).toContain("> 1 d 1");
+      // Usage over time needs the admin role (GET /v1/admin/usage is refused to a viewer).
+      expect(document.getElementById("overview-usage-chart") !== null).toBe(role !== "viewer");
+      expect(requested.some((u) => u.startsWith("/v1/admin/usage"))).toBe(role !== "viewer");
     });
   }
 });

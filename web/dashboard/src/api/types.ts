@@ -19,6 +19,8 @@ export type Provider = S["Provider"];
 export type ProviderSwitchList = S["ProviderSwitchList"];
 export type Change = S["Change"];
 export type HealthIncident = S["HealthIncident"];
+export type ConnectionSummary = S["ConnectionSummary"];
+export type OpenIncident = S["OpenIncident"];
 export type ServiceGrant = S["ServiceGrant"];
 
 export const kConnectionStatuses: ConnectionStatus[] = [
