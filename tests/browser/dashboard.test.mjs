@@ -459,6 +459,10 @@ describe('dashboard', { timeout: 300_000 }, () => {
 
   test('a viewer signs in and sees no write actions', async (t) => {
     const page = await signIn(t, VIEWER);
+    // The overview's status chart and open incidents need only the read scope.
+    await visit(page, '/');
+    await page.locator('#overview-status-chart').waitFor();
+    await page.locator('#overview-incidents-count').waitFor();
     await visit(page, '/webhooks');
     assert.equal(await page.locator('#webhooks-endpoint-create').count(), 0);
   });
