@@ -225,8 +225,8 @@ Result<std::vector<HealthIncidentRecord>> ConnectionHealthRepository::ListIncide
 namespace {
 
 // A row of ListOpenIncidents: connection_id, provider, end_user_id, incident_since,
-// last_error_kind, last_error.
-Result<OpenIncidentRecord> ParseOpenIncident(const Row& row) {
+// last_error_kind, last_error (the tenant is the query's; the signature is ParseAll's).
+Result<OpenIncidentRecord> ParseOpenIncident(const Row& row, const TenantId&) {
   OpenIncidentRecord r;
   SB_ASSIGN_OR_RETURN(std::string id, internal::ReadUuid(row, 0, kHealth));
   r.connection_id = ConnectionId(std::move(id));
@@ -235,10 +235,7 @@ Result<OpenIncidentRecord> ParseOpenIncident(const Row& row) {
   SB_ASSIGN_OR_RETURN(r.incident_since, internal::ReadTimestamp(row, 3, kHealth));
   SB_ASSIGN_OR_RETURN(r.last_error_kind, internal::ReadText(row, 4, kHealth));
   SB_ASSIGN_OR_RETURN(r.last_error, internal::ReadText(row, 5, kHealth));
-  if (!internal::IsCleanText(r.last_error_kind, 0, kMaxKindBytes) ||
-      r.last_error.size() > kMaxErrorBytes || !internal::IsStorableError(r.last_error)) {
-    return Corrupt(kHealth);
-  }
+  if (!ValidateError(r.last_error_kind, r.last_error).ok()) return Corrupt(kHealth);
   return r;
 }
 
@@ -271,13 +268,7 @@ Result<std::vector<OpenIncidentRecord>> ConnectionHealthRepository::ListOpenInci
                    "WHERE h.tenant_id = $1 AND h.incident_since IS NOT NULL "
                    "ORDER BY h.incident_since DESC, h.connection_id DESC LIMIT $2",
                {tenant.value(), int64_t{limit}}));
-  std::vector<OpenIncidentRecord> out;
-  out.reserve(rows.size());
-  for (const Row& row : rows) {
-    SB_ASSIGN_OR_RETURN(OpenIncidentRecord r, ParseOpenIncident(row));
-    out.push_back(std::move(r));
-  }
-  return out;
+  return internal::ParseAll(rows, tenant, &ParseOpenIncident);
 }
 
 }  // namespace sb::store
